@@ -1,0 +1,29 @@
+# The only set-up there is: `make demo` and `make test` create .venv from requirements.lock first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test check bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> installing pinned Python dependencies into $(VENV) (first run only)"
+	@$(BIN)/pip install --disable-pip-version-check -q -r requirements.lock
+	@$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
+	@touch $@
+
+demo: $(STAMP)
+	@$(BIN)/nql-flink demo
+
+test: $(STAMP)
+	@$(BIN)/python -m pytest -q
+
+check: $(STAMP)
+	@$(BIN)/nql-flink check examples/
+
+bench: $(STAMP)
+	@$(BIN)/python benchmarks/check_rate.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
