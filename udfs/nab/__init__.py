@@ -1,0 +1,1 @@
+"""NAB (Numenta Anomaly Benchmark) scorer and benchmark runner for the seasonal detector."""
