@@ -1,0 +1,254 @@
+"""YAML node tree -> MonitorSpecs, field by field (spec/monitors.md). No NQL parsing here.
+
+Every key is checked and every problem reported; a monitor with an error in one field
+still has its other fields checked.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+import yaml
+
+from translator.diagnostics.diagnostic import Diagnostic, diag
+from translator.monitors import yaml_nodes as Y
+from translator.monitors.model import DETECTION_TYPES, DIRECTIONS, PRIORITIES, Detection, MonitorSpec, Snippet
+from translator.source import Source, Span
+from translator.syntax.lexer import DURATION_UNITS_MS
+
+ID_RE = re.compile(r"[a-z0-9_]{1,64}\Z")
+TENANT_RE = re.compile(r"[A-Za-z0-9_.\-]{1,64}\Z")
+DURATION_RE = re.compile(r"(\d+)(ms|s|min|h|d)\Z")
+PERCENT_RE = re.compile(r"(\d+(?:\.\d+)?)%\Z")
+MAX_TAGS = 10
+
+MONITOR_KEYS = ("id", "tenant", "name", "priority", "tags", "enabled", "query", "every", "trigger", "recover",
+                "notify", "detection")
+CONDITION_KEYS = ("when", "for")
+DETECTION_KEYS = ("type", "metric", "deviations", "direction", "history", "slot", "change")
+DEFAULT_DETECTION = Detection()
+
+
+class _Fields:
+    """Reads one mapping node: typed getters that report, and unknown/duplicate key checks."""
+
+    def __init__(self, file: Source, node: yaml.MappingNode, allowed: tuple[str, ...], where: str, out: list[Diagnostic]):
+        self.file, self.node, self.where, self.out = file, node, where, out
+        self.values: dict[str, yaml.Node] = {}
+        self.key_spans: dict[str, Span] = {}
+        for k, v in node.value:
+            key = k.value if isinstance(k, yaml.ScalarNode) else "?"
+            kspan = Y.span_of(file, k)
+            if key in self.values:
+                self.report("NQL0007", kspan, key=key)
+                continue
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                self.report("NQL0004", kspan, f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed),
+                            key=key, where=where)
+                continue
+            self.values[key] = v
+            self.key_spans[key] = Y.span_of(file, v)
+
+    def report(self, code: str, span: Span, hint: str | None = None, **params) -> None:
+        self.out.append(diag(code, self.file, span, hint, **params))
+
+    def span(self, key: str) -> Span:
+        return self.key_spans.get(key, Y.span_of(self.file, self.node))
+
+    def wrong(self, key: str, expected: str) -> None:
+        self.report("NQL0006", self.span(key), key=key, expected=expected, found=Y.describe(self.values[key]))
+
+    def scalar(self, key: str, required: bool = False, tags=(Y.STR,), expected: str = "text") -> str | None:
+        node = self.values.get(key)
+        if node is None:
+            if required:
+                self.report("NQL0005", Y.span_of(self.file, self.node), key=key, where=self.where)
+            return None
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in tags:
+            self.wrong(key, expected)
+            return None
+        return node.value
+
+    def text_snippet(self, key: str, required: bool = False) -> Snippet | None:
+        value = self.scalar(key, required)
+        if value is None:
+            return None
+        return Snippet(value, Y.snippet(self.file, self.values[key]))
+
+    def duration(self, key: str, default: int | None) -> int | None:
+        node = self.values.get(key)
+        if node is None:
+            return default
+        if isinstance(node, yaml.ScalarNode) and node.tag == Y.INT and node.value.strip() == "0":
+            return 0
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in (Y.STR, Y.INT, Y.FLOAT):
+            self.wrong(key, "a duration")
+            return default
+        ms = parse_duration(node.value)
+        if ms is None:
+            hint = "add a unit: ms, s, min, h or d" if node.tag in (Y.INT, Y.FLOAT) else None
+            self.report("NQL0403", self.span(key), hint, text=node.value)
+            return default
+        return ms
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        node = self.values.get(key)
+        if node is None:
+            return ()
+        if not isinstance(node, yaml.SequenceNode) or not all(isinstance(i, yaml.ScalarNode) and i.tag == Y.STR for i in node.value):
+            self.wrong(key, "a list of names")
+            return ()
+        return tuple(i.value for i in node.value)
+
+    def mapping(self, key: str) -> yaml.MappingNode | None:
+        node = self.values.get(key)
+        if node is None:
+            return None
+        if not isinstance(node, yaml.MappingNode):
+            self.wrong(key, "a mapping")
+            return None
+        return node
+
+    def number(self, key: str, default: float, positive: bool = True) -> float:
+        node = self.values.get(key)
+        if node is None:
+            return default
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in (Y.INT, Y.FLOAT):
+            self.report("NQL0408", self.span(key), key=key, expected="a number", value=getattr(node, "value", "?"))
+            return default
+        value = float(node.value)
+        if positive and not value > 0:
+            self.report("NQL0408", self.span(key), key=key, expected="a number above zero", value=node.value)
+            return default
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str, code: str = "NQL0406") -> str:
+        value = self.scalar(key)
+        if value is None:
+            return default
+        if value not in choices:
+            close = difflib.get_close_matches(value.lower(), choices, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else None
+            if code == "NQL0402":
+                self.report(code, self.span(key), hint, value=value)
+            else:
+                self.report(code, self.span(key), hint, key=key, choices=", ".join(choices), value=value)
+            return default
+        return value
+
+
+def parse_duration(text: str) -> int | None:
+    m = DURATION_RE.match(text.strip())
+    return int(m.group(1)) * DURATION_UNITS_MS[m.group(2)] if m else None
+
+
+def read_specs(file: Source, root: yaml.Node, default_tenant: str | None = None) -> tuple[list[MonitorSpec], list[Diagnostic]]:
+    """YAML root node -> one MonitorSpec per valid-enough monitor mapping, plus diagnostics."""
+    out: list[Diagnostic] = []
+    if isinstance(root, yaml.MappingNode) and any(isinstance(k, yaml.ScalarNode) and k.value == "monitors" for k, _ in root.value):
+        top = _Fields(file, root, ("monitors",), "the file", out)
+        node = top.values.get("monitors")
+        if node is None:
+            return [], out
+        if not isinstance(node, yaml.SequenceNode):
+            top.wrong("monitors", "a list of monitors")
+            return [], out
+        items = node.value
+        if not items:
+            out.append(diag("NQL0010", file, Y.span_of(file, node)))
+    elif isinstance(root, yaml.MappingNode):
+        items = [root]
+    else:
+        out.append(diag("NQL0003", file, Y.span_of(file, root), found=Y.describe(root)))
+        return [], out
+    specs = []
+    for item in items:
+        if not isinstance(item, yaml.MappingNode):
+            out.append(diag("NQL0003", file, Y.span_of(file, item), found=Y.describe(item)))
+            continue
+        spec = _read_monitor(file, item, default_tenant, out)
+        if spec is not None:
+            specs.append(spec)
+    return specs, out
+
+
+def _read_monitor(file: Source, node: yaml.MappingNode, default_tenant: str | None, out: list[Diagnostic]) -> MonitorSpec | None:
+    before = len(out)
+    f = _Fields(file, node, MONITOR_KEYS, "a monitor", out)
+    mid = f.scalar("id", required=True, tags=(Y.STR, Y.INT))
+    if mid is not None and not ID_RE.match(mid):
+        f.report("NQL0401", f.span("id"), "lower-case letters, digits and _ only", id=mid)
+    tenant = f.scalar("tenant") or default_tenant
+    if tenant is not None and not TENANT_RE.match(tenant):
+        f.report("NQL0413", f.span("tenant"), value=tenant)
+    if tenant is None and mid is not None:
+        f.report("NQL0412", Y.span_of(file, node), id=mid)
+    name = f.scalar("name") or mid or ""
+    priority = f.choice("priority", PRIORITIES, "medium", code="NQL0402")
+    tags = f.strings("tags")
+    if len(tags) > MAX_TAGS:
+        f.report("NQL0405", f.span("tags"), count=len(tags))
+    enabled = f.scalar("enabled", tags=(Y.BOOL,), expected="true or false")
+    notify = f.strings("notify")
+    query = f.text_snippet("query", required=True)
+    every = f.duration("every", None)
+    if every is not None and (every < 1000 or every % 1000):
+        f.report("NQL0414", f.span("every"), text=f.values["every"].value)
+        every = None
+    trigger_when, trigger_for, trigger_for_span = None, 0, None
+    t = f.mapping("trigger")
+    if t is not None:
+        tf = _Fields(file, t, CONDITION_KEYS, "trigger", out)
+        trigger_when = tf.text_snippet("when")
+        trigger_for = tf.duration("for", 0)
+        trigger_for_span = tf.key_spans.get("for")
+    recover_when, recover_for = None, 0
+    r = f.mapping("recover")
+    if r is not None:
+        rf = _Fields(file, r, CONDITION_KEYS, "recover", out)
+        recover_when = rf.text_snippet("when")
+        recover_for = rf.duration("for", 0)
+    detection = _read_detection(file, f, out)
+    if detection.type == "threshold" and trigger_when is None and mid is not None:
+        f.report("NQL0409", f.span("trigger"), "e.g. trigger: {when: avg_latency > 300ms, for: 5min}",
+                 what="`trigger.when`", kind="threshold")
+    if mid is None or query is None:  # nothing to check the rest against; the fields were reported
+        return None
+    return MonitorSpec(
+        path=file.path, span=Y.span_of(file, node), file=file, id=mid, tenant=tenant, name=name, priority=priority,
+        tags=tags, enabled=enabled != "false" if enabled is not None else True, notify=notify, query=query,
+        every_ms=every, every_span=f.key_spans.get("every"), trigger_when=trigger_when, trigger_for_ms=trigger_for,
+        trigger_for_span=trigger_for_span, recover_when=recover_when, recover_for_ms=recover_for, detection=detection,
+        key_spans=dict(f.key_spans),
+    )
+
+
+def _read_detection(file: Source, f: _Fields, out: list[Diagnostic]) -> Detection:
+    node = f.mapping("detection")
+    if node is None:
+        return DEFAULT_DETECTION
+    d = _Fields(file, node, DETECTION_KEYS, "detection", out)
+    kind = d.choice("type", DETECTION_TYPES, "threshold")
+    metric = d.scalar("metric")
+    if kind != "threshold" and metric is None:
+        d.report("NQL0409", Y.span_of(file, node), what="`detection.metric`", kind=kind)
+    slot = d.duration("slot", DEFAULT_DETECTION.slot_ms)
+    if slot is not None and (slot <= 0 or 86_400_000 % slot):
+        d.report("NQL0411", d.span("slot"), text=d.values["slot"].value)
+    change = DEFAULT_DETECTION.change
+    raw = d.scalar("change", tags=(Y.STR, Y.INT, Y.FLOAT), expected="a percentage")
+    if raw is not None:
+        m = PERCENT_RE.match(raw.strip())
+        if m is None or float(m.group(1)) <= 0:
+            d.report("NQL0408", d.span("change"), "e.g. change: 100%", key="change", expected="a percentage above 0%", value=raw)
+        else:
+            change = float(m.group(1)) / 100
+    return Detection(
+        type=kind, metric=metric, metric_span=d.key_spans.get("metric"),
+        deviations=d.number("deviations", DEFAULT_DETECTION.deviations),
+        direction=d.choice("direction", DIRECTIONS, "above"),
+        history_ms=d.duration("history", DEFAULT_DETECTION.history_ms) or DEFAULT_DETECTION.history_ms,
+        slot_ms=slot or DEFAULT_DETECTION.slot_ms, change=change,
+    )

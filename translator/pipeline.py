@@ -1,0 +1,123 @@
+"""The only module that knows the order of the stages.
+
+  read      bytes            -> Source              monitors/yaml_nodes.decode
+  yaml      Source           -> YAML nodes           monitors/yaml_nodes.compose
+  spec      YAML nodes       -> MonitorSpec          monitors/spec.read_specs
+  parse     NQL text         -> syntax tree          syntax/parser.parse_query
+  resolve   syntax tree      -> TypedQuery           semantic/resolver.resolve_query
+  bind      spec + typed     -> Monitor              monitors/bind.bind
+
+Every stage returns (result, diagnostics) and never raises on bad input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from translator.diagnostics.diagnostic import Diagnostic, diag
+from translator.monitors import yaml_nodes
+from translator.monitors.bind import bind
+from translator.monitors.model import Monitor, MonitorSpec
+from translator.monitors.spec import read_specs
+from translator.semantic.resolver import resolve_query
+from translator.semantic.schema import Catalog, load_catalog
+from translator.source import Source, Span
+from translator.syntax.parser import parse_query
+
+MONITOR_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class CheckResult:
+    monitors: list[Monitor] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def check_text(path: str, data: bytes, tenant: str | None = None, strict: bool = False,
+               catalog: Catalog | None = None) -> CheckResult:
+    """One monitor file's bytes -> its valid monitors and all its diagnostics."""
+    catalog = catalog or load_catalog()
+    result = CheckResult(files=1)
+    source, diags = yaml_nodes.decode(path, data)
+    result.diagnostics += diags
+    if source is None:
+        return result
+    root, diags = yaml_nodes.compose(source)
+    result.diagnostics += diags
+    if root is None:
+        return result
+    specs, diags = read_specs(source, root, tenant)
+    result.diagnostics += diags
+    for spec in specs:
+        monitor, diags = check_monitor(spec, catalog, strict)
+        result.diagnostics += diags
+        if monitor is not None:
+            result.monitors.append(monitor)
+    if not result.ok:  # a file with an error yields no monitor at all (spec: no SQL for bad files)
+        result.monitors = []
+    result.diagnostics.sort(key=lambda d: (d.location[1], d.location[2]))
+    return result
+
+
+def check_monitor(spec: MonitorSpec, catalog: Catalog, strict: bool = False) -> tuple[Monitor | None, list[Diagnostic]]:
+    query, diags = parse_query(spec.query.source)
+    if query is None or any(d.is_error for d in diags):
+        return None, diags
+    typed, more = resolve_query(query, catalog, spec.query.source, strict)
+    diags = diags + more
+    if typed is None:
+        return None, diags
+    monitor, more = bind(spec, typed)
+    return monitor, diags + more
+
+
+def monitor_files(paths: list[str]) -> tuple[list[Path], list[str]]:
+    """Expand files and folders; return (files, missing paths)."""
+    files: list[Path] = []
+    missing: list[str] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            files += sorted(f for f in path.rglob("*") if f.suffix in MONITOR_SUFFIXES and f.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            missing.append(p)
+    return files, missing
+
+
+def check_paths(paths: list[str], tenant: str | None = None, strict: bool = False) -> CheckResult:
+    files, _ = monitor_files(paths)
+    total = CheckResult()
+    seen: dict[tuple[str, str], Monitor] = {}
+    catalog = load_catalog()
+    for f in files:
+        try:
+            data = f.read_bytes()
+        except OSError as exc:
+            src = Source.whole_file(str(f), "")
+            total.diagnostics.append(diag("NQL0009", src, Span(0, 0), reason=exc.strerror or str(exc)))
+            continue
+        r = check_text(str(f), data, tenant, strict, catalog)
+        total.files += 1
+        total.diagnostics += r.diagnostics
+        for m in r.monitors:
+            key = (m.tenant, m.id)
+            if key in seen:
+                first = seen[key].spec
+                line, col = first.file.position(first.span.start)
+                total.diagnostics.append(diag("NQL0008", m.spec.file, m.spec.key_spans.get("id", m.spec.span),
+                                              id=m.id, tenant=m.tenant, first=f"{first.path}:{line}:{col}"))
+                continue
+            seen[key] = m
+            total.monitors.append(m)
+    if not total.ok:
+        bad = {d.source.path for d in total.diagnostics if d.is_error}
+        total.monitors = [m for m in total.monitors if m.spec.path not in bad]
+    return total
