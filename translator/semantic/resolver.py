@@ -52,6 +52,7 @@ class TypedQuery:
     join: str | None  # with | include, for object-rooted queries
     window_ms: int
     resolution_ms: int | None
+    object_filters: tuple[ast.Expr, ...]  # `where` on devices before the `with`
     event_filters: tuple[ast.Expr, ...]
     computed: tuple[Output, ...]  # per-object values (compute)
     outputs: tuple[Output, ...]  # the query's result columns (besides group keys)
@@ -141,6 +142,7 @@ class Resolver:
             # NQL: `devices during past 7d` is `devices | with device_performance.events during past 7d`
             events_table, join = self.catalog.tables[IMPLICIT_DEVICE_EVENTS], "with"
             frame = _Frame("joined", events_table, root)
+        object_filters: list[ast.Expr] = []
         event_filters: list[ast.Expr] = []
         result_filters: list[ast.Expr] = []
         computed: list[Output] = []
@@ -152,7 +154,8 @@ class Resolver:
             kw = ast.clause_keyword(clause)
             if isinstance(clause, ast.Where):
                 self.condition(clause.condition, frame, "a `where` clause")
-                (event_filters if frame.kind in ("events", "joined") else result_filters).append(clause.condition)
+                {"events": event_filters, "joined": event_filters, "objects": object_filters}.get(
+                    frame.kind, result_filters).append(clause.condition)
             elif isinstance(clause, ast.Join):
                 if frame.kind != "objects" or root.is_event:
                     what = root.name if root.is_event else f"`{previous}`"
@@ -205,7 +208,7 @@ class Resolver:
             keys = [GroupKey(f"device.{ident}", ResolvedField(ident, root.fields[ident], "object"), q.table.span)]
         if self.diagnostics and any(d.is_error for d in self.diagnostics):
             return None
-        return TypedQuery(q, self.source, root, events_table, join, window_ms, resolution_ms, tuple(event_filters),
+        return TypedQuery(q, self.source, root, events_table, join, window_ms, resolution_ms, tuple(object_filters), tuple(event_filters),
                           tuple(computed), tuple(outputs), tuple(keys), period_ms, tuple(result_filters),
                           self.fields, self.enums, self.types)
 
@@ -441,7 +444,7 @@ class Resolver:
     def enum_value(self, r: ast.Field | ast.Literal, lt: T.Type, frame: _Frame, left: ast.Expr) -> bool:
         """A bare word (or string) compared with an enum: is it one of the values?"""
         if isinstance(r, ast.Literal):
-            if r.kind != "string":
+            if r.kind != "string" or "*" in r.value or "?" in r.value:
                 return False
             value = r.value
         else:

@@ -123,6 +123,7 @@ def _string(source: Source, start: int, add, diags: list[Diagnostic]) -> int:
             return i + 1
         if ch == "\n":
             diags.append(diag("NQL0111", source, Span(start, i), hint=f"close the string with {quote} on the same line"))
+            add("STRING", start, i, "".join(out))  # keep parsing as if it were closed
             return i
         if ch == "\\":
             nxt = text[i + 1 : i + 2]
@@ -138,6 +139,7 @@ def _string(source: Source, start: int, add, diags: list[Diagnostic]) -> int:
         out.append(ch)
         i += 1
     diags.append(diag("NQL0102", source, Span(start, len(text)), hint=f"add the closing {quote}"))
+    add("STRING", start, len(text), "".join(out))
     return len(text)
 
 
@@ -177,5 +179,6 @@ def _number_like(source: Source, i: int, add, diags: list[Diagnostic]) -> int:
     else:
         hint = "durations take ms, s, min, h or d; sizes take B, KB, MB, GB or TB"
     diags.append(diag("NQL0107", source, Span(i, end), hint=hint, kind="number", text=text[i:end]))
-    add("INT", i, end, 0)
+    # keep parsing with the kind the writer most likely meant, so one mistake is one diagnostic
+    add("DURATION" if unit in DURATION_HINTS else "BYTE" if unit.upper() in BYTE_UNITS else "INT", i, end, 0)
     return end
