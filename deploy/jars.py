@@ -1,0 +1,155 @@
+"""Jars from Maven Central, built by the small Maven projects under deploy/.
+
+Nothing binary is kept in git: each jar is produced by ``mvn package`` in its module
+(``deploy/<module>/target/``) and cached there; a build runs only when the output is
+missing or the module's pom.xml changed since the last build (a stamp file holds the pom's
+hash). Maven's own download cache (~/.m2) makes a rebuild after ``git clean`` cheap.
+
+    python -m deploy.jars build [connector|kafka|cluster|all] [--force]
+    python -m deploy.jars path  [connector|kafka|cluster]
+
+Modules:
+    connector  deploy/maven    -> target/nql-flink-connectors.jar   (Kafka SQL connector uber-jar)
+    kafka      deploy/kafka    -> target/lib/*.jar                   (Kafka broker classpath)
+    cluster    deploy/cluster  -> target/opt/flink-sql-gateway-*.jar (what sql-client lacks)
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEPLOY_DIR = Path(__file__).resolve().parent
+REPO_ROOT = DEPLOY_DIR.parent
+
+# module name -> (pom directory, output relative to target/ that proves the build is done)
+MODULES: dict[str, tuple[Path, str]] = {
+    "connector": (DEPLOY_DIR / "maven", "nql-flink-connectors.jar"),
+    "kafka": (DEPLOY_DIR / "kafka", "lib"),
+    "cluster": (DEPLOY_DIR / "cluster", "opt"),
+}
+
+STAMP = ".nql-build-stamp"
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def _pom_hash(pom_dir: Path) -> str:
+    return hashlib.sha256((pom_dir / "pom.xml").read_bytes()).hexdigest()
+
+
+def _is_fresh(module: str) -> bool:
+    pom_dir, out = MODULES[module]
+    target = pom_dir / "target"
+    stamp = target / STAMP
+    output = target / out
+    if not output.exists() or not stamp.exists():
+        return False
+    if output.is_dir() and not any(output.glob("*.jar")):
+        return False
+    return stamp.read_text().strip() == _pom_hash(pom_dir)
+
+
+def _mvn() -> str:
+    mvn = os.environ.get("MVN") or shutil.which("mvn")
+    if not mvn:
+        raise BuildError("Maven (mvn) not found: install it (Debian: apt-get install maven) or set MVN")
+    return mvn
+
+
+def ensure_built(module: str, *, force: bool = False, quiet: bool = False) -> Path:
+    """Build ``module`` with Maven unless its output is present and its pom unchanged.
+
+    Returns the module's output path (a jar or a directory of jars). Progress (Maven's
+    per-artifact lines) goes to stderr unless ``quiet``. Safe to call from several processes
+    at once: a file lock serialises builds of the same module.
+    """
+    if module not in MODULES:
+        raise KeyError(f"unknown module {module!r}; known: {', '.join(MODULES)}")
+    pom_dir, out = MODULES[module]
+    target = pom_dir / "target"
+    output = target / out
+    if not force and _is_fresh(module):
+        return output
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not force and _is_fresh(module):  # somebody else built it while we waited
+            return output
+        log = (lambda m: None) if quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+        log(f"==> building {module} jars with Maven ({pom_dir.relative_to(REPO_ROOT)}/pom.xml); "
+            "first run downloads from Maven Central")
+        # -B: no colours; default transfer logging shows each download (progress) without the
+        # per-kilobyte spam of interactive mode.
+        cmd = [_mvn(), "-B", "-f", str(pom_dir / "pom.xml"), "package"]
+        extra = os.environ.get("NQL_MVN_ARGS")
+        if extra:
+            cmd[2:2] = extra.split()
+        t0 = time.monotonic()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        tail: list[str] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            line = line.rstrip()
+            tail = (tail + [line])[-40:]
+            if line.startswith(("Downloaded from", "[INFO] --- ", "[INFO] BUILD", "[ERROR]")):
+                log(f"    {line}")
+        rc = proc.wait()
+        if rc != 0:
+            raise BuildError(f"mvn package failed for {module} (exit {rc}):\n" + "\n".join(tail))
+        (target / STAMP).write_text(_pom_hash(pom_dir) + "\n")
+        log(f"==> {module} built in {time.monotonic() - t0:.1f}s -> {output.relative_to(REPO_ROOT)}")
+    return output
+
+
+def connector_jar(**kw) -> Path:
+    """The Kafka SQL connector uber-jar (pipeline.jars, sql-client -j, Managed Flink lib/)."""
+    return ensure_built("connector", **kw)
+
+
+def kafka_classpath(**kw) -> list[Path]:
+    """Every jar the Kafka broker JVM needs."""
+    return sorted(ensure_built("kafka", **kw).glob("*.jar"))
+
+
+def gateway_jars(**kw) -> list[Path]:
+    """Jars a FLINK_HOME made from the PyFlink wheel lacks in opt/ (flink-sql-gateway)."""
+    return sorted(ensure_built("cluster", **kw).glob("*.jar"))
+
+
+def pipeline_jars_value(jars: list[Path] | None = None) -> str:
+    """Value for PyFlink's ``pipeline.jars``: ``file://`` URLs joined by ``;``."""
+    jars = [connector_jar()] if jars is None else jars
+    return ";".join(Path(j).resolve().as_uri() for j in jars)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m deploy.jars", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="build (cached) and print the output path(s)")
+    b.add_argument("module", nargs="?", default="all", choices=[*MODULES, "all"])
+    b.add_argument("--force", action="store_true", help="rebuild even if cached")
+    q = sub.add_parser("path", help="print the output path (builds if missing)")
+    q.add_argument("module", choices=list(MODULES))
+    a = p.parse_args(argv)
+    mods = list(MODULES) if getattr(a, "module", None) == "all" else [a.module]
+    try:
+        for m in mods:
+            print(ensure_built(m, force=getattr(a, "force", False)))
+    except BuildError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
