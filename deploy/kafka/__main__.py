@@ -1,0 +1,5 @@
+import sys
+
+from deploy.kafka.broker import main
+
+sys.exit(main())

@@ -1,0 +1,396 @@
+"""A real single-node Apache Kafka (KRaft broker+controller in one JVM) on 127.0.0.1.
+
+The jars come from Maven Central through deploy/kafka/pom.xml (see deploy.jars); no Docker,
+no tarball. Ports are picked free at start, the JVM is small (-Xmx512m, SerialGC), the data
+lives in ``state_dir`` and the process is stopped by the pid this module wrote.
+
+Python API (pytest session fixture)::
+
+    from deploy.kafka import KafkaBroker
+    broker = KafkaBroker.start(tmp_dir)      # formats storage, starts, waits for a metadata answer
+    broker.bootstrap                         # '127.0.0.1:PORT'
+    broker.stop()
+
+CLI::
+
+    python -m deploy.kafka start [--state-dir build/kafka]   # prints host:port
+    python -m deploy.kafka status | stop | bootstrap
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from deploy import jars
+
+KAFKA_DIR = Path(__file__).resolve().parent
+DEFAULT_STATE_DIR = jars.REPO_ROOT / "build" / "kafka"
+STATE_FILE = "broker.json"
+
+# -XX:TieredStopAtLevel=1 (C1 only) cuts JVM warm-up for a short-lived test broker.
+DEFAULT_JVM_OPTS = [
+    "-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+    "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8",
+]
+
+# flink.md section 5.3, plus the loopback listeners filled in at start.
+SERVER_PROPERTIES = """\
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{controller_port}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs={log_dirs}
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+# Flink's KafkaSink default transaction timeout is 1 h; the broker default cap is 15 min.
+transaction.max.timeout.ms=3600000
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.num.partitions=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=2
+background.threads=2
+log.cleaner.threads=1
+log.cleaner.dedupe.buffer.size=16777216
+auto.create.topics.enable=true
+delete.topic.enable=true
+"""
+
+
+class BrokerError(RuntimeError):
+    pass
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _random_cluster_id() -> str:
+    # Kafka's Uuid.toString(): URL-safe base64 of 16 bytes without padding; ids starting
+    # with '-' are avoided by Kafka itself (they look like CLI flags).
+    while True:
+        cid = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child of ours counts as dead
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------- wire protocol (readiness)
+
+def _request(sock: socket.socket, api_key: int, version: int, corr: int, body: bytes) -> bytes:
+    client = b"nql-flink-probe"
+    header = struct.pack(">hhih", api_key, version, corr, len(client)) + client
+    msg = header + body
+    sock.sendall(struct.pack(">i", len(msg)) + msg)
+    size = struct.unpack(">i", _recv(sock, 4))[0]
+    data = _recv(sock, size)
+    if struct.unpack(">i", data[:4])[0] != corr:
+        raise BrokerError("correlation id mismatch")
+    return data[4:]
+
+
+def _recv(sock: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("closed")
+        buf += chunk
+    return buf
+
+
+def probe_metadata(host: str, port: int, timeout: float = 2.0) -> list[tuple[int, str, int]]:
+    """Ask the broker for cluster metadata; return its broker list [(node_id, host, port)].
+
+    ApiVersions v0 first (every broker answers it), then the lowest non-flexible Metadata
+    version the broker accepts (Kafka 4 removed the oldest versions, KIP-896).
+    Raises OSError/BrokerError if the broker is not serving yet.
+    """
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.settimeout(timeout)
+        r = _request(s, 18, 0, 1, b"")
+        err, n = struct.unpack(">hi", r[:6])
+        if err:
+            raise BrokerError(f"ApiVersions error {err}")
+        ranges = {}
+        for i in range(n):
+            k, lo, hi = struct.unpack(">hhh", r[6 + 6 * i: 12 + 6 * i])
+            ranges[k] = (lo, hi)
+        lo, hi = ranges.get(3, (0, -1))
+        v = max(lo, 1)
+        if v > min(hi, 8):
+            raise BrokerError(f"no non-flexible Metadata version in {lo}..{hi}")
+        body = struct.pack(">i", -1)  # all topics (null array)
+        if v >= 4:
+            body += b"\x00"  # allow_auto_topic_creation=false
+        if v >= 8:
+            body += b"\x00\x00"  # include_*_authorized_operations=false
+        r = _request(s, 3, v, 2, body)
+        off = 4 if v >= 3 else 0  # throttle_time_ms
+        (nb,) = struct.unpack(">i", r[off: off + 4])
+        off += 4
+        brokers = []
+        for _ in range(nb):
+            node, hl = struct.unpack(">ih", r[off: off + 6])
+            off += 6
+            h = r[off: off + hl].decode()
+            off += hl
+            (p,) = struct.unpack(">i", r[off: off + 4])
+            off += 4
+            (rl,) = struct.unpack(">h", r[off: off + 2])
+            off += 2 + max(rl, 0)
+            brokers.append((node, h, p))
+        return brokers
+
+
+# ---------------------------------------------------------------- broker
+
+@dataclass
+class KafkaBroker:
+    state_dir: Path
+    pid: int
+    host: str
+    port: int
+    controller_port: int
+    cluster_id: str
+    log_file: Path
+
+    @property
+    def bootstrap(self) -> str:
+        """``host:port`` for bootstrap.servers (Flink 'properties.bootstrap.servers')."""
+        return f"{self.host}:{self.port}"
+
+    # -- lifecycle -------------------------------------------------------
+    @classmethod
+    def start(cls, state_dir: str | os.PathLike | None = None, *, timeout: float = 90.0,
+              jvm_opts: list[str] | None = None, extra_properties: dict[str, str] | None = None,
+              quiet: bool = False) -> "KafkaBroker":
+        """Format KRaft storage in ``state_dir`` (fresh data each call), start the broker on
+        free loopback ports, wait until it answers a metadata request, write broker.json.
+
+        If ``state_dir`` already holds a live broker, raise BrokerError (stop it first).
+        """
+        state = Path(state_dir) if state_dir else DEFAULT_STATE_DIR
+        state.mkdir(parents=True, exist_ok=True)
+        old = cls.load(state)
+        if old is not None and old.alive():
+            raise BrokerError(f"a broker already runs from {state} (pid {old.pid}, {old.bootstrap})")
+        classpath = os.pathsep.join(str(p) for p in jars.kafka_classpath(quiet=quiet))
+        java = _java()
+        data = state / "data"
+        if data.exists():
+            import shutil
+            shutil.rmtree(data)
+        port, cport = free_port(), free_port()
+        while cport == port:
+            cport = free_port()
+        props = SERVER_PROPERTIES.format(port=port, controller_port=cport, log_dirs=data)
+        for k, v in (extra_properties or {}).items():
+            props += f"{k}={v}\n"
+        (state / "server.properties").write_text(props)
+        logs = state / "logs"
+        logs.mkdir(exist_ok=True)
+        opts = list(jvm_opts or DEFAULT_JVM_OPTS) + [
+            f"-Dkafka.logs.dir={logs}",
+            f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.properties'}",
+        ]
+        cid = _random_cluster_id()
+        fmt = subprocess.run(
+            [java, *opts, "-cp", classpath, "kafka.tools.StorageTool", "format",
+             "-t", cid, "-c", str(state / "server.properties"), "--ignore-formatted"],
+            capture_output=True, text=True)
+        if fmt.returncode != 0:
+            raise BrokerError(f"kafka-storage format failed:\n{fmt.stdout}\n{fmt.stderr}")
+        log_file = logs / "stdout.log"
+        with open(log_file, "wb") as out:
+            proc = subprocess.Popen(
+                [java, *opts, "-cp", classpath, "kafka.Kafka", str(state / "server.properties")],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,  # survives the CLI; not hit by the terminal's Ctrl-C
+                cwd=state)
+        broker = cls(state, proc.pid, "127.0.0.1", port, cport, cid, log_file)
+        broker._save()
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                broker._forget()
+                raise BrokerError(f"broker exited with {proc.returncode}; see {log_file}:\n"
+                                  + _tail(log_file) + _tail(logs / "server.log"))
+            try:
+                if probe_metadata(broker.host, broker.port):
+                    return broker
+            except (OSError, BrokerError) as e:
+                last = e
+            time.sleep(0.2)
+        broker.stop()
+        raise BrokerError(f"broker did not answer within {timeout}s ({last}); see {logs}")
+
+    def alive(self) -> bool:
+        return _pid_alive(self.pid) and _cmdline_has(self.pid, "kafka.Kafka")
+
+    def ready(self) -> bool:
+        try:
+            return bool(probe_metadata(self.host, self.port))
+        except (OSError, BrokerError):
+            return False
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (controlled shutdown), then SIGKILL after ``timeout``; only our own pid."""
+        if self.alive():
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + timeout
+            while self.alive() and time.monotonic() < deadline:
+                _reap(self.pid)
+                time.sleep(0.1)
+            if self.alive():
+                os.kill(self.pid, signal.SIGKILL)
+                while self.alive():
+                    _reap(self.pid)
+                    time.sleep(0.05)
+        _reap(self.pid)
+        self._forget()
+
+    # -- persistence -----------------------------------------------------
+    def _save(self) -> None:
+        d = asdict(self)
+        d["state_dir"], d["log_file"] = str(self.state_dir), str(self.log_file)
+        (self.state_dir / STATE_FILE).write_text(json.dumps(d, indent=2) + "\n")
+        (self.state_dir / "broker.pid").write_text(f"{self.pid}\n")
+
+    def _forget(self) -> None:
+        for name in (STATE_FILE, "broker.pid"):
+            (self.state_dir / name).unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, state_dir: str | os.PathLike | None = None) -> "KafkaBroker | None":
+        f = Path(state_dir or DEFAULT_STATE_DIR) / STATE_FILE
+        if not f.exists():
+            return None
+        d = json.loads(f.read_text())
+        d["state_dir"], d["log_file"] = Path(d["state_dir"]), Path(d["log_file"])
+        return cls(**d)
+
+    def __enter__(self) -> "KafkaBroker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _java() -> str:
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return str(Path(home) / "bin" / "java")
+    import shutil
+    j = shutil.which("java")
+    if not j:
+        raise BrokerError("java not found (Kafka 4 needs Java 17+)")
+    return j
+
+
+def _cmdline_has(pid: int, needle: str) -> bool:
+    try:
+        return needle.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def _tail(path: Path, n: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:]) + "\n"
+    except OSError:
+        return ""
+
+
+# ---------------------------------------------------------------- CLI
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m deploy.kafka",
+                                description="Single-node Kafka (KRaft) on 127.0.0.1 for development and tests.")
+    p.add_argument("command", choices=["start", "stop", "status", "bootstrap"])
+    p.add_argument("--state-dir", default=os.environ.get("NQL_KAFKA_STATE_DIR", str(DEFAULT_STATE_DIR)),
+                   help="data, logs and broker.json (default: %(default)s)")
+    p.add_argument("--timeout", type=float, default=90.0)
+    a = p.parse_args(argv)
+    state = Path(a.state_dir)
+    b = KafkaBroker.load(state)
+    if a.command == "start":
+        if b is not None and b.alive():
+            print(b.bootstrap)
+            print(f"already running (pid {b.pid})", file=sys.stderr)
+            return 0
+        t0 = time.monotonic()
+        try:
+            b = KafkaBroker.start(state, timeout=a.timeout)
+        except (BrokerError, jars.BuildError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        print(b.bootstrap)
+        print(f"started pid {b.pid} in {time.monotonic() - t0:.1f}s; logs in {b.log_file.parent}", file=sys.stderr)
+        return 0
+    if b is None:
+        print("not running", file=sys.stderr)
+        return 0 if a.command == "stop" else 3
+    if a.command == "stop":
+        b.stop()
+        print(f"stopped pid {b.pid}", file=sys.stderr)
+        return 0
+    if not b.alive():
+        print(f"dead (stale pid {b.pid}); run stop to clean up", file=sys.stderr)
+        return 3
+    if a.command == "bootstrap":
+        print(b.bootstrap)
+        return 0
+    ok = b.ready()
+    print(b.bootstrap)
+    print(f"pid {b.pid}: {'ready' if ok else 'not answering'}", file=sys.stderr)
+    return 0 if ok else 1
