@@ -1,0 +1,5 @@
+import sys
+
+from deploy.cluster.cluster import main
+
+sys.exit(main())
