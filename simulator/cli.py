@@ -89,7 +89,7 @@ def main(args: argparse.Namespace) -> int:
                   + f" ({time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
     manifest = {
         "generator": "nql-flink simulate",
-        "arguments": {k: v for k, v in sorted(vars(args).items()) if not k.startswith("_") and k not in ("out", "quiet")},
+        "arguments": {k: v for k, v in sorted(vars(args).items()) if not k.startswith("_") and k not in ("out", "quiet", "command")},
         "simulation": sim.describe(),
         "out_of_order": {"fraction": args.out_of_order, "lateness_ms": lateness},
         "files": files,
