@@ -4,6 +4,7 @@ average network_latency per (tenant, desktop pool), Prometheus-style `for`."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -26,21 +27,30 @@ def pool_of_devices(devices_path: Path) -> dict:
     return pools
 
 
-def window_averages(data_dir: Path, size_ms: int = 300_000, slide_ms: int = 30_000, metric: str = "network_latency"):
-    """{(tenant, pool): {window_end_ms: (avg, distinct devices)}} over session.vdi_events."""
-    data_dir = Path(data_dir)
-    pools = pool_of_devices(data_dir / "device.devices.jsonl")
-    acc = defaultdict(lambda: defaultdict(lambda: [0.0, 0, set()]))
-    for line in (data_dir / "session.vdi_events.jsonl").read_text().splitlines():
+@functools.lru_cache(maxsize=8)
+def _vdi_rows(data_dir: str, metric: str) -> list[tuple]:
+    pools = pool_of_devices(Path(data_dir) / "device.devices.jsonl")
+    rows = []
+    for line in (Path(data_dir) / "session.vdi_events.jsonl").read_text().splitlines():
         r = json.loads(line)
-        t = ms(r["end_time"])
         uid = r["device"]["collector"]["uid"]
-        key = (r["tenant"], pools[(r["tenant"], uid)])
-        first_end = (t // slide_ms + 1) * slide_ms  # windows [e - size, e) containing t
-        for e in range(first_end, t + size_ms + 1, slide_ms):
-            if e - size_ms <= t < e:
+        rows.append((ms(r["end_time"]), (r["tenant"], pools[(r["tenant"], uid)]), uid, r[metric]))
+    return rows
+
+
+def window_averages(data_dir: Path, size_ms: int = 300_000, slide_ms: int = 30_000, metric: str = "network_latency",
+                    right_closed: bool = False):
+    """{(tenant, pool): {window_end_ms: (avg, distinct devices)}} over session.vdi_events.
+
+    Windows are [end - size, end) (Flink HOP), or (end - size, end] with right_closed."""
+    acc = defaultdict(lambda: defaultdict(lambda: [0.0, 0, set()]))
+    for t, key, uid, value in _vdi_rows(str(data_dir), metric):
+        first_end = (t // slide_ms) * slide_ms
+        for e in range(first_end, t + size_ms + slide_ms, slide_ms):
+            inside = e - size_ms < t <= e if right_closed else e - size_ms <= t < e
+            if inside:
                 a = acc[key][e]
-                a[0] += r[metric]
+                a[0] += value
                 a[1] += 1
                 a[2].add(uid)
     return {k: {e: (a[0] / a[1], len(a[2])) for e, a in sorted(v.items())} for k, v in acc.items()}
