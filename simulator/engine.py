@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from . import models
-from .catalog import TENANT, Table, get_table, load_catalog, record_builder
+from .catalog import NUMERIC_TYPES, TENANT, Table, get_table, load_catalog, record_builder
 from .config import SimConfig
 from .fleet import Fleet, Sessions, build_fleet, build_sessions, load_profile, rng_for
 
@@ -56,9 +56,13 @@ class Simulation:
             build_sessions(f, cfg.seed, self.profile, cfg.start, cfg.end) for f in self.fleets]
         self.incidents = [models.IncidentSet(cfg.incidents, f) for f in self.fleets]
         tenants = {f.tenant for f in self.fleets}
+        metrics = {"crash_rate"} | {f.path for t in self.catalog.values() for f in t.fields if f.type in NUMERIC_TYPES}
         for inc in cfg.incidents:
             if inc.tenant is not None and inc.tenant not in tenants:
                 raise ValueError(f"incident {inc.name}: tenant {inc.tenant!r} is not simulated")
+            if inc.metric not in metrics:
+                raise ValueError(f"incident {inc.name}: {inc.metric!r} is not a numeric catalog field "
+                                 f"(one of {', '.join(sorted(metrics))})")
 
     # ------------------------------------------------------------------ chunks of columns
 

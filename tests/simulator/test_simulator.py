@@ -214,3 +214,11 @@ def test_parsers():
     assert (inc.tenant, inc.pool, inc.add, inc.end_ms - inc.start_ms) == ("acme", "Finance-Win11", 250.0, 720_000)
     with pytest.raises(ValueError):
         parse_incident("pool=x,metric=network_latency,start=2026-11-26T10:00:00Z,minutes=1,bogus=1")
+
+
+def test_bad_incident_is_a_usage_error(tmp_path, capsys):
+    p = argparse.ArgumentParser()
+    cli.add_arguments(p)
+    bad = "pool=Finance-Win11,metric=network_lag,start=2026-11-26T07:30:00Z,minutes=5,add_ms=100"
+    assert cli.main(p.parse_args(["--out", str(tmp_path), *BASE, "--incident", bad])) == 2
+    assert "network_lag" in capsys.readouterr().err
