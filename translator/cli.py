@@ -14,6 +14,7 @@ import sys
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("translator.commands.check", "type-check monitor files and report diagnostics"),
+    "simulate": ("simulator.cli", "generate deterministic telemetry (one JSONL file per catalog table)"),
 }
 
 

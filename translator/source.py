@@ -9,12 +9,14 @@ column for diagnostics.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+import re
+from typing import NamedTuple
+
+_NEWLINE = re.compile("\n")
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """Half-open character range [start, end) in a Source's text."""
+class Span(NamedTuple):
+    """Half-open character range [start, end) in a Source's text (a tuple: cheap to make)."""
 
     start: int
     end: int
@@ -37,11 +39,7 @@ class Source:
         self.text = text
         self.file_lines = file_lines
         self.origins = origins
-        starts = [0]
-        for i, ch in enumerate(text):
-            if ch == "\n":
-                starts.append(i + 1)
-        self._starts = starts
+        self._starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
 
     @classmethod
     def whole_file(cls, path: str, text: str) -> "Source":
@@ -57,6 +55,12 @@ class Source:
 
     def file_line(self, line: int) -> str:
         return self.file_lines[line - 1] if 0 < line <= len(self.file_lines) else ""
+
+    def offset(self, line0: int, col0: int) -> int:
+        """Offset in `text` of a 0-based (line, column) of the whole-file text."""
+        if line0 >= len(self._starts):
+            return len(self.text)
+        return min(self._starts[line0] + col0, len(self.text))
 
     def slice(self, span: Span) -> str:
         return self.text[span.start : span.end]

@@ -36,26 +36,32 @@ class _Fields:
     def __init__(self, file: Source, node: yaml.MappingNode, allowed: tuple[str, ...], where: str, out: list[Diagnostic]):
         self.file, self.node, self.where, self.out = file, node, where, out
         self.values: dict[str, yaml.Node] = {}
-        self.key_spans: dict[str, Span] = {}
         for k, v in node.value:
             key = k.value if isinstance(k, yaml.ScalarNode) else "?"
-            kspan = Y.span_of(file, k)
             if key in self.values:
-                self.report("NQL0007", kspan, key=key)
+                self.report("NQL0007", Y.span_of(file, k), key=key)
                 continue
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
-                self.report("NQL0004", kspan, f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed),
+                self.report("NQL0004", Y.span_of(file, k), f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed),
                             key=key, where=where)
                 continue
             self.values[key] = v
-            self.key_spans[key] = Y.span_of(file, v)
+
+    @property
+    def key_spans(self) -> dict[str, Span]:
+        """Spans of the values, computed only when a diagnostic or a later check needs them."""
+        return {k: Y.span_of(self.file, v) for k, v in self.values.items()}
+
+    def value_span(self, key: str) -> Span | None:
+        node = self.values.get(key)
+        return Y.span_of(self.file, node) if node is not None else None
 
     def report(self, code: str, span: Span, hint: str | None = None, **params) -> None:
         self.out.append(diag(code, self.file, span, hint, **params))
 
     def span(self, key: str) -> Span:
-        return self.key_spans.get(key, Y.span_of(self.file, self.node))
+        return self.value_span(key) or Y.span_of(self.file, self.node)
 
     def wrong(self, key: str, expected: str) -> None:
         self.report("NQL0006", self.span(key), key=key, expected=expected, found=Y.describe(self.values[key]))
@@ -203,7 +209,7 @@ def _read_monitor(file: Source, node: yaml.MappingNode, default_tenant: str | No
         tf = _Fields(file, t, CONDITION_KEYS, "trigger", out)
         trigger_when = tf.text_snippet("when")
         trigger_for = tf.duration("for", 0)
-        trigger_for_span = tf.key_spans.get("for")
+        trigger_for_span = tf.value_span("for")
     recover_when, recover_for = None, 0
     r = f.mapping("recover")
     if r is not None:
@@ -219,9 +225,9 @@ def _read_monitor(file: Source, node: yaml.MappingNode, default_tenant: str | No
     return MonitorSpec(
         path=file.path, span=Y.span_of(file, node), file=file, id=mid, tenant=tenant, name=name, priority=priority,
         tags=tags, enabled=enabled != "false" if enabled is not None else True, notify=notify, query=query,
-        every_ms=every, every_span=f.key_spans.get("every"), trigger_when=trigger_when, trigger_for_ms=trigger_for,
+        every_ms=every, every_span=f.value_span("every"), trigger_when=trigger_when, trigger_for_ms=trigger_for,
         trigger_for_span=trigger_for_span, recover_when=recover_when, recover_for_ms=recover_for, detection=detection,
-        key_spans=dict(f.key_spans),
+        key_spans={"id": f.value_span("id")},
     )
 
 
@@ -246,7 +252,7 @@ def _read_detection(file: Source, f: _Fields, out: list[Diagnostic]) -> Detectio
         else:
             change = float(m.group(1)) / 100
     return Detection(
-        type=kind, metric=metric, metric_span=d.key_spans.get("metric"),
+        type=kind, metric=metric, metric_span=d.value_span("metric"),
         deviations=d.number("deviations", DEFAULT_DETECTION.deviations),
         direction=d.choice("direction", DIRECTIONS, "above"),
         history_ms=d.duration("history", DEFAULT_DETECTION.history_ms) or DEFAULT_DETECTION.history_ms,

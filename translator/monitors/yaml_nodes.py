@@ -43,23 +43,15 @@ def compose(file: Source) -> tuple[yaml.Node | None, list[Diagnostic]]:
     return node, []
 
 
-def offset(file: Source, line0: int, col0: int) -> int:
-    """File offset of a 0-based (line, column) mark."""
-    starts = file._starts  # noqa: SLF001 - same package family; Source owns the line table
-    if line0 >= len(starts):
-        return len(file.text)
-    return min(starts[line0] + col0, len(file.text))
-
-
 def node_point(file: Source, line0: int, col0: int) -> Span:
-    o = offset(file, line0, col0)
+    o = file.offset(line0, col0)
     return Span(o, o + 1)
 
 
 def span_of(file: Source, node: yaml.Node) -> Span:
     """The node's extent, clipped to its first line (a caret never spans lines)."""
-    start = offset(file, node.start_mark.line, node.start_mark.column)
-    end = offset(file, node.end_mark.line, node.end_mark.column)
+    start = file.offset(node.start_mark.line, node.start_mark.column)
+    end = file.offset(node.end_mark.line, node.end_mark.column)
     nl = file.text.find("\n", start)
     if nl != -1:
         end = min(end, nl)

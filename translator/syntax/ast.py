@@ -1,4 +1,5 @@
-"""The NQL syntax tree: immutable, every node carries its span.
+"""The NQL syntax tree: immutable, every node carries its span. Nodes compare and hash by
+identity (eq=False): later stages key their tables (types, resolved fields) by node.
 
 Nothing here knows about tables or types; the resolver adds those.
 """
@@ -13,7 +14,7 @@ from translator.source import Span
 # ---------------------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Field:
     """A dotted path as written: `device.virtualization.desktop_pool`, or a bare name."""
 
@@ -25,7 +26,7 @@ class Field:
         return ".".join(self.path)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Literal:
     """kind: string, int, float, bool, null, duration (value in ms), byte (value in bytes),
     ip, version (tuple of ints), datetime (ISO text)."""
@@ -36,20 +37,20 @@ class Literal:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ListLit:
     items: tuple["Expr", ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class NamedArg:
     name: str
     value: "Expr"
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Call:
     """`receiver.name(args)`; receiver is None for `count()`, `countif(...)`."""
 
@@ -60,14 +61,14 @@ class Call:
     name_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Unary:
     op: str  # "-"
     operand: "Expr"
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Binary:
     """Arithmetic: + - * /"""
 
@@ -78,7 +79,7 @@ class Binary:
     op_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Compare:
     """== != < > <= >= in !in contains !contains (`=` is normalised to `==`)."""
 
@@ -89,7 +90,7 @@ class Compare:
     op_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Logical:
     op: str  # "and" | "or"
     left: "Expr"
@@ -102,39 +103,39 @@ Expr = Union[Field, Literal, ListLit, NamedArg, Call, Unary, Binary, Compare, Lo
 # ---------------------------------------------------------------------------- query parts
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TableRef:
     name: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class DuringPast:
     duration: Literal
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FromTo:
     start: tuple[Literal, ...]  # a datetime literal, or a duration with `ago`
     end: tuple[Literal, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class On:
     date: Literal
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TimeSelection:
     window: Union[DuringPast, FromTo, On]
     resolution: Literal | None  # `by 30s`
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Assign:
     name: str
     name_span: Span
@@ -142,13 +143,13 @@ class Assign:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Where:
     condition: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Join:
     """`with` (inner) or `include` (left) of an event table into an object table."""
 
@@ -158,39 +159,39 @@ class Join:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Compute:
     assigns: tuple[Assign, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Period:
     duration: Literal
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Summarize:
     assigns: tuple[Assign, ...]
     by: tuple[Union[Field, Period], ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ListClause:
     items: tuple[Expr, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Sort:
     keys: tuple[Expr, ...]
     descending: bool
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Limit:
     count: Literal
     span: Span
@@ -199,7 +200,7 @@ class Limit:
 Clause = Union[Where, Join, Compute, Summarize, ListClause, Sort, Limit]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Query:
     table: TableRef
     time: TimeSelection | None

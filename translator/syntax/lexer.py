@@ -8,7 +8,7 @@ skips the bad character and goes on, so one run reports every lexical problem.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from translator.diagnostics.diagnostic import Diagnostic, diag
 from translator.source import Source, Span
@@ -23,18 +23,11 @@ SYMBOLS = {
 }
 TWO_CHAR = {"==": "EQEQ", "!=": "NEQ", "<=": "LE", ">=": "GE"}
 
-_WS = re.compile(r"[ \t\r\n]+")
-_IDENT = re.compile(r"#?[A-Za-z_][A-Za-z0-9_]*")
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?(?![\w.])")
-_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?![\w.])")
 _IPV6 = re.compile(r"(?=[0-9A-Fa-f:]*::|(?:[0-9A-Fa-f]{1,4}:){2})(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:/\d{1,3})?(?![\w:])")
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)([A-Za-z]+)?")
-_VERSION = re.compile(r"v\d+(?:\.\d+)+(?![\w.])|v\d+(?![\w.])")
-_BANG_WORD = re.compile(r"!(in|contains)\b")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     kind: str
     text: str
     span: Span
@@ -42,73 +35,87 @@ class Token:
     after_comment: bool = False
 
 
+# One pass with a master pattern; the rare cases (escapes, errors) go to small handlers.
+_MASTER = re.compile(
+    r"(?P<ws>[ \t\r\n]+)"
+    r"|(?P<comment>/\*.*?\*/)"
+    r"|(?P<open_comment>/\*)"
+    r"|(?P<line_comment>--|//)"
+    r"|(?P<string>\"[^\"\\\n]*\"|'[^'\\\n]*')"
+    r"|(?P<datetime>\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?(?![\w.]))"
+    r"|(?P<ip>\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?![\w.]))"
+    r"|(?P<ip6>" + _IPV6.pattern + r")"
+    r"|(?P<number>\d+(?:\.\d+)?[A-Za-z]*)"
+    r"|(?P<version>v\d+(?:\.\d+)*(?![\w.]))"
+    r"|(?P<ident>#?[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>==|!=|<=|>=|!in\b|!contains\b|[|.,()\[\]=<>+\-*/^])",
+    re.DOTALL,
+)
+_OPS = {**SYMBOLS, **TWO_CHAR, "!in": "BANG_IN", "!contains": "BANG_CONTAINS"}
+new = tuple.__new__  # builds the named tuples without their Python-level __new__: the lexer's hot path
+
+
 def tokenize(source: Source) -> tuple[list[Token], list[Diagnostic]]:
     text = source.text
     n = len(text)
     tokens: list[Token] = []
     diags: list[Diagnostic] = []
+    append = tokens.append
+    match = _MASTER.match
     i = 0
     comment = False
 
     def add(kind: str, start: int, end: int, value: object = None) -> None:
         nonlocal comment
-        tokens.append(Token(kind, text[start:end], Span(start, end), value, comment))
+        append(new(Token, (kind, text[start:end], new(Span, (start, end)), value, comment)))
         comment = False
 
     while i < n:
-        ch = text[i]
-        m = _WS.match(text, i)
-        if m:
-            i = m.end()
+        m = match(text, i)
+        if m is None:
+            i = _irregular(source, i, add, diags)
             continue
-        if text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            if end < 0:
-                diags.append(diag("NQL0103", source, Span(i, i + 2)))
-                break
-            i = end + 2
+        kind, end = m.lastgroup, m.end()
+        if kind == "ws":
+            pass
+        elif kind == "ident":
+            word = m.group()
+            append(new(Token, ("IDENT", word, new(Span, (i, end)), word, comment)))
+            comment = False
+        elif kind == "op":
+            op = m.group()
+            append(new(Token, (_OPS[op], op, new(Span, (i, end)), None, comment)))
+            comment = False
+        elif kind == "number":
+            _number(source, i, end, add, diags)
+        elif kind == "string":
+            add("STRING", i, end, text[i + 1 : end - 1])
+        elif kind == "comment":
             comment = True
-            continue
-        if text.startswith("--", i) or text.startswith("//", i):
-            diags.append(diag("NQL0109", source, Span(i, i + 2), hint="NQL has only /* block comments */", text=text[i : i + 2]))
+        elif kind == "open_comment":
+            diags.append(diag("NQL0103", source, Span(i, end)))
+            break
+        elif kind == "line_comment":
+            diags.append(diag("NQL0109", source, Span(i, end), hint="NQL has only /* block comments */", text=m.group()))
             nl = text.find("\n", i)
-            i = n if nl < 0 else nl
-            continue
-        if ch in "\"'":
-            i = _string(source, i, add, diags)
-            continue
-        if ch in "0123456789" or (ch in "abcdefABCDEF:" and _IPV6.match(text, i)):
-            i = _number_like(source, i, add, diags)
-            continue
-        if ch == "v" and _VERSION.match(text, i):
-            m = _VERSION.match(text, i)
-            add("VERSION", i, m.end(), tuple(int(p) for p in m.group()[1:].split(".")))
-            i = m.end()
-            continue
-        m = _IDENT.match(text, i)
-        if m:
-            add("IDENT", i, m.end(), m.group())
-            i = m.end()
-            continue
-        two = text[i : i + 2]
-        if two in TWO_CHAR:
-            add(TWO_CHAR[two], i, i + 2)
-            i += 2
-            continue
-        if ch == "!":
-            m = _BANG_WORD.match(text, i)
-            if m:
-                add("BANG_" + m.group(1).upper(), i, m.end())
-                i = m.end()
-                continue
-        if ch in SYMBOLS:
-            add(SYMBOLS[ch], i, i + 1)
-            i += 1
-            continue
-        diags.append(diag("NQL0101", source, Span(i, i + 1), char=ch))
-        i += 1
+            end = n if nl < 0 else nl
+        elif kind == "version":
+            add("VERSION", i, end, tuple(int(p) for p in m.group()[1:].split(".")))
+        else:  # datetime, ip, ip6
+            add("DATETIME" if kind == "datetime" else "IP", i, end, m.group())
+        i = end
     tokens.append(Token("EOF", "", Span(n, n), None, comment))
     return tokens, diags
+
+
+def _irregular(source: Source, i: int, add, diags: list[Diagnostic]) -> int:
+    """What the master pattern does not take: strings with escapes, open comments, stray characters."""
+    text = source.text
+    ch = text[i]
+    if ch in "\"'":
+        return _string(source, i, add, diags)
+    diags.append(diag("NQL0101", source, Span(i, i + 1), char=ch))
+    return i + 1
 
 
 def _string(source: Source, start: int, add, diags: list[Diagnostic]) -> int:
@@ -143,35 +150,25 @@ def _string(source: Source, start: int, add, diags: list[Diagnostic]) -> int:
     return len(text)
 
 
-def _number_like(source: Source, i: int, add, diags: list[Diagnostic]) -> int:
+def _number(source: Source, i: int, end: int, add, diags: list[Diagnostic]) -> None:
     text = source.text
-    for pattern, kind in ((_DATETIME, "DATETIME"), (_IPV4, "IP"), (_IPV6, "IP")):
-        m = pattern.match(text, i)
-        if m:
-            add(kind, i, m.end(), m.group())
-            return m.end()
-    m = _NUMBER.match(text, i)
-    if not m:  # a lone ':' or hex letter that looked like IPv6 but is not
-        diags.append(diag("NQL0101", source, Span(i, i + 1), char=text[i]))
-        return i + 1
+    m = _NUMBER.match(text, i, end)
     number, unit = m.group(1), m.group(2)
-    end = m.end()
     if unit is None:
         if "." in number:
             add("FLOAT", i, end, float(number))
         else:
             add("INT", i, end, int(number))
-        return end
+        return
     if unit in DURATION_UNITS_MS:
         ms = float(number) * DURATION_UNITS_MS[unit]
         if ms != int(ms):
             diags.append(diag("NQL0107", source, Span(i, end), hint="durations resolve to whole milliseconds", kind="duration", text=text[i:end]))
         add("DURATION", i, end, int(ms))
-        return end
+        return
     if unit in BYTE_UNITS and "." not in number:
         add("BYTE", i, end, int(number) * BYTE_UNITS[unit])
-        return end
-    hint = None
+        return
     if unit in DURATION_HINTS:
         hint = f"write {number}{DURATION_HINTS[unit]}" if unit != "w" else "weeks are not a unit; write days, e.g. 7d"
     elif unit.upper() in BYTE_UNITS:
@@ -181,4 +178,3 @@ def _number_like(source: Source, i: int, add, diags: list[Diagnostic]) -> int:
     diags.append(diag("NQL0107", source, Span(i, end), hint=hint, kind="number", text=text[i:end]))
     # keep parsing with the kind the writer most likely meant, so one mistake is one diagnostic
     add("DURATION" if unit in DURATION_HINTS else "BYTE" if unit.upper() in BYTE_UNITS else "INT", i, end, 0)
-    return end
