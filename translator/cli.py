@@ -13,6 +13,7 @@ import sys
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("translator.commands.demo", "check and show the bundled example monitors"),
     "check": ("translator.commands.check", "type-check monitor files and report diagnostics"),
     "simulate": ("simulator.cli", "generate deterministic telemetry (one JSONL file per catalog table)"),
 }

@@ -1,0 +1,15 @@
+from pathlib import Path
+
+from translator.diagnostics.catalog import CATALOG
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_code_is_documented():
+    page = (ROOT / "docs" / "diagnostics.md").read_text()
+    assert [c for c in CATALOG if f"| {c} |" not in page] == []
+
+
+def test_every_code_is_reported_somewhere_in_the_translator():
+    sources = "".join(p.read_text() for p in (ROOT / "translator").rglob("*.py") if p.name != "catalog.py")
+    assert [c for c in CATALOG if f'"{c}"' not in sources] == []
