@@ -1,0 +1,62 @@
+"""`nql-flink bench nab`: run the baseline detector on NAB and print scores beside the scoreboard."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .detector import DetectorParams
+from .runner import PROFILES, SCOREBOARD, run_nab, stderr_progress
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=os.path.join("..", "shared", "data", "nab"),
+                        help="NAB root holding data/, labels/ and config/ (default: ../shared/data/nab)")
+    parser.add_argument("--workers", type=int, default=None, help="processes (default: min(2, cores))")
+    parser.add_argument("--json", metavar="FILE", help="also write the full result as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no per-file progress on stderr")
+
+
+def format_report(res: dict) -> str:
+    lines = []
+    lines.append(f"{'detector':<28}{'standard':>10}{'low_FP':>10}{'low_FN':>10}")
+    ours = ("nql-flink baseline (this run)", *(res[p] for p in PROFILES))
+    rows = [ours] + [(k, *v) for k, v in SCOREBOARD.items()]
+    rows.sort(key=lambda r: -r[1])
+    for name, a, b, c in rows:
+        mark = " <==" if name == ours[0] else ""
+        lines.append(f"{name:<28}{a:>10.1f}{b:>10.1f}{c:>10.1f}{mark}")
+    lines.append("")
+    lines.append("per category (normalised per category; artificialNoAnomaly has no windows: raw FP cost)")
+    cats = sorted(res["categories"]["standard"])
+    lines.append(f"{'category':<28}{'standard':>10}{'low_FP':>10}{'low_FN':>10}")
+    for c in cats:
+        vals = [res["categories"][p][c] for p in PROFILES]
+        lines.append(f"{c:<28}" + "".join(f"{v:>10.1f}" for v in vals))
+    lines.append("")
+    lines.append("thresholds: " + ", ".join(f"{p}={res['thresholds'][p]:.6f}" for p in PROFILES))
+    lines.append(f"elapsed: {res['seconds']:.1f}s")
+    return "\n".join(lines)
+
+
+def main(args: argparse.Namespace) -> int:
+    data = args.data
+    if not os.path.isdir(os.path.join(data, "data")) or not os.path.exists(
+            os.path.join(data, "labels", "combined_windows.json")):
+        print(f"error: {data} does not look like a NAB root (data/, labels/combined_windows.json)", file=sys.stderr)
+        return 2
+    res = run_nab(data, DetectorParams(), workers=args.workers,
+                  progress=None if args.quiet else stderr_progress)
+    print(format_report(res))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(res, fh, indent=2, sort_keys=True)
+    return 0
+
+
+if __name__ == "__main__":  # python -m udfs.nab.cli
+    p = argparse.ArgumentParser(prog="python -m udfs.nab.cli")
+    add_arguments(p)
+    sys.exit(main(p.parse_args()))
