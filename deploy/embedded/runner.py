@@ -1,0 +1,192 @@
+"""Run generated Flink SQL on the local PyFlink mini-cluster, on bounded JSONL files.
+
+    from deploy.embedded import create_table_env, run_job
+    t_env = create_table_env(parallelism=1)               # reusable across runs
+    result = run_job(statements, {"src_session_vdi_events": "events.jsonl", ...},
+                     "out/alerts.jsonl", t_env=t_env)
+    result.alerts        # alert JSON lines, sorted
+    result.dead_letters  # dead-letter JSON lines, sorted
+
+The statements are exactly what the generator emits for Kafka (DDL, views,
+CREATE FUNCTION, one EXECUTE STATEMENT SET); `connector_substitution` swaps each
+CREATE TABLE's WITH (...) for a filesystem one and changes nothing else.
+
+Bounded files in streaming mode: each filesystem source finishes at end of file and emits a
+final MAX watermark, which fires every pending window, temporal join and event-time sort,
+so the job ends by itself after flushing everything (verified, see docs/flink-job-shape.md).
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+UDF_PACKAGE = REPO_ROOT / "udfs"
+
+# Session options every embedded run uses (also what sql-client must SET).
+DEFAULT_CONFIG = {
+    "table.local-time-zone": "UTC",
+    # inventory/config sources that stop producing must not hold the joint watermark back
+    "table.exec.source.idle-timeout": "1 min",
+    # keep SQL operator uids stable for savepoint compatibility across re-generation
+    "table.exec.uid.generation": "PLAN_ONLY",
+}
+
+# Options that belong to the format and are kept when the connector is swapped.
+_FORMAT_KEYS = ("format", "json.", "raw.", "csv.")
+
+_CREATE_TABLE = re.compile(r"^\s*CREATE\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+                           r"`?([\w.]+)`?", re.IGNORECASE)
+_OPTION = re.compile(r"'((?:[^']|'')*)'\s*=\s*'((?:[^']|'')*)'")
+
+
+# ------------------------------------------------------------------------------ SQL text --
+def split_statements(sql_text: str) -> list[str]:
+    """Split a script into statements: a statement ends with a line ending in ';', except
+    inside EXECUTE STATEMENT SET BEGIN ... END; which is one statement. '--' comment lines
+    are dropped. (The generator may also hand run_job a list directly.)"""
+    out, cur, in_set = [], [], False
+    for raw in sql_text.splitlines():
+        line = raw.rstrip()
+        if not line.strip() or line.lstrip().startswith("--"):
+            continue
+        cur.append(line)
+        head = " ".join(" ".join(cur).split()).upper()
+        if head.startswith("EXECUTE STATEMENT SET"):
+            in_set = True
+        if line.endswith(";"):
+            if in_set and line.strip().upper() != "END;":
+                continue
+            stmt = "\n".join(cur).rstrip().rstrip(";").rstrip()
+            out.append(stmt)
+            cur, in_set = [], False
+    if cur:
+        out.append("\n".join(cur).rstrip().rstrip(";"))
+    return out
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def connector_substitution(statement: str, inputs: dict[str, str], output_dir: str) -> str:
+    """Kafka -> filesystem, nothing else: for a CREATE TABLE, replace the WITH (...) clause.
+
+    - table named in `inputs` -> bounded filesystem source reading that file;
+    - any other table -> filesystem sink writing into <output_dir>/<table>/;
+    - format options ('format', 'json.*', 'raw.*', 'csv.*') are kept as they are, so the
+      records are parsed/serialised exactly as with Kafka.
+    Other statements are returned unchanged."""
+    m = _CREATE_TABLE.match(statement)
+    if not m:
+        return statement
+    name = m.group(1).split(".")[-1]
+    idx = statement.upper().rfind("WITH")
+    open_paren = statement.index("(", idx)
+    close_paren = statement.rindex(")")
+    options = {k.replace("''", "'"): v.replace("''", "'")
+               for k, v in _OPTION.findall(statement[open_paren:close_paren + 1])}
+    new = {"connector": "filesystem"}
+    if name in inputs:
+        new["path"] = str(Path(inputs[name]).resolve())
+    else:
+        new["path"] = str(Path(output_dir, name).resolve())
+    for k, v in options.items():
+        if k.startswith(_FORMAT_KEYS):
+            new[k] = v
+    body = ",\n  ".join(f"{_quote(k)} = {_quote(v)}" for k, v in new.items())
+    return statement[:idx] + "WITH (\n  " + body + "\n)" + statement[close_paren + 1:]
+
+
+# ---------------------------------------------------------------------- environment --
+def _stage_udfs() -> str:
+    """A directory holding only the `udfs` package, shipped to the Python workers with
+    add_python_file (so 'udfs.flink.alert_state.alert_transitions' resolves there)."""
+    stage = Path(tempfile.mkdtemp(prefix="nql-flink-pyfiles-"))
+    shutil.copytree(UDF_PACKAGE, stage / "udfs",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return str(stage)
+
+
+def create_table_env(parallelism: int = 1, config: dict[str, str] | None = None):
+    """A streaming TableEnvironment on the local mini-cluster with the UDF package
+    registered (driver sys.path + worker python files). Reuse it across runs."""
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
+    if str(REPO_ROOT) not in sys.path:          # the module must import in the driver too
+        sys.path.insert(0, str(REPO_ROOT))
+    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    conf = t_env.get_config()
+    conf.set("parallelism.default", str(parallelism))
+    for k, v in {**DEFAULT_CONFIG, **(config or {})}.items():
+        conf.set(k, v)
+    t_env.add_python_file(_stage_udfs())
+    return t_env
+
+
+# ------------------------------------------------------------------------------- run --
+@dataclass
+class RunResult:
+    alerts: list[str] = field(default_factory=list)
+    dead_letters: list[str] = field(default_factory=list)
+    output_dir: str = ""
+
+
+_run_ids = itertools.count(1)
+
+
+def _read_lines(directory: Path) -> list[str]:
+    lines: list[str] = []
+    if directory.exists():
+        for p in sorted(directory.rglob("*")):
+            if p.is_file() and not p.name.startswith("."):
+                lines.extend(l for l in p.read_text(encoding="utf-8").splitlines() if l.strip())
+    return sorted(lines)
+
+
+def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: str, *,
+            t_env=None, parallelism: int = 1, config: dict[str, str] | None = None,
+            alerts_table: str = "sink_alerts", dead_letters_table: str = "sink_dead_letters",
+            database: str | None = None) -> RunResult:
+    """Run the generated job to completion on bounded files.
+
+    statements: generated SQL (list, or one script string split by split_statements);
+    inputs:     source table name -> JSONL file;
+    output_path: alerts are written there as sorted JSON lines; dead letters next to it
+                 (<output_path>.dead_letters.jsonl); raw sink files under <output_path>.d/.
+    t_env:      a TableEnvironment to reuse (tests share one); each run gets its own
+                database (`database` or a fresh run_<n>) so table names never collide.
+    """
+    if isinstance(statements, str):
+        statements = split_statements(statements)
+    t_env = t_env or create_table_env(parallelism, config)
+    out = Path(output_path)
+    sink_dir = Path(str(out) + ".d")
+    if sink_dir.exists():
+        shutil.rmtree(sink_dir)
+    sink_dir.mkdir(parents=True)
+    db = database or f"run_{os.getpid()}_{next(_run_ids)}"
+    t_env.execute_sql(f"CREATE DATABASE IF NOT EXISTS `{db}`")
+    t_env.use_database(db)
+    try:
+        result = None
+        for stmt in statements:
+            result = t_env.execute_sql(connector_substitution(stmt, inputs, str(sink_dir)))
+        if result is not None:
+            result.wait()
+    finally:
+        t_env.use_database("default_database")
+    res = RunResult(alerts=_read_lines(sink_dir / alerts_table),
+                    dead_letters=_read_lines(sink_dir / dead_letters_table),
+                    output_dir=str(sink_dir))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(a + "\n" for a in res.alerts), encoding="utf-8")
+    Path(str(out) + ".dead_letters.jsonl").write_text(
+        "".join(d + "\n" for d in res.dead_letters), encoding="utf-8")
+    return res

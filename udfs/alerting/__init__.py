@@ -1,0 +1,1 @@
+"""Pure-Python alert logic (no PyFlink import): unit-testable, wrapped by udfs.flink."""

@@ -1,0 +1,89 @@
+"""Flink entry point of the alert state machine.
+
+Declared in generated SQL as
+    CREATE TEMPORARY SYSTEM FUNCTION alert_transitions
+      AS 'udfs.flink.alert_state.alert_transitions' LANGUAGE PYTHON;
+and used as a general Python UDAF in a plain GROUP BY (tenant, monitor, group_json) over
+evaluations pre-sorted in event time (see docs/flink-job-shape.md):
+
+    alert_transitions(eval_seq, window_end, trig, rec, for_ms, recover_for_ms, every_ms,
+                      tenant, monitor, group_json, payload)
+
+eval_seq   BIGINT       COUNT(*) OVER (... ORDER BY window_time) of the sorting step; it also
+                        keeps that event-time sort in the plan (an unused OVER is pruned)
+window_end TIMESTAMP(3) evaluation time, UTC wall clock (no LTZ, no session time zone)
+      -> ARRAY<ROW<status STRING, alert_id STRING, at_ms BIGINT, since_ms BIGINT, payload STRING>>
+
+Why the value is an ARRAY that is *drained* by get_value: PyFlink's Python group
+aggregate processes a whole bundle of rows per key and emits ONE result per key per bundle
+(pyflink/fn_execution/table/aggregate_*.py: get_value() before, accumulate all rows,
+get_value() after, get_accumulators(), store). If the value were "the last transition",
+two transitions in one bundle (replays, catch-up) would collapse into one. So the
+accumulator keeps the transitions not yet reported, and get_value() returns them and
+clears them; the cleared accumulator is what gets stored. The pre-bundle get_value() then
+always returns [] and the post-bundle one returns exactly this bundle's transitions, so an
+update is emitted iff there are new transitions. Downstream: TO_CHANGELOG + UNNEST.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime
+import json
+
+from pyflink.table import AggregateFunction, DataTypes, Row
+from pyflink.table.udf import udaf
+
+from udfs.alerting.state_machine import AlertState
+
+TRANSITION_TYPE = DataTypes.ROW([
+    DataTypes.FIELD("status", DataTypes.STRING()),
+    DataTypes.FIELD("alert_id", DataTypes.STRING()),
+    DataTypes.FIELD("at_ms", DataTypes.BIGINT()),
+    DataTypes.FIELD("since_ms", DataTypes.BIGINT()),
+    DataTypes.FIELD("payload", DataTypes.STRING()),
+])
+RESULT_TYPE = DataTypes.ARRAY(TRANSITION_TYPE)
+# acc = [state_json, pending_json]; both plain strings so the state coder is trivial.
+ACC_TYPE = DataTypes.ARRAY(DataTypes.STRING())
+
+
+def to_epoch_ms(value) -> int:
+    """TIMESTAMP(3) arrives as a naive datetime (UTC wall clock); ints pass through."""
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return (calendar.timegm(value.timetuple()) * 1000) + value.microsecond // 1000
+    return int(value)
+
+
+class AlertTransitions(AggregateFunction):
+
+    def create_accumulator(self):
+        return [AlertState().to_json(), "[]"]
+
+    def accumulate(self, acc, eval_seq, window_end, trig, rec, for_ms, recover_for_ms, every_ms,
+                   tenant, monitor, group_json, payload):
+        if window_end is None:
+            return
+        st = AlertState.from_json(acc[0])
+        tr = st.step(to_epoch_ms(window_end), trig, rec, for_ms, recover_for_ms, int(every_ms),
+                     tenant, monitor, group_json)
+        acc[0] = st.to_json()
+        if tr is not None:
+            pending = json.loads(acc[1])
+            pending.append([tr.status, tr.alert_id, tr.at_ms, tr.since_ms, payload])
+            acc[1] = json.dumps(pending, separators=(",", ":"))
+
+    def get_value(self, acc):
+        pending = json.loads(acc[1])
+        acc[1] = "[]"          # drain: see module docstring
+        return [Row(*p) for p in pending]
+
+    def get_result_type(self):
+        return RESULT_TYPE
+
+    def get_accumulator_type(self):
+        return ACC_TYPE
+
+
+alert_transitions = udaf(AlertTransitions(), result_type=RESULT_TYPE, accumulator_type=ACC_TYPE)
