@@ -9,6 +9,7 @@ Messages are str.format templates filled with named parameters by the stage that
   NQL03xx  query structure and grouping rules
   NQL04xx  monitor fields and conditions
   NQL05xx  warnings: accepted but ignored, extensions, discouraged forms
+  NQL06xx  valid NQL that the Flink back end cannot compile (yet)
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ _ENTRIES = [
     Code("NQL0502", "by-device-name", W, "alerts per device need `by device.collector.uid`; `device.name` is not unique"),
     Code("NQL0503", "extension", W, "{what} is an nql-flink extension (rejected with --strict)"),
     Code("NQL0504", "for-not-multiple", W, "`for: {value}` is not a multiple of `every` ({every}); it acts as {rounded}"),
+    # -- back end ------------------------------------------------------------------------------
+    Code("NQL0601", "unsupported-in-flink", E, "{what} cannot be compiled to Flink SQL yet"),
 ]
 
 CATALOG: dict[str, Code] = {c.code: c for c in _ENTRIES}

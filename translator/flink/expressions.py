@@ -1,0 +1,147 @@
+"""IR scalars -> sqlglot expressions in the NqlFlink dialect.
+
+The function table (AGGREGATES) and the SQL shape rules live here:
+- conditional aggregates as CASE WHEN (Flink's FILTER clause is wrong for some aggregates);
+- string comparisons case-insensitive: LOWER() on the column, the literal lowered here;
+- AVG and percentiles over DOUBLE (Flink's AVG of BIGINT is a BIGINT); `/` divides DOUBLEs;
+- every literal goes through sqlglot, which escapes quotes: text from a monitor file never
+  reaches SQL unescaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from translator.ir import relational as ir
+
+ColRef = Callable[[str], exp.Expression]
+ParamRef = Callable[[str], exp.Expression]
+
+SQL_TYPES = {"int": "BIGINT", "byte": "BIGINT", "float": "DOUBLE", "duration": "DOUBLE", "bool": "BOOLEAN",
+             "string": "STRING", "datetime": "TIMESTAMP(3)"}
+CMP = {"=": exp.EQ, "<>": exp.NEQ, "<": exp.LT, ">": exp.GT, "<=": exp.LTE, ">=": exp.GTE}
+ARITH = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul, "/": exp.Div}
+
+
+def _double(e: exp.Expression) -> exp.Expression:
+    return exp.Cast(this=e, to=exp.DataType.build("DOUBLE"))
+
+
+def _when(cond: exp.Expression, value: exp.Expression) -> exp.Expression:
+    return exp.Case(ifs=[exp.If(this=cond, true=value)])
+
+
+def _agg_count(arg, cond):
+    value = arg if arg is not None else exp.Literal.number(1)
+    if cond is None:
+        return exp.Count(this=arg if arg is not None else exp.Star())
+    return exp.Count(this=_when(cond, value))
+
+
+def _agg_count_distinct(arg, cond):
+    value = arg if cond is None else _when(cond, arg)
+    return exp.Count(this=exp.Distinct(expressions=[value]))
+
+
+def _agg_sum(arg, cond):
+    if cond is None:
+        return exp.Sum(this=arg)
+    return exp.Coalesce(this=exp.Sum(this=_when(cond, arg)), expressions=[exp.Literal.number(0)])
+
+
+def _maybe_when(f):
+    return lambda arg, cond: f(arg if cond is None else _when(cond, arg))
+
+
+# NQL aggregate (IR func) -> builder(arg, cond). Every IR aggregate must be here.
+AGGREGATES: dict[str, Callable[[exp.Expression | None, exp.Expression | None], exp.Expression]] = {
+    "count": _agg_count,
+    "count_distinct": _agg_count_distinct,
+    "sum": _agg_sum,
+    "avg": _maybe_when(lambda a: exp.Avg(this=_double(a))),
+    "min": _maybe_when(lambda a: exp.Min(this=a)),
+    "max": _maybe_when(lambda a: exp.Max(this=a)),
+    "last": _maybe_when(lambda a: exp.LastValue(this=a)),
+}
+
+
+def unqualified(name: str) -> exp.Expression:
+    return exp.column(name)
+
+
+def qualified(table: str) -> ColRef:
+    return lambda name: exp.column(name, table=table)
+
+
+def to_exp(e: ir.Scalar, col: ColRef = unqualified, param: ParamRef | None = None) -> exp.Expression:
+    def go(n: ir.Scalar) -> exp.Expression:
+        if isinstance(n, ir.Col):
+            return col(n.name)
+        if isinstance(n, ir.Lit):
+            return literal(n.value)
+        if isinstance(n, ir.Param):
+            if param is None:
+                raise ValueError(f"parameter {n.name} outside a monitor condition")
+            return param(n.name)
+        if isinstance(n, ir.Cmp):
+            left, right = go(n.left), go(n.right)
+            if _is_string(n.left) or _is_string(n.right):
+                left, right = _lower(n.left, left), _lower(n.right, right)
+            return exp.Paren(this=CMP[n.op](this=left, expression=right))
+        if isinstance(n, ir.Like):
+            like = exp.Escape(this=exp.Like(this=exp.Lower(this=go(n.operand)), expression=literal(n.pattern.lower())),
+                              expression=literal("\\"))
+            return exp.Paren(this=exp.Not(this=exp.Paren(this=like))) if n.negated else exp.Paren(this=like)
+        if isinstance(n, ir.InList):
+            strings = _is_string(n.operand)
+            values = [_lower(v, go(v)) if strings else go(v) for v in n.values]
+            inn = exp.In(this=_lower(n.operand, go(n.operand)) if strings else go(n.operand), expressions=values)
+            return exp.Paren(this=exp.Not(this=inn) if n.negated else inn)
+        if isinstance(n, ir.IsNull):
+            isnull = exp.Is(this=go(n.operand), expression=exp.Null())
+            return exp.Paren(this=exp.Not(this=isnull)) if n.negated else isnull
+        if isinstance(n, ir.Bool):
+            if n.op == "NOT":
+                return exp.Paren(this=exp.Not(this=go(n.args[0])))
+            cls = exp.And if n.op == "AND" else exp.Or
+            out = go(n.args[0])
+            for a in n.args[1:]:
+                out = cls(this=out, expression=go(a))
+            return exp.Paren(this=out)
+        if isinstance(n, ir.Arith):
+            left, right = go(n.left), go(n.right)
+            if n.op == "/":
+                left = _double(left)
+            return exp.Paren(this=ARITH[n.op](this=left, expression=right))
+        if isinstance(n, ir.Agg):
+            arg = go(n.arg) if n.arg is not None else None
+            cond = go(n.cond) if n.cond is not None else None
+            if n.func == "percentile":
+                value = _double(arg if cond is None else _when(cond, arg))
+                return exp.Anonymous(this="PERCENTILE", expressions=[value, exp.Literal.number(n.fraction)])
+            return AGGREGATES[n.func](arg, cond)
+        raise TypeError(f"no SQL for {type(n).__name__}")
+
+    return go(e)
+
+
+def literal(value) -> exp.Expression:
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, (int, float)):
+        return exp.Literal.number(repr(value) if isinstance(value, float) else value)
+    return exp.Literal.string(str(value))
+
+
+def _is_string(n: ir.Scalar) -> bool:
+    return getattr(n, "ty", None) == "string" and not isinstance(n, ir.Agg)
+
+
+def _lower(n: ir.Scalar, e: exp.Expression) -> exp.Expression:
+    if isinstance(n, ir.Lit) and isinstance(n.value, str):
+        return literal(n.value.lower())
+    return exp.Lower(this=e) if _is_string(n) else e

@@ -1,0 +1,168 @@
+"""The relational IR: a small closed set of nodes between the typed monitor and SQL.
+
+Scalars are typed (`ty` is an NQL type name) so code generation can decide SQL shape
+(case-insensitive string comparison, DOUBLE arithmetic) without looking back at NQL.
+Relations say *what* is computed; how it becomes views, joins and statements is the Flink
+back end's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+# ----------------------------------------------------------------------------- scalars
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str  # flattened column name (see column_name)
+    ty: str
+
+
+@dataclass(frozen=True)
+class Lit:
+    value: object  # str | int | float | bool | None
+    ty: str
+
+
+@dataclass(frozen=True)
+class Param:
+    """A threshold that lives in the monitor-config record, not in the SQL."""
+
+    name: str
+    ty: str = "float"
+
+
+@dataclass(frozen=True)
+class Cmp:
+    op: str  # = <> < > <= >=
+    left: "Scalar"
+    right: "Scalar"
+
+
+@dataclass(frozen=True)
+class Like:
+    """Case-insensitive wildcard match; pattern already in LIKE syntax, escape char '\\'."""
+
+    operand: "Scalar"
+    pattern: str
+    negated: bool
+
+
+@dataclass(frozen=True)
+class InList:
+    operand: "Scalar"
+    values: tuple["Scalar", ...]
+    negated: bool
+
+
+@dataclass(frozen=True)
+class IsNull:
+    operand: "Scalar"
+    negated: bool
+
+
+@dataclass(frozen=True)
+class Bool:
+    op: str  # AND | OR | NOT
+    args: tuple["Scalar", ...]
+
+
+@dataclass(frozen=True)
+class Arith:
+    op: str  # + - * /
+    left: "Scalar"
+    right: "Scalar"
+    ty: str
+
+
+@dataclass(frozen=True)
+class Agg:
+    """func: count | count_distinct | sum | avg | min | max | last | percentile."""
+
+    func: str
+    arg: Union["Scalar", None]
+    cond: Union["Scalar", None]
+    ty: str
+    fraction: float | None = None  # percentile
+
+
+Scalar = Union[Col, Lit, Param, Cmp, Like, InList, IsNull, Bool, Arith, Agg]
+
+# ----------------------------------------------------------------------------- relations
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field read from a record: where it is on the wire and how it is typed."""
+
+    path: str  # NQL path in its record: `device.collector.uid`, `virtualization.desktop_pool`
+    column: str  # flattened column name
+    ty: str
+
+
+@dataclass(frozen=True)
+class Scan:
+    """Validated records of one event table, with the fields the monitor reads."""
+
+    table: str
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True)
+class Enrich:
+    """Inventory (`devices`) attributes joined as of each event's time, by tenant + device."""
+
+    input: "Relation"
+    fields: tuple[Field, ...]  # paths are inventory paths, columns carry the `device_` prefix
+    inner: bool  # with = inner; include = left (no match keeps the event)
+
+
+@dataclass(frozen=True)
+class Filter:
+    input: "Relation"
+    condition: Scalar
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    expr: Scalar  # built from Agg, Arith and literals
+    ty: str
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str  # the alert's `group` key, e.g. device.virtualization.desktop_pool
+    expr: Col
+
+
+@dataclass(frozen=True)
+class WindowAggregate:
+    """Sliding window (HOP): size = `during past`, slide = `every`; per tenant and keys."""
+
+    input: "Relation"
+    size_ms: int
+    slide_ms: int
+    keys: tuple[Key, ...]
+    measures: tuple[Measure, ...]
+    having: Scalar | None
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    """Trigger/recover state machine over the window results (spec/monitors.md)."""
+
+    input: WindowAggregate
+    trigger: Scalar
+    recover: Scalar  # the trigger's negation when the monitor gives no recover condition
+    params: tuple[tuple[str, float], ...]  # initial values of the config parameters
+
+
+Relation = Union[Scan, Enrich, Filter, WindowAggregate, Evaluate]
+
+
+def column_name(path: str) -> str:
+    """`device.virtualization.desktop_pool` -> `device_virtualization_desktop_pool`."""
+    return path.replace(".", "_").replace("#", "")
