@@ -95,18 +95,31 @@ def ensure_built(module: str, *, force: bool = False, quiet: bool = False) -> Pa
         t0 = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         tail: list[str] = []
+        downloads = 0
         assert proc.stdout is not None
         for line in proc.stdout:
             line = line.rstrip()
             tail = (tail + [line])[-40:]
-            if line.startswith(("Downloaded from", "[INFO] --- ", "[INFO] BUILD", "[ERROR]")):
+            if "Downloaded from" in line:
+                downloads += 1
+                if downloads % 25 == 1:
+                    log(f"    downloaded {downloads} files from Maven repositories "
+                        f"(latest: {_artifact_name(line)})")
+            elif line.startswith(("[INFO] --- ", "[INFO] BUILD", "[ERROR]")):
                 log(f"    {line}")
         rc = proc.wait()
+        if downloads:
+            log(f"    downloaded {downloads} files in total")
         if rc != 0:
             raise BuildError(f"mvn package failed for {module} (exit {rc}):\n" + "\n".join(tail))
         (target / STAMP).write_text(_pom_hash(pom_dir) + "\n")
         log(f"==> {module} built in {time.monotonic() - t0:.1f}s -> {output.relative_to(REPO_ROOT)}")
     return output
+
+
+def _artifact_name(line: str) -> str:
+    url = next((w for w in line.split() if "://" in w), "")
+    return url.rsplit("/", 1)[-1] or line
 
 
 def connector_jar(**kw) -> Path:
@@ -128,6 +141,20 @@ def pipeline_jars_value(jars: list[Path] | None = None) -> str:
     """Value for PyFlink's ``pipeline.jars``: ``file://`` URLs joined by ``;``."""
     jars = [connector_jar()] if jars is None else jars
     return ";".join(Path(j).resolve().as_uri() for j in jars)
+
+
+def add_to_pipeline_jars(t_env, jars: list[Path] | None = None) -> str:
+    """Append the connector jar (or ``jars``) to a PyFlink TableEnvironment's ``pipeline.jars``,
+    keeping what is already there. Works on an environment that already ran jobs: PyFlink adds
+    the jars to the context class loader when the option is set. Returns the new value."""
+    conf = t_env.get_config()
+    current = [u for u in (conf.get("pipeline.jars", "") or "").split(";") if u]
+    for url in pipeline_jars_value(jars).split(";"):
+        if url not in current:
+            current.append(url)
+    value = ";".join(current)
+    conf.set("pipeline.jars", value)
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

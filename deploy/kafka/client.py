@@ -1,0 +1,185 @@
+"""Small Kafka client helpers (confluent-kafka) for tests and CLI commands:
+produce telemetry, tail the alert topic, publish config records (compacted topics).
+
+Connection settings come from arguments or the environment, never from generated files:
+
+    NQL_KAFKA_BOOTSTRAP_SERVERS   host:port[,host:port]
+    NQL_KAFKA_SECURITY_PROTOCOL   PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL   (default PLAINTEXT)
+    NQL_KAFKA_SASL_MECHANISM      PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512 | AWS_MSK_IAM ...
+    NQL_KAFKA_SASL_USERNAME / NQL_KAFKA_SASL_PASSWORD   (librdkafka style; the Flink side uses
+                                                         sasl.jaas.config, see flink_properties)
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+ENV_BOOTSTRAP = "NQL_KAFKA_BOOTSTRAP_SERVERS"
+
+
+def client_config(bootstrap: str | None = None, env: Mapping[str, str] = os.environ, **extra: Any) -> dict:
+    """librdkafka/confluent-kafka configuration from ``bootstrap`` or the environment."""
+    bs = bootstrap or env.get(ENV_BOOTSTRAP)
+    if not bs:
+        raise ValueError(f"no bootstrap servers: pass one or set {ENV_BOOTSTRAP}")
+    conf: dict[str, Any] = {"bootstrap.servers": bs}
+    proto = env.get("NQL_KAFKA_SECURITY_PROTOCOL")
+    if proto:
+        conf["security.protocol"] = proto
+    mech = env.get("NQL_KAFKA_SASL_MECHANISM")
+    if mech:
+        conf["sasl.mechanism"] = mech
+    if env.get("NQL_KAFKA_SASL_USERNAME"):
+        conf["sasl.username"] = env["NQL_KAFKA_SASL_USERNAME"]
+        conf["sasl.password"] = env.get("NQL_KAFKA_SASL_PASSWORD", "")
+    conf.update(extra)
+    return conf
+
+
+def flink_properties(bootstrap: str | None = None, env: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """``properties.*`` WITH-options for Flink's Kafka connector from the environment.
+
+    Meant to be applied at submission time (e.g. into a temporary init file or the driver's
+    table options), so no generated SQL file ever holds a secret.
+    NQL_KAFKA_SASL_JAAS_CONFIG (Java form) is used as is when set.
+    """
+    bs = bootstrap or env.get(ENV_BOOTSTRAP)
+    if not bs:
+        raise ValueError(f"no bootstrap servers: pass one or set {ENV_BOOTSTRAP}")
+    props = {"properties.bootstrap.servers": bs}
+    if env.get("NQL_KAFKA_SECURITY_PROTOCOL"):
+        props["properties.security.protocol"] = env["NQL_KAFKA_SECURITY_PROTOCOL"]
+    if env.get("NQL_KAFKA_SASL_MECHANISM"):
+        props["properties.sasl.mechanism"] = env["NQL_KAFKA_SASL_MECHANISM"]
+    if env.get("NQL_KAFKA_SASL_JAAS_CONFIG"):
+        props["properties.sasl.jaas.config"] = env["NQL_KAFKA_SASL_JAAS_CONFIG"]
+    return props
+
+
+def _encode(v: Any) -> bytes | None:
+    if v is None or isinstance(v, bytes):
+        return v
+    if isinstance(v, str):
+        return v.encode()
+    return json.dumps(v, separators=(",", ":"), default=str).encode()
+
+
+def create_topics(bootstrap: str | None, topics: Iterable[str], *, partitions: int = 1,
+                  compacted: bool = False, timeout: float = 30.0) -> None:
+    """Create topics (idempotent). ``compacted`` for config/upsert topics (cleanup.policy=compact)."""
+    from confluent_kafka import KafkaError, KafkaException
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient(client_config(bootstrap))
+    cfg = {"cleanup.policy": "compact"} if compacted else {}
+    futures = admin.create_topics([NewTopic(t, num_partitions=partitions, replication_factor=1, config=cfg)
+                                   for t in topics], operation_timeout=timeout)
+    for t, f in futures.items():
+        try:
+            f.result(timeout)
+        except KafkaException as e:
+            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+
+
+def produce(bootstrap: str | None, topic: str, records: Iterable[Any], *,
+            key: Any = None, timeout: float = 30.0) -> int:
+    """Send records (dict -> JSON, str, bytes, or (key, value) tuples); flush; return count.
+
+    ``key``: a callable record -> key, or None. Raises if any delivery failed.
+    """
+    from confluent_kafka import Producer
+
+    p = Producer(client_config(bootstrap, **{"linger.ms": 5, "enable.idempotence": True}))
+    errors: list[str] = []
+
+    def on_delivery(err, msg):
+        if err is not None:
+            errors.append(str(err))
+
+    n = 0
+    for r in records:
+        if isinstance(r, tuple) and len(r) == 2:
+            k, v = r
+        else:
+            k, v = (key(r) if callable(key) else None), r
+        while True:
+            try:
+                p.produce(topic, value=_encode(v), key=_encode(k), on_delivery=on_delivery)
+                break
+            except BufferError:
+                p.poll(0.1)
+        n += 1
+        p.poll(0)
+    left = p.flush(timeout)
+    if left or errors:
+        raise RuntimeError(f"{left} undelivered, errors: {errors[:5]}")
+    return n
+
+
+def publish_config(bootstrap: str | None, topic: str, records: Mapping[str, Any] | Iterable[tuple[str, Any]],
+                   **kw) -> int:
+    """Keyed records for a compacted config topic (upsert-kafka); value None = tombstone."""
+    items = records.items() if isinstance(records, Mapping) else records
+    return produce(bootstrap, topic, ((k, v) for k, v in items), **kw)
+
+
+def tail(bootstrap: str | None, topic: str, *, from_beginning: bool = True, timeout: float | None = None,
+         idle_timeout: float | None = None, read_committed: bool = True,
+         partitions: Iterable[int] | None = None) -> Iterator[tuple[bytes | None, bytes]]:
+    """Yield (key, value) from every partition of ``topic`` (no consumer group, nothing committed)
+    until ``timeout`` seconds in total, or ``idle_timeout`` seconds without a record once the
+    first one came (None = no limit). read_committed hides aborted/open Flink exactly-once
+    transactions, as production consumers should."""
+    from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, TopicPartition
+
+    c = Consumer(client_config(bootstrap, **{
+        "group.id": f"nql-tail-{uuid.uuid4().hex[:8]}",  # required by librdkafka; never joined
+        "enable.auto.commit": False,
+        "isolation.level": "read_committed" if read_committed else "read_uncommitted",
+    }))
+    start = time.monotonic()
+    last: float | None = None
+    try:
+        if partitions is None:
+            while True:
+                md = c.list_topics(topic, timeout=10).topics.get(topic)
+                if md is not None and md.error is None and md.partitions:
+                    partitions = sorted(md.partitions)
+                    break
+                if timeout is not None and time.monotonic() - start > timeout:
+                    return
+                time.sleep(0.2)
+        offset = OFFSET_BEGINNING if from_beginning else OFFSET_END
+        c.assign([TopicPartition(topic, p, offset) for p in partitions])
+        while True:
+            now = time.monotonic()
+            if timeout is not None and now - start > timeout:
+                return
+            if idle_timeout is not None and last is not None and now - last > idle_timeout:
+                return
+            m = c.poll(0.2)
+            if m is None:
+                continue
+            if m.error():
+                if m.error().code() in (KafkaError._PARTITION_EOF, KafkaError.UNKNOWN_TOPIC_OR_PART):
+                    continue
+                raise RuntimeError(str(m.error()))
+            last = time.monotonic()
+            yield m.key(), m.value()
+    finally:
+        c.close()
+
+
+def consume(bootstrap: str | None, topic: str, n: int, *, timeout: float = 60.0, **kw) -> list[bytes]:
+    """The first ``n`` values of ``topic`` (fewer if ``timeout`` passes first)."""
+    out: list[bytes] = []
+    for _, v in tail(bootstrap, topic, timeout=timeout, **kw):
+        out.append(v)
+        if len(out) >= n:
+            break
+    return out
