@@ -1,0 +1,43 @@
+"""(a) The real broker starts, answers metadata, and round-trips records."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from deploy.kafka import KafkaBroker, probe_metadata
+from deploy.kafka import client as kc
+
+pytestmark = pytest.mark.kafka
+
+
+def test_broker_answers_metadata(kafka_broker: KafkaBroker):
+    assert kafka_broker.alive()
+    brokers = probe_metadata(kafka_broker.host, kafka_broker.port)
+    assert brokers == [(1, "127.0.0.1", kafka_broker.port)]
+    # state survives for the CLI (status/stop by pid)
+    loaded = KafkaBroker.load(kafka_broker.state_dir)
+    assert loaded is not None and loaded.pid == kafka_broker.pid
+
+
+def test_produce_and_consume(kafka_bootstrap, topic_name):
+    topic = topic_name("telemetry")
+    kc.create_topics(kafka_bootstrap, [topic])
+    recs = [{"tenant": "acme", "device": f"d{i}", "cpu": float(i)} for i in range(10)]
+    assert kc.produce(kafka_bootstrap, topic, recs, key=lambda r: r["tenant"]) == 10
+    got = [json.loads(v) for v in kc.consume(kafka_bootstrap, topic, 10, timeout=30)]
+    assert got == recs
+
+
+def test_compacted_config_topic(kafka_bootstrap, topic_name):
+    topic = topic_name("config")
+    kc.create_topics(kafka_bootstrap, [topic], compacted=True)
+    kc.publish_config(kafka_bootstrap, topic, {"acme/cpu_high": {"threshold": 90}})
+    [(k, v)] = list(kc.tail(kafka_bootstrap, topic, timeout=30, idle_timeout=1))
+    assert k == b"acme/cpu_high" and json.loads(v) == {"threshold": 90}
+
+
+def test_transaction_timeout_allows_flink_exactly_once(kafka_broker: KafkaBroker):
+    # Flink's KafkaSink defaults to a 1 h transaction timeout; the broker must accept it.
+    props = (kafka_broker.state_dir / "server.properties").read_text()
+    assert "transaction.max.timeout.ms=3600000" in props
