@@ -15,6 +15,8 @@ CLI::
 
     python -m deploy.kafka start [--state-dir build/kafka]   # prints host:port
     python -m deploy.kafka status | stop | bootstrap
+    python -m deploy.kafka produce TOPIC [--key tenant] < records.jsonl
+    python -m deploy.kafka tail TOPIC [--timeout 10]
 """
 from __future__ import annotations
 
@@ -356,13 +358,40 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m deploy.kafka",
                                 description="Single-node Kafka (KRaft) on 127.0.0.1 for development and tests.")
-    p.add_argument("command", choices=["start", "stop", "status", "bootstrap"])
+    p.add_argument("command", choices=["start", "stop", "status", "bootstrap", "produce", "tail"],
+                   help="produce: JSON lines from stdin to TOPIC; tail: print TOPIC's records")
+    p.add_argument("topic", nargs="?", help="topic for produce/tail")
     p.add_argument("--state-dir", default=os.environ.get("NQL_KAFKA_STATE_DIR", str(DEFAULT_STATE_DIR)),
                    help="data, logs and broker.json (default: %(default)s)")
-    p.add_argument("--timeout", type=float, default=90.0)
+    p.add_argument("--timeout", type=float, default=None,
+                   help="start: seconds to wait for the broker (90); tail: stop after this many seconds")
+    p.add_argument("--key", help="produce: JSON field whose value is the record key")
+    p.add_argument("--bootstrap", help="produce/tail: another cluster (default: the local broker, "
+                                         "or $NQL_KAFKA_BOOTSTRAP_SERVERS)")
     a = p.parse_args(argv)
     state = Path(a.state_dir)
     b = KafkaBroker.load(state)
+    if a.command in ("produce", "tail"):
+        from deploy.kafka import client
+
+        if not a.topic:
+            p.error(f"{a.command} needs a topic")
+        bs = a.bootstrap or os.environ.get(client.ENV_BOOTSTRAP) or (b.bootstrap if b else None)
+        if not bs:
+            print("no broker: start one or pass --bootstrap", file=sys.stderr)
+            return 3
+        if a.command == "produce":
+            recs = (json.loads(line) for line in sys.stdin if line.strip())
+            keyf = (lambda r: r.get(a.key)) if a.key else None
+            n = client.produce(bs, a.topic, recs, key=keyf)
+            print(f"produced {n} records to {a.topic}", file=sys.stderr)
+            return 0
+        try:
+            for k, v in client.tail(bs, a.topic, timeout=a.timeout):
+                print((k.decode(errors="replace") + "\t" if k else "") + v.decode(errors="replace"), flush=True)
+        except KeyboardInterrupt:
+            pass
+        return 0
     if a.command == "start":
         if b is not None and b.alive():
             print(b.bootstrap)
@@ -370,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         t0 = time.monotonic()
         try:
-            b = KafkaBroker.start(state, timeout=a.timeout)
+            b = KafkaBroker.start(state, timeout=a.timeout or 90.0)
         except (BrokerError, jars.BuildError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 1

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 
 def kafka_json_roundtrip(t_env, bootstrap: str, src_topic: str, dst_topic: str, *,
-                         group_id: str = "nql-test") -> None:
+                         group_id: str = "nql-test", delivery: str = "exactly-once") -> None:
     """Streaming job: JSON telemetry from ``src_topic`` -> filter/derive -> JSON on ``dst_topic``.
 
     The source is bounded at the offsets present at start ('scan.bounded.mode'='latest-offset'),
     so the streaming job finishes by itself and ``.wait()`` returns. Names are unique per call
     (temporary tables), so it can run in any current database.
+    ``delivery='exactly-once'`` makes the sink transactional (Flink's default transaction
+    timeout is 1 h, so this also proves the broker's transaction.max.timeout.ms accepts it);
+    the end of the bounded input commits the last transaction.
     """
+    txn = (f", 'sink.transactional-id-prefix' = 'nql-{dst_topic}'" if delivery == "exactly-once" else "")
     suffix = src_topic.replace("-", "_")
     src, dst = f"kin_{suffix}", f"kout_{suffix}"
     t_env.execute_sql(f"""
@@ -32,7 +36,7 @@ def kafka_json_roundtrip(t_env, bootstrap: str, src_topic: str, dst_topic: str, 
         ) WITH (
             'connector' = 'kafka', 'topic' = '{dst_topic}',
             'properties.bootstrap.servers' = '{bootstrap}',
-            'sink.delivery-guarantee' = 'at-least-once',
+            'sink.delivery-guarantee' = '{delivery}'{txn},
             'key.format' = 'raw', 'key.fields' = 'tenant', 'value.format' = 'json',
             'value.fields-include' = 'ALL'
         )""")

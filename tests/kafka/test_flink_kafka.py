@@ -22,8 +22,9 @@ def test_pyflink_kafka_to_kafka(kafka_flink_env, kafka_bootstrap, topic_name, fl
     ]
     kc.produce(kafka_bootstrap, src, recs + ["{not json"])
     kafka_json_roundtrip(kafka_flink_env, kafka_bootstrap, src, dst)
-    # the job has finished (bounded source), so everything it wrote is already in the topic
-    out = kc.tail(kafka_bootstrap, dst, timeout=30, idle_timeout=2)
+    # the job has finished (bounded source) and committed its transaction: a read_committed
+    # consumer sees everything
+    out = kc.tail(kafka_bootstrap, dst, timeout=30, idle_timeout=2, read_committed=True)
     got = sorted(((k.decode(), json.loads(v)) for k, v in out), key=lambda kv: kv[1]["device"])
     assert got == [
         ("acme", {"tenant": "acme", "device": "d1", "cpu": 95.0, "high": True}),
