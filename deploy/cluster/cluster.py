@@ -177,15 +177,18 @@ class FlinkCluster:
     def start(cls, state_dir: str | os.PathLike | None = None, *, taskmanagers: int = 1, slots: int = 2,
               jm_memory: str = "1024m", tm_memory: str = "1728m", timeout: float = 120.0,
               python: str | None = None, extra_config: dict[str, str] | None = None,
-              fast_jvm: bool = True, quiet: bool = False) -> "FlinkCluster":
+              fast_jvm: bool = True, connector_in_lib: bool = True,
+              quiet: bool = False) -> "FlinkCluster":
         """Build FLINK_HOME in ``state_dir/home``, start 1 JobManager + ``taskmanagers`` TMs on
-        free loopback ports, wait until all TMs registered with the JobManager's REST API."""
+        free loopback ports, wait until all TMs registered with the JobManager's REST API.
+        ``connector_in_lib=False`` leaves the connector jar out of lib/: jobs then ship it
+        themselves (sql_client(jars_=[...]) i.e. -j, or ADD JAR), as on Managed Flink."""
         state = Path(state_dir) if state_dir else DEFAULT_STATE_DIR
         state.mkdir(parents=True, exist_ok=True)
         old = cls.load(state)
         if old is not None and old.alive():
             raise ClusterError(f"a cluster already runs from {state} (pids {old.pids}, {old.rest_url})")
-        home = make_flink_home(state / "home", quiet=quiet)
+        home = make_flink_home(state / "home", connector_in_lib=connector_in_lib, quiet=quiet)
         rpc, rest = free_port(), free_port()
         write_config(home, state, rpc_port=rpc, rest_port=rest, slots=slots, jm_memory=jm_memory,
                      tm_memory=tm_memory, python=python or venv_python(), fast_jvm=fast_jvm,
