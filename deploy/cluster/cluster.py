@@ -178,11 +178,13 @@ class FlinkCluster:
               jm_memory: str = "1024m", tm_memory: str = "1728m", timeout: float = 120.0,
               python: str | None = None, extra_config: dict[str, str] | None = None,
               fast_jvm: bool = True, connector_in_lib: bool = True,
-              quiet: bool = False) -> "FlinkCluster":
+              env: dict[str, str] | None = None, quiet: bool = False) -> "FlinkCluster":
         """Build FLINK_HOME in ``state_dir/home``, start 1 JobManager + ``taskmanagers`` TMs on
         free loopback ports, wait until all TMs registered with the JobManager's REST API.
         ``connector_in_lib=False`` leaves the connector jar out of lib/: jobs then ship it
-        themselves (sql_client(jars_=[...]) i.e. -j, or ADD JAR), as on Managed Flink."""
+        themselves (sql_client(jars_=[...]) i.e. -j, or ADD JAR), as on Managed Flink.
+        ``env``: extra environment of the JobManager/TaskManager JVMs, e.g. the variables that
+        ``${env:...}`` Kafka config-provider references in generated SQL resolve to."""
         state = Path(state_dir) if state_dir else DEFAULT_STATE_DIR
         state.mkdir(parents=True, exist_ok=True)
         old = cls.load(state)
@@ -195,7 +197,9 @@ class FlinkCluster:
                      extra=extra_config)
         (state / "log").mkdir(exist_ok=True)
         c = cls(state.resolve(), home.resolve(), rest, rpc, {})
+        extra_env = env
         env = _env(home)
+        env.update(extra_env or {})
         env["FLINK_LOG_DIR"] = str(state / "log")
 
         def launch(name: str, script: str) -> None:

@@ -49,11 +49,11 @@ SERVER_PROPERTIES = """\
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:{controller_port}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}{sasl_listener}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}{sasl_listener}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
 log.dirs={log_dirs}
 num.partitions=1
 default.replication.factor=1
@@ -192,19 +192,28 @@ class KafkaBroker:
     controller_port: int
     cluster_id: str
     log_file: Path
+    sasl_port: int | None = None
 
     @property
     def bootstrap(self) -> str:
-        """``host:port`` for bootstrap.servers (Flink 'properties.bootstrap.servers')."""
+        """``host:port`` of the PLAINTEXT listener (Flink 'properties.bootstrap.servers')."""
         return f"{self.host}:{self.port}"
+
+    @property
+    def sasl_bootstrap(self) -> str | None:
+        """``host:port`` of the SASL_PLAINTEXT/PLAIN listener, if started with ``sasl_users``."""
+        return f"{self.host}:{self.sasl_port}" if self.sasl_port else None
 
     # -- lifecycle -------------------------------------------------------
     @classmethod
     def start(cls, state_dir: str | os.PathLike | None = None, *, timeout: float = 90.0,
               jvm_opts: list[str] | None = None, extra_properties: dict[str, str] | None = None,
-              quiet: bool = False) -> "KafkaBroker":
+              sasl_users: dict[str, str] | None = None, quiet: bool = False) -> "KafkaBroker":
         """Format KRaft storage in ``state_dir`` (fresh data each call), start the broker on
         free loopback ports, wait until it answers a metadata request, write broker.json.
+
+        ``sasl_users`` ({user: password}) adds a SASL_PLAINTEXT listener with mechanism PLAIN
+        (``sasl_bootstrap``), to test client/connector authentication settings end to end.
 
         If ``state_dir`` already holds a live broker, raise BrokerError (stop it first).
         """
@@ -222,7 +231,20 @@ class KafkaBroker:
         port, cport = free_port(), free_port()
         while cport == port:
             cport = free_port()
-        props = SERVER_PROPERTIES.format(port=port, controller_port=cport, log_dirs=data)
+        sport = None
+        sasl_listener = ""
+        if sasl_users:
+            sport = free_port()
+            while sport in (port, cport):
+                sport = free_port()
+            sasl_listener = f",SASL_PLAINTEXT://127.0.0.1:{sport}"
+        props = SERVER_PROPERTIES.format(port=port, controller_port=cport, log_dirs=data,
+                                         sasl_listener=sasl_listener)
+        if sasl_users:
+            users = " ".join(f'user_{u}="{pw}"' for u, pw in sasl_users.items())
+            props += ("sasl.enabled.mechanisms=PLAIN\n"
+                      "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+                      f"org.apache.kafka.common.security.plain.PlainLoginModule required {users};\n")
         for k, v in (extra_properties or {}).items():
             props += f"{k}={v}\n"
         (state / "server.properties").write_text(props)
@@ -246,7 +268,7 @@ class KafkaBroker:
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,  # survives the CLI; not hit by the terminal's Ctrl-C
                 cwd=state)
-        broker = cls(state, proc.pid, "127.0.0.1", port, cport, cid, log_file)
+        broker = cls(state, proc.pid, "127.0.0.1", port, cport, cid, log_file, sport)
         broker._save()
         deadline = time.monotonic() + timeout
         last: Exception | None = None

@@ -5,9 +5,13 @@ Connection settings come from arguments or the environment, never from generated
 
     NQL_KAFKA_BOOTSTRAP_SERVERS   host:port[,host:port]
     NQL_KAFKA_SECURITY_PROTOCOL   PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL   (default PLAINTEXT)
-    NQL_KAFKA_SASL_MECHANISM      PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512 | AWS_MSK_IAM ...
-    NQL_KAFKA_SASL_USERNAME / NQL_KAFKA_SASL_PASSWORD   (librdkafka style; the Flink side uses
-                                                         sasl.jaas.config, see flink_properties)
+    NQL_KAFKA_SASL_MECHANISM      PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512 ...
+    NQL_KAFKA_SASL_USERNAME / NQL_KAFKA_SASL_PASSWORD   (Python clients, librdkafka style)
+    NQL_KAFKA_SASL_JAAS_CONFIG    (Flink JVMs: a JAAS line with the SHADED login module class,
+                                   see plain_jaas(); referenced from SQL as ${env:...})
+
+For Flink SQL, flink_properties() returns connector options that only *reference* these
+(Kafka config providers), so the generated SQL can be committed and shipped.
 """
 from __future__ import annotations
 
@@ -40,24 +44,62 @@ def client_config(bootstrap: str | None = None, env: Mapping[str, str] = os.envi
     return conf
 
 
-def flink_properties(bootstrap: str | None = None, env: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """``properties.*`` WITH-options for Flink's Kafka connector from the environment.
+# kafka-clients is shaded inside flink-sql-connector-kafka, and so are its config providers.
+SHADED_PROVIDER_PKG = "org.apache.flink.kafka.shaded.org.apache.kafka.common.config.provider"
 
-    Meant to be applied at submission time (e.g. into a temporary init file or the driver's
-    table options), so no generated SQL file ever holds a secret.
-    NQL_KAFKA_SASL_JAAS_CONFIG (Java form) is used as is when set.
+
+def flink_properties(*, security_protocol: str | None = None, sasl_mechanism: str | None = None,
+                     provider: str = "env", file_path: str | None = None,
+                     bootstrap_var: str = ENV_BOOTSTRAP) -> dict[str, str]:
+    """``properties.*`` WITH-options for Flink's Kafka connector that hold NO value, only
+    Kafka config-provider references resolved by the Kafka client inside the Flink JVMs at run
+    time, so generated SQL files never contain servers or secrets in clear.
+
+    provider='env'  -> ``${env:NQL_KAFKA_BOOTSTRAP_SERVERS}`` etc. (EnvVarConfigProvider: the
+                       JobManager/TaskManager processes must have these variables);
+    provider='file' -> ``${file:<file_path>:bootstrap.servers}`` etc. (FileConfigProvider: a
+                       Java properties file with keys bootstrap.servers, sasl.jaas.config ...,
+                       e.g. a mounted secret).
+    Which keys exist (security protocol, SASL) is decided here, at generation time; values at
+    run time. Verified with the connector uber-jar on Flink 2.3 (tests/kafka).
     """
-    bs = bootstrap or env.get(ENV_BOOTSTRAP)
-    if not bs:
-        raise ValueError(f"no bootstrap servers: pass one or set {ENV_BOOTSTRAP}")
-    props = {"properties.bootstrap.servers": bs}
-    if env.get("NQL_KAFKA_SECURITY_PROTOCOL"):
-        props["properties.security.protocol"] = env["NQL_KAFKA_SECURITY_PROTOCOL"]
-    if env.get("NQL_KAFKA_SASL_MECHANISM"):
-        props["properties.sasl.mechanism"] = env["NQL_KAFKA_SASL_MECHANISM"]
-    if env.get("NQL_KAFKA_SASL_JAAS_CONFIG"):
-        props["properties.sasl.jaas.config"] = env["NQL_KAFKA_SASL_JAAS_CONFIG"]
+    if provider == "env":
+        ref = {"bootstrap.servers": bootstrap_var, "sasl.jaas.config": "NQL_KAFKA_SASL_JAAS_CONFIG"}
+        props = {"properties.config.providers": "env",
+                 "properties.config.providers.env.class": f"{SHADED_PROVIDER_PKG}.EnvVarConfigProvider"}
+
+        def val(key: str) -> str:
+            return "${env:" + ref[key] + "}"
+    elif provider == "file":
+        if not file_path:
+            raise ValueError("provider='file' needs file_path")
+        props = {"properties.config.providers": "file",
+                 "properties.config.providers.file.class": f"{SHADED_PROVIDER_PKG}.FileConfigProvider"}
+
+        def val(key: str) -> str:
+            return "${file:" + file_path + ":" + key + "}"
+    else:
+        raise ValueError(f"unknown provider {provider!r}")
+    props["properties.bootstrap.servers"] = val("bootstrap.servers")
+    if security_protocol:
+        props["properties.security.protocol"] = security_protocol  # not a secret
+    if sasl_mechanism:
+        props["properties.sasl.mechanism"] = sasl_mechanism
+        props["properties.sasl.jaas.config"] = val("sasl.jaas.config")
     return props
+
+
+def plain_jaas(user: str, password: str) -> str:
+    """A Java JAAS line for SASL/PLAIN (what NQL_KAFKA_SASL_JAAS_CONFIG holds)."""
+    return ("org.apache.flink.kafka.shaded.org.apache.kafka.common.security.plain.PlainLoginModule "
+            f'required username="{user}" password="{password}";')
+
+
+def with_options(options: dict[str, str]) -> str:
+    """Render options as the inside of a WITH (...) clause."""
+    def q(x: str) -> str:
+        return "'" + x.replace("'", "''") + "'"
+    return ", ".join(f"{q(k)} = {q(v)}" for k, v in options.items())
 
 
 def _encode(v: Any) -> bytes | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 
 import pytest
 
@@ -19,12 +20,17 @@ pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (se
 
 _topic_ids = itertools.count(1)
 
+# The broker also has a SASL_PLAINTEXT/PLAIN listener with this user, so connection settings
+# that come from the environment / config providers are tested with a real secret.
+SASL_USER = "nql-test"
+SASL_PASSWORD = secrets.token_urlsafe(12)
+
 
 @pytest.fixture(scope="session")
 def kafka_broker(tmp_path_factory):
     from deploy.kafka import KafkaBroker
 
-    broker = KafkaBroker.start(tmp_path_factory.mktemp("kafka"))
+    broker = KafkaBroker.start(tmp_path_factory.mktemp("kafka"), sasl_users={SASL_USER: SASL_PASSWORD})
     try:
         yield broker
     finally:
@@ -45,10 +51,15 @@ def topic_name(request):
 
 
 @pytest.fixture(scope="session")
-def flink_cluster(tmp_path_factory):
+def flink_cluster(tmp_path_factory, kafka_broker):
+    """The JVMs get the broker's SASL address and credentials as environment variables, which
+    ${env:...} references in the test's SQL resolve to (nothing in clear in the SQL file)."""
     from deploy.cluster import FlinkCluster
+    from deploy.kafka.client import ENV_BOOTSTRAP, plain_jaas
 
-    cluster = FlinkCluster.start(tmp_path_factory.mktemp("flink-cluster"))
+    env = {ENV_BOOTSTRAP: kafka_broker.sasl_bootstrap,
+           "NQL_KAFKA_SASL_JAAS_CONFIG": plain_jaas(SASL_USER, SASL_PASSWORD)}
+    cluster = FlinkCluster.start(tmp_path_factory.mktemp("flink-cluster"), env=env)
     try:
         yield cluster
     finally:

@@ -41,3 +41,35 @@ def test_transaction_timeout_allows_flink_exactly_once(kafka_broker: KafkaBroker
     # Flink's KafkaSink defaults to a 1 h transaction timeout; the broker must accept it.
     props = (kafka_broker.state_dir / "server.properties").read_text()
     assert "transaction.max.timeout.ms=3600000" in props
+
+
+def test_sasl_listener_from_environment(kafka_broker: KafkaBroker, topic_name):
+    from tests.kafka.conftest import SASL_PASSWORD, SASL_USER
+
+    topic = topic_name("sasl")
+    env = {"NQL_KAFKA_BOOTSTRAP_SERVERS": kafka_broker.sasl_bootstrap,
+           "NQL_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "NQL_KAFKA_SASL_MECHANISM": "PLAIN",
+           "NQL_KAFKA_SASL_USERNAME": SASL_USER, "NQL_KAFKA_SASL_PASSWORD": SASL_PASSWORD}
+    conf = kc.client_config(env=env)
+    assert conf["sasl.username"] == SASL_USER and conf["bootstrap.servers"] == kafka_broker.sasl_bootstrap
+    kc.create_topics(kafka_broker.bootstrap, [topic])
+    kc.produce(kafka_broker.bootstrap, topic, [{"x": 1}])
+    # read through the authenticated listener with settings taken from the environment only
+    from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING
+
+    c = Consumer({**conf, "group.id": "sasl-probe"})
+    try:
+        c.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+        m = None
+        for _ in range(50):
+            m = c.poll(0.5)
+            if m is not None and not m.error():
+                break
+        assert m is not None and json.loads(m.value()) == {"x": 1}
+    finally:
+        c.close()
+    bad = {**conf, "sasl.password": "wrong", "group.id": "sasl-bad"}
+    from confluent_kafka.admin import AdminClient
+
+    with pytest.raises(Exception):
+        AdminClient(bad).list_topics(timeout=2)

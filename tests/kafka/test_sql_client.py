@@ -29,21 +29,28 @@ def test_sql_client_kafka_job_with_python_udf(flink_cluster, kafka_bootstrap, to
     kc.create_topics(kafka_bootstrap, [src, dst])
     kc.produce(kafka_bootstrap, src, [{"tenant": "acme", "v": 1}, {"tenant": "globex", "v": 2}])
     (tmp_path / "nql_probe_udfs.py").write_text(UDF)
+    # Both tables connect through the SASL listener; the SQL only references ${env:...}
+    # variables the cluster's JVMs were started with (see conftest.flink_cluster).
+    conn = kc.with_options(kc.flink_properties(provider="env", security_protocol="SASL_PLAINTEXT",
+                                               sasl_mechanism="PLAIN"))
     job = tmp_path / "job.sql"
     job.write_text(textwrap.dedent(f"""
         SET 'table.dml-sync' = 'true';
         SET 'pipeline.name' = 'nql-sql-client-smoke';
         CREATE TEMPORARY SYSTEM FUNCTION where_am_i AS 'nql_probe_udfs.where_am_i' LANGUAGE PYTHON;
         CREATE TABLE src (tenant STRING, v INT) WITH (
-          'connector' = 'kafka', 'topic' = '{src}',
-          'properties.bootstrap.servers' = '{kafka_bootstrap}',
+          'connector' = 'kafka', 'topic' = '{src}', {conn},
           'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset',
           'format' = 'json');
         CREATE TABLE dst (who STRING, v INT) WITH (
-          'connector' = 'kafka', 'topic' = '{dst}',
-          'properties.bootstrap.servers' = '{kafka_bootstrap}', 'format' = 'json');
+          'connector' = 'kafka', 'topic' = '{dst}', {conn}, 'format' = 'json',
+          'sink.delivery-guarantee' = 'exactly-once', 'sink.transactional-id-prefix' = 'nql-{dst}');
         INSERT INTO dst SELECT where_am_i(tenant), v * 10 FROM src;
         """))
+    from tests.kafka.conftest import SASL_PASSWORD
+
+    text = job.read_text()
+    assert SASL_PASSWORD not in text and kafka_bootstrap not in text and "${env:" in text
     r = flink_cluster.sql_client(job, pyfs=[tmp_path / "nql_probe_udfs.py"], timeout=240)
     assert "Complete execution of the SQL update statement" in r.stdout, r.stdout
     got = sorted(json.loads(v)["who"] for _, v in kc.tail(kafka_bootstrap, dst, timeout=30, idle_timeout=2))
