@@ -28,7 +28,11 @@ def test_sql_client_kafka_job_with_python_udf(flink_cluster, kafka_bootstrap, to
     src, dst = topic_name("sqlc-in"), topic_name("sqlc-out")
     kc.create_topics(kafka_bootstrap, [src, dst])
     kc.produce(kafka_bootstrap, src, [{"tenant": "acme", "v": 1}, {"tenant": "globex", "v": 2}])
-    (tmp_path / "nql_probe_udfs.py").write_text(UDF)
+    # a package directory, like the project's udfs/ (shipped as a staged dir holding only it)
+    pkg = tmp_path / "pyfiles" / "nqlprobe"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "udfs.py").write_text(UDF)
     # Both tables connect through the SASL listener; the SQL only references ${env:...}
     # variables the cluster's JVMs were started with (see conftest.flink_cluster).
     conn = kc.with_options(kc.flink_properties(provider="env", security_protocol="SASL_PLAINTEXT",
@@ -37,7 +41,7 @@ def test_sql_client_kafka_job_with_python_udf(flink_cluster, kafka_bootstrap, to
     job.write_text(textwrap.dedent(f"""
         SET 'table.dml-sync' = 'true';
         SET 'pipeline.name' = 'nql-sql-client-smoke';
-        CREATE TEMPORARY SYSTEM FUNCTION where_am_i AS 'nql_probe_udfs.where_am_i' LANGUAGE PYTHON;
+        CREATE TEMPORARY SYSTEM FUNCTION where_am_i AS 'nqlprobe.udfs.where_am_i' LANGUAGE PYTHON;
         CREATE TABLE src (tenant STRING, v INT) WITH (
           'connector' = 'kafka', 'topic' = '{src}', {conn},
           'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset',
@@ -51,7 +55,7 @@ def test_sql_client_kafka_job_with_python_udf(flink_cluster, kafka_bootstrap, to
 
     text = job.read_text()
     assert SASL_PASSWORD not in text and kafka_bootstrap not in text and "${env:" in text
-    r = flink_cluster.sql_client(job, pyfs=[tmp_path / "nql_probe_udfs.py"], timeout=240)
+    r = flink_cluster.sql_client(job, pyfs=[tmp_path / "pyfiles"], timeout=240)
     assert "Complete execution of the SQL update statement" in r.stdout, r.stdout
     got = sorted(json.loads(v)["who"] for _, v in kc.tail(kafka_bootstrap, dst, timeout=30, idle_timeout=2))
     assert got == [f"acme@{sys.executable}", f"globex@{sys.executable}"]
