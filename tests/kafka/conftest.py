@@ -14,10 +14,6 @@ import secrets
 
 import pytest
 
-# The Python Kafka client is a test/CLI dependency (requirements.lock); without it these
-# tests cannot run at all, so say so instead of erroring in every test.
-pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
-
 _topic_ids = itertools.count(1)
 
 # The broker also has a SASL_PLAINTEXT/PLAIN listener with this user, so connection settings
