@@ -15,7 +15,10 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("translator.commands.demo", "check and show the bundled example monitors"),
     "check": ("translator.commands.check", "type-check monitor files and report diagnostics"),
+    "compile": ("translator.commands.compile", "compile monitors to a Flink SQL job script and monitor-config records"),
+    "run": ("translator.commands.run", "compile and run monitors on embedded Flink over JSONL files"),
     "simulate": ("simulator.cli", "generate deterministic telemetry (one JSONL file per catalog table)"),
+    "bench": ("udfs.nab.cli", "run the seasonal detector on the NAB corpus and print NAB scores"),
 }
 
 

@@ -6,6 +6,9 @@
   parse     NQL text         -> syntax tree          syntax/parser.parse_query
   resolve   syntax tree      -> TypedQuery           semantic/resolver.resolve_query
   bind      spec + typed     -> Monitor              monitors/bind.bind
+  lower     Monitor          -> relational IR        ir/lower.lower
+  generate  IR               -> statements           flink/codegen.generate
+  render    statements       -> SQL text             flink/render.render
 
 Every stage returns (result, diagnostics) and never raises on bad input.
 """
@@ -16,6 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from translator.diagnostics.diagnostic import Diagnostic, diag
+from translator.flink import codegen
+from translator.flink.render import render
+from translator.ir.lower import lower
 from translator.monitors import yaml_nodes
 from translator.monitors.bind import bind
 from translator.monitors.model import Monitor, MonitorSpec
@@ -121,3 +127,46 @@ def check_paths(paths: list[str], tenant: str | None = None, strict: bool = Fals
         bad = {d.source.path for d in total.diagnostics if d.is_error}
         total.monitors = [m for m in total.monitors if m.spec.path not in bad]
     return total
+
+
+@dataclass
+class Compiled:
+    result: CheckResult
+    job: codegen.Job | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.job is not None
+
+    def sql(self) -> str:
+        """The sql-client script: every statement, in order, separated by a blank line."""
+        return "\n".join(render(s.template, s.context) for s in self.job.statements)
+
+    def statements(self) -> list[str]:
+        """Each executable statement on its own (comments and the header dropped)."""
+        out = []
+        for s in self.job.statements:
+            if s.template in ("header.sql.j2", "set.sql.j2"):
+                continue
+            text = "\n".join(line for line in render(s.template, s.context).splitlines()
+                             if not line.lstrip().startswith("--"))
+            out.append(text.strip().rstrip(";"))
+        return out
+
+
+def compile_paths(paths: list[str], tenant: str | None = None, strict: bool = False,
+                  options: codegen.CompileOptions = codegen.CompileOptions()) -> Compiled:
+    """check -> lower -> generate. No job at all if any monitor has an error."""
+    result = check_paths(paths, tenant, strict)
+    if not result.ok or not result.monitors:
+        return Compiled(result)
+    lowered = []
+    for m in sorted(result.monitors, key=lambda m: (m.spec.path, m.tenant, m.id)):
+        ev, diags = lower(m)
+        result.diagnostics += diags
+        if ev is not None:
+            lowered.append((m, ev))
+    if not result.ok:
+        return Compiled(result)
+    sources = sorted({m.spec.path for m in result.monitors})
+    return Compiled(result, codegen.generate(lowered, load_catalog(), sources, options))

@@ -1,0 +1,374 @@
+"""Relational IR -> the Flink job: an ordered list of statements, each a template and its
+context. All SQL shape decisions live here; templates only lay the statements out.
+
+Shape (docs/flink-job-shape.md): per event table one raw-line source, one validation view
+(reasons for the dead-letter sink) and one view of accepted records, shared by every
+monitor reading it; the inventory and the monitor config as versioned views; per monitor
+*pipeline* (monitors of the same id and shape across tenants share one) the views rows ->
+eval (HOP) -> judged (config as of the window) -> ordered -> state (Python UDAF) -> alerts;
+one statement set of INSERTs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from translator import __version__
+from translator.flink.dialect import to_sql
+from translator.flink.expressions import SQL_TYPES, literal, qualified, to_exp
+from translator.ir import relational as ir
+from translator.monitors.model import Monitor
+from translator.semantic.schema import Catalog, Table
+
+TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+STATE_FUNCTION = "alert_transitions"
+STATE_FUNCTION_PATH = "udfs.flink.alert_state.alert_transitions"
+INVENTORY = "device.devices"
+SAFE_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*\Z")
+EPOCH = "1970-01-01T00:00:00.000Z"
+EPOCH_SQL = "TIMESTAMP '1970-01-01 00:00:00.000'"
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """Where the job reads and writes. Never secrets: those come from the environment."""
+
+    bootstrap_servers: str = "localhost:9092"
+    group_id: str = "nql-flink"
+    startup_mode: str = "earliest-offset"
+    lateness_ms: int = 10_000
+    idle_timeout: str = "1 min"
+    config_topic: str = "nql.monitor.config"
+    alerts_topic: str = "nql.alerts"
+    dead_letters_topic: str = "nql.dead_letters"
+
+
+@dataclass(frozen=True)
+class Statement:
+    template: str
+    context: dict
+
+
+@dataclass(frozen=True)
+class Job:
+    statements: tuple[Statement, ...]
+    config_records: tuple[dict, ...]
+    source_tables: dict  # catalog table -> SQL table name (unquoted), for runners
+
+
+def q(name: str) -> str:
+    """A quoted identifier."""
+    return to_sql(exp.to_identifier(name, quoted=True))
+
+
+def lit(value) -> str:
+    return to_sql(literal(value))
+
+
+def _interval(ms: int) -> str:
+    if ms % 60_000 == 0 and ms >= 60_000:
+        value, unit = ms // 60_000, "MINUTE"
+    else:
+        value, unit = ms // 1000, "SECOND"
+    return to_sql(exp.Interval(this=exp.Literal.string(str(value)), unit=exp.var(unit)))
+
+
+def _ms_text(ms: int) -> str:
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1_000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
+
+
+def source_name(table: str) -> str:
+    return "src_" + ir.column_name(table)
+
+
+def _json_path(path: str) -> str:
+    assert SAFE_PATH.match(path), f"unsafe catalog path {path!r}"
+    return lit("$." + path)
+
+
+# ----------------------------------------------------------------------------- pipelines
+
+
+@dataclass
+class _Pipeline:
+    name: str
+    evaluate: ir.Evaluate
+    every_ms: int
+    monitors: list[Monitor]
+
+
+def _fields(rel: ir.Relation) -> tuple[ir.Scan, ir.Enrich | None, list[ir.Scalar]]:
+    filters: list[ir.Scalar] = []
+    enrich = None
+    while not isinstance(rel, ir.Scan):
+        if isinstance(rel, ir.Filter):
+            filters.append(rel.condition)
+        elif isinstance(rel, ir.Enrich):
+            enrich = rel
+        rel = rel.input
+    return rel, enrich, list(reversed(filters))
+
+
+def pipelines(lowered: list[tuple[Monitor, ir.Evaluate]]) -> list[_Pipeline]:
+    """Monitors with the same id and the same shape (all but thresholds) share a pipeline."""
+    groups: dict[tuple, _Pipeline] = {}
+    per_id: dict[str, int] = {}
+    for monitor, ev in lowered:
+        key = (monitor.id, dataclasses.replace(ev, params=()), monitor.every_ms)
+        if key not in groups:
+            n = per_id[monitor.id] = per_id.get(monitor.id, 0) + 1
+            name = f"m_{monitor.id}" if n == 1 else f"m_{monitor.id}_{n}"
+            groups[key] = _Pipeline(name, ev, monitor.every_ms, [])
+        groups[key].monitors.append(monitor)
+    return list(groups.values())
+
+
+# ----------------------------------------------------------------------------- the job
+
+
+def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sources: list[str],
+             options: CompileOptions = CompileOptions()) -> Job:
+    pipes = pipelines(lowered)
+    tables: dict[str, dict[str, ir.Field]] = {}
+    inventory: dict[str, ir.Field] = {}
+    for p in pipes:
+        scan, enrich, _ = _fields(p.evaluate.input.input)
+        tables.setdefault(scan.table, {}).update({f.path: f for f in scan.fields})
+        if enrich is not None:
+            inventory.update({f.path: f for f in enrich.fields})
+    out: list[Statement] = []
+    monitors = sorted(f"{m.tenant}/{m.id}" for p in pipes for m in p.monitors)
+    out.append(Statement("header.sql.j2", {"version": __version__, "sources": sources, "monitors": monitors}))
+    out.append(Statement("set.sql.j2", {"options": [(lit(k), lit(v)) for k, v in sorted(session_options(options).items())]}))
+    out.append(Statement("ddl/function.sql.j2", {"name": q(STATE_FUNCTION), "python_path": lit(STATE_FUNCTION_PATH)}))
+    inserts: list[dict] = []
+    for name in sorted(tables):
+        out += _event_table(catalog.tables[name], tables[name], options, inserts)
+    if inventory:
+        out += _inventory_table(catalog.tables[INVENTORY], inventory, options, inserts)
+    out.append(Statement("ddl/config_source.sql.j2", {"name": q("src_monitor_config"), "time_format": lit(TIME_FORMAT),
+                                                      "options": _kafka(options, options.config_topic, "json", source=True)}))
+    out.append(Statement("views/latest.sql.j2", {
+        "comment": "The monitor configuration in force at each time (versioned by updated_at).",
+        "name": q("ver_monitor_config"), "source": q("src_monitor_config"),
+        "columns": [q(c) for c in ("tenant", "monitor", "enabled", "priority", "name", "tags", "params", "for_ms",
+                                   "recover_for_ms", "trigger_condition", "recover_condition", "version_time")],
+        "keys": [q("tenant"), q("monitor")], "time": q("version_time"),
+        "not_null": [q("tenant"), q("monitor"), q("version_time")]}))
+    out.append(Statement("ddl/sink.sql.j2", {"name": q("sink_alerts"), "columns": [{"name": q("record"), "type": "STRING"}],
+                                             "options": _kafka(options, options.alerts_topic, "raw")}))
+    out.append(Statement("ddl/sink.sql.j2", {"name": q("sink_dead_letters"),
+                                             "columns": [{"name": q(c), "type": "STRING"} for c in ("source", "reason", "line")],
+                                             "options": _kafka(options, options.dead_letters_topic, "json")}))
+    for p in pipes:
+        out += _pipeline(p, catalog, inventory_used=bool(inventory), inserts=inserts)
+    out.append(Statement("statement_set.sql.j2", {"inserts": inserts}))
+    records = tuple(config_record(m, ev) for m, ev in sorted(lowered, key=lambda x: (x[0].tenant, x[0].id)))
+    return Job(tuple(out), records, {name: source_name(name) for name in sorted(tables)}
+               | ({INVENTORY: source_name(INVENTORY)} if inventory else {}) | {"monitor_config": "src_monitor_config"})
+
+
+def session_options(options: CompileOptions) -> dict[str, str]:
+    return {
+        "table.local-time-zone": "UTC",
+        "table.exec.source.idle-timeout": options.idle_timeout,
+        "table.exec.uid.generation": "PLAN_ONLY",
+    }
+
+
+def _kafka(o: CompileOptions, topic: str, fmt: str, source: bool = False) -> list[tuple[str, str]]:
+    opts = {"connector": "kafka", "topic": topic, "properties.bootstrap.servers": o.bootstrap_servers, "format": fmt}
+    if source:
+        opts |= {"properties.group.id": o.group_id, "scan.startup.mode": o.startup_mode,
+                 "scan.watermark.emit.strategy": "on-event", "scan.watermark.idle-timeout": o.idle_timeout}
+    if fmt == "json" and source:
+        opts["json.ignore-parse-errors"] = "true"
+    return [(lit(k), lit(v)) for k, v in sorted(opts.items())]
+
+
+def _parsed(path: str, ty: str) -> str:
+    raw = f"JSON_VALUE(`line`, {_json_path(path)})"
+    if ty in ("string",):
+        return raw
+    return f"TRY_CAST({raw} AS {SQL_TYPES[ty]})"
+
+
+def _event_table(table: Table, fields: dict[str, ir.Field], o: CompileOptions, inserts: list) -> list[Statement]:
+    src, chk, ok = source_name(table.name), "chk_" + ir.column_name(table.name), "ok_" + ir.column_name(table.name)
+    time_raw = ir.column_name(table.time_field) + "_raw"
+    parsed_time = f"TO_TIMESTAMP({_parsed(table.time_field, 'string')}, {lit(TIME_FORMAT)})"
+    columns = [{"name": q("tenant"), "expr": _parsed("tenant", "string")},
+               {"name": q(time_raw), "expr": _parsed(table.time_field, "string")},
+               {"name": q("ts_parsed"), "expr": parsed_time},
+               # a NULL rowtime stops the job before any WHERE runs: unparsable times get the
+               # epoch and are rejected by the check view
+               {"name": q("ts"), "expr": f"COALESCE({parsed_time}, {EPOCH_SQL})"}]
+    checks = [("NOT (`line` IS JSON OBJECT)", "not_json"), ("`tenant` IS NULL OR `tenant` = ''", "missing_tenant"),
+              (f"{q(time_raw)} IS NULL", "missing_event_time"), ("`ts_parsed` IS NULL", "bad_event_time")]
+    for f in sorted(fields.values(), key=lambda f: f.column):
+        if f.ty != "string":
+            columns.append({"name": q(f.column + "_raw"), "expr": _parsed(f.path, "string")})
+            checks.append((f"{q(f.column + '_raw')} IS NOT NULL AND {q(f.column)} IS NULL", f"bad_type:{f.path}"))
+        columns.append({"name": q(f.column), "expr": _parsed(f.path, f.ty)})
+    checks.append(("`ts` <= CURRENT_WATERMARK(`ts`)", "late"))
+    kept = [q("tenant"), q("ts")] + [q(f.column) for f in sorted(fields.values(), key=lambda f: f.column)]
+    inserts.append({"target": q("sink_dead_letters"),
+                    "query": f"SELECT {lit(table.name)}, `reject_reason`, `line`\nFROM {q(chk)}\nWHERE `reject_reason` IS NOT NULL"})
+    return [
+        Statement("ddl/raw_source.sql.j2", {
+            "comment": f"{table.name}: one raw JSON line per record; fields parsed without failing.",
+            "name": q(src), "columns": columns, "time_column": q("ts"), "lateness": _interval(o.lateness_ms),
+            "options": _kafka(o, table.topic, "raw", source=True)}),
+        Statement("views/checked.sql.j2", {"table": table.name, "name": q(chk), "source": q(src), "columns": kept,
+                                           "checks": [{"condition": c, "reason": lit(r)} for c, r in checks]}),
+        Statement("views/accepted.sql.j2", {"name": q(ok), "checked": q(chk), "columns": kept}),
+    ]
+
+
+def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOptions, inserts: list) -> list[Statement]:
+    src, chk = source_name(table.name), "chk_" + ir.column_name(table.name)
+    cols = {ir.column_name(p): (p, f.ty) for p, f in fields.items()}
+    cols.pop("collector_uid", None)
+    parsed_time = f"TO_TIMESTAMP({_parsed('last_seen', 'string')}, {lit(TIME_FORMAT)})"
+    columns = [{"name": q("tenant"), "expr": _parsed("tenant", "string")},
+               {"name": q("collector_uid"), "expr": _parsed("collector.uid", "string")},
+               {"name": q("last_seen_parsed"), "expr": parsed_time},
+               {"name": q("last_seen"), "expr": f"COALESCE({parsed_time}, {EPOCH_SQL})"}]
+    columns += [{"name": q(c), "expr": _parsed(p, ty)} for c, (p, ty) in sorted(cols.items())]
+    kept = [q("tenant"), q("collector_uid")] + [q(c) for c in sorted(cols)] + [q("last_seen")]
+    checks = [("NOT (`line` IS JSON OBJECT)", "not_json"), ("`tenant` IS NULL OR `tenant` = ''", "missing_tenant"),
+              ("`collector_uid` IS NULL", "missing_key:collector.uid"), ("`last_seen_parsed` IS NULL", "bad_version_time:last_seen")]
+    inserts.append({"target": q("sink_dead_letters"),
+                    "query": f"SELECT {lit(table.name)}, `reject_reason`, `line`\nFROM {q(chk)}\nWHERE `reject_reason` IS NOT NULL"})
+    return [
+        Statement("ddl/raw_source.sql.j2", {
+            "comment": f"{table.name}: the inventory, versioned by last_seen; same raw-line reading as events.",
+            "name": q(src), "columns": columns, "time_column": q("last_seen"), "lateness": _interval(0),
+            "options": _kafka(o, table.topic, "raw", source=True)}),
+        Statement("views/checked.sql.j2", {"table": table.name, "name": q(chk), "source": q(src), "columns": kept,
+                                           "checks": [{"condition": c, "reason": lit(r)} for c, r in checks]}),
+        Statement("views/latest.sql.j2", {
+            "comment": "Each device's attributes as of any time: the latest version per tenant + collector uid.",
+            "name": q("ver_device_devices"), "source": q(chk), "columns": kept,
+            "keys": [q("tenant"), q("collector_uid")], "time": q("last_seen"),
+            "not_null": ["`reject_reason` IS NULL AND `tenant`", q("collector_uid"), q("last_seen")]}),
+    ]
+
+
+def _pipeline(p: _Pipeline, catalog: Catalog, inventory_used: bool, inserts: list) -> list[Statement]:
+    ev = p.evaluate
+    w = ev.input
+    scan, enrich, filters = _fields(w.input)
+    table = catalog.tables[scan.table]
+    inv_cols = {f.column: ir.column_name(f.path) for f in (enrich.fields if enrich else ())}
+
+    def row_col(name: str) -> exp.Expression:
+        if name in inv_cols:
+            return exp.column(inv_cols[name], table="d")
+        return exp.column(name, table="e")
+
+    n = lambda suffix: q(f"{p.name}__{suffix}")  # noqa: E731
+    tenants = sorted({m.tenant for m in p.monitors})
+    tenant_filter = "`e`.`tenant` IN (" + ", ".join(lit(t) for t in tenants) + ")"
+    columns = ["`e`.`tenant`", "`e`.`ts`"] + [f"`e`.{q(f.column)}" for f in scan.fields]
+    columns += [f"`d`.{q(src)} AS {q(col)}" for col, src in inv_cols.items()]
+    # A WHERE on inventory attributes would be pushed by Flink's planner into the versioned
+    # inventory view, whose changelog then carries UPDATE_BEFORE rows stamped with the old
+    # version's time; the event-time temporal join reads those as "no version" and drops
+    # events (seen on Flink 2.3). Such filters become a `keep` column instead, applied by
+    # conditional aggregation, which the planner cannot push anywhere.
+    deferred = [f for f in filters if _columns(f) & set(inv_cols)]
+    filters = [f for f in filters if f not in deferred]
+    keep = ir.Col(KEEP, "bool") if deferred else None
+    if keep is not None:
+        columns.append(f"COALESCE({to_sql(to_exp(_conjunction(deferred), row_col))}, FALSE) AS {q(KEEP)}")
+    rows = {"title": f"monitor {p.name[2:]} ({', '.join(tenants)})", "name": n("rows"), "columns": columns,
+            "events": q("ok_" + ir.column_name(scan.table)), "inventory": q("ver_device_devices") if enrich else "",
+            "join_kind": "JOIN" if (enrich is None or enrich.inner) else "LEFT JOIN",
+            "filters": [tenant_filter] + [to_sql(to_exp(f, row_col)) for f in filters]}
+    keys = [q(k.expr.name) for k in w.keys]
+    group_json = ("JSON_OBJECT(" + ", ".join(f"{lit(k.name)} VALUE {q(k.expr.name)}" for k in w.keys) + ")") if w.keys else lit("{}")
+    has_users = "user.name" in table.fields
+    measures = [ir.Measure(m.name, _only_kept(m.expr, keep), m.ty) for m in w.measures]
+    impact_devices = _only_kept(ir.Agg("count_distinct", ir.Col("device_collector_uid", "string"), None, "int"), keep)
+    impact_users = (to_sql(to_exp(_only_kept(ir.Agg("count_distinct", ir.Col("user_name", "string"), None, "int"), keep)))
+                    if has_users else "CAST(NULL AS BIGINT)")
+    evaluation = {"name": n("eval"), "monitor": lit(p.monitors[0].id), "rows": n("rows"),
+                  "size": _interval(w.size_ms), "slide": _interval(w.slide_ms), "size_text": _ms_text(w.size_ms),
+                  "slide_text": _ms_text(w.slide_ms), "group_json": group_json,
+                  "measures": [{"name": q(m.name), "expr": to_sql(to_exp(m.expr))} for m in measures]
+                  + [{"name": k, "expr": k} for k in keys],
+                  "keys": keys, "having": f"COUNT(CASE WHEN {q(KEEP)} THEN 1 END) > 0" if keep else "",
+                  "impact_devices": to_sql(to_exp(impact_devices)), "impact_users": impact_users}
+    v = qualified("v")
+    param = lambda name: exp.Bracket(this=exp.column("params", table="c"), expressions=[exp.Literal.string(name)])  # noqa: E731
+    judged_filter = f"\n  AND {to_sql(to_exp(w.having, v))}" if w.having is not None else ""
+    judged = {"name": n("judged"), "eval": n("eval"), "config": q("ver_monitor_config"), "time_format": lit(TIME_FORMAT),
+              "trigger": to_sql(to_exp(ev.trigger, v, param)), "recover": to_sql(to_exp(ev.recover, v, param)),
+              "values": [f"{lit(m.name)} VALUE `v`.{q(m.name)}" for m in w.measures], "extra_filter": judged_filter}
+    inserts.append({"target": q("sink_alerts"), "query": _alert_query(n("alerts"))})
+    stmts = [
+        Statement("views/monitor_rows.sql.j2", rows),
+        Statement("views/monitor_eval.sql.j2", evaluation),
+        Statement("views/monitor_judged.sql.j2", judged),
+        Statement("views/monitor_ordered.sql.j2", {"name": n("ordered"), "judged": n("judged")}),
+        Statement("views/monitor_state.sql.j2", {"name": n("state"), "function": q(STATE_FUNCTION),
+                                                 "ordered": n("ordered"), "every_ms": str(p.every_ms)}),
+        Statement("views/monitor_alerts.sql.j2", {"name": n("alerts"), "state": n("state")}),
+    ]
+    return stmts
+
+
+KEEP = "keep"
+
+
+def _columns(e) -> set[str]:
+    """Column names an IR scalar reads."""
+    if isinstance(e, ir.Col):
+        return {e.name}
+    out: set[str] = set()
+    for value in vars(e).values():
+        for item in value if isinstance(value, tuple) else (value,):
+            if dataclasses.is_dataclass(item):
+                out |= _columns(item)
+    return out
+
+
+def _conjunction(items: list[ir.Scalar]) -> ir.Scalar:
+    return items[0] if len(items) == 1 else ir.Bool("AND", tuple(items))
+
+
+def _only_kept(e: ir.Scalar, keep: ir.Col | None) -> ir.Scalar:
+    """Every aggregate in e counts only rows where `keep` is true."""
+    if keep is None:
+        return e
+    if isinstance(e, ir.Agg):
+        return dataclasses.replace(e, cond=keep if e.cond is None else ir.Bool("AND", (keep, e.cond)))
+    if isinstance(e, ir.Arith):
+        return dataclasses.replace(e, left=_only_kept(e.left, keep), right=_only_kept(e.right, keep))
+    return e
+
+
+def _alert_query(alerts_view: str) -> str:
+    from translator.flink.render import render
+
+    return render("alert_record.sql.j2", {"alerts": alerts_view}).rstrip()
+
+
+def config_record(m: Monitor, ev: ir.Evaluate) -> dict:
+    spec = m.spec
+    recover_text = spec.recover_when.text if spec.recover_when else f"not ({spec.trigger_when.text})" if spec.trigger_when else ""
+    return {
+        "tenant": m.tenant, "monitor": m.id, "updated_at": EPOCH, "enabled": spec.enabled, "priority": spec.priority,
+        "name": spec.name, "tags": list(spec.tags), "params": {k: v for k, v in ev.params},
+        "for_ms": spec.trigger_for_ms, "recover_for_ms": spec.recover_for_ms,
+        "trigger_condition": spec.trigger_when.text if spec.trigger_when else "",
+        "recover_condition": recover_text,
+    }
