@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from translator.diagnostics.render import render_all_text
-from translator.flink.codegen import CompileOptions
+from translator.flink.connectors import CompileOptions
 from translator.monitors.spec import parse_duration
 from translator.pipeline import Compiled, compile_paths, monitor_files
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from translator import __version__
+from translator.flink.connectors import CompileOptions
+from translator.flink.connectors import kafka_options as _kafka
 from translator.flink.dialect import to_sql
 from translator.flink.expressions import SQL_TYPES, literal, qualified, to_exp
 from translator.ir import relational as ir
@@ -31,20 +33,6 @@ INVENTORY = "device.devices"
 SAFE_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*\Z")
 EPOCH = "1970-01-01T00:00:00.000Z"
 EPOCH_SQL = "TIMESTAMP '1970-01-01 00:00:00.000'"
-
-
-@dataclass(frozen=True)
-class CompileOptions:
-    """Where the job reads and writes. Never secrets: those come from the environment."""
-
-    bootstrap_servers: str = "localhost:9092"
-    group_id: str = "nql-flink"
-    startup_mode: str = "earliest-offset"
-    lateness_ms: int = 10_000
-    idle_timeout: str = "1 min"
-    config_topic: str = "nql.monitor.config"
-    alerts_topic: str = "nql.alerts"
-    dead_letters_topic: str = "nql.dead_letters"
 
 
 @dataclass(frozen=True)
@@ -181,16 +169,6 @@ def session_options(options: CompileOptions) -> dict[str, str]:
         "table.exec.source.idle-timeout": options.idle_timeout,
         "table.exec.uid.generation": "PLAN_ONLY",
     }
-
-
-def _kafka(o: CompileOptions, topic: str, fmt: str, source: bool = False) -> list[tuple[str, str]]:
-    opts = {"connector": "kafka", "topic": topic, "properties.bootstrap.servers": o.bootstrap_servers, "format": fmt}
-    if source:
-        opts |= {"properties.group.id": o.group_id, "scan.startup.mode": o.startup_mode,
-                 "scan.watermark.emit.strategy": "on-event", "scan.watermark.idle-timeout": o.idle_timeout}
-    if fmt == "json" and source:
-        opts["json.ignore-parse-errors"] = "true"
-    return [(lit(k), lit(v)) for k, v in sorted(opts.items())]
 
 
 def _parsed(path: str, ty: str) -> str:
