@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from translator import __version__
 from translator.flink.connectors import CompileOptions
+from translator.flink.connectors import alert_sink_options
 from translator.flink.connectors import kafka_options as _kafka
 from translator.flink.dialect import to_sql
 from translator.flink.expressions import SQL_TYPES, literal, qualified, to_exp
@@ -150,8 +151,9 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
                                    "recover_for_ms", "trigger_condition", "recover_condition", "version_time")],
         "keys": [q("tenant"), q("monitor")], "time": q("version_time"),
         "not_null": [q("tenant"), q("monitor"), q("version_time")]}))
-    out.append(Statement("ddl/sink.sql.j2", {"name": q("sink_alerts"), "columns": [{"name": q("record"), "type": "STRING"}],
-                                             "options": _kafka(options, options.alerts_topic, "raw")}))
+    out.append(Statement("ddl/sink.sql.j2", {"name": q("sink_alerts"),
+                                             "columns": [{"name": q("alert_id"), "type": "STRING"}, {"name": q("record"), "type": "STRING"}],
+                                             "options": alert_sink_options(options)}))
     out.append(Statement("ddl/sink.sql.j2", {"name": q("sink_dead_letters"),
                                              "columns": [{"name": q(c), "type": "STRING"} for c in ("source", "reason", "line")],
                                              "options": _kafka(options, options.dead_letters_topic, "json")}))

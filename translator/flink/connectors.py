@@ -38,3 +38,11 @@ def kafka_options(o: CompileOptions, topic: str, fmt: str, source: bool = False)
     if fmt == "json" and source:
         opts["json.ignore-parse-errors"] = "true"
     return [(_lit(k), _lit(v)) for k, v in sorted(opts.items())]
+
+
+def alert_sink_options(o: CompileOptions) -> list[tuple[str, str]]:
+    """Alert records keyed by alert id: a triggered and its recovered record share a key,
+    so a compacted topic keeps each alert's latest state."""
+    opts = {"connector": "kafka", "topic": o.alerts_topic, "properties.bootstrap.servers": o.bootstrap_servers,
+            "key.format": "raw", "key.fields": "alert_id", "value.format": "raw", "value.fields-include": "EXCEPT_KEY"}
+    return [(_lit(k), _lit(v)) for k, v in sorted(opts.items())]
