@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("translator.commands.check", "type-check monitor files and report diagnostics"),
     "compile": ("translator.commands.compile", "compile monitors to a Flink SQL job script and monitor-config records"),
     "run": ("translator.commands.run", "compile and run monitors on embedded Flink over JSONL files"),
+    "deploy": ("translator.commands.deploy", "compile, publish monitor config to Kafka and submit the job with sql-client"),
+    "tail-alerts": ("translator.commands.tail_alerts", "print alert records from the Kafka alert topic"),
     "simulate": ("simulator.cli", "generate deterministic telemetry (one JSONL file per catalog table)"),
     "bench": ("udfs.nab.cli", "run the seasonal detector on the NAB corpus and print NAB scores"),
 }

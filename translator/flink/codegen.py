@@ -147,9 +147,9 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
     out.append(Statement("views/latest.sql.j2", {
         "comment": "The monitor configuration in force at each time (versioned by updated_at).",
         "name": q("ver_monitor_config"), "source": q("src_monitor_config"),
-        "columns": [q(c) for c in ("tenant", "monitor", "enabled", "priority", "name", "tags", "params", "for_ms",
-                                   "recover_for_ms", "trigger_condition", "recover_condition", "version_time")],
-        "keys": [q("tenant"), q("monitor")], "time": q("version_time"),
+        "columns": [q(c) for c in ("config_key", "tenant", "monitor", "enabled", "priority", "name", "tags", "params",
+                                   "for_ms", "recover_for_ms", "trigger_condition", "recover_condition", "version_time")],
+        "keys": [q("config_key")], "time": q("version_time"),
         "not_null": [q("tenant"), q("monitor"), q("version_time")]}))
     out.append(Statement("ddl/sink.sql.j2", {"name": q("sink_alerts"),
                                              "columns": [{"name": q("alert_id"), "type": "STRING"}, {"name": q("record"), "type": "STRING"}],
@@ -219,10 +219,12 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
     parsed_time = f"TO_TIMESTAMP({_parsed('last_seen', 'string')}, {lit(TIME_FORMAT)})"
     columns = [{"name": q("tenant"), "expr": _parsed("tenant", "string")},
                {"name": q("collector_uid"), "expr": _parsed("collector.uid", "string")},
+               # one key column holding the tenant: see the note on versioned keys in _pipeline
+               {"name": q("device_key"), "expr": f"CONCAT({_parsed('tenant', 'string')}, '|', {_parsed('collector.uid', 'string')})"},
                {"name": q("last_seen_parsed"), "expr": parsed_time},
                {"name": q("last_seen"), "expr": f"COALESCE({parsed_time}, {EPOCH_SQL})"}]
     columns += [{"name": q(c), "expr": _parsed(p, ty)} for c, (p, ty) in sorted(cols.items())]
-    kept = [q("tenant"), q("collector_uid")] + [q(c) for c in sorted(cols)] + [q("last_seen")]
+    kept = [q("device_key"), q("tenant"), q("collector_uid")] + [q(c) for c in sorted(cols)] + [q("last_seen")]
     checks = [("NOT (`line` IS JSON OBJECT)", "not_json"), ("`tenant` IS NULL OR `tenant` = ''", "missing_tenant"),
               ("`collector_uid` IS NULL", "missing_key:collector.uid"), ("`last_seen_parsed` IS NULL", "bad_version_time:last_seen")]
     inserts.append({"target": q("sink_dead_letters"),
@@ -237,7 +239,7 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
         Statement("views/latest.sql.j2", {
             "comment": "Each device's attributes as of any time: the latest version per tenant + collector uid.",
             "name": q("ver_device_devices"), "source": q(chk), "columns": kept,
-            "keys": [q("tenant"), q("collector_uid")], "time": q("last_seen"),
+            "keys": [q("device_key")], "time": q("last_seen"),
             "not_null": ["`reject_reason` IS NULL AND `tenant`", q("collector_uid"), q("last_seen")]}),
     ]
 
@@ -289,7 +291,7 @@ def _pipeline(p: _Pipeline, catalog: Catalog, inventory_used: bool, inserts: lis
                   "impact_devices": to_sql(to_exp(impact_devices)), "impact_users": impact_users}
     v = qualified("v")
     param = lambda name: exp.Bracket(this=exp.column("params", table="c"), expressions=[exp.Literal.string(name)])  # noqa: E731
-    judged_filter = f"\n  AND {to_sql(to_exp(w.having, v))}" if w.having is not None else ""
+    judged_filter = to_sql(to_exp(w.having, v)) if w.having is not None else ""
     judged = {"name": n("judged"), "eval": n("eval"), "config": q("ver_monitor_config"), "time_format": lit(TIME_FORMAT),
               "trigger": to_sql(to_exp(ev.trigger, v, param)), "recover": to_sql(to_exp(ev.recover, v, param)),
               "values": [f"{lit(m.name)} VALUE `v`.{q(m.name)}" for m in w.measures], "extra_filter": judged_filter}
