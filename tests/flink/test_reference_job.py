@@ -1,4 +1,4 @@
-"""The hand-written reference job (docs/reference/vdi_latency_by_pool.sql) on a small input,
+"""The seed monitor, compiled, on a small hand-made input,
 checked against an alert timeline derived BY HAND from monitors.md (not from a run).
 
 Monitor: avg_latency > 300 (ms) and sessions >= 2, for 5 min, every 30 s, window 5 min,
@@ -37,16 +37,35 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
-from deploy.embedded.runner import split_statements, run_job
+from deploy.embedded.runner import run_job
+from translator.pipeline import compile_paths
 from udfs.alerting.state_machine import alert_id
 
 pytestmark = pytest.mark.flink
 
-REF_SQL = Path(__file__).resolve().parents[2] / "docs" / "reference" / "vdi_latency_by_pool.sql"
+MONITOR = """
+monitors:
+{}
+"""
+ONE = """
+  - id: vdi_latency_by_pool
+    tenant: {tenant}
+    name: VDI network latency by desktop pool
+    priority: high
+    tags: [VDI, network]
+    query: |
+      session.vdi_events during past 5min
+      | where device.virtualization.desktop_pool != null
+      | summarize avg_latency = network_latency.avg(), sessions = device.count()
+        by device.virtualization.desktop_pool
+    every: 30s
+    trigger:
+      when: avg_latency > 300ms and sessions >= 2
+      for: 5min
+"""
 BASE = datetime(2026, 11, 26, 10, 0, 0, tzinfo=timezone.utc)
 
 
@@ -124,19 +143,6 @@ TRIGGER_TEXT = "avg_latency > 300ms and sessions >= 2"
 RECOVER_TEXT = "not (avg_latency > 300ms and sessions >= 2)"
 
 
-def monitor_config() -> list[str]:
-    def cfg(tenant):
-        return json.dumps({"tenant": tenant, "monitor": "vdi_latency_by_pool",
-                           "updated_at": "2026-11-26T09:00:00.000Z", "enabled": True,
-                           "priority": "high", "name": "VDI network latency by desktop pool",
-                           "tags": ["VDI", "network"],
-                           "params": {"trigger_1": 300.0, "trigger_2": 2.0},
-                           "for_ms": 300000, "recover_for_ms": 0,
-                           "trigger_condition": TRIGGER_TEXT,
-                           "recover_condition": RECOVER_TEXT})
-    return [cfg("acme"), cfg("globex")]
-
-
 def expected_alerts() -> list[dict]:
     group = {"device.virtualization.desktop_pool": "Finance-Win11"}
     group_json = json.dumps(group, separators=(",", ":"))
@@ -162,12 +168,14 @@ def test_reference_job_alert_timeline(flink_env, tmp_path):
     events, bad = build_events()
     (tmp_path / "events.jsonl").write_text("\n".join(events) + "\n")
     (tmp_path / "devices.jsonl").write_text("\n".join(inventory()) + "\n")
-    (tmp_path / "config.jsonl").write_text("\n".join(monitor_config()) + "\n")
+    (tmp_path / "m.yaml").write_text(MONITOR.format("".join(ONE.format(tenant=t) for t in ("acme", "globex"))))
+    compiled = compile_paths([str(tmp_path / "m.yaml")])
+    assert compiled.ok, [d.message for d in compiled.result.diagnostics]
+    (tmp_path / "config.jsonl").write_text("".join(json.dumps(r) + "\n" for r in compiled.job.config_records))
     inputs = {"src_session_vdi_events": str(tmp_path / "events.jsonl"),
               "src_device_devices": str(tmp_path / "devices.jsonl"),
               "src_monitor_config": str(tmp_path / "config.jsonl")}
-    statements = split_statements(REF_SQL.read_text())
-    res = run_job(statements, inputs, str(tmp_path / "alerts.jsonl"), t_env=flink_env)
+    res = run_job(compiled.statements(), inputs, str(tmp_path / "alerts.jsonl"), t_env=flink_env)
 
     alerts = sorted((json.loads(a) for a in res.alerts), key=lambda a: (a["at"], a["status"]))
     assert alerts == expected_alerts()
