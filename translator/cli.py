@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("translator.commands.deploy", "compile, publish monitor config to Kafka and submit the job with sql-client"),
     "tail-alerts": ("translator.commands.tail_alerts", "print alert records from the Kafka alert topic"),
     "simulate": ("simulator.cli", "generate deterministic telemetry (one JSONL file per catalog table)"),
-    "bench": ("udfs.nab.cli", "run the seasonal detector on the NAB corpus and print NAB scores"),
+    "bench": ("translator.commands.bench", "benchmarks: `bench nab` scores the seasonal detector on NAB"),
 }
 
 
