@@ -10,22 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from translator.pipeline import check_paths, compile_paths
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_rate import make_corpus  # noqa: E402
-
-
-def best_of(runs: int, fn) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from check_rate import best_of, make_corpus  # noqa: E402
 
 
 def main() -> int:
