@@ -1,0 +1,53 @@
+"""`nql-flink run`: usage errors without Flink, and alerts printed from a tiny input."""
+
+import json
+
+import pytest
+
+from translator.cli import main
+
+MONITOR = """
+id: queue
+tenant: acme
+query: |
+  device_performance.events during past 2min
+  | summarize q = cpu_queue_length.max()
+every: 1min
+trigger: {when: q > 5}
+"""
+
+
+def perf(minute, queue):
+    return json.dumps({"tenant": "acme", "start_time": f"2026-11-26T10:{minute:02d}:00.000Z",
+                       "end_time": f"2026-11-26T10:{minute:02d}:30.000Z",
+                       "device": {"collector": {"uid": "d1"}, "name": "D1"}, "cpu_queue_length": queue})
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "m.yaml").write_text(MONITOR)
+    # max per window [t-2min, t): 10:01 1 | 10:02 9 -> triggered | 10:03 9 | 10:04 1 -> recovered
+    (tmp_path / "perf.jsonl").write_text("\n".join(perf(m, q) for m, q in enumerate([1, 9, 1, 1])) + "\n")
+    return tmp_path
+
+
+def test_run_needs_every_table_the_monitors_read(files, capsys):
+    assert main(["run", str(files / "m.yaml")]) == 2
+    assert "device_performance.events" in capsys.readouterr().err
+
+
+def test_run_rejects_unknown_tables_and_missing_files(files, capsys):
+    assert main(["run", str(files / "m.yaml"), "--input", "nope=x.jsonl"]) == 2
+    assert main(["run", str(files / "m.yaml"), "--input", f"device_performance.events={files / 'missing.jsonl'}"]) == 2
+
+
+@pytest.mark.flink
+def test_run_prints_the_alert_timeline(files, capsys, flink_env, monkeypatch):
+    import deploy.embedded.runner as runner
+
+    monkeypatch.setattr(runner, "create_table_env", lambda *a, **k: flink_env)  # the session's mini-cluster
+    code = main(["run", str(files / "m.yaml"), "--input", f"device_performance.events={files / 'perf.jsonl'}"])
+    assert code == 0
+    alerts = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(a["status"], a["at"]) for a in sorted(alerts, key=lambda a: a["at"])] == [
+        ("triggered", "2026-11-26T10:02:00.000Z"), ("recovered", "2026-11-26T10:04:00.000Z")]
