@@ -148,13 +148,24 @@ def add_to_pipeline_jars(t_env, jars: list[Path] | None = None) -> str:
     keeping what is already there. Works on an environment that already ran jobs: PyFlink adds
     the jars to the context class loader when the option is set. Returns the new value."""
     conf = t_env.get_config()
-    current = [u for u in (conf.get("pipeline.jars", "") or "").split(";") if u]
+    current = [u for u in parse_jar_list(conf.get("pipeline.jars", "") or "") if u]
     for url in pipeline_jars_value(jars).split(";"):
         if url not in current:
             current.append(url)
     value = ";".join(current)
     conf.set("pipeline.jars", value)
     return value
+
+
+def parse_jar_list(value: str) -> list[str]:
+    """A pipeline.jars value: 'a;b', or the YAML list "['a', 'b']" that PyFlink writes back
+    once a job with Python UDFs ran (Flink 2 list syntax; it cannot be ';'-appended to)."""
+    value = value.strip()
+    if value.startswith("["):
+        import yaml
+
+        return [str(u) for u in yaml.safe_load(value)]
+    return value.split(";")
 
 
 def main(argv: list[str] | None = None) -> int:

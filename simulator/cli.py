@@ -12,7 +12,16 @@ import time
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    parser.add_argument("--out", metavar="DIR", help="output folder (created if missing); or --kafka")
+    parser.add_argument("--kafka", metavar="HOST:PORT", nargs="?", const="", default=None,
+                        help="produce to Kafka instead of files: topic per table = the catalog's topic, key = "
+                             "tenant|entity id (address: the option's value, else $NQL_KAFKA_BOOTSTRAP_SERVERS, "
+                             "else the local broker of `python -m deploy.kafka start`)")
+    parser.add_argument("--topic-prefix", default="", help="--kafka: prepended to every topic name")
+    parser.add_argument("--partitions", type=int, default=1, help="--kafka: partitions of topics it creates")
+    parser.add_argument("--flush", action="store_true",
+                        help="--kafka: end with a far-future record of tenant __flush__ on every partition, so "
+                             "the job's windows fire for all the data (ends the data set's event time)")
     parser.add_argument("--start", default="2026-11-26T07:00:00Z", help="first event time, ISO-8601 (default %(default)s)")
     parser.add_argument("--duration", default="1h", help="e.g. 30min, 2h, 1d (default %(default)s)")
     parser.add_argument("--devices", type=int, default=2000, help="devices per tenant (default %(default)s)")
@@ -42,6 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
+# --kafka options do not change the data: the manifest (and its bytes) stays the same
+_NOT_IN_MANIFEST = ("out", "quiet", "command", "kafka", "topic_prefix", "partitions", "flush")
+
+
 def main(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -67,6 +80,11 @@ def main(args: argparse.Namespace) -> int:
         print(f"nql-flink simulate: error: {exc}", file=sys.stderr)
         return 2
 
+    if args.kafka is not None:
+        return _to_kafka(args, sim, lateness)
+    if not args.out:
+        print("nql-flink simulate: give --out DIR or --kafka [HOST:PORT]", file=sys.stderr)
+        return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
@@ -89,7 +107,7 @@ def main(args: argparse.Namespace) -> int:
                   + f" ({time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
     manifest = {
         "generator": "nql-flink simulate",
-        "arguments": {k: v for k, v in sorted(vars(args).items()) if not k.startswith("_") and k not in ("out", "quiet", "command")},
+        "arguments": {k: v for k, v in sorted(vars(args).items()) if not k.startswith("_") and k not in _NOT_IN_MANIFEST},
         "simulation": sim.describe(),
         "out_of_order": {"fraction": args.out_of_order, "lateness_ms": lateness},
         "files": files,
@@ -98,4 +116,28 @@ def main(args: argparse.Namespace) -> int:
     if not args.quiet:
         total = sum(f["records"] for f in files.values())
         print(f"wrote {total:,} records to {out}/ in {time.perf_counter() - t_start:.1f}s", file=sys.stderr)
+    return 0
+
+
+def _to_kafka(args: argparse.Namespace, sim, lateness: int) -> int:
+    from deploy.kafka.client import resolve_bootstrap
+    from deploy.kafka.telemetry import produce_simulation
+
+    bootstrap = resolve_bootstrap(args.kafka or None)
+    if not bootstrap:
+        print("nql-flink simulate: no Kafka address: --kafka HOST:PORT, $NQL_KAFKA_BOOTSTRAP_SERVERS "
+              "or a running `python -m deploy.kafka start`", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+
+    def progress(table, topic, n):
+        if not args.quiet:
+            print(f"{topic}: {n:,} records ({table}, {time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
+
+    counts = produce_simulation(sim, bootstrap, topic_prefix=args.topic_prefix, partitions=args.partitions,
+                                out_of_order=args.out_of_order, lateness_ms=lateness,
+                                bad_fraction=args.bad_records, flush_after=args.flush, progress=progress)
+    if not args.quiet:
+        print(f"produced {sum(counts.values()):,} records to {len(counts)} topics on {bootstrap}"
+              + (" (+ flush records)" if args.flush else ""), file=sys.stderr)
     return 0

@@ -171,6 +171,47 @@ def _unwrap(line: str) -> str:
     return line
 
 
+# Session options of a streaming job on real Kafka (start_job), over the embedded defaults.
+KAFKA_CONFIG = {
+    # periodic watermark emission drives idleness detection ('scan.watermark.idle-timeout');
+    # with 0 ms (the file runs' setting) an idle partition or topic would never be marked idle
+    "pipeline.auto-watermark-interval": "200 ms",
+    # exactly-once Kafka sinks commit (make alerts visible) at each checkpoint
+    "execution.checkpointing.interval": "1 s",
+}
+
+
+def start_job(statements: list[str] | str, *, t_env, config: dict[str, str] | None = None,
+              database: str | None = None):
+    """Submit the generated job unchanged (real Kafka connectors) on the embedded mini-cluster
+    and return at once with its TableResult: a streaming job on Kafka never ends by itself,
+    so the caller watches the output topics and cancels it
+    (`result.get_job_client().cancel().result()`). `config` (e.g. the generated SET options
+    and KAFKA_CONFIG) is applied for this submission only and the previous values restored."""
+    if isinstance(statements, str):
+        statements = split_statements(statements)
+    conf = t_env.get_config()
+    options = {**KAFKA_CONFIG, **(config or {})}
+    before = {k: (conf.get(k, "") if conf.get_configuration().contains_key(k) else None) for k in options}
+    db = database or f"job_{os.getpid()}_{next(_run_ids)}"
+    t_env.execute_sql(f"CREATE DATABASE IF NOT EXISTS `{db}`")
+    t_env.use_database(db)
+    try:
+        for k, v in options.items():
+            conf.set(k, v)
+        result = None
+        for stmt in statements:
+            result = t_env.execute_sql(stmt)
+        return result
+    finally:
+        t_env.use_database("default_database")
+        for k, v in before.items():
+            if v is None:
+                conf.get_configuration().remove_config(k)
+            else:
+                conf.set(k, v)
+
+
 def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: str, *,
             t_env=None, parallelism: int = 1, config: dict[str, str] | None = None,
             alerts_table: str = "sink_alerts", dead_letters_table: str = "sink_dead_letters",

@@ -25,6 +25,19 @@ from typing import Any
 ENV_BOOTSTRAP = "NQL_KAFKA_BOOTSTRAP_SERVERS"
 
 
+def resolve_bootstrap(bootstrap: str | None = None, env: Mapping[str, str] = os.environ) -> str | None:
+    """The Kafka address for a CLI command: the argument, else $NQL_KAFKA_BOOTSTRAP_SERVERS, else
+    the local development broker if one runs (python -m deploy.kafka start), else None."""
+    if bootstrap:
+        return bootstrap
+    if env.get(ENV_BOOTSTRAP):
+        return env[ENV_BOOTSTRAP]
+    from deploy.kafka.broker import KafkaBroker
+
+    b = KafkaBroker.load(env.get("NQL_KAFKA_STATE_DIR") or None)
+    return b.bootstrap if b is not None and b.alive() else None
+
+
 def client_config(bootstrap: str | None = None, env: Mapping[str, str] = os.environ, **extra: Any) -> dict:
     """librdkafka/confluent-kafka configuration from ``bootstrap`` or the environment."""
     bs = bootstrap or env.get(ENV_BOOTSTRAP)
@@ -129,10 +142,11 @@ def create_topics(bootstrap: str | None, topics: Iterable[str], *, partitions: i
 
 
 def produce(bootstrap: str | None, topic: str, records: Iterable[Any], *,
-            key: Any = None, timeout: float = 30.0) -> int:
+            key: Any = None, timeout: float = 30.0, partition: int | None = None) -> int:
     """Send records (dict -> JSON, str, bytes, or (key, value) tuples); flush; return count.
 
-    ``key``: a callable record -> key, or None. Raises if any delivery failed.
+    ``key``: a callable record -> key, or None. ``partition``: all records to this partition
+    (default: by key hash). Raises if any delivery failed.
     """
     from confluent_kafka import Producer
 
@@ -151,7 +165,11 @@ def produce(bootstrap: str | None, topic: str, records: Iterable[Any], *,
             k, v = (key(r) if callable(key) else None), r
         while True:
             try:
-                p.produce(topic, value=_encode(v), key=_encode(k), on_delivery=on_delivery)
+                if partition is None:
+                    p.produce(topic, value=_encode(v), key=_encode(k), on_delivery=on_delivery)
+                else:
+                    p.produce(topic, value=_encode(v), key=_encode(k), partition=partition,
+                              on_delivery=on_delivery)
                 break
             except BufferError:
                 p.poll(0.1)
@@ -225,3 +243,11 @@ def consume(bootstrap: str | None, topic: str, n: int, *, timeout: float = 60.0,
         if len(out) >= n:
             break
     return out
+
+
+def partitions(bootstrap: str | None, topic: str, timeout: float = 10.0) -> list[int]:
+    """The partition ids of ``topic`` ([] if it does not exist)."""
+    from confluent_kafka.admin import AdminClient
+
+    md = AdminClient(client_config(bootstrap)).list_topics(topic, timeout=timeout).topics.get(topic)
+    return sorted(md.partitions) if md is not None and md.error is None else []

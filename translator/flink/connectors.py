@@ -50,7 +50,11 @@ class CompileOptions:
     lateness_ms: int = 10_000
     idle_timeout: str = "1 min"
     # --- sinks -------------------------------------------------------------------------
-    delivery_guarantee: str = "exactly-once"  # needs checkpointing: records commit per checkpoint
+    delivery_guarantee: str = "exactly-once"  # alerts; needs checkpointing: visible per checkpoint
+    # Dead letters: at-least-once (a duplicate there is harmless), and several INSERTs write
+    # that table: with exactly-once each would be its own KafkaSink with the same transactional
+    # id prefix, which the connector rejects ("Found duplicate transactionalIdPrefix").
+    dead_letters_delivery: str = "at-least-once"
     transactional_id_prefix: str | None = None  # None: group_id; must be unique per job
     transaction_timeout_ms: int = 900_000     # <= broker transaction.max.timeout.ms (15 min default)
     # --- topics ------------------------------------------------------------------------
@@ -65,8 +69,9 @@ class CompileOptions:
             raise ValueError(f"startup_mode {self.startup_mode!r}: one of {', '.join(STARTUP_MODES)}")
         if self.startup_mode == "timestamp" and self.startup_timestamp_ms is None:
             raise ValueError("startup_mode 'timestamp' needs startup_timestamp_ms")
-        if self.delivery_guarantee not in DELIVERY:
-            raise ValueError(f"delivery_guarantee {self.delivery_guarantee!r}: one of {', '.join(DELIVERY)}")
+        for name in ("delivery_guarantee", "dead_letters_delivery"):
+            if getattr(self, name) not in DELIVERY:
+                raise ValueError(f"{name} {getattr(self, name)!r}: one of {', '.join(DELIVERY)}")
         provider, _, path = self.credentials.partition(":")
         if provider not in PROVIDER_CLASSES or (provider == "file") != bool(path):
             raise ValueError(f"credentials {self.credentials!r}: 'env' or 'file:<path of a properties file>'")
@@ -159,10 +164,10 @@ def source_options(o: CompileOptions, topic: str, fmt: str, versioned: bool | No
     return opts
 
 
-def sink_options(o: CompileOptions, topic: str, name: str) -> dict[str, str]:
+def sink_options(o: CompileOptions, topic: str, name: str, delivery: str) -> dict[str, str]:
     opts = {"connector": "kafka", "topic": o.topic(topic), **connection_properties(o),
-            "sink.delivery-guarantee": o.delivery_guarantee}
-    if o.delivery_guarantee == "exactly-once":
+            "sink.delivery-guarantee": delivery}
+    if delivery == "exactly-once":
         # one prefix per sink: two sinks of one job sharing a prefix would fence each other
         opts["sink.transactional-id-prefix"] = f"{o.txn_prefix}.{name}"
         opts["properties.transaction.timeout.ms"] = str(o.transaction_timeout_ms)
@@ -175,7 +180,8 @@ def kafka_options(o: CompileOptions, topic: str, fmt: str, source: bool = False,
     one of o.config_topic / o.dead_letters_topic); o.topic_prefix is applied here."""
     if source:
         return _quoted(source_options(o, topic, fmt, versioned))
-    opts = sink_options(o, topic, "dead-letters" if topic == o.dead_letters_topic else topic)
+    dead = topic == o.dead_letters_topic
+    opts = sink_options(o, topic, "dead-letters" if dead else topic, o.dead_letters_delivery if dead else o.delivery_guarantee)
     opts["format"] = fmt
     return _quoted(opts)
 
@@ -183,7 +189,7 @@ def kafka_options(o: CompileOptions, topic: str, fmt: str, source: bool = False,
 def alert_sink_options(o: CompileOptions) -> list[tuple[str, str]]:
     """Alert records keyed by alert id: a triggered and its recovered record share a key,
     so a compacted topic keeps each alert's latest state."""
-    opts = sink_options(o, o.alerts_topic, "alerts") | {
+    opts = sink_options(o, o.alerts_topic, "alerts", o.delivery_guarantee) | {
         "key.format": "raw", "key.fields": "alert_id", "value.format": "raw", "value.fields-include": "EXCEPT_KEY"}
     return _quoted(opts)
 
@@ -209,7 +215,7 @@ def add_kafka_arguments(parser) -> None:
     g.add_argument("--group-id", help="consumer group of the job's sources (default nql-flink)")
     g.add_argument("--startup-mode", choices=STARTUP_MODES, help="where event topics start (default earliest-offset)")
     g.add_argument("--partition-discovery", help="partition discovery interval of event topics (default '5 min')")
-    g.add_argument("--delivery-guarantee", choices=DELIVERY, help="alert and dead-letter sinks (default exactly-once)")
+    g.add_argument("--delivery-guarantee", choices=DELIVERY, help="alert sink (default exactly-once; dead letters are at-least-once)")
     g.add_argument("--transactional-id-prefix", help="unique per job (default: the group id)")
     g.add_argument("--topic-prefix", help="prepended to every topic name (default none)")
 
