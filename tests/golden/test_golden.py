@@ -20,7 +20,7 @@ from translator.pipeline import check_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-GOOD = sorted([*(ROOT / "examples" / "monitors").glob("*.yaml"), *(HERE / "cases").glob("*.yaml")])
+GOOD = sorted([*(ROOT / "examples").rglob("*.yaml"), *(HERE / "cases").glob("*.yaml")])
 BAD = sorted((HERE / "bad").glob("*.yaml"))
 UPDATE = os.environ.get("NQL_UPDATE_GOLDEN") == "1"
 
