@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check bench clean
+.PHONY: demo test check bench clean kafka-up kafka-down
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,16 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	@$(BIN)/python benchmarks/check_rate.py
+
+# Local Kafka broker + Flink cluster (build/kafka, build/flink-cluster); jars built on first use.
+# The cluster's JVMs get NQL_KAFKA_BOOTSTRAP_SERVERS = the broker (see docs/kafka-and-cluster.md).
+kafka-up: $(STAMP)
+	@$(BIN)/python -m deploy.kafka start
+	@$(BIN)/python -m deploy.cluster start
+
+kafka-down:
+	-@$(BIN)/python -m deploy.cluster stop
+	-@$(BIN)/python -m deploy.kafka stop
 
 clean:
 	rm -rf $(VENV) build *.egg-info

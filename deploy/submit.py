@@ -88,7 +88,7 @@ def config_key(record: dict) -> str:
 
 
 def write_scripts(compiled, directory: str | os.PathLike, settings: Settings = Settings()) -> Scripts:
-    d = Path(directory)
+    d = Path(directory).resolve()
     d.mkdir(parents=True, exist_ok=True)
     s = Scripts(d, d / INIT_FILE, d / JOB_FILE, d / CONFIG_FILE, d / PYFILES)
     s.init.write_text(init_script(settings), encoding="utf-8")

@@ -347,6 +347,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--taskmanagers", type=int, default=1)
     p.add_argument("--slots", type=int, default=2)
     p.add_argument("--no-fast-jvm", action="store_true", help="default JIT/GC (for throughput runs)")
+    p.add_argument("--kafka", metavar="HOST:PORT",
+                   help="start: NQL_KAFKA_BOOTSTRAP_SERVERS of the JVMs, which generated SQL references as "
+                        "${env:NQL_KAFKA_BOOTSTRAP_SERVERS} (default: this shell's variable, else the local "
+                        "broker of `python -m deploy.kafka start`)")
     a = p.parse_args(argv)
     state = Path(a.state_dir)
     c = FlinkCluster.load(state)
@@ -356,9 +360,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"already running (pids {c.pids})", file=sys.stderr)
             return 0
         t0 = time.monotonic()
+        from deploy.kafka.client import ENV_BOOTSTRAP, resolve_bootstrap
+
+        bootstrap = resolve_bootstrap(a.kafka)
+        env = {ENV_BOOTSTRAP: bootstrap} if bootstrap else {}
+        print(f"{ENV_BOOTSTRAP}={bootstrap}" if bootstrap else f"{ENV_BOOTSTRAP} unset: jobs that reference it "
+              "cannot connect", file=sys.stderr)
         try:
             c = FlinkCluster.start(state, taskmanagers=a.taskmanagers, slots=a.slots,
-                                  fast_jvm=not a.no_fast_jvm)
+                                  fast_jvm=not a.no_fast_jvm, env=env)
         except (ClusterError, jars.BuildError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 1

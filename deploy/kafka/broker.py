@@ -388,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=None,
                    help="start: seconds to wait for the broker (90); tail: stop after this many seconds")
     p.add_argument("--key", help="produce: JSON field whose value is the record key")
+    p.add_argument("--key-template", help="produce: record key from fields, e.g. '{tenant}/{monitor}' "
+                                          "(the monitor-config topic's key)")
     p.add_argument("--bootstrap", help="produce/tail: another cluster (default: the local broker, "
                                          "or $NQL_KAFKA_BOOTSTRAP_SERVERS)")
     a = p.parse_args(argv)
@@ -404,7 +406,8 @@ def main(argv: list[str] | None = None) -> int:
             return 3
         if a.command == "produce":
             recs = (json.loads(line) for line in sys.stdin if line.strip())
-            keyf = (lambda r: r.get(a.key)) if a.key else None
+            keyf = ((lambda r: a.key_template.format(**r)) if a.key_template
+                    else (lambda r: r.get(a.key)) if a.key else None)
             n = client.produce(bs, a.topic, recs, key=keyf)
             print(f"produced {n} records to {a.topic}", file=sys.stderr)
             return 0

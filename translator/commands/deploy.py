@@ -72,12 +72,25 @@ def compile_for_deploy(args):
         print(f"nql-flink deploy: {e}", file=sys.stderr)
         return 2
     compiled = compile_paths(args.paths, tenant=args.tenant, strict=args.strict, options=options)
+    if compiled.ok and options.delivery_guarantee == "exactly-once" and alert_inserts(compiled) > 1:
+        # each INSERT into sink_alerts is its own KafkaSink, and exactly-once sinks of one job
+        # may not share a transactional id prefix; until the generator writes one INSERT per
+        # sink table, several monitor pipelines mean at-least-once alerts
+        print(f"nql-flink deploy: warning: {alert_inserts(compiled)} alert INSERTs (one per monitor pipeline): "
+              "exactly-once needs one; the alert sink is at-least-once for this job", file=sys.stderr)
+        options = options.replace(delivery_guarantee="at-least-once")
+        compiled = compile_paths(args.paths, tenant=args.tenant, strict=args.strict, options=options)
     if compiled.result.diagnostics:
         print(render_all_text(compiled.result.diagnostics), file=sys.stderr)
     if not compiled.ok:
         print("nql-flink deploy: no SQL generated: fix the errors above", file=sys.stderr)
         return 1
     return compiled, options
+
+
+def alert_inserts(compiled) -> int:
+    return sum(1 for s in compiled.job.statements if s.template == "statement_set.sql.j2"
+               for i in s.context["inserts"] if i["target"] == "`sink_alerts`")
 
 
 def main(args) -> int:
@@ -100,13 +113,13 @@ def main(args) -> int:
     scripts = submit.write_scripts(compiled, args.out, settings)
     print(f"wrote {scripts.init}, {scripts.job}, {scripts.config}, {scripts.pyfiles}/udfs", file=sys.stderr)
 
+    if args.dry_run:
+        home = args.flink_home or "$FLINK_HOME"
+        print(" ".join(submit.sql_client_command(home, scripts, python=args.python)))
+        return 0
     home, cluster = _flink_home(args)
     if home is None:
         return 2
-    cmd = submit.sql_client_command(home, scripts, python=args.python)
-    if args.dry_run:
-        print(" ".join(cmd))
-        return 0
     bootstrap = resolve_bootstrap(args.kafka)
     if not bootstrap:
         print("nql-flink deploy: no Kafka address: --kafka HOST:PORT, $NQL_KAFKA_BOOTSTRAP_SERVERS or a running "
