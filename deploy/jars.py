@@ -157,6 +157,19 @@ def add_to_pipeline_jars(t_env, jars: list[Path] | None = None) -> str:
     return value
 
 
+def add_jars(t_env, jars: list[Path] | None = None) -> list[Path]:
+    """`ADD JAR` the connector jar (or ``jars``) to a TableEnvironment: the jar joins the
+    environment's own user class loader (connector discovery) and every job it submits.
+    Prefer this to pipeline.jars on an environment that already ran Python UDF jobs: there
+    pipeline.jars is only added to the context class loader of the py4j thread that sets it,
+    and a later call served by another thread does not find the 'kafka' factory (seen in the
+    full test run). Adding the same jar twice is harmless."""
+    jars = [connector_jar()] if jars is None else [Path(j) for j in jars]
+    for j in jars:
+        t_env.execute_sql("ADD JAR '" + str(Path(j).resolve()).replace("'", "''") + "'")
+    return jars
+
+
 def parse_jar_list(value: str) -> list[str]:
     """A pipeline.jars value: 'a;b', or the YAML list "['a', 'b']" that PyFlink writes back
     once a job with Python UDFs ran (Flink 2 list syntax; it cannot be ';'-appended to)."""

@@ -64,8 +64,9 @@ def flink_cluster(tmp_path_factory, kafka_broker):
 
 @pytest.fixture(scope="session")
 def kafka_flink_env(flink_env):
-    """The session's shared TableEnvironment (tests/conftest.py) with the connector jar added."""
-    from deploy.jars import add_to_pipeline_jars
+    """The session's shared TableEnvironment (tests/conftest.py) with the connector jar added
+    (ADD JAR: pipeline.jars does not reliably reach the planner once Python UDF jobs ran)."""
+    from deploy.jars import add_jars
 
-    add_to_pipeline_jars(flink_env)
+    add_jars(flink_env)
     return flink_env

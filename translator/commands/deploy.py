@@ -46,7 +46,8 @@ def add_arguments(parser):
     parser.add_argument("--dry-run", action="store_true", help="write the scripts and print the command only")
     from translator.flink.connectors import add_kafka_arguments
 
-    add_kafka_arguments(parser)
+    if not any(a.dest == "kafka_config" for a in parser._actions):  # common.py may add them one day
+        add_kafka_arguments(parser)
 
 
 def compile_for_deploy(args):
