@@ -24,6 +24,7 @@ from translator.flink.connectors import kafka_options as _kafka
 from translator.flink.dialect import to_sql
 from translator.flink.expressions import SQL_TYPES, literal, qualified, to_exp
 from translator.ir import relational as ir
+from translator.ir.lower import DetectEvaluate
 from translator.monitors.model import Monitor
 from translator.semantic.schema import Catalog, Table
 
@@ -137,6 +138,7 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
     out.append(Statement("header.sql.j2", {"version": __version__, "sources": sources, "monitors": monitors}))
     out.append(Statement("set.sql.j2", {"options": [(lit(k), lit(v)) for k, v in sorted(session_options(options).items())]}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(STATE_FUNCTION), "python_path": lit(STATE_FUNCTION_PATH)}))
+    out += _detection_functions(pipes)
     inserts: list[dict] = []
     for name in sorted(tables):
         out += _event_table(catalog.tables[name], tables[name], options, inserts)
@@ -292,6 +294,9 @@ def _pipeline(p: _Pipeline, catalog: Catalog, inventory_used: bool, inserts: lis
     v = qualified("v")
     param = lambda name: exp.Bracket(this=exp.column("params", table="c"), expressions=[exp.Literal.string(name)])  # noqa: E731
     judged_filter = to_sql(to_exp(w.having, v)) if w.having is not None else ""
+    if isinstance(ev, DetectEvaluate):
+        return _detect_pipeline(p, ev, n, tenant_filter, table, has_users, inserts, [
+            Statement("views/monitor_rows.sql.j2", rows), Statement("views/monitor_eval.sql.j2", evaluation)])
     judged = {"name": n("judged"), "eval": n("eval"), "config": q("ver_monitor_config"), "time_format": lit(TIME_FORMAT),
               "trigger": to_sql(to_exp(ev.trigger, v, param)), "recover": to_sql(to_exp(ev.recover, v, param)),
               "values": [f"{lit(m.name)} VALUE `v`.{q(m.name)}" for m in w.measures], "extra_filter": judged_filter}
@@ -347,10 +352,147 @@ def _alert_query(alerts_view: str) -> str:
 def config_record(m: Monitor, ev: ir.Evaluate) -> dict:
     spec = m.spec
     recover_text = spec.recover_when.text if spec.recover_when else f"not ({spec.trigger_when.text})" if spec.trigger_when else ""
+    if isinstance(ev, DetectEvaluate):
+        return _detect_config_record(m, ev)
     return {
         "tenant": m.tenant, "monitor": m.id, "updated_at": EPOCH, "enabled": spec.enabled, "priority": spec.priority,
         "name": spec.name, "tags": list(spec.tags), "params": {k: v for k, v in ev.params},
         "for_ms": spec.trigger_for_ms, "recover_for_ms": spec.recover_for_ms,
         "trigger_condition": spec.trigger_when.text if spec.trigger_when else "",
         "recover_condition": recover_text,
+    }
+
+
+# ----------------------------------------------------------------------------- detection
+# Seasonal and change monitors (docs/seasonal.md, "On Flink"). The rows and eval views are
+# the threshold ones; then, per pipeline:
+#   population  tenant's active devices/users per window (HOP over the accepted events)
+#   scored      eval ⋈ population (window join), + the baseline from earlier evaluations:
+#               seasonal: pandas UDAF seasonal_baseline OVER (tenant, group, slot) RANGE
+#               change:   built-in SUM/COUNT OVER (tenant, group) RANGE history
+#   judged      config as of window_time; breach, trig = breach AND trigger.when, payload
+#               with baseline, impact share and derived priority
+#   ordered / state / alerts: the threshold monitors' templates, unchanged.
+
+BASELINE_MODULE = "udfs.flink.baseline"
+SEASONAL_TZ = "UTC"          # no tenant time zone in the monitor format yet; the UDAF takes one
+SEASONAL_WEEKLY = "auto"
+SEASONAL_MIN_SAMPLES = 4
+SEASONAL_MIN_DAYS = 2
+PRIORITY_RULE = ("priority = the monitor's, +1 if the metric is at least 2x as far out as the band edge "
+                 "(|deviation| >= 2 x deviations; change: |relative| >= 2 x change), +1 if the affected "
+                 "devices are >= 25% of the tenant's active devices in the window, -1 if < 5%; "
+                 "clamped to low..critical")
+
+
+def baseline_function(det) -> str:
+    """One pandas UDAF per parameter set, named after them (udfs/flink/baseline.py)."""
+    from udfs.baseline.seasonal import SeasonalParams
+    from udfs.flink.baseline import function_name
+
+    return function_name(SeasonalParams(slot_s=det.slot_ms / 1000, history_s=det.history_ms / 1000, tz=SEASONAL_TZ,
+                                        weekly=SEASONAL_WEEKLY, min_samples=SEASONAL_MIN_SAMPLES,
+                                        min_days=SEASONAL_MIN_DAYS))
+
+
+def _detection_functions(pipes: list[_Pipeline]) -> list[Statement]:
+    names = sorted({baseline_function(p.evaluate.detection) for p in pipes
+                    if isinstance(p.evaluate, DetectEvaluate) and p.evaluate.detection.type == "seasonal"})
+    return [Statement("ddl/function.sql.j2", {"name": q(name), "python_path": lit(f"{BASELINE_MODULE}.{name}")})
+            for name in names]
+
+
+def _day_interval(ms: int) -> str:
+    """An interval literal Flink accepts for any length up to 99 days (DAY(2) TO SECOND(3))."""
+    days, rest = divmod(ms, 86_400_000)
+    h, rest = divmod(rest, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    return f"INTERVAL '{days} {h:02d}:{m:02d}:{rest // 1000:02d}.{rest % 1000:03d}' DAY TO SECOND(3)"
+
+
+def _detect_pipeline(p: _Pipeline, ev: DetectEvaluate, n, tenant_filter: str, table, has_users: bool,
+                     inserts: list, head: list[Statement]) -> list[Statement]:
+    det, w = ev.detection, ev.input
+    eval_columns = ["tenant", "monitor", "group_json", "window_start", "window_end", "window_time"]
+    eval_columns += [m.name for m in w.measures] + [k.expr.name for k in w.keys if k.expr.name not in
+                                                    {m.name for m in w.measures}]
+    eval_columns += ["impact_devices", "impact_users"]
+    eval_columns = list(dict.fromkeys(eval_columns))
+    population = {"name": n("population"), "table": table.name, "accepted": q("ok_" + ir.column_name(table.name)),
+                  "slide": _interval(w.slide_ms), "size": _interval(w.size_ms),
+                  "tenant_filter": tenant_filter.replace("`e`.", ""),
+                  "active_users": "COUNT(DISTINCT `user_name`)" if has_users else "CAST(NULL AS BIGINT)"}
+    scored = {"name": n("scored"), "eval": n("eval"), "population": n("population"), "metric": q(det.metric),
+              "columns": [q(c) for c in eval_columns], "joined_columns": [f"`v`.{q(c)}" for c in eval_columns],
+              "history_text": _ms_text(det.history_ms)}
+    if det.type == "seasonal":
+        history_days = -(-det.history_ms // 86_400_000)
+        scored |= {"function": q(baseline_function(det)), "slot_s": str(det.slot_ms // 1000),
+                   "range": f"INTERVAL '{history_days + 1}' DAY", "slot_text": _ms_text(det.slot_ms)}
+        centre, spread, size = "`s`.`baseline`[1]", "`s`.`baseline`[2]", "CAST(`s`.`baseline`[3] AS BIGINT)"
+        slot_s = det.slot_ms // 1000
+        slot_text = (f"CONCAT(LPAD(CAST(`nql_slot` * {slot_s} / 3600 AS STRING), 2, '0'), ':', "
+                     f"LPAD(CAST(MOD(`nql_slot` * {slot_s}, 3600) / 60 AS STRING), 2, '0'))")
+        kind, sensitivity = "seasonal", "deviations"
+    else:
+        scored |= {"range": _day_interval(det.history_ms)}
+        centre = "CASE WHEN `s`.`ref_n` > 0 THEN `s`.`ref_sum` / `s`.`ref_n` END"
+        spread = f"ABS({centre})"
+        size, slot_text, kind, sensitivity = "`s`.`ref_n`", "CAST(NULL AS STRING)", "change (rolling mean)", "change"
+    scaled = {"above": "(`nql_value` - `nql_centre`) / `nql_spread` > `nql_sensitivity`",
+              "below": "(`nql_value` - `nql_centre`) / `nql_spread` < -`nql_sensitivity`",
+              "both": "ABS(`nql_value` - `nql_centre`) / `nql_spread` > `nql_sensitivity`"}[det.direction]
+    flat = {"above": "`nql_value` > `nql_centre`", "below": "`nql_value` < `nql_centre`",
+            "both": "`nql_value` <> `nql_centre`"}[det.direction]
+    param = lambda name: exp.Bracket(this=exp.column("nql_params"), expressions=[exp.Literal.string(name)])  # noqa: E731
+    when = ev.trigger
+    extra = None if isinstance(when, ir.Lit) and when.value is True else to_sql(to_exp(when, param=param))
+    trigger = f"(`nql_breach` AND {extra})" if extra else "`nql_breach`"
+    recover = f"NOT {trigger}" if det.default_recover else to_sql(to_exp(ev.recover, param=param))
+    judged = {"name": n("judged"), "scored": n("scored"), "config": q("ver_monitor_config"),
+              "time_format": lit(TIME_FORMAT), "kind": kind, "metric": det.metric, "direction": det.direction,
+              "sensitivity_name": sensitivity, "param": lit(det.param), "trigger": trigger, "recover": recover,
+              "breach_scaled": scaled, "breach_flat": flat, "centre": centre, "spread": spread, "history_size": size,
+              "slot": det.type == "seasonal", "slot_text": slot_text,
+              "columns": [f"`s`.{q(c)}" for c in eval_columns] + ["`s`.`active_devices`", "`s`.`active_users`"],
+              "values": [f"{lit(m.name)} VALUE {q(m.name)}" for m in w.measures],
+              "extra_filter": to_sql(to_exp(w.having)) if w.having is not None else ""}
+    inserts.append({"target": q("sink_alerts"), "query": _detect_alert_query(n("alerts"))})
+    return head + [
+        Statement("views/monitor_population.sql.j2", population),
+        Statement(f"views/monitor_scored_{det.type}.sql.j2", scored),
+        Statement("views/monitor_judged_detect.sql.j2", judged),
+        Statement("views/monitor_ordered.sql.j2", {"name": n("ordered"), "judged": n("judged")}),
+        Statement("views/monitor_state.sql.j2", {"name": n("state"), "function": q(STATE_FUNCTION),
+                                                 "ordered": n("ordered"), "every_ms": str(p.every_ms)}),
+        Statement("views/monitor_alerts.sql.j2", {"name": n("alerts"), "state": n("state")}),
+    ]
+
+
+def _detect_alert_query(alerts_view: str) -> str:
+    from translator.flink.render import render
+
+    return render("alert_record_detect.sql.j2", {"alerts": alerts_view}).rstrip()
+
+
+def detection_condition_text(m: Monitor) -> str:
+    det = m.spec.detection
+    side, sign = {"above": ("above", "+"), "below": ("below", "-"), "both": ("outside", "±")}[det.direction]
+    if det.type == "seasonal":
+        text = (f"{det.metric} {side} seasonal baseline {sign} {det.deviations:g} spreads "
+                f"(slot {_ms_text(det.slot_ms)}, history {_ms_text(det.history_ms)})")
+    else:
+        text = f"{det.metric} {side} its {_ms_text(det.history_ms)} average {sign} {det.change * 100:g}%"
+    return f"{text} and {m.spec.trigger_when.text}" if m.spec.trigger_when else text
+
+
+def _detect_config_record(m: Monitor, ev: DetectEvaluate) -> dict:
+    spec = m.spec
+    trigger_text = detection_condition_text(m)
+    return {
+        "tenant": m.tenant, "monitor": m.id, "updated_at": EPOCH, "enabled": spec.enabled, "priority": spec.priority,
+        "name": spec.name, "tags": list(spec.tags), "params": {k: v for k, v in ev.params},
+        "for_ms": spec.trigger_for_ms, "recover_for_ms": spec.recover_for_ms,
+        "trigger_condition": trigger_text,
+        "recover_condition": spec.recover_when.text if spec.recover_when else f"not ({trigger_text})",
     }

@@ -60,8 +60,6 @@ def _lower(monitor: Monitor, s: _Scope) -> ir.Evaluate:
     if q.period_ms:
         raise Unsupported("a period key in `by`", q.query.span, s.source)
     det = monitor.spec.detection
-    if det.type != "threshold":
-        raise Unsupported(f"`detection: {det.type}`", det.metric_span or monitor.spec.span, monitor.spec.file)
     # identity of devices and users: always read, for device.count() and the alert's impact
     _event_field(s, DEVICE_UID, "string")
     if "user.name" in q.events.fields:
@@ -81,7 +79,58 @@ def _lower(monitor: Monitor, s: _Scope) -> ir.Evaluate:
     if trigger is None:  # seasonal/change without an extra condition: the detection decides
         trigger = ir.Lit(True, "bool")
     recover = _condition(monitor.recover, "recover", s, outputs) or ir.Bool("NOT", (trigger,))
+    if det.type != "threshold":
+        return _detect(monitor, window, trigger, recover, s, measures)
     return ir.Evaluate(window, trigger, recover, tuple(s.params))
+
+
+# ----------------------------------------------------------------------------- detection
+
+
+@dataclass(frozen=True)
+class Detection:
+    """`detection: seasonal | change` of a monitor, as the back end needs it.
+
+    The `deviations` / `change` value is a monitor-config parameter (PARAM), so a changed
+    sensitivity is data like a threshold; history and slot shape the job (partitioning and
+    OVER ranges) and are compiled in."""
+
+    type: str            # seasonal | change
+    metric: str          # output column (Measure.name) the detection watches
+    direction: str       # above | below | both
+    history_ms: int
+    slot_ms: int         # seasonal only (change: unused)
+    default_recover: bool  # no recover.when: recover = NOT (breach AND trigger.when)
+
+    @property
+    def param(self) -> str:
+        return "detection_deviations" if self.type == "seasonal" else "detection_change"
+
+
+@dataclass(frozen=True)
+class DetectEvaluate(ir.Evaluate):
+    """An evaluation whose trigger is `detection` AND `trigger` (the optional trigger.when,
+    TRUE when absent); `recover` is the given recover.when (used unless default_recover)."""
+
+    detection: Detection
+
+
+def _detect(monitor: Monitor, window: ir.WindowAggregate, trigger: ir.Scalar, recover: ir.Scalar, s: _Scope,
+            measures: tuple[ir.Measure, ...]) -> DetectEvaluate:
+    det = monitor.spec.detection
+    by_name = {m.name.lower(): m for m in measures}
+    metric = by_name.get((det.metric or "").lower())
+    if metric is None:  # bind checks the column; a key or missing metric cannot be watched
+        raise Unsupported(f"`detection.metric: {det.metric}`", det.metric_span or monitor.spec.span, monitor.spec.file)
+    if det.type == "seasonal" and (det.history_ms < 86_400_000 or det.history_ms > 98 * 86_400_000):
+        raise Unsupported("a seasonal `history` under 1d or over 98d", det.metric_span or monitor.spec.span,
+                          monitor.spec.file)
+    if det.type == "change" and det.history_ms > 98 * 86_400_000:
+        raise Unsupported("a change `history` over 98d", det.metric_span or monitor.spec.span, monitor.spec.file)
+    d = Detection(det.type, metric.name, det.direction, det.history_ms, det.slot_ms, monitor.recover is None)
+    value = det.deviations if det.type == "seasonal" else det.change
+    params = tuple(s.params) + ((d.param, float(value)),)
+    return DetectEvaluate(window, trigger, recover, params, d)
 
 
 def _conjunction(items: list[ir.Scalar]) -> ir.Scalar | None:

@@ -1,0 +1,106 @@
+"""Seasonal/change monitors compile (no NQL0601 any more) to the documented job shape, in
+the same single statement set as threshold monitors, and Flink's planner accepts it: the
+bundled seasonal example (inventory filter -> `keep` + HAVING, window join with the
+population, pandas UDAF in a bounded OVER) plus a change monitor, with threshold
+monitors alongside, EXPLAINed on the mini-cluster."""
+
+import textwrap
+
+import pytest
+
+from deploy.embedded.runner import connector_substitution
+from translator.pipeline import compile_paths
+
+CHANGE = """
+    id: crashes_change
+    tenant: acme
+    query: |
+      execution.crashes during past 1h
+      | summarize crashes = count() by binary.name
+    every: 15min
+    detection: {type: change, metric: crashes, change: 200%, direction: above, history: 2d}
+    trigger: {when: crashes >= 3}
+    recover: {when: crashes < 2}
+    """
+
+
+@pytest.fixture
+def compiled(tmp_path):
+    (tmp_path / "change.yaml").write_text(textwrap.dedent(CHANGE))
+    c = compile_paths(["examples/seasonal", "examples/monitors/vdi_latency_by_pool.yaml", str(tmp_path / "change.yaml")])
+    assert c.ok, [d.message for d in c.result.diagnostics]
+    return c
+
+
+def test_detection_compiles_to_the_documented_shape(compiled):
+    sql = compiled.sql()
+    assert sql.count("EXECUTE STATEMENT SET") == 1
+    assert "CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `seasonal_baseline__900__604800__UTC__auto__4__2`" in sql
+    for view in ("population", "scored", "judged", "ordered", "state", "alerts"):
+        assert f"`m_vdi_latency_seasonal__{view}`" in sql and f"`m_crashes_change__{view}`" in sql
+    assert "RANGE BETWEEN INTERVAL '8' DAY PRECEDING AND CURRENT ROW" in sql            # 7d -> 7 + 1 days
+    assert "RANGE BETWEEN INTERVAL '2 00:00:00.000' DAY TO SECOND(3) PRECEDING" in sql  # change history
+    # the threshold monitor's pipeline still has no baseline
+    threshold = sql[sql.index("CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__judged`"):]
+    assert "'baseline' VALUE CAST(NULL AS STRING)" in threshold
+
+
+def test_sensitivity_is_a_config_parameter_and_the_condition_reads_well(compiled):
+    records = {r["monitor"]: r for r in compiled.job.config_records}
+    seasonal, change = records["vdi_latency_seasonal"], records["crashes_change"]
+    assert seasonal["params"] == {"trigger_1": 5.0, "detection_deviations": 3.0}
+    assert seasonal["trigger_condition"] == ("avg_latency above seasonal baseline + 3 spreads (slot 15min, history 7d) "
+                                             "and sessions >= 5")
+    assert change["params"] == {"trigger_1": 3.0, "recover_1": 2.0, "detection_change": 2.0}
+    assert change["trigger_condition"] == "crashes above its 2d average + 200% and crashes >= 3"
+    assert change["recover_condition"] == "crashes < 2"
+
+
+@pytest.mark.flink
+def test_flink_plans_the_detection_job(compiled, flink_env, flink_database, tmp_path):
+    inputs = {}
+    for name in compiled.job.source_tables.values():
+        f = tmp_path / f"{name}.jsonl"
+        f.write_text("")
+        inputs[name] = str(f)
+    *ddl, statement_set = compiled.statements()
+    for stmt in ddl:
+        flink_env.execute_sql(connector_substitution(stmt, inputs, str(tmp_path)))
+    with flink_env.execute_sql("EXPLAIN " + statement_set).collect() as rows:
+        plan = "".join(row[0] for row in rows)
+    assert "PythonOverAggregate" in plan and "WindowJoin" in plan and "OverAggregate" in plan
+    # the pandas UDAF sees evaluations only: its input is the window join of two window aggregates
+    python_over = plan[plan.index("PythonOverAggregate"):]
+    assert python_over.index("WindowJoin") < python_over.index("TableSourceScan")
+
+
+def test_explain_traces_the_judged_view_in_the_same_statement_set(compiled):
+    from translator.commands.explain import traced_statements
+
+    stmts = traced_statements(compiled, "m_vdi_latency_seasonal")
+    assert stmts[:-1] == compiled.statements()[:-1] + [stmts[-2]] and "CREATE TABLE `nql_trace`" in stmts[-2]
+    assert stmts[-1].count("INSERT INTO") == compiled.statements()[-1].count("INSERT INTO") + 1
+    assert "FROM `m_vdi_latency_seasonal__judged`" in stmts[-1]
+
+
+def test_explain_plots_metric_band_and_transitions(compiled, tmp_path):
+    import json
+
+    from translator.commands.explain import pick_group, plot
+
+    [monitor] = [m for m in compiled.result.monitors if m.id == "vdi_latency_seasonal"]
+    group = json.dumps({"device.virtualization.desktop_pool": "P1"})
+    evaluations = []
+    for k in range(60):
+        at = f"2026-11-26T10:{k:02d}:00.000Z"
+        baseline = None if k < 10 else {"centre": 100.0, "band": [70.0, 130.0], "slot": "10:00", "history_size": 12}
+        evaluations.append({"group_json": group, "at": at,
+                            "payload": {"values": {"avg_latency": 200.0 if 30 <= k < 40 else 100.0}, "baseline": baseline}})
+    alerts = [{"group": {"device.virtualization.desktop_pool": "P1"}, "status": s, "at": f"2026-11-26T10:{m}:00.000Z"}
+              for s, m in (("triggered", 35), ("recovered", 40))]
+    assert pick_group(alerts, evaluations, None) == group
+    assert pick_group(alerts, evaluations, '{"device.virtualization.desktop_pool": "nope"}') is None
+    out = tmp_path / "plot.png"
+    info = plot(str(out), monitor, "avg_latency", group, alerts, evaluations)
+    assert info == {"evaluations": 60, "transitions": 2, "learning": 10}
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
