@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tail-alerts": ("translator.commands.tail_alerts", "print alert records from the Kafka alert topic"),
     "simulate": ("simulator.cli", "generate deterministic telemetry (one JSONL file per catalog table)"),
     "bench": ("translator.commands.bench", "benchmarks: `bench nab` scores the seasonal detector on NAB"),
+    "explain": ("translator.commands.explain", "run one monitor on embedded Flink over files and plot a group's metric, baseline band and alerts (PNG)"),
 }
 
 
