@@ -274,10 +274,11 @@ def test_idle_partition_and_quiet_topics_do_not_hold_back_alerts(live_run):
     """Phase 1 has records on partition 0 only; partition 1, the inventory and the config topic
     have nothing newer than 09:00 / 1970. Without idleness their watermarks would hold every
     temporal join and window forever; the first alert arrives within the idle timeout (2 s)
-    plus a checkpoint (1 s) plus processing on this machine."""
+    plus a checkpoint (1 s) plus processing (a few seconds; the bound leaves room for a busy
+    2-core CI machine)."""
     assert [json.loads(a)["status"] for a in live_run["first"]] == ["triggered"]
     print(f"first alert {live_run['first_alert_s']:.1f}s after the phase-1 records")
-    assert live_run["first_alert_s"] < live_run["idle_timeout_s"] + 25, live_run["first_alert_s"]
+    assert live_run["first_alert_s"] < live_run["idle_timeout_s"] + 45, live_run["first_alert_s"]
 
 
 def test_threshold_change_on_the_config_topic_applies_from_its_event_time(live_run):
