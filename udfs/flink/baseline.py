@@ -48,34 +48,64 @@ def _robust(x: np.ndarray) -> tuple[float, float]:
     return c, float(MAD_SCALE * np.median(np.abs(x - c)))
 
 
-def window_baseline(ts, values, at, params: SeasonalParams) -> tuple[float, float, int, int]:
-    """Vectorized: the baseline of `at`'s slot from the samples (ts, values) before `at`.
+DAY_NS = 86_400 * 10**9
 
-    Returns (centre, floored spread, n, distinct days); centre NaN = learning."""
-    if len(ts) == 0:
+
+def _utc_ns(ts) -> np.ndarray:
+    """Timestamps (naive = UTC, any datetime64 unit, or tz-aware) -> int64 UTC nanoseconds.
+
+    Arrow hands TIMESTAMP(3) over as datetime64[ms]; the maths' time_keys reads
+    DatetimeIndex.asi8 as nanoseconds, so the unit is normalised here (on Flink, without
+    this every row stayed learning)."""
+    if isinstance(ts, (pd.Series, np.ndarray)) and np.asarray(ts).dtype.kind == "M":
+        return np.asarray(ts).astype("datetime64[ns]").view(np.int64)
+    idx = pd.DatetimeIndex(pd.to_datetime(ts))
+    if idx.tz is not None:
+        idx = idx.tz_convert("UTC").tz_localize(None)
+    return idx.as_unit("ns").asi8
+
+
+def _keys(ns: np.ndarray, params: SeasonalParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(local day, slot, day type) per UTC instant: numpy arithmetic for UTC (the generated
+    job's zone; 1970-01-01 was a Thursday), udfs.baseline.time_keys for any other zone."""
+    if params.tz == "UTC":
+        day = ns // DAY_NS
+        slot = (ns - day * DAY_NS) // (int(params.slot_s) * 10**9)
+        return day, slot, ((day + 3) % 7 >= 5).astype(np.int64)
+    k = time_keys(pd.DatetimeIndex(ns.astype("datetime64[ns]")), params)
+    return k["day"].to_numpy(), k["slot"].to_numpy(), k["daytype"].to_numpy()
+
+
+def _baseline_ns(ns: np.ndarray, v: np.ndarray, at_ns: int, params: SeasonalParams) -> tuple[float, float, int, int]:
+    if len(ns) == 0:
         return NAN, NAN, 0, 0
-    # time_keys reads DatetimeIndex.asi8 as nanoseconds: Arrow hands TIMESTAMP(3) over as
-    # datetime64[ms], so normalise the unit first (seen on Flink: every row stayed learning)
-    keys = time_keys(pd.DatetimeIndex(pd.to_datetime(ts)).as_unit("ns"), params)
-    at_keys = time_keys(pd.DatetimeIndex([pd.Timestamp(at)]).as_unit("ns"), params).iloc[0]
-    v = np.asarray(values, dtype=float)
-    ok = ((keys["utc_ns"].to_numpy() < at_keys["utc_ns"]) & (keys["slot"].to_numpy() == at_keys["slot"])
-          & (keys["day"].to_numpy() >= at_keys["day"] - params.history_days) & np.isfinite(v))
-    day = keys["day"].to_numpy()
-    same_type = keys["daytype"].to_numpy() == at_keys["daytype"]
+    day, slot, daytype = _keys(ns, params)
+    at_day, at_slot, at_type = (int(x[0]) for x in _keys(np.array([at_ns], dtype=np.int64), params))
+    ok = (ns < at_ns) & (slot == at_slot) & (day >= at_day - params.history_days) & np.isfinite(v)
     chosen = None
-    for name, mask in (("all", ok if params.weekly != "on" else None),
-                       ("daytype", ok & same_type if params.weekly != "off" else None)):
+    for mask in (ok if params.weekly != "on" else None,
+                 ok & (daytype == at_type) if params.weekly != "off" else None):
         if mask is None:
             continue
-        n, ndays = int(mask.sum()), len(np.unique(day[mask]))
-        if n >= params.min_samples and ndays >= params.min_days:
-            chosen = (mask, n, ndays)
+        n = int(mask.sum())
+        if n >= params.min_samples:
+            ndays = len(np.unique(day[mask]))
+            if ndays >= params.min_days:
+                chosen = (mask, n, ndays)
     if chosen is None:
         return NAN, NAN, 0, 0
     mask, n, ndays = chosen
     c, s = _robust(v[mask])
     return c, float(floor_spread(s, c, params)), n, ndays
+
+
+def window_baseline(ts, values, at, params: SeasonalParams) -> tuple[float, float, int, int]:
+    """Vectorized: the baseline of `at`'s slot from the samples (ts, values) before `at`
+    (earlier samples of the same slot, local date at most history_days before at's,
+    non-missing; day-type baseline when usable, else all days, else learning).
+
+    Returns (centre, floored spread, n, distinct days); centre NaN = learning."""
+    return _baseline_ns(_utc_ns(ts), np.asarray(values, dtype=float), int(_utc_ns([at])[0]), params)
 
 
 def window_baseline_row(history: Iterable[tuple[datetime, float]], at: datetime,
@@ -106,9 +136,9 @@ def seasonal_baseline_batch(window_end: pd.Series, metric: pd.Series, params: Se
     """The UDAF body: the window's rows in, [centre, spread, n, days] out (centre None: learning)."""
     if len(window_end) == 0:
         return [None, None, 0.0, 0.0]
-    ts = pd.DatetimeIndex(pd.to_datetime(window_end)).as_unit("ns")
-    at = ts.max()  # the current row: the OVER window ends at it and no peer shares its time
-    c, s, n, days = window_baseline(ts, metric, at, params)
+    ns = _utc_ns(window_end)
+    at = int(ns.max())  # the current row: the OVER window ends at it and no peer shares its time
+    c, s, n, days = _baseline_ns(ns, np.asarray(metric, dtype=float), at, params)
     if math.isnan(c):
         return [None, None, 0.0, 0.0]
     return [c, s, float(n), float(days)]
