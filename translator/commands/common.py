@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from translator.diagnostics.render import render_all_text
-from translator.flink.connectors import CompileOptions
+from translator.flink.connectors import add_kafka_arguments, options_from_args
 from translator.monitors.spec import parse_duration
 from translator.pipeline import Compiled, compile_paths, monitor_files
 
@@ -17,7 +17,9 @@ def add_compile_arguments(parser) -> None:
     parser.add_argument("--lateness", default="10s", help="allowed lateness of events (watermark delay), default 10s")
     parser.add_argument("--idle-timeout", default="1 min", help="source idleness before a quiet source stops holding "
                         "back the watermark, default '1 min'")
-    parser.add_argument("--bootstrap-servers", default="localhost:9092", help="Kafka bootstrap servers written in the DDL")
+    parser.add_argument("--bootstrap-servers", default=None, help="Kafka bootstrap servers written in the DDL "
+                        "(default: a ${env:NQL_KAFKA_BOOTSTRAP_SERVERS} reference resolved by Flink at run time)")
+    add_kafka_arguments(parser)
 
 
 def compile_or_report(args) -> Compiled | int:
@@ -31,7 +33,8 @@ def compile_or_report(args) -> Compiled | int:
     if lateness is None:
         print(f"nql-flink {args.command}: --lateness {args.lateness!r} is not a duration (e.g. 10s)", file=sys.stderr)
         return 2
-    options = CompileOptions(bootstrap_servers=args.bootstrap_servers, lateness_ms=lateness, idle_timeout=args.idle_timeout)
+    options = options_from_args(args, lateness_ms=lateness, idle_timeout=args.idle_timeout,
+                                bootstrap_servers=args.bootstrap_servers)
     compiled = compile_paths(args.paths, tenant=args.tenant, strict=args.strict, options=options)
     if compiled.result.diagnostics:
         print(render_all_text(compiled.result.diagnostics), file=sys.stderr)

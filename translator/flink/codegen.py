@@ -161,7 +161,7 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
                                              "options": _kafka(options, options.dead_letters_topic, "json")}))
     for p in pipes:
         out += _pipeline(p, catalog, inventory_used=bool(inventory), inserts=inserts)
-    out.append(Statement("statement_set.sql.j2", {"inserts": inserts}))
+    out.append(Statement("statement_set.sql.j2", {"inserts": _one_insert_per_sink(inserts)}))
     records = tuple(config_record(m, ev) for m, ev in sorted(lowered, key=lambda x: (x[0].tenant, x[0].id)))
     return Job(tuple(out), records, {name: source_name(name) for name in sorted(tables)}
                | ({INVENTORY: source_name(INVENTORY)} if inventory else {}) | {"monitor_config": "src_monitor_config"})
@@ -341,6 +341,15 @@ def _only_kept(e: ir.Scalar, keep: ir.Col | None) -> ir.Scalar:
     if isinstance(e, ir.Arith):
         return dataclasses.replace(e, left=_only_kept(e.left, keep), right=_only_kept(e.right, keep))
     return e
+
+
+def _one_insert_per_sink(inserts: list[dict]) -> list[dict]:
+    """One INSERT per sink table, its queries joined by UNION ALL: every INSERT becomes its
+    own Kafka sink, and exactly-once sinks of one job must not share a transactional id."""
+    by_target: dict[str, list[str]] = {}
+    for insert in inserts:
+        by_target.setdefault(insert["target"], []).append(insert["query"])
+    return [{"target": t, "query": "\nUNION ALL\n".join(qs)} for t, qs in by_target.items()]
 
 
 def _alert_query(alerts_view: str) -> str:

@@ -130,9 +130,7 @@ CREATE TABLE `sink_dead_letters` (
   'properties.bootstrap.servers' = '${env:NQL_KAFKA_BOOTSTRAP_SERVERS}',
   'properties.config.providers' = 'env',
   'properties.config.providers.env.class' = 'org.apache.flink.kafka.shaded.org.apache.kafka.common.config.provider.EnvVarConfigProvider',
-  'properties.transaction.timeout.ms' = '900000',
-  'sink.delivery-guarantee' = 'exactly-once',
-  'sink.transactional-id-prefix' = 'nql-flink.dead-letters',
+  'sink.delivery-guarantee' = 'at-least-once',
   'topic' = 'nql.dead_letters'
 );
 

@@ -194,9 +194,7 @@ CREATE TABLE `sink_dead_letters` (
   'properties.bootstrap.servers' = '${env:NQL_KAFKA_BOOTSTRAP_SERVERS}',
   'properties.config.providers' = 'env',
   'properties.config.providers.env.class' = 'org.apache.flink.kafka.shaded.org.apache.kafka.common.config.provider.EnvVarConfigProvider',
-  'properties.transaction.timeout.ms' = '900000',
-  'sink.delivery-guarantee' = 'exactly-once',
-  'sink.transactional-id-prefix' = 'nql-flink.dead-letters',
+  'sink.delivery-guarantee' = 'at-least-once',
   'topic' = 'nql.dead_letters'
 );
 
@@ -344,8 +342,8 @@ BEGIN
 INSERT INTO `sink_dead_letters`
 SELECT 'session.vdi_events', `reject_reason`, `line`
 FROM `chk_session_vdi_events`
-WHERE `reject_reason` IS NOT NULL;
-INSERT INTO `sink_dead_letters`
+WHERE `reject_reason` IS NOT NULL
+UNION ALL
 SELECT 'device.devices', `reject_reason`, `line`
 FROM `chk_device_devices`
 WHERE `reject_reason` IS NOT NULL;
@@ -367,8 +365,8 @@ SELECT `alert_id`, JSON_OBJECT(
   'name' VALUE JSON_VALUE(`payload`, '$.name'),
   'tags' VALUE JSON(JSON_QUERY(`payload`, '$.tags'))
   NULL ON NULL)
-FROM `m_vdi_frame_rate_by_site__alerts`;
-INSERT INTO `sink_alerts`
+FROM `m_vdi_frame_rate_by_site__alerts`
+UNION ALL
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,
   'tenant' VALUE `tenant`,

@@ -183,9 +183,7 @@ CREATE TABLE `sink_dead_letters` (
   'properties.bootstrap.servers' = '${env:NQL_KAFKA_BOOTSTRAP_SERVERS}',
   'properties.config.providers' = 'env',
   'properties.config.providers.env.class' = 'org.apache.flink.kafka.shaded.org.apache.kafka.common.config.provider.EnvVarConfigProvider',
-  'properties.transaction.timeout.ms' = '900000',
-  'sink.delivery-guarantee' = 'exactly-once',
-  'sink.transactional-id-prefix' = 'nql-flink.dead-letters',
+  'sink.delivery-guarantee' = 'at-least-once',
   'topic' = 'nql.dead_letters'
 );
 
@@ -266,8 +264,8 @@ BEGIN
 INSERT INTO `sink_dead_letters`
 SELECT 'session.vdi_events', `reject_reason`, `line`
 FROM `chk_session_vdi_events`
-WHERE `reject_reason` IS NOT NULL;
-INSERT INTO `sink_dead_letters`
+WHERE `reject_reason` IS NOT NULL
+UNION ALL
 SELECT 'device.devices', `reject_reason`, `line`
 FROM `chk_device_devices`
 WHERE `reject_reason` IS NOT NULL;
