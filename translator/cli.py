@@ -13,7 +13,7 @@ import sys
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("translator.commands.demo", "check and show the bundled example monitors"),
+    "demo": ("translator.commands.demo", "run the bundled monitors on the bundled telemetry on embedded Flink and print the alerts"),
     "check": ("translator.commands.check", "type-check monitor files and report diagnostics"),
     "compile": ("translator.commands.compile", "compile monitors to a Flink SQL job script and monitor-config records"),
     "run": ("translator.commands.run", "compile and run monitors on embedded Flink over JSONL files"),
