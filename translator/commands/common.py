@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from translator.diagnostics.render import render_all_text
-from translator.flink.connectors import add_kafka_arguments, options_from_args
+from translator.flink.connectors import CompileOptions, add_kafka_arguments, options_from_args
 from translator.monitors.spec import parse_duration
 from translator.pipeline import Compiled, compile_paths, monitor_files
 
@@ -22,8 +22,8 @@ def add_compile_arguments(parser) -> None:
     add_kafka_arguments(parser)
 
 
-def compile_or_report(args) -> Compiled | int:
-    """Compile, print diagnostics; an int is the exit code when there is no job."""
+def compile_options(args) -> CompileOptions | int:
+    """The job's settings from the command line; an int is the exit code of a usage error."""
     files, missing = monitor_files(args.paths)
     if missing or not files:
         for p in missing or args.paths:
@@ -33,8 +33,19 @@ def compile_or_report(args) -> Compiled | int:
     if lateness is None:
         print(f"nql-flink {args.command}: --lateness {args.lateness!r} is not a duration (e.g. 10s)", file=sys.stderr)
         return 2
-    options = options_from_args(args, lateness_ms=lateness, idle_timeout=args.idle_timeout,
-                                bootstrap_servers=args.bootstrap_servers)
+    try:
+        return options_from_args(args, lateness_ms=lateness, idle_timeout=args.idle_timeout,
+                                 bootstrap_servers=args.bootstrap_servers)
+    except (ValueError, OSError) as exc:  # a bad --kafka-config file or value
+        print(f"nql-flink {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def compile_or_report(args, options: CompileOptions | None = None) -> Compiled | int:
+    """Compile, print diagnostics; an int is the exit code when there is no job."""
+    options = compile_options(args) if options is None else options
+    if isinstance(options, int):
+        return options
     compiled = compile_paths(args.paths, tenant=args.tenant, strict=args.strict, options=options)
     if compiled.result.diagnostics:
         print(render_all_text(compiled.result.diagnostics), file=sys.stderr)

@@ -52,46 +52,15 @@ def add_arguments(parser):
 
 def compile_for_deploy(args):
     """Compile with the Kafka settings of args; returns (compiled, options) or an exit code."""
-    from translator.diagnostics.render import render_all_text
-    from translator.flink.connectors import options_from_args
-    from translator.monitors.spec import parse_duration
-    from translator.pipeline import compile_paths, monitor_files
+    from translator.commands.common import compile_options, compile_or_report
 
-    files, missing = monitor_files(args.paths)
-    if missing or not files:
-        for p in missing or args.paths:
-            print(f"nql-flink deploy: no monitor files at {p}", file=sys.stderr)
-        return 2
-    lateness = parse_duration(args.lateness)
-    if lateness is None:
-        print(f"nql-flink deploy: --lateness {args.lateness!r} is not a duration (e.g. 10s)", file=sys.stderr)
-        return 2
-    try:
-        options = options_from_args(args, lateness_ms=lateness, idle_timeout=args.idle_timeout,
-                                    bootstrap_servers=args.bootstrap_servers)
-    except (ValueError, OSError) as e:
-        print(f"nql-flink deploy: {e}", file=sys.stderr)
-        return 2
-    compiled = compile_paths(args.paths, tenant=args.tenant, strict=args.strict, options=options)
-    if compiled.ok and options.delivery_guarantee == "exactly-once" and alert_inserts(compiled) > 1:
-        # each INSERT into sink_alerts is its own KafkaSink, and exactly-once sinks of one job
-        # may not share a transactional id prefix; until the generator writes one INSERT per
-        # sink table, several monitor pipelines mean at-least-once alerts
-        print(f"nql-flink deploy: warning: {alert_inserts(compiled)} alert INSERTs (one per monitor pipeline): "
-              "exactly-once needs one; the alert sink is at-least-once for this job", file=sys.stderr)
-        options = options.replace(delivery_guarantee="at-least-once")
-        compiled = compile_paths(args.paths, tenant=args.tenant, strict=args.strict, options=options)
-    if compiled.result.diagnostics:
-        print(render_all_text(compiled.result.diagnostics), file=sys.stderr)
-    if not compiled.ok:
-        print("nql-flink deploy: no SQL generated: fix the errors above", file=sys.stderr)
-        return 1
+    options = compile_options(args)
+    if isinstance(options, int):
+        return options
+    compiled = compile_or_report(args, options)
+    if isinstance(compiled, int):
+        return compiled
     return compiled, options
-
-
-def alert_inserts(compiled) -> int:
-    return sum(1 for s in compiled.job.statements if s.template == "statement_set.sql.j2"
-               for i in s.context["inserts"] if i["target"] == "`sink_alerts`")
 
 
 def main(args) -> int:
