@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check bench clean kafka-up kafka-down
+.PHONY: demo test check bench bench-seasonal clean kafka-up kafka-down
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,15 @@ test: $(STAMP)
 check: $(STAMP)
 	@$(BIN)/nql-flink check examples/
 
+# Figures and ratios against a reference run in the same process (never timed tests).
 bench: $(STAMP)
 	@$(BIN)/python benchmarks/check_rate.py
+	@$(BIN)/python benchmarks/compile_rate.py
+	@$(BIN)/nql-flink bench nab --data ../shared/data/nab --quiet
+
+# Seasonal vs threshold monitor on embedded Flink: several minutes.
+bench-seasonal: $(STAMP)
+	@$(BIN)/python benchmarks/seasonal_throughput.py
 
 # Local Kafka broker + Flink cluster (build/kafka, build/flink-cluster); jars built on first use.
 # The cluster's JVMs get NQL_KAFKA_BOOTSTRAP_SERVERS = the broker (see docs/kafka-and-cluster.md).
