@@ -15,6 +15,8 @@ Every stage returns (result, diagnostics) and never raises on bad input.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,7 +100,26 @@ def monitor_files(paths: list[str]) -> tuple[list[Path], list[str]]:
     return files, missing
 
 
+@contextlib.contextmanager
+def _without_cyclic_gc():
+    """Checking builds many small objects that all live until the end (trees, spans, types)
+    and hold no cycles worth collecting: the cyclic collector's passes over them cost about
+    a quarter of the check time and free nothing. Reference counting still frees as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def check_paths(paths: list[str], tenant: str | None = None, strict: bool = False) -> CheckResult:
+    with _without_cyclic_gc():
+        return _check_paths(paths, tenant, strict)
+
+
+def _check_paths(paths: list[str], tenant: str | None, strict: bool) -> CheckResult:
     files, _ = monitor_files(paths)
     total = CheckResult()
     seen: dict[tuple[str, str], Monitor] = {}
