@@ -5,16 +5,10 @@ S-expressions with `:type` after each typed node and `[origin]` after each field
 
 from __future__ import annotations
 
+from translator.syntax.lexer import format_duration
 from translator.monitors.model import Condition, Monitor
 from translator.semantic.resolver import TypedQuery
 from translator.syntax import ast
-
-
-def _ms(ms: int) -> str:
-    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1_000)):
-        if ms and ms % size == 0:
-            return f"{ms // size}{unit}"
-    return f"{ms}ms"
 
 
 def expr(e: ast.Expr, types: dict, fields: dict, enums: dict) -> str:
@@ -56,7 +50,7 @@ def dump_query(q: TypedQuery) -> list[str]:
     lines = [f"table {q.root.name} ({q.root.kind}, time {q.root.time_field})"]
     if q.join:
         lines.append(f"{q.join} {q.events.name} (event, time {q.events.time_field})")
-    lines.append(f"window {_ms(q.window_ms)}" + (f" resolution {_ms(q.resolution_ms)}" if q.resolution_ms else ""))
+    lines.append(f"window {format_duration(q.window_ms)}" + (f" resolution {format_duration(q.resolution_ms)}" if q.resolution_ms else ""))
     for f in q.object_filters:
         lines.append(f"where-object {x(f)}")
     for f in q.event_filters:
@@ -69,7 +63,7 @@ def dump_query(q: TypedQuery) -> list[str]:
     for k in q.group_keys:
         lines.append(f"by {k.name}:{k.field.type.name}[{k.field.origin}]")
     if q.period_ms:
-        lines.append(f"by period {_ms(q.period_ms)}")
+        lines.append(f"by period {format_duration(q.period_ms)}")
     for f in q.result_filters:
         lines.append(f"having {x(f)}")
     lines.append("uses inventory" if q.uses_inventory else "no inventory join")
@@ -86,12 +80,12 @@ def dump_monitor(m: Monitor) -> str:
     lines = [
         f"monitor {s.id} tenant={s.tenant} priority={s.priority} enabled={str(s.enabled).lower()}",
         f"name {s.name!r} tags={list(s.tags)} notify={list(s.notify)}",
-        f"every {_ms(m.every_ms)}",
+        f"every {format_duration(m.every_ms)}",
         *dump_query(m.query),
-        f"trigger for {_ms(s.trigger_for_ms)}: {_cond(m.trigger)}",
-        f"recover for {_ms(s.recover_for_ms)}: {_cond(m.recover) if m.recover else 'not trigger'}",
+        f"trigger for {format_duration(s.trigger_for_ms)}: {_cond(m.trigger)}",
+        f"recover for {format_duration(s.recover_for_ms)}: {_cond(m.recover) if m.recover else 'not trigger'}",
     ]
     if d.type != "threshold":
         lines.append(f"detection {d.type} metric={d.metric} deviations={d.deviations:g} direction={d.direction} "
-                     f"history={_ms(d.history_ms)} slot={_ms(d.slot_ms)} change={d.change:.0%}")
+                     f"history={format_duration(d.history_ms)} slot={format_duration(d.slot_ms)} change={d.change:.0%}")
     return "\n".join(lines) + "\n"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from translator.syntax.lexer import format_duration
 from translator import __version__
 from translator.flink.connectors import CompileOptions
 from translator.flink.connectors import alert_sink_options
@@ -65,13 +66,6 @@ def _interval(ms: int) -> str:
     else:
         value, unit = ms // 1000, "SECOND"
     return to_sql(exp.Interval(this=exp.Literal.string(str(value)), unit=exp.var(unit)))
-
-
-def _ms_text(ms: int) -> str:
-    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1_000)):
-        if ms % size == 0:
-            return f"{ms // size}{unit}"
-    return f"{ms}ms"
 
 
 def source_name(table: str) -> str:
@@ -285,8 +279,8 @@ def _pipeline(p: _Pipeline, catalog: Catalog, inventory_used: bool, inserts: lis
     impact_users = (to_sql(to_exp(_only_kept(ir.Agg("count_distinct", ir.Col("user_name", "string"), None, "int"), keep)))
                     if has_users else "CAST(NULL AS BIGINT)")
     evaluation = {"name": n("eval"), "monitor": lit(p.monitors[0].id), "rows": n("rows"),
-                  "size": _interval(w.size_ms), "slide": _interval(w.slide_ms), "size_text": _ms_text(w.size_ms),
-                  "slide_text": _ms_text(w.slide_ms), "group_json": group_json,
+                  "size": _interval(w.size_ms), "slide": _interval(w.slide_ms), "size_text": format_duration(w.size_ms),
+                  "slide_text": format_duration(w.slide_ms), "group_json": group_json,
                   "measures": [{"name": q(m.name), "expr": to_sql(to_exp(m.expr))} for m in measures]
                   + [{"name": k, "expr": k} for k in keys],
                   "keys": keys, "having": f"COUNT(CASE WHEN {q(KEEP)} THEN 1 END) > 0" if keep else "",
@@ -433,11 +427,11 @@ def _detect_pipeline(p: _Pipeline, ev: DetectEvaluate, n, tenant_filter: str, ta
                   "active_users": "COUNT(DISTINCT `user_name`)" if has_users else "CAST(NULL AS BIGINT)"}
     scored = {"name": n("scored"), "eval": n("eval"), "population": n("population"), "metric": q(det.metric),
               "columns": [q(c) for c in eval_columns], "joined_columns": [f"`v`.{q(c)}" for c in eval_columns],
-              "history_text": _ms_text(det.history_ms)}
+              "history_text": format_duration(det.history_ms)}
     if det.type == "seasonal":
         history_days = -(-det.history_ms // 86_400_000)
         scored |= {"function": q(baseline_function(det)), "slot_s": str(det.slot_ms // 1000),
-                   "range": f"INTERVAL '{history_days + 1}' DAY", "slot_text": _ms_text(det.slot_ms)}
+                   "range": f"INTERVAL '{history_days + 1}' DAY", "slot_text": format_duration(det.slot_ms)}
         centre, spread, size = "`s`.`baseline`[1]", "`s`.`baseline`[2]", "CAST(`s`.`baseline`[3] AS BIGINT)"
         slot_s = det.slot_ms // 1000
         slot_text = (f"CONCAT(LPAD(CAST(`nql_slot` * {slot_s} / 3600 AS STRING), 2, '0'), ':', "
@@ -489,9 +483,9 @@ def detection_condition_text(m: Monitor) -> str:
     side, sign = {"above": ("above", "+"), "below": ("below", "-"), "both": ("outside", "±")}[det.direction]
     if det.type == "seasonal":
         text = (f"{det.metric} {side} seasonal baseline {sign} {det.deviations:g} spreads "
-                f"(slot {_ms_text(det.slot_ms)}, history {_ms_text(det.history_ms)})")
+                f"(slot {format_duration(det.slot_ms)}, history {format_duration(det.history_ms)})")
     else:
-        text = f"{det.metric} {side} its {_ms_text(det.history_ms)} average {sign} {det.change * 100:g}%"
+        text = f"{det.metric} {side} its {format_duration(det.history_ms)} average {sign} {det.change * 100:g}%"
     return f"{text} and {m.spec.trigger_when.text}" if m.spec.trigger_when else text
 
 

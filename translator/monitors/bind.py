@@ -3,6 +3,7 @@ conditions typed against the query's output columns, the detection metric)."""
 
 from __future__ import annotations
 
+from translator.syntax.lexer import format_duration
 from translator.diagnostics.diagnostic import Diagnostic, diag
 from translator.monitors.model import Condition, Monitor, MonitorSpec, Snippet
 from translator.semantic import types as T
@@ -13,25 +14,18 @@ from translator.syntax.parser import parse_condition
 METRIC_FAMILIES = {"number", "duration", "byte"}
 
 
-def _fmt(ms: int) -> str:
-    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1_000)):
-        if ms % size == 0 and ms >= size:
-            return f"{ms // size}{unit}"
-    return f"{ms}ms"
-
-
 def bind(spec: MonitorSpec, typed: TypedQuery) -> tuple[Monitor | None, list[Diagnostic]]:
     out: list[Diagnostic] = []
     every = spec.every_ms or typed.events.cadence_ms or 60_000
     window = typed.window_ms
     if window and window % every:
         anchor_source, anchor = (spec.file, spec.every_span) if spec.every_span else (typed.source, _window_span(typed))
-        out.append(diag("NQL0404", anchor_source, anchor, f"e.g. every: {_fmt(_largest_divisor(window, every))}",
-                        window=_fmt(window), every=_fmt(every)))
+        out.append(diag("NQL0404", anchor_source, anchor, f"e.g. every: {format_duration(_largest_divisor(window, every))}",
+                        window=format_duration(window), every=format_duration(every)))
     if spec.trigger_for_ms % every and spec.trigger_for_span is not None:
         rounded = -(-spec.trigger_for_ms // every) * every
-        out.append(diag("NQL0504", spec.file, spec.trigger_for_span, value=_fmt(spec.trigger_for_ms), every=_fmt(every),
-                        rounded=_fmt(rounded)))
+        out.append(diag("NQL0504", spec.file, spec.trigger_for_span, value=format_duration(spec.trigger_for_ms), every=format_duration(every),
+                        rounded=format_duration(rounded)))
     trigger = _condition(spec.trigger_when, typed, "`trigger.when`", out)
     recover = _condition(spec.recover_when, typed, "`recover.when`", out)
     det = spec.detection

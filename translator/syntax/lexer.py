@@ -14,6 +14,16 @@ from translator.diagnostics.diagnostic import Diagnostic, diag
 from translator.source import Source, Span
 
 DURATION_UNITS_MS = {"ms": 1, "s": 1_000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def format_duration(ms: int) -> str:
+    """Milliseconds as the largest whole NQL unit: 300000 -> '5min', 0 -> '0ms'."""
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1_000)):
+        if ms and ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
+
+
 BYTE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 DURATION_HINTS = {"m": "min", "sec": "s", "mins": "min", "hr": "h", "hrs": "h", "hour": "h", "day": "d", "days": "d", "w": "7d"}
 
