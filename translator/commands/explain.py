@@ -17,7 +17,7 @@ from pathlib import Path
 
 from translator.commands.common import add_compile_arguments, compile_or_report
 from translator.commands.compile import config_lines
-from translator.commands.run import parse_inputs
+from translator.commands.run import missing_inputs, parse_inputs
 
 TRACE_TABLE = "nql_trace"
 
@@ -156,11 +156,7 @@ def main(args) -> int:
         print(f"nql-flink explain: name one monitor with --monitor (monitors: {ids})", file=sys.stderr)
         return 2
     monitor = monitors[0]
-    needed = {t for t in compiled.job.source_tables if t != "monitor_config"}
-    missing = sorted(needed - set(inputs))
-    if missing:
-        print("nql-flink explain: the monitor reads " + ", ".join(missing) + "; give each with --input TABLE=FILE",
-              file=sys.stderr)
+    if missing_inputs(compiled, inputs, "explain") is None:
         return 2
     det = monitor.spec.detection
     metric = det.metric if det.type != "threshold" else monitor.query.outputs[0].name

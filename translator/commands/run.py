@@ -43,6 +43,17 @@ def parse_inputs(pairs: list[str]) -> dict[str, str] | str:
     return out
 
 
+def missing_inputs(compiled, inputs: dict[str, str], command: str) -> set[str] | None:
+    """The catalog tables the job reads; None (after saying which) when an --input is missing."""
+    needed = {t for t in compiled.job.source_tables if t != "monitor_config"}
+    missing = sorted(needed - set(inputs))
+    if missing:
+        print(f"nql-flink {command}: the monitors read " + ", ".join(missing) + "; give each with --input TABLE=FILE",
+              file=sys.stderr)
+        return None
+    return needed
+
+
 def main(args) -> int:
     inputs = parse_inputs(args.input)
     if isinstance(inputs, str):
@@ -51,10 +62,8 @@ def main(args) -> int:
     compiled = compile_or_report(args)
     if isinstance(compiled, int):
         return compiled
-    needed = {t for t in compiled.job.source_tables if t != "monitor_config"}
-    missing = sorted(needed - set(inputs))
-    if missing:
-        print("nql-flink run: the monitors read " + ", ".join(missing) + "; give each with --input TABLE=FILE", file=sys.stderr)
+    needed = missing_inputs(compiled, inputs, "run")
+    if needed is None:
         return 2
     from deploy.embedded.runner import run_job  # PyFlink only when running
 
