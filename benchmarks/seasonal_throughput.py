@@ -3,13 +3,22 @@
 Both are the same NQL query (average VDI latency per desktop pool over 5 min, every 30 s,
 with the inventory join); one has `trigger: avg_latency > 300ms ...`, the other
 `detection: seasonal`. Both run on embedded Flink (parallelism 1), in this process, on the
-same simulated input (simulator.Simulation, seed 7), alternately, after a warm-up run.
-Events/s = input events / wall time of the whole job (start to end of input, all sinks
-flushed). Goal (issue #5): seasonal >= 90% of threshold. Python runs only on aggregated
-rows: the seasonal UDAF once per evaluation (pool x 30 s), the alert state UDAF per
-evaluation in both jobs.
+same simulated input (simulator.Simulation, seed 7), alternately, after a warm-up run of
+each on the same input. Two throughputs per job: events / wall time of the whole job (start
+to end of input, all sinks flushed) and events / CPU time of the process tree (this
+process, the Flink JVM and its Python UDF workers). On a shared 2-core machine the wall
+time mostly measures the neighbours (runs of one job vary by 1.5x), while the CPU time is
+the job's own cost; the goal is judged on it, and both are printed.
+Goal (issue #5): seasonal >= 90% of threshold. Python runs only on aggregated
+rows in both jobs: the alert state UDAF once per evaluation (pool x 30 s); in the seasonal
+job that UDAF also keeps the per-slot history and scores each evaluation against it.
 
-    .venv/bin/python benchmarks/seasonal_throughput.py [--devices 150] [--hours 30] [--runs 2]
+The default input starts on Monday 00:00 UTC and lasts 76 h, so that from Wednesday 00:00
+(the third day: history from 2 days) the baselines are usable and the medians are really
+computed, and it has a +400 ms latency incident in every pool on Wednesday 14:00-14:30,
+which both monitors alert on (the alert counts are printed: both jobs do real work).
+
+    .venv/bin/python benchmarks/seasonal_throughput.py [--devices 150] [--hours 76] [--runs 3] [--warmup 2]
         [--watermark-interval '200 ms' | '0 ms']
 """
 
@@ -17,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -54,11 +64,17 @@ SEASONAL = """
 """
 
 
-def simulate(tmp: Path, devices: int, hours: int) -> tuple[dict[str, str], int]:
-    from simulator import SimConfig, Simulation
+INCIDENT_START_MS = 1_795_615_200_000   # Wed 2026-11-25 14:00 UTC
 
+
+def simulate(tmp: Path, devices: int, hours: int) -> tuple[dict[str, str], int]:
+    from simulator import Incident, SimConfig, Simulation
+
+    incident = Incident(metric="network_latency", start_ms=INCIDENT_START_MS, end_ms=INCIDENT_START_MS + 1_800_000,
+                        tenant="acme", add=400.0, name="wednesday-latency")
     sim = Simulation(SimConfig(start="2026-11-23T00:00:00Z", duration=f"{hours}h", devices=devices, seed=7,
-                               tenants=("acme",), tables=("session.vdi_events", "device.devices")))
+                               tenants=("acme",), tables=("session.vdi_events", "device.devices"),
+                               incidents=[incident]))
     files, n_events = {}, 0
     for table in ("session.vdi_events", "device.devices"):
         path = tmp / f"{table}.jsonl"
@@ -84,21 +100,49 @@ def compile_one(tmp: Path, name: str, text: str):
     return compiled, str(cfg)
 
 
-def run(t_env, compiled, cfg: str, files: dict[str, str], out: Path) -> tuple[float, int]:
+def process_tree_cpu() -> float:
+    """CPU seconds used so far by this process and its descendants: the Flink JVM it started
+    and the Python UDF workers the JVM starts (live ones: utime + stime from /proc; exited
+    ones are in their parent's cutime + cstime once reaped)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs = {}
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            procs[int(pid)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))
+    tree, grew = {os.getpid()}, True
+    while grew:
+        grew = False
+        for pid, (ppid, _) in procs.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sum(procs[p][1] for p in tree if p in procs) / tick
+
+
+def run(t_env, compiled, cfg: str, files: dict[str, str], out: Path) -> tuple[float, float, int]:
+    """-> (wall seconds, CPU seconds of the process tree, alert records)"""
     from deploy.embedded.runner import run_job
 
     inputs = {compiled.job.source_tables[t]: f for t, f in files.items()}
     inputs[compiled.job.source_tables["monitor_config"]] = cfg
-    t0 = time.perf_counter()
+    c0, t0 = process_tree_cpu(), time.perf_counter()
     result = run_job(compiled.statements(), inputs, str(out), t_env=t_env)
-    return time.perf_counter() - t0, len(result.alerts)
+    return time.perf_counter() - t0, process_tree_cpu() - c0, len(result.alerts)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--devices", type=int, default=150, help="simulated devices (60%% VDI)")
-    ap.add_argument("--hours", type=int, default=30, help="simulated hours from Monday 00:00 UTC")
-    ap.add_argument("--runs", type=int, default=2, help="timed runs of each monitor (alternating)")
+    ap.add_argument("--hours", type=int, default=76, help="simulated hours from Monday 00:00 UTC")
+    ap.add_argument("--runs", type=int, default=3, help="timed runs of each monitor (alternating)")
+    ap.add_argument("--warmup", type=int, default=2,
+                    help="untimed runs of each monitor first: a long-running job is measured warm (the "
+                         "JVM's JIT keeps speeding up the first few runs in one process)")
     ap.add_argument("--watermark-interval", default="200 ms",
                     help="pipeline.auto-watermark-interval: '200 ms' as on Kafka (default); '0 ms' = the "
                          "embedded test setting, a watermark per record, which flushes every Python "
@@ -114,26 +158,32 @@ def main() -> int:
               f"simulated in {time.perf_counter() - t0:.1f}s", flush=True)
         jobs = {"threshold": compile_one(tmp, "threshold", THRESHOLD), "seasonal": compile_one(tmp, "seasonal", SEASONAL)}
         t_env = create_table_env(parallelism=1, config={"pipeline.auto-watermark-interval": args.watermark_interval})
-        (tmp / "warm").mkdir()
-        warm_files, _ = simulate(tmp / "warm", 10, 10)
-        for name, (compiled, cfg) in jobs.items():  # JVM + Python worker warm-up, both plans
-            run(t_env, compiled, cfg, warm_files, tmp / f"warm-{name}.jsonl")
-        times: dict[str, list[float]] = {k: [] for k in jobs}
+        for i in range(args.warmup):  # JVM JIT + Python workers, on the real input, both plans
+            for name, (compiled, cfg) in jobs.items():
+                wall, cpu, _ = run(t_env, compiled, cfg, files, tmp / f"warm-{name}-{i}.jsonl")
+                print(f"  warm-up {name:9s}: {wall:6.1f}s wall {cpu:6.1f}s CPU (not counted)", flush=True)
+        walls: dict[str, list[float]] = {k: [] for k in jobs}
+        cpus: dict[str, list[float]] = {k: [] for k in jobs}
         alerts: dict[str, int] = {}
         for i in range(args.runs):
             order = list(jobs) if i % 2 == 0 else list(reversed(jobs))
             for name in order:
                 compiled, cfg = jobs[name]
-                secs, alerts[name] = run(t_env, compiled, cfg, files, tmp / f"{name}-{i}.jsonl")
-                times[name].append(secs)
-                print(f"  run {i + 1} {name:9s}: {secs:6.1f}s  {n_events / secs:9.0f} events/s  "
-                      f"({alerts[name]} alert records)", flush=True)
-    rate = {k: n_events / statistics.median(v) for k, v in times.items()}
-    ratio = rate["seasonal"] / rate["threshold"]
-    print(f"watermark interval: {args.watermark_interval}")
-    print(f"threshold: {rate['threshold']:9.0f} events/s (median of {args.runs})")
-    print(f"seasonal : {rate['seasonal']:9.0f} events/s (median of {args.runs})")
-    print(f"ratio seasonal / threshold: {ratio:.1%}  (goal >= 90%: {'met' if ratio >= 0.9 else 'NOT met'})")
+                wall, cpu, alerts[name] = run(t_env, compiled, cfg, files, tmp / f"{name}-{i}.jsonl")
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+                print(f"  run {i + 1} {name:9s}: {wall:6.1f}s wall {n_events / wall:7.0f} events/s | "
+                      f"{cpu:6.1f}s CPU {n_events / cpu:7.0f} events/CPU-s  ({alerts[name]} alert records)", flush=True)
+    wall_rate = {k: n_events / statistics.median(v) for k, v in walls.items()}
+    cpu_rate = {k: n_events / statistics.median(v) for k, v in cpus.items()}
+    wall_ratio = wall_rate["seasonal"] / wall_rate["threshold"]
+    cpu_ratio = cpu_rate["seasonal"] / cpu_rate["threshold"]
+    print(f"watermark interval: {args.watermark_interval}; medians of {args.runs} runs")
+    print(f"threshold: {wall_rate['threshold']:7.0f} events/s wall, {cpu_rate['threshold']:7.0f} events per CPU-second")
+    print(f"seasonal : {wall_rate['seasonal']:7.0f} events/s wall, {cpu_rate['seasonal']:7.0f} events per CPU-second")
+    print(f"ratio seasonal / threshold: {cpu_ratio:.1%} by CPU time, {wall_ratio:.1%} by wall time "
+          f"(goal >= 90%: {'met' if cpu_ratio >= 0.9 else 'NOT met'} by CPU time, the measure that does not "
+          f"depend on the other work of a shared machine)")
     return 0
 
 

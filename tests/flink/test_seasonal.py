@@ -164,7 +164,7 @@ def test_seasonal_alert_impact_share_and_derived_priority(outcome):
     alerts, _, _ = outcome
     [trig] = [a for a in alerts if a["monitor"] == "cpu_seasonal" and a["status"] == "triggered"]
     # at night only the 4 always-on VDI desktops report, all in the (only) group
-    assert trig["impact"] == {"devices": 4, "users": None, "active_devices": 4, "active_users": None, "share": 1.0}
+    assert trig["impact"] == {"devices": 4, "users": None, "active_devices": 4, "share": 1.0}
     # the rule (docs/seasonal.md): low, +1 if |deviation| >= 2 x 3 spreads, +1 as share >= 25%
     lo, hi = trig["baseline"]["band"]
     spread = (hi - lo) / 6
@@ -185,3 +185,25 @@ def test_change_detection_timeline_baseline_and_priority(outcome):
     rec = next(a for a in alerts if a["monitor"] == "cpu_change" and a["status"] == "recovered")
     assert rec["alert_id"] == trig["alert_id"]
     assert rec["baseline"]["centre"] == pytest.approx(1.5)
+
+
+def test_explain_replays_the_trace_to_the_baseline_the_job_used(outcome):
+    """`nql-flink explain` draws a seasonal band by replaying the judged evaluations through
+    the state UDAF's code; at the trigger it must show the baseline of the alert record."""
+    from translator.commands.explain import add_seasonal_baselines
+    from translator.ir.lower import lower
+
+    alerts, _, acme = outcome
+    [trig] = [a for a in alerts if a["monitor"] == "cpu_seasonal" and a["status"] == "triggered"]
+    ev = evaluations(acme)
+    trace = [{"group_json": "{}", "at": iso(w.to_pydatetime()), "payload": {"values": {"q": float(q)}}}
+             for w, q in zip(ev.w, ev.q)]
+    from translator.pipeline import check_text
+
+    [monitor] = check_text("seasonal.yaml", textwrap.dedent(MONITORS["seasonal.yaml"]).encode()).monitors
+    add_seasonal_baselines(trace, lower(monitor)[0].detection, {"detection_deviations": 3.0})
+    [at_trigger] = [e for e in trace if e["at"] == trig["at"]]
+    got = at_trigger["payload"]["baseline"]
+    assert got["slot"] == trig["baseline"]["slot"] and got["history_size"] == trig["baseline"]["history_size"]
+    assert got["centre"] == pytest.approx(trig["baseline"]["centre"], abs=1e-9)
+    assert got["band"] == pytest.approx(trig["baseline"]["band"], abs=1e-9)

@@ -1,10 +1,11 @@
 """Seasonal/change monitors compile (no NQL0601 any more) to the documented job shape, in
 the same single statement set as threshold monitors, and Flink's planner accepts it: the
 bundled seasonal example (inventory filter -> `keep` + HAVING, window join with the
-population, pandas UDAF in a bounded OVER) plus a change monitor, with threshold
-monitors alongside, EXPLAINed on the mini-cluster."""
+population, the seasonal state UDAF) plus a change monitor, with threshold monitors
+alongside, EXPLAINed on the mini-cluster."""
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -35,10 +36,19 @@ def compiled(tmp_path):
 def test_detection_compiles_to_the_documented_shape(compiled):
     sql = compiled.sql()
     assert sql.count("EXECUTE STATEMENT SET") == 1
-    assert "CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `seasonal_baseline__900__604800__UTC__auto__4__2`" in sql
-    for view in ("population", "scored", "judged", "ordered", "state", "alerts"):
+    assert sql.count("CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions_seasonal`\n"
+                     "  AS 'udfs.flink.alert_state.alert_transitions_seasonal' LANGUAGE PYTHON;") == 1
+    for view in ("populated", "judged", "ordered", "state", "alerts"):
         assert f"`m_vdi_latency_seasonal__{view}`" in sql and f"`m_crashes_change__{view}`" in sql
-    assert "RANGE BETWEEN INTERVAL '8' DAY PRECEDING AND CURRENT ROW" in sql            # 7d -> 7 + 1 days
+    # one population view per table and window shape, shared by the detection monitors using it
+    assert sql.count("CREATE TEMPORARY VIEW `pop_session_vdi_events__300s_30s`") == 1
+    assert sql.count("CREATE TEMPORARY VIEW `pop_execution_crashes__3600s_900s`") == 1
+    assert "`m_crashes_change__scored`" in sql and "`m_vdi_latency_seasonal__scored`" not in sql
+    # the seasonal state: extra arguments and the compiled spec (direction|slot|history|zone|weekly|
+    # min samples|min days|default recovery), the example's detection block by hand
+    state = sql[sql.index("CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__state`"):]
+    assert ("`payload`, `nql_enabled`, `nql_value`, `nql_sensitivity`, 'above|900|604800|UTC|auto|4|2|1') AS `trs`"
+            in state[:state.index(";")])
     assert "RANGE BETWEEN INTERVAL '2 00:00:00.000' DAY TO SECOND(3) PRECEDING" in sql  # change history
     # the threshold monitor's pipeline still has no baseline
     threshold = sql[sql.index("CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__judged`"):]
@@ -68,10 +78,14 @@ def test_flink_plans_the_detection_job(compiled, flink_env, flink_database, tmp_
         flink_env.execute_sql(connector_substitution(stmt, inputs, str(tmp_path)))
     with flink_env.execute_sql("EXPLAIN " + statement_set).collect() as rows:
         plan = "".join(row[0] for row in rows)
-    assert "PythonOverAggregate" in plan and "WindowJoin" in plan and "OverAggregate" in plan
-    # the pandas UDAF sees evaluations only: its input is the window join of two window aggregates
-    python_over = plan[plan.index("PythonOverAggregate"):]
-    assert python_over.index("WindowJoin") < python_over.index("TableSourceScan")
+    assert "PythonOverAggregate" not in plan and "WindowJoin" in plan and "OverAggregate" in plan
+    # Python sees evaluations only: below the seasonal state UDAF comes the window join of
+    # two window aggregates before any source
+    execution = plan[plan.index("== Optimized Execution Plan =="):]
+    [line] = [ln for ln in execution.splitlines() if "alert_transitions_seasonal(" in ln]
+    assert "PythonGroupAggregate(" in line, line
+    seasonal = execution[execution.index(line):]
+    assert seasonal.index("WindowJoin") < seasonal.index("Reused(")  # the events come in below the join
 
 
 def test_explain_traces_the_judged_view_in_the_same_statement_set(compiled):
@@ -104,3 +118,14 @@ def test_explain_plots_metric_band_and_transitions(compiled, tmp_path):
     info = plot(str(out), monitor, "avg_latency", group, alerts, evaluations)
     assert info == {"evaluations": 60, "transitions": 2, "learning": 10}
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+
+def test_detection_monitors_of_one_table_and_window_share_one_population(tmp_path):
+    base = (Path("examples/seasonal/vdi_latency_seasonal.yaml")).read_text()
+    (tmp_path / "acme.yaml").write_text(base)
+    (tmp_path / "globex.yaml").write_text(base.replace("tenant: acme", "tenant: globex")
+                                          .replace("id: vdi_latency_seasonal", "id: vdi_latency_other"))
+    sql = compile_paths([str(tmp_path)]).sql()
+    assert sql.count("CREATE TEMPORARY VIEW `pop_session_vdi_events__300s_30s`") == 1
+    assert "WHERE `tenant` IN ('acme', 'globex')" in sql
+    assert sql.count("JOIN `pop_session_vdi_events__300s_30s` AS `p`") == 2

@@ -10,7 +10,7 @@ import pytest
 from translator.pipeline import compile_paths
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "examples" / "monitors").glob("*.yaml"))
+EXAMPLES = sorted([*(ROOT / "examples" / "monitors").glob("*.yaml"), *(ROOT / "examples" / "seasonal").glob("*.yaml")])
 GOLDEN = Path(__file__).resolve().parent / "sql"
 UPDATE = os.environ.get("NQL_UPDATE_GOLDEN") == "1"
 

@@ -70,27 +70,77 @@ def test_the_window_baseline_is_the_whole_series_maths_at_each_row():
             assert (n, days) == (whole.n[i], whole.days[i])
 
 
-def test_udaf_body_reads_arrow_millisecond_timestamps_like_nanoseconds():
-    """Flink's Arrow batches carry TIMESTAMP(3) as datetime64[ms]; the maths reads .asi8 as ns."""
-    ts, vs = series(3, days=5)
-    naive = pd.Series(pd.to_datetime([t.replace(tzinfo=None) for t in ts]))
-    params = SeasonalParams(slot_s=3600, history_s=7 * 86400)
-    window = naive.iloc[-200:]
-    ns = fb.seasonal_baseline_batch(window.astype("datetime64[ns]"), pd.Series(vs[-200:]), params)
-    ms = fb.seasonal_baseline_batch(window.astype("datetime64[ms]"), pd.Series(vs[-200:]), params)
-    assert ns == ms and ns[0] is not None
-    assert fb.seasonal_baseline_batch(window.iloc[:1].astype("datetime64[ms]"), pd.Series(vs[:1]), params) == \
-        [None, None, 0.0, 0.0]
+def _ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
 
 
-def test_parameters_travel_in_the_function_name():
-    p = SeasonalParams(slot_s=900, history_s=14 * 86400, tz="Europe/Zurich", weekly="off", min_samples=5, min_days=3)
-    name = fb.function_name(p)
-    assert name == "seasonal_baseline__900__1209600__Europe/Zurich__off__5__3"
-    back = fb.params_of(name)
-    assert (back.slot_s, back.history_s, back.tz, back.weekly, back.min_samples, back.min_days) == \
-        (900, 14 * 86400, "Europe/Zurich", "off", 5, 3)
-    udaf = getattr(fb, name)  # how PyFlink resolves 'udfs.flink.baseline.<name>'
-    assert udaf is getattr(fb, name)
-    with pytest.raises(AttributeError):
-        getattr(fb, "no_such_function")
+@pytest.mark.parametrize("params", PARAMS, ids=lambda p: f"{p.tz}-{p.weekly}-{int(p.slot_s)}")
+def test_the_slot_history_kept_in_state_gives_the_per_row_maths_at_every_evaluation(params):
+    """What the state UDAF does, evaluation by evaluation (one packed history per slot and
+    day type, old days dropped), against the pure-Python per-row maths over the whole past."""
+    ts, vs = series(4, days=10)
+    slots: dict[int, bytes] = {}
+    checked = learning = 0
+    for i, (t, v) in enumerate(zip(ts, vs)):
+        key = fb.history_key(_ms(t), params)
+        got, slots[key] = fb.score_and_record(slots.get(key), lambda: slots.get(fb.other_key(key)), _ms(t),
+                                              None if math.isnan(v) else v, params)
+        if i % 13 == 0:
+            want = fb.window_baseline_row(list(zip(ts[:i], vs[:i])), t, params)
+            assert all(same(float(a), float(b)) for a, b in zip(got, want)), (t, got, want)
+            checked += 1
+            learning += math.isnan(got[0])
+    assert checked > 40 and 0 < learning < checked
+    # the state stays bounded: a slot holds at most history_days + 2 days of its samples
+    longest = max(len(fb.unpack(b)[0]) for b in slots.values())
+    per_day = 86400 / (20 * 60) * params.slot_s / 86400 + 1
+    assert longest <= (params.history_days + 2) * per_day + 1
+
+
+def test_the_history_key_is_the_local_time_of_day_and_day_type():
+    utc = SeasonalParams(slot_s=900)
+    zurich = SeasonalParams(slot_s=3600, tz="Europe/Zurich")
+    at = _ms(datetime(2026, 7, 1, 6, 50, tzinfo=timezone.utc))        # Wednesday, 08:50 in Zurich (CEST)
+    assert fb.history_key(at, utc) == 2 * ((6 * 3600 + 45 * 60) // 900) == 2 * 27
+    assert fb.history_key(at, zurich) == 2 * 8
+    winter = _ms(datetime(2026, 12, 1, 6, 50, tzinfo=timezone.utc))   # Tuesday, 07:50 in Zurich (CET)
+    assert fb.history_key(winter, zurich) == 2 * 7
+    saturday = _ms(datetime(2026, 11, 28, 23, 30, tzinfo=timezone.utc))  # Sunday 00:30 in Zurich
+    assert fb.history_key(saturday, utc) == 2 * 94 + 1 and fb.history_key(saturday, zurich) == 2 * 0 + 1
+    assert fb.other_key(2 * 94 + 1) == 2 * 94
+
+
+def test_judgement_breach_and_excess_by_hand():
+    above = SeasonalParams(direction="above")
+    base = (10.0, 2.0, 5, 3)                          # centre 10, floored spread 2
+    j = fb.seasonal_judgement(base, 17.0, 3.0, above)  # (17 - 10) / 2 = 3.5 spreads > 3
+    assert j.breach and j.excess == pytest.approx(3.5 / 3)
+    assert not fb.seasonal_judgement(base, 16.0, 3.0, above).breach       # exactly 3 spreads: not above
+    assert not fb.seasonal_judgement(base, 3.0, 3.0, above).breach        # below, direction above
+    below = fb.seasonal_judgement(base, 3.0, 3.0, SeasonalParams(direction="below"))
+    assert below.breach and below.excess == pytest.approx(3.5 / 3)
+    assert fb.seasonal_judgement(base, 3.0, 2.0, SeasonalParams(direction="both")).excess == pytest.approx(1.75)
+    learning = fb.seasonal_judgement((math.nan, math.nan, 0, 0), 99.0, 3.0, above)
+    assert not learning.breach and learning.excess is None
+    assert not fb.seasonal_judgement(base, None, 3.0, above).breach
+    assert not fb.seasonal_judgement(base, 17.0, None, above).breach      # no sensitivity in the config
+
+
+def test_a_transition_payload_carries_the_baseline_used_and_the_excess():
+    import json
+
+    params = SeasonalParams(slot_s=900, direction="above")
+    j = fb.seasonal_judgement((10.0, 2.0, 12, 4), 17.0, 3.0, params)
+    out = json.loads(fb.with_baseline('{"values":{"m":17.0},"baseline":null,"excess":null}', j, 27, params))
+    assert out == {"values": {"m": 17.0}, "excess": pytest.approx(3.5 / 3),
+                   "baseline": {"centre": 10.0, "band": [4.0, 16.0], "slot": "06:45", "history_size": 12}}
+    learning = fb.seasonal_judgement((math.nan, math.nan, 0, 0), 17.0, 3.0, params)
+    assert json.loads(fb.with_baseline('{"baseline":null}', learning, 27, params)) == {"baseline": None, "excess": None}
+
+
+def test_the_compiled_spec_round_trips():
+    p = SeasonalParams(direction="below", slot_s=900, history_s=14 * 86400, tz="Europe/Zurich", weekly="off",
+                       min_samples=5, min_days=3)
+    spec = fb.DetectSpec(p, default_recover=False)
+    assert spec.text() == "below|900|1209600|Europe/Zurich|off|5|3|0"
+    assert fb.DetectSpec.parse(spec.text()) == spec

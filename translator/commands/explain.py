@@ -4,7 +4,9 @@ alert transitions (PNG, matplotlib Agg backend).
 
 The job is the generated one plus a trace: the same statement set with one more INSERT that
 copies the monitor's judged evaluations (values, baseline, trig) to a file sink. Nothing
-else changes, so the plot shows what the deployed job computes.
+else changes, so the plot shows what the deployed job computes. A seasonal monitor's
+baseline lives in its state UDAF, not in the judged view: the trace is replayed through the
+same code (udfs.flink.baseline.score_and_record, per group in event time) to draw it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import json
 import sys
 import tempfile
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from translator.commands.common import add_compile_arguments, compile_or_report
 from translator.commands.compile import config_lines
 from translator.commands.run import missing_inputs, parse_inputs
+from translator.ir.lower import DetectEvaluate
 
 TRACE_TABLE = "nql_trace"
 
@@ -79,7 +83,37 @@ def run_traced(compiled, monitor, inputs: dict[str, str], config: str | None, wo
     evaluations = [e for e in evaluations if (e["tenant"], e["monitor"]) == (monitor.tenant, monitor.id)]
     for e in evaluations:
         e["payload"] = json.loads(e["payload"])
-    return alerts, sorted(evaluations, key=lambda e: (e["group_json"], e["at"]))
+    evaluations.sort(key=lambda e: (e["group_json"], e["at"]))
+    ev = next(lowered_ev for m, lowered_ev in lowered if m is monitor)
+    if isinstance(ev, DetectEvaluate) and ev.detection.type == "seasonal":
+        add_seasonal_baselines(evaluations, ev.detection, _params(config, monitor))
+    return alerts, evaluations
+
+
+def _params(config: str, monitor) -> dict:
+    """The monitor's parameters from its latest config record."""
+    records = [json.loads(line) for line in Path(config).read_text(encoding="utf-8").splitlines() if line.strip()]
+    mine = [r for r in records if (r.get("tenant"), r.get("monitor")) == (monitor.tenant, monitor.id)]
+    return max(mine, key=lambda r: r.get("updated_at", ""))["params"] if mine else {}
+
+
+def add_seasonal_baselines(evaluations, detection, params: dict) -> None:
+    """Each evaluation's payload gets the baseline the state UDAF scored it against
+    (evaluations sorted by group, then time)."""
+    from translator.flink.codegen import seasonal_spec
+    from udfs.flink.alert_state import to_epoch_ms
+    from udfs.flink.baseline import DetectSpec, history_key, other_key, score_and_record, seasonal_judgement, with_baseline
+
+    spec = DetectSpec.parse(seasonal_spec(detection)).params
+    history: dict[tuple[str, int], bytes] = {}
+    for e in evaluations:
+        at = to_epoch_ms(datetime.strptime(e["at"], "%Y-%m-%dT%H:%M:%S.%fZ"))
+        value = e["payload"]["values"].get(detection.metric)
+        g, key = e["group_json"], history_key(at, spec)
+        base, history[g, key] = score_and_record(history.get((g, key)), lambda: history.get((g, other_key(key))),
+                                                 at, value, spec)
+        j = seasonal_judgement(base, value, params.get(detection.param), spec)
+        e["payload"] = json.loads(with_baseline(json.dumps(e["payload"]), j, key // 2, spec))
 
 
 # ----------------------------------------------------------------------------- the plot

@@ -153,6 +153,7 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
     out.append(Statement("ddl/sink.sql.j2", {"name": q("sink_dead_letters"),
                                              "columns": [{"name": q(c), "type": "STRING"} for c in ("source", "reason", "line")],
                                              "options": _kafka(options, options.dead_letters_topic, "json")}))
+    out += _populations(pipes, catalog)
     for p in pipes:
         out += _pipeline(p, catalog, inventory_used=bool(inventory), inserts=inserts)
     out.append(Statement("statement_set.sql.j2", {"inserts": _one_insert_per_sink(inserts)}))
@@ -289,7 +290,7 @@ def _pipeline(p: _Pipeline, catalog: Catalog, inventory_used: bool, inserts: lis
     param = lambda name: exp.Bracket(this=exp.column("params", table="c"), expressions=[exp.Literal.string(name)])  # noqa: E731
     judged_filter = to_sql(to_exp(w.having, v)) if w.having is not None else ""
     if isinstance(ev, DetectEvaluate):
-        return _detect_pipeline(p, ev, n, tenant_filter, table, has_users, inserts, [
+        return _detect_pipeline(p, ev, n, table.name, inserts, [
             Statement("views/monitor_rows.sql.j2", rows), Statement("views/monitor_eval.sql.j2", evaluation)])
     judged = {"name": n("judged"), "eval": n("eval"), "config": q("ver_monitor_config"), "time_format": lit(TIME_FORMAT),
               "trigger": to_sql(to_exp(ev.trigger, v, param)), "recover": to_sql(to_exp(ev.recover, v, param)),
@@ -299,9 +300,9 @@ def _pipeline(p: _Pipeline, catalog: Catalog, inventory_used: bool, inserts: lis
         Statement("views/monitor_rows.sql.j2", rows),
         Statement("views/monitor_eval.sql.j2", evaluation),
         Statement("views/monitor_judged.sql.j2", judged),
-        Statement("views/monitor_ordered.sql.j2", {"name": n("ordered"), "judged": n("judged")}),
+        Statement("views/monitor_ordered.sql.j2", {"name": n("ordered"), "judged": n("judged"), "extra": []}),
         Statement("views/monitor_state.sql.j2", {"name": n("state"), "function": q(STATE_FUNCTION),
-                                                 "ordered": n("ordered"), "every_ms": str(p.every_ms)}),
+                                                 "ordered": n("ordered"), "every_ms": str(p.every_ms), "extra": []}),
         Statement("views/monitor_alerts.sql.j2", {"name": n("alerts"), "state": n("state")}),
     ]
     return stmts
@@ -369,15 +370,19 @@ def config_record(m: Monitor, ev: ir.Evaluate) -> dict:
 # ----------------------------------------------------------------------------- detection
 # Seasonal and change monitors (docs/seasonal.md, "On Flink"). The rows and eval views are
 # the threshold ones; then, per pipeline:
-#   population  tenant's active devices/users per window (HOP over the accepted events)
-#   scored      eval ⋈ population (window join), + the baseline from earlier evaluations:
-#               seasonal: pandas UDAF seasonal_baseline OVER (tenant, group, slot) RANGE
-#               change:   built-in SUM/COUNT OVER (tenant, group) RANGE history
-#   judged      config as of window_time; breach, trig = breach AND trigger.when, payload
-#               with baseline, impact share and derived priority
-#   ordered / state / alerts: the threshold monitors' templates, unchanged.
+#   population  tenant's active devices/users per window (HOP over the accepted events),
+#               one view per table and window shape, shared (_populations)
+#   populated   eval ⋈ population (window join), the metric as DOUBLE
+#   seasonal:   judged (config as of window_time, payload) -> ordered -> state: the UDAF
+#               alert_transitions_seasonal keeps the group's per-slot history, scores each
+#               evaluation against its slot's baseline, decides the breach and runs the
+#               threshold monitors' state machine (one Python operator, as for thresholds)
+#   change:     scored (built-in SUM/COUNT OVER (tenant, group) RANGE history) -> judged
+#               (breach in SQL) -> ordered -> state (the threshold monitors' UDAF)
+#   alerts      transitions; the alert record derives the priority (PRIORITY_RULE).
 
-BASELINE_MODULE = "udfs.flink.baseline"
+SEASONAL_FUNCTION = "alert_transitions_seasonal"
+SEASONAL_FUNCTION_PATH = "udfs.flink.alert_state.alert_transitions_seasonal"
 SEASONAL_TZ = "UTC"          # no tenant time zone in the monitor format yet; the UDAF takes one
 SEASONAL_WEEKLY = "auto"
 SEASONAL_MIN_SAMPLES = 4
@@ -388,21 +393,46 @@ PRIORITY_RULE = ("priority = the monitor's, +1 if the metric is at least 2x as f
                  "clamped to low..critical")
 
 
-def baseline_function(det) -> str:
-    """One pandas UDAF per parameter set, named after them (udfs/flink/baseline.py)."""
+def seasonal_spec(det) -> str:
+    """The compiled-in shape of a seasonal group's state (udfs.flink.baseline.DetectSpec)."""
     from udfs.baseline.seasonal import SeasonalParams
-    from udfs.flink.baseline import function_name
+    from udfs.flink.baseline import DetectSpec
 
-    return function_name(SeasonalParams(slot_s=det.slot_ms / 1000, history_s=det.history_ms / 1000, tz=SEASONAL_TZ,
-                                        weekly=SEASONAL_WEEKLY, min_samples=SEASONAL_MIN_SAMPLES,
-                                        min_days=SEASONAL_MIN_DAYS))
+    params = SeasonalParams(direction=det.direction, slot_s=det.slot_ms / 1000, history_s=det.history_ms / 1000,
+                            tz=SEASONAL_TZ, weekly=SEASONAL_WEEKLY, min_samples=SEASONAL_MIN_SAMPLES,
+                            min_days=SEASONAL_MIN_DAYS)
+    return DetectSpec(params, det.default_recover).text()
+
+
+def population_name(table: str, w: ir.WindowAggregate) -> str:
+    return q(f"pop_{ir.column_name(table)}__{w.size_ms // 1000}s_{w.slide_ms // 1000}s")
+
+
+def _populations(pipes: list[_Pipeline], catalog: Catalog) -> list[Statement]:
+    """The tenants' active populations, one view per table and window shape, shared by every
+    detection monitor with that shape (of the tenants that have one)."""
+    tenants: dict[tuple[str, int, int], set[str]] = {}
+    windows: dict[tuple[str, int, int], ir.WindowAggregate] = {}
+    for p in pipes:
+        if isinstance(p.evaluate, DetectEvaluate):
+            w = p.evaluate.input
+            key = (_fields(w.input)[0].table, w.size_ms, w.slide_ms)
+            tenants.setdefault(key, set()).update(m.tenant for m in p.monitors)
+            windows[key] = w
+    out = []
+    for key in sorted(tenants):
+        table, w = catalog.tables[key[0]], windows[key]
+        out.append(Statement("views/monitor_population.sql.j2", {
+            "name": population_name(table.name, w), "table": table.name,
+            "accepted": q("ok_" + ir.column_name(table.name)), "slide": _interval(w.slide_ms), "size": _interval(w.size_ms),
+            "tenant_filter": "`tenant` IN (" + ", ".join(lit(t) for t in sorted(tenants[key])) + ")"}))
+    return out
 
 
 def _detection_functions(pipes: list[_Pipeline]) -> list[Statement]:
-    names = sorted({baseline_function(p.evaluate.detection) for p in pipes
-                    if isinstance(p.evaluate, DetectEvaluate) and p.evaluate.detection.type == "seasonal"})
-    return [Statement("ddl/function.sql.j2", {"name": q(name), "python_path": lit(f"{BASELINE_MODULE}.{name}")})
-            for name in names]
+    if not any(isinstance(p.evaluate, DetectEvaluate) and p.evaluate.detection.type == "seasonal" for p in pipes):
+        return []
+    return [Statement("ddl/function.sql.j2", {"name": q(SEASONAL_FUNCTION), "python_path": lit(SEASONAL_FUNCTION_PATH)})]
 
 
 def _day_interval(ms: int) -> str:
@@ -413,61 +443,60 @@ def _day_interval(ms: int) -> str:
     return f"INTERVAL '{days} {h:02d}:{m:02d}:{rest // 1000:02d}.{rest % 1000:03d}' DAY TO SECOND(3)"
 
 
-def _detect_pipeline(p: _Pipeline, ev: DetectEvaluate, n, tenant_filter: str, table, has_users: bool,
-                     inserts: list, head: list[Statement]) -> list[Statement]:
+def _detect_pipeline(p: _Pipeline, ev: DetectEvaluate, n, table: str, inserts: list,
+                     head: list[Statement]) -> list[Statement]:
     det, w = ev.detection, ev.input
     eval_columns = ["tenant", "monitor", "group_json", "window_start", "window_end", "window_time"]
     eval_columns += [m.name for m in w.measures] + [k.expr.name for k in w.keys if k.expr.name not in
                                                     {m.name for m in w.measures}]
     eval_columns += ["impact_devices", "impact_users"]
     eval_columns = list(dict.fromkeys(eval_columns))
-    population = {"name": n("population"), "table": table.name, "accepted": q("ok_" + ir.column_name(table.name)),
-                  "slide": _interval(w.slide_ms), "size": _interval(w.size_ms),
-                  "tenant_filter": tenant_filter.replace("`e`.", ""),
-                  "active_users": "COUNT(DISTINCT `user_name`)" if has_users else "CAST(NULL AS BIGINT)"}
-    scored = {"name": n("scored"), "eval": n("eval"), "population": n("population"), "metric": q(det.metric),
-              "columns": [q(c) for c in eval_columns], "joined_columns": [f"`v`.{q(c)}" for c in eval_columns],
-              "history_text": format_duration(det.history_ms)}
-    if det.type == "seasonal":
-        history_days = -(-det.history_ms // 86_400_000)
-        scored |= {"function": q(baseline_function(det)), "slot_s": str(det.slot_ms // 1000),
-                   "range": f"INTERVAL '{history_days + 1}' DAY", "slot_text": format_duration(det.slot_ms)}
-        centre, spread, size = "`s`.`baseline`[1]", "`s`.`baseline`[2]", "CAST(`s`.`baseline`[3] AS BIGINT)"
-        slot_s = det.slot_ms // 1000
-        slot_text = (f"CONCAT(LPAD(CAST(`nql_slot` * {slot_s} / 3600 AS STRING), 2, '0'), ':', "
-                     f"LPAD(CAST(MOD(`nql_slot` * {slot_s}, 3600) / 60 AS STRING), 2, '0'))")
-        kind, sensitivity = "seasonal", "deviations"
-    else:
-        scored |= {"range": _day_interval(det.history_ms)}
-        centre = "CASE WHEN `s`.`ref_n` > 0 THEN `s`.`ref_sum` / `s`.`ref_n` END"
-        spread = f"ABS({centre})"
-        size, slot_text, kind, sensitivity = "`s`.`ref_n`", "CAST(NULL AS STRING)", "change (rolling mean)", "change"
-    scaled = {"above": "(`nql_value` - `nql_centre`) / `nql_spread` > `nql_sensitivity`",
-              "below": "(`nql_value` - `nql_centre`) / `nql_spread` < -`nql_sensitivity`",
-              "both": "ABS(`nql_value` - `nql_centre`) / `nql_spread` > `nql_sensitivity`"}[det.direction]
-    flat = {"above": "`nql_value` > `nql_centre`", "below": "`nql_value` < `nql_centre`",
-            "both": "`nql_value` <> `nql_centre`"}[det.direction]
+    populated = {"name": n("populated"), "eval": n("eval"), "population": population_name(table, w),
+                 "metric": q(det.metric),
+                 "joined_columns": [f"`v`.{q(c)}" for c in eval_columns]}
     param = lambda name: exp.Bracket(this=exp.column("nql_params"), expressions=[exp.Literal.string(name)])  # noqa: E731
     when = ev.trigger
     extra = None if isinstance(when, ir.Lit) and when.value is True else to_sql(to_exp(when, param=param))
-    trigger = f"(`nql_breach` AND {extra})" if extra else "`nql_breach`"
-    recover = f"NOT {trigger}" if det.default_recover else to_sql(to_exp(ev.recover, param=param))
-    judged = {"name": n("judged"), "scored": n("scored"), "config": q("ver_monitor_config"),
-              "time_format": lit(TIME_FORMAT), "kind": kind, "metric": det.metric, "direction": det.direction,
-              "sensitivity_name": sensitivity, "param": lit(det.param), "trigger": trigger, "recover": recover,
-              "breach_scaled": scaled, "breach_flat": flat, "centre": centre, "spread": spread, "history_size": size,
-              "slot": det.type == "seasonal", "slot_text": slot_text,
-              "columns": [f"`s`.{q(c)}" for c in eval_columns] + ["`s`.`active_devices`", "`s`.`active_users`"],
+    common = {"name": n("judged"), "config": q("ver_monitor_config"), "time_format": lit(TIME_FORMAT),
+              "metric": det.metric, "direction": det.direction, "param": lit(det.param),
+              "columns": [f"`s`.{q(c)}" for c in eval_columns] + ["`s`.`active_devices`"],
               "values": [f"{lit(m.name)} VALUE {q(m.name)}" for m in w.measures],
               "extra_filter": to_sql(to_exp(w.having)) if w.having is not None else ""}
+    state = {"name": n("state"), "function": q(STATE_FUNCTION), "ordered": n("ordered"), "every_ms": str(p.every_ms),
+             "extra": []}
+    ordered = {"name": n("ordered"), "judged": n("judged"), "extra": []}
+    if det.type == "seasonal":
+        judged = common | {"populated": n("populated"), "sensitivity_name": "deviations",
+                           "slot_text": format_duration(det.slot_ms), "history_text": format_duration(det.history_ms),
+                           "trigger": extra or "TRUE",
+                           "recover": "CAST(NULL AS BOOLEAN)" if det.default_recover
+                           else to_sql(to_exp(ev.recover, param=param))}
+        ordered["extra"] = ["`nql_enabled`", "`nql_value`", "`nql_sensitivity`"]
+        state |= {"function": q(SEASONAL_FUNCTION), "extra": ordered["extra"] + [lit(seasonal_spec(det))]}
+        middle = [Statement("views/monitor_judged_seasonal.sql.j2", judged)]
+    else:
+        scored = {"name": n("scored"), "populated": n("populated"), "metric": q(det.metric),
+                  "columns": [q(c) for c in eval_columns], "history_text": format_duration(det.history_ms),
+                  "range": _day_interval(det.history_ms)}
+        centre = "CASE WHEN `s`.`ref_n` > 0 THEN `s`.`ref_sum` / `s`.`ref_n` END"
+        scaled = {"above": "(`nql_value` - `nql_centre`) / `nql_spread` > `nql_sensitivity`",
+                  "below": "(`nql_value` - `nql_centre`) / `nql_spread` < -`nql_sensitivity`",
+                  "both": "ABS(`nql_value` - `nql_centre`) / `nql_spread` > `nql_sensitivity`"}[det.direction]
+        flat = {"above": "`nql_value` > `nql_centre`", "below": "`nql_value` < `nql_centre`",
+                "both": "`nql_value` <> `nql_centre`"}[det.direction]
+        trigger = f"(`nql_breach` AND {extra})" if extra else "`nql_breach`"
+        recover = f"NOT {trigger}" if det.default_recover else to_sql(to_exp(ev.recover, param=param))
+        judged = common | {"scored": n("scored"), "sensitivity_name": "change", "trigger": trigger, "recover": recover,
+                           "breach_scaled": scaled, "breach_flat": flat, "centre": centre,
+                           "spread": f"ABS({centre})", "history_size": "`s`.`ref_n`"}
+        middle = [Statement("views/monitor_scored_change.sql.j2", scored),
+                  Statement("views/monitor_judged_change.sql.j2", judged)]
     inserts.append({"target": q("sink_alerts"), "query": _detect_alert_query(n("alerts"))})
     return head + [
-        Statement("views/monitor_population.sql.j2", population),
-        Statement(f"views/monitor_scored_{det.type}.sql.j2", scored),
-        Statement("views/monitor_judged_detect.sql.j2", judged),
-        Statement("views/monitor_ordered.sql.j2", {"name": n("ordered"), "judged": n("judged")}),
-        Statement("views/monitor_state.sql.j2", {"name": n("state"), "function": q(STATE_FUNCTION),
-                                                 "ordered": n("ordered"), "every_ms": str(p.every_ms)}),
+        Statement("views/monitor_populated.sql.j2", populated),
+        *middle,
+        Statement("views/monitor_ordered.sql.j2", ordered),
+        Statement("views/monitor_state.sql.j2", state),
         Statement("views/monitor_alerts.sql.j2", {"name": n("alerts"), "state": n("state")}),
     ]
 

@@ -31,9 +31,11 @@ import datetime
 import json
 
 from pyflink.table import AggregateFunction, DataTypes, Row
+from pyflink.table.data_view import MapView
 from pyflink.table.udf import udaf
 
 from udfs.alerting.state_machine import AlertState
+from udfs.flink.baseline import DetectSpec, history_key, other_key, score_and_record, seasonal_judgement, with_baseline
 
 TRANSITION_TYPE = DataTypes.ROW([
     DataTypes.FIELD("status", DataTypes.STRING()),
@@ -65,13 +67,20 @@ class AlertTransitions(AggregateFunction):
                    tenant, monitor, group_json, payload):
         if window_end is None:
             return
+        self._step(acc, to_epoch_ms(window_end), trig, rec, for_ms, recover_for_ms, every_ms,
+                   tenant, monitor, group_json, lambda: payload)
+
+    @staticmethod
+    def _step(acc, at_ms, trig, rec, for_ms, recover_for_ms, every_ms, tenant, monitor, group_json,
+              payload_of) -> None:
+        """One evaluation through the state machine; a transition is queued with its payload
+        (payload_of is called only then: most evaluations cause none)."""
         st = AlertState.from_json(acc[0])
-        tr = st.step(to_epoch_ms(window_end), trig, rec, for_ms, recover_for_ms, int(every_ms),
-                     tenant, monitor, group_json)
+        tr = st.step(at_ms, trig, rec, for_ms, recover_for_ms, int(every_ms), tenant, monitor, group_json)
         acc[0] = st.to_json()
         if tr is not None:
             pending = json.loads(acc[1])
-            pending.append([tr.status, tr.alert_id, tr.at_ms, tr.since_ms, payload])
+            pending.append([tr.status, tr.alert_id, tr.at_ms, tr.since_ms, payload_of()])
             acc[1] = json.dumps(pending, separators=(",", ":"))
 
     def get_value(self, acc):
@@ -87,3 +96,64 @@ class AlertTransitions(AggregateFunction):
 
 
 alert_transitions = udaf(AlertTransitions(), result_type=RESULT_TYPE, accumulator_type=ACC_TYPE)
+
+
+# ----------------------------------------------------------------------------- seasonal
+SEASONAL_ACC_TYPE = DataTypes.ROW([
+    DataTypes.FIELD("state", DataTypes.STRING()),
+    DataTypes.FIELD("pending", DataTypes.STRING()),
+    DataTypes.FIELD("history", DataTypes.MAP_VIEW(DataTypes.BIGINT(), DataTypes.BYTES())),
+])
+
+
+def _entry(view, key: int):
+    """A history entry; Flink's state-backed MapView answers None for a missing key, the
+    plain MapView (outside Flink) raises KeyError."""
+    try:
+        return view.get(key)
+    except KeyError:
+        return None
+
+
+class SeasonalTransitions(AlertTransitions):
+    """The state machine of a `detection: seasonal` monitor, with the group's baseline kept
+    beside it (docs/seasonal.md, "On Flink"):
+
+        alert_transitions_seasonal(eval_seq, window_end, when_ok, rec, for_ms, recover_for_ms,
+            every_ms, tenant, monitor, group_json, payload, enabled, metric_value, deviations, spec)
+
+    Per evaluation: the baseline of its slot from the group's earlier evaluations (one MapView
+    entry per slot and day type, so only those samples are read and written), the breach
+    (udfs.flink.baseline.seasonal_judgement), trig = breach AND when_ok, rec = NOT trig unless the
+    monitor has a recover.when (`spec`, see udfs.flink.baseline.DetectSpec), both NULL
+    while the monitor is disabled, in SQL's three-valued logic; then the threshold monitors'
+    state machine. A transition's payload gets the baseline used and the excess
+    (|deviation| / deviations), from which the alert record derives the priority."""
+
+    def create_accumulator(self):
+        return Row(AlertState().to_json(), "[]", MapView())
+
+    def accumulate(self, acc, eval_seq, window_end, when_ok, rec, for_ms, recover_for_ms, every_ms,
+                   tenant, monitor, group_json, payload, enabled, metric_value, deviations, spec):
+        if window_end is None:
+            return
+        d = DetectSpec.parse(spec)
+        at_ms = to_epoch_ms(window_end)
+        key = history_key(at_ms, d.params)
+        base, acc[2][key] = score_and_record(_entry(acc[2], key), lambda: _entry(acc[2], other_key(key)), at_ms,
+                                             metric_value, d.params)
+        j = seasonal_judgement(base, metric_value, deviations, d.params)
+        trig = (j.breach and when_ok) if enabled is not False else None
+        if enabled is False:
+            rec = None
+        elif d.default_recover:
+            rec = None if trig is None else not trig
+        self._step(acc, at_ms, trig, rec, for_ms, recover_for_ms, every_ms, tenant, monitor, group_json,
+                   lambda: with_baseline(payload, j, key // 2, d.params))
+
+    def get_accumulator_type(self):
+        return SEASONAL_ACC_TYPE
+
+
+alert_transitions_seasonal = udaf(SeasonalTransitions(), result_type=RESULT_TYPE,
+                                  accumulator_type=SEASONAL_ACC_TYPE)

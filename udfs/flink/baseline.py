@@ -1,44 +1,33 @@
-"""Flink entry point of the seasonal baseline: a pandas UDAF over a bounded OVER window.
+"""Seasonal baseline maths for the Flink job: the baseline of one evaluation from the
+earlier evaluations of its group and slot, vectorized with numpy (no PyFlink here).
 
-Declared in generated SQL as
-    CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `seasonal_baseline__900__604800__UTC__auto__4__2`
-      AS 'udfs.flink.baseline.seasonal_baseline__900__604800__UTC__auto__4__2' LANGUAGE PYTHON;
-and used on the monitor's *evaluations* (one row per tenant, group and window end; never on
-raw events) as
+The generated job computes it inside the alert-state UDAF (udfs/flink/alert_state.py,
+`alert_transitions_seasonal`), which already receives each group's evaluations in event-time
+order: per group it keeps one history per time-of-day slot (a Flink MapView entry, packed
+by `pack`) and `score_and_record` scores the evaluation against it, then records it. So
+Python sees aggregated rows only (one row per group and window end), in one Python operator,
+and results depend on event time only (replays and backfills give the same baselines).
 
-    seasonal_baseline__<slot_s>__<history_s>__<tz>__<weekly>__<min_samples>__<min_days>(window_end, metric)
-      OVER (PARTITION BY tenant, group_json, slot ORDER BY window_time
-            RANGE BETWEEN INTERVAL '<history_days + 1>' DAY PRECEDING AND CURRENT ROW)
-      -> ARRAY<DOUBLE> [centre, spread (floored), n, days]   (centre NULL: learning)
-
-Pandas UDAFs are allowed in bounded OVER windows (not in window-TVF aggregations; see
-/work/shared/reference/flink.md §4). The rowtime OVER operator fires each row once the
-watermark passes it, with the rows of its partition in the RANGE, so the result depends on
-event time only (replays and backfills give the same baselines).
-
-The window holds the current evaluation (the latest window_end) and the earlier
-evaluations of the same group and slot from the last history_days + 1 days (a superset);
-`window_baseline` keeps exactly the history of the maths in udfs/baseline/seasonal.py:
+`window_baseline` is the vectorized maths on a window of samples (a superset is fine):
 earlier samples (s < t) of t's slot, local date at most history_days before t's,
 non-missing, day-type baseline when usable, else all-days, else learning. Its pure-Python
 twin is `window_baseline_row` (= udfs.baseline.baseline_row + the spread floor); they agree
-to 1e-9 (tests/udfs/test_baseline_flink.py).
-
-The parameters are in the function's name, not SQL literal arguments: on Flink 2.3 a
-literal argument of a pandas UDAF in an OVER window fails at plan translation
-(`IndexOutOfBoundsException` in StreamExecPythonOverAggregate, probed), so the module
-builds one UDAF per parameter set on first access (module __getattr__).
+to 1e-9 (tests/udfs/test_baseline_flink.py), and `score_and_record` fed evaluation by
+evaluation gives the same as `window_baseline` on the whole series.
 """
 from __future__ import annotations
 
+import json
 import math
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from udfs.baseline.seasonal import MAD_SCALE, SeasonalParams, baseline_row, floor_spread, time_keys
+from udfs.baseline.seasonal import MAD_SCALE, SeasonalParams, baseline_row, floor_spread, time_keys, time_keys_row
 
 NAN = float("nan")
 
@@ -117,48 +106,167 @@ def window_baseline_row(history: Iterable[tuple[datetime, float]], at: datetime,
     return c, max(s, params.spread_floor, params.spread_floor_rel * abs(c)), n, days
 
 
-PREFIX = "seasonal_baseline__"
+# ----------------------------------------------------------------------------- incremental
+# What the alert-state UDAF (udfs/flink/alert_state.py, SeasonalTransitions) keeps per group:
+# one entry per (local time-of-day slot, day type) holding those samples in time order,
+# packed as one float64 array [UTC ms..., local day number..., value...] (exact: both are
+# integers far below 2**53), so a Flink MapView reads and writes one entry at a time and no
+# zone conversion is ever redone for history. `score_and_record` gives the baseline of an
+# evaluation from the samples before it (the rules of `window_baseline`, tested against
+# its per-row twin) and its entry's new contents. It runs once per evaluation, so it is
+# written for small arrays and few numpy calls: entries are cut by binary search, the
+# other day type is read only when the own one is not usable (weekly=auto falls back to
+# all days), medians come from one sort.
+
+DAY_MS = 86_400_000
 
 
-def function_name(params: SeasonalParams) -> str:
-    """The module attribute (and SQL function name) of the UDAF for these parameters."""
-    parts = (int(params.slot_s), int(params.history_s), params.tz, params.weekly, params.min_samples, params.min_days)
-    return PREFIX + "__".join(str(p) for p in parts)
+@dataclass(frozen=True)
+class DetectSpec:
+    """What shapes a seasonal group's state and breach; compiled into the job (the
+    sensitivity `deviations` is data: it comes with every evaluation)."""
+    params: SeasonalParams
+    default_recover: bool    # recover.when absent: recover when the trigger condition is false
+
+    def text(self) -> str:
+        p = self.params
+        return "|".join(str(x) for x in (p.direction, int(p.slot_s), int(p.history_s), p.tz, p.weekly,
+                                          p.min_samples, p.min_days, int(self.default_recover)))
+
+    @staticmethod
+    @lru_cache(maxsize=64)
+    def parse(text: str) -> "DetectSpec":
+        direction, slot_s, history_s, tz, weekly, min_samples, min_days, default_recover = text.split("|")
+        return DetectSpec(SeasonalParams(direction=direction, slot_s=float(slot_s), history_s=float(history_s),
+                                         tz=tz, weekly=weekly, min_samples=int(min_samples),
+                                         min_days=int(min_days)), default_recover == "1")
 
 
-def params_of(name: str) -> SeasonalParams:
-    slot_s, history_s, tz, weekly, min_samples, min_days = name[len(PREFIX):].split("__")
-    return SeasonalParams(slot_s=float(slot_s), history_s=float(history_s), tz=tz, weekly=weekly,
-                          min_samples=int(min_samples), min_days=int(min_days))
+def local_day_slot(at_ms: int, params: SeasonalParams) -> tuple[int, int]:
+    """(local day number, local slot) of a UTC instant; day 0 = 1970-01-01, a Thursday."""
+    if params.tz == "UTC":
+        day = at_ms // DAY_MS
+        return day, (at_ms - day * DAY_MS) // (int(params.slot_s) * 1000)
+    _, day, slot, _ = time_keys_row(datetime.fromtimestamp(at_ms / 1000, timezone.utc), params)
+    return day, slot
 
 
-def seasonal_baseline_batch(window_end: pd.Series, metric: pd.Series, params: SeasonalParams) -> list:
-    """The UDAF body: the window's rows in, [centre, spread, n, days] out (centre None: learning)."""
-    if len(window_end) == 0:
-        return [None, None, 0.0, 0.0]
-    ns = _utc_ns(window_end)
-    at = int(ns.max())  # the current row: the OVER window ends at it and no peer shares its time
-    c, s, n, days = _baseline_ns(ns, np.asarray(metric, dtype=float), at, params)
-    if math.isnan(c):
-        return [None, None, 0.0, 0.0]
-    return [c, s, float(n), float(days)]
+def weekend(day: int) -> int:
+    """Day type of a local day number (1970-01-01 was a Thursday): 1 = Saturday or Sunday."""
+    return int((day + 3) % 7 >= 5)
 
 
-def _udaf(params: SeasonalParams):
-    from pyflink.table import DataTypes
-    from pyflink.table.udf import udaf
-
-    def seasonal_baseline(window_end: pd.Series, metric: pd.Series) -> list:
-        return seasonal_baseline_batch(window_end, metric, params)
-
-    return udaf(seasonal_baseline, result_type=DataTypes.ARRAY(DataTypes.DOUBLE()), func_type="pandas")
+def history_key(at_ms: int, params: SeasonalParams) -> int:
+    """The MapView key of the evaluation's history: local slot and day type."""
+    day, slot = local_day_slot(at_ms, params)
+    return 2 * slot + weekend(day)
 
 
-def __getattr__(name: str):
-    """`udfs.flink.baseline.seasonal_baseline__<slot_s>__<history_s>__<tz>__<weekly>__<min_samples>__<min_days>`:
-    PyFlink resolves a SQL function's Python path with getattr(module, name), so each
-    parameter set is its own attribute, built on first use."""
-    if name.startswith(PREFIX):
-        f = globals()[name] = _udaf(params_of(name))
-        return f
-    raise AttributeError(name)
+def other_key(key: int) -> int:
+    """The same slot's other day type."""
+    return key ^ 1
+
+
+def unpack(blob: bytes | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(UTC ms, local day, value) arrays of an entry, in time order."""
+    a = np.frombuffer(blob, dtype=np.float64) if blob else np.empty(0)
+    n = a.size // 3
+    return a[:n], a[n:2 * n], a[2 * n:]
+
+
+def _usable_part(t: np.ndarray, day: np.ndarray, v: np.ndarray, at_ms: int, first_day: int):
+    """An entry's samples usable as history of at_ms: before it, local date from first_day
+    on, non-missing. -> (values, distinct days)."""
+    lo = int(day.searchsorted(first_day))
+    hi = int(t.searchsorted(at_ms))
+    day, v = day[lo:hi], v[lo:hi]
+    finite = v == v
+    if not finite.all():
+        day, v = day[finite], v[finite]
+    ndays = 1 + int(np.count_nonzero(day[1:] != day[:-1])) if day.size else 0
+    return v, ndays
+
+
+def _median_sorted(s: np.ndarray) -> float:
+    n = s.size
+    return float((s[(n - 1) // 2] + s[n // 2]) / 2)
+
+
+def score_and_record(blob: bytes | None, other, at_ms: int, value: float | None,
+                     params: SeasonalParams) -> tuple[tuple[float, float, int, int], bytes | None]:
+    """Baseline (centre, floored spread, n, days) of the evaluation at `at_ms`, from its own
+    entry `blob` (its slot and day type) and, when needed, `other()` (the slot's other day
+    type), and the own entry with the evaluation recorded. An evaluation at or before the
+    newest sample is scored but not recorded (the state machine ignores it too). Samples more
+    than history_days + 2 days older than at_ms are dropped: every later evaluation looks
+    back at most history_days local dates (+1 for the rest of the current date, +1 more for
+    zone offsets and DST days)."""
+    at_day, _ = local_day_slot(at_ms, params)
+    history_days = params.history_days
+    t, day, v = unpack(blob)
+    own, own_days = _usable_part(t, day, v, at_ms, at_day - history_days)
+    chosen = None
+    if params.weekly != "off" and own.size >= max(params.min_samples, 1) and own_days >= params.min_days:
+        chosen = own, own_days
+    if chosen is None and params.weekly != "on":
+        more, more_days = _usable_part(*unpack(other()), at_ms, at_day - history_days)  # disjoint dates
+        both = np.concatenate((own, more))
+        if both.size >= max(params.min_samples, 1) and own_days + more_days >= params.min_days:
+            chosen = both, own_days + more_days
+    base = (NAN, NAN, 0, 0)
+    if chosen is not None:
+        xs, ndays = chosen
+        c = _median_sorted(np.sort(xs))
+        spread = MAD_SCALE * _median_sorted(np.sort(np.abs(xs - c)))
+        base = (c, max(spread, params.spread_floor, params.spread_floor_rel * abs(c)), int(xs.size), ndays)
+    if t.size and at_ms <= t[-1]:
+        return base, blob
+    keep = int(t.searchsorted(at_ms - (history_days + 2) * DAY_MS))
+    x = NAN if value is None else float(value)
+    return base, np.concatenate((t[keep:], (at_ms,), day[keep:], (at_day,), v[keep:], (x,))).tobytes()
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """An evaluation against its baseline; centre NaN = learning (no breach)."""
+    centre: float
+    spread: float
+    n: int
+    days: int
+    deviations: float | None
+    breach: bool
+    excess: float | None     # |deviation| / deviations: >= 1 outside the band
+
+
+def seasonal_judgement(base: tuple[float, float, int, int], value: float | None, deviations: float | None,
+                       params: SeasonalParams) -> Judgement:
+    """Breach by `params.direction` of `value` against (centre, floored spread); `deviations`
+    is the monitor-config parameter read with this evaluation (None: no breach)."""
+    c, s, n, days = base
+    if math.isnan(c) or value is None or deviations is None or math.isnan(value):
+        return Judgement(c, s, n, days, deviations, False, None)
+    dev = (float(value) - c) / s
+    breach = {"above": dev > deviations, "below": dev < -deviations}.get(params.direction, abs(dev) > deviations)
+    excess = abs(dev) / deviations if deviations > 0 else 1e9
+    return Judgement(c, s, n, days, deviations, breach, excess)
+
+
+def slot_text(slot: int, params: SeasonalParams) -> str:
+    start = slot * int(params.slot_s)
+    return f"{start // 3600:02d}:{start % 3600 // 60:02d}"
+
+
+def with_baseline(payload: str, j: Judgement, slot: int, params: SeasonalParams) -> str:
+    """The evaluation's payload (JSON from SQL) with the baseline used and the excess, as the
+    alert record carries them: baseline {centre, band, slot, history_size}, null while
+    learning (docs/seasonal.md, "Alert records")."""
+    out = json.loads(payload)
+    if math.isnan(j.centre):
+        out["baseline"] = None
+    else:
+        d = j.deviations
+        band = None if d is None else [j.centre - d * j.spread, j.centre + d * j.spread]
+        out["baseline"] = {"centre": j.centre, "band": band,
+                           "slot": slot_text(slot, params), "history_size": j.n}
+    out["excess"] = j.excess
+    return json.dumps(out, separators=(",", ":"), allow_nan=False)
