@@ -128,8 +128,12 @@ def run(t_env, compiled, cfg: str, files: dict[str, str], out: Path) -> tuple[fl
     """-> (wall seconds, CPU seconds of the process tree, alert records)"""
     from deploy.embedded.runner import run_job
 
+    from pyflink.java_gateway import get_gateway
+
     inputs = {compiled.job.source_tables[t]: f for t, f in files.items()}
     inputs[compiled.job.source_tables["monitor_config"]] = cfg
+    get_gateway().jvm.System.gc()  # each run starts on a collected heap, not the previous job's garbage
+    time.sleep(1)
     c0, t0 = process_tree_cpu(), time.perf_counter()
     result = run_job(compiled.statements(), inputs, str(out), t_env=t_env)
     return time.perf_counter() - t0, process_tree_cpu() - c0, len(result.alerts)

@@ -1,7 +1,7 @@
 """Seasonal/change monitors compile (no NQL0601 any more) to the documented job shape, in
 the same single statement set as threshold monitors, and Flink's planner accepts it: the
-bundled seasonal example (inventory filter -> `keep` + HAVING, window join with the
-population, the seasonal state UDAF) plus a change monitor, with threshold monitors
+bundled seasonal example (inventory filter -> `keep` + HAVING, the population joined as
+of each evaluation, the seasonal state UDAF) plus a change monitor, with threshold monitors
 alongside, EXPLAINed on the mini-cluster."""
 
 import textwrap
@@ -40,9 +40,9 @@ def test_detection_compiles_to_the_documented_shape(compiled):
                      "  AS 'udfs.flink.alert_state.alert_transitions_seasonal' LANGUAGE PYTHON;") == 1
     for view in ("populated", "judged", "ordered", "state", "alerts"):
         assert f"`m_vdi_latency_seasonal__{view}`" in sql and f"`m_crashes_change__{view}`" in sql
-    # one population view per table and window shape, shared by the detection monitors using it
-    assert sql.count("CREATE TEMPORARY VIEW `pop_session_vdi_events__300s_30s`") == 1
-    assert sql.count("CREATE TEMPORARY VIEW `pop_execution_crashes__3600s_900s`") == 1
+    # one population (TUMBLE of the window size, versioned) per table and window size
+    for pop in ("pop_session_vdi_events__300s", "pop_execution_crashes__3600s"):
+        assert sql.count(f"CREATE TEMPORARY VIEW `{pop}`") == sql.count(f"CREATE TEMPORARY VIEW `ver_{pop}`") == 1
     assert "`m_crashes_change__scored`" in sql and "`m_vdi_latency_seasonal__scored`" not in sql
     # the seasonal state: extra arguments and the compiled spec (direction|slot|history|zone|weekly|
     # min samples|min days|default recovery), the example's detection block by hand
@@ -78,14 +78,15 @@ def test_flink_plans_the_detection_job(compiled, flink_env, flink_database, tmp_
         flink_env.execute_sql(connector_substitution(stmt, inputs, str(tmp_path)))
     with flink_env.execute_sql("EXPLAIN " + statement_set).collect() as rows:
         plan = "".join(row[0] for row in rows)
-    assert "PythonOverAggregate" not in plan and "WindowJoin" in plan and "OverAggregate" in plan
-    # Python sees evaluations only: below the seasonal state UDAF comes the window join of
-    # two window aggregates before any source
+    assert "PythonOverAggregate" not in plan and "TemporalJoin" in plan and "OverAggregate" in plan
+    # Python sees evaluations only: the seasonal state UDAF's input is the event-time sort of
+    # the evaluations (then the temporal joins and the window aggregate), not a source
     execution = plan[plan.index("== Optimized Execution Plan =="):]
     [line] = [ln for ln in execution.splitlines() if "alert_transitions_seasonal(" in ln]
     assert "PythonGroupAggregate(" in line, line
     seasonal = execution[execution.index(line):]
-    assert seasonal.index("WindowJoin") < seasonal.index("Reused(")  # the events come in below the join
+    below = [ln for ln in seasonal.splitlines()[1:] if not any(k in ln for k in ("Exchange(", "Calc("))]
+    assert "OverAggregate(" in below[0] and "Python" not in below[0], below[0]
 
 
 def test_explain_traces_the_judged_view_in_the_same_statement_set(compiled):
@@ -126,6 +127,5 @@ def test_detection_monitors_of_one_table_and_window_share_one_population(tmp_pat
     (tmp_path / "globex.yaml").write_text(base.replace("tenant: acme", "tenant: globex")
                                           .replace("id: vdi_latency_seasonal", "id: vdi_latency_other"))
     sql = compile_paths([str(tmp_path)]).sql()
-    assert sql.count("CREATE TEMPORARY VIEW `pop_session_vdi_events__300s_30s`") == 1
-    assert "WHERE `tenant` IN ('acme', 'globex')" in sql
-    assert sql.count("JOIN `pop_session_vdi_events__300s_30s` AS `p`") == 2
+    assert sql.count("CREATE TEMPORARY VIEW `pop_session_vdi_events__300s`") == 1
+    assert sql.count("LEFT JOIN `ver_pop_session_vdi_events__300s` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `p`") == 2

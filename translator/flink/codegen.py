@@ -370,9 +370,9 @@ def config_record(m: Monitor, ev: ir.Evaluate) -> dict:
 # ----------------------------------------------------------------------------- detection
 # Seasonal and change monitors (docs/seasonal.md, "On Flink"). The rows and eval views are
 # the threshold ones; then, per pipeline:
-#   population  tenant's active devices/users per window (HOP over the accepted events),
-#               one view per table and window shape, shared (_populations)
-#   populated   eval ⋈ population (window join), the metric as DOUBLE
+#   population  tenants' active devices per TUMBLE(size) of the accepted events, versioned;
+#               one per table and window size, shared (_populations)
+#   populated   eval ⋈ population as of window_time (temporal join), the metric as DOUBLE
 #   seasonal:   judged (config as of window_time, payload) -> ordered -> state: the UDAF
 #               alert_transitions_seasonal keeps the group's per-slot history, scores each
 #               evaluation against its slot's baseline, decides the breach and runs the
@@ -405,27 +405,32 @@ def seasonal_spec(det) -> str:
 
 
 def population_name(table: str, w: ir.WindowAggregate) -> str:
-    return q(f"pop_{ir.column_name(table)}__{w.size_ms // 1000}s_{w.slide_ms // 1000}s")
+    """The versioned population of a table's tenants per window size (see _populations)."""
+    return q(f"ver_pop_{ir.column_name(table)}__{w.size_ms // 1000}s")
 
 
 def _populations(pipes: list[_Pipeline], catalog: Catalog) -> list[Statement]:
-    """The tenants' active populations, one view per table and window shape, shared by every
-    detection monitor with that shape (of the tenants that have one)."""
-    tenants: dict[tuple[str, int, int], set[str]] = {}
-    windows: dict[tuple[str, int, int], ir.WindowAggregate] = {}
+    """The tenants' active populations: per table and window size read by a detection
+    monitor, a TUMBLE of distinct devices and its versioned view (latest per tenant), shared
+    by every detection monitor with that size. All tenants of the table: a tenant filter
+    would make `tenant` a constant the planner folds out of the temporal join's key
+    (docs/flink-job-shape.md §6)."""
+    windows: dict[tuple[str, int], ir.WindowAggregate] = {}
     for p in pipes:
         if isinstance(p.evaluate, DetectEvaluate):
             w = p.evaluate.input
-            key = (_fields(w.input)[0].table, w.size_ms, w.slide_ms)
-            tenants.setdefault(key, set()).update(m.tenant for m in p.monitors)
-            windows[key] = w
+            windows[_fields(w.input)[0].table, w.size_ms] = w
     out = []
-    for key in sorted(tenants):
-        table, w = catalog.tables[key[0]], windows[key]
-        out.append(Statement("views/monitor_population.sql.j2", {
-            "name": population_name(table.name, w), "table": table.name,
-            "accepted": q("ok_" + ir.column_name(table.name)), "slide": _interval(w.slide_ms), "size": _interval(w.size_ms),
-            "tenant_filter": "`tenant` IN (" + ", ".join(lit(t) for t in sorted(tenants[key])) + ")"}))
+    for (table, _), w in sorted(windows.items()):
+        tumbles = q(f"pop_{ir.column_name(table)}__{w.size_ms // 1000}s")
+        out += [Statement("views/monitor_population.sql.j2", {
+                    "name": tumbles, "table": table, "accepted": q("ok_" + ir.column_name(table)),
+                    "size": _interval(w.size_ms), "size_text": format_duration(w.size_ms)}),
+                Statement("views/latest.sql.j2", {
+                    "comment": f"The active population of each tenant as of any time (the latest {format_duration(w.size_ms)} tumble).",
+                    "name": population_name(table, w), "source": tumbles,
+                    "columns": [q("tenant"), q("window_time"), q("active_devices")],
+                    "keys": [q("tenant")], "time": q("window_time"), "not_null": [q("tenant")]})]
     return out
 
 

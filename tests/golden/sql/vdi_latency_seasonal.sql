@@ -190,16 +190,26 @@ CREATE TABLE `sink_dead_letters` (
   'topic' = 'nql.dead_letters'
 );
 
--- The tenants' active population per window (every accepted session.vdi_events record, before any
--- monitor's filters): the denominator of an alert's impact share. One view per table and
--- window shape, shared by the detection monitors with that HOP: each joins it window by window.
--- Devices only: a distinct count of users too would be a second one over every event.
-CREATE TEMPORARY VIEW `pop_session_vdi_events__300s_30s` AS
-SELECT `tenant`, `window_start`, `window_end`, `window_time`,
-  COUNT(DISTINCT `device_collector_uid`) AS `active_devices`
-FROM TABLE(HOP(TABLE `ok_session_vdi_events`, DESCRIPTOR(`ts`), INTERVAL '30' SECOND, INTERVAL '5' MINUTE))
-WHERE `tenant` IN ('acme')
+-- The tenants' active population: distinct devices per tenant in each 5min TUMBLE of every
+-- accepted session.vdi_events record (before any monitor's filters), the denominator of an alert's
+-- impact share. One view per table and window size, shared by the detection monitors with
+-- that size, read as of each evaluation (the tumble that ended last at its window end). A
+-- tumble merges no slices: a HOP with the monitors' slide re-merged size/slide slices of
+-- distinct devices at every slide, which cost as much as the monitor's own aggregation.
+CREATE TEMPORARY VIEW `pop_session_vdi_events__300s` AS
+SELECT `tenant`, `window_time`, COUNT(DISTINCT `device_collector_uid`) AS `active_devices`
+FROM TABLE(TUMBLE(TABLE `ok_session_vdi_events`, DESCRIPTOR(`ts`), INTERVAL '5' MINUTE))
 GROUP BY `tenant`, `window_start`, `window_end`, `window_time`;
+
+-- The active population of each tenant as of any time (the latest 5min tumble).
+CREATE TEMPORARY VIEW `ver_pop_session_vdi_events__300s` AS
+SELECT `tenant`, `window_time`, `active_devices`
+FROM (
+  SELECT `tenant`, `window_time`, `active_devices`,
+    ROW_NUMBER() OVER (PARTITION BY `tenant` ORDER BY `window_time` DESC) AS `rn`
+  FROM `pop_session_vdi_events__300s`
+  WHERE `tenant` IS NOT NULL
+) WHERE `rn` = 1;
 
 -- monitor vdi_latency_seasonal (acme): the events it reads, with inventory attributes as of each event's time.
 -- The versioned key is one column holding the tenant: with two key columns, Flink folds a
@@ -225,14 +235,15 @@ FROM TABLE(HOP(TABLE `m_vdi_latency_seasonal__rows`, DESCRIPTOR(`ts`), INTERVAL 
 GROUP BY `tenant`, `window_start`, `window_end`, `window_time`, `device_virtualization_desktop_pool`
 HAVING COUNT(CASE WHEN `keep` THEN 1 END) > 0;
 
--- Evaluations with the tenant's active population of the same window (window join), and
--- the detection metric `avg_latency` as DOUBLE.
+-- Evaluations with the tenant's active population as of the evaluation (temporal join on the
+-- versioned population, keyed by tenant; LEFT: no population yet gives no share), and the
+-- detection metric `avg_latency` as DOUBLE.
 CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__populated` AS
 SELECT `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`, `v`.`avg_latency`, `v`.`sessions`, `v`.`device_virtualization_desktop_pool`, `v`.`impact_devices`, `v`.`impact_users`, `p`.`active_devices`,
   CAST(`v`.`avg_latency` AS DOUBLE) AS `metric_value`
 FROM `m_vdi_latency_seasonal__eval` AS `v`
-JOIN `pop_session_vdi_events__300s_30s` AS `p`
-  ON `v`.`tenant` = `p`.`tenant` AND `v`.`window_start` = `p`.`window_start` AND `v`.`window_end` = `p`.`window_end`;
+LEFT JOIN `ver_pop_session_vdi_events__300s` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `p`
+  ON `v`.`tenant` = `p`.`tenant`;
 
 -- Evaluations of a seasonal monitor with its configuration as of the evaluation time (the
 -- config join of monitor_judged). The baseline is not here: the state UDAF keeps it per
