@@ -424,7 +424,7 @@ def _populations(pipes: list[_Pipeline], catalog: Catalog) -> list[Statement]:
     for (table, _), w in sorted(windows.items()):
         tumbles = q(f"pop_{ir.column_name(table)}__{w.size_ms // 1000}s")
         out += [Statement("views/monitor_population.sql.j2", {
-                    "name": tumbles, "table": table, "accepted": q("ok_" + ir.column_name(table)),
+                    "name": tumbles, "table": table, "source": q(source_name(table)),
                     "size": _interval(w.size_ms), "size_text": format_duration(w.size_ms)}),
                 Statement("views/latest.sql.j2", {
                     "comment": f"The active population of each tenant as of any time (the latest {format_duration(w.size_ms)} tumble).",

@@ -190,15 +190,18 @@ CREATE TABLE `sink_dead_letters` (
   'topic' = 'nql.dead_letters'
 );
 
--- The tenants' active population: distinct devices per tenant in each 5min TUMBLE of every
--- accepted session.vdi_events record (before any monitor's filters), the denominator of an alert's
--- impact share. One view per table and window size, shared by the detection monitors with
--- that size, read as of each evaluation (the tumble that ended last at its window end). A
--- tumble merges no slices: a HOP with the monitors' slide re-merged size/slide slices of
--- distinct devices at every slide, which cost as much as the monitor's own aggregation.
+-- The tenants' active population: distinct devices per tenant in each 5min TUMBLE of
+-- session.vdi_events (every device that reported, before any monitor's filters), the denominator of
+-- an alert's impact share. One view per table and window size, shared by the detection
+-- monitors with that size, read as of each evaluation (the tumble that ended last at its
+-- window end). A tumble merges no slices (a HOP with the monitors' slide re-merged
+-- size/slide slices of distinct devices at every slide). It reads the raw source with only
+-- the fields it needs: a device with a malformed other field still reported, and Flink
+-- would evaluate the full validation (a JSON parse per field) once more for this branch.
 CREATE TEMPORARY VIEW `pop_session_vdi_events__300s` AS
 SELECT `tenant`, `window_time`, COUNT(DISTINCT `device_collector_uid`) AS `active_devices`
-FROM TABLE(TUMBLE(TABLE `ok_session_vdi_events`, DESCRIPTOR(`ts`), INTERVAL '5' MINUTE))
+FROM TABLE(TUMBLE(TABLE `src_session_vdi_events`, DESCRIPTOR(`ts`), INTERVAL '5' MINUTE))
+WHERE `tenant` IS NOT NULL AND `tenant` <> '' AND `ts_parsed` IS NOT NULL AND `device_collector_uid` IS NOT NULL
 GROUP BY `tenant`, `window_start`, `window_end`, `window_time`;
 
 -- The active population of each tenant as of any time (the latest 5min tumble).
