@@ -8,12 +8,11 @@ by `pack`) and `score_and_record` scores the evaluation against it, then records
 Python sees aggregated rows only (one row per group and window end), in one Python operator,
 and results depend on event time only (replays and backfills give the same baselines).
 
-`window_baseline` is the vectorized maths on a window of samples (a superset is fine):
-earlier samples (s < t) of t's slot, local date at most history_days before t's,
-non-missing, day-type baseline when usable, else all-days, else learning. Its pure-Python
-twin is `window_baseline_row` (= udfs.baseline.baseline_row + the spread floor); they agree
-to 1e-9 (tests/udfs/test_baseline_flink.py), and `score_and_record` fed evaluation by
-evaluation gives the same as `window_baseline` on the whole series.
+The rules (docs/seasonal.md): earlier samples (s < t) of t's slot, local date at most
+history_days before t's, non-missing, day-type baseline when usable, else all-days, else
+learning. Its pure-Python twin is `window_baseline_row` (= udfs.baseline.baseline_row + the
+spread floor); `score_and_record` fed evaluation by evaluation agrees with it and with the
+whole-series `udfs.baseline.seasonal_scores` to 1e-9 (tests/udfs/test_baseline_flink.py).
 """
 from __future__ import annotations
 
@@ -25,81 +24,16 @@ from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
-import pandas as pd
 
-from udfs.baseline.seasonal import MAD_SCALE, SeasonalParams, baseline_row, floor_spread, time_keys, time_keys_row
+from udfs.baseline.seasonal import MAD_SCALE, SeasonalParams, baseline_row, time_keys_row
 
 NAN = float("nan")
 
 
-def _robust(x: np.ndarray) -> tuple[float, float]:
-    c = float(np.median(x))
-    return c, float(MAD_SCALE * np.median(np.abs(x - c)))
-
-
-DAY_NS = 86_400 * 10**9
-
-
-def _utc_ns(ts) -> np.ndarray:
-    """Timestamps (naive = UTC, any datetime64 unit, or tz-aware) -> int64 UTC nanoseconds.
-
-    Arrow hands TIMESTAMP(3) over as datetime64[ms]; the maths' time_keys reads
-    DatetimeIndex.asi8 as nanoseconds, so the unit is normalised here (on Flink, without
-    this every row stayed learning)."""
-    if isinstance(ts, (pd.Series, np.ndarray)) and np.asarray(ts).dtype.kind == "M":
-        return np.asarray(ts).astype("datetime64[ns]").view(np.int64)
-    idx = pd.DatetimeIndex(pd.to_datetime(ts))
-    if idx.tz is not None:
-        idx = idx.tz_convert("UTC").tz_localize(None)
-    return idx.as_unit("ns").asi8
-
-
-def _keys(ns: np.ndarray, params: SeasonalParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(local day, slot, day type) per UTC instant: numpy arithmetic for UTC (the generated
-    job's zone; 1970-01-01 was a Thursday), udfs.baseline.time_keys for any other zone."""
-    if params.tz == "UTC":
-        day = ns // DAY_NS
-        slot = (ns - day * DAY_NS) // (int(params.slot_s) * 10**9)
-        return day, slot, ((day + 3) % 7 >= 5).astype(np.int64)
-    k = time_keys(pd.DatetimeIndex(ns.astype("datetime64[ns]")), params)
-    return k["day"].to_numpy(), k["slot"].to_numpy(), k["daytype"].to_numpy()
-
-
-def _baseline_ns(ns: np.ndarray, v: np.ndarray, at_ns: int, params: SeasonalParams) -> tuple[float, float, int, int]:
-    if len(ns) == 0:
-        return NAN, NAN, 0, 0
-    day, slot, daytype = _keys(ns, params)
-    at_day, at_slot, at_type = (int(x[0]) for x in _keys(np.array([at_ns], dtype=np.int64), params))
-    ok = (ns < at_ns) & (slot == at_slot) & (day >= at_day - params.history_days) & np.isfinite(v)
-    chosen = None
-    for mask in (ok if params.weekly != "on" else None,
-                 ok & (daytype == at_type) if params.weekly != "off" else None):
-        if mask is None:
-            continue
-        n = int(mask.sum())
-        if n >= params.min_samples:
-            ndays = len(np.unique(day[mask]))
-            if ndays >= params.min_days:
-                chosen = (mask, n, ndays)
-    if chosen is None:
-        return NAN, NAN, 0, 0
-    mask, n, ndays = chosen
-    c, s = _robust(v[mask])
-    return c, float(floor_spread(s, c, params)), n, ndays
-
-
-def window_baseline(ts, values, at, params: SeasonalParams) -> tuple[float, float, int, int]:
-    """Vectorized: the baseline of `at`'s slot from the samples (ts, values) before `at`
-    (earlier samples of the same slot, local date at most history_days before at's,
-    non-missing; day-type baseline when usable, else all days, else learning).
-
-    Returns (centre, floored spread, n, distinct days); centre NaN = learning."""
-    return _baseline_ns(_utc_ns(ts), np.asarray(values, dtype=float), int(_utc_ns([at])[0]), params)
-
-
 def window_baseline_row(history: Iterable[tuple[datetime, float]], at: datetime,
                         params: SeasonalParams) -> tuple[float, float, int, int]:
-    """Pure-Python twin of `window_baseline` (the history may include `at` itself)."""
+    """Pure-Python reference of the baseline of `at` from any history (samples at or after
+    `at` are ignored): (centre, floored spread, n, days), centre NaN = learning."""
     c, s, n, days, _ = baseline_row(history, at, params)
     if c is None:
         return NAN, NAN, 0, 0
@@ -112,8 +46,8 @@ def window_baseline_row(history: Iterable[tuple[datetime, float]], at: datetime,
 # packed as one float64 array [UTC ms..., local day number..., value...] (exact: both are
 # integers far below 2**53), so a Flink MapView reads and writes one entry at a time and no
 # zone conversion is ever redone for history. `score_and_record` gives the baseline of an
-# evaluation from the samples before it (the rules of `window_baseline`, tested against
-# its per-row twin) and its entry's new contents. It runs once per evaluation, so it is
+# evaluation from the samples before it (tested against the per-row reference
+# `window_baseline_row`) and its entry's new contents. It runs once per evaluation, so it is
 # written for small arrays and few numpy calls: entries are cut by binary search, the
 # other day type is read only when the own one is not usable (weekly=auto falls back to
 # all days), medians come from one sort.
