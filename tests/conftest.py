@@ -35,3 +35,25 @@ def flink_database(flink_env):
         yield name
     finally:
         flink_env.use_database("default_database")
+
+
+@pytest.fixture
+def explain_plan(flink_env, flink_database, tmp_path):
+    """explain_plan(compiled) -> Flink's EXPLAIN of the job's statement set, its DDL run on
+    empty files in place of Kafka (the planner only, nothing runs)."""
+    from deploy.embedded.runner import connector_substitution
+
+    def explain(compiled) -> str:
+        inputs = {}
+        for name in compiled.job.source_tables.values():
+            f = tmp_path / f"{name}.jsonl"
+            f.write_text("")
+            inputs[name] = str(f)
+        *ddl, statement_set = compiled.statements()
+        for stmt in ddl:
+            flink_env.execute_sql(connector_substitution(stmt, inputs, str(tmp_path)))
+        assert statement_set.startswith("EXECUTE STATEMENT SET")
+        with flink_env.execute_sql("EXPLAIN " + statement_set).collect() as rows:
+            return "".join(row[0] for row in rows)
+
+    return explain

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from deploy.embedded.runner import connector_substitution
 from translator.pipeline import compile_paths
 
 CHANGE = """
@@ -67,17 +66,8 @@ def test_sensitivity_is_a_config_parameter_and_the_condition_reads_well(compiled
 
 
 @pytest.mark.flink
-def test_flink_plans_the_detection_job(compiled, flink_env, flink_database, tmp_path):
-    inputs = {}
-    for name in compiled.job.source_tables.values():
-        f = tmp_path / f"{name}.jsonl"
-        f.write_text("")
-        inputs[name] = str(f)
-    *ddl, statement_set = compiled.statements()
-    for stmt in ddl:
-        flink_env.execute_sql(connector_substitution(stmt, inputs, str(tmp_path)))
-    with flink_env.execute_sql("EXPLAIN " + statement_set).collect() as rows:
-        plan = "".join(row[0] for row in rows)
+def test_flink_plans_the_detection_job(compiled, explain_plan):
+    plan = explain_plan(compiled)
     assert "PythonOverAggregate" not in plan and "TemporalJoin" in plan and "OverAggregate" in plan
     # Python sees evaluations only: the seasonal state UDAF's input is the event-time sort of
     # the evaluations (then the temporal joins and the window aggregate), not a source
