@@ -18,9 +18,9 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from translator.commands.common import add_compile_arguments, compile_or_report
+from translator.commands.common import add_compile_arguments
 from translator.commands.compile import config_lines
-from translator.commands.run import missing_inputs, parse_inputs
+from translator.commands.run import inputs_and_job, missing_inputs
 from translator.ir.lower import DetectEvaluate
 
 TRACE_TABLE = "nql_trace"
@@ -177,13 +177,10 @@ def plot(path: str, monitor, metric: str, group: str, alerts, evaluations) -> di
 
 
 def main(args) -> int:
-    inputs = parse_inputs(args.input)
-    if isinstance(inputs, str):
-        print(f"nql-flink explain: {inputs}", file=sys.stderr)
-        return 2
-    compiled = compile_or_report(args)
-    if isinstance(compiled, int):
-        return compiled
+    ready = inputs_and_job(args, "explain")
+    if isinstance(ready, int):
+        return ready
+    inputs, compiled = ready
     monitors = [m for m in compiled.result.monitors if args.monitor in (None, m.id)]
     if len(monitors) != 1:
         ids = ", ".join(sorted(f"{m.tenant}/{m.id}" for m in compiled.result.monitors))

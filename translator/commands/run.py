@@ -54,14 +54,22 @@ def missing_inputs(compiled, inputs: dict[str, str], command: str) -> set[str] |
     return needed
 
 
-def main(args) -> int:
+def inputs_and_job(args, command: str):
+    """The --input files and the compiled job of a command that runs one; an int is the
+    exit code when either is unusable (the reason already printed)."""
     inputs = parse_inputs(args.input)
     if isinstance(inputs, str):
-        print(f"nql-flink run: {inputs}", file=sys.stderr)
+        print(f"nql-flink {command}: {inputs}", file=sys.stderr)
         return 2
     compiled = compile_or_report(args)
-    if isinstance(compiled, int):
-        return compiled
+    return compiled if isinstance(compiled, int) else (inputs, compiled)
+
+
+def main(args) -> int:
+    ready = inputs_and_job(args, "run")
+    if isinstance(ready, int):
+        return ready
+    inputs, compiled = ready
     needed = missing_inputs(compiled, inputs, "run")
     if needed is None:
         return 2

@@ -25,7 +25,7 @@ from typing import Iterable
 
 import numpy as np
 
-from udfs.baseline.seasonal import MAD_SCALE, SeasonalParams, baseline_row, time_keys_row
+from udfs.baseline.seasonal import MAD_SCALE, SeasonalParams, baseline_row, breach_of, floor_spread, time_keys_row
 
 NAN = float("nan")
 
@@ -37,7 +37,7 @@ def window_baseline_row(history: Iterable[tuple[datetime, float]], at: datetime,
     c, s, n, days, _ = baseline_row(history, at, params)
     if c is None:
         return NAN, NAN, 0, 0
-    return c, max(s, params.spread_floor, params.spread_floor_rel * abs(c)), n, days
+    return c, float(floor_spread(s, c, params)), n, days
 
 
 # ----------------------------------------------------------------------------- incremental
@@ -139,20 +139,23 @@ def score_and_record(blob: bytes | None, other, at_ms: int, value: float | None,
     history_days = params.history_days
     t, day, v = unpack(blob)
     own, own_days = _usable_part(t, day, v, at_ms, at_day - history_days)
+    def usable(xs, ndays):
+        return xs.size >= max(params.min_samples, 1) and ndays >= params.min_days
+
     chosen = None
-    if params.weekly != "off" and own.size >= max(params.min_samples, 1) and own_days >= params.min_days:
+    if params.weekly != "off" and usable(own, own_days):
         chosen = own, own_days
     if chosen is None and params.weekly != "on":
         more, more_days = _usable_part(*unpack(other()), at_ms, at_day - history_days)  # disjoint dates
         both = np.concatenate((own, more))
-        if both.size >= max(params.min_samples, 1) and own_days + more_days >= params.min_days:
+        if usable(both, own_days + more_days):
             chosen = both, own_days + more_days
     base = (NAN, NAN, 0, 0)
     if chosen is not None:
         xs, ndays = chosen
         c = _median_sorted(np.sort(xs))
         spread = MAD_SCALE * _median_sorted(np.sort(np.abs(xs - c)))
-        base = (c, max(spread, params.spread_floor, params.spread_floor_rel * abs(c)), int(xs.size), ndays)
+        base = (c, float(floor_spread(spread, c, params)), int(xs.size), ndays)
     if t.size and at_ms <= t[-1]:
         return base, blob
     keep = int(t.searchsorted(at_ms - (history_days + 2) * DAY_MS))
@@ -180,7 +183,7 @@ def seasonal_judgement(base: tuple[float, float, int, int], value: float | None,
     if math.isnan(c) or value is None or deviations is None or math.isnan(value):
         return Judgement(c, s, n, days, deviations, False, None)
     dev = (float(value) - c) / s
-    breach = {"above": dev > deviations, "below": dev < -deviations}.get(params.direction, abs(dev) > deviations)
+    breach = bool(breach_of(dev, float(deviations), params.direction))
     excess = abs(dev) / deviations if deviations > 0 else 1e9
     return Judgement(c, s, n, days, deviations, breach, excess)
 
