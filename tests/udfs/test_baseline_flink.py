@@ -135,3 +135,29 @@ def test_the_compiled_spec_round_trips():
     spec = fb.DetectSpec(p, default_recover=False)
     assert spec.text() == "below|900|1209600|Europe/Zurich|off|5|3|0"
     assert fb.DetectSpec.parse(spec.text()) == spec
+
+
+def test_a_missing_value_is_scored_but_leaves_the_history_unchanged():
+    params = SeasonalParams(slot_s=900, min_samples=1, min_days=1)
+    day = 86_400_000
+    _, blob = fb.score_and_record(None, lambda: None, 10 * day, 5.0, params)
+    base, after = fb.score_and_record(blob, lambda: None, 11 * day, None, params)
+    # one sample 5.0: centre 5, MAD 0, so the spread is the relative floor 1 % of 5 = 0.05
+    assert after == blob and base[:3] == (5.0, pytest.approx(0.05), 1)
+    assert fb.score_and_record(blob, lambda: None, 11 * day, float("nan"), params)[1] == blob
+    assert len(fb.unpack(fb.score_and_record(blob, lambda: None, 11 * day, 7.0, params)[1])[0]) == 2
+
+
+@pytest.mark.parametrize("direction", ["above", "below", "both"])
+def test_the_per_evaluation_float_path_of_floor_and_breach_is_the_array_path(direction):
+    """floor_spread and breach_of take plain floats without numpy on the UDAF's path; the
+    answers are the vectorized ones (hand-picked values around each edge)."""
+    import numpy as np
+
+    from udfs.baseline.seasonal import breach_of, floor_spread
+
+    params = SeasonalParams()
+    for spread, centre in [(0.0, 0.0), (1e-9, 100.0), (3.0, -40.0), (50.0, 2.0)]:
+        assert floor_spread(spread, centre, params) == float(floor_spread(np.array([spread]), np.array([centre]), params)[0])
+    for dev in [-3.5, -3.0, 0.0, 2.9, 3.0, 3.1, float("nan")]:
+        assert breach_of(dev, 3.0, direction) == bool(breach_of(np.array([dev]), 3.0, direction)[0])

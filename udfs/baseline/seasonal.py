@@ -159,10 +159,20 @@ def _utc_ns(ts: datetime) -> int:
 # ---------------------------------------------------------------------------------------
 
 def floor_spread(spread, centre, params: SeasonalParams):
+    """The spread with its floors (absolute and relative to the centre); arrays or floats
+    (a float pair, finite, is the per-evaluation path of the Flink UDAF: no numpy call)."""
+    if type(spread) is float and type(centre) is float and spread == spread and centre == centre:
+        return max(spread, params.spread_floor, params.spread_floor_rel * abs(centre))
     return np.maximum(np.maximum(spread, params.spread_floor), params.spread_floor_rel * np.abs(centre))
 
 
 def breach_of(deviation, deviations: float, direction: str):
+    """Deviation(s) outside the band in `direction`; NaN is no breach. Arrays or a float."""
+    if type(deviation) is float:
+        if deviation != deviation:
+            return False
+        return (deviation > deviations if direction == "above" else deviation < -deviations
+                if direction == "below" else abs(deviation) > deviations)
     dev = np.asarray(deviation, dtype=float)
     with np.errstate(invalid="ignore"):
         if direction == "above":

@@ -110,15 +110,17 @@ def unpack(blob: bytes | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _usable_part(t: np.ndarray, day: np.ndarray, v: np.ndarray, at_ms: int, first_day: int):
     """An entry's samples usable as history of at_ms: before it, local date from first_day
-    on, non-missing. -> (values, distinct days)."""
-    lo = int(day.searchsorted(first_day))
-    hi = int(t.searchsorted(at_ms))
-    day, v = day[lo:hi], v[lo:hi]
-    finite = v == v
-    if not finite.all():
-        day, v = day[finite], v[finite]
-    ndays = 1 + int(np.count_nonzero(day[1:] != day[:-1])) if day.size else 0
-    return v, ndays
+    on (entries hold no missing values: they are not recorded). -> (values, distinct days).
+    Called once or twice per evaluation, so it avoids numpy calls where a scalar test does:
+    an entry is usually all before at_ms, and usually spans several days."""
+    n = t.size
+    hi = n if not n or t[n - 1] < at_ms else int(t.searchsorted(at_ms))
+    lo = int(day.searchsorted(first_day)) if n and day[0] < first_day else 0
+    if lo >= hi:
+        return v[:0], 0
+    d = day[lo:hi]
+    ndays = 1 if d[0] == d[-1] else 2 if hi - lo == 2 else 1 + int(np.count_nonzero(d[1:] != d[:-1]))
+    return v[lo:hi], ndays
 
 
 def _median_sorted(s: np.ndarray) -> float:
@@ -131,7 +133,8 @@ def score_and_record(blob: bytes | None, other, at_ms: int, value: float | None,
     """Baseline (centre, floored spread, n, days) of the evaluation at `at_ms`, from its own
     entry `blob` (its slot and day type) and, when needed, `other()` (the slot's other day
     type), and the own entry with the evaluation recorded. An evaluation at or before the
-    newest sample is scored but not recorded (the state machine ignores it too). Samples more
+    newest sample is scored but not recorded (the state machine ignores it too), nor is a
+    missing value (it would never be usable). Samples more
     than history_days + 2 days older than at_ms are dropped: every later evaluation looks
     back at most history_days local dates (+1 for the rest of the current date, +1 more for
     zone offsets and DST days)."""
@@ -139,28 +142,25 @@ def score_and_record(blob: bytes | None, other, at_ms: int, value: float | None,
     history_days = params.history_days
     t, day, v = unpack(blob)
     own, own_days = _usable_part(t, day, v, at_ms, at_day - history_days)
-    def usable(xs, ndays):
-        return xs.size >= max(params.min_samples, 1) and ndays >= params.min_days
-
+    need, need_days = max(params.min_samples, 1), params.min_days
     chosen = None
-    if params.weekly != "off" and usable(own, own_days):
+    if params.weekly != "off" and own.size >= need and own_days >= need_days:
         chosen = own, own_days
     if chosen is None and params.weekly != "on":
         more, more_days = _usable_part(*unpack(other()), at_ms, at_day - history_days)  # disjoint dates
-        both = np.concatenate((own, more))
-        if usable(both, own_days + more_days):
-            chosen = both, own_days + more_days
+        if own.size + more.size >= need and own_days + more_days >= need_days:
+            chosen = np.concatenate((own, more)), own_days + more_days
     base = (NAN, NAN, 0, 0)
     if chosen is not None:
         xs, ndays = chosen
         c = _median_sorted(np.sort(xs))
         spread = MAD_SCALE * _median_sorted(np.sort(np.abs(xs - c)))
-        base = (c, float(floor_spread(spread, c, params)), int(xs.size), ndays)
-    if t.size and at_ms <= t[-1]:
-        return base, blob
-    keep = int(t.searchsorted(at_ms - (history_days + 2) * DAY_MS))
-    x = NAN if value is None else float(value)
-    return base, np.concatenate((t[keep:], (at_ms,), day[keep:], (at_day,), v[keep:], (x,))).tobytes()
+        base = (c, floor_spread(spread, c, params), int(xs.size), ndays)
+    if value is None or value != value or (t.size and at_ms <= t[-1]):
+        return base, blob       # a missing value is never history: not recorded
+    oldest = at_ms - (history_days + 2) * DAY_MS
+    keep = int(t.searchsorted(oldest)) if t.size and t[0] < oldest else 0
+    return base, np.concatenate((t[keep:], (at_ms,), day[keep:], (at_day,), v[keep:], (float(value),))).tobytes()
 
 
 @dataclass(frozen=True)
