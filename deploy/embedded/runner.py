@@ -41,6 +41,9 @@ DEFAULT_CONFIG = {
     "pipeline.auto-watermark-interval": "0 ms",
     # keep SQL operator uids stable for savepoint compatibility across re-generation
     "table.exec.uid.generation": "PLAN_ONLY",
+    # one parsing Calc per raw-line source for all its consumers (the generated SET; see
+    # translator/flink/codegen.py session_options and docs/flink-job-shape.md "Parse once")
+    "table.optimizer.reuse-optimize-block-with-digest-enabled": "true",
 }
 
 # Options that belong to the format and are kept when the connector is swapped.

@@ -167,6 +167,12 @@ def session_options(options: CompileOptions) -> dict[str, str]:
         "table.local-time-zone": "UTC",
         "table.exec.source.idle-timeout": options.idle_timeout,
         "table.exec.uid.generation": "PLAN_ONLY",
+        # One optimized block per shared sub-plan: every consumer of a raw-line source (the
+        # dead-letter INSERT, each monitor, the impact population) then reads one parsing
+        # Calc and one watermark assigner instead of its own copy. Flink generates no common
+        # subexpressions, so each copy re-ran a full JSON parse per field and TO_TIMESTAMP
+        # (docs/flink-job-shape.md, "Parse once").
+        "table.optimizer.reuse-optimize-block-with-digest-enabled": "true",
     }
 
 

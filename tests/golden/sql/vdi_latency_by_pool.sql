@@ -7,6 +7,7 @@
 SET 'table.exec.source.idle-timeout' = '1 min';
 SET 'table.exec.uid.generation' = 'PLAN_ONLY';
 SET 'table.local-time-zone' = 'UTC';
+SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions`
   AS 'udfs.flink.alert_state.alert_transitions' LANGUAGE PYTHON;
