@@ -83,3 +83,32 @@ def test_a_disabled_monitor_keeps_an_open_alert_open():
     rows = plain(MON + TUE, **{"7": (False, True, None)})
     out = run(rows)
     assert [s for s, _, _ in out] == ["triggered"]
+
+
+def test_the_entry_kept_in_the_accumulator_plus_the_mapview_is_the_whole_history():
+    """The slot being filled travels in the accumulator and reaches the MapView when the slot
+    changes: at any point the MapView with the current entry laid over it holds exactly the
+    entries of a plain per-slot replay of score_and_record (weekdays and a weekend, slots
+    changing every 4 evaluations, a missing value)."""
+    import random
+    from datetime import timedelta
+
+    from udfs.flink.baseline import history_key, other_key, score_and_record
+
+    params = DetectSpec.parse(spec()).params
+    f = SeasonalTransitions()
+    acc = f.create_accumulator()
+    plain_slots: dict[int, bytes] = {}
+    rng = random.Random(5)
+    at = datetime(2026, 11, 19, 0, 0)          # Thursday: the run crosses a weekend
+    for seq in range(1, 4 * 24 * 6):
+        value = None if seq % 97 == 0 else 10 + rng.random()
+        f.accumulate(acc, seq, at, True, None, 0, 0, EVERY, "acme", "m", "{}", PAYLOAD, True, value, 3.0, spec())
+        ms = int((at - datetime(1970, 1, 1)).total_seconds() * 1000)
+        key = history_key(ms, params)
+        _, plain_slots[key] = score_and_record(plain_slots.get(key), lambda: plain_slots.get(other_key(key)), ms,
+                                               value, params)
+        if seq % 50 == 0 or seq == 4 * 24 * 6 - 1:
+            kept = {k: acc[4][k] for k in acc[4].keys()} | {acc[2]: acc[3]}
+            assert kept == {k: v for k, v in plain_slots.items() if v is not None}
+        at += timedelta(minutes=15)

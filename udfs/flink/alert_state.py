@@ -102,6 +102,8 @@ alert_transitions = udaf(AlertTransitions(), result_type=RESULT_TYPE, accumulato
 SEASONAL_ACC_TYPE = DataTypes.ROW([
     DataTypes.FIELD("state", DataTypes.STRING()),
     DataTypes.FIELD("pending", DataTypes.STRING()),
+    DataTypes.FIELD("current_key", DataTypes.BIGINT()),     # the history key being filled (-1: none)
+    DataTypes.FIELD("current", DataTypes.BYTES()),          # its entry, not yet in `history`
     DataTypes.FIELD("history", DataTypes.MAP_VIEW(DataTypes.BIGINT(), DataTypes.BYTES())),
 ])
 
@@ -122,16 +124,22 @@ class SeasonalTransitions(AlertTransitions):
         alert_transitions_seasonal(eval_seq, window_end, when_ok, rec, for_ms, recover_for_ms,
             every_ms, tenant, monitor, group_json, payload, enabled, metric_value, deviations, spec)
 
-    Per evaluation: the baseline of its slot from the group's earlier evaluations (one MapView
-    entry per slot and day type, so only those samples are read and written), the breach
+    Per evaluation: the baseline of its slot from the group's earlier evaluations (one entry
+    per slot and day type, so only those samples are read and written), the breach
     (udfs.flink.baseline.seasonal_judgement), trig = breach AND when_ok, rec = NOT trig unless the
     monitor has a recover.when (`spec`, see udfs.flink.baseline.DetectSpec), both NULL
     while the monitor is disabled, in SQL's three-valued logic; then the threshold monitors'
     state machine. A transition's payload gets the baseline used and the excess
-    (|deviation| / deviations), from which the alert record derives the priority."""
+    (|deviation| / deviations), from which the alert record derives the priority.
+
+    The entry being filled (the current slot: `slot / every` evaluations in a row use it)
+    travels in the accumulator (`current_key`, `current`), which PyFlink reads and writes
+    once per key and bundle; it goes to the MapView `history` only when the slot changes.
+    So the MapView (a state request per read and write) is touched once per slot, not once
+    per evaluation."""
 
     def create_accumulator(self):
-        return Row(AlertState().to_json(), "[]", MapView())
+        return Row(AlertState().to_json(), "[]", -1, None, MapView())
 
     def accumulate(self, acc, eval_seq, window_end, when_ok, rec, for_ms, recover_for_ms, every_ms,
                    tenant, monitor, group_json, payload, enabled, metric_value, deviations, spec):
@@ -140,8 +148,13 @@ class SeasonalTransitions(AlertTransitions):
         d = DetectSpec.parse(spec)
         at_ms = to_epoch_ms(window_end)
         key = history_key(at_ms, d.params)
-        base, acc[2][key] = score_and_record(_entry(acc[2], key), lambda: _entry(acc[2], other_key(key)), at_ms,
-                                             metric_value, d.params)
+        history = acc[4]
+        if key != acc[2]:
+            if acc[2] >= 0 and acc[3] is not None:
+                history[acc[2]] = acc[3]
+            acc[2], acc[3] = key, _entry(history, key)
+        base, acc[3] = score_and_record(acc[3], lambda: _entry(history, other_key(key)), at_ms, metric_value,
+                                        d.params)
         j = seasonal_judgement(base, metric_value, deviations, d.params)
         trig = (j.breach and when_ok) if enabled is not False else None
         if enabled is False:
