@@ -196,9 +196,9 @@ CREATE TABLE `sink_dead_letters` (
 -- an alert's impact share. One view per table and window size, shared by the detection
 -- monitors with that size, read as of each evaluation (the tumble that ended last at its
 -- window end). A tumble merges no slices (a HOP with the monitors' slide re-merged
--- size/slide slices of distinct devices at every slide). It reads the raw source with only
--- the fields it needs: a device with a malformed other field still reported, and Flink
--- would evaluate the full validation (a JSON parse per field) once more for this branch.
+-- size/slide slices of distinct devices at every slide). It reads the raw source's fields
+-- (parsed once for all consumers), not the validated view: a device whose record has a
+-- malformed other field still reported.
 CREATE TEMPORARY VIEW `pop_session_vdi_events__300s` AS
 SELECT `tenant`, `window_time`, COUNT(DISTINCT `device_collector_uid`) AS `active_devices`
 FROM TABLE(TUMBLE(TABLE `src_session_vdi_events`, DESCRIPTOR(`ts`), INTERVAL '5' MINUTE))
