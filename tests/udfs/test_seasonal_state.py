@@ -112,3 +112,14 @@ def test_the_entry_kept_in_the_accumulator_plus_the_mapview_is_the_whole_history
             kept = {k: acc[4][k] for k in acc[4].keys()} | {acc[2]: acc[3]}
             assert kept == {k: v for k, v in plain_slots.items() if v is not None}
         at += timedelta(minutes=15)
+
+
+def test_an_open_alert_does_not_recover_when_the_next_slot_is_still_learning():
+    """Tue 10:45 at 12.0 instead of 10.1: history [10,10,12,12,10,10.2,11], median 10.2,
+    |x - 10.2| sorted 0,.2,.2,.2,.8,1.8,1.8 -> MAD 0.2, spread 0.2965; (12 - 10.2) / 0.2965
+    = 6.07 > 3: still breaching. Tue 11:00 and 11:15 fall in slot 11, which has no history
+    (learning): no baseline, so no judgement either way; the alert opened at 10:30 stays
+    open (it recovered at 11:00 before: learning counted as 'no breach')."""
+    tue = TUE[:3] + [(TUE[3][0], 12.0), (datetime(2026, 11, 24, 11, 0), 10.0), (datetime(2026, 11, 24, 11, 15), 10.0)]
+    out = run(plain(MON + tue))
+    assert [(s, at.strftime("%a %H:%M")) for s, at, _ in out] == [("triggered", "Tue 10:30")]

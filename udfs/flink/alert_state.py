@@ -128,7 +128,9 @@ class SeasonalTransitions(AlertTransitions):
     per slot and day type, so only those samples are read and written), the breach
     (udfs.flink.baseline.seasonal_judgement), trig = breach AND when_ok, rec = NOT trig unless the
     monitor has a recover.when (`spec`, see udfs.flink.baseline.DetectSpec), both NULL
-    while the monitor is disabled, in SQL's three-valued logic; then the threshold monitors'
+    while the monitor is disabled, in SQL's three-valued logic; while the evaluation's slot
+    is learning, trig is NULL too (no baseline: neither a breach nor its absence is known,
+    so an open alert stays open; an explicit recover.when still applies); then the threshold monitors'
     state machine. A transition's payload gets the baseline used and the excess
     (|deviation| / deviations), from which the alert record derives the priority.
 
@@ -156,11 +158,12 @@ class SeasonalTransitions(AlertTransitions):
         base, acc[3] = score_and_record(acc[3], lambda: _entry(history, other_key(key)), at_ms, metric_value,
                                         d.params)
         j = seasonal_judgement(base, metric_value, deviations, d.params)
-        trig = (j.breach and when_ok) if enabled is not False else None
+        learning = j.centre != j.centre
+        trig = (j.breach and when_ok) if enabled is not False and not learning else None
         if enabled is False:
             rec = None
         elif d.default_recover:
-            rec = None if trig is None else not trig
+            rec = None if trig is None else not trig   # a learning slot does not close an alert
         self._step(acc, at_ms, trig, rec, for_ms, recover_for_ms, every_ms, tenant, monitor, group_json,
                    lambda: with_baseline(payload, j, key // 2, d.params))
 
