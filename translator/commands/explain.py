@@ -6,7 +6,7 @@ The job is the generated one plus a trace: the same statement set with one more 
 copies the monitor's judged evaluations (values, baseline, trig) to a file sink. Nothing
 else changes, so the plot shows what the deployed job computes. A seasonal monitor's
 baseline lives in its state UDAF, not in the judged view: the trace is replayed through the
-same code (udfs.flink.baseline.score_and_record, per group in event time) to draw it.
+same code (udfs.flink.baseline.judge_and_record, per group in event time) to draw it.
 """
 
 from __future__ import annotations
@@ -100,19 +100,18 @@ def _params(config: str, monitor) -> dict:
 def add_seasonal_baselines(evaluations, detection, params: dict) -> None:
     """Each evaluation's payload gets the baseline the state UDAF scored it against
     (evaluations sorted by group, then time)."""
-    from translator.flink.codegen import seasonal_spec
+    from translator.flink.codegen import seasonal_detect_spec
     from udfs.flink.alert_state import to_epoch_ms
-    from udfs.flink.baseline import DetectSpec, history_key, other_key, score_and_record, seasonal_judgement, with_baseline
+    from udfs.flink.baseline import history_key, judge_and_record, other_key, with_baseline
 
-    spec = DetectSpec.parse(seasonal_spec(detection)).params
+    spec = seasonal_detect_spec(detection).params
     history: dict[tuple[str, int], bytes] = {}
     for e in evaluations:
         at = to_epoch_ms(datetime.strptime(e["at"], "%Y-%m-%dT%H:%M:%S.%fZ"))
         value = e["payload"]["values"].get(detection.metric)
         g, key = e["group_json"], history_key(at, spec)
-        base, history[g, key] = score_and_record(history.get((g, key)), lambda: history.get((g, other_key(key))),
-                                                 at, value, spec)
-        j = seasonal_judgement(base, value, params.get(detection.param), spec)
+        j, history[g, key] = judge_and_record(history.get((g, key)), lambda: history.get((g, other_key(key))),
+                                              at, value, params.get(detection.param), spec)
         e["payload"] = json.loads(with_baseline(json.dumps(e["payload"]), j, key // 2, spec))
 
 

@@ -399,15 +399,20 @@ PRIORITY_RULE = ("priority = the monitor's, +1 if the metric is at least 2x as f
                  "clamped to low..critical")
 
 
-def seasonal_spec(det) -> str:
-    """The compiled-in shape of a seasonal group's state (udfs.flink.baseline.DetectSpec)."""
+def seasonal_detect_spec(det):
+    """What shapes a seasonal group's state and breach (udfs.flink.baseline.DetectSpec)."""
     from udfs.baseline.seasonal import SeasonalParams
     from udfs.flink.baseline import DetectSpec
 
     params = SeasonalParams(direction=det.direction, slot_s=det.slot_ms / 1000, history_s=det.history_ms / 1000,
                             tz=SEASONAL_TZ, weekly=SEASONAL_WEEKLY, min_samples=SEASONAL_MIN_SAMPLES,
                             min_days=SEASONAL_MIN_DAYS)
-    return DetectSpec(params, det.default_recover).text()
+    return DetectSpec(params, det.default_recover)
+
+
+def seasonal_spec(det) -> str:
+    """The DetectSpec as the literal the state UDAF receives."""
+    return seasonal_detect_spec(det).text()
 
 
 def population_name(table: str, w: ir.WindowAggregate) -> str:

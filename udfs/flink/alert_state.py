@@ -35,7 +35,7 @@ from pyflink.table.data_view import MapView
 from pyflink.table.udf import udaf
 
 from udfs.alerting.state_machine import AlertState
-from udfs.flink.baseline import DetectSpec, history_key, other_key, score_and_record, seasonal_judgement, with_baseline
+from udfs.flink.baseline import DetectSpec, history_key, judge_and_record, other_key, with_baseline
 
 TRANSITION_TYPE = DataTypes.ROW([
     DataTypes.FIELD("status", DataTypes.STRING()),
@@ -155,11 +155,9 @@ class SeasonalTransitions(AlertTransitions):
             if acc[2] >= 0 and acc[3] is not None:
                 history[acc[2]] = acc[3]
             acc[2], acc[3] = key, _entry(history, key)
-        base, acc[3] = score_and_record(acc[3], lambda: _entry(history, other_key(key)), at_ms, metric_value,
-                                        d.params)
-        j = seasonal_judgement(base, metric_value, deviations, d.params)
-        learning = j.centre != j.centre
-        trig = (j.breach and when_ok) if enabled is not False and not learning else None
+        j, acc[3] = judge_and_record(acc[3], lambda: _entry(history, other_key(key)), at_ms, metric_value,
+                                     deviations, d.params)
+        trig = (j.breach and when_ok) if enabled is not False and not j.learning else None
         if enabled is False:
             rec = None
         elif d.default_recover:

@@ -3,8 +3,8 @@ earlier evaluations of its group and slot, vectorized with numpy (no PyFlink her
 
 The generated job computes it inside the alert-state UDAF (udfs/flink/alert_state.py,
 `alert_transitions_seasonal`), which already receives each group's evaluations in event-time
-order: per group it keeps one history per time-of-day slot (a Flink MapView entry, packed
-by `pack`) and `score_and_record` scores the evaluation against it, then records it. So
+order: per group it keeps one history per time-of-day slot and day type (packed float64
+arrays, see `unpack`) and `score_and_record` scores the evaluation against it, then records it. So
 Python sees aggregated rows only (one row per group and window end), in one Python operator,
 and results depend on event time only (replays and backfills give the same baselines).
 
@@ -174,6 +174,11 @@ class Judgement:
     breach: bool
     excess: float | None     # |deviation| / deviations: >= 1 outside the band
 
+    @property
+    def learning(self) -> bool:
+        """No usable baseline for the evaluation's slot (centre NaN)."""
+        return self.centre != self.centre
+
 
 def seasonal_judgement(base: tuple[float, float, int, int], value: float | None, deviations: float | None,
                        params: SeasonalParams) -> Judgement:
@@ -188,6 +193,15 @@ def seasonal_judgement(base: tuple[float, float, int, int], value: float | None,
     return Judgement(c, s, n, days, deviations, breach, excess)
 
 
+def judge_and_record(entry: bytes | None, other, at_ms: int, value: float | None, deviations: float | None,
+                     params: SeasonalParams) -> tuple[Judgement, bytes | None]:
+    """One evaluation of a group, as the state UDAF and `nql-flink explain` both run it: its
+    judgement against the baseline of its history entry (score_and_record) and the entry
+    with the evaluation recorded."""
+    base, entry = score_and_record(entry, other, at_ms, value, params)
+    return seasonal_judgement(base, value, deviations, params), entry
+
+
 def slot_text(slot: int, params: SeasonalParams) -> str:
     start = slot * int(params.slot_s)
     return f"{start // 3600:02d}:{start % 3600 // 60:02d}"
@@ -198,7 +212,7 @@ def with_baseline(payload: str, j: Judgement, slot: int, params: SeasonalParams)
     alert record carries them: baseline {centre, band, slot, history_size}, null while
     learning (docs/seasonal.md, "Alert records")."""
     out = json.loads(payload)
-    if math.isnan(j.centre):
+    if j.learning:
         out["baseline"] = None
     else:
         d = j.deviations
