@@ -302,16 +302,21 @@ def _pipeline(p: _Pipeline, catalog: Catalog, inventory_used: bool, inserts: lis
               "trigger": to_sql(to_exp(ev.trigger, v, param)), "recover": to_sql(to_exp(ev.recover, v, param)),
               "values": [f"{lit(m.name)} VALUE `v`.{q(m.name)}" for m in w.measures], "extra_filter": judged_filter}
     inserts.append({"target": q("sink_alerts"), "query": _alert_query(n("alerts"))})
-    stmts = [
-        Statement("views/monitor_rows.sql.j2", rows),
-        Statement("views/monitor_eval.sql.j2", evaluation),
-        Statement("views/monitor_judged.sql.j2", judged),
-        Statement("views/monitor_ordered.sql.j2", {"name": n("ordered"), "judged": n("judged"), "extra": []}),
-        Statement("views/monitor_state.sql.j2", {"name": n("state"), "function": q(STATE_FUNCTION),
-                                                 "ordered": n("ordered"), "every_ms": str(p.every_ms), "extra": []}),
-        Statement("views/monitor_alerts.sql.j2", {"name": n("alerts"), "state": n("state")}),
-    ]
-    return stmts
+    return [Statement("views/monitor_rows.sql.j2", rows),
+            Statement("views/monitor_eval.sql.j2", evaluation),
+            Statement("views/monitor_judged.sql.j2", judged)] + _state_tail(p, n)
+
+
+def _state_tail(p: _Pipeline, n, function: str = STATE_FUNCTION, extra: tuple[str, ...] = (),
+                spec: str | None = None) -> list[Statement]:
+    """judged -> ordered (event-time sort per group) -> state (the alert state UDAF) -> alerts,
+    for every monitor kind; `extra` judged columns travel to the UDAF, then `spec` literal."""
+    args = list(extra) + ([lit(spec)] if spec is not None else [])
+    return [Statement("views/monitor_ordered.sql.j2", {"name": n("ordered"), "judged": n("judged"), "extra": list(extra)}),
+            Statement("views/monitor_state.sql.j2", {"name": n("state"), "function": q(function),
+                                                     "ordered": n("ordered"), "every_ms": str(p.every_ms),
+                                                     "extra": args}),
+            Statement("views/monitor_alerts.sql.j2", {"name": n("alerts"), "state": n("state")})]
 
 
 KEEP = "keep"
@@ -415,9 +420,10 @@ def seasonal_spec(det) -> str:
     return seasonal_detect_spec(det).text()
 
 
-def population_name(table: str, w: ir.WindowAggregate) -> str:
-    """The versioned population of a table's tenants per window size (see _populations)."""
-    return q(f"ver_pop_{ir.column_name(table)}__{w.size_ms // 1000}s")
+def population_name(table: str, w: ir.WindowAggregate, prefix: str = "ver_") -> str:
+    """The versioned population of a table's tenants per window size (see _populations);
+    prefix "" names the tumbles it is versioned from."""
+    return q(f"{prefix}pop_{ir.column_name(table)}__{w.size_ms // 1000}s")
 
 
 def _populations(pipes: list[_Pipeline], catalog: Catalog) -> list[Statement]:
@@ -433,7 +439,7 @@ def _populations(pipes: list[_Pipeline], catalog: Catalog) -> list[Statement]:
             windows[_fields(w.input)[0].table, w.size_ms] = w
     out = []
     for (table, _), w in sorted(windows.items()):
-        tumbles = q(f"pop_{ir.column_name(table)}__{w.size_ms // 1000}s")
+        tumbles = population_name(table, w, prefix="")
         out += [Statement("views/monitor_population.sql.j2", {
                     "name": tumbles, "table": table, "source": q(source_name(table)),
                     "size": _interval(w.size_ms), "size_text": format_duration(w.size_ms)}),
@@ -478,18 +484,15 @@ def _detect_pipeline(p: _Pipeline, ev: DetectEvaluate, n, table: str, inserts: l
               "columns": [f"`s`.{q(c)}" for c in eval_columns] + ["`s`.`active_devices`"],
               "values": [f"{lit(m.name)} VALUE {q(m.name)}" for m in w.measures],
               "extra_filter": to_sql(to_exp(w.having)) if w.having is not None else ""}
-    state = {"name": n("state"), "function": q(STATE_FUNCTION), "ordered": n("ordered"), "every_ms": str(p.every_ms),
-             "extra": []}
-    ordered = {"name": n("ordered"), "judged": n("judged"), "extra": []}
     if det.type == "seasonal":
         judged = common | {"populated": n("populated"), "sensitivity_name": "deviations",
                            "slot_text": format_duration(det.slot_ms), "history_text": format_duration(det.history_ms),
                            "trigger": extra or "TRUE",
                            "recover": "CAST(NULL AS BOOLEAN)" if det.default_recover
                            else to_sql(to_exp(ev.recover, param=param))}
-        ordered["extra"] = ["`nql_enabled`", "`nql_value`", "`nql_sensitivity`"]
-        state |= {"function": q(SEASONAL_FUNCTION), "extra": ordered["extra"] + [lit(seasonal_spec(det))]}
         middle = [Statement("views/monitor_judged_seasonal.sql.j2", judged)]
+        tail = _state_tail(p, n, SEASONAL_FUNCTION, ("`nql_enabled`", "`nql_value`", "`nql_sensitivity`"),
+                           seasonal_spec(det))
     else:
         scored = {"name": n("scored"), "populated": n("populated"), "metric": q(det.metric),
                   "columns": [q(c) for c in eval_columns], "history_text": format_duration(det.history_ms),
@@ -507,14 +510,9 @@ def _detect_pipeline(p: _Pipeline, ev: DetectEvaluate, n, table: str, inserts: l
                            "spread": f"ABS({centre})", "history_size": "`s`.`ref_n`"}
         middle = [Statement("views/monitor_scored_change.sql.j2", scored),
                   Statement("views/monitor_judged_change.sql.j2", judged)]
+        tail = _state_tail(p, n)
     inserts.append({"target": q("sink_alerts"), "query": _detect_alert_query(n("alerts"))})
-    return head + [
-        Statement("views/monitor_populated.sql.j2", populated),
-        *middle,
-        Statement("views/monitor_ordered.sql.j2", ordered),
-        Statement("views/monitor_state.sql.j2", state),
-        Statement("views/monitor_alerts.sql.j2", {"name": n("alerts"), "state": n("state")}),
-    ]
+    return head + [Statement("views/monitor_populated.sql.j2", populated), *middle, *tail]
 
 
 def _detect_alert_query(alerts_view: str) -> str:
