@@ -1,6 +1,7 @@
 """Hand-written timelines for the alert state machine (monitors.md "Semantics")."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from udfs.alerting.state_machine import (AlertState, RECOVERED, TRIGGERED, alert_id,
@@ -127,3 +128,13 @@ def test_state_survives_serialisation():
     assert again == st
     tr = again.step(S, False, True, 0, 0, S, "t", "m", "{}")
     assert tr.status == RECOVERED and tr.alert_id == st.alert_id
+
+
+def test_state_text_is_the_stored_format():
+    """The state is Flink state (a savepoint holds this text): compact JSON, keys sorted,
+    every field of AlertState written."""
+    st = AlertState()
+    st.step(0, True, False, 0, 0, S, "t", "m", "{}")
+    assert st.to_json() == ('{"alert_id":"%s","last_t":0,"status":"triggered","streak_start":null,'
+                            '"trigger_at":0}' % alert_id("t", "m", "{}", 0))
+    assert sorted(json.loads(st.to_json())) == sorted(f.name for f in dataclasses.fields(AlertState))
