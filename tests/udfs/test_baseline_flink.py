@@ -161,3 +161,18 @@ def test_the_per_evaluation_float_path_of_floor_and_breach_is_the_array_path(dir
         assert floor_spread(spread, centre, params) == float(floor_spread(np.array([spread]), np.array([centre]), params)[0])
     for dev in [-3.5, -3.0, 0.0, 2.9, 3.0, 3.1, float("nan")]:
         assert breach_of(dev, 3.0, direction) == bool(breach_of(np.array([dev]), 3.0, direction)[0])
+
+
+def test_an_entry_is_a_layout_version_then_one_triple_per_sample():
+    """Entries are Flink state: (layout 1.0, then UTC ms, local day, value per sample),
+    little-endian float64; recording appends one triple; an entry of another layout (state of
+    an incompatible version) is refused, not misread."""
+    import struct
+    params = SeasonalParams(slot_s=900, min_samples=1, min_days=1)
+    day = 86_400_000
+    _, blob = fb.score_and_record(None, lambda: None, 10 * day + 60_000, 5.0, params)
+    _, blob = fb.score_and_record(blob, lambda: None, 11 * day + 60_000, 7.5, params)
+    assert blob == struct.pack("<7d", 1.0, 10 * day + 60_000, 10, 5.0, 11 * day + 60_000, 11, 7.5)
+    old_layout = struct.pack("<3d", 10 * day, 10, 5.0)          # columnar, no version
+    with pytest.raises(ValueError, match="unknown layout"):
+        fb.score_and_record(old_layout, lambda: None, 11 * day, 7.0, params)

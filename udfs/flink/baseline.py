@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -42,17 +43,24 @@ def window_baseline_row(history: Iterable[tuple[datetime, float]], at: datetime,
 
 # ----------------------------------------------------------------------------- incremental
 # What the alert-state UDAF (udfs/flink/alert_state.py, SeasonalTransitions) keeps per group:
-# one entry per (local time-of-day slot, day type) holding those samples in time order,
-# packed as one float64 array [UTC ms..., local day number..., value...] (exact: both are
-# integers far below 2**53), so a Flink MapView reads and writes one entry at a time and no
-# zone conversion is ever redone for history. `score_and_record` gives the baseline of an
-# evaluation from the samples before it (tested against the per-row reference
-# `window_baseline_row`) and its entry's new contents. It runs once per evaluation, so it is
-# written for small arrays and few numpy calls: entries are cut by binary search, the
-# other day type is read only when the own one is not usable (weekly=auto falls back to
-# all days), medians come from one sort.
+# one entry per (local time-of-day slot, day type) holding those samples in time order. An
+# entry is bytes: a float64 layout version, then one (UTC ms, local day number, value)
+# float64 triple per sample (exact: all are integers far below 2**53 but the value), so a
+# Flink MapView reads and writes one entry at a time, no zone conversion is ever redone for
+# history, and recording a sample appends 24 bytes (no unpacking and repacking of the
+# entry). `score_and_record` gives the baseline of an evaluation from the samples before it
+# (tested against the per-row reference `window_baseline_row`) and its entry's new
+# contents. It runs once per evaluation, so it is written for small arrays and few numpy
+# calls: the ends of an entry are read with struct, entries are cut by binary search only
+# when they must be, the other day type is read only when the own one is not usable
+# (weekly=auto falls back to all days), medians come from one sort each.
 
 DAY_MS = 86_400_000
+ENTRY_LAYOUT = 1.0                      # the entry's first float64; a new layout gets a new number
+_HEADER = struct.Struct("<d")
+_SAMPLE = struct.Struct("<3d")          # (UTC ms, local day, value)
+_HEAD_SAMPLE = struct.Struct("<4d")     # header + first sample's (ms, day, value)
+_NO_VALUES = np.empty(0)
 
 
 @dataclass(frozen=True)
@@ -102,30 +110,55 @@ def other_key(key: int) -> int:
 
 
 def unpack(blob: bytes | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(UTC ms, local day, value) arrays of an entry, in time order."""
-    a = np.frombuffer(blob, dtype=np.float64) if blob else np.empty(0)
-    n = a.size // 3
-    return a[:n], a[n:2 * n], a[2 * n:]
+    """(UTC ms, local day, value) columns of an entry, in time order (views, no copy)."""
+    a = _samples(blob)
+    return a[:, 0], a[:, 1], a[:, 2]
 
 
-def _usable_part(t: np.ndarray, day: np.ndarray, v: np.ndarray, at_ms: int, first_day: int):
+def _samples(blob: bytes | None) -> np.ndarray:
+    """An entry as an (n, 3) array of samples; raises on an entry of another layout (state
+    restored from an incompatible version: better stopped than silently misread)."""
+    if not blob:
+        return _NO_VALUES.reshape(0, 3)
+    if _HEADER.unpack_from(blob)[0] != ENTRY_LAYOUT or len(blob) % 24 != 8:
+        raise ValueError(f"seasonal history entry of unknown layout (header "
+                         f"{_HEADER.unpack_from(blob)[0]!r}, {len(blob)} bytes); this version reads layout "
+                         f"{ENTRY_LAYOUT}: restore state written by the same version, or start without it")
+    return np.frombuffer(blob, dtype="<f8", offset=8).reshape(-1, 3)
+
+
+def _usable_part(blob: bytes | None, at_ms: int, first_day: int) -> tuple[np.ndarray, int]:
     """An entry's samples usable as history of at_ms: before it, local date from first_day
     on (entries hold no missing values: they are not recorded). -> (values, distinct days).
-    Called once or twice per evaluation, so it avoids numpy calls where a scalar test does:
-    an entry is usually all before at_ms, and usually spans several days."""
-    n = t.size
-    hi = n if not n or t[n - 1] < at_ms else int(t.searchsorted(at_ms))
-    lo = int(day.searchsorted(first_day)) if n and day[0] < first_day else 0
+    Called once or twice per evaluation, so scalar tests avoid numpy calls where they can:
+    an entry is usually all before at_ms and all recent enough, and usually spans several days."""
+    a = _samples(blob)
+    n = len(a)
+    if not n:
+        return _NO_VALUES, 0
+    _, t_first, day_first, _ = _HEAD_SAMPLE.unpack_from(blob)
+    t_last, day_last, _ = _SAMPLE.unpack_from(blob, len(blob) - 24)
+    hi = n if t_last < at_ms else int(a[:, 0].searchsorted(at_ms))
+    lo = 0 if day_first >= first_day else int(a[:, 1].searchsorted(first_day))
     if lo >= hi:
-        return v[:0], 0
-    d = day[lo:hi]
-    ndays = 1 if d[0] == d[-1] else 2 if hi - lo == 2 else 1 + int(np.count_nonzero(d[1:] != d[:-1]))
-    return v[lo:hi], ndays
+        return _NO_VALUES, 0
+    if lo:
+        day_first = a[lo, 1]
+    if hi < n:
+        day_last = a[hi - 1, 1]
+    if day_first == day_last:
+        ndays = 1
+    elif hi - lo == 2:
+        ndays = 2
+    else:
+        d = a[lo:hi, 1]
+        ndays = 1 + int(np.count_nonzero(d[1:] != d[:-1]))
+    return a[lo:hi, 2], ndays
 
 
 def _median_sorted(s: np.ndarray) -> float:
     n = s.size
-    return float((s[(n - 1) // 2] + s[n // 2]) / 2)
+    return (float(s[(n - 1) // 2]) + float(s[n // 2])) / 2
 
 
 def score_and_record(blob: bytes | None, other, at_ms: int, value: float | None,
@@ -140,27 +173,36 @@ def score_and_record(blob: bytes | None, other, at_ms: int, value: float | None,
     zone offsets and DST days)."""
     at_day, _ = local_day_slot(at_ms, params)
     history_days = params.history_days
-    t, day, v = unpack(blob)
-    own, own_days = _usable_part(t, day, v, at_ms, at_day - history_days)
+    own, own_days = _usable_part(blob, at_ms, at_day - history_days)
     need, need_days = max(params.min_samples, 1), params.min_days
     chosen = None
     if params.weekly != "off" and own.size >= need and own_days >= need_days:
         chosen = own, own_days
     if chosen is None and params.weekly != "on":
-        more, more_days = _usable_part(*unpack(other()), at_ms, at_day - history_days)  # disjoint dates
+        more, more_days = _usable_part(other(), at_ms, at_day - history_days)  # disjoint dates
         if own.size + more.size >= need and own_days + more_days >= need_days:
             chosen = np.concatenate((own, more)), own_days + more_days
     base = (NAN, NAN, 0, 0)
     if chosen is not None:
         xs, ndays = chosen
-        c = _median_sorted(np.sort(xs))
-        spread = MAD_SCALE * _median_sorted(np.sort(np.abs(xs - c)))
-        base = (c, floor_spread(spread, c, params), int(xs.size), ndays)
-    if value is None or value != value or (t.size and at_ms <= t[-1]):
+        xs = np.sort(xs)
+        c = _median_sorted(xs)
+        dev = xs - c
+        np.abs(dev, out=dev)
+        dev.sort()
+        base = (c, floor_spread(MAD_SCALE * _median_sorted(dev), c, params), int(xs.size), ndays)
+    if value is None or value != value:
         return base, blob       # a missing value is never history: not recorded
+    if not blob:
+        return base, _HEADER.pack(ENTRY_LAYOUT) + _SAMPLE.pack(at_ms, at_day, value)
+    t_first = _HEAD_SAMPLE.unpack_from(blob)[1]
+    if at_ms <= _SAMPLE.unpack_from(blob, len(blob) - 24)[0]:
+        return base, blob
     oldest = at_ms - (history_days + 2) * DAY_MS
-    keep = int(t.searchsorted(oldest)) if t.size and t[0] < oldest else 0
-    return base, np.concatenate((t[keep:], (at_ms,), day[keep:], (at_day,), v[keep:], (float(value),))).tobytes()
+    if t_first < oldest:
+        keep = 8 + 24 * int(_samples(blob)[:, 0].searchsorted(oldest))
+        blob = blob[:8] + blob[keep:]
+    return base, blob + _SAMPLE.pack(at_ms, at_day, value)
 
 
 @dataclass(frozen=True)
