@@ -176,3 +176,23 @@ def test_an_entry_is_a_layout_version_then_one_triple_per_sample():
     old_layout = struct.pack("<3d", 10 * day, 10, 5.0)          # columnar, no version
     with pytest.raises(ValueError, match="unknown layout"):
         fb.score_and_record(old_layout, lambda: None, 11 * day, 7.0, params)
+
+
+@pytest.mark.parametrize("params", PARAMS, ids=lambda p: f"{p.tz}-{p.weekly}-{int(p.slot_s)}")
+def test_the_baseline_kept_for_the_day_is_the_one_computed_at_each_evaluation(params):
+    """judge_and_record reuses a slot's baseline for the rest of its day; fed evaluation by
+    evaluation (weekdays, weekends, missing values, zones) it judges every evaluation as
+    score_and_record's baseline, computed afresh, does."""
+    ts, vs = series(3, days=10)
+    fresh, _ = replay(ts, vs, params)
+    slots: dict[int, bytes] = {}
+    cached: dict[int, bytes] = {}
+    reused = 0
+    for i, (t, v) in enumerate(zip(ts, vs)):
+        day, key = fb.day_and_key(_ms(t), params)
+        reused += key in cached and fb._CACHED.unpack(cached[key])[0] == day
+        value = None if math.isnan(v) else v
+        j, slots[key], cached[key] = fb.judge_and_record(slots.get(key), lambda: slots.get(fb.other_key(key)),
+                                                         _ms(t), day, value, 3.0, params, cached.get(key))
+        assert all(same(float(a), float(b)) for a, b in zip((j.centre, j.spread, j.n, j.days), fresh[i])), (t, j)
+    assert reused > len(ts) // 4     # slots of 1-2 h, an evaluation every ~20 min

@@ -3,14 +3,17 @@ in plain Python, with hand-derived timelines: the baseline kept per slot, the br
 three-valued trigger/recover logic of the SQL it replaces, and the payload of a transition.
 
 Setup: slot 1 h, weekly off, history 7 d, min 4 samples from 2 days, direction above,
-deviations 3; evaluations every 15 min at 10:00, 10:15, 10:30, 10:45 (slot 10).
-Day 1 (Mon): 10, 10, 12, 12 -> learning (one day of history at most).
-Day 2 (Tue) 10:00 value 10: history Mon only (4 samples, 1 day) -> learning.
-  10:15 value 10.2: history [10,10,12,12,10], 2 days -> median 10, MAD 0 -> spread floor
-        1 % x 10 = 0.1; (10.2 - 10) / 0.1 = 2 spreads -> no breach.
-  10:30 value 11: history [10,10,12,12,10,10.2] -> median 10.1, |x - 10.1| = .1,.1,.1,.1,1.9,1.9
-        -> MAD 0.1, spread 1.4826 x 0.1 = 0.14826; (11 - 10.1) / 0.14826 = 6.07 > 3 -> breach.
-  10:45 value 10.1: median of [10,10,10,10.2,11,12,12] = 10.2 -> below the centre, no breach.
+deviations 3; evaluations every 15 min at 10:00, 10:15, 10:30, 10:45 (slot 10). The
+baseline of a slot on a day comes from that slot on the previous days only.
+Mon: 10, 10, 12, 12 -> learning (no earlier day).
+Tue: 10, 10.2, 11, 10.1 -> learning (history Mon: 4 samples but 1 day).
+Wed: history Mon + Tue = 10,10,10,10.1,10.2,11,12,12 (8 samples, 2 days), for every Wed
+  evaluation of slot 10: median (10.1 + 10.2) / 2 = 10.15; |x - 10.15| sorted
+  .05,.05,.15,.15,.15,.85,1.85,1.85 -> MAD .15, spread 1.4826 x .15 = 0.22239 (above the
+  1 % floor 0.1015); band top 10.15 + 3 x 0.22239 = 10.817.
+  10:00 value 10.0 and 10:15 value 10.5: inside -> no breach.
+  10:30 value 11: (11 - 10.15) / 0.22239 = 3.82 > 3 -> breach.
+  10:45 value 10.3: inside -> no breach.
 """
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ from udfs.flink.baseline import DetectSpec
 EVERY = 15 * 60_000
 MON = [(datetime(2026, 11, 23, 10, m), v) for m, v in ((0, 10.0), (15, 10.0), (30, 12.0), (45, 12.0))]
 TUE = [(datetime(2026, 11, 24, 10, m), v) for m, v in ((0, 10.0), (15, 10.2), (30, 11.0), (45, 10.1))]
+WED = [(datetime(2026, 11, 25, 10, m), v) for m, v in ((0, 10.0), (15, 10.5), (30, 11.0), (45, 10.3))]
+DAYS = MON + TUE + WED          # Wed 10:30 is index 10, Wed 10:45 index 11
 PAYLOAD = json.dumps({"values": {"m": 0}, "baseline": None, "excess": None})
 
 
@@ -53,34 +58,41 @@ def plain(days, **changes):
 
 
 def test_breach_at_1030_triggers_and_the_next_evaluation_recovers():
-    out = run(plain(MON + TUE))
-    assert [(s, at.strftime("%a %H:%M")) for s, at, _ in out] == [("triggered", "Tue 10:30"), ("recovered", "Tue 10:45")]
+    out = run(plain(DAYS))
+    assert [(s, at.strftime("%a %H:%M")) for s, at, _ in out] == [("triggered", "Wed 10:30"), ("recovered", "Wed 10:45")]
     base = out[0][2]["baseline"]
-    spread = 1.4826 * 0.1
-    assert base["centre"] == pytest.approx(10.1) and base["history_size"] == 6 and base["slot"] == "10:00"
-    assert base["band"] == pytest.approx([10.1 - 3 * spread, 10.1 + 3 * spread])
-    assert out[0][2]["excess"] == pytest.approx((11 - 10.1) / spread / 3)
-    # the recovered record carries its own evaluation's baseline: 7 samples, centre 10.2
-    assert out[1][2]["baseline"]["centre"] == pytest.approx(10.2) and out[1][2]["baseline"]["history_size"] == 7
+    spread = 1.4826 * 0.15
+    assert base["centre"] == pytest.approx(10.15) and base["history_size"] == 8 and base["slot"] == "10:00"
+    assert base["band"] == pytest.approx([10.15 - 3 * spread, 10.15 + 3 * spread])
+    assert out[0][2]["excess"] == pytest.approx((11 - 10.15) / spread / 3)
+    # the recovered record carries its own evaluation's baseline: the slot's, the same all Wednesday
+    assert out[1][2]["baseline"] == base and out[1][2]["excess"] == pytest.approx((10.3 - 10.15) / spread / 3)
+
+
+def test_today_does_not_count_as_a_day_of_history():
+    """Tue 10:30 at 20 (far above every Monday value): Tuesday's baseline would have two days
+    if Tuesday's own 10:00 and 10:15 counted; it has only Monday, so it is learning."""
+    tue = TUE[:2] + [(TUE[2][0], 20.0)] + TUE[3:]
+    assert run(plain(MON + tue)) == []
 
 
 def test_a_disabled_monitor_or_a_null_trigger_condition_never_triggers():
-    assert run(plain(MON + TUE, **{"6": (False, True, None)})) == []
-    assert run(plain(MON + TUE, **{"6": (True, None, None)})) == []
+    assert run(plain(DAYS, **{"10": (False, True, None)})) == []
+    assert run(plain(DAYS, **{"10": (True, None, None)})) == []
     # trigger.when false at the breach: no alert either
-    assert run(plain(MON + TUE, **{"6": (True, False, None)})) == []
+    assert run(plain(DAYS, **{"10": (True, False, None)})) == []
 
 
 def test_an_explicit_recover_condition_decides_the_recovery():
-    rows = plain(MON + TUE, **{"7": (True, True, False)})
-    rows.append((datetime(2026, 11, 24, 11, 0), 10.0, True, True, True))   # slot 11: learning, rec true
+    rows = plain(DAYS, **{"11": (True, True, False)})
+    rows.append((datetime(2026, 11, 25, 11, 0), 10.0, True, True, True))   # slot 11: learning, rec true
     out = run(rows, default_recover=False)
     assert [(s, at.strftime("%H:%M")) for s, at, _ in out] == [("triggered", "10:30"), ("recovered", "11:00")]
     assert out[1][2]["baseline"] is None      # slot 11 has no history yet
 
 
 def test_a_disabled_monitor_keeps_an_open_alert_open():
-    rows = plain(MON + TUE, **{"7": (False, True, None)})
+    rows = plain(DAYS, **{"11": (False, True, None)})
     out = run(rows)
     assert [s for s, _, _ in out] == ["triggered"]
 
@@ -109,17 +121,16 @@ def test_the_entry_kept_in_the_accumulator_plus_the_mapview_is_the_whole_history
         _, plain_slots[key] = score_and_record(plain_slots.get(key), lambda: plain_slots.get(other_key(key)), ms,
                                                value, params)
         if seq % 50 == 0 or seq == 4 * 24 * 6 - 1:
-            kept = {k: acc[4][k] for k in acc[4].keys()} | {acc[2]: acc[3]}
+            kept = {k: acc[5][k] for k in acc[5].keys()} | {acc[2]: acc[3]}
             assert kept == {k: v for k, v in plain_slots.items() if v is not None}
         at += timedelta(minutes=15)
 
 
 def test_an_open_alert_does_not_recover_when_the_next_slot_is_still_learning():
-    """Tue 10:45 at 12.0 instead of 10.1: history [10,10,12,12,10,10.2,11], median 10.2,
-    |x - 10.2| sorted 0,.2,.2,.2,.8,1.8,1.8 -> MAD 0.2, spread 0.2965; (12 - 10.2) / 0.2965
-    = 6.07 > 3: still breaching. Tue 11:00 and 11:15 fall in slot 11, which has no history
-    (learning): no baseline, so no judgement either way; the alert opened at 10:30 stays
-    open (it recovered at 11:00 before: learning counted as 'no breach')."""
-    tue = TUE[:3] + [(TUE[3][0], 12.0), (datetime(2026, 11, 24, 11, 0), 10.0), (datetime(2026, 11, 24, 11, 15), 10.0)]
-    out = run(plain(MON + tue))
-    assert [(s, at.strftime("%a %H:%M")) for s, at, _ in out] == [("triggered", "Tue 10:30")]
+    """Wed 10:45 at 12.0 instead of 10.3: (12 - 10.15) / 0.22239 = 8.3 > 3, still breaching.
+    Wed 11:00 and 11:15 fall in slot 11, which has no history (learning): no baseline, so no
+    judgement either way; the alert opened at 10:30 stays open (it recovered at 11:00 when
+    learning counted as 'no breach')."""
+    wed = WED[:3] + [(WED[3][0], 12.0), (datetime(2026, 11, 25, 11, 0), 10.0), (datetime(2026, 11, 25, 11, 15), 10.0)]
+    out = run(plain(MON + TUE + wed))
+    assert [(s, at.strftime("%a %H:%M")) for s, at, _ in out] == [("triggered", "Wed 10:30")]

@@ -102,16 +102,18 @@ def add_seasonal_baselines(evaluations, detection, params: dict) -> None:
     (evaluations sorted by group, then time)."""
     from translator.flink.codegen import seasonal_detect_spec
     from udfs.flink.alert_state import to_epoch_ms
-    from udfs.flink.baseline import history_key, judge_and_record, other_key, with_baseline
+    from udfs.flink.baseline import day_and_key, judge_and_record, other_key, with_baseline
 
     spec = seasonal_detect_spec(detection).params
     history: dict[tuple[str, int], bytes] = {}
+    cached: dict[tuple[str, int], bytes] = {}
     for e in evaluations:
         at = to_epoch_ms(datetime.strptime(e["at"], "%Y-%m-%dT%H:%M:%S.%fZ"))
         value = e["payload"]["values"].get(detection.metric)
-        g, key = e["group_json"], history_key(at, spec)
-        j, history[g, key] = judge_and_record(history.get((g, key)), lambda: history.get((g, other_key(key))),
-                                              at, value, params.get(detection.param), spec)
+        g, (day, key) = e["group_json"], day_and_key(at, spec)
+        j, history[g, key], cached[g, key] = judge_and_record(
+            history.get((g, key)), lambda: history.get((g, other_key(key))), at, day, value,
+            params.get(detection.param), spec, cached.get((g, key)))
         e["payload"] = json.loads(with_baseline(json.dumps(e["payload"]), j, key // 2, spec))
 
 

@@ -7,10 +7,13 @@ Model (the contract pinned by tests/udfs/test_baseline_seasonal.py):
   (``floor(seconds_since_local_midnight / slot)``); on the fall-back day the repeated
   hour lands in the same slots twice, on the spring-forward day the skipped hour's
   slots simply get no sample.
-* The history of an evaluation at ``t`` is every earlier sample (``s < t``) of the same
-  group and slot whose *local date* is at most ``history_days`` days before t's local
-  date (``history`` rounded up to whole days).  Local dates never go backwards, so
-  this is DST-safe and the window is the same set for the vectorized and per-row path.
+* The history of an evaluation at ``t`` is every sample of the same group and slot on
+  the ``history_days`` local dates before t's local date (``history`` rounded up to
+  whole days); t's own date does not count, so the baseline of a slot is fixed for the
+  whole day (the same time of day on previous days, not the minutes just before, which
+  would pull the baseline towards a running incident and let a young baseline count
+  today as one of its days).  Local dates never go backwards, so this is DST-safe and the
+  window is the same set for the vectorized and per-row path.
 * Weekday/weekend awareness: samples also carry a day type (Mon-Fri = 0, Sat-Sun = 1).
   The day-type-specific baseline is used when it is *usable*; otherwise the
   all-days baseline of the slot; otherwise the group is ``learning`` at that slot.
@@ -292,22 +295,10 @@ def _keyed_history(keys: pd.DataFrame, values: np.ndarray, key_cols: list[str], 
     # composite sort value so one searchsorted handles all keys: key * big + day
     big = np.int64(1) << 40
     comp_day = keyarr * big + day
-    pos = np.arange(n)
-    # history = same key, day >= day(t) - D, strictly earlier in time (earlier position;
-    # rows with the same timestamp: only the ones before in input order, see below)
+    # history = same key, local day in [day(t) - D, day(t)): within a key rows are in time
+    # order, so local days ascend and both ends are binary searches on (key, day)
     lo = np.searchsorted(comp_day, comp_day - params.history_days, side="left")
-    utc = k["utc_ns"].to_numpy()
-    # strictly earlier timestamps only: hi = first row of this key with utc >= utc(t)
-    same_key_start = np.searchsorted(keyarr, keyarr, side="left")
-    # within a key rows are sorted by utc, find first index with utc == utc(t)
-    hi = pos.copy()
-    tie = np.zeros(n, dtype=bool)
-    tie[1:] = (keyarr[1:] == keyarr[:-1]) & (utc[1:] == utc[:-1])
-    if tie.any():
-        # hi = start of the run of equal timestamps
-        run_start = np.where(~tie, pos, 0)
-        hi = np.maximum.accumulate(run_start)
-    lo = np.maximum(lo, same_key_start)
+    hi = np.searchsorted(comp_day, comp_day, side="left")
     # NaN values are missing data: drop them from history by computing over a compacted array
     finite = np.isfinite(v)
     cnt = np.concatenate([[0], np.cumsum(finite)])
@@ -382,16 +373,16 @@ def seasonal_scores(ts, values, params: SeasonalParams, groups=None) -> pd.DataF
 
 def baseline_row(history: Iterable[tuple[datetime, float]], at: datetime,
                  params: SeasonalParams) -> tuple[float | None, float | None, int, int, str]:
-    """Baseline of the slot of ``at`` from history samples strictly before ``at``.
+    """Baseline of the slot of ``at`` from history samples on the local dates before ``at``'s.
 
     Returns (centre, raw spread, n, distinct days, basis); centre None = learning."""
-    utc_t, day_t, slot_t, dt_t = time_keys_row(at, params)
+    _, day_t, slot_t, dt_t = time_keys_row(at, params)
     both, same_dt = [], []
     for ts, val in history:
         if val is None or (isinstance(val, float) and math.isnan(val)):
             continue
-        u, d, s, dt = time_keys_row(ts, params)
-        if u >= utc_t or s != slot_t or d < day_t - params.history_days:
+        _, d, s, dt = time_keys_row(ts, params)
+        if s != slot_t or not day_t - params.history_days <= d < day_t:
             continue
         both.append((d, val))
         if dt == dt_t:

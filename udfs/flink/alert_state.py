@@ -35,7 +35,7 @@ from pyflink.table.data_view import MapView
 from pyflink.table.udf import udaf
 
 from udfs.alerting.state_machine import AlertState
-from udfs.flink.baseline import DetectSpec, history_key, judge_and_record, other_key, with_baseline
+from udfs.flink.baseline import DetectSpec, day_and_key, judge_and_record, other_key, with_baseline
 
 TRANSITION_TYPE = DataTypes.ROW([
     DataTypes.FIELD("status", DataTypes.STRING()),
@@ -104,6 +104,7 @@ SEASONAL_ACC_TYPE = DataTypes.ROW([
     DataTypes.FIELD("pending", DataTypes.STRING()),
     DataTypes.FIELD("current_key", DataTypes.BIGINT()),     # the history key being filled (-1: none)
     DataTypes.FIELD("current", DataTypes.BYTES()),          # its entry, not yet in `history`
+    DataTypes.FIELD("baseline", DataTypes.BYTES()),         # the current slot's baseline and its day
     DataTypes.FIELD("history", DataTypes.MAP_VIEW(DataTypes.BIGINT(), DataTypes.BYTES())),
 ])
 
@@ -141,7 +142,7 @@ class SeasonalTransitions(AlertTransitions):
     per evaluation."""
 
     def create_accumulator(self):
-        return Row(AlertState().to_json(), "[]", -1, None, MapView())
+        return Row(AlertState().to_json(), "[]", -1, None, None, MapView())
 
     def accumulate(self, acc, eval_seq, window_end, when_ok, rec, for_ms, recover_for_ms, every_ms,
                    tenant, monitor, group_json, payload, enabled, metric_value, deviations, spec):
@@ -149,14 +150,14 @@ class SeasonalTransitions(AlertTransitions):
             return
         d = DetectSpec.parse(spec)
         at_ms = to_epoch_ms(window_end)
-        key = history_key(at_ms, d.params)
-        history = acc[4]
+        day, key = day_and_key(at_ms, d.params)
+        history = acc[5]
         if key != acc[2]:
             if acc[2] >= 0 and acc[3] is not None:
                 history[acc[2]] = acc[3]
-            acc[2], acc[3] = key, _entry(history, key)
-        j, acc[3] = judge_and_record(acc[3], lambda: _entry(history, other_key(key)), at_ms, metric_value,
-                                     deviations, d.params)
+            acc[2], acc[3], acc[4] = key, _entry(history, key), None
+        j, acc[3], acc[4] = judge_and_record(acc[3], lambda: _entry(history, other_key(key)), at_ms, day,
+                                             metric_value, deviations, d.params, acc[4])
         trig = (j.breach and when_ok) if enabled is not False and not j.learning else None
         if enabled is False:
             rec = None

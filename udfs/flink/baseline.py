@@ -98,10 +98,15 @@ def weekend(day: int) -> int:
     return int((day + 3) % 7 >= 5)
 
 
+def day_and_key(at_ms: int, params: SeasonalParams) -> tuple[int, int]:
+    """(local day number, MapView key of the evaluation's history: local slot and day type)."""
+    day, slot = local_day_slot(at_ms, params)
+    return day, 2 * slot + weekend(day)
+
+
 def history_key(at_ms: int, params: SeasonalParams) -> int:
     """The MapView key of the evaluation's history: local slot and day type."""
-    day, slot = local_day_slot(at_ms, params)
-    return 2 * slot + weekend(day)
+    return day_and_key(at_ms, params)[1]
 
 
 def other_key(key: int) -> int:
@@ -127,18 +132,17 @@ def _samples(blob: bytes | None) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f8", offset=8).reshape(-1, 3)
 
 
-def _usable_part(blob: bytes | None, at_ms: int, first_day: int) -> tuple[np.ndarray, int]:
-    """An entry's samples usable as history of at_ms: before it, local date from first_day
-    on (entries hold no missing values: they are not recorded). -> (values, distinct days).
-    Called once or twice per evaluation, so scalar tests avoid numpy calls where they can:
-    an entry is usually all before at_ms and all recent enough, and usually spans several days."""
+def _usable_part(blob: bytes | None, first_day: int, at_day: int) -> tuple[np.ndarray, int]:
+    """An entry's samples on local dates first_day <= day < at_day (entries hold no missing
+    values: they are not recorded) -> (values, distinct days). Scalar tests avoid numpy
+    calls where they can: an entry is usually all recent enough, and usually spans several days."""
     a = _samples(blob)
     n = len(a)
     if not n:
         return _NO_VALUES, 0
-    _, t_first, day_first, _ = _HEAD_SAMPLE.unpack_from(blob)
-    t_last, day_last, _ = _SAMPLE.unpack_from(blob, len(blob) - 24)
-    hi = n if t_last < at_ms else int(a[:, 0].searchsorted(at_ms))
+    _, _, day_first, _ = _HEAD_SAMPLE.unpack_from(blob)
+    _, day_last, _ = _SAMPLE.unpack_from(blob, len(blob) - 24)
+    hi = n if day_last < at_day else int(a[:, 1].searchsorted(at_day))
     lo = 0 if day_first >= first_day else int(a[:, 1].searchsorted(first_day))
     if lo >= hi:
         return _NO_VALUES, 0
@@ -161,48 +165,62 @@ def _median_sorted(s: np.ndarray) -> float:
     return (float(s[(n - 1) // 2]) + float(s[n // 2])) / 2
 
 
-def score_and_record(blob: bytes | None, other, at_ms: int, value: float | None,
-                     params: SeasonalParams) -> tuple[tuple[float, float, int, int], bytes | None]:
-    """Baseline (centre, floored spread, n, days) of the evaluation at `at_ms`, from its own
-    entry `blob` (its slot and day type) and, when needed, `other()` (the slot's other day
-    type), and the own entry with the evaluation recorded. An evaluation at or before the
-    newest sample is scored but not recorded (the state machine ignores it too), nor is a
-    missing value (it would never be usable). Samples more
-    than history_days + 2 days older than at_ms are dropped: every later evaluation looks
-    back at most history_days local dates (+1 for the rest of the current date, +1 more for
-    zone offsets and DST days)."""
-    at_day, _ = local_day_slot(at_ms, params)
-    history_days = params.history_days
-    own, own_days = _usable_part(blob, at_ms, at_day - history_days)
+Baseline = tuple  # (centre, floored spread, n, distinct days); centre NaN = learning
+LEARNING: Baseline = (NAN, NAN, 0, 0)
+
+
+def slot_baseline(blob: bytes | None, other, at_day: int, params: SeasonalParams) -> Baseline:
+    """Baseline (centre, floored spread, n, days) of the slot on local day `at_day`, from its
+    own entry `blob` (its slot and day type) and, when needed, `other()` (the slot's other
+    day type): the samples of the history_days local dates before at_day. It is the same
+    for every evaluation of that slot on that day (the state UDAF computes it once)."""
+    first_day = at_day - params.history_days
+    own, own_days = _usable_part(blob, first_day, at_day)
     need, need_days = max(params.min_samples, 1), params.min_days
     chosen = None
     if params.weekly != "off" and own.size >= need and own_days >= need_days:
         chosen = own, own_days
     if chosen is None and params.weekly != "on":
-        more, more_days = _usable_part(other(), at_ms, at_day - history_days)  # disjoint dates
+        more, more_days = _usable_part(other(), first_day, at_day)  # disjoint dates
         if own.size + more.size >= need and own_days + more_days >= need_days:
             chosen = np.concatenate((own, more)), own_days + more_days
-    base = (NAN, NAN, 0, 0)
-    if chosen is not None:
-        xs, ndays = chosen
-        xs = np.sort(xs)
-        c = _median_sorted(xs)
-        dev = xs - c
-        np.abs(dev, out=dev)
-        dev.sort()
-        base = (c, floor_spread(MAD_SCALE * _median_sorted(dev), c, params), int(xs.size), ndays)
+    if chosen is None:
+        return LEARNING
+    xs, ndays = chosen
+    xs = np.sort(xs)
+    c = _median_sorted(xs)
+    dev = xs - c
+    np.abs(dev, out=dev)
+    dev.sort()
+    return c, floor_spread(MAD_SCALE * _median_sorted(dev), c, params), int(xs.size), ndays
+
+
+def record(blob: bytes | None, at_ms: int, at_day: int, value: float | None,
+           params: SeasonalParams) -> bytes | None:
+    """The entry with the evaluation recorded. An evaluation at or before the newest sample
+    is not recorded (the state machine ignores it too), nor is a missing value (it would
+    never be usable). Samples more than history_days + 2 days older than at_ms are dropped:
+    every later evaluation looks back at most history_days local dates (+1 for the rest of
+    the current date, +1 more for zone offsets and DST days)."""
     if value is None or value != value:
-        return base, blob       # a missing value is never history: not recorded
+        return blob
     if not blob:
-        return base, _HEADER.pack(ENTRY_LAYOUT) + _SAMPLE.pack(at_ms, at_day, value)
-    t_first = _HEAD_SAMPLE.unpack_from(blob)[1]
+        return _HEADER.pack(ENTRY_LAYOUT) + _SAMPLE.pack(at_ms, at_day, value)
     if at_ms <= _SAMPLE.unpack_from(blob, len(blob) - 24)[0]:
-        return base, blob
-    oldest = at_ms - (history_days + 2) * DAY_MS
-    if t_first < oldest:
+        return blob
+    oldest = at_ms - (params.history_days + 2) * DAY_MS
+    if _HEAD_SAMPLE.unpack_from(blob)[1] < oldest:
         keep = 8 + 24 * int(_samples(blob)[:, 0].searchsorted(oldest))
         blob = blob[:8] + blob[keep:]
-    return base, blob + _SAMPLE.pack(at_ms, at_day, value)
+    return blob + _SAMPLE.pack(at_ms, at_day, value)
+
+
+def score_and_record(blob: bytes | None, other, at_ms: int, value: float | None,
+                     params: SeasonalParams) -> tuple[Baseline, bytes | None]:
+    """The baseline of the evaluation at `at_ms` (slot_baseline of its local day) and its
+    own entry with the evaluation recorded (record)."""
+    at_day, _ = local_day_slot(at_ms, params)
+    return slot_baseline(blob, other, at_day, params), record(blob, at_ms, at_day, value, params)
 
 
 @dataclass(frozen=True)
@@ -235,13 +253,26 @@ def seasonal_judgement(base: tuple[float, float, int, int], value: float | None,
     return Judgement(c, s, n, days, deviations, breach, excess)
 
 
-def judge_and_record(entry: bytes | None, other, at_ms: int, value: float | None, deviations: float | None,
-                     params: SeasonalParams) -> tuple[Judgement, bytes | None]:
+_CACHED = struct.Struct("<q2d2q")      # local day, then the Baseline of the slot on that day
+
+
+def judge_and_record(entry: bytes | None, other, at_ms: int, at_day: int, value: float | None,
+                     deviations: float | None, params: SeasonalParams,
+                     cached: bytes | None = None) -> tuple[Judgement, bytes | None, bytes]:
     """One evaluation of a group, as the state UDAF and `nql-flink explain` both run it: its
-    judgement against the baseline of its history entry (score_and_record) and the entry
-    with the evaluation recorded."""
-    base, entry = score_and_record(entry, other, at_ms, value, params)
-    return seasonal_judgement(base, value, deviations, params), entry
+    judgement against the baseline of its slot on its local day `at_day`, the entry with the
+    evaluation recorded, and that baseline packed with its day (`cached`: give it back with
+    the entry's next evaluation). A slot's baseline is fixed for the day (it reads earlier
+    days only, and later evaluations add samples of their own day only), so an evaluation on
+    the day of `cached` reuses it: slot_baseline runs once per slot and day, not per evaluation."""
+    if cached is not None:
+        day, *base = _CACHED.unpack(cached)
+        if day != at_day:
+            cached = None
+    if cached is None:
+        base = slot_baseline(entry, other, at_day, params)
+        cached = _CACHED.pack(at_day, *base)
+    return seasonal_judgement(tuple(base), value, deviations, params), record(entry, at_ms, at_day, value, params), cached
 
 
 def slot_text(slot: int, params: SeasonalParams) -> str:
