@@ -23,6 +23,11 @@ One job (one mini-cluster run) holds two monitors over one device_performance.ev
   02:05: value 3.0, mean 1.0, relative +2.0 > 1 -> triggered 02:05 (for 0);
   02:10: 3.0 vs (11 + 3)/12 = 1.167 -> +1.57; 02:15: 3.0 vs 16/12 -> +1.25 (still breach);
   02:20: 1.0 vs 18/12 -> -0.33 -> recovered 02:20. 00:05 has no history: learning.
+- initech, the same `change` monitor (hand-made): one device, 1.0 every 5 min 00:00:30 ..
+  00:55:30 on Thursday, 3.0 at 01:00:30, then nothing until 1.0 at 03:00:30 and 03:05:30.
+  01:05: 3.0 vs 1.0 -> triggered. 03:05: no evaluation in the hour before -> learning, not
+  judged: the alert stays open (a learning evaluation counted as 'no breach' and recovered
+  it). 03:10: 1.0 vs the 03:05 evaluation's 1.0 -> relative 0 -> recovered 03:10.
 """
 
 import json
@@ -62,6 +67,16 @@ MONITORS = {
         every: 5min
         detection: {type: change, metric: q, change: 100%, direction: above, history: 1h}
         """,
+    "change_gap.yaml": """
+        id: cpu_change_gap
+        tenant: initech
+        priority: low
+        query: |
+          device_performance.events during past 5min
+          | summarize q = cpu_queue_length.avg()
+        every: 5min
+        detection: {type: change, metric: q, change: 100%, direction: above, history: 1h}
+        """,
 }
 START = datetime(2026, 11, 23, tzinfo=timezone.utc)
 PARAMS = SeasonalParams(deviations=3, direction="above", slot_s=1800, history_s=7 * 86400)
@@ -84,15 +99,23 @@ def simulated() -> list[dict]:
     return list(sim.records("device_performance.events"))
 
 
-def globex() -> list[dict]:
+def one_device(tenant: str, samples: list[tuple[int, float]]) -> list[dict]:
+    """(k, q): a sample ending at Thursday 00:00:30 + 5 min x k."""
     day = START + timedelta(days=3)
     out = []
-    for k in range(36):  # 00:00:30 .. 02:55:30
+    for k, q in samples:
         t = day + timedelta(minutes=5 * k, seconds=30)
-        q = 3.0 if 24 <= k <= 26 else 1.0
-        out.append({"tenant": "globex", "start_time": iso(t - timedelta(minutes=5)), "end_time": iso(t),
-                    "device": {"collector": {"uid": "g1"}, "name": "G1"}, "cpu_queue_length": q})
+        out.append({"tenant": tenant, "start_time": iso(t - timedelta(minutes=5)), "end_time": iso(t),
+                    "device": {"collector": {"uid": tenant[0] + "1"}, "name": tenant.upper()}, "cpu_queue_length": q})
     return out
+
+
+def globex() -> list[dict]:
+    return one_device("globex", [(k, 3.0 if 24 <= k <= 26 else 1.0) for k in range(36)])  # 00:00:30 .. 02:55:30
+
+
+def initech() -> list[dict]:
+    return one_device("initech", [(k, 1.0) for k in range(12)] + [(12, 3.0), (36, 1.0), (37, 1.0)])
 
 
 def evaluations(records: list[dict]) -> pd.DataFrame:
@@ -112,7 +135,7 @@ def outcome(tmp_path_factory, flink_env):
     compiled = compile_paths([str(tmp)])
     assert compiled.ok, [d.message for d in compiled.result.diagnostics]
     acme = simulated()
-    rows = sorted(acme + globex(), key=lambda r: r["end_time"])
+    rows = sorted(acme + globex() + initech(), key=lambda r: r["end_time"])
     events = tmp / "events.jsonl"
     events.write_text("".join(json.dumps(r) + "\n" for r in rows))
     cfg = tmp / "config.jsonl"
@@ -189,6 +212,11 @@ def test_change_detection_timeline_baseline_and_priority(outcome):
     rec = next(a for a in alerts if a["monitor"] == "cpu_change" and a["status"] == "recovered")
     assert rec["alert_id"] == trig["alert_id"]
     assert rec["baseline"]["centre"] == pytest.approx(1.5)
+
+
+def test_a_change_alert_stays_open_through_an_evaluation_without_reference(outcome):
+    alerts, _, _ = outcome
+    assert timeline(alerts, "cpu_change_gap") == [("2026-11-26T01:05", "triggered"), ("2026-11-26T03:10", "recovered")]
 
 
 def test_explain_replays_the_trace_to_the_baseline_the_job_used(outcome):

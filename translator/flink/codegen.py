@@ -505,7 +505,12 @@ def _detect_pipeline(p: _Pipeline, ev: DetectEvaluate, n, table: str, inserts: l
                 "both": "`nql_value` <> `nql_centre`"}[det.direction]
         trigger = f"(`nql_breach` AND {extra})" if extra else "`nql_breach`"
         recover = f"NOT {trigger}" if det.default_recover else to_sql(to_exp(ev.recover, param=param))
+        # a learning evaluation (no reference) is not judged: it neither triggers nor, by the
+        # default recovery, closes an open alert (as for seasonal); an explicit recover.when applies
+        judged_when = "`nql_enabled` IS NOT FALSE AND `nql_centre` IS NOT NULL"
         judged = common | {"scored": n("scored"), "sensitivity_name": "change", "trigger": trigger, "recover": recover,
+                           "trigger_when": judged_when,
+                           "recover_when": judged_when if det.default_recover else "`nql_enabled` IS NOT FALSE",
                            "breach_scaled": scaled, "breach_flat": flat, "centre": centre,
                            "spread": f"ABS({centre})", "history_size": "`s`.`ref_n`"}
         middle = [Statement("views/monitor_scored_change.sql.j2", scored),
