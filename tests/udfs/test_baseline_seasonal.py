@@ -232,3 +232,18 @@ def test_from_detection():
         SeasonalParams(slot_s=7 * 60 + 1)
     with pytest.raises(ValueError):
         SeasonalParams(direction="sideways")
+
+
+def test_the_history_is_the_slot_on_earlier_dates_only():
+    """Mon 10:00 = 10, Tue 10:00 = 20, Tue 10:30 = 30 (1-h slots, one sample from one day is
+    enough). Tue 10:00 and Tue 10:30 both see Monday's 10 alone: Tuesday's own 10:00 is not
+    history for 10:30 (it would make the centre median(10, 20) = 15). Monday is learning."""
+    p = SeasonalParams(slot_s=3600, weekly="off", min_samples=1, min_days=1, direction="above")
+    ts = pd.to_datetime(["2026-11-23 10:00", "2026-11-24 10:00", "2026-11-24 10:30"])
+    vs = [10.0, 20.0, 30.0]
+    out = seasonal_scores(ts, vs, p)
+    assert out["learning"].tolist() == [True, False, False]
+    assert out["centre"].tolist()[1:] == [10.0, 10.0] and out["n"].tolist() == [0, 1, 1]
+    rows = [seasonal_score_row(list(zip(ts[:i].to_pydatetime(), vs[:i])), ts[i].to_pydatetime(), vs[i], p)
+            for i in range(3)]
+    assert [r["centre"] for r in rows] == [None, 10.0, 10.0]
