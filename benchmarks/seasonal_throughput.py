@@ -104,14 +104,16 @@ def compile_one(tmp: Path, name: str, text: str):
     return compiled, str(cfg)
 
 
-def _stat_cpu(path: str) -> tuple[str, float] | None:
-    """(thread or process name, user + system CPU seconds) from a /proc .../stat file."""
+def _stat_cpu(path: str, reaped_children: bool = False) -> tuple[str, float] | None:
+    """(thread or process name, user + system CPU seconds) from a /proc .../stat file; for a
+    process, optionally with its reaped children's (the JVM's Python worker exits with the job)."""
     try:
         stat = Path(path).read_text()
     except OSError:
         return None
     fields = stat[stat.rindex(")") + 2:].split()
-    return stat[stat.index("(") + 1:stat.rindex(")")], (int(fields[11]) + int(fields[12])) / _TICK
+    ticks = sum(int(x) for x in fields[11:15 if reaped_children else 13])
+    return stat[stat.index("(") + 1:stat.rindex(")")], ticks / _TICK
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -120,7 +122,9 @@ _TICK = os.sysconf("SC_CLK_TCK")
 class CpuMeter:
     """CPU seconds of the process tree during a run: "python" (this process: on the local
     mini-cluster PyFlink runs the Python UDFs in loopback mode here), "jvm" (the Flink JVM
-    it started, all threads) and "jit" (the JVM's JIT compiler threads, part of "jvm").
+    it started, all threads, and its children: the JVM also boots a Python worker process
+    per job, ~1 CPU-s of start-up, idle afterwards since the UDFs run in loopback mode) and
+    "jit" (the JVM's JIT compiler threads, part of "jvm").
 
     Process totals include the threads that ended (task threads end with the job). JIT
     compiler threads are sampled every half second (the JVM may stop an idle one; its last
@@ -155,7 +159,7 @@ class CpuMeter:
         py = _stat_cpu(f"/proc/{os.getpid()}/stat")[1]
         jvm = 0.0
         for pid in self._jvm_pids():
-            st = _stat_cpu(f"/proc/{pid}/stat")
+            st = _stat_cpu(f"/proc/{pid}/stat", reaped_children=True)
             jvm += st[1] if st else 0.0
         return {"python": py, "jvm": jvm}
 
