@@ -422,14 +422,14 @@ def seasonal_spec(det) -> str:
 
 def population_name(table: str, w: ir.WindowAggregate, prefix: str = "ver_") -> str:
     """The versioned population of a table's tenants per window size (see _populations);
-    prefix "" names the tumbles it is versioned from."""
+    prefix "" names the tumbles it is versioned from, "seen_" the devices they count."""
     return q(f"{prefix}pop_{ir.column_name(table)}__{w.size_ms // 1000}s")
 
 
 def _populations(pipes: list[_Pipeline], catalog: Catalog) -> list[Statement]:
     """The tenants' active populations: per table and window size read by a detection
-    monitor, a TUMBLE of distinct devices and its versioned view (latest per tenant), shared
-    by every detection monitor with that size. All tenants of the table: a tenant filter
+    monitor, the devices seen per TUMBLE, their count per tenant and its versioned view
+    (latest per tenant), shared by every detection monitor with that size. All tenants of the table: a tenant filter
     would make `tenant` a constant the planner folds out of the temporal join's key
     (docs/flink-job-shape.md §6)."""
     windows: dict[tuple[str, int], ir.WindowAggregate] = {}
@@ -439,10 +439,10 @@ def _populations(pipes: list[_Pipeline], catalog: Catalog) -> list[Statement]:
             windows[_fields(w.input)[0].table, w.size_ms] = w
     out = []
     for (table, _), w in sorted(windows.items()):
-        tumbles = population_name(table, w, prefix="")
-        out += [Statement("views/monitor_population.sql.j2", {
-                    "name": tumbles, "table": table, "source": q(source_name(table)),
-                    "size": _interval(w.size_ms), "size_text": format_duration(w.size_ms)}),
+        tumbles, devices = population_name(table, w, prefix=""), population_name(table, w, prefix="seen_")
+        size = {"table": table, "size": _interval(w.size_ms), "size_text": format_duration(w.size_ms)}
+        out += [Statement("views/monitor_population_devices.sql.j2", size | {"name": devices, "source": q(source_name(table))}),
+                Statement("views/monitor_population.sql.j2", size | {"name": tumbles, "devices": devices}),
                 Statement("views/latest.sql.j2", {
                     "comment": f"The active population of each tenant as of any time (the latest {format_duration(w.size_ms)} tumble).",
                     "name": population_name(table, w), "source": tumbles,
