@@ -1,15 +1,16 @@
 """Seasonal baseline maths for the Flink job: the baseline of one evaluation from the
-earlier evaluations of its group and slot, vectorized with numpy (no PyFlink here).
+evaluations of its group and slot on earlier days, vectorized with numpy (no PyFlink here).
 
 The generated job computes it inside the alert-state UDAF (udfs/flink/alert_state.py,
 `alert_transitions_seasonal`), which already receives each group's evaluations in event-time
 order: per group it keeps one history per time-of-day slot and day type (packed float64
-arrays, see `unpack`) and `score_and_record` scores the evaluation against it, then records it. So
+samples, see `unpack`); `judge_and_record` judges the evaluation against its slot's baseline
+(computed once per slot and day, `slot_baseline`), then records it (`record`). So
 Python sees aggregated rows only (one row per group and window end), in one Python operator,
 and results depend on event time only (replays and backfills give the same baselines).
 
-The rules (docs/seasonal.md): earlier samples (s < t) of t's slot, local date at most
-history_days before t's, non-missing, day-type baseline when usable, else all-days, else
+The rules (docs/seasonal.md): the samples of t's slot on the history_days local dates
+before t's (t's own date excluded), non-missing, day-type baseline when usable, else all-days, else
 learning. Its pure-Python twin is `window_baseline_row` (= udfs.baseline.baseline_row + the
 spread floor); `score_and_record` fed evaluation by evaluation agrees with it and with the
 whole-series `udfs.baseline.seasonal_scores` to 1e-9 (tests/udfs/test_baseline_flink.py).
@@ -48,7 +49,7 @@ def window_baseline_row(history: Iterable[tuple[datetime, float]], at: datetime,
 # float64 triple per sample (exact: all are integers far below 2**53 but the value), so a
 # Flink MapView reads and writes one entry at a time, no zone conversion is ever redone for
 # history, and recording a sample appends 24 bytes (no unpacking and repacking of the
-# entry). `score_and_record` gives the baseline of an evaluation from the samples before it
+# entry). `score_and_record` gives the baseline of an evaluation from its earlier days
 # (tested against the per-row reference `window_baseline_row`) and its entry's new
 # contents. It runs once per evaluation, so it is written for small arrays and few numpy
 # calls: the ends of an entry are read with struct, entries are cut by binary search only
