@@ -125,8 +125,10 @@ class SeasonalTransitions(AlertTransitions):
         alert_transitions_seasonal(eval_seq, window_end, when_ok, rec, for_ms, recover_for_ms,
             every_ms, tenant, monitor, group_json, payload, enabled, metric_value, deviations, spec)
 
-    Per evaluation: the baseline of its slot from the group's earlier evaluations (one entry
-    per slot and day type, so only those samples are read and written), the breach
+    Per evaluation: the baseline of its slot from the group's evaluations on earlier days
+    (one entry per slot and day type, so only those samples are read and written; the
+    baseline is fixed for the day, so it is computed at the slot's first evaluation of the
+    day and kept in the accumulator, `baseline`), the breach
     (udfs.flink.baseline.seasonal_judgement), trig = breach AND when_ok, rec = NOT trig unless the
     monitor has a recover.when (`spec`, see udfs.flink.baseline.DetectSpec), both NULL
     while the monitor is disabled, in SQL's three-valued logic; while the evaluation's slot
