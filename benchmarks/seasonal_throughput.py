@@ -164,7 +164,7 @@ class CpuMeter:
         return {"python": py, "jvm": jvm}
 
     def _sample_jit(self) -> None:
-        for pid in self._jvm_pids():
+        for pid in self._jit_pids:        # the JVM's processes, found once per run (not a /proc scan per sample)
             try:
                 tids = os.listdir(f"/proc/{pid}/task")
             except OSError:
@@ -180,6 +180,7 @@ class CpuMeter:
         self._own = time.thread_time()
 
     def __enter__(self) -> "CpuMeter":
+        self._jit_pids = self._jvm_pids()
         self._sample_jit()
         self._jit0, self._t0 = dict(self._jit), self._totals()
         self._thread = threading.Thread(target=self._loop, daemon=True)
