@@ -12,6 +12,12 @@ Modules:
     connector  deploy/maven    -> target/nql-flink-connectors.jar   (Kafka SQL connector uber-jar)
     kafka      deploy/kafka    -> target/lib/*.jar                   (Kafka broker classpath)
     cluster    deploy/cluster  -> target/opt/flink-sql-gateway-*.jar (what sql-client lacks)
+    udfs       udfs/jvm        -> target/nql-flink-udfs.jar          (the project's Java functions)
+
+The `udfs` jar is the project's own code (the per-tenant windows function), compiled with
+the JDK's javac against the Flink jars of the installed PyFlink wheel: no Maven and no
+download, so `nql-flink run` works wherever Java 17 does. It is rebuilt when a source file or
+the PyFlink version changes.
 """
 from __future__ import annotations
 
@@ -122,6 +128,72 @@ def _artifact_name(line: str) -> str:
     return url.rsplit("/", 1)[-1] or line
 
 
+UDFS_DIR = REPO_ROOT / "udfs" / "jvm"
+UDFS_JAR = "nql-flink-udfs.jar"
+
+
+def _udfs_sources() -> list[Path]:
+    return sorted((UDFS_DIR / "src").rglob("*.java"))
+
+
+def _pyflink_lib() -> Path:
+    import pyflink
+
+    return Path(pyflink.__file__).resolve().parent / "lib"
+
+
+def _udfs_hash() -> str:
+    h = hashlib.sha256()
+    for f in _udfs_sources():
+        h.update(str(f.relative_to(UDFS_DIR)).encode() + b"\0" + f.read_bytes())
+    for j in sorted(_pyflink_lib().glob("*.jar")):
+        h.update(j.name.encode())
+    return h.hexdigest()
+
+
+def _jdk_tool(name: str) -> str:
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / name).exists():
+        return str(Path(home) / "bin" / name)
+    tool = shutil.which(name)
+    if not tool:
+        raise BuildError(f"{name} not found: the project's Java functions need a JDK 17 (not only a JRE) on the PATH")
+    return tool
+
+
+def udfs_jar(*, force: bool = False, quiet: bool = False) -> Path:
+    """The project's Java functions (udfs/jvm/src), compiled against PyFlink's Flink jars."""
+    target = UDFS_DIR / "target"
+    output = target / UDFS_JAR
+    stamp = target / STAMP
+    digest = _udfs_hash()
+    if not force and output.exists() and stamp.exists() and stamp.read_text().strip() == digest:
+        return output
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not force and output.exists() and stamp.exists() and stamp.read_text().strip() == digest:
+            return output
+        log = (lambda m: None) if quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+        log("==> compiling the project's Java functions (udfs/jvm) with javac")
+        classes = target / "classes"
+        if classes.exists():
+            shutil.rmtree(classes)
+        classes.mkdir()
+        classpath = os.pathsep.join(str(j) for j in sorted(_pyflink_lib().glob("*.jar")))
+        javac = subprocess.run([_jdk_tool("javac"), "--release", "11", "-encoding", "UTF-8", "-d", str(classes),
+                                "-cp", classpath, *map(str, _udfs_sources())], capture_output=True, text=True)
+        if javac.returncode != 0:
+            raise BuildError(f"javac failed for udfs/jvm:\n{javac.stdout}{javac.stderr}")
+        tmp = target / (UDFS_JAR + ".tmp")
+        jar = subprocess.run([_jdk_tool("jar"), "cf", str(tmp), "-C", str(classes), "."], capture_output=True, text=True)
+        if jar.returncode != 0:
+            raise BuildError(f"jar failed for udfs/jvm:\n{jar.stdout}{jar.stderr}")
+        tmp.replace(output)
+        stamp.write_text(digest + "\n")
+    return output
+
+
 def connector_jar(**kw) -> Path:
     """The Kafka SQL connector uber-jar (pipeline.jars, sql-client -j, Managed Flink lib/)."""
     return ensure_built("connector", **kw)
@@ -187,15 +259,16 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m deploy.jars", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="build (cached) and print the output path(s)")
-    b.add_argument("module", nargs="?", default="all", choices=[*MODULES, "all"])
+    b.add_argument("module", nargs="?", default="all", choices=[*MODULES, "udfs", "all"])
     b.add_argument("--force", action="store_true", help="rebuild even if cached")
     q = sub.add_parser("path", help="print the output path (builds if missing)")
-    q.add_argument("module", choices=list(MODULES))
+    q.add_argument("module", choices=[*MODULES, "udfs"])
     a = p.parse_args(argv)
-    mods = list(MODULES) if getattr(a, "module", None) == "all" else [a.module]
+    mods = [*MODULES, "udfs"] if getattr(a, "module", None) == "all" else [a.module]
     try:
         for m in mods:
-            print(ensure_built(m, force=getattr(a, "force", False)))
+            force = getattr(a, "force", False)
+            print(udfs_jar(force=force) if m == "udfs" else ensure_built(m, force=force))
     except BuildError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -49,6 +49,9 @@ DEFAULT_CONFIG = {
 # Options that belong to the format and are kept when the connector is swapped.
 _FORMAT_KEYS = ("format", "json.", "raw.", "csv.")
 
+# Kafka record metadata a generated source reads (the partition: each tenant's clock is kept
+# per partition); a file is one partition, so the column becomes the constant 0.
+_KAFKA_METADATA = re.compile(r"^(\s*`?\w+`?) (\w+) METADATA FROM 'partition' VIRTUAL,$", re.MULTILINE)
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
                            r"`?([\w.]+)`?", re.IGNORECASE)
 _OPTION = re.compile(r"'((?:[^']|'')*)'\s*=\s*'((?:[^']|'')*)'")
@@ -89,11 +92,13 @@ def connector_substitution(statement: str, inputs: dict[str, str], output_dir: s
     - table named in `inputs` -> bounded filesystem source reading that file;
     - any other table -> filesystem sink writing into <output_dir>/<table>/;
     - format options ('format', 'json.*', 'raw.*', 'csv.*') are kept as they are, so the
-      records are parsed/serialised exactly as with Kafka.
+      records are parsed/serialised exactly as with Kafka;
+    - the Kafka partition metadata column becomes 0 (a file is one partition).
     Other statements are returned unchanged."""
     m = _CREATE_TABLE.match(statement)
     if not m:
         return statement
+    statement = _KAFKA_METADATA.sub(r"\1 AS CAST(0 AS \2),", statement)
     name = m.group(1).split(".")[-1]
     idx = statement.upper().rfind("WITH")
     open_paren = statement.index("(", idx)
@@ -139,6 +144,9 @@ def create_table_env(parallelism: int = 1, config: dict[str, str] | None = None)
     for k, v in {**DEFAULT_CONFIG, **(config or {})}.items():
         conf.set(k, v)
     t_env.add_python_file(_stage_udfs())
+    from deploy.jars import add_jars, udfs_jar
+
+    add_jars(t_env, [udfs_jar()])              # the Java functions (per-tenant windows)
     return t_env
 
 

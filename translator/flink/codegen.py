@@ -2,11 +2,14 @@
 context. All SQL shape decisions live here; templates only lay the statements out.
 
 Shape (docs/flink-job-shape.md): per event table one raw-line source, one validation view
-(reasons for the dead-letter sink) and one view of accepted records, shared by every
-monitor reading it; the inventory and the monitor config as versioned views; per monitor
-*pipeline* (monitors of the same id and shape across tenants share one) the views rows ->
-eval (HOP) -> judged (config as of the window) -> ordered -> state (Python UDAF) -> alerts;
-one statement set of INSERTs.
+(reasons for the dead-letter sink), one clock view (each tenant's event time per Kafka
+partition, which decides lateness per tenant), one view of accepted records and one tick
+stream (the table's progress), shared by every monitor reading it; the inventory and the
+monitor config as versioned views; per monitor *pipeline* (monitors of the same id and shape
+across tenants share one) the views rows -> input (rows and ticks) -> windows (the Java
+process table function `nql_windows`: HOP windows per tenant in the tenant's own event
+time) -> eval (measures) -> judged (config as of the window) -> state (Python UDAF) ->
+alerts; one statement set of INSERTs.
 """
 
 from __future__ import annotations
@@ -32,10 +35,17 @@ from translator.semantic.schema import Catalog, Table
 TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
 STATE_FUNCTION = "alert_transitions"
 STATE_FUNCTION_PATH = "udfs.flink.alert_state.alert_transitions"
+WINDOWS_FUNCTION = "nql_windows"
+WINDOWS_FUNCTION_CLASS = "dev.nqlflink.udfs.TenantWindows"
 INVENTORY = "device.devices"
 SAFE_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*\Z")
 EPOCH = "1970-01-01T00:00:00.000Z"
 EPOCH_SQL = "TIMESTAMP '1970-01-01 00:00:00.000'"
+# The Kafka partition a record came from: each tenant's clock is kept per partition, whose
+# order Kafka preserves, whatever the source's interleaving of partitions (catch-up reads).
+SPLIT_COLUMN = "nql_split"
+SPLIT_METADATA = "partition"
+PROCTIME_COLUMN = "nql_pt"
 
 
 @dataclass(frozen=True)
@@ -121,21 +131,26 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
              options: CompileOptions = CompileOptions()) -> Job:
     pipes = pipelines(lowered)
     tables: dict[str, dict[str, ir.Field]] = {}
+    ticks: dict[str, int] = {}
     inventory: dict[str, ir.Field] = {}
     for p in pipes:
         scan, enrich, _ = _fields(p.evaluate.input.input)
         tables.setdefault(scan.table, {}).update({f.path: f for f in scan.fields})
+        ticks[scan.table] = min(ticks.get(scan.table, p.every_ms), p.every_ms)
         if enrich is not None:
             inventory.update({f.path: f for f in enrich.fields})
     out: list[Statement] = []
     monitors = sorted(f"{m.tenant}/{m.id}" for p in pipes for m in p.monitors)
     out.append(Statement("header.sql.j2", {"version": __version__, "sources": sources, "monitors": monitors}))
     out.append(Statement("set.sql.j2", {"options": [(lit(k), lit(v)) for k, v in sorted(session_options(options).items())]}))
-    out.append(Statement("ddl/function.sql.j2", {"name": q(STATE_FUNCTION), "python_path": lit(STATE_FUNCTION_PATH)}))
+    out.append(Statement("ddl/function.sql.j2", {"name": q(WINDOWS_FUNCTION), "path": lit(WINDOWS_FUNCTION_CLASS),
+                                                 "language": "JAVA"}))
+    out.append(Statement("ddl/function.sql.j2", {"name": q(STATE_FUNCTION), "path": lit(STATE_FUNCTION_PATH),
+                                                 "language": "PYTHON"}))
     out += _detection_functions(pipes)
     inserts: list[dict] = []
     for name in sorted(tables):
-        out += _event_table(catalog.tables[name], tables[name], options, inserts)
+        out += _event_table(catalog.tables[name], tables[name], ticks[name], options, inserts)
     if inventory:
         out += _inventory_table(catalog.tables[INVENTORY], inventory, options, inserts)
     out.append(Statement("ddl/config_source.sql.j2", {"name": q("src_monitor_config"), "time_format": lit(TIME_FORMAT),
@@ -153,9 +168,8 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
     out.append(Statement("ddl/sink.sql.j2", {"name": q("sink_dead_letters"),
                                              "columns": [{"name": q(c), "type": "STRING"} for c in ("source", "reason", "line")],
                                              "options": _kafka(options, options.dead_letters_topic, "json")}))
-    out += _populations(pipes, catalog)
     for p in pipes:
-        out += _pipeline(p, catalog, inventory_used=bool(inventory), inserts=inserts)
+        out += _pipeline(p, catalog, options, inserts)
     out.append(Statement("statement_set.sql.j2", {"inserts": _one_insert_per_sink(inserts)}))
     records = tuple(config_record(m, ev) for m, ev in sorted(lowered, key=lambda x: (x[0].tenant, x[0].id)))
     return Job(tuple(out), records, {name: source_name(name) for name in sorted(tables)}
@@ -168,8 +182,8 @@ def session_options(options: CompileOptions) -> dict[str, str]:
         "table.exec.source.idle-timeout": options.idle_timeout,
         "table.exec.uid.generation": "PLAN_ONLY",
         # One optimized block per shared sub-plan: every consumer of a raw-line source (the
-        # dead-letter INSERT, each monitor, the impact population) then reads one parsing
-        # Calc and one watermark assigner instead of its own copy. Flink generates no common
+        # dead-letter INSERT, the clock, the ticks) then reads one parsing Calc and one
+        # watermark assigner instead of its own copy. Flink generates no common
         # subexpressions, so each copy re-ran a full JSON parse per field and TO_TIMESTAMP
         # (docs/flink-job-shape.md, "Parse once").
         "table.optimizer.reuse-optimize-block-with-digest-enabled": "true",
@@ -183,35 +197,53 @@ def _parsed(path: str, ty: str) -> str:
     return f"TRY_CAST({raw} AS {SQL_TYPES[ty]})"
 
 
-def _event_table(table: Table, fields: dict[str, ir.Field], o: CompileOptions, inserts: list) -> list[Statement]:
-    src, chk, ok = source_name(table.name), "chk_" + ir.column_name(table.name), "ok_" + ir.column_name(table.name)
+def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, o: CompileOptions,
+                 inserts: list) -> list[Statement]:
+    t = ir.column_name(table.name)
+    src, chk, clk, ok = source_name(table.name), "chk_" + t, "clk_" + t, "ok_" + t
     time_raw = ir.column_name(table.time_field) + "_raw"
     parsed_time = f"TO_TIMESTAMP({_parsed(table.time_field, 'string')}, {lit(TIME_FORMAT)})"
+    # The rowtime: a NULL rowtime stops the job before any WHERE runs, so unparsable times get
+    # the epoch; so do times further ahead of the processing clock than the allowed skew (a
+    # device with a wrong clock): both are rejected by the check view and neither moves the
+    # watermark.
+    future = f"{parsed_time} > LOCALTIMESTAMP + {_interval(o.max_clock_skew_ms)}"
     columns = [{"name": q("tenant"), "expr": _parsed("tenant", "string")},
                {"name": q(time_raw), "expr": _parsed(table.time_field, "string")},
                {"name": q("ts_parsed"), "expr": parsed_time},
-               # a NULL rowtime stops the job before any WHERE runs: unparsable times get the
-               # epoch and are rejected by the check view
-               {"name": q("ts"), "expr": f"COALESCE({parsed_time}, {EPOCH_SQL})"}]
+               {"name": q("ts"), "expr": f"CASE WHEN {future} THEN {EPOCH_SQL} ELSE COALESCE({parsed_time}, {EPOCH_SQL}) END"},
+               {"name": q(PROCTIME_COLUMN), "expr": "PROCTIME()"}]
     checks = [("NOT (`line` IS JSON OBJECT)", "not_json"), ("`tenant` IS NULL OR `tenant` = ''", "missing_tenant"),
-              (f"{q(time_raw)} IS NULL", "missing_event_time"), ("`ts_parsed` IS NULL", "bad_event_time")]
+              (f"{q(time_raw)} IS NULL", "missing_event_time"), ("`ts_parsed` IS NULL", "bad_event_time"),
+              ("`ts` <> `ts_parsed`", "future")]
     for f in sorted(fields.values(), key=lambda f: f.column):
         if f.ty != "string":
             columns.append({"name": q(f.column + "_raw"), "expr": _parsed(f.path, "string")})
             checks.append((f"{q(f.column + '_raw')} IS NOT NULL AND {q(f.column)} IS NULL", f"bad_type:{f.path}"))
         columns.append({"name": q(f.column), "expr": _parsed(f.path, f.ty)})
-    checks.append(("`ts` <= CURRENT_WATERMARK(`ts`)", "late"))
     kept = [q("tenant"), q("ts")] + [q(f.column) for f in sorted(fields.values(), key=lambda f: f.column)]
-    inserts.append({"target": q("sink_dead_letters"),
-                    "query": f"SELECT {lit(table.name)}, `reject_reason`, `line`\nFROM {q(chk)}\nWHERE `reject_reason` IS NOT NULL"})
+    for view in (chk, clk):
+        inserts.append({"target": q("sink_dead_letters"),
+                        "query": f"SELECT {lit(table.name)}, `reject_reason`, `line`\nFROM {q(view)}\nWHERE `reject_reason` IS NOT NULL"})
+    tickable = "tickable_" + t
     return [
         Statement("ddl/raw_source.sql.j2", {
             "comment": f"{table.name}: one raw JSON line per record; fields parsed without failing.",
             "name": q(src), "columns": columns, "time_column": q("ts"), "lateness": _interval(o.lateness_ms),
+            "metadata": [{"name": q(SPLIT_COLUMN), "type": "INT", "key": lit(SPLIT_METADATA)}],
             "options": _kafka(o, table.topic, "raw", source=True)}),
-        Statement("views/checked.sql.j2", {"table": table.name, "name": q(chk), "source": q(src), "columns": kept,
+        Statement("views/checked.sql.j2", {"table": table.name, "name": q(chk), "source": q(src),
+                                           "columns": kept + [q(SPLIT_COLUMN), q(PROCTIME_COLUMN)],
                                            "checks": [{"condition": c, "reason": lit(r)} for c, r in checks]}),
-        Statement("views/accepted.sql.j2", {"name": q(ok), "checked": q(chk), "columns": kept}),
+        Statement("views/clock.sql.j2", {"table": table.name, "name": q(clk), "checked": q(chk), "columns": kept,
+                                         "split": q(SPLIT_COLUMN), "proctime": q(PROCTIME_COLUMN),
+                                         "lateness": _interval(o.lateness_ms), "lateness_text": format_duration(o.lateness_ms),
+                                         "lag": _interval(o.max_tenant_lag_ms), "lag_text": format_duration(o.max_tenant_lag_ms)}),
+        Statement("views/accepted_clocked.sql.j2", {"name": q(ok), "clock": q(clk), "columns": kept,
+                                                    "split": q(SPLIT_COLUMN), "lateness": _interval(o.lateness_ms)}),
+        Statement("views/tickable.sql.j2", {"table": table.name, "name": q(tickable), "checked": q(chk)}),
+        Statement("views/ticks.sql.j2", {"table": table.name, "name": q("tick_" + t), "tickable": q(tickable),
+                                         "size": _interval(tick_ms), "size_text": format_duration(tick_ms)}),
     ]
 
 
@@ -236,7 +268,7 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
         Statement("ddl/raw_source.sql.j2", {
             "comment": f"{table.name}: the inventory, versioned by last_seen; same raw-line reading as events.",
             "name": q(src), "columns": columns, "time_column": q("last_seen"), "lateness": _interval(0),
-            "options": _kafka(o, table.topic, "raw", source=True)}),
+            "metadata": [], "options": _kafka(o, table.topic, "raw", source=True)}),
         Statement("views/checked.sql.j2", {"table": table.name, "name": q(chk), "source": q(src), "columns": kept,
                                            "checks": [{"condition": c, "reason": lit(r)} for c, r in checks]}),
         Statement("views/latest.sql.j2", {
@@ -247,11 +279,110 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
     ]
 
 
-def _pipeline(p: _Pipeline, catalog: Catalog, inventory_used: bool, inserts: list) -> list[Statement]:
+# ----------------------------------------------------------------------------- one monitor
+
+
+@dataclass(frozen=True)
+class _Lanes:
+    """The aggregates of a window, as the windows function computes them: each IR aggregate
+    gets an input expression (numeric lane `nql_n` or string lane `nql_s`), an entry of the
+    function's spec and a column of the eval view (`nql_a<k>`, typed)."""
+
+    numeric: list[str]
+    strings: list[str]
+    specs: list[str]
+    columns: list[tuple[str, str]]          # (name, SQL over the function's nv / sv arrays)
+    names: dict[ir.Agg, str]
+
+
+_STRING_RESULT = {"min": "smin", "max": "smax", "last": "slast"}
+_NUMERIC_KIND = {"count": "count", "sum": "sum", "avg": "avg", "min": "min", "max": "max", "last": "last",
+                 "percentile": "pct", "count_distinct": "distinct"}
+_NUMBERS = ("int", "byte", "float", "duration")
+
+
+def _aggregates(e: ir.Scalar, out: list[ir.Agg]) -> None:
+    if isinstance(e, ir.Agg):
+        if e not in out:
+            out.append(e)
+        return
+    for value in vars(e).values():
+        for item in value if isinstance(value, tuple) else (value,):
+            if dataclasses.is_dataclass(item):
+                _aggregates(item, out)
+
+
+def _agg_input(a: ir.Agg, row_col) -> exp.Expression:
+    """What a row gives the aggregate: NULL when the row does not count (SQL semantics)."""
+    if a.func == "count":  # counts rows (and values: non-NULL ones) as 1s, whatever their type
+        conds = [exp.Not(this=exp.Is(this=to_exp(a.arg, row_col), expression=exp.Null()))] if a.arg is not None else []
+        conds += [to_exp(a.cond, row_col)] if a.cond is not None else []
+        one = exp.Literal.number(1)
+        return one if not conds else exp.Case(ifs=[exp.If(this=exp.and_(*conds), true=one)])
+    arg = to_exp(a.arg, row_col)
+    return arg if a.cond is None else exp.Case(ifs=[exp.If(this=to_exp(a.cond, row_col), true=arg)])
+
+
+def _lanes(aggs: list[ir.Agg], row_col) -> _Lanes:
+    numeric: list[str] = []
+    strings: list[str] = []
+    specs: list[str] = []
+    columns: list[tuple[str, str]] = []
+    names: dict[ir.Agg, str] = {}
+    n_out = s_out = 0
+    for k, a in enumerate(aggs, start=1):
+        value = _agg_input(a, row_col)
+        name = names[a] = f"nql_a{k}"
+        operand = a.arg.ty if a.arg is not None else "int"
+        if a.func == "count_distinct" or (a.func in _STRING_RESULT and operand not in _NUMBERS):
+            lane, kind = "s", ("distinct" if a.func == "count_distinct" else _STRING_RESULT[a.func])
+            strings.append(to_sql(exp.Cast(this=value, to=exp.DataType.build("STRING"))))
+            index = len(strings) - 1
+        else:
+            lane, kind = "n", _NUMERIC_KIND[a.func]
+            numeric.append(to_sql(exp.Cast(this=value, to=exp.DataType.build("DOUBLE"))))
+            index = len(numeric) - 1
+        specs.append(f"{kind}:{lane}{index}" + (f":{a.fraction!r}" if a.fraction is not None else ""))
+        if kind in ("smin", "smax", "slast"):
+            s_out += 1
+            result = f"`sv`[{s_out}]"
+            sql_type = SQL_TYPES.get(operand, "STRING")
+            columns.append((name, result if sql_type == "STRING" else f"CAST({result} AS {sql_type})"))
+            continue
+        n_out += 1
+        result = f"`nv`[{n_out}]"
+        if kind in ("count", "distinct"):
+            columns.append((name, f"CAST({result} AS BIGINT)"))
+        elif kind == "sum" and a.cond is not None:
+            # SQL's SUM of a conditional CASE is NULL when nothing matched; NQL's sumif is 0
+            columns.append((name, f"COALESCE(CAST({result} AS {SQL_TYPES.get(a.ty, 'DOUBLE')}), 0)"))
+        elif kind in ("avg", "pct"):
+            columns.append((name, result))
+        else:
+            columns.append((name, f"CAST({result} AS {SQL_TYPES.get(a.ty, 'DOUBLE')})"))
+    return _Lanes(numeric, strings, specs, columns, names)
+
+
+def _replace_aggs(e: ir.Scalar, names: dict[ir.Agg, str]) -> ir.Scalar:
+    if isinstance(e, ir.Agg):
+        return ir.Col(names[e], e.ty)
+    if isinstance(e, ir.Arith):
+        return dataclasses.replace(e, left=_replace_aggs(e.left, names), right=_replace_aggs(e.right, names))
+    return e
+
+
+def window_spec(w: ir.WindowAggregate, o: CompileOptions, lanes: _Lanes, population: bool) -> str:
+    """The literal the windows function reads (udfs/jvm/.../WindowSpec.java)."""
+    return (f"size={w.size_ms};slide={w.slide_ms};lag={o.max_tenant_lag_ms};idle={o.partition_idle_ms};"
+            f"pop={int(population)};aggs={','.join(lanes.specs)}")
+
+
+def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) -> list[Statement]:
     ev = p.evaluate
     w = ev.input
     scan, enrich, filters = _fields(w.input)
     table = catalog.tables[scan.table]
+    t = ir.column_name(scan.table)
     inv_cols = {f.column: ir.column_name(f.path) for f in (enrich.fields if enrich else ())}
 
     def row_col(name: str) -> exp.Expression:
@@ -261,60 +392,91 @@ def _pipeline(p: _Pipeline, catalog: Catalog, inventory_used: bool, inserts: lis
 
     n = lambda suffix: q(f"{p.name}__{suffix}")  # noqa: E731
     tenants = sorted({m.tenant for m in p.monitors})
-    tenant_filter = "`e`.`tenant` IN (" + ", ".join(lit(t) for t in tenants) + ")"
+    tenant_filter = "`e`.`tenant` IN (" + ", ".join(lit(x) for x in tenants) + ")"
     columns = ["`e`.`tenant`", "`e`.`ts`"] + [f"`e`.{q(f.column)}" for f in scan.fields]
     columns += [f"`d`.{q(src)} AS {q(col)}" for col, src in inv_cols.items()]
-    # A WHERE on inventory attributes would be pushed by Flink's planner into the versioned
+    columns += [f"`e`.{q(c)}" for c in (SPLIT_COLUMN, "nql_tw", "nql_sw")]
+    # Every record of the monitor's tenants reaches the windows function, the ones failing the
+    # monitor's filters too: they carry their tenant's clock, so a monitor matching few records
+    # still has its windows evaluated on time. The filters become `keep`. (A WHERE on
+    # inventory attributes would also be pushed by Flink's planner into the versioned
     # inventory view, whose changelog then carries UPDATE_BEFORE rows stamped with the old
     # version's time; the event-time temporal join reads those as "no version" and drops
-    # events (seen on Flink 2.3). Such filters become a `keep` column instead, applied by
-    # conditional aggregation, which the planner cannot push anywhere.
-    deferred = [f for f in filters if _columns(f) & set(inv_cols)]
-    filters = [f for f in filters if f not in deferred]
-    keep = ir.Col(KEEP, "bool") if deferred else None
-    if keep is not None:
-        columns.append(f"COALESCE({to_sql(to_exp(_conjunction(deferred), row_col))}, FALSE) AS {q(KEEP)}")
+    # events, seen on Flink 2.3.)
+    keep = f"COALESCE({to_sql(to_exp(_conjunction(filters), row_col))}, FALSE)" if filters else "TRUE"
+    columns.append(f"{keep} AS {q(KEEP)}")
     rows = {"title": f"monitor {p.name[2:]} ({', '.join(tenants)})", "name": n("rows"), "columns": columns,
-            "events": q("ok_" + ir.column_name(scan.table)), "inventory": q("ver_device_devices") if enrich else "",
+            "events": q("ok_" + t), "inventory": q("ver_device_devices") if enrich else "",
             "join_kind": "JOIN" if (enrich is None or enrich.inner) else "LEFT JOIN",
-            "filters": [tenant_filter] + [to_sql(to_exp(f, row_col)) for f in filters]}
-    keys = [q(k.expr.name) for k in w.keys]
-    group_json = ("JSON_OBJECT(" + ", ".join(f"{lit(k.name)} VALUE {q(k.expr.name)}" for k in w.keys) + ")") if w.keys else lit("{}")
+            "filters": [tenant_filter]}
     has_users = "user.name" in table.fields
-    measures = [ir.Measure(m.name, _only_kept(m.expr, keep), m.ty) for m in w.measures]
-    impact_devices = _only_kept(ir.Agg("count_distinct", ir.Col("device_collector_uid", "string"), None, "int"), keep)
-    impact_users = (to_sql(to_exp(_only_kept(ir.Agg("count_distinct", ir.Col("user_name", "string"), None, "int"), keep)))
-                    if has_users else "CAST(NULL AS BIGINT)")
-    evaluation = {"name": n("eval"), "monitor": lit(p.monitors[0].id), "rows": n("rows"),
-                  "size": _interval(w.size_ms), "slide": _interval(w.slide_ms), "size_text": format_duration(w.size_ms),
-                  "slide_text": format_duration(w.slide_ms), "group_json": group_json,
-                  "measures": [{"name": q(m.name), "expr": to_sql(to_exp(m.expr))} for m in measures]
-                  + [{"name": k, "expr": k} for k in keys],
-                  "keys": keys, "having": f"COUNT(CASE WHEN {q(KEEP)} THEN 1 END) > 0" if keep else "",
-                  "impact_devices": to_sql(to_exp(impact_devices)), "impact_users": impact_users}
+    impact = [ir.Agg("count_distinct", ir.Col("device_collector_uid", "string"), None, "int")]
+    if has_users:
+        impact.append(ir.Agg("count_distinct", ir.Col("user_name", "string"), None, "int"))
+    aggs: list[ir.Agg] = []
+    for m in w.measures:
+        _aggregates(m.expr, aggs)
+    for a in impact:
+        _aggregates(a, aggs)
+    lanes = _lanes(aggs, lambda name: exp.column(name))
+    detect = isinstance(ev, DetectEvaluate)
+    group_json = ("JSON_OBJECT(" + ", ".join(f"{lit(k.name)} VALUE {q(k.expr.name)}" for k in w.keys) + ")") if w.keys else lit("{}")
+    window_input = {"name": n("input"), "rows": n("rows"), "group_json": group_json, "keep": q(KEEP),
+                    "numeric": lanes.numeric, "strings": lanes.strings, "ticks": q("tick_" + t),
+                    "tenants": ", ".join(lit(x) for x in tenants)}
+    windows = {"name": n("windows"), "function": q(WINDOWS_FUNCTION), "input": n("input"),
+               "spec": lit(window_spec(w, o, lanes, detect)), "uid": lit(p.name),
+               "size_text": format_duration(w.size_ms), "slide_text": format_duration(w.slide_ms)}
+    measures = [{"name": q(m.name), "expr": to_sql(to_exp(_replace_aggs(m.expr, lanes.names)))} for m in w.measures]
+    measure_names = {m.name for m in w.measures}
+    keys = [{"name": q(k.expr.name), "expr": _key_value(k)} for k in w.keys if k.expr.name not in measure_names]
+    evaluation = {"name": n("eval"), "monitor": lit(p.monitors[0].id), "windows": n("windows"),
+                  "aggregates": [{"name": q(c), "expr": e} for c, e in lanes.columns],
+                  "measures": measures + keys,
+                  "impact_devices": q(lanes.names[impact[0]]),
+                  "impact_users": q(lanes.names[impact[1]]) if has_users else "CAST(NULL AS BIGINT)",
+                  "population": "`population`" if detect else "CAST(NULL AS BIGINT)"}
+    inserts.append({"target": q("sink_dead_letters"),
+                    "query": _late_query(n("windows"), table.name, p.monitors[0].id)})
+    head = [Statement("views/monitor_rows.sql.j2", rows), Statement("views/monitor_input.sql.j2", window_input),
+            Statement("views/monitor_windows.sql.j2", windows), Statement("views/monitor_eval.sql.j2", evaluation)]
     v = qualified("v")
     param = lambda name: exp.Bracket(this=exp.column("params", table="c"), expressions=[exp.Literal.string(name)])  # noqa: E731
-    judged_filter = to_sql(to_exp(w.having, v)) if w.having is not None else ""
-    if isinstance(ev, DetectEvaluate):
-        return _detect_pipeline(p, ev, n, table.name, inserts, [
-            Statement("views/monitor_rows.sql.j2", rows), Statement("views/monitor_eval.sql.j2", evaluation)])
+    if detect:
+        return head + _detect_pipeline(p, ev, n, inserts)
     judged = {"name": n("judged"), "eval": n("eval"), "config": q("ver_monitor_config"), "time_format": lit(TIME_FORMAT),
               "trigger": to_sql(to_exp(ev.trigger, v, param)), "recover": to_sql(to_exp(ev.recover, v, param)),
-              "values": [f"{lit(m.name)} VALUE `v`.{q(m.name)}" for m in w.measures], "extra_filter": judged_filter}
+              "values": [f"{lit(m.name)} VALUE `v`.{q(m.name)}" for m in w.measures],
+              "extra_filter": to_sql(to_exp(w.having, v)) if w.having is not None else ""}
     inserts.append({"target": q("sink_alerts"), "query": _alert_query(n("alerts"))})
-    return [Statement("views/monitor_rows.sql.j2", rows),
-            Statement("views/monitor_eval.sql.j2", evaluation),
-            Statement("views/monitor_judged.sql.j2", judged)] + _state_tail(p, n)
+    return head + [Statement("views/monitor_judged.sql.j2", judged)] + _state_tail(p, n)
+
+
+def _key_value(k: ir.Key) -> str:
+    """A group key's value in the eval view, read back from the group's JSON."""
+    path = "$['" + k.name + "']"
+    value = f"JSON_VALUE(`group_json`, {lit(path)})"
+    sql_type = SQL_TYPES.get(k.expr.ty, "STRING")
+    return value if sql_type == "STRING" else f"CAST({value} AS {sql_type})"
+
+
+def _late_query(windows: str, table: str, monitor: str) -> str:
+    """Records of a monitor that reached its windows after they were evaluated (the tenant's
+    clock was moved on without them: a silent partition or a tenant over the lag bound)."""
+    return (f"SELECT {lit(table)}, 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE {lit(monitor)}, "
+            f"'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, {lit(TIME_FORMAT)}))\n"
+            f"FROM {windows}\nWHERE `nql_kind` = 'late'")
 
 
 def _state_tail(p: _Pipeline, n, function: str = STATE_FUNCTION, extra: tuple[str, ...] = (),
                 spec: str | None = None) -> list[Statement]:
-    """judged -> ordered (event-time sort per group) -> state (the alert state UDAF) -> alerts,
-    for every monitor kind; `extra` judged columns travel to the UDAF, then `spec` literal."""
+    """judged -> state (the alert state UDAF) -> alerts, for every monitor kind; `extra`
+    judged columns travel to the UDAF, then `spec` literal. The windows function emits each
+    tenant's evaluations in window order and the config join keeps that order, so the UDAF
+    sees every group's evaluations in event-time order."""
     args = list(extra) + ([lit(spec)] if spec is not None else [])
-    return [Statement("views/monitor_ordered.sql.j2", {"name": n("ordered"), "judged": n("judged"), "extra": list(extra)}),
-            Statement("views/monitor_state.sql.j2", {"name": n("state"), "function": q(function),
-                                                     "ordered": n("ordered"), "every_ms": str(p.every_ms),
+    return [Statement("views/monitor_state.sql.j2", {"name": n("state"), "function": q(function),
+                                                     "judged": n("judged"), "every_ms": str(p.every_ms),
                                                      "extra": args}),
             Statement("views/monitor_alerts.sql.j2", {"name": n("alerts"), "state": n("state")})]
 
@@ -322,31 +484,8 @@ def _state_tail(p: _Pipeline, n, function: str = STATE_FUNCTION, extra: tuple[st
 KEEP = "keep"
 
 
-def _columns(e) -> set[str]:
-    """Column names an IR scalar reads."""
-    if isinstance(e, ir.Col):
-        return {e.name}
-    out: set[str] = set()
-    for value in vars(e).values():
-        for item in value if isinstance(value, tuple) else (value,):
-            if dataclasses.is_dataclass(item):
-                out |= _columns(item)
-    return out
-
-
 def _conjunction(items: list[ir.Scalar]) -> ir.Scalar:
     return items[0] if len(items) == 1 else ir.Bool("AND", tuple(items))
-
-
-def _only_kept(e: ir.Scalar, keep: ir.Col | None) -> ir.Scalar:
-    """Every aggregate in e counts only rows where `keep` is true."""
-    if keep is None:
-        return e
-    if isinstance(e, ir.Agg):
-        return dataclasses.replace(e, cond=keep if e.cond is None else ir.Bool("AND", (keep, e.cond)))
-    if isinstance(e, ir.Arith):
-        return dataclasses.replace(e, left=_only_kept(e.left, keep), right=_only_kept(e.right, keep))
-    return e
 
 
 def _one_insert_per_sink(inserts: list[dict]) -> list[dict]:
@@ -379,21 +518,20 @@ def config_record(m: Monitor, ev: ir.Evaluate) -> dict:
 
 
 # ----------------------------------------------------------------------------- detection
-# Seasonal and change monitors (docs/seasonal.md, "On Flink"). The rows and eval views are
-# the threshold ones; then, per pipeline:
-#   population  tenants' active devices per TUMBLE(size) of the accepted events, versioned;
-#               one per table and window size, shared (_populations)
-#   populated   eval ⋈ population as of window_time (temporal join), the metric as DOUBLE
-#   seasonal:   judged (config as of window_time, payload) -> ordered -> state: the UDAF
-#               alert_transitions_seasonal keeps the group's per-slot history, scores each
-#               evaluation against its slot's baseline, decides the breach and runs the
-#               threshold monitors' state machine (one Python operator, as for thresholds)
-#   change:     scored (built-in SUM/COUNT OVER (tenant, group) RANGE history) -> judged
-#               (breach in SQL) -> ordered -> state (the threshold monitors' UDAF)
-#   alerts      transitions; the alert record derives the priority (PRIORITY_RULE).
+# Seasonal and change monitors (docs/seasonal.md, "On Flink"). The rows, input, windows and
+# eval views are the threshold ones, with the tenant's active devices per window (the
+# windows function's population, for the impact share); then, per pipeline:
+#   judged    config as of window_time, the metric as DOUBLE, the payload
+#   state     seasonal: alert_transitions_seasonal keeps the group's per-slot history, scores
+#             each evaluation against its slot's baseline, decides the breach and runs the
+#             threshold monitors' state machine; change: alert_transitions_change keeps the
+#             group's evaluations of the last `history` and judges against their mean.
+#   alerts    transitions; the alert record derives the priority (PRIORITY_RULE).
 
 SEASONAL_FUNCTION = "alert_transitions_seasonal"
 SEASONAL_FUNCTION_PATH = "udfs.flink.alert_state.alert_transitions_seasonal"
+CHANGE_FUNCTION = "alert_transitions_change"
+CHANGE_FUNCTION_PATH = "udfs.flink.alert_state.alert_transitions_change"
 SEASONAL_TZ = "UTC"          # no tenant time zone in the monitor format yet; the UDAF takes one
 SEASONAL_WEEKLY = "auto"
 SEASONAL_MIN_SAMPLES = 4
@@ -420,104 +558,49 @@ def seasonal_spec(det) -> str:
     return seasonal_detect_spec(det).text()
 
 
-def population_name(table: str, w: ir.WindowAggregate, prefix: str = "ver_") -> str:
-    """The versioned population of a table's tenants per window size (see _populations);
-    prefix "" names the tumbles it is versioned from, "seen_" the devices they count."""
-    return q(f"{prefix}pop_{ir.column_name(table)}__{w.size_ms // 1000}s")
-
-
-def _populations(pipes: list[_Pipeline], catalog: Catalog) -> list[Statement]:
-    """The tenants' active populations: per table and window size read by a detection
-    monitor, the devices seen per TUMBLE, their count per tenant and its versioned view
-    (latest per tenant), shared by every detection monitor with that size. All tenants of the table: a tenant filter
-    would make `tenant` a constant the planner folds out of the temporal join's key
-    (docs/flink-job-shape.md §6)."""
-    windows: dict[tuple[str, int], ir.WindowAggregate] = {}
-    for p in pipes:
-        if isinstance(p.evaluate, DetectEvaluate):
-            w = p.evaluate.input
-            windows[_fields(w.input)[0].table, w.size_ms] = w
-    out = []
-    for (table, _), w in sorted(windows.items()):
-        tumbles, devices = population_name(table, w, prefix=""), population_name(table, w, prefix="seen_")
-        size = {"table": table, "size": _interval(w.size_ms), "size_text": format_duration(w.size_ms)}
-        out += [Statement("views/monitor_population_devices.sql.j2", size | {"name": devices, "source": q(source_name(table))}),
-                Statement("views/monitor_population.sql.j2", size | {"name": tumbles, "devices": devices}),
-                Statement("views/latest.sql.j2", {
-                    "comment": f"The active population of each tenant as of any time (the latest {format_duration(w.size_ms)} tumble).",
-                    "name": population_name(table, w), "source": tumbles,
-                    "columns": [q("tenant"), q("window_time"), q("active_devices")],
-                    "keys": [q("tenant")], "time": q("window_time"), "not_null": [q("tenant")]})]
-    return out
+def change_spec(det) -> str:
+    """What the change state UDAF needs besides the evaluation (udfs.flink.change.change_spec)."""
+    return f"{det.direction}|{det.history_ms}|{int(det.default_recover)}"
 
 
 def _detection_functions(pipes: list[_Pipeline]) -> list[Statement]:
-    if not any(isinstance(p.evaluate, DetectEvaluate) and p.evaluate.detection.type == "seasonal" for p in pipes):
-        return []
-    return [Statement("ddl/function.sql.j2", {"name": q(SEASONAL_FUNCTION), "python_path": lit(SEASONAL_FUNCTION_PATH)})]
+    kinds = {p.evaluate.detection.type for p in pipes if isinstance(p.evaluate, DetectEvaluate)}
+    out = []
+    for kind, name, path in (("seasonal", SEASONAL_FUNCTION, SEASONAL_FUNCTION_PATH),
+                             ("change", CHANGE_FUNCTION, CHANGE_FUNCTION_PATH)):
+        if kind in kinds:
+            out.append(Statement("ddl/function.sql.j2", {"name": q(name), "path": lit(path), "language": "PYTHON"}))
+    return out
 
 
-def _day_interval(ms: int) -> str:
-    """An interval literal Flink accepts for any length up to 99 days (DAY(2) TO SECOND(3))."""
-    days, rest = divmod(ms, 86_400_000)
-    h, rest = divmod(rest, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    return f"INTERVAL '{days} {h:02d}:{m:02d}:{rest // 1000:02d}.{rest % 1000:03d}' DAY TO SECOND(3)"
-
-
-def _detect_pipeline(p: _Pipeline, ev: DetectEvaluate, n, table: str, inserts: list,
-                     head: list[Statement]) -> list[Statement]:
+def _detect_pipeline(p: _Pipeline, ev: DetectEvaluate, n, inserts: list) -> list[Statement]:
     det, w = ev.detection, ev.input
     eval_columns = ["tenant", "monitor", "group_json", "window_start", "window_end", "window_time"]
     eval_columns += [m.name for m in w.measures] + [k.expr.name for k in w.keys if k.expr.name not in
                                                     {m.name for m in w.measures}]
-    eval_columns += ["impact_devices", "impact_users"]
+    eval_columns += ["impact_devices", "impact_users", "active_devices"]
     eval_columns = list(dict.fromkeys(eval_columns))
-    populated = {"name": n("populated"), "eval": n("eval"), "population": population_name(table, w),
-                 "metric": q(det.metric),
-                 "joined_columns": [f"`v`.{q(c)}" for c in eval_columns]}
     param = lambda name: exp.Bracket(this=exp.column("nql_params"), expressions=[exp.Literal.string(name)])  # noqa: E731
     when = ev.trigger
     extra = None if isinstance(when, ir.Lit) and when.value is True else to_sql(to_exp(when, param=param))
-    common = {"name": n("judged"), "config": q("ver_monitor_config"), "time_format": lit(TIME_FORMAT),
-              "metric": det.metric, "direction": det.direction, "param": lit(det.param),
-              "columns": [f"`s`.{q(c)}" for c in eval_columns] + ["`s`.`active_devices`"],
+    seasonal = det.type == "seasonal"
+    judged = {"name": n("judged"), "eval": n("eval"), "config": q("ver_monitor_config"), "time_format": lit(TIME_FORMAT),
+              "metric": q(det.metric), "metric_name": det.metric, "direction": det.direction, "param": lit(det.param),
+              "columns": [f"`v`.{q(c)}" for c in eval_columns],
               "values": [f"{lit(m.name)} VALUE {q(m.name)}" for m in w.measures],
-              "extra_filter": to_sql(to_exp(w.having)) if w.having is not None else ""}
-    if det.type == "seasonal":
-        judged = common | {"populated": n("populated"), "sensitivity_name": "deviations",
-                           "slot_text": format_duration(det.slot_ms), "history_text": format_duration(det.history_ms),
-                           "trigger": extra or "TRUE",
-                           "recover": "CAST(NULL AS BOOLEAN)" if det.default_recover
-                           else to_sql(to_exp(ev.recover, param=param))}
-        middle = [Statement("views/monitor_judged_seasonal.sql.j2", judged)]
-        tail = _state_tail(p, n, SEASONAL_FUNCTION, ("`nql_enabled`", "`nql_value`", "`nql_sensitivity`"),
-                           seasonal_spec(det))
+              "extra_filter": to_sql(to_exp(w.having)) if w.having is not None else "",
+              "sensitivity_name": "deviations" if seasonal else "change",
+              "history_text": format_duration(det.history_ms),
+              "slot_text": format_duration(det.slot_ms) if seasonal else "",
+              "trigger": extra or "TRUE",
+              "recover": "CAST(NULL AS BOOLEAN)" if det.default_recover else to_sql(to_exp(ev.recover, param=param))}
+    extra_args = ("`nql_enabled`", "`nql_value`", "`nql_sensitivity`")
+    if seasonal:
+        tail = _state_tail(p, n, SEASONAL_FUNCTION, extra_args, seasonal_spec(det))
     else:
-        scored = {"name": n("scored"), "populated": n("populated"), "metric": q(det.metric),
-                  "columns": [q(c) for c in eval_columns], "history_text": format_duration(det.history_ms),
-                  "range": _day_interval(det.history_ms)}
-        centre = "CASE WHEN `s`.`ref_n` > 0 THEN `s`.`ref_sum` / `s`.`ref_n` END"
-        scaled = {"above": "(`nql_value` - `nql_centre`) / `nql_spread` > `nql_sensitivity`",
-                  "below": "(`nql_value` - `nql_centre`) / `nql_spread` < -`nql_sensitivity`",
-                  "both": "ABS(`nql_value` - `nql_centre`) / `nql_spread` > `nql_sensitivity`"}[det.direction]
-        flat = {"above": "`nql_value` > `nql_centre`", "below": "`nql_value` < `nql_centre`",
-                "both": "`nql_value` <> `nql_centre`"}[det.direction]
-        trigger = f"(`nql_breach` AND {extra})" if extra else "`nql_breach`"
-        recover = f"NOT {trigger}" if det.default_recover else to_sql(to_exp(ev.recover, param=param))
-        # a learning evaluation (no reference) is not judged: it neither triggers nor, by the
-        # default recovery, closes an open alert (as for seasonal); an explicit recover.when applies
-        judged_when = "`nql_enabled` IS NOT FALSE AND `nql_centre` IS NOT NULL"
-        judged = common | {"scored": n("scored"), "sensitivity_name": "change", "trigger": trigger, "recover": recover,
-                           "trigger_when": judged_when,
-                           "recover_when": judged_when if det.default_recover else "`nql_enabled` IS NOT FALSE",
-                           "breach_scaled": scaled, "breach_flat": flat, "centre": centre,
-                           "spread": f"ABS({centre})", "history_size": "`s`.`ref_n`"}
-        middle = [Statement("views/monitor_scored_change.sql.j2", scored),
-                  Statement("views/monitor_judged_change.sql.j2", judged)]
-        tail = _state_tail(p, n)
+        tail = _state_tail(p, n, CHANGE_FUNCTION, extra_args, change_spec(det))
     inserts.append({"target": q("sink_alerts"), "query": _detect_alert_query(n("alerts"))})
-    return head + [Statement("views/monitor_populated.sql.j2", populated), *middle, *tail]
+    return [Statement("views/monitor_judged_detect.sql.j2", judged), *tail]
 
 
 def _detect_alert_query(alerts_view: str) -> str:

@@ -47,8 +47,12 @@ class CompileOptions:
     startup_mode: str = "earliest-offset"     # event topics; versioned topics: always earliest
     startup_timestamp_ms: int | None = None   # for startup_mode 'timestamp'
     partition_discovery: str = "5 min"        # new partitions of event topics picked up this often
-    lateness_ms: int = 10_000
+    lateness_ms: int = 10_000                 # allowed out-of-orderness within a tenant's partition
     idle_timeout: str = "1 min"
+    # --- event time per tenant (docs/flink-job-shape.md, "Event time per tenant") ----------
+    max_tenant_lag_ms: int = 600_000          # a tenant this far behind the table loses nothing
+    partition_idle_ms: int = 60_000           # a partition silent for a tenant this long stops holding its clock
+    max_clock_skew_ms: int = 600_000          # event times further ahead of the processing clock: `future`
     # --- sinks -------------------------------------------------------------------------
     delivery_guarantee: str = "exactly-once"  # alerts; needs checkpointing: visible per checkpoint
     # Dead letters: at-least-once (a duplicate there is harmless), and several INSERTs write
@@ -75,6 +79,9 @@ class CompileOptions:
         provider, _, path = self.credentials.partition(":")
         if provider not in PROVIDER_CLASSES or (provider == "file") != bool(path):
             raise ValueError(f"credentials {self.credentials!r}: 'env' or 'file:<path of a properties file>'")
+        for name in ("lateness_ms", "max_tenant_lag_ms", "partition_idle_ms", "max_clock_skew_ms"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
+                raise ValueError(f"{name} {getattr(self, name)!r}: a number of milliseconds >= 0")
         for k, _ in self.kafka_properties:
             if any(s in k.lower() for s in ("password", "jaas", "secret", "token")):
                 raise ValueError(f"kafka property {k!r} looks secret: reference it from the environment instead")

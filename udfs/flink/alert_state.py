@@ -4,13 +4,12 @@ Declared in generated SQL as
     CREATE TEMPORARY SYSTEM FUNCTION alert_transitions
       AS 'udfs.flink.alert_state.alert_transitions' LANGUAGE PYTHON;
 and used as a general Python UDAF in a plain GROUP BY (tenant, monitor, group_json) over
-evaluations pre-sorted in event time (see docs/flink-job-shape.md):
+evaluations that arrive in event-time order per group (the windows function emits each
+tenant's windows in order; see docs/flink-job-shape.md):
 
-    alert_transitions(eval_seq, window_end, trig, rec, for_ms, recover_for_ms, every_ms,
+    alert_transitions(window_end, trig, rec, for_ms, recover_for_ms, every_ms,
                       tenant, monitor, group_json, payload)
 
-eval_seq   BIGINT       COUNT(*) OVER (... ORDER BY window_time) of the sorting step; it also
-                        keeps that event-time sort in the plan (an unused OVER is pruned)
 window_end TIMESTAMP(3) evaluation time, UTC wall clock (no LTZ, no session time zone)
       -> ARRAY<ROW<status STRING, alert_id STRING, at_ms BIGINT, since_ms BIGINT, payload STRING>>
 
@@ -36,6 +35,7 @@ from pyflink.table.udf import udaf
 
 from udfs.alerting.state_machine import AlertState
 from udfs.flink.baseline import DetectSpec, day_and_key, judge_and_record, other_key, with_baseline
+from udfs.flink.change import change_judge_and_record, change_spec, with_change_baseline
 
 TRANSITION_TYPE = DataTypes.ROW([
     DataTypes.FIELD("status", DataTypes.STRING()),
@@ -63,7 +63,7 @@ class AlertTransitions(AggregateFunction):
     def create_accumulator(self):
         return [AlertState().to_json(), "[]"]
 
-    def accumulate(self, acc, eval_seq, window_end, trig, rec, for_ms, recover_for_ms, every_ms,
+    def accumulate(self, acc, window_end, trig, rec, for_ms, recover_for_ms, every_ms,
                    tenant, monitor, group_json, payload):
         if window_end is None:
             return
@@ -122,7 +122,7 @@ class SeasonalTransitions(AlertTransitions):
     """The state machine of a `detection: seasonal` monitor, with the group's baseline kept
     beside it (docs/seasonal.md, "On Flink"):
 
-        alert_transitions_seasonal(eval_seq, window_end, when_ok, rec, for_ms, recover_for_ms,
+        alert_transitions_seasonal(window_end, when_ok, rec, for_ms, recover_for_ms,
             every_ms, tenant, monitor, group_json, payload, enabled, metric_value, deviations, spec)
 
     Per evaluation: the baseline of its slot from the group's evaluations on earlier days
@@ -146,7 +146,7 @@ class SeasonalTransitions(AlertTransitions):
     def create_accumulator(self):
         return Row(AlertState().to_json(), "[]", -1, None, None, MapView())
 
-    def accumulate(self, acc, eval_seq, window_end, when_ok, rec, for_ms, recover_for_ms, every_ms,
+    def accumulate(self, acc, window_end, when_ok, rec, for_ms, recover_for_ms, every_ms,
                    tenant, monitor, group_json, payload, enabled, metric_value, deviations, spec):
         if window_end is None:
             return
@@ -174,3 +174,49 @@ class SeasonalTransitions(AlertTransitions):
 
 alert_transitions_seasonal = udaf(SeasonalTransitions(), result_type=RESULT_TYPE,
                                   accumulator_type=SEASONAL_ACC_TYPE)
+
+
+# ----------------------------------------------------------------------------- change
+CHANGE_ACC_TYPE = DataTypes.ROW([
+    DataTypes.FIELD("state", DataTypes.STRING()),
+    DataTypes.FIELD("pending", DataTypes.STRING()),
+    DataTypes.FIELD("history", DataTypes.BYTES()),          # (UTC ms, value) float64 pairs, oldest first
+])
+
+
+class ChangeTransitions(AlertTransitions):
+    """The state machine of a `detection: change` monitor, with the group's recent evaluations
+    kept beside it (udfs.flink.change):
+
+        alert_transitions_change(window_end, when_ok, rec, for_ms, recover_for_ms, every_ms,
+            tenant, monitor, group_json, payload, enabled, metric_value, change, spec)
+
+    Per evaluation: the reference is the mean of the group's non-missing values in
+    [t - history, t); the breach of the relative change; trig = breach AND when_ok, rec = NOT
+    trig unless the monitor has a recover.when (`spec`: direction|history ms|default recover),
+    both NULL while disabled; an evaluation without reference is not judged (trig NULL: an
+    open alert stays open). A transition's payload gets the baseline and the excess."""
+
+    def create_accumulator(self):
+        return Row(AlertState().to_json(), "[]", b"")
+
+    def accumulate(self, acc, window_end, when_ok, rec, for_ms, recover_for_ms, every_ms,
+                   tenant, monitor, group_json, payload, enabled, metric_value, change, spec):
+        if window_end is None:
+            return
+        direction, history_ms, default_recover = change_spec(spec)
+        at_ms = to_epoch_ms(window_end)
+        j, acc[2] = change_judge_and_record(acc[2], at_ms, metric_value, change, direction, history_ms)
+        trig = (j.breach and when_ok) if enabled is not False and not j.learning else None
+        if enabled is False:
+            rec = None
+        elif default_recover:
+            rec = None if trig is None else not trig   # no reference: an open alert stays open
+        self._step(acc, at_ms, trig, rec, for_ms, recover_for_ms, every_ms, tenant, monitor, group_json,
+                   lambda: with_change_baseline(payload, j))
+
+    def get_accumulator_type(self):
+        return CHANGE_ACC_TYPE
+
+
+alert_transitions_change = udaf(ChangeTransitions(), result_type=RESULT_TYPE, accumulator_type=CHANGE_ACC_TYPE)

@@ -1,0 +1,121 @@
+package dev.nqlflink.udfs;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * One tenant's event-time clock inside a {@link TenantWindows} call, kept in Flink state.
+ *
+ * <p>Rows arrive with the clock of their Kafka partition for this tenant, computed in arrival
+ * order before the inventory join ({@code tw}: the tenant's newest event time on that partition
+ * minus the allowed out-of-orderness), and the table's progress ({@code sw}: the source
+ * watermark when the row was read). The tenant's clock is the minimum over its active
+ * partitions, like Flink's watermark over splits but per tenant: a partition that brought this
+ * tenant nothing while the table progressed by {@code idle} stops holding it back. It never
+ * stays more than {@code lag} behind the table's progress: a tenant silent or further behind is
+ * dragged along, so its last windows are evaluated and its older records are late.
+ */
+final class TenantClock {
+    /** partition -> {clock, progress when it last brought a row}. */
+    final TreeMap<Integer, long[]> splits = new TreeMap<>();
+    long progress = Long.MIN_VALUE;
+    /** window_time (end - 1) of the newest window evaluated; rows at or before it are late. */
+    long fired = Long.MIN_VALUE;
+    /** windows up to this end have their timers. */
+    long armedUpTo = Long.MIN_VALUE;
+    /** window ends whose timer came before the tenant's clock reached them. */
+    final TreeSet<Long> pending = new TreeSet<>();
+
+    void observe(int split, long clock, Long sourceWatermark) {
+        if (sourceWatermark != null) {
+            progress = Math.max(progress, sourceWatermark);
+        }
+        long[] s = splits.get(split);
+        if (s == null) {
+            splits.put(split, new long[] {clock, progress});
+        } else {
+            s[0] = Math.max(s[0], clock);
+            s[1] = progress;
+        }
+    }
+
+    void tick(long tableTime) {
+        progress = Math.max(progress, tableTime);
+    }
+
+    /** The tenant's event time: what it has complete (Long.MIN_VALUE: nothing yet). */
+    long now(long idle, long lag) {
+        long min = Long.MAX_VALUE;
+        for (Map.Entry<Integer, long[]> e : splits.entrySet()) {
+            long[] s = e.getValue();
+            if (progress == Long.MIN_VALUE || s[1] == Long.MIN_VALUE || progress - s[1] <= idle) {
+                min = Math.min(min, s[0]);
+            }
+        }
+        long dragged = progress == Long.MIN_VALUE ? Long.MIN_VALUE : progress - lag;
+        if (min == Long.MAX_VALUE) {
+            return dragged;
+        }
+        return Math.max(min, dragged);
+    }
+
+    byte[] write() {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeByte(1);
+            out.writeLong(progress);
+            out.writeLong(fired);
+            out.writeLong(armedUpTo);
+            out.writeInt(splits.size());
+            for (Map.Entry<Integer, long[]> e : splits.entrySet()) {
+                out.writeInt(e.getKey());
+                out.writeLong(e.getValue()[0]);
+                out.writeLong(e.getValue()[1]);
+            }
+            out.writeInt(pending.size());
+            for (long p : pending) {
+                out.writeLong(p);
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static TenantClock read(byte[] data) {
+        TenantClock c = new TenantClock();
+        if (data == null) {
+            return c;
+        }
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
+            int version = in.readByte();
+            if (version != 1) {
+                throw new IllegalStateException("tenant clock state of layout " + version + ", expected 1");
+            }
+            c.progress = in.readLong();
+            c.fired = in.readLong();
+            c.armedUpTo = in.readLong();
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                c.splits.put(in.readInt(), new long[] {in.readLong(), in.readLong()});
+            }
+            int k = in.readInt();
+            for (int i = 0; i < k; i++) {
+                c.pending.add(in.readLong());
+            }
+            return c;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,254 @@
+package dev.nqlflink.udfs;
+
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.table.annotation.ArgumentHint;
+import org.apache.flink.table.annotation.ArgumentTrait;
+import org.apache.flink.table.annotation.DataTypeHint;
+import org.apache.flink.table.annotation.FunctionHint;
+import org.apache.flink.table.annotation.StateHint;
+import org.apache.flink.table.api.dataview.MapView;
+import org.apache.flink.table.functions.FunctionContext;
+import org.apache.flink.table.functions.ProcessTableFunction;
+import org.apache.flink.types.Row;
+
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Sliding (HOP) windows of one monitor, per tenant, in the tenant's own event time.
+ *
+ * <p>Why not Flink's HOP window: its windows fire on the job's watermark, one clock for all
+ * tenants of a multi-tenant topic, so a tenant whose data arrives minutes behind the others
+ * had every record dropped as late, and a far-future record of one tenant made every later
+ * record of every tenant late. Here each tenant has its own clock ({@link TenantClock}), and a
+ * window of a tenant is evaluated once that tenant's clock and the job's watermark have passed
+ * its end: a lagging tenant is evaluated when its data is complete, without delaying the
+ * others (docs/flink-job-shape.md, "Event time per tenant").
+ *
+ * <p>Called from generated SQL, partitioned by tenant, on the monitor's rows and the table's
+ * ticks (see {@code views/monitor_windows.sql.j2}):
+ *
+ * <pre>
+ * nql_windows(input => TABLE rows PARTITION BY tenant, on_time => DESCRIPTOR(ts), spec => '...', uid => '...')
+ * input columns: ts (rowtime), nql_tick BOOLEAN, nql_split INT, nql_tw TIMESTAMP(3),
+ *                nql_sw TIMESTAMP(3), nql_group STRING (NULL: the row fails the monitor's filters),
+ *                nql_device STRING, nql_n ARRAY&lt;DOUBLE&gt;, nql_s ARRAY&lt;STRING&gt;
+ * output: tenant | nql_kind ('eval' | 'late'), group_json, window_start, window_end,
+ *                  nv ARRAY&lt;DOUBLE&gt;, sv ARRAY&lt;STRING&gt;, population BIGINT, late_ts | rowtime
+ * </pre>
+ *
+ * An 'eval' row is one window of one group (only groups with rows in the window), emitted with
+ * rowtime = window end - 1 ms, in window order per tenant; a 'late' row is a record of the
+ * monitor that came after its window was evaluated (counted in the metric
+ * {@code nqlLateRecords} too), so that nothing is dropped silently.
+ */
+@FunctionHint(output = @DataTypeHint(
+        "ROW<nql_kind STRING, group_json STRING, window_start TIMESTAMP(3), window_end TIMESTAMP(3), "
+                + "nv ARRAY<DOUBLE>, sv ARRAY<STRING>, population BIGINT, late_ts TIMESTAMP(3)>"))
+public class TenantWindows extends ProcessTableFunction<Row> {
+    private static final long serialVersionUID = 1L;
+    private static final String POPULATION = "\u0001";
+    private static final String FIRE = "f";
+    private static final String END = "end";
+
+    private transient Map<String, WindowSpec> specs;
+    private transient Counter late;
+
+    @Override
+    public void open(FunctionContext context) throws Exception {
+        specs = new HashMap<>();
+        late = context.getMetricGroup().counter("nqlLateRecords");
+    }
+
+    private WindowSpec spec(String text) {
+        if (specs == null) {
+            specs = new HashMap<>();
+        }
+        return specs.computeIfAbsent(text, WindowSpec::parse);
+    }
+
+    public void eval(
+            Context ctx,
+            @StateHint(type = @DataTypeHint("ROW<clock BYTES, spec STRING>")) Row state,
+            @StateHint(type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> parts,
+            @StateHint(type = @DataTypeHint("MAP<BIGINT, STRING>")) MapView<Long, String> slices,
+            @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
+            @ArgumentHint(name = "spec") String specText)
+            throws Exception {
+        WindowSpec spec = spec(specText);
+        state.setField("spec", specText);
+        TenantClock clock = TenantClock.read((byte[]) state.getField("clock"));
+        TimeContext<Long> time = ctx.timeContext(Long.class);
+        long ts = time.time();
+        if (Boolean.TRUE.equals(in.getField("nql_tick"))) {
+            clock.tick(ts);
+        } else {
+            Integer split = in.getFieldAs("nql_split");
+            clock.observe(split == null ? 0 : split, millis(in.getField("nql_tw")), millisOrNull(in.getField("nql_sw")));
+            String group = in.getFieldAs("nql_group");
+            if (ts <= clock.fired) {
+                if (late != null) {
+                    late.inc();
+                }
+                if (group != null) {
+                    collect(Row.of("late", group, null, null, null, null, null, toTimestamp(ts)));
+                }
+            } else {
+                add(spec, time, clock, parts, slices, ts, group, in);
+            }
+        }
+        // windows whose timer came too early for this tenant: due again at the next watermark
+        long now = clock.now(spec.idle, spec.lag);
+        while (!clock.pending.isEmpty() && clock.pending.first() - 1 <= now) {
+            long end = clock.pending.pollFirst();
+            time.registerOnTime(FIRE + end, end - 1);
+        }
+        state.setField("clock", clock.write());
+    }
+
+    private void add(WindowSpec spec, TimeContext<Long> time, TenantClock clock, MapView<String, byte[]> parts,
+                     MapView<Long, String> slices, long ts, String group, Row in) throws Exception {
+        long slice = spec.sliceEnd(ts);
+        String groups = slices.get(slice);
+        boolean newSlice = groups == null;
+        String listed = groups == null ? "" : groups;
+        if (group != null) {
+            String key = slice + "|" + group;
+            byte[] old = parts.get(key);
+            if (old == null) {
+                listed = listed.isEmpty() ? group : listed + "\n" + group;
+            }
+            Partial p = Partial.read(spec, old);
+            p.add(in.getFieldAs("nql_n"), in.getFieldAs("nql_s"), ts);
+            parts.put(key, p.write());
+        }
+        String device = in.getFieldAs("nql_device");
+        if (spec.population && device != null) {
+            String key = slice + "|" + POPULATION;
+            Set<String> seen = Partial.readSet(parts.get(key));
+            if (seen.add(device)) {
+                parts.put(key, Partial.writeSet(seen));
+            }
+        }
+        if (newSlice || !listed.equals(groups)) {
+            slices.put(slice, listed);
+        }
+        if (newSlice) {
+            // the windows this slice belongs to: ends slice, slice + slide, ..., slice + size - slide
+            for (long end = slice; end <= slice + spec.size - spec.slide; end += spec.slide) {
+                if (end - 1 > clock.fired) {
+                    time.registerOnTime(FIRE + end, end - 1);
+                }
+            }
+        }
+    }
+
+    public void onTimer(
+            OnTimerContext ctx,
+            Row state,
+            MapView<String, byte[]> parts,
+            MapView<Long, String> slices)
+            throws Exception {
+        String text = state.getFieldAs("spec");
+        if (text == null) {
+            return;
+        }
+        WindowSpec spec = spec(text);
+        TenantClock clock = TenantClock.read((byte[]) state.getField("clock"));
+        TimeContext<Long> time = ctx.timeContext(Long.class);
+        String timer = ctx.currentTimer();
+        Long watermark = time.currentWatermark();
+        boolean endOfInput = watermark != null && watermark == Long.MAX_VALUE;
+        if (END.equals(timer)) {
+            // a bounded input ended (watermark MAX): every window is complete; fire the ones
+            // still waiting, each at its own time, in order (timers fire in time order)
+            for (long end : clock.pending) {
+                time.registerOnTime(FIRE + end, end - 1);
+            }
+            return;
+        }
+        long end = Long.parseLong(timer.substring(FIRE.length()));
+        if (end - 1 <= clock.fired) {
+            clock.pending.remove(end);
+        } else if (clock.pending.headSet(end).isEmpty()
+                && (endOfInput || end - 1 <= clock.now(spec.idle, spec.lag))) {
+            fire(spec, clock, parts, slices, end);
+            clock.pending.remove(end);
+        } else {
+            // not complete for this tenant yet (or an earlier window still waits): fired when
+            // its clock gets there (eval re-arms it), or at the end of a bounded input
+            clock.pending.add(end);
+            time.registerOnTime(END, Long.MAX_VALUE - 1);
+        }
+        state.setField("clock", clock.write());
+    }
+
+    private void fire(WindowSpec spec, TenantClock clock, MapView<String, byte[]> parts,
+                      MapView<Long, String> slices, long end) throws Exception {
+        long start = end - spec.size;
+        TreeMap<String, Partial> groups = new TreeMap<>();
+        Set<String> population = spec.population ? new HashSet<>() : null;
+        for (long slice = start + spec.slide; slice <= end; slice += spec.slide) {
+            String listed = slices.get(slice);
+            if (listed == null) {
+                continue;
+            }
+            if (!listed.isEmpty()) {
+                for (String group : listed.split("\n", -1)) {
+                    Partial p = Partial.read(spec, parts.get(slice + "|" + group));
+                    groups.computeIfAbsent(group, g -> new Partial(spec)).merge(p);
+                }
+            }
+            if (population != null) {
+                population.addAll(Partial.readSet(parts.get(slice + "|" + POPULATION)));
+            }
+        }
+        LocalDateTime from = toTimestamp(start);
+        LocalDateTime to = toTimestamp(end);
+        Long devices = population == null ? null : (long) population.size();
+        for (Map.Entry<String, Partial> g : groups.entrySet()) {
+            Partial p = g.getValue();
+            collect(Row.of("eval", g.getKey(), from, to, p.numbers(), p.strings(), devices, null));
+        }
+        clock.fired = Math.max(clock.fired, end - 1);
+        // slices no later window needs: those ending at or before end + slide - size
+        List<Long> done = new ArrayList<>();
+        for (Long slice : slices.keys()) {
+            if (slice <= end + spec.slide - spec.size) {
+                done.add(slice);
+            }
+        }
+        for (long slice : done) {
+            String listed = slices.get(slice);
+            if (listed != null && !listed.isEmpty()) {
+                for (String group : listed.split("\n", -1)) {
+                    parts.remove(slice + "|" + group);
+                }
+            }
+            parts.remove(slice + "|" + POPULATION);
+            slices.remove(slice);
+        }
+    }
+
+    private static long millis(Object t) {
+        if (t == null) {
+            return Long.MIN_VALUE;
+        }
+        return ((LocalDateTime) t).toInstant(ZoneOffset.UTC).toEpochMilli();
+    }
+
+    private static Long millisOrNull(Object t) {
+        return t == null ? null : millis(t);
+    }
+
+    private static LocalDateTime toTimestamp(long ms) {
+        return LocalDateTime.ofEpochSecond(Math.floorDiv(ms, 1000), Math.floorMod(ms, 1000) * 1_000_000, ZoneOffset.UTC);
+    }
+}

@@ -1,0 +1,140 @@
+package dev.nqlflink.udfs;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one monitor's {@link TenantWindows} call computes, from the literal the code generator
+ * writes (translator/flink/codegen.py, {@code window_spec}):
+ *
+ * <pre>size=300000;slide=30000;lag=600000;idle=60000;pop=1;aggs=avg:n0,count:n1,distinct:s0,pct:n2:0.95</pre>
+ *
+ * <ul>
+ *   <li>size, slide: the HOP window (ms; size a multiple of slide), aligned to the epoch like
+ *       Flink's HOP: windows [e - size, e) with e a multiple of slide;
+ *   <li>lag: the tenant lag bound (ms): a tenant's clock never stays further than this behind
+ *       the table's progress;
+ *   <li>idle: a Kafka partition that brought a tenant nothing while the table progressed this
+ *       far no longer holds the tenant's clock back;
+ *   <li>pop: 1 if the distinct devices of all the tenant's rows per window (the impact
+ *       population) are wanted;
+ *   <li>aggs: one aggregate per entry, {@code kind:input[:fraction]}; input {@code nK} is element K
+ *       of the row's numeric input array, {@code sK} of its string input array. NULL inputs are
+ *       skipped, as SQL aggregates skip them. Results go to the numeric output array in this
+ *       order, except smin/smax/slast whose results go to the string output array.
+ * </ul>
+ */
+public final class WindowSpec implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public enum Kind {
+        COUNT, SUM, AVG, MIN, MAX, LAST, PCT, DISTINCT, SMIN, SMAX, SLAST;
+
+        boolean stringInput() {
+            return this == DISTINCT || this == SMIN || this == SMAX || this == SLAST;
+        }
+
+        boolean stringOutput() {
+            return this == SMIN || this == SMAX || this == SLAST;
+        }
+    }
+
+    public static final class Agg implements Serializable {
+        private static final long serialVersionUID = 1L;
+        public final Kind kind;
+        public final int input;
+        public final double fraction;
+        public final int output;
+
+        Agg(Kind kind, int input, double fraction, int output) {
+            this.kind = kind;
+            this.input = input;
+            this.fraction = fraction;
+            this.output = output;
+        }
+    }
+
+    public final long size;
+    public final long slide;
+    public final long lag;
+    public final long idle;
+    public final boolean population;
+    public final List<Agg> aggs;
+    public final int numericOutputs;
+    public final int stringOutputs;
+
+    private WindowSpec(long size, long slide, long lag, long idle, boolean population, List<Agg> aggs) {
+        this.size = size;
+        this.slide = slide;
+        this.lag = lag;
+        this.idle = idle;
+        this.population = population;
+        this.aggs = aggs;
+        int n = 0;
+        int s = 0;
+        for (Agg a : aggs) {
+            if (a.kind.stringOutput()) {
+                s++;
+            } else {
+                n++;
+            }
+        }
+        this.numericOutputs = n;
+        this.stringOutputs = s;
+    }
+
+    public static WindowSpec parse(String text) {
+        long size = -1, slide = -1, lag = -1, idle = -1;
+        boolean pop = false;
+        List<Agg> aggs = new ArrayList<>();
+        for (String part : text.split(";")) {
+            int eq = part.indexOf('=');
+            if (eq < 0) {
+                throw new IllegalArgumentException("window spec: '" + part + "' is not key=value in " + text);
+            }
+            String key = part.substring(0, eq).trim();
+            String value = part.substring(eq + 1).trim();
+            switch (key) {
+                case "size": size = Long.parseLong(value); break;
+                case "slide": slide = Long.parseLong(value); break;
+                case "lag": lag = Long.parseLong(value); break;
+                case "idle": idle = Long.parseLong(value); break;
+                case "pop": pop = "1".equals(value); break;
+                case "aggs": aggs = parseAggs(value); break;
+                default: throw new IllegalArgumentException("window spec: unknown key '" + key + "' in " + text);
+            }
+        }
+        if (size <= 0 || slide <= 0 || size % slide != 0 || lag < 0 || idle < 0) {
+            throw new IllegalArgumentException("window spec: size, slide, lag and idle needed (size a multiple of slide): " + text);
+        }
+        return new WindowSpec(size, slide, lag, idle, pop, aggs);
+    }
+
+    private static List<Agg> parseAggs(String text) {
+        List<Agg> out = new ArrayList<>();
+        if (text.isEmpty()) {
+            return out;
+        }
+        int numeric = 0;
+        int strings = 0;
+        for (String item : text.split(",")) {
+            String[] f = item.split(":");
+            Kind kind = Kind.valueOf(f[0].trim().toUpperCase());
+            String in = f[1].trim();
+            char lane = in.charAt(0);
+            if ((lane == 's') != kind.stringInput() || (lane != 's' && lane != 'n')) {
+                throw new IllegalArgumentException("window spec: " + kind + " cannot read input " + in);
+            }
+            double fraction = f.length > 2 ? Double.parseDouble(f[2]) : 0.0;
+            int output = kind.stringOutput() ? strings++ : numeric++;
+            out.add(new Agg(kind, Integer.parseInt(in.substring(1)), fraction, output));
+        }
+        return out;
+    }
+
+    /** End of the slice [end - slide, end) holding time t (ms since the epoch). */
+    public long sliceEnd(long t) {
+        return Math.floorDiv(t, slide) * slide + slide;
+    }
+}
