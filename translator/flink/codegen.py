@@ -423,7 +423,7 @@ def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) 
     group_json = ("JSON_OBJECT(" + ", ".join(f"{lit(k.name)} VALUE {q(k.expr.name)}" for k in w.keys) + ")") if w.keys else lit("{}")
     window_input = {"name": n("input"), "rows": n("rows"), "group_json": group_json, "keep": q(KEEP),
                     "numeric": lanes.numeric, "strings": lanes.strings, "ticks": q("tick_" + t),
-                    "tenants": ", ".join(lit(x) for x in tenants)}
+                    "tenants": [lit(x) for x in tenants]}
     windows = {"name": n("windows"), "function": q(WINDOWS_FUNCTION), "input": n("input"),
                "spec": lit(window_spec(w, o, lanes, detect)), "uid": lit(p.name),
                "size_text": format_duration(w.size_ms), "slide_text": format_duration(w.slide_ms)}
