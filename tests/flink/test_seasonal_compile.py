@@ -1,8 +1,8 @@
 """Seasonal/change monitors compile (no NQL0601 any more) to the documented job shape, in
 the same single statement set as threshold monitors, and Flink's planner accepts it: the
-bundled seasonal example (inventory filter -> `keep` + HAVING, the population joined as
-of each evaluation, the seasonal state UDAF) plus a change monitor, with threshold monitors
-alongside, EXPLAINed on the mini-cluster."""
+bundled seasonal example (inventory filter -> `keep`, the tenant's population from the
+windows function, the seasonal state UDAF) plus a change monitor (its state UDAF keeps the
+history), with threshold monitors alongside, EXPLAINed on the mini-cluster."""
 
 import textwrap
 from pathlib import Path
@@ -37,18 +37,24 @@ def test_detection_compiles_to_the_documented_shape(compiled):
     assert sql.count("EXECUTE STATEMENT SET") == 1
     assert sql.count("CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions_seasonal`\n"
                      "  AS 'udfs.flink.alert_state.alert_transitions_seasonal' LANGUAGE PYTHON;") == 1
-    for view in ("populated", "judged", "ordered", "state", "alerts"):
+    assert sql.count("CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions_change`\n"
+                     "  AS 'udfs.flink.alert_state.alert_transitions_change' LANGUAGE PYTHON;") == 1
+    for view in ("rows", "input", "windows", "eval", "judged", "state", "alerts"):
         assert f"`m_vdi_latency_seasonal__{view}`" in sql and f"`m_crashes_change__{view}`" in sql
-    # one population (TUMBLE of the window size, versioned) per table and window size
-    for pop in ("pop_session_vdi_events__300s", "pop_execution_crashes__3600s"):
-        assert sql.count(f"CREATE TEMPORARY VIEW `{pop}`") == sql.count(f"CREATE TEMPORARY VIEW `ver_{pop}`") == 1
-    assert "`m_crashes_change__scored`" in sql and "`m_vdi_latency_seasonal__scored`" not in sql
+    # detection monitors ask the windows function for the tenant's population (pop=1), others not
+    assert "uid => 'm_vdi_latency_seasonal'" in sql and "uid => 'm_crashes_change'" in sql
+    spec = lambda m: sql[sql.index(f"uid => '{m}'") - 400:sql.index(f"uid => '{m}'")]  # noqa: E731
+    assert ";pop=1;" in spec("m_vdi_latency_seasonal") and ";pop=1;" in spec("m_crashes_change")
+    assert ";pop=0;" in spec("m_vdi_latency_by_pool")
+    # the change monitor: 15 min windows of 1 h; its state: direction|history ms|default recovery
+    assert "size=3600000;slide=900000;" in spec("m_crashes_change")
+    change = sql[sql.index("CREATE TEMPORARY VIEW `m_crashes_change__state`"):]
+    assert "`nql_sensitivity`, 'above|172800000|0') AS `trs`" in change[:change.index(";")]
     # the seasonal state: extra arguments and the compiled spec (direction|slot|history|zone|weekly|
     # min samples|min days|default recovery), the example's detection block by hand
     state = sql[sql.index("CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__state`"):]
     assert ("`payload`, `nql_enabled`, `nql_value`, `nql_sensitivity`, 'above|900|604800|UTC|auto|4|2|1') AS `trs`"
             in state[:state.index(";")])
-    assert "RANGE BETWEEN INTERVAL '2 00:00:00.000' DAY TO SECOND(3) PRECEDING" in sql  # change history
     # the threshold monitor's pipeline still has no baseline
     threshold = sql[sql.index("CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__judged`"):]
     assert "'baseline' VALUE CAST(NULL AS STRING)" in threshold
@@ -68,15 +74,18 @@ def test_sensitivity_is_a_config_parameter_and_the_condition_reads_well(compiled
 @pytest.mark.flink
 def test_flink_plans_the_detection_job(compiled, explain_plan):
     plan = explain_plan(compiled)
-    assert "PythonOverAggregate" not in plan and "TemporalJoin" in plan and "OverAggregate" in plan
-    # Python sees evaluations only: the seasonal state UDAF's input is the event-time sort of
-    # the evaluations (then the temporal joins and the window aggregate), not a source
+    assert "PythonOverAggregate" not in plan and "TemporalJoin" in plan and "ProcessTableFunction" in plan
+    # Python sees evaluations only: the seasonal state UDAF's input is the config join of the
+    # windows function's evaluations, not a source
     execution = plan[plan.index("== Optimized Execution Plan =="):]
     [line] = [ln for ln in execution.splitlines() if "alert_transitions_seasonal(" in ln]
     assert "PythonGroupAggregate(" in line, line
     seasonal = execution[execution.index(line):]
     below = [ln for ln in seasonal.splitlines()[1:] if not any(k in ln for k in ("Exchange(", "Calc("))]
-    assert "OverAggregate(" in below[0] and "Python" not in below[0], below[0]
+    assert "TemporalJoin(" in below[0] and "Python" not in below[0], below[0]
+    # one windows function per pipeline, shared by the evaluations and the late dead letters
+    assert sum("ProcessTableFunction(" in ln and "uid=[m_vdi_latency_seasonal]" in ln
+               for ln in execution.splitlines()) == 1
 
 
 def test_explain_traces_the_judged_view_in_the_same_statement_set(compiled):
@@ -111,11 +120,12 @@ def test_explain_plots_metric_band_and_transitions(compiled, tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
 
 
-def test_detection_monitors_of_one_table_and_window_share_one_population(tmp_path):
+def test_monitors_of_one_table_share_its_clock_and_ticks(tmp_path):
     base = (Path("examples/seasonal/vdi_latency_seasonal.yaml")).read_text()
     (tmp_path / "acme.yaml").write_text(base)
     (tmp_path / "globex.yaml").write_text(base.replace("tenant: acme", "tenant: globex")
                                           .replace("id: vdi_latency_seasonal", "id: vdi_latency_other"))
     sql = compile_paths([str(tmp_path)]).sql()
-    assert sql.count("CREATE TEMPORARY VIEW `pop_session_vdi_events__300s`") == 1
-    assert sql.count("LEFT JOIN `ver_pop_session_vdi_events__300s` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `p`") == 2
+    for view in ("clk_session_vdi_events", "ok_session_vdi_events", "tick_session_vdi_events"):
+        assert sql.count(f"CREATE TEMPORARY VIEW `{view}`") == 1
+    assert sql.count("FROM `tick_session_vdi_events`") == 2 and sql.count("FROM `ok_session_vdi_events`") == 2

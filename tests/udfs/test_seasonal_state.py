@@ -43,8 +43,8 @@ def run(evaluations, default_recover=True):
     """evaluations: (window_end, value, enabled, when_ok, rec); -> transitions (status, at, payload)."""
     f = SeasonalTransitions()
     acc = f.create_accumulator()
-    for seq, (at, value, enabled, when_ok, rec) in enumerate(evaluations, 1):
-        f.accumulate(acc, seq, at, when_ok, rec, 0, 0, EVERY, "acme", "m", "{}", PAYLOAD, enabled, value, 3.0,
+    for at, value, enabled, when_ok, rec in evaluations:
+        f.accumulate(acc, at, when_ok, rec, 0, 0, EVERY, "acme", "m", "{}", PAYLOAD, enabled, value, 3.0,
                      spec(default_recover))
     return [(r[0], datetime.utcfromtimestamp(r[2] / 1000), json.loads(r[4])) for r in f.get_value(acc)]
 
@@ -115,7 +115,7 @@ def test_the_entry_kept_in_the_accumulator_plus_the_mapview_is_the_whole_history
     at = datetime(2026, 11, 19, 0, 0)          # Thursday: the run crosses a weekend
     for seq in range(1, 4 * 24 * 6):
         value = None if seq % 97 == 0 else 10 + rng.random()
-        f.accumulate(acc, seq, at, True, None, 0, 0, EVERY, "acme", "m", "{}", PAYLOAD, True, value, 3.0, spec())
+        f.accumulate(acc, at, True, None, 0, 0, EVERY, "acme", "m", "{}", PAYLOAD, True, value, 3.0, spec())
         ms = int((at - datetime(1970, 1, 1)).total_seconds() * 1000)
         key = history_key(ms, params)
         _, plain_slots[key] = score_and_record(plain_slots.get(key), lambda: plain_slots.get(other_key(key)), ms,

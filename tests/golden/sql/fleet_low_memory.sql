@@ -9,16 +9,21 @@ SET 'table.exec.uid.generation' = 'PLAN_ONLY';
 SET 'table.local-time-zone' = 'UTC';
 SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
+  AS 'dev.nqlflink.udfs.TenantWindows' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions`
   AS 'udfs.flink.alert_state.alert_transitions' LANGUAGE PYTHON;
 
 -- device_performance.events: one raw JSON line per record; fields parsed without failing.
 CREATE TABLE `src_device_performance_events` (
   `line` STRING,
+  `nql_split` INT METADATA FROM 'partition' VIRTUAL,
   `tenant` AS JSON_VALUE(`line`, '$.tenant'),
   `end_time_raw` AS JSON_VALUE(`line`, '$.end_time'),
   `ts_parsed` AS TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-  `ts` AS COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000'),
+  `ts` AS CASE WHEN TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') > LOCALTIMESTAMP + INTERVAL '10' MINUTE THEN TIMESTAMP '1970-01-01 00:00:00.000' ELSE COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000') END,
+  `nql_pt` AS PROCTIME(),
   `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
   `free_memory_raw` AS JSON_VALUE(`line`, '$.free_memory'),
   `free_memory` AS TRY_CAST(JSON_VALUE(`line`, '$.free_memory') AS BIGINT),
@@ -45,21 +50,66 @@ SELECT `line`,
   `ts`,
   `device_collector_uid`,
   `free_memory`,
+  `nql_split`,
+  `nql_pt`,
   CASE
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `end_time_raw` IS NULL THEN 'missing_event_time'
     WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
+    WHEN `ts` <> `ts_parsed` THEN 'future'
     WHEN `free_memory_raw` IS NOT NULL AND `free_memory` IS NULL THEN 'bad_type:free_memory'
-    WHEN `ts` <= CURRENT_WATERMARK(`ts`) THEN 'late'
     ELSE CAST(NULL AS STRING)
   END AS `reject_reason`
 FROM `src_device_performance_events`;
 
+-- Each tenant's event time on each Kafka partition of device_performance.events, in arrival order (the newest
+-- event time so far), and the table's watermark. A record is `late` when it is more than
+-- 10s older than its tenant's newest record on its partition (the allowed lateness,
+-- per tenant: another tenant's records never make it late), and `lag_exceeded` when its tenant
+-- trails the table by more than 10min (the tenant lag bound).
+CREATE TEMPORARY VIEW `clk_device_performance_events` AS
+SELECT *,
+  CASE
+    WHEN `ts` <= `nql_max` - INTERVAL '10' SECOND THEN 'late'
+    WHEN `ts` <= `nql_sw` - INTERVAL '10' MINUTE THEN 'lag_exceeded'
+    ELSE CAST(NULL AS STRING)
+  END AS `reject_reason`
+FROM (
+  SELECT `line`,
+    `tenant`,
+    `ts`,
+    `device_collector_uid`,
+    `free_memory`,
+    `nql_split`,
+    CURRENT_WATERMARK(`ts`) AS `nql_sw`,
+    CAST(MAX(`ts`) OVER (PARTITION BY `tenant`, `nql_split` ORDER BY `nql_pt`
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS TIMESTAMP(3)) AS `nql_max`
+  FROM `chk_device_performance_events`
+  WHERE `reject_reason` IS NULL
+);
+
+-- Accepted records, each with its tenant's clock on its partition (`nql_tw`: the newest event
+-- time minus the allowed lateness) and the table's watermark when it was read (`nql_sw`).
 CREATE TEMPORARY VIEW `ok_device_performance_events` AS
-SELECT `tenant`, `ts`, `device_collector_uid`, `free_memory`
-FROM `chk_device_performance_events`
+SELECT `tenant`, `ts`, `device_collector_uid`, `free_memory`, `nql_split`, `nql_max` - INTERVAL '10' SECOND AS `nql_tw`, `nql_sw`
+FROM `clk_device_performance_events`
 WHERE `reject_reason` IS NULL;
+
+-- Records of device_performance.events not behind the table's watermark: what its ticks are counted from (a
+-- window aggregation drops records behind its watermark; none are given to it).
+CREATE TEMPORARY VIEW `tickable_device_performance_events` AS
+SELECT `ts`
+FROM `chk_device_performance_events`
+WHERE `reject_reason` IS NULL AND (`ts` > CURRENT_WATERMARK(`ts`) OR CURRENT_WATERMARK(`ts`) IS NULL);
+
+-- The progress of device_performance.events's event time: one tick per 5min it passes. A tenant with no
+-- record for a while still sees the table's time go by, so its last windows are evaluated
+-- once the table is a lag bound further.
+CREATE TEMPORARY VIEW `tick_device_performance_events` AS
+SELECT `window_time` AS `ts`
+FROM TABLE(TUMBLE(TABLE `tickable_device_performance_events`, DESCRIPTOR(`ts`), INTERVAL '5' MINUTE))
+GROUP BY `window_start`, `window_end`, `window_time`;
 
 -- Monitor configuration as data (thresholds, for durations, enablement, priority), keyed by
 -- tenant + monitor; a new record takes effect from its `updated_at` on, without a redeploy.
@@ -137,20 +187,49 @@ CREATE TABLE `sink_dead_letters` (
 
 -- monitor fleet_low_memory (acme): the events it reads.
 CREATE TEMPORARY VIEW `m_fleet_low_memory__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`free_memory`
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`free_memory`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, TRUE AS `keep`
 FROM `ok_device_performance_events` AS `e`
 WHERE `e`.`tenant` IN ('acme');
 
--- `during past 15min`, every 5min: HOP window (size, slide) per tenant and group.
+-- What the windows function reads: every record of the monitor's tenants with its group (NULL
+-- when the monitor's filters reject it: it then only moves its tenant's clock), its device (the
+-- tenant's active population) and the aggregates' inputs, and the table's ticks per tenant.
+CREATE TEMPORARY VIEW `m_fleet_low_memory__input` AS
+SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
+  CASE WHEN `keep` THEN '{}' END AS `nql_group`,
+  `device_collector_uid` AS `nql_device`,
+  CAST(NULL AS ARRAY<DOUBLE>) AS `nql_n`,
+  ARRAY[CAST(CASE WHEN (`free_memory` < 1073741824) THEN `device_collector_uid` END AS STRING), CAST(`device_collector_uid` AS STRING)] AS `nql_s`
+FROM `m_fleet_low_memory__rows`
+UNION ALL
+SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
+  CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+FROM `tick_device_performance_events`;
+
+-- `during past 15min`, every 5min: sliding windows per tenant and group, each tenant
+-- in its own event time (udfs/jvm: TenantWindows): a window of a tenant is evaluated once that
+-- tenant's clock and the watermark are past its end, so a tenant whose data lags delays no
+-- one else and loses nothing. Rows: 'eval' (one per window and group) and 'late'.
+CREATE TEMPORARY VIEW `m_fleet_low_memory__windows` AS
+SELECT *
+FROM `nql_windows`(input => TABLE `m_fleet_low_memory__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
+  spec => 'size=900000;slide=300000;lag=600000;idle=60000;pop=0;aggs=distinct:s0,distinct:s1', uid => 'm_fleet_low_memory');
+
+-- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_fleet_low_memory__eval` AS
-SELECT `tenant`, 'fleet_low_memory' AS `monitor`, `window_start`, `window_end`, `window_time`,
-  '{}' AS `group_json`,
-  COUNT(DISTINCT CASE WHEN (`free_memory` < 1073741824) THEN `device_collector_uid` END) AS `low_memory_devices`,
-  COUNT(DISTINCT `device_collector_uid`) AS `devices`,
-  COUNT(DISTINCT `device_collector_uid`) AS `impact_devices`,
-  CAST(NULL AS BIGINT) AS `impact_users`
-FROM TABLE(HOP(TABLE `m_fleet_low_memory__rows`, DESCRIPTOR(`ts`), INTERVAL '5' MINUTE, INTERVAL '15' MINUTE))
-GROUP BY `tenant`, `window_start`, `window_end`, `window_time`;
+SELECT `tenant`, 'fleet_low_memory' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+  `nql_a1` AS `low_memory_devices`,
+  `nql_a2` AS `devices`,
+  `nql_a2` AS `impact_devices`,
+  CAST(NULL AS BIGINT) AS `impact_users`,
+  CAST(NULL AS BIGINT) AS `active_devices`
+FROM (
+  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+    CAST(`nv`[1] AS BIGINT) AS `nql_a1`,
+    CAST(`nv`[2] AS BIGINT) AS `nql_a2`
+  FROM `m_fleet_low_memory__windows`
+  WHERE `nql_kind` = 'eval'
+);
 
 -- Window results with the monitor's configuration as of the evaluation time: thresholds are
 -- config parameters, so changing them needs no redeploy. The config is joined on one key
@@ -177,20 +256,13 @@ FROM `m_fleet_low_memory__eval` AS `v`
 JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
   ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
 
--- Evaluations in event-time order per group (the OVER operator waits for the watermark),
--- so the state machine sees the same sequence whatever the arrival order.
-CREATE TEMPORARY VIEW `m_fleet_low_memory__ordered` AS
-SELECT `tenant`, `monitor`, `group_json`, `window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`, `payload`,
-  COUNT(*) OVER (PARTITION BY `tenant`, `monitor`, `group_json` ORDER BY `window_time`
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS `eval_seq`
-FROM `m_fleet_low_memory__judged`;
-
--- Trigger/recover state per group (spec/monitors.md semantics), in Flink state.
+-- Trigger/recover state per group (spec/monitors.md semantics), in Flink state. Each group's
+-- evaluations arrive in event-time order (the windows function emits them so per tenant).
 CREATE TEMPORARY VIEW `m_fleet_low_memory__state` AS
 SELECT `tenant`, `monitor`, `group_json`,
-  `alert_transitions`(`eval_seq`, `window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`,
+  `alert_transitions`(`window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`,
     CAST(300000 AS BIGINT), `tenant`, `monitor`, `group_json`, `payload`) AS `trs`
-FROM `m_fleet_low_memory__ordered`
+FROM `m_fleet_low_memory__judged`
 GROUP BY `tenant`, `monitor`, `group_json`;
 
 -- Transitions only, as an append-only stream.
@@ -205,7 +277,15 @@ BEGIN
 INSERT INTO `sink_dead_letters`
 SELECT 'device_performance.events', `reject_reason`, `line`
 FROM `chk_device_performance_events`
-WHERE `reject_reason` IS NOT NULL;
+WHERE `reject_reason` IS NOT NULL
+UNION ALL
+SELECT 'device_performance.events', `reject_reason`, `line`
+FROM `clk_device_performance_events`
+WHERE `reject_reason` IS NOT NULL
+UNION ALL
+SELECT 'device_performance.events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'fleet_low_memory', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+FROM `m_fleet_low_memory__windows`
+WHERE `nql_kind` = 'late';
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,

@@ -9,16 +9,24 @@ SET 'table.exec.uid.generation' = 'PLAN_ONLY';
 SET 'table.local-time-zone' = 'UTC';
 SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
+  AS 'dev.nqlflink.udfs.TenantWindows' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions`
   AS 'udfs.flink.alert_state.alert_transitions' LANGUAGE PYTHON;
+
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions_change`
+  AS 'udfs.flink.alert_state.alert_transitions_change' LANGUAGE PYTHON;
 
 -- session.logins: one raw JSON line per record; fields parsed without failing.
 CREATE TABLE `src_session_logins` (
   `line` STRING,
+  `nql_split` INT METADATA FROM 'partition' VIRTUAL,
   `tenant` AS JSON_VALUE(`line`, '$.tenant'),
   `time_raw` AS JSON_VALUE(`line`, '$.time'),
   `ts_parsed` AS TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-  `ts` AS COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000'),
+  `ts` AS CASE WHEN TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') > LOCALTIMESTAMP + INTERVAL '10' MINUTE THEN TIMESTAMP '1970-01-01 00:00:00.000' ELSE COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000') END,
+  `nql_pt` AS PROCTIME(),
   `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
   `time_until_desktop_is_visible_raw` AS JSON_VALUE(`line`, '$.time_until_desktop_is_visible'),
   `time_until_desktop_is_visible` AS TRY_CAST(JSON_VALUE(`line`, '$.time_until_desktop_is_visible') AS DOUBLE),
@@ -47,21 +55,67 @@ SELECT `line`,
   `device_collector_uid`,
   `time_until_desktop_is_visible`,
   `user_name`,
+  `nql_split`,
+  `nql_pt`,
   CASE
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `time_raw` IS NULL THEN 'missing_event_time'
     WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
+    WHEN `ts` <> `ts_parsed` THEN 'future'
     WHEN `time_until_desktop_is_visible_raw` IS NOT NULL AND `time_until_desktop_is_visible` IS NULL THEN 'bad_type:time_until_desktop_is_visible'
-    WHEN `ts` <= CURRENT_WATERMARK(`ts`) THEN 'late'
     ELSE CAST(NULL AS STRING)
   END AS `reject_reason`
 FROM `src_session_logins`;
 
+-- Each tenant's event time on each Kafka partition of session.logins, in arrival order (the newest
+-- event time so far), and the table's watermark. A record is `late` when it is more than
+-- 10s older than its tenant's newest record on its partition (the allowed lateness,
+-- per tenant: another tenant's records never make it late), and `lag_exceeded` when its tenant
+-- trails the table by more than 10min (the tenant lag bound).
+CREATE TEMPORARY VIEW `clk_session_logins` AS
+SELECT *,
+  CASE
+    WHEN `ts` <= `nql_max` - INTERVAL '10' SECOND THEN 'late'
+    WHEN `ts` <= `nql_sw` - INTERVAL '10' MINUTE THEN 'lag_exceeded'
+    ELSE CAST(NULL AS STRING)
+  END AS `reject_reason`
+FROM (
+  SELECT `line`,
+    `tenant`,
+    `ts`,
+    `device_collector_uid`,
+    `time_until_desktop_is_visible`,
+    `user_name`,
+    `nql_split`,
+    CURRENT_WATERMARK(`ts`) AS `nql_sw`,
+    CAST(MAX(`ts`) OVER (PARTITION BY `tenant`, `nql_split` ORDER BY `nql_pt`
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS TIMESTAMP(3)) AS `nql_max`
+  FROM `chk_session_logins`
+  WHERE `reject_reason` IS NULL
+);
+
+-- Accepted records, each with its tenant's clock on its partition (`nql_tw`: the newest event
+-- time minus the allowed lateness) and the table's watermark when it was read (`nql_sw`).
 CREATE TEMPORARY VIEW `ok_session_logins` AS
-SELECT `tenant`, `ts`, `device_collector_uid`, `time_until_desktop_is_visible`, `user_name`
-FROM `chk_session_logins`
+SELECT `tenant`, `ts`, `device_collector_uid`, `time_until_desktop_is_visible`, `user_name`, `nql_split`, `nql_max` - INTERVAL '10' SECOND AS `nql_tw`, `nql_sw`
+FROM `clk_session_logins`
 WHERE `reject_reason` IS NULL;
+
+-- Records of session.logins not behind the table's watermark: what its ticks are counted from (a
+-- window aggregation drops records behind its watermark; none are given to it).
+CREATE TEMPORARY VIEW `tickable_session_logins` AS
+SELECT `ts`
+FROM `chk_session_logins`
+WHERE `reject_reason` IS NULL AND (`ts` > CURRENT_WATERMARK(`ts`) OR CURRENT_WATERMARK(`ts`) IS NULL);
+
+-- The progress of session.logins's event time: one tick per 5min it passes. A tenant with no
+-- record for a while still sees the table's time go by, so its last windows are evaluated
+-- once the table is a lag bound further.
+CREATE TEMPORARY VIEW `tick_session_logins` AS
+SELECT `window_time` AS `ts`
+FROM TABLE(TUMBLE(TABLE `tickable_session_logins`, DESCRIPTOR(`ts`), INTERVAL '5' MINUTE))
+GROUP BY `window_start`, `window_end`, `window_time`;
 
 -- device.devices: the inventory, versioned by last_seen; same raw-line reading as events.
 CREATE TABLE `src_device_devices` (
@@ -188,96 +242,69 @@ CREATE TABLE `sink_dead_letters` (
   'topic' = 'nql.dead_letters'
 );
 
--- The devices of session.logins that reported in each 15min TUMBLE, one row per tenant and
--- device (every device that reported, before any monitor's filters): the first step of the
--- tenants' active population. Grouping by device, then counting rows, costs less per event
--- than a COUNT(DISTINCT) per tenant, whose local aggregation updated a distinct map for
--- every event (measured: docs/seasonal.md, "Throughput"). It reads the raw source's fields
--- (parsed once for all consumers), not the validated view: a device whose record has a
--- malformed other field still reported.
-CREATE TEMPORARY VIEW `seen_pop_session_logins__900s` AS
-SELECT `tenant`, `device_collector_uid`, `window_time` AS `seen_time`
-FROM TABLE(TUMBLE(TABLE `src_session_logins`, DESCRIPTOR(`ts`), INTERVAL '15' MINUTE))
-WHERE `tenant` IS NOT NULL AND `tenant` <> '' AND `ts_parsed` IS NOT NULL AND `device_collector_uid` IS NOT NULL
-GROUP BY `tenant`, `device_collector_uid`, `window_start`, `window_end`, `window_time`;
-
--- The tenants' active population: devices per tenant in each 15min TUMBLE of
--- session.logins (the rows of `seen_pop_session_logins__900s`, whose seen_time lies in the same tumble), the
--- denominator of an alert's impact share. One view per table and window size, shared by
--- the detection monitors with that size, read as of each evaluation (the tumble that ended
--- last at its window end). A tumble merges no slices (a HOP with the monitors' slide
--- re-merged size/slide slices of distinct devices at every slide).
-CREATE TEMPORARY VIEW `pop_session_logins__900s` AS
-SELECT `tenant`, `window_time`, COUNT(*) AS `active_devices`
-FROM TABLE(TUMBLE(TABLE `seen_pop_session_logins__900s`, DESCRIPTOR(`seen_time`), INTERVAL '15' MINUTE))
-GROUP BY `tenant`, `window_start`, `window_end`, `window_time`;
-
--- The active population of each tenant as of any time (the latest 15min tumble).
-CREATE TEMPORARY VIEW `ver_pop_session_logins__900s` AS
-SELECT `tenant`, `window_time`, `active_devices`
-FROM (
-  SELECT `tenant`, `window_time`, `active_devices`,
-    ROW_NUMBER() OVER (PARTITION BY `tenant` ORDER BY `window_time` DESC) AS `rn`
-  FROM `pop_session_logins__900s`
-  WHERE `tenant` IS NOT NULL
-) WHERE `rn` = 1;
-
 -- monitor logon_time_change (acme): the events it reads, with inventory attributes as of each event's time.
 -- The versioned key is one column holding the tenant: with two key columns, Flink folds a
 -- tenant fixed by the WHERE into a constant and keys the join state by device id alone,
 -- mixing tenants' versions (and a filter pushed into a versioned view breaks its changelog).
 CREATE TEMPORARY VIEW `m_logon_time_change__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`time_until_desktop_is_visible`, `d`.`entity` AS `device_entity`
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`time_until_desktop_is_visible`, `d`.`entity` AS `device_entity`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, TRUE AS `keep`
 FROM `ok_session_logins` AS `e`
 JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
   ON CONCAT(`e`.`tenant`, '|', `e`.`device_collector_uid`) = `d`.`device_key`
 WHERE `e`.`tenant` IN ('acme');
 
--- `during past 15min`, every 5min: HOP window (size, slide) per tenant and group.
+-- What the windows function reads: every record of the monitor's tenants with its group (NULL
+-- when the monitor's filters reject it: it then only moves its tenant's clock), its device (the
+-- tenant's active population) and the aggregates' inputs, and the table's ticks per tenant.
+CREATE TEMPORARY VIEW `m_logon_time_change__input` AS
+SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
+  CASE WHEN `keep` THEN JSON_OBJECT('device.entity' VALUE `device_entity`) END AS `nql_group`,
+  `device_collector_uid` AS `nql_device`,
+  ARRAY[CAST(`time_until_desktop_is_visible` AS DOUBLE)] AS `nql_n`,
+  ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
+FROM `m_logon_time_change__rows`
+UNION ALL
+SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
+  CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+FROM `tick_session_logins`;
+
+-- `during past 15min`, every 5min: sliding windows per tenant and group, each tenant
+-- in its own event time (udfs/jvm: TenantWindows): a window of a tenant is evaluated once that
+-- tenant's clock and the watermark are past its end, so a tenant whose data lags delays no
+-- one else and loses nothing. Rows: 'eval' (one per window and group) and 'late'.
+CREATE TEMPORARY VIEW `m_logon_time_change__windows` AS
+SELECT *
+FROM `nql_windows`(input => TABLE `m_logon_time_change__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
+  spec => 'size=900000;slide=300000;lag=600000;idle=60000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 'm_logon_time_change');
+
+-- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_logon_time_change__eval` AS
-SELECT `tenant`, 'logon_time_change' AS `monitor`, `window_start`, `window_end`, `window_time`,
-  JSON_OBJECT('device.entity' VALUE `device_entity`) AS `group_json`,
-  AVG(CAST(`time_until_desktop_is_visible` AS DOUBLE)) AS `avg_logon`,
-  COUNT(DISTINCT `device_collector_uid`) AS `devices`,
-  `device_entity` AS `device_entity`,
-  COUNT(DISTINCT `device_collector_uid`) AS `impact_devices`,
-  COUNT(DISTINCT `user_name`) AS `impact_users`
-FROM TABLE(HOP(TABLE `m_logon_time_change__rows`, DESCRIPTOR(`ts`), INTERVAL '5' MINUTE, INTERVAL '15' MINUTE))
-GROUP BY `tenant`, `window_start`, `window_end`, `window_time`, `device_entity`;
+SELECT `tenant`, 'logon_time_change' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+  `nql_a1` AS `avg_logon`,
+  `nql_a2` AS `devices`,
+  JSON_VALUE(`group_json`, '$[''device.entity'']') AS `device_entity`,
+  `nql_a2` AS `impact_devices`,
+  `nql_a3` AS `impact_users`,
+  `population` AS `active_devices`
+FROM (
+  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+    `nv`[1] AS `nql_a1`,
+    CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
+    CAST(`nv`[3] AS BIGINT) AS `nql_a3`
+  FROM `m_logon_time_change__windows`
+  WHERE `nql_kind` = 'eval'
+);
 
--- Evaluations with the tenant's active population as of the evaluation (temporal join on the
--- versioned population, keyed by tenant; LEFT: no population yet gives no share), and the
--- detection metric `avg_logon` as DOUBLE.
-CREATE TEMPORARY VIEW `m_logon_time_change__populated` AS
-SELECT `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`, `v`.`avg_logon`, `v`.`devices`, `v`.`device_entity`, `v`.`impact_devices`, `v`.`impact_users`, `p`.`active_devices`,
-  CAST(`v`.`avg_logon` AS DOUBLE) AS `metric_value`
-FROM `m_logon_time_change__eval` AS `v`
-LEFT JOIN `ver_pop_session_logins__900s` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `p`
-  ON `v`.`tenant` = `p`.`tenant`;
-
--- Change reference of `avg_logon` per tenant and group: the mean of the group's earlier
--- evaluations in the last 1d (t - history <= s < t), as built-in SUM/COUNT over
--- a bounded event-time OVER window minus the current row (no Python needed).
-CREATE TEMPORARY VIEW `m_logon_time_change__scored` AS
-SELECT `tenant`, `monitor`, `group_json`, `window_start`, `window_end`, `window_time`, `avg_logon`, `devices`, `device_entity`, `impact_devices`, `impact_users`, `active_devices`, `metric_value`,
-  SUM(`metric_value`) OVER `w` - COALESCE(`metric_value`, 0) AS `ref_sum`,
-  COUNT(`metric_value`) OVER `w` - CASE WHEN `metric_value` IS NULL THEN 0 ELSE 1 END AS `ref_n`
-FROM `m_logon_time_change__populated`
-WINDOW `w` AS (PARTITION BY `tenant`, `group_json` ORDER BY `window_time`
-               RANGE BETWEEN INTERVAL '1 00:00:00.000' DAY TO SECOND(3) PRECEDING AND CURRENT ROW);
-
--- Evaluations with their change reference and the monitor's configuration as of the
--- evaluation time. Breach = avg_logon outside centre ± change × spread (above);
--- change is the config parameter 'detection_change', so it changes without a redeploy.
--- trig = breach AND trigger.when; a learning evaluation (no reference yet) is not judged
--- (trig NULL; rec NULL unless recover.when is explicit), so it neither triggers nor closes an
--- open alert. The state machine downstream is the threshold monitors' one. Config join:
--- see monitor_judged.
+-- Evaluations of a change monitor with its configuration as of the evaluation
+-- time (the config join of monitor_judged). The baseline is not here: the state UDAF keeps the
+-- group's history (1d) and decides the breach of
+-- avg_logon (above, change = config parameter 'detection_change', read here
+-- as `nql_sensitivity` so it changes without a redeploy). trig carries trigger.when alone,
+-- rec recover.when (NULL: the default, NOT trig); the UDAF applies `enabled`.
 CREATE TEMPORARY VIEW `m_logon_time_change__judged` AS
 SELECT `tenant`, `monitor`, `group_json`, `window_start`, `window_end`, `window_time`,
-  CASE WHEN `nql_enabled` IS NOT FALSE AND `nql_centre` IS NOT NULL THEN (`nql_breach` AND (`devices` >= `nql_params`['trigger_1'])) END AS `trig`,
-  CASE WHEN `nql_enabled` IS NOT FALSE AND `nql_centre` IS NOT NULL THEN NOT (`nql_breach` AND (`devices` >= `nql_params`['trigger_1'])) END AS `rec`,
-  `for_ms`, `recover_for_ms`,
+  (`devices` >= `nql_params`['trigger_1']) AS `trig`, CAST(NULL AS BOOLEAN) AS `rec`, `for_ms`, `recover_for_ms`, `nql_enabled`, `nql_value`,
+  `nql_sensitivity`,
   JSON_OBJECT(
     'at' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
     'values' VALUE JSON_OBJECT('avg_logon' VALUE `avg_logon`, 'devices' VALUE `devices`),
@@ -286,53 +313,32 @@ SELECT `tenant`, `monitor`, `group_json`, `window_start`, `window_end`, `window_
       'end' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')),
     'impact' VALUE JSON_OBJECT('devices' VALUE `impact_devices`, 'users' VALUE `impact_users`,
       'active_devices' VALUE `active_devices`, 'share' VALUE `nql_share`),
-    'baseline' VALUE JSON(CASE WHEN `nql_centre` IS NOT NULL THEN JSON_OBJECT(
-      'centre' VALUE `nql_centre`, 'band' VALUE JSON_ARRAY(`nql_lo`, `nql_hi`),
-      'slot' VALUE CAST(NULL AS STRING), 'history_size' VALUE `nql_history_size`) END),
-    'excess' VALUE `nql_excess`,
+    'baseline' VALUE CAST(NULL AS STRING),
+    'excess' VALUE CAST(NULL AS DOUBLE),
     'priority' VALUE `nql_priority`, 'name' VALUE `nql_name`, 'tags' VALUE `nql_tags`,
     'trigger_condition' VALUE `nql_trigger_condition`,
     'recover_condition' VALUE `nql_recover_condition`
     NULL ON NULL) AS `payload`
 FROM (
-  SELECT *,
-    CASE WHEN `nql_centre` IS NULL OR `nql_value` IS NULL THEN FALSE
-         WHEN `nql_spread` > 0 THEN (`nql_value` - `nql_centre`) / `nql_spread` > `nql_sensitivity`
-         ELSE `nql_value` > `nql_centre` END AS `nql_breach`,
-    CASE WHEN `nql_centre` IS NULL OR `nql_value` IS NULL THEN CAST(NULL AS DOUBLE)
-         WHEN `nql_spread` > 0 THEN ABS(`nql_value` - `nql_centre`) / `nql_spread` / `nql_sensitivity`
-         WHEN `nql_value` <> `nql_centre` THEN CAST(1e9 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END AS `nql_excess`,
-    `nql_centre` - `nql_sensitivity` * `nql_spread` AS `nql_lo`,
-    `nql_centre` + `nql_sensitivity` * `nql_spread` AS `nql_hi`,
-    CAST(`impact_devices` AS DOUBLE) / NULLIF(`active_devices`, 0) AS `nql_share`
-  FROM (
-    SELECT `s`.`tenant`, `s`.`monitor`, `s`.`group_json`, `s`.`window_start`, `s`.`window_end`, `s`.`window_time`, `s`.`avg_logon`, `s`.`devices`, `s`.`device_entity`, `s`.`impact_devices`, `s`.`impact_users`, `s`.`active_devices`,
-      CASE WHEN `s`.`ref_n` > 0 THEN `s`.`ref_sum` / `s`.`ref_n` END AS `nql_centre`, ABS(CASE WHEN `s`.`ref_n` > 0 THEN `s`.`ref_sum` / `s`.`ref_n` END) AS `nql_spread`, `s`.`ref_n` AS `nql_history_size`,
-      `s`.`metric_value` AS `nql_value`,
-      `c`.`params`['detection_change'] AS `nql_sensitivity`, `c`.`params` AS `nql_params`,
-      `c`.`enabled` AS `nql_enabled`, `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`,
-      `c`.`tags` AS `nql_tags`, `c`.`for_ms`, `c`.`recover_for_ms`,
-      `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
-    FROM `m_logon_time_change__scored` AS `s`
-    JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `s`.`window_time` AS `c`
-      ON CONCAT(`s`.`tenant`, '/', `s`.`monitor`) = `c`.`config_key`
-  )
+  SELECT `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`, `v`.`avg_logon`, `v`.`devices`, `v`.`device_entity`, `v`.`impact_devices`, `v`.`impact_users`, `v`.`active_devices`,
+    CAST(`v`.`avg_logon` AS DOUBLE) AS `nql_value`,
+    CAST(`v`.`impact_devices` AS DOUBLE) / NULLIF(`v`.`active_devices`, 0) AS `nql_share`,
+    `c`.`params`['detection_change'] AS `nql_sensitivity`, `c`.`params` AS `nql_params`,
+    `c`.`enabled` AS `nql_enabled`, `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`,
+    `c`.`tags` AS `nql_tags`, `c`.`for_ms`, `c`.`recover_for_ms`,
+    `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
+  FROM `m_logon_time_change__eval` AS `v`
+  JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
+    ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`
 );
 
--- Evaluations in event-time order per group (the OVER operator waits for the watermark),
--- so the state machine sees the same sequence whatever the arrival order.
-CREATE TEMPORARY VIEW `m_logon_time_change__ordered` AS
-SELECT `tenant`, `monitor`, `group_json`, `window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`, `payload`,
-  COUNT(*) OVER (PARTITION BY `tenant`, `monitor`, `group_json` ORDER BY `window_time`
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS `eval_seq`
-FROM `m_logon_time_change__judged`;
-
--- Trigger/recover state per group (spec/monitors.md semantics), in Flink state.
+-- Trigger/recover state per group (spec/monitors.md semantics), in Flink state. Each group's
+-- evaluations arrive in event-time order (the windows function emits them so per tenant).
 CREATE TEMPORARY VIEW `m_logon_time_change__state` AS
 SELECT `tenant`, `monitor`, `group_json`,
-  `alert_transitions`(`eval_seq`, `window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`,
-    CAST(300000 AS BIGINT), `tenant`, `monitor`, `group_json`, `payload`) AS `trs`
-FROM `m_logon_time_change__ordered`
+  `alert_transitions_change`(`window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`,
+    CAST(300000 AS BIGINT), `tenant`, `monitor`, `group_json`, `payload`, `nql_enabled`, `nql_value`, `nql_sensitivity`, 'above|86400000|1') AS `trs`
+FROM `m_logon_time_change__judged`
 GROUP BY `tenant`, `monitor`, `group_json`;
 
 -- Transitions only, as an append-only stream.
@@ -349,9 +355,17 @@ SELECT 'session.logins', `reject_reason`, `line`
 FROM `chk_session_logins`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
+SELECT 'session.logins', `reject_reason`, `line`
+FROM `clk_session_logins`
+WHERE `reject_reason` IS NOT NULL
+UNION ALL
 SELECT 'device.devices', `reject_reason`, `line`
 FROM `chk_device_devices`
-WHERE `reject_reason` IS NOT NULL;
+WHERE `reject_reason` IS NOT NULL
+UNION ALL
+SELECT 'session.logins', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'logon_time_change', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+FROM `m_logon_time_change__windows`
+WHERE `nql_kind` = 'late';
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,

@@ -9,16 +9,21 @@ SET 'table.exec.uid.generation' = 'PLAN_ONLY';
 SET 'table.local-time-zone' = 'UTC';
 SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
+  AS 'dev.nqlflink.udfs.TenantWindows' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions`
   AS 'udfs.flink.alert_state.alert_transitions' LANGUAGE PYTHON;
 
 -- execution.crashes: one raw JSON line per record; fields parsed without failing.
 CREATE TABLE `src_execution_crashes` (
   `line` STRING,
+  `nql_split` INT METADATA FROM 'partition' VIRTUAL,
   `tenant` AS JSON_VALUE(`line`, '$.tenant'),
   `time_raw` AS JSON_VALUE(`line`, '$.time'),
   `ts_parsed` AS TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-  `ts` AS COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000'),
+  `ts` AS CASE WHEN TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') > LOCALTIMESTAMP + INTERVAL '10' MINUTE THEN TIMESTAMP '1970-01-01 00:00:00.000' ELSE COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000') END,
+  `nql_pt` AS PROCTIME(),
   `binary_name` AS JSON_VALUE(`line`, '$.binary.name'),
   `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
   `number_of_crashes_raw` AS JSON_VALUE(`line`, '$.number_of_crashes'),
@@ -51,21 +56,69 @@ SELECT `line`,
   `number_of_crashes`,
   `process_visibility`,
   `user_name`,
+  `nql_split`,
+  `nql_pt`,
   CASE
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `time_raw` IS NULL THEN 'missing_event_time'
     WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
+    WHEN `ts` <> `ts_parsed` THEN 'future'
     WHEN `number_of_crashes_raw` IS NOT NULL AND `number_of_crashes` IS NULL THEN 'bad_type:number_of_crashes'
-    WHEN `ts` <= CURRENT_WATERMARK(`ts`) THEN 'late'
     ELSE CAST(NULL AS STRING)
   END AS `reject_reason`
 FROM `src_execution_crashes`;
 
+-- Each tenant's event time on each Kafka partition of execution.crashes, in arrival order (the newest
+-- event time so far), and the table's watermark. A record is `late` when it is more than
+-- 10s older than its tenant's newest record on its partition (the allowed lateness,
+-- per tenant: another tenant's records never make it late), and `lag_exceeded` when its tenant
+-- trails the table by more than 10min (the tenant lag bound).
+CREATE TEMPORARY VIEW `clk_execution_crashes` AS
+SELECT *,
+  CASE
+    WHEN `ts` <= `nql_max` - INTERVAL '10' SECOND THEN 'late'
+    WHEN `ts` <= `nql_sw` - INTERVAL '10' MINUTE THEN 'lag_exceeded'
+    ELSE CAST(NULL AS STRING)
+  END AS `reject_reason`
+FROM (
+  SELECT `line`,
+    `tenant`,
+    `ts`,
+    `binary_name`,
+    `device_collector_uid`,
+    `number_of_crashes`,
+    `process_visibility`,
+    `user_name`,
+    `nql_split`,
+    CURRENT_WATERMARK(`ts`) AS `nql_sw`,
+    CAST(MAX(`ts`) OVER (PARTITION BY `tenant`, `nql_split` ORDER BY `nql_pt`
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS TIMESTAMP(3)) AS `nql_max`
+  FROM `chk_execution_crashes`
+  WHERE `reject_reason` IS NULL
+);
+
+-- Accepted records, each with its tenant's clock on its partition (`nql_tw`: the newest event
+-- time minus the allowed lateness) and the table's watermark when it was read (`nql_sw`).
 CREATE TEMPORARY VIEW `ok_execution_crashes` AS
-SELECT `tenant`, `ts`, `binary_name`, `device_collector_uid`, `number_of_crashes`, `process_visibility`, `user_name`
-FROM `chk_execution_crashes`
+SELECT `tenant`, `ts`, `binary_name`, `device_collector_uid`, `number_of_crashes`, `process_visibility`, `user_name`, `nql_split`, `nql_max` - INTERVAL '10' SECOND AS `nql_tw`, `nql_sw`
+FROM `clk_execution_crashes`
 WHERE `reject_reason` IS NULL;
+
+-- Records of execution.crashes not behind the table's watermark: what its ticks are counted from (a
+-- window aggregation drops records behind its watermark; none are given to it).
+CREATE TEMPORARY VIEW `tickable_execution_crashes` AS
+SELECT `ts`
+FROM `chk_execution_crashes`
+WHERE `reject_reason` IS NULL AND (`ts` > CURRENT_WATERMARK(`ts`) OR CURRENT_WATERMARK(`ts`) IS NULL);
+
+-- The progress of execution.crashes's event time: one tick per 5min it passes. A tenant with no
+-- record for a while still sees the table's time go by, so its last windows are evaluated
+-- once the table is a lag bound further.
+CREATE TEMPORARY VIEW `tick_execution_crashes` AS
+SELECT `window_time` AS `ts`
+FROM TABLE(TUMBLE(TABLE `tickable_execution_crashes`, DESCRIPTOR(`ts`), INTERVAL '5' MINUTE))
+GROUP BY `window_start`, `window_end`, `window_time`;
 
 -- Monitor configuration as data (thresholds, for durations, enablement, priority), keyed by
 -- tenant + monitor; a new record takes effect from its `updated_at` on, without a redeploy.
@@ -143,22 +196,51 @@ CREATE TABLE `sink_dead_letters` (
 
 -- monitor teams_crashes (acme): the events it reads.
 CREATE TEMPORARY VIEW `m_teams_crashes__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`binary_name`, `e`.`process_visibility`, `e`.`number_of_crashes`
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`binary_name`, `e`.`process_visibility`, `e`.`number_of_crashes`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, COALESCE(((LOWER(`e`.`binary_name`) LIKE '%teams%' ESCAPE '\') AND (LOWER(`e`.`process_visibility`) = 'foreground')), FALSE) AS `keep`
 FROM `ok_execution_crashes` AS `e`
-WHERE `e`.`tenant` IN ('acme')
-  AND ((LOWER(`e`.`binary_name`) LIKE '%teams%' ESCAPE '\') AND (LOWER(`e`.`process_visibility`) = 'foreground'));
+WHERE `e`.`tenant` IN ('acme');
 
--- `during past 1h`, every 5min: HOP window (size, slide) per tenant and group.
+-- What the windows function reads: every record of the monitor's tenants with its group (NULL
+-- when the monitor's filters reject it: it then only moves its tenant's clock), its device (the
+-- tenant's active population) and the aggregates' inputs, and the table's ticks per tenant.
+CREATE TEMPORARY VIEW `m_teams_crashes__input` AS
+SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
+  CASE WHEN `keep` THEN JSON_OBJECT('binary.name' VALUE `binary_name`) END AS `nql_group`,
+  `device_collector_uid` AS `nql_device`,
+  ARRAY[CAST(`number_of_crashes` AS DOUBLE)] AS `nql_n`,
+  ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
+FROM `m_teams_crashes__rows`
+UNION ALL
+SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
+  CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+FROM `tick_execution_crashes`;
+
+-- `during past 1h`, every 5min: sliding windows per tenant and group, each tenant
+-- in its own event time (udfs/jvm: TenantWindows): a window of a tenant is evaluated once that
+-- tenant's clock and the watermark are past its end, so a tenant whose data lags delays no
+-- one else and loses nothing. Rows: 'eval' (one per window and group) and 'late'.
+CREATE TEMPORARY VIEW `m_teams_crashes__windows` AS
+SELECT *
+FROM `nql_windows`(input => TABLE `m_teams_crashes__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
+  spec => 'size=3600000;slide=300000;lag=600000;idle=60000;pop=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 'm_teams_crashes');
+
+-- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_teams_crashes__eval` AS
-SELECT `tenant`, 'teams_crashes' AS `monitor`, `window_start`, `window_end`, `window_time`,
-  JSON_OBJECT('binary.name' VALUE `binary_name`) AS `group_json`,
-  SUM(`number_of_crashes`) AS `crashes`,
-  COUNT(DISTINCT `device_collector_uid`) AS `devices`,
-  `binary_name` AS `binary_name`,
-  COUNT(DISTINCT `device_collector_uid`) AS `impact_devices`,
-  COUNT(DISTINCT `user_name`) AS `impact_users`
-FROM TABLE(HOP(TABLE `m_teams_crashes__rows`, DESCRIPTOR(`ts`), INTERVAL '5' MINUTE, INTERVAL '60' MINUTE))
-GROUP BY `tenant`, `window_start`, `window_end`, `window_time`, `binary_name`;
+SELECT `tenant`, 'teams_crashes' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+  `nql_a1` AS `crashes`,
+  `nql_a2` AS `devices`,
+  JSON_VALUE(`group_json`, '$[''binary.name'']') AS `binary_name`,
+  `nql_a2` AS `impact_devices`,
+  `nql_a3` AS `impact_users`,
+  CAST(NULL AS BIGINT) AS `active_devices`
+FROM (
+  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+    CAST(`nv`[1] AS BIGINT) AS `nql_a1`,
+    CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
+    CAST(`nv`[3] AS BIGINT) AS `nql_a3`
+  FROM `m_teams_crashes__windows`
+  WHERE `nql_kind` = 'eval'
+);
 
 -- Window results with the monitor's configuration as of the evaluation time: thresholds are
 -- config parameters, so changing them needs no redeploy. The config is joined on one key
@@ -185,20 +267,13 @@ FROM `m_teams_crashes__eval` AS `v`
 JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
   ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
 
--- Evaluations in event-time order per group (the OVER operator waits for the watermark),
--- so the state machine sees the same sequence whatever the arrival order.
-CREATE TEMPORARY VIEW `m_teams_crashes__ordered` AS
-SELECT `tenant`, `monitor`, `group_json`, `window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`, `payload`,
-  COUNT(*) OVER (PARTITION BY `tenant`, `monitor`, `group_json` ORDER BY `window_time`
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS `eval_seq`
-FROM `m_teams_crashes__judged`;
-
--- Trigger/recover state per group (spec/monitors.md semantics), in Flink state.
+-- Trigger/recover state per group (spec/monitors.md semantics), in Flink state. Each group's
+-- evaluations arrive in event-time order (the windows function emits them so per tenant).
 CREATE TEMPORARY VIEW `m_teams_crashes__state` AS
 SELECT `tenant`, `monitor`, `group_json`,
-  `alert_transitions`(`eval_seq`, `window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`,
+  `alert_transitions`(`window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`,
     CAST(300000 AS BIGINT), `tenant`, `monitor`, `group_json`, `payload`) AS `trs`
-FROM `m_teams_crashes__ordered`
+FROM `m_teams_crashes__judged`
 GROUP BY `tenant`, `monitor`, `group_json`;
 
 -- Transitions only, as an append-only stream.
@@ -213,7 +288,15 @@ BEGIN
 INSERT INTO `sink_dead_letters`
 SELECT 'execution.crashes', `reject_reason`, `line`
 FROM `chk_execution_crashes`
-WHERE `reject_reason` IS NOT NULL;
+WHERE `reject_reason` IS NOT NULL
+UNION ALL
+SELECT 'execution.crashes', `reject_reason`, `line`
+FROM `clk_execution_crashes`
+WHERE `reject_reason` IS NOT NULL
+UNION ALL
+SELECT 'execution.crashes', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'teams_crashes', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+FROM `m_teams_crashes__windows`
+WHERE `nql_kind` = 'late';
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,

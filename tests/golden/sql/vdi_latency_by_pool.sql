@@ -9,16 +9,21 @@ SET 'table.exec.uid.generation' = 'PLAN_ONLY';
 SET 'table.local-time-zone' = 'UTC';
 SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
+  AS 'dev.nqlflink.udfs.TenantWindows' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions`
   AS 'udfs.flink.alert_state.alert_transitions' LANGUAGE PYTHON;
 
 -- session.vdi_events: one raw JSON line per record; fields parsed without failing.
 CREATE TABLE `src_session_vdi_events` (
   `line` STRING,
+  `nql_split` INT METADATA FROM 'partition' VIRTUAL,
   `tenant` AS JSON_VALUE(`line`, '$.tenant'),
   `end_time_raw` AS JSON_VALUE(`line`, '$.end_time'),
   `ts_parsed` AS TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-  `ts` AS COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000'),
+  `ts` AS CASE WHEN TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') > LOCALTIMESTAMP + INTERVAL '10' MINUTE THEN TIMESTAMP '1970-01-01 00:00:00.000' ELSE COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000') END,
+  `nql_pt` AS PROCTIME(),
   `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
   `network_latency_raw` AS JSON_VALUE(`line`, '$.network_latency'),
   `network_latency` AS TRY_CAST(JSON_VALUE(`line`, '$.network_latency') AS DOUBLE),
@@ -47,21 +52,67 @@ SELECT `line`,
   `device_collector_uid`,
   `network_latency`,
   `user_name`,
+  `nql_split`,
+  `nql_pt`,
   CASE
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `end_time_raw` IS NULL THEN 'missing_event_time'
     WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
+    WHEN `ts` <> `ts_parsed` THEN 'future'
     WHEN `network_latency_raw` IS NOT NULL AND `network_latency` IS NULL THEN 'bad_type:network_latency'
-    WHEN `ts` <= CURRENT_WATERMARK(`ts`) THEN 'late'
     ELSE CAST(NULL AS STRING)
   END AS `reject_reason`
 FROM `src_session_vdi_events`;
 
+-- Each tenant's event time on each Kafka partition of session.vdi_events, in arrival order (the newest
+-- event time so far), and the table's watermark. A record is `late` when it is more than
+-- 10s older than its tenant's newest record on its partition (the allowed lateness,
+-- per tenant: another tenant's records never make it late), and `lag_exceeded` when its tenant
+-- trails the table by more than 10min (the tenant lag bound).
+CREATE TEMPORARY VIEW `clk_session_vdi_events` AS
+SELECT *,
+  CASE
+    WHEN `ts` <= `nql_max` - INTERVAL '10' SECOND THEN 'late'
+    WHEN `ts` <= `nql_sw` - INTERVAL '10' MINUTE THEN 'lag_exceeded'
+    ELSE CAST(NULL AS STRING)
+  END AS `reject_reason`
+FROM (
+  SELECT `line`,
+    `tenant`,
+    `ts`,
+    `device_collector_uid`,
+    `network_latency`,
+    `user_name`,
+    `nql_split`,
+    CURRENT_WATERMARK(`ts`) AS `nql_sw`,
+    CAST(MAX(`ts`) OVER (PARTITION BY `tenant`, `nql_split` ORDER BY `nql_pt`
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS TIMESTAMP(3)) AS `nql_max`
+  FROM `chk_session_vdi_events`
+  WHERE `reject_reason` IS NULL
+);
+
+-- Accepted records, each with its tenant's clock on its partition (`nql_tw`: the newest event
+-- time minus the allowed lateness) and the table's watermark when it was read (`nql_sw`).
 CREATE TEMPORARY VIEW `ok_session_vdi_events` AS
-SELECT `tenant`, `ts`, `device_collector_uid`, `network_latency`, `user_name`
-FROM `chk_session_vdi_events`
+SELECT `tenant`, `ts`, `device_collector_uid`, `network_latency`, `user_name`, `nql_split`, `nql_max` - INTERVAL '10' SECOND AS `nql_tw`, `nql_sw`
+FROM `clk_session_vdi_events`
 WHERE `reject_reason` IS NULL;
+
+-- Records of session.vdi_events not behind the table's watermark: what its ticks are counted from (a
+-- window aggregation drops records behind its watermark; none are given to it).
+CREATE TEMPORARY VIEW `tickable_session_vdi_events` AS
+SELECT `ts`
+FROM `chk_session_vdi_events`
+WHERE `reject_reason` IS NULL AND (`ts` > CURRENT_WATERMARK(`ts`) OR CURRENT_WATERMARK(`ts`) IS NULL);
+
+-- The progress of session.vdi_events's event time: one tick per 30s it passes. A tenant with no
+-- record for a while still sees the table's time go by, so its last windows are evaluated
+-- once the table is a lag bound further.
+CREATE TEMPORARY VIEW `tick_session_vdi_events` AS
+SELECT `window_time` AS `ts`
+FROM TABLE(TUMBLE(TABLE `tickable_session_vdi_events`, DESCRIPTOR(`ts`), INTERVAL '30' SECOND))
+GROUP BY `window_start`, `window_end`, `window_time`;
 
 -- device.devices: the inventory, versioned by last_seen; same raw-line reading as events.
 CREATE TABLE `src_device_devices` (
@@ -193,24 +244,53 @@ CREATE TABLE `sink_dead_letters` (
 -- tenant fixed by the WHERE into a constant and keys the join state by device id alone,
 -- mixing tenants' versions (and a filter pushed into a versioned view breaks its changelog).
 CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`network_latency`, `d`.`virtualization_desktop_pool` AS `device_virtualization_desktop_pool`, COALESCE((NOT `d`.`virtualization_desktop_pool` IS NULL), FALSE) AS `keep`
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`network_latency`, `d`.`virtualization_desktop_pool` AS `device_virtualization_desktop_pool`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, COALESCE((NOT `d`.`virtualization_desktop_pool` IS NULL), FALSE) AS `keep`
 FROM `ok_session_vdi_events` AS `e`
 JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
   ON CONCAT(`e`.`tenant`, '|', `e`.`device_collector_uid`) = `d`.`device_key`
 WHERE `e`.`tenant` IN ('acme');
 
--- `during past 5min`, every 30s: HOP window (size, slide) per tenant and group.
+-- What the windows function reads: every record of the monitor's tenants with its group (NULL
+-- when the monitor's filters reject it: it then only moves its tenant's clock), its device (the
+-- tenant's active population) and the aggregates' inputs, and the table's ticks per tenant.
+CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__input` AS
+SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
+  CASE WHEN `keep` THEN JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) END AS `nql_group`,
+  `device_collector_uid` AS `nql_device`,
+  ARRAY[CAST(`network_latency` AS DOUBLE)] AS `nql_n`,
+  ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
+FROM `m_vdi_latency_by_pool__rows`
+UNION ALL
+SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
+  CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+FROM `tick_session_vdi_events`;
+
+-- `during past 5min`, every 30s: sliding windows per tenant and group, each tenant
+-- in its own event time (udfs/jvm: TenantWindows): a window of a tenant is evaluated once that
+-- tenant's clock and the watermark are past its end, so a tenant whose data lags delays no
+-- one else and loses nothing. Rows: 'eval' (one per window and group) and 'late'.
+CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__windows` AS
+SELECT *
+FROM `nql_windows`(input => TABLE `m_vdi_latency_by_pool__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
+  spec => 'size=300000;slide=30000;lag=600000;idle=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1', uid => 'm_vdi_latency_by_pool');
+
+-- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__eval` AS
-SELECT `tenant`, 'vdi_latency_by_pool' AS `monitor`, `window_start`, `window_end`, `window_time`,
-  JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) AS `group_json`,
-  AVG(CAST(CASE WHEN `keep` THEN `network_latency` END AS DOUBLE)) AS `avg_latency`,
-  COUNT(DISTINCT CASE WHEN `keep` THEN `device_collector_uid` END) AS `sessions`,
-  `device_virtualization_desktop_pool` AS `device_virtualization_desktop_pool`,
-  COUNT(DISTINCT CASE WHEN `keep` THEN `device_collector_uid` END) AS `impact_devices`,
-  COUNT(DISTINCT CASE WHEN `keep` THEN `user_name` END) AS `impact_users`
-FROM TABLE(HOP(TABLE `m_vdi_latency_by_pool__rows`, DESCRIPTOR(`ts`), INTERVAL '30' SECOND, INTERVAL '5' MINUTE))
-GROUP BY `tenant`, `window_start`, `window_end`, `window_time`, `device_virtualization_desktop_pool`
-HAVING COUNT(CASE WHEN `keep` THEN 1 END) > 0;
+SELECT `tenant`, 'vdi_latency_by_pool' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+  `nql_a1` AS `avg_latency`,
+  `nql_a2` AS `sessions`,
+  JSON_VALUE(`group_json`, '$[''device.virtualization.desktop_pool'']') AS `device_virtualization_desktop_pool`,
+  `nql_a2` AS `impact_devices`,
+  `nql_a3` AS `impact_users`,
+  CAST(NULL AS BIGINT) AS `active_devices`
+FROM (
+  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+    `nv`[1] AS `nql_a1`,
+    CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
+    CAST(`nv`[3] AS BIGINT) AS `nql_a3`
+  FROM `m_vdi_latency_by_pool__windows`
+  WHERE `nql_kind` = 'eval'
+);
 
 -- Window results with the monitor's configuration as of the evaluation time: thresholds are
 -- config parameters, so changing them needs no redeploy. The config is joined on one key
@@ -237,20 +317,13 @@ FROM `m_vdi_latency_by_pool__eval` AS `v`
 JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
   ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
 
--- Evaluations in event-time order per group (the OVER operator waits for the watermark),
--- so the state machine sees the same sequence whatever the arrival order.
-CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__ordered` AS
-SELECT `tenant`, `monitor`, `group_json`, `window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`, `payload`,
-  COUNT(*) OVER (PARTITION BY `tenant`, `monitor`, `group_json` ORDER BY `window_time`
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS `eval_seq`
-FROM `m_vdi_latency_by_pool__judged`;
-
--- Trigger/recover state per group (spec/monitors.md semantics), in Flink state.
+-- Trigger/recover state per group (spec/monitors.md semantics), in Flink state. Each group's
+-- evaluations arrive in event-time order (the windows function emits them so per tenant).
 CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__state` AS
 SELECT `tenant`, `monitor`, `group_json`,
-  `alert_transitions`(`eval_seq`, `window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`,
+  `alert_transitions`(`window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`,
     CAST(30000 AS BIGINT), `tenant`, `monitor`, `group_json`, `payload`) AS `trs`
-FROM `m_vdi_latency_by_pool__ordered`
+FROM `m_vdi_latency_by_pool__judged`
 GROUP BY `tenant`, `monitor`, `group_json`;
 
 -- Transitions only, as an append-only stream.
@@ -267,9 +340,17 @@ SELECT 'session.vdi_events', `reject_reason`, `line`
 FROM `chk_session_vdi_events`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
+SELECT 'session.vdi_events', `reject_reason`, `line`
+FROM `clk_session_vdi_events`
+WHERE `reject_reason` IS NOT NULL
+UNION ALL
 SELECT 'device.devices', `reject_reason`, `line`
 FROM `chk_device_devices`
-WHERE `reject_reason` IS NOT NULL;
+WHERE `reject_reason` IS NOT NULL
+UNION ALL
+SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'vdi_latency_by_pool', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+FROM `m_vdi_latency_by_pool__windows`
+WHERE `nql_kind` = 'late';
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,

@@ -9,6 +9,9 @@ SET 'table.exec.uid.generation' = 'PLAN_ONLY';
 SET 'table.local-time-zone' = 'UTC';
 SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
+  AS 'dev.nqlflink.udfs.TenantWindows' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions`
   AS 'udfs.flink.alert_state.alert_transitions' LANGUAGE PYTHON;
 
@@ -18,10 +21,12 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions_seasonal`
 -- session.vdi_events: one raw JSON line per record; fields parsed without failing.
 CREATE TABLE `src_session_vdi_events` (
   `line` STRING,
+  `nql_split` INT METADATA FROM 'partition' VIRTUAL,
   `tenant` AS JSON_VALUE(`line`, '$.tenant'),
   `end_time_raw` AS JSON_VALUE(`line`, '$.end_time'),
   `ts_parsed` AS TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-  `ts` AS COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000'),
+  `ts` AS CASE WHEN TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') > LOCALTIMESTAMP + INTERVAL '10' MINUTE THEN TIMESTAMP '1970-01-01 00:00:00.000' ELSE COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000') END,
+  `nql_pt` AS PROCTIME(),
   `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
   `network_latency_raw` AS JSON_VALUE(`line`, '$.network_latency'),
   `network_latency` AS TRY_CAST(JSON_VALUE(`line`, '$.network_latency') AS DOUBLE),
@@ -50,21 +55,67 @@ SELECT `line`,
   `device_collector_uid`,
   `network_latency`,
   `user_name`,
+  `nql_split`,
+  `nql_pt`,
   CASE
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `end_time_raw` IS NULL THEN 'missing_event_time'
     WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
+    WHEN `ts` <> `ts_parsed` THEN 'future'
     WHEN `network_latency_raw` IS NOT NULL AND `network_latency` IS NULL THEN 'bad_type:network_latency'
-    WHEN `ts` <= CURRENT_WATERMARK(`ts`) THEN 'late'
     ELSE CAST(NULL AS STRING)
   END AS `reject_reason`
 FROM `src_session_vdi_events`;
 
+-- Each tenant's event time on each Kafka partition of session.vdi_events, in arrival order (the newest
+-- event time so far), and the table's watermark. A record is `late` when it is more than
+-- 10s older than its tenant's newest record on its partition (the allowed lateness,
+-- per tenant: another tenant's records never make it late), and `lag_exceeded` when its tenant
+-- trails the table by more than 10min (the tenant lag bound).
+CREATE TEMPORARY VIEW `clk_session_vdi_events` AS
+SELECT *,
+  CASE
+    WHEN `ts` <= `nql_max` - INTERVAL '10' SECOND THEN 'late'
+    WHEN `ts` <= `nql_sw` - INTERVAL '10' MINUTE THEN 'lag_exceeded'
+    ELSE CAST(NULL AS STRING)
+  END AS `reject_reason`
+FROM (
+  SELECT `line`,
+    `tenant`,
+    `ts`,
+    `device_collector_uid`,
+    `network_latency`,
+    `user_name`,
+    `nql_split`,
+    CURRENT_WATERMARK(`ts`) AS `nql_sw`,
+    CAST(MAX(`ts`) OVER (PARTITION BY `tenant`, `nql_split` ORDER BY `nql_pt`
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS TIMESTAMP(3)) AS `nql_max`
+  FROM `chk_session_vdi_events`
+  WHERE `reject_reason` IS NULL
+);
+
+-- Accepted records, each with its tenant's clock on its partition (`nql_tw`: the newest event
+-- time minus the allowed lateness) and the table's watermark when it was read (`nql_sw`).
 CREATE TEMPORARY VIEW `ok_session_vdi_events` AS
-SELECT `tenant`, `ts`, `device_collector_uid`, `network_latency`, `user_name`
-FROM `chk_session_vdi_events`
+SELECT `tenant`, `ts`, `device_collector_uid`, `network_latency`, `user_name`, `nql_split`, `nql_max` - INTERVAL '10' SECOND AS `nql_tw`, `nql_sw`
+FROM `clk_session_vdi_events`
 WHERE `reject_reason` IS NULL;
+
+-- Records of session.vdi_events not behind the table's watermark: what its ticks are counted from (a
+-- window aggregation drops records behind its watermark; none are given to it).
+CREATE TEMPORARY VIEW `tickable_session_vdi_events` AS
+SELECT `ts`
+FROM `chk_session_vdi_events`
+WHERE `reject_reason` IS NULL AND (`ts` > CURRENT_WATERMARK(`ts`) OR CURRENT_WATERMARK(`ts`) IS NULL);
+
+-- The progress of session.vdi_events's event time: one tick per 30s it passes. A tenant with no
+-- record for a while still sees the table's time go by, so its last windows are evaluated
+-- once the table is a lag bound further.
+CREATE TEMPORARY VIEW `tick_session_vdi_events` AS
+SELECT `window_time` AS `ts`
+FROM TABLE(TUMBLE(TABLE `tickable_session_vdi_events`, DESCRIPTOR(`ts`), INTERVAL '30' SECOND))
+GROUP BY `window_start`, `window_end`, `window_time`;
 
 -- device.devices: the inventory, versioned by last_seen; same raw-line reading as events.
 CREATE TABLE `src_device_devices` (
@@ -191,77 +242,62 @@ CREATE TABLE `sink_dead_letters` (
   'topic' = 'nql.dead_letters'
 );
 
--- The devices of session.vdi_events that reported in each 5min TUMBLE, one row per tenant and
--- device (every device that reported, before any monitor's filters): the first step of the
--- tenants' active population. Grouping by device, then counting rows, costs less per event
--- than a COUNT(DISTINCT) per tenant, whose local aggregation updated a distinct map for
--- every event (measured: docs/seasonal.md, "Throughput"). It reads the raw source's fields
--- (parsed once for all consumers), not the validated view: a device whose record has a
--- malformed other field still reported.
-CREATE TEMPORARY VIEW `seen_pop_session_vdi_events__300s` AS
-SELECT `tenant`, `device_collector_uid`, `window_time` AS `seen_time`
-FROM TABLE(TUMBLE(TABLE `src_session_vdi_events`, DESCRIPTOR(`ts`), INTERVAL '5' MINUTE))
-WHERE `tenant` IS NOT NULL AND `tenant` <> '' AND `ts_parsed` IS NOT NULL AND `device_collector_uid` IS NOT NULL
-GROUP BY `tenant`, `device_collector_uid`, `window_start`, `window_end`, `window_time`;
-
--- The tenants' active population: devices per tenant in each 5min TUMBLE of
--- session.vdi_events (the rows of `seen_pop_session_vdi_events__300s`, whose seen_time lies in the same tumble), the
--- denominator of an alert's impact share. One view per table and window size, shared by
--- the detection monitors with that size, read as of each evaluation (the tumble that ended
--- last at its window end). A tumble merges no slices (a HOP with the monitors' slide
--- re-merged size/slide slices of distinct devices at every slide).
-CREATE TEMPORARY VIEW `pop_session_vdi_events__300s` AS
-SELECT `tenant`, `window_time`, COUNT(*) AS `active_devices`
-FROM TABLE(TUMBLE(TABLE `seen_pop_session_vdi_events__300s`, DESCRIPTOR(`seen_time`), INTERVAL '5' MINUTE))
-GROUP BY `tenant`, `window_start`, `window_end`, `window_time`;
-
--- The active population of each tenant as of any time (the latest 5min tumble).
-CREATE TEMPORARY VIEW `ver_pop_session_vdi_events__300s` AS
-SELECT `tenant`, `window_time`, `active_devices`
-FROM (
-  SELECT `tenant`, `window_time`, `active_devices`,
-    ROW_NUMBER() OVER (PARTITION BY `tenant` ORDER BY `window_time` DESC) AS `rn`
-  FROM `pop_session_vdi_events__300s`
-  WHERE `tenant` IS NOT NULL
-) WHERE `rn` = 1;
-
 -- monitor vdi_latency_seasonal (acme): the events it reads, with inventory attributes as of each event's time.
 -- The versioned key is one column holding the tenant: with two key columns, Flink folds a
 -- tenant fixed by the WHERE into a constant and keys the join state by device id alone,
 -- mixing tenants' versions (and a filter pushed into a versioned view breaks its changelog).
 CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`network_latency`, `d`.`virtualization_desktop_pool` AS `device_virtualization_desktop_pool`, COALESCE((NOT `d`.`virtualization_desktop_pool` IS NULL), FALSE) AS `keep`
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`network_latency`, `d`.`virtualization_desktop_pool` AS `device_virtualization_desktop_pool`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, COALESCE((NOT `d`.`virtualization_desktop_pool` IS NULL), FALSE) AS `keep`
 FROM `ok_session_vdi_events` AS `e`
 JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
   ON CONCAT(`e`.`tenant`, '|', `e`.`device_collector_uid`) = `d`.`device_key`
 WHERE `e`.`tenant` IN ('acme');
 
--- `during past 5min`, every 30s: HOP window (size, slide) per tenant and group.
+-- What the windows function reads: every record of the monitor's tenants with its group (NULL
+-- when the monitor's filters reject it: it then only moves its tenant's clock), its device (the
+-- tenant's active population) and the aggregates' inputs, and the table's ticks per tenant.
+CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__input` AS
+SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
+  CASE WHEN `keep` THEN JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) END AS `nql_group`,
+  `device_collector_uid` AS `nql_device`,
+  ARRAY[CAST(`network_latency` AS DOUBLE)] AS `nql_n`,
+  ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
+FROM `m_vdi_latency_seasonal__rows`
+UNION ALL
+SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
+  CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+FROM `tick_session_vdi_events`;
+
+-- `during past 5min`, every 30s: sliding windows per tenant and group, each tenant
+-- in its own event time (udfs/jvm: TenantWindows): a window of a tenant is evaluated once that
+-- tenant's clock and the watermark are past its end, so a tenant whose data lags delays no
+-- one else and loses nothing. Rows: 'eval' (one per window and group) and 'late'.
+CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__windows` AS
+SELECT *
+FROM `nql_windows`(input => TABLE `m_vdi_latency_seasonal__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
+  spec => 'size=300000;slide=30000;lag=600000;idle=60000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 'm_vdi_latency_seasonal');
+
+-- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__eval` AS
-SELECT `tenant`, 'vdi_latency_seasonal' AS `monitor`, `window_start`, `window_end`, `window_time`,
-  JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) AS `group_json`,
-  AVG(CAST(CASE WHEN `keep` THEN `network_latency` END AS DOUBLE)) AS `avg_latency`,
-  COUNT(DISTINCT CASE WHEN `keep` THEN `device_collector_uid` END) AS `sessions`,
-  `device_virtualization_desktop_pool` AS `device_virtualization_desktop_pool`,
-  COUNT(DISTINCT CASE WHEN `keep` THEN `device_collector_uid` END) AS `impact_devices`,
-  COUNT(DISTINCT CASE WHEN `keep` THEN `user_name` END) AS `impact_users`
-FROM TABLE(HOP(TABLE `m_vdi_latency_seasonal__rows`, DESCRIPTOR(`ts`), INTERVAL '30' SECOND, INTERVAL '5' MINUTE))
-GROUP BY `tenant`, `window_start`, `window_end`, `window_time`, `device_virtualization_desktop_pool`
-HAVING COUNT(CASE WHEN `keep` THEN 1 END) > 0;
+SELECT `tenant`, 'vdi_latency_seasonal' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+  `nql_a1` AS `avg_latency`,
+  `nql_a2` AS `sessions`,
+  JSON_VALUE(`group_json`, '$[''device.virtualization.desktop_pool'']') AS `device_virtualization_desktop_pool`,
+  `nql_a2` AS `impact_devices`,
+  `nql_a3` AS `impact_users`,
+  `population` AS `active_devices`
+FROM (
+  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+    `nv`[1] AS `nql_a1`,
+    CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
+    CAST(`nv`[3] AS BIGINT) AS `nql_a3`
+  FROM `m_vdi_latency_seasonal__windows`
+  WHERE `nql_kind` = 'eval'
+);
 
--- Evaluations with the tenant's active population as of the evaluation (temporal join on the
--- versioned population, keyed by tenant; LEFT: no population yet gives no share), and the
--- detection metric `avg_latency` as DOUBLE.
-CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__populated` AS
-SELECT `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`, `v`.`avg_latency`, `v`.`sessions`, `v`.`device_virtualization_desktop_pool`, `v`.`impact_devices`, `v`.`impact_users`, `p`.`active_devices`,
-  CAST(`v`.`avg_latency` AS DOUBLE) AS `metric_value`
-FROM `m_vdi_latency_seasonal__eval` AS `v`
-LEFT JOIN `ver_pop_session_vdi_events__300s` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `p`
-  ON `v`.`tenant` = `p`.`tenant`;
-
--- Evaluations of a seasonal monitor with its configuration as of the evaluation time (the
--- config join of monitor_judged). The baseline is not here: the state UDAF keeps it per
--- group and slot (15min slots, 7d history) and decides the breach of
+-- Evaluations of a seasonal monitor with its configuration as of the evaluation
+-- time (the config join of monitor_judged). The baseline is not here: the state UDAF keeps the
+-- group's history (15min slots, 7d) and decides the breach of
 -- avg_latency (above, deviations = config parameter 'detection_deviations', read here
 -- as `nql_sensitivity` so it changes without a redeploy). trig carries trigger.when alone,
 -- rec recover.when (NULL: the default, NOT trig); the UDAF applies `enabled`.
@@ -284,31 +320,25 @@ SELECT `tenant`, `monitor`, `group_json`, `window_start`, `window_end`, `window_
     'recover_condition' VALUE `nql_recover_condition`
     NULL ON NULL) AS `payload`
 FROM (
-  SELECT `s`.`tenant`, `s`.`monitor`, `s`.`group_json`, `s`.`window_start`, `s`.`window_end`, `s`.`window_time`, `s`.`avg_latency`, `s`.`sessions`, `s`.`device_virtualization_desktop_pool`, `s`.`impact_devices`, `s`.`impact_users`, `s`.`active_devices`,
-    `s`.`metric_value` AS `nql_value`, CAST(`s`.`impact_devices` AS DOUBLE) / NULLIF(`s`.`active_devices`, 0) AS `nql_share`,
+  SELECT `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`, `v`.`avg_latency`, `v`.`sessions`, `v`.`device_virtualization_desktop_pool`, `v`.`impact_devices`, `v`.`impact_users`, `v`.`active_devices`,
+    CAST(`v`.`avg_latency` AS DOUBLE) AS `nql_value`,
+    CAST(`v`.`impact_devices` AS DOUBLE) / NULLIF(`v`.`active_devices`, 0) AS `nql_share`,
     `c`.`params`['detection_deviations'] AS `nql_sensitivity`, `c`.`params` AS `nql_params`,
     `c`.`enabled` AS `nql_enabled`, `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`,
     `c`.`tags` AS `nql_tags`, `c`.`for_ms`, `c`.`recover_for_ms`,
     `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
-  FROM `m_vdi_latency_seasonal__populated` AS `s`
-  JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `s`.`window_time` AS `c`
-    ON CONCAT(`s`.`tenant`, '/', `s`.`monitor`) = `c`.`config_key`
+  FROM `m_vdi_latency_seasonal__eval` AS `v`
+  JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
+    ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`
 );
 
--- Evaluations in event-time order per group (the OVER operator waits for the watermark),
--- so the state machine sees the same sequence whatever the arrival order.
-CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__ordered` AS
-SELECT `tenant`, `monitor`, `group_json`, `window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`, `payload`, `nql_enabled`, `nql_value`, `nql_sensitivity`,
-  COUNT(*) OVER (PARTITION BY `tenant`, `monitor`, `group_json` ORDER BY `window_time`
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS `eval_seq`
-FROM `m_vdi_latency_seasonal__judged`;
-
--- Trigger/recover state per group (spec/monitors.md semantics), in Flink state.
+-- Trigger/recover state per group (spec/monitors.md semantics), in Flink state. Each group's
+-- evaluations arrive in event-time order (the windows function emits them so per tenant).
 CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__state` AS
 SELECT `tenant`, `monitor`, `group_json`,
-  `alert_transitions_seasonal`(`eval_seq`, `window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`,
+  `alert_transitions_seasonal`(`window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`,
     CAST(30000 AS BIGINT), `tenant`, `monitor`, `group_json`, `payload`, `nql_enabled`, `nql_value`, `nql_sensitivity`, 'above|900|604800|UTC|auto|4|2|1') AS `trs`
-FROM `m_vdi_latency_seasonal__ordered`
+FROM `m_vdi_latency_seasonal__judged`
 GROUP BY `tenant`, `monitor`, `group_json`;
 
 -- Transitions only, as an append-only stream.
@@ -325,9 +355,17 @@ SELECT 'session.vdi_events', `reject_reason`, `line`
 FROM `chk_session_vdi_events`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
+SELECT 'session.vdi_events', `reject_reason`, `line`
+FROM `clk_session_vdi_events`
+WHERE `reject_reason` IS NOT NULL
+UNION ALL
 SELECT 'device.devices', `reject_reason`, `line`
 FROM `chk_device_devices`
-WHERE `reject_reason` IS NOT NULL;
+WHERE `reject_reason` IS NOT NULL
+UNION ALL
+SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'vdi_latency_seasonal', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+FROM `m_vdi_latency_seasonal__windows`
+WHERE `nql_kind` = 'late';
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,
