@@ -38,9 +38,11 @@ from pathlib import Path
 
 from deploy import jars
 from deploy.kafka.broker import _cmdline_has, _pid_alive, _reap, _tail, free_port
+from deploy.recovery import recovery_options
 
 DEFAULT_STATE_DIR = jars.REPO_ROOT / "build" / "flink-cluster"
 STATE_FILE = "cluster.json"
+CHECKPOINTS, SAVEPOINTS = "checkpoints", "savepoints"   # folders of the state dir, kept across starts
 
 
 class ClusterError(RuntimeError):
@@ -135,9 +137,12 @@ def write_config(home: Path, state: Path, *, rpc_port: int, rest_port: int, slot
         # Python UDFs: the cluster's and the client's Python are this venv's.
         "python.executable": python,
         "python.client.executable": python,
-        # Faster cancel/stop in tests.
-        "heartbeat.timeout": "20000",
-        "restart-strategy.type": "none",
+        # A killed TaskManager is noticed within seconds (defaults: 10 s / 50 s); a JVM that
+        # exits is also noticed by refused RPC connections (heartbeat.rpc-failure-threshold 2).
+        "heartbeat.interval": "2000",
+        "heartbeat.timeout": "10000",
+        # Jobs restart by themselves and resume from durable checkpoints (deploy/recovery.py).
+        **recovery_options(state / CHECKPOINTS, state / SAVEPOINTS),
     }
     conf.update(extra or {})
     # Flat "key: value" lines are valid Flink 2 config.yaml (it accepts flattened keys).
