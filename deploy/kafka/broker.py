@@ -356,7 +356,7 @@ class KafkaBroker:
                     _reap(self.pid)
                     time.sleep(0.05)
         if self.pid > 0:
-            _reap(self.pid)
+            _reap(self.pid, wait=5.0)
         self._stopped()
 
     # -- persistence -----------------------------------------------------
@@ -451,11 +451,20 @@ def _cmdline_has(pid: int, needle: str) -> bool:
         return False
 
 
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
+def _reap(pid: int, wait: float = 0.0) -> None:
+    """Collect the exit status of our child ``pid`` (nothing if it is not ours). ``wait``: keep
+    trying that long; a killed JVM's main thread is a zombie before its other threads are gone,
+    and until then it cannot be collected."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        except ChildProcessError:
+            return
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.02)
 
 
 def _tail(path: Path, n: int = 30) -> str:

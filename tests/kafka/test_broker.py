@@ -113,7 +113,7 @@ def test_restart_keeps_records_cluster_id_and_port(tmp_path):
         old_pid = broker.pid
         broker.restart(kill=True)
         del p1
-        assert broker.pid != old_pid and not os.path.exists(f"/proc/{old_pid}/cmdline")
+        assert broker.pid != old_pid and not os.path.exists(f"/proc/{old_pid}")  # gone, and reaped
         assert (broker.port, broker.cluster_id) == (port, cid)
         assert probe_metadata(broker.host, broker.port) == [(1, "127.0.0.1", port)]
         p2 = transactional_producer(broker.bootstrap, "nql-test.alerts-0-1")  # same id: fences p1
