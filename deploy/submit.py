@@ -25,6 +25,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 UDF_PACKAGE = REPO_ROOT / "udfs"
 INIT_FILE, JOB_FILE, CONFIG_FILE, PYFILES = "init.sql", "job.sql", "monitor-config.jsonl", "pyfiles"
 JOB_ID = re.compile(r"Job ID:\s*([0-9a-f]{32})")
+# Alerts are events (each 'triggered' and 'recovered' transition is kept), deleted by age only.
+ALERT_RETENTION_MS = 30 * 24 * 3600 * 1000
 
 
 class DeployError(RuntimeError):
@@ -108,21 +110,31 @@ def catalog_topics(compiled) -> list[str]:
 
 
 def prepare_kafka(bootstrap: str | None, compiled, options, *, partitions: int = 1,
-                  records: list[dict] | None = None) -> dict:
-    """Create the job's topics if missing (config, inventory and alerts compacted; events and
-    dead letters not) and publish the monitor-config records keyed by tenant/monitor.
-    Returns {'topics': [...], 'config_records': n}."""
+                  records: list[dict] | None = None, alert_retention_ms: int = ALERT_RETENTION_MS) -> dict:
+    """Create the job's topics if missing and publish the monitor-config records keyed by
+    tenant/monitor. Config and inventory topics are compacted (the current version per key);
+    events and dead letters use the broker's defaults; the alert topic keeps every transition
+    (cleanup.policy=delete, retention.ms = ``alert_retention_ms``): its key, the alert id, is
+    shared by an alert's 'triggered' and 'recovered' records, which compaction would reduce to
+    the last one. An existing alert topic that is compacted (as earlier versions created it) is
+    switched to delete. Returns {'topics': [...], 'config_records': n, 'changed': [notes]}."""
     from deploy.kafka import client as kc
     from translator.flink.connectors import topics
 
     t = topics(options, catalog_topics(compiled))
+    alerts = options.topic(options.alerts_topic)
+    alert_config = {"cleanup.policy": "delete", "retention.ms": str(alert_retention_ms)}
     kc.create_topics(bootstrap, t["events"] + [options.topic(options.dead_letters_topic)], partitions=partitions)
-    kc.create_topics(bootstrap, t["versioned"] + [options.topic(options.alerts_topic)], partitions=partitions,
-                     compacted=True)
+    kc.create_topics(bootstrap, t["versioned"], partitions=partitions, compacted=True)
+    kc.create_topics(bootstrap, [alerts], partitions=partitions, config=alert_config)
+    changed = []
+    if "compact" in kc.topic_config(bootstrap, alerts).get("cleanup.policy", ""):
+        kc.alter_topic_config(bootstrap, alerts, alert_config)
+        changed.append(f"{alerts}: cleanup.policy compact -> delete, retention.ms {alert_retention_ms}")
     recs = compiled.job.config_records if records is None else records
     n = kc.publish_config(bootstrap, options.topic(options.config_topic),
                           [(config_key(r), json.dumps(r, sort_keys=True)) for r in recs])
-    return {"topics": t["events"] + t["versioned"] + t["sinks"], "config_records": n}
+    return {"topics": t["events"] + t["versioned"] + t["sinks"], "config_records": n, "changed": changed}
 
 
 def sql_client_command(flink_home: str | os.PathLike, scripts: Scripts, *, python: str | None = None,
