@@ -562,6 +562,14 @@ def main(argv: list[str] | None = None) -> int:
                         "${env:NQL_KAFKA_BOOTSTRAP_SERVERS} (default: this shell's variable, else the local "
                         "broker of `python -m deploy.kafka start`)")
     a = p.parse_args(argv)
+    try:
+        return _command(a, p)
+    except (ClusterError, jars.BuildError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+def _command(a, p) -> int:
     state = Path(a.state_dir)
     c = FlinkCluster.load(state)
     if a.command == "start":
@@ -576,12 +584,8 @@ def main(argv: list[str] | None = None) -> int:
         env = {ENV_BOOTSTRAP: bootstrap} if bootstrap else {}
         print(f"{ENV_BOOTSTRAP}={bootstrap}" if bootstrap else f"{ENV_BOOTSTRAP} unset: jobs that reference it "
               "cannot connect", file=sys.stderr)
-        try:
-            c = FlinkCluster.start(state, taskmanagers=a.taskmanagers, slots=a.slots,
-                                  fast_jvm=not a.no_fast_jvm, env=env)
-        except (ClusterError, jars.BuildError) as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 1
+        c = FlinkCluster.start(state, taskmanagers=a.taskmanagers, slots=a.slots, fast_jvm=not a.no_fast_jvm,
+                               env=env)
         print(c.rest_url)
         print(f"started {c.pids} in {time.monotonic() - t0:.1f}s; FLINK_HOME={c.home}", file=sys.stderr)
         return 0
@@ -614,11 +618,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.command == "kill-taskmanager":
         if not a.file:
             p.error("kill-taskmanager needs a TaskManager name (see: taskmanagers)")
-        try:
-            pid = c.kill_taskmanager(a.file, getattr(signal, "SIG" + a.signal))
-        except ClusterError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 1
+        pid = c.kill_taskmanager(a.file, getattr(signal, "SIG" + a.signal))
         print(f"{a.file} (pid {pid}) ended by SIG{a.signal}", file=sys.stderr)
         return 0
     if not c.alive():
@@ -631,11 +631,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cancelling {a.file}; latest checkpoint {c.latest_checkpoint(a.file)}", file=sys.stderr)
         return 0
     if a.command == "start-taskmanager":
-        try:
-            name = c.start_taskmanager()
-        except ClusterError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 1
+        name = c.start_taskmanager()
         print(name)
         print(f"started {name} (pid {c.pids[name]})", file=sys.stderr)
         return 0

@@ -499,6 +499,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bootstrap", help="produce/tail: another cluster (default: the local broker, "
                                          "or $NQL_KAFKA_BOOTSTRAP_SERVERS)")
     a = p.parse_args(argv)
+    try:
+        return _command(a, p)
+    except (BrokerError, jars.BuildError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+def _command(a, p) -> int:
     state = Path(a.state_dir)
     b = KafkaBroker.load(state)
     if a.command in ("produce", "tail"):
@@ -530,11 +538,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         t0 = time.monotonic()
         kept = not a.fresh and formatted_cluster_id(state / "data") is not None
-        try:
-            b = KafkaBroker.start(state, fresh=a.fresh, timeout=a.timeout or 90.0)
-        except (BrokerError, jars.BuildError) as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 1
+        b = KafkaBroker.start(state, fresh=a.fresh, timeout=a.timeout or 90.0)
         print(b.bootstrap)
         print(f"started pid {b.pid} in {time.monotonic() - t0:.1f}s "
               f"({'earlier data kept, cluster ' + b.cluster_id if kept else 'empty data dir'}); "
@@ -545,11 +549,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no broker in {state}: start one", file=sys.stderr)
             return 3
         t0 = time.monotonic()
-        try:
-            b.restart(kill=a.kill, timeout=a.timeout or 90.0)
-        except (BrokerError, jars.BuildError) as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 1
+        b.restart(kill=a.kill, timeout=a.timeout or 90.0)
         print(b.bootstrap)
         print(f"restarted as pid {b.pid} in {time.monotonic() - t0:.1f}s, same data and ports", file=sys.stderr)
         return 0
