@@ -6,9 +6,15 @@
     job_id = submit.sql_client(scripts, flink_home=..., python=...)     # sql-client.sh -i -f
 
 The job script is exactly `nql-flink compile`'s job.sql; what belongs to one deployment (job
-name, checkpointing, parallelism, savepoint to start from) is in the init script, so the same
-job.sql can be reviewed once and deployed to several environments. Python UDFs (the `udfs`
-package) are shipped with -pyfs from a staged folder that holds only that package.
+name, checkpointing, parallelism, restart strategy, where its checkpoints go, the checkpoint or
+savepoint to resume from) is in the init script, so the same job.sql can be reviewed once and
+deployed to several environments. Python UDFs (the `udfs` package) are shipped with -pyfs from a
+staged folder that holds only that package.
+
+Restart safety: the checkpoints of every deployment of a job name go to one folder,
+``<checkpoint base>/<job name>/<job id>/chk-<n>`` (retained on cancel), so the next deployment of
+that name resumes from the newest one (``start_point``) instead of reading the topics again and
+writing every alert twice; starting without state over existing output is refused unless asked.
 """
 from __future__ import annotations
 
@@ -21,14 +27,24 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deploy import recovery
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 UDF_PACKAGE = REPO_ROOT / "udfs"
 INIT_FILE, JOB_FILE, CONFIG_FILE, PYFILES = "init.sql", "job.sql", "monitor-config.jsonl", "pyfiles"
 JOB_ID = re.compile(r"Job ID:\s*([0-9a-f]{32})")
+# Alerts are events (each 'triggered' and 'recovered' transition is kept), deleted by age only.
+ALERT_RETENTION_MS = 30 * 24 * 3600 * 1000
+TERMINAL_STATES = ("FINISHED", "CANCELED", "FAILED")
 
 
 class DeployError(RuntimeError):
-    pass
+    """A deployment that cannot or must not go ahead; ``code`` names the reason:
+    'sql-client', 'job-running', 'output-exists', 'no-checkpoint-dir'."""
+
+    def __init__(self, message: str, code: str = "sql-client"):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -38,6 +54,8 @@ class Settings:
     checkpoint_interval: str = "10 s"      # exactly-once sinks commit alerts at each checkpoint
     parallelism: int = 1
     from_savepoint: str | None = None      # start from this savepoint/checkpoint path
+    checkpoint_dir: str | None = None      # this job name's checkpoints (recovery.job_state_dirs)
+    savepoint_dir: str | None = None
     extra: dict = field(default_factory=dict)
 
     def options(self) -> dict[str, str]:
@@ -45,7 +63,9 @@ class Settings:
                 "execution.checkpointing.interval": self.checkpoint_interval,
                 "parallelism.default": str(self.parallelism),
                 # submit and return: a streaming job never ends
-                "table.dml-sync": "false"}
+                "table.dml-sync": "false",
+                # restart by itself; RocksDB, incremental checkpoints retained on cancel
+                **recovery.recovery_options(self.checkpoint_dir, self.savepoint_dir)}
         if self.from_savepoint:
             opts["execution.state-recovery.path"] = self.from_savepoint
         return opts | {k: str(v) for k, v in self.extra.items()}
@@ -108,21 +128,117 @@ def catalog_topics(compiled) -> list[str]:
 
 
 def prepare_kafka(bootstrap: str | None, compiled, options, *, partitions: int = 1,
-                  records: list[dict] | None = None) -> dict:
-    """Create the job's topics if missing (config, inventory and alerts compacted; events and
-    dead letters not) and publish the monitor-config records keyed by tenant/monitor.
-    Returns {'topics': [...], 'config_records': n}."""
+                  records: list[dict] | None = None, alert_retention_ms: int = ALERT_RETENTION_MS) -> dict:
+    """Create the job's topics if missing and publish the monitor-config records keyed by
+    tenant/monitor. Config and inventory topics are compacted (the current version per key);
+    events and dead letters use the broker's defaults; the alert topic keeps every transition
+    (cleanup.policy=delete, retention.ms = ``alert_retention_ms``): its key, the alert id, is
+    shared by an alert's 'triggered' and 'recovered' records, which compaction would reduce to
+    the last one. An existing alert topic that is compacted (as earlier versions created it) is
+    switched to delete. Returns {'topics': [...], 'config_records': n, 'changed': [notes]}."""
     from deploy.kafka import client as kc
     from translator.flink.connectors import topics
 
     t = topics(options, catalog_topics(compiled))
+    alerts = options.topic(options.alerts_topic)
+    alert_config = {"cleanup.policy": "delete", "retention.ms": str(alert_retention_ms)}
     kc.create_topics(bootstrap, t["events"] + [options.topic(options.dead_letters_topic)], partitions=partitions)
-    kc.create_topics(bootstrap, t["versioned"] + [options.topic(options.alerts_topic)], partitions=partitions,
-                     compacted=True)
+    kc.create_topics(bootstrap, t["versioned"], partitions=partitions, compacted=True)
+    kc.create_topics(bootstrap, [alerts], partitions=partitions, config=alert_config)
+    changed = []
+    if "compact" in kc.topic_config(bootstrap, alerts).get("cleanup.policy", ""):
+        kc.alter_topic_config(bootstrap, alerts, alert_config)
+        changed.append(f"{alerts}: cleanup.policy compact -> delete, retention.ms {alert_retention_ms}")
     recs = compiled.job.config_records if records is None else records
     n = kc.publish_config(bootstrap, options.topic(options.config_topic),
                           [(config_key(r), json.dumps(r, sort_keys=True)) for r in recs])
-    return {"topics": t["events"] + t["versioned"] + t["sinks"], "config_records": n}
+    return {"topics": t["events"] + t["versioned"] + t["sinks"], "config_records": n, "changed": changed}
+
+
+@dataclass(frozen=True)
+class StartPoint:
+    """Where a deployment starts: ``path`` (execution.state-recovery.path) or None = no state."""
+    path: str | None
+    note: str                              # one line for the operator: what and why
+    retained: recovery.Retained | None = None
+
+
+def start_point(*, job_name: str, checkpoint_dir: str | None, savepoint_dir: str | None = None,
+                from_savepoint: str | None = None, fresh: bool = False,
+                output_records: int | None = None, output_topic: str = "") -> StartPoint:
+    """Decide where a deployment of ``job_name`` starts.
+
+    * ``from_savepoint``: there;
+    * else the newest retained checkpoint or savepoint of earlier deployments of the name (in
+      ``checkpoint_dir`` / ``savepoint_dir``, see recovery.job_state_dirs);
+    * ``fresh``: no state, even if there are some (moved aside by ``set_aside``);
+    * nothing retained: no state, unless the alert topic already holds records
+      (``output_records``), which an earlier run wrote: then DeployError 'output-exists',
+      since running again from the earliest offsets would write those alerts a second time.
+    A checkpoint folder that is not local (e.g. s3://) cannot be searched: DeployError
+    'no-checkpoint-dir' unless ``from_savepoint`` or ``fresh`` says what to do."""
+    if from_savepoint:
+        return StartPoint(from_savepoint, f"resuming from the given savepoint {from_savepoint}")
+    if fresh:
+        return StartPoint(None, "starting without state (--fresh)")
+    if checkpoint_dir is None or recovery.local_path(checkpoint_dir) is None:
+        raise DeployError(f"cannot look for the checkpoints of {job_name!r} in {checkpoint_dir or '(no folder)'}: "
+                          "give --from-savepoint PATH (or --fresh to start without state)", "no-checkpoint-dir")
+    latest = recovery.latest(checkpoint_dir, savepoint_dir)
+    if latest is not None:
+        what = (f"checkpoint {latest.number} of job {latest.job_id}" if latest.kind == "checkpoint"
+                else "savepoint")
+        return StartPoint(latest.url, f"resuming from {latest.url} ({what}, the newest retained)", latest)
+    if output_records:
+        raise DeployError(
+            f"{output_topic} is not empty ({output_records} offsets) but no checkpoint of {job_name!r} is retained "
+            f"in {checkpoint_dir}: starting without state would read the topics from the start again and write "
+            "those alerts twice. Give --from-savepoint PATH, or --fresh to start without state anyway",
+            "output-exists")
+    seen = "alert topic not checked" if output_records is None else f"{output_topic} empty"
+    return StartPoint(None, f"starting without state (no earlier checkpoint of {job_name!r}; {seen})")
+
+
+def set_aside(checkpoint_dir: str) -> Path | None:
+    """Rename a job name's local checkpoint folder to '<folder>.replaced-<UTC time>' (kept, not
+    deleted), so the next deployment does not resume from the state a --fresh start replaced."""
+    import datetime
+
+    folder = recovery.local_path(checkpoint_dir)
+    if folder is None or not folder.exists():
+        return None
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = folder.with_name(f"{folder.name}.replaced-{stamp}")
+    folder.rename(target)
+    return target
+
+
+def active_jobs(rest_url: str, job_name: str, timeout: float = 10.0) -> list[dict]:
+    """Jobs named ``job_name`` on the cluster at ``rest_url`` that have not ended."""
+    import urllib.request
+
+    with urllib.request.urlopen(rest_url.rstrip("/") + "/jobs/overview", timeout=timeout) as r:
+        jobs = json.loads(r.read()).get("jobs", [])
+    return [j for j in jobs if j.get("name") == job_name and j.get("state") not in TERMINAL_STATES]
+
+
+def flink_conf(flink_home: str | os.PathLike) -> dict[str, str]:
+    """FLINK_HOME/conf/config.yaml as flat 'a.b.c' keys (nested or flat YAML)."""
+    import yaml
+
+    f = Path(flink_home) / "conf" / "config.yaml"
+    data = yaml.safe_load(f.read_text(encoding="utf-8")) if f.is_file() else None
+    out: dict[str, str] = {}
+
+    def walk(prefix: str, node) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        else:
+            out[prefix] = str(node)
+
+    walk("", data or {})
+    return out
 
 
 def sql_client_command(flink_home: str | os.PathLike, scripts: Scripts, *, python: str | None = None,

@@ -9,18 +9,28 @@ bin/ is copied (its scripts derive FLINK_HOME from their own resolved path); jar
 conf/config.yaml is written at start with free loopback ports and the venv's Python as
 python.executable / python.client.executable, so Python UDFs run in this project's venv.
 
+Jobs restart by themselves (exponential delay) and checkpoint to RocksDB, incrementally, into
+``state_dir/checkpoints/<job id>/chk-<n>``, retained on cancel (deploy/recovery.py); a killed
+TaskManager is noticed within seconds (short heartbeats). The standalone cluster does not replace
+a dead TaskManager: ``start_taskmanager()`` does, and ends the Python workers the dead one left.
+
 Python API::
 
     from deploy.cluster import FlinkCluster
     c = FlinkCluster.start(state_dir)            # waits until the TaskManager registered
     c.rest_url                                   # 'http://127.0.0.1:PORT'
     r = c.sql_client("job.sql", pyfs=["udfs/my_udfs.py"])   # CompletedProcess
-    c.jobs(); c.cancel_all(); c.stop()
+    c.jobs(); c.cancel_all(); c.stop()           # stop also ends the Python UDF workers
+    c.kill_taskmanager("taskmanager-0")          # SIGKILL, as a crash
+    c.start_taskmanager()                        # -> 'taskmanager-1', registered
+    c.latest_checkpoint(jid)                     # 'file:/.../checkpoints/<jid>/chk-7' (REST)
 
 CLI::
 
     python -m deploy.cluster start|stop|status [--state-dir build/flink-cluster]
     python -m deploy.cluster sql job.sql [--pyfs a.py,b.py]   # sql-client.sh -f against it
+    python -m deploy.cluster taskmanagers | start-taskmanager | kill-taskmanager NAME
+    python -m deploy.cluster checkpoints [--job-name NAME] | cancel JOB_ID
 """
 from __future__ import annotations
 
@@ -38,9 +48,15 @@ from pathlib import Path
 
 from deploy import jars
 from deploy.kafka.broker import _cmdline_has, _pid_alive, _reap, _tail, free_port
+from deploy.recovery import recovery_options
 
 DEFAULT_STATE_DIR = jars.REPO_ROOT / "build" / "flink-cluster"
 STATE_FILE = "cluster.json"
+CHECKPOINTS, SAVEPOINTS = "checkpoints", "savepoints"   # folders of the state dir, kept across starts
+# Every JVM of a cluster gets MARKER_ENV=<its state dir>; the processes they start inherit it
+# (PyFlink's Python workers: pyflink-udf-runner.sh, python, tee), which is how stop() and
+# start_taskmanager() find the workers a killed TaskManager left behind.
+MARKER_ENV = "NQL_FLINK_CLUSTER"
 
 
 class ClusterError(RuntimeError):
@@ -135,9 +151,14 @@ def write_config(home: Path, state: Path, *, rpc_port: int, rest_port: int, slot
         # Python UDFs: the cluster's and the client's Python are this venv's.
         "python.executable": python,
         "python.client.executable": python,
-        # Faster cancel/stop in tests.
-        "heartbeat.timeout": "20000",
-        "restart-strategy.type": "none",
+        # A killed TaskManager is noticed within seconds (defaults 10 s / 50 s): its heartbeat
+        # RPCs are refused, and 2 refusals in a row (heartbeat.rpc-failure-threshold) mark it
+        # gone, ~2 intervals (3 s measured). The timeout, for a hung one, stays well above the
+        # pauses of JVMs on 2 busy cores: a false alarm restarts every job of that TaskManager.
+        "heartbeat.interval": "2000",
+        "heartbeat.timeout": "15000",
+        # Jobs restart by themselves and resume from durable checkpoints (deploy/recovery.py).
+        **recovery_options(state / CHECKPOINTS, state / SAVEPOINTS),
     }
     conf.update(extra or {})
     # Flat "key: value" lines are valid Flink 2 config.yaml (it accepts flattened keys).
@@ -160,17 +181,89 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state letter, parent pid) of a process, None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return fields[0], int(fields[1])
+
+
+def _marked_processes(state_dir: Path) -> list[int]:
+    """Live processes of this user whose environment has MARKER_ENV=<state_dir> (a /proc scan)."""
+    needle = f"\0{MARKER_ENV}={state_dir}\0".encode()
+    uid, me, found = os.getuid(), os.getpid(), []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            if entry.stat().st_uid != uid or needle not in b"\0" + Path(entry.path, "environ").read_bytes() + b"\0":
+                continue
+        except OSError:
+            continue
+        st = _stat(int(entry.name))
+        if st is not None and st[0] != "Z":
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def _ancestors(pid: int) -> set[int]:
+    """The process and its parents, up to (not including) init."""
+    out: set[int] = set()
+    while pid > 1 and pid not in out:
+        out.add(pid)
+        st = _stat(pid)
+        if st is None:
+            break
+        pid = st[1]
+    return out
+
+
+def _stop_processes(pids: list[int], timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL what is left after ``timeout``."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + (timeout if sig == signal.SIGTERM else 5.0)
+        while time.monotonic() < deadline:
+            for pid in pids:
+                _reap(pid)
+            pids = [p for p in pids if _pid_alive(p)]
+            if not pids:
+                return
+            time.sleep(0.1)
+
+
 @dataclass
 class FlinkCluster:
     state_dir: Path
     home: Path
     rest_port: int
     rpc_port: int
-    pids: dict[str, int] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)   # live JVMs only: 'jobmanager', 'taskmanager-<i>'
+    launched: int = 0                                     # TaskManagers ever started (next name's index)
+    env_keys: list[str] = field(default_factory=list)     # names of the JVMs' extra variables
+    # their values stay in memory (they may be secrets); a loaded cluster takes them from the
+    # JobManager's environment when it starts a TaskManager
+    env: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def rest_url(self) -> str:
         return f"http://127.0.0.1:{self.rest_port}"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """Default execution.checkpointing.dir of jobs: <dir>/<job id>/chk-<n>/_metadata."""
+        return self.state_dir / CHECKPOINTS
+
+    @property
+    def savepoint_dir(self) -> Path:
+        return self.state_dir / SAVEPOINTS
 
     # -- lifecycle -------------------------------------------------------
     @classmethod
@@ -184,57 +277,157 @@ class FlinkCluster:
         ``connector_in_lib=False`` leaves the connector jar out of lib/: jobs then ship it
         themselves (sql_client(jars_=[...]) i.e. -j, or ADD JAR), as on Managed Flink.
         ``env``: extra environment of the JobManager/TaskManager JVMs, e.g. the variables that
-        ``${env:...}`` Kafka config-provider references in generated SQL resolve to."""
-        state = Path(state_dir) if state_dir else DEFAULT_STATE_DIR
+        ``${env:...}`` Kafka config-provider references in generated SQL resolve to.
+        Checkpoints and savepoints of earlier runs in ``state_dir`` are kept."""
+        state = (Path(state_dir) if state_dir else DEFAULT_STATE_DIR).resolve()
         state.mkdir(parents=True, exist_ok=True)
         old = cls.load(state)
         if old is not None and old.alive():
             raise ClusterError(f"a cluster already runs from {state} (pids {old.pids}, {old.rest_url})")
+        _stop_processes(_marked_processes(state))  # Python workers a crashed cluster left behind
         home = make_flink_home(state / "home", connector_in_lib=connector_in_lib, quiet=quiet)
         rpc, rest = free_port(), free_port()
         write_config(home, state, rpc_port=rpc, rest_port=rest, slots=slots, jm_memory=jm_memory,
                      tm_memory=tm_memory, python=python or venv_python(), fast_jvm=fast_jvm,
                      extra=extra_config)
         (state / "log").mkdir(exist_ok=True)
-        c = cls(state.resolve(), home.resolve(), rest, rpc, {})
-        extra_env = env
-        env = _env(home)
-        env.update(extra_env or {})
-        env["FLINK_LOG_DIR"] = str(state / "log")
+        c = cls(state, home.resolve(), rest, rpc, {}, 0, sorted(env or {}), dict(env or {}))
+        c._launch("jobmanager", c._launch_env())
+        for _ in range(taskmanagers):
+            c._launch_taskmanager(c._launch_env())
+        try:
+            c._wait_registered(list(c.pids), timeout)
+        except ClusterError:
+            c.stop()
+            raise
+        return c
 
-        def launch(name: str, script: str) -> None:
-            with open(state / "log" / f"{name}.out", "wb") as out:
-                p = subprocess.Popen([str(home / "bin" / script), "start-foreground"], env=env,
-                                     stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True, cwd=state)
-            c.pids[name] = p.pid  # flink-console.sh exec's the JVM: this pid is the JVM's
-            c._save()
+    def _launch_env(self) -> dict[str, str]:
+        env = _env(self.home)
+        env.update(self.env if self.env is not None else self._jobmanager_env())
+        env["FLINK_LOG_DIR"] = str(self.state_dir / "log")
+        env[MARKER_ENV] = str(self.state_dir)
+        return env
 
-        launch("jobmanager", "jobmanager.sh")
-        for i in range(taskmanagers):
-            launch(f"taskmanager-{i}", "taskmanager.sh")
+    def _jobmanager_env(self) -> dict[str, str]:
+        """The extra variables (``env_keys``) as the running JobManager has them."""
+        pid = self.pids.get("jobmanager")
+        try:
+            raw = Path(f"/proc/{pid}/environ").read_bytes()
+        except (OSError, TypeError):
+            raise ClusterError(f"cannot read the JobManager's environment (pid {pid}); pass env=") from None
+        env = dict(kv.split("=", 1) for kv in raw.decode(errors="replace").split("\0") if "=" in kv)
+        return {k: env[k] for k in self.env_keys if k in env}
+
+    def _launch(self, name: str, env: dict[str, str], *args: str) -> int:
+        script = "jobmanager.sh" if name == "jobmanager" else "taskmanager.sh"
+        with open(self.state_dir / "log" / f"{name}.out", "wb") as out:
+            p = subprocess.Popen([str(self.home / "bin" / script), "start-foreground", *args], env=env,
+                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 start_new_session=True, cwd=self.state_dir)
+        self.pids[name] = p.pid  # flink-console.sh exec's the JVM: this pid is the JVM's
+        self._save()
+        return p.pid
+
+    def _launch_taskmanager(self, env: dict[str, str]) -> str:
+        name = f"taskmanager-{self.launched}"
+        self.launched += 1
+        # the TaskManager's id in the REST API is its name here (default: host:port-random)
+        self._launch(name, env, f"-Dtaskmanager.resource-id={name}")
+        return name
+
+    def _wait_registered(self, names: list[str], timeout: float) -> None:
+        """Until every TaskManager in ``names`` is registered (and the JobManager answers)."""
+        tms = [n for n in names if n != "jobmanager"]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            dead = [n for n, pid in c.pids.items() if not _pid_alive(pid)]
+            dead = [n for n in names if not _pid_alive(self.pids[n])]
             if dead:
-                c.stop()
-                logs = "".join(_tail(state / "log" / f"{n}.out") for n in dead)
-                raise ClusterError(f"{dead} exited during start; logs in {state / 'log'}:\n{logs}")
+                logs = "".join(_tail(self.state_dir / "log" / f"{n}.out") for n in dead)
+                raise ClusterError(f"{dead} exited during start; logs in {self.state_dir / 'log'}:\n{logs}")
             try:
-                ov = c.rest("/overview")
-                if ov.get("taskmanagers", 0) >= taskmanagers:
-                    return c
+                if set(tms) <= {t["id"] for t in self.rest("/taskmanagers").get("taskmanagers", [])}:
+                    return
             except (OSError, ValueError):
                 pass
             time.sleep(0.3)
-        c.stop()
-        raise ClusterError(f"cluster not ready within {timeout}s; logs in {state / 'log'}")
+        raise ClusterError(f"{tms} not registered within {timeout}s; logs in {self.state_dir / 'log'}")
+
+    def start_taskmanager(self, *, timeout: float = 120.0, env: dict[str, str] | None = None) -> str:
+        """One more TaskManager on the running cluster (what a supervisor does after a crash: the
+        standalone cluster does not replace a dead TaskManager). Forgets dead TaskManagers and
+        ends the Python workers they left, starts ``taskmanager-<n>`` with the JobManager's
+        environment (or ``env``), waits until it registered; returns its name."""
+        if not (self.pids.get("jobmanager") and _pid_alive(self.pids["jobmanager"])):
+            raise ClusterError(f"no JobManager running from {self.state_dir}")
+        self._forget_dead()
+        launch_env = self._launch_env()
+        if env is not None:
+            launch_env.update(env)
+        _stop_processes(self.orphaned_python_workers())
+        name = self._launch_taskmanager(launch_env)
+        try:
+            self._wait_registered([name], timeout)
+        except ClusterError:
+            self.kill_taskmanager(name)
+            raise
+        return name
+
+    def taskmanagers(self) -> list[dict]:
+        """[{'name', 'pid', 'alive', 'registered'}] of the TaskManagers started here; registered =
+        listed by the JobManager (a killed one stays listed until its heartbeat times out)."""
+        try:
+            ids = {t["id"] for t in self.rest("/taskmanagers").get("taskmanagers", [])}
+        except (OSError, ValueError):
+            ids = set()
+        return [{"name": n, "pid": p, "alive": _pid_alive(p), "registered": n in ids}
+                for n, p in sorted(self.pids.items()) if n != "jobmanager"]
+
+    def kill_taskmanager(self, name: str, sig: int = signal.SIGKILL, timeout: float = 30.0) -> int:
+        """Send ``sig`` to TaskManager ``name`` (SIGKILL: a crash, its Python workers are left
+        orphaned as after a real one), wait until its JVM is gone, forget it; returns its pid."""
+        pid = self.pids.get(name)
+        if pid is None or name == "jobmanager":
+            raise ClusterError(f"no TaskManager {name!r} (have {sorted(self.pids)})")
+        if _pid_alive(pid) and _cmdline_has(pid, "org.apache.flink"):
+            os.kill(pid, sig)
+            deadline = time.monotonic() + timeout
+            while _pid_alive(pid) and time.monotonic() < deadline:
+                _reap(pid)
+                time.sleep(0.05)
+            if _pid_alive(pid):
+                raise ClusterError(f"{name} (pid {pid}) still alive {timeout}s after signal {sig}")
+        _reap(pid, wait=5.0)
+        del self.pids[name]
+        self._save()
+        return pid
+
+    def _forget_dead(self) -> None:
+        dead = [n for n, p in self.pids.items() if n != "jobmanager" and not _pid_alive(p)]
+        for n in dead:
+            _reap(self.pids.pop(n))
+        if dead:
+            self._save()
+
+    def python_workers(self) -> list[int]:
+        """Pids of the processes the cluster's JVMs started (Python UDF workers: the runner
+        script, its Python and tee), found by the marker variable they inherit; JVMs excluded."""
+        jvms = set(self.pids.values())
+        return [p for p in _marked_processes(self.state_dir) if p not in jvms]
+
+    def orphaned_python_workers(self) -> list[int]:
+        """Python workers whose TaskManager is gone (after a kill -9 they were seen to stay for
+        40 min): no live JVM of this cluster among their ancestors."""
+        live = {p for p in self.pids.values() if _pid_alive(p)}
+        return [p for p in self.python_workers() if not (_ancestors(p) & live)]
 
     def alive(self) -> bool:
         return any(_pid_alive(p) and _cmdline_has(p, "org.apache.flink") for p in self.pids.values())
 
     def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM the TaskManagers then the JobManager (our own pids), SIGKILL after ``timeout``."""
+        """SIGTERM the TaskManagers then the JobManager (our own pids), SIGKILL after ``timeout``;
+        then end every process they started that is still there (Python workers, also those of
+        TaskManagers killed earlier), found by the marker variable in their environment."""
         order = sorted(self.pids, key=lambda n: n == "jobmanager")
         for name in order:
             pid = self.pids[name]
@@ -251,7 +444,8 @@ class FlinkCluster:
                 time.sleep(0.1)
             if _pid_alive(pid) and _cmdline_has(pid, "org.apache.flink"):
                 os.kill(pid, signal.SIGKILL)
-            _reap(pid)
+            _reap(pid, wait=5.0)
+        _stop_processes(_marked_processes(self.state_dir))
         (self.state_dir / STATE_FILE).unlink(missing_ok=True)
 
     # -- REST ------------------------------------------------------------
@@ -273,6 +467,14 @@ class FlinkCluster:
                     return j
             time.sleep(0.5)
         raise ClusterError(f"no job in {states} within {timeout}s: {self.jobs()}")
+
+    def latest_checkpoint(self, jid: str) -> str | None:
+        """The latest completed checkpoint of job ``jid`` as the JobManager knows it
+        (``/jobs/<jid>/checkpoints`` latest.completed.external_path, e.g.
+        'file:/.../checkpoints/<jid>/chk-7'), or None. After a JobManager restart only the files
+        remain: ``recovery.latest(cluster.checkpoint_dir)`` scans them."""
+        latest = self.rest(f"/jobs/{jid}/checkpoints").get("latest") or {}
+        return (latest.get("completed") or {}).get("external_path")
 
     def cancel(self, jid: str) -> None:
         self.rest(f"/jobs/{jid}?mode=cancel", method="PATCH")
@@ -315,6 +517,7 @@ class FlinkCluster:
     # -- persistence -----------------------------------------------------
     def _save(self) -> None:
         d = asdict(self)
+        del d["env"]
         d["state_dir"], d["home"] = str(self.state_dir), str(self.home)
         (self.state_dir / STATE_FILE).write_text(json.dumps(d, indent=2) + "\n")
 
@@ -325,6 +528,7 @@ class FlinkCluster:
             return None
         d = json.loads(f.read_text())
         d["state_dir"], d["home"] = Path(d["state_dir"]), Path(d["home"])
+        d.setdefault("launched", sum(n != "jobmanager" for n in d["pids"]))
         return cls(**d)
 
     def __enter__(self) -> "FlinkCluster":
@@ -339,8 +543,16 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m deploy.cluster",
                                 description="Local standalone Flink cluster for sql-client.")
-    p.add_argument("command", choices=["start", "stop", "status", "sql", "home"])
-    p.add_argument("file", nargs="?", help="SQL script for 'sql'")
+    p.add_argument("command", choices=["start", "stop", "status", "sql", "home", "taskmanagers",
+                                        "start-taskmanager", "kill-taskmanager", "checkpoints", "cancel"],
+                   help="taskmanagers: name, pid, alive, registered; start-taskmanager: one more (e.g. after "
+                        "a crash); kill-taskmanager NAME: SIGKILL (--signal TERM: a clean stop); checkpoints: "
+                        "the retained checkpoints and savepoints, oldest first; cancel JOB_ID (its checkpoints "
+                        "are retained)")
+    p.add_argument("file", nargs="?", metavar="FILE|NAME",
+                   help="SQL script for 'sql', TaskManager for 'kill-taskmanager', job id for 'cancel'")
+    p.add_argument("--signal", default="KILL", choices=["KILL", "TERM"], help="kill-taskmanager: signal")
+    p.add_argument("--job-name", help="checkpoints: of the deployments of this job name (deploy sql-client)")
     p.add_argument("--state-dir", default=os.environ.get("NQL_FLINK_STATE_DIR", str(DEFAULT_STATE_DIR)))
     p.add_argument("--pyfs", default="", help="comma-separated Python UDF files for 'sql'")
     p.add_argument("--init", help="init SQL file (-i) for 'sql'")
@@ -352,6 +564,14 @@ def main(argv: list[str] | None = None) -> int:
                         "${env:NQL_KAFKA_BOOTSTRAP_SERVERS} (default: this shell's variable, else the local "
                         "broker of `python -m deploy.kafka start`)")
     a = p.parse_args(argv)
+    try:
+        return _command(a, p)
+    except (ClusterError, jars.BuildError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+def _command(a, p) -> int:
     state = Path(a.state_dir)
     c = FlinkCluster.load(state)
     if a.command == "start":
@@ -366,17 +586,24 @@ def main(argv: list[str] | None = None) -> int:
         env = {ENV_BOOTSTRAP: bootstrap} if bootstrap else {}
         print(f"{ENV_BOOTSTRAP}={bootstrap}" if bootstrap else f"{ENV_BOOTSTRAP} unset: jobs that reference it "
               "cannot connect", file=sys.stderr)
-        try:
-            c = FlinkCluster.start(state, taskmanagers=a.taskmanagers, slots=a.slots,
-                                  fast_jvm=not a.no_fast_jvm, env=env)
-        except (ClusterError, jars.BuildError) as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 1
+        c = FlinkCluster.start(state, taskmanagers=a.taskmanagers, slots=a.slots, fast_jvm=not a.no_fast_jvm,
+                               env=env)
         print(c.rest_url)
         print(f"started {c.pids} in {time.monotonic() - t0:.1f}s; FLINK_HOME={c.home}", file=sys.stderr)
         return 0
+    if a.command == "checkpoints":
+        from deploy import recovery
+
+        dirs = (recovery.job_state_dirs(state.resolve() / CHECKPOINTS, a.job_name) if a.job_name
+                else (state.resolve() / CHECKPOINTS, state.resolve() / SAVEPOINTS))
+        for r in recovery.retained(*dirs):
+            print(f"{r.kind}\t{r.job_id or '-'}\t{r.url}")
+        return 0
     if c is None:
-        print("not running", file=sys.stderr)
+        left = _marked_processes(state.resolve())
+        _stop_processes(left)
+        print("not running" + (f"; stopped {len(left)} leftover process(es) {left}" if left else ""),
+              file=sys.stderr)
         return 0 if a.command == "stop" else 3
     if a.command == "stop":
         c.stop()
@@ -385,9 +612,31 @@ def main(argv: list[str] | None = None) -> int:
     if a.command == "home":
         print(c.home)
         return 0
+    if a.command == "taskmanagers":
+        for t in c.taskmanagers():
+            print(f"{t['name']}\t{t['pid']}\t{'alive' if t['alive'] else 'dead'}\t"
+                  f"{'registered' if t['registered'] else 'not registered'}")
+        return 0
+    if a.command == "kill-taskmanager":
+        if not a.file:
+            p.error("kill-taskmanager needs a TaskManager name (see: taskmanagers)")
+        pid = c.kill_taskmanager(a.file, getattr(signal, "SIG" + a.signal))
+        print(f"{a.file} (pid {pid}) ended by SIG{a.signal}", file=sys.stderr)
+        return 0
     if not c.alive():
         print("dead (stale pids); run stop to clean up", file=sys.stderr)
         return 3
+    if a.command == "cancel":
+        if not a.file:
+            p.error("cancel needs a job id")
+        c.cancel(a.file)
+        print(f"cancelling {a.file}; latest checkpoint {c.latest_checkpoint(a.file)}", file=sys.stderr)
+        return 0
+    if a.command == "start-taskmanager":
+        name = c.start_taskmanager()
+        print(name)
+        print(f"started {name} (pid {c.pids[name]})", file=sys.stderr)
+        return 0
     if a.command == "status":
         try:
             ov = c.rest("/overview")

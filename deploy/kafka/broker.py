@@ -1,20 +1,24 @@
 """A real single-node Apache Kafka (KRaft broker+controller in one JVM) on 127.0.0.1.
 
 The jars come from Maven Central through deploy/kafka/pom.xml (see deploy.jars); no Docker,
-no tarball. Ports are picked free at start, the JVM is small (-Xmx512m, SerialGC), the data
-lives in ``state_dir`` and the process is stopped by the pid this module wrote.
+no tarball. The JVM is small (-Xmx512m, SerialGC), the data lives in ``state_dir`` and the
+process is stopped by the pid this module wrote. The first start formats storage and picks free
+ports; later starts keep the data, the cluster id and the ports (broker.json), so a Flink
+cluster started with the broker's address keeps working across broker restarts.
 
 Python API (pytest session fixture)::
 
     from deploy.kafka import KafkaBroker
     broker = KafkaBroker.start(tmp_dir)      # formats storage, starts, waits for a metadata answer
     broker.bootstrap                         # '127.0.0.1:PORT'
-    broker.stop()
+    broker.restart()                         # same data, cluster id and ports (kill=True: SIGKILL first)
+    broker.stop()                            # broker.json stays (pid 0) for the next start
+    KafkaBroker.start(tmp_dir, fresh=True)   # empty data, new cluster id and ports
 
 CLI::
 
-    python -m deploy.kafka start [--state-dir build/kafka]   # prints host:port
-    python -m deploy.kafka status | stop | bootstrap
+    python -m deploy.kafka start [--fresh] [--state-dir build/kafka]   # prints host:port
+    python -m deploy.kafka restart [--kill] | status | stop | bootstrap
     python -m deploy.kafka produce TOPIC [--key tenant] < records.jsonl
     python -m deploy.kafka tail TOPIC [--timeout 10]
 """
@@ -69,6 +73,10 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 share.coordinator.state.topic.num.partitions=1
 group.initial.rebalance.delay.ms=0
+# After a kill, the restarted broker cannot register until the controller's session of the old
+# one expires (DUPLICATE_BROKER_REGISTRATION); defaults 2 s / 9 s made a crash restart 13 s.
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=4000
 num.network.threads=2
 num.io.threads=2
 background.threads=2
@@ -206,40 +214,57 @@ class KafkaBroker:
 
     # -- lifecycle -------------------------------------------------------
     @classmethod
-    def start(cls, state_dir: str | os.PathLike | None = None, *, timeout: float = 90.0,
+    def start(cls, state_dir: str | os.PathLike | None = None, *, fresh: bool = False, timeout: float = 90.0,
               jvm_opts: list[str] | None = None, extra_properties: dict[str, str] | None = None,
               sasl_users: dict[str, str] | None = None, quiet: bool = False) -> "KafkaBroker":
-        """Format KRaft storage in ``state_dir`` (fresh data each call), start the broker on
-        free loopback ports, wait until it answers a metadata request, write broker.json.
+        """Start the broker of ``state_dir``, wait until it answers a metadata request, write
+        broker.json.
+
+        Data is kept: when the data dir was formatted before (a stopped or crashed broker), the
+        broker comes back with its records, its cluster id and the ports of the previous
+        broker.json (the address the Flink cluster's jobs and the clients still use); storage is
+        not formatted again. ``fresh=True``, or no earlier broker, wipes the data dir, formats
+        it with a new cluster id and picks free loopback ports.
 
         ``sasl_users`` ({user: password}) adds a SASL_PLAINTEXT listener with mechanism PLAIN
         (``sasl_bootstrap``), to test client/connector authentication settings end to end.
 
-        If ``state_dir`` already holds a live broker, raise BrokerError (stop it first).
+        If ``state_dir`` already holds a live broker, raise BrokerError (stop it first). If a
+        previous port is taken by another process now, raise BrokerError (``fresh=True`` picks
+        new ones).
         """
         state = Path(state_dir) if state_dir else DEFAULT_STATE_DIR
         state.mkdir(parents=True, exist_ok=True)
         old = cls.load(state)
         if old is not None and old.alive():
             raise BrokerError(f"a broker already runs from {state} (pid {old.pid}, {old.bootstrap})")
-        classpath = os.pathsep.join(str(p) for p in jars.kafka_classpath(quiet=quiet))
-        java = _java()
+        if fresh:
+            old = None
         data = state / "data"
-        if data.exists():
+        cid = None if fresh else formatted_cluster_id(data)
+        if cid is None and data.exists():
             import shutil
             shutil.rmtree(data)
-        port, cport = free_port(), free_port()
-        while cport == port:
-            cport = free_port()
-        sport = None
-        sasl_listener = ""
-        if sasl_users:
-            sport = free_port()
-            while sport in (port, cport):
-                sport = free_port()
-            sasl_listener = f",SASL_PLAINTEXT://127.0.0.1:{sport}"
+        taken: set[int] = set()
+
+        def port_for(previous: int | None) -> int:
+            if previous:
+                if not _port_free(previous):
+                    raise BrokerError(f"port {previous} of the previous broker ({state / STATE_FILE}) is taken by "
+                                      "another process; free it, or start fresh (empty data, new ports)")
+                p = previous
+            else:
+                p = free_port()
+                while p in taken:
+                    p = free_port()
+            taken.add(p)
+            return p
+
+        port = port_for(old and old.port)
+        cport = port_for(old and old.controller_port)
+        sport = port_for(old and old.sasl_port) if sasl_users else None
         props = SERVER_PROPERTIES.format(port=port, controller_port=cport, log_dirs=data,
-                                         sasl_listener=sasl_listener)
+                                         sasl_listener=f",SASL_PLAINTEXT://127.0.0.1:{sport}" if sport else "")
         if sasl_users:
             users = " ".join(f'user_{u}="{pw}"' for u, pw in sasl_users.items())
             props += ("sasl.enabled.mechanisms=PLAIN\n"
@@ -248,46 +273,63 @@ class KafkaBroker:
         for k, v in (extra_properties or {}).items():
             props += f"{k}={v}\n"
         (state / "server.properties").write_text(props)
-        logs = state / "logs"
-        logs.mkdir(exist_ok=True)
-        opts = list(jvm_opts or DEFAULT_JVM_OPTS) + [
-            f"-Dkafka.logs.dir={logs}",
-            f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.properties'}",
-        ]
-        cid = _random_cluster_id()
-        fmt = subprocess.run(
-            [java, *opts, "-cp", classpath, "kafka.tools.StorageTool", "format",
-             "-t", cid, "-c", str(state / "server.properties"), "--ignore-formatted"],
-            capture_output=True, text=True)
-        if fmt.returncode != 0:
-            raise BrokerError(f"kafka-storage format failed:\n{fmt.stdout}\n{fmt.stderr}")
-        log_file = logs / "stdout.log"
+        classpath, opts = _jvm(state, jvm_opts, quiet)
+        if cid is None:
+            cid = _random_cluster_id()
+            fmt = subprocess.run(
+                [_java(), *opts, "-cp", classpath, "kafka.tools.StorageTool", "format",
+                 "-t", cid, "-c", str(state / "server.properties"), "--ignore-formatted"],
+                capture_output=True, text=True)
+            if fmt.returncode != 0:
+                raise BrokerError(f"kafka-storage format failed:\n{fmt.stdout}\n{fmt.stderr}")
+        broker = cls(state, 0, "127.0.0.1", port, cport, cid, state / "logs" / "stdout.log", sport)
+        return broker._run(timeout, classpath, opts)
+
+    def restart(self, *, kill: bool = False, timeout: float = 90.0, jvm_opts: list[str] | None = None,
+                quiet: bool = False) -> "KafkaBroker":
+        """Stop this broker (SIGTERM, a controlled shutdown; ``kill=True``: SIGKILL, as a crash)
+        and start it again with the same data, cluster id, ports and server.properties (SASL
+        users included); returns this broker (its new pid) once it answers a metadata request.
+        Transactions left open by a crash are aborted by their producer's next
+        init_transactions (or time out), as on any broker."""
+        self.stop(kill=kill)
+        if not formatted_cluster_id(self.state_dir / "data"):
+            raise BrokerError(f"no formatted data in {self.state_dir / 'data'}: start it instead")
+        for p in (self.port, self.controller_port, self.sasl_port):
+            if p and not _port_free(p):
+                raise BrokerError(f"port {p} of {self.bootstrap} is taken by another process")
+        classpath, opts = _jvm(self.state_dir, jvm_opts, quiet)
+        return self._run(timeout, classpath, opts)
+
+    def _run(self, timeout: float, classpath: str, opts: list[str]) -> "KafkaBroker":
+        """Launch the JVM on server.properties, record it, wait for a metadata answer."""
+        state, log_file = self.state_dir, self.log_file
         with open(log_file, "wb") as out:
             proc = subprocess.Popen(
-                [java, *opts, "-cp", classpath, "kafka.Kafka", str(state / "server.properties")],
+                [_java(), *opts, "-cp", classpath, "kafka.Kafka", str(state / "server.properties")],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,  # survives the CLI; not hit by the terminal's Ctrl-C
                 cwd=state)
-        broker = cls(state, proc.pid, "127.0.0.1", port, cport, cid, log_file, sport)
-        broker._save()
+        self.pid = proc.pid
+        self._save()
         deadline = time.monotonic() + timeout
         last: Exception | None = None
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                broker._forget()
+                self._stopped()
                 raise BrokerError(f"broker exited with {proc.returncode}; see {log_file}:\n"
-                                  + _tail(log_file) + _tail(logs / "server.log"))
+                                  + _tail(log_file) + _tail(state / "logs" / "server.log"))
             try:
-                if probe_metadata(broker.host, broker.port):
-                    return broker
+                if probe_metadata(self.host, self.port):
+                    return self
             except (OSError, BrokerError) as e:
                 last = e
             time.sleep(0.2)
-        broker.stop()
-        raise BrokerError(f"broker did not answer within {timeout}s ({last}); see {logs}")
+        self.stop()
+        raise BrokerError(f"broker did not answer within {timeout}s ({last}); see {state / 'logs'}")
 
     def alive(self) -> bool:
-        return _pid_alive(self.pid) and _cmdline_has(self.pid, "kafka.Kafka")
+        return self.pid > 0 and _pid_alive(self.pid) and _cmdline_has(self.pid, "kafka.Kafka")
 
     def ready(self) -> bool:
         try:
@@ -295,11 +337,13 @@ class KafkaBroker:
         except (OSError, BrokerError):
             return False
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM (controlled shutdown), then SIGKILL after ``timeout``; only our own pid."""
+    def stop(self, timeout: float = 30.0, *, kill: bool = False) -> None:
+        """SIGTERM (controlled shutdown), then SIGKILL after ``timeout``; ``kill=True``: SIGKILL
+        at once (a crash). Only our own pid. broker.json stays, with pid 0: the next start
+        reuses its ports and the data."""
         if self.alive():
             try:
-                os.kill(self.pid, signal.SIGTERM)
+                os.kill(self.pid, signal.SIGKILL if kill else signal.SIGTERM)
             except ProcessLookupError:
                 pass
             deadline = time.monotonic() + timeout
@@ -311,8 +355,9 @@ class KafkaBroker:
                 while self.alive():
                     _reap(self.pid)
                     time.sleep(0.05)
-        _reap(self.pid)
-        self._forget()
+        if self.pid > 0:
+            _reap(self.pid, wait=5.0)
+        self._stopped()
 
     # -- persistence -----------------------------------------------------
     def _save(self) -> None:
@@ -321,9 +366,11 @@ class KafkaBroker:
         (self.state_dir / STATE_FILE).write_text(json.dumps(d, indent=2) + "\n")
         (self.state_dir / "broker.pid").write_text(f"{self.pid}\n")
 
-    def _forget(self) -> None:
-        for name in (STATE_FILE, "broker.pid"):
-            (self.state_dir / name).unlink(missing_ok=True)
+    def _stopped(self) -> None:
+        """broker.json with pid 0 (its ports and cluster id for the next start), no broker.pid."""
+        self.pid = 0
+        self._save()
+        (self.state_dir / "broker.pid").unlink(missing_ok=True)
 
     @classmethod
     def load(cls, state_dir: str | os.PathLike | None = None) -> "KafkaBroker | None":
@@ -339,6 +386,51 @@ class KafkaBroker:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def formatted_cluster_id(data: Path) -> str | None:
+    """The cluster id of a formatted KRaft data dir (its meta.properties), else None."""
+    try:
+        text = (Path(data) / "meta.properties").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        k, sep, v = line.partition("=")
+        if sep and k.strip() == "cluster.id":
+            return v.strip() or None
+    return None
+
+
+def _port_free(port: int, wait: float = 10.0) -> bool:
+    """Nobody listens on ``port`` (/proc/net/tcp, tcp6), waiting up to ``wait`` s: the threads of a
+    killed JVM may still hold its sockets for a moment after its main thread exited. Connections
+    still closing (TIME_WAIT, FIN_WAIT2) do not count: the broker binds with SO_REUSEADDR."""
+    deadline = time.monotonic() + wait
+    while True:
+        listening = False
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                lines = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A = LISTEN
+                    listening = True
+        if not listening:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+
+
+def _jvm(state: Path, jvm_opts: list[str] | None, quiet: bool) -> tuple[str, list[str]]:
+    """(classpath, JVM options) of the broker and the storage tool."""
+    classpath = os.pathsep.join(str(p) for p in jars.kafka_classpath(quiet=quiet))
+    logs = state / "logs"
+    logs.mkdir(exist_ok=True)
+    return classpath, list(jvm_opts or DEFAULT_JVM_OPTS) + [
+        f"-Dkafka.logs.dir={logs}", f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.properties'}"]
 
 
 def _java() -> str:
@@ -359,11 +451,20 @@ def _cmdline_has(pid: int, needle: str) -> bool:
         return False
 
 
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
+def _reap(pid: int, wait: float = 0.0) -> None:
+    """Collect the exit status of our child ``pid`` (nothing if it is not ours). ``wait``: keep
+    trying that long; a killed JVM's main thread is a zombie before its other threads are gone,
+    and until then it cannot be collected."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        except ChildProcessError:
+            return
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.02)
 
 
 def _tail(path: Path, n: int = 30) -> str:
@@ -380,19 +481,32 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m deploy.kafka",
                                 description="Single-node Kafka (KRaft) on 127.0.0.1 for development and tests.")
-    p.add_argument("command", choices=["start", "stop", "status", "bootstrap", "produce", "tail"],
-                   help="produce: JSON lines from stdin to TOPIC; tail: print TOPIC's records")
+    p.add_argument("command", choices=["start", "restart", "stop", "status", "bootstrap", "produce", "tail"],
+                   help="start: keeps earlier data, cluster id and ports (--fresh: empty); restart: stop, then "
+                        "start on the same data and ports; produce: JSON lines from stdin to TOPIC; tail: print "
+                        "TOPIC's records")
     p.add_argument("topic", nargs="?", help="topic for produce/tail")
     p.add_argument("--state-dir", default=os.environ.get("NQL_KAFKA_STATE_DIR", str(DEFAULT_STATE_DIR)),
                    help="data, logs and broker.json (default: %(default)s)")
     p.add_argument("--timeout", type=float, default=None,
                    help="start: seconds to wait for the broker (90); tail: stop after this many seconds")
+    p.add_argument("--fresh", action="store_true", help="start: wipe the data dir, new cluster id and ports")
+    p.add_argument("--kill", action="store_true", help="restart: SIGKILL instead of a controlled shutdown "
+                                                     "(a crash)")
     p.add_argument("--key", help="produce: JSON field whose value is the record key")
     p.add_argument("--key-template", help="produce: record key from fields, e.g. '{tenant}/{monitor}' "
                                           "(the monitor-config topic's key)")
     p.add_argument("--bootstrap", help="produce/tail: another cluster (default: the local broker, "
                                          "or $NQL_KAFKA_BOOTSTRAP_SERVERS)")
     a = p.parse_args(argv)
+    try:
+        return _command(a, p)
+    except (BrokerError, jars.BuildError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+def _command(a, p) -> int:
     state = Path(a.state_dir)
     b = KafkaBroker.load(state)
     if a.command in ("produce", "tail"):
@@ -400,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if not a.topic:
             p.error(f"{a.command} needs a topic")
-        bs = a.bootstrap or os.environ.get(client.ENV_BOOTSTRAP) or (b.bootstrap if b else None)
+        bs = a.bootstrap or os.environ.get(client.ENV_BOOTSTRAP) or (b.bootstrap if b and b.alive() else None)
         if not bs:
             print("no broker: start one or pass --bootstrap", file=sys.stderr)
             return 3
@@ -423,23 +537,35 @@ def main(argv: list[str] | None = None) -> int:
             print(f"already running (pid {b.pid})", file=sys.stderr)
             return 0
         t0 = time.monotonic()
-        try:
-            b = KafkaBroker.start(state, timeout=a.timeout or 90.0)
-        except (BrokerError, jars.BuildError) as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 1
+        kept = not a.fresh and formatted_cluster_id(state / "data") is not None
+        b = KafkaBroker.start(state, fresh=a.fresh, timeout=a.timeout or 90.0)
         print(b.bootstrap)
-        print(f"started pid {b.pid} in {time.monotonic() - t0:.1f}s; logs in {b.log_file.parent}", file=sys.stderr)
+        print(f"started pid {b.pid} in {time.monotonic() - t0:.1f}s "
+              f"({'earlier data kept, cluster ' + b.cluster_id if kept else 'empty data dir'}); "
+              f"logs in {b.log_file.parent}", file=sys.stderr)
         return 0
-    if b is None:
+    if a.command == "restart":
+        if b is None:
+            print(f"no broker in {state}: start one", file=sys.stderr)
+            return 3
+        t0 = time.monotonic()
+        b.restart(kill=a.kill, timeout=a.timeout or 90.0)
+        print(b.bootstrap)
+        print(f"restarted as pid {b.pid} in {time.monotonic() - t0:.1f}s, same data and ports", file=sys.stderr)
+        return 0
+    if b is None or (a.command == "stop" and not b.alive()):
         print("not running", file=sys.stderr)
+        if b is not None and b.pid:
+            b.stop()  # a crashed broker: forget its pid, keep its ports and data
         return 0 if a.command == "stop" else 3
     if a.command == "stop":
+        pid = b.pid
         b.stop()
-        print(f"stopped pid {b.pid}", file=sys.stderr)
+        print(f"stopped pid {pid}; data kept in {b.state_dir / 'data'}", file=sys.stderr)
         return 0
     if not b.alive():
-        print(f"dead (stale pid {b.pid}); run stop to clean up", file=sys.stderr)
+        print(f"not running ({'crashed, pid ' + str(b.pid) if b.pid else 'stopped'}); `start` brings it back "
+              f"on {b.bootstrap} with its data", file=sys.stderr)
         return 3
     if a.command == "bootstrap":
         print(b.bootstrap)

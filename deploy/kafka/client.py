@@ -124,13 +124,16 @@ def _encode(v: Any) -> bytes | None:
 
 
 def create_topics(bootstrap: str | None, topics: Iterable[str], *, partitions: int = 1,
-                  compacted: bool = False, timeout: float = 30.0) -> None:
-    """Create topics (idempotent). ``compacted`` for config/upsert topics (cleanup.policy=compact)."""
+                  compacted: bool = False, config: Mapping[str, str] | None = None,
+                  timeout: float = 30.0) -> None:
+    """Create topics (idempotent: an existing topic is left as it is). ``compacted`` for
+    config/upsert topics (cleanup.policy=compact); ``config``: other topic settings, e.g.
+    {'cleanup.policy': 'delete', 'retention.ms': '2592000000'}."""
     from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient(client_config(bootstrap))
-    cfg = {"cleanup.policy": "compact"} if compacted else {}
+    cfg = ({"cleanup.policy": "compact"} if compacted else {}) | dict(config or {})
     futures = admin.create_topics([NewTopic(t, num_partitions=partitions, replication_factor=1, config=cfg)
                                    for t in topics], operation_timeout=timeout)
     for t, f in futures.items():
@@ -139,6 +142,47 @@ def create_topics(bootstrap: str | None, topics: Iterable[str], *, partitions: i
         except KafkaException as e:
             if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
+
+
+def topic_config(bootstrap: str | None, topic: str, timeout: float = 30.0) -> dict[str, str]:
+    """The effective configuration of ``topic`` (name -> value, broker defaults included)."""
+    from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
+
+    admin = AdminClient(client_config(bootstrap))
+    [f] = admin.describe_configs([ConfigResource(ResourceType.TOPIC, topic)], request_timeout=timeout).values()
+    return {name: entry.value for name, entry in f.result(timeout).items()}
+
+
+def alter_topic_config(bootstrap: str | None, topic: str, config: Mapping[str, str], timeout: float = 30.0) -> None:
+    """Set some of ``topic``'s settings, leaving the others as they are."""
+    from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource,
+                                       ResourceType)
+
+    admin = AdminClient(client_config(bootstrap))
+    entries = [ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET) for k, v in config.items()]
+    [f] = admin.incremental_alter_configs([ConfigResource(ResourceType.TOPIC, topic, incremental_configs=entries)],
+                                          request_timeout=timeout).values()
+    f.result(timeout)
+
+
+def record_count(bootstrap: str | None, topic: str, timeout: float = 10.0) -> int:
+    """Offsets held by ``topic`` over all partitions (high - low watermark): records, plus the
+    markers of transactions; 0 if the topic does not exist or retention emptied it."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    parts = partitions(bootstrap, topic, timeout)
+    if not parts:
+        return 0
+    c = Consumer(client_config(bootstrap, **{"group.id": f"nql-count-{uuid.uuid4().hex[:8]}",
+                                             "enable.auto.commit": False}))
+    try:
+        total = 0
+        for p in parts:
+            low, high = c.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
+            total += max(high - low, 0)
+        return total
+    finally:
+        c.close()
 
 
 def produce(bootstrap: str | None, topic: str, records: Iterable[Any], *,
@@ -246,8 +290,10 @@ def consume(bootstrap: str | None, topic: str, n: int, *, timeout: float = 60.0,
 
 
 def partitions(bootstrap: str | None, topic: str, timeout: float = 10.0) -> list[int]:
-    """The partition ids of ``topic`` ([] if it does not exist)."""
+    """The partition ids of ``topic`` ([] if it does not exist; the lookup does not create it,
+    as a metadata request would on a broker with auto.create.topics.enable)."""
     from confluent_kafka.admin import AdminClient
 
-    md = AdminClient(client_config(bootstrap)).list_topics(topic, timeout=timeout).topics.get(topic)
+    admin = AdminClient(client_config(bootstrap, **{"allow.auto.create.topics": False}))
+    md = admin.list_topics(topic, timeout=timeout).topics.get(topic)
     return sorted(md.partitions) if md is not None and md.error is None else []

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -77,3 +78,60 @@ def test_sasl_listener_from_environment(kafka_broker: KafkaBroker, topic_name):
 
     with pytest.raises(Exception):
         AdminClient(bad).list_topics(timeout=2)
+
+
+def transactional_producer(bootstrap: str, transactional_id: str):
+    """A transactional producer as Flink's exactly-once sink uses one (init, then transactions)."""
+    from confluent_kafka import Producer
+
+    p = Producer({"bootstrap.servers": bootstrap, "transactional.id": transactional_id,
+                  "transaction.timeout.ms": 60000})
+    p.init_transactions(60)
+    return p
+
+
+@pytest.mark.slow
+def test_restart_keeps_records_cluster_id_and_port(tmp_path):
+    """A broker of its own (the session broker serves the Flink cluster): records and committed
+    transactions survive a crash (SIGKILL) and a stop + start; address and cluster id stay; a
+    transaction the crash left open is aborted by the producer's next init_transactions."""
+    from deploy.kafka.broker import formatted_cluster_id
+
+    broker = KafkaBroker.start(tmp_path / "kafka")
+    try:
+        port, cid, topic = broker.port, broker.cluster_id, "restart-probe"
+        assert formatted_cluster_id(tmp_path / "kafka" / "data") == cid
+        kc.create_topics(broker.bootstrap, [topic])
+        kc.produce(broker.bootstrap, topic, ["plain-1", "plain-2"])
+        p1 = transactional_producer(broker.bootstrap, "nql-test.alerts-0-1")
+        p1.begin_transaction()
+        p1.produce(topic, b"committed-1")
+        p1.commit_transaction(30)
+        p1.begin_transaction()
+        p1.produce(topic, b"open-1")  # written, never committed: the crash comes first
+        p1.flush(10)
+        old_pid = broker.pid
+        broker.restart(kill=True)
+        del p1
+        assert broker.pid != old_pid and not os.path.exists(f"/proc/{old_pid}")  # gone, and reaped
+        assert (broker.port, broker.cluster_id) == (port, cid)
+        assert probe_metadata(broker.host, broker.port) == [(1, "127.0.0.1", port)]
+        p2 = transactional_producer(broker.bootstrap, "nql-test.alerts-0-1")  # same id: fences p1
+        p2.begin_transaction()
+        p2.produce(topic, b"committed-2")
+        p2.commit_transaction(30)
+        del p2
+
+        def values(**kw):
+            return [v.decode() for _, v in kc.tail(broker.bootstrap, topic, timeout=30, idle_timeout=2, **kw)]
+
+        assert values() == ["plain-1", "plain-2", "committed-1", "committed-2"]
+        assert values(read_committed=False) == ["plain-1", "plain-2", "committed-1", "open-1", "committed-2"]
+        # a controlled stop, then start: the CLI's `stop` + `start` (data kept unless --fresh)
+        broker.stop()
+        assert KafkaBroker.load(broker.state_dir).pid == 0
+        broker = KafkaBroker.start(tmp_path / "kafka")
+        assert (broker.port, broker.cluster_id) == (port, cid)
+        assert values() == ["plain-1", "plain-2", "committed-1", "committed-2"]
+    finally:
+        broker.stop()

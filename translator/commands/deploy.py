@@ -6,6 +6,11 @@ Kafka servers and secrets are not in the scripts: the SQL references ${env:NQL_K
 (or a properties file, --credentials file:PATH), resolved inside the Flink JobManager and
 TaskManagers, which must have those variables (docs/kafka-and-cluster.md). --kafka is the
 address this command itself uses to create topics and publish the config.
+
+A deployment resumes the previous one of the same --job-name: from the newest checkpoint retained
+in <checkpoint dir>/<job name>/ (or --from-savepoint PATH). It refuses while a job of that name
+is still running, and refuses to start without state when the alert topic already holds alerts
+(they would be written again), unless --fresh.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ import os
 import sys
 from pathlib import Path
 
+from deploy.kafka.client import resolve_bootstrap
 from translator.commands.common import add_compile_arguments
+from translator.monitors.spec import parse_duration
 
 TARGETS = ("sql-client",)
 
@@ -32,7 +39,17 @@ def add_arguments(parser):
     parser.add_argument("--checkpoint-interval", default="10 s",
                         help="exactly-once sinks make alerts visible at each checkpoint (default '%(default)s')")
     parser.add_argument("--parallelism", type=int, default=1)
-    parser.add_argument("--from-savepoint", metavar="PATH", help="start from this savepoint")
+    parser.add_argument("--from-savepoint", metavar="PATH", help="start from this savepoint or checkpoint "
+                        "(default: the newest checkpoint retained by earlier deployments of --job-name)")
+    parser.add_argument("--fresh", action="store_true", help="start without state even if earlier deployments of "
+                        "--job-name left checkpoints (moved to <folder>.replaced-<time>) or the alert topic holds "
+                        "alerts (they may be written again)")
+    parser.add_argument("--checkpoint-dir", metavar="DIR|URL", help="base folder of checkpoints; this job's go to "
+                        "DIR/<job name> (default: the local cluster's <state dir>/checkpoints, else "
+                        "execution.checkpointing.dir of --flink-home's conf)")
+    parser.add_argument("--alert-retention", default="30d", metavar="DURATION",
+                        help="retention.ms of the alert topic when this command creates it (default '%(default)s'; "
+                             "cleanup.policy=delete: every triggered/recovered record is kept that long)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="another Flink option for the init script (repeatable)")
     parser.add_argument("--flink-home", metavar="DIR", help="a Flink distribution whose conf/ points at the "
@@ -64,8 +81,8 @@ def compile_for_deploy(args):
 
 
 def main(args) -> int:
-    from deploy import submit
-    from deploy.kafka.client import resolve_bootstrap
+    from deploy import recovery, submit
+    from deploy.kafka import client as kc
 
     result = compile_for_deploy(args)
     if isinstance(result, int):
@@ -75,32 +92,76 @@ def main(args) -> int:
     for kv in args.set:
         k, sep, v = kv.partition("=")
         if not sep:
-            print(f"nql-flink deploy: --set {kv!r}: expected KEY=VALUE", file=sys.stderr)
-            return 2
+            return _usage(f"--set {kv!r}: expected KEY=VALUE")
         extra[k.strip()] = v.strip()
-    settings = submit.Settings(job_name=args.job_name, checkpoint_interval=args.checkpoint_interval,
-                               parallelism=args.parallelism, from_savepoint=args.from_savepoint, extra=extra)
-    scripts = submit.write_scripts(compiled, args.out, settings)
-    print(f"wrote {scripts.init}, {scripts.job}, {scripts.config}, {scripts.pyfiles}/udfs", file=sys.stderr)
-
-    if args.dry_run:
-        home = args.flink_home or "$FLINK_HOME"
-        print(" ".join(submit.sql_client_command(home, scripts, python=args.python)))
-        return 0
-    home, cluster = _flink_home(args)
-    if home is None:
+    retention_ms = parse_duration(args.alert_retention.replace(" ", ""))
+    if retention_ms is None or retention_ms <= 0:
+        return _usage(f"--alert-retention {args.alert_retention!r} is not a duration (e.g. 30d, 12h)")
+    if args.fresh and args.from_savepoint:
+        return _usage("--fresh and --from-savepoint exclude each other")
+    home, cluster = (None, None) if args.dry_run else _flink_home(args)
+    if home is None and not args.dry_run:
         return 2
-    bootstrap = resolve_bootstrap(args.kafka)
-    if not bootstrap:
-        print("nql-flink deploy: no Kafka address: --kafka HOST:PORT, $NQL_KAFKA_BOOTSTRAP_SERVERS or a running "
-              "`python -m deploy.kafka start`", file=sys.stderr)
-        return 2
+    base = args.checkpoint_dir or _checkpoint_base(args)
     try:
-        done = submit.prepare_kafka(bootstrap, compiled, options, partitions=args.partitions,
-                                    records=[] if args.no_config else None)
+        dirs = recovery.job_state_dirs(base, args.job_name) if base else (None, None)
+    except ValueError as e:
+        return _usage(f"--job-name: {e}")
+
+    bootstrap = None
+    if not args.dry_run:
+        rest = cluster.rest_url if cluster is not None else _rest_url(home)
+        try:
+            running = submit.active_jobs(rest, args.job_name) if rest else []
+        except OSError as e:
+            print(f"nql-flink deploy: Flink REST API at {rest} not answering: {e}", file=sys.stderr)
+            return 1
+        if running:
+            j = running[0]
+            print(f"nql-flink deploy: refused [job-running]: job {args.job_name!r} is {j['state']} on {rest} as "
+                  f"{j['jid']}. Cancel it first (its checkpoints are retained; this command then resumes from "
+                  f"the newest): python -m deploy.cluster cancel {j['jid']}", file=sys.stderr)
+            return 1
+        bootstrap = resolve_bootstrap(args.kafka)
+        if not bootstrap:
+            return _usage("no Kafka address: --kafka HOST:PORT, $NQL_KAFKA_BOOTSTRAP_SERVERS or a running "
+                          "`python -m deploy.kafka start`")
+    alerts_topic = options.topic(options.alerts_topic)
+    try:
+        output = kc.record_count(bootstrap, alerts_topic) if bootstrap and not args.fresh else None
+        start = submit.start_point(job_name=args.job_name, checkpoint_dir=dirs[0], savepoint_dir=dirs[1],
+                                   from_savepoint=args.from_savepoint, fresh=args.fresh,
+                                   output_records=output, output_topic=alerts_topic)
+    except submit.DeployError as e:
+        if not (args.dry_run and e.code == "no-checkpoint-dir"):
+            print(f"nql-flink deploy: refused [{e.code}]: {e}", file=sys.stderr)
+            return 1
+        start = submit.StartPoint(None, f"no checkpoint folder known (--checkpoint-dir): {e}")
     except Exception as e:  # noqa: BLE001 - any client error ends the command with its message
         print(f"nql-flink deploy: Kafka at {bootstrap}: {e}", file=sys.stderr)
         return 1
+    if args.fresh and not args.dry_run and dirs[0] and recovery.retained(*dirs):
+        moved = submit.set_aside(dirs[0])
+        if moved is not None:
+            print(f"earlier checkpoints of {args.job_name!r} moved to {moved}", file=sys.stderr)
+    settings = submit.Settings(job_name=args.job_name, checkpoint_interval=args.checkpoint_interval,
+                               parallelism=args.parallelism, from_savepoint=start.path,
+                               checkpoint_dir=dirs[0], savepoint_dir=dirs[1], extra=extra)
+    scripts = submit.write_scripts(compiled, args.out, settings)
+    print(f"wrote {scripts.init}, {scripts.job}, {scripts.config}, {scripts.pyfiles}/udfs", file=sys.stderr)
+    print(start.note, file=sys.stderr)
+
+    if args.dry_run:
+        print(" ".join(submit.sql_client_command(args.flink_home or "$FLINK_HOME", scripts, python=args.python)))
+        return 0
+    try:
+        done = submit.prepare_kafka(bootstrap, compiled, options, partitions=args.partitions,
+                                    records=[] if args.no_config else None, alert_retention_ms=retention_ms)
+    except Exception as e:  # noqa: BLE001 - any client error ends the command with its message
+        print(f"nql-flink deploy: Kafka at {bootstrap}: {e}", file=sys.stderr)
+        return 1
+    for note in done["changed"]:
+        print(f"changed topic {note}", file=sys.stderr)
     print(f"topics ready on {bootstrap}: {', '.join(done['topics'])}; "
           f"{done['config_records']} monitor-config record(s) published", file=sys.stderr)
     try:
@@ -112,6 +173,30 @@ def main(args) -> int:
     print(f"submitted job {job_id} ({args.job_name}){where}", file=sys.stderr)
     print(job_id)
     return 0
+
+
+def _usage(message: str) -> int:
+    print(f"nql-flink deploy: {message}", file=sys.stderr)
+    return 2
+
+
+def _checkpoint_base(args) -> str | None:
+    """The checkpoint base folder of the target cluster: execution.checkpointing.dir of
+    --flink-home's conf, else the local cluster's <state dir>/checkpoints (running or not)."""
+    from deploy import submit
+    from deploy.cluster.cluster import CHECKPOINTS, DEFAULT_STATE_DIR
+
+    if args.flink_home:
+        return submit.flink_conf(args.flink_home).get("execution.checkpointing.dir")
+    return str(Path(args.cluster_state or DEFAULT_STATE_DIR).resolve() / CHECKPOINTS)
+
+
+def _rest_url(home) -> str | None:
+    from deploy import submit
+
+    conf = submit.flink_conf(home)
+    address = conf.get("rest.address", "localhost")
+    return f"http://{address}:{conf.get('rest.port', '8081')}"
 
 
 def _flink_home(args):

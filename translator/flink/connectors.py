@@ -194,8 +194,10 @@ def kafka_options(o: CompileOptions, topic: str, fmt: str, source: bool = False,
 
 
 def alert_sink_options(o: CompileOptions) -> list[tuple[str, str]]:
-    """Alert records keyed by alert id: a triggered and its recovered record share a key,
-    so a compacted topic keeps each alert's latest state."""
+    """Alert records keyed by alert id: an alert's 'triggered' and 'recovered' records share the
+    key, so they land on one partition in order. The topic keeps every transition: deploy
+    creates it with cleanup.policy=delete and a retention (30 days by default, deploy
+    --alert-retention), never compacted, which would keep only each alert's last record."""
     opts = sink_options(o, o.alerts_topic, "alerts", o.delivery_guarantee) | {
         "key.format": "raw", "key.fields": "alert_id", "value.format": "raw", "value.fields-include": "EXCEPT_KEY"}
     return _quoted(opts)
