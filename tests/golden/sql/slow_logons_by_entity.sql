@@ -20,8 +20,7 @@ CREATE TABLE `src_session_logins` (
   `ts_parsed` AS TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
   `ts` AS COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000'),
   `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
-  `time_until_desktop_is_visible_raw` AS JSON_VALUE(`line`, '$.time_until_desktop_is_visible'),
-  `time_until_desktop_is_visible` AS TRY_CAST(JSON_VALUE(`line`, '$.time_until_desktop_is_visible') AS DOUBLE),
+  `time_until_desktop_is_visible_json` AS JSON_QUERY(`line`, '$.time_until_desktop_is_visible' WITH UNCONDITIONAL ARRAY WRAPPER),
   `user_name` AS JSON_VALUE(`line`, '$.user.name'),
   WATERMARK FOR `ts` AS `ts` - INTERVAL '10' SECOND
 ) WITH (
@@ -48,15 +47,21 @@ SELECT `line`,
   `time_until_desktop_is_visible`,
   `user_name`,
   CASE
+    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `time_raw` IS NULL THEN 'missing_event_time'
     WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
-    WHEN `time_until_desktop_is_visible_raw` IS NOT NULL AND `time_until_desktop_is_visible` IS NULL THEN 'bad_type:time_until_desktop_is_visible'
+    WHEN `time_until_desktop_is_visible_json` IS NOT NULL AND (ABS(`time_until_desktop_is_visible`) <= 1.7976931348623157E308) IS NOT TRUE THEN 'bad_type:time_until_desktop_is_visible'
     WHEN `ts` <= CURRENT_WATERMARK(`ts`) THEN 'late'
     ELSE CAST(NULL AS STRING)
   END AS `reject_reason`
-FROM `src_session_logins`;
+FROM (
+  -- typed values of the fields read as JSON text
+  SELECT *,
+    TRY_CAST(SUBSTR(`time_until_desktop_is_visible_json`, 2, CHAR_LENGTH(`time_until_desktop_is_visible_json`) - 2) AS DOUBLE) AS `time_until_desktop_is_visible`
+  FROM `src_session_logins`
+);
 
 CREATE TEMPORARY VIEW `ok_session_logins` AS
 SELECT `tenant`, `ts`, `device_collector_uid`, `time_until_desktop_is_visible`, `user_name`
@@ -96,6 +101,7 @@ SELECT `line`,
   `entity`,
   `last_seen`,
   CASE
+    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `collector_uid` IS NULL THEN 'missing_key:collector.uid'
