@@ -18,7 +18,8 @@ Windows of P1 (d1 + d2): 10:01 100 | 10:02 100 | 10:03 250 | 10:04 400 | 10:05 4
   > 300 from 10:04, for 2min -> triggered 10:06 (window 10:04-10:06: lat 400.0, n 4);
   default recovery -> recovered 10:07 (window 10:05-10:07: lat 250.0, n 4);
   impact 2 devices, 2 users in both.
-Bad events, all of acme / P1 at minutes 4 and 5, i.e. inside both reported windows: any of
+Bad events (one per kind, and one per kind of the simulator's `--bad-records`), all of
+  acme / P1 at minutes 4 and 5, i.e. inside both reported windows: any of
   them accepted changes n (count() counts a record whose value is missing) and most change
   lat: "NaN" makes the windows 10:05 and 10:06 NaN, which is not > 300, so the alert would
   vanish (the bug as found); 1e400 or "Infinity" would make lat infinite.
@@ -35,6 +36,7 @@ import textwrap
 import pytest
 
 from deploy.embedded.runner import run_job
+from simulator.output import BAD_KINDS, corrupt
 from translator.pipeline import compile_paths
 
 pytestmark = pytest.mark.flink
@@ -83,7 +85,7 @@ def encode(rec: dict, **raw: bytes) -> bytes:
     return line
 
 
-# reason, line: one per kind, written right after the good records of their minute
+# kind: (reason, line); each written right after the good records of its minute (4 or 5)
 BAD_EVENTS = {
     "nan_string": ("bad_type:network_latency", encode(vdi("d1", 4, "NaN"))),
     "infinity_string": ("bad_type:network_latency", encode(vdi("d1", 4, "Infinity"))),
@@ -97,6 +99,13 @@ BAD_EVENTS = {
     "invalid_utf8_in_a_key": ("not_utf8", encode({**vdi("d2", 5, 100), "X": 1}, X=b'"net\xfework"')),
     "invalid_utf8_in_the_tenant": ("not_utf8", encode({**vdi("d1", 4, 400), "tenant": "X"}, X=b'"ac\xc3me"')),
 }
+# the bad records `nql-flink simulate --bad-records` writes, made from d1's minute-5 sample,
+# with the reasons docs/simulator.md gives them
+SIMULATED_REASONS = {"malformed_json": "not_json", "missing_tenant": "missing_tenant",
+                     "missing_time": "missing_event_time", "invalid_utf8": "not_utf8"}
+BAD_EVENTS |= {f"simulator {kind}": (SIMULATED_REASONS.get(kind, "bad_type:network_latency"),
+                                     corrupt(EVENTS, vdi("d1", 5, 400), kind)) for kind in BAD_KINDS}
+MINUTE = {kind: 4 if f'"end_time": "{at(4)}"'.encode() in line else 5 for kind, (_, line) in BAD_EVENTS.items()}
 BAD_DEVICES = {
     "memory_object": ("bad_type:hardware.memory", encode(device("d1", {"GiB": 16}, last_seen="09:30"))),
     "memory_in_a_string": ("bad_type:hardware.memory", encode(device("d3", "X", last_seen="09:30"), X=b'"17179869184"')),
@@ -111,7 +120,7 @@ def inputs() -> dict[str, list[bytes]]:
     events = []
     for m in range(10):
         events += [encode(vdi("d1", m, L[m])), encode(vdi("d2", m, L[m])), encode(vdi("d3", m, 1000))]
-        events += [line for _, line in BAD_EVENTS.values() if f'"end_time": "{at(m)}"'.encode() in line]
+        events += [line for kind, (_, line) in BAD_EVENTS.items() if MINUTE[kind] == m]
     devices = [encode(device("d1", 16 * GB)), encode(device("d2", 16 * GB)), encode(device("d3", 4 * GB))]
     devices += [line for _, line in BAD_DEVICES.values()]
     return {EVENTS: events, INVENTORY: devices}
@@ -139,6 +148,7 @@ def test_every_bad_kind_is_in_the_input_once():
     events, devices = inputs()[EVENTS], inputs()[INVENTORY]
     assert all(events.count(line) == 1 for _, line in BAD_EVENTS.values())
     assert len(events) == 30 + len(BAD_EVENTS) and len(devices) == 3 + len(BAD_DEVICES)
+    assert len(set(events)) == len(events)
 
 
 def test_each_bad_record_is_dead_lettered_with_its_reason_and_nothing_else_is(outcome):
