@@ -9,6 +9,7 @@ still gets a well-typed filler value.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -178,7 +179,7 @@ NULLABLE = {("device.devices", "virtualization.desktop_pool"), ("device.devices"
 
 def check_value(field: Field, value) -> str | None:
     t = field.type
-    isnum = isinstance(value, (int, float)) and not isinstance(value, bool)
+    isnum = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if t == "string":
         ok = isinstance(value, str)
     elif t == "datetime":

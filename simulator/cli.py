@@ -43,8 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fraction of records delivered late (default 0 = sorted by event time)")
     parser.add_argument("--lateness", default="10s", help="maximum delay of late records (default %(default)s)")
     parser.add_argument("--bad-records", type=float, default=0.0, metavar="FRACTION",
-                        help="fraction of extra bad records (malformed JSON, missing tenant, missing time, "
-                             "wrong type) inserted for dead-letter tests (default 0)")
+                        help="fraction of extra bad records (malformed JSON, missing tenant, missing time, wrong "
+                             "types, NaN, 1e400, number as object/array, invalid UTF-8) inserted for "
+                             "dead-letter tests (default 0)")
     parser.add_argument("--inventory-every", default="1h",
                         help="re-emit each device's inventory version this often (default %(default)s)")
     parser.add_argument("--profile", default=None, metavar="YAML", help="fleet profile (default: simulator/profiles.yaml)")

@@ -13,7 +13,11 @@ import orjson
 from .catalog import NUMERIC_TYPES, TENANT, get_table
 from .fleet import rng_for
 
-BAD_KINDS = ("malformed_json", "missing_tenant", "missing_time", "wrong_type")
+# Bad record kinds, cycled; the dead-letter reason each gets is in docs/simulator.md.
+BAD_KINDS = ("malformed_json", "missing_tenant", "missing_time", "wrong_type", "number_string",
+             "nan_string", "overflow", "number_object", "number_array", "invalid_utf8")
+# stands for bytes orjson cannot write (1e400, a byte that is not UTF-8); replaced in the line
+_RAW = "\u0001raw\u0001"
 
 
 def reorder(items: Iterable[tuple[int, object]], fraction: float, lateness_ms: int, rng
@@ -49,19 +53,30 @@ def corrupt(table: str, rec: dict, kind: str, catalog: str | None = None) -> byt
         raw = orjson.dumps(rec)
         return raw[: len(raw) // 2]
     bad = orjson.loads(orjson.dumps(rec))  # deep copy
+    num = next((f.path for f in tab.fields if f.type in NUMERIC_TYPES), None)
+    number_kinds = {"wrong_type": lambda v: f"{v}ms", "number_string": str, "nan_string": lambda v: "NaN",
+                    "overflow": lambda v: _RAW, "number_object": lambda v: {"value": v}, "number_array": lambda v: [v]}
     if kind == "missing_tenant":
         bad.pop(TENANT, None)
     elif kind == "missing_time":
         _drop(bad, tab.time_field)
-    elif kind == "wrong_type":
-        num = next((f.path for f in tab.fields if f.type in NUMERIC_TYPES), None)
+    elif kind in number_kinds:
         if num is None:  # no numeric field: break the event time instead
             _set(bad, tab.time_field, 12345)
         else:
-            _set(bad, num, f"{_get(bad, num)}ms")
+            _set(bad, num, number_kinds[kind](_get(bad, num)))
+    elif kind == "invalid_utf8":  # a bad byte inside a string value, the rest of the record intact
+        text = next(f.path for f in tab.fields if f.type == "string" and f.path != tab.entity_path)
+        _set(bad, text, f"{_get(bad, text)}{_RAW}")
     else:
         raise ValueError(f"unknown bad record kind {kind!r}")
-    return orjson.dumps(bad)
+    line = orjson.dumps(bad)
+    placeholder = orjson.dumps(_RAW)  # "\u0001raw\u0001", quotes included
+    if kind == "overflow":
+        line = line.replace(placeholder, b"1e400")
+    elif kind == "invalid_utf8":
+        line = line.replace(placeholder[1:-1], b"\xff")
+    return line
 
 
 def _get(d, path):

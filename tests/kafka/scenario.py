@@ -88,9 +88,11 @@ def inventory(tenants=("acme", "globex")) -> list[str]:
 
 
 # Bad records, one per reason of the dead-letter branch; `late` is 3 min behind (lateness 10 s).
-def bad_events() -> dict[str, str]:
+# Lines are text, but for not_utf8's: bytes (a user name with a byte 0xFF).
+def bad_events() -> dict[str, str | bytes]:
     ok = event("acme", "c-1", S(3), 500)
-    out = {"not_json": "this is {not json"}
+    out: dict[str, str | bytes] = {"not_json": "this is {not json"}
+    out["not_utf8"] = json.dumps({**ok, "user": {"name": "X"}}).encode().replace(b'"X"', b'"acme-u\xff1"')
     out["missing_tenant"] = json.dumps({k: v for k, v in ok.items() if k != "tenant"})
     out["missing_event_time"] = json.dumps({k: v for k, v in ok.items() if k != "end_time"})
     out["bad_event_time"] = json.dumps({**ok, "end_time": "yesterday"})
@@ -113,7 +115,7 @@ def config_v2(records: list[dict], tenant: str = "initech") -> dict:
             "recover_condition": old["recover_condition"].replace("300ms", "200ms")}
 
 
-def event_lines(*, bad: bool = True, tenants=("acme", "globex"), samples=range(12)) -> list[str]:
+def event_lines(*, bad: bool = True, tenants=("acme", "globex"), samples=range(12)) -> list[str | bytes]:
     """Events in time order; the bad records in the middle (the late one after S(8))."""
     lines = []
     b = bad_events()
@@ -130,13 +132,23 @@ def flush_line(table: str) -> str:
     return flush_record(table)[1].decode()
 
 
-def write_inputs(directory: Path, tables: dict[str, list[str]]) -> dict[str, str]:
+def as_bytes(line: str | bytes) -> bytes:
+    return line if isinstance(line, bytes) else line.encode()
+
+
+def dead_line(line: str | bytes) -> str:
+    """The `line` of a record's dead letter: the record as Flink decodes it (U+FFFD in
+    place of a byte that is not UTF-8)."""
+    return as_bytes(line).decode("utf-8", "replace")
+
+
+def write_inputs(directory: Path, tables: dict[str, list[str | bytes]]) -> dict[str, str]:
     """{catalog table: lines} -> {catalog table: file}."""
     directory.mkdir(parents=True, exist_ok=True)
     out = {}
     for table, lines in tables.items():
         f = directory / f"{table}.jsonl"
-        f.write_text("".join(ln + "\n" for ln in lines), encoding="utf-8")
+        f.write_bytes(b"".join(as_bytes(ln) + b"\n" for ln in lines))
         out[table] = str(f)
     return out
 

@@ -83,7 +83,7 @@ def produce_table(bootstrap, topic, table, lines, partition=None):
     from deploy.kafka.telemetry import record_key
 
     key = record_key(table)
-    kc.produce(bootstrap, topic, [(key(ln.encode()) or b"-", ln) for ln in lines], partition=partition)
+    kc.produce(bootstrap, topic, [(key(sc.as_bytes(ln)) or b"-", sc.as_bytes(ln)) for ln in lines], partition=partition)
 
 
 # ------------------------------------------------------------------------------ expected
@@ -110,7 +110,7 @@ def merge_by_time(a: list[str], b: list[str]) -> list[str]:
     a's bad records where they are: the watermark sequence of `a` is unchanged."""
     out, j = [], 0
     for ln in a:
-        t = json.loads(ln).get("end_time") if ln.startswith("{") and '"tenant"' in ln else None
+        t = json.loads(ln).get("end_time") if isinstance(ln, str) and ln.startswith("{") and '"tenant"' in ln else None
         if t and t[:4] == "2026":
             while j < len(b) and json.loads(b[j])["end_time"] < t:
                 out.append(b[j])
@@ -205,11 +205,11 @@ def test_tenants_with_identical_devices_and_pools_see_only_their_own_records(mai
 def test_bad_records_are_dead_lettered_with_a_reason_and_the_job_keeps_running(main_run):
     assert main_run["dead"] == main_run["want_dead"]
     reasons = {json.loads(d)["reason"] for d in main_run["dead"]}
-    assert reasons == {"not_json", "missing_tenant", "missing_event_time", "bad_event_time",
+    assert reasons == {"not_utf8", "not_json", "missing_tenant", "missing_event_time", "bad_event_time",
                        "bad_type:network_latency", "late", "missing_key:collector.uid"}
     bad = sc.bad_events()
     for reason, line in bad.items():
-        assert {"source": EVENTS, "reason": reason, "line": line} in [json.loads(d) for d in main_run["dead"]]
+        assert {"source": EVENTS, "reason": reason, "line": sc.dead_line(line)} in [json.loads(d) for d in main_run["dead"]]
     # the alerts came after the bad records (they sit in the middle of the input) and the job
     # was still running when everything had arrived
     assert main_run["state_after"] == "RUNNING"

@@ -178,7 +178,8 @@ def test_bad_records_are_listed_and_everything_else_is_valid(tmp_path):
     out = run(tmp_path / "bad", "--bad-records", "0.01", "--tables", "session.vdi_events,execution.crashes")
     stats = json.loads((out / "manifest.json").read_text())["files"]["session.vdi_events.jsonl"]
     bad = {b["line"]: b["kind"] for b in stats["bad_records"]}
-    assert set(bad.values()) == {"malformed_json", "missing_tenant", "missing_time", "wrong_type"}
+    assert set(bad.values()) == {"malformed_json", "missing_tenant", "missing_time", "wrong_type", "number_string",
+                                 "nan_string", "overflow", "number_object", "number_array", "invalid_utf8"}
     lines = (out / "session.vdi_events.jsonl").read_bytes().splitlines()
     assert len(lines) == stats["records"] + len(bad)
     for i, line in enumerate(lines, 1):
@@ -187,11 +188,26 @@ def test_bad_records_are_listed_and_everything_else_is_valid(tmp_path):
         elif bad[i] == "malformed_json":
             with pytest.raises(ValueError):
                 json.loads(line)
+        elif bad[i] == "invalid_utf8":
+            with pytest.raises(UnicodeDecodeError):
+                line.decode("utf-8")
+            # one byte replaced, the record is otherwise a good one
+            r = json.loads(line.decode("utf-8", "replace"))
+            assert r["device"]["name"].endswith("\ufffd")
+            assert validate("session.vdi_events", {**r, "device": {**r["device"], "name": "x"}}) == []
         else:
             r = json.loads(line)
             assert validate("session.vdi_events", r) != []
             assert ("tenant" in r) == (bad[i] != "missing_tenant")
             assert ("end_time" in r) == (bad[i] != "missing_time")
+            latency = r.get("network_latency")
+            expect = {"wrong_type": lambda v: isinstance(v, str) and v.endswith("ms"),
+                      "number_string": lambda v: isinstance(v, str) and float(v) >= 0,
+                      "nan_string": lambda v: v == "NaN",
+                      "overflow": lambda v: v == float("inf") and b'"network_latency":1e400' in line,
+                      "number_object": lambda v: isinstance(v, dict) and set(v) == {"value"},
+                      "number_array": lambda v: isinstance(v, list) and len(v) == 1}
+            assert bad[i] not in expect or expect[bad[i]](latency), (bad[i], line)
 
 
 def test_an_hour_is_the_same_whatever_window_contains_it(tmp_path):

@@ -197,6 +197,67 @@ def _parsed(path: str, ty: str) -> str:
     return f"TRY_CAST({raw} AS {SQL_TYPES[ty]})"
 
 
+# Validation of the raw lines (docs/flink-job-shape.md §1 and §3: reasons, and what Flink does
+# with the values). Shared by the event tables and the inventory.
+#
+# not_utf8: the raw format hands the record's bytes to Flink unchanged inside the STRING; every
+# function reading it as text (JSON_VALUE, IS JSON, the JSON dead-letter sink) decodes it and
+# replaces each malformed sequence by U+FFFD. ENCODE re-encodes that decoded text, CAST(.. AS
+# BYTES) gives the bytes as received: they differ iff the record is not valid UTF-8.
+NOT_UTF8 = ("CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8')", "not_utf8")
+NOT_JSON = ("NOT (`line` IS JSON OBJECT)", "not_json")
+MISSING_TENANT = ("`tenant` IS NULL OR `tenant` = ''", "missing_tenant")
+# Types read through their JSON text (_json_text) rather than JSON_VALUE, which returns NULL for
+# an object or an array (read as a missing value) and the bare text of a string ("NaN" then
+# casts to NaN, "Infinity" to Infinity).
+JSON_TYPED = ("int", "byte", "float", "duration", "bool")
+MAX_DOUBLE = "1.7976931348623157E308"
+
+
+def _json_text(path: str) -> str:
+    """The field's value as JSON text, wrapped in a one-element array: `[182]`, `["182"]`,
+    `[true]`, `[{"v":3}]`, `[[3]]`; NULL when the field is missing or null. One parse of the
+    line, as JSON_VALUE; numbers come out as JSON_VALUE writes them (`1E+400`, `0.1`)."""
+    return f"JSON_QUERY(`line`, {_json_path(path)} WITH UNCONDITIONAL ARRAY WRAPPER)"
+
+
+def _typed_value(json_col: str, column: str, ty: str) -> tuple[str, str]:
+    """(value, well_typed) over a column holding _json_text: the field's SQL value, and a
+    condition that is TRUE only for a value of the field's type. A number field takes a JSON
+    number only (no string, even "182", no boolean, object or array) that is finite as a
+    DOUBLE (1e400 overflows to Infinity); an integer field one whose value is a whole number
+    in BIGINT range (3 and 3.0, not 1.5, which TRY_CAST would truncate, nor 1e2); a boolean
+    field true or false."""
+    text = f"SUBSTR({json_col}, 2, CHAR_LENGTH({json_col}) - 2)"
+    if ty == "bool":
+        return f"CASE {text} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END", f"{column} IS NOT NULL"
+    if SQL_TYPES[ty] == "BIGINT":
+        return f"TRY_CAST({text} AS BIGINT)", f"{column} = TRY_CAST({text} AS DOUBLE)"
+    return f"TRY_CAST({text} AS {SQL_TYPES[ty]})", f"ABS({column}) <= {MAX_DOUBLE}"
+
+
+def _field_reading(path: str, column: str, ty: str, columns: list, derived: list, checks: list) -> None:
+    """How one field is read: a computed column of the raw source, or (JSON_TYPED) its JSON text
+    there, the typed value derived in the check view and a `bad_type:<path>` check."""
+    if ty not in JSON_TYPED:
+        if ty != "string":
+            columns.append({"name": q(column + "_raw"), "expr": _parsed(path, "string")})
+            checks.append((f"{q(column + '_raw')} IS NOT NULL AND {q(column)} IS NULL", f"bad_type:{path}"))
+        columns.append({"name": q(column), "expr": _parsed(path, ty)})
+        return
+    json_col = q(column + "_json")
+    value, well_typed = _typed_value(json_col, q(column), ty)
+    columns.append({"name": json_col, "expr": _json_text(path)})
+    derived.append({"name": q(column), "expr": value})
+    checks.append((f"{json_col} IS NOT NULL AND ({well_typed}) IS NOT TRUE", f"bad_type:{path}"))
+
+
+def _checked(table: str, name: str, source: str, kept: list[str], derived: list, checks: list) -> Statement:
+    return Statement("views/checked.sql.j2", {"table": table, "name": q(name), "source": q(source), "columns": kept,
+                                              "derived": derived,
+                                              "checks": [{"condition": c, "reason": lit(r)} for c, r in checks]})
+
+
 def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, o: CompileOptions,
                  inserts: list) -> list[Statement]:
     t = ir.column_name(table.name)
@@ -213,14 +274,12 @@ def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, o: Com
                {"name": q("ts_parsed"), "expr": parsed_time},
                {"name": q("ts"), "expr": f"CASE WHEN {future} THEN {EPOCH_SQL} ELSE COALESCE({parsed_time}, {EPOCH_SQL}) END"},
                {"name": q(PROCTIME_COLUMN), "expr": "PROCTIME()"}]
-    checks = [("NOT (`line` IS JSON OBJECT)", "not_json"), ("`tenant` IS NULL OR `tenant` = ''", "missing_tenant"),
+    checks = [NOT_UTF8, NOT_JSON, MISSING_TENANT,
               (f"{q(time_raw)} IS NULL", "missing_event_time"), ("`ts_parsed` IS NULL", "bad_event_time"),
               ("`ts` <> `ts_parsed`", "future")]
+    derived: list[dict] = []
     for f in sorted(fields.values(), key=lambda f: f.column):
-        if f.ty != "string":
-            columns.append({"name": q(f.column + "_raw"), "expr": _parsed(f.path, "string")})
-            checks.append((f"{q(f.column + '_raw')} IS NOT NULL AND {q(f.column)} IS NULL", f"bad_type:{f.path}"))
-        columns.append({"name": q(f.column), "expr": _parsed(f.path, f.ty)})
+        _field_reading(f.path, f.column, f.ty, columns, derived, checks)
     kept = [q("tenant"), q("ts")] + [q(f.column) for f in sorted(fields.values(), key=lambda f: f.column)]
     for view in (chk, clk):
         inserts.append({"target": q("sink_dead_letters"),
@@ -232,9 +291,7 @@ def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, o: Com
             "name": q(src), "columns": columns, "time_column": q("ts"), "lateness": _interval(o.lateness_ms),
             "metadata": [{"name": q(SPLIT_COLUMN), "type": "INT", "key": lit(SPLIT_METADATA)}],
             "options": _kafka(o, table.topic, "raw", source=True)}),
-        Statement("views/checked.sql.j2", {"table": table.name, "name": q(chk), "source": q(src),
-                                           "columns": kept + [q(SPLIT_COLUMN), q(PROCTIME_COLUMN)],
-                                           "checks": [{"condition": c, "reason": lit(r)} for c, r in checks]}),
+        _checked(table.name, chk, src, kept + [q(SPLIT_COLUMN), q(PROCTIME_COLUMN)], derived, checks),
         Statement("views/clock.sql.j2", {"table": table.name, "name": q(clk), "checked": q(chk), "columns": kept,
                                          "split": q(SPLIT_COLUMN), "proctime": q(PROCTIME_COLUMN),
                                          "lateness": _interval(o.lateness_ms), "lateness_text": format_duration(o.lateness_ms),
@@ -258,10 +315,12 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
                {"name": q("device_key"), "expr": f"CONCAT({_parsed('tenant', 'string')}, '|', {_parsed('collector.uid', 'string')})"},
                {"name": q("last_seen_parsed"), "expr": parsed_time},
                {"name": q("last_seen"), "expr": f"COALESCE({parsed_time}, {EPOCH_SQL})"}]
-    columns += [{"name": q(c), "expr": _parsed(p, ty)} for c, (p, ty) in sorted(cols.items())]
-    kept = [q("device_key"), q("tenant"), q("collector_uid")] + [q(c) for c in sorted(cols)] + [q("last_seen")]
-    checks = [("NOT (`line` IS JSON OBJECT)", "not_json"), ("`tenant` IS NULL OR `tenant` = ''", "missing_tenant"),
+    checks = [NOT_UTF8, NOT_JSON, MISSING_TENANT,
               ("`collector_uid` IS NULL", "missing_key:collector.uid"), ("`last_seen_parsed` IS NULL", "bad_version_time:last_seen")]
+    derived: list[dict] = []
+    for c, (p, ty) in sorted(cols.items()):
+        _field_reading(p, c, ty, columns, derived, checks)
+    kept = [q("device_key"), q("tenant"), q("collector_uid")] + [q(c) for c in sorted(cols)] + [q("last_seen")]
     inserts.append({"target": q("sink_dead_letters"),
                     "query": f"SELECT {lit(table.name)}, `reject_reason`, `line`\nFROM {q(chk)}\nWHERE `reject_reason` IS NOT NULL"})
     return [
@@ -269,8 +328,7 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
             "comment": f"{table.name}: the inventory, versioned by last_seen; same raw-line reading as events.",
             "name": q(src), "columns": columns, "time_column": q("last_seen"), "lateness": _interval(0),
             "metadata": [], "options": _kafka(o, table.topic, "raw", source=True)}),
-        Statement("views/checked.sql.j2", {"table": table.name, "name": q(chk), "source": q(src), "columns": kept,
-                                           "checks": [{"condition": c, "reason": lit(r)} for c, r in checks]}),
+        _checked(table.name, chk, src, kept, derived, checks),
         Statement("views/latest.sql.j2", {
             "comment": "Each device's attributes as of any time: the latest version per tenant + collector uid.",
             "name": q("ver_device_devices"), "source": q(chk), "columns": kept,

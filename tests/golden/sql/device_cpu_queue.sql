@@ -24,8 +24,7 @@ CREATE TABLE `src_device_performance_events` (
   `ts_parsed` AS TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
   `ts` AS CASE WHEN TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') > LOCALTIMESTAMP + INTERVAL '10' MINUTE THEN TIMESTAMP '1970-01-01 00:00:00.000' ELSE COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000') END,
   `nql_pt` AS PROCTIME(),
-  `cpu_queue_length_raw` AS JSON_VALUE(`line`, '$.cpu_queue_length'),
-  `cpu_queue_length` AS TRY_CAST(JSON_VALUE(`line`, '$.cpu_queue_length') AS DOUBLE),
+  `cpu_queue_length_json` AS JSON_QUERY(`line`, '$.cpu_queue_length' WITH UNCONDITIONAL ARRAY WRAPPER),
   `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
   WATERMARK FOR `ts` AS `ts` - INTERVAL '10' SECOND
 ) WITH (
@@ -53,15 +52,21 @@ SELECT `line`,
   `nql_split`,
   `nql_pt`,
   CASE
+    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `end_time_raw` IS NULL THEN 'missing_event_time'
     WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
     WHEN `ts` <> `ts_parsed` THEN 'future'
-    WHEN `cpu_queue_length_raw` IS NOT NULL AND `cpu_queue_length` IS NULL THEN 'bad_type:cpu_queue_length'
+    WHEN `cpu_queue_length_json` IS NOT NULL AND (ABS(`cpu_queue_length`) <= 1.7976931348623157E308) IS NOT TRUE THEN 'bad_type:cpu_queue_length'
     ELSE CAST(NULL AS STRING)
   END AS `reject_reason`
-FROM `src_device_performance_events`;
+FROM (
+  -- typed values of the fields read as JSON text
+  SELECT *,
+    TRY_CAST(SUBSTR(`cpu_queue_length_json`, 2, CHAR_LENGTH(`cpu_queue_length_json`) - 2) AS DOUBLE) AS `cpu_queue_length`
+  FROM `src_device_performance_events`
+);
 
 -- Each tenant's event time on each Kafka partition of device_performance.events, in arrival order (the newest
 -- event time so far), and the table's watermark. A record is `late` when it is more than
@@ -144,6 +149,7 @@ SELECT `line`,
   `hardware_type`,
   `last_seen`,
   CASE
+    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `collector_uid` IS NULL THEN 'missing_key:collector.uid'

@@ -25,8 +25,7 @@ CREATE TABLE `src_device_performance_events` (
   `ts` AS CASE WHEN TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') > LOCALTIMESTAMP + INTERVAL '10' MINUTE THEN TIMESTAMP '1970-01-01 00:00:00.000' ELSE COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000') END,
   `nql_pt` AS PROCTIME(),
   `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
-  `free_memory_raw` AS JSON_VALUE(`line`, '$.free_memory'),
-  `free_memory` AS TRY_CAST(JSON_VALUE(`line`, '$.free_memory') AS BIGINT),
+  `free_memory_json` AS JSON_QUERY(`line`, '$.free_memory' WITH UNCONDITIONAL ARRAY WRAPPER),
   WATERMARK FOR `ts` AS `ts` - INTERVAL '10' SECOND
 ) WITH (
   'connector' = 'kafka',
@@ -53,15 +52,21 @@ SELECT `line`,
   `nql_split`,
   `nql_pt`,
   CASE
+    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `end_time_raw` IS NULL THEN 'missing_event_time'
     WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
     WHEN `ts` <> `ts_parsed` THEN 'future'
-    WHEN `free_memory_raw` IS NOT NULL AND `free_memory` IS NULL THEN 'bad_type:free_memory'
+    WHEN `free_memory_json` IS NOT NULL AND (`free_memory` = TRY_CAST(SUBSTR(`free_memory_json`, 2, CHAR_LENGTH(`free_memory_json`) - 2) AS DOUBLE)) IS NOT TRUE THEN 'bad_type:free_memory'
     ELSE CAST(NULL AS STRING)
   END AS `reject_reason`
-FROM `src_device_performance_events`;
+FROM (
+  -- typed values of the fields read as JSON text
+  SELECT *,
+    TRY_CAST(SUBSTR(`free_memory_json`, 2, CHAR_LENGTH(`free_memory_json`) - 2) AS BIGINT) AS `free_memory`
+  FROM `src_device_performance_events`
+);
 
 -- Each tenant's event time on each Kafka partition of device_performance.events, in arrival order (the newest
 -- event time so far), and the table's watermark. A record is `late` when it is more than

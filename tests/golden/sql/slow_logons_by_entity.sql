@@ -25,8 +25,7 @@ CREATE TABLE `src_session_logins` (
   `ts` AS CASE WHEN TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') > LOCALTIMESTAMP + INTERVAL '10' MINUTE THEN TIMESTAMP '1970-01-01 00:00:00.000' ELSE COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000') END,
   `nql_pt` AS PROCTIME(),
   `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
-  `time_until_desktop_is_visible_raw` AS JSON_VALUE(`line`, '$.time_until_desktop_is_visible'),
-  `time_until_desktop_is_visible` AS TRY_CAST(JSON_VALUE(`line`, '$.time_until_desktop_is_visible') AS DOUBLE),
+  `time_until_desktop_is_visible_json` AS JSON_QUERY(`line`, '$.time_until_desktop_is_visible' WITH UNCONDITIONAL ARRAY WRAPPER),
   `user_name` AS JSON_VALUE(`line`, '$.user.name'),
   WATERMARK FOR `ts` AS `ts` - INTERVAL '10' SECOND
 ) WITH (
@@ -55,15 +54,21 @@ SELECT `line`,
   `nql_split`,
   `nql_pt`,
   CASE
+    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `time_raw` IS NULL THEN 'missing_event_time'
     WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
     WHEN `ts` <> `ts_parsed` THEN 'future'
-    WHEN `time_until_desktop_is_visible_raw` IS NOT NULL AND `time_until_desktop_is_visible` IS NULL THEN 'bad_type:time_until_desktop_is_visible'
+    WHEN `time_until_desktop_is_visible_json` IS NOT NULL AND (ABS(`time_until_desktop_is_visible`) <= 1.7976931348623157E308) IS NOT TRUE THEN 'bad_type:time_until_desktop_is_visible'
     ELSE CAST(NULL AS STRING)
   END AS `reject_reason`
-FROM `src_session_logins`;
+FROM (
+  -- typed values of the fields read as JSON text
+  SELECT *,
+    TRY_CAST(SUBSTR(`time_until_desktop_is_visible_json`, 2, CHAR_LENGTH(`time_until_desktop_is_visible_json`) - 2) AS DOUBLE) AS `time_until_desktop_is_visible`
+  FROM `src_session_logins`
+);
 
 -- Each tenant's event time on each Kafka partition of session.logins, in arrival order (the newest
 -- event time so far), and the table's watermark. A record is `late` when it is more than
@@ -147,6 +152,7 @@ SELECT `line`,
   `entity`,
   `last_seen`,
   CASE
+    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `collector_uid` IS NULL THEN 'missing_key:collector.uid'

@@ -26,8 +26,7 @@ CREATE TABLE `src_execution_crashes` (
   `nql_pt` AS PROCTIME(),
   `binary_name` AS JSON_VALUE(`line`, '$.binary.name'),
   `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
-  `number_of_crashes_raw` AS JSON_VALUE(`line`, '$.number_of_crashes'),
-  `number_of_crashes` AS TRY_CAST(JSON_VALUE(`line`, '$.number_of_crashes') AS BIGINT),
+  `number_of_crashes_json` AS JSON_QUERY(`line`, '$.number_of_crashes' WITH UNCONDITIONAL ARRAY WRAPPER),
   `process_visibility` AS JSON_VALUE(`line`, '$.process_visibility'),
   `user_name` AS JSON_VALUE(`line`, '$.user.name'),
   WATERMARK FOR `ts` AS `ts` - INTERVAL '10' SECOND
@@ -59,15 +58,21 @@ SELECT `line`,
   `nql_split`,
   `nql_pt`,
   CASE
+    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `time_raw` IS NULL THEN 'missing_event_time'
     WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
     WHEN `ts` <> `ts_parsed` THEN 'future'
-    WHEN `number_of_crashes_raw` IS NOT NULL AND `number_of_crashes` IS NULL THEN 'bad_type:number_of_crashes'
+    WHEN `number_of_crashes_json` IS NOT NULL AND (`number_of_crashes` = TRY_CAST(SUBSTR(`number_of_crashes_json`, 2, CHAR_LENGTH(`number_of_crashes_json`) - 2) AS DOUBLE)) IS NOT TRUE THEN 'bad_type:number_of_crashes'
     ELSE CAST(NULL AS STRING)
   END AS `reject_reason`
-FROM `src_execution_crashes`;
+FROM (
+  -- typed values of the fields read as JSON text
+  SELECT *,
+    TRY_CAST(SUBSTR(`number_of_crashes_json`, 2, CHAR_LENGTH(`number_of_crashes_json`) - 2) AS BIGINT) AS `number_of_crashes`
+  FROM `src_execution_crashes`
+);
 
 -- Each tenant's event time on each Kafka partition of execution.crashes, in arrival order (the newest
 -- event time so far), and the table's watermark. A record is `late` when it is more than

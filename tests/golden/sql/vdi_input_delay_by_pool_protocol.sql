@@ -27,8 +27,7 @@ CREATE TABLE `src_session_vdi_events` (
   `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
   `event_type` AS JSON_VALUE(`line`, '$.event_type'),
   `protocol` AS JSON_VALUE(`line`, '$.protocol'),
-  `user_input_delay_raw` AS JSON_VALUE(`line`, '$.user_input_delay'),
-  `user_input_delay` AS TRY_CAST(JSON_VALUE(`line`, '$.user_input_delay') AS DOUBLE),
+  `user_input_delay_json` AS JSON_QUERY(`line`, '$.user_input_delay' WITH UNCONDITIONAL ARRAY WRAPPER),
   `user_name` AS JSON_VALUE(`line`, '$.user.name'),
   WATERMARK FOR `ts` AS `ts` - INTERVAL '10' SECOND
 ) WITH (
@@ -59,15 +58,21 @@ SELECT `line`,
   `nql_split`,
   `nql_pt`,
   CASE
+    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `end_time_raw` IS NULL THEN 'missing_event_time'
     WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
     WHEN `ts` <> `ts_parsed` THEN 'future'
-    WHEN `user_input_delay_raw` IS NOT NULL AND `user_input_delay` IS NULL THEN 'bad_type:user_input_delay'
+    WHEN `user_input_delay_json` IS NOT NULL AND (ABS(`user_input_delay`) <= 1.7976931348623157E308) IS NOT TRUE THEN 'bad_type:user_input_delay'
     ELSE CAST(NULL AS STRING)
   END AS `reject_reason`
-FROM `src_session_vdi_events`;
+FROM (
+  -- typed values of the fields read as JSON text
+  SELECT *,
+    TRY_CAST(SUBSTR(`user_input_delay_json`, 2, CHAR_LENGTH(`user_input_delay_json`) - 2) AS DOUBLE) AS `user_input_delay`
+  FROM `src_session_vdi_events`
+);
 
 -- Each tenant's event time on each Kafka partition of session.vdi_events, in arrival order (the newest
 -- event time so far), and the table's watermark. A record is `late` when it is more than
@@ -153,6 +158,7 @@ SELECT `line`,
   `virtualization_desktop_pool`,
   `last_seen`,
   CASE
+    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `collector_uid` IS NULL THEN 'missing_key:collector.uid'

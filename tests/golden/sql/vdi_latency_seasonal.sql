@@ -28,8 +28,7 @@ CREATE TABLE `src_session_vdi_events` (
   `ts` AS CASE WHEN TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') > LOCALTIMESTAMP + INTERVAL '10' MINUTE THEN TIMESTAMP '1970-01-01 00:00:00.000' ELSE COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000') END,
   `nql_pt` AS PROCTIME(),
   `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
-  `network_latency_raw` AS JSON_VALUE(`line`, '$.network_latency'),
-  `network_latency` AS TRY_CAST(JSON_VALUE(`line`, '$.network_latency') AS DOUBLE),
+  `network_latency_json` AS JSON_QUERY(`line`, '$.network_latency' WITH UNCONDITIONAL ARRAY WRAPPER),
   `user_name` AS JSON_VALUE(`line`, '$.user.name'),
   WATERMARK FOR `ts` AS `ts` - INTERVAL '10' SECOND
 ) WITH (
@@ -58,15 +57,21 @@ SELECT `line`,
   `nql_split`,
   `nql_pt`,
   CASE
+    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `end_time_raw` IS NULL THEN 'missing_event_time'
     WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
     WHEN `ts` <> `ts_parsed` THEN 'future'
-    WHEN `network_latency_raw` IS NOT NULL AND `network_latency` IS NULL THEN 'bad_type:network_latency'
+    WHEN `network_latency_json` IS NOT NULL AND (ABS(`network_latency`) <= 1.7976931348623157E308) IS NOT TRUE THEN 'bad_type:network_latency'
     ELSE CAST(NULL AS STRING)
   END AS `reject_reason`
-FROM `src_session_vdi_events`;
+FROM (
+  -- typed values of the fields read as JSON text
+  SELECT *,
+    TRY_CAST(SUBSTR(`network_latency_json`, 2, CHAR_LENGTH(`network_latency_json`) - 2) AS DOUBLE) AS `network_latency`
+  FROM `src_session_vdi_events`
+);
 
 -- Each tenant's event time on each Kafka partition of session.vdi_events, in arrival order (the newest
 -- event time so far), and the table's watermark. A record is `late` when it is more than
@@ -150,6 +155,7 @@ SELECT `line`,
   `virtualization_desktop_pool`,
   `last_seen`,
   CASE
+    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
     WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
     WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
     WHEN `collector_uid` IS NULL THEN 'missing_key:collector.uid'
