@@ -243,7 +243,11 @@ def flink_conf(flink_home: str | os.PathLike) -> dict[str, str]:
 
 def sql_client_command(flink_home: str | os.PathLike, scripts: Scripts, *, python: str | None = None,
                        jars: list[str] = (), defines: dict[str, str] | None = None) -> list[str]:
+    from deploy.jars import UDFS_JAR, udfs_jar
+
     python = python or sys.executable
+    if not (Path(flink_home) / "lib" / UDFS_JAR).exists():  # the project's cluster has it in lib/
+        jars = [str(udfs_jar(quiet=True)), *jars]
     cmd = [str(Path(flink_home) / "bin" / "sql-client.sh"), "embedded", "-i", str(scripts.init),
            "-f", str(scripts.job), "-pyfs", str(scripts.pyfiles.resolve()), "-pyexec", python, "-pyclientexec", python]
     for j in jars:

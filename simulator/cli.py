@@ -20,8 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--topic-prefix", default="", help="--kafka: prepended to every topic name")
     parser.add_argument("--partitions", type=int, default=1, help="--kafka: partitions of topics it creates")
     parser.add_argument("--flush", action="store_true",
-                        help="--kafka: end with a far-future record of tenant __flush__ on every partition, so "
-                             "the job's windows fire for all the data (ends the data set's event time)")
+                        help="--kafka: end with a record of tenant __flush__ at the current time on every "
+                             "partition, so the job's windows fire for all the data (for data sets older than the "
+                             "tenant lag bound, 10 min by default)")
     parser.add_argument("--start", default="2026-11-26T07:00:00Z", help="first event time, ISO-8601 (default %(default)s)")
     parser.add_argument("--duration", default="1h", help="e.g. 30min, 2h, 1d (default %(default)s)")
     parser.add_argument("--devices", type=int, default=2000, help="devices per tenant (default %(default)s)")

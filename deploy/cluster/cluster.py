@@ -5,6 +5,7 @@ what the wheel lacks, built from Maven Central by deploy.jars:
   * opt/flink-sql-gateway-<v>.jar   (sql-client's embedded gateway; missing from the wheel)
   * lib/nql-flink-connectors.jar    (Kafka SQL connector uber-jar, so jobs need no -j)
   * lib/flink-python-<v>.jar        (moved from opt/ so TaskManagers can run Python UDFs)
+  * lib/nql-flink-udfs.jar          (the project's Java functions, udfs/jvm: per-tenant windows)
 bin/ is copied (its scripts derive FLINK_HOME from their own resolved path); jars are symlinks.
 conf/config.yaml is written at start with free loopback ports and the venv's Python as
 python.executable / python.client.executable, so Python UDFs run in this project's venv.
@@ -80,6 +81,7 @@ def make_flink_home(home: str | os.PathLike, *, connector_in_lib: bool = True, q
     src = pyflink_dir()
     gw = jars.gateway_jars(quiet=quiet)
     conn = jars.connector_jar(quiet=quiet) if connector_in_lib else None
+    functions = jars.udfs_jar(quiet=quiet)
     for sub in ("bin", "lib", "opt"):
         if (home / sub).exists():
             shutil.rmtree(home / sub)
@@ -100,6 +102,7 @@ def make_flink_home(home: str | os.PathLike, *, connector_in_lib: bool = True, q
         (home / "opt" / j.name).symlink_to(j.resolve())
     if conn is not None:
         (home / "lib" / conn.name).symlink_to(conn.resolve())
+    (home / "lib" / functions.name).symlink_to(functions.resolve())
     for d in ("conf", "log", "plugins"):
         (home / d).mkdir(exist_ok=True)
     for f in (src / "conf").iterdir():

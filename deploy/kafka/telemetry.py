@@ -8,10 +8,13 @@ Why flush records: a streaming job's windows fire when the watermark passes them
 Kafka the watermark only moves with new records (or when a source is marked idle, and when
 EVERY source is idle, nothing moves). After the last real record the last windows stay open.
 A flush record is a valid record of tenant `__flush__` (a tenant with no monitors, so the
-generated per-tenant filter drops it) with its event time far in the future, sent to every
-partition of a topic: it moves that topic's watermark past every window, so everything
-produced before it is evaluated and emitted. It also ends the data set: records produced
-after it are late. Tests and demos use it; production data never needs it.
+generated per-tenant filter drops it) with the current wall-clock time as its event time,
+sent to every partition of a topic. Not a time in the future: a record more than the clock
+skew bound ahead of the processing clock is dead-lettered `future` and moves nothing. For a
+data set older than the tenant lag bound (10 minutes by default) it moves that topic's
+watermark so far that every tenant in the data set counts as silent and behind, so its open
+windows are evaluated and emitted (docs/flink-job-shape.md, "Event time per tenant"). Tests
+and demos use it; production data never needs it.
 """
 from __future__ import annotations
 
@@ -19,7 +22,14 @@ import json
 from collections.abc import Callable, Iterable
 
 FLUSH_TENANT = "__flush__"
-FLUSH_TIME = "2099-12-31T23:59:59.000Z"
+
+
+def flush_time() -> str:
+    """Now, UTC, as the catalog's timestamp text ('2026-12-01T02:30:00.123Z')."""
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
 def _nested(paths: dict[str, object]) -> dict:
@@ -33,8 +43,10 @@ def _nested(paths: dict[str, object]) -> dict:
     return out
 
 
-def flush_record(table: str, at: str = FLUSH_TIME) -> tuple[bytes, bytes]:
-    """(key, value) of the flush record of a catalog table ('monitor_config' for the config topic)."""
+def flush_record(table: str, at: str | None = None) -> tuple[bytes, bytes]:
+    """(key, value) of the flush record of a catalog table ('monitor_config' for the config topic),
+    event time ``at`` (default: now)."""
+    at = at or flush_time()
     if table == "monitor_config":
         rec = {"tenant": FLUSH_TENANT, "monitor": FLUSH_TENANT, "updated_at": at, "enabled": False, "params": {}}
         return f"{FLUSH_TENANT}/{FLUSH_TENANT}".encode(), json.dumps(rec).encode()
@@ -45,7 +57,7 @@ def flush_record(table: str, at: str = FLUSH_TIME) -> tuple[bytes, bytes]:
     return f"{FLUSH_TENANT}|{FLUSH_TENANT}".encode(), json.dumps(rec, separators=(",", ":")).encode()
 
 
-def flush(bootstrap: str | None, topic: str, table: str, at: str = FLUSH_TIME) -> int:
+def flush(bootstrap: str | None, topic: str, table: str, at: str | None = None) -> int:
     """Send `table`'s flush record to every partition of `topic`; returns the partitions."""
     from deploy.kafka import client as kc
 

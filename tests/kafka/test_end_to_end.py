@@ -4,8 +4,10 @@ hand-derived facts: tests/kafka/scenario.py.
 
 How windows are flushed: a streaming job on Kafka never ends, and a window fires only when
 the watermark passes it. The inputs end with a flush record per topic (and partition):
-tenant `__flush__` (no monitor reads it), event time 2099 (deploy/kafka/telemetry.py), which
-moves every source's watermark past all windows. The same flush lines are in the files of
+tenant `__flush__` (no monitor reads it), event time = when it was written (deploy/kafka/
+telemetry.py), days after the scenario: it moves every source's watermark so far that each
+tenant of the scenario is silent and behind by more than the lag bound, and is dragged past
+all its windows. The same flush lines are in the files of
 the embedded run, so both runs see identical input. Where a test is about idleness, the
 slow topics get no flush until the end and `--idle-timeout 2 s` must release them.
 
