@@ -285,14 +285,16 @@ class KafkaBroker:
         broker = cls(state, 0, "127.0.0.1", port, cport, cid, state / "logs" / "stdout.log", sport)
         return broker._run(timeout, classpath, opts)
 
-    def restart(self, *, kill: bool = False, timeout: float = 90.0, jvm_opts: list[str] | None = None,
-                quiet: bool = False) -> "KafkaBroker":
-        """Stop this broker (SIGTERM, a controlled shutdown; ``kill=True``: SIGKILL, as a crash)
-        and start it again with the same data, cluster id, ports and server.properties (SASL
-        users included); returns this broker (its new pid) once it answers a metadata request.
-        Transactions left open by a crash are aborted by their producer's next
-        init_transactions (or time out), as on any broker."""
+    def restart(self, *, kill: bool = False, down_for: float = 0.0, timeout: float = 90.0,
+                jvm_opts: list[str] | None = None, quiet: bool = False) -> "KafkaBroker":
+        """Stop this broker (SIGTERM, a controlled shutdown; ``kill=True``: SIGKILL, as a crash),
+        leave it down for ``down_for`` seconds (an outage, for tests) and start it again with the
+        same data, cluster id, ports and server.properties (SASL users included); returns this
+        broker (its new pid) once it answers a metadata request. Transactions left open by a
+        crash are aborted by their producer's next init_transactions (or time out), as on any
+        broker."""
         self.stop(kill=kill)
+        time.sleep(down_for)
         if not formatted_cluster_id(self.state_dir / "data"):
             raise BrokerError(f"no formatted data in {self.state_dir / 'data'}: start it instead")
         for p in (self.port, self.controller_port, self.sasl_port):

@@ -24,12 +24,12 @@ from collections.abc import Callable, Iterable
 FLUSH_TENANT = "__flush__"
 
 
-def flush_time() -> str:
-    """Now, UTC, as the catalog's timestamp text ('2026-12-01T02:30:00.123Z')."""
-    from datetime import datetime, timezone
+def flush_time(seconds_ago: float = 0.0) -> str:
+    """Now (minus ``seconds_ago``), UTC, as the catalog's timestamp text ('2026-12-01T02:30:00.123Z')."""
+    from datetime import datetime, timedelta, timezone
 
-    now = datetime.now(timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    t = datetime.now(timezone.utc) - timedelta(seconds=seconds_ago)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
 def _nested(paths: dict[str, object]) -> dict:
@@ -57,14 +57,22 @@ def flush_record(table: str, at: str | None = None) -> tuple[bytes, bytes]:
     return f"{FLUSH_TENANT}|{FLUSH_TENANT}".encode(), json.dumps(rec, separators=(",", ":")).encode()
 
 
-def flush(bootstrap: str | None, topic: str, table: str, at: str | None = None) -> int:
-    """Send `table`'s flush record to every partition of `topic`; returns the partitions."""
+def flush_records(table: str) -> list[tuple[bytes, bytes]]:
+    """The flush of a catalog table: two records, 1 minute ago and now. The second moves the
+    watermark past the first one's 30-second tick (a window of the table's own records, which
+    fires only when the watermark passes its end): the tick brings every tenant's clock the
+    news that the table is at now - 1 minute, which drags silent tenants past their windows."""
+    return [flush_record(table, flush_time(60)), flush_record(table, flush_time())]
+
+
+def flush(bootstrap: str | None, topic: str, table: str) -> int:
+    """Send `table`'s flush records to every partition of `topic`; returns the partitions."""
     from deploy.kafka import client as kc
 
-    key, value = flush_record(table, at)
+    records = flush_records(table)
     parts = kc.partitions(bootstrap, topic) or [0]
     for p in parts:
-        kc.produce(bootstrap, topic, [(key, value)], partition=p)
+        kc.produce(bootstrap, topic, records, partition=p)
     return len(parts)
 
 

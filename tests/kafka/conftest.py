@@ -70,3 +70,25 @@ def kafka_flink_env(flink_env):
 
     add_jars(flink_env)
     return flink_env
+
+
+@pytest.fixture(scope="session")
+def expected(kafka_flink_env, tmp_path_factory):
+    """The undisturbed reference: `nql-flink run` (embedded, on files) on every record of the
+    end-to-end Kafka jobs (all three tenants, bad records, config v1 + initech's v2, flush
+    lines): {'alerts', 'dead', 'inputs'} (inputs: what the acme + globex jobs produce)."""
+    from tests.kafka import scenario as sc
+    from tests.kafka.test_end_to_end import EVENTS, INVENTORY, compile_scenario, config_lines, merge_by_time
+
+    tmp = tmp_path_factory.mktemp("expected")
+    compiled = compile_scenario()
+    inputs = {EVENTS: sc.event_lines() + sc.flush_lines(EVENTS),
+              INVENTORY: sc.inventory() + [sc.bad_device("acme")] + sc.flush_lines(INVENTORY)}
+    files = sc.write_inputs(tmp, {
+        EVENTS: merge_by_time(sc.event_lines(), sc.event_lines(bad=False, tenants=("initech",)))
+        + sc.flush_lines(EVENTS),
+        INVENTORY: sc.inventory(("acme", "globex", "initech")) + [sc.bad_device("acme"), sc.bad_device("initech")]
+        + sc.flush_lines(INVENTORY)})
+    cfg = config_lines(compiled, sc.config_v2(list(compiled.job.config_records))) + sc.flush_lines("monitor_config")
+    alerts, dead = sc.run_embedded(kafka_flink_env, compiled, files, cfg, tmp / "alerts.jsonl")
+    return {"alerts": alerts, "dead": dead, "inputs": inputs}

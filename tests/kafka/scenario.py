@@ -38,7 +38,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from deploy.kafka.telemetry import flush_record
+from deploy.kafka.telemetry import flush_records
 
 HERE = Path(__file__).resolve().parent
 MONITORS = HERE / "monitors"
@@ -128,8 +128,8 @@ def event_lines(*, bad: bool = True, tenants=("acme", "globex"), samples=range(1
     return lines
 
 
-def flush_line(table: str) -> str:
-    return flush_record(table)[1].decode()
+def flush_lines(table: str) -> list[str]:
+    return [value.decode() for _, value in flush_records(table)]
 
 
 def as_bytes(line: str | bytes) -> bytes:

@@ -89,22 +89,7 @@ def produce_table(bootstrap, topic, table, lines, partition=None):
 
 
 # ------------------------------------------------------------------------------ expected
-@pytest.fixture(scope="module")
-def expected(kafka_flink_env, tmp_path_factory):
-    """`nql-flink run` on files holding every record of both Kafka jobs (all three tenants,
-    bad records, config v1 + initech's v2, flush lines): {'alerts', 'dead', 'inputs'}."""
-    tmp = tmp_path_factory.mktemp("expected")
-    compiled = compile_scenario()
-    inputs = {EVENTS: sc.event_lines() + [sc.flush_line(EVENTS)],
-              INVENTORY: sc.inventory() + [sc.bad_device("acme"), sc.flush_line(INVENTORY)]}
-    files = sc.write_inputs(tmp, {
-        EVENTS: merge_by_time(sc.event_lines(), sc.event_lines(bad=False, tenants=("initech",)))
-        + [sc.flush_line(EVENTS)],
-        INVENTORY: sc.inventory(("acme", "globex", "initech")) + [sc.bad_device("acme"), sc.bad_device("initech"),
-                                                                   sc.flush_line(INVENTORY)]})
-    cfg = config_lines(compiled, sc.config_v2(list(compiled.job.config_records))) + [sc.flush_line("monitor_config")]
-    alerts, dead = sc.run_embedded(kafka_flink_env, compiled, files, cfg, tmp / "alerts.jsonl")
-    return {"alerts": alerts, "dead": dead, "inputs": inputs}
+# `expected`: tests/kafka/conftest.py (session-wide, the crash tests compare with it too)
 
 
 def merge_by_time(a: list[str], b: list[str]) -> list[str]:
@@ -144,7 +129,7 @@ def main_run(kafka_flink_env, kafka_bootstrap, expected, tmp_path_factory):
     from deploy.submit import prepare_kafka
 
     prepare_kafka(kafka_bootstrap, compiled, o)  # topics + config records keyed tenant/monitor
-    kc.produce(kafka_bootstrap, o.topic(o.config_topic), [(b"__flush__/__flush__", sc.flush_line("monitor_config"))])
+    kc.produce(kafka_bootstrap, o.topic(o.config_topic), sc.flush_records("monitor_config"))
     inputs = expected["inputs"]
     produce_table(kafka_bootstrap, o.topic("nql.device.devices"), INVENTORY, inputs[INVENTORY])
     produce_table(kafka_bootstrap, o.topic("nql.session.vdi_events"), EVENTS, inputs[EVENTS])
@@ -323,8 +308,7 @@ def test_deploy_with_sql_client_to_the_standalone_cluster(flink_cluster, kafka_b
         cfg = dict(kc.tail(kafka_bootstrap, o.topic(o.config_topic), timeout=10, idle_timeout=1))
         assert set(cfg) == {b"acme/kafka_latency", b"globex/kafka_latency", b"initech/kafka_latency"}
         flink_cluster.wait_job(lambda j: j["jid"] == job_id, states=("RUNNING",), timeout=90)
-        kc.produce(kafka_bootstrap, o.topic(o.config_topic), [(b"__flush__/__flush__",
-                                                                 sc.flush_line("monitor_config"))])
+        kc.produce(kafka_bootstrap, o.topic(o.config_topic), sc.flush_records("monitor_config"))
         produce_table(kafka_bootstrap, o.topic("nql.device.devices"), INVENTORY, expected["inputs"][INVENTORY])
         produce_table(kafka_bootstrap, o.topic("nql.session.vdi_events"), EVENTS, expected["inputs"][EVENTS])
 

@@ -40,7 +40,7 @@ HAND_DERIVED = [("acme", FIN, "recovered", "2026-11-26T10:03:30.000Z"),
                 ("globex", SALES, "triggered", "2026-11-26T10:01:30.000Z")]
 
 
-def deploy(cluster, bootstrap, prefix, job_name, out):
+def deploy(cluster, bootstrap, prefix, job_name, out, checkpoint_interval="1 s"):
     """`nql-flink deploy sql-client` of the scenario -> (exit code, stdout, stderr)."""
     from translator.cli import main as cli
 
@@ -48,7 +48,7 @@ def deploy(cluster, bootstrap, prefix, job_name, out):
     with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
         rc = cli(["deploy", "sql-client", str(sc.MONITORS), "--kafka", bootstrap,
                   "--cluster-state", str(cluster.state_dir), "--out", str(out), "--topic-prefix", prefix,
-                  "--group-id", prefix + "nql", "--job-name", job_name, "--checkpoint-interval", "1 s",
+                  "--group-id", prefix + "nql", "--job-name", job_name, "--checkpoint-interval", checkpoint_interval,
                   "--idle-timeout", "1 min"])
     return rc, o.getvalue().strip(), e.getvalue()
 
@@ -124,11 +124,11 @@ def story(cluster, kafka_bootstrap, tmp_path_factory):
     def state1():
         return cluster.rest(f"/jobs/{jid1}")["state"]
 
-    kc.produce(kafka_bootstrap, o.topic(o.config_topic), [(b"__flush__/__flush__", sc.flush_line("monitor_config"))])
+    kc.produce(kafka_bootstrap, o.topic(o.config_topic), sc.flush_records("monitor_config"))
     produce_table(kafka_bootstrap, o.topic("nql.device.devices"), INVENTORY,
-                  sc.inventory() + [sc.flush_line(INVENTORY)])
+                  sc.inventory() + sc.flush_lines(INVENTORY))
     produce_table(kafka_bootstrap, o.topic("nql.session.vdi_events"), EVENTS,
-                  sc.event_lines(bad=False) + [sc.flush_line(EVENTS)])
+                  sc.event_lines(bad=False) + sc.flush_lines(EVENTS))
     facts["alerts_before_kill"] = wait_for(kafka_bootstrap, alerts_topic, lambda g: len(g) >= 3, state1, WAIT)
     facts["alert_topic_config"] = kc.topic_config(kafka_bootstrap, alerts_topic)
 

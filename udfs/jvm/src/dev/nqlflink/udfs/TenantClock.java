@@ -16,11 +16,19 @@ import java.util.TreeSet;
  * <p>Rows arrive with the clock of their Kafka partition for this tenant, computed in arrival
  * order before the inventory join ({@code tw}: the tenant's newest event time on that partition
  * minus the allowed out-of-orderness), and the table's progress ({@code sw}: the source
- * watermark when the row was read). The tenant's clock is the minimum over its active
- * partitions, like Flink's watermark over splits but per tenant: a partition that brought this
- * tenant nothing while the table progressed by {@code idle} stops holding it back. It never
- * stays more than {@code lag} behind the table's progress: a tenant silent or further behind is
- * dragged along, so its last windows are evaluated and its older records are late.
+ * watermark when the row was read; ticks bring it too). The tenant's clock is the minimum over
+ * its active partitions, like Flink's watermark over splits but per tenant: a partition that
+ * brought this tenant nothing while the table progressed by {@code idle} stops holding it back.
+ * It never stays more than {@code lag} behind the table's progress: a tenant silent or further
+ * behind is dragged along, so its last windows are evaluated and its older records are late.
+ *
+ * <p>The progress that counts is the smaller of the table's and this operator's watermark.
+ * The table's alone would run ahead of rows still buffered upstream (the inventory's temporal
+ * join holds rows until its watermark passes them, while ticks take another path): dragging on
+ * it made a lagging tenant's records late that had been read before the tick. The operator's
+ * watermark guarantees that every row read before it has arrived; the operator's alone would
+ * move with the inventory or config topics while the event table is idle, and drag every
+ * tenant past windows whose records are still to come.
  */
 final class TenantClock {
     /** partition -> {clock, progress when it last brought a row}. */
@@ -50,20 +58,43 @@ final class TenantClock {
         progress = Math.max(progress, tableTime);
     }
 
+    /** The progress that counts: the table's, but not beyond this operator's watermark. */
+    long effectiveProgress(Long watermark) {
+        if (watermark == null || progress == Long.MIN_VALUE) {
+            return Long.MIN_VALUE;
+        }
+        return Math.min(progress, watermark);
+    }
+
     /** The tenant's event time: what it has complete (Long.MIN_VALUE: nothing yet). */
-    long now(long idle, long lag) {
+    long now(long idle, long lag, Long watermark) {
+        long at = effectiveProgress(watermark);
         long min = Long.MAX_VALUE;
         for (Map.Entry<Integer, long[]> e : splits.entrySet()) {
             long[] s = e.getValue();
-            if (progress == Long.MIN_VALUE || s[1] == Long.MIN_VALUE || progress - s[1] <= idle) {
+            if (at == Long.MIN_VALUE || s[1] == Long.MIN_VALUE || at - s[1] <= idle) {
                 min = Math.min(min, s[0]);
             }
         }
-        long dragged = progress == Long.MIN_VALUE ? Long.MIN_VALUE : progress - lag;
+        long dragged = at == Long.MIN_VALUE ? Long.MIN_VALUE : at - lag;
         if (min == Long.MAX_VALUE) {
             return dragged;
         }
         return Math.max(min, dragged);
+    }
+
+    /**
+     * The watermark at which a window due at {@code due} becomes due even with no more rows of
+     * this tenant: when it is dragged there, or when a partition it waits for goes idle.
+     */
+    long wakeUp(long due, long idle, long lag) {
+        long at = due + lag;
+        for (long[] s : splits.values()) {
+            if (s[0] < due && s[1] != Long.MIN_VALUE) {
+                at = Math.min(at, s[1] + idle + 1);
+            }
+        }
+        return at;
     }
 
     byte[] write() {

@@ -105,7 +105,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             }
         }
         // windows whose timer came too early for this tenant: due again at the next watermark
-        long now = clock.now(spec.idle, spec.lag);
+        long now = clock.now(spec.idle, spec.lag, time.currentWatermark());
         while (!clock.pending.isEmpty() && clock.pending.first() - 1 <= now) {
             long end = clock.pending.pollFirst();
             time.registerOnTime(FIRE + end, end - 1);
@@ -178,13 +178,24 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         if (end - 1 <= clock.fired) {
             clock.pending.remove(end);
         } else if (clock.pending.headSet(end).isEmpty()
-                && (endOfInput || end - 1 <= clock.now(spec.idle, spec.lag))) {
+                && (endOfInput || end - 1 <= clock.now(spec.idle, spec.lag, watermark))) {
             fire(spec, clock, parts, slices, end);
             clock.pending.remove(end);
+            if (!clock.pending.isEmpty()) {
+                // the next waiting window, at its own time: a timer at or before the watermark
+                // fires within this same watermark advance
+                long next = clock.pending.first();
+                time.registerOnTime(FIRE + next, next - 1);
+            }
         } else {
             // not complete for this tenant yet (or an earlier window still waits): fired when
-            // its clock gets there (eval re-arms it), or at the end of a bounded input
+            // its clock gets there (eval re-arms it), when the watermark drags it there or a
+            // partition it waits for goes idle (the wake-up timer), or at the end of a bounded input
             clock.pending.add(end);
+            long wake = clock.wakeUp(end - 1, spec.idle, spec.lag);
+            if (watermark == null || wake > watermark) {
+                time.registerOnTime(FIRE + end, wake);
+            }
             time.registerOnTime(END, Long.MAX_VALUE - 1);
         }
         state.setField("clock", clock.write());

@@ -1,0 +1,163 @@
+"""No tenant hurt by another, and no bad record distorting an alert, on real Kafka (the
+generated job on the embedded mini-cluster with the connector jar): the scenario monitor
+(tests/kafka/scenario.py) for acme and globex, every record on ONE partition of the event
+topic, in this order:
+
+  * globex 3 minutes behind acme: acme's sample S(k) is followed by globex's S(k - 6);
+    with one job-wide event-time clock, all of globex's records would be late (as found:
+    10,359 of 10,372 dead-lettered) and its alert lost;
+  * one acme record 1 day in the future (a device with a bad clock), 5000 ms, right after
+    acme's S(5): dead-lettered `future`; accepted, it would move acme's clock a day ahead
+    and make every later acme record late (and with one job-wide clock, everybody's);
+  * the bad-record mix, all acme Finance at S(4) and S(5), in the windows that trigger:
+    "NaN" and "Infinity" strings, 1e400, a number as an object and as an array, invalid
+    UTF-8 in a value, in a field name and in the tenant, and the older kinds (not JSON,
+    missing tenant or time, bad time, a word for a number); accepted, most would change the
+    triggered alert's values (avg 500 ms over 2 sessions) or make the average NaN, and one
+    acme record 3 min behind acme's own newest one (`late`: per tenant, lateness 10 s).
+
+Expected, by hand (scenario.py): acme Finance triggered 10:01:30 and recovered 10:03:30,
+globex Sales triggered 10:01:30, the same records as a run of the good records alone on
+files; and in the alert topic's order acme's two before globex's one: acme's alerts are not
+held back until the lagging tenant catches up (its recovery is evaluated at acme's S(8),
+which comes before globex's S(2); globex's trigger needs globex's S(4)).
+"""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
+
+from deploy.kafka import client as kc
+from tests.kafka import scenario as sc
+from tests.kafka.test_end_to_end import (EVENTS, INVENTORY, compile_scenario, compiled_options, config_lines,
+                                         embedded_state, of_tenants, produce_table, wait_for)
+from tests.kafka.test_recovery import HAND_DERIVED
+
+pytestmark = [pytest.mark.kafka, pytest.mark.flink, pytest.mark.slow]
+
+LAG = 6  # samples of 30 s: globex is 3 minutes behind acme
+
+
+def ev(uid: str, i: int, latency) -> dict:
+    return sc.event("acme", uid, sc.S(i), latency)
+
+
+def raw(rec: dict, **swap: bytes) -> bytes:
+    """rec as JSON with each placeholder string "X<name>" replaced by raw bytes."""
+    line = json.dumps(rec).encode()
+    for name, value in swap.items():
+        line = line.replace(json.dumps(name).encode(), value)
+    return line
+
+
+FUTURE = json.dumps(sc.event("acme", "c-1", datetime.now(timezone.utc) + timedelta(days=1), 5000))
+# name: (reason, sample, line); all acme Finance-Win11 devices
+BAD_MIX: dict[str, tuple[str, int, bytes]] = {
+    "nan_string": ("bad_type:network_latency", 4, raw(ev("c-1", 4, "NaN"))),
+    "infinity_string": ("bad_type:network_latency", 4, raw(ev("c-2", 4, "Infinity"))),
+    "overflow": ("bad_type:network_latency", 5, raw(ev("c-1", 5, "X1"), X1=b"1e400")),
+    "object": ("bad_type:network_latency", 5, raw(ev("c-2", 5, {"value": 100}))),
+    "array": ("bad_type:network_latency", 5, raw(ev("c-1", 5, [100]))),
+    "utf8_in_a_value": ("not_utf8", 4, raw({**ev("c-2", 4, 100), "user": {"name": "X1"}}, X1=b'"acme-u\xff2"')),
+    "utf8_in_a_key": ("not_utf8", 4, raw({**ev("c-1", 4, 100), "X1": 1}, X1=b'"net\xfework"')),
+    "utf8_in_the_tenant": ("not_utf8", 5, raw({**ev("c-2", 5, 100), "tenant": "X1"}, X1=b'"ac\xc3me"')),
+}
+OLDER_KINDS = {"not_json", "not_utf8", "missing_tenant", "missing_event_time", "bad_event_time",
+               "bad_type:network_latency", "late"}
+
+
+def events_in_order() -> list[str | bytes]:
+    older = sc.bad_events()
+    assert set(older) == OLDER_KINDS
+    out: list[str | bytes] = []
+    for k in range(12 + LAG):
+        if k < 12:
+            out += [json.dumps(e) for e in sc.events([k], ("acme",))]
+        out += [line for _, sample, line in BAD_MIX.values() if sample == k]
+        if k == 4:
+            out += [older[r] for r in sorted(OLDER_KINDS - {"late"})]
+        if k == 5:
+            out.append(FUTURE)
+        if k == 8:
+            out.append(older["late"])
+        if k >= LAG:
+            out += [json.dumps(e) for e in sc.events([k - LAG], ("globex",))]
+    return out + sc.flush_lines(EVENTS)
+
+
+@pytest.fixture(scope="module")
+def good_only(kafka_flink_env, tmp_path_factory):
+    """The run without the bad records (nor the lag): the good records on files, in time order."""
+    tmp = tmp_path_factory.mktemp("good-only")
+    compiled = compile_scenario()
+    files = sc.write_inputs(tmp, {EVENTS: sc.event_lines(bad=False) + sc.flush_lines(EVENTS),
+                                  INVENTORY: sc.inventory() + sc.flush_lines(INVENTORY)})
+    alerts, dead = sc.run_embedded(kafka_flink_env, compiled, files,
+                                   config_lines(compiled) + sc.flush_lines("monitor_config"), tmp / "alerts.jsonl")
+    assert dead == []
+    return of_tenants(alerts, "acme", "globex")
+
+
+@pytest.fixture(scope="module")
+def lagged(kafka_flink_env, kafka_bootstrap, tmp_path_factory):
+    from deploy.embedded.runner import start_job
+    from deploy.submit import prepare_kafka
+    from translator.flink.codegen import session_options
+
+    tmp = tmp_path_factory.mktemp("isolation")
+    prefix = f"iso{int(time.time() * 1000) % 10**8}."
+    props = tmp / "kafka.properties"
+    props.write_text(f"bootstrap.servers={kafka_bootstrap}\n")
+    compiled = compile_scenario(credentials=f"file:{props}", topic_prefix=prefix, group_id=prefix + "nql")
+    o = compiled_options(prefix)
+    prepare_kafka(kafka_bootstrap, compiled, o)
+    events_topic = o.topic("nql.session.vdi_events")
+    assert kc.partitions(kafka_bootstrap, events_topic) == [0]
+    kc.produce(kafka_bootstrap, o.topic(o.config_topic), sc.flush_records("monitor_config"))
+    produce_table(kafka_bootstrap, o.topic("nql.device.devices"), INVENTORY, sc.inventory() + sc.flush_lines(INVENTORY))
+    lines = events_in_order()
+    produce_table(kafka_bootstrap, events_topic, EVENTS, lines)
+    result = start_job(compiled.statements(), t_env=kafka_flink_env,
+                       config={**session_options(o), "restart-strategy.type": "none"})
+    state = embedded_state(result)
+    try:
+        n_bad = len(BAD_MIX) + len(OLDER_KINDS) + 1
+        wait_for(kafka_bootstrap, o.topic(o.alerts_topic), lambda g: len(g) >= 3, state)
+        dead = wait_for(kafka_bootstrap, o.topic(o.dead_letters_topic), lambda g: len(g) >= n_bad, state)
+        time.sleep(3)  # anything more (a duplicate, a record dead-lettered twice) would show by now
+        in_order = [v.decode() for _, v in kc.tail(kafka_bootstrap, o.topic(o.alerts_topic), timeout=5,
+                                                   idle_timeout=1)]
+        yield {"alerts_in_order": in_order, "dead": [json.loads(d) for d in
+                                                     wait_for(kafka_bootstrap, o.topic(o.dead_letters_topic),
+                                                              lambda g: len(g) >= len(dead), state)],
+               "sent": lines, "state_after": state()}
+    finally:
+        result.get_job_client().cancel().result()
+
+
+def test_a_lagging_tenant_loses_nothing_and_holds_nobody_back(lagged, good_only):
+    assert sc.timeline(good_only) == HAND_DERIVED
+    assert sorted(lagged["alerts_in_order"]) == good_only
+    order = [(a["tenant"], a["status"]) for a in map(json.loads, lagged["alerts_in_order"])]
+    assert order == [("acme", "triggered"), ("acme", "recovered"), ("globex", "triggered")]
+    assert [d for d in lagged["dead"] if "globex" in d["line"]] == []  # none of globex's records
+    assert lagged["state_after"] == "RUNNING"
+
+
+def test_a_future_record_is_dead_lettered_and_changes_nobodys_alerts(lagged, good_only):
+    assert {"source": EVENTS, "reason": "future", "line": FUTURE} in lagged["dead"]
+    assert sorted(lagged["alerts_in_order"]) == good_only
+
+
+def test_every_bad_record_is_dead_lettered_with_its_reason_and_nothing_else(lagged):
+    older = sc.bad_events()
+    want = sorted([(reason, sc.dead_line(line)) for reason, _, line in BAD_MIX.values()]
+                  + [(reason, sc.dead_line(line)) for reason, line in older.items()]
+                  + [("future", FUTURE)])
+    assert sorted((d["reason"], d["line"]) for d in lagged["dead"]) == want
+    assert {d["source"] for d in lagged["dead"]} == {EVENTS}
