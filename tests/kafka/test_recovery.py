@@ -40,7 +40,7 @@ HAND_DERIVED = [("acme", FIN, "recovered", "2026-11-26T10:03:30.000Z"),
                 ("globex", SALES, "triggered", "2026-11-26T10:01:30.000Z")]
 
 
-def deploy(cluster, bootstrap, prefix, job_name, out, checkpoint_interval="1 s"):
+def deploy(cluster, bootstrap, prefix, job_name, out, checkpoint_interval="1 s", idle_timeout="1 min"):
     """`nql-flink deploy sql-client` of the scenario -> (exit code, stdout, stderr)."""
     from translator.cli import main as cli
 
@@ -49,7 +49,7 @@ def deploy(cluster, bootstrap, prefix, job_name, out, checkpoint_interval="1 s")
         rc = cli(["deploy", "sql-client", str(sc.MONITORS), "--kafka", bootstrap,
                   "--cluster-state", str(cluster.state_dir), "--out", str(out), "--topic-prefix", prefix,
                   "--group-id", prefix + "nql", "--job-name", job_name, "--checkpoint-interval", checkpoint_interval,
-                  "--idle-timeout", "1 min"])
+                  "--idle-timeout", idle_timeout])
     return rc, o.getvalue().strip(), e.getvalue()
 
 

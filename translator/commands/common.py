@@ -17,6 +17,14 @@ def add_compile_arguments(parser) -> None:
     parser.add_argument("--lateness", default="10s", help="allowed lateness of events (watermark delay), default 10s")
     parser.add_argument("--idle-timeout", default="1 min", help="source idleness before a quiet source stops holding "
                         "back the watermark, default '1 min'")
+    # the bounds of event time per tenant (docs/guarantees.md)
+    parser.add_argument("--max-tenant-lag", default="10min", help="a tenant this far behind the event table loses "
+                        "nothing; further behind: dead-lettered lag_exceeded, and a silent tenant's last windows are "
+                        "evaluated this long after the table passed them, default 10min")
+    parser.add_argument("--partition-idle", default="1min", help="a Kafka partition that brought a tenant nothing "
+                        "while the table progressed this much stops holding the tenant's clock, default 1min")
+    parser.add_argument("--max-clock-skew", default="10min", help="records with an event time further ahead of the "
+                        "processing clock are dead-lettered future, default 10min")
     parser.add_argument("--bootstrap-servers", default=None, help="Kafka bootstrap servers written in the DDL "
                         "(default: a ${env:NQL_KAFKA_BOOTSTRAP_SERVERS} reference resolved by Flink at run time)")
     add_kafka_arguments(parser)
@@ -29,13 +37,18 @@ def compile_options(args) -> CompileOptions | int:
         for p in missing or args.paths:
             print(f"nql-flink {args.command}: no monitor files at {p}", file=sys.stderr)
         return 2
-    lateness = parse_duration(args.lateness)
-    if lateness is None:
-        print(f"nql-flink {args.command}: --lateness {args.lateness!r} is not a duration (e.g. 10s)", file=sys.stderr)
-        return 2
+    durations = {}
+    for flag, field in (("lateness", "lateness_ms"), ("max_tenant_lag", "max_tenant_lag_ms"),
+                        ("partition_idle", "partition_idle_ms"), ("max_clock_skew", "max_clock_skew_ms")):
+        text = getattr(args, flag)
+        durations[field] = parse_duration(text.replace(" ", ""))
+        if durations[field] is None:
+            print(f"nql-flink {args.command}: --{flag.replace('_', '-')} {text!r} is not a duration (e.g. 10s, 10min)",
+                  file=sys.stderr)
+            return 2
     try:
-        return options_from_args(args, lateness_ms=lateness, idle_timeout=args.idle_timeout,
-                                 bootstrap_servers=args.bootstrap_servers)
+        return options_from_args(args, idle_timeout=args.idle_timeout, bootstrap_servers=args.bootstrap_servers,
+                                 **durations)
     except (ValueError, OSError) as exc:  # a bad --kafka-config file or value
         print(f"nql-flink {args.command}: {exc}", file=sys.stderr)
         return 2
