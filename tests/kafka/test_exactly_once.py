@@ -1,5 +1,6 @@
 """Exactly-once alerts across crashes, on a standalone cluster of this module's own: the
-scenario monitor (tests/kafka/scenario.py, tenants acme and globex) deployed with
+scenario monitor (tests/kafka/scenario.py, tenants acme and globex; a broker of its own too)
+deployed with
 `nql-flink deploy sql-client`, its events produced in phases while the job runs, and
 
   kill 1  kill -9 of the TaskManager BEFORE A TRANSITION: phase 1 (samples S(0)..S(2)) read and
@@ -50,12 +51,23 @@ def marker(phase: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory, kafka_broker):
+def broker(tmp_path_factory):
+    """A broker of this module's own: the test stops it."""
+    from deploy.kafka import KafkaBroker
+
+    b = KafkaBroker.start(tmp_path_factory.mktemp("exactly-once-kafka"), quiet=True)
+    try:
+        yield b
+    finally:
+        b.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, broker):
     from deploy.cluster import FlinkCluster
     from deploy.kafka.client import ENV_BOOTSTRAP
 
-    c = FlinkCluster.start(tmp_path_factory.mktemp("exactly-once-cluster"),
-                           env={ENV_BOOTSTRAP: kafka_broker.bootstrap})
+    c = FlinkCluster.start(tmp_path_factory.mktemp("exactly-once-cluster"), env={ENV_BOOTSTRAP: broker.bootstrap})
     try:
         yield c
     finally:
@@ -63,8 +75,8 @@ def cluster(tmp_path_factory, kafka_broker):
 
 
 @pytest.fixture(scope="module")
-def story(cluster, kafka_broker, tmp_path_factory):
-    bootstrap = kafka_broker.bootstrap
+def story(cluster, broker, tmp_path_factory):
+    bootstrap = broker.bootstrap
     tmp = tmp_path_factory.mktemp("exactly-once")
     prefix = f"eo{int(time.time() * 1000) % 10**8}."
     o = compiled_options(prefix)
@@ -136,7 +148,7 @@ def story(cluster, kafka_broker, tmp_path_factory):
 
     # phase 4, the broker down for 30 s, phase 5 and the flush
     phase("phase 4", range(8, 10))
-    kafka_broker.restart(down_for=30.0, quiet=True)
+    broker.restart(down_for=30.0, quiet=True)
     phase("phase 5", range(10, 12))
     send_flush(bootstrap, events_topic, EVENTS)
     wait_committed(alerts_topic, lambda g: len(g) >= 3, "all three transitions")
