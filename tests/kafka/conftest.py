@@ -8,6 +8,7 @@ The jars are built from Maven Central on first use and cached under deploy/**/ta
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import secrets
@@ -56,6 +57,20 @@ def flink_cluster(tmp_path_factory, kafka_broker):
     env = {ENV_BOOTSTRAP: kafka_broker.sasl_bootstrap,
            "NQL_KAFKA_SASL_JAAS_CONFIG": plain_jaas(SASL_USER, SASL_PASSWORD)}
     cluster = FlinkCluster.start(tmp_path_factory.mktemp("flink-cluster"), env=env)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@contextlib.contextmanager
+def cluster_of_its_own(tmp_path_factory, name: str, bootstrap: str):
+    """A standalone cluster for a module that kills or stops it (its JVMs get the broker's
+    address as NQL_KAFKA_BOOTSTRAP_SERVERS), stopped at the end."""
+    from deploy.cluster import FlinkCluster
+    from deploy.kafka.client import ENV_BOOTSTRAP
+
+    cluster = FlinkCluster.start(tmp_path_factory.mktemp(name), env={ENV_BOOTSTRAP: bootstrap})
     try:
         yield cluster
     finally:

@@ -37,6 +37,7 @@ pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (se
 from deploy.kafka import client as kc
 from deploy.kafka.telemetry import flush as send_flush
 from tests.kafka import scenario as sc
+from tests.kafka.conftest import cluster_of_its_own
 from tests.kafka.test_end_to_end import EVENTS, INVENTORY, compiled_options, of_tenants, produce_table, read_topic
 from tests.kafka.test_recovery import HAND_DERIVED, WAIT, checkpoints, deploy, running_restored, until
 
@@ -64,14 +65,8 @@ def broker(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, broker):
-    from deploy.cluster import FlinkCluster
-    from deploy.kafka.client import ENV_BOOTSTRAP
-
-    c = FlinkCluster.start(tmp_path_factory.mktemp("exactly-once-cluster"), env={ENV_BOOTSTRAP: broker.bootstrap})
-    try:
+    with cluster_of_its_own(tmp_path_factory, "exactly-once-cluster", broker.bootstrap) as c:
         yield c
-    finally:
-        c.stop()
 
 
 @pytest.fixture(scope="module")

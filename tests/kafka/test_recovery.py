@@ -28,6 +28,7 @@ from deploy import recovery
 from deploy.kafka import client as kc
 from deploy.kafka.broker import _pid_alive
 from tests.kafka import scenario as sc
+from tests.kafka.conftest import cluster_of_its_own
 from tests.kafka.test_end_to_end import EVENTS, INVENTORY, compiled_options, produce_table, read_topic, wait_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -93,14 +94,8 @@ def same_folder(a: str, b: str) -> bool:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, kafka_broker):
-    from deploy.cluster import FlinkCluster
-    from deploy.kafka.client import ENV_BOOTSTRAP
-
-    c = FlinkCluster.start(tmp_path_factory.mktemp("recovery-cluster"), env={ENV_BOOTSTRAP: kafka_broker.bootstrap})
-    try:
+    with cluster_of_its_own(tmp_path_factory, "recovery-cluster", kafka_broker.bootstrap) as c:
         yield c
-    finally:
-        c.stop()
 
 
 @pytest.fixture(scope="module")
