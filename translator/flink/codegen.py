@@ -462,11 +462,18 @@ def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) 
     # version's time; the event-time temporal join reads those as "no version" and drops
     # events, seen on Flink 2.3.)
     keep = f"COALESCE({to_sql(to_exp(_conjunction(filters), row_col))}, FALSE)" if filters else "TRUE"
+    # A monitor that needs the inventory (an inner enrichment) cannot evaluate an event whose
+    # device has no inventory version as of the event's time. An inner temporal join would drop
+    # it without a trace (an unknown device, or an inventory topic read late: marked idle before
+    # its records arrived); a left join keeps it for its tenant's clock and dead-letters it.
+    unknown = bool(enrich and enrich.inner)
+    if unknown:
+        keep = f"{keep} AND `d`.`device_key` IS NOT NULL"
+        columns.append(f"`d`.`device_key` IS NULL AS {q(UNKNOWN_DEVICE)}")
     columns.append(f"{keep} AS {q(KEEP)}")
     rows = {"title": f"monitor {p.name[2:]} ({', '.join(tenants)})", "name": n("rows"), "columns": columns,
             "events": q("ok_" + t), "inventory": q("ver_device_devices") if enrich else "",
-            "join_kind": "JOIN" if (enrich is None or enrich.inner) else "LEFT JOIN",
-            "filters": [tenant_filter]}
+            "join_kind": "LEFT JOIN", "filters": [tenant_filter]}
     has_users = "user.name" in table.fields
     impact = [ir.Agg("count_distinct", ir.Col("device_collector_uid", "string"), None, "int")]
     if has_users:
@@ -496,6 +503,9 @@ def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) 
                   "population": "`population`" if detect else "CAST(NULL AS BIGINT)"}
     inserts.append({"target": q("sink_dead_letters"),
                     "query": _late_query(n("windows"), table.name, p.monitors[0].id)})
+    if unknown:
+        inserts.append({"target": q("sink_dead_letters"),
+                        "query": _unknown_device_query(n("rows"), table.name, p.monitors[0].id)})
     head = [Statement("views/monitor_rows.sql.j2", rows), Statement("views/monitor_input.sql.j2", window_input),
             Statement("views/monitor_windows.sql.j2", windows), Statement("views/monitor_eval.sql.j2", evaluation)]
     v = qualified("v")
@@ -526,6 +536,14 @@ def _late_query(windows: str, table: str, monitor: str) -> str:
             f"FROM {windows}\nWHERE `nql_kind` = 'late'")
 
 
+def _unknown_device_query(rows: str, table: str, monitor: str) -> str:
+    """Records of a monitor that reads inventory attributes whose device had no inventory
+    version as of the record's time."""
+    return (f"SELECT {lit(table)}, 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE "
+            f"{lit(monitor)}, 'device' VALUE `device_collector_uid`, "
+            f"'event_time' VALUE DATE_FORMAT(`ts`, {lit(TIME_FORMAT)}))\nFROM {rows}\nWHERE {q(UNKNOWN_DEVICE)}")
+
+
 def _state_tail(p: _Pipeline, n, function: str = STATE_FUNCTION, extra: tuple[str, ...] = (),
                 spec: str | None = None) -> list[Statement]:
     """judged -> state (the alert state UDAF) -> alerts, for every monitor kind; `extra`
@@ -540,6 +558,7 @@ def _state_tail(p: _Pipeline, n, function: str = STATE_FUNCTION, extra: tuple[st
 
 
 KEEP = "keep"
+UNKNOWN_DEVICE = "nql_unknown_device"
 
 
 def _conjunction(items: list[ir.Scalar]) -> ir.Scalar:

@@ -247,9 +247,9 @@ CREATE TABLE `sink_dead_letters` (
 -- tenant fixed by the WHERE into a constant and keys the join state by device id alone,
 -- mixing tenants' versions (and a filter pushed into a versioned view breaks its changelog).
 CREATE TEMPORARY VIEW `m_device_cpu_queue__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`cpu_queue_length`, `d`.`hardware_type` AS `device_hardware_type`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, COALESCE((LOWER(`d`.`hardware_type`) IN ('laptop', 'desktop')), FALSE) AS `keep`
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`cpu_queue_length`, `d`.`hardware_type` AS `device_hardware_type`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, `d`.`device_key` IS NULL AS `nql_unknown_device`, COALESCE((LOWER(`d`.`hardware_type`) IN ('laptop', 'desktop')), FALSE) AND `d`.`device_key` IS NOT NULL AS `keep`
 FROM `ok_device_performance_events` AS `e`
-JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
+LEFT JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
   ON CONCAT(`e`.`tenant`, '|', `e`.`device_collector_uid`) = `d`.`device_key`
 WHERE `e`.`tenant` IN ('acme');
 
@@ -354,7 +354,11 @@ WHERE `reject_reason` IS NOT NULL
 UNION ALL
 SELECT 'device_performance.events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'device_cpu_queue', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `m_device_cpu_queue__windows`
-WHERE `nql_kind` = 'late';
+WHERE `nql_kind` = 'late'
+UNION ALL
+SELECT 'device_performance.events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'device_cpu_queue', 'device' VALUE `device_collector_uid`, 'event_time' VALUE DATE_FORMAT(`ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+FROM `m_device_cpu_queue__rows`
+WHERE `nql_unknown_device`;
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,

@@ -355,9 +355,9 @@ WHERE `s`.`op` IN ('INSERT', 'UPDATE_AFTER');
 -- tenant fixed by the WHERE into a constant and keys the join state by device id alone,
 -- mixing tenants' versions (and a filter pushed into a versioned view breaks its changelog).
 CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`network_latency`, `d`.`virtualization_desktop_pool` AS `device_virtualization_desktop_pool`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, COALESCE((NOT `d`.`virtualization_desktop_pool` IS NULL), FALSE) AS `keep`
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`network_latency`, `d`.`virtualization_desktop_pool` AS `device_virtualization_desktop_pool`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, `d`.`device_key` IS NULL AS `nql_unknown_device`, COALESCE((NOT `d`.`virtualization_desktop_pool` IS NULL), FALSE) AND `d`.`device_key` IS NOT NULL AS `keep`
 FROM `ok_session_vdi_events` AS `e`
-JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
+LEFT JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
   ON CONCAT(`e`.`tenant`, '|', `e`.`device_collector_uid`) = `d`.`device_key`
 WHERE `e`.`tenant` IN ('globex');
 
@@ -465,7 +465,11 @@ WHERE `nql_kind` = 'late'
 UNION ALL
 SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'vdi_latency_by_pool', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `m_vdi_latency_by_pool__windows`
-WHERE `nql_kind` = 'late';
+WHERE `nql_kind` = 'late'
+UNION ALL
+SELECT 'session.vdi_events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'vdi_latency_by_pool', 'device' VALUE `device_collector_uid`, 'event_time' VALUE DATE_FORMAT(`ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+FROM `m_vdi_latency_by_pool__rows`
+WHERE `nql_unknown_device`;
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,

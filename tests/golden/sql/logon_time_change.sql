@@ -253,9 +253,9 @@ CREATE TABLE `sink_dead_letters` (
 -- tenant fixed by the WHERE into a constant and keys the join state by device id alone,
 -- mixing tenants' versions (and a filter pushed into a versioned view breaks its changelog).
 CREATE TEMPORARY VIEW `m_logon_time_change__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`time_until_desktop_is_visible`, `d`.`entity` AS `device_entity`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, TRUE AS `keep`
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`time_until_desktop_is_visible`, `d`.`entity` AS `device_entity`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, `d`.`device_key` IS NULL AS `nql_unknown_device`, TRUE AND `d`.`device_key` IS NOT NULL AS `keep`
 FROM `ok_session_logins` AS `e`
-JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
+LEFT JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
   ON CONCAT(`e`.`tenant`, '|', `e`.`device_collector_uid`) = `d`.`device_key`
 WHERE `e`.`tenant` IN ('acme');
 
@@ -371,7 +371,11 @@ WHERE `reject_reason` IS NOT NULL
 UNION ALL
 SELECT 'session.logins', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'logon_time_change', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `m_logon_time_change__windows`
-WHERE `nql_kind` = 'late';
+WHERE `nql_kind` = 'late'
+UNION ALL
+SELECT 'session.logins', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'logon_time_change', 'device' VALUE `device_collector_uid`, 'event_time' VALUE DATE_FORMAT(`ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+FROM `m_logon_time_change__rows`
+WHERE `nql_unknown_device`;
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,
