@@ -142,6 +142,16 @@ def create_topics(bootstrap: str | None, topics: Iterable[str], *, partitions: i
         except KafkaException as e:
             if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
+    # The controller has the topics now; a broker may answer "unknown topic" for a moment more
+    # (seen on a broker started seconds before): return once the broker's metadata has them.
+    wanted, deadline = set(futures), time.monotonic() + timeout
+    while True:
+        md = admin.list_topics(timeout=timeout).topics
+        ready = {t for t in wanted if t in md and md[t].error is None and md[t].partitions
+                 and all(p.leader >= 0 for p in md[t].partitions.values())}
+        if ready == wanted or time.monotonic() > deadline:
+            return
+        time.sleep(0.1)
 
 
 def topic_config(bootstrap: str | None, topic: str, timeout: float = 30.0) -> dict[str, str]:
