@@ -26,7 +26,7 @@ from translator.flink.connectors import CompileOptions
 from translator.flink.connectors import alert_sink_options
 from translator.flink.connectors import kafka_options as _kafka
 from translator.flink.dialect import to_sql
-from translator.flink.expressions import SQL_TYPES, literal, qualified, to_exp
+from translator.flink.expressions import SQL_TYPES, double, literal, qualified, to_exp, when
 from translator.ir import relational as ir
 from translator.ir.lower import DetectEvaluate
 from translator.monitors.model import Monitor
@@ -360,14 +360,14 @@ _NUMBERS = ("int", "byte", "float", "duration")
 
 
 def _aggregates(e: ir.Scalar, out: list[ir.Agg]) -> None:
+    """The aggregates of a measure (aggregates and arithmetic over them), once each; what
+    _replace_aggs replaces."""
     if isinstance(e, ir.Agg):
         if e not in out:
             out.append(e)
-        return
-    for value in vars(e).values():
-        for item in value if isinstance(value, tuple) else (value,):
-            if dataclasses.is_dataclass(item):
-                _aggregates(item, out)
+    elif isinstance(e, ir.Arith):
+        _aggregates(e.left, out)
+        _aggregates(e.right, out)
 
 
 def _agg_input(a: ir.Agg, row_col) -> exp.Expression:
@@ -376,9 +376,9 @@ def _agg_input(a: ir.Agg, row_col) -> exp.Expression:
         conds = [exp.Not(this=exp.Is(this=to_exp(a.arg, row_col), expression=exp.Null()))] if a.arg is not None else []
         conds += [to_exp(a.cond, row_col)] if a.cond is not None else []
         one = exp.Literal.number(1)
-        return one if not conds else exp.Case(ifs=[exp.If(this=exp.and_(*conds), true=one)])
+        return one if not conds else when(exp.and_(*conds), one)
     arg = to_exp(a.arg, row_col)
-    return arg if a.cond is None else exp.Case(ifs=[exp.If(this=to_exp(a.cond, row_col), true=arg)])
+    return arg if a.cond is None else when(to_exp(a.cond, row_col), arg)
 
 
 def _lanes(aggs: list[ir.Agg], row_col) -> _Lanes:
@@ -398,10 +398,10 @@ def _lanes(aggs: list[ir.Agg], row_col) -> _Lanes:
             index = len(strings) - 1
         else:
             lane, kind = "n", _NUMERIC_KIND[a.func]
-            numeric.append(to_sql(exp.Cast(this=value, to=exp.DataType.build("DOUBLE"))))
+            numeric.append(to_sql(double(value)))
             index = len(numeric) - 1
         specs.append(f"{kind}:{lane}{index}" + (f":{a.fraction!r}" if a.fraction is not None else ""))
-        if kind in ("smin", "smax", "slast"):
+        if lane == "s" and kind != "distinct":
             s_out += 1
             result = f"`sv`[{s_out}]"
             sql_type = SQL_TYPES.get(operand, "STRING")
@@ -528,20 +528,27 @@ def _key_value(k: ir.Key) -> str:
     return value if sql_type == "STRING" else f"CAST({value} AS {sql_type})"
 
 
+def _monitor_dead_letters(reason: str, view: str, where: str, table: str, monitor: str, **fields: str) -> str:
+    """A monitor's dead letters of `reason` from `view`: the line is a JSON object of the
+    tenant, the monitor and `fields` (name -> SQL)."""
+    entries = ", ".join([f"'tenant' VALUE `tenant`", f"'monitor' VALUE {lit(monitor)}",
+                         *(f"{lit(k)} VALUE {v}" for k, v in fields.items())])
+    return f"SELECT {lit(table)}, {lit(reason)}, JSON_OBJECT({entries})\nFROM {view}\nWHERE {where}"
+
+
 def _late_query(windows: str, table: str, monitor: str) -> str:
     """Records of a monitor that reached its windows after they were evaluated (the tenant's
     clock was moved on without them: a silent partition or a tenant over the lag bound)."""
-    return (f"SELECT {lit(table)}, 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE {lit(monitor)}, "
-            f"'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, {lit(TIME_FORMAT)}))\n"
-            f"FROM {windows}\nWHERE `nql_kind` = 'late'")
+    return _monitor_dead_letters("late_window", windows, "`nql_kind` = 'late'", table, monitor,
+                                 group="JSON(`group_json`)",
+                                 event_time=f"DATE_FORMAT(`late_ts`, {lit(TIME_FORMAT)})")
 
 
 def _unknown_device_query(rows: str, table: str, monitor: str) -> str:
     """Records of a monitor that reads inventory attributes whose device had no inventory
     version as of the record's time."""
-    return (f"SELECT {lit(table)}, 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE "
-            f"{lit(monitor)}, 'device' VALUE `device_collector_uid`, "
-            f"'event_time' VALUE DATE_FORMAT(`ts`, {lit(TIME_FORMAT)}))\nFROM {rows}\nWHERE {q(UNKNOWN_DEVICE)}")
+    return _monitor_dead_letters("unknown_device", rows, q(UNKNOWN_DEVICE), table, monitor,
+                                 device="`device_collector_uid`", event_time=f"DATE_FORMAT(`ts`, {lit(TIME_FORMAT)})")
 
 
 def _state_tail(p: _Pipeline, n, function: str = STATE_FUNCTION, extra: tuple[str, ...] = (),

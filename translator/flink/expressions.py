@@ -1,9 +1,9 @@
 """IR scalars -> sqlglot expressions in the NqlFlink dialect.
 
-The function table (AGGREGATES) and the SQL shape rules live here:
-- conditional aggregates as CASE WHEN (Flink's FILTER clause is wrong for some aggregates);
+The SQL shape rules of scalars live here (aggregates are computed by the per-tenant windows
+function: their table is translator/flink/codegen.py `_lanes`; an ir.Agg has no SQL here):
 - string comparisons case-insensitive: LOWER() on the column, the literal lowered here;
-- AVG and percentiles over DOUBLE (Flink's AVG of BIGINT is a BIGINT); `/` divides DOUBLEs;
+- `/` divides DOUBLEs;
 - every literal goes through sqlglot, which escapes quotes: text from a monitor file never
   reaches SQL unescaped.
 """
@@ -25,46 +25,13 @@ CMP = {"=": exp.EQ, "<>": exp.NEQ, "<": exp.LT, ">": exp.GT, "<=": exp.LTE, ">="
 ARITH = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul, "/": exp.Div}
 
 
-def _double(e: exp.Expression) -> exp.Expression:
+def double(e: exp.Expression) -> exp.Expression:
     return exp.Cast(this=e, to=exp.DataType.build("DOUBLE"))
 
 
-def _when(cond: exp.Expression, value: exp.Expression) -> exp.Expression:
+def when(cond: exp.Expression, value: exp.Expression) -> exp.Expression:
+    """CASE WHEN cond THEN value END: NULL where cond is not true (conditional aggregates)."""
     return exp.Case(ifs=[exp.If(this=cond, true=value)])
-
-
-def _agg_count(arg, cond):
-    value = arg if arg is not None else exp.Literal.number(1)
-    if cond is None:
-        return exp.Count(this=arg if arg is not None else exp.Star())
-    return exp.Count(this=_when(cond, value))
-
-
-def _agg_count_distinct(arg, cond):
-    value = arg if cond is None else _when(cond, arg)
-    return exp.Count(this=exp.Distinct(expressions=[value]))
-
-
-def _agg_sum(arg, cond):
-    if cond is None:
-        return exp.Sum(this=arg)
-    return exp.Coalesce(this=exp.Sum(this=_when(cond, arg)), expressions=[exp.Literal.number(0)])
-
-
-def _maybe_when(f):
-    return lambda arg, cond: f(arg if cond is None else _when(cond, arg))
-
-
-# NQL aggregate (IR func) -> builder(arg, cond). Every IR aggregate must be here.
-AGGREGATES: dict[str, Callable[[exp.Expression | None, exp.Expression | None], exp.Expression]] = {
-    "count": _agg_count,
-    "count_distinct": _agg_count_distinct,
-    "sum": _agg_sum,
-    "avg": _maybe_when(lambda a: exp.Avg(this=_double(a))),
-    "min": _maybe_when(lambda a: exp.Min(this=a)),
-    "max": _maybe_when(lambda a: exp.Max(this=a)),
-    "last": _maybe_when(lambda a: exp.LastValue(this=a)),
-}
 
 
 def unqualified(name: str) -> exp.Expression:
@@ -113,15 +80,8 @@ def to_exp(e: ir.Scalar, col: ColRef = unqualified, param: ParamRef | None = Non
         if isinstance(n, ir.Arith):
             left, right = go(n.left), go(n.right)
             if n.op == "/":
-                left = _double(left)
+                left = double(left)
             return exp.Paren(this=ARITH[n.op](this=left, expression=right))
-        if isinstance(n, ir.Agg):
-            arg = go(n.arg) if n.arg is not None else None
-            cond = go(n.cond) if n.cond is not None else None
-            if n.func == "percentile":
-                value = _double(arg if cond is None else _when(cond, arg))
-                return exp.Anonymous(this="PERCENTILE", expressions=[value, exp.Literal.number(n.fraction)])
-            return AGGREGATES[n.func](arg, cond)
         raise TypeError(f"no SQL for {type(n).__name__}")
 
     return go(e)
