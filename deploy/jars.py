@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 DEPLOY_DIR = Path(__file__).resolve().parent
@@ -70,6 +71,18 @@ def _mvn() -> str:
     return mvn
 
 
+def _build_once(target: Path, fresh: Callable[[], bool], build: Callable[[], None]) -> None:
+    """Run ``build`` unless ``fresh()``; safe from several processes at once: a file lock in
+    ``target`` serialises builds, and whoever waited checks again (somebody else built it)."""
+    if fresh():
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not fresh():
+            build()
+
+
 def ensure_built(module: str, *, force: bool = False, quiet: bool = False) -> Path:
     """Build ``module`` with Maven unless its output is present and its pom unchanged.
 
@@ -82,13 +95,8 @@ def ensure_built(module: str, *, force: bool = False, quiet: bool = False) -> Pa
     pom_dir, out = MODULES[module]
     target = pom_dir / "target"
     output = target / out
-    if not force and _is_fresh(module):
-        return output
-    target.mkdir(parents=True, exist_ok=True)
-    with open(target / ".build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not force and _is_fresh(module):  # somebody else built it while we waited
-            return output
+
+    def build() -> None:
         log = (lambda m: None) if quiet else (lambda m: print(m, file=sys.stderr, flush=True))
         log(f"==> building {module} jars with Maven ({pom_dir.relative_to(REPO_ROOT)}/pom.xml); "
             "first run downloads from Maven Central")
@@ -120,6 +128,8 @@ def ensure_built(module: str, *, force: bool = False, quiet: bool = False) -> Pa
             raise BuildError(f"mvn package failed for {module} (exit {rc}):\n" + "\n".join(tail))
         (target / STAMP).write_text(_pom_hash(pom_dir) + "\n")
         log(f"==> {module} built in {time.monotonic() - t0:.1f}s -> {output.relative_to(REPO_ROOT)}")
+
+    _build_once(target, lambda: not force and _is_fresh(module), build)
     return output
 
 
@@ -151,13 +161,14 @@ def _udfs_hash() -> str:
     return h.hexdigest()
 
 
-def _jdk_tool(name: str) -> str:
+def jdk_tool(name: str) -> str:
+    """A JDK program (java, javac, jar): $JAVA_HOME/bin first, else the PATH."""
     home = os.environ.get("JAVA_HOME")
     if home and (Path(home) / "bin" / name).exists():
         return str(Path(home) / "bin" / name)
     tool = shutil.which(name)
     if not tool:
-        raise BuildError(f"{name} not found: the project's Java functions need a JDK 17 (not only a JRE) on the PATH")
+        raise BuildError(f"{name} not found: a JDK 17 (not only a JRE) is needed on the PATH or in JAVA_HOME")
     return tool
 
 
@@ -167,30 +178,28 @@ def udfs_jar(*, force: bool = False, quiet: bool = False) -> Path:
     output = target / UDFS_JAR
     stamp = target / STAMP
     digest = _udfs_hash()
-    if not force and output.exists() and stamp.exists() and stamp.read_text().strip() == digest:
-        return output
-    target.mkdir(parents=True, exist_ok=True)
-    with open(target / ".build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not force and output.exists() and stamp.exists() and stamp.read_text().strip() == digest:
-            return output
-        log = (lambda m: None) if quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-        log("==> compiling the project's Java functions (udfs/jvm) with javac")
+
+    def build() -> None:
+        if not quiet:
+            print("==> compiling the project's Java functions (udfs/jvm) with javac", file=sys.stderr, flush=True)
         classes = target / "classes"
         if classes.exists():
             shutil.rmtree(classes)
         classes.mkdir()
         classpath = os.pathsep.join(str(j) for j in sorted(_pyflink_lib().glob("*.jar")))
-        javac = subprocess.run([_jdk_tool("javac"), "--release", "11", "-encoding", "UTF-8", "-d", str(classes),
+        javac = subprocess.run([jdk_tool("javac"), "--release", "11", "-encoding", "UTF-8", "-d", str(classes),
                                 "-cp", classpath, *map(str, _udfs_sources())], capture_output=True, text=True)
         if javac.returncode != 0:
             raise BuildError(f"javac failed for udfs/jvm:\n{javac.stdout}{javac.stderr}")
         tmp = target / (UDFS_JAR + ".tmp")
-        jar = subprocess.run([_jdk_tool("jar"), "cf", str(tmp), "-C", str(classes), "."], capture_output=True, text=True)
+        jar = subprocess.run([jdk_tool("jar"), "cf", str(tmp), "-C", str(classes), "."], capture_output=True, text=True)
         if jar.returncode != 0:
             raise BuildError(f"jar failed for udfs/jvm:\n{jar.stdout}{jar.stderr}")
         tmp.replace(output)
         stamp.write_text(digest + "\n")
+
+    fresh = lambda: not force and output.exists() and stamp.exists() and stamp.read_text().strip() == digest  # noqa: E731
+    _build_once(target, fresh, build)
     return output
 
 

@@ -436,14 +436,12 @@ def _jvm(state: Path, jvm_opts: list[str] | None, quiet: bool) -> tuple[str, lis
 
 
 def _java() -> str:
-    home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").exists():
-        return str(Path(home) / "bin" / "java")
-    import shutil
-    j = shutil.which("java")
-    if not j:
-        raise BrokerError("java not found (Kafka 4 needs Java 17+)")
-    return j
+    from deploy.jars import BuildError, jdk_tool
+
+    try:
+        return jdk_tool("java")
+    except BuildError:
+        raise BrokerError("java not found (Kafka 4 needs Java 17+)") from None
 
 
 def _cmdline_has(pid: int, needle: str) -> bool:
