@@ -36,8 +36,6 @@ final class TenantClock {
     long progress = Long.MIN_VALUE;
     /** window_time (end - 1) of the newest window evaluated; rows at or before it are late. */
     long fired = Long.MIN_VALUE;
-    /** windows up to this end have their timers. */
-    long armedUpTo = Long.MIN_VALUE;
     /** window ends whose timer came before the tenant's clock reached them. */
     final TreeSet<Long> pending = new TreeSet<>();
 
@@ -104,7 +102,6 @@ final class TenantClock {
             out.writeByte(1);
             out.writeLong(progress);
             out.writeLong(fired);
-            out.writeLong(armedUpTo);
             out.writeInt(splits.size());
             for (Map.Entry<Integer, long[]> e : splits.entrySet()) {
                 out.writeInt(e.getKey());
@@ -135,7 +132,6 @@ final class TenantClock {
             }
             c.progress = in.readLong();
             c.fired = in.readLong();
-            c.armedUpTo = in.readLong();
             int n = in.readInt();
             for (int i = 0; i < n; i++) {
                 c.splits.put(in.readInt(), new long[] {in.readLong(), in.readLong()});
