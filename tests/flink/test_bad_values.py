@@ -37,6 +37,7 @@ import pytest
 
 from deploy.embedded.runner import run_job
 from simulator.output import BAD_KINDS, corrupt
+from tests.raw_lines import encode
 from translator.pipeline import compile_paths
 
 pytestmark = pytest.mark.flink
@@ -73,16 +74,6 @@ def device(uid: str, memory, pool="P1", last_seen="09:00") -> dict:
     return {"tenant": "acme", "collector": {"uid": uid}, "name": uid.upper(),
             "hardware": {"type": "virtual", "memory": memory},
             "virtualization": {"desktop_pool": pool}, "last_seen": f"{DAY}T{last_seen}:00.000Z"}
-
-
-def encode(rec: dict, **raw: bytes) -> bytes:
-    """The record as a UTF-8 JSON line; raw=<placeholder>: bytes put in place of the JSON
-    string "<placeholder>" (text json.dumps cannot write: 1e400, invalid UTF-8)."""
-    line = json.dumps(rec, ensure_ascii=False).encode()
-    for placeholder, value in raw.items():
-        assert f'"{placeholder}"'.encode() in line
-        line = line.replace(f'"{placeholder}"'.encode(), value)
-    return line
 
 
 # kind: (reason, line); each written right after the good records of its minute (4 or 5)

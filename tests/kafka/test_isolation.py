@@ -37,6 +37,7 @@ from tests.kafka import scenario as sc
 from tests.kafka.test_end_to_end import (EVENTS, INVENTORY, compile_scenario, compiled_options, config_lines,
                                          embedded_state, of_tenants, produce_table, wait_for)
 from tests.kafka.test_recovery import HAND_DERIVED
+from tests.raw_lines import encode
 
 pytestmark = [pytest.mark.kafka, pytest.mark.flink, pytest.mark.slow]
 
@@ -47,25 +48,17 @@ def ev(uid: str, i: int, latency) -> dict:
     return sc.event("acme", uid, sc.S(i), latency)
 
 
-def raw(rec: dict, **swap: bytes) -> bytes:
-    """rec as JSON with each placeholder string "X<name>" replaced by raw bytes."""
-    line = json.dumps(rec).encode()
-    for name, value in swap.items():
-        line = line.replace(json.dumps(name).encode(), value)
-    return line
-
-
 FUTURE = json.dumps(sc.event("acme", "c-1", datetime.now(timezone.utc) + timedelta(days=1), 5000))
 # name: (reason, sample, line); all acme Finance-Win11 devices
 BAD_MIX: dict[str, tuple[str, int, bytes]] = {
-    "nan_string": ("bad_type:network_latency", 4, raw(ev("c-1", 4, "NaN"))),
-    "infinity_string": ("bad_type:network_latency", 4, raw(ev("c-2", 4, "Infinity"))),
-    "overflow": ("bad_type:network_latency", 5, raw(ev("c-1", 5, "X1"), X1=b"1e400")),
-    "object": ("bad_type:network_latency", 5, raw(ev("c-2", 5, {"value": 100}))),
-    "array": ("bad_type:network_latency", 5, raw(ev("c-1", 5, [100]))),
-    "utf8_in_a_value": ("not_utf8", 4, raw({**ev("c-2", 4, 100), "user": {"name": "X1"}}, X1=b'"acme-u\xff2"')),
-    "utf8_in_a_key": ("not_utf8", 4, raw({**ev("c-1", 4, 100), "X1": 1}, X1=b'"net\xfework"')),
-    "utf8_in_the_tenant": ("not_utf8", 5, raw({**ev("c-2", 5, 100), "tenant": "X1"}, X1=b'"ac\xc3me"')),
+    "nan_string": ("bad_type:network_latency", 4, encode(ev("c-1", 4, "NaN"))),
+    "infinity_string": ("bad_type:network_latency", 4, encode(ev("c-2", 4, "Infinity"))),
+    "overflow": ("bad_type:network_latency", 5, encode(ev("c-1", 5, "X1"), X1=b"1e400")),
+    "object": ("bad_type:network_latency", 5, encode(ev("c-2", 5, {"value": 100}))),
+    "array": ("bad_type:network_latency", 5, encode(ev("c-1", 5, [100]))),
+    "utf8_in_a_value": ("not_utf8", 4, encode({**ev("c-2", 4, 100), "user": {"name": "X1"}}, X1=b'"acme-u\xff2"')),
+    "utf8_in_a_key": ("not_utf8", 4, encode({**ev("c-1", 4, 100), "X1": 1}, X1=b'"net\xfework"')),
+    "utf8_in_the_tenant": ("not_utf8", 5, encode({**ev("c-2", 5, 100), "tenant": "X1"}, X1=b'"ac\xc3me"')),
 }
 OLDER_KINDS = {"not_json", "not_utf8", "missing_tenant", "missing_event_time", "bad_event_time",
                "bad_type:network_latency", "late"}
