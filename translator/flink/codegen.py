@@ -15,6 +15,7 @@ alerts; one statement set of INSERTs.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -435,6 +436,21 @@ def window_spec(w: ir.WindowAggregate, o: CompileOptions, lanes: _Lanes, populat
             f"pop={int(population)};aggs={','.join(lanes.specs)}")
 
 
+def window_layout(spec: str, keys) -> str:
+    """What the windows' state means: windows of another size or slide, partial aggregates of
+    other kinds or groups by other keys cannot be continued; the lag and idleness bounds may
+    change under running windows (docs/upgrades.md)."""
+    kept = [p for p in spec.split(";") if not p.startswith(("lag=", "idle="))]
+    return ";".join(kept + ["by=" + ",".join(k.name for k in keys)])
+
+
+def state_uid(pipeline: str, role: str, layout: str) -> str:
+    """uid of a pipeline's stateful function: Flink restores its state by this name
+    (savepoint upgrades, deploy/plan.py). ``<pipeline>--<role>--<hash of the state layout>``:
+    a change of layout starts the function without state instead of misreading it."""
+    return f"{pipeline}--{role}--{hashlib.sha256(layout.encode()).hexdigest()[:12]}"
+
+
 def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) -> list[Statement]:
     ev = p.evaluate
     w = ev.input
@@ -489,8 +505,9 @@ def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) 
     window_input = {"name": n("input"), "rows": n("rows"), "group_json": group_json, "keep": q(KEEP),
                     "numeric": lanes.numeric, "strings": lanes.strings, "ticks": q("tick_" + t),
                     "tenants": [lit(x) for x in tenants]}
+    spec = window_spec(w, o, lanes, detect)
     windows = {"name": n("windows"), "function": q(WINDOWS_FUNCTION), "input": n("input"),
-               "spec": lit(window_spec(w, o, lanes, detect)), "uid": lit(p.name),
+               "spec": lit(spec), "uid": lit(state_uid(p.name, "windows", window_layout(spec, w.keys))),
                "size_text": format_duration(w.size_ms), "slide_text": format_duration(w.slide_ms)}
     measures = [{"name": q(m.name), "expr": to_sql(to_exp(_replace_aggs(m.expr, lanes.names)))} for m in w.measures]
     measure_names = {m.name for m in w.measures}
