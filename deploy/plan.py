@@ -1,0 +1,401 @@
+"""Compiled plans whose operator ids survive changes to the job: savepoint upgrades.
+
+Flink restores an operator's state from a savepoint by the operator's uid. A SQL job submitted
+as a statement set gets ids from the order the planner created its operators
+(``table.exec.uid.generation``), so adding, changing or removing one monitor renumbers the
+operators of the others and their state (open alerts, pending ``for`` runs, window partials,
+buffered rows) no longer maps. Flink's answer for SQL is the compiled plan (``COMPILE PLAN`` /
+``EXECUTE PLAN``): each exec node carries an ``id`` that becomes its operators' uids
+(``<id>_<transformation>``). This module rewrites those ids so that a node's id depends on
+*what state it holds and for whom*, never on its position in the plan:
+
+    plan = compile_plan(statements, t_env)       # COMPILE PLAN ... FOR STATEMENT SET (JVM)
+    stable = stabilize(plan)                      # pure: ids from identities
+    report = compare(old_stable, stable)          # pure: which state each owner keeps
+
+Identity of a node = (owner, kind, signature, ordinal):
+- owner: ``source:<table>`` and ``sink:<table>`` for connectors; the monitor pipeline for
+  nodes after its windows function or feeding only that pipeline (found through the
+  ProcessTableFunctions' ``uid`` arguments, ``<pipeline>--<role>--<hash>``); else, and always
+  for the state of a table (clocks, versions, ticks: TABLE_KINDS), the tables the node reads.
+- signature of a stateful node: what its state means and how it is serialised — the node's
+  own settings and the row types of its inputs (a different row type would not restore);
+  with two tailored cases: the Kafka source (its state is offsets: the topic and group) and
+  the running-maximum clock (its state is the aggregate per key, not the row). A versioned
+  table's source also takes the signature of its versions (deduplicate) node: when the
+  versions reset, the compacted topic must be read again from the start, which is what the
+  source does when it has no state (connectors.py reads versioned topics from the earliest).
+- a stateless node's id is a hash of its content and its inputs' ids: unique, never restored.
+
+Only the Python standard library is used: the Managed Flink driver ships this file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+# exec node type (without its _<version>) -> kind of state it holds
+STATEFUL_KINDS = {
+    "stream-exec-table-source-scan": "source",
+    "stream-exec-sink": "sink",
+    "stream-exec-over-aggregate": "clock",
+    "stream-exec-deduplicate": "versions",
+    "stream-exec-temporal-join": "join",
+    "stream-exec-global-window-aggregate": "ticks",
+    "stream-exec-window-aggregate": "ticks",
+    "stream-exec-group-aggregate": "aggregate",
+    "stream-exec-python-group-aggregate": "alerts",
+    "stream-exec-process-table-function": "function",
+    "stream-exec-join": "join",
+    "stream-exec-rank": "rank",
+    "stream-exec-changelog-normalize": "versions",
+}
+# State of a table, whatever monitors read it (a second monitor must not reset it).
+TABLE_KINDS = ("clock", "versions", "ticks")
+# Fields that do not change what a node's state means.
+_NOT_STATE = ("id", "description", "inputProperties")
+_ID_MASK = 0x7FFFFFFF
+_SET = re.compile(r"\s*SET\s+'((?:[^']|'')*)'\s*=\s*'((?:[^']|'')*)'\s*;?\s*\Z", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class StateNode:
+    """One stateful operator of a plan, by identity."""
+    owner: str      # pipeline name | source:<table> | sink:<table> | tables:<a,b>
+    kind: str       # source, sink, clock, versions, join, ticks, alerts, windows, function, ...
+    key: str        # full identity (owner, kind, signature, ordinal): equal keys restore
+    label: str      # for people: what it is
+
+
+def node_type(node: dict) -> str:
+    return node["type"].rsplit("_", 1)[0]
+
+
+def _digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+
+
+def _table(node: dict, field: str) -> str:
+    ident = node[field]["table"]["identifier"]
+    return ident.rsplit(".", 1)[-1].strip("`")
+
+
+def _options(node: dict, field: str) -> dict:
+    return node[field]["table"].get("resolvedTable", {}).get("options", {})
+
+
+def pipeline_of(uid: str) -> str:
+    """The monitor pipeline a function uid belongs to (``<pipeline>--<role>--<hash>``,
+    translator/flink/codegen.py state_uid)."""
+    return uid.split("--", 1)[0]
+
+
+class _Graph:
+    def __init__(self, plan: dict):
+        self.nodes = {n["id"]: n for n in plan["nodes"]}
+        self.inputs: dict[int, list[int]] = defaultdict(list)
+        self.outputs: dict[int, list[int]] = defaultdict(list)
+        for e in plan["edges"]:
+            self.inputs[e["target"]].append(e["source"])
+            self.outputs[e["source"]].append(e["target"])
+        self.order = self._topological()
+        self.anchor = {i: pipeline_of(n["uid"]) for i, n in self.nodes.items()
+                       if node_type(n) == "stream-exec-process-table-function" and n.get("uid")}
+        self.up = self._closure(self.order, self.inputs, lambda i: {self.anchor[i]} if i in self.anchor else set())
+        self.down = self._closure(list(reversed(self.order)), self.outputs,
+                                  lambda i: {self.anchor[i]} if i in self.anchor else set())
+        self.sources = self._closure(self.order, self.inputs, lambda i: {_table(self.nodes[i], "scanTableSource")}
+                                     if node_type(self.nodes[i]) == "stream-exec-table-source-scan" else set())
+
+    def _topological(self) -> list[int]:
+        pending = {i: len(self.inputs[i]) for i in self.nodes}
+        ready = sorted(i for i, n in pending.items() if n == 0)
+        out = []
+        while ready:
+            i = ready.pop(0)
+            out.append(i)
+            for j in self.outputs[i]:
+                pending[j] -= 1
+                if pending[j] == 0:
+                    ready.append(j)
+        if len(out) != len(self.nodes):
+            raise ValueError("the plan's edges do not form a DAG")
+        return out
+
+    @staticmethod
+    def _closure(order, links, own) -> dict[int, frozenset]:
+        acc: dict[int, frozenset] = {}
+        for i in order:
+            s = set(own(i))
+            for j in links[i]:
+                s |= acc[j]
+            acc[i] = frozenset(s)
+        return acc
+
+    def owner(self, i: int) -> str:
+        """Whose state this is, for its identity: a connector's table; the pipelines after
+        whose windows function it runs; else the tables it reads (never the set of monitors
+        it feeds: Flink merges identical views of several monitors into one operator, and a
+        monitor added or removed must not change the identity of what they share)."""
+        n, t = self.nodes[i], node_type(self.nodes[i])
+        if t == "stream-exec-table-source-scan":
+            return "source:" + _table(n, "scanTableSource")
+        if t == "stream-exec-sink":
+            return "sink:" + _table(n, "dynamicTableSink")
+        if self.up[i]:
+            return ",".join(sorted(self.up[i]))
+        return "tables:" + ",".join(sorted(self.sources[i]))
+
+    def shown_owner(self, i: int) -> str:
+        """Whose state this is, for people: a node before the windows that feeds one
+        monitor pipeline only is that pipeline's."""
+        owner = self.owner(i)
+        if owner.startswith("tables:") and len(self.down[i]) == 1 and _kind(self.nodes[i]) not in TABLE_KINDS:
+            return next(iter(self.down[i]))
+        return owner
+
+    def position(self, i: int) -> str:
+        """Before or after the pipeline's windows function (two joins of one pipeline differ)."""
+        return "after" if self.up[i] else "before"
+
+
+def _kind(node: dict) -> str | None:
+    t = node_type(node)
+    kind = STATEFUL_KINDS.get(t)
+    if kind == "function":
+        uid = node.get("uid")
+        if not uid:
+            return None                       # row semantics (TO_CHANGELOG): no state
+        parts = uid.split("--")
+        return parts[1] if len(parts) > 1 else "windows"
+    return kind
+
+
+def _signature(g: _Graph, i: int, versions_of: dict[int, list[str]], keys: dict[int, str]) -> str:
+    n = g.nodes[i]
+    t = node_type(n)
+    if t == "stream-exec-table-source-scan":
+        opts = _options(n, "scanTableSource")
+        own = {k: opts.get(k) for k in ("connector", "topic", "properties.group.id", "path")}
+        return _digest([own, sorted(versions_of.get(i, []))])
+    if t == "stream-exec-sink":
+        opts = _options(n, "dynamicTableSink")
+        return _digest({k: opts.get(k) for k in ("connector", "topic", "sink.delivery-guarantee",
+                                                 "sink.transactional-id-prefix", "path")})
+    if t == "stream-exec-over-aggregate":
+        spec = n["overSpec"]
+        in_type = g.nodes[g.inputs[i][0]]["outputType"]
+        fields = in_type.get("fields", []) if isinstance(in_type, dict) else []
+        keys = [fields[k] if k < len(fields) else k for k in spec["partition"]["fields"]]
+        calls = [[(c["internalName"], c["type"]) for c in grp["aggCalls"]] for grp in spec["groups"]]
+        return _digest([keys, calls])
+    if t == "stream-exec-process-table-function":
+        return _digest(n["uid"])              # Flink restores a PTF by its uid anyway
+    own = {k: v for k, v in n.items() if k not in _NOT_STATE}
+    # Before the windows, what the inputs carry (their keys: the filters on the way from the
+    # table's shared state) tells apart the joins of monitors that read the same columns.
+    upstream = [keys[j] for j in g.inputs[i]] if not g.up[i] and _kind(n) not in TABLE_KINDS else []
+    return _digest([own, [g.nodes[j]["outputType"] for j in g.inputs[i]], upstream])
+
+
+def _content(node: dict) -> dict:
+    """What a stateless node does to the rows that pass, for the keys after it: a Calc's
+    condition, not its projection (another monitor's extra column must not change the
+    identity of the state downstream), and everything but positions for other nodes."""
+    if node_type(node) == "stream-exec-calc":
+        return {"condition": node.get("condition")}
+    return {k: v for k, v in node.items() if k not in ("id", "description", "inputProperties", "outputType")}
+
+
+def _versions_reached(g: _Graph, i: int) -> list[int]:
+    """Deduplicate nodes fed by source i through stateless nodes only."""
+    out, todo, seen = [], list(g.outputs[i]), set()
+    while todo:
+        j = todo.pop()
+        if j in seen:
+            continue
+        seen.add(j)
+        kind = _kind(g.nodes[j])
+        if kind == "versions":
+            out.append(j)
+        elif kind is None:
+            todo.extend(g.outputs[j])
+    return out
+
+
+def _identities(plan: dict) -> tuple[_Graph, dict[int, str], list[StateNode]]:
+    g = _Graph(plan)
+    versions_of: dict[int, list[str]] = {}
+    for i in g.order:
+        if node_type(g.nodes[i]) == "stream-exec-table-source-scan":
+            versions_of[i] = [_signature(g, j, {}, {}) for j in _versions_reached(g, i)]
+    keys: dict[int, str] = {}
+    seen: dict[str, int] = defaultdict(int)
+    states: list[StateNode] = []
+    for i in g.order:
+        n = g.nodes[i]
+        kind = _kind(n)
+        owner = g.owner(i)
+        if kind is not None:
+            base = f"{owner}|{g.position(i)}|{kind}|{_signature(g, i, versions_of, keys)}"
+        else:
+            base = f"{owner}|{node_type(n)}|{_digest([_content(n), [keys[j] for j in g.inputs[i]]])}"
+        keys[i] = f"{base}|{seen[base]}"
+        seen[base] += 1
+        if kind is not None:
+            states.append(StateNode(g.shown_owner(i), kind, keys[i], n.get("description", "")[:120]))
+    return g, keys, states
+
+
+def _stable_id(key: str, taken: set[int]) -> int:
+    salt = 0
+    while True:
+        h = int(hashlib.sha256(f"{key}#{salt}".encode()).hexdigest()[:8], 16) & _ID_MASK
+        if h and h not in taken:
+            return h
+        salt += 1
+
+
+def stabilize(plan: dict) -> dict:
+    """The same plan with every exec node id replaced by one derived from its identity.
+
+    Ids are assigned in order of the sorted identities, so a collision of two hashes (which
+    moves one of them on by a salt) resolves the same way for the same set of identities."""
+    g, keys, _ = _identities(plan)
+    taken: set[int] = set()
+    new_id = {}
+    for i in sorted(keys, key=lambda i: keys[i]):
+        new_id[i] = _stable_id(keys[i], taken)
+        taken.add(new_id[i])
+    out = json.loads(json.dumps(plan))
+    for n in out["nodes"]:
+        n["id"] = new_id[n["id"]]
+    for e in out["edges"]:
+        e["source"], e["target"] = new_id[e["source"]], new_id[e["target"]]
+    return out
+
+
+def state_nodes(plan: dict) -> list[StateNode]:
+    return _identities(plan)[2]
+
+
+def bound_state(plan: dict, idle_ms: int, never: tuple[str, ...]) -> dict:
+    """The same plan with Flink's state time-to-live set on the operators before the windows
+    that keep one entry per device or per tenant and partition (the inventory's versions, the
+    inventory joins, the per-tenant clocks): an entry not touched for ``idle_ms`` of
+    processing time is dropped. Never for the operators reading a table of ``never`` (the
+    monitor configs: a monitor without data for a long time must still find its thresholds),
+    nor windows and alert states (their functions evict by their own rule, in event time:
+    docs/guarantees.md "Bounded state").
+
+    Per-operator TTL is what a compiled plan allows (FLIP-292): a node's ``state`` metadata
+    where Flink writes one (deduplicate), else its ``configuration`` (table.exec.state.ttl,
+    which a node's own options override the job's with). Apply it before ``stabilize``: the
+    TTL is part of a node's identity, since state written without TTL does not restore into
+    an operator with one."""
+    out = json.loads(json.dumps(plan))
+    g = _Graph(out)
+    ttl = f"{int(idle_ms)} ms"
+    for i in g.order:
+        n = g.nodes[i]
+        if _kind(n) not in ("versions", "join", "clock") or g.up[i] or g.sources[i] & set(never):
+            continue
+        if n.get("state"):
+            for entry in n["state"]:
+                entry["ttl"] = ttl
+        else:
+            n.setdefault("configuration", {})["table.exec.state.ttl"] = ttl
+    return out
+
+
+# --------------------------------------------------------------------------- comparing --
+@dataclass(frozen=True)
+class OwnerChange:
+    owner: str
+    verdict: str                 # keeps | new | removed | resets
+    kinds: tuple[str, ...] = ()  # the kinds of state that reset (verdict 'resets')
+
+
+def compare(old: dict, new: dict) -> list[OwnerChange]:
+    """Per owner (monitor pipeline, source, sink, shared table state): whether a job started
+    with ``new`` from a savepoint of ``old`` keeps its state. A node keeps its state when a
+    node of ``old`` had its identity, whoever it was shown as belonging to."""
+    before, after = state_nodes(old), state_nodes(new)
+    old_keys = {s.key for s in before}
+    old_owners = {s.owner for s in before}
+    lost: dict[str, set] = defaultdict(set)
+    for s in after:
+        lost.setdefault(s.owner, set())
+        if s.key not in old_keys:
+            lost[s.owner].add(s.kind)
+    out = [OwnerChange(o, "new") if o not in old_owners else
+           OwnerChange(o, "resets", tuple(sorted(k))) if k else OwnerChange(o, "keeps")
+           for o, k in lost.items()]
+    new_keys = {s.key for s in after}
+    out += [OwnerChange(o, "removed") for o in old_owners - set(lost)
+            if any(s.key not in new_keys for s in before if s.owner == o)]   # else shown elsewhere now
+    return sorted(out, key=lambda c: c.owner)
+
+
+def describe(changes: list[OwnerChange]) -> str:
+    """The comparison for people: monitors first, then the state they share."""
+    def name(owner: str) -> str:
+        kind, _, rest = owner.partition(":")
+        if not rest:
+            return "monitor " + (owner[2:] if owner.startswith("m_") else owner)
+        return {"source": "source", "sink": "sink", "tables": "shared state of"}[kind] + " " + rest
+
+    notes = {"new": "starts without state", "removed": "its state is dropped",
+             "keeps": "keeps its state"}
+    lines = []
+    for c in sorted(changes, key=lambda c: (":" in c.owner, c.owner)):
+        note = notes.get(c.verdict) or "starts without: " + ", ".join(c.kinds)
+        if c.owner.startswith("source:") and c.verdict == "resets":
+            note = "no offsets restored: reads from its startup position (versioned topics: from the start)"
+        lines.append(f"  {c.verdict:<8} {name(c.owner)}: {note}")
+    return "\n".join(lines)
+
+
+def drops_state(old: dict, new: dict) -> bool:
+    """Whether a start of ``new`` from a savepoint of ``old`` leaves state unclaimed (Flink
+    refuses that unless told: execution.state-recovery.ignore-unclaimed-state)."""
+    return bool({s.key for s in state_nodes(old)} - {s.key for s in state_nodes(new)})
+
+
+# ------------------------------------------------------------------------- compiling --
+def compile_plan(t_env, statements: list[str]) -> dict:
+    """The compiled plan of a generated job: every statement but the last (session options,
+    tables, views, functions) runs in ``t_env``; the last, ``EXECUTE STATEMENT SET BEGIN ...
+    END``, is compiled instead of run. Flink's own plan, ids not yet stable."""
+    import os
+    import tempfile
+
+    *setup, job = statements
+    if not " ".join(job.split()).upper().startswith("EXECUTE STATEMENT SET"):
+        raise ValueError("the last statement of a generated job is its EXECUTE STATEMENT SET")
+    for stmt in setup:
+        option = _SET.match(stmt)
+        if option:                       # a script's SET lines: TableEnvironment has no SET
+            t_env.get_config().set(*(v.replace("''", "'") for v in option.groups()))
+        else:
+            t_env.execute_sql(stmt)
+    fd, path = tempfile.mkstemp(prefix="nql-plan-", suffix=".json")
+    os.close(fd)
+    os.unlink(path)                      # COMPILE PLAN refuses to overwrite
+    try:
+        t_env.execute_sql(f"COMPILE PLAN 'file://{path}' FOR{job.lstrip()[len('EXECUTE'):]}")
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def write_plan(plan: dict, path) -> None:
+    """Sorted keys and indentation, so two plans diff well."""
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(plan, f, indent=1, sort_keys=True)
+        f.write("\n")

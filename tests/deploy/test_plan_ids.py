@@ -1,0 +1,162 @@
+"""deploy/plan.py on small hand-built plans (the shape of Flink 2.3's compiled-plan JSON, only
+the fields the module reads): which operator keeps its id, and so its savepoint state, when
+the job around it changes. The real round trip (savepoint, upgrade, alerts) is
+tests/kafka/test_upgrade.py."""
+from __future__ import annotations
+
+from deploy import plan
+
+ROW = {"type": "ROW", "fields": [{"name": "tenant", "fieldType": "VARCHAR(2147483647)"},
+                                 {"name": "ts", "fieldType": "TIMESTAMP(3)"}]}
+
+
+class Plan:
+    """A plan under construction; every node is named (its description) for the assertions."""
+
+    def __init__(self):
+        self.nodes, self.edges = [], []
+
+    def add(self, name: str, type_: str, *inputs: int, **fields) -> int:
+        i = len(self.nodes) + 1
+        self.nodes.append({"id": i, "type": type_ + "_1", "outputType": fields.pop("out", ROW),
+                           "description": name, **fields})
+        self.edges += [{"source": j, "target": i} for j in inputs]
+        return i
+
+    def table(self, kind: str, table: str, *inputs: int) -> int:
+        field = "scanTableSource" if kind == "source" else "dynamicTableSink"
+        return self.add(f"{kind} {table}", f"stream-exec-{'table-source-scan' if kind == 'source' else 'sink'}",
+                        *inputs, **{field: {"table": {
+                            "identifier": f"`default_catalog`.`default_database`.`{table}`",
+                            "resolvedTable": {"options": {"connector": "kafka", "topic": table}}}}})
+
+    def pipeline(self, name: str, events: int, config: int, layout: str) -> int:
+        rows = self.add(f"{name} rows", "stream-exec-calc", events, condition="the tenants of " + name)
+        windows = self.add(f"{name} windows", "stream-exec-process-table-function", rows,
+                           uid=f"{name}--windows--{layout}")
+        judged = self.add(f"{name} config join", "stream-exec-temporal-join", windows, config,
+                          joinSpec={"joinType": "INNER"})
+        return self.add(f"{name} alerts", "stream-exec-python-group-aggregate", judged, grouping=[0, 2])
+
+
+def job(monitors=("m_a", "m_b"), *, event_columns=("tenant", "ts"), layouts=None, inventory=ROW) -> dict:
+    """events -> parse -> clock -> inventory join -> per monitor: rows, windows, config join,
+    alert state -> one alert sink. The shape of a generated job, in small."""
+    p = Plan()
+    parsed = p.add("parse", "stream-exec-calc", p.table("source", "src_events"), projection=list(event_columns))
+    clock = p.add("clock", "stream-exec-over-aggregate", parsed, out={"type": "ROW", "fields": list(event_columns)},
+                  overSpec={"partition": {"fields": [event_columns.index("tenant")]},
+                            "groups": [{"aggCalls": [{"internalName": "$MAX$1", "type": "TIMESTAMP(3)"}]}]})
+    versions = p.add("versions", "stream-exec-deduplicate", p.table("source", "src_devices"), out=inventory)
+    rows = p.add("inventory join", "stream-exec-temporal-join", clock, versions, joinSpec={"joinType": "LEFT"})
+    config = p.add("config versions", "stream-exec-deduplicate", p.table("source", "src_monitor_config"))
+    states = [p.pipeline(m, rows, config, (layouts or {}).get(m, "a")) for m in monitors]
+    p.table("sink", "sink_alerts", *states)
+    return {"flinkVersion": "2.3", "nodes": p.nodes, "edges": p.edges}
+
+
+def ids(p: dict) -> dict[str, int]:
+    """node name -> its stable id."""
+    return {n["description"]: n["id"] for n in plan.stabilize(p)["nodes"]}
+
+
+def same(a: dict, b: dict) -> set[str]:
+    """Names of the nodes of both plans whose ids are equal: their state restores."""
+    x, y = ids(a), ids(b)
+    return {k for k in x if y.get(k) == x[k]}
+
+
+STATEFUL_A = {"source src_events", "source src_devices", "source src_monitor_config", "clock", "versions",
+              "inventory join", "config versions", "m_a windows", "m_a config join", "m_a alerts",
+              "sink sink_alerts"}
+
+
+def test_adding_a_monitor_keeps_every_id_of_the_others():
+    before, after = job(("m_a",)), job(("m_a", "m_b"))
+    assert STATEFUL_A <= same(before, after)
+    changes = {c.owner: c.verdict for c in plan.compare(before, after)}
+    assert changes["m_a"] == "keeps" and changes["m_b"] == "new"
+    assert not plan.drops_state(before, after)
+
+
+def test_removing_a_monitor_drops_only_its_state():
+    before, after = job(("m_a", "m_b")), job(("m_a",))
+    assert STATEFUL_A <= same(before, after)
+    changes = {c.owner: c.verdict for c in plan.compare(before, after)}
+    assert changes == {**{o: "keeps" for o in changes if o != "m_b"}, "m_b": "removed"}
+    assert plan.drops_state(before, after)
+
+
+def test_new_window_layout_resets_that_monitors_windows_only():
+    before, after = job(), job(layouts={"m_b": "b"})
+    kept = same(before, after)
+    assert "m_b windows" not in kept
+    assert {"m_a windows", "m_a alerts", "m_b alerts"} <= kept
+    [b] = [c for c in plan.compare(before, after) if c.owner == "m_b"]
+    assert (b.verdict, b.kinds) == ("resets", ("windows",))
+
+
+def test_a_new_event_field_keeps_offsets_and_clocks():
+    """A monitor reading one more field widens the parsed rows; offsets and the per-tenant
+    clock mean the same, so they restore."""
+    before, after = job(), job(event_columns=("tenant", "ts", "network_latency"))
+    assert {"source src_events", "clock", "m_a alerts"} <= same(before, after)
+
+
+def test_new_inventory_columns_reset_the_versions_and_read_the_inventory_again():
+    """The versions' rows change type: they cannot restore, so the inventory source starts
+    without offsets too and reads the compacted topic from the start."""
+    wider = {"type": "ROW", "fields": ROW["fields"] + [{"name": "pool", "fieldType": "VARCHAR(2147483647)"}]}
+    before, after = job(), job(inventory=wider)
+    kept = same(before, after)
+    assert "versions" not in kept and "source src_devices" not in kept
+    assert {"source src_events", "source src_monitor_config", "m_a windows"} <= kept
+    verdicts = {c.owner: c.verdict for c in plan.compare(before, after)}
+    assert verdicts["source:src_devices"] == "resets"
+
+
+def test_ids_are_unique_positive_ints_and_the_edges_follow_them():
+    p = job(("m_a", "m_b", "m_c"))
+    stable = plan.stabilize(p)
+    new = [n["id"] for n in stable["nodes"]]
+    assert len(set(new)) == len(new) and all(0 < i <= 0x7FFFFFFF for i in new)
+    name = {n["id"]: n["description"] for n in p["nodes"]}
+    stable_name = {n["id"]: n["description"] for n in stable["nodes"]}
+    assert sorted((name[e["source"]], name[e["target"]]) for e in p["edges"]) == \
+        sorted((stable_name[e["source"]], stable_name[e["target"]]) for e in stable["edges"])
+
+
+def test_the_order_of_monitors_in_the_job_does_not_matter():
+    assert ids(job(("m_a", "m_b"))) == ids(job(("m_b", "m_a")))
+
+
+def test_describe_names_monitors_first():
+    text = plan.describe(plan.compare(job(("m_a",)), job(("m_a", "m_b"), layouts={"m_a": "z"})))
+    lines = text.splitlines()
+    assert lines[0] == "  resets   monitor a: starts without: windows"
+    assert lines[1] == "  new      monitor b: starts without state"
+    assert "  keeps    source src_events: keeps its state" in lines
+
+
+def ttl_of(node: dict) -> str | None:
+    return (node.get("state") or [{}])[0].get("ttl") or node.get("configuration", {}).get("table.exec.state.ttl")
+
+
+def test_device_and_clock_state_get_a_ttl_and_monitor_configs_never():
+    p = job()
+    for n in p["nodes"]:
+        if n["description"] in ("versions", "config versions"):
+            n["state"] = [{"index": 0, "ttl": "0 ms", "name": "deduplicateState"}]
+    bounded = {n["description"]: ttl_of(n) for n in plan.bound_state(p, 7 * 86_400_000, ("src_monitor_config",))["nodes"]}
+    week = "604800000 ms"
+    assert bounded["versions"] == bounded["inventory join"] == bounded["clock"] == week
+    assert bounded["config versions"] == "0 ms"                 # as Flink wrote it: no TTL
+    assert bounded["m_a config join"] is None and bounded["m_a alerts"] is None and bounded["m_a windows"] is None
+
+
+def test_a_new_ttl_is_a_new_identity():
+    """State written without TTL does not restore into an operator with one."""
+    p = job()
+    a, b = plan.bound_state(p, 1000, ("src_monitor_config",)), plan.bound_state(p, 2000, ("src_monitor_config",))
+    assert "inventory join" not in same(a, b)
+    assert {"m_a windows", "m_a alerts", "source src_events"} <= same(a, b)
