@@ -32,6 +32,8 @@ from deploy import recovery
 REPO_ROOT = Path(__file__).resolve().parents[1]
 UDF_PACKAGE = REPO_ROOT / "udfs"
 INIT_FILE, JOB_FILE, CONFIG_FILE, PYFILES = "init.sql", "job.sql", "monitor-config.jsonl", "pyfiles"
+# What sql-client runs: the job's compiled plan with stable operator ids (deploy/plan.py)
+PLAN_FILE, PLAN_SCRIPT = "plan.json", "plan.sql"
 JOB_ID = re.compile(r"Job ID:\s*([0-9a-f]{32})")
 # Alerts are events (each 'triggered' and 'recovered' transition is kept), deleted by age only.
 ALERT_RETENTION_MS = 30 * 24 * 3600 * 1000
@@ -97,9 +99,44 @@ def stage_udfs(dest: str | os.PathLike) -> Path:
 class Scripts:
     directory: Path
     init: Path
-    job: Path
+    job: Path           # the generated SQL, for review (what the plan was compiled from)
     config: Path
     pyfiles: Path
+    plan: Path          # its compiled plan, operator ids stable across versions
+    run: Path           # what sql-client runs: options, functions, EXECUTE PLAN
+
+
+def planning_env(options):
+    """A local Flink to plan jobs with: PyFlink's JVM with the Kafka connector and the
+    project's functions on its class path, the generated session options set."""
+    from deploy.embedded.runner import create_table_env
+    from deploy.jars import add_jars, connector_jar
+    from translator.flink.codegen import session_options
+
+    t_env = create_table_env(config=session_options(options))
+    add_jars(t_env, [connector_jar(quiet=True)])
+    return t_env
+
+
+def stable_plan(statements: list[str], options) -> dict:
+    """The compiled plan of a generated job's statements, operator ids made stable (planned
+    in a TableEnvironment of its own: two jobs have tables of the same names)."""
+    from deploy import plan
+
+    return plan.stabilize(plan.compile_plan(planning_env(options), statements))
+
+
+def previous_plan(directory: str | os.PathLike, options) -> dict | None:
+    """The stable plan of the job in ``directory`` (a deploy's or compile's output): its
+    plan.json, else planned from its job.sql; None when there is neither."""
+    from deploy.embedded.runner import split_statements
+
+    d = Path(directory)
+    if (d / PLAN_FILE).is_file():
+        return json.loads((d / PLAN_FILE).read_text(encoding="utf-8"))
+    if (d / JOB_FILE).is_file():
+        return stable_plan(split_statements((d / JOB_FILE).read_text(encoding="utf-8")), options)
+    return None
 
 
 def config_key(record: dict) -> str:
@@ -107,12 +144,22 @@ def config_key(record: dict) -> str:
     return f"{record['tenant']}/{record['monitor']}"
 
 
-def write_scripts(compiled, directory: str | os.PathLike, settings: Settings = Settings()) -> Scripts:
+def write_scripts(compiled, directory: str | os.PathLike, settings: Settings = Settings(),
+                  plan: dict | None = None) -> Scripts:
+    """The deployment's files; ``plan`` (stable_plan) is what sql-client runs."""
+    from deploy.plan import write_plan
+
     d = Path(directory).resolve()
     d.mkdir(parents=True, exist_ok=True)
-    s = Scripts(d, d / INIT_FILE, d / JOB_FILE, d / CONFIG_FILE, d / PYFILES)
+    s = Scripts(d, d / INIT_FILE, d / JOB_FILE, d / CONFIG_FILE, d / PYFILES, d / PLAN_FILE, d / PLAN_SCRIPT)
     s.init.write_text(init_script(settings), encoding="utf-8")
     s.job.write_text(compiled.sql(), encoding="utf-8")
+    if plan is not None:
+        write_plan(plan, s.plan)
+        s.run.write_text(compiled.plan_script(s.plan.as_uri()), encoding="utf-8")
+    else:                                 # no stale plan of an earlier deployment runs instead
+        for f in (s.plan, s.run):
+            f.unlink(missing_ok=True)
     s.config.write_text("".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n"
                                 for r in compiled.job.config_records), encoding="utf-8")
     stage_udfs(s.pyfiles)
@@ -248,8 +295,9 @@ def sql_client_command(flink_home: str | os.PathLike, scripts: Scripts, *, pytho
     python = python or sys.executable
     if not (Path(flink_home) / "lib" / UDFS_JAR).exists():  # the project's cluster has it in lib/
         jars = [str(udfs_jar(quiet=True)), *jars]
+    script = scripts.run if scripts.run.exists() else scripts.job
     cmd = [str(Path(flink_home) / "bin" / "sql-client.sh"), "embedded", "-i", str(scripts.init),
-           "-f", str(scripts.job), "-pyfs", str(scripts.pyfiles.resolve()), "-pyexec", python, "-pyclientexec", python]
+           "-f", str(script), "-pyfs", str(scripts.pyfiles.resolve()), "-pyexec", python, "-pyclientexec", python]
     for j in jars:
         cmd += ["-j", str(j)]
     for k, v in (defines or {}).items():
@@ -277,3 +325,30 @@ def sql_client(scripts: Scripts, *, flink_home: str | os.PathLike, python: str |
     if r.returncode != 0 or "[ERROR]" in r.stdout or not ids:
         raise DeployError(f"sql-client failed (exit {r.returncode}):\n{r.stdout[-6000:]}\n{r.stderr[-3000:]}")
     return ids[-1], out
+
+
+def stop_with_savepoint(rest_url: str, job_id: str, target_dir: str, *, timeout: float = 300.0) -> str:
+    """Stop ``job_id`` with a savepoint (no drain: windows stay open, nothing is fired early)
+    and return the savepoint's location. The exactly-once sinks commit what the savepoint
+    covers, so the next job starting from it writes nothing twice and loses nothing."""
+    import time
+    import urllib.request
+
+    def call(path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(rest_url.rstrip("/") + path, data=data, method="POST" if data else "GET",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read() or b"{}")
+
+    trigger = call(f"/jobs/{job_id}/stop", {"targetDirectory": target_dir, "drain": False})["request-id"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = call(f"/jobs/{job_id}/savepoints/{trigger}")
+        if status.get("status", {}).get("id") == "COMPLETED":
+            op = status.get("operation", {})
+            if "location" in op:
+                return op["location"]
+            raise DeployError(f"stop-with-savepoint of {job_id} failed: {op.get('failure-cause', op)}", "savepoint")
+        time.sleep(1.0)
+    raise DeployError(f"stop-with-savepoint of {job_id} did not complete within {timeout:.0f}s", "savepoint")

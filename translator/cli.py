@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("translator.commands.compile", "compile monitors to a Flink SQL job script and monitor-config records"),
     "run": ("translator.commands.run", "compile and run monitors on embedded Flink over JSONL files"),
     "deploy": ("translator.commands.deploy", "compile, publish monitor config to Kafka and submit the job with sql-client"),
+    "upgrade": ("translator.commands.upgrade", "stop the deployed job with a savepoint and start the new monitors from it, keeping every unchanged monitor's state"),
     "tail-alerts": ("translator.commands.tail_alerts", "print alert records from the Kafka alert topic"),
     "simulate": ("simulator.cli", "generate deterministic telemetry (one JSONL file per catalog table)"),
     "bench": ("translator.commands.bench", "benchmarks: `bench nab` scores the seasonal detector on NAB"),

@@ -163,6 +163,14 @@ class Compiled:
         """The sql-client script: every statement, in order, separated by a blank line."""
         return "\n".join(render(s.template, s.context) for s in self.job.statements)
 
+    def plan_script(self, plan_url: str) -> str:
+        """The sql-client script that runs the job from its compiled plan (deploy/plan.py):
+        job.sql's session options and functions (a plan names functions, it does not hold
+        them), then EXECUTE PLAN; the tables and views are inside the plan."""
+        kept = ("header.sql.j2", "set.sql.j2", "ddl/function.sql.j2")
+        parts = [render(s.template, s.context) for s in self.job.statements if s.template in kept]
+        return "\n".join(parts + [render("execute_plan.sql.j2", {"plan": codegen.lit(plan_url)})])
+
     def statements(self) -> list[str]:
         """Each executable statement on its own (comments and the header dropped)."""
         out = []

@@ -18,6 +18,10 @@ CONFIG_FILE = "monitor-config.jsonl"
 def add_arguments(parser):
     add_compile_arguments(parser)
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for job.sql and monitor-config.jsonl")
+    parser.add_argument("--against", metavar="PREVIOUS_DIR",
+                        help="say which monitors keep their state when this job replaces the one in PREVIOUS_DIR "
+                             "(an earlier -o folder or a deploy --out folder) from its savepoint; also writes the "
+                             "job's compiled plan, plan.json (plans with a local Flink: some seconds)")
 
 
 def config_lines(records) -> str:
@@ -34,4 +38,26 @@ def main(args) -> int:
     (out / CONFIG_FILE).write_text(config_lines(compiled.job.config_records), encoding="utf-8")
     n = len(compiled.result.monitors)
     print(f"compiled {n} monitor(s) -> {out / JOB_FILE}, {out / CONFIG_FILE}", file=sys.stderr)
+    return against(args.against, compiled, args, out) if args.against else 0
+
+
+def against(previous_dir: str, compiled, args, out: Path) -> int:
+    """Plan both jobs and print, per monitor and shared state, what a savepoint upgrade keeps."""
+    from deploy import plan, submit
+    from translator.commands.common import compile_options
+
+    if not Path(previous_dir).is_dir():
+        print(f"nql-flink compile: --against {previous_dir}: no such folder", file=sys.stderr)
+        return 2
+    print("planning both jobs with a local Flink ...", file=sys.stderr)
+    options = compile_options(args)
+    old = submit.previous_plan(previous_dir, options)
+    if old is None:
+        print(f"nql-flink compile: --against {previous_dir}: neither {submit.PLAN_FILE} nor {JOB_FILE} there",
+              file=sys.stderr)
+        return 2
+    new = submit.stable_plan(compiled.statements(), options)
+    plan.write_plan(new, out / submit.PLAN_FILE)
+    print(f"state against {previous_dir} (upgrade from its savepoint):")
+    print(plan.describe(plan.compare(old, new)))
     return 0

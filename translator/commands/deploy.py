@@ -16,6 +16,7 @@ is still running, and refuses to start without state when the alert topic alread
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -144,10 +145,16 @@ def main(args) -> int:
         moved = submit.set_aside(dirs[0])
         if moved is not None:
             print(f"earlier checkpoints of {args.job_name!r} moved to {moved}", file=sys.stderr)
+    print("planning the job with a local Flink (stable operator ids) ...", file=sys.stderr)
+    new_plan = submit.stable_plan(compiled.statements(), options)
+    deployed = _deployed_plan(dirs[0], args.out)
+    if start.path and not _state_maps(deployed, new_plan):
+        # Flink refuses a start that leaves savepoint state unclaimed unless told
+        extra.setdefault("execution.state-recovery.ignore-unclaimed-state", "true")
     settings = submit.Settings(job_name=args.job_name, checkpoint_interval=args.checkpoint_interval,
                                parallelism=args.parallelism, from_savepoint=start.path,
                                checkpoint_dir=dirs[0], savepoint_dir=dirs[1], extra=extra)
-    scripts = submit.write_scripts(compiled, args.out, settings)
+    scripts = submit.write_scripts(compiled, args.out, settings, plan=new_plan)
     print(f"wrote {scripts.init}, {scripts.job}, {scripts.config}, {scripts.pyfiles}/udfs", file=sys.stderr)
     print(start.note, file=sys.stderr)
 
@@ -171,8 +178,37 @@ def main(args) -> int:
         return 1
     where = f" on {cluster.rest_url}" if cluster is not None else ""
     print(f"submitted job {job_id} ({args.job_name}){where}", file=sys.stderr)
+    if deployed is not None and deployed.parent != scripts.directory:
+        shutil.copyfile(scripts.plan, deployed)     # the state's plan, beside the state
     print(job_id)
     return 0
+
+
+def _deployed_plan(checkpoint_dir: str | None, out_dir: str) -> Path | None:
+    """Where the plan of the job whose state a deployment resumes is kept: beside that state
+    (<checkpoint dir>/plan.json, whichever --out wrote the scripts), else in --out."""
+    from deploy import recovery, submit
+
+    folder = recovery.local_path(checkpoint_dir) if checkpoint_dir else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / submit.PLAN_FILE
+    return Path(out_dir) / submit.PLAN_FILE
+
+
+def _state_maps(previous: Path | None, new_plan: dict) -> bool:
+    """Print what the state of the previous deployment (its plan at ``previous``) becomes
+    under ``new_plan``; True when every piece of it is claimed (nothing removed or reset)."""
+    import json
+
+    from deploy import plan
+
+    if previous is None or not previous.is_file():
+        print("no plan of the previous deployment: state whose operator ids differ is dropped", file=sys.stderr)
+        return False
+    old = json.loads(previous.read_text(encoding="utf-8"))
+    print("state of the previous deployment:\n" + plan.describe(plan.compare(old, new_plan)), file=sys.stderr)
+    return not plan.drops_state(old, new_plan)
 
 
 def _usage(message: str) -> int:

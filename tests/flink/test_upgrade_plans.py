@@ -1,0 +1,90 @@
+"""What a monitor change does to the state a savepoint upgrade restores, on the plans Flink
+compiles for real (deploy/plan.py stabilizes their operator ids). The table of
+docs/upgrades.md, one row per test. Two monitors; each variant changes `lat` only, so
+`other` must always keep its state."""
+from __future__ import annotations
+
+import pytest
+
+from deploy import plan, submit
+from translator.flink.connectors import CompileOptions
+from translator.pipeline import compile_paths
+
+pytestmark = [pytest.mark.flink, pytest.mark.slow]
+
+MONITORS = """\
+monitors:
+  - id: lat
+    tenant: acme
+    query: |
+      session.vdi_events during past {during}
+      | where device.virtualization.desktop_pool != null{where}
+      | summarize avg_latency = network_latency.avg(), sessions = device.count()
+        by device.virtualization.desktop_pool{by}
+    every: 30s
+    trigger:
+      when: avg_latency > {threshold}ms and sessions >= 5
+      for: {for_}
+  - id: other
+    tenant: acme
+    query: |
+      session.vdi_events during past 5min
+      | summarize jitter = network_latency.max() by device.virtualization.desktop_pool
+    every: 1min
+    trigger:
+      when: jitter > 900ms
+"""
+BASE = {"during": "5min", "where": "", "by": "", "threshold": 300, "for_": "2min"}
+
+
+def stable_plan(tmp_path, name: str, **change) -> dict:
+    f = tmp_path / f"{name}.yaml"
+    f.write_text(MONITORS.format(**{**BASE, **change}), encoding="utf-8")
+    compiled = compile_paths([str(f)], options=CompileOptions())
+    assert compiled.ok, [d.message for d in compiled.result.diagnostics]
+    return submit.stable_plan(compiled.statements(), CompileOptions())
+
+
+@pytest.fixture(scope="module")
+def plans(flink_env, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("plans")
+    return {"base": stable_plan(tmp, "base"),
+            "threshold": stable_plan(tmp, "threshold", threshold=250, for_="3min"),
+            "where": stable_plan(tmp, "where", where=" and network_latency > 0ms"),
+            "during": stable_plan(tmp, "during", during="10min"),
+            "by": stable_plan(tmp, "by", by=", device.virtualization.environment")}
+
+
+def verdicts(plans, variant) -> dict[str, tuple]:
+    return {c.owner: (c.verdict, c.kinds) for c in plan.compare(plans["base"], plans[variant])}
+
+
+def test_the_same_monitors_keep_everything_and_drop_nothing(plans):
+    assert {v for v, _ in verdicts(plans, "base").values()} == {"keeps"}
+    assert not plan.drops_state(plans["base"], plans["base"])
+
+
+@pytest.mark.parametrize("variant", ["threshold", "where"])
+def test_thresholds_for_durations_and_filters_keep_all_state(plans, variant):
+    """Thresholds and `for` are data (the monitor-config record); a filter is a flag computed
+    after the inventory join, so no state changes meaning."""
+    assert {v for v, _ in verdicts(plans, variant).values()} == {"keeps"}
+
+
+def test_another_window_resets_that_monitors_windows_only(plans):
+    v = verdicts(plans, "during")
+    assert v["m_lat"][0] == "resets" and "windows" in v["m_lat"][1]
+    assert "alerts" not in v["m_lat"][1]               # open alerts and pending runs stay
+    assert v["m_other"] == ("keeps", ())
+
+
+def test_other_group_keys_reset_the_windows(plans):
+    """The new key is an inventory attribute no monitor read before: the inventory's versions
+    change row type, so they, the inventory source's offsets (the topic is read again from the
+    start) and the inventory joins of every monitor start empty; windows and alert states of
+    the other monitors stay."""
+    v = verdicts(plans, "by")
+    assert v["m_lat"][0] == "resets" and "windows" in v["m_lat"][1]
+    assert v["m_other"] == ("resets", ("join",))
+    assert v["source:src_device_devices"][0] == "resets"
+    assert v["source:src_session_vdi_events"] == ("keeps", ())

@@ -1,0 +1,163 @@
+"""`nql-flink upgrade` on a standalone cluster of this module's own: monitors added and changed
+while a third monitor's group is in a pending `for` run, and none of them loses its state.
+
+acme, desktop pool Finance-Win11 (devices c-1, c-2), one sample per device every 30 s at
+S(i) = 10:00:00 + 30 s * i: latency 500 for i <= 9, then 100 (i = 10..15). Every monitor:
+`session.vdi_events during past 1min`, every 30s, by pool, `sessions >= 2`; default recovery.
+A window ending at E covers [E - 1 min, E): windows ending 10:00:30 .. 10:05:00 average 500;
+10:05:30 averages (500 + 100) / 2 = 300; from 10:06:00 on, 100.
+
+  slow_burn  (v1 and v2)  avg > 300, for 3min: the streak starts at 10:00:30 and reaches
+             3 min at 10:03:30 -> triggered 10:03:30; 300 is not > 300 -> recovered 10:05:30.
+  changed    v1: avg > 400 -> triggered 10:00:30; v2: avg > 450 (its threshold changed in
+             the upgrade): still triggered, and recovered 10:05:30 (300 <= 450) with the alert
+             id of the v1 trigger. Had its state been lost, the v2 job would trigger it a second
+             time and a recovery would carry a new id.
+  added      (v2 only)    avg > 250: it reads what the job had not yet passed on when the
+             savepoint was taken. The three monitors read the same rows (their thresholds
+             are data), so they share one inventory join, whose state the savepoint keeps:
+             the rows it still holds, those later than the events' watermark (the newest
+             event time, 10:02:30, less the 10 s lateness): S(5). So `added` sees S(5) on:
+             window 10:03:00 = [10:02:00, 10:03:00) holds S(5) of both devices ->
+             triggered 10:03:00; (500 + 100) / 2 = 300 > 250 at 10:05:30; recovered 10:06:00.
+
+Records S(0)..S(5) go to the v1 job; when its slow_burn group is pending (the 10:02:30
+window evaluated: 2 of the 6 evaluations it needs), `nql-flink upgrade` stops it with a
+savepoint and starts v2 from it; then S(6)..S(15). An undisturbed v1 run triggers slow_burn
+at 10:03:30 (derived above): the upgraded job must too, once.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
+
+from tests.kafka import scenario as sc
+from tests.kafka.conftest import cluster_of_its_own
+from tests.kafka.test_end_to_end import EVENTS, INVENTORY, compiled_options, produce_table, read_topic
+from tests.kafka.test_recovery import WAIT, until
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+MONITOR = """\
+  - id: {id}
+    tenant: acme
+    query: |
+      session.vdi_events during past 1min
+      | where device.virtualization.desktop_pool != null
+      | summarize avg_latency = network_latency.avg(), sessions = device.count()
+        by device.virtualization.desktop_pool
+    every: 30s
+    trigger:
+      when: avg_latency > {threshold}ms and sessions >= 2
+{extra}"""
+FOR_3MIN = "      for: 3min\n"
+FIN = {"device.virtualization.desktop_pool": "Finance-Win11"}
+
+
+def monitors(*entries: tuple[str, int, str]) -> str:
+    return "monitors:\n" + "".join(MONITOR.format(id=i, threshold=t, extra=x) for i, t, x in entries)
+
+
+V1 = monitors(("slow_burn", 300, FOR_3MIN), ("changed", 400, ""))
+V2 = monitors(("slow_burn", 300, FOR_3MIN), ("changed", 450, ""), ("added", 250, ""))
+
+
+def samples(indices) -> list[str]:
+    return [json.dumps(sc.event("acme", uid, sc.S(i), 500 if i <= 9 else 100))
+            for i in indices for uid in ("c-1", "c-2")]
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    from translator.cli import main
+
+    o, e = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
+        rc = main(list(argv))
+    return rc, o.getvalue().strip(), e.getvalue()
+
+
+def transitions(records: list[str]) -> list[tuple]:
+    rows = [json.loads(r) for r in records]
+    return sorted((r["monitor"], r["status"], r["at"], r["alert_id"]) for r in rows if r["group"] == FIN)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, kafka_broker):
+    with cluster_of_its_own(tmp_path_factory, "upgrade-cluster", kafka_broker.bootstrap) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def story(cluster, kafka_bootstrap, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("upgrade")
+    prefix = f"upg{int(time.time() * 1000) % 10**8}."
+    o = compiled_options(prefix)
+    for name, text in (("v1", V1), ("v2", V2)):
+        (tmp / name).mkdir()
+        (tmp / name / "monitors.yaml").write_text(text, encoding="utf-8")
+    common = ["--kafka", kafka_bootstrap, "--cluster-state", str(cluster.state_dir), "--out", str(tmp / "deploy"),
+              "--topic-prefix", prefix, "--group-id", prefix + "nql", "--job-name", prefix + "job",
+              "--checkpoint-interval", "1 s", "--idle-timeout", "5 s"]
+    facts: dict = {}
+    rc, jid1, err = cli("deploy", "sql-client", str(tmp / "v1"), *common)
+    assert rc == 0, err
+    cluster.wait_job(lambda j: j["jid"] == jid1, timeout=WAIT)
+    produce_table(kafka_bootstrap, o.topic("nql.device.devices"), INVENTORY, sc.inventory(("acme",)))
+    produce_table(kafka_bootstrap, o.topic("nql.session.vdi_events"), EVENTS, samples(range(6)))
+    alerts_topic = o.topic(o.alerts_topic)
+    # pending: `changed` triggered (10:00:30) shows the v1 job evaluates; the 10:02:30 window
+    # needs S(5) (10:02:30) past the lateness, so wait for acme's clock via the checkpointed state
+    until(lambda: any(json.loads(a)["monitor"] == "changed" for a in read_topic(kafka_bootstrap, alerts_topic)),
+          "the v1 job's first alert")
+    time.sleep(5)  # a few checkpoints more: the savepoint is taken while slow_burn is pending
+    facts["before"] = transitions(read_topic(kafka_bootstrap, alerts_topic))
+    rc, jid2, err = cli("upgrade", "sql-client", str(tmp / "v2"), *common)
+    facts["upgrade"] = err
+    assert rc == 0, err
+    cluster.wait_job(lambda j: j["jid"] == jid2, timeout=WAIT)
+    facts["jobs"] = {j["jid"]: j["state"] for j in cluster.jobs()}
+    facts["jid1"], facts["jid2"] = jid1, jid2
+    produce_table(kafka_bootstrap, o.topic("nql.session.vdi_events"), EVENTS, samples(range(6, 16)))
+    facts["after"] = transitions(until(
+        lambda: (lambda got: got if sum(1 for t in transitions(got) if t[1] == "recovered") >= 3 else None)(
+            read_topic(kafka_bootstrap, alerts_topic)), "the three recoveries"))
+    time.sleep(3)
+    facts["final"] = transitions(read_topic(kafka_bootstrap, alerts_topic))
+    cluster.cancel(jid2)
+    return facts
+
+
+def test_the_pending_monitor_triggers_when_an_undisturbed_run_does_once(story):
+    assert ("slow_burn", "triggered") not in {t[:2] for t in story["before"]}   # it was pending
+    slow = [t[:3] for t in story["final"] if t[0] == "slow_burn"]
+    assert slow == [("slow_burn", "recovered", "2026-11-26T10:05:30.000Z"),
+                    ("slow_burn", "triggered", "2026-11-26T10:03:30.000Z")]
+
+
+def test_the_changed_monitor_keeps_its_open_alert_and_recovers_it(story):
+    changed = [t for t in story["final"] if t[0] == "changed"]
+    assert [t[1:3] for t in changed] == [("recovered", "2026-11-26T10:05:30.000Z"),
+                                         ("triggered", "2026-11-26T10:00:30.000Z")]
+    assert changed[0][3] == changed[1][3]                  # one alert: the id of the v1 trigger
+
+
+def test_the_added_monitor_starts_from_the_upgrade(story):
+    added = [t[:3] for t in story["final"] if t[0] == "added"]
+    assert added == [("added", "recovered", "2026-11-26T10:06:00.000Z"),
+                     ("added", "triggered", "2026-11-26T10:03:00.000Z")]
+
+
+def test_upgrade_says_what_keeps_state_and_stops_the_old_job(story):
+    report = story["upgrade"]
+    assert "keeps    monitor slow_burn: keeps its state" in report
+    assert "keeps    monitor changed: keeps its state" in report
+    assert "new      monitor added: starts without state" in report
+    assert "savepoint file:" in report
+    assert story["jobs"][story["jid1"]] == "FINISHED"       # stop-with-savepoint ends it
