@@ -15,7 +15,7 @@ from translator.commands.common import add_compile_arguments
 TARGETS = ("managed-flink",)
 
 
-def add_package_arguments(parser) -> None:
+def add_package_arguments(parser, job_name: bool = True) -> None:
     """What a package is made of: shared with `deploy managed-flink`, which builds the same."""
     from deploy.managed.package import AUTH_OPTIONS, DEFAULT_RUNTIME, RUNTIMES
 
@@ -26,7 +26,8 @@ def add_package_arguments(parser) -> None:
                    help="how the job authenticates to Kafka: iam (MSK IAM, the application's role), scram "
                         "(SASL/SCRAM-SHA-512, user and password from the runtime properties) or plaintext "
                         "(default %(default)s)")
-    g.add_argument("--job-name", default="nql-flink", help="Flink job name (default %(default)s)")
+    if job_name:
+        g.add_argument("--job-name", default="nql-flink", help="Flink job name (default %(default)s)")
 
 
 def add_arguments(parser):
