@@ -142,7 +142,12 @@ def main() -> int:
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     conf = t_env.get_config()
     for key, value in settings(job, groups, managed).items():
-        conf.set(key, value)
+        try:
+            conf.set(key, value)
+        except Exception as e:  # noqa: BLE001 - Managed Flink refuses options it does not allow from code
+            print(f"nql-flink main.py: [setting-refused] {key} = {value}: {str(e).splitlines()[0]} (on Managed "
+                  "Flink, ask AWS support to set it: docs/managed-flink.md)", file=sys.stderr)
+            return 2
     if not managed:  # on Managed Flink the `pyFiles` run option ships them
         t_env.add_python_file(python_dir)
     result = submit(t_env, [resolve(s, values) for s in job["statements"]])

@@ -189,3 +189,45 @@ def test_unzipped_driver_with_bad_properties_says_so_in_one_line(iam_zip, tmp_pa
     assert r.returncode == 2
     assert r.stderr.strip() == ("nql-flink main.py: [no-bootstrap] property group 'nql.kafka' has no "
                                 "'bootstrap.servers'")
+
+
+# A Kafka client as the connector makes one, configured for MSK IAM: creating it instantiates the
+# JAAS login module and the callback handler through the shaded client (no broker needed).
+IAM_CLIENT = """
+import java.util.Properties;
+import org.apache.flink.kafka.shaded.org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.flink.kafka.shaded.org.apache.kafka.common.serialization.ByteArraySerializer;
+
+public class IamClient {
+    public static void main(String[] args) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", "127.0.0.1:1");
+        p.put("security.protocol", "SASL_SSL");
+        p.put("sasl.mechanism", "AWS_MSK_IAM");
+        p.put("sasl.jaas.config", "software.amazon.msk.auth.iam.IAMLoginModule required;");
+        p.put("sasl.client.callback.handler.class", "software.amazon.msk.auth.iam.IAMClientCallbackHandler");
+        try (KafkaProducer<byte[], byte[]> producer =
+                 new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            System.out.println("client created");
+        }
+    }
+}
+"""
+
+
+def test_the_shaded_kafka_client_takes_the_msk_iam_settings_with_the_packaged_jar(iam_zip, tmp_path):
+    from deploy.jars import _pyflink_lib, connector_jar, jdk_tool
+
+    (tmp_path / "IamClient.java").write_text(IAM_CLIENT)
+    jar = tmp_path / "one.jar"
+    jar.write_bytes(iam_zip.read("lib/nql-flink-managed.jar"))
+
+    def client(with_jar: Path) -> subprocess.CompletedProcess:
+        classpath = f"{with_jar}:{_pyflink_lib()}/*"  # the runtime's Flink and logging
+        return subprocess.run([jdk_tool("java"), "-cp", classpath, str(tmp_path / "IamClient.java")],
+                              capture_output=True, text=True, timeout=180)
+
+    packaged = client(jar)
+    assert packaged.returncode == 0 and "client created" in packaged.stdout, packaged.stderr[-2000:]
+    without = client(connector_jar(quiet=True))  # the local connector jar has no MSK IAM auth
+    assert without.returncode != 0 and "software.amazon.msk.auth.iam" in without.stderr
