@@ -182,3 +182,23 @@ def test_missing_or_bad_inputs_are_usage_errors_not_tracebacks(tmp_path):
     assert rc == 2 and "both subnets and security groups" in said
     with pytest.raises(aws.DeploymentError, match="not an MSK cluster ARN"):
         aws.MskCluster("arn:aws:s3:::bucket")
+
+
+def test_without_dry_run_and_without_credentials_it_says_so(tmp_path, monkeypatch):
+    """The real call: boto3's credential chain finds nothing here (environment, files and the
+    instance metadata service switched off), so the request is refused before anything is sent."""
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    base = [a for a in BASE if a != "--dry-run"]
+    from translator.cli import main
+
+    for extra, operation in (([], "CreateApplication"), (["--update"], "DescribeApplication")):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            assert main([*base, "--out", str(tmp_path), *extra]) == 1
+        assert f"{operation}" in err.getvalue() and "Unable to locate credentials" in err.getvalue()

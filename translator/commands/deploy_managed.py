@@ -81,6 +81,9 @@ def main(args) -> int:
     except aws.DeploymentError as e:
         print(f"nql-flink deploy: {e}", file=sys.stderr)
         return 2
+    except Exception as e:  # noqa: BLE001 - DescribeApplication (--update): any AWS client error, with its message
+        print(f"nql-flink deploy: DescribeApplication {args.job_name} failed: {e}", file=sys.stderr)
+        return 1
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     request_file = out / ("update-application.json" if args.update else "create-application.json")
