@@ -84,14 +84,15 @@ def connection_values(job: dict, groups: dict[str, dict[str, str]]) -> dict[str,
     if not kafka.get("bootstrap.servers"):
         raise PropertyError("no-bootstrap", f"property group {KAFKA_GROUP!r} has no 'bootstrap.servers'")
     values = {job["references"]["bootstrap.servers"]: kafka["bootstrap.servers"]}
-    jaas = JAAS[job["kafka_auth"]]
-    if jaas is not None:
+    auth = job["kafka_auth"]
+    if auth == "scram":
         kafka.setdefault("sasl.password", os.environ.get(PASSWORD_ENV, ""))
-        missing = [k for k in ("sasl.username", "sasl.password") if job["kafka_auth"] == "scram" and not kafka.get(k)]
+        missing = [k for k in ("sasl.username", "sasl.password") if not kafka.get(k)]
         if missing:
             raise PropertyError("no-credentials", f"SCRAM needs {' and '.join(missing)} in property group "
                                 f"{KAFKA_GROUP!r} (the password may come from ${PASSWORD_ENV} instead)")
-        values[job["references"]["sasl.jaas.config"]] = jaas(kafka)
+    if JAAS[auth] is not None:
+        values[job["references"]["sasl.jaas.config"]] = JAAS[auth](kafka)
     return values
 
 

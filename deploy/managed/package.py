@@ -126,21 +126,28 @@ def third_party_imports(package: Path = UDF_PACKAGE) -> dict[str, list[str]]:
 
 
 def merge_jars(target: zipfile.ZipFile, jars: list[Path]) -> None:
-    """Copy every entry of `jars` into `target`; the first jar's manifest and service files
-    win only where nothing clashes: two jars with one class is an error."""
+    """Copy every entry of `jars` into `target`: each class and resource once (one class in two
+    jars is an error, another resource is taken from the first jar), the service files
+    (META-INF/services/*, how Flink finds connectors and formats) of all jars concatenated,
+    and one manifest."""
     target.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nCreated-By: nql-flink package\n")
     seen: dict[str, Path] = {}
+    services: dict[str, bytes] = {}
     for jar in jars:
         with zipfile.ZipFile(jar) as z:
             for info in z.infolist():
-                if info.is_dir() or info.filename.upper().startswith("META-INF/MANIFEST"):
+                name = info.filename
+                if info.is_dir() or name.upper() == "META-INF/MANIFEST.MF":
                     continue
-                if info.filename in seen:
-                    if info.filename.endswith(".class"):
-                        raise PackageError(f"{info.filename} is in both {seen[info.filename].name} and {jar.name}")
-                    continue
-                seen[info.filename] = jar
-                target.writestr(info, z.read(info))
+                if name.startswith("META-INF/services/"):
+                    services[name] = services.get(name, b"") + z.read(info).rstrip(b"\n") + b"\n"
+                elif name not in seen:
+                    seen[name] = jar
+                    target.writestr(info, z.read(info))
+                elif name.endswith(".class"):
+                    raise PackageError(f"{name} is in both {seen[name].name} and {jar.name}")
+    for name, body in services.items():
+        target.writestr(name, body)
 
 
 def build(compiled, options, output: str | Path, *, auth: str = "plaintext", name: str = "nql-flink",

@@ -231,3 +231,24 @@ def test_the_shaded_kafka_client_takes_the_msk_iam_settings_with_the_packaged_ja
     assert packaged.returncode == 0 and "client created" in packaged.stdout, packaged.stderr[-2000:]
     without = client(connector_jar(quiet=True))  # the local connector jar has no MSK IAM auth
     assert without.returncode != 0 and "software.amazon.msk.auth.iam" in without.stderr
+
+
+def test_merging_jars_joins_service_files_and_refuses_a_class_in_two(tmp_path):
+    def jar(name: str, entries: dict[str, str]) -> Path:
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as z:
+            for n, body in entries.items():
+                z.writestr(n, body)
+        return path
+
+    factory = "META-INF/services/org.apache.flink.table.factories.Factory"
+    a = jar("a.jar", {"a/A.class": "A", factory: "a.AFactory\n", "META-INF/MANIFEST.MF": "a", "NOTICE": "a"})
+    b = jar("b.jar", {"b/B.class": "B", factory: "b.BFactory", "NOTICE": "b"})
+    with zipfile.ZipFile(tmp_path / "one.jar", "w") as out:
+        pkg.merge_jars(out, [a, b])
+    with zipfile.ZipFile(tmp_path / "one.jar") as one:
+        assert sorted(one.namelist()) == sorted(["META-INF/MANIFEST.MF", "a/A.class", "b/B.class", factory, "NOTICE"])
+        assert one.read(factory) == b"a.AFactory\nb.BFactory\n" and one.read("NOTICE") == b"a"
+    clash = jar("c.jar", {"a/A.class": "other"})
+    with zipfile.ZipFile(tmp_path / "two.jar", "w") as out, pytest.raises(pkg.PackageError, match="a/A.class"):
+        pkg.merge_jars(out, [a, clash])
