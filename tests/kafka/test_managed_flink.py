@@ -24,7 +24,7 @@ import pytest
 pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
 
 from tests.kafka import scenario as sc
-from tests.kafka.test_end_to_end import (EVENTS, INVENTORY, compile_scenario, compiled_options, of_tenants,
+from tests.kafka.test_end_to_end import (EVENTS, INVENTORY, WAIT, compile_scenario, compiled_options, of_tenants,
                                          produce_table, wait_for)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.flink, pytest.mark.slow]
@@ -90,7 +90,10 @@ def test_unzipped_package_started_like_managed_flink_gives_the_alerts_of_run(kaf
 
         want_alerts = of_tenants(expected["alerts"], "acme", "globex")
         want_dead = [d for d in expected["dead"] if '\\"initech\\"' not in d]
-        alerts = wait_for(kafka_bootstrap, o.topic(o.alerts_topic), lambda g: len(g) >= len(want_alerts), state)
+        # a bound, not a speed check: this process starts its own JVM and plans the job cold,
+        # which on a busy 2-core machine took up to 150 s before the first record was read
+        alerts = wait_for(kafka_bootstrap, o.topic(o.alerts_topic), lambda g: len(g) >= len(want_alerts), state,
+                          timeout=2 * WAIT)
         dead = wait_for(kafka_bootstrap, o.topic(o.dead_letters_topic), lambda g: len(g) >= len(want_dead), state)
         assert state() == "RUNNING"
     assert alerts == want_alerts
