@@ -16,8 +16,8 @@ merged here, entry by entry (their packages do not overlap; a clash is an error)
 Python: Managed Flink installs nothing with pip. The Python functions import the standard
 library, PyFlink and what PyFlink itself depends on (numpy, pandas), which the runtime has;
 `third_party_imports` checks that, so a new dependency fails the packaging with its name
-instead of failing on the service. The runtime's Python is 3.12 (AWS: Flink 2.2 "supports
-Python 3.12"; 2.3 is documented as the same runtime family) on Linux x86_64.
+instead of failing on the service. The runtime's Python is 3.12 on Linux x86_64 (AWS documents
+3.12 for its Flink 2.2 runtime; its 2.3 pages found name no other, so 3.12 is assumed there).
 
 Kafka authentication is chosen here (it decides which keys the SQL has); the values
 (servers, SCRAM user and password) are runtime properties read by main.py.
