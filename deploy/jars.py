@@ -12,6 +12,7 @@ Modules:
     connector  deploy/maven    -> target/nql-flink-connectors.jar   (Kafka SQL connector uber-jar)
     kafka      deploy/kafka    -> target/lib/*.jar                   (Kafka broker classpath)
     cluster    deploy/cluster  -> target/opt/flink-sql-gateway-*.jar (what sql-client lacks)
+    managed    deploy/managed  -> target/nql-flink-managed-connectors.jar (connector + MSK IAM auth)
     udfs       udfs/jvm        -> target/nql-flink-udfs.jar          (the project's Java functions)
 
 The `udfs` jar is the project's own code (the per-tenant windows function), compiled with
@@ -39,6 +40,7 @@ MODULES: dict[str, tuple[Path, str]] = {
     "connector": (DEPLOY_DIR / "maven", "nql-flink-connectors.jar"),
     "kafka": (DEPLOY_DIR / "kafka", "lib"),
     "cluster": (DEPLOY_DIR / "cluster", "opt"),
+    "managed": (DEPLOY_DIR / "managed", "nql-flink-managed-connectors.jar"),
 }
 
 STAMP = ".nql-build-stamp"
@@ -204,8 +206,14 @@ def udfs_jar(*, force: bool = False, quiet: bool = False) -> Path:
 
 
 def connector_jar(**kw) -> Path:
-    """The Kafka SQL connector uber-jar (pipeline.jars, sql-client -j, Managed Flink lib/)."""
+    """The Kafka SQL connector uber-jar (pipeline.jars, sql-client -j)."""
     return ensure_built("connector", **kw)
+
+
+def managed_connector_jar(**kw) -> Path:
+    """The Kafka connector with aws-msk-iam-auth relocated onto its shaded kafka-clients (the
+    base of a Managed Flink package's one jar, deploy/managed/package.py)."""
+    return ensure_built("managed", **kw)
 
 
 def kafka_classpath(**kw) -> list[Path]:

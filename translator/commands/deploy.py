@@ -24,11 +24,12 @@ from deploy.kafka.client import resolve_bootstrap
 from translator.commands.common import add_compile_arguments
 from translator.monitors.spec import parse_duration
 
-TARGETS = ("sql-client",)
+TARGETS = ("sql-client", "managed-flink")
 
 
 def add_arguments(parser):
-    parser.add_argument("target", choices=TARGETS, help="how to submit (sql-client: sql-client.sh -i -f)")
+    parser.add_argument("target", choices=TARGETS, help="how to submit (sql-client: sql-client.sh -i -f; "
+                        "managed-flink: Amazon Managed Service for Apache Flink, translator/commands/deploy_managed.py)")
     add_compile_arguments(parser)
     # no address in the SQL unless asked for: the default is the ${env:...} reference
     parser.set_defaults(bootstrap_servers=None)
@@ -66,6 +67,9 @@ def add_arguments(parser):
 
     if not any(a.dest == "kafka_config" for a in parser._actions):  # common.py may add them one day
         add_kafka_arguments(parser)
+    from translator.commands import deploy_managed
+
+    deploy_managed.add_arguments(parser)
 
 
 def compile_for_deploy(args):
@@ -82,6 +86,10 @@ def compile_for_deploy(args):
 
 
 def main(args) -> int:
+    if args.target == "managed-flink":
+        from translator.commands import deploy_managed
+
+        return deploy_managed.main(args)
     from deploy import recovery, submit
     from deploy.kafka import client as kc
 
