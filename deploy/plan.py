@@ -399,3 +399,20 @@ def write_plan(plan: dict, path) -> None:
     with open(path, "w", encoding="utf-8") as f:
         json.dump(plan, f, indent=1, sort_keys=True)
         f.write("\n")
+
+
+def execute_plan(t_env, plan: dict):
+    """Submit ``plan`` with ``EXECUTE PLAN`` and return the TableResult. Through a private
+    temporary file, removed once the job is submitted (the plan holds the resolved connector
+    options): PyFlink 2.3's ``TableEnvironment.execute_plan`` fails before submitting
+    (CompiledPlan.execute calls ``_before_execute`` on the Java environment)."""
+    import os
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="nql-plan-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(plan, f)
+        return t_env.execute_sql(f"EXECUTE PLAN 'file://{path}'")
+    finally:
+        os.unlink(path)

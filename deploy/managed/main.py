@@ -33,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 MANAGED_PROPERTIES = Path("/etc/flink/application_properties.json")
 LOCAL_PROPERTIES_ENV = "NQL_APPLICATION_PROPERTIES"
 JOB_FILE = "job.json"
+PLAN_MODULE = "nql_plan"   # deploy/plan.py, shipped beside this file
 PYTHON_DIR = "lib/python"
 KAFKA_GROUP = "nql.kafka"
 LOCAL_GROUP = "nql.local"
@@ -118,12 +119,16 @@ def settings(job: dict, groups: dict[str, dict[str, str]], managed: bool) -> dic
 
 
 def submit(t_env, statements: list[str]):
-    """Execute the compiled statements in order; the last is the statement set, whose
-    TableResult (the submitted job) is returned. The one place the job is submitted."""
-    result = None
-    for statement in statements:
-        result = t_env.execute_sql(statement)
-    return result
+    """Run the job from its compiled plan with stable operator ids (nql_plan.py, the project's
+    deploy/plan.py): a snapshot of the previous version of the application restores the state
+    of every monitor whose state did not change (UpdateApplication, docs/upgrades.md). The
+    one place the job is submitted; returns its TableResult."""
+    import importlib
+
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    plan = importlib.import_module(PLAN_MODULE)
+    return plan.execute_plan(t_env, plan.stabilize(plan.compile_plan(t_env, statements)))
 
 
 def main() -> int:

@@ -3,6 +3,7 @@
 Layout (AWS's Python examples for Managed Flink; paths are relative to the zip's root):
 
     main.py                          the driver (deploy/managed/main.py)          run option `python`
+    nql_plan.py                      stable operator ids for the job's plan (deploy/plan.py)
     job.json                         the compiled job as data: settings, statements, Kafka auth
     job.sql                          the same job as a sql-client script, for review
     monitor-config.jsonl             the monitor-config records to publish (keyed tenant/monitor)
@@ -32,6 +33,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy import plan as stable_plan
 from deploy.managed import main as driver
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -168,6 +170,7 @@ def build(compiled, options, output: str | Path, *, auth: str = "plaintext", nam
     tmp = output.with_name(output.name + ".tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
         z.write(driver.__file__, "main.py")
+        z.write(stable_plan.__file__, driver.PLAN_MODULE + ".py")   # stable operator ids (deploy/plan.py)
         z.writestr(driver.JOB_FILE, json.dumps(job, indent=1, sort_keys=True) + "\n")
         z.writestr("job.sql", compiled.sql())
         z.writestr("monitor-config.jsonl", "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from deploy import plan
 from deploy.managed import main as driver
 from deploy.managed import package as pkg
 
@@ -42,6 +43,8 @@ def test_layout_is_the_one_the_run_options_name(iam_zip):
     assert options["python"] in names and options["jarfile"] in names
     assert any(n.startswith(options["pyFiles"] + "/udfs/") for n in names)
     assert iam_zip.read("main.py") == Path(driver.__file__).read_bytes()
+    # the driver runs the job from its plan with stable operator ids: deploy/plan.py beside it
+    assert iam_zip.read("nql_plan.py") == Path(plan.__file__).read_bytes()
 
 
 def test_one_jar_holds_the_connector_msk_iam_auth_shaded_and_the_java_functions(iam_zip, tmp_path):
