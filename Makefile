@@ -34,9 +34,11 @@ bench-seasonal: $(STAMP)
 
 # Local Kafka broker + Flink cluster (build/kafka, build/flink-cluster); jars built on first use.
 # The cluster's JVMs get NQL_KAFKA_BOOTSTRAP_SERVERS = the broker (see docs/kafka-and-cluster.md).
+# TASKMANAGERS=2 starts two TaskManagers (2 slots each) for jobs deployed with --parallelism 2.
+TASKMANAGERS ?= 1
 kafka-up: $(STAMP)
 	@$(BIN)/python -m deploy.kafka start
-	@$(BIN)/python -m deploy.cluster start
+	@$(BIN)/python -m deploy.cluster start --taskmanagers $(TASKMANAGERS)
 
 kafka-down:
 	-@$(BIN)/python -m deploy.cluster stop
