@@ -132,6 +132,22 @@ def test_parallelism_2_on_2_taskmanagers_equals_parallelism_1(runs):
     assert where == {"taskmanager-0", "taskmanager-1"}
 
 
+def test_prometheus_endpoints_are_in_the_state_file_and_listed_by_the_cli(runs, capsys):
+    from deploy.cluster import FlinkCluster
+    from deploy.cluster.cluster import main as cluster_cli
+
+    cluster = runs["cluster"]
+    urls = FlinkCluster.load(cluster.state_dir).metrics_urls()   # what another process finds
+    assert sorted(urls) == ["jobmanager", "taskmanager-0", "taskmanager-1"]
+    assert len(set(urls.values())) == 3
+    assert cluster_cli(["metrics", "--state-dir", str(cluster.state_dir)]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{n}\t{u}" for n, u in urls.items()]
+    # each endpoint answers with its own JVM's metrics
+    for name, url in urls.items():
+        scope = "flink_jobmanager_" if name == "jobmanager" else "flink_taskmanager_"
+        assert any(s.name.startswith(scope) for s in pm.scrape(url)), name
+
+
 def test_prometheus_endpoints_count_alerts_dead_letters_and_checkpoints(runs):
     samples = runs["samples"]
     job = [s for s in samples if s.labels.get("job_name") == "nql_flink"]
