@@ -1,8 +1,8 @@
 """Reading an alerting-rules file: its structure, and the metric selectors its expressions use.
 
 ``problems(doc)`` checks the layout Prometheus loads (groups -> rules with alert, expr, for,
-labels, annotations) without Prometheus: promtool is not part of the project's toolchain
-(docs/operating.md says how to run it). ``selectors(expr)`` lists each `flink_...{...}`
+labels, annotations) without Prometheus: promtool, which also parses the PromQL, is optional
+(`make promtool` builds it with Go, ~15 min; `python -m deploy.prometheus check` uses it). ``selectors(expr)`` lists each `flink_...{...}`
 selector of a PromQL expression with its label matchers; ``matches`` tells whether a scraped
 sample (deploy.cluster.metrics.Sample) is one of the series a selector picks. A rule whose
 selector matches nothing on a running job would never fire: the test of the rules asserts
@@ -16,7 +16,9 @@ from pathlib import Path
 
 import yaml
 
-RULES_FILE = Path(__file__).resolve().parent / "nql-flink-rules.yml"
+HERE = Path(__file__).resolve().parent
+RULES_FILE = HERE / "nql-flink-rules.yml"
+UNIT_TESTS = HERE / "nql-flink-rules.test.yml"    # promtool test rules: when each rule fires
 
 # the metrics of Flink's reporter all start with flink_ (functions and keywords never do)
 _SELECTOR = re.compile(r'\b(flink_[A-Za-z0-9_:]*)\s*(?:\{([^}]*)\})?')
@@ -95,3 +97,10 @@ def _rule_problems(r) -> list[str]:
         if k in r and not (isinstance(r[k], dict) and all(isinstance(v, str) for v in r[k].values())):
             out.append(f"{k!r}: a mapping of strings")
     return out
+
+
+def without_annotations(doc: dict) -> dict:
+    """The rules with no annotations: what the promtool unit tests are run against, so they
+    state when a rule fires and with which labels without repeating every description."""
+    return {**doc, "groups": [{**g, "rules": [{k: v for k, v in r.items() if k != "annotations"}
+                                               for r in g["rules"]]} for g in doc["groups"]]}

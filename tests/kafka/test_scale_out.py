@@ -176,9 +176,8 @@ def test_prometheus_endpoints_count_alerts_dead_letters_and_checkpoints(runs):
     assert sum(s.value for s in read) == len(sc.event_lines()) + 2 * 2
 
 
-def test_alerting_rules_are_well_formed_and_every_selector_matches_a_running_job(runs):
+def test_every_selector_of_the_alerting_rules_matches_a_running_job(runs):
     doc = pr.load()
-    assert pr.problems(doc) == []
     alerts = {r["alert"] for r in pr.rules(doc)}
     assert {"NqlFlinkJobNotRunning", "NqlFlinkJobRestarting", "NqlFlinkCheckpointsFailing", "NqlFlinkCheckpointsSlow",
             "NqlFlinkConsumerLagGrowing", "NqlFlinkLateRecordsDropped", "NqlFlinkDeadLettersRising",
@@ -187,18 +186,3 @@ def test_alerting_rules_are_well_formed_and_every_selector_matches_a_running_job
     dead = [f"{r['alert']}: {s}" for r in pr.rules(doc) for s in pr.selectors(r["expr"])
             if not any(pr.matches(s, x) for x in samples)]
     assert dead == [], f"selectors that match no exported series: {dead}"
-
-
-def test_rules_check_finds_what_prometheus_would_refuse():
-    assert pr.problems({"groups": [{"name": "g", "rules": [
-        {"alert": "A", "expr": "flink_x > 0", "for": "5 minutes"},
-        {"alert": "B c", "expr": "sum(flink_y", "labels": {"severity": 1}}]}]}) == [
-        "g[0]: 'for' '5 minutes' is not a duration",
-        "g[1]: 'alert' must be a metric-like name",
-        "g[1]: 'expr': unbalanced parentheses or no flink_ metric",
-        "g[1]: 'labels': a mapping of strings"]
-    [s] = pr.selectors('rate(flink_a{operator_name=~"sink_.*_Writer", job_name!="x"}[5m])')
-    assert (s.name, s.matchers) == ("flink_a", (("operator_name", "=~", "sink_.*_Writer"), ("job_name", "!=", "x")))
-    sample = pm.parse('flink_a{job_name="nql_flink",operator_name="sink_alerts_68_:_Writer",} 3.0\n')[0]
-    assert pr.matches(s, sample) and sample.value == 3.0
-    assert not pr.matches(s, pm.Sample("flink_a", {"job_name": "x", "operator_name": "sink_alerts_68_:_Writer"}, 1))
