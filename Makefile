@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check bench bench-seasonal clean kafka-up kafka-down
+.PHONY: demo test check bench bench-seasonal clean kafka-up kafka-down check-rules promtool
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,9 +34,26 @@ bench-seasonal: $(STAMP)
 
 # Local Kafka broker + Flink cluster (build/kafka, build/flink-cluster); jars built on first use.
 # The cluster's JVMs get NQL_KAFKA_BOOTSTRAP_SERVERS = the broker (see docs/kafka-and-cluster.md).
+# TASKMANAGERS=2 starts two TaskManagers (2 slots each) for jobs deployed with --parallelism 2.
+TASKMANAGERS ?= 1
 kafka-up: $(STAMP)
 	@$(BIN)/python -m deploy.kafka start
-	@$(BIN)/python -m deploy.cluster start
+	@$(BIN)/python -m deploy.cluster start --taskmanagers $(TASKMANAGERS)
+
+# The alerting rules for operating a job (deploy/prometheus): layout, and with promtool its PromQL
+# check and the unit tests of when each rule fires (docs/operating.md).
+check-rules: $(STAMP)
+	@$(BIN)/python -m deploy.prometheus check
+
+# promtool built with Go from the Go module proxy into build/promtool (once; ~15 min on 2 cores).
+# `go install .../cmd/promtool@v` is refused: the Prometheus module's go.mod has exclude directives.
+PROMTOOL_VERSION := v0.307.3
+promtool: build/promtool
+build/promtool:
+	@mkdir -p build/promtool-src
+	@cd build/promtool-src && (test -f go.mod || go mod init nql-flink/promtool) \
+	  && go get github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION) \
+	  && go build -o ../promtool github.com/prometheus/prometheus/cmd/promtool
 
 kafka-down:
 	-@$(BIN)/python -m deploy.cluster stop

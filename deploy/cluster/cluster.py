@@ -6,9 +6,14 @@ what the wheel lacks, built from Maven Central by deploy.jars:
   * lib/nql-flink-connectors.jar    (Kafka SQL connector uber-jar, so jobs need no -j)
   * lib/flink-python-<v>.jar        (moved from opt/ so TaskManagers can run Python UDFs)
   * lib/nql-flink-udfs.jar          (the project's Java functions, udfs/jvm: per-tenant windows)
+  * plugins/metrics-prometheus/     (the wheel's Prometheus metrics reporter, linked from its plugins/)
 bin/ is copied (its scripts derive FLINK_HOME from their own resolved path); jars are symlinks.
 conf/config.yaml is written at start with free loopback ports and the venv's Python as
 python.executable / python.client.executable, so Python UDFs run in this project's venv.
+
+Every JVM serves Prometheus metrics on a free loopback port of its own, given to it at launch
+and recorded in the state file (``metrics_ports``; ``c.metrics_urls()``): see docs/operating.md
+for the figures of a job's health and deploy/prometheus/ for alerting rules.
 
 Jobs restart by themselves (exponential delay) and checkpoint to RocksDB, incrementally, into
 ``state_dir/checkpoints/<job id>/chk-<n>``, retained on cancel (deploy/recovery.py); a killed
@@ -25,10 +30,12 @@ Python API::
     c.kill_taskmanager("taskmanager-0")          # SIGKILL, as a crash
     c.start_taskmanager()                        # -> 'taskmanager-1', registered
     c.latest_checkpoint(jid)                     # 'file:/.../checkpoints/<jid>/chk-7' (REST)
+    c.metrics_urls()                             # {'jobmanager': 'http://127.0.0.1:P/metrics', ...}
 
 CLI::
 
-    python -m deploy.cluster start|stop|status [--state-dir build/flink-cluster]
+    python -m deploy.cluster start|stop|status [--state-dir build/flink-cluster] [--taskmanagers N]
+    python -m deploy.cluster metrics          # name<TAB>Prometheus endpoint of each JVM
     python -m deploy.cluster sql job.sql [--pyfs a.py,b.py]   # sql-client.sh -f against it
     python -m deploy.cluster taskmanagers | start-taskmanager | kill-taskmanager NAME
     python -m deploy.cluster checkpoints [--job-name NAME] | cancel JOB_ID
@@ -103,12 +110,31 @@ def make_flink_home(home: str | os.PathLike, *, connector_in_lib: bool = True, q
     if conn is not None:
         (home / "lib" / conn.name).symlink_to(conn.resolve())
     (home / "lib" / functions.name).symlink_to(functions.resolve())
-    for d in ("conf", "log", "plugins"):
+    for d in ("conf", "log"):
         (home / d).mkdir(exist_ok=True)
+    if (home / "plugins").exists():
+        shutil.rmtree(home / "plugins")
+    (home / "plugins").mkdir()
+    for plugin in PLUGINS:  # each plugin in its own folder: Flink loads it with its own class loader
+        (home / "plugins" / plugin).symlink_to(src / "plugins" / plugin, target_is_directory=True)
     for f in (src / "conf").iterdir():
         if f.name != "config.yaml":
             shutil.copy2(f, home / "conf" / f.name)
     return home
+
+
+# Plugins of the wheel's plugins/ the cluster loads (only these: each costs start-up time).
+PLUGINS = ("metrics-prometheus",)
+
+# The Prometheus reporter (pull: each JVM serves /metrics on its own port, METRICS_PORT_KEY,
+# given at launch). Job status as gauges (<state>State = 1/0, e.g. runningState) besides the
+# time in the current state, so a rule can say "not running" without knowing the job's past.
+METRICS_PORT_KEY = "metrics.reporter.prom.port"
+METRICS_CONFIG = {
+    "metrics.reporters": "prom",
+    "metrics.reporter.prom.factory.class": "org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+    "metrics.job.status.enable": "STATE;CURRENT_TIME;TOTAL_TIME",  # a list: ";"
+}
 
 
 def _java_opts_all() -> str:
@@ -143,6 +169,9 @@ def write_config(home: Path, state: Path, *, rpc_port: int, rest_port: int, slot
         "taskmanager.bind-host": "127.0.0.1",
         "taskmanager.host": "127.0.0.1",
         "taskmanager.numberOfTaskSlots": str(slots),
+        # slots taken evenly from every TaskManager: a job of parallelism 2 on 2 TaskManagers
+        # runs a subtask on each (the default fills one TaskManager's slots first)
+        "taskmanager.load-balance.mode": "SLOTS",
         "taskmanager.memory.process.size": tm_memory,
         "parallelism.default": "1",
         "rest.address": "127.0.0.1",
@@ -162,6 +191,7 @@ def write_config(home: Path, state: Path, *, rpc_port: int, rest_port: int, slot
         "heartbeat.timeout": "15000",
         # Jobs restart by themselves and resume from durable checkpoints (deploy/recovery.py).
         **recovery_options(state / CHECKPOINTS, state / SAVEPOINTS),
+        **METRICS_CONFIG,
     }
     conf.update(extra or {})
     # Flat "key: value" lines are valid Flink 2 config.yaml (it accepts flattened keys).
@@ -250,6 +280,7 @@ class FlinkCluster:
     rpc_port: int
     pids: dict[str, int] = field(default_factory=dict)   # live JVMs only: 'jobmanager', 'taskmanager-<i>'
     launched: int = 0                                     # TaskManagers ever started (next name's index)
+    metrics_ports: dict[str, int] = field(default_factory=dict)  # JVM name -> its Prometheus port
     env_keys: list[str] = field(default_factory=list)     # names of the JVMs' extra variables
     # their values stay in memory (they may be secrets); a loaded cluster takes them from the
     # JobManager's environment when it starts a TaskManager
@@ -294,7 +325,7 @@ class FlinkCluster:
                      tm_memory=tm_memory, python=python or venv_python(), fast_jvm=fast_jvm,
                      extra=extra_config)
         (state / "log").mkdir(exist_ok=True)
-        c = cls(state, home.resolve(), rest, rpc, {}, 0, sorted(env or {}), dict(env or {}))
+        c = cls(state, home.resolve(), rest, rpc, env_keys=sorted(env or {}), env=dict(env or {}))
         c._launch("jobmanager", c._launch_env())
         for _ in range(taskmanagers):
             c._launch_taskmanager(c._launch_env())
@@ -322,13 +353,18 @@ class FlinkCluster:
         env = dict(kv.split("=", 1) for kv in raw.decode(errors="replace").split("\0") if "=" in kv)
         return {k: env[k] for k in self.env_keys if k in env}
 
-    def _launch(self, name: str, env: dict[str, str], *args: str) -> int:
+    def _launch(self, name: str, env: dict[str, str], **dynamic: str) -> int:
+        """Start JVM ``name`` with ``dynamic`` options (-D key=value) and a Prometheus port of its own."""
         script = "jobmanager.sh" if name == "jobmanager" else "taskmanager.sh"
+        port = free_port()
+        # "-D" then "key=value": jobmanager.sh takes a second argument other than -D for a host name
+        args = [a for k, v in {METRICS_PORT_KEY: str(port), **dynamic}.items() for a in ("-D", f"{k}={v}")]
         with open(self.state_dir / "log" / f"{name}.out", "wb") as out:
             p = subprocess.Popen([str(self.home / "bin" / script), "start-foreground", *args], env=env,
                                  stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                  start_new_session=True, cwd=self.state_dir)
         self.pids[name] = p.pid  # flink-console.sh exec's the JVM: this pid is the JVM's
+        self.metrics_ports[name] = port
         self._save()
         return p.pid
 
@@ -336,8 +372,12 @@ class FlinkCluster:
         name = f"taskmanager-{self.launched}"
         self.launched += 1
         # the TaskManager's id in the REST API is its name here (default: host:port-random)
-        self._launch(name, env, f"-Dtaskmanager.resource-id={name}")
+        self._launch(name, env, **{"taskmanager.resource-id": name})
         return name
+
+    def metrics_urls(self) -> dict[str, str]:
+        """{JVM name: its Prometheus endpoint} of the live JVMs (the scrape targets)."""
+        return {n: f"http://127.0.0.1:{p}/metrics" for n, p in sorted(self.metrics_ports.items()) if n in self.pids}
 
     def _wait_registered(self, names: list[str], timeout: float) -> None:
         """Until every TaskManager in ``names`` is registered (and the JobManager answers)."""
@@ -402,6 +442,7 @@ class FlinkCluster:
                 raise ClusterError(f"{name} (pid {pid}) still alive {timeout}s after signal {sig}")
         _reap(pid, wait=5.0)
         del self.pids[name]
+        self.metrics_ports.pop(name, None)
         self._save()
         return pid
 
@@ -409,6 +450,7 @@ class FlinkCluster:
         dead = [n for n, p in self.pids.items() if n != "jobmanager" and not _pid_alive(p)]
         for n in dead:
             _reap(self.pids.pop(n))
+            self.metrics_ports.pop(n, None)
         if dead:
             self._save()
 
@@ -547,8 +589,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m deploy.cluster",
                                 description="Local standalone Flink cluster for sql-client.")
     p.add_argument("command", choices=["start", "stop", "status", "sql", "home", "taskmanagers",
-                                        "start-taskmanager", "kill-taskmanager", "checkpoints", "cancel"],
-                   help="taskmanagers: name, pid, alive, registered; start-taskmanager: one more (e.g. after "
+                                        "start-taskmanager", "kill-taskmanager", "checkpoints", "cancel",
+                                        "metrics"],
+                   help="metrics: name and Prometheus endpoint of each JVM (scrape targets); "
+                        "taskmanagers: name, pid, alive, registered; start-taskmanager: one more (e.g. after "
                         "a crash); kill-taskmanager NAME: SIGKILL (--signal TERM: a clean stop); checkpoints: "
                         "the retained checkpoints and savepoints, oldest first; cancel JOB_ID (its checkpoints "
                         "are retained)")
@@ -559,8 +603,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--state-dir", default=os.environ.get("NQL_FLINK_STATE_DIR", str(DEFAULT_STATE_DIR)))
     p.add_argument("--pyfs", default="", help="comma-separated Python UDF files for 'sql'")
     p.add_argument("--init", help="init SQL file (-i) for 'sql'")
-    p.add_argument("--taskmanagers", type=int, default=1)
-    p.add_argument("--slots", type=int, default=2)
+    p.add_argument("--taskmanagers", type=int, default=1, help="start: how many TaskManagers (default 1; "
+                   "`make kafka-up TASKMANAGERS=2`)")
+    p.add_argument("--slots", type=int, default=2, help="start: task slots per TaskManager (default 2)")
     p.add_argument("--no-fast-jvm", action="store_true", help="default JIT/GC (for throughput runs)")
     p.add_argument("--kafka", metavar="HOST:PORT",
                    help="start: NQL_KAFKA_BOOTSTRAP_SERVERS of the JVMs, which generated SQL references as "
@@ -614,6 +659,10 @@ def _command(a, p) -> int:
         return 0
     if a.command == "home":
         print(c.home)
+        return 0
+    if a.command == "metrics":
+        for name, url in c.metrics_urls().items():
+            print(f"{name}\t{url}")
         return 0
     if a.command == "taskmanagers":
         for t in c.taskmanagers():

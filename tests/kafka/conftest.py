@@ -64,13 +64,14 @@ def flink_cluster(tmp_path_factory, kafka_broker):
 
 
 @contextlib.contextmanager
-def cluster_of_its_own(tmp_path_factory, name: str, bootstrap: str):
-    """A standalone cluster for a module that kills or stops it (its JVMs get the broker's
-    address as NQL_KAFKA_BOOTSTRAP_SERVERS), stopped at the end."""
+def cluster_of_its_own(tmp_path_factory, name: str, bootstrap: str, **start):
+    """A standalone cluster for a module that kills or stops it, or needs another shape
+    (``start``: FlinkCluster.start's options, e.g. taskmanagers=2); its JVMs get the broker's
+    address as NQL_KAFKA_BOOTSTRAP_SERVERS; stopped at the end."""
     from deploy.cluster import FlinkCluster
     from deploy.kafka.client import ENV_BOOTSTRAP
 
-    cluster = FlinkCluster.start(tmp_path_factory.mktemp(name), env={ENV_BOOTSTRAP: bootstrap})
+    cluster = FlinkCluster.start(tmp_path_factory.mktemp(name), env={ENV_BOOTSTRAP: bootstrap}, **start)
     try:
         yield cluster
     finally:
