@@ -40,7 +40,8 @@ def add_arguments(parser):
     parser.add_argument("--job-name", default="nql-flink", help="Flink job name (default %(default)s)")
     parser.add_argument("--checkpoint-interval", default="10 s",
                         help="exactly-once sinks make alerts visible at each checkpoint (default '%(default)s')")
-    parser.add_argument("--parallelism", type=int, default=1)
+    parser.add_argument("--parallelism", type=int, default=1, help="operators run this many subtasks (the "
+                        "topics need as many partitions to keep them all busy; default %(default)s)")
     parser.add_argument("--from-savepoint", metavar="PATH", help="start from this savepoint or checkpoint "
                         "(default: the newest checkpoint retained by earlier deployments of --job-name)")
     parser.add_argument("--fresh", action="store_true", help="start without state even if earlier deployments of "
