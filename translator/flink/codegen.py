@@ -8,8 +8,10 @@ stream (the table's progress), shared by every monitor reading it; the inventory
 monitor config as versioned views; per monitor *pipeline* (monitors of the same id and shape
 across tenants share one) the views rows -> input (rows and ticks) -> windows (the Java
 process table function `nql_windows`: HOP windows per tenant in the tenant's own event
-time) -> eval (measures) -> judged (config as of the window) -> state (Python UDAF) ->
-alerts; one statement set of INSERTs.
+time) -> eval (measures) -> judged (config as of the window) -> states (the Java process
+table function `nql_alert_states`: the alert state machine per group, its state changes and
+eviction; seasonal and change monitors: a Python UDAF) -> alerts and the state topic; one
+statement set of INSERTs.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlglot import exp
 from translator.syntax.lexer import format_duration
 from translator import __version__
 from translator.flink.connectors import CompileOptions
-from translator.flink.connectors import alert_sink_options
+from translator.flink.connectors import alert_sink_options, alert_state_sink_options
 from translator.flink.connectors import kafka_options as _kafka
 from translator.flink.dialect import to_sql
 from translator.flink.expressions import SQL_TYPES, double, literal, qualified, to_exp, when
@@ -34,8 +36,8 @@ from translator.monitors.model import Monitor
 from translator.semantic.schema import Catalog, Table
 
 TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
-STATE_FUNCTION = "alert_transitions"
-STATE_FUNCTION_PATH = "udfs.flink.alert_state.alert_transitions"
+STATES_FUNCTION = "nql_alert_states"
+STATES_FUNCTION_CLASS = "dev.nqlflink.udfs.AlertStates"
 WINDOWS_FUNCTION = "nql_windows"
 WINDOWS_FUNCTION_CLASS = "dev.nqlflink.udfs.TenantWindows"
 INVENTORY = "device.devices"
@@ -146,8 +148,8 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
     out.append(Statement("set.sql.j2", {"options": [(lit(k), lit(v)) for k, v in sorted(session_options(options).items())]}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(WINDOWS_FUNCTION), "path": lit(WINDOWS_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
-    out.append(Statement("ddl/function.sql.j2", {"name": q(STATE_FUNCTION), "path": lit(STATE_FUNCTION_PATH),
-                                                 "language": "PYTHON"}))
+    out.append(Statement("ddl/function.sql.j2", {"name": q(STATES_FUNCTION), "path": lit(STATES_FUNCTION_CLASS),
+                                                 "language": "JAVA"}))
     out += _detection_functions(pipes)
     inserts: list[dict] = []
     for name in sorted(tables):
@@ -169,6 +171,9 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
     out.append(Statement("ddl/sink.sql.j2", {"name": q("sink_dead_letters"),
                                              "columns": [{"name": q(c), "type": "STRING"} for c in ("source", "reason", "line")],
                                              "options": _kafka(options, options.dead_letters_topic, "json")}))
+    out.append(Statement("ddl/sink.sql.j2", {"name": q(STATE_SINK),
+                                             "columns": [{"name": q("key"), "type": "STRING"}, {"name": q("value"), "type": "STRING"}],
+                                             "options": alert_state_sink_options(options)}))
     for p in pipes:
         out += _pipeline(p, catalog, options, inserts)
     out.append(Statement("statement_set.sql.j2", {"inserts": _one_insert_per_sink(inserts)}))
@@ -534,7 +539,7 @@ def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) 
               "values": [f"{lit(m.name)} VALUE `v`.{q(m.name)}" for m in w.measures],
               "extra_filter": to_sql(to_exp(w.having, v)) if w.having is not None else ""}
     inserts.append({"target": q("sink_alerts"), "query": _alert_query(n("alerts"))})
-    return head + [Statement("views/monitor_judged.sql.j2", judged)] + _state_tail(p, n)
+    return head + [Statement("views/monitor_judged.sql.j2", judged)] + _states_tail(p, n, o, inserts)
 
 
 def _key_value(k: ir.Key) -> str:
@@ -568,12 +573,31 @@ def _unknown_device_query(rows: str, table: str, monitor: str) -> str:
                                  device="`device_collector_uid`", event_time=f"DATE_FORMAT(`ts`, {lit(TIME_FORMAT)})")
 
 
-def _state_tail(p: _Pipeline, n, function: str = STATE_FUNCTION, extra: tuple[str, ...] = (),
+STATE_SINK = "sink_alert_state"
+
+
+def _states_tail(p: _Pipeline, n, o: CompileOptions, inserts: list) -> list[Statement]:
+    """judged -> states (the Java state machine, partitioned by group) -> alerts, and its
+    'state' rows to the alert-state topic. The windows function emits each tenant's
+    evaluations in window order and the config join keeps that order, so the function sees
+    every group's evaluations in event-time order."""
+    from translator.flink.render import render
+
+    states = {"name": n("states"), "function": q(STATES_FUNCTION), "judged": n("judged"),
+              "every_ms": str(p.every_ms), "evict_after_ms": str(o.evict_after_ms), "uid": lit(p.name + "-alerts"),
+              "evict_text": format_duration(o.evict_after_ms) if o.evict_after_ms else "never"}
+    inserts.append({"target": q(STATE_SINK),
+                    "query": render("alert_state_record.sql.j2", {"states": n("states"),
+                                                                  "time_format": lit(TIME_FORMAT)}).rstrip()})
+    return [Statement("views/monitor_alert_states.sql.j2", states),
+            Statement("views/monitor_transitions.sql.j2", {"name": n("alerts"), "states": n("states")})]
+
+
+def _state_tail(p: _Pipeline, n, function: str, extra: tuple[str, ...] = (),
                 spec: str | None = None) -> list[Statement]:
-    """judged -> state (the alert state UDAF) -> alerts, for every monitor kind; `extra`
-    judged columns travel to the UDAF, then `spec` literal. The windows function emits each
-    tenant's evaluations in window order and the config join keeps that order, so the UDAF
-    sees every group's evaluations in event-time order."""
+    """judged -> state (a detection monitor's state UDAF) -> alerts; `extra` judged columns
+    travel to the UDAF, then `spec` literal. The UDAF sees every group's evaluations in
+    event-time order (as _states_tail)."""
     args = list(extra) + ([lit(spec)] if spec is not None else [])
     return [Statement("views/monitor_state.sql.j2", {"name": n("state"), "function": q(function),
                                                      "judged": n("judged"), "every_ms": str(p.every_ms),
