@@ -86,7 +86,7 @@ def init_script(settings: Settings) -> str:
 
 def stage_udfs(dest: str | os.PathLike) -> Path:
     """dest/udfs = a copy of the project's udfs package (what -pyfs ships; the SQL names
-    'udfs.flink.alert_state.alert_transitions'). Returns dest."""
+    'udfs.flink.alert_state.alert_transitions_seasonal'). Returns dest."""
     dest = Path(dest)
     if (dest / "udfs").exists():
         shutil.rmtree(dest / "udfs")
