@@ -179,3 +179,58 @@ def test_an_open_alert_is_kept_and_recovers_with_its_id(rows):
     opened = alert_id("acme", "mon", group_of("open_alert"), ms(0))
     assert alerts(rows["open_alert"]) == [("triggered", opened, ms(0), ms(0)), ("recovered", opened, ms(25), ms(25))]
     assert states(rows["open_alert"]) == [("triggered", 0, None, 0), ("ok", 25, None, 25), ("evicted", None, None, 25)]
+
+
+# ------------------------------------------------------------------------ the whole job
+def test_eviction_in_the_generated_job(flink_env, tmp_path):
+    """`nql-flink run`'s job (the Kafka scenario monitor, tests/kafka/scenario.py: windows of
+    1 min every 30 s, acme threshold 300 ms, for 1 min, default recovery) with --evict-after
+    2min, on files. Samples S(i) = 10:00:00 + 30 s i, two devices per pool:
+      Finance 500 ms at S(0..3), silent, 100 ms at S(16..19): triggered at 10:01:30 (scenario);
+        last evaluation 10:02:30 (the window [10:01:30, 10:02:30) holds S(3)); silent 6 min with
+        its alert open: kept; back at 10:08:30 ([10:07:30, 10:08:30) holds S(16), 100 ms):
+        recovered then, with the alert id of 10:01:30.
+      Sales 250 ms at S(0..9), then silent: ok from its first window, 10:00:30; last
+        evaluation 10:05:30; evicted when event time passes 10:07:30 (S(16) moves the
+        watermark to 10:07:50): a tombstone, after Sales' last state and before Finance's
+        recovery."""
+    from deploy.embedded.runner import run_job
+    from tests.kafka import scenario as sc
+    from tests.kafka.test_end_to_end import EVENTS, INVENTORY, compile_scenario, config_lines
+    from udfs.alerting.state_machine import alert_id
+
+    compiled = compile_scenario(evict_after_ms=120_000)
+    latency = {"c-1": 500, "c-2": 500, "c-3": 250, "c-4": 250}
+    events = []
+    for i in list(range(10)) + list(range(16, 20)):
+        for uid, pool in sc.POOLS.items():
+            finance = pool.startswith("Finance")
+            if finance and 4 <= i < 16 or not finance and i >= 10:
+                continue
+            events.append(json.dumps(sc.event("acme", uid, sc.S(i), 100 if finance and i >= 16 else latency[uid])))
+    files = sc.write_inputs(tmp_path / "in", {EVENTS: events, INVENTORY: sc.inventory(("acme",))})
+    cfg = tmp_path / "config.jsonl"
+    cfg.write_text("".join(ln + "\n" for ln in config_lines(compiled)), encoding="utf-8")
+    sources = {compiled.job.source_tables[t]: f for t, f in files.items()}
+    sources[compiled.job.source_tables["monitor_config"]] = str(cfg)
+    result = run_job(compiled.statements(), sources, str(tmp_path / "alerts.jsonl"), t_env=flink_env)
+
+    fin_group = '{"device.virtualization.desktop_pool":"Finance-Win11"}'
+    opened = alert_id("acme", "kafka_latency", fin_group, int(datetime(2026, 11, 26, 10, 1, 30, tzinfo=timezone.utc)
+                                                             .timestamp() * 1000))
+    assert sorted((a["status"], a["at"], a["alert_id"]) for a in map(json.loads, result.alerts)) == [
+        ("recovered", "2026-11-26T10:08:30.000Z", opened), ("triggered", "2026-11-26T10:01:30.000Z", opened)]
+
+    from pathlib import Path
+
+    [part] = [p for p in Path(result.output_dir, "sink_alert_state").rglob("*") if p.is_file() and
+              not p.name.startswith(".")]
+    records = [json.loads(ln) for ln in part.read_text(encoding="utf-8").splitlines()]
+    shown = [(r["key"].split("/")[-1].split('"')[-2],
+              None if r["value"] is None else (json.loads(r["value"])["state"], json.loads(r["value"])["since"][11:19]))
+             for r in records]
+    assert [s for s in shown if s[0] == "Sales-Win10"] == [("Sales-Win10", ("ok", "10:00:30")), ("Sales-Win10", None)]
+    assert [s for s in shown if s[0] == "Finance-Win11"] == [
+        ("Finance-Win11", ("pending", "10:00:30")), ("Finance-Win11", ("pending", "10:00:30")),
+        ("Finance-Win11", ("triggered", "10:01:30")), ("Finance-Win11", ("ok", "10:08:30"))]
+    assert shown.index(("Sales-Win10", None)) < shown.index(("Finance-Win11", ("ok", "10:08:30")))

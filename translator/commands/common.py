@@ -70,3 +70,18 @@ def compile_or_report(args, options: CompileOptions | None = None) -> Compiled |
         print(f"nql-flink {args.command}: no SQL generated: fix the errors above", file=sys.stderr)
         return 1
     return compiled
+
+
+KAFKA_HELP = "default: $NQL_KAFKA_BOOTSTRAP_SERVERS, else the local broker of `python -m deploy.kafka start`"
+
+
+def kafka_address(address: str | None, command: str) -> str | None:
+    """The broker a reading command talks to (--kafka, else the environment, else the local
+    broker); None after saying how to give one."""
+    from deploy.kafka import client as kc
+
+    bootstrap = kc.resolve_bootstrap(address)
+    if not bootstrap:
+        print(f"nql-flink {command}: no Kafka address: --kafka HOST:PORT, $NQL_KAFKA_BOOTSTRAP_SERVERS or a "
+              "running `python -m deploy.kafka start`", file=sys.stderr)
+    return bootstrap

@@ -16,6 +16,8 @@ import datetime as dt
 import json
 import sys
 
+from translator.commands.common import KAFKA_HELP, kafka_address
+
 COLUMNS = ("tenant", "monitor", "group", "state", "since", "left")
 RUNS = ("pending", "recovering")
 
@@ -23,8 +25,7 @@ RUNS = ("pending", "recovering")
 def add_arguments(parser):
     parser.add_argument("--tenant", help="only this tenant's groups")
     parser.add_argument("--monitor", help="only this monitor's groups")
-    parser.add_argument("--kafka", metavar="HOST:PORT", help="default: $NQL_KAFKA_BOOTSTRAP_SERVERS, else the "
-                        "local broker of `python -m deploy.kafka start`")
+    parser.add_argument("--kafka", metavar="HOST:PORT", help=KAFKA_HELP)
     parser.add_argument("--topic", default="nql.alert_state", help="alert-state topic (default %(default)s)")
     parser.add_argument("--topic-prefix", default="", help="as given to deploy (default none)")
     parser.add_argument("--json", action="store_true", help="one JSON object per group and line (the topic's "
@@ -91,10 +92,8 @@ def table(rows: list[dict]) -> str:
 def main(args) -> int:
     from deploy.kafka import client as kc
 
-    bootstrap = kc.resolve_bootstrap(args.kafka)
+    bootstrap = kafka_address(args.kafka, args.command)
     if not bootstrap:
-        print("nql-flink status: no Kafka address: --kafka HOST:PORT, $NQL_KAFKA_BOOTSTRAP_SERVERS or a "
-              "running `python -m deploy.kafka start`", file=sys.stderr)
         return 2
     topic = args.topic_prefix + args.topic
     try:
