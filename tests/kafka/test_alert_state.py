@@ -89,7 +89,13 @@ def incident(flink_cluster, kafka_bootstrap, tmp_path_factory):
             rows = [json.loads(ln) for ln in status("--tenant", "acme", "--json").splitlines()]
             return rows if any(r["state"] == "pending" and r["at"] == "2026-11-26T10:01:00.000Z" for r in rows) else None
 
-        facts["pending"] = until(pending, "a pending group", job_state)
+        try:
+            facts["pending"] = until(pending, "a pending group", job_state)
+        except AssertionError as e:
+            counts = {t: kc.record_count(kafka_bootstrap, o.topic(t)) for t in
+                      (o.alert_state_topic, o.alerts_topic, o.dead_letters_topic)}
+            exceptions = flink_cluster.rest(f"/jobs/{job_id}/exceptions").get("root-exception")
+            raise AssertionError(f"{e}; records: {counts}; status: {status()!r}; job exception: {exceptions}") from e
         facts["table"] = status("--monitor", "kafka_latency")
         facts["other_tenant"] = status("--tenant", "globex")
         produce_table(kafka_bootstrap, o.topic("nql.session.vdi_events"), EVENTS,
