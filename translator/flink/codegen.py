@@ -584,13 +584,25 @@ def _states_tail(p: _Pipeline, n, o: CompileOptions, inserts: list) -> list[Stat
     from translator.flink.render import render
 
     states = {"name": n("states"), "function": q(STATES_FUNCTION), "judged": n("judged"),
-              "every_ms": str(p.every_ms), "evict_after_ms": str(o.evict_after_ms), "uid": lit(p.name + "-alerts"),
-              "evict_text": format_duration(o.evict_after_ms) if o.evict_after_ms else "never"}
+              "every_ms": str(p.every_ms), "evict_after_ms": str(eviction_delay(o, p.every_ms)),
+              "uid": lit(p.name + "-alerts"),
+              "evict_text": (f"{format_duration(o.evict_after_ms)} (--evict-after) + {format_duration(o.max_tenant_lag_ms)} "
+                             f"(--max-tenant-lag) + {format_duration(p.every_ms)} (every)") if o.evict_after_ms else "never"}
     inserts.append({"target": q(STATE_SINK),
                     "query": render("alert_state_record.sql.j2", {"states": n("states"),
                                                                   "time_format": lit(TIME_FORMAT)}).rstrip()})
     return [Statement("views/monitor_alert_states.sql.j2", states),
             Statement("views/monitor_transitions.sql.j2", {"name": n("alerts"), "states": n("states")})]
+
+
+def eviction_delay(o: CompileOptions, every_ms: int) -> int:
+    """How long after a group's last evaluation, in the job's event time, the state function
+    evicts it (0: never): --evict-after, plus the tenant lag bound and one slide. The
+    evaluations of a tenant come in its own event time, which may trail the job's watermark
+    (the state function's clock) by up to the lag bound (a dragged tenant), and the windows
+    function learns the table's progress one tick (the smallest slide) late: an evaluation
+    continuing the group's run must reach the function before its eviction timer fires."""
+    return o.evict_after_ms + o.max_tenant_lag_ms + every_ms if o.evict_after_ms else 0
 
 
 def _state_tail(p: _Pipeline, n, function: str, extra: tuple[str, ...] = (),

@@ -342,14 +342,14 @@ WHERE (`v`.`samples` >= 2);
 
 -- Trigger/recover state per group (spec/monitors.md semantics) in the Java process table
 -- function AlertStates (udfs/jvm), partitioned by group (nql_state_key): 'alert' rows are the transitions,
--- 'state' rows each change of the group's state (the alert-state topic); a group without an
--- open alert is evicted 7d after its last evaluation. Each group's evaluations arrive in
--- event-time order (the windows function emits them so per tenant).
+-- 'state' rows each change of the group's state (the alert-state topic). A group without an
+-- open alert is evicted when event time passes its last evaluation by 7d (--evict-after) + 10min (--max-tenant-lag) + 5min (every).
+-- Each group's evaluations arrive in event-time order (the windows function emits them so per tenant).
 CREATE TEMPORARY VIEW `m_device_cpu_queue__states` AS
 SELECT *
 FROM `nql_alert_states`(input => TABLE `m_device_cpu_queue__judged` PARTITION BY `nql_state_key`,
   on_time => DESCRIPTOR(`window_time`), every_ms => CAST(300000 AS BIGINT),
-  evict_after_ms => CAST(604800000 AS BIGINT),
+  evict_after_ms => CAST(605700000 AS BIGINT),
   uid => 'm_device_cpu_queue-alerts');
 
 -- Transitions only (the state function's 'alert' rows).

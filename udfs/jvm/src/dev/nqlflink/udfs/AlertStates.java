@@ -54,7 +54,8 @@ import java.util.Objects;
  * due (pending / recovering: since + for, when the transition happens if the condition keeps
  * holding), at (the evaluation's time).
  *
- * <p>Eviction (docs/guarantees.md, "Bounded state"): when the watermark passes the group's last
+ * <p>Eviction (docs/guarantees.md, "Bounded state"; the generator passes --evict-after plus the
+ * tenant lag bound and one slide, codegen.eviction_delay): when the watermark passes the group's last
  * evaluation by {@code evict_after_ms} (at least {@code every_ms}) and the group has no open
  * alert, its state is cleared and an 'evicted' row is emitted. That can never change an alert:
  * a group silent for more than {@code every} has a missing evaluation, which breaks any pending
