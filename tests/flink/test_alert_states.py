@@ -188,14 +188,16 @@ def test_eviction_in_the_generated_job(flink_env, tmp_path):
     2min and --max-tenant-lag 1min, on files: a group is evicted 2 min + 1 min + 30 s (one
     slide) after its last evaluation (codegen.eviction_delay). Samples S(i) = 10:00:00 + 30 s i,
     two devices per pool:
-      Finance 500 ms at S(0..3), silent, 100 ms at S(16..19): triggered at 10:01:30 (scenario);
+      Finance 500 ms at S(0..3), silent, 100 ms at S(16..21): triggered at 10:01:30 (scenario);
         last evaluation 10:02:30 (the window [10:01:30, 10:02:30) holds S(3)); silent 6 min with
         its alert open: kept; back at 10:08:30 ([10:07:30, 10:08:30) holds S(16), 100 ms):
         recovered then, with the alert id of 10:01:30.
       Sales 250 ms at S(0..9), then silent: ok from its first window, 10:00:30; last
-        evaluation 10:05:30; evicted when event time passes 10:07:30 (S(16) moves the
-        watermark to 10:07:50): a tombstone, after Sales' last state and before Finance's
-        recovery."""
+        evaluation 10:05:30; evicted when event time has passed 10:09:00 (S(19) moves the
+        watermark to 10:09:20) and moved once more (S(20), AlertStates.onTimer): a tombstone
+        after Sales' last state. (Its evaluations from 10:04:30 on come only with S(16), after
+        the watermark jumped to 10:07:50: without the margin and the extra advance, Sales was
+        evicted before them.)"""
     from deploy.embedded.runner import run_job
     from tests.kafka import scenario as sc
     from tests.kafka.test_end_to_end import EVENTS, INVENTORY, compile_scenario, config_lines
@@ -204,7 +206,7 @@ def test_eviction_in_the_generated_job(flink_env, tmp_path):
     compiled = compile_scenario(evict_after_ms=120_000, max_tenant_lag_ms=60_000)
     latency = {"c-1": 500, "c-2": 500, "c-3": 250, "c-4": 250}
     events = []
-    for i in list(range(10)) + list(range(16, 20)):
+    for i in list(range(10)) + list(range(16, 22)):
         for uid, pool in sc.POOLS.items():
             finance = pool.startswith("Finance")
             if finance and 4 <= i < 16 or not finance and i >= 10:

@@ -5,7 +5,10 @@ records sent in two phases.
 Hand-derived (scenario.py: windows of 1 min every 30 s, lateness 10 s, acme Finance at 500 ms
 from S(0) = 10:00:00, `for: 1min`, threshold 300; Sales at 250 ms):
   phase 1, samples S(0)..S(3) (newest 10:01:30): acme's clock is 10:01:20, so the windows
-  ending 10:00:30 and 10:01:00 are evaluated. Finance is over the threshold in both: pending
+  ending 10:00:30 and 10:01:00 are evaluated, once S(3)'s records have passed the inventory's
+  temporal join, which releases a record when the watermark passes its time: a record of a
+  tenant no monitor reads, at 10:01:40, moves the watermark to 10:01:30 (acme's clock stays
+  10:01:20: the window ending 10:01:30 waits). Finance is over the threshold in both: pending
   since 10:00:30 (its first window), due 10:01:30 (since + for), at 10:01:00, 30 s left.
   Sales is under it: ok since its first evaluation, 10:00:30.
   phase 2, S(4)..S(11) and the flush records (wall-clock time, days later): Finance triggers
@@ -19,6 +22,7 @@ import contextlib
 import io
 import json
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -83,7 +87,8 @@ def incident(flink_cluster, kafka_bootstrap, tmp_path_factory):
         flink_cluster.wait_job(lambda j: j["jid"] == job_id, states=("RUNNING",), timeout=90)
         produce_table(kafka_bootstrap, o.topic("nql.device.devices"), INVENTORY, sc.inventory(("acme",)))
         produce_table(kafka_bootstrap, o.topic("nql.session.vdi_events"), EVENTS,
-                      sc.event_lines(bad=False, tenants=("acme",), samples=range(4)))
+                      sc.event_lines(bad=False, tenants=("acme",), samples=range(4))
+                      + [json.dumps(sc.event("nobody", "c-1", sc.S(3) + timedelta(seconds=10), 100))])
 
         def pending():
             rows = [json.loads(ln) for ln in status("--tenant", "acme", "--json").splitlines()]

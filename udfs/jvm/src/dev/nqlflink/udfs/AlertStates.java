@@ -62,7 +62,9 @@ import java.util.Objects;
  * run, and a fresh state is exactly what a group without an open alert and without a run has.
  * A group with an open alert is never evicted (a recovering run it had is broken likewise, at
  * its next evaluation: until then the state topic shows it recovering, with its last {@code at}).
- * At the end of a bounded input (watermark MAX) nothing is evicted: the job ends anyway.
+ * The decision waits for one more watermark advance after the timer (see onTimer): evaluations
+ * may reach this function behind its watermark. At the end of a bounded input (watermark MAX)
+ * nothing is evicted: the job ends anyway.
  */
 @FunctionHint(output = @DataTypeHint(
         "ROW<tenant STRING, monitor STRING, group_json STRING, nql_kind STRING, status STRING, alert_id STRING, at TIMESTAMP(3), since TIMESTAMP(3), "
@@ -76,6 +78,7 @@ public class AlertStates extends ProcessTableFunction<Row> {
     static final String RECOVERED = "recovered";
     static final String EVICTED = "evicted";
     private static final String EVICT = "evict";
+    private static final String CONFIRM = "confirm";
 
     /** Groups with state in this subtask (approximate: restored state is not counted). */
     private transient long live;
@@ -123,12 +126,23 @@ public class AlertStates extends ProcessTableFunction<Row> {
         if (evictAfterMs != null && evictAfterMs > 0) {
             TimeContext<Long> time = ctx.timeContext(Long.class);
             time.registerOnTime(EVICT, time.time() + Math.max(evictAfterMs, everyMs));
+            time.clearTimer(CONFIRM);
         }
     }
 
     public void onTimer(OnTimerContext ctx, Row state) throws Exception {
-        Long watermark = ctx.timeContext(Long.class).currentWatermark();
+        TimeContext<Long> time = ctx.timeContext(Long.class);
+        Long watermark = time.currentWatermark();
         if (watermark != null && watermark == Long.MAX_VALUE || state.getField("status") == null) {
+            return;
+        }
+        if (EVICT.equals(ctx.currentTimer())) {
+            // Not yet: an evaluation of this group may still be on its way although the watermark
+            // passed it. The windows function emits a tenant's window when it learns the tenant's
+            // progress, from records that come after the watermark they carry, and the config's
+            // temporal join holds such a row until the next watermark advance. So decide at the
+            // next advance: by then that row has arrived (and cleared this confirmation).
+            time.registerOnTime(CONFIRM, watermark + 1);
             return;
         }
         if (OK.equals(state.getField("status"))) {
