@@ -181,6 +181,20 @@ def test_an_open_alert_is_kept_and_recovers_with_its_id(rows):
     assert states(rows["open_alert"]) == [("triggered", 0, None, 0), ("ok", 25, None, 25), ("evicted", None, None, 25)]
 
 
+def test_the_uid_names_the_state_layout_of_the_java_function():
+    """The generated uid hashes codegen.ALERT_STATES_LAYOUT (savepoint upgrades restore by
+    uid, deploy/plan.py): it must be the Java state row, so that a change of the row type
+    changes the uid instead of misreading old state."""
+    import re
+    from pathlib import Path
+
+    from translator.flink.codegen import ALERT_STATES_LAYOUT
+
+    java = (Path(__file__).resolve().parents[2] / "udfs/jvm/src/dev/nqlflink/udfs/AlertStates.java").read_text()
+    declared = re.search(r'STATE_TYPE =\s*"([^"]*)"\s*\+\s*"([^"]*)"', java)
+    assert ALERT_STATES_LAYOUT.startswith(declared.group(1) + declared.group(2) + " by ")
+
+
 # ------------------------------------------------------------------------ the whole job
 def test_eviction_in_the_generated_job(flink_env, tmp_path):
     """`nql-flink run`'s job (the Kafka scenario monitor, tests/kafka/scenario.py: windows of

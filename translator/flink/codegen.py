@@ -38,6 +38,10 @@ from translator.semantic.schema import Catalog, Table
 TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
 STATES_FUNCTION = "nql_alert_states"
 STATES_FUNCTION_CLASS = "dev.nqlflink.udfs.AlertStates"
+# What the alert state function's state means (its uid hashes it, state_uid): its state row,
+# AlertStates.STATE_TYPE (tests/flink/test_alert_states.py checks they agree), per group key.
+ALERT_STATES_LAYOUT = ("ROW<status STRING, last_t BIGINT, streak BIGINT, alert_id STRING, trigger_at BIGINT, "
+                       "shown STRING, shown_since BIGINT, shown_due BIGINT> by tenant/monitor/group_json")
 WINDOWS_FUNCTION = "nql_windows"
 WINDOWS_FUNCTION_CLASS = "dev.nqlflink.udfs.TenantWindows"
 INVENTORY = "device.devices"
@@ -585,7 +589,7 @@ def _states_tail(p: _Pipeline, n, o: CompileOptions, inserts: list) -> list[Stat
 
     states = {"name": n("states"), "function": q(STATES_FUNCTION), "judged": n("judged"),
               "every_ms": str(p.every_ms), "evict_after_ms": str(eviction_delay(o, p.every_ms)),
-              "uid": lit(p.name + "-alerts"),
+              "uid": lit(state_uid(p.name, "alerts", ALERT_STATES_LAYOUT)),
               "evict_text": (f"{format_duration(o.evict_after_ms)} (--evict-after) + {format_duration(o.max_tenant_lag_ms)} "
                              f"(--max-tenant-lag) + {format_duration(p.every_ms)} (every)") if o.evict_after_ms else "never"}
     inserts.append({"target": q(STATE_SINK),

@@ -354,7 +354,7 @@ SELECT *
 FROM `nql_alert_states`(input => TABLE `m_slow_logons_by_entity__judged` PARTITION BY `nql_state_key`,
   on_time => DESCRIPTOR(`window_time`), every_ms => CAST(300000 AS BIGINT),
   evict_after_ms => CAST(605700000 AS BIGINT),
-  uid => 'm_slow_logons_by_entity-alerts');
+  uid => 'm_slow_logons_by_entity--alerts--d8960c178ce4');
 
 -- Transitions only (the state function's 'alert' rows).
 CREATE TEMPORARY VIEW `m_slow_logons_by_entity__alerts` AS

@@ -301,7 +301,7 @@ SELECT *
 FROM `nql_alert_states`(input => TABLE `m_teams_crashes__judged` PARTITION BY `nql_state_key`,
   on_time => DESCRIPTOR(`window_time`), every_ms => CAST(300000 AS BIGINT),
   evict_after_ms => CAST(605700000 AS BIGINT),
-  uid => 'm_teams_crashes-alerts');
+  uid => 'm_teams_crashes--alerts--d8960c178ce4');
 
 -- Transitions only (the state function's 'alert' rows).
 CREATE TEMPORARY VIEW `m_teams_crashes__alerts` AS

@@ -362,7 +362,7 @@ SELECT *
 FROM `nql_alert_states`(input => TABLE `m_vdi_input_delay_p95__judged` PARTITION BY `nql_state_key`,
   on_time => DESCRIPTOR(`window_time`), every_ms => CAST(60000 AS BIGINT),
   evict_after_ms => CAST(605460000 AS BIGINT),
-  uid => 'm_vdi_input_delay_p95-alerts');
+  uid => 'm_vdi_input_delay_p95--alerts--d8960c178ce4');
 
 -- Transitions only (the state function's 'alert' rows).
 CREATE TEMPORARY VIEW `m_vdi_input_delay_p95__alerts` AS

@@ -352,7 +352,7 @@ SELECT *
 FROM `nql_alert_states`(input => TABLE `m_vdi_latency_by_pool__judged` PARTITION BY `nql_state_key`,
   on_time => DESCRIPTOR(`window_time`), every_ms => CAST(30000 AS BIGINT),
   evict_after_ms => CAST(605430000 AS BIGINT),
-  uid => 'm_vdi_latency_by_pool-alerts');
+  uid => 'm_vdi_latency_by_pool--alerts--d8960c178ce4');
 
 -- Transitions only (the state function's 'alert' rows).
 CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__alerts` AS
