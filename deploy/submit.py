@@ -86,7 +86,7 @@ def init_script(settings: Settings) -> str:
 
 def stage_udfs(dest: str | os.PathLike) -> Path:
     """dest/udfs = a copy of the project's udfs package (what -pyfs ships; the SQL names
-    'udfs.flink.alert_state.alert_transitions'). Returns dest."""
+    'udfs.flink.alert_state.alert_transitions_seasonal'). Returns dest."""
     dest = Path(dest)
     if (dest / "udfs").exists():
         shutil.rmtree(dest / "udfs")
@@ -177,7 +177,7 @@ def catalog_topics(compiled) -> list[str]:
 def prepare_kafka(bootstrap: str | None, compiled, options, *, partitions: int = 1,
                   records: list[dict] | None = None, alert_retention_ms: int = ALERT_RETENTION_MS) -> dict:
     """Create the job's topics if missing and publish the monitor-config records keyed by
-    tenant/monitor. Config and inventory topics are compacted (the current version per key);
+    tenant/monitor. Config, inventory and alert-state topics are compacted (the current version per key);
     events and dead letters use the broker's defaults; the alert topic keeps every transition
     (cleanup.policy=delete, retention.ms = ``alert_retention_ms``): its key, the alert id, is
     shared by an alert's 'triggered' and 'recovered' records, which compaction would reduce to
@@ -190,7 +190,8 @@ def prepare_kafka(bootstrap: str | None, compiled, options, *, partitions: int =
     alerts = options.topic(options.alerts_topic)
     alert_config = {"cleanup.policy": "delete", "retention.ms": str(alert_retention_ms)}
     kc.create_topics(bootstrap, t["events"] + [options.topic(options.dead_letters_topic)], partitions=partitions)
-    kc.create_topics(bootstrap, t["versioned"], partitions=partitions, compacted=True)
+    kc.create_topics(bootstrap, t["versioned"] + [options.topic(options.alert_state_topic)], partitions=partitions,
+                     compacted=True)
     kc.create_topics(bootstrap, [alerts], partitions=partitions, config=alert_config)
     changed = []
     if "compact" in kc.topic_config(bootstrap, alerts).get("cleanup.policy", ""):

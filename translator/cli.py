@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "upgrade": ("translator.commands.upgrade", "stop the deployed job with a savepoint and start the new monitors from it, keeping every unchanged monitor's state"),
     "package": ("translator.commands.package", "compile monitors into a zip for Amazon Managed Service for Apache Flink"),
     "tail-alerts": ("translator.commands.tail_alerts", "print alert records from the Kafka alert topic"),
+    "status": ("translator.commands.status", "print what each group of a running deployment is doing now (the alert-state topic)"),
     "simulate": ("simulator.cli", "generate deterministic telemetry (one JSONL file per catalog table)"),
     "bench": ("translator.commands.bench", "benchmarks: `bench nab` scores the seasonal detector on NAB"),
     "explain": ("translator.commands.explain", "run one monitor on embedded Flink over files and plot a group's metric, baseline band and alerts (PNG)"),

@@ -124,7 +124,7 @@ def connector_substitution(statement: str, inputs: dict[str, str], output_dir: s
 # ---------------------------------------------------------------------- environment --
 def _stage_udfs() -> str:
     """A directory holding only the `udfs` package, shipped to the Python workers with
-    add_python_file (so 'udfs.flink.alert_state.alert_transitions' resolves there)."""
+    add_python_file (so 'udfs.flink.alert_state.alert_transitions_seasonal' resolves there)."""
     stage = Path(tempfile.mkdtemp(prefix="nql-flink-pyfiles-"))
     shutil.copytree(UDF_PACKAGE, stage / "udfs",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))

@@ -289,6 +289,44 @@ def tail(bootstrap: str | None, topic: str, *, from_beginning: bool = True, time
         c.close()
 
 
+def read_latest(bootstrap: str | None, topic: str, *, timeout: float = 30.0,
+                read_committed: bool = True) -> dict[bytes, bytes | None]:
+    """The latest value per key of a compacted ``topic``, read from the beginning to the end of
+    every partition as it is now (read_committed: to the last stable offset, so an open Flink
+    transaction does not hold the read up); a tombstone gives None. {} if the topic does not
+    exist. Raises RuntimeError when the end is not reached within ``timeout`` seconds."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+
+    parts = partitions(bootstrap, topic)
+    if not parts:
+        return {}
+    c = Consumer(client_config(bootstrap, **{
+        "group.id": f"nql-read-{uuid.uuid4().hex[:8]}",  # required by librdkafka; never joined
+        "enable.auto.commit": False, "enable.partition.eof": True,
+        "isolation.level": "read_committed" if read_committed else "read_uncommitted",
+    }))
+    latest: dict[bytes, bytes | None] = {}
+    open_parts = set(parts)
+    deadline = time.monotonic() + timeout
+    try:
+        c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
+        while open_parts:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{topic}: end not reached in {timeout:g} s")
+            m = c.poll(0.2)
+            if m is None:
+                continue
+            if m.error():
+                if m.error().code() == KafkaError._PARTITION_EOF:
+                    open_parts.discard(m.partition())
+                    continue
+                raise RuntimeError(str(m.error()))
+            latest[m.key()] = m.value()
+        return latest
+    finally:
+        c.close()
+
+
 def consume(bootstrap: str | None, topic: str, n: int, *, timeout: float = 60.0, **kw) -> list[bytes]:
     """The first ``n`` values of ``topic`` (fewer if ``timeout`` passes first)."""
     out: list[bytes] = []

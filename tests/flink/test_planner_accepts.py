@@ -14,7 +14,7 @@ def test_every_example_statement_plans(explain_plan):
     plan = explain_plan(compiled)
     # one alert INSERT per pipeline and one dead-letter INSERT per source table
     assert plan.count("Sink(table=[default_catalog.") >= len(compiled.job.source_tables)
-    assert "TemporalJoin" in plan and "WindowAggregate" in plan and "PythonGroupAggregate" in plan
+    assert "TemporalJoin" in plan and "WindowAggregate" in plan and "nql_alert_states(" in plan
 
 
 def test_each_raw_line_is_parsed_once_whatever_reads_it(explain_plan):

@@ -27,7 +27,7 @@ def compiled_sql(**kw) -> str:
 def test_default_options_reference_the_environment_and_hold_no_address():
     t = tables(compiled_sql())
     assert set(t) == {"src_session_vdi_events", "src_device_devices", "src_monitor_config", "sink_alerts",
-                      "sink_dead_letters"}
+                      "sink_dead_letters", "sink_alert_state"}
     for name, o in t.items():
         assert o["properties.bootstrap.servers"] == "${env:NQL_KAFKA_BOOTSTRAP_SERVERS}", name
         assert o["properties.config.providers"] == "env"
@@ -44,6 +44,10 @@ def test_default_options_reference_the_environment_and_hold_no_address():
     assert t["sink_alerts"]["sink.transactional-id-prefix"] == "nql-flink.alerts"
     assert t["sink_alerts"]["properties.transaction.timeout.ms"] == "900000"
     assert t["sink_dead_letters"]["sink.delivery-guarantee"] == "at-least-once"
+    # each group's state, keyed tenant/monitor/group, a raw NULL value = a tombstone
+    assert (t["sink_alert_state"]["topic"], t["sink_alert_state"]["sink.transactional-id-prefix"]) == (
+        "nql.alert_state", "nql-flink.alert-state")
+    assert (t["sink_alert_state"]["key.fields"], t["sink_alert_state"]["value.format"]) == ("key", "raw")
 
 
 def test_production_settings_from_a_file(tmp_path):

@@ -1,6 +1,7 @@
 """Crash recovery and restart safety on a standalone cluster of this module's own (it kills a
 TaskManager and stops the cluster): `nql-flink deploy sql-client` of the scenario monitor
-(tests/kafka/scenario.py), then
+(tests/kafka/scenario.py) and of a change monitor that never alerts here (python_monitor/: its
+state UDAF is Python, so the job has Python workers), then
 
   1. a second deploy of the same job name while it runs is refused;
   2. kill -9 of the TaskManager: its Python UDF workers are left orphaned, a replacement
@@ -41,13 +42,18 @@ HAND_DERIVED = [("acme", FIN, "recovered", "2026-11-26T10:03:30.000Z"),
                 ("globex", SALES, "triggered", "2026-11-26T10:01:30.000Z")]
 
 
+# A monitor whose state is a Python UDAF and that never alerts here: the job then has Python
+# workers, which steps 2 and 4 are about.
+PYTHON_MONITOR = sc.HERE / "python_monitor"
+
+
 def deploy(cluster, bootstrap, prefix, job_name, out, checkpoint_interval="1 s", idle_timeout="1 min"):
-    """`nql-flink deploy sql-client` of the scenario -> (exit code, stdout, stderr)."""
+    """`nql-flink deploy sql-client` of the scenario and PYTHON_MONITOR -> (exit code, stdout, stderr)."""
     from translator.cli import main as cli
 
     o, e = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
-        rc = cli(["deploy", "sql-client", str(sc.MONITORS), "--kafka", bootstrap,
+        rc = cli(["deploy", "sql-client", str(sc.MONITORS), str(PYTHON_MONITOR), "--kafka", bootstrap,
                   "--cluster-state", str(cluster.state_dir), "--out", str(out), "--topic-prefix", prefix,
                   "--group-id", prefix + "nql", "--job-name", job_name, "--checkpoint-interval", checkpoint_interval,
                   "--idle-timeout", idle_timeout])

@@ -133,7 +133,8 @@ def test_role_may_touch_only_the_jobs_code_logs_cluster_topics_group_and_transac
     assert statements["ConnectToCluster"]["Resource"] == CLUSTER
     assert statements["ReadTopics"]["Resource"] == [TOPIC + "nql.device.devices", TOPIC + "nql.monitor.config",
                                                     TOPIC + "nql.session.vdi_events"]
-    assert statements["WriteTopics"]["Resource"] == [TOPIC + "nql.alerts", TOPIC + "nql.dead_letters"]
+    assert statements["WriteTopics"]["Resource"] == [TOPIC + "nql.alert_state", TOPIC + "nql.alerts",
+                                                     TOPIC + "nql.dead_letters"]
     assert statements["ConsumerGroup"]["Resource"] == CLUSTER.replace(":cluster/", ":group/") + "/nql-flink"
     assert statements["Transactions"]["Resource"] == CLUSTER.replace(":cluster/", ":transactional-id/") + "/nql-flink*"
     assert "kafka-cluster:WriteData" not in statements["ReadTopics"]["Action"]

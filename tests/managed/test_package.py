@@ -77,7 +77,7 @@ def test_job_carries_the_settings_statements_and_iam_keys_but_no_address(iam_zip
     assert ("'properties.sasl.client.callback.handler.class' = "
             "'software.amazon.msk.auth.iam.IAMClientCallbackHandler'") in sql
     assert job["topics"] == {"read": ["nql.device.devices", "nql.monitor.config", "nql.session.vdi_events"],
-                             "write": ["nql.alerts", "nql.dead_letters"]}
+                             "write": ["nql.alert_state", "nql.alerts", "nql.dead_letters"]}
 
 
 def test_flink_2_2_is_selectable_and_an_unknown_runtime_is_refused(tmp_path, capsys):

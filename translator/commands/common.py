@@ -25,6 +25,9 @@ def add_compile_arguments(parser) -> None:
                         "while the table progressed this much stops holding the tenant's clock, default 1min")
     parser.add_argument("--max-clock-skew", default="10min", help="records with an event time further ahead of the "
                         "processing clock are dead-lettered future, default 10min")
+    parser.add_argument("--evict-after", default="7d", help="a group without an open alert is forgotten (its "
+                        "state freed, a tombstone on the state topic) this long after its last evaluation; 0: never; "
+                        "default 7d (docs/guarantees.md, \"Bounded state\")")
     parser.add_argument("--bootstrap-servers", default=None, help="Kafka bootstrap servers written in the DDL "
                         "(default: a ${env:NQL_KAFKA_BOOTSTRAP_SERVERS} reference resolved by Flink at run time)")
     add_kafka_arguments(parser)
@@ -39,9 +42,10 @@ def compile_options(args) -> CompileOptions | int:
         return 2
     durations = {}
     for flag, field in (("lateness", "lateness_ms"), ("max_tenant_lag", "max_tenant_lag_ms"),
-                        ("partition_idle", "partition_idle_ms"), ("max_clock_skew", "max_clock_skew_ms")):
+                        ("partition_idle", "partition_idle_ms"), ("max_clock_skew", "max_clock_skew_ms"),
+                        ("evict_after", "evict_after_ms")):
         text = getattr(args, flag)
-        durations[field] = parse_duration(text.replace(" ", ""))
+        durations[field] = 0 if text.strip() == "0" else parse_duration(text.replace(" ", ""))
         if durations[field] is None:
             print(f"nql-flink {args.command}: --{flag.replace('_', '-')} {text!r} is not a duration (e.g. 10s, 10min)",
                   file=sys.stderr)
@@ -66,3 +70,18 @@ def compile_or_report(args, options: CompileOptions | None = None) -> Compiled |
         print(f"nql-flink {args.command}: no SQL generated: fix the errors above", file=sys.stderr)
         return 1
     return compiled
+
+
+KAFKA_HELP = "default: $NQL_KAFKA_BOOTSTRAP_SERVERS, else the local broker of `python -m deploy.kafka start`"
+
+
+def kafka_address(address: str | None, command: str) -> str | None:
+    """The broker a reading command talks to (--kafka, else the environment, else the local
+    broker); None after saying how to give one."""
+    from deploy.kafka import client as kc
+
+    bootstrap = kc.resolve_bootstrap(address)
+    if not bootstrap:
+        print(f"nql-flink {command}: no Kafka address: --kafka HOST:PORT, $NQL_KAFKA_BOOTSTRAP_SERVERS or a "
+              "running `python -m deploy.kafka start`", file=sys.stderr)
+    return bootstrap

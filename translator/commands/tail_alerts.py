@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import sys
 
+from translator.commands.common import KAFKA_HELP, kafka_address
+
 
 def add_arguments(parser):
-    parser.add_argument("--kafka", metavar="HOST:PORT", help="default: $NQL_KAFKA_BOOTSTRAP_SERVERS, else the "
-                        "local broker of `python -m deploy.kafka start`")
+    parser.add_argument("--kafka", metavar="HOST:PORT", help=KAFKA_HELP)
     parser.add_argument("--topic", default="nql.alerts", help="alert topic (default %(default)s)")
     parser.add_argument("--topic-prefix", default="", help="as given to deploy (default none)")
     parser.add_argument("--dead-letters", action="store_true", help="tail the dead-letter topic (nql.dead_letters)")
@@ -25,10 +26,8 @@ def add_arguments(parser):
 def main(args) -> int:
     from deploy.kafka import client as kc
 
-    bootstrap = kc.resolve_bootstrap(args.kafka)
+    bootstrap = kafka_address(args.kafka, args.command)
     if not bootstrap:
-        print("nql-flink tail-alerts: no Kafka address: --kafka HOST:PORT, $NQL_KAFKA_BOOTSTRAP_SERVERS or a "
-              "running `python -m deploy.kafka start`", file=sys.stderr)
         return 2
     topic = args.topic_prefix + ("nql.dead_letters" if args.dead_letters else args.topic)
     n = 0

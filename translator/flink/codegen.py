@@ -8,8 +8,10 @@ stream (the table's progress), shared by every monitor reading it; the inventory
 monitor config as versioned views; per monitor *pipeline* (monitors of the same id and shape
 across tenants share one) the views rows -> input (rows and ticks) -> windows (the Java
 process table function `nql_windows`: HOP windows per tenant in the tenant's own event
-time) -> eval (measures) -> judged (config as of the window) -> state (Python UDAF) ->
-alerts; one statement set of INSERTs.
+time) -> eval (measures) -> judged (config as of the window) -> states (the Java process
+table function `nql_alert_states`: the alert state machine per group, its state changes and
+eviction; seasonal and change monitors: a Python UDAF) -> alerts and the state topic; one
+statement set of INSERTs.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlglot import exp
 from translator.syntax.lexer import format_duration
 from translator import __version__
 from translator.flink.connectors import CompileOptions
-from translator.flink.connectors import alert_sink_options
+from translator.flink.connectors import alert_sink_options, alert_state_sink_options
 from translator.flink.connectors import kafka_options as _kafka
 from translator.flink.dialect import to_sql
 from translator.flink.expressions import SQL_TYPES, double, literal, qualified, to_exp, when
@@ -34,8 +36,12 @@ from translator.monitors.model import Monitor
 from translator.semantic.schema import Catalog, Table
 
 TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
-STATE_FUNCTION = "alert_transitions"
-STATE_FUNCTION_PATH = "udfs.flink.alert_state.alert_transitions"
+STATES_FUNCTION = "nql_alert_states"
+STATES_FUNCTION_CLASS = "dev.nqlflink.udfs.AlertStates"
+# What the alert state function's state means (its uid hashes it, state_uid): its state row,
+# AlertStates.STATE_TYPE (tests/flink/test_alert_states.py checks they agree), per group key.
+ALERT_STATES_LAYOUT = ("ROW<status STRING, last_t BIGINT, streak BIGINT, alert_id STRING, trigger_at BIGINT, "
+                       "shown STRING, shown_since BIGINT, shown_due BIGINT> by tenant/monitor/group_json")
 WINDOWS_FUNCTION = "nql_windows"
 WINDOWS_FUNCTION_CLASS = "dev.nqlflink.udfs.TenantWindows"
 INVENTORY = "device.devices"
@@ -146,8 +152,8 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
     out.append(Statement("set.sql.j2", {"options": [(lit(k), lit(v)) for k, v in sorted(session_options(options).items())]}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(WINDOWS_FUNCTION), "path": lit(WINDOWS_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
-    out.append(Statement("ddl/function.sql.j2", {"name": q(STATE_FUNCTION), "path": lit(STATE_FUNCTION_PATH),
-                                                 "language": "PYTHON"}))
+    out.append(Statement("ddl/function.sql.j2", {"name": q(STATES_FUNCTION), "path": lit(STATES_FUNCTION_CLASS),
+                                                 "language": "JAVA"}))
     out += _detection_functions(pipes)
     inserts: list[dict] = []
     for name in sorted(tables):
@@ -169,6 +175,9 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
     out.append(Statement("ddl/sink.sql.j2", {"name": q("sink_dead_letters"),
                                              "columns": [{"name": q(c), "type": "STRING"} for c in ("source", "reason", "line")],
                                              "options": _kafka(options, options.dead_letters_topic, "json")}))
+    out.append(Statement("ddl/sink.sql.j2", {"name": q(STATE_SINK),
+                                             "columns": [{"name": q("key"), "type": "STRING"}, {"name": q("value"), "type": "STRING"}],
+                                             "options": alert_state_sink_options(options)}))
     for p in pipes:
         out += _pipeline(p, catalog, options, inserts)
     out.append(Statement("statement_set.sql.j2", {"inserts": _one_insert_per_sink(inserts)}))
@@ -534,7 +543,7 @@ def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) 
               "values": [f"{lit(m.name)} VALUE `v`.{q(m.name)}" for m in w.measures],
               "extra_filter": to_sql(to_exp(w.having, v)) if w.having is not None else ""}
     inserts.append({"target": q("sink_alerts"), "query": _alert_query(n("alerts"))})
-    return head + [Statement("views/monitor_judged.sql.j2", judged)] + _state_tail(p, n)
+    return head + [Statement("views/monitor_judged.sql.j2", judged)] + _states_tail(p, n, o, inserts)
 
 
 def _key_value(k: ir.Key) -> str:
@@ -568,12 +577,43 @@ def _unknown_device_query(rows: str, table: str, monitor: str) -> str:
                                  device="`device_collector_uid`", event_time=f"DATE_FORMAT(`ts`, {lit(TIME_FORMAT)})")
 
 
-def _state_tail(p: _Pipeline, n, function: str = STATE_FUNCTION, extra: tuple[str, ...] = (),
+STATE_SINK = "sink_alert_state"
+
+
+def _states_tail(p: _Pipeline, n, o: CompileOptions, inserts: list) -> list[Statement]:
+    """judged -> states (the Java state machine, partitioned by group) -> alerts, and its
+    'state' rows to the alert-state topic. The windows function emits each tenant's
+    evaluations in window order and the config join keeps that order, so the function sees
+    every group's evaluations in event-time order."""
+    from translator.flink.render import render
+
+    states = {"name": n("states"), "function": q(STATES_FUNCTION), "judged": n("judged"),
+              "every_ms": str(p.every_ms), "evict_after_ms": str(eviction_delay(o, p.every_ms)),
+              "uid": lit(state_uid(p.name, "alerts", ALERT_STATES_LAYOUT)),
+              "evict_text": (f"{format_duration(o.evict_after_ms)} (--evict-after) + {format_duration(o.max_tenant_lag_ms)} "
+                             f"(--max-tenant-lag) + {format_duration(p.every_ms)} (every)") if o.evict_after_ms else "never"}
+    inserts.append({"target": q(STATE_SINK),
+                    "query": render("alert_state_record.sql.j2", {"states": n("states"),
+                                                                  "time_format": lit(TIME_FORMAT)}).rstrip()})
+    return [Statement("views/monitor_alert_states.sql.j2", states),
+            Statement("views/monitor_transitions.sql.j2", {"name": n("alerts"), "states": n("states")})]
+
+
+def eviction_delay(o: CompileOptions, every_ms: int) -> int:
+    """How long after a group's last evaluation, in the job's event time, the state function
+    evicts it (0: never): --evict-after, plus the tenant lag bound and one slide. The
+    evaluations of a tenant come in its own event time, which may trail the job's watermark
+    (the state function's clock) by up to the lag bound (a dragged tenant), and the windows
+    function learns the table's progress one tick (the smallest slide) late: an evaluation
+    continuing the group's run must reach the function before its eviction timer fires."""
+    return o.evict_after_ms + o.max_tenant_lag_ms + every_ms if o.evict_after_ms else 0
+
+
+def _state_tail(p: _Pipeline, n, function: str, extra: tuple[str, ...] = (),
                 spec: str | None = None) -> list[Statement]:
-    """judged -> state (the alert state UDAF) -> alerts, for every monitor kind; `extra`
-    judged columns travel to the UDAF, then `spec` literal. The windows function emits each
-    tenant's evaluations in window order and the config join keeps that order, so the UDAF
-    sees every group's evaluations in event-time order."""
+    """judged -> state (a detection monitor's state UDAF) -> alerts; `extra` judged columns
+    travel to the UDAF, then `spec` literal. The UDAF sees every group's evaluations in
+    event-time order (as _states_tail)."""
     args = list(extra) + ([lit(spec)] if spec is not None else [])
     return [Statement("views/monitor_state.sql.j2", {"name": n("state"), "function": q(function),
                                                      "judged": n("judged"), "every_ms": str(p.every_ms),

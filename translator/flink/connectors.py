@@ -66,6 +66,11 @@ class CompileOptions:
     config_topic: str = "nql.monitor.config"
     alerts_topic: str = "nql.alerts"
     dead_letters_topic: str = "nql.dead_letters"
+    alert_state_topic: str = "nql.alert_state"  # compacted: each group's current state (nql-flink status)
+    # --- state ---------------------------------------------------------------------------
+    # a group without an open alert is forgotten this long after its last evaluation
+    # (docs/guarantees.md, "Bounded state"); 0: never
+    evict_after_ms: int = 7 * 86_400_000
     versioned_topics: tuple[str, ...] = VERSIONED_TOPICS
 
     def __post_init__(self):
@@ -79,7 +84,7 @@ class CompileOptions:
         provider, _, path = self.credentials.partition(":")
         if provider not in PROVIDER_CLASSES or (provider == "file") != bool(path):
             raise ValueError(f"credentials {self.credentials!r}: 'env' or 'file:<path of a properties file>'")
-        for name in ("lateness_ms", "max_tenant_lag_ms", "partition_idle_ms", "max_clock_skew_ms"):
+        for name in ("lateness_ms", "max_tenant_lag_ms", "partition_idle_ms", "max_clock_skew_ms", "evict_after_ms"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise ValueError(f"{name} {getattr(self, name)!r}: a number of milliseconds >= 0")
         for k, _ in self.kafka_properties:
@@ -203,11 +208,21 @@ def alert_sink_options(o: CompileOptions) -> list[tuple[str, str]]:
     return _quoted(opts)
 
 
+def alert_state_sink_options(o: CompileOptions) -> list[tuple[str, str]]:
+    """Each group's state keyed by tenant/monitor/group on a compacted topic (deploy creates it
+    so): the topic holds every group's latest state, and a NULL value (raw format) is a
+    tombstone, the record of an evicted group, which compaction eventually removes."""
+    opts = sink_options(o, o.alert_state_topic, "alert-state", o.delivery_guarantee) | {
+        "key.format": "raw", "key.fields": "key", "value.format": "raw", "value.fields-include": "EXCEPT_KEY"}
+    return _quoted(opts)
+
+
 def topics(o: CompileOptions, source_topics: list[str]) -> dict[str, list[str]]:
     """The job's Kafka topics by role, prefixed: {'events': [...], 'versioned': [...], 'sinks': [...]}."""
     events = [o.topic(t) for t in source_topics if t not in o.versioned_topics]
     versioned = [o.topic(t) for t in source_topics if t in o.versioned_topics] + [o.topic(o.config_topic)]
-    return {"events": events, "versioned": versioned, "sinks": [o.topic(o.alerts_topic), o.topic(o.dead_letters_topic)]}
+    return {"events": events, "versioned": versioned, "sinks": [o.topic(o.alerts_topic), o.topic(o.dead_letters_topic),
+                                                                  o.topic(o.alert_state_topic)]}
 
 
 # ------------------------------------------------------------------------ command line

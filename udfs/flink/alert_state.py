@@ -1,14 +1,13 @@
-"""Flink entry point of the alert state machine.
+"""Flink entry points of the alert state machine of seasonal and change monitors (threshold
+monitors run it in Java: udfs/jvm AlertStates, docs/flink-job-shape.md §2).
 
-Declared in generated SQL as
-    CREATE TEMPORARY SYSTEM FUNCTION alert_transitions
-      AS 'udfs.flink.alert_state.alert_transitions' LANGUAGE PYTHON;
-and used as a general Python UDAF in a plain GROUP BY (tenant, monitor, group_json) over
-evaluations that arrive in event-time order per group (the windows function emits each
-tenant's windows in order; see docs/flink-job-shape.md):
+The base class AlertTransitions wraps udfs.alerting.state_machine as a general Python UDAF in a
+plain GROUP BY (tenant, monitor, group_json) over evaluations that arrive in event-time order
+per group (the windows function emits each tenant's windows in order); the seasonal and change
+UDAFs below extend it with their baseline state:
 
-    alert_transitions(window_end, trig, rec, for_ms, recover_for_ms, every_ms,
-                      tenant, monitor, group_json, payload)
+    alert_transitions_<kind>(window_end, trig, rec, for_ms, recover_for_ms, every_ms,
+                             tenant, monitor, group_json, payload, ...)
 
 window_end TIMESTAMP(3) evaluation time, UTC wall clock (no LTZ, no session time zone)
       -> ARRAY<ROW<status STRING, alert_id STRING, at_ms BIGINT, since_ms BIGINT, payload STRING>>
@@ -94,8 +93,6 @@ class AlertTransitions(AggregateFunction):
     def get_accumulator_type(self):
         return ACC_TYPE
 
-
-alert_transitions = udaf(AlertTransitions(), result_type=RESULT_TYPE, accumulator_type=ACC_TYPE)
 
 
 # ----------------------------------------------------------------------------- seasonal

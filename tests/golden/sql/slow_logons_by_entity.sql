@@ -12,8 +12,8 @@ SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
   AS 'dev.nqlflink.udfs.TenantWindows' LANGUAGE JAVA;
 
-CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions`
-  AS 'udfs.flink.alert_state.alert_transitions' LANGUAGE PYTHON;
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_states`
+  AS 'dev.nqlflink.udfs.AlertStates' LANGUAGE JAVA;
 
 -- session.logins: one raw JSON line per record; fields parsed without failing.
 CREATE TABLE `src_session_logins` (
@@ -245,6 +245,24 @@ CREATE TABLE `sink_dead_letters` (
   'topic' = 'nql.dead_letters'
 );
 
+CREATE TABLE `sink_alert_state` (
+  `key` STRING,
+  `value` STRING
+) WITH (
+  'connector' = 'kafka',
+  'key.fields' = 'key',
+  'key.format' = 'raw',
+  'properties.bootstrap.servers' = '${env:NQL_KAFKA_BOOTSTRAP_SERVERS}',
+  'properties.config.providers' = 'env',
+  'properties.config.providers.env.class' = 'org.apache.flink.kafka.shaded.org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+  'properties.transaction.timeout.ms' = '900000',
+  'sink.delivery-guarantee' = 'exactly-once',
+  'sink.transactional-id-prefix' = 'nql-flink.alert-state',
+  'topic' = 'nql.alert_state',
+  'value.fields-include' = 'EXCEPT_KEY',
+  'value.format' = 'raw'
+);
+
 -- monitor slow_logons_by_entity (acme): the events it reads, with inventory attributes as of each event's time.
 -- The versioned key is one column holding the tenant: with two key columns, Flink folds a
 -- tenant fixed by the WHERE into a constant and keys the join state by device id alone,
@@ -306,7 +324,8 @@ FROM (
 -- leave the join keyed by tenant alone, picking another monitor's config. A disabled
 -- monitor's evaluations carry no condition (NULL counts as false): no alerts, runs break.
 CREATE TEMPORARY VIEW `m_slow_logons_by_entity__judged` AS
-SELECT `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
+SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
+  `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
   CASE WHEN `c`.`enabled` IS NOT FALSE THEN ((`v`.`slow_share` > `c`.`params`['trigger_1']) AND (`v`.`logons` >= `c`.`params`['trigger_2'])) END AS `trig`,
   CASE WHEN `c`.`enabled` IS NOT FALSE THEN (NOT ((`v`.`slow_share` > `c`.`params`['trigger_1']) AND (`v`.`logons` >= `c`.`params`['trigger_2']))) END AS `rec`,
   `c`.`for_ms`, `c`.`recover_for_ms`,
@@ -325,21 +344,23 @@ FROM `m_slow_logons_by_entity__eval` AS `v`
 JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
   ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
 
--- Trigger/recover state per group (spec/monitors.md semantics), in Flink state. Each group's
--- evaluations arrive in event-time order (the windows function emits them so per tenant).
-CREATE TEMPORARY VIEW `m_slow_logons_by_entity__state` AS
-SELECT `tenant`, `monitor`, `group_json`,
-  `alert_transitions`(`window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`,
-    CAST(300000 AS BIGINT), `tenant`, `monitor`, `group_json`, `payload`) AS `trs`
-FROM `m_slow_logons_by_entity__judged`
-GROUP BY `tenant`, `monitor`, `group_json`;
+-- Trigger/recover state per group (spec/monitors.md semantics) in the Java process table
+-- function AlertStates (udfs/jvm), partitioned by group (nql_state_key): 'alert' rows are the transitions,
+-- 'state' rows each change of the group's state (the alert-state topic). A group without an
+-- open alert is evicted when event time passes its last evaluation by 7d (--evict-after) + 10min (--max-tenant-lag) + 5min (every).
+-- Each group's evaluations arrive in event-time order (the windows function emits them so per tenant).
+CREATE TEMPORARY VIEW `m_slow_logons_by_entity__states` AS
+SELECT *
+FROM `nql_alert_states`(input => TABLE `m_slow_logons_by_entity__judged` PARTITION BY `nql_state_key`,
+  on_time => DESCRIPTOR(`window_time`), every_ms => CAST(300000 AS BIGINT),
+  evict_after_ms => CAST(605700000 AS BIGINT),
+  uid => 'm_slow_logons_by_entity--alerts--d8960c178ce4');
 
--- Transitions only, as an append-only stream.
+-- Transitions only (the state function's 'alert' rows).
 CREATE TEMPORARY VIEW `m_slow_logons_by_entity__alerts` AS
-SELECT `s`.`tenant`, `s`.`monitor`, `s`.`group_json`, `t`.`status`, `t`.`alert_id`, `t`.`payload`
-FROM TO_CHANGELOG(input => TABLE `m_slow_logons_by_entity__state`) AS `s`
-CROSS JOIN UNNEST(`s`.`trs`) AS `t` (`status`, `alert_id`, `at_ms`, `since_ms`, `payload`)
-WHERE `s`.`op` IN ('INSERT', 'UPDATE_AFTER');
+SELECT `tenant`, `monitor`, `group_json`, `status`, `alert_id`, `payload`
+FROM `m_slow_logons_by_entity__states`
+WHERE `nql_kind` = 'alert';
 
 EXECUTE STATEMENT SET
 BEGIN
@@ -382,6 +403,20 @@ SELECT `alert_id`, JSON_OBJECT(
   'tags' VALUE JSON(JSON_QUERY(`payload`, '$.tags'))
   NULL ON NULL)
 FROM `m_slow_logons_by_entity__alerts`;
+INSERT INTO `sink_alert_state`
+SELECT `nql_state_key` AS `key`,
+  CASE WHEN `status` <> 'evicted' THEN JSON_OBJECT(
+    'tenant' VALUE `tenant`,
+    'monitor' VALUE `monitor`,
+    'group' VALUE JSON(`group_json`),
+    'state' VALUE `status`,
+    'since' VALUE DATE_FORMAT(`since`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+    'at' VALUE DATE_FORMAT(`at`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+    'due' VALUE DATE_FORMAT(`due`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+    'alert_id' VALUE `alert_id`
+    NULL ON NULL) END AS `value`
+FROM `m_slow_logons_by_entity__states`
+WHERE `nql_kind` = 'state';
 END;
 
 -- config: {"enabled": true, "for_ms": 0, "monitor": "slow_logons_by_entity", "name": "Slow logons per site", "params": {"trigger_1": 0.2, "trigger_2": 10.0}, "priority": "high", "recover_condition": "not (slow_share > 0.2 and logons >= 10)", "recover_for_ms": 0, "tags": ["logon"], "tenant": "acme", "trigger_condition": "slow_share > 0.2 and logons >= 10", "updated_at": "1970-01-01T00:00:00.000Z"}

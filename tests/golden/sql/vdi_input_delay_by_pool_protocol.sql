@@ -12,8 +12,8 @@ SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
   AS 'dev.nqlflink.udfs.TenantWindows' LANGUAGE JAVA;
 
-CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions`
-  AS 'udfs.flink.alert_state.alert_transitions' LANGUAGE PYTHON;
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_states`
+  AS 'dev.nqlflink.udfs.AlertStates' LANGUAGE JAVA;
 
 -- session.vdi_events: one raw JSON line per record; fields parsed without failing.
 CREATE TABLE `src_session_vdi_events` (
@@ -251,6 +251,24 @@ CREATE TABLE `sink_dead_letters` (
   'topic' = 'nql.dead_letters'
 );
 
+CREATE TABLE `sink_alert_state` (
+  `key` STRING,
+  `value` STRING
+) WITH (
+  'connector' = 'kafka',
+  'key.fields' = 'key',
+  'key.format' = 'raw',
+  'properties.bootstrap.servers' = '${env:NQL_KAFKA_BOOTSTRAP_SERVERS}',
+  'properties.config.providers' = 'env',
+  'properties.config.providers.env.class' = 'org.apache.flink.kafka.shaded.org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+  'properties.transaction.timeout.ms' = '900000',
+  'sink.delivery-guarantee' = 'exactly-once',
+  'sink.transactional-id-prefix' = 'nql-flink.alert-state',
+  'topic' = 'nql.alert_state',
+  'value.fields-include' = 'EXCEPT_KEY',
+  'value.format' = 'raw'
+);
+
 -- monitor vdi_input_delay_p95 (acme): the events it reads, with inventory attributes as of each event's time.
 -- The versioned key is one column holding the tenant: with two key columns, Flink folds a
 -- tenant fixed by the WHERE into a constant and keys the join state by device id alone,
@@ -314,7 +332,8 @@ FROM (
 -- leave the join keyed by tenant alone, picking another monitor's config. A disabled
 -- monitor's evaluations carry no condition (NULL counts as false): no alerts, runs break.
 CREATE TEMPORARY VIEW `m_vdi_input_delay_p95__judged` AS
-SELECT `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
+SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
+  `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
   CASE WHEN `c`.`enabled` IS NOT FALSE THEN ((`v`.`p95_delay` > `c`.`params`['trigger_1']) AND (`v`.`samples` >= `c`.`params`['trigger_2'])) END AS `trig`,
   CASE WHEN `c`.`enabled` IS NOT FALSE THEN (NOT ((`v`.`p95_delay` > `c`.`params`['trigger_1']) AND (`v`.`samples` >= `c`.`params`['trigger_2']))) END AS `rec`,
   `c`.`for_ms`, `c`.`recover_for_ms`,
@@ -333,21 +352,23 @@ FROM `m_vdi_input_delay_p95__eval` AS `v`
 JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
   ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
 
--- Trigger/recover state per group (spec/monitors.md semantics), in Flink state. Each group's
--- evaluations arrive in event-time order (the windows function emits them so per tenant).
-CREATE TEMPORARY VIEW `m_vdi_input_delay_p95__state` AS
-SELECT `tenant`, `monitor`, `group_json`,
-  `alert_transitions`(`window_end`, `trig`, `rec`, `for_ms`, `recover_for_ms`,
-    CAST(60000 AS BIGINT), `tenant`, `monitor`, `group_json`, `payload`) AS `trs`
-FROM `m_vdi_input_delay_p95__judged`
-GROUP BY `tenant`, `monitor`, `group_json`;
+-- Trigger/recover state per group (spec/monitors.md semantics) in the Java process table
+-- function AlertStates (udfs/jvm), partitioned by group (nql_state_key): 'alert' rows are the transitions,
+-- 'state' rows each change of the group's state (the alert-state topic). A group without an
+-- open alert is evicted when event time passes its last evaluation by 7d (--evict-after) + 10min (--max-tenant-lag) + 1min (every).
+-- Each group's evaluations arrive in event-time order (the windows function emits them so per tenant).
+CREATE TEMPORARY VIEW `m_vdi_input_delay_p95__states` AS
+SELECT *
+FROM `nql_alert_states`(input => TABLE `m_vdi_input_delay_p95__judged` PARTITION BY `nql_state_key`,
+  on_time => DESCRIPTOR(`window_time`), every_ms => CAST(60000 AS BIGINT),
+  evict_after_ms => CAST(605460000 AS BIGINT),
+  uid => 'm_vdi_input_delay_p95--alerts--d8960c178ce4');
 
--- Transitions only, as an append-only stream.
+-- Transitions only (the state function's 'alert' rows).
 CREATE TEMPORARY VIEW `m_vdi_input_delay_p95__alerts` AS
-SELECT `s`.`tenant`, `s`.`monitor`, `s`.`group_json`, `t`.`status`, `t`.`alert_id`, `t`.`payload`
-FROM TO_CHANGELOG(input => TABLE `m_vdi_input_delay_p95__state`) AS `s`
-CROSS JOIN UNNEST(`s`.`trs`) AS `t` (`status`, `alert_id`, `at_ms`, `since_ms`, `payload`)
-WHERE `s`.`op` IN ('INSERT', 'UPDATE_AFTER');
+SELECT `tenant`, `monitor`, `group_json`, `status`, `alert_id`, `payload`
+FROM `m_vdi_input_delay_p95__states`
+WHERE `nql_kind` = 'alert';
 
 EXECUTE STATEMENT SET
 BEGIN
@@ -390,6 +411,20 @@ SELECT `alert_id`, JSON_OBJECT(
   'tags' VALUE JSON(JSON_QUERY(`payload`, '$.tags'))
   NULL ON NULL)
 FROM `m_vdi_input_delay_p95__alerts`;
+INSERT INTO `sink_alert_state`
+SELECT `nql_state_key` AS `key`,
+  CASE WHEN `status` <> 'evicted' THEN JSON_OBJECT(
+    'tenant' VALUE `tenant`,
+    'monitor' VALUE `monitor`,
+    'group' VALUE JSON(`group_json`),
+    'state' VALUE `status`,
+    'since' VALUE DATE_FORMAT(`since`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+    'at' VALUE DATE_FORMAT(`at`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+    'due' VALUE DATE_FORMAT(`due`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+    'alert_id' VALUE `alert_id`
+    NULL ON NULL) END AS `value`
+FROM `m_vdi_input_delay_p95__states`
+WHERE `nql_kind` = 'state';
 END;
 
 -- config: {"enabled": true, "for_ms": 180000, "monitor": "vdi_input_delay_p95", "name": "VDI input delay (p95) by pool and protocol", "params": {"trigger_1": 250.0, "trigger_2": 20.0}, "priority": "medium", "recover_condition": "not (p95_delay > 250ms and samples >= 20)", "recover_for_ms": 0, "tags": ["VDI"], "tenant": "acme", "trigger_condition": "p95_delay > 250ms and samples >= 20", "updated_at": "1970-01-01T00:00:00.000Z"}

@@ -12,8 +12,8 @@ SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
   AS 'dev.nqlflink.udfs.TenantWindows' LANGUAGE JAVA;
 
-CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions`
-  AS 'udfs.flink.alert_state.alert_transitions' LANGUAGE PYTHON;
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_states`
+  AS 'dev.nqlflink.udfs.AlertStates' LANGUAGE JAVA;
 
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions_seasonal`
   AS 'udfs.flink.alert_state.alert_transitions_seasonal' LANGUAGE PYTHON;
@@ -246,6 +246,24 @@ CREATE TABLE `sink_dead_letters` (
   'properties.config.providers.env.class' = 'org.apache.flink.kafka.shaded.org.apache.kafka.common.config.provider.EnvVarConfigProvider',
   'sink.delivery-guarantee' = 'at-least-once',
   'topic' = 'nql.dead_letters'
+);
+
+CREATE TABLE `sink_alert_state` (
+  `key` STRING,
+  `value` STRING
+) WITH (
+  'connector' = 'kafka',
+  'key.fields' = 'key',
+  'key.format' = 'raw',
+  'properties.bootstrap.servers' = '${env:NQL_KAFKA_BOOTSTRAP_SERVERS}',
+  'properties.config.providers' = 'env',
+  'properties.config.providers.env.class' = 'org.apache.flink.kafka.shaded.org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+  'properties.transaction.timeout.ms' = '900000',
+  'sink.delivery-guarantee' = 'exactly-once',
+  'sink.transactional-id-prefix' = 'nql-flink.alert-state',
+  'topic' = 'nql.alert_state',
+  'value.fields-include' = 'EXCEPT_KEY',
+  'value.format' = 'raw'
 );
 
 -- monitor vdi_latency_seasonal (acme): the events it reads, with inventory attributes as of each event's time.

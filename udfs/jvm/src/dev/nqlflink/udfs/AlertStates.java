@@ -1,0 +1,296 @@
+package dev.nqlflink.udfs;
+
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.table.annotation.ArgumentHint;
+import org.apache.flink.table.annotation.ArgumentTrait;
+import org.apache.flink.table.annotation.DataTypeHint;
+import org.apache.flink.table.annotation.FunctionHint;
+import org.apache.flink.table.annotation.StateHint;
+import org.apache.flink.table.functions.FunctionContext;
+import org.apache.flink.table.functions.ProcessTableFunction;
+import org.apache.flink.types.Row;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.Objects;
+
+/**
+ * The alert state machine of spec/monitors.md "Semantics", one state per (tenant, monitor,
+ * group), with its state visible and bounded.
+ *
+ * <p>Why a process table function and not the Python UDAF in a GROUP BY it replaces: a group
+ * aggregate has no event-time timers, so it can neither forget a group that went silent nor
+ * tell anyone; this function has a timer per group ({@code evict_after_ms} after its last
+ * evaluation) and emits every change of the group's state next to the alert transitions.
+ *
+ * <pre>
+ * nql_alert_states(input => TABLE judged PARTITION BY nql_state_key, on_time => DESCRIPTOR(window_time),
+ *                  every_ms => CAST(.. AS BIGINT), evict_after_ms => CAST(.. AS BIGINT), uid => '...')
+ * input columns: nql_state_key (tenant/monitor/group_json), tenant, monitor, group_json,
+ *                window_end TIMESTAMP(3), trig BOOLEAN, rec BOOLEAN, for_ms BIGINT, recover_for_ms BIGINT,
+ *                payload STRING
+ * output: nql_state_key | tenant, monitor, group_json, nql_kind ('alert' | 'state'), status, alert_id,
+ *         at, since, due (TIMESTAMP(3), UTC), payload | rowtime
+ * </pre>
+ *
+ * One partition column holding the group's identity, not three: Flink 2.3 fails to expand a
+ * view over a PTF call partitioned by several columns (ClassCastException SqlIdentifier ->
+ * SqlCall in SqlCallBinding.permutedOperands). It is also the group's key on the state topic.
+ *
+ * 'alert' rows are the transitions (status triggered / recovered), exactly those of
+ * udfs/alerting/state_machine.py: trigger once the trigger condition held at every evaluation
+ * for {@code for} (read at each evaluation), no evaluation missing in between (consecutive
+ * evaluations exactly {@code every} apart), recovery likewise, only a triggered group recovers,
+ * NULL counts as false, alert_id = sha256 of the JSON text [tenant, monitor, group_json,
+ * trigger_at_ms] as Python's json.dumps(ensure_ascii=False, separators=(",", ":")) writes it.
+ *
+ * <p>'state' rows are the group's state after an evaluation, whenever it differs from the last
+ * one emitted, and after every evaluation while a run is going (pending or recovering: its
+ * {@code at} moves on): status ok | pending | triggered | recovering | evicted, since (ok: when
+ * it became ok; pending / recovering: the run's first evaluation; triggered: the trigger time),
+ * due (pending / recovering: since + for, when the transition happens if the condition keeps
+ * holding), at (the evaluation's time).
+ *
+ * <p>Eviction (docs/guarantees.md, "Bounded state"; the generator passes --evict-after plus the
+ * tenant lag bound and one slide, codegen.eviction_delay): when the watermark passes the group's last
+ * evaluation by {@code evict_after_ms} (at least {@code every_ms}) and the group has no open
+ * alert, its state is cleared and an 'evicted' row is emitted. That can never change an alert:
+ * a group silent for more than {@code every} has a missing evaluation, which breaks any pending
+ * run, and a fresh state is exactly what a group without an open alert and without a run has.
+ * A group with an open alert is never evicted (a recovering run it had is broken likewise, at
+ * its next evaluation: until then the state topic shows it recovering, with its last {@code at}).
+ * The decision waits for one more watermark advance after the timer (see onTimer): evaluations
+ * may reach this function behind its watermark. At the end of a bounded input (watermark MAX)
+ * nothing is evicted: the job ends anyway.
+ */
+@FunctionHint(output = @DataTypeHint(
+        "ROW<tenant STRING, monitor STRING, group_json STRING, nql_kind STRING, status STRING, alert_id STRING, at TIMESTAMP(3), since TIMESTAMP(3), "
+                + "due TIMESTAMP(3), payload STRING>"))
+public class AlertStates extends ProcessTableFunction<Row> {
+    private static final long serialVersionUID = 1L;
+    static final String OK = "ok";
+    static final String PENDING = "pending";
+    static final String TRIGGERED = "triggered";
+    static final String RECOVERING = "recovering";
+    static final String RECOVERED = "recovered";
+    static final String EVICTED = "evicted";
+    private static final String EVICT = "evict";
+    private static final String CONFIRM = "confirm";
+
+    /** Groups with state in this subtask (approximate: restored state is not counted). */
+    private transient long live;
+
+    @Override
+    public void open(FunctionContext context) throws Exception {
+        live = 0;
+        context.getMetricGroup().gauge("nqlLiveGroups", (Gauge<Long>) () -> live);
+    }
+
+    /** One group's state; all fields NULL for a group never seen (or evicted). */
+    public static final String STATE_TYPE =
+            "ROW<status STRING, last_t BIGINT, streak BIGINT, alert_id STRING, trigger_at BIGINT, "
+                    + "shown STRING, shown_since BIGINT, shown_due BIGINT>";
+
+    public void eval(
+            Context ctx,
+            @StateHint(type = @DataTypeHint(STATE_TYPE)) Row state,
+            @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
+            @ArgumentHint(name = "every_ms", type = @DataTypeHint("BIGINT")) Long everyMs,
+            @ArgumentHint(name = "evict_after_ms", type = @DataTypeHint("BIGINT")) Long evictAfterMs)
+            throws Exception {
+        Object end = in.getField("window_end");
+        if (end == null) {
+            return;
+        }
+        if (state.getField("status") == null) {
+            state.setField("status", OK);
+            live++;
+        }
+        long t = millis(end);
+        String tenant = in.getFieldAs("tenant");
+        String monitor = in.getFieldAs("monitor");
+        String group = in.getFieldAs("group_json");
+        Row transition = step(state, t, in.getFieldAs("trig"), in.getFieldAs("rec"), in.getFieldAs("for_ms"),
+                in.getFieldAs("recover_for_ms"), everyMs, tenant, monitor, group);
+        if (transition != null) {
+            transition.setField(6, in.getField("payload"));
+            collect(Row.join(Row.of(tenant, monitor, group), transition));
+        }
+        Row shown = show(state, t, in.getFieldAs("for_ms"), in.getFieldAs("recover_for_ms"));
+        if (shown != null) {
+            collect(Row.join(Row.of(tenant, monitor, group), shown));
+        }
+        if (evictAfterMs != null && evictAfterMs > 0) {
+            TimeContext<Long> time = ctx.timeContext(Long.class);
+            time.registerOnTime(EVICT, time.time() + Math.max(evictAfterMs, everyMs));
+            time.clearTimer(CONFIRM);
+        }
+    }
+
+    public void onTimer(OnTimerContext ctx, Row state) throws Exception {
+        TimeContext<Long> time = ctx.timeContext(Long.class);
+        Long watermark = time.currentWatermark();
+        if (watermark != null && watermark == Long.MAX_VALUE || state.getField("status") == null) {
+            return;
+        }
+        if (EVICT.equals(ctx.currentTimer())) {
+            // Not yet: an evaluation of this group may still be on its way although the watermark
+            // passed it. The windows function emits a tenant's window when it learns the tenant's
+            // progress, from records that come after the watermark they carry, and the config's
+            // temporal join holds such a row until the next watermark advance. So decide at the
+            // next advance: by then that row has arrived (and cleared this confirmation).
+            time.registerOnTime(CONFIRM, watermark + 1);
+            return;
+        }
+        if (OK.equals(state.getField("status"))) {
+            // the tombstone: the key (the partition column) and no value
+            Long last = state.getFieldAs("last_t");
+            collect(Row.of(null, null, null, "state", EVICTED, null, toTimestamp(last), null, null, null));
+            ctx.clearAll();
+            live--;
+        }
+        // an open alert stays, as it is: a recovering run it had is broken by the next evaluation
+    }
+
+    /**
+     * One evaluation at t (window end, ms) through the state machine; the 'alert' row of the
+     * transition it causes (payload not set), or null. Mirrors AlertState.step in
+     * udfs/alerting/state_machine.py line by line.
+     */
+    static Row step(Row s, long t, Boolean trig, Boolean rec, Long forMs, Long recoverForMs, long everyMs,
+                    String tenant, String monitor, String group) {
+        Long last = s.getFieldAs("last_t");
+        if (last != null && t <= last) {
+            return null;            // a guard against duplicates, not a sort
+        }
+        if (last != null && t - last != everyMs) {
+            s.setField("streak", null);         // a missing evaluation breaks the run
+        }
+        s.setField("last_t", t);
+        boolean ok = OK.equals(s.getField("status"));
+        boolean active = Boolean.TRUE.equals(ok ? trig : rec);
+        long need = Math.max(ok ? orZero(forMs) : orZero(recoverForMs), 0);
+        if (!active) {
+            s.setField("streak", null);
+            return null;
+        }
+        if (s.getField("streak") == null) {
+            s.setField("streak", t);
+        }
+        long since = s.<Long>getFieldAs("streak");
+        if (t - since < need) {
+            return null;
+        }
+        s.setField("streak", null);
+        if (ok) {
+            String id = alertId(tenant, monitor, group, t);
+            s.setField("status", TRIGGERED);
+            s.setField("trigger_at", t);
+            s.setField("alert_id", id);
+            return Row.of("alert", TRIGGERED, id, toTimestamp(t), toTimestamp(since), null, null);
+        }
+        Row closed = Row.of("alert", RECOVERED, s.getField("alert_id"), toTimestamp(t), toTimestamp(since), null, null);
+        s.setField("status", OK);
+        s.setField("alert_id", null);
+        s.setField("trigger_at", null);
+        return closed;
+    }
+
+    /**
+     * The group's visible state after the evaluation at t, as a 'state' row when it is news:
+     * a different status, since or due than the last one shown, or a run going on. The `for`
+     * values are this evaluation's (NULL after a timer: a run is never shown from there).
+     */
+    static Row show(Row s, long t, Long forMs, Long recoverForMs) {
+        boolean ok = OK.equals(s.getField("status"));
+        Long streak = s.getFieldAs("streak");
+        String status;
+        Long since;
+        Long due = null;
+        if (streak != null) {
+            status = ok ? PENDING : RECOVERING;
+            since = streak;
+            due = streak + Math.max(ok ? orZero(forMs) : orZero(recoverForMs), 0);
+        } else if (ok) {
+            status = OK;
+            since = OK.equals(s.getField("shown")) ? s.<Long>getFieldAs("shown_since") : t;
+        } else {
+            status = TRIGGERED;
+            since = s.getFieldAs("trigger_at");
+        }
+        boolean news = !status.equals(s.getField("shown")) || !Objects.equals(since, s.getField("shown_since"))
+                || !Objects.equals(due, s.getField("shown_due")) || streak != null;
+        if (!news) {
+            return null;
+        }
+        s.setField("shown", status);
+        s.setField("shown_since", since);
+        s.setField("shown_due", due);
+        return Row.of("state", status, ok ? null : s.getField("alert_id"), toTimestamp(t), toTimestamp(since),
+                due == null ? null : toTimestamp(due), null);
+    }
+
+    private static long orZero(Long v) {
+        return v == null ? 0 : v;
+    }
+
+    /** sha256 of the JSON text [tenant, monitor, group, trigger_at_ms], hex, first 32 chars. */
+    static String alertId(String tenant, String monitor, String group, long triggerAtMs) {
+        StringBuilder json = new StringBuilder("[");
+        jsonString(json, tenant).append(',');
+        jsonString(json, monitor).append(',');
+        jsonString(json, group).append(',').append(triggerAtMs).append(']');
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(json.toString().getBytes(StandardCharsets.UTF_8));
+            StringBuilder hex = new StringBuilder();
+            for (int i = 0; i < 16; i++) {
+                hex.append(String.format("%02x", digest[i] & 0xff));
+            }
+            return hex.toString();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A JSON string as Python's json.dumps(..., ensure_ascii=False) writes it: the two-character
+     * escapes for quote, backslash, \n \r \t \b \f, other characters below U+0020 as a lowercase
+     * \\u00XX, everything else (U+007F, non-ASCII, U+2028) as it is; None as null.
+     */
+    static StringBuilder jsonString(StringBuilder out, String s) {
+        if (s == null) {
+            return out.append("null");
+        }
+        out.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"': out.append("\\\""); break;
+                case '\\': out.append("\\\\"); break;
+                case '\n': out.append("\\n"); break;
+                case '\r': out.append("\\r"); break;
+                case '\t': out.append("\\t"); break;
+                case '\b': out.append("\\b"); break;
+                case '\f': out.append("\\f"); break;
+                default:
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+            }
+        }
+        return out.append('"');
+    }
+
+    private static long millis(Object t) {
+        return ((LocalDateTime) t).toInstant(ZoneOffset.UTC).toEpochMilli();
+    }
+
+    private static LocalDateTime toTimestamp(long ms) {
+        return LocalDateTime.ofEpochSecond(Math.floorDiv(ms, 1000), Math.floorMod(ms, 1000) * 1_000_000, ZoneOffset.UTC);
+    }
+}
