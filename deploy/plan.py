@@ -416,3 +416,13 @@ def execute_plan(t_env, plan: dict):
         return t_env.execute_sql(f"EXECUTE PLAN 'file://{path}'")
     finally:
         os.unlink(path)
+
+
+def job_plan(t_env, statements: list[str], bounds: dict | None = None) -> dict:
+    """What runs: the job's compiled plan, its per-device and per-tenant state bounded
+    (``bounds``: {"idle_ms", "never"}, translator/flink/codegen.py state_bounds; idle_ms 0 =
+    unbounded), its operator ids made stable. The one place that knows the order."""
+    raw = compile_plan(t_env, statements)
+    if bounds and bounds.get("idle_ms"):
+        raw = bound_state(raw, int(bounds["idle_ms"]), tuple(bounds.get("never", ())))
+    return stabilize(raw)

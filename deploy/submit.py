@@ -119,11 +119,12 @@ def planning_env(options):
 
 
 def stable_plan(statements: list[str], options) -> dict:
-    """The compiled plan of a generated job's statements, operator ids made stable (planned
-    in a TableEnvironment of its own: two jobs have tables of the same names)."""
+    """The plan that runs for a generated job's statements (deploy/plan.py job_plan), planned
+    in a TableEnvironment of its own: two jobs have tables of the same names."""
     from deploy import plan
+    from translator.flink.codegen import state_bounds
 
-    return plan.stabilize(plan.compile_plan(planning_env(options), statements))
+    return plan.job_plan(planning_env(options), statements, state_bounds(options))
 
 
 def previous_plan(directory: str | os.PathLike, options) -> dict | None:

@@ -118,7 +118,7 @@ def settings(job: dict, groups: dict[str, dict[str, str]], managed: bool) -> dic
     return out
 
 
-def submit(t_env, statements: list[str]):
+def submit(t_env, statements: list[str], bounds: dict | None = None):
     """Run the job from its compiled plan with stable operator ids (nql_plan.py, the project's
     deploy/plan.py): a snapshot of the previous version of the application restores the state
     of every monitor whose state did not change (UpdateApplication, docs/upgrades.md). The
@@ -128,7 +128,7 @@ def submit(t_env, statements: list[str]):
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
     plan = importlib.import_module(PLAN_MODULE)
-    return plan.execute_plan(t_env, plan.stabilize(plan.compile_plan(t_env, statements)))
+    return plan.execute_plan(t_env, plan.job_plan(t_env, statements, bounds))
 
 
 def main() -> int:
@@ -156,7 +156,7 @@ def main() -> int:
             return 2
     if not managed:  # on Managed Flink the `pyFiles` run option ships them
         t_env.add_python_file(python_dir)
-    result = submit(t_env, [resolve(s, values) for s in job["statements"]])
+    result = submit(t_env, [resolve(s, values) for s in job["statements"]], job.get("state_bounds"))
     print(f"nql-flink: submitted {job['name']} ({len(job['monitors'])} monitor(s))", file=sys.stderr, flush=True)
     if not managed and result is not None:
         result.wait()  # a local run is the job's client: returning would end the mini-cluster

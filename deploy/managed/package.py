@@ -84,7 +84,7 @@ def kafka_options(options, auth: str):
 def job_document(compiled, options, *, auth: str, name: str, runtime: str) -> dict:
     """job.json: what main.py needs to run the job without the translator."""
     from deploy.embedded.runner import KAFKA_CONFIG
-    from translator.flink.codegen import session_options
+    from translator.flink.codegen import session_options, state_bounds
     from translator.flink.connectors import ENV_BOOTSTRAP, ENV_JAAS
 
     settings = session_options(options) | {k: KAFKA_CONFIG[k] for k in KAFKA_SETTINGS} | {"pipeline.name": name}
@@ -94,7 +94,7 @@ def job_document(compiled, options, *, auth: str, name: str, runtime: str) -> di
             "group_id": options.group_id, "transactional_id_prefix": options.txn_prefix,
             "references": {"bootstrap.servers": "${env:" + ENV_BOOTSTRAP + "}",
                            "sasl.jaas.config": "${env:" + ENV_JAAS + "}"},
-            "settings": settings, "statements": compiled.statements()}
+            "settings": settings, "state_bounds": state_bounds(options), "statements": compiled.statements()}
 
 
 def topic_roles(compiled, options) -> dict[str, list[str]]:

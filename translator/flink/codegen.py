@@ -186,6 +186,13 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
                | ({INVENTORY: source_name(INVENTORY)} if inventory else {}) | {"monitor_config": "src_monitor_config"})
 
 
+def state_bounds(options: CompileOptions) -> dict:
+    """How long per-device and per-tenant state (inventory versions and joins, clocks) may
+    stay untouched before Flink drops it (deploy/plan.py bound_state; the alert states evict
+    by their own event-time rule, AlertStates); never the monitor configs."""
+    return {"idle_ms": options.evict_after_ms, "never": ["src_monitor_config"]}
+
+
 def session_options(options: CompileOptions) -> dict[str, str]:
     return {
         "table.local-time-zone": "UTC",
