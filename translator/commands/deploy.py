@@ -86,7 +86,17 @@ def compile_for_deploy(args):
     return compiled, options
 
 
-def main(args) -> int:
+def plan_job(compiled, options) -> dict:
+    """The plan that will run (deploy/plan.py: stable operator ids, bounded state)."""
+    from deploy import submit
+
+    print("planning the job with a local Flink (stable operator ids) ...", file=sys.stderr)
+    return submit.stable_plan(compiled.statements(), options)
+
+
+def main(args, planned: dict | None = None) -> int:
+    """``planned``: the job's plan when the caller made it already (upgrade: before it stops
+    the running job, so the job is down only while the new one starts)."""
     if args.target == "managed-flink":
         from translator.commands import deploy_managed
 
@@ -154,8 +164,7 @@ def main(args) -> int:
         moved = submit.set_aside(dirs[0])
         if moved is not None:
             print(f"earlier checkpoints of {args.job_name!r} moved to {moved}", file=sys.stderr)
-    print("planning the job with a local Flink (stable operator ids) ...", file=sys.stderr)
-    new_plan = submit.stable_plan(compiled.statements(), options)
+    new_plan = planned if planned is not None else plan_job(compiled, options)
     deployed = _deployed_plan(dirs[0], args.out)
     if start.path and not _state_maps(deployed, new_plan):
         # Flink refuses a start that leaves savepoint state unclaimed unless told

@@ -1,7 +1,7 @@
 """`nql-flink upgrade sql-client PATH... [deploy options]`: replace the running job of --job-name
 with the monitors in PATH, keeping the state of every monitor whose state did not change.
 
-    1. compile the new monitors (nothing is stopped if they do not compile);
+    1. compile and plan the new monitors (nothing is stopped if they do not compile);
     2. stop the running job with a savepoint (no drain: open windows stay open, so nothing
        is evaluated early; the exactly-once alert sink commits what the savepoint covers);
     3. deploy the new job from that savepoint (`nql-flink deploy`, which plans it with stable
@@ -27,9 +27,9 @@ def main(args) -> int:
     if args.target != "sql-client" or args.dry_run or args.fresh or args.from_savepoint:
         return _usage("upgrades the job of a local or --flink-home cluster (target sql-client), "
                       "without --dry-run, --fresh or --from-savepoint")
-    compiled = deploy.compile_for_deploy(args)
-    if isinstance(compiled, int):
-        return compiled
+    result = deploy.compile_for_deploy(args)
+    if isinstance(result, int):
+        return result
     home, cluster = deploy._flink_home(args)
     if home is None:
         return 2
@@ -38,6 +38,7 @@ def main(args) -> int:
     if len(running) != 1:
         return _usage(f"no single RUNNING job named {args.job_name!r} on {rest} ({len(running)} found): "
                       "start one with `nql-flink deploy`")
+    planned = deploy.plan_job(*result)      # before stopping: the job is down only while the new one starts
     base = args.checkpoint_dir or deploy._checkpoint_base(args)
     savepoints = recovery.job_state_dirs(base, args.job_name)[1]
     jid = running[0]["jid"]
@@ -49,7 +50,7 @@ def main(args) -> int:
         return 1
     print(f"savepoint {location}", file=sys.stderr)
     args.from_savepoint = location
-    code = deploy.main(args)
+    code = deploy.main(args, planned)
     if code != 0:
         print(f"nql-flink upgrade: the new job did not start; resume with `nql-flink deploy sql-client ... "
               f"--from-savepoint {location}`", file=sys.stderr)
