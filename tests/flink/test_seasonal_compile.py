@@ -42,8 +42,9 @@ def test_detection_compiles_to_the_documented_shape(compiled):
     for view in ("rows", "input", "windows", "eval", "judged", "state", "alerts"):
         assert f"`m_vdi_latency_seasonal__{view}`" in sql and f"`m_crashes_change__{view}`" in sql
     # detection monitors ask the windows function for the tenant's population (pop=1), others not
-    assert "uid => 'm_vdi_latency_seasonal'" in sql and "uid => 'm_crashes_change'" in sql
-    spec = lambda m: sql[sql.index(f"uid => '{m}'") - 400:sql.index(f"uid => '{m}'")]  # noqa: E731
+    # (the windows' uid: pipeline--windows--hash of their layout, docs/upgrades.md)
+    assert "uid => 'm_vdi_latency_seasonal--windows--" in sql and "uid => 'm_crashes_change--windows--" in sql
+    spec = lambda m: sql[sql.index(f"uid => '{m}--windows--") - 400:sql.index(f"uid => '{m}--windows--")]  # noqa: E731
     assert ";pop=1;" in spec("m_vdi_latency_seasonal") and ";pop=1;" in spec("m_crashes_change")
     assert ";pop=0;" in spec("m_vdi_latency_by_pool")
     # the change monitor: 15 min windows of 1 h; its state: direction|history ms|default recovery
@@ -84,7 +85,7 @@ def test_flink_plans_the_detection_job(compiled, explain_plan):
     below = [ln for ln in seasonal.splitlines()[1:] if not any(k in ln for k in ("Exchange(", "Calc("))]
     assert "TemporalJoin(" in below[0] and "Python" not in below[0], below[0]
     # one windows function per pipeline, shared by the evaluations and the late dead letters
-    assert sum("ProcessTableFunction(" in ln and "uid=[m_vdi_latency_seasonal]" in ln
+    assert sum("ProcessTableFunction(" in ln and "uid=[m_vdi_latency_seasonal--windows--" in ln
                for ln in execution.splitlines()) == 1
 
 

@@ -45,7 +45,8 @@ def started(app_dir, props_file, log):
     """`python main.py` in the unzipped package, as its own process group; killed at the end."""
     # a clean environment: none of this repository (PYTHONPATH) and none of the variables PyFlink
     # set in this test process (PYFLINK_GATEWAY_DISABLED once UDFs ran here)
-    env = {k: v for k, v in os.environ.items() if k in CLEAN_ENV} | {"NQL_APPLICATION_PROPERTIES": str(props_file)}
+    # (set ones only: an empty JAVA_HOME makes PyFlink run 'bin/java', seen once in a full run)
+    env = {k: v for k, v in os.environ.items() if k in CLEAN_ENV and v} | {"NQL_APPLICATION_PROPERTIES": str(props_file)}
     proc = subprocess.Popen([sys.executable, "main.py"], cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
