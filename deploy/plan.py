@@ -31,9 +31,13 @@ Only the Python standard library is used: the Managed Flink driver ships this fi
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import re
+import shutil
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -67,7 +71,6 @@ class StateNode:
     owner: str      # pipeline name | source:<table> | sink:<table> | tables:<a,b>
     kind: str       # source, sink, clock, versions, join, ticks, alerts, windows, function, ...
     key: str        # full identity (owner, kind, signature, ordinal): equal keys restore
-    label: str      # for people: what it is
 
 
 def node_type(node: dict) -> str:
@@ -246,7 +249,7 @@ def _identities(plan: dict) -> tuple[_Graph, dict[int, str], list[StateNode]]:
         keys[i] = f"{base}|{seen[base]}"
         seen[base] += 1
         if kind is not None:
-            states.append(StateNode(g.shown_owner(i), kind, keys[i], n.get("description", "")[:120]))
+            states.append(StateNode(g.shown_owner(i), kind, keys[i]))
     return g, keys, states
 
 
@@ -370,9 +373,6 @@ def compile_plan(t_env, statements: list[str]) -> dict:
     """The compiled plan of a generated job: every statement but the last (session options,
     tables, views, functions) runs in ``t_env``; the last, ``EXECUTE STATEMENT SET BEGIN ...
     END``, is compiled instead of run. Flink's own plan, ids not yet stable."""
-    import os
-    import tempfile
-
     *setup, job = statements
     if not " ".join(job.split()).upper().startswith("EXECUTE STATEMENT SET"):
         raise ValueError("the last statement of a generated job is its EXECUTE STATEMENT SET")
@@ -382,16 +382,10 @@ def compile_plan(t_env, statements: list[str]) -> dict:
             t_env.get_config().set(*(v.replace("''", "'") for v in option.groups()))
         else:
             t_env.execute_sql(stmt)
-    fd, path = tempfile.mkstemp(prefix="nql-plan-", suffix=".json")
-    os.close(fd)
-    os.unlink(path)                      # COMPILE PLAN refuses to overwrite
-    try:
+    with _private_plan_file() as path:   # (a new path: COMPILE PLAN refuses to overwrite)
         t_env.execute_sql(f"COMPILE PLAN 'file://{path}' FOR{job.lstrip()[len('EXECUTE'):]}")
         with open(path, encoding="utf-8") as f:
             return json.load(f)
-    finally:
-        if os.path.exists(path):
-            os.unlink(path)
 
 
 def write_plan(plan: dict, path) -> None:
@@ -406,16 +400,22 @@ def execute_plan(t_env, plan: dict):
     temporary file, removed once the job is submitted (the plan holds the resolved connector
     options): PyFlink 2.3's ``TableEnvironment.execute_plan`` fails before submitting
     (CompiledPlan.execute calls ``_before_execute`` on the Java environment)."""
-    import os
-    import tempfile
-
-    fd, path = tempfile.mkstemp(prefix="nql-plan-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with _private_plan_file() as path:
+        with open(path, "w", encoding="utf-8") as f:
             json.dump(plan, f)
         return t_env.execute_sql(f"EXECUTE PLAN 'file://{path}'")
+
+
+@contextlib.contextmanager
+def _private_plan_file():
+    """A plan file's path in a temporary folder only this user can read, removed with it
+    afterwards: a plan holds the connector options as resolved (the Managed Flink driver puts
+    the SCRAM password in them)."""
+    folder = tempfile.mkdtemp(prefix="nql-plan-")
+    try:
+        yield os.path.join(folder, "plan.json")
     finally:
-        os.unlink(path)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def job_plan(t_env, statements: list[str], bounds: dict | None = None) -> dict:

@@ -94,9 +94,9 @@ def plan_job(compiled, options) -> dict:
     return submit.stable_plan(compiled.statements(), options)
 
 
-def main(args, planned: dict | None = None) -> int:
-    """``planned``: the job's plan when the caller made it already (upgrade: before it stops
-    the running job, so the job is down only while the new one starts)."""
+def main(args, prepared: tuple | None = None) -> int:
+    """``prepared``: (compiled, options, plan) when the caller made them already (upgrade:
+    before it stops the running job, so the job is down only while the new one starts)."""
     if args.target == "managed-flink":
         from translator.commands import deploy_managed
 
@@ -104,10 +104,11 @@ def main(args, planned: dict | None = None) -> int:
     from deploy import recovery, submit
     from deploy.kafka import client as kc
 
-    result = compile_for_deploy(args)
+    result = prepared[:2] if prepared else compile_for_deploy(args)
     if isinstance(result, int):
         return result
     compiled, options = result
+    planned = prepared[2] if prepared else None
     extra = {}
     for kv in args.set:
         k, sep, v = kv.partition("=")

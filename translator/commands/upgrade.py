@@ -50,7 +50,7 @@ def main(args) -> int:
         return 1
     print(f"savepoint {location}", file=sys.stderr)
     args.from_savepoint = location
-    code = deploy.main(args, planned)
+    code = deploy.main(args, (*result, planned))
     if code != 0:
         print(f"nql-flink upgrade: the new job did not start; resume with `nql-flink deploy sql-client ... "
               f"--from-savepoint {location}`", file=sys.stderr)
