@@ -23,6 +23,17 @@ def test_double_ampersand_is_and():
     assert only(text) == (("NQL0116", 5, 35, "'&&' is not an NQL operator"), "use `and`")
 
 
+def test_single_ampersand_is_and_too():
+    text = monitor(f"{VDI}\n| where network_latency > 100ms & protocol == ica\n{COUNT}")
+    assert only(text) == (("NQL0116", 5, 35, "'&' is not an NQL operator"), "use `and`")
+
+
+def test_double_bar_in_a_condition():
+    text = monitor(f"{VDI}\n{COUNT}", trigger="c > 1 || c < 0")
+    # line 8 is "  when: c > 1 || c < 0": || at column 15
+    assert only(text) == (("NQL0116", 8, 15, "'||' is not an NQL operator"), "use `or`")
+
+
 def test_double_bar_is_or():
     text = monitor(f"{VDI}\n| where network_latency > 100ms || protocol == ica\n{COUNT}")
     assert only(text) == (("NQL0116", 5, 35, "'||' is not an NQL operator"), "use `or`")

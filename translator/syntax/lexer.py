@@ -27,7 +27,7 @@ def format_duration(ms: int) -> str:
 BYTE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 BIGINT_MAX = 2**63 - 1
 # Characters that look like NQL's but are not: what the writer meant
-FOREIGN_OPERATORS = {"&&": "and", "||": "or"}
+FOREIGN_OPERATORS = {"&&": "and", "&": "and", "||": "or"}
 SMART_QUOTES = {"\u201c": "\u201d", "\u201d": "\u201d", "\u201e": "\u201d", "\u2018": "\u2019", "\u2019": "\u2019",
                 "\u00ab": "\u00bb"}
 ODD_SPACES = "\u00a0\u2007\u202f\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u3000"
@@ -65,7 +65,7 @@ _MASTER = re.compile(
     r"|(?P<number>\d+(?:\.\d+)?[A-Za-z]*)"
     r"|(?P<version>v\d+(?:\.\d+)*(?![\w.]))"
     r"|(?P<ident>#?[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<foreign>&&|\|\|)"
+    r"|(?P<foreign>&&?|\|\|)"
     r"|(?P<odd_space>[" + ODD_SPACES + r"]+)"
     r"|(?P<op>==|!=|<=|>=|!in\b|!contains\b|[|.,()\[\]=<>+\-*/^])",
     re.DOTALL,
@@ -144,8 +144,7 @@ def _irregular(source: Source, i: int, add, diags: list[Diagnostic]) -> int:
         return _string(source, i, add, diags)
     if ch in SMART_QUOTES:
         return _smart_string(source, i, add, diags)
-    hint = "use `and`" if ch == "&" else None
-    diags.append(diag("NQL0101", source, Span(i, i + 1), hint, char=ch))
+    diags.append(diag("NQL0101", source, Span(i, i + 1), char=ch))
     return i + 1
 
 
