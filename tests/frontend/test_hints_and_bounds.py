@@ -156,6 +156,12 @@ def test_for_beyond_a_year():
     assert only(text) == (("NQL0408", 9, 8, "'for' must be a duration of at most 366d, not 99999999999d"), None)
 
 
+def test_infinite_deviations():
+    text = monitor(f"{VDI}\n| summarize c = count()", extra="detection: {type: seasonal, metric: c, deviations: 1.0e+400}\n")
+    # last line is "detection: {type: seasonal, metric: c, deviations: 1.0e+400}": the value at column 52
+    assert only(text) == (("NQL0408", 9, 52, "'deviations' must be a finite number, not 1.0e+400"), None)
+
+
 # -- null --------------------------------------------------------------------------------------------
 
 

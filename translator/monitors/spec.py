@@ -7,6 +7,7 @@ still has its other fields checked.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 
 import yaml
@@ -152,6 +153,9 @@ class _Fields:
             self.report("NQL0408", self.span(key), key=key, expected="a number", value=getattr(node, "value", "?"))
             return default
         value = float(node.value)
+        if not math.isfinite(value):  # .inf, .nan, 1.0e+400: no DOUBLE threshold
+            self.report("NQL0408", self.span(key), key=key, expected="a finite number", value=node.value)
+            return default
         if positive and not value > 0:
             self.report("NQL0408", self.span(key), key=key, expected="a number above zero", value=node.value)
             return default
