@@ -198,3 +198,15 @@ def test_each_bad_tag_is_reported_where_it_stands():
         ("NQL0416", 5, 18, "a tag must be non-empty text, not empty text"),
         ("NQL0416", 5, 22, "a tag must be non-empty text, not a whole number"),
     ]
+
+
+def test_period_key_over_a_week():
+    text = monitor(f"{VDI}\n| summarize c = count() by 8d")
+    # "| summarize c = count() by " is 27 characters: 8d at 28, file column 30
+    assert only(text) == (("NQL0305", 5, 30, "period 8d is not allowed: it must be at most 7d"), None)
+
+
+def test_resolution_suffix_on_the_joined_events_too():
+    text = monitor("devices\n| with session.vdi_events during past 5min by 30s\n| compute c = count()")
+    # "| with session.vdi_events during past 5min by " is 46 characters: 30s at 47, file column 49
+    assert only(text)[0][:3] == ("NQL0312", 5, 49)
