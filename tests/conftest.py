@@ -9,6 +9,7 @@ Temporary *system* functions are global: declare them with IF NOT EXISTS.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 
@@ -25,35 +26,46 @@ def flink_env():
     return create_table_env(parallelism=parallelism)
 
 
-@pytest.fixture
-def flink_database(flink_env):
-    """A fresh, current database for one test; the default one is restored afterwards."""
+@contextlib.contextmanager
+def fresh_database(env):
+    """A fresh database made current for the block; the default one is restored afterwards."""
     name = f"test_{os.getpid()}_{next(_db_ids)}"
-    flink_env.execute_sql(f"CREATE DATABASE `{name}`")
-    flink_env.use_database(name)
+    env.execute_sql(f"CREATE DATABASE `{name}`")
+    env.use_database(name)
     try:
         yield name
     finally:
-        flink_env.use_database("default_database")
+        env.use_database("default_database")
+
+
+@pytest.fixture
+def flink_database(flink_env):
+    """A fresh, current database for one test; the default one is restored afterwards."""
+    with fresh_database(flink_env) as name:
+        yield name
+
+
+def explain_compiled(env, compiled, workdir) -> str:
+    """Flink's EXPLAIN of a compiled job's statement set, its DDL run in `env`'s current
+    database on empty files (under `workdir`) in place of Kafka: the planner only, nothing runs."""
+    from pathlib import Path
+
+    from deploy.embedded.runner import connector_substitution
+
+    inputs = {}
+    for name in compiled.job.source_tables.values():
+        f = Path(workdir) / f"{name}.jsonl"
+        f.write_text("")
+        inputs[name] = str(f)
+    *ddl, statement_set = compiled.statements()
+    for stmt in ddl:
+        env.execute_sql(connector_substitution(stmt, inputs, str(workdir)))
+    assert statement_set.startswith("EXECUTE STATEMENT SET")
+    with env.execute_sql("EXPLAIN " + statement_set).collect() as rows:
+        return "".join(row[0] for row in rows)
 
 
 @pytest.fixture
 def explain_plan(flink_env, flink_database, tmp_path):
-    """explain_plan(compiled) -> Flink's EXPLAIN of the job's statement set, its DDL run on
-    empty files in place of Kafka (the planner only, nothing runs)."""
-    from deploy.embedded.runner import connector_substitution
-
-    def explain(compiled) -> str:
-        inputs = {}
-        for name in compiled.job.source_tables.values():
-            f = tmp_path / f"{name}.jsonl"
-            f.write_text("")
-            inputs[name] = str(f)
-        *ddl, statement_set = compiled.statements()
-        for stmt in ddl:
-            flink_env.execute_sql(connector_substitution(stmt, inputs, str(tmp_path)))
-        assert statement_set.startswith("EXECUTE STATEMENT SET")
-        with flink_env.execute_sql("EXPLAIN " + statement_set).collect() as rows:
-            return "".join(row[0] for row in rows)
-
-    return explain
+    """explain_plan(compiled) -> Flink's EXPLAIN of the job's statement set (explain_compiled)."""
+    return lambda compiled: explain_compiled(flink_env, compiled, tmp_path)
