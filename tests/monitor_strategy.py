@@ -58,10 +58,11 @@ LITERALS = {
 }
 
 
-def literal(t: Type) -> st.SearchStrategy[str]:
-    """A literal of the same kind as a value of type t (enum values are bare words)."""
+def literal(t: Type, bare_enums: bool = True) -> st.SearchStrategy[str]:
+    """A literal of the same kind as a value of type t (enum values are bare words or quoted)."""
     if t.name == "enum":
-        return st.sampled_from(list(t.values)).flatmap(lambda v: st.sampled_from([v, v.upper(), f'"{v}"']))
+        forms = (lambda v: [v, v.upper(), f'"{v}"']) if bare_enums else (lambda v: [f'"{v}"', f"'{v.upper()}'"])
+        return st.sampled_from(list(t.values)).flatmap(lambda v: st.sampled_from(forms(v)))
     if t.name in ("int", "float", "ratio", "bitrate"):
         return _number(t.name)
     return LITERALS[t.name]
@@ -71,7 +72,7 @@ def literal(t: Type) -> st.SearchStrategy[str]:
 
 
 @st.composite
-def comparison(draw, fields: dict[str, Type]) -> str:
+def comparison(draw, fields: dict[str, Type], bare_enums: bool = True) -> str:
     """`<field> <op> <literal>`, with an operator the field's type accepts."""
     # Not drawn: a datetime field against a datetime literal (`start_time > 2026-11-26`),
     # which `check` accepts and compile refuses (NQL0601 "a datetime literal"): outside
@@ -91,11 +92,11 @@ def comparison(draw, fields: dict[str, Type]) -> str:
     if kind in SUMMABLE and op not in ("in", "!in") and draw(st.integers(0, 5)) == 0:
         name = draw(arithmetic(name, fields))
     if op in ("in", "!in"):
-        items = draw(st.lists(literal(t), min_size=1, max_size=3))
+        items = draw(st.lists(literal(t, bare_enums), min_size=1, max_size=3))
         if draw(st.booleans()) and kind != "enum":
             items.append("null")
         return f"{name} {op} [{', '.join(items)}]"
-    return f"{name} {op} {draw(literal(t))}"
+    return f"{name} {op} {draw(literal(t, bare_enums))}"
 
 
 @st.composite
@@ -110,13 +111,13 @@ def arithmetic(draw, name: str, fields: dict[str, Type]) -> str:
 
 
 @st.composite
-def condition(draw, fields: dict[str, Type], depth: int = 0) -> str:
+def condition(draw, fields: dict[str, Type], depth: int = 0, bare_enums: bool = True) -> str:
     if depth >= 2 or draw(st.integers(0, 2)) > 0:
         if draw(st.integers(0, 11)) == 11:  # a comparison is a boolean value: `(x > 1) == true`
-            return f"({draw(comparison(fields))}) {draw(st.sampled_from(['==', '!=']))} {draw(LITERALS['bool'])}"
-        return draw(comparison(fields))
-    left = draw(condition(fields, depth + 1))
-    right = draw(condition(fields, depth + 1))
+            return f"({draw(comparison(fields, bare_enums))}) {draw(st.sampled_from(['==', '!=']))} {draw(LITERALS['bool'])}"
+        return draw(comparison(fields, bare_enums))
+    left = draw(condition(fields, depth + 1, bare_enums))
+    right = draw(condition(fields, depth + 1, bare_enums))
     op = draw(st.sampled_from(["and", "or"]))
     text = f"{left} {op} {right}"
     return f"({text})" if draw(st.booleans()) else text
@@ -286,11 +287,14 @@ def monitor(draw, ident: str) -> str:
         lines += draw(detection(metrics))
         if draw(st.booleans()):
             return "\n".join(lines)
-    lines += ["trigger:", f"  when: {json.dumps(draw(condition(outputs)))}"]
+    # Enum values are quoted in monitor conditions: a bare one (`when: protocol == ica`, an
+    # enum group key) passes `check` and crashes compile with a KeyError in ir/lower.py
+    # (_condition lowers without the condition's enum words): outside issue 13's list, reported.
+    lines += ["trigger:", f"  when: {json.dumps(draw(condition(outputs, bare_enums=False)))}"]
     if draw(st.booleans()):
         lines.append(f"  for: {every_s * draw(st.integers(0, 4))}s")
     if draw(st.booleans()):
-        lines += ["recover:", f"  when: {json.dumps(draw(condition(outputs)))}"]
+        lines += ["recover:", f"  when: {json.dumps(draw(condition(outputs, bare_enums=False)))}"]
         if draw(st.booleans()):
             lines.append(f"  for: {every_s * draw(st.integers(1, 3))}s")
     return "\n".join(lines)
