@@ -24,7 +24,9 @@ EVENT_TABLES = sorted(n for n, t in CATALOG.tables.items() if t.is_event)
 DEVICES = CATALOG.tables["device.devices"]
 
 # Windows and slides in seconds: every `every` below divides every window it is drawn with.
-WINDOWS = {"1min": 60, "5min": 300, "10min": 600, "15min": 900, "30min": 1800, "1h": 3600, "2h": 7200, "1d": 86400}
+WINDOWS = {"1min": 60, "5min": 300, "10min": 600, "15min": 900, "30min": 1800, "1h": 3600, "2h": 7200, "1d": 86400,
+           "7d": 604800}  # 7d is the longest window
+TOO_LONG_WINDOW = "8d"  # must be rejected by check
 EVERY = {"30s": 30, "1min": 60, "5min": 300, "15min": 900}
 PERIODS = ["15min", "30min", "1h", "15 min"]
 # Not drawn: a seasonal history under 1d and any history over 98d, which `check` accepts (up
@@ -39,18 +41,26 @@ GROUPABLE = {"string", "enum", "bool", "ip", "version"}
 # ----------------------------------------------------------------------------- literals
 
 
+def rarely(common: st.SearchStrategy[str], edge: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Mostly `common`; one draw in twenty from `edge` (bounds, some of which check rejects)."""
+    return st.integers(0, 19).flatmap(lambda i: edge if i == 19 else common)
+
+
 def _number(t: str) -> st.SearchStrategy[str]:
-    if t == "int":
-        return st.integers(-5, 100_000).map(str)
+    if t == "int":  # the edges: BIGINT's largest, and one past it (check must reject that one)
+        return rarely(st.integers(-5, 100_000).map(str),
+                      st.sampled_from(["9223372036854775807", "-9223372036854775807", "9223372036854775808"]))
     if t == "ratio":
         return st.sampled_from(["0", "0.2", "0.5", "0.95", "1"])
-    return st.one_of(st.integers(0, 10_000).map(str), st.sampled_from(["0.5", "12.25", "1e3", "2.5E-3"]))
+    return rarely(st.one_of(st.integers(0, 10_000).map(str), st.sampled_from(["0.5", "12.25", "1e3", "2.5E-3"])),
+                  st.sampled_from(["1.7976931348623157e308", "1e400"]))
 
 
 LITERALS = {
     "string": st.sampled_from(['"Finance-Win11"', '"*teams*"', "'x?y'", '"it\'s"', "'a\\'b'", '"C:\\\\path"', '"*"',
                                '"50%_off"', '""', '"é€"']),
-    "duration": st.sampled_from(["300ms", "5s", "2min", "1h", "1d", "0ms", "-5s"]),
+    "duration": rarely(st.sampled_from(["300ms", "5s", "2min", "1h", "1d", "0ms", "-5s"]),
+                       st.sampled_from(["106751991d", "99999999999d"])),
     "byte": st.sampled_from(["100B", "200KB", "3MB", "1GB", "2TB"]),
     "ip": st.sampled_from(["10.1.2.3", "10.20.0.0/16", "192.168.0.0/24", "10.0.0.0/8", "f164:b28c::/32", "::1"]),
     "version": st.sampled_from(["v16.0.17000", "v1.2", "v1.2.5.9", "v12.212"]),
@@ -216,7 +226,7 @@ def _key_column(name: str) -> str:
 @st.composite
 def query(draw) -> tuple[str, dict[str, Type], int]:
     """NQL text, the result columns with their types, and the window in seconds."""
-    window = draw(st.sampled_from(sorted(WINDOWS, key=WINDOWS.get)))
+    window = draw(rarely(st.sampled_from(sorted(WINDOWS, key=WINDOWS.get)), st.just(TOO_LONG_WINDOW)))
     lines: list[str] = []
     taken: set[str] = set()
     if draw(st.integers(0, 2)) > 0:  # event-rooted
@@ -267,7 +277,7 @@ def query(draw) -> tuple[str, dict[str, Type], int]:
         lines.append(summarize)
     if draw(st.integers(0, 3)) == 0:
         lines.append(f"| where {draw(condition({n: t for n, _, t in outs}))}")
-    return "\n".join(lines), columns, WINDOWS[window]
+    return "\n".join(lines), columns, WINDOWS.get(window, 86400)
 
 
 # ----------------------------------------------------------------------------- the monitor
