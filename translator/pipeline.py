@@ -82,7 +82,12 @@ def check_monitor(spec: MonitorSpec, catalog: Catalog, strict: bool = False) -> 
     if typed is None:
         return None, diags
     monitor, more = bind(spec, typed)
-    return monitor, diags + more
+    diags = diags + more
+    if monitor is None:
+        return None, diags
+    # What `check` accepts, `compile` compiles: the back end's limits (NQL06xx) are checked here
+    _, more = lower(monitor)
+    return (None if any(d.is_error for d in more) else monitor), diags + more
 
 
 def monitor_files(paths: list[str]) -> tuple[list[Path], list[str]]:

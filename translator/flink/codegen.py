@@ -29,7 +29,7 @@ from translator.flink.connectors import CompileOptions
 from translator.flink.connectors import alert_sink_options, alert_state_sink_options
 from translator.flink.connectors import kafka_options as _kafka
 from translator.flink.dialect import to_sql
-from translator.flink.expressions import SQL_TYPES, double, literal, qualified, to_exp, when
+from translator.flink.expressions import SCALAR_FUNCTIONS, SQL_TYPES, double, literal, qualified, to_exp, when
 from translator.ir import relational as ir
 from translator.ir.lower import DetectEvaluate
 from translator.monitors.model import Monitor
@@ -155,6 +155,8 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
     out.append(Statement("ddl/function.sql.j2", {"name": q(STATES_FUNCTION), "path": lit(STATES_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
     out += _detection_functions(pipes)
+    out += [Statement("ddl/function.sql.j2", {"name": q(name), "path": lit(path), "language": "JAVA"})
+            for name, path in scalar_functions([p.evaluate for p in pipes])]
     inserts: list[dict] = []
     for name in sorted(tables):
         out += _event_table(catalog.tables[name], tables[name], ticks[name], options, inserts)
@@ -184,6 +186,26 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
     records = tuple(config_record(m, ev) for m, ev in sorted(lowered, key=lambda x: (x[0].tenant, x[0].id)))
     return Job(tuple(out), records, {name: source_name(name) for name in sorted(tables)}
                | ({INVENTORY: source_name(INVENTORY)} if inventory else {}) | {"monitor_config": "src_monitor_config"})
+
+
+def scalar_functions(nodes) -> list[tuple[str, str]]:
+    """The Java scalar functions (expressions.SCALAR_FUNCTIONS) the IR nodes use, as (name,
+    class), in a fixed order."""
+    used: set[type] = set()
+
+    def walk(n) -> None:
+        if type(n) in SCALAR_FUNCTIONS:
+            used.add(type(n))
+        if dataclasses.is_dataclass(n):
+            for f in dataclasses.fields(n):
+                walk(getattr(n, f.name))
+        elif isinstance(n, tuple):
+            for x in n:
+                walk(x)
+
+    for n in nodes:
+        walk(n)
+    return sorted(SCALAR_FUNCTIONS[t] for t in used)
 
 
 def state_bounds(options: CompileOptions) -> dict:

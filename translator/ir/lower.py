@@ -20,6 +20,11 @@ from translator.source import Source, Span
 from translator.syntax import ast
 
 CMP = {"==": "=", "!=": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+# `<field>.count()` of a field of these (SQL-side) types counts its distinct values, as
+# `device.count()` counts devices: string, enum, IP and version fields identify things
+# (session.uid, binary.version); of other types, its non-NULL values (docs/nql-dialect.md).
+IDENTITY_TYPES = {"string"}
+ORDERING = ("<", ">", "<=", ">=")
 PERCENTILES = {"p95": 0.95, "p05": 0.05}
 NUMERIC_KINDS = {"int", "float", "duration", "byte"}
 DEVICE_UID = "device.collector.uid"
@@ -55,10 +60,12 @@ def lower(monitor: Monitor) -> tuple[ir.Evaluate | None, list[Diagnostic]]:
 
 def _lower(monitor: Monitor, s: _Scope) -> ir.Evaluate:
     q = s.typed
+    summarize = next((c for c in q.query.clauses if isinstance(c, ast.Summarize)), None)
     if q.has_summarize and q.join is not None:
-        raise Unsupported("`summarize` after `compute` (aggregating devices)", q.query.span, s.source)
+        raise Unsupported("`summarize` after `compute` (aggregating devices)", summarize.span, s.source)
     if q.period_ms:
-        raise Unsupported("a period key in `by`", q.query.span, s.source)
+        period = next(k for k in summarize.by if isinstance(k, ast.Period))
+        raise Unsupported("a period key in `by`", period.span, s.source)
     det = monitor.spec.detection
     # identity of devices and users: always read, for device.count() and the alert's impact
     _event_field(s, DEVICE_UID, "string")
@@ -224,18 +231,20 @@ def _literal(e: ast.Literal, s: _Scope) -> ir.Scalar:
 def _compare(e: ast.Compare, s: _Scope, outputs: dict | None) -> ir.Scalar:
     left = _scalar(e.left, s, outputs)
     left_type = s.types.get(e.left)
-    if left_type is not None and left_type.name == "version" and e.op not in ("==", "!=", "in", "!in"):
-        raise Unsupported("ordering versions", e.op_span, s.source)
+    if left_type is not None and left_type.name == "version" and e.op in ORDERING:
+        return ir.VersionCmp(CMP[e.op], left, _scalar(e.right, s, outputs))
     if e.op in ("in", "!in"):
         items = e.right.items
         nulls = [i for i in items if isinstance(i, ast.Literal) and i.kind == "null"]
         patterns = [i for i in items if _is_wildcard(i)]
-        plain = [_scalar(i, s, outputs) for i in items if i not in nulls and i not in patterns]
+        subnets = [i for i in items if _is_subnet(i)]
+        plain = [_scalar(i, s, outputs) for i in items if i not in nulls and i not in patterns and i not in subnets]
         negated = e.op == "!in"
         parts: list[ir.Scalar] = []
         if plain:
             parts.append(ir.InList(left, tuple(plain), False))
         parts += [ir.Like(left, wildcard_to_like(p.value), False) for p in patterns]
+        parts += [_subnet(left, i, False) for i in subnets]
         if nulls:
             parts.append(ir.IsNull(left, False))
         any_of = parts[0] if len(parts) == 1 else ir.Bool("OR", tuple(parts))
@@ -244,11 +253,23 @@ def _compare(e: ast.Compare, s: _Scope, outputs: dict | None) -> ir.Scalar:
         return ir.IsNull(left, e.op == "!=")
     if _is_wildcard(e.right) and e.op in ("==", "!="):
         return ir.Like(left, wildcard_to_like(e.right.value), e.op == "!=")
+    if _is_subnet(e.right) and e.op in ("==", "!="):
+        return _subnet(left, e.right, e.op == "!=")
     return ir.Cmp(CMP[e.op], left, _scalar(e.right, s, outputs))
 
 
 def _is_wildcard(e: ast.Expr) -> bool:
     return isinstance(e, ast.Literal) and e.kind == "string" and ("*" in e.value or "?" in e.value)
+
+
+def _is_subnet(e: ast.Expr) -> bool:
+    return isinstance(e, ast.Literal) and e.kind == "ip" and "/" in e.value
+
+
+def _subnet(operand: ir.Scalar, e: ast.Literal, negated: bool) -> ir.InSubnet:
+    """`ip == 10.20.0.0/16`: the address is in the network (NQL's subnet comparison)."""
+    network, prefix = e.value.split("/")
+    return ir.InSubnet(operand, network, int(prefix), negated)
 
 
 def wildcard_to_like(text: str) -> str:
@@ -276,6 +297,8 @@ def _aggregate(e: ast.Call, s: _Scope) -> ir.Agg:
         if isinstance(r, ast.Field) and r.name.lower() in COUNTABLE_OBJECTS:
             path = COUNTABLE_OBJECTS[r.name.lower()]
             return ir.Agg("count_distinct", _event_field(s, path, "string"), cond, ty)
+        if _ty(s.types[r].name) in IDENTITY_TYPES:  # session.uid.count(): sessions, not samples
+            return ir.Agg("count_distinct", _scalar(r, s), cond, ty)
         return ir.Agg("count", _scalar(r, s), cond, ty)
     arg = _scalar(r, s)
     if e.name in PERCENTILES:

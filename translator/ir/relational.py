@@ -58,6 +58,25 @@ class InList:
 
 
 @dataclass(frozen=True)
+class InSubnet:
+    """The address (text) lies in network/prefix (IPv4 or IPv6); NULL for a non-address."""
+
+    operand: "Scalar"
+    network: str  # the network's address text: `10.20.0.0`, `f164:b28c::`
+    prefix: int
+    negated: bool
+
+
+@dataclass(frozen=True)
+class VersionCmp:
+    """Versions ordered by their numeric components (`16.0.9` < `16.0.17000` < `16.1`)."""
+
+    op: str  # < > <= >=
+    left: "Scalar"
+    right: "Scalar"
+
+
+@dataclass(frozen=True)
 class IsNull:
     operand: "Scalar"
     negated: bool
@@ -88,7 +107,7 @@ class Agg:
     fraction: float | None = None  # percentile
 
 
-Scalar = Union[Col, Lit, Param, Cmp, Like, InList, IsNull, Bool, Arith, Agg]
+Scalar = Union[Col, Lit, Param, Cmp, Like, InList, InSubnet, VersionCmp, IsNull, Bool, Arith, Agg]
 
 # ----------------------------------------------------------------------------- relations
 
