@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,6 +160,7 @@ def _check_paths(paths: list[str], tenant: str | None, strict: bool) -> CheckRes
 class Compiled:
     result: CheckResult
     job: codegen.Job | None = None
+    lowered: list = field(default_factory=list)  # (Monitor, IR) in the order the job was generated
 
     @property
     def ok(self) -> bool:
@@ -203,4 +205,29 @@ def compile_paths(paths: list[str], tenant: str | None = None, strict: bool = Fa
     if not result.ok:
         return Compiled(result)
     sources = sorted({m.spec.path for m in result.monitors})
-    return Compiled(result, codegen.generate(lowered, load_catalog(), sources, options))
+    return Compiled(result, codegen.generate(lowered, load_catalog(), sources, options), lowered)
+
+
+_PIPELINE_VIEWS = "rows|input|windows|eval|judged|states|state|alerts"  # codegen._pipeline's views
+
+
+def flink_failure(compiled: Compiled, statement: str, message: str) -> list[Diagnostic]:
+    """Flink's refusal or failure of a compiled job, as diagnostics: one per monitor whose
+    pipeline the failing statement (or Flink's message) names, at its query; when it names
+    none (a shared source or sink), one per monitor file. `message` is one line."""
+    def named(name: str) -> bool:
+        view = re.compile(rf"(?<!\w){re.escape(name)}__(?:{_PIPELINE_VIEWS})(?!\w)")
+        whole_job = statement.lstrip().upper().startswith("EXECUTE")  # names every pipeline
+        return bool(view.search(message) or (not whole_job and view.search(statement)))
+
+    pipes = [p for p in codegen.pipelines(compiled.lowered) if named(p.name)]
+    out = []
+    for p in pipes:
+        for m in p.monitors:
+            out.append(diag("NQL0602", m.spec.query.source, Span(0, 0), what=f"monitor {m.tenant}/{m.id}", message=message))
+    if not out:
+        firsts = {}
+        for m, _ in compiled.lowered:
+            firsts.setdefault(m.spec.path, m)
+        out = [diag("NQL0602", m.spec.query.source, Span(0, 0), what="the job", message=message) for m in firsts.values()]
+    return out

@@ -192,6 +192,53 @@ KAFKA_CONFIG = {
 }
 
 
+class FlinkError(Exception):
+    """Flink refused or failed a statement of the job: `statement` is its text, `message` the
+    deepest Java cause in one line, `stack` the whole Java trace (shown on request only)."""
+
+    def __init__(self, statement: str, message: str, stack: str):
+        super().__init__(message)
+        self.statement, self.message, self.stack = statement, message, stack
+
+
+def flink_message(stack: str) -> str:
+    """The deepest cause of a Java trace, without its exception class, on one line."""
+    lines = [line.removeprefix(": ") for line in stack.strip().splitlines()
+             if not line.startswith("An error occurred while calling")] or [""]
+    starts = [i for i, line in enumerate(lines) if line.startswith("Caused by: ")] or [0]
+    message = [lines[starts[-1]].removeprefix("Caused by: ")]
+    for line in lines[starts[-1] + 1:]:  # a message may go on over lines, up to the stack
+        if line.lstrip().startswith(("at ", "... ", "Caused by: ", "Suppressed: ")):
+            break
+        message.append(line)
+    text = " ".join(message)
+    head, sep, rest = text.partition(": ")
+    if sep and re.fullmatch(r"[\w.$]+(Exception|Error)", head):
+        text = rest
+    return " ".join(text.split())
+
+
+def _execute(t_env, statement: str, shown: str | None = None):
+    """t_env.execute_sql(statement), a Java failure raised as FlinkError."""
+    try:
+        return t_env.execute_sql(statement)
+    except Exception as exc:  # pyflink's JavaException or a raw Py4JJavaError
+        err = _flink_error(exc, shown or statement)
+        if err is exc:
+            raise
+        raise err from exc
+
+
+def _flink_error(exc: Exception, statement: str) -> Exception:
+    stack = getattr(exc, "stack_trace", None)
+    java = getattr(exc, "java_exception", None)
+    if stack is None and java is not None:
+        stack = str(exc)
+    if stack is None:
+        return exc
+    return FlinkError(statement, flink_message(stack), stack)
+
+
 def start_job(statements: list[str] | str, *, t_env, config: dict[str, str] | None = None,
               database: str | None = None):
     """Submit the generated job unchanged (real Kafka connectors) on the embedded mini-cluster
@@ -250,9 +297,15 @@ def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: st
     try:
         result = None
         for stmt in statements:
-            result = t_env.execute_sql(connector_substitution(stmt, inputs, str(sink_dir)))
+            result = _execute(t_env, connector_substitution(stmt, inputs, str(sink_dir)), stmt)
         if result is not None:
-            result.wait()
+            try:
+                result.wait()
+            except Exception as exc:  # the job failed while running
+                err = _flink_error(exc, statements[-1])
+                if err is exc:
+                    raise
+                raise err from exc
     finally:
         t_env.use_database("default_database")
     res = RunResult(alerts=_read_lines(sink_dir / alerts_table),

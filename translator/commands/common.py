@@ -7,7 +7,7 @@ import sys
 from translator.diagnostics.render import render_all_text
 from translator.flink.connectors import CompileOptions, add_kafka_arguments, options_from_args
 from translator.monitors.spec import parse_duration
-from translator.pipeline import Compiled, compile_paths, monitor_files
+from translator.pipeline import Compiled, compile_paths, flink_failure, monitor_files
 
 
 def add_compile_arguments(parser) -> None:
@@ -85,3 +85,18 @@ def kafka_address(address: str | None, command: str) -> str | None:
         print(f"nql-flink {command}: no Kafka address: --kafka HOST:PORT, $NQL_KAFKA_BOOTSTRAP_SERVERS or a "
               "running `python -m deploy.kafka start`", file=sys.stderr)
     return bootstrap
+
+
+def add_verbose_argument(parser) -> None:
+    parser.add_argument("--verbose", action="store_true", help="on a Flink failure, print the Java stack too")
+
+
+def report_flink_failure(compiled: Compiled, err, verbose: bool) -> int:
+    """A FlinkError (deploy/embedded/runner.py) as diagnostics naming the monitors; the Java
+    stack only when verbose. Returns the exit code."""
+    print(render_all_text(flink_failure(compiled, err.statement, err.message)))
+    if verbose:
+        print(err.stack, file=sys.stderr)
+    else:
+        print("(the Java stack: --verbose)", file=sys.stderr)
+    return 1

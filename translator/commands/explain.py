@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from translator.commands.common import add_compile_arguments
+from translator.commands.common import add_compile_arguments, add_verbose_argument, report_flink_failure
 from translator.commands.compile import config_lines
 from translator.commands.run import inputs_and_job, missing_inputs
 from translator.ir.lower import DetectEvaluate
@@ -35,6 +35,7 @@ def add_arguments(parser):
                         '"Finance"}\' (default: the group with the most alert transitions, then the first)')
     parser.add_argument("--config", metavar="FILE", help="monitor-config records to use instead of the compiled ones")
     parser.add_argument("-o", "--output", default="explain.png", metavar="PNG", help="plot file (default explain.png)")
+    add_verbose_argument(parser)
 
 
 # ----------------------------------------------------------------------------- the traced job
@@ -193,8 +194,13 @@ def main(args) -> int:
     det = monitor.spec.detection
     metric = det.metric if det.type != "threshold" else monitor.query.outputs[0].name
     print(f"running {monitor.tenant}/{monitor.id} on embedded Flink ...", file=sys.stderr)
+    from deploy.embedded.runner import FlinkError
+
     with tempfile.TemporaryDirectory(prefix="nql-flink-explain-") as tmp:
-        alerts, evaluations = run_traced(compiled, monitor, inputs, args.config, tmp)
+        try:
+            alerts, evaluations = run_traced(compiled, monitor, inputs, args.config, tmp)
+        except FlinkError as err:
+            return report_flink_failure(compiled, err, args.verbose)
     group = pick_group(alerts, evaluations, args.group)
     if group is None:
         print("nql-flink explain: " + ("no evaluation of group " + args.group if args.group else "no evaluations"),

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from translator.commands.common import add_compile_arguments, compile_or_report
+from translator.commands.common import add_compile_arguments, add_verbose_argument, compile_or_report, report_flink_failure
 from translator.commands.compile import config_lines
 from translator.semantic.schema import load_catalog
 
@@ -25,6 +25,7 @@ def add_arguments(parser):
                         "(JSONL; later versions change thresholds from their updated_at on)")
     parser.add_argument("--output", metavar="FILE", help="alert records as JSON lines (default: stdout)")
     parser.add_argument("--parallelism", type=int, default=1)
+    add_verbose_argument(parser)
 
 
 def parse_inputs(pairs: list[str]) -> dict[str, str] | str:
@@ -73,7 +74,7 @@ def main(args) -> int:
     needed = missing_inputs(compiled, inputs, "run")
     if needed is None:
         return 2
-    from deploy.embedded.runner import run_job  # PyFlink only when running
+    from deploy.embedded.runner import FlinkError, run_job  # PyFlink only when running
 
     with tempfile.TemporaryDirectory(prefix="nql-flink-run-") as tmp:
         config = args.config
@@ -86,7 +87,10 @@ def main(args) -> int:
         n = len(compiled.result.monitors)
         print(f"running {n} monitor(s) on embedded Flink over {', '.join(sorted(needed))} ...", file=sys.stderr)
         t0 = time.monotonic()
-        result = run_job(compiled.statements(), sources, output, parallelism=args.parallelism)
+        try:
+            result = run_job(compiled.statements(), sources, output, parallelism=args.parallelism)
+        except FlinkError as err:
+            return report_flink_failure(compiled, err, args.verbose)
         print(f"done in {time.monotonic() - t0:.0f}s: {len(result.alerts)} alert record(s), "
               f"{len(result.dead_letters)} dead letter(s)", file=sys.stderr)
         if result.dead_letters:

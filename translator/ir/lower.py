@@ -149,7 +149,7 @@ def _conjunction(items: list[ir.Scalar]) -> ir.Scalar | None:
 def _condition(c: Condition | None, prefix: str, s: _Scope, outputs: dict) -> ir.Scalar | None:
     if c is None:
         return None
-    cs = _Scope(s.typed, c.source, c.types, {}, {}, s.event_fields, s.inventory_fields, s.params, prefix)
+    cs = _Scope(s.typed, c.source, c.types, {}, c.enums, s.event_fields, s.inventory_fields, s.params, prefix)
     return _scalar(c.expr, cs, outputs)
 
 
