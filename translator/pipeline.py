@@ -84,8 +84,8 @@ def check_monitor(spec: MonitorSpec, catalog: Catalog, strict: bool = False) -> 
         return None, diags
     monitor, more = bind(spec, typed)
     diags = diags + more
-    if monitor is None:
-        return None, diags
+    if monitor is None or any(d.is_error for d in diags):
+        return monitor, diags
     # What `check` accepts, `compile` compiles: the back end's limits (NQL06xx) are checked here
     _, more = lower(monitor)
     return (None if any(d.is_error for d in more) else monitor), diags + more
