@@ -208,7 +208,7 @@ def compile_paths(paths: list[str], tenant: str | None = None, strict: bool = Fa
     return Compiled(result, codegen.generate(lowered, load_catalog(), sources, options), lowered)
 
 
-_PIPELINE_VIEWS = "rows|input|windows|eval|judged|states|state|alerts"  # codegen._pipeline's views
+_PIPELINE_VIEWS = "rows|input|windows|objects|regroup_input|regrouped|eval|judged|states|state|alerts"  # codegen._pipeline's views
 
 
 def flink_failure(compiled: Compiled, statement: str, message: str) -> list[Diagnostic]:

@@ -1,6 +1,7 @@
 """NQL that `check` accepts and that once stopped at `compile` or at Flink's planner (issue
 13), run through the whole compiler on the mini-cluster: IP subnets, the ordering of versions,
-`<field>.count()` of an identity, and `last()` under arrival disorder.
+`<field>.count()` of an identity, `summarize` after `compute`, and `last()` under arrival
+disorder.
 
 Every monitor is `during past 2min`, `every: 1min`: the evaluation at t covers the records
 with time in [t-2min, t). Times are minutes after 10:00 on 2026-11-26 (UTC); the expected
@@ -71,6 +72,23 @@ MONITORS = {
     #   10:01:50 q 2, then 10:01:45 q 8.
     #   10:01 last = 9 (arrival order would give 1) -> triggered | 10:02 last = 2 (arrival: 8)
     #   -> recovered | 10:03 last = 2.
+    # summarize after compute: per device, then per pool. Queue samples (10:mm:30):
+    #   p1a 6 at 0 | p1b 8 at 0, 2 at 1 | p1c 0 at 0 (dropped by `where q > 0`) | p2a 9 at 0.
+    #   10:01 P1: q 6, 8 -> busy 2, devices 2, top 8 -> triggered; P2: busy 1
+    #   10:02 P1: q 6, avg(8, 2) = 5 -> busy 1, devices 2, top 6 -> recovered
+    #   10:03 P1: q 2 -> busy 0, devices 1; P2 never triggers.
+    "pools.yaml": """
+        id: pools
+        tenant: acme
+        query: |
+          devices
+          | with device_performance.events during past 2min
+          | compute q = cpu_queue_length.avg()
+          | where q > 0
+          | summarize busy = countif(q > 5), devices = count(), top = q.max() by virtualization.desktop_pool
+        every: 1min
+        trigger: {when: busy >= 2}
+        """,
     "last.yaml": """
         id: last
         tenant: acme
@@ -94,9 +112,14 @@ def crash(uid, version, crashes):
             "binary": {"name": "wfica32.exe", "version": version}, "number_of_crashes": crashes}
 
 
-def perf(minute, second, queue):
+def perf(minute, second, queue, uid="d9"):
     return {"tenant": "acme", "start_time": at(minute, second - 30), "end_time": at(minute, second),
-            "device": {"collector": {"uid": "d9"}}, "cpu_queue_length": queue}
+            "device": {"collector": {"uid": uid}}, "cpu_queue_length": queue}
+
+
+def device(uid, pool):
+    return {"tenant": "acme", "collector": {"uid": uid}, "name": uid.upper(), "hardware": {"type": "virtual"},
+            "virtualization": {"desktop_pool": pool}, "last_seen": f"{DAY}T09:00:00.000Z"}
 
 
 def inputs() -> dict[str, list[dict]]:
@@ -105,8 +128,13 @@ def inputs() -> dict[str, list[dict]]:
                 vdi("d1", 30, "10.20.3.4", "s1", minute=1), vdi("d2", 30, "10.20.77.9", "s2", minute=1)]
     crashes = [crash("c1", "16.0.9", 2), crash("c2", "15.99.99999", 3), crash("c3", "16.0.17000", 5),
                crash("c4", "16.1", 5), crash("c5", "16.0.100000", 5), crash("c6", "beta", 5)]
-    perfs = [perf(0, 40, 9), perf(0, 35, 1), perf(1, 50, 2), perf(1, 45, 8)]
-    return {"session.vdi_events": vdi_rows, "execution.crashes": crashes, "device_performance.events": perfs}
+    pools = [perf(0, 30, 6, "p1a"), perf(0, 30, 8, "p1b"), perf(0, 30, 0, "p1c"), perf(0, 30, 9, "p2a"),
+             perf(1, 30, 2, "p1b")]
+    perfs = sorted(pools, key=lambda r: r["end_time"])[:4] + [perf(0, 40, 9), perf(0, 35, 1)] + pools[4:]
+    perfs += [perf(1, 50, 2), perf(1, 45, 8)]
+    devices = [device("p1a", "P1"), device("p1b", "P1"), device("p1c", "P1"), device("p2a", "P2")]
+    return {"session.vdi_events": vdi_rows, "execution.crashes": crashes, "device_performance.events": perfs,
+            "device.devices": devices}
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +178,9 @@ def test_versions_are_ordered_by_numeric_components(alerts):
 def test_last_is_the_latest_by_event_time_whatever_the_arrival_order(alerts):
     assert timeline(alerts, "last") == [("10:01", "triggered", "{}", {"q": 9.0}),
                                         ("10:02", "recovered", "{}", {"q": 2.0})]
+
+
+def test_summarize_after_compute_aggregates_the_devices_of_each_window(alerts):
+    pool = json.dumps({"virtualization.desktop_pool": "P1"})
+    assert timeline(alerts, "pools") == [("10:01", "triggered", pool, {"busy": 2, "devices": 2, "top": 8.0}),
+                                         ("10:02", "recovered", pool, {"busy": 1, "devices": 2, "top": 6.0})]

@@ -153,11 +153,12 @@ def test_sub_15_minute_period_is_an_extension_warning_and_an_error_when_strict()
     assert result.diagnostics[0].is_error and not result.ok
 
 
-def test_summarize_after_compute_is_refused_by_the_back_end_at_the_summarize():
+def test_summarize_after_compute_with_a_change_detection_is_refused_at_the_summarize():
     text = monitor("devices during past 30min\n| compute q = cpu_queue_length.avg()\n"
-                   "| summarize n = countif(q > 2) by virtualization.desktop_pool", trigger="n > 0")
+                   "| summarize n = countif(q > 2) by virtualization.desktop_pool", trigger="n > 0",
+                   extra="detection:\n  type: change\n  metric: n\n  change: 50%\n")
     assert diags(text) == [("NQL0601", *at(text, "summarize"),
-                            "`summarize` after `compute` (aggregating devices) cannot be compiled to Flink SQL yet")]
+                            "a change detection over `summarize` after `compute` cannot be compiled to Flink SQL yet")]
 
 
 def test_compute_without_with_or_include():

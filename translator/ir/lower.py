@@ -9,6 +9,7 @@ Decisions made here, not in SQL generation:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from translator.diagnostics.diagnostic import Diagnostic, diag
@@ -47,6 +48,7 @@ class _Scope:
     inventory_fields: dict[str, ir.Field] = field(default_factory=dict)
     params: list[tuple[str, float]] = field(default_factory=list)
     param_prefix: str | None = None  # set while lowering a monitor condition
+    carried: dict | None = None  # set while lowering a summarize after compute: device attributes it reads
 
 
 def lower(monitor: Monitor) -> tuple[ir.Evaluate | None, list[Diagnostic]]:
@@ -61,21 +63,26 @@ def lower(monitor: Monitor) -> tuple[ir.Evaluate | None, list[Diagnostic]]:
 def _lower(monitor: Monitor, s: _Scope) -> ir.Evaluate:
     q = s.typed
     summarize = next((c for c in q.query.clauses if isinstance(c, ast.Summarize)), None)
-    if q.has_summarize and q.join is not None:
-        raise Unsupported("`summarize` after `compute` (aggregating devices)", summarize.span, s.source)
     if q.period_ms:
         period = next(k for k in summarize.by if isinstance(k, ast.Period))
         raise Unsupported("a period key in `by`", period.span, s.source)
     det = monitor.spec.detection
+    regroup = q.has_summarize and q.join is not None
+    if regroup and det.type != "threshold":
+        raise Unsupported(f"a {det.type} detection over `summarize` after `compute`", summarize.span, s.source)
     # identity of devices and users: always read, for device.count() and the alert's impact
     _event_field(s, DEVICE_UID, "string")
     if "user.name" in q.events.fields:
         _event_field(s, "user.name", "string")
     filters = [_scalar(f, s) for f in (*q.object_filters, *q.event_filters)]
-    keys = tuple(ir.Key(k.name, _column(k.field, s)) for k in q.group_keys)
-    measures = tuple(ir.Measure(o.name, _scalar(o.expr, s), o.type.name) for o in q.outputs)
-    outputs = {m.name.lower(): m for m in measures} | {k.name.lower(): k for k in keys}
-    having = _conjunction([_scalar(f, s, outputs) for f in q.result_filters])
+    if regroup:
+        keys, measures, having, top = _regrouped(q, s, summarize)
+        outputs = {m.name.lower(): m for m in top.measures} | {k.name.lower(): k for k in top.keys}
+    else:
+        keys = tuple(ir.Key(k.name, _column(k.field, s)) for k in q.group_keys)
+        measures = tuple(ir.Measure(o.name, _scalar(o.expr, s), o.type.name) for o in q.outputs)
+        outputs = {m.name.lower(): m for m in measures} | {k.name.lower(): k for k in keys}
+        having = _conjunction([_scalar(f, s, outputs) for f in q.result_filters])
     rel: ir.Relation = ir.Scan(q.events.name, tuple(s.event_fields.values()))
     if s.inventory_fields:
         rel = ir.Enrich(rel, tuple(s.inventory_fields.values()), inner=q.join != "include")
@@ -88,7 +95,37 @@ def _lower(monitor: Monitor, s: _Scope) -> ir.Evaluate:
     recover = _condition(monitor.recover, "recover", s, outputs) or ir.Bool("NOT", (trigger,))
     if det.type != "threshold":
         return _detect(monitor, window, trigger, recover, s, measures)
+    if regroup:
+        return ir.Evaluate(ir.Regroup(window, top.keys, top.measures, top.having), trigger, recover, tuple(s.params))
     return ir.Evaluate(window, trigger, recover, tuple(s.params))
+
+
+@dataclass(frozen=True)
+class _Top:
+    keys: tuple[ir.Key, ...]
+    measures: tuple[ir.Measure, ...]
+    having: ir.Scalar | None
+
+
+def _regrouped(q: TypedQuery, s: _Scope, summarize: ast.Summarize):
+    """`devices | with … | compute … | summarize … by …`: per device and window the computed
+    values (keyed by the device and the device attributes the summarize reads, carried to
+    it), filtered by the `where`s before the summarize; then per summarize keys. Returns the
+    per-device keys, measures and filter, and the summarize's (_Top)."""
+    later = q.query.clauses[q.query.clauses.index(summarize) + 1:]
+    after = {id(c.condition) for c in later if isinstance(c, ast.Where)}
+    device = ir.Key(DEVICE_UID, _event_field(s, DEVICE_UID, "string"))
+    per_device = tuple(ir.Measure(o.name, _scalar(o.expr, s), o.type.name) for o in q.computed)
+    first = {m.name.lower(): m for m in per_device}
+    having = _conjunction([_scalar(f, s, first) for f in q.result_filters if id(f) not in after])
+    s.carried = {}
+    keys = tuple(ir.Key(k.name, _column(k.field, s)) for k in q.group_keys)
+    measures = tuple(ir.Measure(o.name, _scalar(o.expr, s), o.type.name) for o in q.outputs)
+    carried, s.carried = s.carried, None
+    outputs = {m.name.lower(): m for m in measures} | {k.name.lower(): k for k in keys}
+    top_having = _conjunction([_scalar(f, s, outputs) for f in q.result_filters if id(f) in after])
+    per_device_keys = (device, *(ir.Key(c.name, c) for c in carried.values()))
+    return per_device_keys, per_device, having, _Top(keys, measures, top_having)
 
 
 # ----------------------------------------------------------------------------- detection
@@ -171,6 +208,12 @@ def _inventory_field(s: _Scope, path: str, ty: str) -> ir.Col:
 
 def _column(rf: ResolvedField, s: _Scope) -> ir.Col:
     ty = _ty(rf.type.name)
+    if rf.origin == "computed":  # a per-device value, read by a summarize after compute
+        return ir.Col(rf.path, ty)
+    if s.carried is not None and rf.origin in ("object", "inventory"):
+        col = _column(rf, dataclasses.replace(s, carried=None))
+        s.carried.setdefault(col.name, col)
+        return col
     if rf.origin == "event":
         return _event_field(s, rf.path, ty)
     if rf.origin == "inventory":

@@ -170,16 +170,33 @@ class WindowAggregate:
 
 
 @dataclass(frozen=True)
+class Regroup:
+    """`summarize` after `compute`: each window's per-device results (the input's rows, one
+    per device and window) aggregated again per keys; measures and keys read the input's
+    measure and key columns."""
+
+    input: WindowAggregate
+    keys: tuple[Key, ...]
+    measures: tuple[Measure, ...]
+    having: Scalar | None
+
+
+@dataclass(frozen=True)
 class Evaluate:
     """Trigger/recover state machine over the window results (spec/monitors.md)."""
 
-    input: WindowAggregate
+    input: WindowAggregate | Regroup
     trigger: Scalar
     recover: Scalar  # the trigger's negation when the monitor gives no recover condition
     params: tuple[tuple[str, float], ...]  # initial values of the config parameters
 
 
-Relation = Union[Scan, Enrich, Filter, WindowAggregate, Evaluate]
+Relation = Union[Scan, Enrich, Filter, WindowAggregate, Regroup, Evaluate]
+
+
+def windows(ev: "Evaluate") -> WindowAggregate:
+    """The sliding-window aggregate of an evaluation (under its Regroup, if any)."""
+    return ev.input.input if isinstance(ev.input, Regroup) else ev.input
 
 
 def column_name(path: str) -> str:
