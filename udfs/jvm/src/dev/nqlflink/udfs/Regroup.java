@@ -10,7 +10,6 @@ import org.apache.flink.table.functions.ProcessTableFunction;
 import org.apache.flink.types.Row;
 
 import java.time.LocalDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,9 +34,7 @@ import java.util.TreeMap;
  * The windows function emits all the devices of one window of a tenant at once, before the
  * watermark that follows them: a timer at the window's time fires after the last of them.
  */
-@FunctionHint(output = @DataTypeHint(
-        "ROW<nql_kind STRING, group_json STRING, window_start TIMESTAMP(3), window_end TIMESTAMP(3), "
-                + "nv ARRAY<DOUBLE>, sv ARRAY<STRING>, population BIGINT, late_ts TIMESTAMP(3)>"))
+@FunctionHint(output = @DataTypeHint(TenantWindows.OUTPUT))
 public class Regroup extends ProcessTableFunction<Row> {
     private static final long serialVersionUID = 1L;
     private static final String FIRE = "w";
@@ -87,8 +84,8 @@ public class Regroup extends ProcessTableFunction<Row> {
                 groups.put(e.getKey(), e.getValue());
             }
         }
-        LocalDateTime from = toTimestamp(t + 1 - spec.size);
-        LocalDateTime to = toTimestamp(t + 1);
+        LocalDateTime from = TenantWindows.toTimestamp(t + 1 - spec.size);
+        LocalDateTime to = TenantWindows.toTimestamp(t + 1);
         List<String> done = new ArrayList<>();
         for (Map.Entry<String, byte[]> g : groups.entrySet()) {
             Partial p = Partial.read(spec, g.getValue());
@@ -98,9 +95,5 @@ public class Regroup extends ProcessTableFunction<Row> {
         for (String k : done) {
             parts.remove(k);
         }
-    }
-
-    private static LocalDateTime toTimestamp(long ms) {
-        return LocalDateTime.ofEpochSecond(Math.floorDiv(ms, 1000), Math.floorMod(ms, 1000) * 1_000_000, ZoneOffset.UTC);
     }
 }
