@@ -218,7 +218,7 @@ def flink_message(stack: str) -> str:
     return " ".join(text.split())
 
 
-def _execute(t_env, statement: str, shown: str | None = None):
+def execute(t_env, statement: str, shown: str | None = None):
     """t_env.execute_sql(statement), a Java failure raised as FlinkError."""
     try:
         return t_env.execute_sql(statement)
@@ -297,7 +297,7 @@ def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: st
     try:
         result = None
         for stmt in statements:
-            result = _execute(t_env, connector_substitution(stmt, inputs, str(sink_dir)), stmt)
+            result = execute(t_env, connector_substitution(stmt, inputs, str(sink_dir)), stmt)
         if result is not None:
             try:
                 result.wait()

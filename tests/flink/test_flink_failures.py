@@ -79,3 +79,15 @@ def test_the_message_is_the_deepest_cause_without_its_class():
         \tat sun.reflect.NativeConstructorAccessorImpl.newInstance0(Native Method)
         """)
     assert flink_message(stack) == "Object 'x' not found"
+
+
+def test_planning_for_a_deployment_raises_the_same_error(compiled, flink_env):
+    """COMPILE PLAN (compile --against, deploy, upgrade: submit.stable_plan) fails as the run does."""
+    from deploy.submit import stable_plan
+    from translator.flink.connectors import CompileOptions
+
+    statements = [s.replace("FROM `nql_windows`(", "FROM `nql_no_such_windows`(") for s in compiled.statements()]
+    with pytest.raises(FlinkError) as caught:
+        stable_plan(statements, CompileOptions())
+    [d] = flink_failure(compiled, caught.value.statement, caught.value.message)
+    assert (d.code, *d.location[1:]) == ("NQL0602", 5, 3) and "nql_no_such_windows" in d.message

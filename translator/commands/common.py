@@ -14,6 +14,7 @@ def add_compile_arguments(parser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="monitor files or folders")
     parser.add_argument("--tenant", help="tenant for monitors that do not name one")
     parser.add_argument("--strict", action="store_true", help="reject nql-flink extensions to NQL")
+    add_verbose_argument(parser)
     parser.add_argument("--lateness", default="10s", help="allowed lateness of events (watermark delay), default 10s")
     parser.add_argument("--idle-timeout", default="1 min", help="source idleness before a quiet source stops holding "
                         "back the watermark, default '1 min'")

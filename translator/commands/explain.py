@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from translator.commands.common import add_compile_arguments, add_verbose_argument, report_flink_failure
+from translator.commands.common import add_compile_arguments, report_flink_failure
 from translator.commands.compile import config_lines
 from translator.commands.run import inputs_and_job, missing_inputs
 from translator.ir.lower import DetectEvaluate
@@ -35,7 +35,6 @@ def add_arguments(parser):
                         '"Finance"}\' (default: the group with the most alert transitions, then the first)')
     parser.add_argument("--config", metavar="FILE", help="monitor-config records to use instead of the compiled ones")
     parser.add_argument("-o", "--output", default="explain.png", metavar="PNG", help="plot file (default explain.png)")
-    add_verbose_argument(parser)
 
 
 # ----------------------------------------------------------------------------- the traced job

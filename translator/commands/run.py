@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from translator.commands.common import add_compile_arguments, add_verbose_argument, compile_or_report, report_flink_failure
+from translator.commands.common import add_compile_arguments, compile_or_report, report_flink_failure
 from translator.commands.compile import config_lines
 from translator.semantic.schema import load_catalog
 
@@ -25,7 +25,6 @@ def add_arguments(parser):
                         "(JSONL; later versions change thresholds from their updated_at on)")
     parser.add_argument("--output", metavar="FILE", help="alert records as JSON lines (default: stdout)")
     parser.add_argument("--parallelism", type=int, default=1)
-    add_verbose_argument(parser)
 
 
 def parse_inputs(pairs: list[str]) -> dict[str, str] | str:
