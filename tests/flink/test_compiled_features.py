@@ -54,6 +54,18 @@ MONITORS = {
         every: 1min
         trigger: {when: n >= 1}
         """,
+    # One IPv6 address: equal as addresses, not as text (d5 wrote F164:B28C::1).
+    #   10:01 n = 1 -> triggered.
+    "ip6_address.yaml": """
+        id: ip6_address
+        tenant: acme
+        query: |
+          session.vdi_events during past 2min
+          | where client.ip == f164:b28c:0::1
+          | summarize n = count()
+        every: 1min
+        trigger: {when: n >= 1}
+        """,
     # Versions ordered by numeric components, minute 0: 16.0.9 and 15.99.99999 are below
     #   16.0.17000; 16.0.17000 (equal), 16.1 and 16.0.100000 (text order would put it below)
     #   are not; "beta" is no version. 10:01: one alert per version below, crashes 2 and 3.
@@ -167,6 +179,10 @@ def test_an_ipv4_subnet_and_distinct_sessions(alerts):
 
 def test_an_ipv6_subnet(alerts):
     assert timeline(alerts, "subnet6") == [("10:01", "triggered", "{}", {"n": 1})]
+
+
+def test_one_ipv6_address_is_compared_as_an_address(alerts):
+    assert timeline(alerts, "ip6_address") == [("10:01", "triggered", "{}", {"n": 1})]
 
 
 def test_versions_are_ordered_by_numeric_components(alerts):

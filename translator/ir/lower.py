@@ -306,13 +306,15 @@ def _is_wildcard(e: ast.Expr) -> bool:
 
 
 def _is_subnet(e: ast.Expr) -> bool:
-    return isinstance(e, ast.Literal) and e.kind == "ip" and "/" in e.value
+    """An IP literal: a subnet, or one address (a network of one, so that `f164::1` equals
+    `F164:0::1`, as addresses and not as text)."""
+    return isinstance(e, ast.Literal) and e.kind == "ip"
 
 
 def _subnet(operand: ir.Scalar, e: ast.Literal, negated: bool) -> ir.InSubnet:
     """`ip == 10.20.0.0/16`: the address is in the network (NQL's subnet comparison)."""
-    network, prefix = e.value.split("/")
-    return ir.InSubnet(operand, network, int(prefix), negated)
+    network, _, prefix = e.value.partition("/")
+    return ir.InSubnet(operand, network, int(prefix) if prefix else 128 if ":" in network else 32, negated)
 
 
 def wildcard_to_like(text: str) -> str:
