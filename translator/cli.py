@@ -1,8 +1,9 @@
 """The `nql-flink` command line: argument parsing and dispatch only.
 
 Each sub-command lives in its own module exposing `add_arguments(parser)` and
-`main(args) -> int`; this table is the only place that lists them, and modules are
-imported lazily so `nql-flink check` never pays for PyFlink.
+`main(args) -> int`; this table is the only place that lists them. Only the module of the
+command being run is imported (`--help` imports none), so `nql-flink check` never pays for
+PyFlink, Kafka, numpy or sqlglot (benchmarks/cli_startup.py measures it).
 """
 
 from __future__ import annotations
@@ -28,18 +29,28 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def chosen_command(argv: list[str]) -> str | None:
+    """The sub-command named on the command line: the first word that is not an option
+    (the top-level parser has no option taking a value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser with every command listed; a command's own arguments are added (and its
+    module imported) only for the command named in `argv`, or for all when `argv` is None."""
+    chosen = chosen_command(argv) if argv is not None else None
     parser = argparse.ArgumentParser(prog="nql-flink", description="NQL monitors -> Flink SQL alerting jobs")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(_module=module)
-        importlib.import_module(module).add_arguments(p)
+        if argv is None or name == chosen:
+            importlib.import_module(module).add_arguments(p)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help

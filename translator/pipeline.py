@@ -21,10 +21,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from translator.diagnostics.diagnostic import Diagnostic, diag
-from translator.flink import codegen
-from translator.flink.render import render
-from translator.ir.lower import lower
+from translator.ir.lower import lower  # pure Python (no sqlglot, no jinja): `check` runs it too
 from translator.monitors import yaml_nodes
 from translator.monitors.bind import bind
 from translator.monitors.model import Monitor, MonitorSpec
@@ -33,6 +33,9 @@ from translator.semantic.resolver import resolve_query
 from translator.semantic.schema import Catalog, load_catalog
 from translator.source import Source, Span
 from translator.syntax.parser import parse_query
+
+if TYPE_CHECKING:  # the back end (sqlglot, jinja) loads only when something compiles: `check` starts fast
+    from translator.flink import codegen
 
 MONITOR_SUFFIXES = (".yaml", ".yml")
 
@@ -168,18 +171,22 @@ class Compiled:
 
     def sql(self) -> str:
         """The sql-client script: every statement, in order, separated by a blank line."""
+        from translator.flink.render import render
         return "\n".join(render(s.template, s.context) for s in self.job.statements)
 
     def plan_script(self, plan_url: str) -> str:
         """The sql-client script that runs the job from its compiled plan (deploy/plan.py):
         job.sql's session options and functions (a plan names functions, it does not hold
         them), then EXECUTE PLAN; the tables and views are inside the plan."""
+        from translator.flink import codegen
+        from translator.flink.render import render
         kept = ("header.sql.j2", "set.sql.j2", "ddl/function.sql.j2")
         parts = [render(s.template, s.context) for s in self.job.statements if s.template in kept]
         return "\n".join(parts + [render("execute_plan.sql.j2", {"plan": codegen.lit(plan_url)})])
 
     def statements(self) -> list[str]:
         """Each executable statement on its own (comments and the header dropped)."""
+        from translator.flink.render import render
         out = []
         for s in self.job.statements:
             if s.template in ("header.sql.j2", "set.sql.j2"):
@@ -191,8 +198,9 @@ class Compiled:
 
 
 def compile_paths(paths: list[str], tenant: str | None = None, strict: bool = False,
-                  options: codegen.CompileOptions = codegen.CompileOptions()) -> Compiled:
+                  options: codegen.CompileOptions | None = None) -> Compiled:
     """check -> lower -> generate. No job at all if any monitor has an error."""
+    from translator.flink import codegen
     result = check_paths(paths, tenant, strict)
     if not result.ok or not result.monitors:
         return Compiled(result)
@@ -205,7 +213,7 @@ def compile_paths(paths: list[str], tenant: str | None = None, strict: bool = Fa
     if not result.ok:
         return Compiled(result)
     sources = sorted({m.spec.path for m in result.monitors})
-    return Compiled(result, codegen.generate(lowered, load_catalog(), sources, options), lowered)
+    return Compiled(result, codegen.generate(lowered, load_catalog(), sources, options or codegen.CompileOptions()), lowered)
 
 
 _PIPELINE_VIEWS = "rows|input|windows|objects|regroup_input|regrouped|eval|judged|states|state|alerts"  # codegen._pipeline's views
@@ -215,6 +223,8 @@ def flink_failure(compiled: Compiled, statement: str, message: str) -> list[Diag
     """Flink's refusal or failure of a compiled job, as diagnostics: one per monitor whose
     pipeline the failing statement (or Flink's message) names, at its query; when it names
     none (a shared source or sink), one per monitor file. `message` is one line."""
+    from translator.flink import codegen
+
     def named(name: str) -> bool:
         view = re.compile(rf"(?<!\w){re.escape(name)}__(?:{_PIPELINE_VIEWS})(?!\w)")
         whole_job = statement.lstrip().upper().startswith("EXECUTE")  # names every pipeline

@@ -30,16 +30,22 @@ class Source:
 
     `origins[i]` is (file line, file column) of the first character of line i of `text`
     (both 1-based). A whole file has origins (1,1), (2,1), ...
+
+    A text decoded from a quoted YAML scalar is not a copy of the file: an escape (`\\"`,
+    `''`) is one character written as two, and a line break folds into a space. Such a text
+    carries `chars`: the file (line, column) of every character, plus one for its end.
     """
 
-    __slots__ = ("path", "text", "file_lines", "origins", "_starts")
+    __slots__ = ("path", "text", "file_lines", "origins", "_starts", "chars")
 
-    def __init__(self, path: str, text: str, file_lines: tuple[str, ...], origins: tuple[tuple[int, int], ...]):
+    def __init__(self, path: str, text: str, file_lines: tuple[str, ...], origins: tuple[tuple[int, int], ...],
+                 chars: tuple[tuple[int, int], ...] | None = None):
         self.path = path
         self.text = text
         self.file_lines = file_lines
         self.origins = origins
         self._starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+        self.chars = chars
 
     @classmethod
     def whole_file(cls, path: str, text: str) -> "Source":
@@ -49,6 +55,8 @@ class Source:
     def position(self, offset: int) -> tuple[int, int]:
         """File (line, column), 1-based, of a character offset in `text`."""
         offset = max(0, min(offset, len(self.text)))
+        if self.chars is not None:
+            return self.chars[offset]
         i = bisect.bisect_right(self._starts, offset) - 1
         line, col = self.origins[min(i, len(self.origins) - 1)]
         return line, col + offset - self._starts[i]

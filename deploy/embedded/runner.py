@@ -17,6 +17,7 @@ so the job ends by itself after flushing everything (verified, see docs/flink-jo
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -273,7 +274,7 @@ def start_job(statements: list[str] | str, *, t_env, config: dict[str, str] | No
 def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: str, *,
             t_env=None, parallelism: int = 1, config: dict[str, str] | None = None,
             alerts_table: str = "sink_alerts", dead_letters_table: str = "sink_dead_letters",
-            database: str | None = None) -> RunResult:
+            database: str | None = None, watch=None) -> RunResult:
     """Run the generated job to completion on bounded files.
 
     statements: generated SQL (list, or one script string split by split_statements);
@@ -282,6 +283,8 @@ def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: st
                  (<output_path>.dead_letters.jsonl); raw sink files under <output_path>.d/.
     t_env:      a TableEnvironment to reuse (tests share one); each run gets its own
                 database (`database` or a fresh run_<n>) so table names never collide.
+    watch:      called with the alert sink's folder once the job is submitted; the context
+                manager it returns is held while the job runs (deploy/embedded/progress.py).
     """
     if isinstance(statements, str):
         statements = split_statements(statements)
@@ -300,7 +303,8 @@ def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: st
             result = execute(t_env, connector_substitution(stmt, inputs, str(sink_dir)), stmt)
         if result is not None:
             try:
-                result.wait()
+                with watch(sink_dir / alerts_table) if watch else contextlib.nullcontext():
+                    result.wait()
             except Exception as exc:  # the job failed while running
                 err = _flink_error(exc, statements[-1])
                 if err is exc:

@@ -40,9 +40,12 @@ TIMELINES = {
     "evicted_ok": [(0, False, True, 0, 0), (20, True, False, 0, 0)],
     # an open alert silent for 25 min is kept and recovers with its alert id
     "open_alert": [(0, True, False, 0, 0), (25, False, True, 0, 0)],
-    # a pending run of a group silent 14 min: broken by the gap, evicted; a new run from 10:15
-    # triggers at 10:20
+    # a pending run of a group silent 14 min: not evicted at 10:11 (its next evaluation could
+    # still be on its way), broken by the gap; a new run from 10:15 triggers at 10:20
     "pending": [(0, True, False, 5 * M, 0), (1, True, False, 5 * M, 0)] + [(m, True, False, 5 * M, 0) for m in range(15, 21)],
+    # a pending run of a group silent 30 min: evicted one more delay after 10:10 (before 10:30);
+    # back at 10:30 it triggers at once (for 0)
+    "pending_gone": [(0, True, False, 5 * M, 0), (30, True, False, 0, 0)],
     "clock": [(m, False, True, 0, 0) for m in range(41)],
 }
 
@@ -168,9 +171,13 @@ def test_a_silent_group_without_an_open_alert_is_evicted(rows):
     assert states(rows["evicted_ok"]) == [("ok", 0, None, 0), ("evicted", None, None, 0), ("triggered", 20, None, 20)]
     evicted = [r for r in rows["evicted_ok"] if r[3] == "evicted"]
     assert evicted[0][0] is None
-    # a pending run broken by the silence: evicted at 10:11; the run at 10:15 is a new one
-    assert states(rows["pending"]) == [("pending", 0, 5, 0), ("pending", 0, 5, 1), ("evicted", None, None, 1),
+    # a pending run is kept when its eviction time comes (10:11): back at 10:15, the silence
+    # broke the run, and the run from 10:15 is a new one
+    assert states(rows["pending"]) == [("pending", 0, 5, 0), ("pending", 0, 5, 1),
                                        *[("pending", 15, 20, m) for m in range(15, 20)], ("triggered", 20, None, 20)]
+    # silent for good: evicted a whole delay (10 min) after its eviction time, a fresh state at 10:30
+    assert states(rows["pending_gone"]) == [("pending", 0, 5, 0), ("evicted", None, None, 0),
+                                            ("triggered", 30, None, 30)]
 
 
 def test_an_open_alert_is_kept_and_recovers_with_its_id(rows):

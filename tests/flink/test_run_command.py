@@ -51,3 +51,19 @@ def test_run_prints_the_alert_timeline(files, capsys, flink_env, monkeypatch):
     alerts = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(a["status"], a["at"]) for a in sorted(alerts, key=lambda a: a["at"])] == [
         ("triggered", "2026-11-26T10:02:00.000Z"), ("recovered", "2026-11-26T10:04:00.000Z")]
+
+
+@pytest.mark.flink
+def test_run_progress_shows_each_input_between_running_and_done(files, capsys, flink_env):
+    # its own mini-cluster (not the session's): --progress opens the REST API on a free port.
+    # The first status line is shown as soon as the job is submitted, so one is always there.
+    code = main(["run", str(files / "m.yaml"), "--input", f"device_performance.events={files / 'perf.jsonl'}",
+                 "--progress"])
+    assert code == 0
+    err = capsys.readouterr().err.splitlines()
+    start = next(i for i, line in enumerate(err) if line.startswith("running 1 monitor(s)"))
+    done = next(i for i, line in enumerate(err) if line.startswith("done in"))
+    status = [line for line in err[start + 1:done] if line.startswith("  ")]
+    assert status and all(line.startswith("  device_performance.events: ") for line in status)
+    # stderr is not a terminal here: one line per change, no carriage returns
+    assert not any("\r" in line for line in err)

@@ -66,3 +66,38 @@ def test_event_time_bounds_from_the_command_line(tmp_path, capsys):
     assert "> LOCALTIMESTAMP + INTERVAL '2' MINUTE THEN" in sql
     assert main(["compile", str(f), "-o", str(tmp_path / "bad"), "--max-clock-skew", "later"]) == 2
     assert "--max-clock-skew 'later' is not a duration" in capsys.readouterr().err
+
+
+def _modules_loaded_by(argv: list[str]) -> set[str]:
+    """Top-level packages a fresh interpreter has loaded after `translator.cli.main(argv)`."""
+    import subprocess
+    import sys
+    code = ("import sys, contextlib, io\n"
+            "from translator.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+            "    try:\n"
+            f"        main({argv!r})\n"
+            "    except SystemExit:\n"
+            "        pass\n"
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return set(out.split())
+
+
+HEAVY = {"pyflink", "py4j", "confluent_kafka", "boto3", "matplotlib", "numpy", "pandas", "sqlglot", "jinja2"}
+
+
+def test_check_and_help_load_no_engine_or_back_end():
+    example = str(ROOT / "examples" / "monitors" / "device_cpu_queue.yaml")
+    assert _modules_loaded_by(["check", example]) & HEAVY == set()
+    assert _modules_loaded_by(["--help"]) & HEAVY == set()
+    assert _modules_loaded_by(["check", "--help"]) & HEAVY == set()
+
+
+def test_help_lists_every_command_and_a_command_keeps_its_arguments(capsys):
+    from translator.cli import COMMANDS
+    assert main(["--help"]) == 0
+    listing = capsys.readouterr().out
+    assert all(name in listing for name in COMMANDS)
+    assert main(["run", "--help"]) == 0
+    assert "--output" in capsys.readouterr().out

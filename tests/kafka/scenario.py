@@ -128,6 +128,27 @@ def event_lines(*, bad: bool = True, tenants=("acme", "globex"), samples=range(1
     return lines
 
 
+def nudge_line(at: datetime) -> str:
+    """A record of a tenant no monitor reads: it moves the event table's watermark and nothing
+    else (not dead-lettered, in no window)."""
+    return json.dumps(event("nobody", "c-1", at, 100))
+
+
+class Nudger:
+    """Nudges at `start`, then one second later each time: for a test that waits for a
+    result. After the event topic was idle, the operator watermark of the windows function
+    can reach a value through the ticks' input before the records' input wakes up; what those
+    records make due then fires only at the next watermark advance (docs/guarantees.md, "A
+    burst after an idle topic"), so a test whose input has ended nudges while it waits."""
+
+    def __init__(self, send, start: datetime):
+        self.send, self.at = send, start
+
+    def __call__(self) -> None:
+        self.send([nudge_line(self.at)])
+        self.at += timedelta(seconds=1)
+
+
 def flush_lines(table: str) -> list[str]:
     return [value.decode() for _, value in flush_records(table)]
 

@@ -7,6 +7,7 @@ Bounded input ends the job and flushes every window. Alerts go to --output or st
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
@@ -25,6 +26,16 @@ def add_arguments(parser):
                         "(JSONL; later versions change thresholds from their updated_at on)")
     parser.add_argument("--output", metavar="FILE", help="alert records as JSON lines (default: stdout)")
     parser.add_argument("--parallelism", type=int, default=1)
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="while the job runs, show records read and watermark per input and alerts so far "
+                             "on stderr (default: when stderr is a terminal)")
+
+
+def progress_printer(stream, terminal: bool):
+    """How a status line is shown: rewritten in place on a terminal, one line each otherwise."""
+    if terminal:
+        return lambda line: (stream.write("\r\x1b[K  " + line), stream.flush())
+    return lambda line: print("  " + line, file=stream, flush=True)
 
 
 def parse_inputs(pairs: list[str]) -> dict[str, str] | str:
@@ -75,6 +86,9 @@ def main(args) -> int:
         return 2
     from deploy.embedded.runner import FlinkError, run_job  # PyFlink only when running
 
+    terminal = sys.stderr.isatty()
+    show_progress = terminal if args.progress is None else args.progress
+
     with tempfile.TemporaryDirectory(prefix="nql-flink-run-") as tmp:
         config = args.config
         if config is None:
@@ -86,10 +100,24 @@ def main(args) -> int:
         n = len(compiled.result.monitors)
         print(f"running {n} monitor(s) on embedded Flink over {', '.join(sorted(needed))} ...", file=sys.stderr)
         t0 = time.monotonic()
+        session, watch = None, None
+        if show_progress:
+            from deploy.embedded import progress
+
+            port = progress.free_port()
+            session = progress.progress_config(port)
+            tables = {compiled.job.source_tables[t]: t for t in sorted(needed)}
+            show = progress_printer(sys.stderr, terminal)
+            watch = lambda alerts_dir: progress.Watcher(f"http://127.0.0.1:{port}", tables, alerts_dir, show)  # noqa: E731
         try:
-            result = run_job(compiled.statements(), sources, output, parallelism=args.parallelism)
+            result = run_job(compiled.statements(), sources, output, parallelism=args.parallelism,
+                             config=session, watch=watch)
         except FlinkError as err:
+            if show_progress and terminal:
+                print(file=sys.stderr)
             return report_flink_failure(compiled, err, args.verbose)
+        if show_progress and terminal:
+            print(file=sys.stderr)
         print(f"done in {time.monotonic() - t0:.0f}s: {len(result.alerts)} alert record(s), "
               f"{len(result.dead_letters)} dead letter(s)", file=sys.stderr)
         if result.dead_letters:

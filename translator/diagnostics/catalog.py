@@ -60,6 +60,8 @@ _ENTRIES = [
     Code("NQL0112", "bad-escape", E, "unknown escape sequence '{text}' in string"),
     Code("NQL0113", "empty-query", E, "the query is empty"),
     Code("NQL0114", "comment-misplaced", E, "a comment is not allowed {where}"),
+    Code("NQL0115", "number-out-of-range", E, "{text} is out of range for {type}"),
+    Code("NQL0116", "foreign-operator", E, "'{text}' is not an NQL operator"),
     # -- names and types --------------------------------------------------------------------
     Code("NQL0201", "unknown-table", E, "unknown table '{name}'"),
     Code("NQL0202", "not-an-event-table", E, "'{name}' is not an event table; `{clause}` joins events to objects"),
@@ -78,6 +80,7 @@ _ENTRIES = [
     Code("NQL0215", "not-aggregated", E, "'{name}' must be aggregated (or be a `by` key) in `{clause}`"),
     Code("NQL0216", "unsupported-function", E, "{func}() is not supported in a streaming monitor: {reason}"),
     Code("NQL0217", "wildcard-not-allowed", E, "wildcards need a string operand, not {type}"),
+    Code("NQL0218", "null-ordering", E, "'{op}' has no meaning against null"),
     # -- query structure --------------------------------------------------------------------
     Code("NQL0301", "no-aggregation", E, "a monitor query must end in a `compute` or `summarize` clause"),
     Code("NQL0302", "compute-without-join", E, "`compute` can be used only after `with` or `include`"),
@@ -90,6 +93,7 @@ _ENTRIES = [
     Code("NQL0309", "clause-after-aggregation", E, "`{clause}` cannot follow `{previous}`"),
     Code("NQL0310", "two-aggregations", E, "only one `summarize` is allowed"),
     Code("NQL0311", "bad-window", E, "window `during past {text}` is not allowed: {reason}"),
+    Code("NQL0312", "resolution-in-monitor", E, "`by {text}` after the time selection chooses a data resolution; a monitor reads every record"),
     # -- monitor fields and conditions --------------------------------------------------------
     Code("NQL0401", "bad-id", E, "monitor id '{id}' must match [a-z0-9_]{{1,64}}"),
     Code("NQL0402", "bad-priority", E, "priority '{value}' is not one of critical, high, medium, low"),
@@ -105,6 +109,8 @@ _ENTRIES = [
     Code("NQL0412", "no-tenant", E, "monitor '{id}' has no tenant; set `tenant:` or pass --tenant"),
     Code("NQL0413", "bad-tenant", E, "tenant '{value}' must match [A-Za-z0-9_.-]{{1,64}}"),
     Code("NQL0414", "bad-every", E, "`every` is {text}; it must be at least 1s and a whole number of seconds"),
+    Code("NQL0415", "duplicate-tag", E, "tag '{value}' is listed twice"),
+    Code("NQL0416", "bad-tag", E, "a tag must be non-empty text, not {found}"),
     # -- warnings ----------------------------------------------------------------------------
     Code("NQL0501", "ignored-clause", W, "`{clause}` is ignored when a monitor is evaluated"),
     Code("NQL0502", "by-device-name", W, "alerts per device need `by device.collector.uid`; `device.name` is not unique"),

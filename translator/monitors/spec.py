@@ -7,6 +7,7 @@ still has its other fields checked.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 
 import yaml
@@ -22,6 +23,7 @@ TENANT_RE = re.compile(r"[A-Za-z0-9_.\-]{1,64}\Z")
 DURATION_RE = re.compile(r"(\d+)(ms|s|min|h|d)\Z")
 PERCENT_RE = re.compile(r"(\d+(?:\.\d+)?)%\Z")
 MAX_TAGS = 10
+MAX_FIELD_DURATION_MS = 366 * 86_400_000  # `for`, `every`, `history`, `slot`: a year, well within a BIGINT of ms
 
 MONITOR_KEYS = ("id", "tenant", "name", "priority", "tags", "enabled", "query", "every", "trigger", "recover",
                 "notify", "detection")
@@ -64,7 +66,9 @@ class _Fields:
         return self.value_span(key) or Y.span_of(self.file, self.node)
 
     def wrong(self, key: str, expected: str) -> None:
-        self.report("NQL0006", self.span(key), key=key, expected=expected, found=Y.describe(self.values[key]))
+        node = self.values[key]
+        self.report("NQL0006", self.span(key), _quote_hint(node) if expected == "text" else None, key=key, expected=expected,
+                    found=Y.describe(node))
 
     def scalar(self, key: str, required: bool = False, tags=(Y.STR,), expected: str = "text") -> str | None:
         node = self.values.get(key)
@@ -97,7 +101,31 @@ class _Fields:
             hint = "add a unit: ms, s, min, h or d" if node.tag in (Y.INT, Y.FLOAT) else None
             self.report("NQL0403", self.span(key), hint, text=node.value)
             return default
+        if ms > MAX_FIELD_DURATION_MS:
+            self.report("NQL0408", self.span(key), key=key, expected="a duration of at most 366d", value=node.value)
+            return default
         return ms
+
+    def tags(self, key: str) -> tuple[str, ...]:
+        """A list of distinct non-empty texts; each bad item is reported where it stands."""
+        node = self.values.get(key)
+        if node is None:
+            return ()
+        if not isinstance(node, yaml.SequenceNode):
+            self.wrong(key, "a list of names")
+            return ()
+        tags: list[str] = []
+        for item in node.value:
+            span = Y.span_of(self.file, item)
+            if not isinstance(item, yaml.ScalarNode) or item.tag != Y.STR:
+                self.report("NQL0416", span, _quote_hint(item), found=Y.describe(item))
+            elif not item.value.strip():
+                self.report("NQL0416", span, found="empty text")
+            elif item.value in tags:
+                self.report("NQL0415", span, value=item.value)
+            else:
+                tags.append(item.value)
+        return tuple(tags)
 
     def strings(self, key: str) -> tuple[str, ...]:
         node = self.values.get(key)
@@ -125,6 +153,9 @@ class _Fields:
             self.report("NQL0408", self.span(key), key=key, expected="a number", value=getattr(node, "value", "?"))
             return default
         value = float(node.value)
+        if not math.isfinite(value):  # .inf, .nan, 1.0e+400: no DOUBLE threshold
+            self.report("NQL0408", self.span(key), key=key, expected="a finite number", value=node.value)
+            return default
         if positive and not value > 0:
             self.report("NQL0408", self.span(key), key=key, expected="a number above zero", value=node.value)
             return default
@@ -143,6 +174,13 @@ class _Fields:
                 self.report(code, self.span(key), hint, key=key, choices=", ".join(choices), value=value)
             return default
         return value
+
+
+def _quote_hint(node: yaml.Node) -> str | None:
+    """`tenant: NO` is YAML 1.1's false, `123` a number: text needs quotes."""
+    if isinstance(node, yaml.ScalarNode) and node.tag in (Y.BOOL, Y.INT, Y.FLOAT, Y.NULL) and node.value:
+        return f"YAML reads {node.value} as {Y.describe(node)}; write it in quotes: '{node.value}'"
+    return None
 
 
 def parse_duration(text: str) -> int | None:
@@ -189,11 +227,11 @@ def _read_monitor(file: Source, node: yaml.MappingNode, default_tenant: str | No
     tenant = f.scalar("tenant") or default_tenant
     if tenant is not None and not TENANT_RE.match(tenant):
         f.report("NQL0413", f.span("tenant"), value=tenant)
-    if tenant is None and mid is not None:
+    if tenant is None and mid is not None and "tenant" not in f.values:  # a tenant of the wrong type was reported
         f.report("NQL0412", Y.span_of(file, node), id=mid)
     name = f.scalar("name") or mid or ""
     priority = f.choice("priority", PRIORITIES, "medium", code="NQL0402")
-    tags = f.strings("tags")
+    tags = f.tags("tags")
     if len(tags) > MAX_TAGS:
         f.report("NQL0405", f.span("tags"), count=len(tags))
     enabled = f.scalar("enabled", tags=(Y.BOOL,), expected="true or false")

@@ -18,6 +18,10 @@ from translator.source import Source, Span
 from translator.syntax import ast
 
 FIFTEEN_MIN = 15 * 60_000
+# The longest window (and period) a monitor keeps state for: NQL's own high-resolution data
+# reaches back 2 days, and a week of events per group is the most a streaming job should hold.
+MAX_WINDOW_MS = 7 * 86_400_000
+ORDERING = frozenset({"<", ">", "<=", ">="})
 IMPLICIT_DEVICE_EVENTS = "device_performance.events"
 
 
@@ -218,6 +222,9 @@ class Resolver:
                 self.report("NQL0308", anchor, "e.g. `session.vdi_events during past 5min`")
             return 0, None
         resolution = ts.resolution.value if ts.resolution is not None else None
+        if ts.resolution is not None:  # NQL's data-resolution suffix: a stream has one resolution, every record
+            self.report("NQL0312", ts.resolution.span, "remove it; `every:` sets how often the monitor is evaluated",
+                        text=ts.resolution.text)
         w = ts.window
         if isinstance(w, ast.FromTo):
             self.report("NQL0307", w.span, "use `during past <duration>`", form="from … to")
@@ -230,6 +237,8 @@ class Resolver:
             self.report("NQL0311", w.duration.span, text=w.duration.text, reason="it must be longer than zero")
         elif ms % 1000:
             self.report("NQL0311", w.duration.span, text=w.duration.text, reason="it must be a whole number of seconds")
+        elif ms > MAX_WINDOW_MS:
+            self.report("NQL0311", w.duration.span, text=w.duration.text, reason="it must be at most 7d")
         return ms, resolution
 
     # -- compute / summarize ------------------------------------------------------------------------
@@ -272,6 +281,8 @@ class Resolver:
         ms = k.duration.value
         if ms <= 0 or ms % 1000:
             self.report("NQL0305", k.span, text=k.duration.text, reason="it must be a whole number of seconds above zero")
+        elif ms > MAX_WINDOW_MS:
+            self.report("NQL0305", k.span, text=k.duration.text, reason="it must be at most 7d")
         elif ms < FIFTEEN_MIN:
             self.extension(f"a period under 15 min (`by {k.duration.text}`)", k.span)
         elif ms % FIFTEEN_MIN:
@@ -290,7 +301,8 @@ class Resolver:
                 self.report("NQL0213", f.span, _did_you_mean(f.name, list(frame.outputs)), name=f.name)
             else:
                 where = frame.events.name if frame.kind in ("events", "joined") and frame.events else frame.objects.name
-                self.report("NQL0203", f.span, _did_you_mean(f.name, _candidates(frame, self.catalog)), name=f.name, table=where)
+                hint = _call_meant(f) or _did_you_mean(f.name, _candidates(frame, self.catalog))
+                self.report("NQL0203", f.span, hint, name=f.name, table=where)
         return None
 
     # -- expressions ----------------------------------------------------------------------------------------
@@ -403,6 +415,10 @@ class Resolver:
         return rf.type
 
     def compare(self, e: ast.Compare, frame: _Frame, ctx: _Ctx) -> T.Type:
+        null = next((s for s in (e.left, e.right) if isinstance(s, ast.Literal) and s.kind == "null"), None)
+        if null is not None and e.op in ORDERING:
+            self.report("NQL0218", e.op_span, "test for a missing value with == null or != null", op=e.op)
+            return T.UNKNOWN
         lt = self.expr(e.left, frame, ctx)
         if lt == T.UNKNOWN:
             return T.UNKNOWN
@@ -509,6 +525,13 @@ def _candidates(frame: _Frame, catalog: Catalog) -> list[str]:
     if frame.objects is not None:
         names += list(frame.objects.fields)
     return names
+
+
+def _call_meant(f: ast.Field) -> str | None:
+    """`count` or `network_latency.avg` written without parentheses: the call was meant."""
+    if f.path[-1].lower() in fn.AGGREGATES:
+        return f"did you mean '{f.name}()'?"
+    return None
 
 
 def _did_you_mean(name: str, candidates: list[str]) -> str | None:

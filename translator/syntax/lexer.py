@@ -25,6 +25,12 @@ def format_duration(ms: int) -> str:
 
 
 BYTE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+BIGINT_MAX = 2**63 - 1
+# Characters that look like NQL's but are not: what the writer meant
+FOREIGN_OPERATORS = {"&&": "and", "&": "and", "||": "or"}
+SMART_QUOTES = {"\u201c": "\u201d", "\u201d": "\u201d", "\u201e": "\u201d", "\u2018": "\u2019", "\u2019": "\u2019",
+                "\u00ab": "\u00bb"}
+ODD_SPACES = "\u00a0\u2007\u202f\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u3000"
 DURATION_HINTS = {"m": "min", "sec": "s", "mins": "min", "hr": "h", "hrs": "h", "hour": "h", "day": "d", "days": "d", "w": "7d"}
 
 SYMBOLS = {
@@ -55,9 +61,12 @@ _MASTER = re.compile(
     r"|(?P<datetime>\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?(?![\w.]))"
     r"|(?P<ip>\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?![\w.]))"
     r"|(?P<ip6>" + _IPV6.pattern + r")"
+    r"|(?P<exponent>\d+(?:\.\d+)?[eE][+-]?\d+(?![\w.]))"
     r"|(?P<number>\d+(?:\.\d+)?[A-Za-z]*)"
     r"|(?P<version>v\d+(?:\.\d+)*(?![\w.]))"
     r"|(?P<ident>#?[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<foreign>&&?|\|\|)"
+    r"|(?P<odd_space>[" + ODD_SPACES + r"]+)"
     r"|(?P<op>==|!=|<=|>=|!in\b|!contains\b|[|.,()\[\]=<>+\-*/^])",
     re.DOTALL,
 )
@@ -98,6 +107,15 @@ def tokenize(source: Source) -> tuple[list[Token], list[Diagnostic]]:
             comment = False
         elif kind == "number":
             _number(source, i, end, add, diags)
+        elif kind == "exponent":
+            _float(source, i, end, add, diags)
+        elif kind == "foreign":  # read as the NQL operator meant, so the rest parses
+            word = FOREIGN_OPERATORS[m.group()]
+            diags.append(diag("NQL0116", source, Span(i, end), f"use `{word}`", text=m.group()))
+            append(new(Token, ("IDENT", word, new(Span, (i, end)), word, comment)))
+            comment = False
+        elif kind == "odd_space":  # read as a space
+            diags.append(diag("NQL0101", source, Span(i, i + 1), "use a plain space", char=m.group()[0]))
         elif kind == "string":
             add("STRING", i, end, text[i + 1 : end - 1])
         elif kind == "comment":
@@ -124,8 +142,23 @@ def _irregular(source: Source, i: int, add, diags: list[Diagnostic]) -> int:
     ch = text[i]
     if ch in "\"'":
         return _string(source, i, add, diags)
+    if ch in SMART_QUOTES:
+        return _smart_string(source, i, add, diags)
     diags.append(diag("NQL0101", source, Span(i, i + 1), char=ch))
     return i + 1
+
+
+def _smart_string(source: Source, start: int, add, diags: list[Diagnostic]) -> int:
+    """A string in typographic quotes: one diagnostic, then read as the string it was meant to be."""
+    text = source.text
+    diags.append(diag("NQL0101", source, Span(start, start + 1), "use straight quotes: \" or '", char=text[start]))
+    close = SMART_QUOTES[text[start]]
+    end = text.find(close, start + 1)
+    nl = text.find("\n", start + 1)
+    if end < 0 or (0 <= nl < end):
+        return start + 1
+    add("STRING", start, end + 1, text[start + 1 : end])
+    return end + 1
 
 
 def _string(source: Source, start: int, add, diags: list[Diagnostic]) -> int:
@@ -160,24 +193,46 @@ def _string(source: Source, start: int, add, diags: list[Diagnostic]) -> int:
     return len(text)
 
 
+def _bounded(source: Source, i: int, end: int, value: int, what: str, diags: list[Diagnostic]) -> int:
+    """A whole value within Flink's BIGINT, else one diagnostic and 0 (parsing goes on)."""
+    if value <= BIGINT_MAX:
+        return value
+    diags.append(diag("NQL0115", source, Span(i, end), f"at most {BIGINT_MAX}", text=_short(source.text[i:end]), type=what))
+    return 0
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else text[:20] + "…"
+
+
+def _float(source: Source, i: int, end: int, add, diags: list[Diagnostic]) -> None:
+    value = float(source.text[i:end])
+    if value == float("inf"):
+        diags.append(diag("NQL0115", source, Span(i, end), "at most about 1.8e308", text=_short(source.text[i:end]), type="a DOUBLE"))
+        value = 0.0
+    add("FLOAT", i, end, value)
+
+
 def _number(source: Source, i: int, end: int, add, diags: list[Diagnostic]) -> None:
     text = source.text
     m = _NUMBER.match(text, i, end)
     number, unit = m.group(1), m.group(2)
     if unit is None:
         if "." in number:
-            add("FLOAT", i, end, float(number))
+            _float(source, i, end, add, diags)
         else:
-            add("INT", i, end, int(number))
+            add("INT", i, end, _bounded(source, i, end, int(number), "a BIGINT", diags))
         return
     if unit in DURATION_UNITS_MS:
-        ms = float(number) * DURATION_UNITS_MS[unit]
+        whole, _, frac = number.partition(".")
+        size = DURATION_UNITS_MS[unit]
+        ms = int(whole) * size + (round(float("0." + frac) * size, 6) if frac else 0)
         if ms != int(ms):
             diags.append(diag("NQL0107", source, Span(i, end), hint="durations resolve to whole milliseconds", kind="duration", text=text[i:end]))
-        add("DURATION", i, end, int(ms))
+        add("DURATION", i, end, _bounded(source, i, end, int(ms), "a duration (a BIGINT of milliseconds)", diags))
         return
     if unit in BYTE_UNITS and "." not in number:
-        add("BYTE", i, end, int(number) * BYTE_UNITS[unit])
+        add("BYTE", i, end, _bounded(source, i, end, int(number) * BYTE_UNITS[unit], "a size (a BIGINT of bytes)", diags))
         return
     if unit in DURATION_HINTS:
         hint = f"write {number}{DURATION_HINTS[unit]}" if unit != "w" else "weeks are not a unit; write days, e.g. 7d"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from translator.diagnostics.diagnostic import Diagnostic, diag
 from translator.source import Source, Span
 from translator.syntax import ast
-from translator.syntax.lexer import Token, tokenize
+from translator.syntax.lexer import BYTE_UNITS, DURATION_UNITS_MS, Token, tokenize
 
 MAX_QUERY_LENGTH = 16_000
 MAX_DEPTH = 64
@@ -157,6 +157,9 @@ class Parser:
 
     def parse_duration_literal(self) -> ast.Literal:
         t = self.tok
+        spaced = self.spaced_unit()
+        if spaced is not None and spaced.kind == "duration":
+            return spaced
         if t.kind != "DURATION":
             raise self.expected("a duration (e.g. 5min)")
         self.advance()
@@ -306,7 +309,12 @@ class Parser:
         if op is None:
             return left
         self.advance()
-        right = self.parse_list_literal() if self.tok.kind == "LBRACK" else self.parse_additive()
+        if op in ("in", "!in") and self.tok.kind == "LPAREN":  # SQL's `in (a, b)`: one error, read as the list
+            self.diagnostics.append(diag("NQL0104", self.source, self.tok.span, "write the list in brackets: [a, b]",
+                                         expected="a list [a, b, …]", found="'('"))
+            right = self.parse_list_literal("RPAREN")
+        else:
+            right = self.parse_list_literal() if self.tok.kind == "LBRACK" else self.parse_additive()
         return ast.Compare(op, left, right, left.span.cover(right.span), t.span)
 
     def parse_additive(self) -> ast.Expr:
@@ -402,23 +410,43 @@ class Parser:
             return ast.NamedArg(n.text.lower(), value, n.span.cover(value.span))
         return self.parse_expr()
 
-    def parse_list_literal(self) -> ast.ListLit:
+    def parse_list_literal(self, close: str = "RBRACK") -> ast.ListLit:
         lb = self.advance()
         self.enter(lb)
         try:
             items: list[ast.Expr] = []
-            if self.tok.kind != "RBRACK":
+            if self.tok.kind != close:
                 items.append(self.parse_additive())
                 while self.tok.kind == "COMMA":
                     self.advance()
                     items.append(self.parse_additive())
-            self.expect("RBRACK", "']' to close the list")
+            self.expect(close, "']' to close the list" if close == "RBRACK" else "')'")
         finally:
             self.depth -= 1
         return ast.ListLit(tuple(items), self.span_from(lb.span))
 
+    def spaced_unit(self) -> ast.Literal | None:
+        """`30 s` for `30s`: one error with the hint, then the literal that was meant."""
+        t, unit = self.tok, self.peek()
+        if t.kind not in ("INT", "FLOAT") or unit.kind != "IDENT" or "\n" in self.source.text[t.span.end : unit.span.start]:
+            return None
+        if unit.text in DURATION_UNITS_MS:
+            kind, value = "duration", round(t.value * DURATION_UNITS_MS[unit.text])
+        elif unit.text in BYTE_UNITS:
+            kind, value = "byte", round(t.value * BYTE_UNITS[unit.text])
+        else:
+            return None
+        self.advance(), self.advance()
+        span = Span(t.span.start, unit.span.end)
+        text = self.source.slice(span)
+        self.diagnostics.append(diag("NQL0107", self.source, span, f"write {t.text}{unit.text} (no space)", kind=kind, text=text))
+        return ast.Literal(kind, value, f"{t.text}{unit.text}", span)
+
     def parse_primary(self) -> ast.Expr:
         t = self.tok
+        spaced = self.spaced_unit()
+        if spaced is not None:
+            return spaced
         if t.kind in LITERAL_TOKENS:
             self.advance()
             return ast.Literal(LITERAL_TOKENS[t.kind], t.value, t.text, t.span)

@@ -24,6 +24,11 @@ Per row (causal: only the row and earlier rows are used), ONE parameter set for 
    ``(1 + margin)`` x every score of the previous ``quiet`` rows; otherwise it is 0.
    One detection per episode, like an alert that stays triggered, and a slowly rising
    episode does not fire on every step.
+6. **Squash into [0, 1].** Steps 3-5 give scores in [0, inf) (spatial ones above 1);
+   NAB's detector runner requires [0, 1]. ``1 - 1/(1 + s)`` is increasing, so every
+   threshold on the raw scores has one on the squashed scores that detects the same rows,
+   and NAB's threshold sweep gives the same score: non-spatial scores land in [0, 0.5),
+   spatial ones in [0.5, 1).
 """
 
 from __future__ import annotations
@@ -110,14 +115,25 @@ def suppress(score: np.ndarray, quiet: int, margin: float = 0.0) -> np.ndarray:
     return np.where(score > prev_max * (1.0 + margin), score, 0.0)
 
 
-def detect(ts, values, p: DetectorParams = DetectorParams()) -> np.ndarray:
-    """Per-row anomaly scores for one series (NAB sweeps the operating threshold)."""
+def unbounded_scores(ts, values, p: DetectorParams = DetectorParams()) -> np.ndarray:
+    """Steps 1-5: per-row scores in [0, inf), spatial anomalies above 1."""
     t = normalise(raw_strength(ts, values, p), p.norm_q, p.norm_window)
     score = t / (1.0 + t)
     ex = spatial_excess(values)
     spatial = np.nan_to_num(ex, nan=-1.0) > p.spatial_tol
     score = np.where(spatial, 1.0 + np.nan_to_num(ex, nan=0.0), score)
     return suppress(score, p.quiet, p.margin)
+
+
+def squash(score: np.ndarray) -> np.ndarray:
+    """Step 6: [0, inf) -> [0, 1), increasing (0 stays 0). Written as 1 - 1/(1 + s) so
+    that each rounded step is monotone and the order of the floats is kept."""
+    return 1.0 - 1.0 / (1.0 + np.asarray(score, dtype=float))
+
+
+def detect(ts, values, p: DetectorParams = DetectorParams()) -> np.ndarray:
+    """Per-row anomaly scores in [0, 1] for one series (NAB sweeps the operating threshold)."""
+    return squash(unbounded_scores(ts, values, p))
 
 
 def likelihood(z: np.ndarray, short: int, long: int) -> np.ndarray:

@@ -56,14 +56,17 @@ import java.util.Objects;
  *
  * <p>Eviction (docs/guarantees.md, "Bounded state"; the generator passes --evict-after plus the
  * tenant lag bound and one slide, codegen.eviction_delay): when the watermark passes the group's last
- * evaluation by {@code evict_after_ms} (at least {@code every_ms}) and the group has no open
- * alert, its state is cleared and an 'evicted' row is emitted. That can never change an alert:
- * a group silent for more than {@code every} has a missing evaluation, which breaks any pending
- * run, and a fresh state is exactly what a group without an open alert and without a run has.
- * A group with an open alert is never evicted (a recovering run it had is broken likewise, at
- * its next evaluation: until then the state topic shows it recovering, with its last {@code at}).
- * The decision waits for one more watermark advance after the timer (see onTimer): evaluations
- * may reach this function behind its watermark. At the end of a bounded input (watermark MAX)
+ * evaluation by {@code evict_after_ms} (at least {@code every_ms}) and the group is ok, its state
+ * is cleared and an 'evicted' row is emitted. The decision waits for one more watermark advance
+ * after the timer (see onTimer): evaluations may reach this function behind its watermark.
+ * A group with an open alert is never evicted (a recovering run it had is broken at its next
+ * evaluation: until then the state topic shows it recovering, with its last {@code at}).
+ * A group in a pending run is not evicted then either, but one whole delay of watermark progress
+ * later: when the watermark jumps (a backlog read at once, a tenant dragged along), the group's
+ * next evaluation, which would continue the run, can still be on its way, and dropping the run
+ * would move its trigger (seen in tests/kafka/test_alert_state.py). Evicting an ok group never
+ * changes an alert: an evaluation that comes after it starts a run exactly as the kept state
+ * would (its last evaluation had no run going). At the end of a bounded input (watermark MAX)
  * nothing is evicted: the job ends anyway.
  */
 @FunctionHint(output = @DataTypeHint(
@@ -79,6 +82,7 @@ public class AlertStates extends ProcessTableFunction<Row> {
     static final String EVICTED = "evicted";
     private static final String EVICT = "evict";
     private static final String CONFIRM = "confirm";
+    private static final String PENDING_EVICT = "evict-pending";
 
     /** Groups with state in this subtask (approximate: restored state is not counted). */
     private transient long live;
@@ -127,6 +131,7 @@ public class AlertStates extends ProcessTableFunction<Row> {
             TimeContext<Long> time = ctx.timeContext(Long.class);
             time.registerOnTime(EVICT, time.time() + Math.max(evictAfterMs, everyMs));
             time.clearTimer(CONFIRM);
+            time.clearTimer(PENDING_EVICT);
         }
     }
 
@@ -136,7 +141,16 @@ public class AlertStates extends ProcessTableFunction<Row> {
         if (watermark != null && watermark == Long.MAX_VALUE || state.getField("status") == null) {
             return;
         }
-        if (EVICT.equals(ctx.currentTimer())) {
+        String timer = ctx.currentTimer();
+        boolean pending = state.getField("streak") != null;
+        if (EVICT.equals(timer)) {
+            if (OK.equals(state.getField("status")) && pending) {
+                // a pending run: kept for one more eviction delay of watermark progress (the
+                // delay: this timer's time less the last evaluation's window_time)
+                Long last = state.getFieldAs("last_t");
+                time.registerOnTime(PENDING_EVICT, watermark + (time.time() - (last - 1)));
+                return;
+            }
             // Not yet: an evaluation of this group may still be on its way although the watermark
             // passed it. The windows function emits a tenant's window when it learns the tenant's
             // progress, from records that come after the watermark they carry, and the config's
@@ -145,14 +159,15 @@ public class AlertStates extends ProcessTableFunction<Row> {
             time.registerOnTime(CONFIRM, watermark + 1);
             return;
         }
-        if (OK.equals(state.getField("status"))) {
+        if (OK.equals(state.getField("status")) && (!pending || PENDING_EVICT.equals(timer))) {
             // the tombstone: the key (the partition column) and no value
             Long last = state.getFieldAs("last_t");
             collect(Row.of(null, null, null, "state", EVICTED, null, toTimestamp(last), null, null, null));
             ctx.clearAll();
             live--;
         }
-        // an open alert stays, as it is: a recovering run it had is broken by the next evaluation
+        // an open alert stays, as it is: a recovering run it had is broken by the next evaluation;
+        // a group whose run started between the timer and its confirmation waits for its next timer
     }
 
     /**

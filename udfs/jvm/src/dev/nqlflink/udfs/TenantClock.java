@@ -26,7 +26,9 @@ import java.util.TreeSet;
  * The table's alone would run ahead of rows still buffered upstream (the inventory's temporal
  * join holds rows until its watermark passes them, while ticks take another path): dragging on
  * it made a lagging tenant's records late that had been read before the tick. The operator's
- * watermark guarantees that every row read before it has arrived; the operator's alone would
+ * watermark guarantees that every row read before it has arrived (while the rows' input is
+ * active: right after an idle topic the ticks' input can wake up first, docs/guarantees.md
+ * "A burst after an idle topic"); the operator's alone would
  * move with the inventory or config topics while the event table is idle, and drag every
  * tenant past windows whose records are still to come.
  */
