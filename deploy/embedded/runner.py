@@ -249,21 +249,31 @@ def start_job(statements: list[str] | str, *, t_env, config: dict[str, str] | No
     and KAFKA_CONFIG) is applied for this submission only and the previous values restored."""
     if isinstance(statements, str):
         statements = split_statements(statements)
-    conf = t_env.get_config()
-    options = {**KAFKA_CONFIG, **(config or {})}
-    before = {k: (conf.get(k, "") if conf.get_configuration().contains_key(k) else None) for k in options}
     db = database or f"job_{os.getpid()}_{next(_run_ids)}"
     t_env.execute_sql(f"CREATE DATABASE IF NOT EXISTS `{db}`")
     t_env.use_database(db)
     try:
-        for k, v in options.items():
-            conf.set(k, v)
-        result = None
-        for stmt in statements:
-            result = t_env.execute_sql(stmt)
-        return result
+        with session_options(t_env, {**KAFKA_CONFIG, **(config or {})}):
+            result = None
+            for stmt in statements:
+                result = t_env.execute_sql(stmt)
+            return result
     finally:
         t_env.use_database("default_database")
+
+
+@contextlib.contextmanager
+def session_options(t_env, options: dict[str, str]):
+    """`options` set on t_env's configuration for one submission, the previous values restored
+    after it: a TableEnvironment shared by several runs (the tests share one; a second one in
+    the same JVM breaks the first's planner) keeps its own settings."""
+    conf = t_env.get_config()
+    before = {k: (conf.get(k, "") if conf.get_configuration().contains_key(k) else None) for k in options}
+    try:
+        for k, v in options.items():
+            conf.set(k, v)
+        yield
+    finally:
         for k, v in before.items():
             if v is None:
                 conf.get_configuration().remove_config(k)
@@ -283,12 +293,13 @@ def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: st
                  (<output_path>.dead_letters.jsonl); raw sink files under <output_path>.d/.
     t_env:      a TableEnvironment to reuse (tests share one); each run gets its own
                 database (`database` or a fresh run_<n>) so table names never collide.
+    config:     session options for this run only (session_options).
     watch:      called with the alert sink's folder once the job is submitted; the context
                 manager it returns is held while the job runs (deploy/embedded/progress.py).
     """
     if isinstance(statements, str):
         statements = split_statements(statements)
-    t_env = t_env or create_table_env(parallelism, config)
+    t_env = t_env or create_table_env(parallelism)
     out = Path(output_path)
     sink_dir = Path(str(out) + ".d")
     if sink_dir.exists():
@@ -298,9 +309,10 @@ def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: st
     t_env.execute_sql(f"CREATE DATABASE IF NOT EXISTS `{db}`")
     t_env.use_database(db)
     try:
-        result = None
-        for stmt in statements:
-            result = execute(t_env, connector_substitution(stmt, inputs, str(sink_dir)), stmt)
+        with session_options(t_env, config or {}):
+            result = None
+            for stmt in statements:
+                result = execute(t_env, connector_substitution(stmt, inputs, str(sink_dir)), stmt)
         if result is not None:
             try:
                 with watch(sink_dir / alerts_table) if watch else contextlib.nullcontext():

@@ -54,9 +54,14 @@ def test_run_prints_the_alert_timeline(files, capsys, flink_env, monkeypatch):
 
 
 @pytest.mark.flink
-def test_run_progress_shows_each_input_between_running_and_done(files, capsys, flink_env):
-    # its own mini-cluster (not the session's): --progress opens the REST API on a free port.
+def test_run_progress_shows_each_input_between_running_and_done(files, capsys, flink_env, monkeypatch):
+    import deploy.embedded.runner as runner
+
+    # the session's mini-cluster (a second TableEnvironment in the JVM breaks the first's
+    # planner: Calcite's metadataHandlerProvider NPE in every later test); --progress opens
+    # the REST API on a free port for this run only (runner.session_options).
     # The first status line is shown as soon as the job is submitted, so one is always there.
+    monkeypatch.setattr(runner, "create_table_env", lambda *a, **k: flink_env)
     code = main(["run", str(files / "m.yaml"), "--input", f"device_performance.events={files / 'perf.jsonl'}",
                  "--progress"])
     assert code == 0
