@@ -265,8 +265,10 @@ def start_job(statements: list[str] | str, *, t_env, config: dict[str, str] | No
 @contextlib.contextmanager
 def session_options(t_env, options: dict[str, str]):
     """`options` set on t_env's configuration for one submission, the previous values restored
-    after it: a TableEnvironment shared by several runs (the tests share one; a second one in
-    the same JVM breaks the first's planner) keeps its own settings."""
+    after it in the table configuration. Not a full undo: the options a job was submitted with
+    stay in the environment's execution settings (verified on 2.3: `rest.bind-port` set for one
+    job was used by every later one), so never pass options that would harm a later job of a
+    shared environment (a fixed port, say)."""
     conf = t_env.get_config()
     before = {k: (conf.get(k, "") if conf.get_configuration().contains_key(k) else None) for k in options}
     try:
@@ -293,13 +295,14 @@ def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: st
                  (<output_path>.dead_letters.jsonl); raw sink files under <output_path>.d/.
     t_env:      a TableEnvironment to reuse (tests share one); each run gets its own
                 database (`database` or a fresh run_<n>) so table names never collide.
-    config:     session options for this run only (session_options).
+    config:     session options of a new environment (ignored with `t_env`: options a job
+                ran with stay in its environment, see session_options).
     watch:      called with the alert sink's folder once the job is submitted; the context
                 manager it returns is held while the job runs (deploy/embedded/progress.py).
     """
     if isinstance(statements, str):
         statements = split_statements(statements)
-    t_env = t_env or create_table_env(parallelism)
+    t_env = t_env or create_table_env(parallelism, config)
     out = Path(output_path)
     sink_dir = Path(str(out) + ".d")
     if sink_dir.exists():
@@ -309,10 +312,9 @@ def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: st
     t_env.execute_sql(f"CREATE DATABASE IF NOT EXISTS `{db}`")
     t_env.use_database(db)
     try:
-        with session_options(t_env, config or {}):
-            result = None
-            for stmt in statements:
-                result = execute(t_env, connector_substitution(stmt, inputs, str(sink_dir)), stmt)
+        result = None
+        for stmt in statements:
+            result = execute(t_env, connector_substitution(stmt, inputs, str(sink_dir)), stmt)
         if result is not None:
             try:
                 with watch(sink_dir / alerts_table) if watch else contextlib.nullcontext():
