@@ -373,6 +373,8 @@ def compile_plan(t_env, statements: list[str]) -> dict:
     """The compiled plan of a generated job: every statement but the last (session options,
     tables, views, functions) runs in ``t_env``; the last, ``EXECUTE STATEMENT SET BEGIN ...
     END``, is compiled instead of run. Flink's own plan, ids not yet stable."""
+    from deploy.embedded.runner import execute  # a Java failure raised as FlinkError
+
     *setup, job = statements
     if not " ".join(job.split()).upper().startswith("EXECUTE STATEMENT SET"):
         raise ValueError("the last statement of a generated job is its EXECUTE STATEMENT SET")
@@ -381,9 +383,9 @@ def compile_plan(t_env, statements: list[str]) -> dict:
         if option:                       # a script's SET lines: TableEnvironment has no SET
             t_env.get_config().set(*(v.replace("''", "'") for v in option.groups()))
         else:
-            t_env.execute_sql(stmt)
+            execute(t_env, stmt)
     with _private_plan_file() as path:   # (a new path: COMPILE PLAN refuses to overwrite)
-        t_env.execute_sql(f"COMPILE PLAN 'file://{path}' FOR{job.lstrip()[len('EXECUTE'):]}")
+        execute(t_env, f"COMPILE PLAN 'file://{path}' FOR{job.lstrip()[len('EXECUTE'):]}", job)
         with open(path, encoding="utf-8") as f:
             return json.load(f)
 

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
 from translator.diagnostics.diagnostic import Diagnostic, diag
+from translator.ir.lower import lower  # pure Python (no sqlglot, no jinja): `check` runs it too
 from translator.monitors import yaml_nodes
 from translator.monitors.bind import bind
 from translator.monitors.model import Monitor, MonitorSpec
@@ -84,7 +86,12 @@ def check_monitor(spec: MonitorSpec, catalog: Catalog, strict: bool = False) -> 
     if typed is None:
         return None, diags
     monitor, more = bind(spec, typed)
-    return monitor, diags + more
+    diags = diags + more
+    if monitor is None or any(d.is_error for d in diags):
+        return monitor, diags
+    # What `check` accepts, `compile` compiles: the back end's limits (NQL06xx) are checked here
+    _, more = lower(monitor)
+    return (None if any(d.is_error for d in more) else monitor), diags + more
 
 
 def monitor_files(paths: list[str]) -> tuple[list[Path], list[str]]:
@@ -156,6 +163,7 @@ def _check_paths(paths: list[str], tenant: str | None, strict: bool) -> CheckRes
 class Compiled:
     result: CheckResult
     job: codegen.Job | None = None
+    lowered: list = field(default_factory=list)  # (Monitor, IR) in the order the job was generated
 
     @property
     def ok(self) -> bool:
@@ -193,7 +201,6 @@ def compile_paths(paths: list[str], tenant: str | None = None, strict: bool = Fa
                   options: codegen.CompileOptions | None = None) -> Compiled:
     """check -> lower -> generate. No job at all if any monitor has an error."""
     from translator.flink import codegen
-    from translator.ir.lower import lower
     result = check_paths(paths, tenant, strict)
     if not result.ok or not result.monitors:
         return Compiled(result)
@@ -206,4 +213,31 @@ def compile_paths(paths: list[str], tenant: str | None = None, strict: bool = Fa
     if not result.ok:
         return Compiled(result)
     sources = sorted({m.spec.path for m in result.monitors})
-    return Compiled(result, codegen.generate(lowered, load_catalog(), sources, options or codegen.CompileOptions()))
+    return Compiled(result, codegen.generate(lowered, load_catalog(), sources, options or codegen.CompileOptions()), lowered)
+
+
+_PIPELINE_VIEWS = "rows|input|windows|objects|regroup_input|regrouped|eval|judged|states|state|alerts"  # codegen._pipeline's views
+
+
+def flink_failure(compiled: Compiled, statement: str, message: str) -> list[Diagnostic]:
+    """Flink's refusal or failure of a compiled job, as diagnostics: one per monitor whose
+    pipeline the failing statement (or Flink's message) names, at its query; when it names
+    none (a shared source or sink), one per monitor file. `message` is one line."""
+    from translator.flink import codegen
+
+    def named(name: str) -> bool:
+        view = re.compile(rf"(?<!\w){re.escape(name)}__(?:{_PIPELINE_VIEWS})(?!\w)")
+        whole_job = statement.lstrip().upper().startswith("EXECUTE")  # names every pipeline
+        return bool(view.search(message) or (not whole_job and view.search(statement)))
+
+    pipes = [p for p in codegen.pipelines(compiled.lowered) if named(p.name)]
+    out = []
+    for p in pipes:
+        for m in p.monitors:
+            out.append(diag("NQL0602", m.spec.query.source, Span(0, 0), what=f"monitor {m.tenant}/{m.id}", message=message))
+    if not out:
+        firsts = {}
+        for m, _ in compiled.lowered:
+            firsts.setdefault(m.spec.path, m)
+        out = [diag("NQL0602", m.spec.query.source, Span(0, 0), what="the job", message=message) for m in firsts.values()]
+    return out

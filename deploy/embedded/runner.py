@@ -193,6 +193,53 @@ KAFKA_CONFIG = {
 }
 
 
+class FlinkError(Exception):
+    """Flink refused or failed a statement of the job: `statement` is its text, `message` the
+    deepest Java cause in one line, `stack` the whole Java trace (shown on request only)."""
+
+    def __init__(self, statement: str, message: str, stack: str):
+        super().__init__(message)
+        self.statement, self.message, self.stack = statement, message, stack
+
+
+def flink_message(stack: str) -> str:
+    """The deepest cause of a Java trace, without its exception class, on one line."""
+    lines = [line.removeprefix(": ") for line in stack.strip().splitlines()
+             if not line.startswith("An error occurred while calling")] or [""]
+    starts = [i for i, line in enumerate(lines) if line.startswith("Caused by: ")] or [0]
+    message = [lines[starts[-1]].removeprefix("Caused by: ")]
+    for line in lines[starts[-1] + 1:]:  # a message may go on over lines, up to the stack
+        if line.lstrip().startswith(("at ", "... ", "Caused by: ", "Suppressed: ")):
+            break
+        message.append(line)
+    text = " ".join(message)
+    head, sep, rest = text.partition(": ")
+    if sep and re.fullmatch(r"[\w.$]+(Exception|Error)", head):
+        text = rest
+    return " ".join(text.split())
+
+
+def execute(t_env, statement: str, shown: str | None = None):
+    """t_env.execute_sql(statement), a Java failure raised as FlinkError."""
+    try:
+        return t_env.execute_sql(statement)
+    except Exception as exc:  # pyflink's JavaException or a raw Py4JJavaError
+        err = _flink_error(exc, shown or statement)
+        if err is exc:
+            raise
+        raise err from exc
+
+
+def _flink_error(exc: Exception, statement: str) -> Exception:
+    stack = getattr(exc, "stack_trace", None)
+    java = getattr(exc, "java_exception", None)
+    if stack is None and java is not None:
+        stack = str(exc)
+    if stack is None:
+        return exc
+    return FlinkError(statement, flink_message(stack), stack)
+
+
 def start_job(statements: list[str] | str, *, t_env, config: dict[str, str] | None = None,
               database: str | None = None):
     """Submit the generated job unchanged (real Kafka connectors) on the embedded mini-cluster
@@ -202,21 +249,33 @@ def start_job(statements: list[str] | str, *, t_env, config: dict[str, str] | No
     and KAFKA_CONFIG) is applied for this submission only and the previous values restored."""
     if isinstance(statements, str):
         statements = split_statements(statements)
-    conf = t_env.get_config()
-    options = {**KAFKA_CONFIG, **(config or {})}
-    before = {k: (conf.get(k, "") if conf.get_configuration().contains_key(k) else None) for k in options}
     db = database or f"job_{os.getpid()}_{next(_run_ids)}"
     t_env.execute_sql(f"CREATE DATABASE IF NOT EXISTS `{db}`")
     t_env.use_database(db)
     try:
-        for k, v in options.items():
-            conf.set(k, v)
-        result = None
-        for stmt in statements:
-            result = t_env.execute_sql(stmt)
-        return result
+        with session_options(t_env, {**KAFKA_CONFIG, **(config or {})}):
+            result = None
+            for stmt in statements:
+                result = t_env.execute_sql(stmt)
+            return result
     finally:
         t_env.use_database("default_database")
+
+
+@contextlib.contextmanager
+def session_options(t_env, options: dict[str, str]):
+    """`options` set on t_env's configuration for one submission, the previous values restored
+    after it in the table configuration. Not a full undo: the options a job was submitted with
+    stay in the environment's execution settings (verified on 2.3: `rest.bind-port` set for one
+    job was used by every later one), so never pass options that would harm a later job of a
+    shared environment (a fixed port, say)."""
+    conf = t_env.get_config()
+    before = {k: (conf.get(k, "") if conf.get_configuration().contains_key(k) else None) for k in options}
+    try:
+        for k, v in options.items():
+            conf.set(k, v)
+        yield
+    finally:
         for k, v in before.items():
             if v is None:
                 conf.get_configuration().remove_config(k)
@@ -236,6 +295,8 @@ def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: st
                  (<output_path>.dead_letters.jsonl); raw sink files under <output_path>.d/.
     t_env:      a TableEnvironment to reuse (tests share one); each run gets its own
                 database (`database` or a fresh run_<n>) so table names never collide.
+    config:     session options of a new environment (ignored with `t_env`: options a job
+                ran with stay in its environment, see session_options).
     watch:      called with the alert sink's folder once the job is submitted; the context
                 manager it returns is held while the job runs (deploy/embedded/progress.py).
     """
@@ -253,10 +314,16 @@ def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: st
     try:
         result = None
         for stmt in statements:
-            result = t_env.execute_sql(connector_substitution(stmt, inputs, str(sink_dir)))
+            result = execute(t_env, connector_substitution(stmt, inputs, str(sink_dir)), stmt)
         if result is not None:
-            with watch(sink_dir / alerts_table) if watch else contextlib.nullcontext():
-                result.wait()
+            try:
+                with watch(sink_dir / alerts_table) if watch else contextlib.nullcontext():
+                    result.wait()
+            except Exception as exc:  # the job failed while running
+                err = _flink_error(exc, statements[-1])
+                if err is exc:
+                    raise
+                raise err from exc
     finally:
         t_env.use_database("default_database")
     res = RunResult(alerts=_read_lines(sink_dir / alerts_table),

@@ -50,8 +50,8 @@ def test_tenant_from_the_command_line(tmp_path, capsys):
 def test_strict_rejects_extensions(tmp_path, capsys):
     f = tmp_path / "m.yaml"
     f.write_text(GOOD.replace("count()", "count() by 1min"))
-    assert main(["check", str(f)]) == 0
     assert main(["check", "--strict", str(f)]) == 1
+    assert "error[NQL0503]" in capsys.readouterr().out
 
 
 def test_event_time_bounds_from_the_command_line(tmp_path, capsys):

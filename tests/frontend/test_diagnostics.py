@@ -135,18 +135,30 @@ def test_period_minutes_multiple_of_15():
     one(text, "NQL0305", "20min", "period 20min is not allowed: minutes must be a multiple of 15")
 
 
-def test_period_with_a_space_is_accepted():
-    assert diags(monitor(f"{VDI}\n| summarize c = count() by protocol, 15 min")) == []
+PERIOD_NOT_COMPILED = "a period key in `by` cannot be compiled to Flink SQL yet"
+
+
+def test_period_with_a_space_is_read_then_refused_by_the_back_end_at_the_period():
+    text = monitor(f"{VDI}\n| summarize c = count() by protocol, 15 min")
+    assert diags(text) == [("NQL0601", *at(text, "15 min"), PERIOD_NOT_COMPILED)]
 
 
 def test_sub_15_minute_period_is_an_extension_warning_and_an_error_when_strict():
     text = monitor(f"{VDI}\n| summarize c = count() by 1min")
     line, col = at(text, "1min")
     message = "a period under 15 min (`by 1min`) is an nql-flink extension (rejected with --strict)"
-    assert diags(text) == [("NQL0503", line, col, message)]
+    assert diags(text) == [("NQL0503", line, col, message), ("NQL0601", line, col, PERIOD_NOT_COMPILED)]
     result = check(text, strict=True)
     assert [d.as_tuple() for d in result.diagnostics] == [("NQL0503", line, col, message)]
     assert result.diagnostics[0].is_error and not result.ok
+
+
+def test_summarize_after_compute_with_a_change_detection_is_refused_at_the_summarize():
+    text = monitor("devices during past 30min\n| compute q = cpu_queue_length.avg()\n"
+                   "| summarize n = countif(q > 2) by virtualization.desktop_pool", trigger="n > 0",
+                   extra="detection:\n  type: change\n  metric: n\n  change: 50%\n")
+    assert diags(text) == [("NQL0601", *at(text, "summarize"),
+                            "a change detection over `summarize` after `compute` cannot be compiled to Flink SQL yet")]
 
 
 def test_compute_without_with_or_include():

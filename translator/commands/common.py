@@ -7,13 +7,14 @@ import sys
 from translator.diagnostics.render import render_all_text
 from translator.flink.connectors import CompileOptions, add_kafka_arguments, options_from_args
 from translator.monitors.spec import parse_duration
-from translator.pipeline import Compiled, compile_paths, monitor_files
+from translator.pipeline import Compiled, compile_paths, flink_failure, monitor_files
 
 
 def add_compile_arguments(parser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="monitor files or folders")
     parser.add_argument("--tenant", help="tenant for monitors that do not name one")
     parser.add_argument("--strict", action="store_true", help="reject nql-flink extensions to NQL")
+    add_verbose_argument(parser)
     parser.add_argument("--lateness", default="10s", help="allowed lateness of events (watermark delay), default 10s")
     parser.add_argument("--idle-timeout", default="1 min", help="source idleness before a quiet source stops holding "
                         "back the watermark, default '1 min'")
@@ -85,3 +86,18 @@ def kafka_address(address: str | None, command: str) -> str | None:
         print(f"nql-flink {command}: no Kafka address: --kafka HOST:PORT, $NQL_KAFKA_BOOTSTRAP_SERVERS or a "
               "running `python -m deploy.kafka start`", file=sys.stderr)
     return bootstrap
+
+
+def add_verbose_argument(parser) -> None:
+    parser.add_argument("--verbose", action="store_true", help="on a Flink failure, print the Java stack too")
+
+
+def report_flink_failure(compiled: Compiled, err, verbose: bool) -> int:
+    """A FlinkError (deploy/embedded/runner.py) as diagnostics naming the monitors; the Java
+    stack only when verbose. Returns the exit code."""
+    print(render_all_text(flink_failure(compiled, err.statement, err.message)))
+    if verbose:
+        print(err.stack, file=sys.stderr)
+    else:
+        print("(the Java stack: --verbose)", file=sys.stderr)
+    return 1

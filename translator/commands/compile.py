@@ -56,7 +56,13 @@ def against(previous_dir: str, compiled, args, out: Path) -> int:
         print(f"nql-flink compile: --against {previous_dir}: neither {submit.PLAN_FILE} nor {JOB_FILE} there",
               file=sys.stderr)
         return 2
-    new = submit.stable_plan(compiled.statements(), options)
+    from deploy.embedded.runner import FlinkError
+    from translator.commands.common import report_flink_failure
+
+    try:
+        new = submit.stable_plan(compiled.statements(), options)
+    except FlinkError as err:
+        return report_flink_failure(compiled, err, args.verbose)
     plan.write_plan(new, out / submit.PLAN_FILE)
     print(f"state against {previous_dir} (upgrade from its savepoint):")
     print(plan.describe(plan.compare(old, new)))

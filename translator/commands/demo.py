@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from translator.commands.common import add_verbose_argument, report_flink_failure
 from translator.commands.compile import config_lines
 from translator.diagnostics.render import render_all_text
 from translator.pipeline import compile_paths
@@ -23,6 +24,7 @@ def add_arguments(parser):
     parser.add_argument("--monitors", default=str(ROOT / "examples" / "monitors"), help="folder of monitor files")
     parser.add_argument("--data", default=str(ROOT / "examples" / "data"), help="folder of <table>.jsonl telemetry")
     parser.add_argument("--out", default="out/demo", help="where the job, config and alerts are written")
+    add_verbose_argument(parser)
 
 
 def _values(values: dict) -> str:
@@ -49,10 +51,13 @@ def main(args) -> int:
             sources[name] = str(Path(args.data) / f"{table}.jsonl")
     print(f"[2/3] running the job on embedded Flink (local mini-cluster) over {args.data} ... "
           "(about a minute or two)", file=sys.stderr)
-    from deploy.embedded.runner import run_job  # PyFlink only here
+    from deploy.embedded.runner import FlinkError, run_job  # PyFlink only here
 
     t0 = time.monotonic()
-    result = run_job(compiled.statements(), sources, str(out / "alerts.jsonl"))
+    try:
+        result = run_job(compiled.statements(), sources, str(out / "alerts.jsonl"))
+    except FlinkError as err:
+        return report_flink_failure(compiled, err, getattr(args, "verbose", False))
     print(f"[3/3] done in {time.monotonic() - t0:.0f}s: {len(result.alerts)} alert records, "
           f"{len(result.dead_letters)} dead letters -> {out / 'alerts.jsonl'}\n", file=sys.stderr)
     alerts = sorted((json.loads(a) for a in result.alerts), key=lambda a: (a["at"], a["tenant"], a["monitor"]))

@@ -86,12 +86,18 @@ def compile_for_deploy(args):
     return compiled, options
 
 
-def plan_job(compiled, options) -> dict:
-    """The plan that will run (deploy/plan.py: stable operator ids, bounded state)."""
+def plan_job(compiled, options, verbose: bool = False) -> dict | int:
+    """The plan that will run (deploy/plan.py: stable operator ids, bounded state); the exit
+    code when Flink refuses the job (reported as diagnostics)."""
     from deploy import submit
+    from deploy.embedded.runner import FlinkError
+    from translator.commands.common import report_flink_failure
 
     print("planning the job with a local Flink (stable operator ids) ...", file=sys.stderr)
-    return submit.stable_plan(compiled.statements(), options)
+    try:
+        return submit.stable_plan(compiled.statements(), options)
+    except FlinkError as err:
+        return report_flink_failure(compiled, err, verbose)
 
 
 def main(args, prepared: tuple | None = None) -> int:
@@ -165,7 +171,9 @@ def main(args, prepared: tuple | None = None) -> int:
         moved = submit.set_aside(dirs[0])
         if moved is not None:
             print(f"earlier checkpoints of {args.job_name!r} moved to {moved}", file=sys.stderr)
-    new_plan = planned if planned is not None else plan_job(compiled, options)
+    new_plan = planned if planned is not None else plan_job(compiled, options, getattr(args, "verbose", False))
+    if isinstance(new_plan, int):
+        return new_plan
     deployed = _deployed_plan(dirs[0], args.out)
     if start.path and not _state_maps(deployed, new_plan):
         # Flink refuses a start that leaves savepoint state unclaimed unless told

@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from translator.commands.common import add_compile_arguments
+from translator.commands.common import add_compile_arguments, report_flink_failure
 from translator.commands.compile import config_lines
 from translator.commands.run import inputs_and_job, missing_inputs
 from translator.ir.lower import DetectEvaluate
@@ -193,8 +193,13 @@ def main(args) -> int:
     det = monitor.spec.detection
     metric = det.metric if det.type != "threshold" else monitor.query.outputs[0].name
     print(f"running {monitor.tenant}/{monitor.id} on embedded Flink ...", file=sys.stderr)
+    from deploy.embedded.runner import FlinkError
+
     with tempfile.TemporaryDirectory(prefix="nql-flink-explain-") as tmp:
-        alerts, evaluations = run_traced(compiled, monitor, inputs, args.config, tmp)
+        try:
+            alerts, evaluations = run_traced(compiled, monitor, inputs, args.config, tmp)
+        except FlinkError as err:
+            return report_flink_failure(compiled, err, args.verbose)
     group = pick_group(alerts, evaluations, args.group)
     if group is None:
         print("nql-flink explain: " + ("no evaluation of group " + args.group if args.group else "no evaluations"),

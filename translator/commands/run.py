@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from translator.commands.common import add_compile_arguments, compile_or_report
+from translator.commands.common import add_compile_arguments, compile_or_report, report_flink_failure
 from translator.commands.compile import config_lines
 from translator.semantic.schema import load_catalog
 
@@ -84,7 +84,7 @@ def main(args) -> int:
     needed = missing_inputs(compiled, inputs, "run")
     if needed is None:
         return 2
-    from deploy.embedded.runner import run_job  # PyFlink only when running
+    from deploy.embedded.runner import FlinkError, run_job  # PyFlink only when running
 
     terminal = sys.stderr.isatty()
     show_progress = terminal if args.progress is None else args.progress
@@ -109,8 +109,13 @@ def main(args) -> int:
             tables = {compiled.job.source_tables[t]: t for t in sorted(needed)}
             show = progress_printer(sys.stderr, terminal)
             watch = lambda alerts_dir: progress.Watcher(f"http://127.0.0.1:{port}", tables, alerts_dir, show)  # noqa: E731
-        result = run_job(compiled.statements(), sources, output, parallelism=args.parallelism,
-                         config=session, watch=watch)
+        try:
+            result = run_job(compiled.statements(), sources, output, parallelism=args.parallelism,
+                             config=session, watch=watch)
+        except FlinkError as err:
+            if show_progress and terminal:
+                print(file=sys.stderr)
+            return report_flink_failure(compiled, err, args.verbose)
         if show_progress and terminal:
             print(file=sys.stderr)
         print(f"done in {time.monotonic() - t0:.0f}s: {len(result.alerts)} alert record(s), "

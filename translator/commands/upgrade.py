@@ -38,7 +38,9 @@ def main(args) -> int:
     if len(running) != 1:
         return _usage(f"no single RUNNING job named {args.job_name!r} on {rest} ({len(running)} found): "
                       "start one with `nql-flink deploy`")
-    planned = deploy.plan_job(*result)      # before stopping: the job is down only while the new one starts
+    planned = deploy.plan_job(*result, getattr(args, "verbose", False))  # before stopping: down only while the new one starts
+    if isinstance(planned, int):
+        return planned                      # Flink refused the new job: the running one goes on
     base = args.checkpoint_dir or deploy._checkpoint_base(args)
     savepoints = recovery.job_state_dirs(base, args.job_name)[1]
     jid = running[0]["jid"]

@@ -118,6 +118,7 @@ _ENTRIES = [
     Code("NQL0504", "for-not-multiple", W, "`for: {value}` is not a multiple of `every` ({every}); it acts as {rounded}"),
     # -- back end ------------------------------------------------------------------------------
     Code("NQL0601", "unsupported-in-flink", E, "{what} cannot be compiled to Flink SQL yet"),
+    Code("NQL0602", "flink-failed", E, "Flink failed on {what}: {message}"),
 ]
 
 CATALOG: dict[str, Code] = {c.code: c for c in _ENTRIES}

@@ -29,7 +29,7 @@ from translator.flink.connectors import CompileOptions
 from translator.flink.connectors import alert_sink_options, alert_state_sink_options
 from translator.flink.connectors import kafka_options as _kafka
 from translator.flink.dialect import to_sql
-from translator.flink.expressions import SQL_TYPES, double, literal, qualified, to_exp, when
+from translator.flink.expressions import SCALAR_FUNCTIONS, SQL_TYPES, double, literal, qualified, to_exp, when
 from translator.ir import relational as ir
 from translator.ir.lower import DetectEvaluate
 from translator.monitors.model import Monitor
@@ -141,7 +141,7 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
     ticks: dict[str, int] = {}
     inventory: dict[str, ir.Field] = {}
     for p in pipes:
-        scan, enrich, _ = _fields(p.evaluate.input.input)
+        scan, enrich, _ = _fields(ir.windows(p.evaluate).input)
         tables.setdefault(scan.table, {}).update({f.path: f for f in scan.fields})
         ticks[scan.table] = min(ticks.get(scan.table, p.every_ms), p.every_ms)
         if enrich is not None:
@@ -154,7 +154,12 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
                                                  "language": "JAVA"}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(STATES_FUNCTION), "path": lit(STATES_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
+    if any(isinstance(p.evaluate.input, ir.Regroup) for p in pipes):
+        out.append(Statement("ddl/function.sql.j2", {"name": q(REGROUP_FUNCTION), "path": lit(REGROUP_FUNCTION_CLASS),
+                                                     "language": "JAVA"}))
     out += _detection_functions(pipes)
+    out += [Statement("ddl/function.sql.j2", {"name": q(name), "path": lit(path), "language": "JAVA"})
+            for name, path in scalar_functions([p.evaluate for p in pipes])]
     inserts: list[dict] = []
     for name in sorted(tables):
         out += _event_table(catalog.tables[name], tables[name], ticks[name], options, inserts)
@@ -184,6 +189,26 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
     records = tuple(config_record(m, ev) for m, ev in sorted(lowered, key=lambda x: (x[0].tenant, x[0].id)))
     return Job(tuple(out), records, {name: source_name(name) for name in sorted(tables)}
                | ({INVENTORY: source_name(INVENTORY)} if inventory else {}) | {"monitor_config": "src_monitor_config"})
+
+
+def scalar_functions(nodes) -> list[tuple[str, str]]:
+    """The Java scalar functions (expressions.SCALAR_FUNCTIONS) the IR nodes use, as (name,
+    class), in a fixed order."""
+    used: set[type] = set()
+
+    def walk(n) -> None:
+        if type(n) in SCALAR_FUNCTIONS:
+            used.add(type(n))
+        if dataclasses.is_dataclass(n):
+            for f in dataclasses.fields(n):
+                walk(getattr(n, f.name))
+        elif isinstance(n, tuple):
+            for x in n:
+                walk(x)
+
+    for n in nodes:
+        walk(n)
+    return sorted(SCALAR_FUNCTIONS[t] for t in used)
 
 
 def state_bounds(options: CompileOptions) -> dict:
@@ -469,7 +494,8 @@ def state_uid(pipeline: str, role: str, layout: str) -> str:
 
 def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) -> list[Statement]:
     ev = p.evaluate
-    w = ev.input
+    w = ir.windows(ev)
+    top = ev.input  # the window's results, or their Regroup per summarize keys
     scan, enrich, filters = _fields(w.input)
     table = catalog.tables[scan.table]
     t = ir.column_name(scan.table)
@@ -506,34 +532,18 @@ def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) 
     rows = {"title": f"monitor {p.name[2:]} ({', '.join(tenants)})", "name": n("rows"), "columns": columns,
             "events": q("ok_" + t), "inventory": q("ver_device_devices") if enrich else "",
             "join_kind": "LEFT JOIN", "filters": [tenant_filter]}
-    has_users = "user.name" in table.fields
-    impact = [ir.Agg("count_distinct", ir.Col("device_collector_uid", "string"), None, "int")]
-    if has_users:
-        impact.append(ir.Agg("count_distinct", ir.Col("user_name", "string"), None, "int"))
-    aggs: list[ir.Agg] = []
-    for m in w.measures:
-        _aggregates(m.expr, aggs)
-    for a in impact:
-        _aggregates(a, aggs)
-    lanes = _lanes(aggs, lambda name: exp.column(name))
+    regroup = isinstance(top, ir.Regroup)
+    has_users = "user.name" in table.fields and not regroup  # users per device do not add up
+    lanes, impact = _window_lanes(w.measures, has_users)
     detect = isinstance(ev, DetectEvaluate)
-    group_json = ("JSON_OBJECT(" + ", ".join(f"{lit(k.name)} VALUE {q(k.expr.name)}" for k in w.keys) + ")") if w.keys else lit("{}")
-    window_input = {"name": n("input"), "rows": n("rows"), "group_json": group_json, "keep": q(KEEP),
+    window_input = {"name": n("input"), "rows": n("rows"), "group_json": _group_json(w.keys), "keep": q(KEEP),
                     "numeric": lanes.numeric, "strings": lanes.strings, "ticks": q("tick_" + t),
                     "tenants": [lit(x) for x in tenants]}
     spec = window_spec(w, o, lanes, detect)
     windows = {"name": n("windows"), "function": q(WINDOWS_FUNCTION), "input": n("input"),
                "spec": lit(spec), "uid": lit(state_uid(p.name, "windows", window_layout(spec, w.keys))),
                "size_text": format_duration(w.size_ms), "slide_text": format_duration(w.slide_ms)}
-    measures = [{"name": q(m.name), "expr": to_sql(to_exp(_replace_aggs(m.expr, lanes.names)))} for m in w.measures]
-    measure_names = {m.name for m in w.measures}
-    keys = [{"name": q(k.expr.name), "expr": _key_value(k)} for k in w.keys if k.expr.name not in measure_names]
-    evaluation = {"name": n("eval"), "monitor": lit(p.monitors[0].id), "windows": n("windows"),
-                  "aggregates": [{"name": q(c), "expr": e} for c, e in lanes.columns],
-                  "measures": measures + keys,
-                  "impact_devices": q(lanes.names[impact[0]]),
-                  "impact_users": q(lanes.names[impact[1]]) if has_users else "CAST(NULL AS BIGINT)",
-                  "population": "`population`" if detect else "CAST(NULL AS BIGINT)"}
+    evaluation = _evaluation(n("objects" if regroup else "eval"), p, n("windows"), w, lanes, impact, detect)
     inserts.append({"target": q("sink_dead_letters"),
                     "query": _late_query(n("windows"), table.name, p.monitors[0].id)})
     if unknown:
@@ -541,16 +551,72 @@ def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) 
                         "query": _unknown_device_query(n("rows"), table.name, p.monitors[0].id)})
     head = [Statement("views/monitor_rows.sql.j2", rows), Statement("views/monitor_input.sql.j2", window_input),
             Statement("views/monitor_windows.sql.j2", windows), Statement("views/monitor_eval.sql.j2", evaluation)]
+    if regroup:
+        head += _regroup(p, n, w, top)
     v = qualified("v")
     param = lambda name: exp.Bracket(this=exp.column("params", table="c"), expressions=[exp.Literal.string(name)])  # noqa: E731
     if detect:
         return head + _detect_pipeline(p, ev, n, inserts)
     judged = {"name": n("judged"), "eval": n("eval"), "config": q("ver_monitor_config"), "time_format": lit(TIME_FORMAT),
               "trigger": to_sql(to_exp(ev.trigger, v, param)), "recover": to_sql(to_exp(ev.recover, v, param)),
-              "values": [f"{lit(m.name)} VALUE `v`.{q(m.name)}" for m in w.measures],
-              "extra_filter": to_sql(to_exp(w.having, v)) if w.having is not None else ""}
+              "values": [f"{lit(m.name)} VALUE `v`.{q(m.name)}" for m in top.measures],
+              "extra_filter": to_sql(to_exp(top.having, v)) if top.having is not None else ""}
     inserts.append({"target": q("sink_alerts"), "query": _alert_query(n("alerts"))})
     return head + [Statement("views/monitor_judged.sql.j2", judged)] + _states_tail(p, n, o, inserts)
+
+
+def _window_lanes(measures: tuple[ir.Measure, ...], has_users: bool) -> tuple[_Lanes, list[ir.Agg]]:
+    """The lanes of a window's aggregates: the measures', then the alert's impact (distinct
+    devices, and users when the table has them)."""
+    impact = [ir.Agg("count_distinct", ir.Col("device_collector_uid", "string"), None, "int")]
+    if has_users:
+        impact.append(ir.Agg("count_distinct", ir.Col("user_name", "string"), None, "int"))
+    aggs: list[ir.Agg] = []
+    for m in measures:
+        _aggregates(m.expr, aggs)
+    for a in impact:
+        _aggregates(a, aggs)
+    return _lanes(aggs, lambda name: exp.column(name)), impact
+
+
+def _group_json(keys: tuple[ir.Key, ...]) -> str:
+    return ("JSON_OBJECT(" + ", ".join(f"{lit(k.name)} VALUE {q(k.expr.name)}" for k in keys) + ")") if keys else lit("{}")
+
+
+def _evaluation(name: str, p: _Pipeline, windows: str, w: ir.WindowAggregate | ir.Regroup, lanes: _Lanes,
+                impact: list[ir.Agg], population: bool) -> dict:
+    """The eval view over a windows function's rows: aggregates, measures, keys, impact."""
+    measures = [{"name": q(m.name), "expr": to_sql(to_exp(_replace_aggs(m.expr, lanes.names)))} for m in w.measures]
+    measure_names = {m.name for m in w.measures}
+    keys = [{"name": q(k.expr.name), "expr": _key_value(k)} for k in w.keys if k.expr.name not in measure_names]
+    return {"name": name, "monitor": lit(p.monitors[0].id), "windows": windows,
+            "aggregates": [{"name": q(c), "expr": e} for c, e in lanes.columns],
+            "measures": measures + keys,
+            "impact_devices": q(lanes.names[impact[0]]),
+            "impact_users": q(lanes.names[impact[1]]) if len(impact) > 1 else "CAST(NULL AS BIGINT)",
+            "population": "`population`" if population else "CAST(NULL AS BIGINT)"}
+
+
+REGROUP_FUNCTION = "nql_regroup"
+REGROUP_FUNCTION_CLASS = "dev.nqlflink.udfs.Regroup"
+
+
+def _regroup(p: _Pipeline, n, w: ir.WindowAggregate, top: ir.Regroup) -> list[Statement]:
+    """`summarize` after `compute`: the per-device evaluations (the `objects` view) that pass
+    the `where`s between compute and summarize, aggregated again per window and summarize
+    keys by the Java function nql_regroup, whose rows have the windows function's shape: the
+    same eval view follows. Impact: the window's distinct devices (no users)."""
+    lanes, impact = _window_lanes(top.measures, has_users=False)
+    spec = f"size={w.size_ms};slide={w.slide_ms};lag=0;idle=0;pop=0;aggs={','.join(lanes.specs)}"
+    layout = ";".join([spec, "by=" + ",".join(k.name for k in top.keys), "of=" + window_layout(spec, w.keys)])
+    regroup_input = {"name": n("regroup_input"), "objects": n("objects"), "group_json": _group_json(top.keys),
+                     "where": to_sql(to_exp(w.having)) if w.having is not None else "",
+                     "numeric": lanes.numeric, "strings": lanes.strings}
+    regrouped = {"name": n("regrouped"), "function": q(REGROUP_FUNCTION), "input": n("regroup_input"),
+                 "spec": lit(spec), "uid": lit(state_uid(p.name, "regroup", layout))}
+    return [Statement("views/monitor_regroup_input.sql.j2", regroup_input),
+            Statement("views/monitor_regroup.sql.j2", regrouped),
+            Statement("views/monitor_eval.sql.j2", _evaluation(n("eval"), p, n("regrouped"), top, lanes, impact, False))]
 
 
 def _key_value(k: ir.Key) -> str:

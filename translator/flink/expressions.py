@@ -4,6 +4,8 @@ The SQL shape rules of scalars live here (aggregates are computed by the per-ten
 function: their table is translator/flink/codegen.py `_lanes`; an ir.Agg has no SQL here):
 - string comparisons case-insensitive: LOWER() on the column, the literal lowered here;
 - `/` divides DOUBLEs;
+- an IP subnet and the ordering of versions call the project's Java scalar functions
+  (SCALAR_FUNCTIONS), the versions compared by numeric components;
 - every literal goes through sqlglot, which escapes quotes: text from a monitor file never
   reaches SQL unescaped.
 """
@@ -23,6 +25,12 @@ SQL_TYPES = {"int": "BIGINT", "byte": "BIGINT", "float": "DOUBLE", "duration": "
              "string": "STRING", "datetime": "TIMESTAMP(3)"}
 CMP = {"=": exp.EQ, "<>": exp.NEQ, "<": exp.LT, ">": exp.GT, "<=": exp.LTE, ">=": exp.GTE}
 ARITH = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul, "/": exp.Div}
+# The project's Java scalar functions an expression may call (udfs/jvm): name -> class. The
+# code generator declares the ones a job uses (codegen.scalar_functions).
+IP_IN_SUBNET = "nql_ip_in_subnet"
+VERSION_COMPARE = "nql_version_compare"
+SCALAR_FUNCTIONS = {ir.InSubnet: (IP_IN_SUBNET, "dev.nqlflink.udfs.IpInSubnet"),
+                    ir.VersionCmp: (VERSION_COMPARE, "dev.nqlflink.udfs.VersionCompare")}
 
 
 def double(e: exp.Expression) -> exp.Expression:
@@ -66,6 +74,12 @@ def to_exp(e: ir.Scalar, col: ColRef = unqualified, param: ParamRef | None = Non
             values = [_lower(v, go(v)) if strings else go(v) for v in n.values]
             inn = exp.In(this=_lower(n.operand, go(n.operand)) if strings else go(n.operand), expressions=values)
             return exp.Paren(this=exp.Not(this=inn) if n.negated else inn)
+        if isinstance(n, ir.InSubnet):
+            inside = exp.Anonymous(this=IP_IN_SUBNET, expressions=[go(n.operand), literal(n.network), literal(n.prefix)])
+            return exp.Paren(this=exp.Not(this=inside) if n.negated else inside)
+        if isinstance(n, ir.VersionCmp):
+            order = exp.Anonymous(this=VERSION_COMPARE, expressions=[go(n.left), go(n.right)])
+            return exp.Paren(this=CMP[n.op](this=order, expression=literal(0)))
         if isinstance(n, ir.IsNull):
             isnull = exp.Is(this=go(n.operand), expression=exp.Null())
             return exp.Paren(this=exp.Not(this=isnull)) if n.negated else isnull

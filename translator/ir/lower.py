@@ -9,6 +9,7 @@ Decisions made here, not in SQL generation:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from translator.diagnostics.diagnostic import Diagnostic, diag
@@ -20,6 +21,11 @@ from translator.source import Source, Span
 from translator.syntax import ast
 
 CMP = {"==": "=", "!=": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+# `<field>.count()` of a field of these (SQL-side) types counts its distinct values, as
+# `device.count()` counts devices: string, enum, IP and version fields identify things
+# (session.uid, binary.version); of other types, its non-NULL values (docs/nql-dialect.md).
+IDENTITY_TYPES = {"string"}
+ORDERING = ("<", ">", "<=", ">=")
 PERCENTILES = {"p95": 0.95, "p05": 0.05}
 NUMERIC_KINDS = {"int", "float", "duration", "byte"}
 DEVICE_UID = "device.collector.uid"
@@ -42,6 +48,7 @@ class _Scope:
     inventory_fields: dict[str, ir.Field] = field(default_factory=dict)
     params: list[tuple[str, float]] = field(default_factory=list)
     param_prefix: str | None = None  # set while lowering a monitor condition
+    carried: dict | None = None  # set while lowering a summarize after compute: device attributes it reads
 
 
 def lower(monitor: Monitor) -> tuple[ir.Evaluate | None, list[Diagnostic]]:
@@ -55,20 +62,27 @@ def lower(monitor: Monitor) -> tuple[ir.Evaluate | None, list[Diagnostic]]:
 
 def _lower(monitor: Monitor, s: _Scope) -> ir.Evaluate:
     q = s.typed
-    if q.has_summarize and q.join is not None:
-        raise Unsupported("`summarize` after `compute` (aggregating devices)", q.query.span, s.source)
+    summarize = next((c for c in q.query.clauses if isinstance(c, ast.Summarize)), None)
     if q.period_ms:
-        raise Unsupported("a period key in `by`", q.query.span, s.source)
+        period = next(k for k in summarize.by if isinstance(k, ast.Period))
+        raise Unsupported("a period key in `by`", period.span, s.source)
     det = monitor.spec.detection
+    regroup = q.has_summarize and q.join is not None
+    if regroup and det.type != "threshold":
+        raise Unsupported(f"a {det.type} detection over `summarize` after `compute`", summarize.span, s.source)
     # identity of devices and users: always read, for device.count() and the alert's impact
     _event_field(s, DEVICE_UID, "string")
     if "user.name" in q.events.fields:
         _event_field(s, "user.name", "string")
     filters = [_scalar(f, s) for f in (*q.object_filters, *q.event_filters)]
-    keys = tuple(ir.Key(k.name, _column(k.field, s)) for k in q.group_keys)
-    measures = tuple(ir.Measure(o.name, _scalar(o.expr, s), o.type.name) for o in q.outputs)
-    outputs = {m.name.lower(): m for m in measures} | {k.name.lower(): k for k in keys}
-    having = _conjunction([_scalar(f, s, outputs) for f in q.result_filters])
+    if regroup:
+        keys, measures, having, top = _regrouped(q, s, summarize)
+        outputs = {m.name.lower(): m for m in top.measures} | {k.name.lower(): k for k in top.keys}
+    else:
+        keys = tuple(ir.Key(k.name, _column(k.field, s)) for k in q.group_keys)
+        measures = tuple(ir.Measure(o.name, _scalar(o.expr, s), o.type.name) for o in q.outputs)
+        outputs = {m.name.lower(): m for m in measures} | {k.name.lower(): k for k in keys}
+        having = _conjunction([_scalar(f, s, outputs) for f in q.result_filters])
     rel: ir.Relation = ir.Scan(q.events.name, tuple(s.event_fields.values()))
     if s.inventory_fields:
         rel = ir.Enrich(rel, tuple(s.inventory_fields.values()), inner=q.join != "include")
@@ -81,7 +95,37 @@ def _lower(monitor: Monitor, s: _Scope) -> ir.Evaluate:
     recover = _condition(monitor.recover, "recover", s, outputs) or ir.Bool("NOT", (trigger,))
     if det.type != "threshold":
         return _detect(monitor, window, trigger, recover, s, measures)
+    if regroup:
+        return ir.Evaluate(ir.Regroup(window, top.keys, top.measures, top.having), trigger, recover, tuple(s.params))
     return ir.Evaluate(window, trigger, recover, tuple(s.params))
+
+
+@dataclass(frozen=True)
+class _Top:
+    keys: tuple[ir.Key, ...]
+    measures: tuple[ir.Measure, ...]
+    having: ir.Scalar | None
+
+
+def _regrouped(q: TypedQuery, s: _Scope, summarize: ast.Summarize):
+    """`devices | with … | compute … | summarize … by …`: per device and window the computed
+    values (keyed by the device and the device attributes the summarize reads, carried to
+    it), filtered by the `where`s before the summarize; then per summarize keys. Returns the
+    per-device keys, measures and filter, and the summarize's (_Top)."""
+    later = q.query.clauses[q.query.clauses.index(summarize) + 1:]
+    after = {id(c.condition) for c in later if isinstance(c, ast.Where)}
+    device = ir.Key(DEVICE_UID, _event_field(s, DEVICE_UID, "string"))
+    per_device = tuple(ir.Measure(o.name, _scalar(o.expr, s), o.type.name) for o in q.computed)
+    first = {m.name.lower(): m for m in per_device}
+    having = _conjunction([_scalar(f, s, first) for f in q.result_filters if id(f) not in after])
+    s.carried = {}
+    keys = tuple(ir.Key(k.name, _column(k.field, s)) for k in q.group_keys)
+    measures = tuple(ir.Measure(o.name, _scalar(o.expr, s), o.type.name) for o in q.outputs)
+    carried, s.carried = s.carried, None
+    outputs = {m.name.lower(): m for m in measures} | {k.name.lower(): k for k in keys}
+    top_having = _conjunction([_scalar(f, s, outputs) for f in q.result_filters if id(f) in after])
+    per_device_keys = (device, *(ir.Key(c.name, c) for c in carried.values()))
+    return per_device_keys, per_device, having, _Top(keys, measures, top_having)
 
 
 # ----------------------------------------------------------------------------- detection
@@ -142,7 +186,7 @@ def _conjunction(items: list[ir.Scalar]) -> ir.Scalar | None:
 def _condition(c: Condition | None, prefix: str, s: _Scope, outputs: dict) -> ir.Scalar | None:
     if c is None:
         return None
-    cs = _Scope(s.typed, c.source, c.types, {}, {}, s.event_fields, s.inventory_fields, s.params, prefix)
+    cs = _Scope(s.typed, c.source, c.types, {}, c.enums, s.event_fields, s.inventory_fields, s.params, prefix)
     return _scalar(c.expr, cs, outputs)
 
 
@@ -164,6 +208,12 @@ def _inventory_field(s: _Scope, path: str, ty: str) -> ir.Col:
 
 def _column(rf: ResolvedField, s: _Scope) -> ir.Col:
     ty = _ty(rf.type.name)
+    if rf.origin == "computed":  # a per-device value, read by a summarize after compute
+        return ir.Col(rf.path, ty)
+    if s.carried is not None and rf.origin in ("object", "inventory"):
+        col = _column(rf, dataclasses.replace(s, carried=None))
+        s.carried.setdefault(col.name, col)
+        return col
     if rf.origin == "event":
         return _event_field(s, rf.path, ty)
     if rf.origin == "inventory":
@@ -224,18 +274,20 @@ def _literal(e: ast.Literal, s: _Scope) -> ir.Scalar:
 def _compare(e: ast.Compare, s: _Scope, outputs: dict | None) -> ir.Scalar:
     left = _scalar(e.left, s, outputs)
     left_type = s.types.get(e.left)
-    if left_type is not None and left_type.name == "version" and e.op not in ("==", "!=", "in", "!in"):
-        raise Unsupported("ordering versions", e.op_span, s.source)
+    if left_type is not None and left_type.name == "version" and e.op in ORDERING:
+        return ir.VersionCmp(CMP[e.op], left, _scalar(e.right, s, outputs))
     if e.op in ("in", "!in"):
         items = e.right.items
         nulls = [i for i in items if isinstance(i, ast.Literal) and i.kind == "null"]
         patterns = [i for i in items if _is_wildcard(i)]
-        plain = [_scalar(i, s, outputs) for i in items if i not in nulls and i not in patterns]
+        subnets = [i for i in items if _is_subnet(i)]
+        plain = [_scalar(i, s, outputs) for i in items if i not in nulls and i not in patterns and i not in subnets]
         negated = e.op == "!in"
         parts: list[ir.Scalar] = []
         if plain:
             parts.append(ir.InList(left, tuple(plain), False))
         parts += [ir.Like(left, wildcard_to_like(p.value), False) for p in patterns]
+        parts += [_subnet(left, i, False) for i in subnets]
         if nulls:
             parts.append(ir.IsNull(left, False))
         any_of = parts[0] if len(parts) == 1 else ir.Bool("OR", tuple(parts))
@@ -244,11 +296,25 @@ def _compare(e: ast.Compare, s: _Scope, outputs: dict | None) -> ir.Scalar:
         return ir.IsNull(left, e.op == "!=")
     if _is_wildcard(e.right) and e.op in ("==", "!="):
         return ir.Like(left, wildcard_to_like(e.right.value), e.op == "!=")
+    if _is_subnet(e.right) and e.op in ("==", "!="):
+        return _subnet(left, e.right, e.op == "!=")
     return ir.Cmp(CMP[e.op], left, _scalar(e.right, s, outputs))
 
 
 def _is_wildcard(e: ast.Expr) -> bool:
     return isinstance(e, ast.Literal) and e.kind == "string" and ("*" in e.value or "?" in e.value)
+
+
+def _is_subnet(e: ast.Expr) -> bool:
+    """An IP literal: a subnet, or one address (a network of one, so that `f164::1` equals
+    `F164:0::1`, as addresses and not as text)."""
+    return isinstance(e, ast.Literal) and e.kind == "ip"
+
+
+def _subnet(operand: ir.Scalar, e: ast.Literal, negated: bool) -> ir.InSubnet:
+    """`ip == 10.20.0.0/16`: the address is in the network (NQL's subnet comparison)."""
+    network, _, prefix = e.value.partition("/")
+    return ir.InSubnet(operand, network, int(prefix) if prefix else 128 if ":" in network else 32, negated)
 
 
 def wildcard_to_like(text: str) -> str:
@@ -276,6 +342,8 @@ def _aggregate(e: ast.Call, s: _Scope) -> ir.Agg:
         if isinstance(r, ast.Field) and r.name.lower() in COUNTABLE_OBJECTS:
             path = COUNTABLE_OBJECTS[r.name.lower()]
             return ir.Agg("count_distinct", _event_field(s, path, "string"), cond, ty)
+        if _ty(s.types[r].name) in IDENTITY_TYPES:  # session.uid.count(): sessions, not samples
+            return ir.Agg("count_distinct", _scalar(r, s), cond, ty)
         return ir.Agg("count", _scalar(r, s), cond, ty)
     arg = _scalar(r, s)
     if e.name in PERCENTILES:

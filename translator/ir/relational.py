@@ -58,6 +58,25 @@ class InList:
 
 
 @dataclass(frozen=True)
+class InSubnet:
+    """The address (text) lies in network/prefix (IPv4 or IPv6); NULL for a non-address."""
+
+    operand: "Scalar"
+    network: str  # the network's address text: `10.20.0.0`, `f164:b28c::`
+    prefix: int
+    negated: bool
+
+
+@dataclass(frozen=True)
+class VersionCmp:
+    """Versions ordered by their numeric components (`16.0.9` < `16.0.17000` < `16.1`)."""
+
+    op: str  # < > <= >=
+    left: "Scalar"
+    right: "Scalar"
+
+
+@dataclass(frozen=True)
 class IsNull:
     operand: "Scalar"
     negated: bool
@@ -88,7 +107,7 @@ class Agg:
     fraction: float | None = None  # percentile
 
 
-Scalar = Union[Col, Lit, Param, Cmp, Like, InList, IsNull, Bool, Arith, Agg]
+Scalar = Union[Col, Lit, Param, Cmp, Like, InList, InSubnet, VersionCmp, IsNull, Bool, Arith, Agg]
 
 # ----------------------------------------------------------------------------- relations
 
@@ -151,16 +170,33 @@ class WindowAggregate:
 
 
 @dataclass(frozen=True)
+class Regroup:
+    """`summarize` after `compute`: each window's per-device results (the input's rows, one
+    per device and window) aggregated again per keys; measures and keys read the input's
+    measure and key columns."""
+
+    input: WindowAggregate
+    keys: tuple[Key, ...]
+    measures: tuple[Measure, ...]
+    having: Scalar | None
+
+
+@dataclass(frozen=True)
 class Evaluate:
     """Trigger/recover state machine over the window results (spec/monitors.md)."""
 
-    input: WindowAggregate
+    input: WindowAggregate | Regroup
     trigger: Scalar
     recover: Scalar  # the trigger's negation when the monitor gives no recover condition
     params: tuple[tuple[str, float], ...]  # initial values of the config parameters
 
 
-Relation = Union[Scan, Enrich, Filter, WindowAggregate, Evaluate]
+Relation = Union[Scan, Enrich, Filter, WindowAggregate, Regroup, Evaluate]
+
+
+def windows(ev: "Evaluate") -> WindowAggregate:
+    """The sliding-window aggregate of an evaluation (under its Regroup, if any)."""
+    return ev.input.input if isinstance(ev.input, Regroup) else ev.input
 
 
 def column_name(path: str) -> str:

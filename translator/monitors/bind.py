@@ -49,7 +49,7 @@ def _condition(snippet: Snippet | None, typed: TypedQuery, what: str, out: list[
         return None
     info, diags = resolve_condition(expr, typed, snippet.source, what)
     out.extend(diags)
-    return Condition(snippet.text, expr, snippet.source, info["types"]) if not diags else None
+    return Condition(snippet.text, expr, snippet.source, info["types"], info["enums"]) if not diags else None
 
 
 def _window_span(typed: TypedQuery):

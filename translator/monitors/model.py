@@ -65,6 +65,7 @@ class Condition:
     expr: ast.Expr
     source: Source
     types: dict
+    enums: dict  # enum values named in the condition (`protocol == ica`): node -> value
 
 
 @dataclass(frozen=True)

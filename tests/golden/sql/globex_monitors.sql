@@ -291,8 +291,8 @@ CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
   CASE WHEN `keep` THEN JSON_OBJECT('client.location.site' VALUE `client_location_site`) END AS `nql_group`,
   `device_collector_uid` AS `nql_device`,
-  ARRAY[CAST(`frame_rate` AS DOUBLE), CAST(CASE WHEN NOT `session_uid` IS NULL THEN 1 END AS DOUBLE)] AS `nql_n`,
-  ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
+  ARRAY[CAST(`frame_rate` AS DOUBLE)] AS `nql_n`,
+  ARRAY[CAST(`session_uid` AS STRING), CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
 FROM `m_vdi_frame_rate_by_site__rows`
 UNION ALL
 SELECT 'globex', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
@@ -306,7 +306,7 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `m_vdi_frame_rate_by_site__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=300000;slide=60000;lag=600000;idle=60000;pop=0;aggs=avg:n0,count:n1,distinct:s0,distinct:s1', uid => 'm_vdi_frame_rate_by_site--windows--cb5659d842f4');
+  spec => 'size=300000;slide=60000;lag=600000;idle=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2', uid => 'm_vdi_frame_rate_by_site--windows--51feba6fecca');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__eval` AS

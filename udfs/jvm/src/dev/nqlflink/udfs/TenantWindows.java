@@ -49,10 +49,11 @@ import java.util.TreeMap;
  * monitor that came after its window was evaluated (counted in the metric
  * {@code nqlLateRecords} too), so that nothing is dropped silently.
  */
-@FunctionHint(output = @DataTypeHint(
-        "ROW<nql_kind STRING, group_json STRING, window_start TIMESTAMP(3), window_end TIMESTAMP(3), "
-                + "nv ARRAY<DOUBLE>, sv ARRAY<STRING>, population BIGINT, late_ts TIMESTAMP(3)>"))
+@FunctionHint(output = @DataTypeHint(TenantWindows.OUTPUT))
 public class TenantWindows extends ProcessTableFunction<Row> {
+    /** The rows of the windows (also {@link Regroup}'s, which the same views read). */
+    static final String OUTPUT = "ROW<nql_kind STRING, group_json STRING, window_start TIMESTAMP(3), "
+            + "window_end TIMESTAMP(3), nv ARRAY<DOUBLE>, sv ARRAY<STRING>, population BIGINT, late_ts TIMESTAMP(3)>";
     private static final long serialVersionUID = 1L;
     private static final String POPULATION = "\u0001";
     private static final String FIRE = "f";
@@ -259,7 +260,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         return t == null ? null : millis(t);
     }
 
-    private static LocalDateTime toTimestamp(long ms) {
+    static LocalDateTime toTimestamp(long ms) {
         return LocalDateTime.ofEpochSecond(Math.floorDiv(ms, 1000), Math.floorMod(ms, 1000) * 1_000_000, ZoneOffset.UTC);
     }
 }
