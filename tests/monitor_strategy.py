@@ -34,10 +34,9 @@ WINDOWS = {"1min": 60, "5min": 300, "10min": 600, "15min": 900, "30min": 1800, "
 TOO_LONG_WINDOW = "8d"  # must be rejected by check
 EVERY = {"30s": 30, "1min": 60, "5min": 300, "15min": 900}
 PERIODS = ["15min", "30min", "1h", "15 min"]
-# Not drawn: a seasonal history under 1d and any history over 98d, which `check` accepts (up
-# to 366d) and compile refuses (NQL0601 "a seasonal `history` under 1d or over 98d"): a
-# mismatch outside issue 13's list, reported, left to be decided.
-HISTORIES = ["1d", "7d", "28d", "98d"]
+# 12h and 100d are outside what the detections support: `check` refuses them (NQL0601, from
+# the lowering stage it runs), so they exercise the refusal side of the property.
+HISTORIES = ["12h", "1d", "7d", "28d", "98d", "100d"]
 SUMMABLE = {"int", "float", "ratio", "bitrate", "duration", "byte"}
 ORDERABLE = SUMMABLE | {"version"}
 GROUPABLE = {"string", "enum", "bool", "ip", "version"}
@@ -73,11 +72,10 @@ LITERALS = {
 }
 
 
-def literal(t: Type, bare_enums: bool = True) -> st.SearchStrategy[str]:
+def literal(t: Type) -> st.SearchStrategy[str]:
     """A literal of the same kind as a value of type t (enum values are bare words or quoted)."""
     if t.name == "enum":
-        forms = (lambda v: [v, v.upper(), f'"{v}"']) if bare_enums else (lambda v: [f'"{v}"', f"'{v.upper()}'"])
-        return st.sampled_from(list(t.values)).flatmap(lambda v: st.sampled_from(forms(v)))
+        return st.sampled_from(list(t.values)).flatmap(lambda v: st.sampled_from([v, v.upper(), f'"{v}"']))
     if t.name in ("int", "float", "ratio", "bitrate"):
         return _number(t.name)
     return LITERALS[t.name]
@@ -87,11 +85,11 @@ def literal(t: Type, bare_enums: bool = True) -> st.SearchStrategy[str]:
 
 
 @st.composite
-def comparison(draw, fields: dict[str, Type], bare_enums: bool = True) -> str:
+def comparison(draw, fields: dict[str, Type]) -> str:
     """`<field> <op> <literal>`, with an operator the field's type accepts."""
-    # Not drawn: a datetime field against a datetime literal (`start_time > 2026-11-26`),
-    # which `check` accepts and compile refuses (NQL0601 "a datetime literal"): outside
-    # issue 13's list, reported. Datetime values are still tested for null.
+    # Not drawn: a datetime field against a datetime literal (`start_time > 2026-11-26`):
+    # `check` refuses it (NQL0601 "a datetime literal", datetimes select time ranges only),
+    # so it would only exercise the refusal. Datetime values are still tested for null.
     comparable = sorted(n for n, t in fields.items() if t.name != "datetime")
     name = draw(st.sampled_from(comparable or sorted(fields)))
     t = fields[name]
@@ -107,11 +105,11 @@ def comparison(draw, fields: dict[str, Type], bare_enums: bool = True) -> str:
     if kind in SUMMABLE and op not in ("in", "!in") and draw(st.integers(0, 5)) == 0:
         name = draw(arithmetic(name, fields))
     if op in ("in", "!in"):
-        items = draw(st.lists(literal(t, bare_enums), min_size=1, max_size=3))
+        items = draw(st.lists(literal(t), min_size=1, max_size=3))
         if draw(st.booleans()) and kind != "enum":
             items.append("null")
         return f"{name} {op} [{', '.join(items)}]"
-    return f"{name} {op} {draw(literal(t, bare_enums))}"
+    return f"{name} {op} {draw(literal(t))}"
 
 
 @st.composite
@@ -124,13 +122,13 @@ def arithmetic(draw, name: str, fields: dict[str, Type]) -> str:
 
 
 @st.composite
-def condition(draw, fields: dict[str, Type], depth: int = 0, bare_enums: bool = True) -> str:
+def condition(draw, fields: dict[str, Type], depth: int = 0) -> str:
     if depth >= 2 or draw(st.integers(0, 2)) > 0:
         if draw(st.integers(0, 11)) == 11:  # a comparison is a boolean value: `(x > 1) == true`
-            return f"({draw(comparison(fields, bare_enums))}) {draw(st.sampled_from(['==', '!=']))} {draw(LITERALS['bool'])}"
-        return draw(comparison(fields, bare_enums))
-    left = draw(condition(fields, depth + 1, bare_enums))
-    right = draw(condition(fields, depth + 1, bare_enums))
+            return f"({draw(comparison(fields))}) {draw(st.sampled_from(['==', '!=']))} {draw(LITERALS['bool'])}"
+        return draw(comparison(fields))
+    left = draw(condition(fields, depth + 1))
+    right = draw(condition(fields, depth + 1))
     op = draw(st.sampled_from(["and", "or"]))
     text = f"{left} {op} {right}"
     return f"({text})" if draw(st.booleans()) else text
@@ -291,14 +289,11 @@ def monitor(draw, ident: str) -> str:
         lines += draw(detection(metrics))
         if draw(st.booleans()):
             return "\n".join(lines)
-    # Enum values are quoted in monitor conditions: a bare one (`when: protocol == ica`, an
-    # enum group key) passes `check` and crashes compile with a KeyError in ir/lower.py
-    # (_condition lowers without the condition's enum words): outside issue 13's list, reported.
-    lines += ["trigger:", f"  when: {json.dumps(draw(condition(outputs, bare_enums=False)))}"]
+    lines += ["trigger:", f"  when: {json.dumps(draw(condition(outputs)))}"]
     if draw(st.booleans()):
         lines.append(f"  for: {every_s * draw(st.integers(0, 4))}s")
     if draw(st.booleans()):
-        lines += ["recover:", f"  when: {json.dumps(draw(condition(outputs, bare_enums=False)))}"]
+        lines += ["recover:", f"  when: {json.dumps(draw(condition(outputs)))}"]
         if draw(st.booleans()):
             lines.append(f"  for: {every_s * draw(st.integers(1, 3))}s")
     return "\n".join(lines)
