@@ -45,6 +45,7 @@ class CheckResult:
     monitors: list[Monitor] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: int = 0
+    lowered: dict = field(default_factory=dict)  # monitor_key(m) -> its IR, lowered once by check
 
     @property
     def ok(self) -> bool:
@@ -67,31 +68,40 @@ def check_text(path: str, data: bytes, tenant: str | None = None, strict: bool =
     specs, diags = read_specs(source, root, tenant)
     result.diagnostics += diags
     for spec in specs:
-        monitor, diags = check_monitor(spec, catalog, strict)
+        monitor, ir, diags = check_monitor(spec, catalog, strict)
         result.diagnostics += diags
         if monitor is not None:
             result.monitors.append(monitor)
+            result.lowered[monitor_key(monitor)] = ir
     if not result.ok:  # a file with an error yields no monitor at all (spec: no SQL for bad files)
         result.monitors = []
     result.diagnostics.sort(key=lambda d: (d.location[1], d.location[2]))
     return result
 
 
-def check_monitor(spec: MonitorSpec, catalog: Catalog, strict: bool = False) -> tuple[Monitor | None, list[Diagnostic]]:
+def check_monitor(spec: MonitorSpec, catalog: Catalog, strict: bool = False):
+    """parse -> resolve -> bind -> lower: (Monitor, its IR, diagnostics); (None, None, ...) on an
+    error. Lowering is part of checking: what `check` accepts, `compile` compiles (the back
+    end's limits, NQL06xx, are reported here), and compile reuses the IR."""
     query, diags = parse_query(spec.query.source)
     if query is None or any(d.is_error for d in diags):
-        return None, diags
+        return None, None, diags
     typed, more = resolve_query(query, catalog, spec.query.source, strict)
     diags = diags + more
     if typed is None:
-        return None, diags
+        return None, None, diags
     monitor, more = bind(spec, typed)
     diags = diags + more
     if monitor is None or any(d.is_error for d in diags):
-        return monitor, diags
-    # What `check` accepts, `compile` compiles: the back end's limits (NQL06xx) are checked here
-    _, more = lower(monitor)
-    return (None if any(d.is_error for d in more) else monitor), diags + more
+        return None, None, diags
+    ir, more = lower(monitor)
+    if ir is None or any(d.is_error for d in more):
+        return None, None, diags + more
+    return monitor, ir, diags + more
+
+
+def monitor_key(m: Monitor) -> tuple:
+    return (m.spec.path, m.tenant, m.id)
 
 
 def monitor_files(paths: list[str]) -> tuple[list[Path], list[str]]:
@@ -143,6 +153,7 @@ def _check_paths(paths: list[str], tenant: str | None, strict: bool) -> CheckRes
         r = check_text(str(f), data, tenant, strict, catalog)
         total.files += 1
         total.diagnostics += r.diagnostics
+        total.lowered.update(r.lowered)
         for m in r.monitors:
             key = (m.tenant, m.id)
             if key in seen:
@@ -204,14 +215,7 @@ def compile_paths(paths: list[str], tenant: str | None = None, strict: bool = Fa
     result = check_paths(paths, tenant, strict)
     if not result.ok or not result.monitors:
         return Compiled(result)
-    lowered = []
-    for m in sorted(result.monitors, key=lambda m: (m.spec.path, m.tenant, m.id)):
-        ev, diags = lower(m)
-        result.diagnostics += diags
-        if ev is not None:
-            lowered.append((m, ev))
-    if not result.ok:
-        return Compiled(result)
+    lowered = [(m, result.lowered[monitor_key(m)]) for m in sorted(result.monitors, key=monitor_key)]
     sources = sorted({m.spec.path for m in result.monitors})
     return Compiled(result, codegen.generate(lowered, load_catalog(), sources, options or codegen.CompileOptions()), lowered)
 
