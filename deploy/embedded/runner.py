@@ -221,10 +221,18 @@ def flink_message(stack: str) -> str:
 
 def execute(t_env, statement: str, shown: str | None = None):
     """t_env.execute_sql(statement), a Java failure raised as FlinkError."""
-    try:
+    with flink_errors(shown or statement):
         return t_env.execute_sql(statement)
-    except Exception as exc:  # pyflink's JavaException or a raw Py4JJavaError
-        err = _flink_error(exc, shown or statement)
+
+
+@contextlib.contextmanager
+def flink_errors(statement: str):
+    """A Java failure inside (pyflink's JavaException or a raw Py4JJavaError) re-raised as a
+    FlinkError about `statement`; any other exception as it is."""
+    try:
+        yield
+    except Exception as exc:
+        err = _flink_error(exc, statement)
         if err is exc:
             raise
         raise err from exc
@@ -316,14 +324,9 @@ def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: st
         for stmt in statements:
             result = execute(t_env, connector_substitution(stmt, inputs, str(sink_dir)), stmt)
         if result is not None:
-            try:
+            with flink_errors(statements[-1]):  # the job failed while running
                 with watch(sink_dir / alerts_table) if watch else contextlib.nullcontext():
                     result.wait()
-            except Exception as exc:  # the job failed while running
-                err = _flink_error(exc, statements[-1])
-                if err is exc:
-                    raise
-                raise err from exc
     finally:
         t_env.use_database("default_database")
     res = RunResult(alerts=_read_lines(sink_dir / alerts_table),
