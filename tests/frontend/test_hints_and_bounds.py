@@ -115,6 +115,34 @@ def test_largest_bigint_is_fine():
     assert diags(monitor(f"{VDI}\n{COUNT}\n| where c > 9223372036854775807")) == []
 
 
+def test_smallest_bigint_is_fine_after_a_sign():
+    assert diags(monitor(f"{VDI}\n{COUNT}\n| where c > -9223372036854775808")) == []
+
+
+def test_after_a_subtraction_the_same_number_is_out_of_range():
+    text = monitor(f"{VDI}\n{COUNT}\n| where c > 1 - 9223372036854775808")
+    # "| where c > 1 - " is 16 characters: the number at 17, file column 19
+    assert only(text)[0] == ("NQL0115", 6, 19, "9223372036854775808 is out of range for a BIGINT")
+
+
+def test_ipv4_part_over_255():
+    text = monitor(f"{VDI}\n| where client.ip == 10.256.0.1\n{COUNT}")
+    # "| where client.ip == " is 21 characters: the address at 22, file column 24
+    assert only(text) == (("NQL0107", 5, 24, "invalid IP address literal '10.256.0.1'"),
+                          "each part is 0 to 255 and a prefix at most /32")
+
+
+def test_ipv4_prefix_over_32():
+    text = monitor(f"{VDI}\n| where client.ip in [10.0.0.0/8, 10.20.0.0/33]\n{COUNT}")
+    # "| where client.ip in [10.0.0.0/8, " is 34 characters: the subnet at 35, file column 37
+    assert only(text)[0] == ("NQL0107", 5, 37, "invalid IP address literal '10.20.0.0/33'")
+
+
+def test_ipv6_prefix_over_128():
+    text = monitor(f"{VDI}\n| where client.ip == f164:b28c::/129\n{COUNT}")
+    assert only(text) == (("NQL0107", 5, 24, "invalid IP address literal 'f164:b28c::/129'"), "an IPv6 prefix is at most /128")
+
+
 def test_long_decimal_beyond_double_is_shortened_in_the_message():
     text = monitor(f"{VDI}\n{COUNT}\n| where c > 1{'0' * 400}.5")
     assert only(text)[0] == ("NQL0115", 6, 15, "10000000000000000000… is out of range for a DOUBLE")
@@ -160,6 +188,23 @@ def test_infinite_deviations():
     text = monitor(f"{VDI}\n| summarize c = count()", extra="detection: {type: seasonal, metric: c, deviations: 1.0e+400}\n")
     # last line is "detection: {type: seasonal, metric: c, deviations: 1.0e+400}": the value at column 52
     assert only(text) == (("NQL0408", 9, 52, "'deviations' must be a finite number, not 1.0e+400"), None)
+
+
+def test_seasonal_history_under_a_day_is_reported_at_the_history():
+    text = monitor(f"{VDI}\n| summarize c = count()", extra="detection: {type: seasonal, metric: c, history: 12h}\n")
+    # last line is "detection: {type: seasonal, metric: c, history: 12h}": the value at column 49
+    assert only(text) == (("NQL0408", 9, 49, "'history' must be a duration from 1d to 98d for a seasonal detection, not 12h"),
+                          None)
+
+
+def test_change_history_over_98_days():
+    text = monitor(f"{VDI}\n| summarize c = count()", extra="detection: {type: change, metric: c, history: 99d}\n")
+    assert only(text)[0] == ("NQL0408", 9, 47, "'history' must be a duration of at most 98d for a change detection, not 99d")
+
+
+def test_seasonal_history_of_98_days_is_fine():
+    text = monitor(f"{VDI}\n| summarize c = count()", extra="detection: {type: seasonal, metric: c, history: 98d}\n")
+    assert diags(text) == []
 
 
 # -- null --------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def main(args) -> int:
         print(render_json(result.diagnostics))
     else:
         if result.diagnostics:
-            print(render_all_text(result.diagnostics))
+            print(render_all_text(result.diagnostics), flush=True)  # before the summary on stderr
         status = "ok" if not errors else "failed"
         print(f"{status}: {result.files} file(s), {len(result.monitors)} valid monitor(s), {errors} error(s), {warnings} warning(s)",
               file=sys.stderr)

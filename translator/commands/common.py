@@ -95,7 +95,7 @@ def add_verbose_argument(parser) -> None:
 def report_flink_failure(compiled: Compiled, err, verbose: bool) -> int:
     """A FlinkError (deploy/embedded/runner.py) as diagnostics naming the monitors; the Java
     stack only when verbose. Returns the exit code."""
-    print(render_all_text(flink_failure(compiled, err.statement, err.message)))
+    print(render_all_text(flink_failure(compiled, err.statement, err.message)), flush=True)
     if verbose:
         print(err.stack, file=sys.stderr)
     else:

@@ -166,11 +166,6 @@ def _detect(monitor: Monitor, window: ir.WindowAggregate, trigger: ir.Scalar, re
     metric = by_name.get((det.metric or "").lower())
     if metric is None:  # bind checks the column; a key or missing metric cannot be watched
         raise Unsupported(f"`detection.metric: {det.metric}`", det.metric_span or monitor.spec.span, monitor.spec.file)
-    if det.type == "seasonal" and (det.history_ms < 86_400_000 or det.history_ms > 98 * 86_400_000):
-        raise Unsupported("a seasonal `history` under 1d or over 98d", det.metric_span or monitor.spec.span,
-                          monitor.spec.file)
-    if det.type == "change" and det.history_ms > 98 * 86_400_000:
-        raise Unsupported("a change `history` over 98d", det.metric_span or monitor.spec.span, monitor.spec.file)
     d = Detection(det.type, metric.name, det.direction, det.history_ms, det.slot_ms, monitor.recover is None)
     value = det.deviations if det.type == "seasonal" else det.change
     params = tuple(s.params) + ((d.param, float(value)),)

@@ -23,6 +23,10 @@ TENANT_RE = re.compile(r"[A-Za-z0-9_.\-]{1,64}\Z")
 DURATION_RE = re.compile(r"(\d+)(ms|s|min|h|d)\Z")
 PERCENT_RE = re.compile(r"(\d+(?:\.\d+)?)%\Z")
 MAX_TAGS = 10
+# A baseline's look-back, (least, most, as said): a seasonal one compares with previous days;
+# the state keeps at most 98 days of slots
+HISTORY_BOUNDS_MS = {"seasonal": (86_400_000, 98 * 86_400_000, "from 1d to 98d"),
+                     "change": (0, 98 * 86_400_000, "of at most 98d")}
 MAX_FIELD_DURATION_MS = 366 * 86_400_000  # `for`, `every`, `history`, `slot`: a year, well within a BIGINT of ms
 
 MONITOR_KEYS = ("id", "tenant", "name", "priority", "tags", "enabled", "query", "every", "trigger", "recover",
@@ -289,10 +293,15 @@ def _read_detection(file: Source, f: _Fields, out: list[Diagnostic]) -> Detectio
             d.report("NQL0408", d.span("change"), "e.g. change: 100%", key="change", expected="a percentage above 0%", value=raw)
         else:
             change = float(m.group(1)) / 100
+    history = d.duration("history", DEFAULT_DETECTION.history_ms) or DEFAULT_DETECTION.history_ms
+    low, high, bounds = HISTORY_BOUNDS_MS.get(kind, (0, MAX_FIELD_DURATION_MS, ""))
+    if not low <= history <= high:
+        d.report("NQL0408", d.span("history"), key="history", expected=f"a duration {bounds} for a {kind} detection",
+                 value=d.values["history"].value)
     return Detection(
         type=kind, metric=metric, metric_span=d.value_span("metric"),
         deviations=d.number("deviations", DEFAULT_DETECTION.deviations),
         direction=d.choice("direction", DIRECTIONS, "above"),
-        history_ms=d.duration("history", DEFAULT_DETECTION.history_ms) or DEFAULT_DETECTION.history_ms,
+        history_ms=history,
         slot_ms=slot or DEFAULT_DETECTION.slot_ms, change=change,
     )

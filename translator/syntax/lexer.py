@@ -7,6 +7,7 @@ skips the bad character and goes on, so one run reports every lexical problem.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import NamedTuple
 
@@ -106,7 +107,7 @@ def tokenize(source: Source) -> tuple[list[Token], list[Diagnostic]]:
             append(new(Token, (_OPS[op], op, new(Span, (i, end)), None, comment)))
             comment = False
         elif kind == "number":
-            _number(source, i, end, add, diags)
+            _number(source, i, end, add, diags, _negated(tokens))
         elif kind == "exponent":
             _float(source, i, end, add, diags)
         elif kind == "foreign":  # read as the NQL operator meant, so the rest parses
@@ -129,8 +130,10 @@ def tokenize(source: Source) -> tuple[list[Token], list[Diagnostic]]:
             end = n if nl < 0 else nl
         elif kind == "version":
             add("VERSION", i, end, tuple(int(p) for p in m.group()[1:].split(".")))
-        else:  # datetime, ip, ip6
-            add("DATETIME" if kind == "datetime" else "IP", i, end, m.group())
+        elif kind == "datetime":
+            add("DATETIME", i, end, m.group())
+        else:  # ip, ip6
+            _ip(source, i, end, add, diags)
         i = end
     tokens.append(Token("EOF", "", Span(n, n), None, comment))
     return tokens, diags
@@ -193,9 +196,32 @@ def _string(source: Source, start: int, add, diags: list[Diagnostic]) -> int:
     return len(text)
 
 
-def _bounded(source: Source, i: int, end: int, value: int, what: str, diags: list[Diagnostic]) -> int:
+# Tokens after which a `-` is a subtraction, not a sign
+_OPERAND_ENDS = frozenset(("IDENT", "INT", "FLOAT", "STRING", "DURATION", "BYTE", "IP", "VERSION", "DATETIME",
+                           "RPAREN", "RBRACK"))
+
+
+def _negated(tokens: list[Token]) -> bool:
+    """The number follows a sign: `> -9223372036854775808` may hold one more than BIGINT_MAX."""
+    return bool(tokens) and tokens[-1].kind == "MINUS" and (len(tokens) < 2 or tokens[-2].kind not in _OPERAND_ENDS)
+
+
+def _ip(source: Source, i: int, end: int, add, diags: list[Diagnostic]) -> None:
+    """An address or network: each IPv4 part 0-255, a prefix within the address's bits."""
+    text = source.text[i:end]
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        six = ":" in text
+        hint = "an IPv6 prefix is at most /128" if six else "each part is 0 to 255 and a prefix at most /32"
+        diags.append(diag("NQL0107", source, Span(i, end), hint, kind="IP address", text=text))
+    add("IP", i, end, text)
+
+
+def _bounded(source: Source, i: int, end: int, value: int, what: str, diags: list[Diagnostic],
+             limit: int = BIGINT_MAX) -> int:
     """A whole value within Flink's BIGINT, else one diagnostic and 0 (parsing goes on)."""
-    if value <= BIGINT_MAX:
+    if value <= limit:
         return value
     diags.append(diag("NQL0115", source, Span(i, end), f"at most {BIGINT_MAX}", text=_short(source.text[i:end]), type=what))
     return 0
@@ -213,7 +239,7 @@ def _float(source: Source, i: int, end: int, add, diags: list[Diagnostic]) -> No
     add("FLOAT", i, end, value)
 
 
-def _number(source: Source, i: int, end: int, add, diags: list[Diagnostic]) -> None:
+def _number(source: Source, i: int, end: int, add, diags: list[Diagnostic], negated: bool = False) -> None:
     text = source.text
     m = _NUMBER.match(text, i, end)
     number, unit = m.group(1), m.group(2)
@@ -221,7 +247,8 @@ def _number(source: Source, i: int, end: int, add, diags: list[Diagnostic]) -> N
         if "." in number:
             _float(source, i, end, add, diags)
         else:
-            add("INT", i, end, _bounded(source, i, end, int(number), "a BIGINT", diags))
+            limit = BIGINT_MAX + 1 if negated else BIGINT_MAX  # -2^63 is a BIGINT
+            add("INT", i, end, _bounded(source, i, end, int(number), "a BIGINT", diags, limit))
         return
     if unit in DURATION_UNITS_MS:
         whole, _, frac = number.partition(".")
