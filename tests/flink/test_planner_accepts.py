@@ -17,6 +17,16 @@ def test_every_example_statement_plans(explain_plan):
     assert "TemporalJoin" in plan and "WindowAggregate" in plan and "nql_alert_states(" in plan
 
 
+def test_every_golden_case_plans(explain_plan):
+    """The golden cases (every literal kind and operator, devices shorthand, include, IPs
+    and bytes) pass check, so they must compile and pass Flink's planner too."""
+    compiled = compile_paths(["tests/golden/cases"])
+    assert compiled.ok, [d.message for d in compiled.result.diagnostics]
+    assert len(compiled.result.monitors) == 4
+    plan = explain_plan(compiled)
+    assert plan.count("nql_alert_states(") >= 1 and "nql_ip_in_subnet(" in plan and "nql_version_compare(" in plan
+
+
 def test_each_raw_line_is_parsed_once_whatever_reads_it(explain_plan):
     """The event table feeds the dead-letter INSERT, several monitors and the impact
     population, yet the execution plan parses each of its fields once: one shared parsing
