@@ -174,7 +174,7 @@ def _check_paths(paths: list[str], tenant: str | None, strict: bool) -> CheckRes
 class Compiled:
     result: CheckResult
     job: codegen.Job | None = None
-    lowered: list = field(default_factory=list)  # (Monitor, IR) in the order the job was generated
+    lowered: list = field(default_factory=list)  # the monitors' IR (ir.Monitor), in the order the job was generated
 
     @property
     def ok(self) -> bool:
@@ -215,7 +215,7 @@ def compile_paths(paths: list[str], tenant: str | None = None, strict: bool = Fa
     result = check_paths(paths, tenant, strict)
     if not result.ok or not result.monitors:
         return Compiled(result)
-    lowered = [(m, result.lowered[monitor_key(m)]) for m in sorted(result.monitors, key=monitor_key)]
+    lowered = [result.lowered[monitor_key(m)] for m in sorted(result.monitors, key=monitor_key)]
     sources = sorted({m.spec.path for m in result.monitors})
     return Compiled(result, codegen.generate(lowered, load_catalog(), sources, options or codegen.CompileOptions()), lowered)
 
@@ -234,14 +234,16 @@ def flink_failure(compiled: Compiled, statement: str, message: str) -> list[Diag
         whole_job = statement.lstrip().upper().startswith("EXECUTE")  # names every pipeline
         return bool(view.search(message) or (not whole_job and view.search(statement)))
 
+    by_key = {(m.tenant, m.id): m for m in compiled.result.monitors}
     pipes = [p for p in codegen.pipelines(compiled.lowered) if named(p.name)]
     out = []
     for p in pipes:
-        for m in p.monitors:
+        for lowered in p.monitors:
+            m = by_key[lowered.tenant, lowered.id]
             out.append(diag("NQL0602", m.spec.query.source, Span(0, 0), what=f"monitor {m.tenant}/{m.id}", message=message))
     if not out:
         firsts = {}
-        for m, _ in compiled.lowered:
+        for m in sorted(compiled.result.monitors, key=monitor_key):
             firsts.setdefault(m.spec.path, m)
         out = [diag("NQL0602", m.spec.query.source, Span(0, 0), what="the job", message=message) for m in firsts.values()]
     return out

@@ -233,7 +233,7 @@ def test_explain_replays_the_trace_to_the_baseline_the_job_used(outcome):
     from translator.pipeline import check_text
 
     [monitor] = check_text("seasonal.yaml", textwrap.dedent(MONITORS["seasonal.yaml"]).encode()).monitors
-    add_seasonal_baselines(trace, lower(monitor)[0].detection, {"detection_deviations": 3.0})
+    add_seasonal_baselines(trace, lower(monitor)[0].evaluate.detection, {"detection_deviations": 3.0})
     [at_trigger] = [e for e in trace if e["at"] == trig["at"]]
     got = at_trigger["payload"]["baseline"]
     assert got["slot"] == trig["baseline"]["slot"] and got["history_size"] == trig["baseline"]["history_size"]

@@ -21,7 +21,6 @@ from pathlib import Path
 from translator.commands.common import add_compile_arguments, report_flink_failure
 from translator.commands.compile import config_lines
 from translator.commands.run import inputs_and_job, missing_inputs
-from translator.ir.lower import DetectEvaluate
 
 TRACE_TABLE = "nql_trace"
 
@@ -66,10 +65,9 @@ def run_traced(compiled, monitor, inputs: dict[str, str], config: str | None, wo
     """Run the job with the trace of `monitor`'s pipeline; returns (alerts, evaluations)."""
     from deploy.embedded.runner import _read_lines, run_job
     from translator.flink.codegen import pipelines
-    from translator.ir.lower import lower
 
-    lowered = [(m, lower(m)[0]) for m in compiled.result.monitors]
-    [pipe] = [p for p in pipelines(lowered) if monitor in p.monitors]
+    [lowered] = [m for m in compiled.lowered if (m.tenant, m.id) == (monitor.tenant, monitor.id)]
+    [pipe] = [p for p in pipelines(compiled.lowered) if lowered in p.monitors]
     if config is None:
         config = str(Path(workdir) / "monitor-config.jsonl")
         Path(config).write_text(config_lines(compiled.job.config_records), encoding="utf-8")
@@ -84,9 +82,9 @@ def run_traced(compiled, monitor, inputs: dict[str, str], config: str | None, wo
     for e in evaluations:
         e["payload"] = json.loads(e["payload"])
     evaluations.sort(key=lambda e: (e["group_json"], e["at"]))
-    ev = next(lowered_ev for m, lowered_ev in lowered if m is monitor)
-    if isinstance(ev, DetectEvaluate) and ev.detection.type == "seasonal":
-        add_seasonal_baselines(evaluations, ev.detection, _params(config, monitor))
+    detection = lowered.evaluate.detection
+    if detection is not None and detection.type == "seasonal":
+        add_seasonal_baselines(evaluations, detection, _params(config, monitor))
     return alerts, evaluations
 
 

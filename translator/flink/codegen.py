@@ -30,9 +30,9 @@ from translator.flink.connectors import alert_sink_options, alert_state_sink_opt
 from translator.flink.connectors import kafka_options as _kafka
 from translator.flink.dialect import to_sql
 from translator.flink.expressions import SCALAR_FUNCTIONS, SQL_TYPES, double, literal, qualified, to_exp, when
+from translator.flink.monitor_config import CONFIG_FIELDS, KEY_COLUMN, REQUIRED, TIME_COLUMN, VIEW_COLUMNS
+from translator.flink.monitor_config import config_record
 from translator.ir import relational as ir
-from translator.ir.lower import DetectEvaluate
-from translator.monitors.model import Monitor
 from translator.semantic.schema import Catalog, Table
 
 TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
@@ -46,7 +46,6 @@ WINDOWS_FUNCTION = "nql_windows"
 WINDOWS_FUNCTION_CLASS = "dev.nqlflink.udfs.TenantWindows"
 INVENTORY = "device.devices"
 SAFE_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*\Z")
-EPOCH = "1970-01-01T00:00:00.000Z"
 EPOCH_SQL = "TIMESTAMP '1970-01-01 00:00:00.000'"
 # The Kafka partition a record came from: each tenant's clock is kept per partition, whose
 # order Kafka preserves, whatever the source's interleaving of partitions (catch-up reads).
@@ -102,7 +101,7 @@ class _Pipeline:
     name: str
     evaluate: ir.Evaluate
     every_ms: int
-    monitors: list[Monitor]
+    monitors: list[ir.Monitor]
 
 
 def _fields(rel: ir.Relation) -> tuple[ir.Scan, ir.Enrich | None, list[ir.Scalar]]:
@@ -117,12 +116,13 @@ def _fields(rel: ir.Relation) -> tuple[ir.Scan, ir.Enrich | None, list[ir.Scalar
     return rel, enrich, list(reversed(filters))
 
 
-def pipelines(lowered: list[tuple[Monitor, ir.Evaluate]]) -> list[_Pipeline]:
+def pipelines(monitors: list[ir.Monitor]) -> list[_Pipeline]:
     """Monitors with the same id and the same shape (all but thresholds) share a pipeline."""
     groups: dict[tuple, _Pipeline] = {}
     per_id: dict[str, int] = {}
-    for monitor, ev in lowered:
-        key = (monitor.id, dataclasses.replace(ev, params=()), monitor.every_ms)
+    for monitor in monitors:
+        ev = monitor.evaluate
+        key = (monitor.id, dataclasses.replace(ev, params=()))
         if key not in groups:
             n = per_id[monitor.id] = per_id.get(monitor.id, 0) + 1
             name = f"m_{monitor.id}" if n == 1 else f"m_{monitor.id}_{n}"
@@ -134,9 +134,11 @@ def pipelines(lowered: list[tuple[Monitor, ir.Evaluate]]) -> list[_Pipeline]:
 # ----------------------------------------------------------------------------- the job
 
 
-def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sources: list[str],
+def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
              options: CompileOptions = CompileOptions()) -> Job:
-    pipes = pipelines(lowered)
+    """The job of `monitors` (each monitor's IR), in the order given; `sources` are the
+    monitor files, named in the header."""
+    pipes = pipelines(monitors)
     tables: dict[str, dict[str, ir.Field]] = {}
     ticks: dict[str, int] = {}
     inventory: dict[str, ir.Field] = {}
@@ -147,8 +149,8 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
         if enrich is not None:
             inventory.update({f.path: f for f in enrich.fields})
     out: list[Statement] = []
-    monitors = sorted(f"{m.tenant}/{m.id}" for p in pipes for m in p.monitors)
-    out.append(Statement("header.sql.j2", {"version": __version__, "sources": sources, "monitors": monitors}))
+    names = sorted(f"{m.tenant}/{m.id}" for m in monitors)
+    out.append(Statement("header.sql.j2", {"version": __version__, "sources": sources, "monitors": names}))
     out.append(Statement("set.sql.j2", {"options": [(lit(k), lit(v)) for k, v in sorted(session_options(options).items())]}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(WINDOWS_FUNCTION), "path": lit(WINDOWS_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
@@ -165,15 +167,15 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
         out += _event_table(catalog.tables[name], tables[name], ticks[name], options, inserts)
     if inventory:
         out += _inventory_table(catalog.tables[INVENTORY], inventory, options, inserts)
-    out.append(Statement("ddl/config_source.sql.j2", {"name": q("src_monitor_config"), "time_format": lit(TIME_FORMAT),
-                                                      "options": _kafka(options, options.config_topic, "json", source=True)}))
+    out.append(Statement("ddl/config_source.sql.j2", {
+        "name": q("src_monitor_config"), "time_format": lit(TIME_FORMAT), "key": q(KEY_COLUMN), "time": q(TIME_COLUMN),
+        "columns": [{"name": q(f.name), "type": f.sql_type} for f in CONFIG_FIELDS],
+        "options": _kafka(options, options.config_topic, "json", source=True)}))
     out.append(Statement("views/latest.sql.j2", {
         "comment": "The monitor configuration in force at each time (versioned by updated_at).",
         "name": q("ver_monitor_config"), "source": q("src_monitor_config"),
-        "columns": [q(c) for c in ("config_key", "tenant", "monitor", "enabled", "priority", "name", "tags", "params",
-                                   "for_ms", "recover_for_ms", "trigger_condition", "recover_condition", "version_time")],
-        "keys": [q("config_key")], "time": q("version_time"),
-        "not_null": [q("tenant"), q("monitor"), q("version_time")]}))
+        "columns": [q(c) for c in VIEW_COLUMNS], "keys": [q(KEY_COLUMN)], "time": q(TIME_COLUMN),
+        "not_null": [q(c) for c in REQUIRED]}))
     out.append(Statement("ddl/sink.sql.j2", {"name": q("sink_alerts"),
                                              "columns": [{"name": q("alert_id"), "type": "STRING"}, {"name": q("record"), "type": "STRING"}],
                                              "options": alert_sink_options(options)}))
@@ -186,7 +188,7 @@ def generate(lowered: list[tuple[Monitor, ir.Evaluate]], catalog: Catalog, sourc
     for p in pipes:
         out += _pipeline(p, catalog, options, inserts)
     out.append(Statement("statement_set.sql.j2", {"inserts": _one_insert_per_sink(inserts)}))
-    records = tuple(config_record(m, ev) for m, ev in sorted(lowered, key=lambda x: (x[0].tenant, x[0].id)))
+    records = tuple(config_record(m) for m in sorted(monitors, key=lambda m: (m.tenant, m.id)))
     return Job(tuple(out), records, {name: source_name(name) for name in sorted(tables)}
                | ({INVENTORY: source_name(INVENTORY)} if inventory else {}) | {"monitor_config": "src_monitor_config"})
 
@@ -535,7 +537,7 @@ def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) 
     regroup = isinstance(top, ir.Regroup)
     has_users = "user.name" in table.fields and not regroup  # users per device do not add up
     lanes, impact = _window_lanes(w.measures, has_users)
-    detect = isinstance(ev, DetectEvaluate)
+    detect = ev.detection is not None
     window_input = {"name": n("input"), "rows": n("rows"), "group_json": _group_json(w.keys), "keep": q(KEEP),
                     "numeric": lanes.numeric, "strings": lanes.strings, "ticks": q("tick_" + t),
                     "tenants": [lit(x) for x in tenants]}
@@ -717,20 +719,6 @@ def _alert_query(alerts_view: str) -> str:
     return render("alert_record.sql.j2", {"alerts": alerts_view}).rstrip()
 
 
-def config_record(m: Monitor, ev: ir.Evaluate) -> dict:
-    spec = m.spec
-    recover_text = spec.recover_when.text if spec.recover_when else f"not ({spec.trigger_when.text})" if spec.trigger_when else ""
-    if isinstance(ev, DetectEvaluate):
-        return _detect_config_record(m, ev)
-    return {
-        "tenant": m.tenant, "monitor": m.id, "updated_at": EPOCH, "enabled": spec.enabled, "priority": spec.priority,
-        "name": spec.name, "tags": list(spec.tags), "params": {k: v for k, v in ev.params},
-        "for_ms": spec.trigger_for_ms, "recover_for_ms": spec.recover_for_ms,
-        "trigger_condition": spec.trigger_when.text if spec.trigger_when else "",
-        "recover_condition": recover_text,
-    }
-
-
 # ----------------------------------------------------------------------------- detection
 # Seasonal and change monitors (docs/seasonal.md, "On Flink"). The rows, input, windows and
 # eval views are the threshold ones, with the tenant's active devices per window (the
@@ -778,7 +766,7 @@ def change_spec(det) -> str:
 
 
 def _detection_functions(pipes: list[_Pipeline]) -> list[Statement]:
-    kinds = {p.evaluate.detection.type for p in pipes if isinstance(p.evaluate, DetectEvaluate)}
+    kinds = {p.evaluate.detection.type for p in pipes if p.evaluate.detection is not None}
     out = []
     for kind, name, path in (("seasonal", SEASONAL_FUNCTION, SEASONAL_FUNCTION_PATH),
                              ("change", CHANGE_FUNCTION, CHANGE_FUNCTION_PATH)):
@@ -787,7 +775,7 @@ def _detection_functions(pipes: list[_Pipeline]) -> list[Statement]:
     return out
 
 
-def _detect_pipeline(p: _Pipeline, ev: DetectEvaluate, n, inserts: list) -> list[Statement]:
+def _detect_pipeline(p: _Pipeline, ev: ir.Evaluate, n, inserts: list) -> list[Statement]:
     det, w = ev.detection, ev.input
     eval_columns = ["tenant", "monitor", "group_json", "window_start", "window_end", "window_time"]
     eval_columns += [m.name for m in w.measures] + [k.expr.name for k in w.keys if k.expr.name not in
@@ -821,26 +809,3 @@ def _detect_alert_query(alerts_view: str) -> str:
     from translator.flink.render import render
 
     return render("alert_record_detect.sql.j2", {"alerts": alerts_view}).rstrip()
-
-
-def detection_condition_text(m: Monitor) -> str:
-    det = m.spec.detection
-    side, sign = {"above": ("above", "+"), "below": ("below", "-"), "both": ("outside", "±")}[det.direction]
-    if det.type == "seasonal":
-        text = (f"{det.metric} {side} seasonal baseline {sign} {det.deviations:g} spreads "
-                f"(slot {format_duration(det.slot_ms)}, history {format_duration(det.history_ms)})")
-    else:
-        text = f"{det.metric} {side} its {format_duration(det.history_ms)} average {sign} {det.change * 100:g}%"
-    return f"{text} and {m.spec.trigger_when.text}" if m.spec.trigger_when else text
-
-
-def _detect_config_record(m: Monitor, ev: DetectEvaluate) -> dict:
-    spec = m.spec
-    trigger_text = detection_condition_text(m)
-    return {
-        "tenant": m.tenant, "monitor": m.id, "updated_at": EPOCH, "enabled": spec.enabled, "priority": spec.priority,
-        "name": spec.name, "tags": list(spec.tags), "params": {k: v for k, v in ev.params},
-        "for_ms": spec.trigger_for_ms, "recover_for_ms": spec.recover_for_ms,
-        "trigger_condition": trigger_text,
-        "recover_condition": spec.recover_when.text if spec.recover_when else f"not ({trigger_text})",
-    }

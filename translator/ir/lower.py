@@ -19,6 +19,7 @@ from translator.semantic.functions import COUNTABLE_OBJECTS
 from translator.semantic.resolver import ResolvedField, TypedQuery
 from translator.source import Source, Span
 from translator.syntax import ast
+from translator.syntax.lexer import format_duration
 
 CMP = {"==": "=", "!=": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 # `<field>.count()` of a field of these (SQL-side) types counts its distinct values, as
@@ -51,13 +52,37 @@ class _Scope:
     carried: dict | None = None  # set while lowering a summarize after compute: device attributes it reads
 
 
-def lower(monitor: Monitor) -> tuple[ir.Evaluate | None, list[Diagnostic]]:
+def lower(monitor: Monitor) -> tuple[ir.Monitor | None, list[Diagnostic]]:
     q = monitor.query
     scope = _Scope(q, q.source, q.types, q.fields, q.enums)
     try:
-        return _lower(monitor, scope), []
+        evaluate = _lower(monitor, scope)
     except Unsupported as exc:
         return None, [diag("NQL0601", exc.source, exc.span, what=exc.what)]
+    return ir.Monitor(monitor.tenant, monitor.id, evaluate, _config(monitor)), []
+
+
+def _config(m: Monitor) -> ir.Config:
+    spec = m.spec
+    if spec.detection.type != "threshold":
+        trigger = detection_condition_text(m)
+    else:
+        trigger = spec.trigger_when.text if spec.trigger_when else ""
+    recover = spec.recover_when.text if spec.recover_when else f"not ({trigger})" if trigger else ""
+    return ir.Config(spec.enabled, spec.priority, spec.name, tuple(spec.tags), spec.trigger_for_ms,
+                     spec.recover_for_ms, trigger, recover)
+
+
+def detection_condition_text(m: Monitor) -> str:
+    """A detection monitor's trigger as the alert shows it."""
+    det = m.spec.detection
+    side, sign = {"above": ("above", "+"), "below": ("below", "-"), "both": ("outside", "±")}[det.direction]
+    if det.type == "seasonal":
+        text = (f"{det.metric} {side} seasonal baseline {sign} {det.deviations:g} spreads "
+                f"(slot {format_duration(det.slot_ms)}, history {format_duration(det.history_ms)})")
+    else:
+        text = f"{det.metric} {side} its {format_duration(det.history_ms)} average {sign} {det.change * 100:g}%"
+    return f"{text} and {m.spec.trigger_when.text}" if m.spec.trigger_when else text
 
 
 def _lower(monitor: Monitor, s: _Scope) -> ir.Evaluate:
@@ -131,45 +156,17 @@ def _regrouped(q: TypedQuery, s: _Scope, summarize: ast.Summarize):
 # ----------------------------------------------------------------------------- detection
 
 
-@dataclass(frozen=True)
-class Detection:
-    """`detection: seasonal | change` of a monitor, as the back end needs it.
-
-    The `deviations` / `change` value is a monitor-config parameter (PARAM), so a changed
-    sensitivity is data like a threshold; history and slot shape the job (partitioning and
-    OVER ranges) and are compiled in."""
-
-    type: str            # seasonal | change
-    metric: str          # output column (Measure.name) the detection watches
-    direction: str       # above | below | both
-    history_ms: int
-    slot_ms: int         # seasonal only (change: unused)
-    default_recover: bool  # no recover.when: recover = NOT (breach AND trigger.when)
-
-    @property
-    def param(self) -> str:
-        return "detection_deviations" if self.type == "seasonal" else "detection_change"
-
-
-@dataclass(frozen=True)
-class DetectEvaluate(ir.Evaluate):
-    """An evaluation whose trigger is `detection` AND `trigger` (the optional trigger.when,
-    TRUE when absent); `recover` is the given recover.when (used unless default_recover)."""
-
-    detection: Detection
-
-
 def _detect(monitor: Monitor, window: ir.WindowAggregate, trigger: ir.Scalar, recover: ir.Scalar, s: _Scope,
-            measures: tuple[ir.Measure, ...]) -> DetectEvaluate:
+            measures: tuple[ir.Measure, ...]) -> ir.Evaluate:
     det = monitor.spec.detection
     by_name = {m.name.lower(): m for m in measures}
     metric = by_name.get((det.metric or "").lower())
     if metric is None:  # bind checks the column; a key or missing metric cannot be watched
         raise Unsupported(f"`detection.metric: {det.metric}`", det.metric_span or monitor.spec.span, monitor.spec.file)
-    d = Detection(det.type, metric.name, det.direction, det.history_ms, det.slot_ms, monitor.recover is None)
+    d = ir.Detection(det.type, metric.name, det.direction, det.history_ms, det.slot_ms, monitor.recover is None)
     value = det.deviations if det.type == "seasonal" else det.change
     params = tuple(s.params) + ((d.param, float(value)),)
-    return DetectEvaluate(window, trigger, recover, params, d)
+    return ir.Evaluate(window, trigger, recover, params, d)
 
 
 def _conjunction(items: list[ir.Scalar]) -> ir.Scalar | None:

@@ -182,16 +182,70 @@ class Regroup:
 
 
 @dataclass(frozen=True)
+class Detection:
+    """`detection: seasonal | change`: a baseline judges the metric (docs/seasonal.md).
+
+    The `deviations` / `change` value is a config parameter (`param`), so a changed
+    sensitivity is data like a threshold; history and slot shape the job's state and are
+    compiled in."""
+
+    type: str  # seasonal | change
+    metric: str  # the output column (Measure.name) the detection watches
+    direction: str  # above | below | both
+    history_ms: int
+    slot_ms: int  # seasonal only (change: unused)
+    default_recover: bool  # no recover.when: recover = NOT (breach AND trigger)
+
+    @property
+    def param(self) -> str:
+        return "detection_deviations" if self.type == "seasonal" else "detection_change"
+
+
+@dataclass(frozen=True)
 class Evaluate:
-    """Trigger/recover state machine over the window results (spec/monitors.md)."""
+    """Trigger/recover state machine over the window results (spec/monitors.md). With a
+    detection, the trigger is the detection's breach AND `trigger` (TRUE when the monitor
+    has no trigger.when), and `recover` is used unless `detection.default_recover`."""
 
     input: WindowAggregate | Regroup
     trigger: Scalar
     recover: Scalar  # the trigger's negation when the monitor gives no recover condition
     params: tuple[tuple[str, float], ...]  # initial values of the config parameters
+    detection: Detection | None = None
 
 
 Relation = Union[Scan, Enrich, Filter, WindowAggregate, Regroup, Evaluate]
+
+# ----------------------------------------------------------------------------- the root
+
+
+@dataclass(frozen=True)
+class Config:
+    """What a monitor's config record carries besides the parameters: data the job reads as
+    of each window, so changing it needs no redeploy (spec/monitors.md)."""
+
+    enabled: bool
+    priority: str
+    name: str
+    tags: tuple[str, ...]
+    for_ms: int
+    recover_for_ms: int
+    trigger_text: str  # the conditions as the alert shows them
+    recover_text: str
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """One monitor of one tenant: everything code generation needs, and nothing more."""
+
+    tenant: str
+    id: str
+    evaluate: Evaluate
+    config: Config
+
+    @property
+    def every_ms(self) -> int:
+        return windows(self.evaluate).slide_ms
 
 
 def windows(ev: "Evaluate") -> WindowAggregate:
