@@ -209,7 +209,7 @@ def run(t_env, compiled, cfg: str, files: dict[str, str], out: Path) -> tuple[fl
     time.sleep(1)
     with CpuMeter() as meter:
         t0 = time.perf_counter()
-        result = run_job(compiled.statements(), inputs, str(out), t_env=t_env)
+        result = run_job(compiled.job, inputs, str(out), t_env=t_env)
         wall = time.perf_counter() - t0
     return wall, meter.cpu, len(result.alerts)
 

@@ -34,6 +34,9 @@ UDF_PACKAGE = REPO_ROOT / "udfs"
 INIT_FILE, JOB_FILE, CONFIG_FILE, PYFILES = "init.sql", "job.sql", "monitor-config.jsonl", "pyfiles"
 # What sql-client runs: the job's compiled plan with stable operator ids (deploy/plan.py)
 PLAN_FILE, PLAN_SCRIPT = "plan.json", "plan.sql"
+# The job's statements as Flink executes them (a JSON list), next to job.sql: an upgrade is
+# planned from them, never from job.sql's text (compile --against, deploy)
+STATEMENTS_FILE = "statements.json"
 JOB_ID = re.compile(r"Job ID:\s*([0-9a-f]{32})")
 # Alerts are events (each 'triggered' and 'recovered' transition is kept), deleted by age only.
 ALERT_RETENTION_MS = 30 * 24 * 3600 * 1000
@@ -129,15 +132,21 @@ def stable_plan(statements: list[str], options) -> dict:
 
 def previous_plan(directory: str | os.PathLike, options) -> dict | None:
     """The stable plan of the job in ``directory`` (a deploy's or compile's output): its
-    plan.json, else planned from its job.sql; None when there is neither."""
-    from deploy.embedded.runner import split_statements
-
+    plan.json, else planned from its statements.json; None when there is neither."""
     d = Path(directory)
     if (d / PLAN_FILE).is_file():
         return json.loads((d / PLAN_FILE).read_text(encoding="utf-8"))
-    if (d / JOB_FILE).is_file():
-        return stable_plan(split_statements((d / JOB_FILE).read_text(encoding="utf-8")), options)
+    if (d / STATEMENTS_FILE).is_file():
+        return stable_plan(json.loads((d / STATEMENTS_FILE).read_text(encoding="utf-8")), options)
     return None
+
+
+def write_job(compiled, directory: Path) -> Path:
+    """job.sql (for review and sql-client) and statements.json (what plans are made from)."""
+    (directory / STATEMENTS_FILE).write_text(json.dumps(compiled.statements(), indent=1) + "\n", encoding="utf-8")
+    job = directory / JOB_FILE
+    job.write_text(compiled.sql(), encoding="utf-8")
+    return job
 
 
 def config_key(record: dict) -> str:
@@ -154,7 +163,7 @@ def write_scripts(compiled, directory: str | os.PathLike, settings: Settings = S
     d.mkdir(parents=True, exist_ok=True)
     s = Scripts(d, d / INIT_FILE, d / JOB_FILE, d / CONFIG_FILE, d / PYFILES, d / PLAN_FILE, d / PLAN_SCRIPT)
     s.init.write_text(init_script(settings), encoding="utf-8")
-    s.job.write_text(compiled.sql(), encoding="utf-8")
+    write_job(compiled, d)
     if plan is not None:
         write_plan(plan, s.plan)
         s.run.write_text(compiled.plan_script(s.plan.as_uri()), encoding="utf-8")

@@ -50,16 +50,14 @@ def explain_compiled(env, compiled, workdir) -> str:
     database on empty files (under `workdir`) in place of Kafka: the planner only, nothing runs."""
     from pathlib import Path
 
-    from deploy.embedded.runner import connector_substitution
-
     inputs = {}
     for name in compiled.job.source_tables.values():
         f = Path(workdir) / f"{name}.jsonl"
         f.write_text("")
         inputs[name] = str(f)
-    *ddl, statement_set = compiled.statements()
+    *ddl, statement_set = compiled.job.on_files(inputs, str(workdir)).executable()
     for stmt in ddl:
-        env.execute_sql(connector_substitution(stmt, inputs, str(workdir)))
+        env.execute_sql(stmt)
     assert statement_set.startswith("EXECUTE STATEMENT SET")
     with env.execute_sql("EXPLAIN " + statement_set).collect() as rows:
         return "".join(row[0] for row in rows)

@@ -182,30 +182,20 @@ class Compiled:
 
     def sql(self) -> str:
         """The sql-client script: every statement, in order, separated by a blank line."""
-        from translator.flink.render import render
-        return "\n".join(render(s.template, s.context) for s in self.job.statements)
+        return self.job.script()
 
     def plan_script(self, plan_url: str) -> str:
         """The sql-client script that runs the job from its compiled plan (deploy/plan.py):
         job.sql's session options and functions (a plan names functions, it does not hold
         them), then EXECUTE PLAN; the tables and views are inside the plan."""
         from translator.flink import codegen
-        from translator.flink.render import render
-        kept = ("header.sql.j2", "set.sql.j2", "ddl/function.sql.j2")
-        parts = [render(s.template, s.context) for s in self.job.statements if s.template in kept]
-        return "\n".join(parts + [render("execute_plan.sql.j2", {"plan": codegen.lit(plan_url)})])
+        kept = [s for s in self.job.statements if s.kind in ("header", "set", "function")]
+        run = codegen.Statement("execute_plan.sql.j2", {"plan": codegen.lit(plan_url)})
+        return self.job.with_statements([*kept, run]).script()
 
     def statements(self) -> list[str]:
-        """Each executable statement on its own (comments and the header dropped)."""
-        from translator.flink.render import render
-        out = []
-        for s in self.job.statements:
-            if s.template in ("header.sql.j2", "set.sql.j2"):
-                continue
-            text = "\n".join(line for line in render(s.template, s.context).splitlines()
-                             if not line.lstrip().startswith("--"))
-            out.append(text.strip().rstrip(";"))
-        return out
+        """Each executable statement on its own (the header and the SET lines left out)."""
+        return self.job.executable()
 
 
 def compile_paths(paths: list[str], tenant: str | None = None, strict: bool = False,

@@ -2,14 +2,14 @@
 
     from deploy.embedded import create_table_env, run_job
     t_env = create_table_env(parallelism=1)               # reusable across runs
-    result = run_job(statements, {"src_session_vdi_events": "events.jsonl", ...},
+    result = run_job(compiled.job, {"src_session_vdi_events": "events.jsonl", ...},
                      "out/alerts.jsonl", t_env=t_env)
     result.alerts        # alert JSON lines, sorted
     result.dead_letters  # dead-letter JSON lines, sorted
 
-The statements are exactly what the generator emits for Kafka (DDL, views,
-CREATE FUNCTION, one EXECUTE STATEMENT SET); `connector_substitution` swaps each
-CREATE TABLE's WITH (...) for a filesystem one and changes nothing else.
+The job is exactly what the generator emits for Kafka (DDL, views, CREATE FUNCTION, one
+EXECUTE STATEMENT SET), with each table's connector moved onto files on the job's structure
+(codegen.Job.on_files); nothing else changes.
 
 Bounded files in streaming mode: each filesystem source finishes at end of file and emits a
 final MAX watermark, which fires every pending window, temporal join and event-time sort,
@@ -46,81 +46,6 @@ DEFAULT_CONFIG = {
     # translator/flink/codegen.py session_options and docs/flink-job-shape.md "Parse once")
     "table.optimizer.reuse-optimize-block-with-digest-enabled": "true",
 }
-
-# Options that belong to the format and are kept when the connector is swapped.
-_FORMAT_KEYS = ("format", "json.", "raw.", "csv.")
-
-# Kafka record metadata a generated source reads (the partition: each tenant's clock is kept
-# per partition); a file is one partition, so the column becomes the constant 0.
-_KAFKA_METADATA = re.compile(r"^(\s*`?\w+`?) (\w+) METADATA FROM 'partition' VIRTUAL,$", re.MULTILINE)
-_CREATE_TABLE = re.compile(r"^\s*CREATE\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
-                           r"`?([\w.]+)`?", re.IGNORECASE)
-_OPTION = re.compile(r"'((?:[^']|'')*)'\s*=\s*'((?:[^']|'')*)'")
-
-
-# ------------------------------------------------------------------------------ SQL text --
-def split_statements(sql_text: str) -> list[str]:
-    """Split a script into statements: a statement ends with a line ending in ';', except
-    inside EXECUTE STATEMENT SET BEGIN ... END; which is one statement. '--' comment lines
-    are dropped. (The generator may also hand run_job a list directly.)"""
-    out, cur, in_set = [], [], False
-    for raw in sql_text.splitlines():
-        line = raw.rstrip()
-        if not line.strip() or line.lstrip().startswith("--"):
-            continue
-        cur.append(line)
-        head = " ".join(" ".join(cur).split()).upper()
-        if head.startswith("EXECUTE STATEMENT SET"):
-            in_set = True
-        if line.endswith(";"):
-            if in_set and line.strip().upper() != "END;":
-                continue
-            stmt = "\n".join(cur).rstrip().rstrip(";").rstrip()
-            out.append(stmt)
-            cur, in_set = [], False
-    if cur:
-        out.append("\n".join(cur).rstrip().rstrip(";"))
-    return out
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def connector_substitution(statement: str, inputs: dict[str, str], output_dir: str) -> str:
-    """Kafka -> filesystem, nothing else: for a CREATE TABLE, replace the WITH (...) clause.
-
-    - table named in `inputs` -> bounded filesystem source reading that file;
-    - any other table -> filesystem sink writing into <output_dir>/<table>/;
-    - format options ('format', 'json.*', 'raw.*', 'csv.*') are kept as they are, so the
-      records are parsed/serialised exactly as with Kafka;
-    - the Kafka partition metadata column becomes 0 (a file is one partition).
-    Other statements are returned unchanged."""
-    m = _CREATE_TABLE.match(statement)
-    if not m:
-        return statement
-    statement = _KAFKA_METADATA.sub(r"\1 AS CAST(0 AS \2),", statement)
-    name = m.group(1).split(".")[-1]
-    idx = statement.upper().rfind("WITH")
-    open_paren = statement.index("(", idx)
-    close_paren = statement.rindex(")")
-    options = {k.replace("''", "'"): v.replace("''", "'")
-               for k, v in _OPTION.findall(statement[open_paren:close_paren + 1])}
-    new = {"connector": "filesystem"}
-    if name in inputs:
-        new["path"] = str(Path(inputs[name]).resolve())
-    else:
-        new["path"] = str(Path(output_dir, name).resolve())
-    for k, v in options.items():
-        if k.startswith(_FORMAT_KEYS):
-            new[k] = v
-    if "value.format" in options and "format" not in new:
-        # a keyed Kafka sink (key.fields + value.format): files have no key, so the file
-        # sink writes every column as JSON; read_records() unwraps the alert `record`
-        new["format"] = "json"
-    body = ",\n  ".join(f"{_quote(k)} = {_quote(v)}" for k, v in new.items())
-    return statement[:idx] + "WITH (\n  " + body + "\n)" + statement[close_paren + 1:]
-
 
 # ---------------------------------------------------------------------- environment --
 def _stage_udfs() -> str:
@@ -248,15 +173,13 @@ def _flink_error(exc: Exception, statement: str) -> Exception:
     return FlinkError(statement, flink_message(stack), stack)
 
 
-def start_job(statements: list[str] | str, *, t_env, config: dict[str, str] | None = None,
+def start_job(statements: list[str], *, t_env, config: dict[str, str] | None = None,
               database: str | None = None):
     """Submit the generated job unchanged (real Kafka connectors) on the embedded mini-cluster
     and return at once with its TableResult: a streaming job on Kafka never ends by itself,
     so the caller watches the output topics and cancels it
     (`result.get_job_client().cancel().result()`). `config` (e.g. the generated SET options
     and KAFKA_CONFIG) is applied for this submission only and the previous values restored."""
-    if isinstance(statements, str):
-        statements = split_statements(statements)
     db = database or f"job_{os.getpid()}_{next(_run_ids)}"
     t_env.execute_sql(f"CREATE DATABASE IF NOT EXISTS `{db}`")
     t_env.use_database(db)
@@ -291,13 +214,14 @@ def session_options(t_env, options: dict[str, str]):
                 conf.set(k, v)
 
 
-def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: str, *,
+def run_job(job, inputs: dict[str, str], output_path: str, *,
             t_env=None, parallelism: int = 1, config: dict[str, str] | None = None,
             alerts_table: str = "sink_alerts", dead_letters_table: str = "sink_dead_letters",
             database: str | None = None, watch=None) -> RunResult:
     """Run the generated job to completion on bounded files.
 
-    statements: generated SQL (list, or one script string split by split_statements);
+    job:        the generated job (codegen.Job), run with its tables on files (Job.on_files);
+                or statements already on files, run as they are;
     inputs:     source table name -> JSONL file;
     output_path: alerts are written there as sorted JSON lines; dead letters next to it
                  (<output_path>.dead_letters.jsonl); raw sink files under <output_path>.d/.
@@ -308,21 +232,20 @@ def run_job(statements: list[str] | str, inputs: dict[str, str], output_path: st
     watch:      called with the alert sink's folder once the job is submitted; the context
                 manager it returns is held while the job runs (deploy/embedded/progress.py).
     """
-    if isinstance(statements, str):
-        statements = split_statements(statements)
     t_env = t_env or create_table_env(parallelism, config)
     out = Path(output_path)
     sink_dir = Path(str(out) + ".d")
     if sink_dir.exists():
         shutil.rmtree(sink_dir)
     sink_dir.mkdir(parents=True)
+    statements = job if isinstance(job, list) else job.on_files(inputs, str(sink_dir)).executable()
     db = database or f"run_{os.getpid()}_{next(_run_ids)}"
     t_env.execute_sql(f"CREATE DATABASE IF NOT EXISTS `{db}`")
     t_env.use_database(db)
     try:
         result = None
         for stmt in statements:
-            result = execute(t_env, connector_substitution(stmt, inputs, str(sink_dir)), stmt)
+            result = execute(t_env, stmt)
         if result is not None:
             with flink_errors(statements[-1]):  # the job failed while running
                 with watch(sink_dir / alerts_table) if watch else contextlib.nullcontext():

@@ -238,7 +238,7 @@ def test_eviction_in_the_generated_job(flink_env, tmp_path):
     cfg.write_text("".join(ln + "\n" for ln in config_lines(compiled)), encoding="utf-8")
     sources = {compiled.job.source_tables[t]: f for t, f in files.items()}
     sources[compiled.job.source_tables["monitor_config"]] = str(cfg)
-    result = run_job(compiled.statements(), sources, str(tmp_path / "alerts.jsonl"), t_env=flink_env)
+    result = run_job(compiled.job, sources, str(tmp_path / "alerts.jsonl"), t_env=flink_env)
 
     fin_group = '{"device.virtualization.desktop_pool":"Finance-Win11"}'
     opened = alert_id("acme", "kafka_latency", fin_group, int(datetime(2026, 11, 26, 10, 1, 30, tzinfo=timezone.utc)

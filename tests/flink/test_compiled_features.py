@@ -164,7 +164,7 @@ def alerts(tmp_path_factory, flink_env):
     cfg = tmp / "config.jsonl"
     cfg.write_text("".join(json.dumps(r) + "\n" for r in compiled.job.config_records))
     files["src_monitor_config"] = str(cfg)
-    result = run_job(compiled.statements(), files, str(tmp / "alerts.jsonl"), t_env=flink_env)
+    result = run_job(compiled.job, files, str(tmp / "alerts.jsonl"), t_env=flink_env)
     return [json.loads(a) for a in result.alerts]
 
 

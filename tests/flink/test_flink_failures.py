@@ -35,9 +35,6 @@ def compiled(tmp_path):
 
 
 def run_broken(compiled, tmp_path, flink_env, old: str, new: str) -> FlinkError:
-    statements = compiled.statements()
-    [k] = [i for i, s in enumerate(statements) if old in s]
-    statements[k] = statements[k].replace(old, new)
     files = {}
     for name in compiled.job.source_tables.values():
         f = tmp_path / f"{name}.jsonl"
@@ -46,6 +43,9 @@ def run_broken(compiled, tmp_path, flink_env, old: str, new: str) -> FlinkError:
     cfg = tmp_path / "config.jsonl"
     cfg.write_text("".join(json.dumps(r) + "\n" for r in compiled.job.config_records))
     files["src_monitor_config"] = str(cfg)
+    statements = compiled.job.on_files(files, str(tmp_path / "alerts.jsonl.d")).executable()
+    [k] = [i for i, s in enumerate(statements) if old in s]
+    statements[k] = statements[k].replace(old, new)  # a broken job, as no compiled one is
     with pytest.raises(FlinkError) as caught:
         run_job(statements, files, str(tmp_path / "alerts.jsonl"), t_env=flink_env)
     return caught.value

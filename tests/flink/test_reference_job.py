@@ -175,7 +175,7 @@ def test_reference_job_alert_timeline(flink_env, tmp_path):
     inputs = {"src_session_vdi_events": str(tmp_path / "events.jsonl"),
               "src_device_devices": str(tmp_path / "devices.jsonl"),
               "src_monitor_config": str(tmp_path / "config.jsonl")}
-    res = run_job(compiled.statements(), inputs, str(tmp_path / "alerts.jsonl"), t_env=flink_env)
+    res = run_job(compiled.job, inputs, str(tmp_path / "alerts.jsonl"), t_env=flink_env)
 
     alerts = sorted((json.loads(a) for a in res.alerts), key=lambda a: (a["at"], a["status"]))
     assert alerts == expected_alerts()

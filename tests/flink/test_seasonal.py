@@ -142,7 +142,7 @@ def outcome(tmp_path_factory, flink_env):
     cfg.write_text("".join(json.dumps(r) + "\n" for r in compiled.job.config_records))
     files = {compiled.job.source_tables["device_performance.events"]: str(events),
              compiled.job.source_tables["monitor_config"]: str(cfg)}
-    result = run_job(compiled.statements(), files, str(tmp / "alerts.jsonl"), t_env=flink_env)
+    result = run_job(compiled.job, files, str(tmp / "alerts.jsonl"), t_env=flink_env)
     return [json.loads(a) for a in result.alerts], result.dead_letters, acme
 
 

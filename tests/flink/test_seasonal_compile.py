@@ -90,9 +90,9 @@ def test_flink_plans_the_detection_job(compiled, explain_plan):
 
 
 def test_explain_traces_the_judged_view_in_the_same_statement_set(compiled):
-    from translator.commands.explain import traced_statements
+    from translator.commands.explain import traced_job
 
-    stmts = traced_statements(compiled, "m_vdi_latency_seasonal")
+    stmts = traced_job(compiled, "m_vdi_latency_seasonal").executable()
     assert stmts[:-1] == compiled.statements()[:-1] + [stmts[-2]] and "CREATE TABLE `nql_trace`" in stmts[-2]
     assert stmts[-1].count("INSERT INTO") == compiled.statements()[-1].count("INSERT INTO") + 1
     assert "FROM `m_vdi_latency_seasonal__judged`" in stmts[-1]

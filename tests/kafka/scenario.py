@@ -183,7 +183,7 @@ def run_embedded(t_env, compiled, files: dict[str, str], config_lines: list[str]
     cfg.write_text("".join(ln + "\n" for ln in config_lines), encoding="utf-8")
     sources = {compiled.job.source_tables[t]: f for t, f in files.items()}
     sources[compiled.job.source_tables["monitor_config"]] = str(cfg)
-    r = run_job(compiled.statements(), sources, str(out), t_env=t_env)
+    r = run_job(compiled.job, sources, str(out), t_env=t_env)
     return sorted(r.alerts), sorted(r.dead_letters)
 
 

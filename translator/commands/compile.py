@@ -34,7 +34,9 @@ def main(args) -> int:
         return compiled
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    (out / JOB_FILE).write_text(compiled.sql(), encoding="utf-8")
+    from deploy.submit import write_job
+
+    write_job(compiled, out)
     (out / CONFIG_FILE).write_text(config_lines(compiled.job.config_records), encoding="utf-8")
     n = len(compiled.result.monitors)
     print(f"compiled {n} monitor(s) -> {out / JOB_FILE}, {out / CONFIG_FILE}", file=sys.stderr)
@@ -53,7 +55,7 @@ def against(previous_dir: str, compiled, args, out: Path) -> int:
     options = compile_options(args)
     old = submit.previous_plan(previous_dir, options)
     if old is None:
-        print(f"nql-flink compile: --against {previous_dir}: neither {submit.PLAN_FILE} nor {JOB_FILE} there",
+        print(f"nql-flink compile: --against {previous_dir}: neither {submit.PLAN_FILE} nor {submit.STATEMENTS_FILE} there",
               file=sys.stderr)
         return 2
     from deploy.embedded.runner import FlinkError

@@ -55,7 +55,7 @@ def main(args) -> int:
 
     t0 = time.monotonic()
     try:
-        result = run_job(compiled.statements(), sources, str(out / "alerts.jsonl"))
+        result = run_job(compiled.job, sources, str(out / "alerts.jsonl"))
     except FlinkError as err:
         return report_flink_failure(compiled, err, getattr(args, "verbose", False))
     print(f"[3/3] done in {time.monotonic() - t0:.0f}s: {len(result.alerts)} alert records, "

@@ -39,26 +39,22 @@ def add_arguments(parser):
 # ----------------------------------------------------------------------------- the traced job
 
 
-def traced_statements(compiled, pipeline: str) -> list[str]:
-    """The job's statements with a trace sink and a trace INSERT in the statement set."""
-    from translator.flink.codegen import Statement
+def traced_job(compiled, pipeline: str):
+    """The job with a trace sink and a trace INSERT of `pipeline`'s evaluations in its
+    statement set."""
+    from translator.flink.codegen import sink
 
     job = compiled.job
-    stmts = list(job.statements)
-    last = stmts[-1]
-    assert last.template == "statement_set.sql.j2"
+    *stmts, last = job.statements
+    assert last.kind == "statement_set"
     trace = {"target": f"`{TRACE_TABLE}`",
              "query": ("SELECT `tenant`, `monitor`, `group_json`, "
                        "DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') AS `at`, `trig`, `rec`, `payload`\n"
                        f"FROM `{pipeline}__judged`")}
-    sink = Statement("ddl/sink.sql.j2", {
-        "name": f"`{TRACE_TABLE}`",
-        "columns": [{"name": f"`{c}`", "type": t} for c, t in
-                    (("tenant", "STRING"), ("monitor", "STRING"), ("group_json", "STRING"), ("at", "STRING"),
-                     ("trig", "BOOLEAN"), ("rec", "BOOLEAN"), ("payload", "STRING"))],
-        "options": [("'connector'", "'filesystem'"), ("'path'", "'trace'"), ("'format'", "'json'")]})
-    stmts[-1:] = [sink, replace(last, context={"inserts": [*last.context["inserts"], trace]})]
-    return type(compiled)(compiled.result, replace(job, statements=tuple(stmts))).statements()
+    columns = {"tenant": "STRING", "monitor": "STRING", "group_json": "STRING", "at": "STRING",
+               "trig": "BOOLEAN", "rec": "BOOLEAN", "payload": "STRING"}
+    traced = replace(last, context={"inserts": [*last.context["inserts"], trace]})
+    return job.with_statements([*stmts, sink(TRACE_TABLE, columns, {"format": "json"}), traced])
 
 
 def run_traced(compiled, monitor, inputs: dict[str, str], config: str | None, workdir: str, t_env=None):
@@ -74,7 +70,7 @@ def run_traced(compiled, monitor, inputs: dict[str, str], config: str | None, wo
     sources = {compiled.job.source_tables[t]: f for t, f in inputs.items() if t in compiled.job.source_tables}
     sources[compiled.job.source_tables["monitor_config"]] = config
     out = str(Path(workdir) / "alerts.jsonl")
-    result = run_job(traced_statements(compiled, pipe.name), sources, out, t_env=t_env)
+    result = run_job(traced_job(compiled, pipe.name), sources, out, t_env=t_env)
     alerts = [json.loads(a) for a in result.alerts]
     evaluations = [json.loads(line) for line in _read_lines(Path(out + ".d") / TRACE_TABLE)]
     alerts = [a for a in alerts if (a["tenant"], a["monitor"]) == (monitor.tenant, monitor.id)]

@@ -110,7 +110,7 @@ def main(args) -> int:
             show = progress_printer(sys.stderr, terminal)
             watch = lambda alerts_dir: progress.Watcher(f"http://127.0.0.1:{port}", tables, alerts_dir, show)  # noqa: E731
         try:
-            result = run_job(compiled.statements(), sources, output, parallelism=args.parallelism,
+            result = run_job(compiled.job, sources, output, parallelism=args.parallelism,
                              config=session, watch=watch)
         except FlinkError as err:
             if show_progress and terminal:

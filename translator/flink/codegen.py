@@ -20,13 +20,14 @@ import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlglot import exp
 
 from translator.syntax.lexer import format_duration
 from translator import __version__
 from translator.flink.connectors import CompileOptions
-from translator.flink.connectors import alert_sink_options, alert_state_sink_options
+from translator.flink.connectors import alert_sink_options, alert_state_sink_options, file_options
 from translator.flink.connectors import kafka_options as _kafka
 from translator.flink.dialect import to_sql
 from translator.flink.expressions import SCALAR_FUNCTIONS, SQL_TYPES, double, literal, qualified, to_exp, when
@@ -55,9 +56,47 @@ PROCTIME_COLUMN = "nql_pt"
 
 
 @dataclass(frozen=True)
+class Metadata:
+    """A column a table reads from its connector's record metadata (`METADATA FROM key`),
+    with the constant it takes where the connector has none (`on_files`)."""
+
+    column: str  # unquoted
+    sql_type: str
+    key: str
+    constant: str | None = None  # SQL; set: the column is this constant instead
+
+
+@dataclass(frozen=True)
+class Connector:
+    """Where a table's records come from or go to: its options (unquoted, rendered as the
+    WITH clause) and the metadata columns it reads."""
+
+    table: str  # the table's SQL name, unquoted
+    options: dict[str, str]
+    metadata: tuple[Metadata, ...] = ()
+
+
+@dataclass(frozen=True)
 class Statement:
+    """One statement of the job as data: its template (the layout: sql/<kind>/...), the
+    template's context (SQL fragments made here) and, for a CREATE TABLE, its connector.
+    Rendered to SQL text only at the edge (render.render_statement); runners, deploy and
+    explain change connectors and options here, never in the text."""
+
     template: str
     context: dict
+    connector: Connector | None = None
+
+    @property
+    def kind(self) -> str:
+        """header | set | function | table | view | statement_set | execute_plan"""
+        if self.template == "ddl/function.sql.j2":
+            return "function"
+        if self.template.startswith("ddl/"):
+            return "table"
+        if self.template.startswith("views/"):
+            return "view"
+        return self.template.removesuffix(".sql.j2")
 
 
 @dataclass(frozen=True)
@@ -65,6 +104,36 @@ class Job:
     statements: tuple[Statement, ...]
     config_records: tuple[dict, ...]
     source_tables: dict  # catalog table -> SQL table name (unquoted), for runners
+
+    def script(self) -> str:
+        """The sql-client script: every statement, in order, separated by a blank line."""
+        from translator.flink.render import render_statement
+        return "\n".join(render_statement(s) for s in self.statements)
+
+    def executable(self) -> list[str]:
+        """Each statement to execute on its own (without the header and the SET lines: a
+        runner sets its session options itself)."""
+        from translator.flink.render import render_statement
+        return [render_statement(s).strip().rstrip(";") for s in self.statements if s.kind not in ("header", "set")]
+
+    def on_files(self, inputs: dict[str, str], output_dir: str) -> "Job":
+        """The same job on files instead of Kafka (embedded runs, planning): a table named in
+        `inputs` reads that file (bounded), every other table writes under
+        `<output_dir>/<table>/`; records are parsed and written as on Kafka; a file is one
+        Kafka partition, so the partition metadata is the constant 0. Nothing else changes."""
+        out = []
+        for s in self.statements:
+            c = s.connector
+            if c is not None:
+                path = inputs.get(c.table) or str(Path(output_dir, c.table))
+                metadata = tuple(dataclasses.replace(m, constant="0") for m in c.metadata)
+                s = dataclasses.replace(s, connector=Connector(c.table, file_options(c.options, str(Path(path).resolve())),
+                                                              metadata))
+            out.append(s)
+        return dataclasses.replace(self, statements=tuple(out))
+
+    def with_statements(self, statements) -> "Job":
+        return dataclasses.replace(self, statements=tuple(statements))
 
 
 def q(name: str) -> str:
@@ -169,28 +238,29 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
         out += _inventory_table(catalog.tables[INVENTORY], inventory, options, inserts)
     out.append(Statement("ddl/config_source.sql.j2", {
         "name": q("src_monitor_config"), "time_format": lit(TIME_FORMAT), "key": q(KEY_COLUMN), "time": q(TIME_COLUMN),
-        "columns": [{"name": q(f.name), "type": f.sql_type} for f in CONFIG_FIELDS],
-        "options": _kafka(options, options.config_topic, "json", source=True)}))
+        "columns": [{"name": q(f.name), "type": f.sql_type} for f in CONFIG_FIELDS]},
+        Connector("src_monitor_config", _kafka(options, options.config_topic, "json", source=True))))
     out.append(Statement("views/latest.sql.j2", {
         "comment": "The monitor configuration in force at each time (versioned by updated_at).",
         "name": q("ver_monitor_config"), "source": q("src_monitor_config"),
         "columns": [q(c) for c in VIEW_COLUMNS], "keys": [q(KEY_COLUMN)], "time": q(TIME_COLUMN),
         "not_null": [q(c) for c in REQUIRED]}))
-    out.append(Statement("ddl/sink.sql.j2", {"name": q("sink_alerts"),
-                                             "columns": [{"name": q("alert_id"), "type": "STRING"}, {"name": q("record"), "type": "STRING"}],
-                                             "options": alert_sink_options(options)}))
-    out.append(Statement("ddl/sink.sql.j2", {"name": q("sink_dead_letters"),
-                                             "columns": [{"name": q(c), "type": "STRING"} for c in ("source", "reason", "line")],
-                                             "options": _kafka(options, options.dead_letters_topic, "json")}))
-    out.append(Statement("ddl/sink.sql.j2", {"name": q(STATE_SINK),
-                                             "columns": [{"name": q("key"), "type": "STRING"}, {"name": q("value"), "type": "STRING"}],
-                                             "options": alert_state_sink_options(options)}))
+    out.append(sink("sink_alerts", {"alert_id": "STRING", "record": "STRING"}, alert_sink_options(options)))
+    out.append(sink("sink_dead_letters", dict.fromkeys(("source", "reason", "line"), "STRING"),
+                    _kafka(options, options.dead_letters_topic, "json")))
+    out.append(sink(STATE_SINK, {"key": "STRING", "value": "STRING"}, alert_state_sink_options(options)))
     for p in pipes:
         out += _pipeline(p, catalog, options, inserts)
     out.append(Statement("statement_set.sql.j2", {"inserts": _one_insert_per_sink(inserts)}))
     records = tuple(config_record(m) for m in sorted(monitors, key=lambda m: (m.tenant, m.id)))
     return Job(tuple(out), records, {name: source_name(name) for name in sorted(tables)}
                | ({INVENTORY: source_name(INVENTORY)} if inventory else {}) | {"monitor_config": "src_monitor_config"})
+
+
+def sink(name: str, columns: dict[str, str], options: dict[str, str]) -> Statement:
+    """CREATE TABLE of a sink: its columns (name -> SQL type) and connector options."""
+    return Statement("ddl/sink.sql.j2", {"name": q(name), "columns": [{"name": q(c), "type": t} for c, t in columns.items()]},
+                     Connector(name, options))
 
 
 def scalar_functions(nodes) -> list[tuple[str, str]]:
@@ -332,9 +402,8 @@ def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, o: Com
     return [
         Statement("ddl/raw_source.sql.j2", {
             "comment": f"{table.name}: one raw JSON line per record; fields parsed without failing.",
-            "name": q(src), "columns": columns, "time_column": q("ts"), "lateness": _interval(o.lateness_ms),
-            "metadata": [{"name": q(SPLIT_COLUMN), "type": "INT", "key": lit(SPLIT_METADATA)}],
-            "options": _kafka(o, table.topic, "raw", source=True)}),
+            "name": q(src), "columns": columns, "time_column": q("ts"), "lateness": _interval(o.lateness_ms)},
+            Connector(src, _kafka(o, table.topic, "raw", source=True), (Metadata(SPLIT_COLUMN, "INT", SPLIT_METADATA),))),
         _checked(table.name, chk, src, kept + [q(SPLIT_COLUMN), q(PROCTIME_COLUMN)], derived, checks),
         Statement("views/clock.sql.j2", {"table": table.name, "name": q(clk), "checked": q(chk), "columns": kept,
                                          "split": q(SPLIT_COLUMN), "proctime": q(PROCTIME_COLUMN),
@@ -370,8 +439,8 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
     return [
         Statement("ddl/raw_source.sql.j2", {
             "comment": f"{table.name}: the inventory, versioned by last_seen; same raw-line reading as events.",
-            "name": q(src), "columns": columns, "time_column": q("last_seen"), "lateness": _interval(0),
-            "metadata": [], "options": _kafka(o, table.topic, "raw", source=True)}),
+            "name": q(src), "columns": columns, "time_column": q("last_seen"), "lateness": _interval(0)},
+            Connector(src, _kafka(o, table.topic, "raw", source=True))),
         _checked(table.name, chk, src, kept, derived, checks),
         Statement("views/latest.sql.j2", {
             "comment": "Each device's attributes as of any time: the latest version per tenant + collector uid.",

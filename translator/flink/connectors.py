@@ -17,10 +17,6 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlglot import exp
-
-from translator.flink.dialect import to_sql
-
 ENV_BOOTSTRAP = "NQL_KAFKA_BOOTSTRAP_SERVERS"
 ENV_JAAS = "NQL_KAFKA_SASL_JAAS_CONFIG"
 # kafka-clients is shaded inside flink-sql-connector-kafka, and so are its config providers
@@ -129,10 +125,6 @@ def load_settings(path: str | Path) -> dict:
     return data
 
 
-def _lit(value: str) -> str:
-    return to_sql(exp.Literal.string(value))
-
-
 def connection_properties(o: CompileOptions) -> dict[str, str]:
     """'properties.*' options that connect a Kafka table: references, never values."""
     provider, _, path = o.credentials.partition(":")
@@ -152,10 +144,6 @@ def connection_properties(o: CompileOptions) -> dict[str, str]:
         props["properties.config.providers"] = provider
         props[f"properties.config.providers.{provider}.class"] = f"{SHADED_PROVIDERS}.{PROVIDER_CLASSES[provider]}"
     return props
-
-
-def _quoted(opts: dict[str, str]) -> list[tuple[str, str]]:
-    return [(_lit(k), _lit(v)) for k, v in sorted(opts.items())]
 
 
 def source_options(o: CompileOptions, topic: str, fmt: str, versioned: bool | None = None) -> dict[str, str]:
@@ -187,34 +175,50 @@ def sink_options(o: CompileOptions, topic: str, name: str, delivery: str) -> dic
 
 
 def kafka_options(o: CompileOptions, topic: str, fmt: str, source: bool = False,
-                  versioned: bool | None = None) -> list[tuple[str, str]]:
-    """Sorted, quoted (key, value) pairs for a Kafka table. `topic` is the catalog topic (or
-    one of o.config_topic / o.dead_letters_topic); o.topic_prefix is applied here."""
+                  versioned: bool | None = None) -> dict[str, str]:
+    """The options of a Kafka table. `topic` is the catalog topic (or one of o.config_topic /
+    o.dead_letters_topic); o.topic_prefix is applied here."""
     if source:
-        return _quoted(source_options(o, topic, fmt, versioned))
+        return source_options(o, topic, fmt, versioned)
     dead = topic == o.dead_letters_topic
     opts = sink_options(o, topic, "dead-letters" if dead else topic, o.dead_letters_delivery if dead else o.delivery_guarantee)
     opts["format"] = fmt
-    return _quoted(opts)
+    return opts
 
 
-def alert_sink_options(o: CompileOptions) -> list[tuple[str, str]]:
+def alert_sink_options(o: CompileOptions) -> dict[str, str]:
     """Alert records keyed by alert id: an alert's 'triggered' and 'recovered' records share the
     key, so they land on one partition in order. The topic keeps every transition: deploy
     creates it with cleanup.policy=delete and a retention (30 days by default, deploy
     --alert-retention), never compacted, which would keep only each alert's last record."""
     opts = sink_options(o, o.alerts_topic, "alerts", o.delivery_guarantee) | {
         "key.format": "raw", "key.fields": "alert_id", "value.format": "raw", "value.fields-include": "EXCEPT_KEY"}
-    return _quoted(opts)
+    return opts
 
 
-def alert_state_sink_options(o: CompileOptions) -> list[tuple[str, str]]:
+def alert_state_sink_options(o: CompileOptions) -> dict[str, str]:
     """Each group's state keyed by tenant/monitor/group on a compacted topic (deploy creates it
     so): the topic holds every group's latest state, and a NULL value (raw format) is a
     tombstone, the record of an evicted group, which compaction eventually removes."""
     opts = sink_options(o, o.alert_state_topic, "alert-state", o.delivery_guarantee) | {
         "key.format": "raw", "key.fields": "key", "value.format": "raw", "value.fields-include": "EXCEPT_KEY"}
-    return _quoted(opts)
+    return opts
+
+
+# Options that belong to the format, kept when a table is moved onto files
+FORMAT_KEYS = ("format", "json.", "raw.", "csv.")
+
+
+def file_options(kafka: dict[str, str], path: str) -> dict[str, str]:
+    """A generated Kafka table's options for a file in its place (embedded runs, planning):
+    the filesystem connector on `path`, the records parsed and written exactly as on Kafka
+    (the format options kept). A keyed sink (key.fields + value.format) has no key on a
+    file: the file sink writes every column as JSON."""
+    opts = {"connector": "filesystem", "path": path}
+    opts |= {k: v for k, v in kafka.items() if k.startswith(FORMAT_KEYS)}
+    if "value.format" in kafka and "format" not in opts:
+        opts["format"] = "json"
+    return opts
 
 
 def topics(o: CompileOptions, source_topics: list[str]) -> dict[str, list[str]]:

@@ -1,4 +1,5 @@
-"""The only Jinja user: statement templates in sql/, rendered with StrictUndefined."""
+"""The only Jinja user: statement templates in sql/, rendered with StrictUndefined. A
+statement's connector (options, metadata columns) is turned into SQL here, at the edge."""
 
 from __future__ import annotations
 
@@ -24,3 +25,16 @@ def environment() -> jinja2.Environment:
 
 def render(template: str, context: dict) -> str:
     return environment().get_template(template).render(**context).strip() + "\n"
+
+
+def render_statement(statement) -> str:
+    """A codegen.Statement as SQL text."""
+    from translator.flink.codegen import lit, q
+
+    context = statement.context
+    c = statement.connector
+    if c is not None:
+        context = {**context, "options": [(lit(k), lit(v)) for k, v in sorted(c.options.items())],
+                   "metadata": [{"name": q(m.column), "type": m.sql_type, "key": lit(m.key), "constant": m.constant}
+                                for m in c.metadata]}
+    return render(statement.template, context)
