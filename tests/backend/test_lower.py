@@ -102,3 +102,13 @@ def test_change_detection_without_a_trigger_condition_triggers_on_the_breach_alo
     assert m.evaluate.trigger == ir.Lit(True, "bool")
     assert m.evaluate.params == (("detection_change", 0.5),)
     assert m.config.trigger_text == "l below its 1d average - 50%"
+
+
+def test_a_summarize_reading_the_device_uid_does_not_carry_it_twice():
+    """Found by the property test: `collector.uid` in a summarize after compute is the
+    per-device key already; carried again, the objects view had two `device_collector_uid`."""
+    m = lowered("devices during past 30min\n| compute q = cpu_queue_length.avg()"
+                "\n| summarize n = countif(collector.uid != \"x\") by virtualization.desktop_pool", "n > 0",
+                every="5min")
+    keys = m.evaluate.input.input.keys
+    assert [k.expr.name for k in keys] == ["device_collector_uid", "device_virtualization_desktop_pool"]

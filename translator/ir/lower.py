@@ -149,7 +149,8 @@ def _regrouped(q: TypedQuery, s: _Scope, summarize: ast.Summarize):
     carried, s.carried = s.carried, None
     outputs = {m.name.lower(): m for m in measures} | {k.name.lower(): k for k in keys}
     top_having = _conjunction([_scalar(f, s, outputs) for f in q.result_filters if id(f) in after])
-    per_device_keys = (device, *(ir.Key(c.name, c) for c in carried.values()))
+    # the device's own uid, read by the summarize (`collector.uid`), is the device key itself
+    per_device_keys = (device, *(ir.Key(c.name, c) for c in carried.values() if c != device.expr))
     return per_device_keys, per_device, having, _Top(keys, measures, top_having)
 
 
