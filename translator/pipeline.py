@@ -217,7 +217,6 @@ def flink_failure(compiled: Compiled, statement: str, message: str) -> list[Diag
     """Flink's refusal or failure of a compiled job, as diagnostics: one per monitor whose
     pipeline the failing statement (or Flink's message) names, at its query; when it names
     none (a shared source or sink), one per monitor file. `message` is one line."""
-    from translator.flink import codegen
 
     def named(name: str) -> bool:
         view = re.compile(rf"(?<!\w){re.escape(name)}__(?:{_PIPELINE_VIEWS})(?!\w)")
@@ -225,11 +224,10 @@ def flink_failure(compiled: Compiled, statement: str, message: str) -> list[Diag
         return bool(view.search(message) or (not whole_job and view.search(statement)))
 
     by_key = {(m.tenant, m.id): m for m in compiled.result.monitors}
-    pipes = [p for p in codegen.pipelines(compiled.lowered) if named(p.name)]
     out = []
-    for p in pipes:
-        for lowered in p.monitors:
-            m = by_key[lowered.tenant, lowered.id]
+    for name in filter(named, compiled.job.pipelines):
+        for key in compiled.job.pipelines[name]:
+            m = by_key[key]
             out.append(diag("NQL0602", m.spec.query.source, Span(0, 0), what=f"monitor {m.tenant}/{m.id}", message=message))
     if not out:
         firsts = {}

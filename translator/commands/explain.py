@@ -60,17 +60,16 @@ def traced_job(compiled, pipeline: str):
 def run_traced(compiled, monitor, inputs: dict[str, str], config: str | None, workdir: str, t_env=None):
     """Run the job with the trace of `monitor`'s pipeline; returns (alerts, evaluations)."""
     from deploy.embedded.runner import _read_lines, run_job
-    from translator.flink.codegen import pipelines
-
-    [lowered] = [m for m in compiled.lowered if (m.tenant, m.id) == (monitor.tenant, monitor.id)]
-    [pipe] = [p for p in pipelines(compiled.lowered) if lowered in p.monitors]
+    key = (monitor.tenant, monitor.id)
+    [lowered] = [m for m in compiled.lowered if (m.tenant, m.id) == key]
+    [pipeline] = [name for name, monitors in compiled.job.pipelines.items() if key in monitors]
     if config is None:
         config = str(Path(workdir) / "monitor-config.jsonl")
         Path(config).write_text(config_lines(compiled.job.config_records), encoding="utf-8")
     sources = {compiled.job.source_tables[t]: f for t, f in inputs.items() if t in compiled.job.source_tables}
     sources[compiled.job.source_tables["monitor_config"]] = config
     out = str(Path(workdir) / "alerts.jsonl")
-    result = run_job(traced_job(compiled, pipe.name), sources, out, t_env=t_env)
+    result = run_job(traced_job(compiled, pipeline), sources, out, t_env=t_env)
     alerts = [json.loads(a) for a in result.alerts]
     evaluations = [json.loads(line) for line in _read_lines(Path(out + ".d") / TRACE_TABLE)]
     alerts = [a for a in alerts if (a["tenant"], a["monitor"]) == (monitor.tenant, monitor.id)]

@@ -104,6 +104,7 @@ class Job:
     statements: tuple[Statement, ...]
     config_records: tuple[dict, ...]
     source_tables: dict  # catalog table -> SQL table name (unquoted), for runners
+    pipelines: dict = dataclasses.field(default_factory=dict)  # pipeline name -> its monitors' (tenant, id)
 
     def script(self) -> str:
         """The sql-client script: every statement, in order, separated by a blank line."""
@@ -254,7 +255,8 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     out.append(Statement("statement_set.sql.j2", {"inserts": _one_insert_per_sink(inserts)}))
     records = tuple(config_record(m) for m in sorted(monitors, key=lambda m: (m.tenant, m.id)))
     return Job(tuple(out), records, {name: source_name(name) for name in sorted(tables)}
-               | ({INVENTORY: source_name(INVENTORY)} if inventory else {}) | {"monitor_config": "src_monitor_config"})
+               | ({INVENTORY: source_name(INVENTORY)} if inventory else {}) | {"monitor_config": "src_monitor_config"},
+               {p.name: [(m.tenant, m.id) for m in p.monitors] for p in pipes})
 
 
 def sink(name: str, columns: dict[str, str], options: dict[str, str]) -> Statement:
