@@ -10,6 +10,15 @@ from translator.ir import relational as ir
 from translator.syntax.lexer import format_duration
 
 
+# Tests of one operand that may be negated: name, what follows the operand
+_TESTS = {
+    ir.Like: ("like", lambda e: f" {e.pattern!r}"),
+    ir.InList: ("in", lambda e: " [" + " ".join(scalar(v) for v in e.values) + "]"),
+    ir.InSubnet: ("in-subnet", lambda e: f" {e.network}/{e.prefix}"),
+    ir.IsNull: ("null", lambda e: ""),
+}
+
+
 def scalar(e: ir.Scalar | None) -> str:
     if e is None:
         return "-"
@@ -24,14 +33,9 @@ def scalar(e: ir.Scalar | None) -> str:
         return f"({name} {scalar(e.left)} {scalar(e.right)})"
     if isinstance(e, ir.Arith):
         return f"({e.op} {scalar(e.left)} {scalar(e.right)}):{e.ty}"
-    if isinstance(e, ir.Like):
-        return f"({'not-like' if e.negated else 'like'} {scalar(e.operand)} {e.pattern!r})"
-    if isinstance(e, ir.InList):
-        return f"({'not-in' if e.negated else 'in'} {scalar(e.operand)} [{' '.join(scalar(v) for v in e.values)}])"
-    if isinstance(e, ir.InSubnet):
-        return f"({'not-in-subnet' if e.negated else 'in-subnet'} {scalar(e.operand)} {e.network}/{e.prefix})"
-    if isinstance(e, ir.IsNull):
-        return f"({'is-not-null' if e.negated else 'is-null'} {scalar(e.operand)})"
+    if type(e) in _TESTS:
+        name, rest = _TESTS[type(e)]
+        return f"({'not-' if e.negated else ''}{name} {scalar(e.operand)}{rest(e)})"
     if isinstance(e, ir.Bool):
         return f"({e.op.lower()} {' '.join(scalar(a) for a in e.args)})"
     if isinstance(e, ir.Agg):
