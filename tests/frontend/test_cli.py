@@ -84,6 +84,17 @@ def _modules_loaded_by(argv: list[str]) -> set[str]:
     return set(out.split())
 
 
+def test_ir_prints_what_code_generation_receives(tmp_path, capsys):
+    good = tmp_path / "good.yaml"
+    good.write_text(GOOD)
+    assert main(["check", "--ir", str(good)]) == 0
+    out = capsys.readouterr().out
+    # session.logins, a 15 min window evaluated every 30 s, counting its rows, c > 0
+    assert out.startswith("monitor acme/m every 30s\n")
+    assert "  trigger (> c:int $trigger_1:float)\n" in out and "  param trigger_1 = 0.0\n" in out
+    assert "  window hop size 15min slide 30s\n" in out and "    scan session.logins\n" in out
+
+
 HEAVY = {"pyflink", "py4j", "confluent_kafka", "boto3", "matplotlib", "numpy", "pandas", "sqlglot", "jinja2"}
 
 

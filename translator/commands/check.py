@@ -13,6 +13,8 @@ def add_arguments(parser):
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--tenant", help="tenant for monitors that do not name one")
     parser.add_argument("--strict", action="store_true", help="reject nql-flink extensions to NQL")
+    parser.add_argument("--ir", action="store_true",
+                        help="print each valid monitor's relational IR (what code generation receives)")
 
 
 def main(args) -> int:
@@ -32,6 +34,10 @@ def main(args) -> int:
     else:
         if result.diagnostics:
             print(render_all_text(result.diagnostics), flush=True)  # before the summary on stderr
+        if args.ir:
+            from translator.ir.dump import monitor
+
+            print("\n".join(monitor(ir) for ir in result.lowered.values()), end="", flush=True)
         status = "ok" if not errors else "failed"
         print(f"{status}: {result.files} file(s), {len(result.monitors)} valid monitor(s), {errors} error(s), {warnings} warning(s)",
               file=sys.stderr)
