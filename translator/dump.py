@@ -5,7 +5,7 @@ S-expressions with `:type` after each typed node and `[origin]` after each field
 
 from __future__ import annotations
 
-from translator.syntax.lexer import format_duration
+from translator.syntax.durations import format_duration
 from translator.monitors.model import Condition, Monitor
 from translator.semantic.resolver import TypedQuery
 from translator.syntax import ast

@@ -35,9 +35,8 @@ score values against a baseline that was computed elsewhere (e.g. a pandas UDAF)
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
@@ -47,28 +46,6 @@ import pandas as pd
 MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
 DAY_S = 86400
 DIRECTIONS = ("above", "below", "both")
-
-_DUR = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|min|m|h|d|w)\s*$")
-_UNIT_S = {"ms": 0.001, "s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": DAY_S, "w": 7 * DAY_S}
-
-
-def parse_duration_s(text: str | float | int) -> float:
-    """'15min' -> 900.0, '7d' -> 604800.0; numbers are seconds."""
-    if isinstance(text, (int, float)):
-        return float(text)
-    m = _DUR.match(str(text))
-    if not m:
-        raise ValueError(f"not a duration: {text!r}")
-    return float(m.group(1)) * _UNIT_S[m.group(2)]
-
-
-def parse_percent(text: str | float | int) -> float:
-    """'100%' -> 1.0; plain numbers are fractions already."""
-    if isinstance(text, (int, float)):
-        return float(text)
-    t = str(text).strip()
-    return float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
-
 
 @dataclass(frozen=True)
 class SeasonalParams:
@@ -96,21 +73,6 @@ class SeasonalParams:
     @property
     def history_days(self) -> int:
         return max(1, math.ceil(self.history_s / DAY_S - 1e-12))
-
-    @classmethod
-    def from_detection(cls, detection: dict, tz: str = "UTC", **overrides) -> "SeasonalParams":
-        """Build from a monitor's ``detection:`` block (spec/monitors.md)."""
-        kw = dict(tz=tz)
-        if "deviations" in detection:
-            kw["deviations"] = float(detection["deviations"])
-        if "direction" in detection:
-            kw["direction"] = str(detection["direction"])
-        if "history" in detection:
-            kw["history_s"] = parse_duration_s(detection["history"])
-        if "slot" in detection:
-            kw["slot_s"] = parse_duration_s(detection["slot"])
-        kw.update(overrides)
-        return cls(**kw)
 
     def with_(self, **kw) -> "SeasonalParams":
         return replace(self, **kw)
