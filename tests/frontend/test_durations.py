@@ -5,12 +5,19 @@ and in a command-line option; the same texts are not. Expectations written by ha
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from tests.frontend.helpers import at, check, diags, monitor
 from translator.cli import main
 from translator.source import Source
 from translator.syntax.durations import format_duration, option_duration, parse_duration
 from translator.syntax.lexer import tokenize
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # Every accepted text is also a valid seasonal slot (whole seconds dividing a day), so that one
 # table goes through every entry point.
@@ -103,7 +110,7 @@ def _seasonal(slot: str) -> str:
 
 def test_a_seasonal_baseline_gets_the_same_texts(tmp_path):
     """The job's seasonal state UDAF gets the slot as whole seconds in its spec literal
-    (direction|slot_s|history_s|...; udfs/flink/baseline.DetectSpec)."""
+    (direction|slot_s|history_s|...; udfs/baseline_params.DetectSpec)."""
     for i, (text, ms) in enumerate(ACCEPTED.items()):
         path = tmp_path / f"m{i}.yaml"
         path.write_text(_seasonal(text), encoding="utf-8")
@@ -137,3 +144,18 @@ def test_an_option_reads_the_same_texts_and_drops_spaces():
 def test_format_duration_writes_the_largest_whole_unit():
     assert [format_duration(ms) for ms in (0, 250, 1_500, 30_000, 90_000, 5_400_000, 86_400_000)] == [
         "0ms", "250ms", "1500ms", "30s", "90s", "90min", "1d"]
+
+
+@pytest.mark.parametrize("command", ["check", "compile"])
+def test_compiling_a_seasonal_monitor_imports_no_numpy_pandas_or_pyflink(command, tmp_path):
+    """The compiler reads a seasonal monitor's parameters with plain Python
+    (udfs/baseline_params.py); the maths stay in the Python worker."""
+    out = ["-o", str(tmp_path / "out")] if command == "compile" else []
+    script = ("import sys\nimport translator\nfrom translator.cli import main\n"
+              f"assert translator.__file__.startswith({str(ROOT)!r}), translator.__file__\n"
+              f"rc = main([{command!r}, 'examples/seasonal', *{out!r}])\n"
+              "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'pandas', 'pyflink'})\n"
+              "print('RESULT', rc, heavy)\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "RESULT 0 []" in run.stdout, run.stdout + run.stderr

@@ -17,7 +17,7 @@ Who reads durations here, and nobody else:
 Where it lives: in the compiler, as a module of its own with no import but ``re``, so the
 lexer, the spec reader and the commands share it without importing each other. The
 Python worker (``udfs/``) reads no duration text: the baseline parameters reach the job
-as numbers compiled from the monitor's fields (``udfs/flink/baseline.DetectSpec``), so
+as numbers compiled from the monitor's fields (``udfs/baseline_params.DetectSpec``), so
 what a monitor file accepts is, by construction, what the baseline gets.
 """
 

@@ -35,7 +35,6 @@ score values against a baseline that was computed elsewhere (e.g. a pandas UDAF)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
@@ -43,39 +42,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from udfs.baseline_params import DAY_S, DIRECTIONS, SeasonalParams
+
 MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
-DAY_S = 86400
-DIRECTIONS = ("above", "below", "both")
-
-@dataclass(frozen=True)
-class SeasonalParams:
-    deviations: float = 3.0
-    direction: str = "both"
-    history_s: float = 7 * DAY_S
-    slot_s: float = 900.0
-    tz: str = "UTC"
-    weekly: str = "auto"          # auto | on | off
-    min_samples: int = 4
-    min_days: int = 2
-    spread_floor: float = 1e-9     # absolute
-    spread_floor_rel: float = 0.01  # fraction of |centre|
-
-    def __post_init__(self):
-        if self.direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}")
-        if self.weekly not in ("auto", "on", "off"):
-            raise ValueError("weekly must be auto|on|off")
-        if self.slot_s <= 0 or DAY_S % self.slot_s:
-            raise ValueError("slot must divide a day")
-        if self.history_s <= 0:
-            raise ValueError("history must be positive")
-
-    @property
-    def history_days(self) -> int:
-        return max(1, math.ceil(self.history_s / DAY_S - 1e-12))
-
-    def with_(self, **kw) -> "SeasonalParams":
-        return replace(self, **kw)
 
 
 # ---------------------------------------------------------------------------------------
