@@ -24,7 +24,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from udfs.baseline.seasonal import DIRECTIONS, _to_utc_index, _utc_ns
+from udfs.baseline.seasonal import _to_utc_index, _utc_ns
+from udfs.baseline_params import DIRECTIONS
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The seasonal (time-of-day) baseline as plain numpy/pandas (no PyFlink here).
 
-Vectorized entry points take pandas Series batches (the shape of a PyFlink pandas UDF);
-each has a pure-Python per-row twin that must agree to 1e-9.
+Vectorized entry points take pandas Series batches; their pure-Python per-row twins, which
+must agree to 1e-9, are test oracles (tests/udfs/seasonal_oracle.py).
 """
 
 from .seasonal import (
@@ -9,8 +9,6 @@ from .seasonal import (
     baseline_row,
     robust_row,
     score_batch,
-    score_row,
-    seasonal_score_row,
     seasonal_scores,
     time_keys,
     time_keys_row,
@@ -18,6 +16,6 @@ from .seasonal import (
 
 __all__ = [
     "SeasonalParams", "baseline_row",
-    "robust_row", "score_batch", "score_row",
-    "seasonal_score_row", "seasonal_scores", "time_keys", "time_keys_row",
+    "robust_row", "score_batch",
+    "seasonal_scores", "time_keys", "time_keys_row",
 ]

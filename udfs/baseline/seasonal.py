@@ -26,10 +26,11 @@ Model (the contract pinned by tests/udfs/test_baseline_seasonal.py):
   deviation > deviations (above), < -deviations (below), |deviation| > deviations (both).
   A learning row has deviation NaN and never breaches.
 
-Two paths compute the same numbers: ``seasonal_scores`` (vectorized, pandas batches,
-causal: every row is scored against its own predecessors) and ``seasonal_score_row``
-(pure Python over a list of ``(datetime, value)``).  ``score_batch`` / ``score_row``
-score values against a baseline that was computed elsewhere (e.g. a pandas UDAF).
+``seasonal_scores`` computes it vectorized (pandas batches, causal: every row is scored
+against its own predecessors; the NAB detector uses it); ``baseline_row`` is the pure-Python
+baseline of one row (the job's udfs/flink/baseline.py is tested against it).
+``score_batch`` scores values against a baseline computed elsewhere. Their per-row twins,
+``seasonal_score_row`` and ``score_row``, are test oracles (tests/udfs/seasonal_oracle.py).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from udfs.baseline_params import DAY_S, DIRECTIONS, SeasonalParams
+from udfs.baseline_params import DAY_S, SeasonalParams
 
 MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
 
@@ -131,22 +132,6 @@ def score_batch(value: pd.Series, centre: pd.Series, spread: pd.Series,
         dev = np.where(learning, np.nan, (v - c) / s)
     return pd.DataFrame({"deviation": dev, "breach": breach_of(dev, params.deviations, params.direction),
                          "learning": learning})
-
-
-def score_row(value: float, centre: float | None, spread: float | None,
-              params: SeasonalParams) -> tuple[float, bool, bool]:
-    """Per-row twin of ``score_batch``: (deviation, breach, learning)."""
-    if centre is None or value is None or math.isnan(centre) or math.isnan(value):
-        return float("nan"), False, True
-    s = max(spread, params.spread_floor, params.spread_floor_rel * abs(centre))
-    dev = (value - centre) / s
-    if params.direction == "above":
-        b = dev > params.deviations
-    elif params.direction == "below":
-        b = dev < -params.deviations
-    else:
-        b = abs(dev) > params.deviations
-    return dev, bool(b), False
 
 
 # ---------------------------------------------------------------------------------------
@@ -331,13 +316,3 @@ def baseline_row(history: Iterable[tuple[datetime, float]], at: datetime,
     name, rows, ndays = chosen
     c, s = robust_row([x for _, x in rows])
     return c, s, len(rows), ndays, name
-
-
-def seasonal_score_row(history: Iterable[tuple[datetime, float]], at: datetime, value: float,
-                       params: SeasonalParams) -> dict:
-    """Per-row twin of one row of ``seasonal_scores``."""
-    c, s, n, days, basis = baseline_row(history, at, params)
-    dev, breach, learning = score_row(value, c, s, params)
-    spread = None if c is None else max(s, params.spread_floor, params.spread_floor_rel * abs(c))
-    return {"centre": c, "spread": spread, "n": n, "days": days, "deviation": dev,
-            "breach": breach, "learning": learning, "basis": basis}
