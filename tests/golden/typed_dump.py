@@ -1,4 +1,5 @@
-"""A readable dump of a checked monitor: the typed tree, as reviewed in golden files.
+"""A readable dump of a checked monitor: the typed tree, as reviewed in golden files
+(tests/golden/typed; only test_golden.py uses it, so it lives here, not in translator/).
 
 S-expressions with `:type` after each typed node and `[origin]` after each field.
 """
