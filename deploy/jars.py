@@ -226,26 +226,6 @@ def gateway_jars(**kw) -> list[Path]:
     return sorted(ensure_built("cluster", **kw).glob("*.jar"))
 
 
-def pipeline_jars_value(jars: list[Path] | None = None) -> str:
-    """Value for PyFlink's ``pipeline.jars``: ``file://`` URLs joined by ``;``."""
-    jars = [connector_jar()] if jars is None else jars
-    return ";".join(Path(j).resolve().as_uri() for j in jars)
-
-
-def add_to_pipeline_jars(t_env, jars: list[Path] | None = None) -> str:
-    """Append the connector jar (or ``jars``) to a PyFlink TableEnvironment's ``pipeline.jars``,
-    keeping what is already there. Works on an environment that already ran jobs: PyFlink adds
-    the jars to the context class loader when the option is set. Returns the new value."""
-    conf = t_env.get_config()
-    current = [u for u in parse_jar_list(conf.get("pipeline.jars", "") or "") if u]
-    for url in pipeline_jars_value(jars).split(";"):
-        if url not in current:
-            current.append(url)
-    value = ";".join(current)
-    conf.set("pipeline.jars", value)
-    return value
-
-
 def add_jars(t_env, jars: list[Path] | None = None) -> list[Path]:
     """`ADD JAR` the connector jar (or ``jars``) to a TableEnvironment: the jar joins the
     environment's own user class loader (connector discovery) and every job it submits.
@@ -257,17 +237,6 @@ def add_jars(t_env, jars: list[Path] | None = None) -> list[Path]:
     for j in jars:
         t_env.execute_sql("ADD JAR '" + str(Path(j).resolve()).replace("'", "''") + "'")
     return jars
-
-
-def parse_jar_list(value: str) -> list[str]:
-    """A pipeline.jars value: 'a;b', or the YAML list "['a', 'b']" that PyFlink writes back
-    once a job with Python UDFs ran (Flink 2 list syntax; it cannot be ';'-appended to)."""
-    value = value.strip()
-    if value.startswith("["):
-        import yaml
-
-        return [str(u) for u in yaml.safe_load(value)]
-    return value.split(";")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,11 +51,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy import jars
-from deploy.kafka.broker import _cmdline_has, _pid_alive, _reap, _tail, free_port
+from deploy.local_service import (StateFile, cmdline_has, end_processes, free_port, launch, pid_alive, reap, tail,
+                                  wait_until)
 from deploy.recovery import recovery_options
 
 DEFAULT_STATE_DIR = jars.REPO_ROOT / "build" / "flink-cluster"
@@ -254,26 +255,8 @@ def _ancestors(pid: int) -> set[int]:
     return out
 
 
-def _stop_processes(pids: list[int], timeout: float = 10.0) -> None:
-    """SIGTERM, then SIGKILL what is left after ``timeout``."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + (timeout if sig == signal.SIGTERM else 5.0)
-        while time.monotonic() < deadline:
-            for pid in pids:
-                _reap(pid)
-            pids = [p for p in pids if _pid_alive(p)]
-            if not pids:
-                return
-            time.sleep(0.1)
-
-
 @dataclass
-class FlinkCluster:
+class FlinkCluster(StateFile):
     state_dir: Path
     home: Path
     rest_port: int
@@ -285,6 +268,11 @@ class FlinkCluster:
     # their values stay in memory (they may be secrets); a loaded cluster takes them from the
     # JobManager's environment when it starts a TaskManager
     env: dict[str, str] | None = field(default=None, repr=False, compare=False)
+
+    STATE_FILE = STATE_FILE
+    DEFAULT_STATE_DIR = DEFAULT_STATE_DIR
+    PATH_FIELDS = ("state_dir", "home")
+    MEMORY_ONLY = ("env",)
 
     @property
     def rest_url(self) -> str:
@@ -318,7 +306,7 @@ class FlinkCluster:
         old = cls.load(state)
         if old is not None and old.alive():
             raise ClusterError(f"a cluster already runs from {state} (pids {old.pids}, {old.rest_url})")
-        _stop_processes(_marked_processes(state))  # Python workers a crashed cluster left behind
+        end_processes(_marked_processes(state))  # Python workers a crashed cluster left behind
         home = make_flink_home(state / "home", connector_in_lib=connector_in_lib, quiet=quiet)
         rpc, rest = free_port(), free_port()
         write_config(home, state, rpc_port=rpc, rest_port=rest, slots=slots, jm_memory=jm_memory,
@@ -359,10 +347,8 @@ class FlinkCluster:
         port = free_port()
         # "-D" then "key=value": jobmanager.sh takes a second argument other than -D for a host name
         args = [a for k, v in {METRICS_PORT_KEY: str(port), **dynamic}.items() for a in ("-D", f"{k}={v}")]
-        with open(self.state_dir / "log" / f"{name}.out", "wb") as out:
-            p = subprocess.Popen([str(self.home / "bin" / script), "start-foreground", *args], env=env,
-                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 start_new_session=True, cwd=self.state_dir)
+        p = launch([str(self.home / "bin" / script), "start-foreground", *args], self.state_dir / "log" / f"{name}.out",
+                   cwd=self.state_dir, env=env)
         self.pids[name] = p.pid  # flink-console.sh exec's the JVM: this pid is the JVM's
         self.metrics_ports[name] = port
         self._save()
@@ -382,18 +368,21 @@ class FlinkCluster:
     def _wait_registered(self, names: list[str], timeout: float) -> None:
         """Until every TaskManager in ``names`` is registered (and the JobManager answers)."""
         tms = [n for n in names if n != "jobmanager"]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            dead = [n for n in names if not _pid_alive(self.pids[n])]
+
+        def exited() -> None:
+            dead = [n for n in names if not pid_alive(self.pids[n])]
             if dead:
-                logs = "".join(_tail(self.state_dir / "log" / f"{n}.out") for n in dead)
+                logs = "".join(tail(self.state_dir / "log" / f"{n}.out") for n in dead)
                 raise ClusterError(f"{dead} exited during start; logs in {self.state_dir / 'log'}:\n{logs}")
+
+        def registered() -> bool:
             try:
-                if set(tms) <= {t["id"] for t in self.rest("/taskmanagers").get("taskmanagers", [])}:
-                    return
+                return set(tms) <= {t["id"] for t in self.rest("/taskmanagers").get("taskmanagers", [])}
             except (OSError, ValueError):
-                pass
-            time.sleep(0.3)
+                return False
+
+        if wait_until(registered, timeout, 0.3, check=exited):
+            return
         raise ClusterError(f"{tms} not registered within {timeout}s; logs in {self.state_dir / 'log'}")
 
     def start_taskmanager(self, *, timeout: float = 120.0, env: dict[str, str] | None = None) -> str:
@@ -401,13 +390,13 @@ class FlinkCluster:
         standalone cluster does not replace a dead TaskManager). Forgets dead TaskManagers and
         ends the Python workers they left, starts ``taskmanager-<n>`` with the JobManager's
         environment (or ``env``), waits until it registered; returns its name."""
-        if not (self.pids.get("jobmanager") and _pid_alive(self.pids["jobmanager"])):
+        if not (self.pids.get("jobmanager") and pid_alive(self.pids["jobmanager"])):
             raise ClusterError(f"no JobManager running from {self.state_dir}")
         self._forget_dead()
         launch_env = self._launch_env()
         if env is not None:
             launch_env.update(env)
-        _stop_processes(self.orphaned_python_workers())
+        end_processes(self.orphaned_python_workers())
         name = self._launch_taskmanager(launch_env)
         try:
             self._wait_registered([name], timeout)
@@ -423,7 +412,7 @@ class FlinkCluster:
             ids = {t["id"] for t in self.rest("/taskmanagers").get("taskmanagers", [])}
         except (OSError, ValueError):
             ids = set()
-        return [{"name": n, "pid": p, "alive": _pid_alive(p), "registered": n in ids}
+        return [{"name": n, "pid": p, "alive": pid_alive(p), "registered": n in ids}
                 for n, p in sorted(self.pids.items()) if n != "jobmanager"]
 
     def kill_taskmanager(self, name: str, sig: int = signal.SIGKILL, timeout: float = 30.0) -> int:
@@ -432,24 +421,17 @@ class FlinkCluster:
         pid = self.pids.get(name)
         if pid is None or name == "jobmanager":
             raise ClusterError(f"no TaskManager {name!r} (have {sorted(self.pids)})")
-        if _pid_alive(pid) and _cmdline_has(pid, "org.apache.flink"):
-            os.kill(pid, sig)
-            deadline = time.monotonic() + timeout
-            while _pid_alive(pid) and time.monotonic() < deadline:
-                _reap(pid)
-                time.sleep(0.05)
-            if _pid_alive(pid):
-                raise ClusterError(f"{name} (pid {pid}) still alive {timeout}s after signal {sig}")
-        _reap(pid, wait=5.0)
+        if end_processes([pid], sig=sig, timeout=timeout, needle="org.apache.flink", escalate=False):
+            raise ClusterError(f"{name} (pid {pid}) still alive {timeout}s after signal {sig}")
         del self.pids[name]
         self.metrics_ports.pop(name, None)
         self._save()
         return pid
 
     def _forget_dead(self) -> None:
-        dead = [n for n, p in self.pids.items() if n != "jobmanager" and not _pid_alive(p)]
+        dead = [n for n, p in self.pids.items() if n != "jobmanager" and not pid_alive(p)]
         for n in dead:
-            _reap(self.pids.pop(n))
+            reap(self.pids.pop(n))
             self.metrics_ports.pop(n, None)
         if dead:
             self._save()
@@ -463,34 +445,19 @@ class FlinkCluster:
     def orphaned_python_workers(self) -> list[int]:
         """Python workers whose TaskManager is gone (after a kill -9 they were seen to stay for
         40 min): no live JVM of this cluster among their ancestors."""
-        live = {p for p in self.pids.values() if _pid_alive(p)}
+        live = {p for p in self.pids.values() if pid_alive(p)}
         return [p for p in self.python_workers() if not (_ancestors(p) & live)]
 
     def alive(self) -> bool:
-        return any(_pid_alive(p) and _cmdline_has(p, "org.apache.flink") for p in self.pids.values())
+        return any(pid_alive(p) and cmdline_has(p, "org.apache.flink") for p in self.pids.values())
 
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM the TaskManagers then the JobManager (our own pids), SIGKILL after ``timeout``;
         then end every process they started that is still there (Python workers, also those of
         TaskManagers killed earlier), found by the marker variable in their environment."""
-        order = sorted(self.pids, key=lambda n: n == "jobmanager")
-        for name in order:
-            pid = self.pids[name]
-            if _pid_alive(pid) and _cmdline_has(pid, "org.apache.flink"):
-                try:
-                    os.kill(pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + timeout
-        for name in order:
-            pid = self.pids[name]
-            while _pid_alive(pid) and time.monotonic() < deadline:
-                _reap(pid)
-                time.sleep(0.1)
-            if _pid_alive(pid) and _cmdline_has(pid, "org.apache.flink"):
-                os.kill(pid, signal.SIGKILL)
-            _reap(pid, wait=5.0)
-        _stop_processes(_marked_processes(self.state_dir))
+        end_processes([self.pids[n] for n in sorted(self.pids, key=lambda n: n == "jobmanager")], timeout=timeout,
+                      needle="org.apache.flink")
+        end_processes(_marked_processes(self.state_dir))
         (self.state_dir / STATE_FILE).unlink(missing_ok=True)
 
     # -- REST ------------------------------------------------------------
@@ -560,27 +527,10 @@ class FlinkCluster:
         return r
 
     # -- persistence -----------------------------------------------------
-    def _save(self) -> None:
-        d = asdict(self)
-        del d["env"]
-        d["state_dir"], d["home"] = str(self.state_dir), str(self.home)
-        (self.state_dir / STATE_FILE).write_text(json.dumps(d, indent=2) + "\n")
-
     @classmethod
-    def load(cls, state_dir: str | os.PathLike | None = None) -> "FlinkCluster | None":
-        f = Path(state_dir or DEFAULT_STATE_DIR) / STATE_FILE
-        if not f.exists():
-            return None
-        d = json.loads(f.read_text())
-        d["state_dir"], d["home"] = Path(d["state_dir"]), Path(d["home"])
+    def _read(cls, d: dict) -> dict:
         d.setdefault("launched", sum(n != "jobmanager" for n in d["pids"]))
-        return cls(**d)
-
-    def __enter__(self) -> "FlinkCluster":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        return d
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -649,7 +599,7 @@ def _command(a, p) -> int:
         return 0
     if c is None:
         left = _marked_processes(state.resolve())
-        _stop_processes(left)
+        end_processes(left)
         print("not running" + (f"; stopped {len(left)} leftover process(es) {left}" if left else ""),
               file=sys.stderr)
         return 0 if a.command == "stop" else 3

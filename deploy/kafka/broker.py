@@ -33,10 +33,12 @@ import struct
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from deploy import jars
+from deploy.local_service import (StateFile, cmdline_has, end_processes, free_port, launch, pid_alive, port_free,
+                                  tail, wait_until)
 
 KAFKA_DIR = Path(__file__).resolve().parent
 DEFAULT_STATE_DIR = jars.REPO_ROOT / "build" / "kafka"
@@ -91,12 +93,6 @@ class BrokerError(RuntimeError):
     pass
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 def _random_cluster_id() -> str:
     # Kafka's Uuid.toString(): URL-safe base64 of 16 bytes without padding; ids starting
     # with '-' are avoided by Kafka itself (they look like CLI flags).
@@ -104,21 +100,6 @@ def _random_cluster_id() -> str:
         cid = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
         if not cid.startswith("-"):
             return cid
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child of ours counts as dead
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ", 1)[1][:1] != "Z"
-    except OSError:
-        return False
 
 
 # ---------------------------------------------------------------- wire protocol (readiness)
@@ -192,7 +173,7 @@ def probe_metadata(host: str, port: int, timeout: float = 2.0) -> list[tuple[int
 # ---------------------------------------------------------------- broker
 
 @dataclass
-class KafkaBroker:
+class KafkaBroker(StateFile):
     state_dir: Path
     pid: int
     host: str
@@ -201,6 +182,10 @@ class KafkaBroker:
     cluster_id: str
     log_file: Path
     sasl_port: int | None = None
+
+    STATE_FILE = STATE_FILE
+    DEFAULT_STATE_DIR = DEFAULT_STATE_DIR
+    PATH_FIELDS = ("state_dir", "log_file")
 
     @property
     def bootstrap(self) -> str:
@@ -249,7 +234,7 @@ class KafkaBroker:
 
         def port_for(previous: int | None) -> int:
             if previous:
-                if not _port_free(previous):
+                if not port_free(previous):
                     raise BrokerError(f"port {previous} of the previous broker ({state / STATE_FILE}) is taken by "
                                       "another process; free it, or start fresh (empty data, new ports)")
                 p = previous
@@ -298,7 +283,7 @@ class KafkaBroker:
         if not formatted_cluster_id(self.state_dir / "data"):
             raise BrokerError(f"no formatted data in {self.state_dir / 'data'}: start it instead")
         for p in (self.port, self.controller_port, self.sasl_port):
-            if p and not _port_free(p):
+            if p and not port_free(p):
                 raise BrokerError(f"port {p} of {self.bootstrap} is taken by another process")
         classpath, opts = _jvm(self.state_dir, jvm_opts, quiet)
         return self._run(timeout, classpath, opts)
@@ -306,32 +291,33 @@ class KafkaBroker:
     def _run(self, timeout: float, classpath: str, opts: list[str]) -> "KafkaBroker":
         """Launch the JVM on server.properties, record it, wait for a metadata answer."""
         state, log_file = self.state_dir, self.log_file
-        with open(log_file, "wb") as out:
-            proc = subprocess.Popen(
-                [_java(), *opts, "-cp", classpath, "kafka.Kafka", str(state / "server.properties")],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,  # survives the CLI; not hit by the terminal's Ctrl-C
-                cwd=state)
+        proc = launch([_java(), *opts, "-cp", classpath, "kafka.Kafka", str(state / "server.properties")],
+                      log_file, cwd=state)
         self.pid = proc.pid
         self._save()
-        deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
+        last: list[Exception] = []
+
+        def exited() -> None:
             if proc.poll() is not None:
                 self._stopped()
                 raise BrokerError(f"broker exited with {proc.returncode}; see {log_file}:\n"
-                                  + _tail(log_file) + _tail(state / "logs" / "server.log"))
+                                  + tail(log_file) + tail(state / "logs" / "server.log"))
+
+        def answers() -> bool:
             try:
-                if probe_metadata(self.host, self.port):
-                    return self
+                return bool(probe_metadata(self.host, self.port))
             except (OSError, BrokerError) as e:
-                last = e
-            time.sleep(0.2)
+                last[:] = [e]
+                return False
+
+        if wait_until(answers, timeout, 0.2, check=exited):
+            return self
         self.stop()
-        raise BrokerError(f"broker did not answer within {timeout}s ({last}); see {state / 'logs'}")
+        raise BrokerError(f"broker did not answer within {timeout}s ({last[0] if last else None}); "
+                          f"see {state / 'logs'}")
 
     def alive(self) -> bool:
-        return self.pid > 0 and _pid_alive(self.pid) and _cmdline_has(self.pid, "kafka.Kafka")
+        return self.pid > 0 and pid_alive(self.pid) and cmdline_has(self.pid, "kafka.Kafka")
 
     def ready(self) -> bool:
         try:
@@ -343,29 +329,14 @@ class KafkaBroker:
         """SIGTERM (controlled shutdown), then SIGKILL after ``timeout``; ``kill=True``: SIGKILL
         at once (a crash). Only our own pid. broker.json stays, with pid 0: the next start
         reuses its ports and the data."""
-        if self.alive():
-            try:
-                os.kill(self.pid, signal.SIGKILL if kill else signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            deadline = time.monotonic() + timeout
-            while self.alive() and time.monotonic() < deadline:
-                _reap(self.pid)
-                time.sleep(0.1)
-            if self.alive():
-                os.kill(self.pid, signal.SIGKILL)
-                while self.alive():
-                    _reap(self.pid)
-                    time.sleep(0.05)
         if self.pid > 0:
-            _reap(self.pid, wait=5.0)
+            end_processes([self.pid], sig=signal.SIGKILL if kill else signal.SIGTERM, timeout=timeout,
+                          kill_wait=float("inf"), needle="kafka.Kafka")
         self._stopped()
 
     # -- persistence -----------------------------------------------------
     def _save(self) -> None:
-        d = asdict(self)
-        d["state_dir"], d["log_file"] = str(self.state_dir), str(self.log_file)
-        (self.state_dir / STATE_FILE).write_text(json.dumps(d, indent=2) + "\n")
+        super()._save()
         (self.state_dir / "broker.pid").write_text(f"{self.pid}\n")
 
     def _stopped(self) -> None:
@@ -373,21 +344,6 @@ class KafkaBroker:
         self.pid = 0
         self._save()
         (self.state_dir / "broker.pid").unlink(missing_ok=True)
-
-    @classmethod
-    def load(cls, state_dir: str | os.PathLike | None = None) -> "KafkaBroker | None":
-        f = Path(state_dir or DEFAULT_STATE_DIR) / STATE_FILE
-        if not f.exists():
-            return None
-        d = json.loads(f.read_text())
-        d["state_dir"], d["log_file"] = Path(d["state_dir"]), Path(d["log_file"])
-        return cls(**d)
-
-    def __enter__(self) -> "KafkaBroker":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def formatted_cluster_id(data: Path) -> str | None:
@@ -401,29 +357,6 @@ def formatted_cluster_id(data: Path) -> str | None:
         if sep and k.strip() == "cluster.id":
             return v.strip() or None
     return None
-
-
-def _port_free(port: int, wait: float = 10.0) -> bool:
-    """Nobody listens on ``port`` (/proc/net/tcp, tcp6), waiting up to ``wait`` s: the threads of a
-    killed JVM may still hold its sockets for a moment after its main thread exited. Connections
-    still closing (TIME_WAIT, FIN_WAIT2) do not count: the broker binds with SO_REUSEADDR."""
-    deadline = time.monotonic() + wait
-    while True:
-        listening = False
-        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-            try:
-                lines = Path(table).read_text().splitlines()[1:]
-            except OSError:
-                continue
-            for line in lines:
-                fields = line.split()
-                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A = LISTEN
-                    listening = True
-        if not listening:
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
 
 
 def _jvm(state: Path, jvm_opts: list[str] | None, quiet: bool) -> tuple[str, list[str]]:
@@ -442,36 +375,6 @@ def _java() -> str:
         return jdk_tool("java")
     except BuildError:
         raise BrokerError("java not found (Kafka 4 needs Java 17+)") from None
-
-
-def _cmdline_has(pid: int, needle: str) -> bool:
-    try:
-        return needle.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-
-
-def _reap(pid: int, wait: float = 0.0) -> None:
-    """Collect the exit status of our child ``pid`` (nothing if it is not ours). ``wait``: keep
-    trying that long; a killed JVM's main thread is a zombie before its other threads are gone,
-    and until then it cannot be collected."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return
-        except ChildProcessError:
-            return
-        if time.monotonic() >= deadline:
-            return
-        time.sleep(0.02)
-
-
-def _tail(path: Path, n: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-n:]) + "\n"
-    except OSError:
-        return ""
 
 
 # ---------------------------------------------------------------- CLI

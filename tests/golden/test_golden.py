@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from translator.diagnostics.render import render_all_text
-from translator.dump import dump_monitor
+from tests.golden.typed_dump import dump_monitor
 from translator.pipeline import check_paths
 
 ROOT = Path(__file__).resolve().parents[2]

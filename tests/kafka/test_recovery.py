@@ -27,7 +27,7 @@ pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (se
 
 from deploy import recovery
 from deploy.kafka import client as kc
-from deploy.kafka.broker import _pid_alive
+from deploy.local_service import pid_alive
 from tests.kafka import scenario as sc
 from tests.kafka.conftest import cluster_of_its_own
 from tests.kafka.test_end_to_end import EVENTS, INVENTORY, compiled_options, produce_table, read_topic, wait_for
@@ -145,7 +145,7 @@ def story(cluster, kafka_bootstrap, tmp_path_factory):
     facts["killed_pid"] = cluster.kill_taskmanager("taskmanager-0")
     facts["orphans_after_kill"] = cluster.orphaned_python_workers()
     facts["new_tm"] = cluster.start_taskmanager()
-    facts["orphans_alive_after_replacement"] = [p for p in facts["orphans_after_kill"] if _pid_alive(p)]
+    facts["orphans_alive_after_replacement"] = [p for p in facts["orphans_after_kill"] if pid_alive(p)]
     facts["tm_pids_after"] = {t["name"]: t["pid"] for t in cluster.taskmanagers()}
     restored = until(lambda: running_restored(cluster, jid1), "the job running again from a checkpoint")
     facts["recovery_seconds"] = time.monotonic() - t0
@@ -173,7 +173,7 @@ def story(cluster, kafka_bootstrap, tmp_path_factory):
     cluster.stop()
     from deploy.cluster.cluster import _marked_processes
 
-    facts["alive_after_stop"] = [p for p in facts["workers_before_stop"] + list(jvms.values()) if _pid_alive(p)]
+    facts["alive_after_stop"] = [p for p in facts["workers_before_stop"] + list(jvms.values()) if pid_alive(p)]
     facts["marked_after_stop"] = _marked_processes(cluster.state_dir)
     return facts
 

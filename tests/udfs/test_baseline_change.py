@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from udfs.baseline import ChangeParams, change_score_row, change_scores
+from tests.udfs.change_oracle import ChangeParams, change_score_row, change_scores
 
 
 def test_change_hand_computed():
     ts = pd.date_range("2024-01-01", periods=5, freq="10min")
     v = [10.0, 20.0, 30.0, 50.0, 5.0]
-    p = ChangeParams.from_detection({"change": "100%", "history": "30min"})
+    p = ChangeParams(change=1.0, history_s=1800)  # change: 100%, history: 30min
     r = change_scores(ts, v, p)
     assert r["learning"].tolist() == [True, False, False, False, False]
     # row 1: mean(10) -> +100% (not > 100%);  row 2: mean(10, 20) = 15 -> +100%;

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from udfs.baseline import SeasonalParams, seasonal_scores
+from udfs.baseline_params import DetectSpec
 from udfs.flink import baseline as fb
 
 
@@ -132,9 +133,9 @@ def test_a_transition_payload_carries_the_baseline_used_and_the_excess():
 def test_the_compiled_spec_round_trips():
     p = SeasonalParams(direction="below", slot_s=900, history_s=14 * 86400, tz="Europe/Zurich", weekly="off",
                        min_samples=5, min_days=3)
-    spec = fb.DetectSpec(p, default_recover=False)
+    spec = DetectSpec(p, default_recover=False)
     assert spec.text() == "below|900|1209600|Europe/Zurich|off|5|3|0"
-    assert fb.DetectSpec.parse(spec.text()) == spec
+    assert DetectSpec.parse(spec.text()) == spec
 
 
 def test_a_missing_value_is_scored_but_leaves_the_history_unchanged():

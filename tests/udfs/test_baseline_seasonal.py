@@ -10,10 +10,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from udfs.baseline import (
-    SeasonalParams, robust_row, score_batch, score_row, seasonal_score_row, seasonal_scores, time_keys,
-    time_keys_row,
-)
+from tests.udfs.seasonal_oracle import score_row, seasonal_score_row
+from udfs.baseline import SeasonalParams, robust_row, score_batch, seasonal_scores, time_keys, time_keys_row
 
 MAD = 1.4826
 
@@ -224,10 +222,7 @@ def test_agreement_property(samples, tz, slot):
     _check_agreement(ts, v, groups, p)
 
 
-def test_from_detection():
-    p = SeasonalParams.from_detection({"type": "seasonal", "metric": "x", "deviations": 3, "direction": "above",
-                                       "history": "7d", "slot": "15min"}, tz="Europe/Zurich")
-    assert (p.deviations, p.direction, p.history_s, p.slot_s, p.tz) == (3.0, "above", 604800.0, 900.0, "Europe/Zurich")
+def test_params_are_checked():
     with pytest.raises(ValueError):
         SeasonalParams(slot_s=7 * 60 + 1)
     with pytest.raises(ValueError):

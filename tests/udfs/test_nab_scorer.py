@@ -116,7 +116,7 @@ needs_nab = pytest.mark.skipif(not (NAB / "labels" / "combined_windows.json").ex
 
 @needs_nab
 def test_real_corpus_perfect_null_and_windowed_gaussian():
-    from udfs.nab.gaussian import windowed_gaussian
+    from tests.udfs.nab_gaussian import windowed_gaussian
     c = Corpus.load(str(NAB))
     assert len(c.names) == 58 and c.n_labelled_windows == 116
     perfect = {}

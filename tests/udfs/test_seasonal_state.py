@@ -24,7 +24,7 @@ import pytest
 
 from udfs.baseline import SeasonalParams
 from udfs.flink.alert_state import SeasonalTransitions
-from udfs.flink.baseline import DetectSpec
+from udfs.baseline_params import DetectSpec
 
 EVERY = 15 * 60_000
 MON = [(datetime(2026, 11, 23, 10, m), v) for m, v in ((0, 10.0), (15, 10.0), (30, 12.0), (45, 12.0))]

@@ -6,8 +6,8 @@ import sys
 
 from translator.diagnostics.render import render_all_text
 from translator.flink.connectors import CompileOptions, add_kafka_arguments, options_from_args
-from translator.monitors.spec import parse_duration
 from translator.pipeline import Compiled, compile_paths, flink_failure, monitor_files
+from translator.syntax.durations import option_duration
 
 
 def add_compile_arguments(parser) -> None:
@@ -46,7 +46,7 @@ def compile_options(args) -> CompileOptions | int:
                         ("partition_idle", "partition_idle_ms"), ("max_clock_skew", "max_clock_skew_ms"),
                         ("evict_after", "evict_after_ms")):
         text = getattr(args, flag)
-        durations[field] = 0 if text.strip() == "0" else parse_duration(text.replace(" ", ""))
+        durations[field] = option_duration(text)
         if durations[field] is None:
             print(f"nql-flink {args.command}: --{flag.replace('_', '-')} {text!r} is not a duration (e.g. 10s, 10min)",
                   file=sys.stderr)

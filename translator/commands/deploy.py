@@ -22,7 +22,7 @@ from pathlib import Path
 
 from deploy.kafka.client import resolve_bootstrap
 from translator.commands.common import add_compile_arguments
-from translator.monitors.spec import parse_duration
+from translator.syntax.durations import option_duration
 
 TARGETS = ("sql-client", "managed-flink")
 
@@ -121,7 +121,7 @@ def main(args, prepared: tuple | None = None) -> int:
         if not sep:
             return _usage(f"--set {kv!r}: expected KEY=VALUE")
         extra[k.strip()] = v.strip()
-    retention_ms = parse_duration(args.alert_retention.replace(" ", ""))
+    retention_ms = option_duration(args.alert_retention)
     if retention_ms is None or retention_ms <= 0:
         return _usage(f"--alert-retention {args.alert_retention!r} is not a duration (e.g. 30d, 12h)")
     if args.fresh and args.from_savepoint:

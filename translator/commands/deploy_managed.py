@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from translator.monitors.spec import parse_duration
+from translator.syntax.durations import option_duration
 
 PASSWORD_ENV = "NQL_KAFKA_SASL_PASSWORD"
 
@@ -51,7 +51,7 @@ def main(args) -> int:
                                     ("--kafka", args.kafka)) if not v]
     if missing:
         return _usage(f"managed-flink needs {', '.join(missing)}")
-    interval = parse_duration(args.checkpoint_interval.replace(" ", ""))
+    interval = option_duration(args.checkpoint_interval)
     if not interval or interval <= 0:
         return _usage(f"--checkpoint-interval {args.checkpoint_interval!r} is not a duration")
     ready = compile_package(args)

@@ -816,9 +816,8 @@ PRIORITY_RULE = ("priority = the monitor's, +1 if the metric is at least 2x as f
 
 
 def seasonal_detect_spec(det):
-    """What shapes a seasonal group's state and breach (udfs.flink.baseline.DetectSpec)."""
-    from udfs.baseline.seasonal import SeasonalParams
-    from udfs.flink.baseline import DetectSpec
+    """What shapes a seasonal group's state and breach (udfs.baseline_params.DetectSpec)."""
+    from udfs.baseline_params import DetectSpec, SeasonalParams  # plain Python: compiling imports no numpy/pandas
 
     params = SeasonalParams(direction=det.direction, slot_s=det.slot_ms / 1000, history_s=det.history_ms / 1000,
                             tz=SEASONAL_TZ, weekly=SEASONAL_WEEKLY, min_samples=SEASONAL_MIN_SAMPLES,

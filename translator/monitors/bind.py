@@ -3,7 +3,7 @@ conditions typed against the query's output columns, the detection metric)."""
 
 from __future__ import annotations
 
-from translator.syntax.lexer import format_duration
+from translator.syntax.durations import format_duration
 from translator.diagnostics.diagnostic import Diagnostic, diag
 from translator.monitors.model import Condition, Monitor, MonitorSpec, Snippet
 from translator.semantic import types as T

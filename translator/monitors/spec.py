@@ -16,11 +16,10 @@ from translator.diagnostics.diagnostic import Diagnostic, diag
 from translator.monitors import yaml_nodes as Y
 from translator.monitors.model import DETECTION_TYPES, DIRECTIONS, PRIORITIES, Detection, MonitorSpec, Snippet
 from translator.source import Source, Span
-from translator.syntax.lexer import DURATION_UNITS_MS
+from translator.syntax.durations import DURATION, parse_duration
 
 ID_RE = re.compile(r"[a-z0-9_]{1,64}\Z")
 TENANT_RE = re.compile(r"[A-Za-z0-9_.\-]{1,64}\Z")
-DURATION_RE = re.compile(r"(\d+)(ms|s|min|h|d)\Z")
 PERCENT_RE = re.compile(r"(\d+(?:\.\d+)?)%\Z")
 MAX_TAGS = 10
 # A baseline's look-back, (least, most, as said): a seasonal one compares with previous days;
@@ -100,9 +99,10 @@ class _Fields:
         if not isinstance(node, yaml.ScalarNode) or node.tag not in (Y.STR, Y.INT, Y.FLOAT):
             self.wrong(key, "a duration")
             return default
-        ms = parse_duration(node.value)
+        ms = parse_duration(node.value.strip())
         if ms is None:
-            hint = "add a unit: ms, s, min, h or d" if node.tag in (Y.INT, Y.FLOAT) else None
+            hint = ("add a unit: ms, s, min, h or d" if node.tag in (Y.INT, Y.FLOAT) else
+                    "durations resolve to whole milliseconds" if DURATION.fullmatch(node.value.strip()) else None)
             self.report("NQL0403", self.span(key), hint, text=node.value)
             return default
         if ms > MAX_FIELD_DURATION_MS:
@@ -185,11 +185,6 @@ def _quote_hint(node: yaml.Node) -> str | None:
     if isinstance(node, yaml.ScalarNode) and node.tag in (Y.BOOL, Y.INT, Y.FLOAT, Y.NULL) and node.value:
         return f"YAML reads {node.value} as {Y.describe(node)}; write it in quotes: '{node.value}'"
     return None
-
-
-def parse_duration(text: str) -> int | None:
-    m = DURATION_RE.match(text.strip())
-    return int(m.group(1)) * DURATION_UNITS_MS[m.group(2)] if m else None
 
 
 def read_specs(file: Source, root: yaml.Node, default_tenant: str | None = None) -> tuple[list[MonitorSpec], list[Diagnostic]]:
@@ -283,8 +278,10 @@ def _read_detection(file: Source, f: _Fields, out: list[Diagnostic]) -> Detectio
     if kind != "threshold" and metric is None:
         d.report("NQL0409", Y.span_of(file, node), what="`detection.metric`", kind=kind)
     slot = d.duration("slot", DEFAULT_DETECTION.slot_ms)
-    if slot is not None and (slot <= 0 or 86_400_000 % slot):
-        d.report("NQL0411", d.span("slot"), text=d.values["slot"].value)
+    if slot is not None and (slot <= 0 or 86_400_000 % slot or slot % 1000):
+        # the job's baseline counts slots in whole seconds (udfs/baseline_params.DetectSpec)
+        d.report("NQL0411", d.span("slot"), "a slot is a whole number of seconds" if slot > 0 and slot % 1000 else None,
+                 text=d.values["slot"].value)
     change = DEFAULT_DETECTION.change
     raw = d.scalar("change", tags=(Y.STR, Y.INT, Y.FLOAT), expected="a percentage")
     if raw is not None:

@@ -68,11 +68,6 @@ class TypedQuery:
     types: dict[object, T.Type]
 
     @property
-    def per_object(self) -> bool:
-        """Alerts per device: `devices | with … | compute …` without a summarize."""
-        return self.join is not None and not self.has_summarize
-
-    @property
     def has_summarize(self) -> bool:
         return any(isinstance(c, ast.Summarize) for c in self.query.clauses)
 

@@ -13,17 +13,8 @@ from typing import NamedTuple
 
 from translator.diagnostics.diagnostic import Diagnostic, diag
 from translator.source import Source, Span
-
-DURATION_UNITS_MS = {"ms": 1, "s": 1_000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
-
-
-def format_duration(ms: int) -> str:
-    """Milliseconds as the largest whole NQL unit: 300000 -> '5min', 0 -> '0ms'."""
-    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1_000)):
-        if ms and ms % size == 0:
-            return f"{ms // size}{unit}"
-    return f"{ms}ms"
-
+from translator.syntax.durations import UNITS_MS as DURATION_UNITS_MS, duration_ms
+from translator.syntax.durations import format_duration  # noqa: F401  (codegen imports it from here)
 
 BYTE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 BIGINT_MAX = 2**63 - 1
@@ -251,12 +242,10 @@ def _number(source: Source, i: int, end: int, add, diags: list[Diagnostic], nega
             add("INT", i, end, _bounded(source, i, end, int(number), "a BIGINT", diags, limit))
         return
     if unit in DURATION_UNITS_MS:
-        whole, _, frac = number.partition(".")
-        size = DURATION_UNITS_MS[unit]
-        ms = int(whole) * size + (round(float("0." + frac) * size, 6) if frac else 0)
-        if ms != int(ms):
+        ms, exact = duration_ms(number, unit)
+        if not exact:
             diags.append(diag("NQL0107", source, Span(i, end), hint="durations resolve to whole milliseconds", kind="duration", text=text[i:end]))
-        add("DURATION", i, end, _bounded(source, i, end, int(ms), "a duration (a BIGINT of milliseconds)", diags))
+        add("DURATION", i, end, _bounded(source, i, end, ms, "a duration (a BIGINT of milliseconds)", diags))
         return
     if unit in BYTE_UNITS and "." not in number:
         add("BYTE", i, end, _bounded(source, i, end, int(number) * BYTE_UNITS[unit], "a size (a BIGINT of bytes)", diags))

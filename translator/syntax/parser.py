@@ -13,7 +13,8 @@ from collections.abc import Callable
 from translator.diagnostics.diagnostic import Diagnostic, diag
 from translator.source import Source, Span
 from translator.syntax import ast
-from translator.syntax.lexer import BYTE_UNITS, DURATION_UNITS_MS, Token, tokenize
+from translator.syntax.durations import UNITS_MS as DURATION_UNITS_MS
+from translator.syntax.lexer import BYTE_UNITS, Token, tokenize
 
 MAX_QUERY_LENGTH = 16_000
 MAX_DEPTH = 64

@@ -26,94 +26,26 @@ Model (the contract pinned by tests/udfs/test_baseline_seasonal.py):
   deviation > deviations (above), < -deviations (below), |deviation| > deviations (both).
   A learning row has deviation NaN and never breaches.
 
-Two paths compute the same numbers: ``seasonal_scores`` (vectorized, pandas batches,
-causal: every row is scored against its own predecessors) and ``seasonal_score_row``
-(pure Python over a list of ``(datetime, value)``).  ``score_batch`` / ``score_row``
-score values against a baseline that was computed elsewhere (e.g. a pandas UDAF).
+``seasonal_scores`` computes it vectorized (pandas batches, causal: every row is scored
+against its own predecessors; the NAB detector uses it); ``baseline_row`` is the pure-Python
+baseline of one row (the job's udfs/flink/baseline.py is tested against it).
+``score_batch`` scores values against a baseline computed elsewhere. Their per-row twins,
+``seasonal_score_row`` and ``score_row``, are test oracles (tests/udfs/seasonal_oracle.py).
 """
 
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from udfs.baseline_params import DAY_S, SeasonalParams
+
 MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
-DAY_S = 86400
-DIRECTIONS = ("above", "below", "both")
-
-_DUR = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|min|m|h|d|w)\s*$")
-_UNIT_S = {"ms": 0.001, "s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": DAY_S, "w": 7 * DAY_S}
-
-
-def parse_duration_s(text: str | float | int) -> float:
-    """'15min' -> 900.0, '7d' -> 604800.0; numbers are seconds."""
-    if isinstance(text, (int, float)):
-        return float(text)
-    m = _DUR.match(str(text))
-    if not m:
-        raise ValueError(f"not a duration: {text!r}")
-    return float(m.group(1)) * _UNIT_S[m.group(2)]
-
-
-def parse_percent(text: str | float | int) -> float:
-    """'100%' -> 1.0; plain numbers are fractions already."""
-    if isinstance(text, (int, float)):
-        return float(text)
-    t = str(text).strip()
-    return float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
-
-
-@dataclass(frozen=True)
-class SeasonalParams:
-    deviations: float = 3.0
-    direction: str = "both"
-    history_s: float = 7 * DAY_S
-    slot_s: float = 900.0
-    tz: str = "UTC"
-    weekly: str = "auto"          # auto | on | off
-    min_samples: int = 4
-    min_days: int = 2
-    spread_floor: float = 1e-9     # absolute
-    spread_floor_rel: float = 0.01  # fraction of |centre|
-
-    def __post_init__(self):
-        if self.direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}")
-        if self.weekly not in ("auto", "on", "off"):
-            raise ValueError("weekly must be auto|on|off")
-        if self.slot_s <= 0 or DAY_S % self.slot_s:
-            raise ValueError("slot must divide a day")
-        if self.history_s <= 0:
-            raise ValueError("history must be positive")
-
-    @property
-    def history_days(self) -> int:
-        return max(1, math.ceil(self.history_s / DAY_S - 1e-12))
-
-    @classmethod
-    def from_detection(cls, detection: dict, tz: str = "UTC", **overrides) -> "SeasonalParams":
-        """Build from a monitor's ``detection:`` block (spec/monitors.md)."""
-        kw = dict(tz=tz)
-        if "deviations" in detection:
-            kw["deviations"] = float(detection["deviations"])
-        if "direction" in detection:
-            kw["direction"] = str(detection["direction"])
-        if "history" in detection:
-            kw["history_s"] = parse_duration_s(detection["history"])
-        if "slot" in detection:
-            kw["slot_s"] = parse_duration_s(detection["slot"])
-        kw.update(overrides)
-        return cls(**kw)
-
-    def with_(self, **kw) -> "SeasonalParams":
-        return replace(self, **kw)
 
 
 # ---------------------------------------------------------------------------------------
@@ -200,22 +132,6 @@ def score_batch(value: pd.Series, centre: pd.Series, spread: pd.Series,
         dev = np.where(learning, np.nan, (v - c) / s)
     return pd.DataFrame({"deviation": dev, "breach": breach_of(dev, params.deviations, params.direction),
                          "learning": learning})
-
-
-def score_row(value: float, centre: float | None, spread: float | None,
-              params: SeasonalParams) -> tuple[float, bool, bool]:
-    """Per-row twin of ``score_batch``: (deviation, breach, learning)."""
-    if centre is None or value is None or math.isnan(centre) or math.isnan(value):
-        return float("nan"), False, True
-    s = max(spread, params.spread_floor, params.spread_floor_rel * abs(centre))
-    dev = (value - centre) / s
-    if params.direction == "above":
-        b = dev > params.deviations
-    elif params.direction == "below":
-        b = dev < -params.deviations
-    else:
-        b = abs(dev) > params.deviations
-    return dev, bool(b), False
 
 
 # ---------------------------------------------------------------------------------------
@@ -400,13 +316,3 @@ def baseline_row(history: Iterable[tuple[datetime, float]], at: datetime,
     name, rows, ndays = chosen
     c, s = robust_row([x for _, x in rows])
     return c, s, len(rows), ndays, name
-
-
-def seasonal_score_row(history: Iterable[tuple[datetime, float]], at: datetime, value: float,
-                       params: SeasonalParams) -> dict:
-    """Per-row twin of one row of ``seasonal_scores``."""
-    c, s, n, days, basis = baseline_row(history, at, params)
-    dev, breach, learning = score_row(value, c, s, params)
-    spread = None if c is None else max(s, params.spread_floor, params.spread_floor_rel * abs(c))
-    return {"centre": c, "spread": spread, "n": n, "days": days, "deviation": dev,
-            "breach": breach, "learning": learning, "basis": basis}

@@ -33,7 +33,8 @@ from pyflink.table.data_view import MapView
 from pyflink.table.udf import udaf
 
 from udfs.alerting.state_machine import AlertState
-from udfs.flink.baseline import DetectSpec, day_and_key, judge_and_record, other_key, with_baseline
+from udfs.baseline_params import DetectSpec
+from udfs.flink.baseline import day_and_key, judge_and_record, other_key, with_baseline
 from udfs.flink.change import change_judge_and_record, change_spec, with_change_baseline
 
 TRANSITION_TYPE = DataTypes.ROW([
@@ -127,7 +128,7 @@ class SeasonalTransitions(AlertTransitions):
     baseline is fixed for the day, so it is computed at the slot's first evaluation of the
     day and kept in the accumulator, `baseline`), the breach
     (udfs.flink.baseline.seasonal_judgement), trig = breach AND when_ok, rec = NOT trig unless the
-    monitor has a recover.when (`spec`, see udfs.flink.baseline.DetectSpec), both NULL
+    monitor has a recover.when (`spec`, see udfs.baseline_params.DetectSpec), both NULL
     while the monitor is disabled, in SQL's three-valued logic; while the evaluation's slot
     is learning, trig is NULL too (no baseline: neither a breach nor its absence is known,
     so an open alert stays open; an explicit recover.when still applies); then the threshold monitors'

@@ -22,7 +22,6 @@ import math
 import struct
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
@@ -62,27 +61,6 @@ _HEADER = struct.Struct("<d")
 _SAMPLE = struct.Struct("<3d")          # (UTC ms, local day, value)
 _HEAD_SAMPLE = struct.Struct("<4d")     # header + first sample's (ms, day, value)
 _NO_VALUES = np.empty(0)
-
-
-@dataclass(frozen=True)
-class DetectSpec:
-    """What shapes a seasonal group's state and breach; compiled into the job (the
-    sensitivity `deviations` is data: it comes with every evaluation)."""
-    params: SeasonalParams
-    default_recover: bool    # recover.when absent: recover when the trigger condition is false
-
-    def text(self) -> str:
-        p = self.params
-        return "|".join(str(x) for x in (p.direction, int(p.slot_s), int(p.history_s), p.tz, p.weekly,
-                                          p.min_samples, p.min_days, int(self.default_recover)))
-
-    @staticmethod
-    @lru_cache(maxsize=64)
-    def parse(text: str) -> "DetectSpec":
-        direction, slot_s, history_s, tz, weekly, min_samples, min_days, default_recover = text.split("|")
-        return DetectSpec(SeasonalParams(direction=direction, slot_s=float(slot_s), history_s=float(history_s),
-                                         tz=tz, weekly=weekly, min_samples=int(min_samples),
-                                         min_days=int(min_days)), default_recover == "1")
 
 
 def local_day_slot(at_ms: int, params: SeasonalParams) -> tuple[int, int]:

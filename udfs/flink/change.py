@@ -5,7 +5,7 @@ The rules (docs/seasonal.md, "change"): the reference of an evaluation at t is t
 group's non-missing values with t - history <= s < t; the spread is |mean|; the breach is the
 value outside mean +- change x spread in `direction` (spread 0: any difference in that
 direction); no reference = learning, not judged. The same maths as the whole-series
-`udfs.baseline.change.change_scores` (tested against it), fed one evaluation at a time.
+`change_scores` of tests/udfs/change_oracle.py (tested against it), fed one evaluation at a time.
 
 A group's history is bytes: (UTC ms, value) float64 pairs, oldest first, trimmed to `history`
 at every evaluation, so the state stays one window of history per group.

@@ -1,4 +1,11 @@
-"""`change` detection: relative deviation from the rolling `history` average.
+"""`change` detection as a whole series: the independent oracle of udfs/flink/change.py.
+
+The job runs udfs.flink.change (one evaluation at a time, its history as bytes, inside the
+state UDAF); this is the same rule written another way (vectorized over a whole series, with
+a per-row twin), so tests/udfs/test_baseline_change.py checks the job's code against it. It
+was udfs/baseline/change.py, which no job ran.
+
+Relative deviation from the rolling `history` average.
 
 For a row at ``t`` the reference is the mean of the same group's non-missing values with
 ``t - history <= s < t``.  relative = (value - mean) / |mean|  (mean 0: 0 if value is 0,
@@ -17,7 +24,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .seasonal import DIRECTIONS, _to_utc_index, _utc_ns, parse_duration_s, parse_percent
+from udfs.baseline.seasonal import _to_utc_index, _utc_ns
+from udfs.baseline_params import DIRECTIONS
 
 
 @dataclass(frozen=True)
@@ -31,18 +39,6 @@ class ChangeParams:
     def __post_init__(self):
         if self.direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}")
-
-    @classmethod
-    def from_detection(cls, detection: dict, **overrides) -> "ChangeParams":
-        kw = {}
-        if "change" in detection:
-            kw["change"] = parse_percent(detection["change"])
-        if "direction" in detection:
-            kw["direction"] = str(detection["direction"])
-        if "history" in detection:
-            kw["history_s"] = parse_duration_s(detection["history"])
-        kw.update(overrides)
-        return cls(**kw)
 
 
 def _relative(v, mean):

@@ -1,11 +1,12 @@
-"""A readable dump of a checked monitor: the typed tree, as reviewed in golden files.
+"""A readable dump of a checked monitor: the typed tree, as reviewed in golden files
+(tests/golden/typed; only test_golden.py uses it, so it lives here, not in translator/).
 
 S-expressions with `:type` after each typed node and `[origin]` after each field.
 """
 
 from __future__ import annotations
 
-from translator.syntax.lexer import format_duration
+from translator.syntax.durations import format_duration
 from translator.monitors.model import Condition, Monitor
 from translator.semantic.resolver import TypedQuery
 from translator.syntax import ast
