@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from translator.syntax.lexer import format_duration
+from translator.syntax.durations import format_duration
 from translator import __version__
 from translator.flink.connectors import CompileOptions
 from translator.flink.connectors import alert_sink_options, alert_state_sink_options, file_options

@@ -7,7 +7,7 @@ Relations one per line, their input indented below them; scalars as S-expression
 from __future__ import annotations
 
 from translator.ir import relational as ir
-from translator.syntax.lexer import format_duration
+from translator.syntax.durations import format_duration
 
 
 # Tests of one operand that may be negated: name, what follows the operand

@@ -19,7 +19,7 @@ from translator.semantic.functions import COUNTABLE_OBJECTS
 from translator.semantic.resolver import ResolvedField, TypedQuery
 from translator.source import Source, Span
 from translator.syntax import ast
-from translator.syntax.lexer import format_duration
+from translator.syntax.durations import format_duration
 
 CMP = {"==": "=", "!=": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 # `<field>.count()` of a field of these (SQL-side) types counts its distinct values, as
