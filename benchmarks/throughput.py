@@ -158,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         other = tmp / "against"
         subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(other), args.against], cwd=ROOT, check=True)
         try:
+            for cwd in (ROOT, other):  # the Java functions are compiled before any timed run
+                subprocess.run([python, "-m", "deploy.jars", "build", "udfs"], cwd=cwd, check=True,
+                               stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(cwd)})
             files = simulate(python, tmp / "sim", args.hours, args.devices)
             n_events = count_lines(files["session.vdi_events"])
             print(f"input: {n_events} session.vdi_events, {count_lines(files['device.devices'])} device.devices "
