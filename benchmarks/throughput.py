@@ -38,41 +38,13 @@ import threading
 import time
 from pathlib import Path
 
+from proctree import descendants, stat_cpu  # benchmarks/, the script's folder
+
 ROOT = Path(__file__).resolve().parents[1]
 MONITOR = "examples/monitors/vdi_latency_by_pool.yaml"
 TABLES = ("session.vdi_events", "device.devices")
-_TICK = os.sysconf("SC_CLK_TCK")
 # +400 ms in one pool from 10 min after the simulation's start (07:00) for 12 min: both jobs alert
 INCIDENT = "pool=Finance-Win11,metric=network_latency,start=2026-11-26T07:10:00Z,minutes=12,add_ms=400"
-
-
-def _cpu_of(pid: int) -> float | None:
-    """user + system CPU seconds of one process (its threads, not its children)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-def _descendants(root: int) -> set[int]:
-    parent = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                stat = Path(f"/proc/{name}/stat").read_text()
-            except OSError:
-                continue
-            parent[int(name)] = int(stat[stat.rindex(")") + 2:].split()[1])
-    tree, grew = {root}, True
-    while grew:
-        grew = False
-        for pid, ppid in parent.items():
-            if ppid in tree and pid not in tree:
-                tree.add(pid)
-                grew = True
-    return tree
 
 
 def run_once(python: str, cwd: Path, files: dict[str, Path], out: Path) -> dict:
@@ -90,10 +62,10 @@ def run_once(python: str, cwd: Path, files: dict[str, Path], out: Path) -> dict:
 
     def sample() -> None:
         while True:
-            for pid in _descendants(proc.pid):
-                cpu = _cpu_of(pid)
-                if cpu is not None:
-                    seen[pid] = max(cpu, seen.get(pid, 0.0))
+            for pid in descendants(proc.pid) | {proc.pid}:
+                st = stat_cpu(f"/proc/{pid}/stat")
+                if st is not None:
+                    seen[pid] = max(st[1], seen.get(pid, 0.0))
             if stop.wait(0.2):
                 return
 
