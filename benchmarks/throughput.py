@@ -191,6 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| ratio this / {args.against} | {fmt(ratio['events_per_s'], '.2f')} | {fmt(ratio['events_per_cpu_s'], '.2f')} | "
           f"{fmt(ratio['net_events_per_s'], '.2f')} | {fmt(ratio['net_events_per_cpu_s'], '.2f')} | |")
     print(f"same alert records on both sides: {'yes' if same else 'NO'} ({this['alert_records']} records)")
+    if not same:
+        for name in names:
+            for i, r in enumerate(runs[name]):
+                print(f"  {name} run {i + 1}:", *r["alerts"], sep="\n    ")
+    result["alerts"] = {name: [r["alerts"] for r in runs[name]] for name in names}
     Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     print(f"figures: {args.json}")
     return 0 if same else 1
