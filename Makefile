@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check bench bench-seasonal clean kafka-up kafka-down check-rules promtool
+.PHONY: demo test check bench bench-seasonal bench-throughput clean kafka-up kafka-down check-rules promtool
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ bench: $(STAMP)
 # Seasonal vs threshold monitor on embedded Flink: several minutes.
 bench-seasonal: $(STAMP)
 	@$(BIN)/python benchmarks/seasonal_throughput.py
+
+# The seed monitor's job, this checkout against main (AGAINST=rev), alternating runs: ~20 minutes.
+AGAINST ?= main
+bench-throughput: $(STAMP)
+	@$(BIN)/python benchmarks/throughput.py --against $(AGAINST)
 
 # Local Kafka broker + Flink cluster (build/kafka, build/flink-cluster); jars built on first use.
 # The cluster's JVMs get NQL_KAFKA_BOOTSTRAP_SERVERS = the broker (see docs/kafka-and-cluster.md).

@@ -41,6 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from proctree import descendants, stat_cpu  # noqa: E402  (benchmarks/, the script's folder)
+
 QUERY = """
     query: |
       session.vdi_events during past 5min
@@ -104,21 +106,6 @@ def compile_one(tmp: Path, name: str, text: str):
     return compiled, str(cfg)
 
 
-def _stat_cpu(path: str, reaped_children: bool = False) -> tuple[str, float] | None:
-    """(thread or process name, user + system CPU seconds) from a /proc .../stat file; for a
-    process, optionally with its reaped children's (the JVM's Python worker exits with the job)."""
-    try:
-        stat = Path(path).read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2:].split()
-    ticks = sum(int(x) for x in fields[11:15 if reaped_children else 13])
-    return stat[stat.index("(") + 1:stat.rindex(")")], ticks / _TICK
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
 class CpuMeter:
     """CPU seconds of the process tree during a run: "python" (this process: on the local
     mini-cluster PyFlink runs the Python UDFs in loopback mode here), "jvm" (the Flink JVM
@@ -137,29 +124,13 @@ class CpuMeter:
         self._own = 0.0
 
     def _jvm_pids(self) -> list[int]:
-        me = os.getpid()
-        parent = {}
-        for pid in os.listdir("/proc"):
-            if pid.isdigit():
-                try:
-                    stat = Path(f"/proc/{pid}/stat").read_text()
-                except OSError:
-                    continue
-                parent[int(pid)] = int(stat[stat.rindex(")") + 2:].split()[1])
-        tree, grew = {me}, True
-        while grew:
-            grew = False
-            for pid, ppid in parent.items():
-                if ppid in tree and pid not in tree:
-                    tree.add(pid)
-                    grew = True
-        return sorted(tree - {me})
+        return sorted(descendants(os.getpid()))
 
     def _totals(self) -> dict[str, float]:
-        py = _stat_cpu(f"/proc/{os.getpid()}/stat")[1]
+        py = stat_cpu(f"/proc/{os.getpid()}/stat")[1]
         jvm = 0.0
         for pid in self._jvm_pids():
-            st = _stat_cpu(f"/proc/{pid}/stat", reaped_children=True)
+            st = stat_cpu(f"/proc/{pid}/stat", reaped_children=True)
             jvm += st[1] if st else 0.0
         return {"python": py, "jvm": jvm}
 
@@ -170,7 +141,7 @@ class CpuMeter:
             except OSError:
                 continue
             for tid in tids:
-                st = _stat_cpu(f"/proc/{pid}/task/{tid}/stat")
+                st = stat_cpu(f"/proc/{pid}/task/{tid}/stat")
                 if st and "CompilerThre" in st[0]:
                     self._jit[pid, int(tid)] = st[1]
 

@@ -47,7 +47,6 @@ WINDOWS_FUNCTION = "nql_windows"
 WINDOWS_FUNCTION_CLASS = "dev.nqlflink.udfs.TenantWindows"
 INVENTORY = "device.devices"
 SAFE_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*\Z")
-EPOCH_SQL = "TIMESTAMP '1970-01-01 00:00:00.000'"
 # The Kafka partition a record came from: each tenant's clock is kept per partition, whose
 # order Kafka preserves, whatever the source's interleaving of partitions (catch-up reads).
 SPLIT_COLUMN = "nql_split"
@@ -158,11 +157,6 @@ def source_name(table: str) -> str:
     return "src_" + ir.column_name(table)
 
 
-def _json_path(path: str) -> str:
-    assert SAFE_PATH.match(path), f"unsafe catalog path {path!r}"
-    return lit("$." + path)
-
-
 # ----------------------------------------------------------------------------- pipelines
 
 
@@ -229,6 +223,8 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     if any(isinstance(p.evaluate.input, ir.Regroup) for p in pipes):
         out.append(Statement("ddl/function.sql.j2", {"name": q(REGROUP_FUNCTION), "path": lit(REGROUP_FUNCTION_CLASS),
                                                      "language": "JAVA"}))
+    out.append(Statement("ddl/function.sql.j2", {"name": q(READ_FUNCTION), "path": lit(READ_FUNCTION_CLASS),
+                                                 "language": "JAVA"}))
     out += _detection_functions(pipes)
     out += [Statement("ddl/function.sql.j2", {"name": q(name), "path": lit(path), "language": "JAVA"})
             for name, path in scalar_functions([p.evaluate for p in pipes])]
@@ -306,107 +302,75 @@ def session_options(options: CompileOptions) -> dict[str, str]:
     }
 
 
-def _parsed(path: str, ty: str) -> str:
-    raw = f"JSON_VALUE(`line`, {_json_path(path)})"
-    if ty in ("string",):
-        return raw
-    return f"TRY_CAST({raw} AS {SQL_TYPES[ty]})"
-
-
 # Validation of the raw lines (docs/flink-job-shape.md §1 and §3: reasons, and what Flink does
-# with the values). Shared by the event tables and the inventory.
-#
-# not_utf8: the raw format hands the record's bytes to Flink unchanged inside the STRING; every
-# function reading it as text (JSON_VALUE, IS JSON, the JSON dead-letter sink) decodes it and
-# replaces each malformed sequence by U+FFFD. ENCODE re-encodes that decoded text, CAST(.. AS
-# BYTES) gives the bytes as received: they differ iff the record is not valid UTF-8.
-NOT_UTF8 = ("CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8')", "not_utf8")
-NOT_JSON = ("NOT (`line` IS JSON OBJECT)", "not_json")
-MISSING_TENANT = ("`tenant` IS NULL OR `tenant` = ''", "missing_tenant")
-# Types read through their JSON text (_json_text) rather than JSON_VALUE, which returns NULL for
-# an object or an array (read as a missing value) and the bare text of a string ("NaN" then
-# casts to NaN, "Infinity" to Infinity).
-JSON_TYPED = ("int", "byte", "float", "duration", "bool")
-MAX_DOUBLE = "1.7976931348623157E308"
+# with the values). Shared by the event tables and the inventory: one call of the Java function
+# nql_read per record (udfs/jvm ReadRecord) parses the line once and returns a ROW of the typed
+# fields and the first reason the record cannot be used, with the results the per-field
+# JSON_VALUE / JSON_QUERY, IS JSON OBJECT, ENCODE and TO_TIMESTAMP conditions gave before.
+READ_FUNCTION = "nql_read"
+READ_FUNCTION_CLASS = "dev.nqlflink.udfs.ReadRecord"
+RECORD_COLUMN = "nql_rec"
+# catalog type (after lowering) -> how nql_read reads and checks it
+READ_TYPES = {"int": "int", "byte": "int", "float": "float", "duration": "float", "bool": "bool",
+              "datetime": "datetime", "string": "string"}
 
 
-def _json_text(path: str) -> str:
-    """The field's value as JSON text, wrapped in a one-element array: `[182]`, `["182"]`,
-    `[true]`, `[{"v":3}]`, `[[3]]`; NULL when the field is missing or null. One parse of the
-    line, as JSON_VALUE; numbers come out as JSON_VALUE writes them (`1E+400`, `0.1`)."""
-    return f"JSON_QUERY(`line`, {_json_path(path)} WITH UNCONDITIONAL ARRAY WRAPPER)"
+def _read_call(entries: list[tuple[str, str, str, str]]) -> str:
+    """The nql_read call for (column, role, path, argument) entries, in the order of their
+    reasons; its result type is inferred from the schema literal."""
+    for _, _, path, _ in entries:
+        assert SAFE_PATH.match(path), f"unsafe catalog path {path!r}"
+    schema = ", ".join(" ".join(x for x in e if x) for e in entries)
+    return f"{READ_FUNCTION}(`line`, {lit(schema)})"
 
 
-def _typed_value(json_col: str, column: str, ty: str) -> tuple[str, str]:
-    """(value, well_typed) over a column holding _json_text: the field's SQL value, and a
-    condition that is TRUE only for a value of the field's type. A number field takes a JSON
-    number only (no string, even "182", no boolean, object or array) that is finite as a
-    DOUBLE (1e400 overflows to Infinity); an integer field one whose value is a whole number
-    in BIGINT range (3 and 3.0, not 1.5, which TRY_CAST would truncate, nor 1e2); a boolean
-    field true or false."""
-    text = f"SUBSTR({json_col}, 2, CHAR_LENGTH({json_col}) - 2)"
-    if ty == "bool":
-        return f"CASE {text} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END", f"{column} IS NOT NULL"
-    if SQL_TYPES[ty] == "BIGINT":
-        return f"TRY_CAST({text} AS BIGINT)", f"{column} = TRY_CAST({text} AS DOUBLE)"
-    return f"TRY_CAST({text} AS {SQL_TYPES[ty]})", f"ABS({column}) <= {MAX_DOUBLE}"
+def _raw_reading(entries: list[tuple[str, str, str, str]], time_column: str) -> list[dict]:
+    """The computed columns of a raw-line source: the record as nql_read reads it, and its
+    rowtime. A computed column cannot read another one, so the rowtime calls nql_read again in
+    the same Calc, on the same line: the function keeps its last record's row and does not
+    parse it twice (the execution plan has one Calc calling it per source)."""
+    call = _read_call(entries)
+    return [{"name": q(RECORD_COLUMN), "expr": call}, {"name": q(time_column), "expr": f"{call}.{q(time_column)}"}]
 
 
-def _field_reading(path: str, column: str, ty: str, columns: list, derived: list, checks: list) -> None:
-    """How one field is read: a computed column of the raw source, or (JSON_TYPED) its JSON text
-    there, the typed value derived in the check view and a `bad_type:<path>` check."""
-    if ty not in JSON_TYPED:
-        if ty != "string":
-            columns.append({"name": q(column + "_raw"), "expr": _parsed(path, "string")})
-            checks.append((f"{q(column + '_raw')} IS NOT NULL AND {q(column)} IS NULL", f"bad_type:{path}"))
-        columns.append({"name": q(column), "expr": _parsed(path, ty)})
-        return
-    json_col = q(column + "_json")
-    value, well_typed = _typed_value(json_col, q(column), ty)
-    columns.append({"name": json_col, "expr": _json_text(path)})
-    derived.append({"name": q(column), "expr": value})
-    checks.append((f"{json_col} IS NOT NULL AND ({well_typed}) IS NOT TRUE", f"bad_type:{path}"))
+def _record_fields(columns: list[str]) -> list[str]:
+    return [f"{q(RECORD_COLUMN)}.{q(c)} AS {q(c)}" for c in columns]
 
 
-def _checked(table: str, name: str, source: str, kept: list[str], derived: list, checks: list) -> Statement:
-    return Statement("views/checked.sql.j2", {"table": table, "name": q(name), "source": q(source), "columns": kept,
-                                              "derived": derived,
-                                              "checks": [{"condition": c, "reason": lit(r)} for c, r in checks]})
+def _field_entries(fields) -> list[tuple[str, str, str, str]]:
+    """(column, path, type) of the fields monitors read, as nql_read entries: `bad_type:<path>`
+    when present, not null and not of the type."""
+    return [(column, "field", path, READ_TYPES[ty]) for column, path, ty in fields]
+
+
+def _checked(table: str, name: str, source: str, columns: list[str]) -> Statement:
+    return Statement("views/checked.sql.j2", {"table": table, "name": q(name), "source": q(source), "columns": columns,
+                                              "record": q(RECORD_COLUMN)})
 
 
 def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, o: CompileOptions,
                  inserts: list) -> list[Statement]:
     t = ir.column_name(table.name)
     src, chk, clk, ok = source_name(table.name), "chk_" + t, "clk_" + t, "ok_" + t
-    time_raw = ir.column_name(table.time_field) + "_raw"
-    parsed_time = f"TO_TIMESTAMP({_parsed(table.time_field, 'string')}, {lit(TIME_FORMAT)})"
-    # The rowtime: a NULL rowtime stops the job before any WHERE runs, so unparsable times get
-    # the epoch; so do times further ahead of the processing clock than the allowed skew (a
-    # device with a wrong clock): both are rejected by the check view and neither moves the
-    # watermark.
-    future = f"{parsed_time} > LOCALTIMESTAMP + {_interval(o.max_clock_skew_ms)}"
-    columns = [{"name": q("tenant"), "expr": _parsed("tenant", "string")},
-               {"name": q(time_raw), "expr": _parsed(table.time_field, "string")},
-               {"name": q("ts_parsed"), "expr": parsed_time},
-               {"name": q("ts"), "expr": f"CASE WHEN {future} THEN {EPOCH_SQL} ELSE COALESCE({parsed_time}, {EPOCH_SQL}) END"},
-               {"name": q(PROCTIME_COLUMN), "expr": "PROCTIME()"}]
-    checks = [NOT_UTF8, NOT_JSON, MISSING_TENANT,
-              (f"{q(time_raw)} IS NULL", "missing_event_time"), ("`ts_parsed` IS NULL", "bad_event_time"),
-              ("`ts` <> `ts_parsed`", "future")]
-    derived: list[dict] = []
-    for f in sorted(fields.values(), key=lambda f: f.column):
-        _field_reading(f.path, f.column, f.ty, columns, derived, checks)
-    kept = [q("tenant"), q("ts")] + [q(f.column) for f in sorted(fields.values(), key=lambda f: f.column)]
+    read = sorted(fields.values(), key=lambda f: f.column)
+    # The rowtime `ts`: a NULL rowtime stops the job before any WHERE runs, so missing and
+    # unparsable times get the epoch; so do times further ahead of the processing clock than the
+    # allowed skew (a device with a wrong clock): all are rejected and none moves the watermark.
+    entries = [("tenant", "tenant", "tenant", "string"), ("ts", "time", table.time_field, str(o.max_clock_skew_ms))]
+    entries += _field_entries((f.column, f.path, f.ty) for f in read)
+    columns = _raw_reading(entries, "ts") + [{"name": q(PROCTIME_COLUMN), "expr": "PROCTIME()"}]
+    kept = [q("tenant"), q("ts")] + [q(f.column) for f in read]
     for view in (chk, clk):
         inserts.append({"target": q("sink_dead_letters"),
                         "query": f"SELECT {lit(table.name)}, `reject_reason`, `line`\nFROM {q(view)}\nWHERE `reject_reason` IS NOT NULL"})
     tickable = "tickable_" + t
     return [
         Statement("ddl/raw_source.sql.j2", {
-            "comment": f"{table.name}: one raw JSON line per record; fields parsed without failing.",
+            "comment": f"{table.name}: one raw JSON line per record, read once by {READ_FUNCTION}.",
             "name": q(src), "columns": columns, "time_column": q("ts"), "lateness": _interval(o.lateness_ms)},
             Connector(src, _kafka(o, table.topic, "raw", source=True), (Metadata(SPLIT_COLUMN, "INT", SPLIT_METADATA),))),
-        _checked(table.name, chk, src, kept + [q(SPLIT_COLUMN), q(PROCTIME_COLUMN)], derived, checks),
+        _checked(table.name, chk, src, _record_fields(["tenant"]) + [q("ts")] + _record_fields([f.column for f in read])
+                 + [q(SPLIT_COLUMN), q(PROCTIME_COLUMN)]),
         Statement("views/clock.sql.j2", {"table": table.name, "name": q(clk), "checked": q(chk), "columns": kept,
                                          "split": q(SPLIT_COLUMN), "proctime": q(PROCTIME_COLUMN),
                                          "lateness": _interval(o.lateness_ms), "lateness_text": format_duration(o.lateness_ms),
@@ -423,27 +387,22 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
     src, chk = source_name(table.name), "chk_" + ir.column_name(table.name)
     cols = {ir.column_name(p): (p, f.ty) for p, f in fields.items()}
     cols.pop("collector_uid", None)
-    parsed_time = f"TO_TIMESTAMP({_parsed('last_seen', 'string')}, {lit(TIME_FORMAT)})"
-    columns = [{"name": q("tenant"), "expr": _parsed("tenant", "string")},
-               {"name": q("collector_uid"), "expr": _parsed("collector.uid", "string")},
-               # one key column holding the tenant: see the note on versioned keys in _pipeline
-               {"name": q("device_key"), "expr": f"CONCAT({_parsed('tenant', 'string')}, '|', {_parsed('collector.uid', 'string')})"},
-               {"name": q("last_seen_parsed"), "expr": parsed_time},
-               {"name": q("last_seen"), "expr": f"COALESCE({parsed_time}, {EPOCH_SQL})"}]
-    checks = [NOT_UTF8, NOT_JSON, MISSING_TENANT,
-              ("`collector_uid` IS NULL", "missing_key:collector.uid"), ("`last_seen_parsed` IS NULL", "bad_version_time:last_seen")]
-    derived: list[dict] = []
-    for c, (p, ty) in sorted(cols.items()):
-        _field_reading(p, c, ty, columns, derived, checks)
+    entries = [("tenant", "tenant", "tenant", "string"), ("collector_uid", "key", "collector.uid", "string"),
+               ("last_seen", "version", "last_seen", "")]
+    entries += _field_entries((c, p, ty) for c, (p, ty) in sorted(cols.items()))
     kept = [q("device_key"), q("tenant"), q("collector_uid")] + [q(c) for c in sorted(cols)] + [q("last_seen")]
     inserts.append({"target": q("sink_dead_letters"),
                     "query": f"SELECT {lit(table.name)}, `reject_reason`, `line`\nFROM {q(chk)}\nWHERE `reject_reason` IS NOT NULL"})
+    record = q(RECORD_COLUMN)
     return [
         Statement("ddl/raw_source.sql.j2", {
             "comment": f"{table.name}: the inventory, versioned by last_seen; same raw-line reading as events.",
-            "name": q(src), "columns": columns, "time_column": q("last_seen"), "lateness": _interval(0)},
+            "name": q(src), "columns": _raw_reading(entries, "last_seen"), "time_column": q("last_seen"),
+            "lateness": _interval(0)},
             Connector(src, _kafka(o, table.topic, "raw", source=True))),
-        _checked(table.name, chk, src, kept, derived, checks),
+        # one key column holding the tenant: see the note on versioned keys in _pipeline
+        _checked(table.name, chk, src, [f"CONCAT({record}.`tenant`, '|', {record}.`collector_uid`) AS `device_key`"]
+                 + _record_fields(["tenant", "collector_uid"] + sorted(cols)) + [q("last_seen")]),
         Statement("views/latest.sql.j2", {
             "comment": "Each device's attributes as of any time: the latest version per tenant + collector uid.",
             "name": q("ver_device_devices"), "source": q(chk), "columns": kept,

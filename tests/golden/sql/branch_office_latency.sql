@@ -15,23 +15,19 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_states`
   AS 'dev.nqlflink.udfs.AlertStates' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
+  AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_ip_in_subnet`
   AS 'dev.nqlflink.udfs.IpInSubnet' LANGUAGE JAVA;
 
--- session.vdi_events: one raw JSON line per record; fields parsed without failing.
+-- session.vdi_events: one raw JSON line per record, read once by nql_read.
 CREATE TABLE `src_session_vdi_events` (
   `line` STRING,
   `nql_split` INT METADATA FROM 'partition' VIRTUAL,
-  `tenant` AS JSON_VALUE(`line`, '$.tenant'),
-  `end_time_raw` AS JSON_VALUE(`line`, '$.end_time'),
-  `ts_parsed` AS TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-  `ts` AS CASE WHEN TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') > LOCALTIMESTAMP + INTERVAL '10' MINUTE THEN TIMESTAMP '1970-01-01 00:00:00.000' ELSE COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000') END,
+  `nql_rec` AS nql_read(`line`, 'tenant tenant tenant string, ts time end_time 600000, client_ip field client.ip string, device_collector_uid field device.collector.uid string, network_latency field network_latency float, session_uid field session.uid string, user_name field user.name string'),
+  `ts` AS nql_read(`line`, 'tenant tenant tenant string, ts time end_time 600000, client_ip field client.ip string, device_collector_uid field device.collector.uid string, network_latency field network_latency float, session_uid field session.uid string, user_name field user.name string').`ts`,
   `nql_pt` AS PROCTIME(),
-  `client_ip` AS JSON_VALUE(`line`, '$.client.ip'),
-  `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
-  `network_latency_json` AS JSON_QUERY(`line`, '$.network_latency' WITH UNCONDITIONAL ARRAY WRAPPER),
-  `session_uid` AS JSON_VALUE(`line`, '$.session.uid'),
-  `user_name` AS JSON_VALUE(`line`, '$.user.name'),
   WATERMARK FOR `ts` AS `ts` - INTERVAL '10' SECOND
 ) WITH (
   'connector' = 'kafka',
@@ -47,35 +43,21 @@ CREATE TABLE `src_session_vdi_events` (
   'topic' = 'nql.session.vdi_events'
 );
 
--- Every record of session.vdi_events with the first reason it cannot be used (NULL: good); the
--- dead-letter sink receives the others with their reason.
+-- Every record of session.vdi_events with the first reason it cannot be used (NULL: good), as the raw
+-- source read it (`nql_rec`); the dead-letter sink receives the others with their reason.
 CREATE TEMPORARY VIEW `chk_session_vdi_events` AS
 SELECT `line`,
-  `tenant`,
+  `nql_rec`.`tenant` AS `tenant`,
   `ts`,
-  `client_ip`,
-  `device_collector_uid`,
-  `network_latency`,
-  `session_uid`,
-  `user_name`,
+  `nql_rec`.`client_ip` AS `client_ip`,
+  `nql_rec`.`device_collector_uid` AS `device_collector_uid`,
+  `nql_rec`.`network_latency` AS `network_latency`,
+  `nql_rec`.`session_uid` AS `session_uid`,
+  `nql_rec`.`user_name` AS `user_name`,
   `nql_split`,
   `nql_pt`,
-  CASE
-    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
-    WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
-    WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
-    WHEN `end_time_raw` IS NULL THEN 'missing_event_time'
-    WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
-    WHEN `ts` <> `ts_parsed` THEN 'future'
-    WHEN `network_latency_json` IS NOT NULL AND (ABS(`network_latency`) <= 1.7976931348623157E308) IS NOT TRUE THEN 'bad_type:network_latency'
-    ELSE CAST(NULL AS STRING)
-  END AS `reject_reason`
-FROM (
-  -- typed values of the fields read as JSON text
-  SELECT *,
-    TRY_CAST(SUBSTR(`network_latency_json`, 2, CHAR_LENGTH(`network_latency_json`) - 2) AS DOUBLE) AS `network_latency`
-  FROM `src_session_vdi_events`
-);
+  `nql_rec`.`nql_reason` AS `reject_reason`
+FROM `src_session_vdi_events`;
 
 -- Each tenant's event time on each Kafka partition of session.vdi_events, in arrival order (the newest
 -- event time so far), and the table's watermark. A record is `late` when it is more than

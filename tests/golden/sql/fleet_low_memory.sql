@@ -15,17 +15,16 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_states`
   AS 'dev.nqlflink.udfs.AlertStates' LANGUAGE JAVA;
 
--- device_performance.events: one raw JSON line per record; fields parsed without failing.
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
+  AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
+
+-- device_performance.events: one raw JSON line per record, read once by nql_read.
 CREATE TABLE `src_device_performance_events` (
   `line` STRING,
   `nql_split` INT METADATA FROM 'partition' VIRTUAL,
-  `tenant` AS JSON_VALUE(`line`, '$.tenant'),
-  `end_time_raw` AS JSON_VALUE(`line`, '$.end_time'),
-  `ts_parsed` AS TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-  `ts` AS CASE WHEN TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') > LOCALTIMESTAMP + INTERVAL '10' MINUTE THEN TIMESTAMP '1970-01-01 00:00:00.000' ELSE COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000') END,
+  `nql_rec` AS nql_read(`line`, 'tenant tenant tenant string, ts time end_time 600000, device_collector_uid field device.collector.uid string, free_memory field free_memory int'),
+  `ts` AS nql_read(`line`, 'tenant tenant tenant string, ts time end_time 600000, device_collector_uid field device.collector.uid string, free_memory field free_memory int').`ts`,
   `nql_pt` AS PROCTIME(),
-  `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
-  `free_memory_json` AS JSON_QUERY(`line`, '$.free_memory' WITH UNCONDITIONAL ARRAY WRAPPER),
   WATERMARK FOR `ts` AS `ts` - INTERVAL '10' SECOND
 ) WITH (
   'connector' = 'kafka',
@@ -41,32 +40,18 @@ CREATE TABLE `src_device_performance_events` (
   'topic' = 'nql.device_performance.events'
 );
 
--- Every record of device_performance.events with the first reason it cannot be used (NULL: good); the
--- dead-letter sink receives the others with their reason.
+-- Every record of device_performance.events with the first reason it cannot be used (NULL: good), as the raw
+-- source read it (`nql_rec`); the dead-letter sink receives the others with their reason.
 CREATE TEMPORARY VIEW `chk_device_performance_events` AS
 SELECT `line`,
-  `tenant`,
+  `nql_rec`.`tenant` AS `tenant`,
   `ts`,
-  `device_collector_uid`,
-  `free_memory`,
+  `nql_rec`.`device_collector_uid` AS `device_collector_uid`,
+  `nql_rec`.`free_memory` AS `free_memory`,
   `nql_split`,
   `nql_pt`,
-  CASE
-    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
-    WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
-    WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
-    WHEN `end_time_raw` IS NULL THEN 'missing_event_time'
-    WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
-    WHEN `ts` <> `ts_parsed` THEN 'future'
-    WHEN `free_memory_json` IS NOT NULL AND (`free_memory` = TRY_CAST(SUBSTR(`free_memory_json`, 2, CHAR_LENGTH(`free_memory_json`) - 2) AS DOUBLE)) IS NOT TRUE THEN 'bad_type:free_memory'
-    ELSE CAST(NULL AS STRING)
-  END AS `reject_reason`
-FROM (
-  -- typed values of the fields read as JSON text
-  SELECT *,
-    TRY_CAST(SUBSTR(`free_memory_json`, 2, CHAR_LENGTH(`free_memory_json`) - 2) AS BIGINT) AS `free_memory`
-  FROM `src_device_performance_events`
-);
+  `nql_rec`.`nql_reason` AS `reject_reason`
+FROM `src_device_performance_events`;
 
 -- Each tenant's event time on each Kafka partition of device_performance.events, in arrival order (the newest
 -- event time so far), and the table's watermark. A record is `late` when it is more than

@@ -15,23 +15,19 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_states`
   AS 'dev.nqlflink.udfs.AlertStates' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
+  AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_version_compare`
   AS 'dev.nqlflink.udfs.VersionCompare' LANGUAGE JAVA;
 
--- execution.crashes: one raw JSON line per record; fields parsed without failing.
+-- execution.crashes: one raw JSON line per record, read once by nql_read.
 CREATE TABLE `src_execution_crashes` (
   `line` STRING,
   `nql_split` INT METADATA FROM 'partition' VIRTUAL,
-  `tenant` AS JSON_VALUE(`line`, '$.tenant'),
-  `time_raw` AS JSON_VALUE(`line`, '$.time'),
-  `ts_parsed` AS TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-  `ts` AS CASE WHEN TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') > LOCALTIMESTAMP + INTERVAL '10' MINUTE THEN TIMESTAMP '1970-01-01 00:00:00.000' ELSE COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000') END,
+  `nql_rec` AS nql_read(`line`, 'tenant tenant tenant string, ts time time 600000, binary_name field binary.name string, binary_version field binary.version string, device_collector_uid field device.collector.uid string, number_of_crashes field number_of_crashes int, user_name field user.name string'),
+  `ts` AS nql_read(`line`, 'tenant tenant tenant string, ts time time 600000, binary_name field binary.name string, binary_version field binary.version string, device_collector_uid field device.collector.uid string, number_of_crashes field number_of_crashes int, user_name field user.name string').`ts`,
   `nql_pt` AS PROCTIME(),
-  `binary_name` AS JSON_VALUE(`line`, '$.binary.name'),
-  `binary_version` AS JSON_VALUE(`line`, '$.binary.version'),
-  `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
-  `number_of_crashes_json` AS JSON_QUERY(`line`, '$.number_of_crashes' WITH UNCONDITIONAL ARRAY WRAPPER),
-  `user_name` AS JSON_VALUE(`line`, '$.user.name'),
   WATERMARK FOR `ts` AS `ts` - INTERVAL '10' SECOND
 ) WITH (
   'connector' = 'kafka',
@@ -47,35 +43,21 @@ CREATE TABLE `src_execution_crashes` (
   'topic' = 'nql.execution.crashes'
 );
 
--- Every record of execution.crashes with the first reason it cannot be used (NULL: good); the
--- dead-letter sink receives the others with their reason.
+-- Every record of execution.crashes with the first reason it cannot be used (NULL: good), as the raw
+-- source read it (`nql_rec`); the dead-letter sink receives the others with their reason.
 CREATE TEMPORARY VIEW `chk_execution_crashes` AS
 SELECT `line`,
-  `tenant`,
+  `nql_rec`.`tenant` AS `tenant`,
   `ts`,
-  `binary_name`,
-  `binary_version`,
-  `device_collector_uid`,
-  `number_of_crashes`,
-  `user_name`,
+  `nql_rec`.`binary_name` AS `binary_name`,
+  `nql_rec`.`binary_version` AS `binary_version`,
+  `nql_rec`.`device_collector_uid` AS `device_collector_uid`,
+  `nql_rec`.`number_of_crashes` AS `number_of_crashes`,
+  `nql_rec`.`user_name` AS `user_name`,
   `nql_split`,
   `nql_pt`,
-  CASE
-    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
-    WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
-    WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
-    WHEN `time_raw` IS NULL THEN 'missing_event_time'
-    WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
-    WHEN `ts` <> `ts_parsed` THEN 'future'
-    WHEN `number_of_crashes_json` IS NOT NULL AND (`number_of_crashes` = TRY_CAST(SUBSTR(`number_of_crashes_json`, 2, CHAR_LENGTH(`number_of_crashes_json`) - 2) AS DOUBLE)) IS NOT TRUE THEN 'bad_type:number_of_crashes'
-    ELSE CAST(NULL AS STRING)
-  END AS `reject_reason`
-FROM (
-  -- typed values of the fields read as JSON text
-  SELECT *,
-    TRY_CAST(SUBSTR(`number_of_crashes_json`, 2, CHAR_LENGTH(`number_of_crashes_json`) - 2) AS BIGINT) AS `number_of_crashes`
-  FROM `src_execution_crashes`
-);
+  `nql_rec`.`nql_reason` AS `reject_reason`
+FROM `src_execution_crashes`;
 
 -- Each tenant's event time on each Kafka partition of execution.crashes, in arrival order (the newest
 -- event time so far), and the table's watermark. A record is `late` when it is more than

@@ -15,18 +15,16 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_states`
   AS 'dev.nqlflink.udfs.AlertStates' LANGUAGE JAVA;
 
--- session.vdi_events: one raw JSON line per record; fields parsed without failing.
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
+  AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
+
+-- session.vdi_events: one raw JSON line per record, read once by nql_read.
 CREATE TABLE `src_session_vdi_events` (
   `line` STRING,
   `nql_split` INT METADATA FROM 'partition' VIRTUAL,
-  `tenant` AS JSON_VALUE(`line`, '$.tenant'),
-  `end_time_raw` AS JSON_VALUE(`line`, '$.end_time'),
-  `ts_parsed` AS TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-  `ts` AS CASE WHEN TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') > LOCALTIMESTAMP + INTERVAL '10' MINUTE THEN TIMESTAMP '1970-01-01 00:00:00.000' ELSE COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.end_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000') END,
+  `nql_rec` AS nql_read(`line`, 'tenant tenant tenant string, ts time end_time 600000, device_collector_uid field device.collector.uid string, network_latency field network_latency float, user_name field user.name string'),
+  `ts` AS nql_read(`line`, 'tenant tenant tenant string, ts time end_time 600000, device_collector_uid field device.collector.uid string, network_latency field network_latency float, user_name field user.name string').`ts`,
   `nql_pt` AS PROCTIME(),
-  `device_collector_uid` AS JSON_VALUE(`line`, '$.device.collector.uid'),
-  `network_latency_json` AS JSON_QUERY(`line`, '$.network_latency' WITH UNCONDITIONAL ARRAY WRAPPER),
-  `user_name` AS JSON_VALUE(`line`, '$.user.name'),
   WATERMARK FOR `ts` AS `ts` - INTERVAL '10' SECOND
 ) WITH (
   'connector' = 'kafka',
@@ -42,33 +40,19 @@ CREATE TABLE `src_session_vdi_events` (
   'topic' = 'nql.session.vdi_events'
 );
 
--- Every record of session.vdi_events with the first reason it cannot be used (NULL: good); the
--- dead-letter sink receives the others with their reason.
+-- Every record of session.vdi_events with the first reason it cannot be used (NULL: good), as the raw
+-- source read it (`nql_rec`); the dead-letter sink receives the others with their reason.
 CREATE TEMPORARY VIEW `chk_session_vdi_events` AS
 SELECT `line`,
-  `tenant`,
+  `nql_rec`.`tenant` AS `tenant`,
   `ts`,
-  `device_collector_uid`,
-  `network_latency`,
-  `user_name`,
+  `nql_rec`.`device_collector_uid` AS `device_collector_uid`,
+  `nql_rec`.`network_latency` AS `network_latency`,
+  `nql_rec`.`user_name` AS `user_name`,
   `nql_split`,
   `nql_pt`,
-  CASE
-    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
-    WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
-    WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
-    WHEN `end_time_raw` IS NULL THEN 'missing_event_time'
-    WHEN `ts_parsed` IS NULL THEN 'bad_event_time'
-    WHEN `ts` <> `ts_parsed` THEN 'future'
-    WHEN `network_latency_json` IS NOT NULL AND (ABS(`network_latency`) <= 1.7976931348623157E308) IS NOT TRUE THEN 'bad_type:network_latency'
-    ELSE CAST(NULL AS STRING)
-  END AS `reject_reason`
-FROM (
-  -- typed values of the fields read as JSON text
-  SELECT *,
-    TRY_CAST(SUBSTR(`network_latency_json`, 2, CHAR_LENGTH(`network_latency_json`) - 2) AS DOUBLE) AS `network_latency`
-  FROM `src_session_vdi_events`
-);
+  `nql_rec`.`nql_reason` AS `reject_reason`
+FROM `src_session_vdi_events`;
 
 -- Each tenant's event time on each Kafka partition of session.vdi_events, in arrival order (the newest
 -- event time so far), and the table's watermark. A record is `late` when it is more than
@@ -122,12 +106,8 @@ GROUP BY `window_start`, `window_end`, `window_time`;
 -- device.devices: the inventory, versioned by last_seen; same raw-line reading as events.
 CREATE TABLE `src_device_devices` (
   `line` STRING,
-  `tenant` AS JSON_VALUE(`line`, '$.tenant'),
-  `collector_uid` AS JSON_VALUE(`line`, '$.collector.uid'),
-  `device_key` AS CONCAT(JSON_VALUE(`line`, '$.tenant'), '|', JSON_VALUE(`line`, '$.collector.uid')),
-  `last_seen_parsed` AS TO_TIMESTAMP(JSON_VALUE(`line`, '$.last_seen'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-  `last_seen` AS COALESCE(TO_TIMESTAMP(JSON_VALUE(`line`, '$.last_seen'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000'),
-  `virtualization_desktop_pool` AS JSON_VALUE(`line`, '$.virtualization.desktop_pool'),
+  `nql_rec` AS nql_read(`line`, 'tenant tenant tenant string, collector_uid key collector.uid string, last_seen version last_seen, virtualization_desktop_pool field virtualization.desktop_pool string'),
+  `last_seen` AS nql_read(`line`, 'tenant tenant tenant string, collector_uid key collector.uid string, last_seen version last_seen, virtualization_desktop_pool field virtualization.desktop_pool string').`last_seen`,
   WATERMARK FOR `last_seen` AS `last_seen` - INTERVAL '0' SECOND
 ) WITH (
   'connector' = 'kafka',
@@ -142,23 +122,16 @@ CREATE TABLE `src_device_devices` (
   'topic' = 'nql.device.devices'
 );
 
--- Every record of device.devices with the first reason it cannot be used (NULL: good); the
--- dead-letter sink receives the others with their reason.
+-- Every record of device.devices with the first reason it cannot be used (NULL: good), as the raw
+-- source read it (`nql_rec`); the dead-letter sink receives the others with their reason.
 CREATE TEMPORARY VIEW `chk_device_devices` AS
 SELECT `line`,
-  `device_key`,
-  `tenant`,
-  `collector_uid`,
-  `virtualization_desktop_pool`,
+  CONCAT(`nql_rec`.`tenant`, '|', `nql_rec`.`collector_uid`) AS `device_key`,
+  `nql_rec`.`tenant` AS `tenant`,
+  `nql_rec`.`collector_uid` AS `collector_uid`,
+  `nql_rec`.`virtualization_desktop_pool` AS `virtualization_desktop_pool`,
   `last_seen`,
-  CASE
-    WHEN CAST(`line` AS BYTES) <> ENCODE(`line`, 'UTF-8') THEN 'not_utf8'
-    WHEN NOT (`line` IS JSON OBJECT) THEN 'not_json'
-    WHEN `tenant` IS NULL OR `tenant` = '' THEN 'missing_tenant'
-    WHEN `collector_uid` IS NULL THEN 'missing_key:collector.uid'
-    WHEN `last_seen_parsed` IS NULL THEN 'bad_version_time:last_seen'
-    ELSE CAST(NULL AS STRING)
-  END AS `reject_reason`
+  `nql_rec`.`nql_reason` AS `reject_reason`
 FROM `src_device_devices`;
 
 -- Each device's attributes as of any time: the latest version per tenant + collector uid.

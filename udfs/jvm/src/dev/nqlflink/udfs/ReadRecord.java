@@ -1,0 +1,325 @@
+package dev.nqlflink.udfs;
+
+import org.apache.flink.shaded.com.jayway.jsonpath.spi.json.JacksonJsonProvider;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonFactory;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.DeserializationFeature;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.flink.table.api.DataTypes;
+import org.apache.flink.table.catalog.DataTypeFactory;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.TimestampData;
+import org.apache.flink.table.data.binary.BinaryStringData;
+import org.apache.flink.table.data.binary.BinaryStringDataUtil;
+import org.apache.flink.table.functions.FunctionContext;
+import org.apache.flink.table.functions.ScalarFunction;
+import org.apache.flink.table.types.DataType;
+import org.apache.flink.table.types.inference.TypeInference;
+import org.apache.flink.table.utils.DateTimeUtils;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code nql_read(line, schema)}: one raw JSON line read once, into a ROW of the typed fields
+ * a job uses and the first reason the record cannot be used (docs/flink-job-shape.md §1,
+ * "Dead-letter reasons"). It replaces a JSON_VALUE / JSON_QUERY per field, IS JSON OBJECT,
+ * ENCODE and TO_TIMESTAMP, each of which parsed the line again, with the same results: the
+ * line is parsed as those functions parse it (Flink's SqlJsonUtils: Jackson with floats as
+ * BigDecimal, read by jayway's JacksonJsonProvider), a path is walked as their dotted paths
+ * are (a missing step, a step through a non-object, null: missing), and values are cast with
+ * Flink's own casts (BinaryStringDataUtil, DateTimeUtils).
+ *
+ * <p>{@code schema} is a literal (the result type is inferred from it): entries separated by
+ * {@code ,}, each {@code <column> <role> <path> [<type or argument>]}:
+ *
+ * <ul>
+ *   <li>{@code tenant}: JSON_VALUE text; {@code missing_tenant} when missing or empty;
+ *   <li>{@code time <path> <skew ms>}: the event time, {@code yyyy-MM-dd'T'HH:mm:ss.SSS'Z'}, as
+ *       a non-null rowtime: the epoch when it is missing ({@code missing_event_time}),
+ *       unparsable ({@code bad_event_time}) or more than the skew ahead of the processing
+ *       clock ({@code future}; the clock is read here, so the function is not deterministic);
+ *   <li>{@code key}: JSON_VALUE text; {@code missing_key:<path>} when missing;
+ *   <li>{@code version}: a time as {@code time} without skew, the epoch when unparsable
+ *       ({@code bad_version_time:<path>});
+ *   <li>{@code field <path> <type>}: a field a monitor reads, {@code bad_type:<path>} when
+ *       present, not null and not of its type: {@code string} (JSON_VALUE text, never bad),
+ *       {@code float} (a JSON number finite as a DOUBLE), {@code int} (a JSON number whose
+ *       value is whole and in BIGINT range), {@code bool} (true or false), {@code datetime}
+ *       (JSON_VALUE text cast to TIMESTAMP(3)).
+ * </ul>
+ *
+ * <p>The result is {@code ROW<nql_reason STRING, <column> <type>...> NOT NULL}; the reasons are
+ * checked not_utf8, not_json, then the entries in schema order ({@code future} right after its
+ * time entry). A record with a reason still gets every value that could be read.
+ */
+public class ReadRecord extends ScalarFunction {
+    private static final long serialVersionUID = 1L;
+    static final String TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'";
+    private static final TimestampData EPOCH = TimestampData.fromEpochMillis(0);
+    // As org.apache.flink.table.runtime.functions.SqlJsonUtils reads a JSON argument.
+    private static final JacksonJsonProvider JSON = new JacksonJsonProvider(
+            new ObjectMapper(new JsonFactory()).configure(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS, true));
+
+    private transient String schemaText;
+    private transient Entry[] entries;
+    // The last record read and its row: the rowtime column of the raw source calls the function
+    // again on the same line in the same Calc (a computed column cannot read another one).
+    private transient byte[] lastBytes;
+    private transient RowData lastRow;
+
+    @Override
+    public boolean isDeterministic() {
+        return false;  // `future` reads the processing clock
+    }
+
+    @Override
+    public void open(FunctionContext context) {
+        schemaText = null;
+        lastBytes = null;
+    }
+
+
+    public RowData eval(StringData line, String schema) {
+        if (schema != schemaText && !schema.equals(schemaText)) {
+            entries = parse(schema);
+            schemaText = schema;
+            lastBytes = null;
+        }
+        byte[] bytes = line == null ? null : ((BinaryStringData) line).toBytes();
+        if (bytes != null && lastBytes != null && Arrays.equals(bytes, lastBytes)) {
+            return lastRow;
+        }
+        GenericRowData row = new GenericRowData(entries.length + 1);
+        String reason = null;
+        Object doc = null;
+        String text = line == null ? null : line.toString();
+        if (text != null && !Arrays.equals(bytes, text.getBytes(StandardCharsets.UTF_8))) {
+            reason = "not_utf8";
+        }
+        if (text != null) {
+            try {
+                doc = JSON.parse(text);
+            } catch (RuntimeException e) {
+                doc = null;
+            }
+        }
+        if (reason == null && !(doc instanceof Map)) {
+            reason = "not_json";
+        }
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < entries.length; i++) {
+            Entry e = entries[i];
+            Object v = doc instanceof Map ? at(doc, e.path) : null;
+            String r = e.read(v, row, i + 1, now);
+            if (reason == null) {
+                reason = r;
+            }
+        }
+        row.setField(0, reason == null ? null : StringData.fromString(reason));
+        lastBytes = bytes;
+        lastRow = row;
+        return row;
+    }
+
+    /** The value at a dotted path as JSON_VALUE / JSON_QUERY find it: null when a step is
+     * missing or not an object, or the value is null. */
+    static Object at(Object doc, String[] path) {
+        Object v = doc;
+        for (String step : path) {
+            if (!(v instanceof Map)) {
+                return null;
+            }
+            v = ((Map<?, ?>) v).get(step);
+        }
+        return v;
+    }
+
+    /** JSON_VALUE's text: the text of a scalar, NULL for null, an object or an array. */
+    static String scalarText(Object v) {
+        if (v == null || v instanceof Map || v instanceof Collection) {
+            return null;
+        }
+        return v.toString();
+    }
+
+    static TimestampData parseTime(String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return DateTimeUtils.parseTimestampData(text, TIME_FORMAT);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    static final class Entry {
+        final String column;
+        final String role;
+        final String pathText;
+        final String[] path;
+        final String arg;
+
+        Entry(String column, String role, String pathText, String arg) {
+            this.column = column;
+            this.role = role;
+            this.pathText = pathText;
+            this.path = pathText.split("\\.");
+            this.arg = arg;
+        }
+
+        DataType type() {
+            switch (role) {
+                case "time":
+                case "version":
+                    return DataTypes.TIMESTAMP(3).notNull();
+                case "field":
+                    switch (arg) {
+                        case "float":
+                            return DataTypes.DOUBLE();
+                        case "int":
+                            return DataTypes.BIGINT();
+                        case "bool":
+                            return DataTypes.BOOLEAN();
+                        case "datetime":
+                            return DataTypes.TIMESTAMP(3);
+                        default:
+                            return DataTypes.STRING();
+                    }
+                default:
+                    return DataTypes.STRING();
+            }
+        }
+
+        /** Sets the value at {@code pos} and returns this entry's reason, or null. */
+        String read(Object v, GenericRowData row, int pos, long now) {
+            switch (role) {
+                case "tenant": {
+                    String s = scalarText(v);
+                    row.setField(pos, s == null ? null : StringData.fromString(s));
+                    return s == null || s.isEmpty() ? "missing_tenant" : null;
+                }
+                case "key": {
+                    String s = scalarText(v);
+                    row.setField(pos, s == null ? null : StringData.fromString(s));
+                    return s == null ? "missing_key:" + pathText : null;
+                }
+                case "time": {
+                    String s = scalarText(v);
+                    TimestampData t = parseTime(s);
+                    boolean future = t != null && t.getMillisecond() > now + Long.parseLong(arg);
+                    row.setField(pos, t == null || future ? EPOCH : t);
+                    return s == null ? "missing_event_time" : t == null ? "bad_event_time" : future ? "future" : null;
+                }
+                case "version": {
+                    TimestampData t = parseTime(scalarText(v));
+                    row.setField(pos, t == null ? EPOCH : t);
+                    return t == null ? "bad_version_time:" + pathText : null;
+                }
+                default:
+                    return field(v, row, pos);
+            }
+        }
+
+        private String field(Object v, GenericRowData row, int pos) {
+            String bad = "bad_type:" + pathText;
+            switch (arg) {
+                case "float": {
+                    // JSON_QUERY's text of the number, cast as TRY_CAST(t AS DOUBLE)
+                    Double d = v instanceof Number ? toDouble(v.toString()) : null;
+                    boolean ok = d != null && Math.abs(d) <= Double.MAX_VALUE;
+                    row.setField(pos, d);
+                    return v != null && !ok ? bad : null;
+                }
+                case "int": {
+                    Long n = v instanceof Number ? toLong(v.toString()) : null;
+                    Double d = v instanceof Number ? toDouble(v.toString()) : null;
+                    row.setField(pos, n);
+                    return v != null && !(n != null && d != null && n.doubleValue() == d) ? bad : null;
+                }
+                case "bool": {
+                    row.setField(pos, v instanceof Boolean ? v : null);
+                    return v != null && !(v instanceof Boolean) ? bad : null;
+                }
+                case "datetime": {
+                    String s = scalarText(v);
+                    TimestampData t = null;
+                    if (s != null) {
+                        try {
+                            t = BinaryStringDataUtil.toTimestamp(BinaryStringData.fromString(s), 3);
+                        } catch (RuntimeException e) {
+                            t = null;
+                        }
+                    }
+                    row.setField(pos, t);
+                    return s != null && t == null ? bad : null;
+                }
+                default: {
+                    String s = scalarText(v);
+                    row.setField(pos, s == null ? null : StringData.fromString(s));
+                    return null;
+                }
+            }
+        }
+    }
+
+    static Double toDouble(String t) {
+        try {
+            return BinaryStringDataUtil.toDouble(BinaryStringData.fromString(t));
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    static Long toLong(String t) {
+        try {
+            return BinaryStringDataUtil.toLong(BinaryStringData.fromString(t));
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    static Entry[] parse(String schema) {
+        List<Entry> out = new ArrayList<>();
+        for (String item : schema.split(",")) {
+            String[] p = item.trim().split("\\s+");
+            if (p.length < 3) {
+                throw new IllegalArgumentException("nql_read: bad schema entry '" + item + "'");
+            }
+            out.add(new Entry(p[0], p[1], p[2], p.length > 3 ? p[3] : "string"));
+        }
+        return out.toArray(new Entry[0]);
+    }
+
+    static DataType resultType(String schema) {
+        Entry[] es = parse(schema);
+        DataTypes.Field[] fields = new DataTypes.Field[es.length + 1];
+        fields[0] = DataTypes.FIELD("nql_reason", DataTypes.STRING());
+        for (int i = 0; i < es.length; i++) {
+            fields[i + 1] = DataTypes.FIELD(es[i].column, es[i].type());
+        }
+        return DataTypes.ROW(fields).notNull().bridgedTo(RowData.class);
+    }
+
+    @Override
+    public TypeInference getTypeInference(DataTypeFactory typeFactory) {
+        return TypeInference.newBuilder()
+                .typedArguments(DataTypes.STRING().bridgedTo(StringData.class), DataTypes.STRING().notNull())
+                .outputTypeStrategy(ctx -> {
+                    Optional<String> schema = ctx.getArgumentValue(1, String.class);
+                    if (!schema.isPresent()) {
+                        throw ctx.newValidationError("nql_read: the schema must be a literal");
+                    }
+                    return Optional.of(resultType(schema.get()));
+                })
+                .build();
+    }
+}
