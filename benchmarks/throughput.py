@@ -47,6 +47,14 @@ TABLES = ("session.vdi_events", "device.devices")
 INCIDENT = "pool=Finance-Win11,metric=network_latency,start=2026-11-26T07:10:00Z,minutes=12,add_ms=400"
 
 
+def child_env(cwd: Path) -> dict[str, str]:
+    """The environment of a process of checkout `cwd`: its modules first, and none of the PyFlink
+    gateway settings of a process that already runs Flink (a test session): the child starts
+    its own JVM."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYFLINK_GATEWAY_DISABLED", "PYFLINK_GATEWAY_PORT")}
+    return {**env, "PYTHONPATH": str(cwd)}
+
+
 def run_once(python: str, cwd: Path, files: dict[str, Path], out: Path) -> dict:
     """One `nql-flink run` of the seed monitor in its own process, from the checkout `cwd`
     (its modules, its monitor file, its Java functions): wall seconds, CPU seconds of the
@@ -57,7 +65,7 @@ def run_once(python: str, cwd: Path, files: dict[str, Path], out: Path) -> dict:
     seen: dict[int, float] = {}
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(cwd)})
+                            env=child_env(cwd))
     stop = threading.Event()
 
     def sample() -> None:
@@ -84,7 +92,7 @@ def run_once(python: str, cwd: Path, files: dict[str, Path], out: Path) -> dict:
 def simulate(python: str, out: Path, hours: float, devices: int) -> dict[str, Path]:
     subprocess.run([python, "-m", "translator.cli", "simulate", "--out", str(out), "--duration", f"{int(hours * 60)}min",
                     "--devices", str(devices), "--seed", "7", "--tables", ",".join(TABLES), "--quiet",
-                    "--incident", INCIDENT],
+                    "--incident", INCIDENT], env=child_env(ROOT),
                    cwd=ROOT, check=True)
     return {t: out / f"{t}.jsonl" for t in TABLES}
 
@@ -132,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for cwd in (ROOT, other):  # the Java functions are compiled before any timed run
                 subprocess.run([python, "-m", "deploy.jars", "build", "udfs"], cwd=cwd, check=True,
-                               stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(cwd)})
+                               stdout=subprocess.DEVNULL, env=child_env(cwd))
             files = simulate(python, tmp / "sim", args.hours, args.devices)
             n_events = count_lines(files["session.vdi_events"])
             print(f"input: {n_events} session.vdi_events, {count_lines(files['device.devices'])} device.devices "
