@@ -42,14 +42,18 @@ def add_arguments(parser):
 def traced_job(compiled, pipeline: str):
     """The job with a trace sink and a trace INSERT of `pipeline`'s evaluations in its
     statement set."""
-    from translator.flink.codegen import sink
+    from translator.flink.codegen import pipelines, sink, values_pairs
 
     job = compiled.job
     *stmts, last = job.statements
     assert last.kind == "statement_set"
+    ev = next(p.evaluate for p in pipelines(compiled.lowered) if p.name == pipeline)
+    # a detection monitor's judged view has its payload, a threshold monitor's typed columns
+    payload = ("`payload`" if ev.detection is not None else
+               f"JSON_OBJECT('values' VALUE JSON_OBJECT({', '.join(values_pairs(ev.input.measures))})) AS `payload`")
     trace = {"target": f"`{TRACE_TABLE}`",
              "query": ("SELECT `tenant`, `monitor`, `group_json`, "
-                       "DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') AS `at`, `trig`, `rec`, `payload`\n"
+                       f"DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') AS `at`, `trig`, `rec`, {payload}\n"
                        f"FROM `{pipeline}__judged`")}
     columns = {"tenant": "STRING", "monitor": "STRING", "group_json": "STRING", "at": "STRING",
                "trig": "BOOLEAN", "rec": "BOOLEAN", "payload": "STRING"}

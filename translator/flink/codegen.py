@@ -551,7 +551,7 @@ def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) 
     # inventory view, whose changelog then carries UPDATE_BEFORE rows stamped with the old
     # version's time; the event-time temporal join reads those as "no version" and drops
     # events, seen on Flink 2.3.)
-    keep = f"COALESCE({to_sql(to_exp(_conjunction(filters), row_col))}, FALSE)" if filters else "TRUE"
+    keep = f"COALESCE({to_sql(to_exp(ir.conjunction(filters), row_col))}, FALSE)" if filters else "TRUE"
     # A monitor that needs the inventory (an inner enrichment) cannot evaluate an event whose
     # device has no inventory version as of the event's time. An inner temporal join would drop
     # it without a trace (an unknown device, or an inventory topic read late: marked idle before
@@ -589,11 +589,11 @@ def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) 
     param = lambda name: exp.Bracket(this=exp.column("params", table="c"), expressions=[exp.Literal.string(name)])  # noqa: E731
     if detect:
         return head + _detect_pipeline(p, ev, n, inserts)
-    judged = {"name": n("judged"), "eval": n("eval"), "config": q("ver_monitor_config"), "time_format": lit(TIME_FORMAT),
+    judged = {"name": n("judged"), "eval": n("eval"), "config": q("ver_monitor_config"),
               "trigger": to_sql(to_exp(ev.trigger, v, param)), "recover": to_sql(to_exp(ev.recover, v, param)),
-              "values": [f"{lit(m.name)} VALUE `v`.{q(m.name)}" for m in top.measures],
+              "values": [f"`v`.{q(m.name)} AS {q(value_column(m.name))}" for m in top.measures],
               "extra_filter": to_sql(to_exp(top.having, v)) if top.having is not None else ""}
-    inserts.append({"target": q("sink_alerts"), "query": _alert_query(n("alerts"))})
+    inserts.append({"target": q("sink_alerts"), "query": _alert_query(n("alerts"), values_pairs(top.measures))})
     return head + [Statement("views/monitor_judged.sql.j2", judged)] + _states_tail(p, n, o, inserts)
 
 
@@ -730,10 +730,6 @@ KEEP = "keep"
 UNKNOWN_DEVICE = "nql_unknown_device"
 
 
-def _conjunction(items: list[ir.Scalar]) -> ir.Scalar:
-    return items[0] if len(items) == 1 else ir.Bool("AND", tuple(items))
-
-
 def _one_insert_per_sink(inserts: list[dict]) -> list[dict]:
     """One INSERT per sink table, its queries joined by UNION ALL: every INSERT becomes its
     own Kafka sink, and exactly-once sinks of one job must not share a transactional id."""
@@ -743,17 +739,34 @@ def _one_insert_per_sink(inserts: list[dict]) -> list[dict]:
     return [{"target": t, "query": "\nUNION ALL\n".join(qs)} for t, qs in by_target.items()]
 
 
-def _alert_query(alerts_view: str) -> str:
+def value_column(measure: str) -> str:
+    """The judged view's column of a threshold monitor's measure, as the state function carries
+    it to a transition (prefixed: a measure may be named like a column of the function's own)."""
+    return f"nql_value_{measure}"
+
+
+def values_pairs(measures) -> list[str]:
+    """The alert record's `values` (JSON_OBJECT arguments) over a threshold monitor's judged
+    columns."""
+    return [f"{lit(m.name)} VALUE {q(value_column(m.name))}" for m in measures]
+
+
+def _alert_query(alerts_view: str, values: list[str] | None) -> str:
+    """The alert records of a pipeline's transitions (one template for every kind): from the
+    typed columns the state function carries (threshold: `values` given), or from the payload a
+    detection monitor's state UDAF returns (values None)."""
     from translator.flink.render import render
 
-    return render("alert_record.sql.j2", {"alerts": alerts_view}).rstrip()
+    return render("alert_record.sql.j2", {"alerts": alerts_view, "payload": values is None, "values": values or [],
+                                          "time_format": lit(TIME_FORMAT)}).rstrip()
 
 
 # ----------------------------------------------------------------------------- detection
 # Seasonal and change monitors (docs/seasonal.md, "On Flink"). The rows, input, windows and
 # eval views are the threshold ones, with the tenant's active devices per window (the
 # windows function's population, for the impact share); then, per pipeline:
-#   judged    config as of window_time, the metric as DOUBLE, the payload
+#   judged    config as of window_time, the metric as DOUBLE, the payload (the UDAF returns it
+#             with a transition: the evaluation's typed columns cannot pass a Python aggregate)
 #   state     seasonal: alert_transitions_seasonal keeps the group's per-slot history, scores
 #             each evaluation against its slot's baseline, decides the breach and runs the
 #             threshold monitors' state machine; change: alert_transitions_change keeps the
@@ -830,11 +843,5 @@ def _detect_pipeline(p: _Pipeline, ev: ir.Evaluate, n, inserts: list) -> list[St
         tail = _state_tail(p, n, SEASONAL_FUNCTION, extra_args, seasonal_spec(det))
     else:
         tail = _state_tail(p, n, CHANGE_FUNCTION, extra_args, change_spec(det))
-    inserts.append({"target": q("sink_alerts"), "query": _detect_alert_query(n("alerts"))})
+    inserts.append({"target": q("sink_alerts"), "query": _alert_query(n("alerts"), None)})
     return [Statement("views/monitor_judged_detect.sql.j2", judged), *tail]
-
-
-def _detect_alert_query(alerts_view: str) -> str:
-    from translator.flink.render import render
-
-    return render("alert_record_detect.sql.j2", {"alerts": alerts_view}).rstrip()

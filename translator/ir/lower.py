@@ -107,7 +107,7 @@ def _lower(monitor: Monitor, s: _Scope) -> ir.Evaluate:
         keys = tuple(ir.Key(k.name, _column(k.field, s)) for k in q.group_keys)
         measures = tuple(ir.Measure(o.name, _scalar(o.expr, s), o.type.name) for o in q.outputs)
         outputs = {m.name.lower(): m for m in measures} | {k.name.lower(): k for k in keys}
-        having = _conjunction([_scalar(f, s, outputs) for f in q.result_filters])
+        having = ir.conjunction([_scalar(f, s, outputs) for f in q.result_filters])
     rel: ir.Relation = ir.Scan(q.events.name, tuple(s.event_fields.values()))
     if s.inventory_fields:
         rel = ir.Enrich(rel, tuple(s.inventory_fields.values()), inner=q.join != "include")
@@ -142,13 +142,13 @@ def _regrouped(q: TypedQuery, s: _Scope, summarize: ast.Summarize):
     device = ir.Key(DEVICE_UID, _event_field(s, DEVICE_UID, "string"))
     per_device = tuple(ir.Measure(o.name, _scalar(o.expr, s), o.type.name) for o in q.computed)
     first = {m.name.lower(): m for m in per_device}
-    having = _conjunction([_scalar(f, s, first) for f in q.result_filters if id(f) not in after])
+    having = ir.conjunction([_scalar(f, s, first) for f in q.result_filters if id(f) not in after])
     s.carried = {}
     keys = tuple(ir.Key(k.name, _column(k.field, s)) for k in q.group_keys)
     measures = tuple(ir.Measure(o.name, _scalar(o.expr, s), o.type.name) for o in q.outputs)
     carried, s.carried = s.carried, None
     outputs = {m.name.lower(): m for m in measures} | {k.name.lower(): k for k in keys}
-    top_having = _conjunction([_scalar(f, s, outputs) for f in q.result_filters if id(f) in after])
+    top_having = ir.conjunction([_scalar(f, s, outputs) for f in q.result_filters if id(f) in after])
     # the device's own uid, read by the summarize (`collector.uid`), is the device key itself
     per_device_keys = (device, *(ir.Key(c.name, c) for c in carried.values() if c != device.expr))
     return per_device_keys, per_device, having, _Top(keys, measures, top_having)
@@ -168,12 +168,6 @@ def _detect(monitor: Monitor, window: ir.WindowAggregate, trigger: ir.Scalar, re
     value = det.deviations if det.type == "seasonal" else det.change
     params = tuple(s.params) + ((d.param, float(value)),)
     return ir.Evaluate(window, trigger, recover, params, d)
-
-
-def _conjunction(items: list[ir.Scalar]) -> ir.Scalar | None:
-    if not items:
-        return None
-    return items[0] if len(items) == 1 else ir.Bool("AND", tuple(items))
 
 
 def _condition(c: Condition | None, prefix: str, s: _Scope, outputs: dict) -> ir.Scalar | None:

@@ -256,3 +256,10 @@ def windows(ev: "Evaluate") -> WindowAggregate:
 def column_name(path: str) -> str:
     """`device.virtualization.desktop_pool` -> `device_virtualization_desktop_pool`."""
     return path.replace(".", "_").replace("#", "")
+
+
+def conjunction(items) -> "Scalar | None":
+    """The conditions ANDed (None for none, the condition itself for one)."""
+    if not items:
+        return None
+    return items[0] if len(items) == 1 else Bool("AND", tuple(items))

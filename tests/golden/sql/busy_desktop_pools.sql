@@ -334,23 +334,19 @@ FROM (
 -- column (tenant/monitor): the monitor is a constant here, and a constant key column would
 -- leave the join keyed by tenant alone, picking another monitor's config. A disabled
 -- monitor's evaluations carry no condition (NULL counts as false): no alerts, runs break.
+-- The columns after the state function's inputs are what an alert record reads, typed: the
+-- state function carries them to the transition an evaluation causes, where the record is
+-- built, once (no JSON per evaluation).
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__judged` AS
 SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
   `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
   CASE WHEN `c`.`enabled` IS NOT FALSE THEN (`v`.`busy` >= `c`.`params`['trigger_1']) END AS `trig`,
   CASE WHEN `c`.`enabled` IS NOT FALSE THEN (NOT (`v`.`busy` >= `c`.`params`['trigger_1'])) END AS `rec`,
   `c`.`for_ms`, `c`.`recover_for_ms`,
-  JSON_OBJECT(
-    'at' VALUE DATE_FORMAT(`v`.`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-    'values' VALUE JSON_OBJECT('busy' VALUE `v`.`busy`, 'desktops' VALUE `v`.`desktops`, 'worst' VALUE `v`.`worst`),
-    'window' VALUE JSON_OBJECT(
-      'start' VALUE DATE_FORMAT(`v`.`window_start`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-      'end' VALUE DATE_FORMAT(`v`.`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')),
-    'impact' VALUE JSON_OBJECT('devices' VALUE `v`.`impact_devices`, 'users' VALUE `v`.`impact_users`),
-    'priority' VALUE `c`.`priority`, 'name' VALUE `c`.`name`, 'tags' VALUE `c`.`tags`,
-    'trigger_condition' VALUE `c`.`trigger_condition`,
-    'recover_condition' VALUE `c`.`recover_condition`
-    NULL ON NULL) AS `payload`
+  `v`.`busy` AS `nql_value_busy`, `v`.`desktops` AS `nql_value_desktops`, `v`.`worst` AS `nql_value_worst`,
+  `v`.`impact_devices`, `v`.`impact_users`,
+  `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
+  `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
 FROM `m_busy_desktop_pools__eval` AS `v`
 JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
   ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
@@ -367,9 +363,10 @@ FROM `nql_alert_states`(input => TABLE `m_busy_desktop_pools__judged` PARTITION 
   evict_after_ms => CAST(605700000 AS BIGINT),
   uid => 'm_busy_desktop_pools--alerts--d8960c178ce4');
 
--- Transitions only (the state function's 'alert' rows).
+-- Transitions only (the state function's 'alert' rows), each with the typed columns of the
+-- evaluation that caused it.
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__alerts` AS
-SELECT `tenant`, `monitor`, `group_json`, `status`, `alert_id`, `payload`
+SELECT *
 FROM `m_busy_desktop_pools__states`
 WHERE `nql_kind` = 'alert';
 
@@ -401,17 +398,18 @@ SELECT `alert_id`, JSON_OBJECT(
   'tenant' VALUE `tenant`,
   'monitor' VALUE `monitor`,
   'status' VALUE `status`,
-  'at' VALUE JSON_VALUE(`payload`, '$.at'),
+  'at' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
   'group' VALUE JSON(`group_json`),
-  'values' VALUE JSON(JSON_QUERY(`payload`, '$.values')),
-  'window' VALUE JSON(JSON_QUERY(`payload`, '$.window')),
-  'condition' VALUE CASE `status` WHEN 'triggered' THEN JSON_VALUE(`payload`, '$.trigger_condition')
-                                  ELSE JSON_VALUE(`payload`, '$.recover_condition') END,
+  'values' VALUE JSON_OBJECT('busy' VALUE `nql_value_busy`, 'desktops' VALUE `nql_value_desktops`, 'worst' VALUE `nql_value_worst`),
+  'window' VALUE JSON_OBJECT('start' VALUE DATE_FORMAT(`window_start`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+    'end' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')),
+  'condition' VALUE CASE `status` WHEN 'triggered' THEN `nql_trigger_condition`
+                                  ELSE `nql_recover_condition` END,
   'baseline' VALUE CAST(NULL AS STRING),
-  'impact' VALUE JSON(JSON_QUERY(`payload`, '$.impact')),
-  'priority' VALUE JSON_VALUE(`payload`, '$.priority'),
-  'name' VALUE JSON_VALUE(`payload`, '$.name'),
-  'tags' VALUE JSON(JSON_QUERY(`payload`, '$.tags'))
+  'impact' VALUE JSON_OBJECT('devices' VALUE `impact_devices`, 'users' VALUE `impact_users`),
+  'priority' VALUE `nql_priority`,
+  'name' VALUE `nql_name`,
+  'tags' VALUE `nql_tags`
   NULL ON NULL)
 FROM `m_busy_desktop_pools__alerts`;
 INSERT INTO `sink_alert_state`

@@ -321,8 +321,8 @@ FROM (
     CAST(`v`.`avg_logon` AS DOUBLE) AS `nql_value`,
     CAST(`v`.`impact_devices` AS DOUBLE) / NULLIF(`v`.`active_devices`, 0) AS `nql_share`,
     `c`.`params`['detection_change'] AS `nql_sensitivity`, `c`.`params` AS `nql_params`,
-    `c`.`enabled` AS `nql_enabled`, `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`,
-    `c`.`tags` AS `nql_tags`, `c`.`for_ms`, `c`.`recover_for_ms`,
+    `c`.`enabled` AS `nql_enabled`, `c`.`for_ms`, `c`.`recover_for_ms`,
+    `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
     `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
   FROM `m_logon_time_change__eval` AS `v`
   JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`

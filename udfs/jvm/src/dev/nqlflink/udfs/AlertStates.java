@@ -1,13 +1,20 @@
 package dev.nqlflink.udfs;
 
 import org.apache.flink.metrics.Gauge;
+import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.annotation.ArgumentHint;
 import org.apache.flink.table.annotation.ArgumentTrait;
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
 import org.apache.flink.table.annotation.StateHint;
+import org.apache.flink.table.catalog.DataTypeFactory;
 import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.table.functions.ProcessTableFunction;
+import org.apache.flink.table.functions.TableSemantics;
+import org.apache.flink.table.types.DataType;
+import org.apache.flink.table.types.inference.CallContext;
+import org.apache.flink.table.types.inference.TypeInference;
+import org.apache.flink.table.types.utils.DataTypeUtils;
 import org.apache.flink.types.Row;
 
 import java.nio.charset.StandardCharsets;
@@ -15,7 +22,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The alert state machine of spec/monitors.md "Semantics", one state per (tenant, monitor,
@@ -31,10 +42,19 @@ import java.util.Objects;
  *                  every_ms => CAST(.. AS BIGINT), evict_after_ms => CAST(.. AS BIGINT), uid => '...')
  * input columns: nql_state_key (tenant/monitor/group_json), tenant, monitor, group_json,
  *                window_end TIMESTAMP(3), trig BOOLEAN, rec BOOLEAN, for_ms BIGINT, recover_for_ms BIGINT,
- *                payload STRING
+ *                any others (carried)
  * output: nql_state_key | tenant, monitor, group_json, nql_kind ('alert' | 'state'), status, alert_id,
- *         at, since, due (TIMESTAMP(3), UTC), payload | rowtime
+ *         at, since, due (TIMESTAMP(3), UTC), the carried columns | rowtime
  * </pre>
+ *
+ * <p>The carried columns are the input's other columns (not a partition column, not named as one
+ * of the fixed output columns), with their types (a time attribute as a plain timestamp): an
+ * 'alert' row has those of the evaluation that caused the transition, a 'state' row NULLs. So the
+ * alert record is built once per transition from typed columns (what the evaluation measured, its
+ * window, impact and config), not from a JSON payload built at every evaluation. The output type is
+ * therefore inferred per call from the input table (getTypeInference); Flink's own pass-through
+ * (ArgumentTrait.PASS_COLUMNS_THROUGH) is refused for a function with timers, and would copy every
+ * row's columns into the state rows too. The state (STATE_TYPE) does not hold any of them.
  *
  * One partition column holding the group's identity, not three: Flink 2.3 fails to expand a
  * view over a PTF call partitioned by several columns (ClassCastException SqlIdentifier ->
@@ -71,7 +91,7 @@ import java.util.Objects;
  */
 @FunctionHint(output = @DataTypeHint(
         "ROW<tenant STRING, monitor STRING, group_json STRING, nql_kind STRING, status STRING, alert_id STRING, at TIMESTAMP(3), since TIMESTAMP(3), "
-                + "due TIMESTAMP(3), payload STRING>"))
+                + "due TIMESTAMP(3)>"))
 public class AlertStates extends ProcessTableFunction<Row> {
     private static final long serialVersionUID = 1L;
     static final String OK = "ok";
@@ -86,6 +106,64 @@ public class AlertStates extends ProcessTableFunction<Row> {
 
     /** Groups with state in this subtask (approximate: restored state is not counted). */
     private transient long live;
+    /** Positions of the carried input columns (set at the first row or timer). */
+    private transient int[] carried;
+
+    /**
+     * The declared output (the @FunctionHint) followed by the carried input columns; the
+     * arguments and the state as declared.
+     */
+    @Override
+    public TypeInference getTypeInference(DataTypeFactory typeFactory) {
+        TypeInference declared = super.getTypeInference(typeFactory);
+        return TypeInference.newBuilder()
+                .staticArguments(declared.getStaticArguments().orElseThrow())
+                .inputTypeStrategy(declared.getInputTypeStrategy())
+                .stateTypeStrategies(declared.getStateTypeStrategies())
+                .outputTypeStrategy(call -> declared.getOutputTypeStrategy().inferType(call)
+                        .map(out -> withCarried(out, call)))
+                .build();
+    }
+
+    private static DataType withCarried(DataType out, CallContext call) {
+        Optional<TableSemantics> input = call.getTableSemantics(0);
+        if (input.isEmpty()) {
+            return out;
+        }
+        List<DataTypes.Field> fields = new ArrayList<>();
+        List<String> names = DataType.getFieldNames(out);
+        List<DataType> types = DataType.getFieldDataTypes(out);
+        for (int i = 0; i < names.size(); i++) {
+            fields.add(DataTypes.FIELD(names.get(i), types.get(i)));
+        }
+        DataType in = input.get().dataType();
+        List<String> inNames = DataType.getFieldNames(in);
+        List<DataType> inTypes = DataType.getFieldDataTypes(in);
+        for (int i : carried(input.get(), names)) {
+            fields.add(DataTypes.FIELD(inNames.get(i), DataTypeUtils.removeTimeAttribute(inTypes.get(i))));
+        }
+        return DataTypes.ROW(fields);
+    }
+
+    /** The input columns carried to the output: neither a partition column nor a fixed output name. */
+    private static int[] carried(TableSemantics input, List<String> fixed) {
+        List<String> names = DataType.getFieldNames(input.dataType());
+        int[] partition = input.partitionByColumns();
+        return java.util.stream.IntStream.range(0, names.size())
+                .filter(i -> Arrays.stream(partition).noneMatch(p -> p == i) && !fixed.contains(names.get(i)))
+                .toArray();
+    }
+
+    private int[] carriedColumns(Context ctx) {
+        if (carried == null) {
+            carried = carried(ctx.tableSemanticsFor("input"), FIXED);
+        }
+        return carried;
+    }
+
+    /** The declared output columns, in order. */
+    private static final List<String> FIXED =
+            List.of("tenant", "monitor", "group_json", "nql_kind", "status", "alert_id", "at", "since", "due");
 
     @Override
     public void open(FunctionContext context) throws Exception {
@@ -119,13 +197,17 @@ public class AlertStates extends ProcessTableFunction<Row> {
         String group = in.getFieldAs("group_json");
         Row transition = step(state, t, in.getFieldAs("trig"), in.getFieldAs("rec"), in.getFieldAs("for_ms"),
                 in.getFieldAs("recover_for_ms"), everyMs, tenant, monitor, group);
+        int[] carry = carriedColumns(ctx);
         if (transition != null) {
-            transition.setField(6, in.getField("payload"));
-            collect(Row.join(Row.of(tenant, monitor, group), transition));
+            Row evaluation = new Row(carry.length);
+            for (int i = 0; i < carry.length; i++) {
+                evaluation.setField(i, in.getField(carry[i]));
+            }
+            collect(Row.join(Row.of(tenant, monitor, group), transition, evaluation));
         }
         Row shown = show(state, t, in.getFieldAs("for_ms"), in.getFieldAs("recover_for_ms"));
         if (shown != null) {
-            collect(Row.join(Row.of(tenant, monitor, group), shown));
+            collect(Row.join(Row.of(tenant, monitor, group), shown, new Row(carry.length)));
         }
         if (evictAfterMs != null && evictAfterMs > 0) {
             TimeContext<Long> time = ctx.timeContext(Long.class);
@@ -162,7 +244,8 @@ public class AlertStates extends ProcessTableFunction<Row> {
         if (OK.equals(state.getField("status")) && (!pending || PENDING_EVICT.equals(timer))) {
             // the tombstone: the key (the partition column) and no value
             Long last = state.getFieldAs("last_t");
-            collect(Row.of(null, null, null, "state", EVICTED, null, toTimestamp(last), null, null, null));
+            collect(Row.join(Row.of(null, null, null, "state", EVICTED, null, toTimestamp(last), null, null),
+                    new Row(carriedColumns(ctx).length)));
             ctx.clearAll();
             live--;
         }
@@ -172,7 +255,7 @@ public class AlertStates extends ProcessTableFunction<Row> {
 
     /**
      * One evaluation at t (window end, ms) through the state machine; the 'alert' row of the
-     * transition it causes (payload not set), or null. Mirrors AlertState.step in
+     * transition it causes (without the carried columns), or null. Mirrors AlertState.step in
      * udfs/alerting/state_machine.py line by line.
      */
     static Row step(Row s, long t, Boolean trig, Boolean rec, Long forMs, Long recoverForMs, long everyMs,
@@ -205,9 +288,9 @@ public class AlertStates extends ProcessTableFunction<Row> {
             s.setField("status", TRIGGERED);
             s.setField("trigger_at", t);
             s.setField("alert_id", id);
-            return Row.of("alert", TRIGGERED, id, toTimestamp(t), toTimestamp(since), null, null);
+            return Row.of("alert", TRIGGERED, id, toTimestamp(t), toTimestamp(since), null);
         }
-        Row closed = Row.of("alert", RECOVERED, s.getField("alert_id"), toTimestamp(t), toTimestamp(since), null, null);
+        Row closed = Row.of("alert", RECOVERED, s.getField("alert_id"), toTimestamp(t), toTimestamp(since), null);
         s.setField("status", OK);
         s.setField("alert_id", null);
         s.setField("trigger_at", null);
@@ -245,7 +328,7 @@ public class AlertStates extends ProcessTableFunction<Row> {
         s.setField("shown_since", since);
         s.setField("shown_due", due);
         return Row.of("state", status, ok ? null : s.getField("alert_id"), toTimestamp(t), toTimestamp(since),
-                due == null ? null : toTimestamp(due), null);
+                due == null ? null : toTimestamp(due));
     }
 
     private static long orZero(Long v) {
