@@ -31,14 +31,12 @@ Bad inventory versions (last_seen 09:30 and later), each of which would change t
 """
 
 import json
-import textwrap
 
 import pytest
 
-from deploy.embedded.runner import run_job
+from tests.compiled_run import run_monitors
 from simulator.output import BAD_KINDS, corrupt
 from tests.raw_lines import encode
-from translator.pipeline import compile_paths
 
 pytestmark = pytest.mark.flink
 
@@ -119,19 +117,8 @@ def inputs() -> dict[str, list[bytes]]:
 
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory, flink_env):
-    tmp = tmp_path_factory.mktemp("bad_values")
-    (tmp / "m.yaml").write_text(textwrap.dedent(MONITOR))
-    compiled = compile_paths([str(tmp / "m.yaml")])
-    assert compiled.ok, [d.message for d in compiled.result.diagnostics]
-    files = {}
-    for table, lines in inputs().items():
-        f = tmp / f"{table}.jsonl"
-        f.write_bytes(b"".join(ln + b"\n" for ln in lines))
-        files[compiled.job.source_tables[table]] = str(f)
-    cfg = tmp / "config.jsonl"
-    cfg.write_text("".join(json.dumps(r) + "\n" for r in compiled.job.config_records))
-    files["src_monitor_config"] = str(cfg)
-    result = run_job(compiled.job, files, str(tmp / "alerts.jsonl"), t_env=flink_env)
+    tables = {table: b"".join(ln + b"\n" for ln in lines) for table, lines in inputs().items()}
+    _, result = run_monitors(tmp_path_factory.mktemp("bad_values"), {"m.yaml": MONITOR}, tables, flink_env)
     return [json.loads(a) for a in result.alerts], [json.loads(d) for d in result.dead_letters]
 
 

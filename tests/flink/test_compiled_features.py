@@ -9,12 +9,10 @@ alerts are derived by hand next to each monitor.
 """
 
 import json
-import textwrap
 
 import pytest
 
-from deploy.embedded.runner import run_job
-from translator.pipeline import compile_paths
+from tests.compiled_run import jsonl, run_monitors
 
 pytestmark = pytest.mark.flink
 
@@ -151,20 +149,8 @@ def inputs() -> dict[str, list[dict]]:
 
 @pytest.fixture(scope="module")
 def alerts(tmp_path_factory, flink_env):
-    tmp = tmp_path_factory.mktemp("features")
-    for name, text in MONITORS.items():
-        (tmp / name).write_text(textwrap.dedent(text))
-    compiled = compile_paths([str(tmp)])
-    assert compiled.ok, [d.message for d in compiled.result.diagnostics]
-    files = {}
-    for table, rows in inputs().items():
-        f = tmp / f"{table}.jsonl"
-        f.write_text("".join(json.dumps(r) + "\n" for r in rows))
-        files[compiled.job.source_tables[table]] = str(f)
-    cfg = tmp / "config.jsonl"
-    cfg.write_text("".join(json.dumps(r) + "\n" for r in compiled.job.config_records))
-    files["src_monitor_config"] = str(cfg)
-    result = run_job(compiled.job, files, str(tmp / "alerts.jsonl"), t_env=flink_env)
+    tables = {table: jsonl(rows) for table, rows in inputs().items()}
+    _, result = run_monitors(tmp_path_factory.mktemp("features"), MONITORS, tables, flink_env)
     return [json.loads(a) for a in result.alerts]
 
 

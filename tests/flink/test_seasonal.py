@@ -38,8 +38,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from deploy.embedded.runner import run_job
-from translator.pipeline import compile_paths
+from tests.compiled_run import jsonl, run_monitors
 from udfs.baseline import SeasonalParams
 from udfs.flink.baseline import window_baseline_row
 
@@ -129,20 +128,10 @@ def evaluations(records: list[dict]) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory, flink_env):
-    tmp = tmp_path_factory.mktemp("seasonal")
-    for name, text in MONITORS.items():
-        (tmp / name).write_text(textwrap.dedent(text))
-    compiled = compile_paths([str(tmp)])
-    assert compiled.ok, [d.message for d in compiled.result.diagnostics]
     acme = simulated()
     rows = sorted(acme + globex() + initech(), key=lambda r: r["end_time"])
-    events = tmp / "events.jsonl"
-    events.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    cfg = tmp / "config.jsonl"
-    cfg.write_text("".join(json.dumps(r) + "\n" for r in compiled.job.config_records))
-    files = {compiled.job.source_tables["device_performance.events"]: str(events),
-             compiled.job.source_tables["monitor_config"]: str(cfg)}
-    result = run_job(compiled.job, files, str(tmp / "alerts.jsonl"), t_env=flink_env)
+    tables = {"device_performance.events": jsonl(rows)}
+    _, result = run_monitors(tmp_path_factory.mktemp("seasonal"), MONITORS, tables, flink_env)
     return [json.loads(a) for a in result.alerts], result.dead_letters, acme
 
 

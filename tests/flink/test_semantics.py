@@ -11,12 +11,10 @@ so the window ending at minute k holds the samples of minutes k-2 and k-1.
 
 import datetime
 import json
-import textwrap
 
 import pytest
 
-from deploy.embedded.runner import run_job
-from translator.pipeline import compile_paths
+from tests.compiled_run import run_monitors
 from udfs.alerting.state_machine import alert_id
 
 pytestmark = pytest.mark.flink
@@ -197,21 +195,9 @@ def inputs():
 
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory, flink_env):
-    tmp = tmp_path_factory.mktemp("semantics")
-    for name, text in MONITORS.items():
-        (tmp / name).write_text(textwrap.dedent(text))
-    compiled = compile_paths([str(tmp)])
-    assert compiled.ok, [d.message for d in compiled.result.diagnostics]
     data, late = inputs()
-    files = {}
-    for table, lines in data.items():
-        f = tmp / f"{table}.jsonl"
-        f.write_text("\n".join(lines) + "\n")
-        files[compiled.job.source_tables[table]] = str(f)
-    cfg = tmp / "config.jsonl"
-    cfg.write_text("".join(json.dumps(r) + "\n" for r in compiled.job.config_records))
-    files["src_monitor_config"] = str(cfg)
-    result = run_job(compiled.job, files, str(tmp / "alerts.jsonl"), t_env=flink_env)
+    tables = {table: ("\n".join(lines) + "\n").encode() for table, lines in data.items()}
+    _, result = run_monitors(tmp_path_factory.mktemp("semantics"), MONITORS, tables, flink_env)
     return [json.loads(a) for a in result.alerts], [json.loads(d) for d in result.dead_letters], late
 
 
