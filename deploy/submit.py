@@ -158,6 +158,7 @@ def write_scripts(compiled, directory: str | os.PathLike, settings: Settings = S
                   plan: dict | None = None) -> Scripts:
     """The deployment's files; ``plan`` (stable_plan) is what sql-client runs."""
     from deploy.plan import write_plan
+    from translator.flink.monitor_config import config_lines
 
     d = Path(directory).resolve()
     d.mkdir(parents=True, exist_ok=True)
@@ -170,8 +171,7 @@ def write_scripts(compiled, directory: str | os.PathLike, settings: Settings = S
     else:                                 # no stale plan of an earlier deployment runs instead
         for f in (s.plan, s.run):
             f.unlink(missing_ok=True)
-    s.config.write_text("".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n"
-                                for r in compiled.job.config_records), encoding="utf-8")
+    s.config.write_text(config_lines(compiled.job.config_records), encoding="utf-8")
     stage_udfs(s.pyfiles)
     return s
 

@@ -156,6 +156,7 @@ def build(compiled, options, output: str | Path, *, auth: str = "plaintext", nam
           runtime: str = DEFAULT_RUNTIME, jars: list[Path] | None = None) -> Package:
     """Write the package zip for a job compiled with ``kafka_options(options, auth)``."""
     from deploy.jars import managed_connector_jar, udfs_jar
+    from translator.flink.monitor_config import config_lines
 
     if runtime not in RUNTIMES:
         raise PackageError(f"runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
@@ -173,8 +174,7 @@ def build(compiled, options, output: str | Path, *, auth: str = "plaintext", nam
         z.write(stable_plan.__file__, driver.PLAN_MODULE + ".py")   # stable operator ids (deploy/plan.py)
         z.writestr(driver.JOB_FILE, json.dumps(job, indent=1, sort_keys=True) + "\n")
         z.writestr("job.sql", compiled.sql())
-        z.writestr("monitor-config.jsonl", "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n"
-                                                   for r in compiled.job.config_records))
+        z.writestr("monitor-config.jsonl", config_lines(compiled.job.config_records))
         for f in sorted(UDF_PACKAGE.rglob("*.py")):
             rel = f.relative_to(UDF_PACKAGE)
             if rel.parts[0] not in NOT_SHIPPED:

@@ -5,14 +5,11 @@ Output is deterministic byte for byte for the same input, so the SQL can be revi
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from translator.commands.common import add_compile_arguments, compile_or_report
 
-JOB_FILE = "job.sql"
-CONFIG_FILE = "monitor-config.jsonl"
 
 
 def add_arguments(parser):
@@ -24,22 +21,20 @@ def add_arguments(parser):
                              "job's compiled plan, plan.json (plans with a local Flink: some seconds)")
 
 
-def config_lines(records) -> str:
-    return "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in records)
-
-
 def main(args) -> int:
     compiled = compile_or_report(args)
     if isinstance(compiled, int):
         return compiled
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    from deploy.submit import write_job
+    from deploy.submit import CONFIG_FILE, write_job
+    from translator.flink.monitor_config import config_lines
 
-    write_job(compiled, out)
-    (out / CONFIG_FILE).write_text(config_lines(compiled.job.config_records), encoding="utf-8")
+    job = write_job(compiled, out)
+    config = out / CONFIG_FILE
+    config.write_text(config_lines(compiled.job.config_records), encoding="utf-8")
     n = len(compiled.result.monitors)
-    print(f"compiled {n} monitor(s) -> {out / JOB_FILE}, {out / CONFIG_FILE}", file=sys.stderr)
+    print(f"compiled {n} monitor(s) -> {job}, {config}", file=sys.stderr)
     return against(args.against, compiled, args, out) if args.against else 0
 
 

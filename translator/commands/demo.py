@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from translator.commands.common import add_verbose_argument, report_flink_failure
-from translator.commands.compile import config_lines
+from translator.flink.monitor_config import config_lines
 from translator.diagnostics.render import render_all_text
 from translator.pipeline import compile_paths
 

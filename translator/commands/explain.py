@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from translator.commands.common import add_compile_arguments, report_flink_failure
-from translator.commands.compile import config_lines
+from translator.flink.monitor_config import config_lines
 from translator.commands.run import inputs_and_job, missing_inputs
 
 TRACE_TABLE = "nql_trace"

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from translator.commands.common import add_compile_arguments, compile_or_report, report_flink_failure
-from translator.commands.compile import config_lines
+from translator.flink.monitor_config import config_lines
 from translator.semantic.schema import load_catalog
 
 

@@ -6,6 +6,7 @@ thresholds, `for` durations, enablement, priority, name and tags change without 
 
 from __future__ import annotations
 
+import json
 from typing import Callable, NamedTuple
 
 from translator.ir import relational as ir
@@ -45,3 +46,8 @@ VIEW_COLUMNS = (KEY_COLUMN, *(f.name for f in CONFIG_FIELDS if f.name != "update
 def config_record(m: ir.Monitor) -> dict:
     """The monitor's compiled config record (published to the config topic by deploy)."""
     return {f.name: f.value(m) for f in CONFIG_FIELDS}
+
+
+def config_lines(records) -> str:
+    """Config records as the JSONL the config topic and monitor-config.jsonl hold."""
+    return "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in records)
