@@ -42,13 +42,13 @@ bench-throughput: $(STAMP)
 # TASKMANAGERS=2 starts two TaskManagers (2 slots each) for jobs deployed with --parallelism 2.
 TASKMANAGERS ?= 1
 kafka-up: $(STAMP)
-	@$(BIN)/python -m deploy.kafka start
-	@$(BIN)/python -m deploy.cluster start --taskmanagers $(TASKMANAGERS)
+	@$(BIN)/python -m nql_flink.deploy.kafka start
+	@$(BIN)/python -m nql_flink.deploy.cluster start --taskmanagers $(TASKMANAGERS)
 
 # The alerting rules for operating a job (deploy/prometheus): layout, and with promtool its PromQL
 # check and the unit tests of when each rule fires (docs/operating.md).
 check-rules: $(STAMP)
-	@$(BIN)/python -m deploy.prometheus check
+	@$(BIN)/python -m nql_flink.deploy.prometheus check
 
 # promtool built with Go from the Go module proxy into build/promtool (once; ~15 min on 2 cores).
 # `go install .../cmd/promtool@v` is refused: the Prometheus module's go.mod has exclude directives.
@@ -61,8 +61,8 @@ build/promtool:
 	  && go build -o ../promtool github.com/prometheus/prometheus/cmd/promtool
 
 kafka-down:
-	-@$(BIN)/python -m deploy.cluster stop
-	-@$(BIN)/python -m deploy.kafka stop
+	-@$(BIN)/python -m nql_flink.deploy.cluster stop
+	-@$(BIN)/python -m nql_flink.deploy.kafka stop
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -37,7 +37,7 @@ INPUT = "/@NQL_INPUT@/"
 # records and its source tables, as JSON on stdout.
 COMPILE = """
 import json, sys
-from translator.pipeline import compile_paths
+from nql_flink.translator.pipeline import compile_paths
 c = compile_paths([sys.argv[1]])
 assert c.ok, [d.message for d in c.result.diagnostics]
 inputs = {name: sys.argv[3] + table for table, name in c.job.source_tables.items()}
@@ -79,7 +79,7 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=1, help="untimed runs of each job first")
     args = ap.parse_args()
     files = {t: str(Path(f).resolve()) for t, f in (i.split("=", 1) for i in args.input)}
-    from deploy.embedded.runner import create_table_env, run_job
+    from nql_flink.deploy.embedded.runner import create_table_env, run_job
     from pyflink.java_gateway import get_gateway
     from seasonal_throughput import CpuMeter
 

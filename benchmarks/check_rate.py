@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from translator.pipeline import check_paths
+from nql_flink.translator.pipeline import check_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 

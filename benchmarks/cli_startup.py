@@ -1,10 +1,10 @@
 """How fast the `nql-flink` command starts: wall time of fresh interpreter processes.
 
 Times `--help`, `check --help` and `check` of one example monitor, each as a new
-`python -m translator.cli` process (best of N), and prints each against a reference run
+`python -m nql_flink.translator.cli` process (best of N), and prints each against a reference run
 measured the same way on the same machine: `python -c pass` (the interpreter alone), so
 the ratio means something on any machine. Goal (issue #13): `check` and `--help` under
-0.5 s. For where the time goes: `python -X importtime -m translator.cli check FILE`.
+0.5 s. For where the time goes: `python -X importtime -m nql_flink.translator.cli check FILE`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 GOAL_S = 0.5
 
 CASES: dict[str, list[str]] = {
-    "--help": ["-m", "translator.cli", "--help"],
-    "check --help": ["-m", "translator.cli", "check", "--help"],
-    "check one monitor": ["-m", "translator.cli", "check", str(ROOT / "examples" / "monitors" / "device_cpu_queue.yaml")],
+    "--help": ["-m", "nql_flink.translator.cli", "--help"],
+    "check --help": ["-m", "nql_flink.translator.cli", "check", "--help"],
+    "check one monitor": ["-m", "nql_flink.translator.cli", "check", str(ROOT / "examples" / "monitors" / "device_cpu_queue.yaml")],
 }
 REFERENCE = ["-c", "pass"]
 

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from translator.pipeline import check_paths, compile_paths
+from nql_flink.translator.pipeline import check_paths, compile_paths
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_rate import best_of, make_corpus  # noqa: E402

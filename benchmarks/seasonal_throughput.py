@@ -74,7 +74,7 @@ INCIDENT_START_MS = 1_795_615_200_000   # Wed 2026-11-25 14:00 UTC
 
 
 def simulate(tmp: Path, devices: int, hours: int) -> tuple[dict[str, str], int]:
-    from simulator import Incident, SimConfig, Simulation
+    from nql_flink.simulator import Incident, SimConfig, Simulation
 
     incident = Incident(metric="network_latency", start_ms=INCIDENT_START_MS, end_ms=INCIDENT_START_MS + 1_800_000,
                         tenant="acme", add=400.0, name="wednesday-latency")
@@ -95,7 +95,7 @@ def simulate(tmp: Path, devices: int, hours: int) -> tuple[dict[str, str], int]:
 
 
 def compile_one(tmp: Path, name: str, text: str):
-    from translator.pipeline import compile_paths
+    from nql_flink.translator.pipeline import compile_paths
 
     path = tmp / f"{name}.yaml"
     path.write_text(textwrap.dedent(text))
@@ -170,7 +170,7 @@ class CpuMeter:
 
 def run(t_env, compiled, cfg: str, files: dict[str, str], out: Path) -> tuple[float, dict[str, float], int]:
     """-> (wall seconds, CPU seconds {"python", "jvm", "jit"} of the process tree (CpuMeter), alert records)"""
-    from deploy.embedded.runner import run_job
+    from nql_flink.deploy.embedded.runner import run_job
 
     from pyflink.java_gateway import get_gateway
 
@@ -198,7 +198,7 @@ def main() -> int:
                          "embedded test setting, a watermark per record, which flushes every Python "
                          "operator's bundle at every window end")
     args = ap.parse_args()
-    from deploy.embedded.runner import create_table_env
+    from nql_flink.deploy.embedded.runner import create_table_env
 
     with tempfile.TemporaryDirectory(prefix="nql-bench-seasonal-") as d:
         tmp = Path(d)

@@ -66,7 +66,7 @@ def write_week(path: Path, days: int, per_day: int) -> int:
 
 
 def run(t_env, path: Path, evict_after_ms: int, name: str) -> list[tuple]:
-    from translator.flink.codegen import STATES_FUNCTION_CLASS
+    from nql_flink.translator.flink.codegen import STATES_FUNCTION_CLASS
 
     t_env.execute_sql(f"""CREATE TEMPORARY TABLE {name}_in (tenant STRING, monitor STRING, group_json STRING,
         window_end TIMESTAMP(3), trig BOOLEAN, rec BOOLEAN, for_ms BIGINT, recover_for_ms BIGINT, payload STRING,
@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     ap.add_argument("--groups-per-day", type=int, default=200)
     ap.add_argument("--days", type=int, default=7)
     args = ap.parse_args(argv)
-    from deploy.embedded.runner import create_table_env
+    from nql_flink.deploy.embedded.runner import create_table_env
 
     t_env = create_table_env()
     with tempfile.TemporaryDirectory() as d:

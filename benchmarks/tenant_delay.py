@@ -33,13 +33,13 @@ COMPLETES = {("acme", "triggered"): 4, ("acme", "recovered"): 8}
 
 
 def run(t_env, bootstrap: str, lag: int, step: float) -> dict:
-    from deploy.embedded.runner import start_job
-    from deploy.kafka import client as kc
-    from deploy.kafka.telemetry import record_key
-    from deploy.submit import prepare_kafka
-    from translator.flink.codegen import session_options
-    from translator.flink.connectors import CompileOptions
-    from translator.pipeline import compile_paths
+    from nql_flink.deploy.embedded.runner import start_job
+    from nql_flink.deploy.kafka import client as kc
+    from nql_flink.deploy.kafka.telemetry import record_key
+    from nql_flink.deploy.submit import prepare_kafka
+    from nql_flink.translator.flink.codegen import session_options
+    from nql_flink.translator.flink.connectors import CompileOptions
+    from nql_flink.translator.pipeline import compile_paths
 
     prefix = f"delay{int(time.time() * 1000) % 10**8}."
     props = Path(tempfile.mkdtemp()) / "kafka.properties"
@@ -93,9 +93,9 @@ def main() -> int:
     ap.add_argument("--step", type=float, default=1.0, help="wall seconds between samples, below the 2 s idle "
                     "timeout (default 1)")
     args = ap.parse_args()
-    from deploy.embedded.runner import create_table_env
-    from deploy.jars import add_jars
-    from deploy.kafka import KafkaBroker
+    from nql_flink.deploy.embedded.runner import create_table_env
+    from nql_flink.deploy.jars import add_jars
+    from nql_flink.deploy.kafka import KafkaBroker
 
     with tempfile.TemporaryDirectory() as d:
         print("starting a broker and the mini-cluster ...", file=sys.stderr, flush=True)

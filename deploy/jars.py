@@ -5,8 +5,8 @@ Nothing binary is kept in git: each jar is produced by ``mvn package`` in its mo
 missing or the module's pom.xml changed since the last build (a stamp file holds the pom's
 hash). Maven's own download cache (~/.m2) makes a rebuild after ``git clean`` cheap.
 
-    python -m deploy.jars build [connector|kafka|cluster|all] [--force]
-    python -m deploy.jars path  [connector|kafka|cluster]
+    python -m nql_flink.deploy.jars build [connector|kafka|cluster|all] [--force]
+    python -m nql_flink.deploy.jars path  [connector|kafka|cluster]
 
 Modules:
     connector  deploy/maven    -> target/nql-flink-connectors.jar   (Kafka SQL connector uber-jar)
@@ -242,7 +242,7 @@ def add_jars(t_env, jars: list[Path] | None = None) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m deploy.jars", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m nql_flink.deploy.jars", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="build (cached) and print the output path(s)")
     b.add_argument("module", nargs="?", default="all", choices=[*MODULES, "udfs", "all"])

@@ -373,7 +373,7 @@ def compile_plan(t_env, statements: list[str]) -> dict:
     """The compiled plan of a generated job: every statement but the last (session options,
     tables, views, functions) runs in ``t_env``; the last, ``EXECUTE STATEMENT SET BEGIN ...
     END``, is compiled instead of run. Flink's own plan, ids not yet stable."""
-    from deploy.embedded.runner import execute  # a Java failure raised as FlinkError
+    from nql_flink.deploy.embedded.runner import execute  # a Java failure raised as FlinkError
 
     *setup, job = statements
     if not " ".join(job.split()).upper().startswith("EXECUTE STATEMENT SET"):

@@ -1,6 +1,6 @@
 """Deploy a compiled job to a Flink cluster through sql-client, with its config on Kafka.
 
-    from deploy import submit
+    from nql_flink.deploy import submit
     scripts = submit.write_scripts(compiled, "build/deploy", settings)   # init.sql, job.sql, ...
     submit.prepare_kafka(bootstrap, compiled, options)                  # topics + config records
     job_id = submit.sql_client(scripts, flink_home=..., python=...)     # sql-client.sh -i -f
@@ -8,8 +8,8 @@
 The job script is exactly `nql-flink compile`'s job.sql; what belongs to one deployment (job
 name, checkpointing, parallelism, restart strategy, where its checkpoints go, the checkpoint or
 savepoint to resume from) is in the init script, so the same job.sql can be reviewed once and
-deployed to several environments. Python UDFs (the `udfs` package) are shipped with -pyfs from a
-staged folder that holds only that package.
+deployed to several environments. Python UDFs (nql_flink.udfs, deploy/pyfiles.py) are shipped with -pyfs from a
+staged folder that holds only them.
 
 Restart safety: the checkpoints of every deployment of a job name go to one folder,
 ``<checkpoint base>/<job name>/<job id>/chk-<n>`` (retained on cancel), so the next deployment of
@@ -27,10 +27,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy import recovery
+from nql_flink.deploy import pyfiles, recovery
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-UDF_PACKAGE = REPO_ROOT / "udfs"
 INIT_FILE, JOB_FILE, CONFIG_FILE, PYFILES = "init.sql", "job.sql", "monitor-config.jsonl", "pyfiles"
 # What sql-client runs: the job's compiled plan with stable operator ids (deploy/plan.py)
 PLAN_FILE, PLAN_SCRIPT = "plan.json", "plan.sql"
@@ -87,17 +85,6 @@ def init_script(settings: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
-def stage_udfs(dest: str | os.PathLike) -> Path:
-    """dest/udfs = a copy of the project's udfs package (what -pyfs ships; the SQL names
-    'udfs.flink.alert_state.alert_transitions_seasonal'). Returns dest."""
-    dest = Path(dest)
-    if (dest / "udfs").exists():
-        shutil.rmtree(dest / "udfs")
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(UDF_PACKAGE, dest / "udfs", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return dest
-
-
 @dataclass(frozen=True)
 class Scripts:
     directory: Path
@@ -112,9 +99,9 @@ class Scripts:
 def planning_env(options):
     """A local Flink to plan jobs with: PyFlink's JVM with the Kafka connector and the
     project's functions on its class path, the generated session options set."""
-    from deploy.embedded.runner import create_table_env
-    from deploy.jars import add_jars, connector_jar
-    from translator.flink.codegen import session_options
+    from nql_flink.deploy.embedded.runner import create_table_env
+    from nql_flink.deploy.jars import add_jars, connector_jar
+    from nql_flink.translator.flink.codegen import session_options
 
     t_env = create_table_env(config=session_options(options))
     add_jars(t_env, [connector_jar(quiet=True)])
@@ -124,8 +111,8 @@ def planning_env(options):
 def stable_plan(statements: list[str], options) -> dict:
     """The plan that runs for a generated job's statements (deploy/plan.py job_plan), planned
     in a TableEnvironment of its own: two jobs have tables of the same names."""
-    from deploy import plan
-    from translator.flink.codegen import state_bounds
+    from nql_flink.deploy import plan
+    from nql_flink.translator.flink.codegen import state_bounds
 
     return plan.job_plan(planning_env(options), statements, state_bounds(options))
 
@@ -157,8 +144,8 @@ def config_key(record: dict) -> str:
 def write_scripts(compiled, directory: str | os.PathLike, settings: Settings = Settings(),
                   plan: dict | None = None) -> Scripts:
     """The deployment's files; ``plan`` (stable_plan) is what sql-client runs."""
-    from deploy.plan import write_plan
-    from translator.flink.monitor_config import config_lines
+    from nql_flink.deploy.plan import write_plan
+    from nql_flink.translator.flink.monitor_config import config_lines
 
     d = Path(directory).resolve()
     d.mkdir(parents=True, exist_ok=True)
@@ -172,13 +159,13 @@ def write_scripts(compiled, directory: str | os.PathLike, settings: Settings = S
         for f in (s.plan, s.run):
             f.unlink(missing_ok=True)
     s.config.write_text(config_lines(compiled.job.config_records), encoding="utf-8")
-    stage_udfs(s.pyfiles)
+    pyfiles.stage(s.pyfiles)
     return s
 
 
 def catalog_topics(compiled) -> list[str]:
     """The catalog topics the job reads (events and inventory), unprefixed."""
-    from translator.semantic.schema import load_catalog
+    from nql_flink.translator.semantic.schema import load_catalog
 
     catalog = load_catalog()
     return sorted(catalog.tables[t].topic for t in compiled.job.source_tables if t in catalog.tables)
@@ -193,8 +180,8 @@ def prepare_kafka(bootstrap: str | None, compiled, options, *, partitions: int =
     shared by an alert's 'triggered' and 'recovered' records, which compaction would reduce to
     the last one. An existing alert topic that is compacted (as earlier versions created it) is
     switched to delete. Returns {'topics': [...], 'config_records': n, 'changed': [notes]}."""
-    from deploy.kafka import client as kc
-    from translator.flink.connectors import topics
+    from nql_flink.deploy.kafka import client as kc
+    from nql_flink.translator.flink.connectors import topics
 
     t = topics(options, catalog_topics(compiled))
     alerts = options.topic(options.alerts_topic)
@@ -301,7 +288,7 @@ def flink_conf(flink_home: str | os.PathLike) -> dict[str, str]:
 
 def sql_client_command(flink_home: str | os.PathLike, scripts: Scripts, *, python: str | None = None,
                        jars: list[str] = (), defines: dict[str, str] | None = None) -> list[str]:
-    from deploy.jars import UDFS_JAR, udfs_jar
+    from nql_flink.deploy.jars import UDFS_JAR, udfs_jar
 
     python = python or sys.executable
     if not (Path(flink_home) / "lib" / UDFS_JAR).exists():  # the project's cluster has it in lib/
@@ -321,7 +308,7 @@ def sql_client(scripts: Scripts, *, flink_home: str | os.PathLike, python: str |
                timeout: float = 300.0) -> tuple[str, str]:
     """Run sql-client.sh -i init.sql -f job.sql; return (job id, sql-client output).
     Raises DeployError when sql-client reports an error or prints no job id."""
-    from deploy.cluster.cluster import _env
+    from nql_flink.deploy.cluster.cluster import _env
 
     e = _env(Path(flink_home))
     e.update(env or {})

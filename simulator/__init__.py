@@ -1,8 +1,8 @@
 """Deterministic telemetry simulator for the NQL catalog tables (`nql-flink simulate`).
 
-Public API (imported lazily so `import simulator.cli` stays light):
+Public API (imported lazily so `import nql_flink.simulator.cli` stays light):
 
-    from simulator import Simulation, SimConfig, Incident, parse_incident
+    from nql_flink.simulator import Simulation, SimConfig, Incident, parse_incident
 """
 
 __all__ = ["Simulation", "SimConfig", "Incident", "parse_incident", "validate"]

@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kafka", metavar="HOST:PORT", nargs="?", const="", default=None,
                         help="produce to Kafka instead of files: topic per table = the catalog's topic, key = "
                              "tenant|entity id (address: the option's value, else $NQL_KAFKA_BOOTSTRAP_SERVERS, "
-                             "else the local broker of `python -m deploy.kafka start`)")
+                             "else the local broker of `python -m nql_flink.deploy.kafka start`)")
     parser.add_argument("--topic-prefix", default="", help="--kafka: prepended to every topic name")
     parser.add_argument("--partitions", type=int, default=1, help="--kafka: partitions of topics it creates")
     parser.add_argument("--flush", action="store_true",
@@ -122,13 +122,13 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _to_kafka(args: argparse.Namespace, sim, lateness: int) -> int:
-    from deploy.kafka.client import resolve_bootstrap
-    from deploy.kafka.telemetry import produce_simulation
+    from nql_flink.deploy.kafka.client import resolve_bootstrap
+    from nql_flink.deploy.kafka.telemetry import produce_simulation
 
     bootstrap = resolve_bootstrap(args.kafka or None)
     if not bootstrap:
         print("nql-flink simulate: no Kafka address: --kafka HOST:PORT, $NQL_KAFKA_BOOTSTRAP_SERVERS "
-              "or a running `python -m deploy.kafka start`", file=sys.stderr)
+              "or a running `python -m nql_flink.deploy.kafka start`", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import textwrap
 
-from deploy.embedded.runner import run_job
-from translator.pipeline import compile_paths
+from nql_flink.deploy.embedded.runner import run_job
+from nql_flink.translator.pipeline import compile_paths
 
 
 def jsonl(rows) -> bytes:

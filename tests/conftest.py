@@ -20,7 +20,7 @@ _db_ids = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def flink_env():
-    from deploy.embedded.runner import create_table_env
+    from nql_flink.deploy.embedded.runner import create_table_env
 
     parallelism = int(os.environ.get("NQL_FLINK_TEST_PARALLELISM", "1"))
     return create_table_env(parallelism=parallelism)

@@ -21,8 +21,8 @@ import json
 
 from hypothesis import strategies as st
 
-from translator.semantic.schema import Table, load_catalog
-from translator.semantic.types import FLOAT, INT, Type, family
+from nql_flink.translator.semantic.schema import Table, load_catalog
+from nql_flink.translator.semantic.types import FLOAT, INT, Type, family
 
 CATALOG = load_catalog()
 EVENT_TABLES = sorted(n for n, t in CATALOG.tables.items() if t.is_event)

@@ -14,18 +14,18 @@ import sys
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("translator.commands.demo", "run the bundled monitors on the bundled telemetry on embedded Flink and print the alerts"),
-    "check": ("translator.commands.check", "type-check monitor files and report diagnostics"),
-    "compile": ("translator.commands.compile", "compile monitors to a Flink SQL job script and monitor-config records"),
-    "run": ("translator.commands.run", "compile and run monitors on embedded Flink over JSONL files"),
-    "deploy": ("translator.commands.deploy", "deploy the job: sql-client (local/standalone cluster) or managed-flink (AWS)"),
-    "upgrade": ("translator.commands.upgrade", "stop the deployed job with a savepoint and start the new monitors from it, keeping every unchanged monitor's state"),
-    "package": ("translator.commands.package", "compile monitors into a zip for Amazon Managed Service for Apache Flink"),
-    "tail-alerts": ("translator.commands.tail_alerts", "print alert records from the Kafka alert topic"),
-    "status": ("translator.commands.status", "print what each group of a running deployment is doing now (the alert-state topic)"),
-    "simulate": ("simulator.cli", "generate deterministic telemetry (one JSONL file per catalog table)"),
-    "bench": ("translator.commands.bench", "benchmarks: `bench nab` scores the seasonal detector on NAB"),
-    "explain": ("translator.commands.explain", "run one monitor on embedded Flink over files and plot a group's metric, baseline band and alerts (PNG)"),
+    "demo": ("nql_flink.translator.commands.demo", "run the bundled monitors on the bundled telemetry on embedded Flink and print the alerts"),
+    "check": ("nql_flink.translator.commands.check", "type-check monitor files and report diagnostics"),
+    "compile": ("nql_flink.translator.commands.compile", "compile monitors to a Flink SQL job script and monitor-config records"),
+    "run": ("nql_flink.translator.commands.run", "compile and run monitors on embedded Flink over JSONL files"),
+    "deploy": ("nql_flink.translator.commands.deploy", "deploy the job: sql-client (local/standalone cluster) or managed-flink (AWS)"),
+    "upgrade": ("nql_flink.translator.commands.upgrade", "stop the deployed job with a savepoint and start the new monitors from it, keeping every unchanged monitor's state"),
+    "package": ("nql_flink.translator.commands.package", "compile monitors into a zip for Amazon Managed Service for Apache Flink"),
+    "tail-alerts": ("nql_flink.translator.commands.tail_alerts", "print alert records from the Kafka alert topic"),
+    "status": ("nql_flink.translator.commands.status", "print what each group of a running deployment is doing now (the alert-state topic)"),
+    "simulate": ("nql_flink.simulator.cli", "generate deterministic telemetry (one JSONL file per catalog table)"),
+    "bench": ("nql_flink.translator.commands.bench", "benchmarks: `bench nab` scores the seasonal detector on NAB"),
+    "explain": ("nql_flink.translator.commands.explain", "run one monitor on embedded Flink over files and plot a group's metric, baseline band and alerts (PNG)"),
 }
 
 

@@ -23,19 +23,19 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from translator.diagnostics.diagnostic import Diagnostic, diag
-from translator.ir.lower import lower  # pure Python (no sqlglot, no jinja): `check` runs it too
-from translator.monitors import yaml_nodes
-from translator.monitors.bind import bind
-from translator.monitors.model import Monitor, MonitorSpec
-from translator.monitors.spec import read_specs
-from translator.semantic.resolver import resolve_query
-from translator.semantic.schema import Catalog, load_catalog
-from translator.source import Source, Span
-from translator.syntax.parser import parse_query
+from nql_flink.translator.diagnostics.diagnostic import Diagnostic, diag
+from nql_flink.translator.ir.lower import lower  # pure Python (no sqlglot, no jinja): `check` runs it too
+from nql_flink.translator.monitors import yaml_nodes
+from nql_flink.translator.monitors.bind import bind
+from nql_flink.translator.monitors.model import Monitor, MonitorSpec
+from nql_flink.translator.monitors.spec import read_specs
+from nql_flink.translator.semantic.resolver import resolve_query
+from nql_flink.translator.semantic.schema import Catalog, load_catalog
+from nql_flink.translator.source import Source, Span
+from nql_flink.translator.syntax.parser import parse_query
 
 if TYPE_CHECKING:  # the back end (sqlglot, jinja) loads only when something compiles: `check` starts fast
-    from translator.flink import codegen
+    from nql_flink.translator.flink import codegen
 
 MONITOR_SUFFIXES = (".yaml", ".yml")
 
@@ -188,7 +188,7 @@ class Compiled:
         """The sql-client script that runs the job from its compiled plan (deploy/plan.py):
         job.sql's session options and functions (a plan names functions, it does not hold
         them), then EXECUTE PLAN; the tables and views are inside the plan."""
-        from translator.flink import codegen
+        from nql_flink.translator.flink import codegen
         kept = [s for s in self.job.statements if s.kind in ("header", "set", "function")]
         run = codegen.Statement("execute_plan.sql.j2", {"plan": codegen.lit(plan_url)})
         return self.job.with_statements([*kept, run]).script()
@@ -201,7 +201,7 @@ class Compiled:
 def compile_paths(paths: list[str], tenant: str | None = None, strict: bool = False,
                   options: codegen.CompileOptions | None = None) -> Compiled:
     """check -> lower -> generate. No job at all if any monitor has an error."""
-    from translator.flink import codegen
+    from nql_flink.translator.flink import codegen
     result = check_paths(paths, tenant, strict)
     if not result.ok or not result.monitors:
         return Compiled(result)

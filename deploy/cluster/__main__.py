@@ -1,5 +1,5 @@
 import sys
 
-from deploy.cluster.cluster import main
+from nql_flink.deploy.cluster.cluster import main
 
 sys.exit(main())

@@ -22,7 +22,7 @@ a dead TaskManager: ``start_taskmanager()`` does, and ends the Python workers th
 
 Python API::
 
-    from deploy.cluster import FlinkCluster
+    from nql_flink.deploy.cluster import FlinkCluster
     c = FlinkCluster.start(state_dir)            # waits until the TaskManager registered
     c.rest_url                                   # 'http://127.0.0.1:PORT'
     r = c.sql_client("job.sql", pyfs=["udfs/my_udfs.py"])   # CompletedProcess
@@ -34,11 +34,11 @@ Python API::
 
 CLI::
 
-    python -m deploy.cluster start|stop|status [--state-dir build/flink-cluster] [--taskmanagers N]
-    python -m deploy.cluster metrics          # name<TAB>Prometheus endpoint of each JVM
-    python -m deploy.cluster sql job.sql [--pyfs a.py,b.py]   # sql-client.sh -f against it
-    python -m deploy.cluster taskmanagers | start-taskmanager | kill-taskmanager NAME
-    python -m deploy.cluster checkpoints [--job-name NAME] | cancel JOB_ID
+    python -m nql_flink.deploy.cluster start|stop|status [--state-dir build/flink-cluster] [--taskmanagers N]
+    python -m nql_flink.deploy.cluster metrics          # name<TAB>Prometheus endpoint of each JVM
+    python -m nql_flink.deploy.cluster sql job.sql [--pyfs a.py,b.py]   # sql-client.sh -f against it
+    python -m nql_flink.deploy.cluster taskmanagers | start-taskmanager | kill-taskmanager NAME
+    python -m nql_flink.deploy.cluster checkpoints [--job-name NAME] | cancel JOB_ID
 """
 from __future__ import annotations
 
@@ -54,10 +54,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy import jars
-from deploy.local_service import (StateFile, cmdline_has, end_processes, free_port, launch, pid_alive, reap, tail,
+from nql_flink.deploy import jars
+from nql_flink.deploy.local_service import (StateFile, cmdline_has, end_processes, free_port, launch, pid_alive, reap, tail,
                                   wait_until)
-from deploy.recovery import recovery_options
+from nql_flink.deploy.recovery import recovery_options
 
 DEFAULT_STATE_DIR = jars.REPO_ROOT / "build" / "flink-cluster"
 STATE_FILE = "cluster.json"
@@ -536,7 +536,7 @@ class FlinkCluster(StateFile):
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m deploy.cluster",
+    p = argparse.ArgumentParser(prog="python -m nql_flink.deploy.cluster",
                                 description="Local standalone Flink cluster for sql-client.")
     p.add_argument("command", choices=["start", "stop", "status", "sql", "home", "taskmanagers",
                                         "start-taskmanager", "kill-taskmanager", "checkpoints", "cancel",
@@ -560,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kafka", metavar="HOST:PORT",
                    help="start: NQL_KAFKA_BOOTSTRAP_SERVERS of the JVMs, which generated SQL references as "
                         "${env:NQL_KAFKA_BOOTSTRAP_SERVERS} (default: this shell's variable, else the local "
-                        "broker of `python -m deploy.kafka start`)")
+                        "broker of `python -m nql_flink.deploy.kafka start`)")
     a = p.parse_args(argv)
     try:
         return _command(a, p)
@@ -578,7 +578,7 @@ def _command(a, p) -> int:
             print(f"already running (pids {c.pids})", file=sys.stderr)
             return 0
         t0 = time.monotonic()
-        from deploy.kafka.client import ENV_BOOTSTRAP, resolve_bootstrap
+        from nql_flink.deploy.kafka.client import ENV_BOOTSTRAP, resolve_bootstrap
 
         bootstrap = resolve_bootstrap(a.kafka)
         env = {ENV_BOOTSTRAP: bootstrap} if bootstrap else {}
@@ -590,7 +590,7 @@ def _command(a, p) -> int:
         print(f"started {c.pids} in {time.monotonic() - t0:.1f}s; FLINK_HOME={c.home}", file=sys.stderr)
         return 0
     if a.command == "checkpoints":
-        from deploy import recovery
+        from nql_flink.deploy import recovery
 
         dirs = (recovery.job_state_dirs(state.resolve() / CHECKPOINTS, a.job_name) if a.job_name
                 else (state.resolve() / CHECKPOINTS, state.resolve() / SAVEPOINTS))

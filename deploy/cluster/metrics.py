@@ -1,4 +1,4 @@
-"""Reading the Prometheus endpoints of the local cluster's JVMs (tests, `python -m deploy.cluster metrics`).
+"""Reading the Prometheus endpoints of the local cluster's JVMs (tests, `python -m nql_flink.deploy.cluster metrics`).
 
 Each JobManager and TaskManager serves Flink's metrics in Prometheus' text format on a port of
 its own (``FlinkCluster.metrics_urls()``). A scrape is a list of ``Sample``s; ``total`` adds a

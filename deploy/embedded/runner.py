@@ -1,6 +1,6 @@
 """Run generated Flink SQL on the local PyFlink mini-cluster, on bounded JSONL files.
 
-    from deploy.embedded import create_table_env, run_job
+    from nql_flink.deploy.embedded import create_table_env, run_job
     t_env = create_table_env(parallelism=1)               # reusable across runs
     result = run_job(compiled.job, {"src_session_vdi_events": "events.jsonl", ...},
                      "out/alerts.jsonl", t_env=t_env)
@@ -27,8 +27,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-UDF_PACKAGE = REPO_ROOT / "udfs"
+from nql_flink.deploy import pyfiles
 
 # Session options every embedded run uses (also what sql-client must SET).
 DEFAULT_CONFIG = {
@@ -49,28 +48,22 @@ DEFAULT_CONFIG = {
 
 # ---------------------------------------------------------------------- environment --
 def _stage_udfs() -> str:
-    """A directory holding only the `udfs` package, shipped to the Python workers with
-    add_python_file (so 'udfs.flink.alert_state.alert_transitions_seasonal' resolves there)."""
-    stage = Path(tempfile.mkdtemp(prefix="nql-flink-pyfiles-"))
-    shutil.copytree(UDF_PACKAGE, stage / "udfs",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return str(stage)
+    """A directory holding the shipped Python functions (deploy/pyfiles.py), for add_python_file."""
+    return str(pyfiles.stage(tempfile.mkdtemp(prefix="nql-flink-pyfiles-")))
 
 
 def create_table_env(parallelism: int = 1, config: dict[str, str] | None = None):
     """A streaming TableEnvironment on the local mini-cluster with the UDF package
-    registered (driver sys.path + worker python files). Reuse it across runs."""
+    registered (worker python files). Reuse it across runs."""
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
-    if str(REPO_ROOT) not in sys.path:          # the module must import in the driver too
-        sys.path.insert(0, str(REPO_ROOT))
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     conf = t_env.get_config()
     conf.set("parallelism.default", str(parallelism))
     for k, v in {**DEFAULT_CONFIG, **(config or {})}.items():
         conf.set(k, v)
     t_env.add_python_file(_stage_udfs())
-    from deploy.jars import add_jars, udfs_jar
+    from nql_flink.deploy.jars import add_jars, udfs_jar
 
     add_jars(t_env, [udfs_jar()])              # the Java functions (per-tenant windows)
     return t_env

@@ -1,5 +1,5 @@
 import sys
 
-from deploy.kafka.broker import main
+from nql_flink.deploy.kafka.broker import main
 
 sys.exit(main())

@@ -8,7 +8,7 @@ cluster started with the broker's address keeps working across broker restarts.
 
 Python API (pytest session fixture)::
 
-    from deploy.kafka import KafkaBroker
+    from nql_flink.deploy.kafka import KafkaBroker
     broker = KafkaBroker.start(tmp_dir)      # formats storage, starts, waits for a metadata answer
     broker.bootstrap                         # '127.0.0.1:PORT'
     broker.restart()                         # same data, cluster id and ports (kill=True: SIGKILL first)
@@ -17,10 +17,10 @@ Python API (pytest session fixture)::
 
 CLI::
 
-    python -m deploy.kafka start [--fresh] [--state-dir build/kafka]   # prints host:port
-    python -m deploy.kafka restart [--kill] | status | stop | bootstrap
-    python -m deploy.kafka produce TOPIC [--key tenant] < records.jsonl
-    python -m deploy.kafka tail TOPIC [--timeout 10]
+    python -m nql_flink.deploy.kafka start [--fresh] [--state-dir build/kafka]   # prints host:port
+    python -m nql_flink.deploy.kafka restart [--kill] | status | stop | bootstrap
+    python -m nql_flink.deploy.kafka produce TOPIC [--key tenant] < records.jsonl
+    python -m nql_flink.deploy.kafka tail TOPIC [--timeout 10]
 """
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy import jars
-from deploy.local_service import (StateFile, cmdline_has, end_processes, free_port, launch, pid_alive, port_free,
+from nql_flink.deploy import jars
+from nql_flink.deploy.local_service import (StateFile, cmdline_has, end_processes, free_port, launch, pid_alive, port_free,
                                   tail, wait_until)
 
 KAFKA_DIR = Path(__file__).resolve().parent
@@ -369,7 +369,7 @@ def _jvm(state: Path, jvm_opts: list[str] | None, quiet: bool) -> tuple[str, lis
 
 
 def _java() -> str:
-    from deploy.jars import BuildError, jdk_tool
+    from nql_flink.deploy.jars import BuildError, jdk_tool
 
     try:
         return jdk_tool("java")
@@ -382,7 +382,7 @@ def _java() -> str:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m deploy.kafka",
+    p = argparse.ArgumentParser(prog="python -m nql_flink.deploy.kafka",
                                 description="Single-node Kafka (KRaft) on 127.0.0.1 for development and tests.")
     p.add_argument("command", choices=["start", "restart", "stop", "status", "bootstrap", "produce", "tail"],
                    help="start: keeps earlier data, cluster id and ports (--fresh: empty); restart: stop, then "
@@ -413,7 +413,7 @@ def _command(a, p) -> int:
     state = Path(a.state_dir)
     b = KafkaBroker.load(state)
     if a.command in ("produce", "tail"):
-        from deploy.kafka import client
+        from nql_flink.deploy.kafka import client
 
         if not a.topic:
             p.error(f"{a.command} needs a topic")

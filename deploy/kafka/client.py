@@ -27,12 +27,12 @@ ENV_BOOTSTRAP = "NQL_KAFKA_BOOTSTRAP_SERVERS"
 
 def resolve_bootstrap(bootstrap: str | None = None, env: Mapping[str, str] = os.environ) -> str | None:
     """The Kafka address for a CLI command: the argument, else $NQL_KAFKA_BOOTSTRAP_SERVERS, else
-    the local development broker if one runs (python -m deploy.kafka start), else None."""
+    the local development broker if one runs (python -m nql_flink.deploy.kafka start), else None."""
     if bootstrap:
         return bootstrap
     if env.get(ENV_BOOTSTRAP):
         return env[ENV_BOOTSTRAP]
-    from deploy.kafka.broker import KafkaBroker
+    from nql_flink.deploy.kafka.broker import KafkaBroker
 
     b = KafkaBroker.load(env.get("NQL_KAFKA_STATE_DIR") or None)
     return b.bootstrap if b is not None and b.alive() else None

@@ -50,7 +50,7 @@ def flush_record(table: str, at: str | None = None) -> tuple[bytes, bytes]:
     if table == "monitor_config":
         rec = {"tenant": FLUSH_TENANT, "monitor": FLUSH_TENANT, "updated_at": at, "enabled": False, "params": {}}
         return f"{FLUSH_TENANT}/{FLUSH_TENANT}".encode(), json.dumps(rec).encode()
-    from simulator.catalog import get_table
+    from nql_flink.simulator.catalog import get_table
 
     t = get_table(table)
     rec = _nested({"tenant": FLUSH_TENANT, t.time_field: at, t.entity_path: FLUSH_TENANT})
@@ -67,7 +67,7 @@ def flush_records(table: str) -> list[tuple[bytes, bytes]]:
 
 def flush(bootstrap: str | None, topic: str, table: str) -> int:
     """Send `table`'s flush records to every partition of `topic`; returns the partitions."""
-    from deploy.kafka import client as kc
+    from nql_flink.deploy.kafka import client as kc
 
     records = flush_records(table)
     parts = kc.partitions(bootstrap, topic) or [0]
@@ -78,7 +78,7 @@ def flush(bootstrap: str | None, topic: str, table: str) -> int:
 
 def record_key(table: str) -> Callable[[bytes], bytes | None]:
     """JSON line -> b'tenant|entity' (None when the line has neither, e.g. a corrupted one)."""
-    from simulator.catalog import get_table
+    from nql_flink.simulator.catalog import get_table
 
     path = get_table(table).entity_path.split(".")
 
@@ -95,7 +95,7 @@ def record_key(table: str) -> Callable[[bytes], bytes | None]:
 
 
 def produce_lines(bootstrap: str | None, topic: str, table: str, lines: Iterable[bytes]) -> int:
-    from deploy.kafka import client as kc
+    from nql_flink.deploy.kafka import client as kc
 
     key = record_key(table)
     return kc.produce(bootstrap, topic, ((key(ln), ln.rstrip(b"\n")) for ln in lines if ln.strip()), timeout=120)
@@ -106,9 +106,9 @@ def produce_simulation(sim, bootstrap: str | None, *, topic_prefix: str = "", pa
                        flush_after: bool = False, progress: Callable[[str, str, int], None] | None = None) -> dict:
     """Produce every table of a Simulation to its topic (inventory first), creating topics
     (the inventory compacted). Returns {topic: records}."""
-    from deploy.kafka import client as kc
-    from simulator.catalog import get_table
-    from simulator.output import table_lines
+    from nql_flink.deploy.kafka import client as kc
+    from nql_flink.simulator.catalog import get_table
+    from nql_flink.simulator.output import table_lines
 
     tables = sorted(sim.tables, key=lambda t: get_table(t).kind != "object")  # inventory first
     counts: dict[str, int] = {}

@@ -116,8 +116,8 @@ class Deployment:
 def property_groups(d: Deployment, password=None) -> list[dict]:
     """The runtime properties main.py reads. ``password``: the value put for a SCRAM password
     (the real one only in a request that is sent; a CloudFormation reference in the template)."""
-    from deploy.managed import main as driver
-    from deploy.managed.package import RUN_OPTIONS, run_options
+    from nql_flink.deploy.managed import main as driver
+    from nql_flink.deploy.managed.package import RUN_OPTIONS, run_options
 
     kafka = {"bootstrap.servers": d.bootstrap}
     if d.job["kafka_auth"] == "scram":

@@ -3,7 +3,7 @@
 Amazon Managed Service for Apache Flink runs it as the application's `python` file
 (property group `kinesis.analytics.flink.run.options`); locally `python main.py` runs the same
 job on PyFlink's mini-cluster. It needs the runtime's PyFlink and the standard library only:
-the compiled job is data (job.json), the Python functions are lib/python/udfs, the Java ones
+the compiled job is data (job.json), the Python functions are lib/python/nql_flink/udfs, the Java ones
 and the Kafka connector are in the package's one jar.
 
 What it does:

@@ -8,7 +8,7 @@ Layout (AWS's Python examples for Managed Flink; paths are relative to the zip's
     job.sql                          the same job as a sql-client script, for review
     monitor-config.jsonl             the monitor-config records to publish (keyed tenant/monitor)
     lib/nql-flink-managed.jar        connector + aws-msk-iam-auth + the project's Java functions  `jarfile`
-    lib/python/udfs/...              the Python functions                          `pyFiles`
+    lib/python/nql_flink/udfs/...    the Python functions (deploy/pyfiles.py)      `pyFiles`
 
 One jar: Managed Flink takes a single `jarfile`, so the Maven-built connector jar
 (deploy/managed/pom.xml) and the javac-built Java functions (deploy/jars.py udfs_jar) are
@@ -33,11 +33,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy import plan as stable_plan
-from deploy.managed import main as driver
+from nql_flink.deploy import pyfiles
+from nql_flink.deploy import plan as stable_plan
+from nql_flink.deploy.managed import main as driver
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-UDF_PACKAGE = REPO_ROOT / "udfs"
 JAR = "lib/nql-flink-managed.jar"
 PY_FILES = driver.PYTHON_DIR
 RUN_OPTIONS = "kinesis.analytics.flink.run.options"
@@ -54,9 +53,7 @@ AUTH_OPTIONS = {
 }
 # What the runtime's PyFlink brings (its own modules and its dependencies).
 RUNTIME_MODULES = frozenset({"pyflink", "numpy", "pandas", "pyarrow", "py4j", "cloudpickle", "dateutil", "pytz",
-                             "tzdata", "udfs"})
-# Modules of udfs/ that never run in the job (the NAB benchmark tooling).
-NOT_SHIPPED = ("nab", "jvm")
+                             "tzdata"})
 # Session options of a job on Kafka that main.py sets (Managed Flink allows them from code);
 # checkpointing is the service's (CheckpointConfiguration), set by main.py on a local run only.
 KAFKA_SETTINGS = ("pipeline.auto-watermark-interval",)
@@ -83,9 +80,9 @@ def kafka_options(options, auth: str):
 
 def job_document(compiled, options, *, auth: str, name: str, runtime: str) -> dict:
     """job.json: what main.py needs to run the job without the translator."""
-    from deploy.embedded.runner import KAFKA_CONFIG
-    from translator.flink.codegen import session_options, state_bounds
-    from translator.flink.connectors import ENV_BOOTSTRAP, ENV_JAAS
+    from nql_flink.deploy.embedded.runner import KAFKA_CONFIG
+    from nql_flink.translator.flink.codegen import session_options, state_bounds
+    from nql_flink.translator.flink.connectors import ENV_BOOTSTRAP, ENV_JAAS
 
     settings = session_options(options) | {k: KAFKA_CONFIG[k] for k in KAFKA_SETTINGS} | {"pipeline.name": name}
     return {"name": name, "runtime": runtime, "python": RUNTIMES[runtime], "kafka_auth": auth, "jarfile": JAR,
@@ -99,8 +96,8 @@ def job_document(compiled, options, *, auth: str, name: str, runtime: str) -> di
 
 def topic_roles(compiled, options) -> dict[str, list[str]]:
     """{'read': topics the job reads, 'write': topics it writes} (the IAM policy's)."""
-    from deploy.submit import catalog_topics
-    from translator.flink.connectors import topics
+    from nql_flink.deploy.submit import catalog_topics
+    from nql_flink.translator.flink.connectors import topics
 
     t = topics(options, catalog_topics(compiled))
     return {"read": sorted(t["events"] + t["versioned"]), "write": sorted(t["sinks"])}
@@ -110,20 +107,22 @@ def run_options() -> dict[str, str]:
     return {"python": "main.py", "jarfile": JAR, "pyFiles": PY_FILES}
 
 
-def third_party_imports(package: Path = UDF_PACKAGE) -> dict[str, list[str]]:
-    """{top-level module: [files]} imported by the shipped Python functions that are neither
-    the standard library nor what the runtime's PyFlink brings."""
+def third_party_imports(files: list[tuple[Path, str]] | None = None) -> dict[str, list[str]]:
+    """{module: [files]} imported by the shipped Python functions (deploy/pyfiles.py) that are
+    neither the standard library, nor what the runtime's PyFlink brings, nor shipped with them."""
+    files = pyfiles.shipped() if files is None else files
+    own = pyfiles.PACKAGE_PATH.replace("/", ".")
     out: dict[str, list[str]] = {}
-    for f in sorted(package.rglob("*.py")):
-        rel = f.relative_to(package.parent)
-        if rel.parts[1] in NOT_SHIPPED:
-            continue
+    for f, name in files:
         for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                      [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
-            for top in {n.split(".")[0] for n in names}:
+            for module in names:
+                if module == own or module.startswith(own + "."):
+                    continue
+                top = module.split(".")[0]
                 if top not in sys.stdlib_module_names and top not in RUNTIME_MODULES:
-                    out.setdefault(top, []).append(str(rel))
+                    out.setdefault(module if top == "nql_flink" else top, []).append(name)
     return out
 
 
@@ -155,8 +154,8 @@ def merge_jars(target: zipfile.ZipFile, jars: list[Path]) -> None:
 def build(compiled, options, output: str | Path, *, auth: str = "plaintext", name: str = "nql-flink",
           runtime: str = DEFAULT_RUNTIME, jars: list[Path] | None = None) -> Package:
     """Write the package zip for a job compiled with ``kafka_options(options, auth)``."""
-    from deploy.jars import managed_connector_jar, udfs_jar
-    from translator.flink.monitor_config import config_lines
+    from nql_flink.deploy.jars import managed_connector_jar, udfs_jar
+    from nql_flink.translator.flink.monitor_config import config_lines
 
     if runtime not in RUNTIMES:
         raise PackageError(f"runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
@@ -175,10 +174,8 @@ def build(compiled, options, output: str | Path, *, auth: str = "plaintext", nam
         z.writestr(driver.JOB_FILE, json.dumps(job, indent=1, sort_keys=True) + "\n")
         z.writestr("job.sql", compiled.sql())
         z.writestr("monitor-config.jsonl", config_lines(compiled.job.config_records))
-        for f in sorted(UDF_PACKAGE.rglob("*.py")):
-            rel = f.relative_to(UDF_PACKAGE)
-            if rel.parts[0] not in NOT_SHIPPED:
-                z.write(f, f"{PY_FILES}/udfs/{rel.as_posix()}")
+        for f, name in pyfiles.shipped():
+            z.write(f, f"{PY_FILES}/{name}")
         with z.open(JAR, "w", force_zip64=True) as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as jar:
             merge_jars(jar, [Path(j) for j in jars])
     shutil.move(tmp, output)

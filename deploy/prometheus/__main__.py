@@ -1,4 +1,4 @@
-"""`python -m deploy.prometheus check [--promtool PATH]` (make check-rules): the rules file's
+"""`python -m nql_flink.deploy.prometheus check [--promtool PATH]` (make check-rules): the rules file's
 layout and PromQL (`promtool check rules`) and when each rule fires (`promtool test rules`
 with nql-flink-rules.test.yml). promtool is found by --promtool, $PROMTOOL, build/promtool
 (`make promtool` builds it with Go) or PATH; without it, only the layout check runs (exit 0,
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from deploy.prometheus import rules as pr
+from nql_flink.deploy.prometheus import rules as pr
 
 BUILT = pr.HERE.parents[1] / "build" / "promtool"
 
@@ -39,7 +39,7 @@ def promtool_checks(promtool: str) -> list[subprocess.CompletedProcess]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m deploy.prometheus", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m nql_flink.deploy.prometheus", description=__doc__.split("\n\n")[0])
     p.add_argument("command", choices=["check"])
     p.add_argument("--promtool", help="path of promtool (default: $PROMTOOL, build/promtool, PATH)")
     a = p.parse_args(argv)

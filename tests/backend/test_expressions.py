@@ -6,9 +6,9 @@ tests/flink/test_semantics.py and test_compiled_features.py.)"""
 
 import pytest
 
-from translator.flink.dialect import to_sql
-from translator.flink.expressions import qualified, to_exp
-from translator.ir import relational as ir
+from nql_flink.translator.flink.dialect import to_sql
+from nql_flink.translator.flink.expressions import qualified, to_exp
+from nql_flink.translator.ir import relational as ir
 from sqlglot import exp
 
 S = ir.Col("pool", "string")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from translator.pipeline import compile_paths
+from nql_flink.translator.pipeline import compile_paths
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ written by hand from spec/monitors.md and docs/nql-dialect.md; the per-construct
 in tests/golden/ir show whole trees."""
 
 from tests.frontend.helpers import check
-from translator.ir import relational as ir
+from nql_flink.translator.ir import relational as ir
 
 VDI = "session.vdi_events during past 5min"
 DEVICE = ir.Field("device.collector.uid", "device_collector_uid", "string")

@@ -4,7 +4,7 @@ the job around it changes. The real round trip (savepoint, upgrade, alerts) is
 tests/kafka/test_upgrade.py."""
 from __future__ import annotations
 
-from deploy import plan
+from nql_flink.deploy import plan
 
 ROW = {"type": "ROW", "fields": [{"name": "tenant", "fieldType": "VARCHAR(2147483647)"},
                                  {"name": "ts", "fieldType": "TIMESTAMP(3)"}]}

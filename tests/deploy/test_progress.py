@@ -1,6 +1,6 @@
 """`nql-flink run --progress`: the status line from Flink's REST answers (no JVM here)."""
 
-from deploy.embedded.progress import (
+from nql_flink.deploy.embedded.progress import (
     InputProgress, Progress, count_lines, format_progress, metric_values, source_vertices,
 )
 

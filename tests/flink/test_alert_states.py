@@ -68,7 +68,7 @@ def group_of(name: str) -> str:
 
 
 def oracle(name: str) -> list[tuple]:
-    from udfs.alerting.state_machine import AlertState
+    from nql_flink.udfs.alerting.state_machine import AlertState
 
     st, out = AlertState(), []
     for minute, trig, rec, for_ms, recover_for_ms in TIMELINES[name]:
@@ -80,7 +80,7 @@ def oracle(name: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def rows(flink_env, tmp_path_factory):
-    from translator.flink.codegen import STATES_FUNCTION_CLASS
+    from nql_flink.translator.flink.codegen import STATES_FUNCTION_CLASS
 
     d = tmp_path_factory.mktemp("alert-states")
     evaluations = sorted((ms(e[0]), name, e) for name, timeline in TIMELINES.items() for e in timeline)
@@ -181,7 +181,7 @@ def test_a_silent_group_without_an_open_alert_is_evicted(rows):
 
 
 def test_an_open_alert_is_kept_and_recovers_with_its_id(rows):
-    from udfs.alerting.state_machine import alert_id
+    from nql_flink.udfs.alerting.state_machine import alert_id
 
     opened = alert_id("acme", "mon", group_of("open_alert"), ms(0))
     assert alerts(rows["open_alert"]) == [("triggered", opened, ms(0), ms(0)), ("recovered", opened, ms(25), ms(25))]
@@ -195,7 +195,7 @@ def test_the_uid_names_the_state_layout_of_the_java_function():
     import re
     from pathlib import Path
 
-    from translator.flink.codegen import ALERT_STATES_LAYOUT
+    from nql_flink.translator.flink.codegen import ALERT_STATES_LAYOUT
 
     java = (Path(__file__).resolve().parents[2] / "udfs/jvm/src/dev/nqlflink/udfs/AlertStates.java").read_text()
     declared = re.search(r'STATE_TYPE =\s*"([^"]*)"\s*\+\s*"([^"]*)"', java)
@@ -219,10 +219,10 @@ def test_eviction_in_the_generated_job(flink_env, tmp_path):
         after Sales' last state. (Its evaluations from 10:04:30 on come only with S(16), after
         the watermark jumped to 10:07:50: without the margin and the extra advance, Sales was
         evicted before them.)"""
-    from deploy.embedded.runner import run_job
+    from nql_flink.deploy.embedded.runner import run_job
     from tests.kafka import scenario as sc
     from tests.kafka.test_end_to_end import EVENTS, INVENTORY, compile_scenario, config_lines
-    from udfs.alerting.state_machine import alert_id
+    from nql_flink.udfs.alerting.state_machine import alert_id
 
     compiled = compile_scenario(evict_after_ms=120_000, max_tenant_lag_ms=60_000)
     latency = {"c-1": 500, "c-2": 500, "c-3": 250, "c-4": 250}

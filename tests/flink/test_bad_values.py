@@ -35,7 +35,7 @@ import json
 import pytest
 
 from tests.compiled_run import run_monitors
-from simulator.output import BAD_KINDS, corrupt
+from nql_flink.simulator.output import BAD_KINDS, corrupt
 from tests.raw_lines import encode
 
 pytestmark = pytest.mark.flink

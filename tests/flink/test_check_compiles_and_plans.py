@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, seed, settings
 
 from tests.conftest import explain_compiled, fresh_database
 from tests.monitor_strategy import monitor_files
-from translator.diagnostics.render import render_all_text
-from translator.pipeline import check_paths, compile_paths
+from nql_flink.translator.diagnostics.render import render_all_text
+from nql_flink.translator.pipeline import check_paths, compile_paths
 
 pytestmark = pytest.mark.flink
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from translator.commands import demo
+from nql_flink.translator.commands import demo
 
 pytestmark = pytest.mark.flink
 

@@ -8,9 +8,9 @@ import textwrap
 
 import pytest
 
-from deploy.embedded.runner import FlinkError, flink_message, run_job
-from translator.diagnostics.render import render_all_text
-from translator.pipeline import compile_paths, flink_failure
+from nql_flink.deploy.embedded.runner import FlinkError, flink_message, run_job
+from nql_flink.translator.diagnostics.render import render_all_text
+from nql_flink.translator.pipeline import compile_paths, flink_failure
 
 pytestmark = pytest.mark.flink
 
@@ -83,8 +83,8 @@ def test_the_message_is_the_deepest_cause_without_its_class():
 
 def test_planning_for_a_deployment_raises_the_same_error(compiled, flink_env):
     """COMPILE PLAN (compile --against, deploy, upgrade: submit.stable_plan) fails as the run does."""
-    from deploy.submit import stable_plan
-    from translator.flink.connectors import CompileOptions
+    from nql_flink.deploy.submit import stable_plan
+    from nql_flink.translator.flink.connectors import CompileOptions
 
     statements = [s.replace("FROM `nql_windows`(", "FROM `nql_no_such_windows`(") for s in compiled.statements()]
     with pytest.raises(FlinkError) as caught:

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from translator.pipeline import compile_paths
+from nql_flink.translator.pipeline import compile_paths
 
 pytestmark = pytest.mark.flink
 
@@ -58,8 +58,8 @@ def test_each_raw_line_is_parsed_once_whatever_reads_it(explain_plan):
 def test_embedded_runs_use_the_planner_options_the_generated_script_sets():
     """The generated SET lines are dropped for embedded runs (the runner has its own session
     options): the ones that shape the plan must be the same there."""
-    from deploy.embedded.runner import DEFAULT_CONFIG
-    from translator.flink.codegen import CompileOptions, session_options
+    from nql_flink.deploy.embedded.runner import DEFAULT_CONFIG
+    from nql_flink.translator.flink.codegen import CompileOptions, session_options
 
     generated = session_options(CompileOptions())
     for key in ("table.exec.uid.generation", "table.optimizer.reuse-optimize-block-with-digest-enabled",

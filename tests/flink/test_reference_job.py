@@ -40,9 +40,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from deploy.embedded.runner import run_job
-from translator.pipeline import compile_paths
-from udfs.alerting.state_machine import alert_id
+from nql_flink.deploy.embedded.runner import run_job
+from nql_flink.translator.pipeline import compile_paths
+from nql_flink.udfs.alerting.state_machine import alert_id
 
 pytestmark = pytest.mark.flink
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from translator.cli import main
+from nql_flink.translator.cli import main
 
 MONITOR = """
 id: queue
@@ -43,7 +43,7 @@ def test_run_rejects_unknown_tables_and_missing_files(files, capsys):
 
 @pytest.mark.flink
 def test_run_prints_the_alert_timeline(files, capsys, flink_env, monkeypatch):
-    import deploy.embedded.runner as runner
+    import nql_flink.deploy.embedded.runner as runner
 
     monkeypatch.setattr(runner, "create_table_env", lambda *a, **k: flink_env)  # the session's mini-cluster
     code = main(["run", str(files / "m.yaml"), "--input", f"device_performance.events={files / 'perf.jsonl'}"])
@@ -64,7 +64,7 @@ def test_run_progress_shows_each_input_between_running_and_done(files):
     import sys
     from pathlib import Path
 
-    proc = subprocess.run([sys.executable, "-m", "translator.cli", "run", str(files / "m.yaml"), "--input",
+    proc = subprocess.run([sys.executable, "-m", "nql_flink.translator.cli", "run", str(files / "m.yaml"), "--input",
                            f"device_performance.events={files / 'perf.jsonl'}", "--progress"],
                           capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[2])
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -39,8 +39,8 @@ import pandas as pd
 import pytest
 
 from tests.compiled_run import jsonl, run_monitors
-from udfs.baseline import SeasonalParams
-from udfs.flink.baseline import window_baseline_row
+from nql_flink.udfs.baseline import SeasonalParams
+from nql_flink.udfs.flink.baseline import window_baseline_row
 
 pytestmark = pytest.mark.flink
 
@@ -86,8 +86,8 @@ def iso(t: datetime) -> str:
 
 
 def simulated() -> list[dict]:
-    from simulator import Incident, SimConfig, Simulation
-    from simulator.config import parse_time
+    from nql_flink.simulator import Incident, SimConfig, Simulation
+    from nql_flink.simulator.config import parse_time
 
     def night(day):
         return Incident(metric="cpu_queue_length", tenant="acme", add=1.5, name=f"night-{day}",
@@ -211,15 +211,15 @@ def test_a_change_alert_stays_open_through_an_evaluation_without_reference(outco
 def test_explain_replays_the_trace_to_the_baseline_the_job_used(outcome):
     """`nql-flink explain` draws a seasonal band by replaying the judged evaluations through
     the state UDAF's code; at the trigger it must show the baseline of the alert record."""
-    from translator.commands.explain import add_seasonal_baselines
-    from translator.ir.lower import lower
+    from nql_flink.translator.commands.explain import add_seasonal_baselines
+    from nql_flink.translator.ir.lower import lower
 
     alerts, _, acme = outcome
     [trig] = [a for a in alerts if a["monitor"] == "cpu_seasonal" and a["status"] == "triggered"]
     ev = evaluations(acme)
     trace = [{"group_json": "{}", "at": iso(w.to_pydatetime()), "payload": {"values": {"q": float(q)}}}
              for w, q in zip(ev.w, ev.q)]
-    from translator.pipeline import check_text
+    from nql_flink.translator.pipeline import check_text
 
     [monitor] = check_text("seasonal.yaml", textwrap.dedent(MONITORS["seasonal.yaml"]).encode()).monitors
     add_seasonal_baselines(trace, lower(monitor)[0].evaluate.detection, {"detection_deviations": 3.0})

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from translator.pipeline import compile_paths
+from nql_flink.translator.pipeline import compile_paths
 
 CHANGE = """
     id: crashes_change
@@ -36,9 +36,9 @@ def test_detection_compiles_to_the_documented_shape(compiled):
     sql = compiled.sql()
     assert sql.count("EXECUTE STATEMENT SET") == 1
     assert sql.count("CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions_seasonal`\n"
-                     "  AS 'udfs.flink.alert_state.alert_transitions_seasonal' LANGUAGE PYTHON;") == 1
+                     "  AS 'nql_flink.udfs.flink.alert_state.alert_transitions_seasonal' LANGUAGE PYTHON;") == 1
     assert sql.count("CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions_change`\n"
-                     "  AS 'udfs.flink.alert_state.alert_transitions_change' LANGUAGE PYTHON;") == 1
+                     "  AS 'nql_flink.udfs.flink.alert_state.alert_transitions_change' LANGUAGE PYTHON;") == 1
     for view in ("rows", "input", "windows", "eval", "judged", "state", "alerts"):
         assert f"`m_vdi_latency_seasonal__{view}`" in sql and f"`m_crashes_change__{view}`" in sql
     # detection monitors ask the windows function for the tenant's population (pop=1), others not
@@ -90,7 +90,7 @@ def test_flink_plans_the_detection_job(compiled, explain_plan):
 
 
 def test_explain_traces_the_judged_view_in_the_same_statement_set(compiled):
-    from translator.commands.explain import traced_job
+    from nql_flink.translator.commands.explain import traced_job
 
     stmts = traced_job(compiled, "m_vdi_latency_seasonal").executable()
     assert stmts[:-1] == compiled.statements()[:-1] + [stmts[-2]] and "CREATE TABLE `nql_trace`" in stmts[-2]
@@ -101,7 +101,7 @@ def test_explain_traces_the_judged_view_in_the_same_statement_set(compiled):
 def test_explain_plots_metric_band_and_transitions(compiled, tmp_path):
     import json
 
-    from translator.commands.explain import pick_group, plot
+    from nql_flink.translator.commands.explain import pick_group, plot
 
     [monitor] = [m for m in compiled.result.monitors if m.id == "vdi_latency_seasonal"]
     group = json.dumps({"device.virtualization.desktop_pool": "P1"})

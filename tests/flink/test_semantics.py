@@ -15,7 +15,7 @@ import json
 import pytest
 
 from tests.compiled_run import run_monitors
-from udfs.alerting.state_machine import alert_id
+from nql_flink.udfs.alerting.state_machine import alert_id
 
 pytestmark = pytest.mark.flink
 

@@ -49,7 +49,7 @@ def rows() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def both(flink_env, tmp_path_factory):
-    from translator.flink.codegen import WINDOWS_FUNCTION_CLASS
+    from nql_flink.translator.flink.codegen import WINDOWS_FUNCTION_CLASS
 
     d = tmp_path_factory.mktemp("tenant-windows")
     (d / "rows.json").write_text("".join(json.dumps(r) + "\n" for r in rows()))

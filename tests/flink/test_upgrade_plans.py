@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from deploy import plan, submit
-from translator.flink.connectors import CompileOptions
-from translator.pipeline import compile_paths
+from nql_flink.deploy import plan, submit
+from nql_flink.translator.flink.connectors import CompileOptions
+from nql_flink.translator.pipeline import compile_paths
 
 pytestmark = [pytest.mark.flink, pytest.mark.slow]
 

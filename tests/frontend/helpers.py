@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from translator.pipeline import check_text
+from nql_flink.translator.pipeline import check_text
 
 
 def check(text: str, tenant: str | None = None, strict: bool = False, path: str = "m.yaml"):

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from tests.frontend.helpers import monitor
-from translator.cli import main
+from nql_flink.translator.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = monitor("session.logins during past 15min\n| summarize c = count()")
@@ -73,7 +73,7 @@ def _modules_loaded_by(argv: list[str]) -> set[str]:
     import subprocess
     import sys
     code = ("import sys, contextlib, io\n"
-            "from translator.cli import main\n"
+            "from nql_flink.translator.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
             "    try:\n"
             f"        main({argv!r})\n"
@@ -106,7 +106,7 @@ def test_check_and_help_load_no_engine_or_back_end():
 
 
 def test_help_lists_every_command_and_a_command_keeps_its_arguments(capsys):
-    from translator.cli import COMMANDS
+    from nql_flink.translator.cli import COMMANDS
     assert main(["--help"]) == 0
     listing = capsys.readouterr().out
     assert all(name in listing for name in COMMANDS)

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from translator.diagnostics.catalog import CATALOG
+from nql_flink.translator.diagnostics.catalog import CATALOG
 
 ROOT = Path(__file__).resolve().parents[2]
 

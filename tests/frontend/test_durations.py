@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.frontend.helpers import at, check, diags, monitor
-from translator.cli import main
-from translator.source import Source
-from translator.syntax.durations import format_duration, option_duration, parse_duration
-from translator.syntax.lexer import tokenize
+from nql_flink.translator.cli import main
+from nql_flink.translator.source import Source
+from nql_flink.translator.syntax.durations import format_duration, option_duration, parse_duration
+from nql_flink.translator.syntax.lexer import tokenize
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,8 +151,8 @@ def test_compiling_a_seasonal_monitor_imports_no_numpy_pandas_or_pyflink(command
     """The compiler reads a seasonal monitor's parameters with plain Python
     (udfs/baseline_params.py); the maths stay in the Python worker."""
     out = ["-o", str(tmp_path / "out")] if command == "compile" else []
-    script = ("import sys\nimport translator\nfrom translator.cli import main\n"
-              f"assert translator.__file__.startswith({str(ROOT)!r}), translator.__file__\n"
+    script = ("import sys\nimport nql_flink.translator as t\nfrom nql_flink.translator.cli import main\n"
+              f"assert t.__file__.startswith({str(ROOT)!r}), t.__file__\n"
               f"rc = main([{command!r}, 'examples/seasonal', *{out!r}])\n"
               "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'pandas', 'pyflink'})\n"
               "print('RESULT', rc, heavy)\n")

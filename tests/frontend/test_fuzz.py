@@ -5,9 +5,9 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from translator.pipeline import check_text
-from translator.source import Source
-from translator.syntax.parser import parse_condition, parse_query
+from nql_flink.translator.pipeline import check_text
+from nql_flink.translator.source import Source
+from nql_flink.translator.syntax.parser import parse_condition, parse_query
 
 FAST = settings(max_examples=150, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
 

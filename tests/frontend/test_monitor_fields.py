@@ -187,7 +187,7 @@ def test_a_list_of_monitors_under_monitors():
 
 
 def test_two_monitors_with_the_same_id_and_tenant_in_one_folder(tmp_path):
-    from translator.pipeline import check_paths
+    from nql_flink.translator.pipeline import check_paths
 
     for name in ("one.yaml", "two.yaml"):
         (tmp_path / name).write_text(monitor(GOOD_QUERY))
@@ -199,7 +199,7 @@ def test_two_monitors_with_the_same_id_and_tenant_in_one_folder(tmp_path):
 
 
 def test_same_id_for_two_tenants_is_fine(tmp_path):
-    from translator.pipeline import check_paths
+    from nql_flink.translator.pipeline import check_paths
 
     (tmp_path / "a.yaml").write_text(monitor(GOOD_QUERY))
     (tmp_path / "b.yaml").write_text(monitor(GOOD_QUERY).replace("acme", "globex"))
@@ -237,6 +237,6 @@ def test_yaml_anchors_do_not_break_the_checker():
 
 
 def check_bytes(data: bytes):
-    from translator.pipeline import check_text
+    from nql_flink.translator.pipeline import check_text
 
     return check_text("m.yaml", data)

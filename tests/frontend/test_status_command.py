@@ -2,7 +2,7 @@
 (translator/commands/status.py); the command on a real broker: tests/kafka/test_alert_state.py."""
 import json
 
-from translator.commands import status
+from nql_flink.translator.commands import status
 
 
 def value(tenant, monitor, pool, state, since, at, due=None, alert_id=None) -> bytes:

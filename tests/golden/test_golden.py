@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from translator.diagnostics.render import render_all_text
+from nql_flink.translator.diagnostics.render import render_all_text
 from tests.golden.typed_dump import dump_monitor
-from translator.pipeline import check_paths
+from nql_flink.translator.pipeline import check_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

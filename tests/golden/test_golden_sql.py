@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from translator.pipeline import compile_paths
+from nql_flink.translator.pipeline import compile_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted([*(ROOT / "examples" / "monitors").glob("*.yaml"), *(ROOT / "examples" / "seasonal").glob("*.yaml")])

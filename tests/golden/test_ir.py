@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.frontend.helpers import check
-from translator.ir.dump import monitor as dump
+from nql_flink.translator.ir.dump import monitor as dump
 
 GOLDEN = Path(__file__).resolve().parent / "ir"
 UPDATE = os.environ.get("NQL_UPDATE_GOLDEN") == "1"

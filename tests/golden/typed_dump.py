@@ -6,10 +6,10 @@ S-expressions with `:type` after each typed node and `[origin]` after each field
 
 from __future__ import annotations
 
-from translator.syntax.durations import format_duration
-from translator.monitors.model import Condition, Monitor
-from translator.semantic.resolver import TypedQuery
-from translator.syntax import ast
+from nql_flink.translator.syntax.durations import format_duration
+from nql_flink.translator.monitors.model import Condition, Monitor
+from nql_flink.translator.semantic.resolver import TypedQuery
+from nql_flink.translator.syntax import ast
 
 
 def expr(e: ast.Expr, types: dict, fields: dict, enums: dict) -> str:

@@ -25,7 +25,7 @@ SASL_PASSWORD = secrets.token_urlsafe(12)
 
 @pytest.fixture(scope="session")
 def kafka_broker(tmp_path_factory):
-    from deploy.kafka import KafkaBroker
+    from nql_flink.deploy.kafka import KafkaBroker
 
     broker = KafkaBroker.start(tmp_path_factory.mktemp("kafka"), sasl_users={SASL_USER: SASL_PASSWORD})
     try:
@@ -51,8 +51,8 @@ def topic_name(request):
 def flink_cluster(tmp_path_factory, kafka_broker):
     """The JVMs get the broker's SASL address and credentials as environment variables, which
     ${env:...} references in the test's SQL resolve to (nothing in clear in the SQL file)."""
-    from deploy.cluster import FlinkCluster
-    from deploy.kafka.client import ENV_BOOTSTRAP, plain_jaas
+    from nql_flink.deploy.cluster import FlinkCluster
+    from nql_flink.deploy.kafka.client import ENV_BOOTSTRAP, plain_jaas
 
     env = {ENV_BOOTSTRAP: kafka_broker.sasl_bootstrap,
            "NQL_KAFKA_SASL_JAAS_CONFIG": plain_jaas(SASL_USER, SASL_PASSWORD)}
@@ -68,8 +68,8 @@ def cluster_of_its_own(tmp_path_factory, name: str, bootstrap: str, **start):
     """A standalone cluster for a module that kills or stops it, or needs another shape
     (``start``: FlinkCluster.start's options, e.g. taskmanagers=2); its JVMs get the broker's
     address as NQL_KAFKA_BOOTSTRAP_SERVERS; stopped at the end."""
-    from deploy.cluster import FlinkCluster
-    from deploy.kafka.client import ENV_BOOTSTRAP
+    from nql_flink.deploy.cluster import FlinkCluster
+    from nql_flink.deploy.kafka.client import ENV_BOOTSTRAP
 
     cluster = FlinkCluster.start(tmp_path_factory.mktemp(name), env={ENV_BOOTSTRAP: bootstrap}, **start)
     try:
@@ -82,7 +82,7 @@ def cluster_of_its_own(tmp_path_factory, name: str, bootstrap: str, **start):
 def kafka_flink_env(flink_env):
     """The session's shared TableEnvironment (tests/conftest.py) with the connector jar added
     (ADD JAR: pipeline.jars does not reliably reach the planner once Python UDF jobs ran)."""
-    from deploy.jars import add_jars
+    from nql_flink.deploy.jars import add_jars
 
     add_jars(flink_env)
     return flink_env

@@ -20,7 +20,7 @@ def kafka_json_roundtrip(t_env, bootstrap: str, src_topic: str, dst_topic: str, 
     The sink keys records by tenant with 'key.fields-prefix' (the option connector 4.0.x breaks
     on Flink >= 2.1, flink.md section 2): key = raw tenant, value = JSON without it.
     """
-    from deploy.kafka.client import with_options
+    from nql_flink.deploy.kafka.client import with_options
 
     txn = (f", 'sink.transactional-id-prefix' = 'nql-{dst_topic}'" if delivery == "exactly-once" else "")
     src_conn = with_options(src_connection or {"properties.bootstrap.servers": bootstrap})

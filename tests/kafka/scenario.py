@@ -38,7 +38,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from deploy.kafka.telemetry import flush_records
+from nql_flink.deploy.kafka.telemetry import flush_records
 
 HERE = Path(__file__).resolve().parent
 MONITORS = HERE / "monitors"
@@ -177,7 +177,7 @@ def write_inputs(directory: Path, tables: dict[str, list[str | bytes]]) -> dict[
 def run_embedded(t_env, compiled, files: dict[str, str], config_lines: list[str], out: Path):
     """What `nql-flink run` does (translator/commands/run.py), on the session's shared
     TableEnvironment: the generated statements on bounded files. -> (alerts, dead letters)."""
-    from deploy.embedded.runner import run_job
+    from nql_flink.deploy.embedded.runner import run_job
 
     cfg = out.parent / (out.name + ".config.jsonl")
     cfg.write_text("".join(ln + "\n" for ln in config_lines), encoding="utf-8")

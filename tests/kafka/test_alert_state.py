@@ -35,7 +35,7 @@ import pytest
 
 pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
 
-from deploy.kafka import client as kc
+from nql_flink.deploy.kafka import client as kc
 from tests.kafka import scenario as sc
 from tests.kafka.test_end_to_end import EVENTS, INVENTORY, compiled_options, produce_table
 
@@ -47,7 +47,7 @@ SALES = 'acme/kafka_latency/{"device.virtualization.desktop_pool":"Sales-Win10"}
 
 
 def cli_out(*argv) -> tuple[int, str]:
-    from translator.cli import main as cli
+    from nql_flink.translator.cli import main as cli
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):

@@ -10,8 +10,8 @@ import pytest
 # cannot run at all, so they are skipped with that reason instead of erroring.
 pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
 
-from deploy.kafka import KafkaBroker, probe_metadata
-from deploy.kafka import client as kc
+from nql_flink.deploy.kafka import KafkaBroker, probe_metadata
+from nql_flink.deploy.kafka import client as kc
 
 pytestmark = pytest.mark.kafka
 
@@ -95,7 +95,7 @@ def test_restart_keeps_records_cluster_id_and_port(tmp_path):
     """A broker of its own (the session broker serves the Flink cluster): records and committed
     transactions survive a crash (SIGKILL) and a stop + start; address and cluster id stay; a
     transaction the crash left open is aborted by the producer's next init_transactions."""
-    from deploy.kafka.broker import formatted_cluster_id
+    from nql_flink.deploy.kafka.broker import formatted_cluster_id
 
     broker = KafkaBroker.start(tmp_path / "kafka")
     try:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from deploy import recovery, submit
+from nql_flink.deploy import recovery, submit
 
 JOB_A, JOB_B = "a" * 32, "b" * 32
 
@@ -111,7 +111,7 @@ def test_init_script_of_a_resumed_deployment(job_dir):
 
 def test_deploy_dry_run_says_where_it_resumes_from(job_dir, tmp_path):
     from tests.kafka.scenario import MONITORS
-    from translator.cli import main as cli
+    from nql_flink.translator.cli import main as cli
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):

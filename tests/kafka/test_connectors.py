@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from translator.flink.connectors import CompileOptions, load_settings, options_from_args
-from translator.pipeline import compile_paths
+from nql_flink.translator.flink.connectors import CompileOptions, load_settings, options_from_args
+from nql_flink.translator.pipeline import compile_paths
 from tests.kafka.scenario import MONITORS
 
 

@@ -30,8 +30,8 @@ import pytest
 
 pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
 
-from deploy.kafka import client as kc
-from deploy.kafka.telemetry import flush as send_flush
+from nql_flink.deploy.kafka import client as kc
+from nql_flink.deploy.kafka.telemetry import flush as send_flush
 from tests.kafka import scenario as sc
 
 pytestmark = [pytest.mark.kafka, pytest.mark.flink, pytest.mark.slow]
@@ -41,8 +41,8 @@ WAIT = 150.0  # seconds, upper bound for any expected record to show up
 
 
 def compile_scenario(**options):
-    from translator.flink.connectors import CompileOptions
-    from translator.pipeline import compile_paths
+    from nql_flink.translator.flink.connectors import CompileOptions
+    from nql_flink.translator.pipeline import compile_paths
 
     compiled = compile_paths([str(sc.MONITORS)], options=CompileOptions(**options))
     assert compiled.ok, [d.message for d in compiled.result.diagnostics]
@@ -76,13 +76,13 @@ def config_lines(compiled, *extra: dict) -> list[str]:
 
 
 def publish_config(bootstrap, topic, lines):
-    from deploy.submit import config_key
+    from nql_flink.deploy.submit import config_key
 
     kc.publish_config(bootstrap, topic, [(config_key(json.loads(ln)), ln) for ln in lines])
 
 
 def produce_table(bootstrap, topic, table, lines, partition=None):
-    from deploy.kafka.telemetry import record_key
+    from nql_flink.deploy.kafka.telemetry import record_key
 
     key = record_key(table)
     kc.produce(bootstrap, topic, [(key(sc.as_bytes(ln)) or b"-", sc.as_bytes(ln)) for ln in lines], partition=partition)
@@ -114,8 +114,8 @@ def of_tenants(lines: list[str], *tenants) -> list[str]:
 @pytest.fixture(scope="module")
 def main_run(kafka_flink_env, kafka_bootstrap, expected, tmp_path_factory):
     """acme + globex on Kafka, every record produced before the job starts."""
-    from deploy.embedded.runner import start_job
-    from translator.flink.codegen import session_options
+    from nql_flink.deploy.embedded.runner import start_job
+    from nql_flink.translator.flink.codegen import session_options
 
     tmp = tmp_path_factory.mktemp("main")
     prefix = f"main{int(time.time() * 1000) % 10**8}."
@@ -126,7 +126,7 @@ def main_run(kafka_flink_env, kafka_bootstrap, expected, tmp_path_factory):
     sql = compiled.sql()
     assert kafka_bootstrap not in sql and "${file:" in sql
     o = compiled_options(prefix)
-    from deploy.submit import prepare_kafka
+    from nql_flink.deploy.submit import prepare_kafka
 
     prepare_kafka(kafka_bootstrap, compiled, o)  # topics + config records keyed tenant/monitor
     kc.produce(kafka_bootstrap, o.topic(o.config_topic), sc.flush_records("monitor_config"))
@@ -146,7 +146,7 @@ def main_run(kafka_flink_env, kafka_bootstrap, expected, tmp_path_factory):
         seconds = time.monotonic() - t0
         running = state()
         out = io.StringIO()
-        from translator.cli import main as cli
+        from nql_flink.translator.cli import main as cli
 
         with contextlib.redirect_stdout(out):
             rc = cli(["tail-alerts", "--kafka", kafka_bootstrap, "--topic-prefix", prefix, "--timeout", "20",
@@ -159,7 +159,7 @@ def main_run(kafka_flink_env, kafka_bootstrap, expected, tmp_path_factory):
 
 
 def compiled_options(prefix, **kw):
-    from translator.flink.connectors import CompileOptions
+    from nql_flink.translator.flink.connectors import CompileOptions
 
     return CompileOptions(topic_prefix=prefix, group_id=prefix + "nql", **kw)
 
@@ -206,9 +206,9 @@ def test_bad_records_are_dead_lettered_with_a_reason_and_the_job_keeps_running(m
 @pytest.fixture(scope="module")
 def live_run(kafka_flink_env, kafka_bootstrap, expected, tmp_path_factory):
     """initech with a 2 s idle timeout: events arrive while the job runs, a config change in between."""
-    from deploy.embedded.runner import start_job
-    from deploy.submit import prepare_kafka
-    from translator.flink.codegen import session_options
+    from nql_flink.deploy.embedded.runner import start_job
+    from nql_flink.deploy.submit import prepare_kafka
+    from nql_flink.translator.flink.codegen import session_options
 
     tmp = tmp_path_factory.mktemp("live")
     prefix = f"live{int(time.time() * 1000) % 10**8}."
@@ -287,7 +287,7 @@ def test_deploy_with_sql_client_to_the_standalone_cluster(flink_cluster, kafka_b
     package shipped; the cluster's JVMs connect over SASL with the address and JAAS line from
     their environment (tests/kafka/conftest.py flink_cluster), the scripts hold neither."""
     from tests.kafka.conftest import SASL_PASSWORD
-    from translator.cli import main as cli
+    from nql_flink.translator.cli import main as cli
 
     prefix = f"sqlc{int(time.time() * 1000) % 10**8}."
     o = compiled_options(prefix)

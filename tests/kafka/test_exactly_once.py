@@ -34,8 +34,8 @@ import pytest
 
 pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
 
-from deploy.kafka import client as kc
-from deploy.kafka.telemetry import flush as send_flush
+from nql_flink.deploy.kafka import client as kc
+from nql_flink.deploy.kafka.telemetry import flush as send_flush
 from tests.kafka import scenario as sc
 from tests.kafka.conftest import cluster_of_its_own
 from tests.kafka.test_end_to_end import EVENTS, INVENTORY, compiled_options, of_tenants, produce_table, read_topic
@@ -54,7 +54,7 @@ def marker(phase: str) -> str:
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory):
     """A broker of this module's own: the test stops it."""
-    from deploy.kafka import KafkaBroker
+    from nql_flink.deploy.kafka import KafkaBroker
 
     b = KafkaBroker.start(tmp_path_factory.mktemp("exactly-once-kafka"), quiet=True)
     try:

@@ -10,7 +10,7 @@ import pytest
 # cannot run at all, so they are skipped with that reason instead of erroring.
 pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
 
-from deploy.kafka import client as kc
+from nql_flink.deploy.kafka import client as kc
 from tests.kafka.flink_jobs import kafka_json_roundtrip
 
 pytestmark = [pytest.mark.kafka, pytest.mark.flink]

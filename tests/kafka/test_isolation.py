@@ -40,7 +40,7 @@ import pytest
 
 pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
 
-from deploy.kafka import client as kc
+from nql_flink.deploy.kafka import client as kc
 from tests.kafka import scenario as sc
 from tests.kafka.test_end_to_end import (EVENTS, INVENTORY, compile_scenario, compiled_options, config_lines,
                                          embedded_state, of_tenants, produce_table, wait_for)
@@ -110,9 +110,9 @@ def good_only(kafka_flink_env, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def lagged(kafka_flink_env, kafka_bootstrap, tmp_path_factory):
-    from deploy.embedded.runner import start_job
-    from deploy.submit import prepare_kafka
-    from translator.flink.codegen import session_options
+    from nql_flink.deploy.embedded.runner import start_job
+    from nql_flink.deploy.submit import prepare_kafka
+    from nql_flink.translator.flink.codegen import session_options
 
     tmp = tmp_path_factory.mktemp("isolation")
     prefix = f"iso{int(time.time() * 1000) % 10**8}."

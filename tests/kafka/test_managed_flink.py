@@ -62,9 +62,9 @@ def started(app_dir, props_file, log):
 
 
 def test_unzipped_package_started_like_managed_flink_gives_the_alerts_of_run(kafka_bootstrap, expected, tmp_path):
-    from deploy.kafka import client as kc
-    from deploy.submit import prepare_kafka
-    from translator.cli import main as cli
+    from nql_flink.deploy.kafka import client as kc
+    from nql_flink.deploy.submit import prepare_kafka
+    from nql_flink.translator.cli import main as cli
 
     prefix = f"mf{int(time.time() * 1000) % 10**8}."
     zip_path = tmp_path / "app.zip"

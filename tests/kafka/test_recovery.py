@@ -25,9 +25,9 @@ import pytest
 
 pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
 
-from deploy import recovery
-from deploy.kafka import client as kc
-from deploy.local_service import pid_alive
+from nql_flink.deploy import recovery
+from nql_flink.deploy.kafka import client as kc
+from nql_flink.deploy.local_service import pid_alive
 from tests.kafka import scenario as sc
 from tests.kafka.conftest import cluster_of_its_own
 from tests.kafka.test_end_to_end import EVENTS, INVENTORY, compiled_options, produce_table, read_topic, wait_for
@@ -49,7 +49,7 @@ PYTHON_MONITOR = sc.HERE / "python_monitor"
 
 def deploy(cluster, bootstrap, prefix, job_name, out, checkpoint_interval="1 s", idle_timeout="1 min"):
     """`nql-flink deploy sql-client` of the scenario and PYTHON_MONITOR -> (exit code, stdout, stderr)."""
-    from translator.cli import main as cli
+    from nql_flink.translator.cli import main as cli
 
     o, e = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
@@ -171,7 +171,7 @@ def story(cluster, kafka_bootstrap, tmp_path_factory):
     facts["workers_before_stop"] = cluster.python_workers()
     jvms = dict(cluster.pids)
     cluster.stop()
-    from deploy.cluster.cluster import _marked_processes
+    from nql_flink.deploy.cluster.cluster import _marked_processes
 
     facts["alive_after_stop"] = [p for p in facts["workers_before_stop"] + list(jvms.values()) if pid_alive(p)]
     facts["marked_after_stop"] = _marked_processes(cluster.state_dir)
@@ -243,7 +243,7 @@ def test_cluster_stop_leaves_no_python_worker(story):
 
 
 def test_an_existing_compacted_alert_topic_is_switched_to_delete(kafka_bootstrap):
-    from deploy.submit import prepare_kafka
+    from nql_flink.deploy.submit import prepare_kafka
     from tests.kafka.test_end_to_end import compile_scenario
 
     prefix = f"cmp{int(time.time() * 1000) % 10**8}."

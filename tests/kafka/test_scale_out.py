@@ -27,10 +27,10 @@ import pytest
 
 pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
 
-from deploy.cluster import metrics as pm
-from deploy.kafka import client as kc
-from deploy.kafka.telemetry import flush as send_flush
-from deploy.prometheus import rules as pr
+from nql_flink.deploy.cluster import metrics as pm
+from nql_flink.deploy.kafka import client as kc
+from nql_flink.deploy.kafka.telemetry import flush as send_flush
+from nql_flink.deploy.prometheus import rules as pr
 from tests.kafka import scenario as sc
 from tests.kafka.conftest import cluster_of_its_own
 from tests.kafka.test_end_to_end import EVENTS, INVENTORY, produce_table, wait_for
@@ -48,7 +48,7 @@ def deploy(cluster, bootstrap, out, prefix, parallelism, *extra) -> str:
     settings.write_text(f"alerts_topic: nql.alerts.p{parallelism}\ndead_letters_topic: nql.dead_letters.p{parallelism}\n"
                         f"group_id: {prefix}p{parallelism}\n")
     stdout = io.StringIO()
-    from translator.cli import main as cli
+    from nql_flink.translator.cli import main as cli
 
     with contextlib.redirect_stdout(stdout):
         rc = cli(["deploy", "sql-client", str(sc.MONITORS), "--kafka", bootstrap, "--cluster-state",
@@ -133,8 +133,8 @@ def test_parallelism_2_on_2_taskmanagers_equals_parallelism_1(runs):
 
 
 def test_prometheus_endpoints_are_in_the_state_file_and_listed_by_the_cli(runs, capsys):
-    from deploy.cluster import FlinkCluster
-    from deploy.cluster.cluster import main as cluster_cli
+    from nql_flink.deploy.cluster import FlinkCluster
+    from nql_flink.deploy.cluster.cluster import main as cluster_cli
 
     cluster = runs["cluster"]
     urls = FlinkCluster.load(cluster.state_dir).metrics_urls()   # what another process finds

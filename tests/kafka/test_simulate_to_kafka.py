@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
 
-from deploy.kafka import client as kc
-from deploy.kafka.telemetry import FLUSH_TENANT, flush_time
-from translator.cli import main as cli
+from nql_flink.deploy.kafka import client as kc
+from nql_flink.deploy.kafka.telemetry import FLUSH_TENANT, flush_time
+from nql_flink.translator.cli import main as cli
 
 pytestmark = pytest.mark.kafka
 

@@ -75,7 +75,7 @@ def samples(indices) -> list[str]:
 
 
 def cli(*argv: str) -> tuple[int, str, str]:
-    from translator.cli import main
+    from nql_flink.translator.cli import main
 
     o, e = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):

@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("botocore", reason="botocore not installed (see requirements.lock)")
 
-from deploy.managed import aws
+from nql_flink.deploy.managed import aws
 
 ROOT = Path(__file__).resolve().parents[2]
 MONITORS = ROOT / "tests" / "kafka" / "monitors"
@@ -28,7 +28,7 @@ BASE = ["deploy", "managed-flink", str(MONITORS), "--code", "s3://alert-code/nql
 
 
 def run(*argv, out: Path) -> tuple[int, str, str]:
-    from translator.cli import main
+    from nql_flink.translator.cli import main
 
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -171,7 +171,7 @@ def test_scram_password_is_in_no_output_and_a_noecho_parameter_in_the_template(t
 
 
 def test_missing_or_bad_inputs_are_usage_errors_not_tracebacks(tmp_path):
-    from translator.cli import main
+    from nql_flink.translator.cli import main
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
@@ -196,7 +196,7 @@ def test_without_dry_run_and_without_credentials_it_says_so(tmp_path, monkeypatc
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     base = [a for a in BASE if a != "--dry-run"]
-    from translator.cli import main
+    from nql_flink.translator.cli import main
 
     for extra, operation in (([], "CreateApplication"), (["--update"], "DescribeApplication")):
         err = io.StringIO()

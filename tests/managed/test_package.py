@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from deploy import plan
-from deploy.managed import main as driver
-from deploy.managed import package as pkg
+from nql_flink.deploy import plan
+from nql_flink.deploy.managed import main as driver
+from nql_flink.deploy.managed import package as pkg
 
 ROOT = Path(__file__).resolve().parents[2]
 MONITORS = ROOT / "tests" / "kafka" / "monitors"
@@ -21,7 +21,7 @@ SHADED_HANDLER = b"org/apache/flink/kafka/shaded/org/apache/kafka/common/securit
 
 
 def cli(*argv) -> int:
-    from translator.cli import main
+    from nql_flink.translator.cli import main
 
     return main(list(argv))
 
@@ -36,12 +36,16 @@ def iam_zip(tmp_path_factory):
 def test_layout_is_the_one_the_run_options_name(iam_zip):
     names = set(iam_zip.namelist())
     assert {"main.py", "job.json", "job.sql", "monitor-config.jsonl", "lib/nql-flink-managed.jar",
-            "lib/python/udfs/__init__.py", "lib/python/udfs/flink/alert_state.py"} <= names
-    assert not [n for n in names if n.startswith(("lib/python/udfs/nab/", "lib/python/udfs/jvm/")) or "__pycache__" in n]
+            "lib/python/nql_flink/udfs/__init__.py", "lib/python/nql_flink/udfs/flink/alert_state.py"} <= names
+    # at their installed module path (the generated SQL's 'nql_flink.udfs...'); nql_flink stays a
+    # namespace package (no __init__.py), and nothing else of nql-flink is shipped
+    assert not [n for n in names if n.startswith(("lib/python/nql_flink/udfs/nab/", "lib/python/nql_flink/udfs/jvm/"))
+                or "__pycache__" in n or n == "lib/python/nql_flink/__init__.py"]
+    assert {n.split("/")[3] for n in names if n.startswith("lib/python/nql_flink/")} == {"udfs"}
     options = pkg.run_options()
     assert options == {"python": "main.py", "jarfile": "lib/nql-flink-managed.jar", "pyFiles": "lib/python"}
     assert options["python"] in names and options["jarfile"] in names
-    assert any(n.startswith(options["pyFiles"] + "/udfs/") for n in names)
+    assert any(n.startswith(options["pyFiles"] + "/nql_flink/udfs/") for n in names)
     assert iam_zip.read("main.py") == Path(driver.__file__).read_bytes()
     # the driver runs the job from its plan with stable operator ids: deploy/plan.py beside it
     assert iam_zip.read("nql_plan.py") == Path(plan.__file__).read_bytes()
@@ -81,8 +85,8 @@ def test_job_carries_the_settings_statements_and_iam_keys_but_no_address(iam_zip
 
 
 def test_flink_2_2_is_selectable_and_an_unknown_runtime_is_refused(tmp_path, capsys):
-    from translator.flink.connectors import CompileOptions
-    from translator.pipeline import compile_paths
+    from nql_flink.translator.flink.connectors import CompileOptions
+    from nql_flink.translator.pipeline import compile_paths
 
     options = pkg.kafka_options(CompileOptions(), "plaintext")
     compiled = compile_paths([str(MONITORS)], options=options)
@@ -115,13 +119,13 @@ def test_no_secret_gets_into_a_scram_package(tmp_path, monkeypatch):
 
 def test_python_functions_need_nothing_beyond_the_runtime_and_a_new_dependency_is_named(tmp_path):
     assert pkg.third_party_imports() == {}
-    fake = tmp_path / "udfs"
-    (fake / "flink").mkdir(parents=True)
-    (fake / "flink" / "x.py").write_text("import numpy\nimport requests.adapters\nfrom scipy import stats\n"
-                                         "from .y import z\nimport json\n")
-    (fake / "nab").mkdir()
-    (fake / "nab" / "bench.py").write_text("import matplotlib\n")  # not shipped: not checked
-    assert pkg.third_party_imports(fake) == {"requests": ["udfs/flink/x.py"], "scipy": ["udfs/flink/x.py"]}
+    x = tmp_path / "x.py"
+    x.write_text("import numpy\nimport requests.adapters\nfrom scipy import stats\n"
+                 "from .y import z\nimport json\nfrom nql_flink.udfs.alerting import state_machine\n"
+                 "from nql_flink.translator import cli\n")  # the compiler is not shipped
+    assert pkg.third_party_imports([(x, "nql_flink/udfs/flink/x.py")]) == {
+        "requests": ["nql_flink/udfs/flink/x.py"], "scipy": ["nql_flink/udfs/flink/x.py"],
+        "nql_flink.translator": ["nql_flink/udfs/flink/x.py"]}
 
 
 # ----------------------------------------------------------------- the driver, main.py --
@@ -219,7 +223,7 @@ public class IamClient {
 
 
 def test_the_shaded_kafka_client_takes_the_msk_iam_settings_with_the_packaged_jar(iam_zip, tmp_path):
-    from deploy.jars import _pyflink_lib, connector_jar, jdk_tool
+    from nql_flink.deploy.jars import _pyflink_lib, connector_jar, jdk_tool
 
     (tmp_path / "IamClient.java").write_text(IAM_CLIENT)
     jar = tmp_path / "one.jar"

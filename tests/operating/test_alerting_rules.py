@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from deploy.cluster import metrics as pm
-from deploy.prometheus import rules as pr
-from deploy.prometheus.__main__ import find_promtool, promtool_checks
+from nql_flink.deploy.cluster import metrics as pm
+from nql_flink.deploy.prometheus import rules as pr
+from nql_flink.deploy.prometheus.__main__ import find_promtool, promtool_checks
 
 
 def test_the_rules_file_is_laid_out_as_prometheus_loads_it():

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from simulator import cli
+from nql_flink.simulator import cli
 from tests.simulator.reference import iso, ms, transitions, window_averages
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "data"

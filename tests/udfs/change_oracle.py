@@ -24,8 +24,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from udfs.baseline.seasonal import _to_utc_index, _utc_ns
-from udfs.baseline_params import DIRECTIONS
+from nql_flink.udfs.baseline.seasonal import _to_utc_index, _utc_ns
+from nql_flink.udfs.baseline_params import DIRECTIONS
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import math
 from datetime import datetime
 from typing import Iterable
 
-from udfs.baseline.seasonal import SeasonalParams, baseline_row
+from nql_flink.udfs.baseline.seasonal import SeasonalParams, baseline_row
 
 
 def score_row(value: float, centre: float | None, spread: float | None,

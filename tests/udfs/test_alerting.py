@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from udfs.alerting.state_machine import (AlertState, RECOVERED, TRIGGERED, alert_id,
+from nql_flink.udfs.alerting.state_machine import (AlertState, RECOVERED, TRIGGERED, alert_id,
                                          run_timeline)
 
 S = 30_000          # every = 30 s

@@ -54,9 +54,9 @@ def test_change_vectorized_matches_per_row():
 
 @pytest.mark.parametrize("direction", ["both", "above", "below"])
 def test_flink_state_one_evaluation_at_a_time_matches_the_whole_series(direction):
-    """udfs.flink.change (what the state UDAF runs, one evaluation at a time with its history
+    """nql_flink.udfs.flink.change (what the state UDAF runs, one evaluation at a time with its history
     as bytes) against the vectorized change_scores on the same series."""
-    from udfs.flink.change import change_judge_and_record
+    from nql_flink.udfs.flink.change import change_judge_and_record
 
     rng = np.random.default_rng(5)
     ts = pd.date_range("2024-01-01", periods=300, freq="5min", tz="UTC")

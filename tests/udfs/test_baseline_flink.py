@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from udfs.baseline import SeasonalParams, seasonal_scores
-from udfs.baseline_params import DetectSpec
-from udfs.flink import baseline as fb
+from nql_flink.udfs.baseline import SeasonalParams, seasonal_scores
+from nql_flink.udfs.baseline_params import DetectSpec
+from nql_flink.udfs.flink import baseline as fb
 
 
 def series(seed: int, days: int = 10, step_min: int = 20, nan_share: float = 0.05):
@@ -155,7 +155,7 @@ def test_the_per_evaluation_float_path_of_floor_and_breach_is_the_array_path(dir
     answers are the vectorized ones (hand-picked values around each edge)."""
     import numpy as np
 
-    from udfs.baseline.seasonal import breach_of, floor_spread
+    from nql_flink.udfs.baseline.seasonal import breach_of, floor_spread
 
     params = SeasonalParams()
     for spread, centre in [(0.0, 0.0), (1e-9, 100.0), (3.0, -40.0), (50.0, 2.0)]:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tests.udfs.seasonal_oracle import score_row, seasonal_score_row
-from udfs.baseline import SeasonalParams, robust_row, score_batch, seasonal_scores, time_keys, time_keys_row
+from nql_flink.udfs.baseline import SeasonalParams, robust_row, score_batch, seasonal_scores, time_keys, time_keys_row
 
 MAD = 1.4826
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from udfs.nab.detector import (
+from nql_flink.udfs.nab.detector import (
     DetectorParams, detect, normalise, raw_strength, spatial_excess, squash, suppress, unbounded_scores,
 )
 
@@ -92,8 +92,8 @@ NAB = Path(os.environ.get("NAB_DATA", Path(__file__).resolve().parents[3] / "sha
 
 @pytest.mark.skipif(not (NAB / "labels" / "combined_windows.json").exists(), reason="NAB data not present")
 def test_corpus_score_meets_goal_and_squashing_keeps_it(tmp_path):
-    from udfs.nab.runner import DETECTOR_NAME, detect_corpus, write_results
-    from udfs.nab.scorer import Corpus, score_corpus
+    from nql_flink.udfs.nab.runner import DETECTOR_NAME, detect_corpus, write_results
+    from nql_flink.udfs.nab.scorer import Corpus, score_corpus
     corpus = Corpus.load(str(NAB))
     unbounded = detect_corpus(corpus, DetectorParams(), detector=unbounded_scores)
     assert max(s.max() for s in unbounded.values()) > 1.0      # what NAB's runner would refuse
@@ -119,8 +119,8 @@ def test_corpus_score_meets_goal_and_squashing_keeps_it(tmp_path):
 
 
 def test_results_files_have_nab_layout(tmp_path):
-    from udfs.nab.runner import write_results
-    from udfs.nab.scorer import Corpus
+    from nql_flink.udfs.nab.runner import write_results
+    from nql_flink.udfs.nab.scorer import Corpus
     (tmp_path / "data" / "catX").mkdir(parents=True)
     (tmp_path / "labels").mkdir()
     (tmp_path / "data" / "catX" / "tiny.csv").write_text(

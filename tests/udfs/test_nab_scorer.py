@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from udfs.nab.scorer import (
+from nql_flink.udfs.nab.scorer import (
     DEFAULT_PROFILES, Corpus, layout_file, optimise_threshold, score_corpus, score_file, scaled_sigmoid,
 )
 

@@ -22,9 +22,9 @@ from datetime import datetime
 
 import pytest
 
-from udfs.baseline import SeasonalParams
-from udfs.flink.alert_state import SeasonalTransitions
-from udfs.baseline_params import DetectSpec
+from nql_flink.udfs.baseline import SeasonalParams
+from nql_flink.udfs.flink.alert_state import SeasonalTransitions
+from nql_flink.udfs.baseline_params import DetectSpec
 
 EVERY = 15 * 60_000
 MON = [(datetime(2026, 11, 23, 10, m), v) for m, v in ((0, 10.0), (15, 10.0), (30, 12.0), (45, 12.0))]
@@ -105,7 +105,7 @@ def test_the_entry_kept_in_the_accumulator_plus_the_mapview_is_the_whole_history
     import random
     from datetime import timedelta
 
-    from udfs.flink.baseline import history_key, other_key, score_and_record
+    from nql_flink.udfs.flink.baseline import history_key, other_key, score_and_record
 
     params = DetectSpec.parse(spec()).params
     f = SeasonalTransitions()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-BENCHMARKS = {"nab": ("udfs.nab.cli", "score the seasonal detector on the Numenta Anomaly Benchmark")}
+BENCHMARKS = {"nab": ("nql_flink.udfs.nab.cli", "score the seasonal detector on the Numenta Anomaly Benchmark")}
 
 
 def add_arguments(parser):

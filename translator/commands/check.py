@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from translator.diagnostics.render import render_all_text, render_json
-from translator.pipeline import check_paths, monitor_files
+from nql_flink.translator.diagnostics.render import render_all_text, render_json
+from nql_flink.translator.pipeline import check_paths, monitor_files
 
 
 def add_arguments(parser):
@@ -35,7 +35,7 @@ def main(args) -> int:
         if result.diagnostics:
             print(render_all_text(result.diagnostics), flush=True)  # before the summary on stderr
         if args.ir:
-            from translator.ir.dump import monitor
+            from nql_flink.translator.ir.dump import monitor
 
             print("\n".join(monitor(ir) for ir in result.lowered.values()), end="", flush=True)
         status = "ok" if not errors else "failed"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from translator.diagnostics.render import render_all_text
-from translator.flink.connectors import CompileOptions, add_kafka_arguments, options_from_args
-from translator.pipeline import Compiled, compile_paths, flink_failure, monitor_files
-from translator.syntax.durations import option_duration
+from nql_flink.translator.diagnostics.render import render_all_text
+from nql_flink.translator.flink.connectors import CompileOptions, add_kafka_arguments, options_from_args
+from nql_flink.translator.pipeline import Compiled, compile_paths, flink_failure, monitor_files
+from nql_flink.translator.syntax.durations import option_duration
 
 
 def add_compile_arguments(parser) -> None:
@@ -73,18 +73,18 @@ def compile_or_report(args, options: CompileOptions | None = None) -> Compiled |
     return compiled
 
 
-KAFKA_HELP = "default: $NQL_KAFKA_BOOTSTRAP_SERVERS, else the local broker of `python -m deploy.kafka start`"
+KAFKA_HELP = "default: $NQL_KAFKA_BOOTSTRAP_SERVERS, else the local broker of `python -m nql_flink.deploy.kafka start`"
 
 
 def kafka_address(address: str | None, command: str) -> str | None:
     """The broker a reading command talks to (--kafka, else the environment, else the local
     broker); None after saying how to give one."""
-    from deploy.kafka import client as kc
+    from nql_flink.deploy.kafka import client as kc
 
     bootstrap = kc.resolve_bootstrap(address)
     if not bootstrap:
         print(f"nql-flink {command}: no Kafka address: --kafka HOST:PORT, $NQL_KAFKA_BOOTSTRAP_SERVERS or a "
-              "running `python -m deploy.kafka start`", file=sys.stderr)
+              "running `python -m nql_flink.deploy.kafka start`", file=sys.stderr)
     return bootstrap
 
 

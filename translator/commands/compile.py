@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from translator.commands.common import add_compile_arguments, compile_or_report
+from nql_flink.translator.commands.common import add_compile_arguments, compile_or_report
 
 
 
@@ -27,8 +27,8 @@ def main(args) -> int:
         return compiled
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    from deploy.submit import CONFIG_FILE, write_job
-    from translator.flink.monitor_config import config_lines
+    from nql_flink.deploy.submit import CONFIG_FILE, write_job
+    from nql_flink.translator.flink.monitor_config import config_lines
 
     job = write_job(compiled, out)
     config = out / CONFIG_FILE
@@ -40,8 +40,8 @@ def main(args) -> int:
 
 def against(previous_dir: str, compiled, args, out: Path) -> int:
     """Plan both jobs and print, per monitor and shared state, what a savepoint upgrade keeps."""
-    from deploy import plan, submit
-    from translator.commands.common import compile_options
+    from nql_flink.deploy import plan, submit
+    from nql_flink.translator.commands.common import compile_options
 
     if not Path(previous_dir).is_dir():
         print(f"nql-flink compile: --against {previous_dir}: no such folder", file=sys.stderr)
@@ -53,8 +53,8 @@ def against(previous_dir: str, compiled, args, out: Path) -> int:
         print(f"nql-flink compile: --against {previous_dir}: neither {submit.PLAN_FILE} nor {submit.STATEMENTS_FILE} there",
               file=sys.stderr)
         return 2
-    from deploy.embedded.runner import FlinkError
-    from translator.commands.common import report_flink_failure
+    from nql_flink.deploy.embedded.runner import FlinkError
+    from nql_flink.translator.commands.common import report_flink_failure
 
     try:
         new = submit.stable_plan(compiled.statements(), options)

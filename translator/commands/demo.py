@@ -12,10 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-from translator.commands.common import add_verbose_argument, report_flink_failure
-from translator.flink.monitor_config import config_lines
-from translator.diagnostics.render import render_all_text
-from translator.pipeline import compile_paths
+from nql_flink.translator.commands.common import add_verbose_argument, report_flink_failure
+from nql_flink.translator.flink.monitor_config import config_lines
+from nql_flink.translator.diagnostics.render import render_all_text
+from nql_flink.translator.pipeline import compile_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,7 +51,7 @@ def main(args) -> int:
             sources[name] = str(Path(args.data) / f"{table}.jsonl")
     print(f"[2/3] running the job on embedded Flink (local mini-cluster) over {args.data} ... "
           "(about a minute or two)", file=sys.stderr)
-    from deploy.embedded.runner import FlinkError, run_job  # PyFlink only here
+    from nql_flink.deploy.embedded.runner import FlinkError, run_job  # PyFlink only here
 
     t0 = time.monotonic()
     try:

@@ -20,9 +20,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from deploy.kafka.client import resolve_bootstrap
-from translator.commands.common import add_compile_arguments
-from translator.syntax.durations import option_duration
+from nql_flink.deploy.kafka.client import resolve_bootstrap
+from nql_flink.translator.commands.common import add_compile_arguments
+from nql_flink.translator.syntax.durations import option_duration
 
 TARGETS = ("sql-client", "managed-flink")
 
@@ -34,7 +34,7 @@ def add_arguments(parser):
     # no address in the SQL unless asked for: the default is the ${env:...} reference
     parser.set_defaults(bootstrap_servers=None)
     parser.add_argument("--kafka", metavar="HOST:PORT", help="Kafka for topics and config records (default: "
-                        "$NQL_KAFKA_BOOTSTRAP_SERVERS, else the local broker of `python -m deploy.kafka start`)")
+                        "$NQL_KAFKA_BOOTSTRAP_SERVERS, else the local broker of `python -m nql_flink.deploy.kafka start`)")
     parser.add_argument("--out", default="build/deploy", metavar="DIR", help="where init.sql, job.sql, "
                         "monitor-config.jsonl and pyfiles/ are written (default %(default)s)")
     parser.add_argument("--job-name", default="nql-flink", help="Flink job name (default %(default)s)")
@@ -56,7 +56,7 @@ def add_arguments(parser):
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="another Flink option for the init script (repeatable)")
     parser.add_argument("--flink-home", metavar="DIR", help="a Flink distribution whose conf/ points at the "
-                        "cluster (default: the local cluster of `python -m deploy.cluster start`)")
+                        "cluster (default: the local cluster of `python -m nql_flink.deploy.cluster start`)")
     parser.add_argument("--cluster-state", default=os.environ.get("NQL_FLINK_STATE_DIR"), metavar="DIR",
                         help="state folder of the local cluster (default build/flink-cluster)")
     parser.add_argument("--python", default=sys.executable, help="Python with pyflink for the UDF workers "
@@ -64,18 +64,18 @@ def add_arguments(parser):
     parser.add_argument("--partitions", type=int, default=1, help="partitions of the topics it creates")
     parser.add_argument("--no-config", action="store_true", help="do not publish the monitor-config records")
     parser.add_argument("--dry-run", action="store_true", help="write the scripts and print the command only")
-    from translator.flink.connectors import add_kafka_arguments
+    from nql_flink.translator.flink.connectors import add_kafka_arguments
 
     if not any(a.dest == "kafka_config" for a in parser._actions):  # common.py may add them one day
         add_kafka_arguments(parser)
-    from translator.commands import deploy_managed
+    from nql_flink.translator.commands import deploy_managed
 
     deploy_managed.add_arguments(parser)
 
 
 def compile_for_deploy(args):
     """Compile with the Kafka settings of args; returns (compiled, options) or an exit code."""
-    from translator.commands.common import compile_options, compile_or_report
+    from nql_flink.translator.commands.common import compile_options, compile_or_report
 
     options = compile_options(args)
     if isinstance(options, int):
@@ -89,9 +89,9 @@ def compile_for_deploy(args):
 def plan_job(compiled, options, verbose: bool = False) -> dict | int:
     """The plan that will run (deploy/plan.py: stable operator ids, bounded state); the exit
     code when Flink refuses the job (reported as diagnostics)."""
-    from deploy import submit
-    from deploy.embedded.runner import FlinkError
-    from translator.commands.common import report_flink_failure
+    from nql_flink.deploy import submit
+    from nql_flink.deploy.embedded.runner import FlinkError
+    from nql_flink.translator.commands.common import report_flink_failure
 
     print("planning the job with a local Flink (stable operator ids) ...", file=sys.stderr)
     try:
@@ -104,11 +104,11 @@ def main(args, prepared: tuple | None = None) -> int:
     """``prepared``: (compiled, options, plan) when the caller made them already (upgrade:
     before it stops the running job, so the job is down only while the new one starts)."""
     if args.target == "managed-flink":
-        from translator.commands import deploy_managed
+        from nql_flink.translator.commands import deploy_managed
 
         return deploy_managed.main(args)
-    from deploy import recovery, submit
-    from deploy.kafka import client as kc
+    from nql_flink.deploy import recovery, submit
+    from nql_flink.deploy.kafka import client as kc
 
     result = prepared[:2] if prepared else compile_for_deploy(args)
     if isinstance(result, int):
@@ -147,12 +147,12 @@ def main(args, prepared: tuple | None = None) -> int:
             j = running[0]
             print(f"nql-flink deploy: refused [job-running]: job {args.job_name!r} is {j['state']} on {rest} as "
                   f"{j['jid']}. Cancel it first (its checkpoints are retained; this command then resumes from "
-                  f"the newest): python -m deploy.cluster cancel {j['jid']}", file=sys.stderr)
+                  f"the newest): python -m nql_flink.deploy.cluster cancel {j['jid']}", file=sys.stderr)
             return 1
         bootstrap = resolve_bootstrap(args.kafka)
         if not bootstrap:
             return _usage("no Kafka address: --kafka HOST:PORT, $NQL_KAFKA_BOOTSTRAP_SERVERS or a running "
-                          "`python -m deploy.kafka start`")
+                          "`python -m nql_flink.deploy.kafka start`")
     alerts_topic = options.topic(options.alerts_topic)
     try:
         output = kc.record_count(bootstrap, alerts_topic) if bootstrap and not args.fresh else None
@@ -214,7 +214,7 @@ def main(args, prepared: tuple | None = None) -> int:
 def _deployed_plan(checkpoint_dir: str | None, out_dir: str) -> Path | None:
     """Where the plan of the job whose state a deployment resumes is kept: beside that state
     (<checkpoint dir>/plan.json, whichever --out wrote the scripts), else in --out."""
-    from deploy import recovery, submit
+    from nql_flink.deploy import recovery, submit
 
     folder = recovery.local_path(checkpoint_dir) if checkpoint_dir else None
     if folder is not None:
@@ -228,7 +228,7 @@ def _state_maps(previous: Path | None, new_plan: dict) -> bool:
     under ``new_plan``; True when every piece of it is claimed (nothing removed or reset)."""
     import json
 
-    from deploy import plan
+    from nql_flink.deploy import plan
 
     if previous is None or not previous.is_file():
         print("no plan of the previous deployment: state whose operator ids differ is dropped", file=sys.stderr)
@@ -246,8 +246,8 @@ def _usage(message: str) -> int:
 def _checkpoint_base(args) -> str | None:
     """The checkpoint base folder of the target cluster: execution.checkpointing.dir of
     --flink-home's conf, else the local cluster's <state dir>/checkpoints (running or not)."""
-    from deploy import submit
-    from deploy.cluster.cluster import CHECKPOINTS, DEFAULT_STATE_DIR
+    from nql_flink.deploy import submit
+    from nql_flink.deploy.cluster.cluster import CHECKPOINTS, DEFAULT_STATE_DIR
 
     if args.flink_home:
         return submit.flink_conf(args.flink_home).get("execution.checkpointing.dir")
@@ -255,7 +255,7 @@ def _checkpoint_base(args) -> str | None:
 
 
 def _rest_url(home) -> str | None:
-    from deploy import submit
+    from nql_flink.deploy import submit
 
     conf = submit.flink_conf(home)
     address = conf.get("rest.address", "localhost")
@@ -270,11 +270,11 @@ def _flink_home(args):
             print(f"nql-flink deploy: no bin/sql-client.sh in {home}", file=sys.stderr)
             return None, None
         return home, None
-    from deploy.cluster import FlinkCluster
+    from nql_flink.deploy.cluster import FlinkCluster
 
     cluster = FlinkCluster.load(args.cluster_state)
     if cluster is None or not cluster.alive():
-        print("nql-flink deploy: no local Flink cluster: start one (python -m deploy.cluster start) or give "
+        print("nql-flink deploy: no local Flink cluster: start one (python -m nql_flink.deploy.cluster start) or give "
               "--flink-home", file=sys.stderr)
         return None, None
     return cluster.home, cluster

@@ -16,13 +16,13 @@ import os
 import sys
 from pathlib import Path
 
-from translator.syntax.durations import option_duration
+from nql_flink.translator.syntax.durations import option_duration
 
 PASSWORD_ENV = "NQL_KAFKA_SASL_PASSWORD"
 
 
 def add_arguments(parser) -> None:
-    from translator.commands.package import add_package_arguments
+    from nql_flink.translator.commands.package import add_package_arguments
 
     add_package_arguments(parser, job_name=False)
     g = parser.add_argument_group("managed-flink target (AWS)")
@@ -43,9 +43,9 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
-    from deploy.managed import aws
-    from deploy.managed.package import job_document
-    from translator.commands.package import compile_package
+    from nql_flink.deploy.managed import aws
+    from nql_flink.deploy.managed.package import job_document
+    from nql_flink.translator.commands.package import compile_package
 
     missing = [flag for flag, v in (("--code", args.code), ("--msk-cluster-arn", args.msk_cluster_arn),
                                     ("--kafka", args.kafka)) if not v]

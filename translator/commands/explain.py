@@ -18,9 +18,9 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from translator.commands.common import add_compile_arguments, report_flink_failure
-from translator.flink.monitor_config import config_lines
-from translator.commands.run import inputs_and_job, missing_inputs
+from nql_flink.translator.commands.common import add_compile_arguments, report_flink_failure
+from nql_flink.translator.flink.monitor_config import config_lines
+from nql_flink.translator.commands.run import inputs_and_job, missing_inputs
 
 TRACE_TABLE = "nql_trace"
 
@@ -42,7 +42,7 @@ def add_arguments(parser):
 def traced_job(compiled, pipeline: str):
     """The job with a trace sink and a trace INSERT of `pipeline`'s evaluations in its
     statement set."""
-    from translator.flink.codegen import pipelines, sink, values_pairs
+    from nql_flink.translator.flink.codegen import pipelines, sink, values_pairs
 
     job = compiled.job
     *stmts, last = job.statements
@@ -63,7 +63,7 @@ def traced_job(compiled, pipeline: str):
 
 def run_traced(compiled, monitor, inputs: dict[str, str], config: str | None, workdir: str, t_env=None):
     """Run the job with the trace of `monitor`'s pipeline; returns (alerts, evaluations)."""
-    from deploy.embedded.runner import _read_lines, run_job
+    from nql_flink.deploy.embedded.runner import _read_lines, run_job
     key = (monitor.tenant, monitor.id)
     [lowered] = [m for m in compiled.lowered if (m.tenant, m.id) == key]
     [pipeline] = [name for name, monitors in compiled.job.pipelines.items() if key in monitors]
@@ -97,9 +97,9 @@ def _params(config: str, monitor) -> dict:
 def add_seasonal_baselines(evaluations, detection, params: dict) -> None:
     """Each evaluation's payload gets the baseline the state UDAF scored it against
     (evaluations sorted by group, then time)."""
-    from translator.flink.codegen import seasonal_detect_spec
-    from udfs.flink.alert_state import to_epoch_ms
-    from udfs.flink.baseline import day_and_key, judge_and_record, other_key, with_baseline
+    from nql_flink.translator.flink.codegen import seasonal_detect_spec
+    from nql_flink.udfs.flink.alert_state import to_epoch_ms
+    from nql_flink.udfs.flink.baseline import day_and_key, judge_and_record, other_key, with_baseline
 
     spec = seasonal_detect_spec(detection).params
     history: dict[tuple[str, int], bytes] = {}
@@ -190,7 +190,7 @@ def main(args) -> int:
     det = monitor.spec.detection
     metric = det.metric if det.type != "threshold" else monitor.query.outputs[0].name
     print(f"running {monitor.tenant}/{monitor.id} on embedded Flink ...", file=sys.stderr)
-    from deploy.embedded.runner import FlinkError
+    from nql_flink.deploy.embedded.runner import FlinkError
 
     with tempfile.TemporaryDirectory(prefix="nql-flink-explain-") as tmp:
         try:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import sys
 
-from translator.commands.common import add_compile_arguments
+from nql_flink.translator.commands.common import add_compile_arguments
 
 TARGETS = ("managed-flink",)
 
 
 def add_package_arguments(parser, job_name: bool = True) -> None:
     """What a package is made of: shared with `deploy managed-flink`, which builds the same."""
-    from deploy.managed.package import AUTH_OPTIONS, DEFAULT_RUNTIME, RUNTIMES
+    from nql_flink.deploy.managed.package import AUTH_OPTIONS, DEFAULT_RUNTIME, RUNTIMES
 
     g = parser.add_argument_group("Managed Flink package")
     g.add_argument("--runtime", choices=sorted(RUNTIMES), default=DEFAULT_RUNTIME,
@@ -39,8 +39,8 @@ def add_arguments(parser):
 
 def compile_package(args):
     """(compiled, options) for a package, or an exit code (the reason printed)."""
-    from deploy.managed.package import PackageError, kafka_options
-    from translator.commands.common import compile_options, compile_or_report
+    from nql_flink.deploy.managed.package import PackageError, kafka_options
+    from nql_flink.translator.commands.common import compile_options, compile_or_report
 
     given = [flag for flag, value in (("--credentials", args.credentials), ("--bootstrap-servers", args.bootstrap_servers),
                                       ("--security-protocol", args.security_protocol),
@@ -62,8 +62,8 @@ def compile_package(args):
 
 
 def main(args) -> int:
-    from deploy.jars import BuildError
-    from deploy.managed.package import PackageError, build
+    from nql_flink.deploy.jars import BuildError
+    from nql_flink.deploy.managed.package import PackageError, build
 
     ready = compile_package(args)
     if isinstance(ready, int):

@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from translator.commands.common import add_compile_arguments, compile_or_report, report_flink_failure
-from translator.flink.monitor_config import config_lines
-from translator.semantic.schema import load_catalog
+from nql_flink.translator.commands.common import add_compile_arguments, compile_or_report, report_flink_failure
+from nql_flink.translator.flink.monitor_config import config_lines
+from nql_flink.translator.semantic.schema import load_catalog
 
 
 def add_arguments(parser):
@@ -84,7 +84,7 @@ def main(args) -> int:
     needed = missing_inputs(compiled, inputs, "run")
     if needed is None:
         return 2
-    from deploy.embedded.runner import FlinkError, run_job  # PyFlink only when running
+    from nql_flink.deploy.embedded.runner import FlinkError, run_job  # PyFlink only when running
 
     terminal = sys.stderr.isatty()
     show_progress = terminal if args.progress is None else args.progress
@@ -102,7 +102,7 @@ def main(args) -> int:
         t0 = time.monotonic()
         session, watch = None, None
         if show_progress:
-            from deploy.embedded import progress
+            from nql_flink.deploy.embedded import progress
 
             port = progress.free_port()
             session = progress.progress_config(port)

@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import sys
 
-from translator.commands.common import KAFKA_HELP, kafka_address
+from nql_flink.translator.commands.common import KAFKA_HELP, kafka_address
 
 COLUMNS = ("tenant", "monitor", "group", "state", "since", "left")
 RUNS = ("pending", "recovering")
@@ -90,7 +90,7 @@ def table(rows: list[dict]) -> str:
 
 
 def main(args) -> int:
-    from deploy.kafka import client as kc
+    from nql_flink.deploy.kafka import client as kc
 
     bootstrap = kafka_address(args.kafka, args.command)
     if not bootstrap:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from translator.commands.common import KAFKA_HELP, kafka_address
+from nql_flink.translator.commands.common import KAFKA_HELP, kafka_address
 
 
 def add_arguments(parser):
@@ -24,7 +24,7 @@ def add_arguments(parser):
 
 
 def main(args) -> int:
-    from deploy.kafka import client as kc
+    from nql_flink.deploy.kafka import client as kc
 
     bootstrap = kafka_address(args.kafka, args.command)
     if not bootstrap:

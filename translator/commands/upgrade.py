@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from translator.commands import deploy
+from nql_flink.translator.commands import deploy
 
 
 def add_arguments(parser):
@@ -22,7 +22,7 @@ def add_arguments(parser):
 
 
 def main(args) -> int:
-    from deploy import recovery, submit
+    from nql_flink.deploy import recovery, submit
 
     if args.target != "sql-client" or args.dry_run or args.fresh or args.from_savepoint:
         return _usage("upgrades the job of a local or --flink-home cluster (target sql-client), "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from translator.diagnostics.catalog import CATALOG, Severity
-from translator.source import Source, Span
+from nql_flink.translator.diagnostics.catalog import CATALOG, Severity
+from nql_flink.translator.source import Source, Span
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from translator.diagnostics.diagnostic import Diagnostic
+from nql_flink.translator.diagnostics.diagnostic import Diagnostic
 
 
 def render_text(d: Diagnostic) -> str:

@@ -24,17 +24,17 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from translator.syntax.durations import format_duration
-from translator import __version__
-from translator.flink.connectors import CompileOptions
-from translator.flink.connectors import alert_sink_options, alert_state_sink_options, file_options
-from translator.flink.connectors import kafka_options as _kafka
-from translator.flink.dialect import to_sql
-from translator.flink.expressions import SCALAR_FUNCTIONS, SQL_TYPES, double, literal, qualified, to_exp, when
-from translator.flink.monitor_config import CONFIG_FIELDS, KEY_COLUMN, REQUIRED, TIME_COLUMN, VIEW_COLUMNS
-from translator.flink.monitor_config import config_record
-from translator.ir import relational as ir
-from translator.semantic.schema import Catalog, Table
+from nql_flink.translator.syntax.durations import format_duration
+from nql_flink.translator import __version__
+from nql_flink.translator.flink.connectors import CompileOptions
+from nql_flink.translator.flink.connectors import alert_sink_options, alert_state_sink_options, file_options
+from nql_flink.translator.flink.connectors import kafka_options as _kafka
+from nql_flink.translator.flink.dialect import to_sql
+from nql_flink.translator.flink.expressions import SCALAR_FUNCTIONS, SQL_TYPES, double, literal, qualified, to_exp, when
+from nql_flink.translator.flink.monitor_config import CONFIG_FIELDS, KEY_COLUMN, REQUIRED, TIME_COLUMN, VIEW_COLUMNS
+from nql_flink.translator.flink.monitor_config import config_record
+from nql_flink.translator.ir import relational as ir
+from nql_flink.translator.semantic.schema import Catalog, Table
 
 TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
 STATES_FUNCTION = "nql_alert_states"
@@ -107,13 +107,13 @@ class Job:
 
     def script(self) -> str:
         """The sql-client script: every statement, in order, separated by a blank line."""
-        from translator.flink.render import render_statement
+        from nql_flink.translator.flink.render import render_statement
         return "\n".join(render_statement(s) for s in self.statements)
 
     def executable(self) -> list[str]:
         """Each statement to execute on its own (without the header and the SET lines: a
         runner sets its session options itself)."""
-        from translator.flink.render import render_statement
+        from nql_flink.translator.flink.render import render_statement
         return [render_statement(s).strip().rstrip(";") for s in self.statements if s.kind not in ("header", "set")]
 
     def on_files(self, inputs: dict[str, str], output_dir: str) -> "Job":
@@ -690,7 +690,7 @@ def _states_tail(p: _Pipeline, n, o: CompileOptions, inserts: list) -> list[Stat
     'state' rows to the alert-state topic. The windows function emits each tenant's
     evaluations in window order and the config join keeps that order, so the function sees
     every group's evaluations in event-time order."""
-    from translator.flink.render import render
+    from nql_flink.translator.flink.render import render
 
     states = {"name": n("states"), "function": q(STATES_FUNCTION), "judged": n("judged"),
               "every_ms": str(p.every_ms), "evict_after_ms": str(eviction_delay(o, p.every_ms)),
@@ -755,7 +755,7 @@ def _alert_query(alerts_view: str, values: list[str] | None) -> str:
     """The alert records of a pipeline's transitions (one template for every kind): from the
     typed columns the state function carries (threshold: `values` given), or from the payload a
     detection monitor's state UDAF returns (values None)."""
-    from translator.flink.render import render
+    from nql_flink.translator.flink.render import render
 
     return render("alert_record.sql.j2", {"alerts": alerts_view, "payload": values is None, "values": values or [],
                                           "time_format": lit(TIME_FORMAT)}).rstrip()
@@ -774,9 +774,9 @@ def _alert_query(alerts_view: str, values: list[str] | None) -> str:
 #   alerts    transitions; the alert record derives the priority (PRIORITY_RULE).
 
 SEASONAL_FUNCTION = "alert_transitions_seasonal"
-SEASONAL_FUNCTION_PATH = "udfs.flink.alert_state.alert_transitions_seasonal"
+SEASONAL_FUNCTION_PATH = "nql_flink.udfs.flink.alert_state.alert_transitions_seasonal"
 CHANGE_FUNCTION = "alert_transitions_change"
-CHANGE_FUNCTION_PATH = "udfs.flink.alert_state.alert_transitions_change"
+CHANGE_FUNCTION_PATH = "nql_flink.udfs.flink.alert_state.alert_transitions_change"
 SEASONAL_TZ = "UTC"          # no tenant time zone in the monitor format yet; the UDAF takes one
 SEASONAL_WEEKLY = "auto"
 SEASONAL_MIN_SAMPLES = 4
@@ -789,7 +789,7 @@ PRIORITY_RULE = ("priority = the monitor's, +1 if the metric is at least 2x as f
 
 def seasonal_detect_spec(det):
     """What shapes a seasonal group's state and breach (udfs.baseline_params.DetectSpec)."""
-    from udfs.baseline_params import DetectSpec, SeasonalParams  # plain Python: compiling imports no numpy/pandas
+    from nql_flink.udfs.baseline_params import DetectSpec, SeasonalParams  # plain Python: compiling imports no numpy/pandas
 
     params = SeasonalParams(direction=det.direction, slot_s=det.slot_ms / 1000, history_s=det.history_ms / 1000,
                             tz=SEASONAL_TZ, weekly=SEASONAL_WEEKLY, min_samples=SEASONAL_MIN_SAMPLES,

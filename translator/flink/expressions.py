@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from translator.ir import relational as ir
+from nql_flink.translator.ir import relational as ir
 
 ColRef = Callable[[str], exp.Expression]
 ParamRef = Callable[[str], exp.Expression]

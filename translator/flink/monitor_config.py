@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Callable, NamedTuple
 
-from translator.ir import relational as ir
+from nql_flink.translator.ir import relational as ir
 
 EPOCH = "1970-01-01T00:00:00.000Z"  # a compiled record is in force from the start of time
 

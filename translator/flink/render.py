@@ -4,11 +4,13 @@ statement's connector (options, metadata columns) is turned into SQL here, at th
 from __future__ import annotations
 
 import functools
+import importlib.util
 from pathlib import Path
 
 import jinja2
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# sql/ is installed as the package data nql_flink.sql (pyproject.toml): found where it is installed
+SQL_DIR = Path(importlib.util.find_spec("nql_flink.sql").submodule_search_locations[0])
 
 
 @functools.cache
@@ -29,7 +31,7 @@ def render(template: str, context: dict) -> str:
 
 def render_statement(statement) -> str:
     """A codegen.Statement as SQL text."""
-    from translator.flink.codegen import lit, q
+    from nql_flink.translator.flink.codegen import lit, q
 
     context = statement.context
     c = statement.connector

@@ -6,8 +6,8 @@ Relations one per line, their input indented below them; scalars as S-expression
 
 from __future__ import annotations
 
-from translator.ir import relational as ir
-from translator.syntax.durations import format_duration
+from nql_flink.translator.ir import relational as ir
+from nql_flink.translator.syntax.durations import format_duration
 
 
 # Tests of one operand that may be negated: name, what follows the operand

@@ -12,14 +12,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from translator.diagnostics.diagnostic import Diagnostic, diag
-from translator.ir import relational as ir
-from translator.monitors.model import Condition, Monitor
-from translator.semantic.functions import COUNTABLE_OBJECTS
-from translator.semantic.resolver import ResolvedField, TypedQuery
-from translator.source import Source, Span
-from translator.syntax import ast
-from translator.syntax.durations import format_duration
+from nql_flink.translator.diagnostics.diagnostic import Diagnostic, diag
+from nql_flink.translator.ir import relational as ir
+from nql_flink.translator.monitors.model import Condition, Monitor
+from nql_flink.translator.semantic.functions import COUNTABLE_OBJECTS
+from nql_flink.translator.semantic.resolver import ResolvedField, TypedQuery
+from nql_flink.translator.source import Source, Span
+from nql_flink.translator.syntax import ast
+from nql_flink.translator.syntax.durations import format_duration
 
 CMP = {"==": "=", "!=": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 # `<field>.count()` of a field of these (SQL-side) types counts its distinct values, as

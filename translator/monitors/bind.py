@@ -3,13 +3,13 @@ conditions typed against the query's output columns, the detection metric)."""
 
 from __future__ import annotations
 
-from translator.syntax.durations import format_duration
-from translator.diagnostics.diagnostic import Diagnostic, diag
-from translator.monitors.model import Condition, Monitor, MonitorSpec, Snippet
-from translator.semantic import types as T
-from translator.semantic.resolver import Output, TypedQuery, resolve_condition
-from translator.syntax import ast
-from translator.syntax.parser import parse_condition
+from nql_flink.translator.syntax.durations import format_duration
+from nql_flink.translator.diagnostics.diagnostic import Diagnostic, diag
+from nql_flink.translator.monitors.model import Condition, Monitor, MonitorSpec, Snippet
+from nql_flink.translator.semantic import types as T
+from nql_flink.translator.semantic.resolver import Output, TypedQuery, resolve_condition
+from nql_flink.translator.syntax import ast
+from nql_flink.translator.syntax.parser import parse_condition
 
 METRIC_FAMILIES = {"number", "duration", "byte"}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from translator.semantic.resolver import TypedQuery
-from translator.source import Source, Span
-from translator.syntax import ast
+from nql_flink.translator.semantic.resolver import TypedQuery
+from nql_flink.translator.source import Source, Span
+from nql_flink.translator.syntax import ast
 
 PRIORITIES = ("critical", "high", "medium", "low")
 DETECTION_TYPES = ("threshold", "change", "seasonal")

@@ -12,11 +12,11 @@ import re
 
 import yaml
 
-from translator.diagnostics.diagnostic import Diagnostic, diag
-from translator.monitors import yaml_nodes as Y
-from translator.monitors.model import DETECTION_TYPES, DIRECTIONS, PRIORITIES, Detection, MonitorSpec, Snippet
-from translator.source import Source, Span
-from translator.syntax.durations import DURATION, parse_duration
+from nql_flink.translator.diagnostics.diagnostic import Diagnostic, diag
+from nql_flink.translator.monitors import yaml_nodes as Y
+from nql_flink.translator.monitors.model import DETECTION_TYPES, DIRECTIONS, PRIORITIES, Detection, MonitorSpec, Snippet
+from nql_flink.translator.source import Source, Span
+from nql_flink.translator.syntax.durations import DURATION, parse_duration
 
 ID_RE = re.compile(r"[a-z0-9_]{1,64}\Z")
 TENANT_RE = re.compile(r"[A-Za-z0-9_.\-]{1,64}\Z")

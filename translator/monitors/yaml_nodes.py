@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import yaml
 
-from translator.diagnostics.diagnostic import Diagnostic, diag
-from translator.source import Source, Span
+from nql_flink.translator.diagnostics.diagnostic import Diagnostic, diag
+from nql_flink.translator.source import Source, Span
 
 try:
     _Loader = yaml.CSafeLoader

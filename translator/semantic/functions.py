@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from translator.semantic.types import BOOL, FLOAT, INT, NUMERIC, Type
+from nql_flink.translator.semantic.types import BOOL, FLOAT, INT, NUMERIC, Type
 
 
 @dataclass(frozen=True, slots=True)

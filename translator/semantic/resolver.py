@@ -10,12 +10,12 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from translator.diagnostics.diagnostic import Diagnostic, diag
-from translator.semantic import functions as fn
-from translator.semantic import types as T
-from translator.semantic.schema import Catalog, Table
-from translator.source import Source, Span
-from translator.syntax import ast
+from nql_flink.translator.diagnostics.diagnostic import Diagnostic, diag
+from nql_flink.translator.semantic import functions as fn
+from nql_flink.translator.semantic import types as T
+from nql_flink.translator.semantic.schema import Catalog, Table
+from nql_flink.translator.source import Source, Span
+from nql_flink.translator.syntax import ast
 
 FIFTEEN_MIN = 15 * 60_000
 # The longest window (and period) a monitor keeps state for: NQL's own high-resolution data
@@ -541,7 +541,7 @@ def _did_you_mean(name: str, candidates: list[str]) -> str | None:
 def _as_error(d: Diagnostic) -> Diagnostic:
     from dataclasses import replace
 
-    from translator.diagnostics.catalog import Severity
+    from nql_flink.translator.diagnostics.catalog import Severity
 
     return replace(d, severity=Severity.ERROR)
 

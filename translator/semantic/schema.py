@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from translator.semantic.types import Type, from_catalog
+from nql_flink.translator.semantic.types import Type, from_catalog
 
 CATALOG_FILE = Path(__file__).resolve().parent.parent / "catalog" / "tables.yaml"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from translator.source import Span
+from nql_flink.translator.source import Span
 
 # ---------------------------------------------------------------------------- expressions
 

@@ -11,9 +11,9 @@ import ipaddress
 import re
 from typing import NamedTuple
 
-from translator.diagnostics.diagnostic import Diagnostic, diag
-from translator.source import Source, Span
-from translator.syntax.durations import UNITS_MS as DURATION_UNITS_MS, duration_ms
+from nql_flink.translator.diagnostics.diagnostic import Diagnostic, diag
+from nql_flink.translator.source import Source, Span
+from nql_flink.translator.syntax.durations import UNITS_MS as DURATION_UNITS_MS, duration_ms
 
 BYTE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 BIGINT_MAX = 2**63 - 1

@@ -10,11 +10,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 
-from translator.diagnostics.diagnostic import Diagnostic, diag
-from translator.source import Source, Span
-from translator.syntax import ast
-from translator.syntax.durations import UNITS_MS as DURATION_UNITS_MS
-from translator.syntax.lexer import BYTE_UNITS, Token, tokenize
+from nql_flink.translator.diagnostics.diagnostic import Diagnostic, diag
+from nql_flink.translator.source import Source, Span
+from nql_flink.translator.syntax import ast
+from nql_flink.translator.syntax.durations import UNITS_MS as DURATION_UNITS_MS
+from nql_flink.translator.syntax.lexer import BYTE_UNITS, Token, tokenize
 
 MAX_QUERY_LENGTH = 16_000
 MAX_DEPTH = 64

@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from udfs.baseline_params import DAY_S, SeasonalParams
+from nql_flink.udfs.baseline_params import DAY_S, SeasonalParams
 
 MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
 

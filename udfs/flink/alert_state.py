@@ -32,10 +32,10 @@ from pyflink.table import AggregateFunction, DataTypes, Row
 from pyflink.table.data_view import MapView
 from pyflink.table.udf import udaf
 
-from udfs.alerting.state_machine import AlertState
-from udfs.baseline_params import DetectSpec
-from udfs.flink.baseline import day_and_key, judge_and_record, other_key, with_baseline
-from udfs.flink.change import change_judge_and_record, change_spec, with_change_baseline
+from nql_flink.udfs.alerting.state_machine import AlertState
+from nql_flink.udfs.baseline_params import DetectSpec
+from nql_flink.udfs.flink.baseline import day_and_key, judge_and_record, other_key, with_baseline
+from nql_flink.udfs.flink.change import change_judge_and_record, change_spec, with_change_baseline
 
 TRANSITION_TYPE = DataTypes.ROW([
     DataTypes.FIELD("status", DataTypes.STRING()),

@@ -26,7 +26,7 @@ from typing import Iterable
 
 import numpy as np
 
-from udfs.baseline.seasonal import MAD_SCALE, SeasonalParams, baseline_row, breach_of, floor_spread, time_keys_row
+from nql_flink.udfs.baseline.seasonal import MAD_SCALE, SeasonalParams, baseline_row, breach_of, floor_spread, time_keys_row
 
 NAN = float("nan")
 

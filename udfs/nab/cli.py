@@ -70,7 +70,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-if __name__ == "__main__":  # python -m udfs.nab.cli
-    p = argparse.ArgumentParser(prog="python -m udfs.nab.cli")
+if __name__ == "__main__":  # python -m nql_flink.udfs.nab.cli
+    p = argparse.ArgumentParser(prog="python -m nql_flink.udfs.nab.cli")
     add_arguments(p)
     sys.exit(main(p.parse_args()))

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from udfs.baseline import SeasonalParams, seasonal_scores
+from nql_flink.udfs.baseline import SeasonalParams, seasonal_scores
 
 
 @dataclass(frozen=True)

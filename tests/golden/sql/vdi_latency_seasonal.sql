@@ -19,7 +19,7 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
   AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
 
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions_seasonal`
-  AS 'udfs.flink.alert_state.alert_transitions_seasonal' LANGUAGE PYTHON;
+  AS 'nql_flink.udfs.flink.alert_state.alert_transitions_seasonal' LANGUAGE PYTHON;
 
 -- session.vdi_events: one raw JSON line per record, read once by nql_read.
 CREATE TABLE `src_session_vdi_events` (
