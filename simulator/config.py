@@ -7,27 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-MS = {"ms": 1, "s": 1000, "sec": 1000, "m": 60_000, "min": 60_000, "minute": 60_000, "minutes": 60_000,
-      "h": 3_600_000, "hour": 3_600_000, "hours": 3_600_000, "d": 86_400_000, "day": 86_400_000, "days": 86_400_000}
-_DUR_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
-
+from nql_flink.translator.syntax.durations import option_duration
 
 def parse_duration(text) -> int:
-    """'2h', '90min', '1h30m', '30s', '250ms', '1d' -> milliseconds. A bare number is seconds."""
-    if isinstance(text, (int, float)):
-        return int(round(float(text) * 1000))
-    s = str(text).strip().lower().replace(" ", "")
-    if re.fullmatch(r"\d+(\.\d+)?", s):
-        return int(round(float(s) * 1000))
-    pos, total = 0, 0.0
-    for m in _DUR_PART.finditer(s):
-        if m.start() != pos or m.group(2) not in MS:
-            raise ValueError(f"bad duration {text!r} (use e.g. 30s, 5min, 2h, 1h30m)")
-        total += float(m.group(1)) * MS[m.group(2)]
-        pos = m.end()
-    if pos != len(s) or pos == 0:
-        raise ValueError(f"bad duration {text!r} (use e.g. 30s, 5min, 2h, 1h30m)")
-    return int(round(total))
+    """A duration in the project's one grammar (nql_flink.translator.syntax.durations, as a
+    command-line option: '2h', '90min', '1.5h', '30s', '250ms', '1d', '0') -> milliseconds."""
+    ms = option_duration(str(text))
+    if ms is None:
+        raise ValueError(f"bad duration {text!r} (use e.g. 30s, 5min, 1.5h, 2d)")
+    return ms
 
 
 def parse_time(text) -> int:

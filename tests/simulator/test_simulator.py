@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator import cli
-from simulator.catalog import get_path, get_table, load_catalog, validate
-from simulator.config import parse_duration, parse_incident, parse_time
+from nql_flink.simulator import cli
+from nql_flink.simulator.catalog import get_path, get_table, load_catalog, validate
+from nql_flink.simulator.config import parse_duration, parse_incident, parse_time
 from tests.simulator.reference import ms
 
 START = "2026-11-26T07:20:00Z"  # acme 08:20 local (the logon storm)
@@ -211,7 +211,7 @@ def test_bad_records_are_listed_and_everything_else_is_valid(tmp_path):
 
 
 def test_an_hour_is_the_same_whatever_window_contains_it(tmp_path):
-    from simulator import SimConfig, Simulation
+    from nql_flink.simulator import SimConfig, Simulation
 
     def hour(start, duration):
         sim = Simulation(SimConfig(start=start, duration=duration, devices=60, seed=3))
@@ -222,8 +222,12 @@ def test_an_hour_is_the_same_whatever_window_contains_it(tmp_path):
 
 
 def test_parsers():
-    assert parse_duration("2h") == 7_200_000 and parse_duration("1h30m") == 5_400_000
+    assert parse_duration("2h") == 7_200_000 and parse_duration("1.5h") == 5_400_000
     assert parse_duration("90min") == 5_400_000 and parse_duration("250ms") == 250
+    assert parse_duration("10 s") == 10_000 and parse_duration("0") == 0
+    for other_grammar in ("1h30m", "5m", "90", "2 hours"):  # what monitor fields reject, the simulator too
+        with pytest.raises(ValueError, match="bad duration"):
+            parse_duration(other_grammar)
     assert parse_time("2026-11-26T10:00:30.000Z") == parse_time("2026-11-26T11:00:30+01:00")
     inc = parse_incident("pool=Finance-Win11,metric=network_latency,start=2026-11-26T10:00:00Z,minutes=12,add_ms=250",
                          default_tenant="acme")
