@@ -7,7 +7,7 @@ file (`nql-flink simulate`, seed 7, session.vdi_events and device.devices, a lat
 incident in one pool so that both jobs alert). The revision
 given by --against (default: main) is checked out into a temporary `git worktree` and its
 own CLI runs its own job from there; every run is a process of its own (`python -m
-translator.cli run ...`, a fresh JVM), and the runs of the two alternate.
+nql_flink.translator.cli run ...`, benchmarks/checkout.py, a fresh JVM), and the runs of the two alternate.
 
 Measured per run: wall time of the process and CPU time of its process tree (the Python
 driver and the Flink JVM, /proc sampled every 0.2 s), as events/s and events per
@@ -38,7 +38,8 @@ import threading
 import time
 from pathlib import Path
 
-from proctree import descendants, stat_cpu  # benchmarks/, the script's folder
+from checkout import child_env, module  # benchmarks/, the script's folder
+from proctree import descendants, stat_cpu
 
 ROOT = Path(__file__).resolve().parents[1]
 MONITOR = "examples/monitors/vdi_latency_by_pool.yaml"
@@ -47,25 +48,17 @@ TABLES = ("session.vdi_events", "device.devices")
 INCIDENT = "pool=Finance-Win11,metric=network_latency,start=2026-11-26T07:10:00Z,minutes=12,add_ms=400"
 
 
-def child_env(cwd: Path) -> dict[str, str]:
-    """The environment of a process of checkout `cwd`: its modules first, and none of the PyFlink
-    gateway settings of a process that already runs Flink (a test session): the child starts
-    its own JVM."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYFLINK_GATEWAY_DISABLED", "PYFLINK_GATEWAY_PORT")}
-    return {**env, "PYTHONPATH": str(cwd)}
-
-
-def run_once(python: str, cwd: Path, files: dict[str, Path], out: Path) -> dict:
+def run_once(python: str, cwd: Path, files: dict[str, Path], out: Path, scratch: Path) -> dict:
     """One `nql-flink run` of the seed monitor in its own process, from the checkout `cwd`
     (its modules, its monitor file, its Java functions): wall seconds, CPU seconds of the
     process tree, alert records."""
-    cmd = [python, "-m", "translator.cli", "run", MONITOR, "--output", str(out), "--no-progress"]
+    cmd = [python, "-m", module(cwd, "translator.cli"), "run", MONITOR, "--output", str(out), "--no-progress"]
     for table, path in files.items():
         cmd += ["--input", f"{table}={path}"]
     seen: dict[int, float] = {}
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env=child_env(cwd))
+                            env=child_env(cwd, scratch))
     stop = threading.Event()
 
     def sample() -> None:
@@ -90,9 +83,9 @@ def run_once(python: str, cwd: Path, files: dict[str, Path], out: Path) -> dict:
 
 
 def simulate(python: str, out: Path, hours: float, devices: int) -> dict[str, Path]:
-    subprocess.run([python, "-m", "translator.cli", "simulate", "--out", str(out), "--duration", f"{int(hours * 60)}min",
+    subprocess.run([python, "-m", "nql_flink.translator.cli", "simulate", "--out", str(out), "--duration", f"{int(hours * 60)}min",
                     "--devices", str(devices), "--seed", "7", "--tables", ",".join(TABLES), "--quiet",
-                    "--incident", INCIDENT], env=child_env(ROOT),
+                    "--incident", INCIDENT], env=child_env(ROOT, out.parent),
                    cwd=ROOT, check=True)
     return {t: out / f"{t}.jsonl" for t in TABLES}
 
@@ -139,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(other), args.against], cwd=ROOT, check=True)
         try:
             for cwd in (ROOT, other):  # the Java functions are compiled before any timed run
-                subprocess.run([python, "-m", "deploy.jars", "build", "udfs"], cwd=cwd, check=True,
-                               stdout=subprocess.DEVNULL, env=child_env(cwd))
+                subprocess.run([python, "-m", module(cwd, "deploy.jars"), "build", "udfs"], cwd=cwd, check=True,
+                               stdout=subprocess.DEVNULL, env=child_env(cwd, tmp))
             files = simulate(python, tmp / "sim", args.hours, args.devices)
             n_events = count_lines(files["session.vdi_events"])
             print(f"input: {n_events} session.vdi_events, {count_lines(files['device.devices'])} device.devices "
@@ -150,14 +143,14 @@ def main(argv: list[str] | None = None) -> int:
             startup: dict[str, list[dict]] = {k: [] for k in jobs}
             for i in range(args.startup_runs):
                 for name, cwd in jobs.items():
-                    r = run_once(python, cwd, small, tmp / f"start-{len(startup[name])}-{cwd.name}.jsonl")
+                    r = run_once(python, cwd, small, tmp / f"start-{len(startup[name])}-{cwd.name}.jsonl", tmp)
                     startup[name].append(r)
                     print(f"  start-up {name:18s}: {r['wall']:6.1f}s wall {r['cpu']:6.1f}s CPU "
                           f"({args.startup_events} events)", flush=True)
             runs: dict[str, list[dict]] = {k: [] for k in jobs}
             for i in range(args.runs):
                 for name in (list(jobs) if i % 2 == 0 else list(reversed(jobs))):
-                    r = run_once(python, jobs[name], files, tmp / f"run-{i}-{jobs[name].name}.jsonl")
+                    r = run_once(python, jobs[name], files, tmp / f"run-{i}-{jobs[name].name}.jsonl", tmp)
                     runs[name].append(r)
                     print(f"  run {i + 1} {name:18s}: {r['wall']:6.1f}s wall {n_events / r['wall']:7.0f} events/s | "
                           f"{r['cpu']:6.1f}s CPU {n_events / r['cpu']:7.0f} events/CPU-s ({len(r['alerts'])} alert records)",

@@ -1,0 +1,47 @@
+"""Running the code of another checkout of this repository (a git worktree of a revision) in a
+child process, without installing it: the benchmarks that compare this checkout against a
+revision (throughput.py) run each side's own CLI.
+
+Since the packages install as nql_flink.* (pyproject.toml maps translator/ to
+nql_flink.translator, and so on), a checkout's modules are importable only through an install,
+which points at one checkout. A child gets its checkout first on its path instead: a folder of
+symlinks nql_flink/<folder> -> checkout/<folder>, found before the editable install. A revision
+from before the namespace (bare `translator`) gets the checkout itself on its path."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+FOLDERS = ("translator", "udfs", "deploy", "simulator", "sql")
+
+
+def namespaced(checkout: Path) -> bool:
+    return '"nql_flink.translator" = "translator"' in (checkout / "pyproject.toml").read_text()
+
+
+def python_path(checkout: Path, scratch: Path) -> str:
+    """The PYTHONPATH entry that makes the child import `checkout`'s modules."""
+    if not namespaced(checkout):
+        return str(checkout)
+    links = scratch / "pythonpath" / hashlib.sha1(str(checkout.resolve()).encode()).hexdigest()[:12]
+    for folder in FOLDERS:
+        link = links / "nql_flink" / folder
+        if not link.is_symlink():
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(checkout.resolve() / folder, target_is_directory=True)
+    return str(links)
+
+
+def module(checkout: Path, name: str) -> str:
+    """The module path of `name` (e.g. translator.cli) in that checkout."""
+    return f"nql_flink.{name}" if namespaced(checkout) else name
+
+
+def child_env(checkout: Path, scratch: Path) -> dict[str, str]:
+    """The environment of a process of `checkout`: its modules first, and none of the PyFlink
+    gateway settings of a process that already runs Flink (a test session): the child starts
+    its own JVM."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYFLINK_GATEWAY_DISABLED", "PYFLINK_GATEWAY_PORT")}
+    return {**env, "PYTHONPATH": python_path(checkout, scratch)}
