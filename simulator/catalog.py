@@ -72,7 +72,7 @@ def _cadence(text) -> int | None:
 
 
 def default_catalog_path() -> Path:
-    return Path(str(resources.files("translator") / "catalog" / "tables.yaml"))
+    return Path(str(resources.files("nql_flink.translator") / "catalog" / "tables.yaml"))
 
 
 @functools.lru_cache(maxsize=4)

@@ -38,7 +38,7 @@ def rng_for(seed: int, *parts) -> np.random.Generator:
 
 def load_profile(path: str | None = None) -> dict:
     if path is None:
-        text = (resources.files("simulator") / "profiles.yaml").read_text(encoding="utf-8")
+        text = (resources.files("nql_flink.simulator") / "profiles.yaml").read_text(encoding="utf-8")
     else:
         text = Path(path).read_text(encoding="utf-8")
     return yaml.safe_load(text)

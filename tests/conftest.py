@@ -12,8 +12,27 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import sys
 
 import pytest
+
+FOLDERS = ("translator", "udfs", "deploy", "simulator")
+
+
+class _NoBareFolderImports:
+    """The repository root is on sys.path in a test session (tests/ is a package), so
+    `import translator` would work here and fail where nql-flink is installed (as
+    nql_flink.translator): refuse it, whether from an import statement or a module name in a
+    string (importlib, importlib.resources)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name in FOLDERS:
+            raise ImportError(f"'{name}' is imported as nql_flink.{name} (pyproject.toml installs the folders "
+                              "under the nql_flink namespace)")
+        return None
+
+
+sys.meta_path.insert(0, _NoBareFolderImports())
 
 _db_ids = itertools.count(1)
 

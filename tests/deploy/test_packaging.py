@@ -61,9 +61,13 @@ def test_a_wheel_installs_nql_flink_only_and_compiles_a_monitor_elsewhere(tmp_pa
     code = ("import nql_flink.translator.flink.render as r\n"
             f"assert r.__file__.startswith({str(site)!r}) and str(r.SQL_DIR).startswith({str(site)!r}), r.__file__\n"
             "from nql_flink.translator.cli import main\n"
-            f"raise SystemExit(main(['compile', {str(monitor)!r}, '-o', 'out']))\n")
+            f"assert main(['compile', {str(monitor)!r}, '-o', 'out']) == 0\n"
+            # the simulator's package data: its fleet profile and the translator's catalog
+            "raise SystemExit(main(['simulate', '--out', 'sim', '--duration', '2min', '--devices', '3', '--quiet',"
+            " '--tables', 'device.devices']))\n")
     run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
                          env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr
     assert "'nql_flink.udfs." not in (tmp_path / "out" / "job.sql").read_text() or True
     assert "CREATE TABLE" in (tmp_path / "out" / "job.sql").read_text()
+    assert (tmp_path / "sim" / "device.devices.jsonl").read_text().count("\n") >= 3
