@@ -1,0 +1,92 @@
+"""Measuring jobs that run in processes of their own (benchmarks/throughput.py,
+benchmarks/job_cost.py): a command run while the CPU time of its process tree is sampled
+from /proc, the medians of alternating runs, and the rates net of a start-up run.
+
+A run of a Flink job pays a fixed start-up (JVM, planning, code generation and JIT of the
+job's classes) whatever its input, so a benchmark also runs each job on a few records and
+gives the rates net of that median start-up as well: the cost per record."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from proctree import descendants, stat_cpu  # benchmarks/, the script's folder
+
+SAMPLE_S = 0.2
+
+
+def run_measured(cmd: list[str], cwd: Path, env: dict[str, str]) -> dict:
+    """Run `cmd` to its end: wall seconds, and CPU seconds of its process tree (the largest
+    value seen of each process, /proc sampled every SAMPLE_S). A failing command ends the
+    benchmark with its stderr."""
+    seen: dict[int, float] = {}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    stop = threading.Event()
+
+    def sample() -> None:
+        while True:
+            for pid in descendants(proc.pid) | {proc.pid}:
+                st = stat_cpu(f"/proc/{pid}/stat")
+                if st is not None:
+                    seen[pid] = max(st[1], seen.get(pid, 0.0))
+            if stop.wait(SAMPLE_S):
+                return
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}) in {cwd}: {' '.join(cmd)}\n{err[-3000:]}")
+    return {"wall": wall, "cpu": sum(seen.values())}
+
+
+def alternating(names: list[str], i: int) -> list[str]:
+    """The order of the jobs in run `i`: as given, then reversed, and so on (a job after
+    another that warmed the machine's caches, or ran beside a neighbour, in turn)."""
+    return list(names) if i % 2 == 0 else list(reversed(names))
+
+
+def figures(events: int, runs: list[dict], startup: list[dict]) -> dict:
+    """Medians of a job's runs over `events` records: events/s and events per CPU-s, and the
+    same net of the median start-up run (None without start-up runs, or when the start-up
+    took longer than the run)."""
+    wall = statistics.median(r["wall"] for r in runs)
+    cpu = statistics.median(r["cpu"] for r in runs)
+    s_wall = statistics.median(r["wall"] for r in startup) if startup else 0.0
+    s_cpu = statistics.median(r["cpu"] for r in startup) if startup else 0.0
+    return {"wall_s": wall, "cpu_s": cpu, "events_per_s": events / wall, "events_per_cpu_s": events / cpu,
+            "startup_wall_s": s_wall, "startup_cpu_s": s_cpu,
+            "net_events_per_s": events / (wall - s_wall) if startup and wall > s_wall else None,
+            "net_events_per_cpu_s": events / (cpu - s_cpu) if startup and cpu > s_cpu else None}
+
+
+RATES = ("events_per_s", "events_per_cpu_s", "net_events_per_s", "net_events_per_cpu_s")
+
+
+def ratios(job: dict, reference: dict) -> dict:
+    """job / reference for each rate (None where either is missing)."""
+    return {k: (job[k] / reference[k] if job[k] and reference[k] else None) for k in RATES}
+
+
+def fmt(x, spec: str = "7.0f") -> str:
+    return "      -" if x is None else format(x, spec)
+
+
+def table(rows: dict[str, dict], ratio_rows: dict[str, dict]) -> str:
+    """The figures of each job and the ratios, as a Markdown table."""
+    lines = ["| job | events/s | events per CPU-s | net events/s | net events per CPU-s | start-up CPU-s |",
+             "|---|---|---|---|---|---|"]
+    for name, j in rows.items():
+        lines.append(f"| {name} | {fmt(j['events_per_s'])} | {fmt(j['events_per_cpu_s'])} | "
+                     f"{fmt(j['net_events_per_s'])} | {fmt(j['net_events_per_cpu_s'])} | {j['startup_cpu_s']:.1f} |")
+    for name, r in ratio_rows.items():
+        lines.append(f"| {name} | " + " | ".join(fmt(r[k], ".2f") for k in RATES) + " | |")
+    return "\n".join(lines)
