@@ -35,7 +35,6 @@ the benchmark works; its figures mean nothing).
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -43,7 +42,7 @@ import tempfile
 from pathlib import Path
 
 from checkout import child_env  # benchmarks/, the script's folder
-from measure import alternating, figures, ratios, run_measured, table
+from measure import figures, measure, options, parse, ratios, run_measured, table
 from seed import EVENTS, ROOT, count_lines, head, run_command, simulate
 
 HERE = Path(__file__).resolve().parent
@@ -95,18 +94,7 @@ def counted(python: str, job: str, files: dict[str, Path], out: Path, scratch: P
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--hours", type=float, default=3, help="simulated hours of telemetry (default 3)")
-    ap.add_argument("--devices", type=int, default=2000, help="simulated devices per tenant (default 2000)")
-    ap.add_argument("--runs", type=int, default=3, help="timed runs of each job, alternating (default 3)")
-    ap.add_argument("--startup-runs", type=int, default=1,
-                    help="runs of each job on the first --startup-events records, to take the start-up out")
-    ap.add_argument("--startup-events", type=int, default=2000)
-    ap.add_argument("--json", default="job_cost.json", help="where the figures go as JSON")
-    ap.add_argument("--smoke", action="store_true", help="tiny input, one run each, no start-up runs (CI)")
-    args = ap.parse_args(argv)
-    if args.smoke:
-        args.hours, args.devices, args.runs, args.startup_runs = 1 / 3, 100, 1, 0
+    args = parse(options(__doc__, "job_cost.json"), argv)
     python = sys.executable
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout.strip()
@@ -120,21 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"input: {n_events} {EVENTS}, {n_inventory} device.devices "
               f"({args.devices} devices per tenant, {args.hours:g} h)", flush=True)
         small = head(files, args.startup_events, tmp / "small") if args.startup_runs else None
-        startup: dict[str, list[dict]] = {k: [] for k in names}
-        for i in range(args.startup_runs):
-            for job in alternating(names, i):
-                r = run_once(python, job, small, tmp / f"start-{i}-{job}", tmp)
-                startup[job].append(r)
-                print(f"  start-up {job:12s}: {r['wall']:6.1f}s wall {r['cpu']:6.1f}s CPU "
-                      f"({args.startup_events} events)", flush=True)
-        runs: dict[str, list[dict]] = {k: [] for k in names}
-        for i in range(args.runs):
-            for job in alternating(names, i):
-                r = run_once(python, job, files, tmp / f"run-{i}-{job}", tmp)
-                runs[job].append(r)
-                print(f"  run {i + 1} {job:12s}: {r['wall']:6.1f}s wall {n_events / r['wall']:7.0f} events/s | "
-                      f"{r['cpu']:6.1f}s CPU {n_events / r['cpu']:7.0f} events/CPU-s ({len(r['output'])} records out)",
-                      flush=True)
+        startup, runs = measure(names, lambda job, tag, start: run_once(
+            python, job, small if start else files, tmp / f"{tag}-{job}", tmp), args, n_events)
         passed = {job: counted(python, job, files, tmp / f"count-{job}", tmp) for job in COUNT_FORMAT}
 
     result = {"commit": commit, "input": {"events": n_events, "inventory": n_inventory, "hours": args.hours,

@@ -8,11 +8,13 @@ gives the rates net of that median start-up as well: the cost per record."""
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 from proctree import descendants, stat_cpu  # benchmarks/, the script's folder
 
@@ -90,3 +92,47 @@ def table(rows: dict[str, dict], ratio_rows: dict[str, dict]) -> str:
     for name, r in ratio_rows.items():
         lines.append(f"| {name} | " + " | ".join(fmt(r[k], ".2f") for k in RATES) + " | |")
     return "\n".join(lines)
+
+
+def options(description: str, json_default: str) -> argparse.ArgumentParser:
+    """The options of a benchmark over the seed input (benchmarks/seed.py): its size, the runs,
+    the start-up runs, the JSON file and --smoke."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--hours", type=float, default=3, help="simulated hours of telemetry (default 3)")
+    ap.add_argument("--devices", type=int, default=2000, help="simulated devices per tenant (default 2000)")
+    ap.add_argument("--runs", type=int, default=3, help="timed runs of each job, alternating (default 3)")
+    ap.add_argument("--startup-runs", type=int, default=1,
+                    help="runs of each job on the first --startup-events records, to take the start-up out")
+    ap.add_argument("--startup-events", type=int, default=2000)
+    ap.add_argument("--json", default=json_default, help="where the figures go as JSON")
+    ap.add_argument("--smoke", action="store_true", help="tiny input, one run each, no start-up runs (CI)")
+    return ap
+
+
+def parse(ap: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The options; --smoke: 20 simulated minutes of 100 devices, one run each, no start-up runs."""
+    args = ap.parse_args(argv)
+    if args.smoke:
+        args.hours, args.devices, args.runs, args.startup_runs = 1 / 3, 100, 1, 0
+    return args
+
+
+def measure(names: list[str], run: Callable[[str, str, bool], dict], args: argparse.Namespace,
+            events: int) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    """The start-up runs, then the timed runs of each job, in alternating order, each printed:
+    `run(job, tag, small)` runs the job on the first args.startup_events records (small) or on
+    all `events`, in a process of its own, and returns run_measured's figures and its `output`
+    (the records it wrote). -> (start-up runs, timed runs) per job."""
+    width = max(map(len, names))
+    done = {}
+    for phase, count, small, n in (("start-up", args.startup_runs, True, min(events, args.startup_events)),
+                                   ("run", args.runs, False, events)):
+        done[phase] = {name: [] for name in names}
+        for i in range(count):
+            for name in alternating(names, i):
+                r = run(name, f"{phase}-{i}", small)
+                done[phase][name].append(r)
+                print(f"  {phase} {i + 1} {name:{width}s}: {r['wall']:6.1f}s wall {n / r['wall']:7.0f} events/s | "
+                      f"{r['cpu']:6.1f}s CPU {n / r['cpu']:7.0f} events/CPU-s ({len(r['output'])} records out, "
+                      f"{n} events in)", flush=True)
+    return done["start-up"], done["run"]

@@ -27,7 +27,6 @@ the benchmark works; its figures mean nothing).
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -35,7 +34,7 @@ import tempfile
 from pathlib import Path
 
 from checkout import child_env, module  # benchmarks/, the script's folder
-from measure import alternating, figures, ratios, run_measured, table
+from measure import figures, measure, options, parse, ratios, run_measured, table
 from seed import ROOT, EVENTS, count_lines, head, run_command, simulate
 
 
@@ -44,23 +43,13 @@ def run_once(python: str, cwd: Path, files: dict[str, Path], out: Path, scratch:
     (its modules, its monitor file, its Java functions): wall seconds, CPU seconds of the
     process tree, alert records."""
     r = run_measured(run_command(python, cwd, files, out), cwd, child_env(cwd, scratch))
-    return {**r, "alerts": sorted(out.read_text().splitlines()) if out.exists() else []}
+    return {**r, "output": sorted(out.read_text().splitlines()) if out.exists() else []}
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = options(__doc__, "throughput.json")
     ap.add_argument("--against", default="main", help="git revision to compare with (default: main)")
-    ap.add_argument("--hours", type=float, default=3, help="simulated hours of telemetry (default 3)")
-    ap.add_argument("--devices", type=int, default=2000, help="simulated devices per tenant (default 2000)")
-    ap.add_argument("--runs", type=int, default=3, help="timed runs of each job, alternating (default 3)")
-    ap.add_argument("--startup-runs", type=int, default=1,
-                    help="runs of each job on the first --startup-events records, to take the start-up out")
-    ap.add_argument("--startup-events", type=int, default=2000)
-    ap.add_argument("--json", default="throughput.json", help="where the figures go as JSON")
-    ap.add_argument("--smoke", action="store_true", help="tiny input, one run each (CI)")
-    args = ap.parse_args(argv)
-    if args.smoke:
-        args.hours, args.devices, args.runs, args.startup_runs = 1 / 3, 100, 1, 0
+    args = parse(ap, argv)
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="nql-bench-throughput-") as d:
         tmp = Path(d)
@@ -80,21 +69,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"({args.devices} devices per tenant, {args.hours:g} h)", flush=True)
             jobs = {f"this ({here})": ROOT, f"{args.against} ({rev})": other}
             small = head(files, args.startup_events, tmp / "small") if args.startup_runs else None
-            startup: dict[str, list[dict]] = {k: [] for k in jobs}
-            for i in range(args.startup_runs):
-                for name, cwd in jobs.items():
-                    r = run_once(python, cwd, small, tmp / f"start-{len(startup[name])}-{cwd.name}.jsonl", tmp)
-                    startup[name].append(r)
-                    print(f"  start-up {name:18s}: {r['wall']:6.1f}s wall {r['cpu']:6.1f}s CPU "
-                          f"({args.startup_events} events)", flush=True)
-            runs: dict[str, list[dict]] = {k: [] for k in jobs}
-            for i in range(args.runs):
-                for name in alternating(list(jobs), i):
-                    r = run_once(python, jobs[name], files, tmp / f"run-{i}-{jobs[name].name}.jsonl", tmp)
-                    runs[name].append(r)
-                    print(f"  run {i + 1} {name:18s}: {r['wall']:6.1f}s wall {n_events / r['wall']:7.0f} events/s | "
-                          f"{r['cpu']:6.1f}s CPU {n_events / r['cpu']:7.0f} events/CPU-s ({len(r['alerts'])} alert records)",
-                          flush=True)
+
+            def run(name: str, tag: str, start: bool) -> dict:
+                cwd = jobs[name]
+                return run_once(python, cwd, small if start else files, tmp / f"{tag}-{cwd.name}.jsonl", tmp)
+
+            startup, runs = measure(list(jobs), run, args, n_events)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, check=False)
     names = list(jobs)
@@ -102,10 +82,10 @@ def main(argv: list[str] | None = None) -> int:
               "against": args.against, "jobs": {}}
     for name in names:
         result["jobs"][name] = {**figures(n_events, runs[name], startup[name]),
-                                "alert_records": len(runs[name][0]["alerts"])}
+                                "alert_records": len(runs[name][0]["output"])}
     this, ref = (result["jobs"][n] for n in names)
     ratio = ratios(this, ref)
-    same = all(r["alerts"] == runs[names[0]][0]["alerts"] for n in names for r in runs[n])
+    same = all(r["output"] == runs[names[0]][0]["output"] for n in names for r in runs[n])
     result["ratio_this_to_against"] = ratio
     result["same_alerts"] = same
 
@@ -116,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     if not same:
         for name in names:
             for i, r in enumerate(runs[name]):
-                print(f"  {name} run {i + 1}:", *r["alerts"], sep="\n    ")
-    result["alerts"] = {name: [r["alerts"] for r in runs[name]] for name in names}
+                print(f"  {name} run {i + 1}:", *r["output"], sep="\n    ")
+    result["alerts"] = {name: [r["output"] for r in runs[name]] for name in names}
     Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     print(f"figures: {args.json}")
     return 0 if same else 1
