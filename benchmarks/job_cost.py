@@ -24,7 +24,8 @@ figures (>= 1.0 and >= 0.5).
 
 That each job did its work: the ceilings run once more, untimed, into files instead of the
 blackhole, and must pass every input record through; the reference must write breaching
-windows and the generated job alert records (the incident), the same in every run.
+windows and the generated job alert records (the incident), the same in every run (numbers
+to 12 significant digits, measure.same_records).
 
     .venv/bin/python benchmarks/job_cost.py [--hours 3] [--devices 2000] [--runs 3]
         [--startup-runs 1] [--startup-events 2000] [--json job_cost.json] [--smoke]
@@ -42,7 +43,7 @@ import tempfile
 from pathlib import Path
 
 from checkout import child_env  # benchmarks/, the script's folder
-from measure import figures, measure, options, parse, ratios, run_measured, table
+from measure import figures, measure, options, parse, ratios, run_measured, same_records, table
 from seed import EVENTS, ROOT, count_lines, head, run_command, simulate
 
 HERE = Path(__file__).resolve().parent
@@ -120,11 +121,13 @@ def main(argv: list[str] | None = None) -> int:
         result["jobs"][job] = {"name": JOBS[job][0], **figures(n_events, runs[job], startup[job]),
                                # rows into files: the ceilings' untimed counting run, else every timed run's
                                "output_records": passed[job] if job in passed else len(outputs[0]),
-                               "same_output_every_run": all(o == outputs[0] for o in outputs)}
+                               "output_records_per_run": [len(o) for o in outputs],
+                               "same_output_every_run": all(same_records(o, outputs[0]) for o in outputs)}
     jobs = result["jobs"]
     result["ratios"] = {"generated / reference": ratios(jobs["generated"], jobs["reference"]),
                         "generated / json_ceiling": ratios(jobs["generated"], jobs["json_ceiling"])}
-    result["outputs"] = {"reference": runs["reference"][0]["output"], "generated": runs["generated"][0]["output"]}
+    # every run's records (the same but for the last digits of sums: measure.same_records)
+    result["outputs"] = {job: [r["output"] for r in runs[job]] for job in ("reference", "generated")}
 
     print(f"\nmedians of {args.runs} run(s); net = without the median start-up of {args.startup_runs} run(s) on "
           f"{args.startup_events} events; commit {commit}")

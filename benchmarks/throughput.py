@@ -34,7 +34,7 @@ import tempfile
 from pathlib import Path
 
 from checkout import child_env, module  # benchmarks/, the script's folder
-from measure import figures, measure, options, parse, ratios, run_measured, table
+from measure import figures, measure, options, parse, ratios, run_measured, same_records, table
 from seed import ROOT, EVENTS, count_lines, head, run_command, simulate
 
 
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "alert_records": len(runs[name][0]["output"])}
     this, ref = (result["jobs"][n] for n in names)
     ratio = ratios(this, ref)
-    same = all(r["output"] == runs[names[0]][0]["output"] for n in names for r in runs[n])
+    same = all(same_records(r["output"], runs[names[0]][0]["output"]) for n in names for r in runs[n])
     result["ratio_this_to_against"] = ratio
     result["same_alerts"] = same
 

@@ -70,7 +70,7 @@ def test_the_job_cost_benchmark_runs_every_job_over_the_whole_input(tmp_path):
     assert result["jobs"]["json_ceiling"]["output_records"] == events
     assert result["jobs"]["reference"]["output_records"] > 0
     assert result["jobs"]["generated"]["output_records"] >= 1
-    alerts = [json.loads(a) for a in result["outputs"]["generated"]]
+    alerts = [json.loads(a) for a in result["outputs"]["generated"][0]]
     assert ("triggered", "Finance-Win11") in {(a["status"], a["group"]["device.virtualization.desktop_pool"]) for a in alerts}
     for name in ("generated / reference", "generated / json_ceiling"):
         assert result["ratios"][name]["events_per_cpu_s"] > 0
@@ -81,7 +81,7 @@ def test_the_job_cost_benchmark_runs_every_job_over_the_whole_input(tmp_path):
 
     files = simulate(sys.executable, tmp_path / "sim", result["input"]["hours"], result["input"]["devices"])
     got = {(w["desktop_pool"], w["window_start"], round(w["avg_latency"], 6), w["sessions"])
-           for w in map(json.loads, result["outputs"]["reference"])}
+           for w in map(json.loads, result["outputs"]["reference"][0])}
     expected = breaching_windows(files[EVENTS], files["device.devices"])
     assert expected and got == expected
     assert {w[0] for w in expected} == {"Finance-Win11"}  # the incident's pool
