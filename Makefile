@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check bench bench-seasonal bench-throughput clean kafka-up kafka-down check-rules promtool
+.PHONY: demo test check bench bench-seasonal bench-throughput bench-job-cost clean kafka-up kafka-down check-rules promtool
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ bench-seasonal: $(STAMP)
 AGAINST ?= main
 bench-throughput: $(STAMP)
 	@$(BIN)/python benchmarks/throughput.py --against $(AGAINST)
+
+# The seed monitor's generated job against raw and JSON passthrough and a hand-written Flink SQL
+# reference (benchmarks/reference/), one file, alternating runs: ~25 minutes (issue 15).
+bench-job-cost: $(STAMP)
+	@$(BIN)/python benchmarks/job_cost.py
 
 # Local Kafka broker + Flink cluster (build/kafka, build/flink-cluster); jars built on first use.
 # The cluster's JVMs get NQL_KAFKA_BOOTSTRAP_SERVERS = the broker (see docs/kafka-and-cluster.md).

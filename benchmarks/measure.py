@@ -1,0 +1,151 @@
+"""Measuring jobs that run in processes of their own (benchmarks/throughput.py,
+benchmarks/job_cost.py): a command run while the CPU time of its process tree is sampled
+from /proc, the medians of alternating runs, and the rates net of a start-up run.
+
+A run of a Flink job pays a fixed start-up (JVM, planning, code generation and JIT of the
+job's classes) whatever its input, so a benchmark also runs each job on a few records and
+gives the rates net of that median start-up as well: the cost per record."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from proctree import descendants, stat_cpu  # benchmarks/, the script's folder
+
+SAMPLE_S = 0.2
+
+
+def run_measured(cmd: list[str], cwd: Path, env: dict[str, str]) -> dict:
+    """Run `cmd` to its end: wall seconds, and CPU seconds of its process tree (the largest
+    value seen of each process, /proc sampled every SAMPLE_S). A failing command ends the
+    benchmark with its stderr."""
+    seen: dict[int, float] = {}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    stop = threading.Event()
+
+    def sample() -> None:
+        while True:
+            for pid in descendants(proc.pid) | {proc.pid}:
+                st = stat_cpu(f"/proc/{pid}/stat")
+                if st is not None:
+                    seen[pid] = max(st[1], seen.get(pid, 0.0))
+            if stop.wait(SAMPLE_S):
+                return
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}) in {cwd}: {' '.join(cmd)}\n{err[-3000:]}")
+    return {"wall": wall, "cpu": sum(seen.values())}
+
+
+def alternating(names: list[str], i: int) -> list[str]:
+    """The order of the jobs in run `i`: as given, then reversed, and so on (a job after
+    another that warmed the machine's caches, or ran beside a neighbour, in turn)."""
+    return list(names) if i % 2 == 0 else list(reversed(names))
+
+
+def figures(events: int, runs: list[dict], startup: list[dict]) -> dict:
+    """Medians of a job's runs over `events` records: events/s and events per CPU-s, and the
+    same net of the median start-up run (None without start-up runs, or when the start-up
+    took longer than the run)."""
+    wall = statistics.median(r["wall"] for r in runs)
+    cpu = statistics.median(r["cpu"] for r in runs)
+    s_wall = statistics.median(r["wall"] for r in startup) if startup else 0.0
+    s_cpu = statistics.median(r["cpu"] for r in startup) if startup else 0.0
+    return {"wall_s": wall, "cpu_s": cpu, "events_per_s": events / wall, "events_per_cpu_s": events / cpu,
+            "startup_wall_s": s_wall, "startup_cpu_s": s_cpu,
+            "net_events_per_s": events / (wall - s_wall) if startup and wall > s_wall else None,
+            "net_events_per_cpu_s": events / (cpu - s_cpu) if startup and cpu > s_cpu else None}
+
+
+RATES = ("events_per_s", "events_per_cpu_s", "net_events_per_s", "net_events_per_cpu_s")
+
+
+def ratios(job: dict, reference: dict) -> dict:
+    """job / reference for each rate (None where either is missing)."""
+    return {k: (job[k] / reference[k] if job[k] and reference[k] else None) for k in RATES}
+
+
+def fmt(x, spec: str = "7.0f") -> str:
+    return "      -" if x is None else format(x, spec)
+
+
+def table(rows: dict[str, dict], ratio_rows: dict[str, dict]) -> str:
+    """The figures of each job and the ratios, as a Markdown table."""
+    lines = ["| job | events/s | events per CPU-s | net events/s | net events per CPU-s | start-up CPU-s |",
+             "|---|---|---|---|---|---|"]
+    for name, j in rows.items():
+        lines.append(f"| {name} | {fmt(j['events_per_s'])} | {fmt(j['events_per_cpu_s'])} | "
+                     f"{fmt(j['net_events_per_s'])} | {fmt(j['net_events_per_cpu_s'])} | {j['startup_cpu_s']:.1f} |")
+    for name, r in ratio_rows.items():
+        lines.append(f"| {name} | " + " | ".join(fmt(r[k], ".2f") for k in RATES) + " | |")
+    return "\n".join(lines)
+
+
+def options(description: str, json_default: str) -> argparse.ArgumentParser:
+    """The options of a benchmark over the seed input (benchmarks/seed.py): its size, the runs,
+    the start-up runs, the JSON file and --smoke."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--hours", type=float, default=3, help="simulated hours of telemetry (default 3)")
+    ap.add_argument("--devices", type=int, default=2000, help="simulated devices per tenant (default 2000)")
+    ap.add_argument("--runs", type=int, default=3, help="timed runs of each job, alternating (default 3)")
+    ap.add_argument("--startup-runs", type=int, default=1,
+                    help="runs of each job on the first --startup-events records, to take the start-up out")
+    ap.add_argument("--startup-events", type=int, default=2000)
+    ap.add_argument("--json", default=json_default, help="where the figures go as JSON")
+    ap.add_argument("--smoke", action="store_true", help="tiny input, one run each, no start-up runs (CI)")
+    return ap
+
+
+def parse(ap: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The options; --smoke: 20 simulated minutes of 100 devices, one run each, no start-up runs."""
+    args = ap.parse_args(argv)
+    if args.smoke:
+        args.hours, args.devices, args.runs, args.startup_runs = 1 / 3, 100, 1, 0
+    return args
+
+
+def measure(names: list[str], run: Callable[[str, str, bool], dict], args: argparse.Namespace,
+            events: int) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    """The start-up runs, then the timed runs of each job, in alternating order, each printed:
+    `run(job, tag, small)` runs the job on the first args.startup_events records (small) or on
+    all `events`, in a process of its own, and returns run_measured's figures and its `output`
+    (the records it wrote). -> (start-up runs, timed runs) per job."""
+    width = max(map(len, names))
+    done = {}
+    for phase, count, small, n in (("start-up", args.startup_runs, True, min(events, args.startup_events)),
+                                   ("run", args.runs, False, events)):
+        done[phase] = {name: [] for name in names}
+        for i in range(count):
+            for name in alternating(names, i):
+                r = run(name, f"{phase}-{i}", small)
+                done[phase][name].append(r)
+                print(f"  {phase} {i + 1} {name:{width}s}: {r['wall']:6.1f}s wall {n / r['wall']:7.0f} events/s | "
+                      f"{r['cpu']:6.1f}s CPU {n / r['cpu']:7.0f} events/CPU-s ({len(r['output'])} records out, "
+                      f"{n} events in)", flush=True)
+    return done["start-up"], done["run"]
+
+
+def same_records(a: list[str], b: list[str]) -> bool:
+    """Whether two runs wrote the same JSON records, numbers compared to 12 significant digits:
+    a sum of fractional values differs in its last bits with the order Flink adds them in,
+    which differs from run to run (the windows' averages of the seed monitor did, in its
+    alerts and in the hand-written reference's windows)."""
+    def canonical(records: list[str]) -> list[str]:
+        return sorted(json.dumps(json.loads(r, parse_float=lambda s: float(f"{float(s):.12g}")), sort_keys=True)
+                      for r in records)
+
+    return canonical(a) == canonical(b)
