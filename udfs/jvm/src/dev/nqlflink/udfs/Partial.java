@@ -316,14 +316,35 @@ final class Partial {
         }
     }
 
-    /** A set of strings (the devices of a slice) as bytes, and back. */
-    static byte[] writeSet(Set<String> set) {
+    /**
+     * The fixed-size part only, for {@link TenantWindows}' per-record state: the counts, sums,
+     * extremes and last values, but not the members of DISTINCT sets nor the values of
+     * percentiles (for a percentile, its count only). Those are kept one state entry per value
+     * by the windows function and gathered when a window is evaluated, so that adding a record
+     * costs the same whatever the sizes of its slice's sets. {@link Regroup} keeps the whole
+     * partial ({@link #write}).
+     */
+    byte[] writeFixed() {
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 * set.size() + 4);
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 * spec.aggs.size());
             DataOutputStream out = new DataOutputStream(bytes);
-            out.writeInt(set.size());
-            for (String s : set) {
-                out.writeUTF(s);
+            for (int i = 0; i < spec.aggs.size(); i++) {
+                WindowSpec.Kind kind = spec.aggs.get(i).kind;
+                if (kind == WindowSpec.Kind.DISTINCT) {
+                    continue;
+                }
+                out.writeLong(count[i]);
+                if (count[i] == 0) {
+                    continue;
+                }
+                switch (kind) {
+                    case SUM: case AVG: out.writeDouble(sum[i]); break;
+                    case MIN: case MAX: out.writeDouble(value[i]); break;
+                    case LAST: out.writeDouble(value[i]); out.writeLong(time[i]); break;
+                    case SMIN: case SMAX: out.writeUTF(text[i]); break;
+                    case SLAST: out.writeUTF(text[i]); out.writeLong(time[i]); break;
+                    default: break;
+                }
             }
             out.flush();
             return bytes.toByteArray();
@@ -332,18 +353,34 @@ final class Partial {
         }
     }
 
-    static Set<String> readSet(byte[] data) {
-        Set<String> set = new HashSet<>();
+    /** A partial from {@link #writeFixed}: its DISTINCT sets and percentile values empty. */
+    static Partial readFixed(WindowSpec spec, byte[] data) {
+        Partial p = new Partial(spec);
         if (data == null) {
-            return set;
+            return p;
         }
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-            int k = in.readInt();
-            for (int j = 0; j < k; j++) {
-                set.add(in.readUTF());
+            for (int i = 0; i < spec.aggs.size(); i++) {
+                WindowSpec.Kind kind = spec.aggs.get(i).kind;
+                if (kind == WindowSpec.Kind.DISTINCT) {
+                    continue;
+                }
+                long c = in.readLong();
+                p.count[i] = c;
+                if (c == 0) {
+                    continue;
+                }
+                switch (kind) {
+                    case SUM: case AVG: p.sum[i] = in.readDouble(); break;
+                    case MIN: case MAX: p.value[i] = in.readDouble(); break;
+                    case LAST: p.value[i] = in.readDouble(); p.time[i] = in.readLong(); break;
+                    case SMIN: case SMAX: p.text[i] = in.readUTF(); break;
+                    case SLAST: p.text[i] = in.readUTF(); p.time[i] = in.readLong(); break;
+                    default: break;
+                }
             }
-            return set;
+            return p;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
