@@ -49,6 +49,22 @@ import java.util.TreeMap;
  * rowtime = window end - 1 ms, in window order per tenant; a 'late' row is a record of the
  * monitor that came after its window was evaluated (counted in the metric
  * {@code nqlLateRecords} too), so that nothing is dropped silently.
+ *
+ * <p>State, per tenant, laid out so that a record costs the same whatever the sizes of the
+ * distinct sets of its slice (issue 15, docs/flink-job-shape.md §7): {@code parts} holds per
+ * (slice, group) the fixed-size part of the {@link Partial} (counts, sums, extremes, last values;
+ * a percentile's count), read and written back per record; {@code items} holds one entry per
+ * distinct value (COUNT DISTINCT), per percentile value (keyed by its rank of arrival in the
+ * slice and group) and per device of the population, keyed {@link #itemKey}, written once when
+ * new: a record costs a lookup per distinct aggregate instead of reading and writing its
+ * slice's whole sets. A window's sets are gathered when it is evaluated, in one pass over the
+ * tenant's items (once per tenant and slide; the items of the slices it evicts are dropped in
+ * the same pass), and merged across slices as sets, so a value seen in several slices of a
+ * window counts once. {@code slices} lists the groups of each slice. Every entry of a slice is
+ * removed once no window needs it, as before. The clock is written back only when it changed.
+ * Another layout of this state is another {@code state=} in the windows' uid
+ * (translator/flink/codegen.py {@code WINDOWS_STATE}): an upgrade starts the windows empty
+ * instead of misreading it.
  */
 @FunctionHint(output = @DataTypeHint(TenantWindows.OUTPUT))
 public class TenantWindows extends ProcessTableFunction<Row> {
