@@ -47,21 +47,29 @@ def rows() -> list[dict]:
     return out
 
 
-@pytest.fixture(scope="module")
-def both(flink_env, tmp_path_factory):
+def windows_input(t, name: str, path, strings: list[str]) -> None:
+    """<name>_src over the JSON rows at path (tenant, ts, grp, device, v and the string columns),
+    <name>_input: its rows as the windows function reads them (no ticks, one partition), and
+    the windows function tw_windows."""
     from nql_flink.translator.flink.codegen import WINDOWS_FUNCTION_CLASS
 
+    columns = "".join(f"{c} STRING, " for c in strings)
+    t.execute_sql(f"""CREATE TEMPORARY TABLE {name}_src (tenant STRING, ts TIMESTAMP(3), grp STRING, device STRING,
+        v DOUBLE, {columns}WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+        WITH ('connector' = 'filesystem', 'path' = '{path}', 'format' = 'json')""")
+    t.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS tw_windows AS '{WINDOWS_FUNCTION_CLASS}' "
+                  "LANGUAGE JAVA")
+    t.execute_sql(f"""CREATE TEMPORARY VIEW {name}_input AS
+        SELECT tenant, ts, FALSE AS nql_tick, 0 AS nql_split, ts AS nql_tw, ts AS nql_sw, grp AS nql_group,
+               device AS nql_device, ARRAY[v] AS nql_n, ARRAY[{", ".join(strings)}] AS nql_s FROM {name}_src""")
+
+
+@pytest.fixture(scope="module")
+def both(flink_env, tmp_path_factory):
     d = tmp_path_factory.mktemp("tenant-windows")
     (d / "rows.json").write_text("".join(json.dumps(r) + "\n" for r in rows()))
     t = flink_env
-    t.execute_sql(f"""CREATE TEMPORARY TABLE tw_src (tenant STRING, ts TIMESTAMP(3), grp STRING, device STRING,
-        v DOUBLE, s STRING, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
-        WITH ('connector' = 'filesystem', 'path' = '{d / "rows.json"}', 'format' = 'json')""")
-    t.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS tw_windows AS '{WINDOWS_FUNCTION_CLASS}' "
-                  "LANGUAGE JAVA")
-    t.execute_sql("""CREATE TEMPORARY VIEW tw_input AS
-        SELECT tenant, ts, FALSE AS nql_tick, 0 AS nql_split, ts AS nql_tw, ts AS nql_sw, grp AS nql_group,
-               device AS nql_device, ARRAY[v] AS nql_n, ARRAY[s] AS nql_s FROM tw_src""")
+    windows_input(t, "tw", d / "rows.json", ["s"])
     ptf = t.execute_sql(f"""
         SELECT tenant, group_json, CAST(window_end AS STRING), nv, sv, population
         FROM tw_windows(input => TABLE tw_input PARTITION BY tenant, on_time => DESCRIPTOR(ts),
@@ -189,19 +197,10 @@ def many_expected() -> tuple[dict, dict]:
 
 @pytest.fixture(scope="module")
 def many(flink_env, tmp_path_factory):
-    from nql_flink.translator.flink.codegen import WINDOWS_FUNCTION_CLASS
-
     d = tmp_path_factory.mktemp("tenant-windows-many")
     (d / "rows.json").write_text("".join(json.dumps(r) + "\n" for r in many_rows()))
     t = flink_env
-    t.execute_sql(f"""CREATE TEMPORARY TABLE twm_src (tenant STRING, ts TIMESTAMP(3), grp STRING, device STRING,
-        v DOUBLE, s STRING, s2 STRING, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
-        WITH ('connector' = 'filesystem', 'path' = '{d / "rows.json"}', 'format' = 'json')""")
-    t.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS tw_windows AS '{WINDOWS_FUNCTION_CLASS}' "
-                  "LANGUAGE JAVA")
-    t.execute_sql("""CREATE TEMPORARY VIEW twm_input AS
-        SELECT tenant, ts, FALSE AS nql_tick, 0 AS nql_split, ts AS nql_tw, ts AS nql_sw, grp AS nql_group,
-               device AS nql_device, ARRAY[v] AS nql_n, ARRAY[s, s2] AS nql_s FROM twm_src""")
+    windows_input(t, "twm", d / "rows.json", ["s", "s2"])
     result = t.execute_sql(f"""
         SELECT group_json, CAST(window_end AS STRING), nv, population
         FROM tw_windows(input => TABLE twm_input PARTITION BY tenant, on_time => DESCRIPTOR(ts),

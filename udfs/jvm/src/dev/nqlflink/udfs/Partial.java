@@ -234,86 +234,13 @@ final class Partial {
 
     // ------------------------------------------------------------------------------ state --
 
+    /** The whole partial, its sets and percentile values included ({@link Regroup}'s state). */
     byte[] write() {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-            DataOutputStream out = new DataOutputStream(bytes);
-            for (int i = 0; i < spec.aggs.size(); i++) {
-                WindowSpec.Kind kind = spec.aggs.get(i).kind;
-                if (kind == WindowSpec.Kind.DISTINCT) {
-                    Set<String> set = sets.get(i);
-                    out.writeInt(set.size());
-                    for (String s : set) {
-                        out.writeUTF(s);
-                    }
-                    continue;
-                }
-                out.writeLong(count[i]);
-                if (count[i] == 0) {
-                    continue;
-                }
-                switch (kind) {
-                    case SUM: case AVG: out.writeDouble(sum[i]); break;
-                    case MIN: case MAX: out.writeDouble(value[i]); break;
-                    case LAST: out.writeDouble(value[i]); out.writeLong(time[i]); break;
-                    case SMIN: case SMAX: out.writeUTF(text[i]); break;
-                    case SLAST: out.writeUTF(text[i]); out.writeLong(time[i]); break;
-                    case PCT:
-                        for (double d : values.get(i)) {
-                            out.writeDouble(d);
-                        }
-                        break;
-                    default: break;
-                }
-            }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return write(true);
     }
 
     static Partial read(WindowSpec spec, byte[] data) {
-        Partial p = new Partial(spec);
-        if (data == null) {
-            return p;
-        }
-        try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-            for (int i = 0; i < spec.aggs.size(); i++) {
-                WindowSpec.Kind kind = spec.aggs.get(i).kind;
-                if (kind == WindowSpec.Kind.DISTINCT) {
-                    int k = in.readInt();
-                    Set<String> set = p.sets.get(i);
-                    for (int j = 0; j < k; j++) {
-                        set.add(in.readUTF());
-                    }
-                    continue;
-                }
-                long c = in.readLong();
-                p.count[i] = c;
-                if (c == 0) {
-                    continue;
-                }
-                switch (kind) {
-                    case SUM: case AVG: p.sum[i] = in.readDouble(); break;
-                    case MIN: case MAX: p.value[i] = in.readDouble(); break;
-                    case LAST: p.value[i] = in.readDouble(); p.time[i] = in.readLong(); break;
-                    case SMIN: case SMAX: p.text[i] = in.readUTF(); break;
-                    case SLAST: p.text[i] = in.readUTF(); p.time[i] = in.readLong(); break;
-                    case PCT:
-                        List<Double> vs = p.values.get(i);
-                        for (long j = 0; j < c; j++) {
-                            vs.add(in.readDouble());
-                        }
-                        break;
-                    default: break;
-                }
-            }
-            return p;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return read(spec, data, true);
     }
 
     /**
@@ -321,16 +248,31 @@ final class Partial {
      * extremes and last values, but not the members of DISTINCT sets nor the values of
      * percentiles (for a percentile, its count only). Those are kept one state entry per value
      * by the windows function and gathered when a window is evaluated, so that adding a record
-     * costs the same whatever the sizes of its slice's sets. {@link Regroup} keeps the whole
-     * partial ({@link #write}).
+     * costs the same whatever the sizes of its slice's sets.
      */
     byte[] writeFixed() {
+        return write(false);
+    }
+
+    /** A partial from {@link #writeFixed}: its DISTINCT sets and percentile values empty. */
+    static Partial readFixed(WindowSpec spec, byte[] data) {
+        return read(spec, data, false);
+    }
+
+    private byte[] write(boolean whole) {
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 * spec.aggs.size());
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
             DataOutputStream out = new DataOutputStream(bytes);
             for (int i = 0; i < spec.aggs.size(); i++) {
                 WindowSpec.Kind kind = spec.aggs.get(i).kind;
                 if (kind == WindowSpec.Kind.DISTINCT) {
+                    if (whole) {
+                        Set<String> set = sets.get(i);
+                        out.writeInt(set.size());
+                        for (String s : set) {
+                            out.writeUTF(s);
+                        }
+                    }
                     continue;
                 }
                 out.writeLong(count[i]);
@@ -343,6 +285,13 @@ final class Partial {
                     case LAST: out.writeDouble(value[i]); out.writeLong(time[i]); break;
                     case SMIN: case SMAX: out.writeUTF(text[i]); break;
                     case SLAST: out.writeUTF(text[i]); out.writeLong(time[i]); break;
+                    case PCT:
+                        if (whole) {
+                            for (double d : values.get(i)) {
+                                out.writeDouble(d);
+                            }
+                        }
+                        break;
                     default: break;
                 }
             }
@@ -353,8 +302,7 @@ final class Partial {
         }
     }
 
-    /** A partial from {@link #writeFixed}: its DISTINCT sets and percentile values empty. */
-    static Partial readFixed(WindowSpec spec, byte[] data) {
+    private static Partial read(WindowSpec spec, byte[] data, boolean whole) {
         Partial p = new Partial(spec);
         if (data == null) {
             return p;
@@ -364,6 +312,13 @@ final class Partial {
             for (int i = 0; i < spec.aggs.size(); i++) {
                 WindowSpec.Kind kind = spec.aggs.get(i).kind;
                 if (kind == WindowSpec.Kind.DISTINCT) {
+                    if (whole) {
+                        int k = in.readInt();
+                        Set<String> set = p.sets.get(i);
+                        for (int j = 0; j < k; j++) {
+                            set.add(in.readUTF());
+                        }
+                    }
                     continue;
                 }
                 long c = in.readLong();
@@ -377,6 +332,14 @@ final class Partial {
                     case LAST: p.value[i] = in.readDouble(); p.time[i] = in.readLong(); break;
                     case SMIN: case SMAX: p.text[i] = in.readUTF(); break;
                     case SLAST: p.text[i] = in.readUTF(); p.time[i] = in.readLong(); break;
+                    case PCT:
+                        if (whole) {
+                            List<Double> vs = p.values.get(i);
+                            for (long j = 0; j < c; j++) {
+                                vs.add(in.readDouble());
+                            }
+                        }
+                        break;
                     default: break;
                 }
             }
