@@ -95,10 +95,10 @@ public class TenantWindows extends ProcessTableFunction<Row> {
 
     public void eval(
             Context ctx,
-            @StateHint(type = @DataTypeHint("ROW<clock BYTES, spec STRING>")) Row state,
-            @StateHint(type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> parts,
-            @StateHint(type = @DataTypeHint("MAP<BIGINT, STRING>")) MapView<Long, String> slices,
-            @StateHint(type = @DataTypeHint("MAP<STRING, DOUBLE>")) MapView<String, Double> items,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("ROW<clock BYTES, spec STRING>")) Row state,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> parts,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<BIGINT, STRING>")) MapView<Long, String> slices,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, DOUBLE>")) MapView<String, Double> items,
             @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
             @ArgumentHint(name = "spec") String specText)
             throws Exception {
