@@ -62,6 +62,9 @@ import java.util.TreeMap;
  * the same pass), and merged across slices as sets, so a value seen in several slices of a
  * window counts once. {@code slices} lists the groups of each slice. Every entry of a slice is
  * removed once no window needs it, as before. The clock is written back only when it changed.
+ * No TTL on this state ({@code ttl = "0 ms"}): the slices are evicted here, and a TTL'd heap
+ * MapState's incremental cleanup copies whole per-tenant maps on every access, which would make
+ * a record cost O(items) again.
  * Another layout of this state is another {@code state=} in the windows' uid
  * (translator/flink/codegen.py {@code WINDOWS_STATE}): an upgrade starts the windows empty
  * instead of misreading it.
