@@ -47,21 +47,29 @@ def rows() -> list[dict]:
     return out
 
 
-@pytest.fixture(scope="module")
-def both(flink_env, tmp_path_factory):
+def windows_input(t, name: str, path, strings: list[str]) -> None:
+    """<name>_src over the JSON rows at path (tenant, ts, grp, device, v and the string columns),
+    <name>_input: its rows as the windows function reads them (no ticks, one partition), and
+    the windows function tw_windows."""
     from nql_flink.translator.flink.codegen import WINDOWS_FUNCTION_CLASS
 
+    columns = "".join(f"{c} STRING, " for c in strings)
+    t.execute_sql(f"""CREATE TEMPORARY TABLE {name}_src (tenant STRING, ts TIMESTAMP(3), grp STRING, device STRING,
+        v DOUBLE, {columns}WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+        WITH ('connector' = 'filesystem', 'path' = '{path}', 'format' = 'json')""")
+    t.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS tw_windows AS '{WINDOWS_FUNCTION_CLASS}' "
+                  "LANGUAGE JAVA")
+    t.execute_sql(f"""CREATE TEMPORARY VIEW {name}_input AS
+        SELECT tenant, ts, FALSE AS nql_tick, 0 AS nql_split, ts AS nql_tw, ts AS nql_sw, grp AS nql_group,
+               device AS nql_device, ARRAY[v] AS nql_n, ARRAY[{", ".join(strings)}] AS nql_s FROM {name}_src""")
+
+
+@pytest.fixture(scope="module")
+def both(flink_env, tmp_path_factory):
     d = tmp_path_factory.mktemp("tenant-windows")
     (d / "rows.json").write_text("".join(json.dumps(r) + "\n" for r in rows()))
     t = flink_env
-    t.execute_sql(f"""CREATE TEMPORARY TABLE tw_src (tenant STRING, ts TIMESTAMP(3), grp STRING, device STRING,
-        v DOUBLE, s STRING, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
-        WITH ('connector' = 'filesystem', 'path' = '{d / "rows.json"}', 'format' = 'json')""")
-    t.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS tw_windows AS '{WINDOWS_FUNCTION_CLASS}' "
-                  "LANGUAGE JAVA")
-    t.execute_sql("""CREATE TEMPORARY VIEW tw_input AS
-        SELECT tenant, ts, FALSE AS nql_tick, 0 AS nql_split, ts AS nql_tw, ts AS nql_sw, grp AS nql_group,
-               device AS nql_device, ARRAY[v] AS nql_n, ARRAY[s] AS nql_s FROM tw_src""")
+    windows_input(t, "tw", d / "rows.json", ["s"])
     ptf = t.execute_sql(f"""
         SELECT tenant, group_json, CAST(window_end AS STRING), nv, sv, population
         FROM tw_windows(input => TABLE tw_input PARTITION BY tenant, on_time => DESCRIPTOR(ts),
@@ -135,3 +143,79 @@ def test_population_counts_the_rows_the_filters_reject(both):
     got, _, pop = both
     for (tenant, _, end), (_, _, population) in got.items():
         assert population == pop[(tenant, end)]
+
+
+# ---- large sets: many distinct values per slice, values in several slices of a window ----
+# The windows function keeps each distinct value, percentile value and device as a state entry
+# of its own and gathers them when a window is evaluated (issue 15): checked here on sets far
+# larger than above (hundreds of values per slice, most of them in several slices of a window),
+# against the windows computed in plain Python from the rows.
+
+MANY_AGGS = ["distinct:s0", "pct:n0:0.5", "count:n0", "distinct:s1"]
+MANY_SPEC = f"size=120000;slide=30000;lag=600000;idle=60000;pop=1;aggs={','.join(MANY_AGGS)}"
+MANY_T0 = datetime(2026, 11, 26, 12, 0, 0)
+
+
+def many_rows() -> list[dict]:
+    rnd = random.Random(23)
+    out = []
+    for i in range(6 * 60 * 10):  # one row per 100 ms for 6 minutes
+        ts = MANY_T0 + timedelta(milliseconds=100 * i)
+        out.append({"tenant": "acme", "ts": ts.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
+                    "grp": None if rnd.random() < 0.1 else rnd.choice(["g1", "g2"]),
+                    "device": f"d{rnd.randrange(900)}", "v": None if rnd.random() < 0.05 else rnd.uniform(0, 100),
+                    "s": f"user-{rnd.randrange(500)}", "s2": rnd.choice(["x", "x:1", ":", "é"])})
+    return out
+
+
+def many_expected() -> tuple[dict, dict]:
+    """(group, window end) -> [distinct s, median v, count v, distinct s2]; window end -> devices."""
+    def median(xs):
+        xs = sorted(xs)
+        pos = 0.5 * (len(xs) - 1)
+        lo, hi = math.floor(pos), math.ceil(pos)
+        return xs[lo] + (pos - lo) * (xs[hi] - xs[lo]) if xs else None
+
+    windows: dict = {}
+    devices: dict = {}
+    for r in many_rows():
+        ts = datetime.strptime(r["ts"], "%Y-%m-%d %H:%M:%S.%f")
+        seconds = (ts - MANY_T0).total_seconds()
+        first_end = MANY_T0 + timedelta(seconds=(int(seconds) // 30) * 30 + 30)
+        for k in range(4):
+            end = (first_end + timedelta(seconds=30 * k)).strftime("%Y-%m-%d %H:%M:%S.000")
+            devices.setdefault(end, set()).add(r["device"])
+            if r["grp"] is not None:
+                w = windows.setdefault((r["grp"], end), {"s": set(), "v": [], "s2": set()})
+                w["s"].add(r["s"])
+                w["s2"].add(r["s2"])
+                if r["v"] is not None:
+                    w["v"].append(r["v"])
+    want = {key: [len(w["s"]), median(w["v"]), len(w["v"]), len(w["s2"])] for key, w in windows.items()}
+    return want, {end: len(d) for end, d in devices.items()}
+
+
+@pytest.fixture(scope="module")
+def many(flink_env, tmp_path_factory):
+    d = tmp_path_factory.mktemp("tenant-windows-many")
+    (d / "rows.json").write_text("".join(json.dumps(r) + "\n" for r in many_rows()))
+    t = flink_env
+    windows_input(t, "twm", d / "rows.json", ["s", "s2"])
+    result = t.execute_sql(f"""
+        SELECT group_json, CAST(window_end AS STRING), nv, population
+        FROM tw_windows(input => TABLE twm_input PARTITION BY tenant, on_time => DESCRIPTOR(ts),
+                        spec => '{MANY_SPEC}', uid => 'twm-test')
+        WHERE nql_kind = 'eval'""")
+    with result.collect() as results:
+        return {(group, end): (list(nv), population) for group, end, nv, population in results}
+
+
+def test_large_sets_and_values_in_several_slices(many):
+    want, devices = many_expected()
+    assert sorted(many) == sorted(want)
+    assert max(w[0] for w in want.values()) > 300 and max(devices.values()) > 600  # sets that large
+    for key, (nv, population) in many.items():
+        expected = want[key]
+        assert nv[0] == expected[0] and nv[2] == expected[2] and nv[3] == expected[3], (key, nv, expected)
+        assert math.isclose(nv[1], expected[1], rel_tol=1e-12), (key, nv[1], expected[1])
+        assert population == devices[key[1]], key

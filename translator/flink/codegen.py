@@ -517,6 +517,12 @@ def window_layout(spec: str, keys) -> str:
     return ";".join(kept + ["by=" + ",".join(k.name for k in keys)])
 
 
+# How TenantWindows encodes its state (udfs/jvm/.../TenantWindows.java), part of the windows'
+# uid: 2 = fixed-size partials plus one entry per distinct value, percentile value and device
+# (issue 15); state of another encoding is not restored (the windows start empty).
+WINDOWS_STATE = "state=2"
+
+
 def state_uid(pipeline: str, role: str, layout: str) -> str:
     """uid of a pipeline's stateful function: Flink restores its state by this name
     (savepoint upgrades, deploy/plan.py). ``<pipeline>--<role>--<hash of the state layout>``:
@@ -573,7 +579,7 @@ def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) 
                     "tenants": [lit(x) for x in tenants]}
     spec = window_spec(w, o, lanes, detect)
     windows = {"name": n("windows"), "function": q(WINDOWS_FUNCTION), "input": n("input"),
-               "spec": lit(spec), "uid": lit(state_uid(p.name, "windows", window_layout(spec, w.keys))),
+               "spec": lit(spec), "uid": lit(state_uid(p.name, "windows", f"{window_layout(spec, w.keys)};{WINDOWS_STATE}")),
                "size_text": format_duration(w.size_ms), "slide_text": format_duration(w.slide_ms)}
     evaluation = _evaluation(n("objects" if regroup else "eval"), p, n("windows"), w, lanes, impact, detect)
     inserts.append({"target": q("sink_dead_letters"),

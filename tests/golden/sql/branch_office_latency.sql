@@ -230,7 +230,7 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `m_branch_office_latency__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `m_branch_office_latency__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=600000;slide=60000;lag=600000;idle=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2', uid => 'm_branch_office_latency--windows--f6670216fc69');
+  spec => 'size=600000;slide=60000;lag=600000;idle=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2', uid => 'm_branch_office_latency--windows--cad681ce4b09');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_branch_office_latency__eval` AS

@@ -271,7 +271,7 @@ FROM `tick_device_performance_events`;
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `m_busy_desktop_pools__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=900000;slide=300000;lag=600000;idle=60000;pop=0;aggs=avg:n0,count:n1,distinct:s0', uid => 'm_busy_desktop_pools--windows--aecb68f13da9');
+  spec => 'size=900000;slide=300000;lag=600000;idle=60000;pop=0;aggs=avg:n0,count:n1,distinct:s0', uid => 'm_busy_desktop_pools--windows--a85fd529c0a8');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__objects` AS

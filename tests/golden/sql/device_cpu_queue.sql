@@ -267,7 +267,7 @@ FROM `tick_device_performance_events`;
 CREATE TEMPORARY VIEW `m_device_cpu_queue__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `m_device_cpu_queue__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=900000;slide=300000;lag=600000;idle=60000;pop=0;aggs=avg:n0,count:n1,distinct:s0', uid => 'm_device_cpu_queue--windows--57a646f0cfbf');
+  spec => 'size=900000;slide=300000;lag=600000;idle=60000;pop=0;aggs=avg:n0,count:n1,distinct:s0', uid => 'm_device_cpu_queue--windows--9b4ad381fc60');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_device_cpu_queue__eval` AS

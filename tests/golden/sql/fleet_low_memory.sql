@@ -221,7 +221,7 @@ FROM `tick_device_performance_events`;
 CREATE TEMPORARY VIEW `m_fleet_low_memory__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `m_fleet_low_memory__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=900000;slide=300000;lag=600000;idle=60000;pop=0;aggs=distinct:s0,distinct:s1', uid => 'm_fleet_low_memory--windows--4c482b7a7c96');
+  spec => 'size=900000;slide=300000;lag=600000;idle=60000;pop=0;aggs=distinct:s0,distinct:s1', uid => 'm_fleet_low_memory--windows--d326463aa449');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_fleet_low_memory__eval` AS

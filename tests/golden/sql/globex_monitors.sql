@@ -273,7 +273,7 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `m_vdi_frame_rate_by_site__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=300000;slide=60000;lag=600000;idle=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2', uid => 'm_vdi_frame_rate_by_site--windows--51feba6fecca');
+  spec => 'size=300000;slide=60000;lag=600000;idle=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2', uid => 'm_vdi_frame_rate_by_site--windows--d91c0c191dcf');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__eval` AS
@@ -368,7 +368,7 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `m_vdi_latency_by_pool__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=300000;slide=30000;lag=600000;idle=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1', uid => 'm_vdi_latency_by_pool--windows--e076a4512abd');
+  spec => 'size=300000;slide=30000;lag=600000;idle=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1', uid => 'm_vdi_latency_by_pool--windows--df09445ac527');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__eval` AS

@@ -272,7 +272,7 @@ FROM `tick_session_logins`;
 CREATE TEMPORARY VIEW `m_logon_time_change__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `m_logon_time_change__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=900000;slide=300000;lag=600000;idle=60000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 'm_logon_time_change--windows--bb14b57ba59c');
+  spec => 'size=900000;slide=300000;lag=600000;idle=60000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 'm_logon_time_change--windows--70060f0a1b1f');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_logon_time_change__eval` AS

@@ -230,7 +230,7 @@ FROM `tick_execution_crashes`;
 CREATE TEMPORARY VIEW `m_outdated_client_crashes__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `m_outdated_client_crashes__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=3600000;slide=300000;lag=600000;idle=60000;pop=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 'm_outdated_client_crashes--windows--48b8568d7aa5');
+  spec => 'size=3600000;slide=300000;lag=600000;idle=60000;pop=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 'm_outdated_client_crashes--windows--af882cf88005');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_outdated_client_crashes__eval` AS

@@ -269,7 +269,7 @@ FROM `tick_session_logins`;
 CREATE TEMPORARY VIEW `m_slow_logons_by_entity__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `m_slow_logons_by_entity__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=1800000;slide=300000;lag=600000;idle=60000;pop=0;aggs=count:n0,count:n1,distinct:s0,distinct:s1', uid => 'm_slow_logons_by_entity--windows--6035554afc2a');
+  spec => 'size=1800000;slide=300000;lag=600000;idle=60000;pop=0;aggs=count:n0,count:n1,distinct:s0,distinct:s1', uid => 'm_slow_logons_by_entity--windows--2a04a0e60156');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_slow_logons_by_entity__eval` AS

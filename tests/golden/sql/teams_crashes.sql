@@ -227,7 +227,7 @@ FROM `tick_execution_crashes`;
 CREATE TEMPORARY VIEW `m_teams_crashes__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `m_teams_crashes__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=3600000;slide=300000;lag=600000;idle=60000;pop=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 'm_teams_crashes--windows--2e0eb04e4c5e');
+  spec => 'size=3600000;slide=300000;lag=600000;idle=60000;pop=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 'm_teams_crashes--windows--4be14d389640');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_teams_crashes__eval` AS

@@ -273,7 +273,7 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `m_vdi_input_delay_p95__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `m_vdi_input_delay_p95__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=600000;slide=60000;lag=600000;idle=60000;pop=0;aggs=pct:n0:0.95,count:n1,count:n2,distinct:s0,distinct:s1', uid => 'm_vdi_input_delay_p95--windows--b87c7803f2bb');
+  spec => 'size=600000;slide=60000;lag=600000;idle=60000;pop=0;aggs=pct:n0:0.95,count:n1,count:n2,distinct:s0,distinct:s1', uid => 'm_vdi_input_delay_p95--windows--b832af999d9b');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_input_delay_p95__eval` AS

@@ -272,7 +272,7 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `m_vdi_latency_seasonal__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=300000;slide=30000;lag=600000;idle=60000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 'm_vdi_latency_seasonal--windows--51c82054bf35');
+  spec => 'size=300000;slide=30000;lag=600000;idle=60000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 'm_vdi_latency_seasonal--windows--de50d71d2d76');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__eval` AS

@@ -234,17 +234,44 @@ final class Partial {
 
     // ------------------------------------------------------------------------------ state --
 
+    /** The whole partial, its sets and percentile values included ({@link Regroup}'s state). */
     byte[] write() {
+        return write(true);
+    }
+
+    static Partial read(WindowSpec spec, byte[] data) {
+        return read(spec, data, true);
+    }
+
+    /**
+     * The fixed-size part only, for {@link TenantWindows}' per-record state: the counts, sums,
+     * extremes and last values, but not the members of DISTINCT sets nor the values of
+     * percentiles (for a percentile, its count only). Those are kept one state entry per value
+     * by the windows function and gathered when a window is evaluated, so that adding a record
+     * costs the same whatever the sizes of its slice's sets.
+     */
+    byte[] writeFixed() {
+        return write(false);
+    }
+
+    /** A partial from {@link #writeFixed}: its DISTINCT sets and percentile values empty. */
+    static Partial readFixed(WindowSpec spec, byte[] data) {
+        return read(spec, data, false);
+    }
+
+    private byte[] write(boolean whole) {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
             DataOutputStream out = new DataOutputStream(bytes);
             for (int i = 0; i < spec.aggs.size(); i++) {
                 WindowSpec.Kind kind = spec.aggs.get(i).kind;
                 if (kind == WindowSpec.Kind.DISTINCT) {
-                    Set<String> set = sets.get(i);
-                    out.writeInt(set.size());
-                    for (String s : set) {
-                        out.writeUTF(s);
+                    if (whole) {
+                        Set<String> set = sets.get(i);
+                        out.writeInt(set.size());
+                        for (String s : set) {
+                            out.writeUTF(s);
+                        }
                     }
                     continue;
                 }
@@ -259,8 +286,10 @@ final class Partial {
                     case SMIN: case SMAX: out.writeUTF(text[i]); break;
                     case SLAST: out.writeUTF(text[i]); out.writeLong(time[i]); break;
                     case PCT:
-                        for (double d : values.get(i)) {
-                            out.writeDouble(d);
+                        if (whole) {
+                            for (double d : values.get(i)) {
+                                out.writeDouble(d);
+                            }
                         }
                         break;
                     default: break;
@@ -273,7 +302,7 @@ final class Partial {
         }
     }
 
-    static Partial read(WindowSpec spec, byte[] data) {
+    private static Partial read(WindowSpec spec, byte[] data, boolean whole) {
         Partial p = new Partial(spec);
         if (data == null) {
             return p;
@@ -283,10 +312,12 @@ final class Partial {
             for (int i = 0; i < spec.aggs.size(); i++) {
                 WindowSpec.Kind kind = spec.aggs.get(i).kind;
                 if (kind == WindowSpec.Kind.DISTINCT) {
-                    int k = in.readInt();
-                    Set<String> set = p.sets.get(i);
-                    for (int j = 0; j < k; j++) {
-                        set.add(in.readUTF());
+                    if (whole) {
+                        int k = in.readInt();
+                        Set<String> set = p.sets.get(i);
+                        for (int j = 0; j < k; j++) {
+                            set.add(in.readUTF());
+                        }
                     }
                     continue;
                 }
@@ -302,48 +333,17 @@ final class Partial {
                     case SMIN: case SMAX: p.text[i] = in.readUTF(); break;
                     case SLAST: p.text[i] = in.readUTF(); p.time[i] = in.readLong(); break;
                     case PCT:
-                        List<Double> vs = p.values.get(i);
-                        for (long j = 0; j < c; j++) {
-                            vs.add(in.readDouble());
+                        if (whole) {
+                            List<Double> vs = p.values.get(i);
+                            for (long j = 0; j < c; j++) {
+                                vs.add(in.readDouble());
+                            }
                         }
                         break;
                     default: break;
                 }
             }
             return p;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** A set of strings (the devices of a slice) as bytes, and back. */
-    static byte[] writeSet(Set<String> set) {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 * set.size() + 4);
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeInt(set.size());
-            for (String s : set) {
-                out.writeUTF(s);
-            }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static Set<String> readSet(byte[] data) {
-        Set<String> set = new HashSet<>();
-        if (data == null) {
-            return set;
-        }
-        try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-            int k = in.readInt();
-            for (int j = 0; j < k; j++) {
-                set.add(in.readUTF());
-            }
-            return set;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -14,6 +14,7 @@ import org.apache.flink.types.Row;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -48,6 +49,25 @@ import java.util.TreeMap;
  * rowtime = window end - 1 ms, in window order per tenant; a 'late' row is a record of the
  * monitor that came after its window was evaluated (counted in the metric
  * {@code nqlLateRecords} too), so that nothing is dropped silently.
+ *
+ * <p>State, per tenant, laid out so that a record costs the same whatever the sizes of the
+ * distinct sets of its slice (issue 15, docs/flink-job-shape.md §7): {@code parts} holds per
+ * (slice, group) the fixed-size part of the {@link Partial} (counts, sums, extremes, last values;
+ * a percentile's count), read and written back per record; {@code items} holds one entry per
+ * distinct value (COUNT DISTINCT), per percentile value (keyed by its rank of arrival in the
+ * slice and group) and per device of the population, keyed {@link #itemKey}, written once when
+ * new: a record costs a lookup per distinct aggregate instead of reading and writing its
+ * slice's whole sets. A window's sets are gathered when it is evaluated, in one pass over the
+ * tenant's items (once per tenant and slide; the items of the slices it evicts are dropped in
+ * the same pass), and merged across slices as sets, so a value seen in several slices of a
+ * window counts once. {@code slices} lists the groups of each slice. Every entry of a slice is
+ * removed once no window needs it, as before. The clock is written back only when it changed.
+ * No TTL on this state ({@code ttl = "0 ms"}): the slices are evicted here, and a TTL'd heap
+ * MapState's incremental cleanup copies whole per-tenant maps on every access, which would make
+ * a record cost O(items) again.
+ * Another layout of this state is another {@code state=} in the windows' uid
+ * (translator/flink/codegen.py {@code WINDOWS_STATE}): an upgrade starts the windows empty
+ * instead of misreading it.
  */
 @FunctionHint(output = @DataTypeHint(TenantWindows.OUTPUT))
 public class TenantWindows extends ProcessTableFunction<Row> {
@@ -55,7 +75,8 @@ public class TenantWindows extends ProcessTableFunction<Row> {
     static final String OUTPUT = "ROW<nql_kind STRING, group_json STRING, window_start TIMESTAMP(3), "
             + "window_end TIMESTAMP(3), nv ARRAY<DOUBLE>, sv ARRAY<STRING>, population BIGINT, late_ts TIMESTAMP(3)>";
     private static final long serialVersionUID = 1L;
-    private static final String POPULATION = "\u0001";
+    /** The aggregate index of the population's items (the tenant's distinct devices). */
+    private static final int POPULATION = -1;
     private static final String FIRE = "f";
     private static final String END = "end";
 
@@ -77,15 +98,19 @@ public class TenantWindows extends ProcessTableFunction<Row> {
 
     public void eval(
             Context ctx,
-            @StateHint(type = @DataTypeHint("ROW<clock BYTES, spec STRING>")) Row state,
-            @StateHint(type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> parts,
-            @StateHint(type = @DataTypeHint("MAP<BIGINT, STRING>")) MapView<Long, String> slices,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("ROW<clock BYTES, spec STRING>")) Row state,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> parts,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<BIGINT, STRING>")) MapView<Long, String> slices,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, DOUBLE>")) MapView<String, Double> items,
             @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
             @ArgumentHint(name = "spec") String specText)
             throws Exception {
         WindowSpec spec = spec(specText);
-        state.setField("spec", specText);
-        TenantClock clock = TenantClock.read((byte[]) state.getField("clock"));
+        if (!specText.equals(state.getField("spec"))) {
+            state.setField("spec", specText);
+        }
+        byte[] stored = (byte[]) state.getField("clock");
+        TenantClock clock = TenantClock.read(stored);
         TimeContext<Long> time = ctx.timeContext(Long.class);
         long ts = time.time();
         if (Boolean.TRUE.equals(in.getField("nql_tick"))) {
@@ -102,7 +127,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
                     collect(Row.of("late", group, null, null, null, null, null, toTimestamp(ts)));
                 }
             } else {
-                add(spec, time, clock, parts, slices, ts, group, in);
+                add(spec, time, clock, parts, slices, items, ts, group, in);
             }
         }
         // windows whose timer came too early for this tenant: due again at the next watermark
@@ -111,11 +136,16 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             long end = clock.pending.pollFirst();
             time.registerOnTime(FIRE + end, end - 1);
         }
-        state.setField("clock", clock.write());
+        // most records leave the clock as it was (same partition clock, same progress)
+        byte[] written = clock.write();
+        if (!Arrays.equals(written, stored)) {
+            state.setField("clock", written);
+        }
     }
 
     private void add(WindowSpec spec, TimeContext<Long> time, TenantClock clock, MapView<String, byte[]> parts,
-                     MapView<Long, String> slices, long ts, String group, Row in) throws Exception {
+                     MapView<Long, String> slices, MapView<String, Double> items, long ts, String group, Row in)
+            throws Exception {
         long slice = spec.sliceEnd(ts);
         String groups = slices.get(slice);
         boolean newSlice = groups == null;
@@ -126,16 +156,35 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             if (old == null) {
                 listed = listed.isEmpty() ? group : listed + "\n" + group;
             }
-            Partial p = Partial.read(spec, old);
-            p.add(in.getFieldAs("nql_n"), in.getFieldAs("nql_s"), ts);
-            parts.put(key, p.write());
+            Partial p = Partial.readFixed(spec, old);
+            Double[] n = in.getFieldAs("nql_n");
+            String[] s = in.getFieldAs("nql_s");
+            for (int i = 0; i < spec.aggs.size(); i++) {
+                WindowSpec.Agg a = spec.aggs.get(i);
+                if (a.kind == WindowSpec.Kind.DISTINCT) {
+                    String v = s != null && a.input < s.length ? s[a.input] : null;
+                    if (v != null) {
+                        String item = itemKey(slice, i, group, v);
+                        if (!items.contains(item)) {
+                            items.put(item, 0.0);
+                        }
+                    }
+                } else if (a.kind == WindowSpec.Kind.PCT) {
+                    Double v = n != null && a.input < n.length ? n[a.input] : null;
+                    if (v != null) {
+                        // the k-th value of this percentile in this slice and group (k: its count so far)
+                        items.put(itemKey(slice, i, group, Long.toString(p.count[i])), v);
+                    }
+                }
+            }
+            p.add(n, s, ts);
+            parts.put(key, p.writeFixed());
         }
         String device = in.getFieldAs("nql_device");
         if (spec.population && device != null) {
-            String key = slice + "|" + POPULATION;
-            Set<String> seen = Partial.readSet(parts.get(key));
-            if (seen.add(device)) {
-                parts.put(key, Partial.writeSet(seen));
+            String item = itemKey(slice, POPULATION, "", device);
+            if (!items.contains(item)) {
+                items.put(item, 0.0);
             }
         }
         if (newSlice || !listed.equals(groups)) {
@@ -151,18 +200,29 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         }
     }
 
+    /**
+     * The key of one value in {@code items}: {@code slice:aggregate:length of group:group value}
+     * (aggregate -1: the population, group empty). The group's length makes the key readable
+     * back whatever characters the group and the value hold.
+     */
+    static String itemKey(long slice, int agg, String group, String value) {
+        return slice + ":" + agg + ":" + group.length() + ":" + group + value;
+    }
+
     public void onTimer(
             OnTimerContext ctx,
             Row state,
             MapView<String, byte[]> parts,
-            MapView<Long, String> slices)
+            MapView<Long, String> slices,
+            MapView<String, Double> items)
             throws Exception {
         String text = state.getFieldAs("spec");
         if (text == null) {
             return;
         }
         WindowSpec spec = spec(text);
-        TenantClock clock = TenantClock.read((byte[]) state.getField("clock"));
+        byte[] stored = (byte[]) state.getField("clock");
+        TenantClock clock = TenantClock.read(stored);
         TimeContext<Long> time = ctx.timeContext(Long.class);
         String timer = ctx.currentTimer();
         Long watermark = time.currentWatermark();
@@ -180,7 +240,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             clock.pending.remove(end);
         } else if (clock.pending.headSet(end).isEmpty()
                 && (endOfInput || end - 1 <= clock.now(spec.idle, spec.lag, watermark))) {
-            fire(spec, clock, parts, slices, end);
+            fire(spec, clock, parts, slices, items, end);
             clock.pending.remove(end);
             if (!clock.pending.isEmpty()) {
                 // the next waiting window, at its own time: a timer at or before the watermark
@@ -199,27 +259,59 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             }
             time.registerOnTime(END, Long.MAX_VALUE - 1);
         }
-        state.setField("clock", clock.write());
+        byte[] written = clock.write();
+        if (!Arrays.equals(written, stored)) {
+            state.setField("clock", written);
+        }
     }
 
     private void fire(WindowSpec spec, TenantClock clock, MapView<String, byte[]> parts,
-                      MapView<Long, String> slices, long end) throws Exception {
+                      MapView<Long, String> slices, MapView<String, Double> items, long end) throws Exception {
         long start = end - spec.size;
         TreeMap<String, Partial> groups = new TreeMap<>();
-        Set<String> population = spec.population ? new HashSet<>() : null;
         for (long slice = start + spec.slide; slice <= end; slice += spec.slide) {
             String listed = slices.get(slice);
-            if (listed == null) {
-                continue;
-            }
-            if (!listed.isEmpty()) {
+            if (listed != null && !listed.isEmpty()) {
                 for (String group : listed.split("\n", -1)) {
-                    Partial p = Partial.read(spec, parts.get(slice + "|" + group));
+                    Partial p = Partial.readFixed(spec, parts.get(slice + "|" + group));
                     groups.computeIfAbsent(group, g -> new Partial(spec)).merge(p);
                 }
             }
-            if (population != null) {
-                population.addAll(Partial.readSet(parts.get(slice + "|" + POPULATION)));
+        }
+        // slices no later window needs: those ending at or before end + slide - size
+        long evict = end + spec.slide - spec.size;
+        // the window's distinct values, percentile values and devices, and the items of the
+        // slices it evicts: one pass over the tenant's items per evaluation
+        Set<String> population = spec.population ? new HashSet<>() : null;
+        List<String> dropped = new ArrayList<>();
+        for (Map.Entry<String, Double> e : items.entries()) {
+            String key = e.getKey();
+            int a = key.indexOf(':');
+            long slice = Long.parseLong(key.substring(0, a));
+            if (slice <= evict) {
+                dropped.add(key);
+            }
+            if (slice <= start || slice > end) {
+                continue;
+            }
+            int b = key.indexOf(':', a + 1);
+            int agg = Integer.parseInt(key.substring(a + 1, b));
+            int c = key.indexOf(':', b + 1);
+            int value = c + 1 + Integer.parseInt(key.substring(b + 1, c));
+            if (agg == POPULATION) {
+                if (population != null) {
+                    population.add(key.substring(value));
+                }
+                continue;
+            }
+            Partial p = groups.get(key.substring(c + 1, value));
+            if (p == null) {
+                continue;
+            }
+            if (spec.aggs.get(agg).kind == WindowSpec.Kind.DISTINCT) {
+                p.sets.get(agg).add(key.substring(value));
+            } else {
+                p.values.get(agg).add(e.getValue());
             }
         }
         LocalDateTime from = toTimestamp(start);
@@ -230,10 +322,12 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             collect(Row.of("eval", g.getKey(), from, to, p.numbers(), p.strings(), devices, null));
         }
         clock.fired = Math.max(clock.fired, end - 1);
-        // slices no later window needs: those ending at or before end + slide - size
+        for (String key : dropped) {
+            items.remove(key);
+        }
         List<Long> done = new ArrayList<>();
         for (Long slice : slices.keys()) {
-            if (slice <= end + spec.slide - spec.size) {
+            if (slice <= evict) {
                 done.add(slice);
             }
         }
@@ -244,7 +338,6 @@ public class TenantWindows extends ProcessTableFunction<Row> {
                     parts.remove(slice + "|" + group);
                 }
             }
-            parts.remove(slice + "|" + POPULATION);
             slices.remove(slice);
         }
     }
