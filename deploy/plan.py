@@ -255,7 +255,8 @@ def _identities(plan: dict) -> tuple[_Graph, dict[int, str], list[StateNode]]:
         if kind is not None:
             base = f"{owner}|{g.position(i)}|{kind}|{_signature(g, i, versions_of, keys)}"
         else:
-            base = f"{owner}|{node_type(n)}|{_digest([_content(n), [keys[j] for j in g.inputs[i]]])}"
+            # (inputs as a set: a union's order follows the monitors', which must not matter)
+            base = f"{owner}|{node_type(n)}|{_digest([_content(n), sorted(keys[j] for j in g.inputs[i])])}"
         keys[i] = f"{base}|{seen[base]}"
         seen[base] += 1
         if kind is not None:
