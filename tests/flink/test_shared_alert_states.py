@@ -156,3 +156,20 @@ def test_measure_types_are_the_ones_flink_gives_the_eval_views(flink_env, flink_
             assert measure_type(m.expr) == flink, m.name
             checked += 1
     assert checked == 8
+
+
+@pytest.mark.parametrize("value", ["CAST(1e7 AS DOUBLE)", "CAST(0.1 AS DOUBLE)", "CAST(1e-7 AS DOUBLE)",
+                                   "CAST(500 AS DOUBLE)", "CAST(3 AS BIGINT) * 1.5 + 0.25",
+                                   "CAST('0.10' AS DECIMAL(10, 2))", "CAST(9007199254740993 AS BIGINT)",
+                                   "'a\"b\\c é 😀 \u2028'", "CAST(NULL AS DOUBLE)", "TRUE",
+                                   "CAST('2026-11-26 10:00:30.120' AS TIMESTAMP(3))"])
+def test_values_chosen_by_pipeline_are_written_as_a_nested_object(flink_env, value):
+    """The one alert record query of every threshold monitor picks each monitor's values
+    object with JSON(CASE `nql_pipeline` ...): Flink writes the text a JSON_OBJECT nested
+    directly writes (numbers, text escapes, NULL, timestamps)."""
+    direct = f"JSON_OBJECT('v' VALUE JSON_OBJECT('a' VALUE {value}, 'b' VALUE 1) NULL ON NULL)"
+    chosen = (f"JSON_OBJECT('v' VALUE JSON(CASE p WHEN 'x' THEN JSON_OBJECT('a' VALUE {value}, 'b' VALUE 1) "
+              f"WHEN 'y' THEN JSON_OBJECT('z' VALUE 2) END) NULL ON NULL)")
+    with flink_env.execute_sql(f"SELECT {direct}, {chosen} FROM (VALUES ('x')) AS t(p)").collect() as rows:
+        [(a, b)] = [tuple(r) for r in rows]
+    assert a == b

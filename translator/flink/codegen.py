@@ -248,7 +248,7 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     out.append(sink(STATE_SINK, {"key": "STRING", "value": "STRING"}, alert_state_sink_options(options)))
     for p in pipes:
         out += _pipeline(p, catalog, options, inserts)
-    threshold = [q(f"{p.name}__judged") for p in pipes if p.evaluate.detection is None]
+    threshold = [p for p in pipes if p.evaluate.detection is None]
     if threshold:
         out += _job_states(threshold, inserts)
     out.append(Statement("statement_set.sql.j2", {"inserts": _one_insert_per_sink(inserts)}))
@@ -611,8 +611,6 @@ def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) 
               "trigger": to_sql(to_exp(ev.trigger, v, param)), "recover": to_sql(to_exp(ev.recover, v, param)),
               "values": _carried_arrays(top.measures, v),
               "extra_filter": to_sql(to_exp(top.having, v)) if top.having is not None else ""}
-    inserts.append({"target": q("sink_alerts"),
-                    "query": _alert_query(q(JOB_ALERTS), values_pairs(top.measures), pipeline=p.name)})
     return head + [Statement("views/monitor_judged.sql.j2", judged)]
 
 
@@ -709,14 +707,22 @@ JOB = "job"
 JOB_JUDGED, JOB_STATES, JOB_ALERTS = f"{JOB}__judged", f"{JOB}__states", f"{JOB}__alerts"
 
 
-def _job_states(judged: list[str], inserts: list) -> list[Statement]:
+def _job_states(pipes: list[_Pipeline], inserts: list) -> list[Statement]:
     """The judged views of every threshold pipeline (one row type) -> states (the Java state
-    machine, partitioned by group) -> alerts (each pipeline's alert record reads its own,
-    _pipeline), and its 'state' rows to the alert-state topic. The windows function emits each
-    tenant's evaluations in window order and the config join keeps that order, so the function
-    sees every group's evaluations in event-time order (a group is one monitor's)."""
+    machine, partitioned by group) -> alerts, one alert record query for all of them, and its
+    'state' rows to the alert-state topic. The windows function emits each tenant's
+    evaluations in window order and the config join keeps that order, so the function sees
+    every group's evaluations in event-time order (a group is one monitor's).
+
+    One query reads the transitions, its `values` chosen by pipeline: Flink expands a view
+    once per query that reads it, and a query per pipeline over the union of all of them
+    made planning grow with the square of the monitors (measured: benchmarks/plan_size.py)."""
     from nql_flink.translator.flink.render import render
 
+    judged = [q(f"{p.name}__judged") for p in pipes]
+    whens = "".join(f"\n    WHEN {lit(p.name)} THEN JSON_OBJECT({', '.join(values_pairs(p.evaluate.input.measures))})"
+                    for p in pipes)
+    inserts.append({"target": q("sink_alerts"), "query": _alert_query(q(JOB_ALERTS), f"JSON(CASE `nql_pipeline`{whens} END)")})
     inserts.append({"target": q(STATE_SINK),
                     "query": render("alert_state_record.sql.j2", {"states": q(JOB_STATES),
                                                                   "time_format": lit(TIME_FORMAT)}).rstrip()})
@@ -818,7 +824,9 @@ def _carried_arrays(measures, v) -> list[str]:
 
 def values_pairs(measures) -> list[str]:
     """The alert record's `values` (JSON_OBJECT arguments) of a threshold monitor's measures,
-    from the `nql_n` / `nql_s` columns of its judged view or of its transitions."""
+    from the `nql_n` / `nql_s` columns of its judged view or of its transitions. (The record
+    nests them through JSON(CASE ...): Flink writes the same text as a nested JSON_OBJECT,
+    tests/flink/test_shared_alert_states.py.)"""
     return [f"{lit(c.name)} VALUE {c.value()}" for c in carried_measures(measures)]
 
 
@@ -875,15 +883,14 @@ def _decimal(precision: int, scale: int) -> str:
     return f"DECIMAL({precision}, {scale})"
 
 
-def _alert_query(alerts_view: str, values: list[str] | None, pipeline: str | None = None) -> str:
-    """The alert records of a pipeline's transitions (one template for every kind): from the
-    columns the state function carries (threshold: `values` given; the job's transitions of
-    `pipeline`), or from the payload a detection monitor's state UDAF returns (values None)."""
+def _alert_query(alerts_view: str, values: str | None) -> str:
+    """The alert records of transitions (one template for every kind): from the columns the
+    state function carries (threshold: `values`, the SQL of the record's values object), or
+    from the payload a detection monitor's state UDAF returns (values None)."""
     from nql_flink.translator.flink.render import render
 
-    return render("alert_record.sql.j2", {"alerts": alerts_view, "payload": values is None, "values": values or [],
-                                          "time_format": lit(TIME_FORMAT),
-                                          "where": f"`nql_pipeline` = {lit(pipeline)}" if pipeline else ""}).rstrip()
+    return render("alert_record.sql.j2", {"alerts": alerts_view, "payload": values is None, "values": values or "",
+                                          "time_format": lit(TIME_FORMAT)}).rstrip()
 
 
 # ----------------------------------------------------------------------------- detection

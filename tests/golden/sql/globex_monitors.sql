@@ -460,7 +460,9 @@ SELECT `alert_id`, JSON_OBJECT(
   'status' VALUE `status`,
   'at' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
   'group' VALUE JSON(`group_json`),
-  'values' VALUE JSON_OBJECT('fps' VALUE `nql_n`[1], 'sessions' VALUE CAST(`nql_n`[2] AS BIGINT)),
+  'values' VALUE JSON(CASE `nql_pipeline`
+    WHEN 'm_vdi_frame_rate_by_site' THEN JSON_OBJECT('fps' VALUE `nql_n`[1], 'sessions' VALUE CAST(`nql_n`[2] AS BIGINT))
+    WHEN 'm_vdi_latency_by_pool' THEN JSON_OBJECT('avg_latency' VALUE `nql_n`[1], 'sessions' VALUE CAST(`nql_n`[2] AS BIGINT)) END),
   'window' VALUE JSON_OBJECT('start' VALUE DATE_FORMAT(`window_start`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
     'end' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')),
   'condition' VALUE CASE `status` WHEN 'triggered' THEN `nql_trigger_condition`
@@ -471,29 +473,7 @@ SELECT `alert_id`, JSON_OBJECT(
   'name' VALUE `nql_name`,
   'tags' VALUE `nql_tags`
   NULL ON NULL)
-FROM `job__alerts`
-WHERE `nql_pipeline` = 'm_vdi_frame_rate_by_site'
-UNION ALL
-SELECT `alert_id`, JSON_OBJECT(
-  'alert_id' VALUE `alert_id`,
-  'tenant' VALUE `tenant`,
-  'monitor' VALUE `monitor`,
-  'status' VALUE `status`,
-  'at' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-  'group' VALUE JSON(`group_json`),
-  'values' VALUE JSON_OBJECT('avg_latency' VALUE `nql_n`[1], 'sessions' VALUE CAST(`nql_n`[2] AS BIGINT)),
-  'window' VALUE JSON_OBJECT('start' VALUE DATE_FORMAT(`window_start`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-    'end' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')),
-  'condition' VALUE CASE `status` WHEN 'triggered' THEN `nql_trigger_condition`
-                                  ELSE `nql_recover_condition` END,
-  'baseline' VALUE CAST(NULL AS STRING),
-  'impact' VALUE JSON_OBJECT('devices' VALUE `impact_devices`, 'users' VALUE `impact_users`),
-  'priority' VALUE `nql_priority`,
-  'name' VALUE `nql_name`,
-  'tags' VALUE `nql_tags`
-  NULL ON NULL)
-FROM `job__alerts`
-WHERE `nql_pipeline` = 'm_vdi_latency_by_pool';
+FROM `job__alerts`;
 INSERT INTO `sink_alert_state`
 SELECT `nql_state_key` AS `key`,
   CASE WHEN `status` <> 'evicted' THEN JSON_OBJECT(

@@ -323,7 +323,8 @@ SELECT `alert_id`, JSON_OBJECT(
   'status' VALUE `status`,
   'at' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
   'group' VALUE JSON(`group_json`),
-  'values' VALUE JSON_OBJECT('crashes' VALUE CAST(`nql_n`[1] AS BIGINT), 'devices' VALUE CAST(`nql_n`[2] AS BIGINT)),
+  'values' VALUE JSON(CASE `nql_pipeline`
+    WHEN 'm_outdated_client_crashes' THEN JSON_OBJECT('crashes' VALUE CAST(`nql_n`[1] AS BIGINT), 'devices' VALUE CAST(`nql_n`[2] AS BIGINT)) END),
   'window' VALUE JSON_OBJECT('start' VALUE DATE_FORMAT(`window_start`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
     'end' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')),
   'condition' VALUE CASE `status` WHEN 'triggered' THEN `nql_trigger_condition`
@@ -334,8 +335,7 @@ SELECT `alert_id`, JSON_OBJECT(
   'name' VALUE `nql_name`,
   'tags' VALUE `nql_tags`
   NULL ON NULL)
-FROM `job__alerts`
-WHERE `nql_pipeline` = 'm_outdated_client_crashes';
+FROM `job__alerts`;
 INSERT INTO `sink_alert_state`
 SELECT `nql_state_key` AS `key`,
   CASE WHEN `status` <> 'evicted' THEN JSON_OBJECT(

@@ -378,7 +378,8 @@ SELECT `alert_id`, JSON_OBJECT(
   'status' VALUE `status`,
   'at' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
   'group' VALUE JSON(`group_json`),
-  'values' VALUE JSON_OBJECT('p95_delay' VALUE `nql_n`[1], 'slow_samples' VALUE CAST(`nql_n`[2] AS BIGINT), 'samples' VALUE CAST(`nql_n`[3] AS BIGINT)),
+  'values' VALUE JSON(CASE `nql_pipeline`
+    WHEN 'm_vdi_input_delay_p95' THEN JSON_OBJECT('p95_delay' VALUE `nql_n`[1], 'slow_samples' VALUE CAST(`nql_n`[2] AS BIGINT), 'samples' VALUE CAST(`nql_n`[3] AS BIGINT)) END),
   'window' VALUE JSON_OBJECT('start' VALUE DATE_FORMAT(`window_start`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
     'end' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')),
   'condition' VALUE CASE `status` WHEN 'triggered' THEN `nql_trigger_condition`
@@ -389,8 +390,7 @@ SELECT `alert_id`, JSON_OBJECT(
   'name' VALUE `nql_name`,
   'tags' VALUE `nql_tags`
   NULL ON NULL)
-FROM `job__alerts`
-WHERE `nql_pipeline` = 'm_vdi_input_delay_p95';
+FROM `job__alerts`;
 INSERT INTO `sink_alert_state`
 SELECT `nql_state_key` AS `key`,
   CASE WHEN `status` <> 'evicted' THEN JSON_OBJECT(
