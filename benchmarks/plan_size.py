@@ -8,7 +8,8 @@ two share a pipeline. Each side compiles them with its own code (a process of it
 side, benchmarks/checkout.py) and plans the job as deploy runs it (COMPILE PLAN, stable ids,
 deploy/submit.py stable_plan), then counts the plan's exec nodes, its process table function
 nodes (windows and alert states) and, of those, the alert-state ones (uid `...--alerts--...`).
-Counts, not times: the figures are the same on any machine.
+The counts are the same on any machine; the planning time (COMPILE PLAN's wall clock, one run
+per side) is printed for orientation only.
 
     .venv/bin/python benchmarks/plan_size.py [--against main] [--monitors 20] [--json plan_size.json] [--smoke]
 
@@ -24,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from checkout import child_env, module  # benchmarks/, the script's folder
+from checkout import child_env, module, revision_checkout  # benchmarks/, the script's folder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,34 +89,24 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="nql-bench-plan-size-") as d:
         tmp = Path(d)
-        rev = subprocess.run(["git", "rev-parse", "--short", args.against], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout.strip()
-        here = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
-                              capture_output=True, text=True).stdout.strip()
-        other = tmp / "against"
-        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(other), args.against], cwd=ROOT, check=True)
-        try:
-            monitors = monitors_file(tmp / "monitors.yaml", args.monitors)
-            jobs = {f"this ({here})": ROOT, f"{args.against} ({rev})": other}
-            result = {"monitors": args.monitors, "against": args.against, "jobs": {}}
+        monitors = monitors_file(tmp / "monitors.yaml", args.monitors)
+        result = {"monitors": args.monitors, "against": args.against, "jobs": {}}
+        with revision_checkout(ROOT, args.against, tmp) as jobs:
             for name, cwd in jobs.items():
-                subprocess.run([python, "-m", module(cwd, "deploy.jars"), "build", "udfs"], cwd=cwd, check=True,
-                               stdout=subprocess.DEVNULL, env=child_env(cwd, tmp))
                 result["jobs"][name] = count(python, cwd, monitors, tmp)
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, check=False)
     this, ref = result["jobs"].values()
     keys = ("exec_nodes", "process_table_functions", "alert_state_functions", "plan_bytes")
     result["ratio_this_to_against"] = {k: this[k] / ref[k] if ref[k] else None for k in keys}
     print(f"{args.monitors} distinct monitors on session.vdi_events (lat_0 .. lat_{args.monitors - 1}, "
           f"during past 5 .. {args.monitors + 4}min)")
-    print("| job | exec nodes | process table functions | of which alert states | plan JSON bytes |")
-    print("|---|---|---|---|---|")
+    print("| job | exec nodes | process table functions | of which alert states | plan JSON bytes | planning s (wall) |")
+    print("|---|---|---|---|---|---|")
     for name, j in result["jobs"].items():
         print(f"| {name} | {j['exec_nodes']} | {j['process_table_functions']} | {j['alert_state_functions']} | "
-              f"{j['plan_bytes']} |")
+              f"{j['plan_bytes']} | {j['plan_wall_s']} |")
     r = result["ratio_this_to_against"]
-    print(f"| ratio this / {args.against} | " + " | ".join("-" if r[k] is None else f"{r[k]:.2f}" for k in keys) + " |")
+    print(f"| ratio this / {args.against} | " + " | ".join("-" if r[k] is None else f"{r[k]:.2f}" for k in keys) + " | |")
+    print("(planning time: one run per side, wall clock of a shared machine; the counts are exact)")
     Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     print(f"figures: {args.json}")
     return 0

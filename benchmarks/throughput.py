@@ -38,7 +38,7 @@ import threading
 import time
 from pathlib import Path
 
-from checkout import child_env, module  # benchmarks/, the script's folder
+from checkout import child_env, module, revision_checkout  # benchmarks/, the script's folder
 from proctree import descendants, stat_cpu
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,21 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="nql-bench-throughput-") as d:
         tmp = Path(d)
-        rev = subprocess.run(["git", "rev-parse", "--short", args.against], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout.strip()
-        here = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
-                              capture_output=True, text=True).stdout.strip()
-        other = tmp / "against"
-        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(other), args.against], cwd=ROOT, check=True)
-        try:
-            for cwd in (ROOT, other):  # the Java functions are compiled before any timed run
-                subprocess.run([python, "-m", module(cwd, "deploy.jars"), "build", "udfs"], cwd=cwd, check=True,
-                               stdout=subprocess.DEVNULL, env=child_env(cwd, tmp))
+        # (the Java functions are compiled before any timed run)
+        with revision_checkout(ROOT, args.against, tmp) as jobs:
             files = simulate(python, tmp / "sim", args.hours, args.devices)
             n_events = count_lines(files["session.vdi_events"])
             print(f"input: {n_events} session.vdi_events, {count_lines(files['device.devices'])} device.devices "
                   f"({args.devices} devices per tenant, {args.hours:g} h)", flush=True)
-            jobs = {f"this ({here})": ROOT, f"{args.against} ({rev})": other}
             small = head(files, args.startup_events, tmp / "small") if args.startup_runs else None
             startup: dict[str, list[dict]] = {k: [] for k in jobs}
             for i in range(args.startup_runs):
@@ -155,8 +146,6 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  run {i + 1} {name:18s}: {r['wall']:6.1f}s wall {n_events / r['wall']:7.0f} events/s | "
                           f"{r['cpu']:6.1f}s CPU {n_events / r['cpu']:7.0f} events/CPU-s ({len(r['alerts'])} alert records)",
                           flush=True)
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, check=False)
     names = list(jobs)
     result = {"input_events": n_events, "hours": args.hours, "devices": args.devices, "runs": args.runs,
               "against": args.against, "jobs": {}}
