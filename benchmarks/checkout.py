@@ -10,8 +10,11 @@ from before the namespace (bare `translator`) gets the checkout itself on its pa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 FOLDERS = ("translator", "udfs", "deploy", "simulator", "sql")
@@ -45,3 +48,25 @@ def child_env(checkout: Path, scratch: Path) -> dict[str, str]:
     its own JVM."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYFLINK_GATEWAY_DISABLED", "PYFLINK_GATEWAY_PORT")}
     return {**env, "PYTHONPATH": python_path(checkout, scratch)}
+
+
+def short(root: Path, revision: str) -> str:
+    return subprocess.run(["git", "rev-parse", "--short", revision], cwd=root, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+@contextlib.contextmanager
+def revision_checkout(root: Path, revision: str, scratch: Path):
+    """A detached git worktree of `revision` under `scratch`, removed afterwards, with the Java
+    functions of both checkouts compiled: yields {"this (<HEAD>)": root, "<revision> (<hash>)":
+    the worktree}, the two sides of a comparison."""
+    other = scratch / "against"
+    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(other), revision], cwd=root, check=True)
+    try:
+        sides = {f"this ({short(root, 'HEAD')})": root, f"{revision} ({short(root, revision)})": other}
+        for cwd in sides.values():
+            subprocess.run([sys.executable, "-m", module(cwd, "deploy.jars"), "build", "udfs"], cwd=cwd, check=True,
+                           stdout=subprocess.DEVNULL, env=child_env(cwd, scratch))
+        yield sides
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=root, check=False)

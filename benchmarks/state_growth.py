@@ -71,14 +71,14 @@ def run(t_env, path: Path, evict_after_ms: int, name: str) -> list[tuple]:
     t_env.execute_sql(f"""CREATE TEMPORARY TABLE {name}_in (tenant STRING, monitor STRING, group_json STRING,
         window_end TIMESTAMP(3), trig BOOLEAN, rec BOOLEAN, for_ms BIGINT, recover_for_ms BIGINT, payload STRING,
         nql_state_key AS CONCAT(tenant, '/', monitor, '/', group_json),
+        every_ms AS CAST(900000 AS BIGINT), evict_after_ms AS CAST({evict_after_ms} AS BIGINT),
         window_time AS window_end - INTERVAL '0.001' SECOND,
         WATERMARK FOR window_time AS window_time - INTERVAL '0.001' SECOND)
         WITH ('connector' = 'filesystem', 'path' = '{path}', 'format' = 'json')""")
     t_env.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS sg_states AS '{STATES_FUNCTION_CLASS}' "
                       "LANGUAGE JAVA")
     sql = (f"SELECT nql_state_key, status, alert_id, `rowtime` FROM sg_states(input => TABLE {name}_in "
-           f"PARTITION BY nql_state_key, on_time => DESCRIPTOR(window_time), every_ms => CAST(900000 AS BIGINT), "
-           f"evict_after_ms => CAST({evict_after_ms} AS BIGINT), uid => '{name}') WHERE nql_kind = 'state'")
+           f"PARTITION BY nql_state_key, on_time => DESCRIPTOR(window_time), uid => '{name}') WHERE nql_kind = 'state'")
     with t_env.execute_sql(sql).collect() as rows:
         return [tuple(r) for r in rows]
 

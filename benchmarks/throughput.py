@@ -28,12 +28,11 @@ the benchmark works; its figures mean nothing).
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from checkout import child_env, module  # benchmarks/, the script's folder
+from checkout import child_env, revision_checkout  # benchmarks/, the script's folder
 from measure import figures, measure, options, parse, ratios, run_measured, same_records, table
 from seed import ROOT, EVENTS, count_lines, head, run_command, simulate
 
@@ -53,21 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="nql-bench-throughput-") as d:
         tmp = Path(d)
-        rev = subprocess.run(["git", "rev-parse", "--short", args.against], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout.strip()
-        here = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
-                              capture_output=True, text=True).stdout.strip()
-        other = tmp / "against"
-        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(other), args.against], cwd=ROOT, check=True)
-        try:
-            for cwd in (ROOT, other):  # the Java functions are compiled before any timed run
-                subprocess.run([python, "-m", module(cwd, "deploy.jars"), "build", "udfs"], cwd=cwd, check=True,
-                               stdout=subprocess.DEVNULL, env=child_env(cwd, tmp))
+        with revision_checkout(ROOT, args.against, tmp) as jobs:  # Java functions compiled first
             files = simulate(python, tmp / "sim", args.hours, args.devices)
             n_events = count_lines(files[EVENTS])
             print(f"input: {n_events} session.vdi_events, {count_lines(files['device.devices'])} device.devices "
                   f"({args.devices} devices per tenant, {args.hours:g} h)", flush=True)
-            jobs = {f"this ({here})": ROOT, f"{args.against} ({rev})": other}
             small = head(files, args.startup_events, tmp / "small") if args.startup_runs else None
 
             def run(name: str, tag: str, start: bool) -> dict:
@@ -75,8 +64,6 @@ def main(argv: list[str] | None = None) -> int:
                 return run_once(python, cwd, small if start else files, tmp / f"{tag}-{cwd.name}.jsonl", tmp)
 
             startup, runs = measure(list(jobs), run, args, n_events)
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, check=False)
     names = list(jobs)
     result = {"input_events": n_events, "hours": args.hours, "devices": args.devices, "runs": args.runs,
               "against": args.against, "jobs": {}}

@@ -16,8 +16,10 @@ buffered rows) no longer maps. Flink's answer for SQL is the compiled plan (``CO
 Identity of a node = (owner, kind, signature, ordinal):
 - owner: ``source:<table>`` and ``sink:<table>`` for connectors; the monitor pipeline for
   nodes after its windows function or feeding only that pipeline (found through the
-  ProcessTableFunctions' ``uid`` arguments, ``<pipeline>--<role>--<hash>``); else, and always
-  for the state of a table (clocks, versions, ticks: TABLE_KINDS), the tables the node reads.
+  ProcessTableFunctions' ``uid`` arguments, ``<pipeline>--<role>--<hash>``); ``job`` for a
+  function whose uid starts with ``job--`` (the alert states of every threshold monitor) and
+  the nodes after it, whatever pipelines feed it; else, and always for the state of a table
+  (clocks, versions, ticks: TABLE_KINDS), the tables the node reads.
 - signature of a stateful node: what its state means and how it is serialised — the node's
   own settings and the row types of its inputs (a different row type would not restore);
   with two tailored cases: the Kafka source (its state is offsets: the topic and group) and
@@ -61,6 +63,9 @@ STATEFUL_KINDS = {
 TABLE_KINDS = ("clock", "versions", "ticks")
 # Fields that do not change what a node's state means.
 _NOT_STATE = ("id", "description", "inputProperties")
+# The owner of a function every monitor of the job feeds (translator/flink/codegen.py JOB): its
+# identity, and that of the nodes after it, does not depend on which monitors feed it.
+JOB = "job"
 _ID_MASK = 0x7FFFFFFF
 _SET = re.compile(r"\s*SET\s+'((?:[^']|'')*)'\s*=\s*'((?:[^']|'')*)'\s*;?\s*\Z", re.IGNORECASE)
 
@@ -107,9 +112,11 @@ class _Graph:
         self.order = self._topological()
         self.anchor = {i: pipeline_of(n["uid"]) for i, n in self.nodes.items()
                        if node_type(n) == "stream-exec-process-table-function" and n.get("uid")}
-        self.up = self._closure(self.order, self.inputs, lambda i: {self.anchor[i]} if i in self.anchor else set())
-        self.down = self._closure(list(reversed(self.order)), self.outputs,
-                                  lambda i: {self.anchor[i]} if i in self.anchor else set())
+        job_wide = {i for i, a in self.anchor.items() if a == JOB}
+        pipeline = lambda i: {self.anchor[i]} if i in self.anchor and i not in job_wide else set()  # noqa: E731
+        self.up = self._closure(self.order, self.inputs, lambda i: {JOB} if i in job_wide else pipeline(i),
+                                stop=job_wide)
+        self.down = self._closure(list(reversed(self.order)), self.outputs, pipeline)
         self.sources = self._closure(self.order, self.inputs, lambda i: {_table(self.nodes[i], "scanTableSource")}
                                      if node_type(self.nodes[i]) == "stream-exec-table-source-scan" else set())
 
@@ -129,20 +136,23 @@ class _Graph:
         return out
 
     @staticmethod
-    def _closure(order, links, own) -> dict[int, frozenset]:
+    def _closure(order, links, own, stop=frozenset()) -> dict[int, frozenset]:
+        """Per node, its own names and those of the nodes it links to (transitively); a node
+        of `stop` has its own only."""
         acc: dict[int, frozenset] = {}
         for i in order:
             s = set(own(i))
-            for j in links[i]:
+            for j in links[i] if i not in stop else ():
                 s |= acc[j]
             acc[i] = frozenset(s)
         return acc
 
     def owner(self, i: int) -> str:
         """Whose state this is, for its identity: a connector's table; the pipelines after
-        whose windows function it runs; else the tables it reads (never the set of monitors
-        it feeds: Flink merges identical views of several monitors into one operator, and a
-        monitor added or removed must not change the identity of what they share)."""
+        whose windows function it runs (the job, after its job-wide function); else the
+        tables it reads (never the set of monitors it feeds: Flink merges identical views of
+        several monitors into one operator, and a monitor added or removed must not change
+        the identity of what they share)."""
         n, t = self.nodes[i], node_type(self.nodes[i])
         if t == "stream-exec-table-source-scan":
             return "source:" + _table(n, "scanTableSource")
@@ -245,7 +255,8 @@ def _identities(plan: dict) -> tuple[_Graph, dict[int, str], list[StateNode]]:
         if kind is not None:
             base = f"{owner}|{g.position(i)}|{kind}|{_signature(g, i, versions_of, keys)}"
         else:
-            base = f"{owner}|{node_type(n)}|{_digest([_content(n), [keys[j] for j in g.inputs[i]]])}"
+            # (inputs as a set: a union's order follows the monitors', which must not matter)
+            base = f"{owner}|{node_type(n)}|{_digest([_content(n), sorted(keys[j] for j in g.inputs[i])])}"
         keys[i] = f"{base}|{seen[base]}"
         seen[base] += 1
         if kind is not None:
@@ -323,21 +334,27 @@ class OwnerChange:
 
 
 def compare(old: dict, new: dict) -> list[OwnerChange]:
-    """Per owner (monitor pipeline, source, sink, shared table state): whether a job started
-    with ``new`` from a savepoint of ``old`` keeps its state. A node keeps its state when a
-    node of ``old`` had its identity, whoever it was shown as belonging to."""
+    """Per owner (monitor pipeline, source, sink, shared table state, the job's alert states):
+    whether a job started with ``new`` from a savepoint of ``old`` keeps its state. A node keeps
+    its state when a node of ``old`` had its identity, whoever it was shown as belonging to; an
+    owner of both jobs also resets the kinds of its old nodes that no node of ``new`` restores
+    (state that moved to another owner: a monitor's alert state of a job from before the job's
+    alert states, JOB)."""
     before, after = state_nodes(old), state_nodes(new)
     old_keys = {s.key for s in before}
     old_owners = {s.owner for s in before}
+    new_keys = {s.key for s in after}
     lost: dict[str, set] = defaultdict(set)
     for s in after:
         lost.setdefault(s.owner, set())
         if s.key not in old_keys:
             lost[s.owner].add(s.kind)
+    for s in before:
+        if s.owner in lost and s.key not in new_keys:
+            lost[s.owner].add(s.kind)
     out = [OwnerChange(o, "new") if o not in old_owners else
            OwnerChange(o, "resets", tuple(sorted(k))) if k else OwnerChange(o, "keeps")
            for o, k in lost.items()]
-    new_keys = {s.key for s in after}
     out += [OwnerChange(o, "removed") for o in old_owners - set(lost)
             if any(s.key not in new_keys for s in before if s.owner == o)]   # else shown elsewhere now
     return sorted(out, key=lambda c: c.owner)
@@ -346,6 +363,8 @@ def compare(old: dict, new: dict) -> list[OwnerChange]:
 def describe(changes: list[OwnerChange]) -> str:
     """The comparison for people: monitors first, then the state they share."""
     def name(owner: str) -> str:
+        if owner == JOB:
+            return "alert states of every threshold monitor"
         kind, _, rest = owner.partition(":")
         if not rest:
             return "monitor " + (owner[2:] if owner.startswith("m_") else owner)
@@ -354,7 +373,7 @@ def describe(changes: list[OwnerChange]) -> str:
     notes = {"new": "starts without state", "removed": "its state is dropped",
              "keeps": "keeps its state"}
     lines = []
-    for c in sorted(changes, key=lambda c: (":" in c.owner, c.owner)):
+    for c in sorted(changes, key=lambda c: (":" in c.owner or c.owner == JOB, c.owner)):
         note = notes.get(c.verdict) or "starts without: " + ", ".join(c.kinds)
         if c.owner.startswith("source:") and c.verdict == "resets":
             note = "no offsets restored: reads from its startup position (versioned topics: from the start)"

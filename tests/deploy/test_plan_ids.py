@@ -31,17 +31,20 @@ class Plan:
                             "resolvedTable": {"options": {"connector": "kafka", "topic": table}}}}})
 
     def pipeline(self, name: str, events: int, config: int, layout: str) -> int:
+        """A monitor's rows, windows and config join (its judged evaluations)."""
         rows = self.add(f"{name} rows", "stream-exec-calc", events, condition="the tenants of " + name)
         windows = self.add(f"{name} windows", "stream-exec-process-table-function", rows,
                            uid=f"{name}--windows--{layout}")
-        judged = self.add(f"{name} config join", "stream-exec-temporal-join", windows, config,
-                          joinSpec={"joinType": "INNER"})
-        return self.add(f"{name} alerts", "stream-exec-python-group-aggregate", judged, grouping=[0, 2])
+        return self.add(f"{name} config join", "stream-exec-temporal-join", windows, config,
+                        joinSpec={"joinType": "INNER"})
 
 
-def job(monitors=("m_a", "m_b"), *, event_columns=("tenant", "ts"), layouts=None, inventory=ROW) -> dict:
-    """events -> parse -> clock -> inventory join -> per monitor: rows, windows, config join,
-    alert state -> one alert sink. The shape of a generated job, in small."""
+def job(monitors=("m_a", "m_b"), *, event_columns=("tenant", "ts"), layouts=None, inventory=ROW,
+        old_shape=False) -> dict:
+    """events -> parse -> clock -> inventory join -> per monitor: rows, windows, config join ->
+    the job's alert states (one function over the union of every monitor's evaluations) -> one
+    alert sink. The shape of a generated job, in small. `old_shape`: as jobs were before the
+    job's alert states, one alert state per monitor."""
     p = Plan()
     parsed = p.add("parse", "stream-exec-calc", p.table("source", "src_events"), projection=list(event_columns))
     clock = p.add("clock", "stream-exec-over-aggregate", parsed, out={"type": "ROW", "fields": list(event_columns)},
@@ -50,8 +53,16 @@ def job(monitors=("m_a", "m_b"), *, event_columns=("tenant", "ts"), layouts=None
     versions = p.add("versions", "stream-exec-deduplicate", p.table("source", "src_devices"), out=inventory)
     rows = p.add("inventory join", "stream-exec-temporal-join", clock, versions, joinSpec={"joinType": "LEFT"})
     config = p.add("config versions", "stream-exec-deduplicate", p.table("source", "src_monitor_config"))
-    states = [p.pipeline(m, rows, config, (layouts or {}).get(m, "a")) for m in monitors]
-    p.table("sink", "sink_alerts", *states)
+    judged = [p.pipeline(m, rows, config, (layouts or {}).get(m, "a")) for m in monitors]
+    if old_shape:
+        states = [p.add(f"{m} alerts", "stream-exec-process-table-function", j, uid=f"{m}--alerts--s")
+                  for m, j in zip(monitors, judged)]
+        p.table("sink", "sink_alerts", *states)
+    else:
+        union = p.add("union", "stream-exec-union", *judged)
+        states = p.add("job alerts", "stream-exec-process-table-function", union, uid="job--alerts--s")
+        p.table("sink", "sink_alerts", *(p.add(f"{m} records", "stream-exec-calc", states, condition=m)
+                                         for m in monitors))
     return {"flinkVersion": "2.3", "nodes": p.nodes, "edges": p.edges}
 
 
@@ -67,7 +78,7 @@ def same(a: dict, b: dict) -> set[str]:
 
 
 STATEFUL_A = {"source src_events", "source src_devices", "source src_monitor_config", "clock", "versions",
-              "inventory join", "config versions", "m_a windows", "m_a config join", "m_a alerts",
+              "inventory join", "config versions", "m_a windows", "m_a config join", "job alerts",
               "sink sink_alerts"}
 
 
@@ -91,16 +102,39 @@ def test_new_window_layout_resets_that_monitors_windows_only():
     before, after = job(), job(layouts={"m_b": "b"})
     kept = same(before, after)
     assert "m_b windows" not in kept
-    assert {"m_a windows", "m_a alerts", "m_b alerts"} <= kept
+    assert {"m_a windows", "job alerts"} <= kept
     [b] = [c for c in plan.compare(before, after) if c.owner == "m_b"]
     assert (b.verdict, b.kinds) == ("resets", ("windows",))
+
+
+def test_the_jobs_alert_states_belong_to_no_monitor():
+    """One function holds the alert states of every monitor: adding, removing or changing a
+    monitor keeps it (its owner is the job, not the pipelines that feed it)."""
+    for before, after in ((job(("m_a",)), job(("m_a", "m_b"))), (job(("m_a", "m_b")), job(("m_b",))),
+                          (job(), job(layouts={"m_a": "z", "m_b": "y"}))):
+        assert "job alerts" in same(before, after)
+        assert {c.owner: c.verdict for c in plan.compare(before, after)}["job"] == "keeps"
+
+
+def test_from_a_job_with_an_alert_state_per_monitor_the_alert_states_reset_once():
+    """A savepoint of a job from before the job's alert states: every monitor keeps its windows
+    and says that its alert state starts empty; the job's alert states are new."""
+    before, after = job(old_shape=True), job()
+    assert {"m_a windows", "m_b windows", "m_a config join"} <= same(before, after)
+    changes = {c.owner: (c.verdict, c.kinds) for c in plan.compare(before, after)}
+    assert changes["m_a"] == changes["m_b"] == ("resets", ("alerts",))
+    assert changes["job"] == ("new", ())
+    assert plan.drops_state(before, after)
+    text = plan.describe(plan.compare(before, after)).splitlines()
+    assert text[:2] == ["  resets   monitor a: starts without: alerts", "  resets   monitor b: starts without: alerts"]
+    assert "  new      alert states of every threshold monitor: starts without state" in text
 
 
 def test_a_new_event_field_keeps_offsets_and_clocks():
     """A monitor reading one more field widens the parsed rows; offsets and the per-tenant
     clock mean the same, so they restore."""
     before, after = job(), job(event_columns=("tenant", "ts", "network_latency"))
-    assert {"source src_events", "clock", "m_a alerts"} <= same(before, after)
+    assert {"source src_events", "clock", "job alerts"} <= same(before, after)
 
 
 def test_new_inventory_columns_reset_the_versions_and_read_the_inventory_again():
@@ -151,7 +185,7 @@ def test_device_and_clock_state_get_a_ttl_and_monitor_configs_never():
     week = "604800000 ms"
     assert bounded["versions"] == bounded["inventory join"] == bounded["clock"] == week
     assert bounded["config versions"] == "0 ms"                 # as Flink wrote it: no TTL
-    assert bounded["m_a config join"] is None and bounded["m_a alerts"] is None and bounded["m_a windows"] is None
+    assert bounded["m_a config join"] is None and bounded["job alerts"] is None and bounded["m_a windows"] is None
 
 
 def test_a_new_ttl_is_a_new_identity():
@@ -159,4 +193,4 @@ def test_a_new_ttl_is_a_new_identity():
     p = job()
     a, b = plan.bound_state(p, 1000, ("src_monitor_config",)), plan.bound_state(p, 2000, ("src_monitor_config",))
     assert "inventory join" not in same(a, b)
-    assert {"m_a windows", "m_a alerts", "source src_events"} <= same(a, b)
+    assert {"m_a windows", "job alerts", "source src_events"} <= same(a, b)

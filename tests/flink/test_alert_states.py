@@ -3,7 +3,8 @@ one (udfs/alerting/state_machine.py) as the independent oracle, and its state ro
 eviction against hand-derived expectations.
 
 Judged rows (one per group and evaluation, every 60 s from 10:00) go through the function as
-the generated job calls it (views/monitor_alert_states.sql.j2), with the eviction time 10 min.
+the generated job calls it (views/monitor_alert_states.sql.j2: `every` and the eviction time,
+10 min, in each row).
 Each group is one hand-written timeline; a clock group evaluated every minute to 10:40 moves
 the watermark. Evaluations are (minute, trig, rec, for_ms, recover_for_ms).
 """
@@ -93,13 +94,13 @@ def rows(flink_env, tmp_path_factory):
     t.execute_sql(f"""CREATE TEMPORARY TABLE as_judged (tenant STRING, monitor STRING, group_json STRING,
         window_end TIMESTAMP(3), trig BOOLEAN, rec BOOLEAN, for_ms BIGINT, recover_for_ms BIGINT, payload STRING,
         nql_state_key AS CONCAT(tenant, '/', monitor, '/', group_json),
+        every_ms AS CAST({EVERY} AS BIGINT), evict_after_ms AS CAST({EVICT} AS BIGINT),
         window_time AS window_end - INTERVAL '0.001' SECOND,
         WATERMARK FOR window_time AS window_time - INTERVAL '0.001' SECOND)
         WITH ('connector' = 'filesystem', 'path' = '{d / "judged.json"}', 'format' = 'json')""")
     t.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS as_states AS '{STATES_FUNCTION_CLASS}' LANGUAGE JAVA")
     t.execute_sql(f"""CREATE TEMPORARY VIEW as_out AS SELECT * FROM as_states(input => TABLE as_judged
-        PARTITION BY nql_state_key, on_time => DESCRIPTOR(window_time), every_ms => CAST({EVERY} AS BIGINT),
-        evict_after_ms => CAST({EVICT} AS BIGINT), uid => 'test-alerts')""")
+        PARTITION BY nql_state_key, on_time => DESCRIPTOR(window_time), uid => 'test-alerts')""")
     columns = ", ".join(f"`{c}`" for c in ("nql_state_key", "tenant", "group_json", "nql_kind", "status", "alert_id",
                                            "at", "since", "due", "payload"))
     with t.execute_sql(f"SELECT {columns} FROM as_out").collect() as results:

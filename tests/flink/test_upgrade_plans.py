@@ -33,8 +33,18 @@ monitors:
     every: 1min
     trigger:
       when: jitter > 900ms
+{added}"""
+ADDED = """\
+  - id: added
+    tenant: acme
+    query: |
+      session.vdi_events during past 2min
+      | summarize slow = countif(network_latency > 500ms) * 1.5 by device.collector.uid
+    every: 1min
+    trigger:
+      when: slow > 2
 """
-BASE = {"during": "5min", "where": "", "by": "", "threshold": 300, "for_": "2min"}
+BASE = {"during": "5min", "where": "", "by": "", "threshold": 300, "for_": "2min", "added": ""}
 
 
 def stable_plan(tmp_path, name: str, **change) -> dict:
@@ -52,7 +62,8 @@ def plans(flink_env, tmp_path_factory):
             "threshold": stable_plan(tmp, "threshold", threshold=250, for_="3min"),
             "where": stable_plan(tmp, "where", where=" and network_latency > 0ms"),
             "during": stable_plan(tmp, "during", during="10min"),
-            "by": stable_plan(tmp, "by", by=", device.virtualization.environment")}
+            "by": stable_plan(tmp, "by", by=", device.virtualization.environment"),
+            "added": stable_plan(tmp, "added", added=ADDED)}
 
 
 def verdicts(plans, variant) -> dict[str, tuple]:
@@ -76,6 +87,16 @@ def test_another_window_resets_that_monitors_windows_only(plans):
     assert v["m_lat"][0] == "resets" and "windows" in v["m_lat"][1]
     assert "alerts" not in v["m_lat"][1]               # open alerts and pending runs stay
     assert v["m_other"] == ("keeps", ())
+    assert v["job"] == ("keeps", ())                   # the alert states of every monitor
+
+
+def test_an_added_monitor_of_another_shape_resets_nothing(plans):
+    """The job's one alert state function restores every group of the others; the new
+    monitor's groups start in it empty."""
+    v = verdicts(plans, "added")
+    assert v.pop("m_added") == ("new", ())
+    assert {verdict for verdict, _ in v.values()} == {"keeps"} and "job" in v
+    assert not plan.drops_state(plans["base"], plans["added"])
 
 
 def test_other_group_keys_reset_the_windows(plans):
@@ -86,5 +107,6 @@ def test_other_group_keys_reset_the_windows(plans):
     v = verdicts(plans, "by")
     assert v["m_lat"][0] == "resets" and "windows" in v["m_lat"][1]
     assert v["m_other"] == ("resets", ("join",))
+    assert v["job"] == ("keeps", ())
     assert v["source:src_device_devices"][0] == "resets"
     assert v["source:src_session_vdi_events"] == ("keeps", ())

@@ -248,6 +248,9 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     out.append(sink(STATE_SINK, {"key": "STRING", "value": "STRING"}, alert_state_sink_options(options)))
     for p in pipes:
         out += _pipeline(p, catalog, options, inserts)
+    threshold = [p for p in pipes if p.evaluate.detection is None]
+    if threshold:
+        out += _job_states(threshold, inserts)
     out.append(Statement("statement_set.sql.j2", {"inserts": _one_insert_per_sink(inserts)}))
     records = tuple(config_record(m) for m in sorted(monitors, key=lambda m: (m.tenant, m.id)))
     return Job(tuple(out), records, {name: source_name(name) for name in sorted(tables)}
@@ -465,8 +468,8 @@ def _lanes(aggs: list[ir.Agg], row_col) -> _Lanes:
     for k, a in enumerate(aggs, start=1):
         value = _agg_input(a, row_col)
         name = names[a] = f"nql_a{k}"
-        operand = a.arg.ty if a.arg is not None else "int"
-        if a.func == "count_distinct" or (a.func in _STRING_RESULT and operand not in _NUMBERS):
+        sql_type = agg_type(a)
+        if a.func == "count_distinct" or _string_result(a):
             lane, kind = "s", ("distinct" if a.func == "count_distinct" else _STRING_RESULT[a.func])
             strings.append(to_sql(exp.Cast(this=value, to=exp.DataType.build("STRING"))))
             index = len(strings) - 1
@@ -478,21 +481,34 @@ def _lanes(aggs: list[ir.Agg], row_col) -> _Lanes:
         if lane == "s" and kind != "distinct":
             s_out += 1
             result = f"`sv`[{s_out}]"
-            sql_type = SQL_TYPES.get(operand, "STRING")
             columns.append((name, result if sql_type == "STRING" else f"CAST({result} AS {sql_type})"))
             continue
         n_out += 1
         result = f"`nv`[{n_out}]"
-        if kind in ("count", "distinct"):
-            columns.append((name, f"CAST({result} AS BIGINT)"))
+        if kind in ("avg", "pct"):
+            columns.append((name, result))
         elif kind == "sum" and a.cond is not None:
             # SQL's SUM of a conditional CASE is NULL when nothing matched; NQL's sumif is 0
-            columns.append((name, f"COALESCE(CAST({result} AS {SQL_TYPES.get(a.ty, 'DOUBLE')}), 0)"))
-        elif kind in ("avg", "pct"):
-            columns.append((name, result))
+            columns.append((name, f"COALESCE(CAST({result} AS {sql_type}), 0)"))
         else:
-            columns.append((name, f"CAST({result} AS {SQL_TYPES.get(a.ty, 'DOUBLE')})"))
+            columns.append((name, f"CAST({result} AS {sql_type})"))
     return _Lanes(numeric, strings, specs, columns, names)
+
+
+def _string_result(a: ir.Agg) -> bool:
+    """min, max or last of a value that is not a number: the windows function's string lane."""
+    return a.func in _STRING_RESULT and (a.arg.ty if a.arg is not None else "int") not in _NUMBERS
+
+
+def agg_type(a: ir.Agg) -> str:
+    """The SQL type of an aggregate's column in the eval view (what _lanes casts it to)."""
+    if a.func in ("count", "count_distinct"):
+        return "BIGINT"
+    if _string_result(a):
+        return SQL_TYPES.get(a.arg.ty, "STRING")
+    if a.func in ("avg", "percentile"):
+        return "DOUBLE"
+    return SQL_TYPES.get(a.ty, "DOUBLE")
 
 
 def _replace_aggs(e: ir.Scalar, names: dict[ir.Agg, str]) -> ir.Scalar:
@@ -596,11 +612,12 @@ def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) 
     if detect:
         return head + _detect_pipeline(p, ev, n, inserts)
     judged = {"name": n("judged"), "eval": n("eval"), "config": q("ver_monitor_config"),
+              "pipeline": lit(p.name), "every_ms": str(p.every_ms), "evict_after_ms": str(eviction_delay(o, p.every_ms)),
+              "evict_text": _evict_text(o, p.every_ms),
               "trigger": to_sql(to_exp(ev.trigger, v, param)), "recover": to_sql(to_exp(ev.recover, v, param)),
-              "values": [f"`v`.{q(m.name)} AS {q(value_column(m.name))}" for m in top.measures],
+              "values": _carried_arrays(top.measures, v),
               "extra_filter": to_sql(to_exp(top.having, v)) if top.having is not None else ""}
-    inserts.append({"target": q("sink_alerts"), "query": _alert_query(n("alerts"), values_pairs(top.measures))})
-    return head + [Statement("views/monitor_judged.sql.j2", judged)] + _states_tail(p, n, o, inserts)
+    return head + [Statement("views/monitor_judged.sql.j2", judged)]
 
 
 def _window_lanes(measures: tuple[ir.Measure, ...], has_users: bool) -> tuple[_Lanes, list[ir.Agg]]:
@@ -689,25 +706,44 @@ def _unknown_device_query(rows: str, table: str, monitor: str) -> str:
 
 
 STATE_SINK = "sink_alert_state"
+# The job's one alert state function for every threshold monitor, and its views: its uid names
+# no monitor (deploy/plan.py JOB: the owner of state shared by every monitor), so adding,
+# removing or changing a monitor restores every group's alert state.
+JOB = "job"
+JOB_JUDGED, JOB_STATES, JOB_ALERTS = f"{JOB}__judged", f"{JOB}__states", f"{JOB}__alerts"
 
 
-def _states_tail(p: _Pipeline, n, o: CompileOptions, inserts: list) -> list[Statement]:
-    """judged -> states (the Java state machine, partitioned by group) -> alerts, and its
+def _job_states(pipes: list[_Pipeline], inserts: list) -> list[Statement]:
+    """The judged views of every threshold pipeline (one row type) -> states (the Java state
+    machine, partitioned by group) -> alerts, one alert record query for all of them, and its
     'state' rows to the alert-state topic. The windows function emits each tenant's
     evaluations in window order and the config join keeps that order, so the function sees
-    every group's evaluations in event-time order."""
+    every group's evaluations in event-time order (a group is one monitor's).
+
+    One query reads the transitions, its `values` chosen by pipeline: Flink expands a view
+    once per query that reads it, and a query per pipeline over the union of all of them
+    made planning grow with the square of the monitors (measured: benchmarks/plan_size.py)."""
     from nql_flink.translator.flink.render import render
 
-    states = {"name": n("states"), "function": q(STATES_FUNCTION), "judged": n("judged"),
-              "every_ms": str(p.every_ms), "evict_after_ms": str(eviction_delay(o, p.every_ms)),
-              "uid": lit(state_uid(p.name, "alerts", ALERT_STATES_LAYOUT)),
-              "evict_text": (f"{format_duration(o.evict_after_ms)} (--evict-after) + {format_duration(o.max_tenant_lag_ms)} "
-                             f"(--max-tenant-lag) + {format_duration(p.every_ms)} (every)") if o.evict_after_ms else "never"}
+    judged = [q(f"{p.name}__judged") for p in pipes]
+    whens = "".join(f"\n    WHEN {lit(p.name)} THEN JSON_OBJECT({', '.join(values_pairs(p.evaluate.input.measures))})"
+                    for p in pipes)
+    inserts.append({"target": q("sink_alerts"), "query": _alert_query(q(JOB_ALERTS), f"JSON(CASE `nql_pipeline`{whens} END)")})
     inserts.append({"target": q(STATE_SINK),
-                    "query": render("alert_state_record.sql.j2", {"states": n("states"),
+                    "query": render("alert_state_record.sql.j2", {"states": q(JOB_STATES),
                                                                   "time_format": lit(TIME_FORMAT)}).rstrip()})
-    return [Statement("views/monitor_alert_states.sql.j2", states),
-            Statement("views/monitor_transitions.sql.j2", {"name": n("alerts"), "states": n("states")})]
+    states = {"name": q(JOB_STATES), "function": q(STATES_FUNCTION), "judged": q(JOB_JUDGED),
+              "uid": lit(state_uid(JOB, "alerts", ALERT_STATES_LAYOUT))}
+    return [Statement("views/alert_judged.sql.j2", {"name": q(JOB_JUDGED), "judged": judged}),
+            Statement("views/monitor_alert_states.sql.j2", states),
+            Statement("views/monitor_transitions.sql.j2", {"name": q(JOB_ALERTS), "states": q(JOB_STATES)})]
+
+
+def _evict_text(o: CompileOptions, every_ms: int) -> str:
+    if not o.evict_after_ms:
+        return "never"
+    return (f"{format_duration(o.evict_after_ms)} (--evict-after) + {format_duration(o.max_tenant_lag_ms)} "
+            f"(--max-tenant-lag) + {format_duration(every_ms)} (every)")
 
 
 def eviction_delay(o: CompileOptions, every_ms: int) -> int:
@@ -724,7 +760,7 @@ def _state_tail(p: _Pipeline, n, function: str, extra: tuple[str, ...] = (),
                 spec: str | None = None) -> list[Statement]:
     """judged -> state (a detection monitor's state UDAF) -> alerts; `extra` judged columns
     travel to the UDAF, then `spec` literal. The UDAF sees every group's evaluations in
-    event-time order (as _states_tail)."""
+    event-time order (as _job_states)."""
     args = list(extra) + ([lit(spec)] if spec is not None else [])
     return [Statement("views/monitor_state.sql.j2", {"name": n("state"), "function": q(function),
                                                      "judged": n("judged"), "every_ms": str(p.every_ms),
@@ -745,25 +781,121 @@ def _one_insert_per_sink(inserts: list[dict]) -> list[dict]:
     return [{"target": t, "query": "\nUNION ALL\n".join(qs)} for t, qs in by_target.items()]
 
 
-def value_column(measure: str) -> str:
-    """The judged view's column of a threshold monitor's measure, as the state function carries
-    it to a transition (prefixed: a measure may be named like a column of the function's own)."""
-    return f"nql_value_{measure}"
+# The measures of every threshold monitor in one row type (the job's one alert state function
+# reads the judged views of all of them, UNION ALL): numbers as DOUBLEs in `nql_n`, everything
+# else as its text in `nql_s`, by position; the alert record casts each back to the type it has
+# in the monitor's eval view, so the record is the one the typed column gave (integers exact
+# below 2^53).
+NUMBERS_COLUMN = "nql_n"
+TEXTS_COLUMN = "nql_s"
+_IN_NUMBERS = ("BIGINT", "INT", "DOUBLE")
+_MAX_DECIMAL = 38
+
+
+@dataclass(frozen=True)
+class CarriedMeasure:
+    """Where a threshold monitor's measure travels to its alert record: `column`[`index`] (SQL,
+    1-based), and the SQL type it has in the eval view."""
+
+    name: str
+    column: str
+    index: int
+    sql_type: str
+
+    def value(self) -> str:
+        """The measure, typed as in the eval view, from the judged view or a transition."""
+        item = f"{q(self.column)}[{self.index}]"
+        return item if self.sql_type in ("DOUBLE", "STRING") else f"CAST({item} AS {self.sql_type})"
+
+
+def carried_measures(measures) -> list[CarriedMeasure]:
+    out, counts = [], {NUMBERS_COLUMN: 0, TEXTS_COLUMN: 0}
+    for m in measures:
+        sql_type = measure_type(m.expr)
+        column = NUMBERS_COLUMN if sql_type in _IN_NUMBERS else TEXTS_COLUMN
+        counts[column] += 1
+        out.append(CarriedMeasure(m.name, column, counts[column], sql_type))
+    return out
+
+
+def _carried_arrays(measures, v) -> list[str]:
+    """The judged view's `nql_n` and `nql_s` columns of a monitor's measures (`v`: a column)."""
+    carried = carried_measures(measures)
+    out = []
+    for column, element in ((NUMBERS_COLUMN, "DOUBLE"), (TEXTS_COLUMN, "STRING")):
+        items = [f"CAST({to_sql(v(c.name))} AS {element})" for c in carried if c.column == column]
+        out.append((f"ARRAY[{', '.join(items)}]" if items else f"CAST(NULL AS ARRAY<{element}>)") + f" AS {q(column)}")
+    return out
 
 
 def values_pairs(measures) -> list[str]:
-    """The alert record's `values` (JSON_OBJECT arguments) over a threshold monitor's judged
-    columns."""
-    return [f"{lit(m.name)} VALUE {q(value_column(m.name))}" for m in measures]
+    """The alert record's `values` (JSON_OBJECT arguments) of a threshold monitor's measures,
+    from the `nql_n` / `nql_s` columns of its judged view or of its transitions. (The record
+    nests them through JSON(CASE ...): Flink writes the same text as a nested JSON_OBJECT,
+    tests/flink/test_shared_alert_states.py.)"""
+    return [f"{lit(c.name)} VALUE {c.value()}" for c in carried_measures(measures)]
 
 
-def _alert_query(alerts_view: str, values: list[str] | None) -> str:
-    """The alert records of a pipeline's transitions (one template for every kind): from the
-    typed columns the state function carries (threshold: `values` given), or from the payload a
-    detection monitor's state UDAF returns (values None)."""
+def measure_type(e: ir.Scalar) -> str:
+    """The SQL type Flink gives a measure's expression in the eval view (aggregates as _lanes
+    casts them; literals and arithmetic by Flink's rules: an exact literal such as 1.5 is a
+    DECIMAL, and integers with DECIMALs stay DECIMAL, with Flink's precision and scale)."""
+    if isinstance(e, ir.Agg):
+        return agg_type(e)
+    if isinstance(e, ir.Lit):
+        v = e.value
+        if isinstance(v, bool):
+            return "BOOLEAN"
+        if isinstance(v, int):
+            return "INT" if -2**31 <= v < 2**31 else "BIGINT"
+        if isinstance(v, float):
+            text = repr(abs(v))
+            if "." not in text or "e" in text or not v == v or v in (float("inf"), float("-inf")):
+                return "DOUBLE"          # an approximate literal (1e-05)
+            return _decimal(len(text) - 1, len(text) - text.index(".") - 1)
+        return "STRING"
+    if isinstance(e, ir.Arith):
+        if e.op == "/":
+            return "DOUBLE"              # expressions.to_exp divides DOUBLEs
+        left, right = measure_type(e.left), measure_type(e.right)
+        if "DOUBLE" in (left, right):
+            return "DOUBLE"
+        if left.startswith("DECIMAL") or right.startswith("DECIMAL"):
+            (p1, s1), (p2, s2) = _precision(left), _precision(right)
+            if e.op == "*":
+                return _decimal(p1 + p2 + 1, s1 + s2)
+            scale = max(s1, s2)
+            return _decimal(max(p1 - s1, p2 - s2) + scale + 1, scale)
+        if left in ("INT", "BIGINT") and right in ("INT", "BIGINT"):
+            return "BIGINT" if "BIGINT" in (left, right) else "INT"
+    return SQL_TYPES.get(e.ty, "STRING")
+
+
+def _precision(sql_type: str) -> tuple[int, int]:
+    if sql_type == "INT":
+        return 10, 0
+    if sql_type == "BIGINT":
+        return 19, 0
+    p, s = sql_type.removeprefix("DECIMAL(").rstrip(")").split(",")
+    return int(p), int(s)
+
+
+def _decimal(precision: int, scale: int) -> str:
+    """DECIMAL(p, s), adjusted as Flink does beyond 38 digits (LogicalTypeMerging): the
+    integer digits are kept and the scale shrinks, but not below min(scale, 6)."""
+    if precision > _MAX_DECIMAL:
+        scale = max(_MAX_DECIMAL - (precision - scale), min(scale, 6))
+        precision = _MAX_DECIMAL
+    return f"DECIMAL({precision}, {scale})"
+
+
+def _alert_query(alerts_view: str, values: str | None) -> str:
+    """The alert records of transitions (one template for every kind): from the columns the
+    state function carries (threshold: `values`, the SQL of the record's values object), or
+    from the payload a detection monitor's state UDAF returns (values None)."""
     from nql_flink.translator.flink.render import render
 
-    return render("alert_record.sql.j2", {"alerts": alerts_view, "payload": values is None, "values": values or [],
+    return render("alert_record.sql.j2", {"alerts": alerts_view, "payload": values is None, "values": values or "",
                                           "time_format": lit(TIME_FORMAT)}).rstrip()
 
 

@@ -302,16 +302,20 @@ FROM (
 -- column (tenant/monitor): the monitor is a constant here, and a constant key column would
 -- leave the join keyed by tenant alone, picking another monitor's config. A disabled
 -- monitor's evaluations carry no condition (NULL counts as false): no alerts, runs break.
--- The columns after the state function's inputs are what an alert record reads, typed: the
+-- One row type for every threshold monitor (the job's alert state function reads them all):
+-- the pipeline, its `every` and its eviction delay as columns, and the columns an alert
+-- record reads, the measures in `nql_n` (numbers) and `nql_s` (others) by position: the
 -- state function carries them to the transition an evaluation causes, where the record is
 -- built, once (no JSON per evaluation).
+-- Eviction delay: 7d (--evict-after) + 10min (--max-tenant-lag) + 1min (every).
 CREATE TEMPORARY VIEW `m_vdi_input_delay_p95__judged` AS
 SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
-  `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
+  CAST('m_vdi_input_delay_p95' AS STRING) AS `nql_pipeline`,
+  `v`.`tenant`, CAST(`v`.`monitor` AS STRING) AS `monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
   CASE WHEN `c`.`enabled` IS NOT FALSE THEN ((`v`.`p95_delay` > `c`.`params`['trigger_1']) AND (`v`.`samples` >= `c`.`params`['trigger_2'])) END AS `trig`,
   CASE WHEN `c`.`enabled` IS NOT FALSE THEN (NOT ((`v`.`p95_delay` > `c`.`params`['trigger_1']) AND (`v`.`samples` >= `c`.`params`['trigger_2']))) END AS `rec`,
-  `c`.`for_ms`, `c`.`recover_for_ms`,
-  `v`.`p95_delay` AS `nql_value_p95_delay`, `v`.`slow_samples` AS `nql_value_slow_samples`, `v`.`samples` AS `nql_value_samples`,
+  `c`.`for_ms`, `c`.`recover_for_ms`, CAST(60000 AS BIGINT) AS `every_ms`, CAST(605460000 AS BIGINT) AS `evict_after_ms`,
+  ARRAY[CAST(`v`.`p95_delay` AS DOUBLE), CAST(`v`.`slow_samples` AS DOUBLE), CAST(`v`.`samples` AS DOUBLE)] AS `nql_n`, CAST(NULL AS ARRAY<STRING>) AS `nql_s`,
   `v`.`impact_devices`, `v`.`impact_users`,
   `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
   `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
@@ -319,23 +323,29 @@ FROM `m_vdi_input_delay_p95__eval` AS `v`
 JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
   ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
 
--- Trigger/recover state per group (spec/monitors.md semantics) in the Java process table
--- function AlertStates (udfs/jvm), partitioned by group (nql_state_key): 'alert' rows are the transitions,
--- 'state' rows each change of the group's state (the alert-state topic). A group without an
--- open alert is evicted when event time passes its last evaluation by 7d (--evict-after) + 10min (--max-tenant-lag) + 1min (every).
--- Each group's evaluations arrive in event-time order (the windows function emits them so per tenant).
-CREATE TEMPORARY VIEW `m_vdi_input_delay_p95__states` AS
-SELECT *
-FROM `nql_alert_states`(input => TABLE `m_vdi_input_delay_p95__judged` PARTITION BY `nql_state_key`,
-  on_time => DESCRIPTOR(`window_time`), every_ms => CAST(60000 AS BIGINT),
-  evict_after_ms => CAST(605460000 AS BIGINT),
-  uid => 'm_vdi_input_delay_p95--alerts--d8960c178ce4');
+-- The evaluations of every threshold monitor of the job (their judged views have one row
+-- type), for the job's one alert state function.
+CREATE TEMPORARY VIEW `job__judged` AS
+SELECT * FROM `m_vdi_input_delay_p95__judged`;
 
--- Transitions only (the state function's 'alert' rows), each with the typed columns of the
--- evaluation that caused it.
-CREATE TEMPORARY VIEW `m_vdi_input_delay_p95__alerts` AS
+-- Trigger/recover state per group (spec/monitors.md semantics) of every threshold monitor, in
+-- one call of the Java process table function AlertStates (udfs/jvm), partitioned by group
+-- (nql_state_key): 'alert' rows are the transitions, 'state' rows each change of the group's
+-- state (the alert-state topic). A group without an open alert is evicted when event time
+-- passes its last evaluation by its row's `evict_after_ms` (each judged view says how much).
+-- Each group's evaluations arrive in event-time order (the windows function emits them so per tenant).
+-- The uid names no monitor: monitors added, removed or changed keep every group's state.
+CREATE TEMPORARY VIEW `job__states` AS
 SELECT *
-FROM `m_vdi_input_delay_p95__states`
+FROM `nql_alert_states`(input => TABLE `job__judged` PARTITION BY `nql_state_key`,
+  on_time => DESCRIPTOR(`window_time`),
+  uid => 'job--alerts--d8960c178ce4');
+
+-- Transitions only (the state function's 'alert' rows), each with the columns of the
+-- evaluation that caused it.
+CREATE TEMPORARY VIEW `job__alerts` AS
+SELECT *
+FROM `job__states`
 WHERE `nql_kind` = 'alert';
 
 EXECUTE STATEMENT SET
@@ -368,7 +378,8 @@ SELECT `alert_id`, JSON_OBJECT(
   'status' VALUE `status`,
   'at' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
   'group' VALUE JSON(`group_json`),
-  'values' VALUE JSON_OBJECT('p95_delay' VALUE `nql_value_p95_delay`, 'slow_samples' VALUE `nql_value_slow_samples`, 'samples' VALUE `nql_value_samples`),
+  'values' VALUE JSON(CASE `nql_pipeline`
+    WHEN 'm_vdi_input_delay_p95' THEN JSON_OBJECT('p95_delay' VALUE `nql_n`[1], 'slow_samples' VALUE CAST(`nql_n`[2] AS BIGINT), 'samples' VALUE CAST(`nql_n`[3] AS BIGINT)) END),
   'window' VALUE JSON_OBJECT('start' VALUE DATE_FORMAT(`window_start`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
     'end' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')),
   'condition' VALUE CASE `status` WHEN 'triggered' THEN `nql_trigger_condition`
@@ -379,7 +390,7 @@ SELECT `alert_id`, JSON_OBJECT(
   'name' VALUE `nql_name`,
   'tags' VALUE `nql_tags`
   NULL ON NULL)
-FROM `m_vdi_input_delay_p95__alerts`;
+FROM `job__alerts`;
 INSERT INTO `sink_alert_state`
 SELECT `nql_state_key` AS `key`,
   CASE WHEN `status` <> 'evicted' THEN JSON_OBJECT(
@@ -392,7 +403,7 @@ SELECT `nql_state_key` AS `key`,
     'due' VALUE DATE_FORMAT(`due`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
     'alert_id' VALUE `alert_id`
     NULL ON NULL) END AS `value`
-FROM `m_vdi_input_delay_p95__states`
+FROM `job__states`
 WHERE `nql_kind` = 'state';
 END;
 

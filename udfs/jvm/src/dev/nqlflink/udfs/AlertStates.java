@@ -39,13 +39,18 @@ import java.util.Optional;
  *
  * <pre>
  * nql_alert_states(input => TABLE judged PARTITION BY nql_state_key, on_time => DESCRIPTOR(window_time),
- *                  every_ms => CAST(.. AS BIGINT), evict_after_ms => CAST(.. AS BIGINT), uid => '...')
+ *                  uid => '...')
  * input columns: nql_state_key (tenant/monitor/group_json), tenant, monitor, group_json,
  *                window_end TIMESTAMP(3), trig BOOLEAN, rec BOOLEAN, for_ms BIGINT, recover_for_ms BIGINT,
- *                any others (carried)
+ *                every_ms BIGINT, evict_after_ms BIGINT, any others (carried)
  * output: nql_state_key | tenant, monitor, group_json, nql_kind ('alert' | 'state'), status, alert_id,
  *         at, since, due (TIMESTAMP(3), UTC), the carried columns | rowtime
  * </pre>
+ *
+ * <p>One call serves every threshold monitor of a job (the generator's judged views of all of
+ * them have one row type, UNION ALL): {@code every_ms} (the monitor's slide) and
+ * {@code evict_after_ms} come with each row, since they differ per monitor; a group's rows are
+ * always one monitor's (the partition key names it).
  *
  * <p>The carried columns are the input's other columns (not a partition column, not named as one
  * of the fixed output columns), with their types (a time attribute as a plain timestamp): an
@@ -179,10 +184,10 @@ public class AlertStates extends ProcessTableFunction<Row> {
     public void eval(
             Context ctx,
             @StateHint(type = @DataTypeHint(STATE_TYPE)) Row state,
-            @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
-            @ArgumentHint(name = "every_ms", type = @DataTypeHint("BIGINT")) Long everyMs,
-            @ArgumentHint(name = "evict_after_ms", type = @DataTypeHint("BIGINT")) Long evictAfterMs)
+            @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in)
             throws Exception {
+        long everyMs = orZero(in.getFieldAs("every_ms"));
+        Long evictAfterMs = in.getFieldAs("evict_after_ms");
         Object end = in.getField("window_end");
         if (end == null) {
             return;

@@ -1,0 +1,116 @@
+"""Size of the compiled plan of many distinct monitors on one table: this worktree against a git
+revision (issue 15: the job graph should grow with shapes, not monitors).
+
+N monitors like the seed monitor (examples/monitors/vdi_latency_by_pool.yaml: average VDI
+latency per desktop pool, every 30 s, with the inventory join), ids lat_0 .. lat_<N-1>, each
+with its own window (`during past 5min` .. `during past <N+4>min`): N distinct monitors, no
+two share a pipeline. Each side compiles them with its own code (a process of its own per
+side, benchmarks/checkout.py) and plans the job as deploy runs it (COMPILE PLAN, stable ids,
+deploy/submit.py stable_plan), then counts the plan's exec nodes, its process table function
+nodes (windows and alert states) and, of those, the alert-state ones (uid `...--alerts--...`).
+The counts are the same on any machine; the planning time (COMPILE PLAN's wall clock, one run
+per side) is printed for orientation only.
+
+    .venv/bin/python benchmarks/plan_size.py [--against main] [--monitors 20] [--json plan_size.json] [--smoke]
+
+--smoke: 2 monitors (CI checks that the benchmark works).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from checkout import child_env, module, revision_checkout  # benchmarks/, the script's folder
+
+ROOT = Path(__file__).resolve().parents[1]
+
+MONITOR = """\
+  - id: lat_{i}
+    tenant: acme
+    query: |
+      session.vdi_events during past {minutes}min
+      | where device.virtualization.desktop_pool != null
+      | summarize avg_latency = network_latency.avg(), sessions = device.count()
+        by device.virtualization.desktop_pool
+    every: 30s
+    trigger:
+      when: avg_latency > 300ms and sessions >= 5
+      for: 5min
+"""
+
+# Run in the side's own process, with its modules: compile, plan, count.
+COUNT = """\
+import json, sys, time
+from {pipeline} import compile_paths
+from {submit} import stable_plan
+from {connectors} import CompileOptions
+compiled = compile_paths([sys.argv[1]], options=CompileOptions())
+assert compiled.ok, [d.message for d in compiled.result.diagnostics]
+t0 = time.process_time(), time.perf_counter()
+nodes = stable_plan(compiled.statements(), CompileOptions())["nodes"]
+kind = lambda n: n["type"].rsplit("_", 1)[0]
+functions = [n for n in nodes if kind(n) == "stream-exec-process-table-function"]
+print(json.dumps({{"exec_nodes": len(nodes), "process_table_functions": len(functions),
+                  "alert_state_functions": sum("--alerts--" in n.get("uid", "") for n in functions),
+                  "python_group_aggregates": sum(kind(n) == "stream-exec-python-group-aggregate" for n in nodes),
+                  "plan_bytes": len(json.dumps(nodes)), "plan_wall_s": round(time.perf_counter() - t0[1], 1)}}))
+"""
+
+
+def monitors_file(path: Path, n: int) -> Path:
+    path.write_text("monitors:\n" + "".join(MONITOR.format(i=i, minutes=5 + i) for i in range(n)), encoding="utf-8")
+    return path
+
+
+def count(python: str, cwd: Path, monitors: Path, scratch: Path) -> dict:
+    code = COUNT.format(pipeline=module(cwd, "translator.pipeline"), submit=module(cwd, "deploy.submit"),
+                        connectors=module(cwd, "translator.flink.connectors"))
+    run = subprocess.run([python, "-c", code, str(monitors)], cwd=cwd, capture_output=True, text=True,
+                         env=child_env(cwd, scratch))
+    if run.returncode != 0:
+        raise SystemExit(f"planning failed in {cwd} ({run.returncode}):\n{run.stderr[-3000:]}")
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--against", default="main", help="git revision to compare with (default: main)")
+    ap.add_argument("--monitors", type=int, default=20, help="distinct monitors on session.vdi_events (default 20)")
+    ap.add_argument("--json", default="plan_size.json", help="where the figures go as JSON")
+    ap.add_argument("--smoke", action="store_true", help="2 monitors (CI)")
+    args = ap.parse_args(argv)
+    if args.smoke:
+        args.monitors = 2
+    python = sys.executable
+    with tempfile.TemporaryDirectory(prefix="nql-bench-plan-size-") as d:
+        tmp = Path(d)
+        monitors = monitors_file(tmp / "monitors.yaml", args.monitors)
+        result = {"monitors": args.monitors, "against": args.against, "jobs": {}}
+        with revision_checkout(ROOT, args.against, tmp) as jobs:
+            for name, cwd in jobs.items():
+                result["jobs"][name] = count(python, cwd, monitors, tmp)
+    this, ref = result["jobs"].values()
+    keys = ("exec_nodes", "process_table_functions", "alert_state_functions", "plan_bytes")
+    result["ratio_this_to_against"] = {k: this[k] / ref[k] if ref[k] else None for k in keys}
+    print(f"{args.monitors} distinct monitors on session.vdi_events (lat_0 .. lat_{args.monitors - 1}, "
+          f"during past 5 .. {args.monitors + 4}min)")
+    print("| job | exec nodes | process table functions | of which alert states | plan JSON bytes | planning s (wall) |")
+    print("|---|---|---|---|---|---|")
+    for name, j in result["jobs"].items():
+        print(f"| {name} | {j['exec_nodes']} | {j['process_table_functions']} | {j['alert_state_functions']} | "
+              f"{j['plan_bytes']} | {j['plan_wall_s']} |")
+    r = result["ratio_this_to_against"]
+    print(f"| ratio this / {args.against} | " + " | ".join("-" if r[k] is None else f"{r[k]:.2f}" for k in keys) + " | |")
+    print("(planning time: one run per side, wall clock of a shared machine; the counts are exact)")
+    Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"figures: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
