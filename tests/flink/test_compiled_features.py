@@ -99,6 +99,20 @@ MONITORS = {
         every: 1min
         trigger: {when: busy >= 2}
         """,
+    # A datetime field other than the table's time, read like the time (ISO-8601 with Z): every
+    # vdi record above has start_time 30 s before its end, so none is rejected. 10:01: the six
+    # records of minute 0 -> triggered; 10:02: eight, still triggered; 10:03: only the two of
+    # minute 1 (n < 6, the default recovery) -> recovered; no window after holds a record.
+    "started.yaml": """
+        id: started
+        tenant: acme
+        query: |
+          session.vdi_events during past 2min
+          | where start_time != null
+          | summarize n = count()
+        every: 1min
+        trigger: {when: n >= 6}
+        """,
     "last.yaml": """
         id: last
         tenant: acme
@@ -169,6 +183,11 @@ def test_an_ipv6_subnet(alerts):
 
 def test_one_ipv6_address_is_compared_as_an_address(alerts):
     assert timeline(alerts, "ip6_address") == [("10:01", "triggered", "{}", {"n": 1})]
+
+
+def test_a_datetime_field_other_than_the_time_is_read(alerts):
+    assert timeline(alerts, "started") == [("10:01", "triggered", "{}", {"n": 6}),
+                                           ("10:03", "recovered", "{}", {"n": 2})]
 
 
 def test_versions_are_ordered_by_numeric_components(alerts):

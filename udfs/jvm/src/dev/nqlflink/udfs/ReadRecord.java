@@ -53,7 +53,7 @@ import java.util.Optional;
  *       present, not null and not of its type: {@code string} (JSON_VALUE text, never bad),
  *       {@code float} (a JSON number finite as a DOUBLE), {@code int} (a JSON number whose
  *       value is whole and in BIGINT range), {@code bool} (true or false), {@code datetime}
- *       (JSON_VALUE text cast to TIMESTAMP(3)).
+ *       (a time as {@code time} reads it: ISO-8601 UTC; a SQL CAST refused valid records).
  * </ul>
  *
  * <p>The result is {@code ROW<nql_reason STRING, <column> <type>...> NOT NULL}; the reasons are
@@ -250,15 +250,10 @@ public class ReadRecord extends ScalarFunction {
                     return v != null && !(v instanceof Boolean) ? bad : null;
                 }
                 case "datetime": {
+                    // the data model's times, as the event time is read (ISO-8601 UTC with Z);
+                    // a SQL CAST refused the 'T' and 'Z' of every valid record
                     String s = scalarText(v);
-                    TimestampData t = null;
-                    if (s != null) {
-                        try {
-                            t = BinaryStringDataUtil.toTimestamp(BinaryStringData.fromString(s), 3);
-                        } catch (RuntimeException e) {
-                            t = null;
-                        }
-                    }
+                    TimestampData t = parseTime(s);
                     row.setField(pos, t);
                     return s != null && t == null ? bad : null;
                 }
