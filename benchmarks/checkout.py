@@ -13,11 +13,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import tomllib
 import subprocess
 import sys
 from pathlib import Path
 
-FOLDERS = ("translator", "udfs", "deploy", "simulator", "sql")
 
 
 def namespaced(checkout: Path) -> bool:
@@ -29,7 +29,7 @@ def python_path(checkout: Path, scratch: Path) -> str:
     if not namespaced(checkout):
         return str(checkout)
     links = scratch / "pythonpath" / hashlib.sha1(str(checkout.resolve()).encode()).hexdigest()[:12]
-    for folder in FOLDERS:
+    for folder in tomllib.loads((checkout / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"].values():
         link = links / "nql_flink" / folder
         if not link.is_symlink():
             link.parent.mkdir(parents=True, exist_ok=True)

@@ -13,10 +13,14 @@ import contextlib
 import itertools
 import os
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
-FOLDERS = ("translator", "udfs", "deploy", "simulator")
+# the folders pyproject.toml installs as nql_flink.<folder> (its package-dir, the one list)
+FOLDERS = tuple(package.split(".")[1] for package in tomllib.loads(
+    (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"])
 
 
 class _NoBareFolderImports:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = ("translator", "udfs", "deploy", "simulator")
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+FOLDERS = ("translator", "udfs", "deploy", "simulator")  # the Python ones (sql/ holds templates)
 
 
 def _tracked_python_files() -> list[Path]:
