@@ -66,16 +66,32 @@ _NOT_STATE = ("id", "description", "inputProperties")
 # The owner of a function every monitor of the job feeds (translator/flink/codegen.py JOB): its
 # identity, and that of the nodes after it, does not depend on which monitors feed it.
 JOB = "job"
+# The owner prefix of a table's windows function (uid ``t_<table>--windows--...``).
+TABLE_WINDOWS = "t_"
 _ID_MASK = 0x7FFFFFFF
 _SET = re.compile(r"\s*SET\s+'((?:[^']|'')*)'\s*=\s*'((?:[^']|'')*)'\s*;?\s*\Z", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class StateNode:
-    """One stateful operator of a plan, by identity."""
+    """One stateful operator of a plan, by identity; or one shape's part of a table's windows
+    function (``shape``: restored with the function, kept or dropped by the function itself)."""
     owner: str      # pipeline name | source:<table> | sink:<table> | tables:<a,b>
     kind: str       # source, sink, clock, versions, join, ticks, alerts, windows, function, ...
     key: str        # full identity (owner, kind, signature, ordinal): equal keys restore
+    shape: bool = False
+
+
+# A table's windows function computes the windows of every monitor reading the table, one
+# part per shape (translator/flink/codegen.py _table_windows); its spec names each shape and
+# the pipelines it serves: 'lag=...;idle=... | s_1a2b3c4d5e (m_lat, m_other): size=...'.
+_SHAPE = re.compile(r"\|\s*(s_[0-9a-f]+)\s*\(([^)]*)\)\s*:")
+
+
+def shapes(node: dict) -> dict[str, list[str]]:
+    """Shape id -> the pipelines it serves, of a table's windows function node."""
+    text = json.dumps(node.get("functionCall", {}))
+    return {m.group(1): [x.strip() for x in m.group(2).split(",") if x.strip()] for m in _SHAPE.finditer(text)}
 
 
 def node_type(node: dict) -> str:
@@ -93,6 +109,12 @@ def _table(node: dict, field: str) -> str:
 
 def _options(node: dict, field: str) -> dict:
     return node[field]["table"].get("resolvedTable", {}).get("options", {})
+
+
+def _monitor_of(pipeline: str) -> set[str]:
+    """The monitor id a pipeline's name may stand for (``m_<id>``, or ``m_<id>_<n>``, the n-th
+    pipeline of one id: codegen.pipelines)."""
+    return {pipeline[2:], re.sub(r"_[0-9]+\Z", "", pipeline[2:])}
 
 
 def pipeline_of(uid: str) -> str:
@@ -119,6 +141,17 @@ class _Graph:
         self.down = self._closure(list(reversed(self.order)), self.outputs, pipeline)
         self.sources = self._closure(self.order, self.inputs, lambda i: {_table(self.nodes[i], "scanTableSource")}
                                      if node_type(self.nodes[i]) == "stream-exec-table-source-scan" else set())
+        # after a table's windows function, the pipelines whose monitor a node's upstream names
+        # (the eval views' monitor constant): whose state a config join or a detection is
+        monitors: dict[str, set[str]] = defaultdict(set)
+        for i in self.anchor:
+            for ps in shapes(self.nodes[i]).values():
+                for p in ps:
+                    for m in _monitor_of(p):
+                        monitors[m].add(p)
+        literal = re.compile(r'"value": "([^"]*)"')
+        self.named = self._closure(self.order, self.inputs, lambda i: set() if i in self.anchor else {
+            p for v in literal.findall(json.dumps(self.nodes[i])) for p in monitors.get(v, ())})
 
     def _topological(self) -> list[int]:
         pending = {i: len(self.inputs[i]) for i in self.nodes}
@@ -168,6 +201,8 @@ class _Graph:
         owner = self.owner(i)
         if owner.startswith("tables:") and len(self.down[i]) == 1 and _kind(self.nodes[i]) not in TABLE_KINDS:
             return next(iter(self.down[i]))
+        if owner.startswith(TABLE_WINDOWS) and len(self.named[i]) == 1:
+            return next(iter(self.named[i]))
         return owner
 
     def position(self, i: int) -> str:
@@ -208,9 +243,11 @@ def _signature(g: _Graph, i: int, versions_of: dict[int, list[str]], keys: dict[
     if t == "stream-exec-process-table-function":
         return _digest(n["uid"])              # Flink restores a PTF by its uid anyway
     own = {k: v for k, v in n.items() if k not in _NOT_STATE}
-    # Before the windows, what the inputs carry (their keys: the filters on the way from the
-    # table's shared state) tells apart the joins of monitors that read the same columns.
-    upstream = [keys[j] for j in g.inputs[i]] if not g.up[i] and _kind(n) not in TABLE_KINDS else []
+    # What the inputs carry (their keys) tells apart the joins of monitors that read the same
+    # columns: before the windows, the filters on the way from the table's shared state; after
+    # a table's windows function (shared by the table's monitors), each pipeline's own views.
+    # Not after the job's function: its state does not depend on which monitors feed it.
+    upstream = [keys[j] for j in g.inputs[i]] if _kind(n) not in TABLE_KINDS and JOB not in g.up[i] else []
     return _digest([own, [g.nodes[j]["outputType"] for j in g.inputs[i]], upstream])
 
 
@@ -221,6 +258,13 @@ def _content(node: dict) -> dict:
     if node_type(node) == "stream-exec-calc":
         return {"condition": node.get("condition")}
     return {k: v for k, v in node.items() if k not in ("id", "description", "inputProperties", "outputType")}
+
+
+def _after_windows(node: dict) -> dict:
+    """A stateless node after a table's windows function: all it does, its projection too
+    (the monitor a pipeline's views name is a constant of their projections), so the state
+    after it is its pipeline's whatever other pipelines the table's windows serve."""
+    return {k: v for k, v in node.items() if k not in ("id", "description", "inputProperties")}
 
 
 def _versions_reached(g: _Graph, i: int) -> list[int]:
@@ -256,9 +300,14 @@ def _identities(plan: dict) -> tuple[_Graph, dict[int, str], list[StateNode]]:
             base = f"{owner}|{g.position(i)}|{kind}|{_signature(g, i, versions_of, keys)}"
         else:
             # (inputs as a set: a union's order follows the monitors', which must not matter)
-            base = f"{owner}|{node_type(n)}|{_digest([_content(n), sorted(keys[j] for j in g.inputs[i])])}"
+            content = _content(n) if not g.up[i] or JOB in g.up[i] else _after_windows(n)
+            base = f"{owner}|{node_type(n)}|{_digest([content, sorted(keys[j] for j in g.inputs[i])])}"
         keys[i] = f"{base}|{seen[base]}"
         seen[base] += 1
+        served = shapes(n) if kind == "windows" else {}
+        # a table's windows: each pipeline keeps its windows while its shape stays (the function
+        # drops the parts of shapes gone and starts new ones empty)
+        states += [StateNode(p, kind, f"{keys[i]}#{shape}", shape=True) for shape, ps in served.items() for p in ps]
         if kind is not None:
             states.append(StateNode(g.shown_owner(i), kind, keys[i]))
     return g, keys, states
@@ -365,6 +414,8 @@ def describe(changes: list[OwnerChange]) -> str:
     def name(owner: str) -> str:
         if owner == JOB:
             return "alert states of every threshold monitor"
+        if owner.startswith(TABLE_WINDOWS):
+            return "windows function of table " + owner[len(TABLE_WINDOWS):]
         kind, _, rest = owner.partition(":")
         if not rest:
             return "monitor " + (owner[2:] if owner.startswith("m_") else owner)
@@ -384,7 +435,7 @@ def describe(changes: list[OwnerChange]) -> str:
 def drops_state(old: dict, new: dict) -> bool:
     """Whether a start of ``new`` from a savepoint of ``old`` leaves state unclaimed (Flink
     refuses that unless told: execution.state-recovery.ignore-unclaimed-state)."""
-    return bool({s.key for s in state_nodes(old)} - {s.key for s in state_nodes(new)})
+    return bool({s.key for s in state_nodes(old) if not s.shape} - {s.key for s in state_nodes(new) if not s.shape})
 
 
 # ------------------------------------------------------------------------- compiling --

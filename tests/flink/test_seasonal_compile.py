@@ -39,12 +39,16 @@ def test_detection_compiles_to_the_documented_shape(compiled):
                      "  AS 'nql_flink.udfs.flink.alert_state.alert_transitions_seasonal' LANGUAGE PYTHON;") == 1
     assert sql.count("CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions_change`\n"
                      "  AS 'nql_flink.udfs.flink.alert_state.alert_transitions_change' LANGUAGE PYTHON;") == 1
-    for view in ("rows", "input", "windows", "eval", "judged", "state", "alerts"):
+    for view in ("rows", "input", "windows"):          # one windows function per table
+        assert sql.count(f"CREATE TEMPORARY VIEW `t_session_vdi_events__{view}`") == 1
+        assert sql.count(f"CREATE TEMPORARY VIEW `t_execution_crashes__{view}`") == 1
+    for view in ("eval", "judged", "state", "alerts"):
         assert f"`m_vdi_latency_seasonal__{view}`" in sql and f"`m_crashes_change__{view}`" in sql
-    # detection monitors ask the windows function for the tenant's population (pop=1), others not
-    # (the windows' uid: pipeline--windows--hash of their layout, docs/upgrades.md)
-    assert "uid => 'm_vdi_latency_seasonal--windows--" in sql and "uid => 'm_crashes_change--windows--" in sql
-    spec = lambda m: sql[sql.index(f"uid => '{m}--windows--") - 400:sql.index(f"uid => '{m}--windows--")]  # noqa: E731
+    # detection monitors ask the windows function for the tenant's population (pop=1), others not:
+    # each pipeline's shape in its table's windows spec (`| <shape id> (<pipelines>): ...`)
+    def spec(pipeline):
+        at = sql.index(f" ({pipeline}): ")
+        return sql[at:sql.index(" | " if " | " in sql[at:at + 400] else "'", at)]
     assert ";pop=1;" in spec("m_vdi_latency_seasonal") and ";pop=1;" in spec("m_crashes_change")
     assert ";pop=0;" in spec("m_vdi_latency_by_pool")
     # the change monitor: 15 min windows of 1 h; its state: direction|history ms|default recovery
@@ -129,4 +133,6 @@ def test_monitors_of_one_table_share_its_clock_and_ticks(tmp_path):
     sql = compile_paths([str(tmp_path)]).sql()
     for view in ("clk_session_vdi_events", "ok_session_vdi_events", "tick_session_vdi_events"):
         assert sql.count(f"CREATE TEMPORARY VIEW `{view}`") == 1
-    assert sql.count("FROM `tick_session_vdi_events`") == 2 and sql.count("FROM `ok_session_vdi_events`") == 2
+    assert sql.count("FROM `tick_session_vdi_events`") == 2 and sql.count("FROM `ok_session_vdi_events`") == 1
+    # the same shape (ids and tenants differ): one part of the table's windows serves both
+    assert "(m_vdi_latency_other, m_vdi_latency_seasonal): size=" in sql

@@ -202,35 +202,40 @@ CREATE TABLE `sink_alert_state` (
   'value.format' = 'raw'
 );
 
--- monitor branch_office_latency (acme): the events it reads.
-CREATE TEMPORARY VIEW `m_branch_office_latency__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`client_ip`, `e`.`network_latency`, `e`.`session_uid`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, COALESCE(((nql_ip_in_subnet(`e`.`client_ip`, '10.20.0.0', 16)) AND (NOT (nql_ip_in_subnet(`e`.`client_ip`, '10.20.200.0', 24)))), FALSE) AS `keep`
+-- session.vdi_events (monitors of acme): the events they read.
+CREATE TEMPORARY VIEW `t_session_vdi_events__rows` AS
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`client_ip`, `e`.`device_collector_uid`, `e`.`network_latency`, `e`.`session_uid`, `e`.`user_name`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`
 FROM `ok_session_vdi_events` AS `e`
 WHERE `e`.`tenant` IN ('acme');
 
--- What the windows function reads: every record of the monitor's tenants with its group (NULL
--- when the monitor's filters reject it: it then only moves its tenant's clock), its device (the
--- tenant's active population) and the aggregates' inputs, and the table's ticks per tenant.
-CREATE TEMPORARY VIEW `m_branch_office_latency__input` AS
+-- What the table's windows function reads: every record of the monitors' tenants with its
+-- group per shape (NULL where the shape's filters reject it: it then only moves its tenant's
+-- clock), its device (the tenant's active population), whether a monitor needing its
+-- inventory found none, the aggregates' inputs, and the table's ticks per tenant.
+CREATE TEMPORARY VIEW `t_session_vdi_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
-  CASE WHEN `keep` THEN '{}' END AS `nql_group`,
+  ARRAY[CAST(CASE WHEN COALESCE(((nql_ip_in_subnet(`client_ip`, '10.20.0.0', 16)) AND (NOT (nql_ip_in_subnet(`client_ip`, '10.20.200.0', 24)))), FALSE) THEN '{}' END AS STRING)] AS `nql_group`,
   `device_collector_uid` AS `nql_device`,
+  FALSE AS `nql_unknown`,
   ARRAY[CAST(`network_latency` AS DOUBLE)] AS `nql_n`,
   ARRAY[CAST(`session_uid` AS STRING), CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
-FROM `m_branch_office_latency__rows`
+FROM `t_session_vdi_events__rows`
 UNION ALL
 SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
-  CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
 FROM `tick_session_vdi_events`;
 
--- `during past 10min`, every 1min: sliding windows per tenant and group, each tenant
--- in its own event time (udfs/jvm: TenantWindows): a window of a tenant is evaluated once that
--- tenant's clock and the watermark are past its end, so a tenant whose data lags delays no
--- one else and loses nothing. Rows: 'eval' (one per window and group) and 'late'.
-CREATE TEMPORARY VIEW `m_branch_office_latency__windows` AS
+-- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
+-- monitor of the table in one call (udfs/jvm: TenantWindows): a window of a tenant is evaluated
+-- once that tenant's clock and the watermark are past its end, so a tenant whose data lags
+-- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
+-- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
+-- others' windows as they are. Shapes (monitors):
+--   s_db68c75945: acme/branch_office_latency
+CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
-FROM `nql_windows`(input => TABLE `m_branch_office_latency__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=600000;slide=60000;lag=600000;idle=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2', uid => 'm_branch_office_latency--windows--cad681ce4b09');
+FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
+  spec => 'lag=600000;idle=60000 | s_db68c75945 (m_branch_office_latency): size=600000;slide=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_branch_office_latency__eval` AS
@@ -246,8 +251,8 @@ FROM (
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`,
     CAST(`nv`[4] AS BIGINT) AS `nql_a4`
-  FROM `m_branch_office_latency__windows`
-  WHERE `nql_kind` = 'eval'
+  FROM `t_session_vdi_events__windows`
+  WHERE `nql_kind` = 'eval' AND `nql_shape` = 's_db68c75945'
 );
 
 -- Window results with the monitor's configuration as of the evaluation time: thresholds are
@@ -313,8 +318,8 @@ FROM `clk_session_vdi_events`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
 SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'branch_office_latency', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
-FROM `m_branch_office_latency__windows`
-WHERE `nql_kind` = 'late';
+FROM `t_session_vdi_events__windows`
+WHERE `nql_kind` = 'late' AND `nql_shape` = 's_db68c75945';
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,

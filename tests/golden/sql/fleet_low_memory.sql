@@ -193,35 +193,40 @@ CREATE TABLE `sink_alert_state` (
   'value.format' = 'raw'
 );
 
--- monitor fleet_low_memory (acme): the events it reads.
-CREATE TEMPORARY VIEW `m_fleet_low_memory__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`free_memory`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, TRUE AS `keep`
+-- device_performance.events (monitors of acme): the events they read.
+CREATE TEMPORARY VIEW `t_device_performance_events__rows` AS
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`free_memory`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`
 FROM `ok_device_performance_events` AS `e`
 WHERE `e`.`tenant` IN ('acme');
 
--- What the windows function reads: every record of the monitor's tenants with its group (NULL
--- when the monitor's filters reject it: it then only moves its tenant's clock), its device (the
--- tenant's active population) and the aggregates' inputs, and the table's ticks per tenant.
-CREATE TEMPORARY VIEW `m_fleet_low_memory__input` AS
+-- What the table's windows function reads: every record of the monitors' tenants with its
+-- group per shape (NULL where the shape's filters reject it: it then only moves its tenant's
+-- clock), its device (the tenant's active population), whether a monitor needing its
+-- inventory found none, the aggregates' inputs, and the table's ticks per tenant.
+CREATE TEMPORARY VIEW `t_device_performance_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
-  CASE WHEN `keep` THEN '{}' END AS `nql_group`,
+  ARRAY[CAST('{}' AS STRING)] AS `nql_group`,
   `device_collector_uid` AS `nql_device`,
+  FALSE AS `nql_unknown`,
   CAST(NULL AS ARRAY<DOUBLE>) AS `nql_n`,
   ARRAY[CAST(CASE WHEN (`free_memory` < 1073741824) THEN `device_collector_uid` END AS STRING), CAST(`device_collector_uid` AS STRING)] AS `nql_s`
-FROM `m_fleet_low_memory__rows`
+FROM `t_device_performance_events__rows`
 UNION ALL
 SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
-  CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
 FROM `tick_device_performance_events`;
 
--- `during past 15min`, every 5min: sliding windows per tenant and group, each tenant
--- in its own event time (udfs/jvm: TenantWindows): a window of a tenant is evaluated once that
--- tenant's clock and the watermark are past its end, so a tenant whose data lags delays no
--- one else and loses nothing. Rows: 'eval' (one per window and group) and 'late'.
-CREATE TEMPORARY VIEW `m_fleet_low_memory__windows` AS
+-- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
+-- monitor of the table in one call (udfs/jvm: TenantWindows): a window of a tenant is evaluated
+-- once that tenant's clock and the watermark are past its end, so a tenant whose data lags
+-- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
+-- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
+-- others' windows as they are. Shapes (monitors):
+--   s_5ef457f5bd: acme/fleet_low_memory
+CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *
-FROM `nql_windows`(input => TABLE `m_fleet_low_memory__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=900000;slide=300000;lag=600000;idle=60000;pop=0;aggs=distinct:s0,distinct:s1', uid => 'm_fleet_low_memory--windows--d326463aa449');
+FROM `nql_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
+  spec => 'lag=600000;idle=60000 | s_5ef457f5bd (m_fleet_low_memory): size=900000;slide=300000;pop=0;aggs=distinct:s0,distinct:s1', uid => 't_device_performance_events--windows--b8e1131ba1d4');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_fleet_low_memory__eval` AS
@@ -235,8 +240,8 @@ FROM (
   SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     CAST(`nv`[1] AS BIGINT) AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`
-  FROM `m_fleet_low_memory__windows`
-  WHERE `nql_kind` = 'eval'
+  FROM `t_device_performance_events__windows`
+  WHERE `nql_kind` = 'eval' AND `nql_shape` = 's_5ef457f5bd'
 );
 
 -- Window results with the monitor's configuration as of the evaluation time: thresholds are
@@ -302,8 +307,8 @@ FROM `clk_device_performance_events`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
 SELECT 'device_performance.events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'fleet_low_memory', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
-FROM `m_fleet_low_memory__windows`
-WHERE `nql_kind` = 'late';
+FROM `t_device_performance_events__windows`
+WHERE `nql_kind` = 'late' AND `nql_shape` = 's_5ef457f5bd';
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,

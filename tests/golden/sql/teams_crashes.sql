@@ -199,35 +199,40 @@ CREATE TABLE `sink_alert_state` (
   'value.format' = 'raw'
 );
 
--- monitor teams_crashes (acme): the events it reads.
-CREATE TEMPORARY VIEW `m_teams_crashes__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`binary_name`, `e`.`process_visibility`, `e`.`number_of_crashes`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, COALESCE(((LOWER(`e`.`binary_name`) LIKE '%teams%' ESCAPE '\') AND (LOWER(`e`.`process_visibility`) = 'foreground')), FALSE) AS `keep`
+-- execution.crashes (monitors of acme): the events they read.
+CREATE TEMPORARY VIEW `t_execution_crashes__rows` AS
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`binary_name`, `e`.`device_collector_uid`, `e`.`number_of_crashes`, `e`.`process_visibility`, `e`.`user_name`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`
 FROM `ok_execution_crashes` AS `e`
 WHERE `e`.`tenant` IN ('acme');
 
--- What the windows function reads: every record of the monitor's tenants with its group (NULL
--- when the monitor's filters reject it: it then only moves its tenant's clock), its device (the
--- tenant's active population) and the aggregates' inputs, and the table's ticks per tenant.
-CREATE TEMPORARY VIEW `m_teams_crashes__input` AS
+-- What the table's windows function reads: every record of the monitors' tenants with its
+-- group per shape (NULL where the shape's filters reject it: it then only moves its tenant's
+-- clock), its device (the tenant's active population), whether a monitor needing its
+-- inventory found none, the aggregates' inputs, and the table's ticks per tenant.
+CREATE TEMPORARY VIEW `t_execution_crashes__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
-  CASE WHEN `keep` THEN JSON_OBJECT('binary.name' VALUE `binary_name`) END AS `nql_group`,
+  ARRAY[CAST(CASE WHEN COALESCE(((LOWER(`binary_name`) LIKE '%teams%' ESCAPE '\') AND (LOWER(`process_visibility`) = 'foreground')), FALSE) THEN JSON_OBJECT('binary.name' VALUE `binary_name`) END AS STRING)] AS `nql_group`,
   `device_collector_uid` AS `nql_device`,
+  FALSE AS `nql_unknown`,
   ARRAY[CAST(`number_of_crashes` AS DOUBLE)] AS `nql_n`,
   ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
-FROM `m_teams_crashes__rows`
+FROM `t_execution_crashes__rows`
 UNION ALL
 SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
-  CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
 FROM `tick_execution_crashes`;
 
--- `during past 1h`, every 5min: sliding windows per tenant and group, each tenant
--- in its own event time (udfs/jvm: TenantWindows): a window of a tenant is evaluated once that
--- tenant's clock and the watermark are past its end, so a tenant whose data lags delays no
--- one else and loses nothing. Rows: 'eval' (one per window and group) and 'late'.
-CREATE TEMPORARY VIEW `m_teams_crashes__windows` AS
+-- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
+-- monitor of the table in one call (udfs/jvm: TenantWindows): a window of a tenant is evaluated
+-- once that tenant's clock and the watermark are past its end, so a tenant whose data lags
+-- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
+-- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
+-- others' windows as they are. Shapes (monitors):
+--   s_a6072f49f8: acme/teams_crashes
+CREATE TEMPORARY VIEW `t_execution_crashes__windows` AS
 SELECT *
-FROM `nql_windows`(input => TABLE `m_teams_crashes__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=3600000;slide=300000;lag=600000;idle=60000;pop=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 'm_teams_crashes--windows--4be14d389640');
+FROM `nql_windows`(input => TABLE `t_execution_crashes__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
+  spec => 'lag=600000;idle=60000 | s_a6072f49f8 (m_teams_crashes): size=3600000;slide=300000;pop=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 't_execution_crashes--windows--b8e1131ba1d4');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_teams_crashes__eval` AS
@@ -243,8 +248,8 @@ FROM (
     CAST(`nv`[1] AS BIGINT) AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`
-  FROM `m_teams_crashes__windows`
-  WHERE `nql_kind` = 'eval'
+  FROM `t_execution_crashes__windows`
+  WHERE `nql_kind` = 'eval' AND `nql_shape` = 's_a6072f49f8'
 );
 
 -- Window results with the monitor's configuration as of the evaluation time: thresholds are
@@ -310,8 +315,8 @@ FROM `clk_execution_crashes`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
 SELECT 'execution.crashes', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'teams_crashes', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
-FROM `m_teams_crashes__windows`
-WHERE `nql_kind` = 'late';
+FROM `t_execution_crashes__windows`
+WHERE `nql_kind` = 'late' AND `nql_shape` = 's_a6072f49f8';
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,
