@@ -139,6 +139,8 @@ class _Graph:
         self.up = self._closure(self.order, self.inputs, lambda i: {JOB} if i in job_wide else pipeline(i),
                                 stop=job_wide)
         self.down = self._closure(list(reversed(self.order)), self.outputs, pipeline)
+        self.feeds_job = self._closure(list(reversed(self.order)), self.outputs,
+                                       lambda i: {JOB} if i in job_wide else set())
         self.sources = self._closure(self.order, self.inputs, lambda i: {_table(self.nodes[i], "scanTableSource")}
                                      if node_type(self.nodes[i]) == "stream-exec-table-source-scan" else set())
         # after a table's windows function, the pipelines whose monitor a node's upstream names
@@ -150,7 +152,7 @@ class _Graph:
                     for m in _monitor_of(p):
                         monitors[m].add(p)
         literal = re.compile(r'"value": "([^"]*)"')
-        self.named = self._closure(self.order, self.inputs, lambda i: set() if i in self.anchor else {
+        self.named = self._closure(self.order, self.inputs, lambda i: set() if i in self.anchor or not self.up[i] else {
             p for v in literal.findall(json.dumps(self.nodes[i])) for p in monitors.get(v, ())})
 
     def _topological(self) -> list[int]:
@@ -191,6 +193,11 @@ class _Graph:
             return "source:" + _table(n, "scanTableSource")
         if t == "stream-exec-sink":
             return "sink:" + _table(n, "dynamicTableSink")
+        if i not in self.anchor and self.up[i] and all(a.startswith(TABLE_WINDOWS) for a in self.up[i]) \
+                and self.feeds_job[i]:
+            # between the tables' windows and the job's function (the job's one config join of
+            # every threshold monitor's evaluations): the job's, whatever monitors feed it
+            return JOB
         if self.up[i]:
             return ",".join(sorted(self.up[i]))
         return "tables:" + ",".join(sorted(self.sources[i]))
@@ -247,7 +254,7 @@ def _signature(g: _Graph, i: int, versions_of: dict[int, list[str]], keys: dict[
     # columns: before the windows, the filters on the way from the table's shared state; after
     # a table's windows function (shared by the table's monitors), each pipeline's own views.
     # Not after the job's function: its state does not depend on which monitors feed it.
-    upstream = [keys[j] for j in g.inputs[i]] if _kind(n) not in TABLE_KINDS and JOB not in g.up[i] else []
+    upstream = [keys[j] for j in g.inputs[i]] if _kind(n) not in TABLE_KINDS and g.owner(i) != JOB else []
     return _digest([own, [g.nodes[j]["outputType"] for j in g.inputs[i]], upstream])
 
 
@@ -300,14 +307,14 @@ def _identities(plan: dict) -> tuple[_Graph, dict[int, str], list[StateNode]]:
             base = f"{owner}|{g.position(i)}|{kind}|{_signature(g, i, versions_of, keys)}"
         else:
             # (inputs as a set: a union's order follows the monitors', which must not matter)
-            content = _content(n) if not g.up[i] or JOB in g.up[i] else _after_windows(n)
+            content = _content(n) if not g.up[i] or owner == JOB else _after_windows(n)
             base = f"{owner}|{node_type(n)}|{_digest([content, sorted(keys[j] for j in g.inputs[i])])}"
         keys[i] = f"{base}|{seen[base]}"
         seen[base] += 1
         served = shapes(n) if kind == "windows" else {}
         # a table's windows: each pipeline keeps its windows while its shape stays (the function
         # drops the parts of shapes gone and starts new ones empty)
-        states += [StateNode(p, kind, f"{keys[i]}#{shape}", shape=True) for shape, ps in served.items() for p in ps]
+        states += [StateNode(p, kind, f"{keys[i]}#{shape}#{p}", shape=True) for shape, ps in served.items() for p in ps]
         if kind is not None:
             states.append(StateNode(g.shown_owner(i), kind, keys[i]))
     return g, keys, states

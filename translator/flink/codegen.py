@@ -711,13 +711,11 @@ def _pipeline(x: _Prepared, same_shape: list[_Prepared], o: CompileOptions, inse
     param = lambda name: exp.Bracket(this=exp.column("params", table="c"), expressions=[exp.Literal.string(name)])  # noqa: E731
     if detect:
         return head + _detect_pipeline(p, ev, n, inserts)
-    judged = {"name": n("judged"), "eval": n("eval"), "config": q("ver_monitor_config"),
-              "pipeline": lit(p.name), "every_ms": str(p.every_ms), "evict_after_ms": str(eviction_delay(o, p.every_ms)),
-              "evict_text": _evict_text(o, p.every_ms),
-              "trigger": to_sql(to_exp(ev.trigger, v, param)), "recover": to_sql(to_exp(ev.recover, v, param)),
-              "values": _carried_arrays(top.measures, v),
-              "extra_filter": to_sql(to_exp(top.having, v)) if top.having is not None else ""}
-    return head + [Statement("views/monitor_judged.sql.j2", judged)]
+    evaluated = {"name": n("evaluated"), "eval": n("eval"), "pipeline": lit(p.name), "every_ms": str(p.every_ms),
+                 "evict_after_ms": str(eviction_delay(o, p.every_ms)), "evict_text": _evict_text(o, p.every_ms),
+                 "values": _carried_arrays(top.measures, qualified("v")),
+                 "extra_filter": to_sql(to_exp(top.having, qualified("v"))) if top.having is not None else ""}
+    return head + [Statement("views/monitor_evaluated.sql.j2", evaluated)]
 
 
 def _window_lanes(measures: tuple[ir.Measure, ...], has_users: bool) -> tuple[_Lanes, list[ir.Agg]]:
@@ -776,10 +774,14 @@ def _regroup(p: _Pipeline, n, w: ir.WindowAggregate, top: ir.Regroup, shape: str
 
 def _key_value(k: ir.Key) -> str:
     """A group key's value in the eval view, read back from the group's JSON."""
+    return to_sql(_key_expr(k))
+
+
+def _key_expr(k: ir.Key, table: str | None = None) -> exp.Expression:
     path = "$['" + k.name + "']"
-    value = f"JSON_VALUE(`group_json`, {lit(path)})"
+    value = exp.Anonymous(this="JSON_VALUE", expressions=[exp.column("group_json", table=table), exp.Literal.string(path)])
     sql_type = SQL_TYPES.get(k.expr.ty, "STRING")
-    return value if sql_type == "STRING" else f"CAST({value} AS {sql_type})"
+    return value if sql_type == "STRING" else exp.Cast(this=value, to=exp.DataType.build(sql_type))
 
 
 def _monitor_dead_letters(reason: str, view: str, where: list[str], table: str, monitor: str, **fields: str) -> str:
@@ -811,33 +813,58 @@ STATE_SINK = "sink_alert_state"
 # no monitor (deploy/plan.py JOB: the owner of state shared by every monitor), so adding,
 # removing or changing a monitor restores every group's alert state.
 JOB = "job"
-JOB_JUDGED, JOB_STATES, JOB_ALERTS = f"{JOB}__judged", f"{JOB}__states", f"{JOB}__alerts"
+JOB_EVALUATED, JOB_JUDGED = f"{JOB}__evaluated", f"{JOB}__judged"
+JOB_STATES, JOB_ALERTS = f"{JOB}__states", f"{JOB}__alerts"
 
 
 def _job_states(pipes: list[_Pipeline], inserts: list) -> list[Statement]:
-    """The judged views of every threshold pipeline (one row type) -> states (the Java state
-    machine, partitioned by group) -> alerts, one alert record query for all of them, and its
-    'state' rows to the alert-state topic. The windows function emits each tenant's
-    evaluations in window order and the config join keeps that order, so the function sees
-    every group's evaluations in event-time order (a group is one monitor's).
+    """The evaluations of every threshold pipeline (one row type: the measures in arrays by
+    position) -> one config join -> judged (each pipeline's trigger and recover conditions,
+    chosen by pipeline) -> states (the Java state machine, partitioned by group) -> alerts,
+    one alert record query for all of them, and its 'state' rows to the alert-state topic.
+    The windows function emits each tenant's evaluations in window order and the config join
+    keeps that order, so the function sees every group's evaluations in event-time order (a
+    group is one monitor's).
 
-    One query reads the transitions, its `values` chosen by pipeline: Flink expands a view
-    once per query that reads it, and a query per pipeline over the union of all of them
-    made planning grow with the square of the monitors (measured: benchmarks/plan_size.py)."""
+    One config join and one query per job, not per pipeline: the job graph then grows with
+    the tables, not the monitors (Flink expands a view once per query that reads it; a query
+    per pipeline over the union of all of them made planning grow with the square of the
+    monitors, benchmarks/plan_size.py)."""
     from nql_flink.translator.flink.render import render
 
-    judged = [q(f"{p.name}__judged") for p in pipes]
+    param = lambda name: exp.Bracket(this=exp.column("params", table="c"), expressions=[exp.Literal.string(name)])  # noqa: E731
+
+    def conditions(pick) -> str:
+        whens = "".join(f"\n    WHEN {lit(p.name)} THEN {to_sql(to_exp(pick(p.evaluate), _carried_column(p), param))}"
+                        for p in pipes)
+        return f"CASE `v`.`nql_pipeline`{whens} END"
+
     whens = "".join(f"\n    WHEN {lit(p.name)} THEN JSON_OBJECT({', '.join(values_pairs(p.evaluate.input.measures))})"
                     for p in pipes)
     inserts.append({"target": q("sink_alerts"), "query": _alert_query(q(JOB_ALERTS), f"JSON(CASE `nql_pipeline`{whens} END)")})
     inserts.append({"target": q(STATE_SINK),
                     "query": render("alert_state_record.sql.j2", {"states": q(JOB_STATES),
                                                                   "time_format": lit(TIME_FORMAT)}).rstrip()})
+    judged = {"name": q(JOB_JUDGED), "eval": q(JOB_EVALUATED), "config": q("ver_monitor_config"),
+              "trigger": conditions(lambda ev: ev.trigger), "recover": conditions(lambda ev: ev.recover)}
     states = {"name": q(JOB_STATES), "function": q(STATES_FUNCTION), "judged": q(JOB_JUDGED),
               "uid": lit(state_uid(JOB, "alerts", ALERT_STATES_LAYOUT))}
-    return [Statement("views/alert_judged.sql.j2", {"name": q(JOB_JUDGED), "judged": judged}),
+    return [Statement("views/alert_evaluated.sql.j2", {"name": q(JOB_EVALUATED),
+                                                       "evaluated": [q(f"{p.name}__evaluated") for p in pipes]}),
+            Statement("views/alert_judged.sql.j2", judged),
             Statement("views/monitor_alert_states.sql.j2", states),
             Statement("views/monitor_transitions.sql.j2", {"name": q(JOB_ALERTS), "states": q(JOB_STATES)})]
+
+
+def _carried_column(p: _Pipeline):
+    """A pipeline's measure or group key in the job's judged view: its element of `nql_n` /
+    `nql_s`, typed back, or its value in the group's JSON."""
+    carried = {c.name: c for c in carried_measures(p.evaluate.input.measures)}
+    keys = {k.expr.name: k for k in p.evaluate.input.keys}
+
+    def col(name: str) -> exp.Expression:
+        return carried[name].expr("v") if name in carried else _key_expr(keys[name], "v")
+    return col
 
 
 def _evict_text(o: CompileOptions, every_ms: int) -> str:
@@ -904,8 +931,12 @@ class CarriedMeasure:
 
     def value(self) -> str:
         """The measure, typed as in the eval view, from the judged view or a transition."""
-        item = f"{q(self.column)}[{self.index}]"
-        return item if self.sql_type in ("DOUBLE", "STRING") else f"CAST({item} AS {self.sql_type})"
+        return to_sql(self.expr())
+
+    def expr(self, table: str | None = None) -> exp.Expression:
+        """The measure, typed as in the eval view, from `table` (a column of no table: None)."""
+        item = exp.Bracket(this=exp.column(self.column, table=table), expressions=[exp.Literal.number(self.index)])
+        return item if self.sql_type in ("DOUBLE", "STRING") else exp.Cast(this=item, to=exp.DataType.build(self.sql_type))
 
 
 def carried_measures(measures) -> list[CarriedMeasure]:

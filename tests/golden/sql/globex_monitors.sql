@@ -306,31 +306,19 @@ FROM (
   WHERE `nql_kind` = 'eval' AND `nql_shape` = 's_0ae3bfaf82'
 );
 
--- Window results with the monitor's configuration as of the evaluation time: thresholds are
--- config parameters, so changing them needs no redeploy. The config is joined on one key
--- column (tenant/monitor): the monitor is a constant here, and a constant key column would
--- leave the join keyed by tenant alone, picking another monitor's config. A disabled
--- monitor's evaluations carry no condition (NULL counts as false): no alerts, runs break.
--- One row type for every threshold monitor (the job's alert state function reads them all):
--- the pipeline, its `every` and its eviction delay as columns, and the columns an alert
--- record reads, the measures in `nql_n` (numbers) and `nql_s` (others) by position: the
--- state function carries them to the transition an evaluation causes, where the record is
+-- The monitor's evaluations in the row type of every threshold monitor (the job's one config
+-- join and alert state function read them all): the pipeline, its `every` and its eviction
+-- delay as columns, and the measures in `nql_n` (numbers) and `nql_s` (others) by position:
+-- the state function carries them to the transition an evaluation causes, where the record is
 -- built, once (no JSON per evaluation).
 -- Eviction delay: 7d (--evict-after) + 10min (--max-tenant-lag) + 1min (every).
-CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__judged` AS
-SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
-  CAST('m_vdi_frame_rate_by_site' AS STRING) AS `nql_pipeline`,
+CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__evaluated` AS
+SELECT CAST('m_vdi_frame_rate_by_site' AS STRING) AS `nql_pipeline`,
   `v`.`tenant`, CAST(`v`.`monitor` AS STRING) AS `monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN ((`v`.`fps` < `c`.`params`['trigger_1']) AND (`v`.`sessions` >= `c`.`params`['trigger_2'])) END AS `trig`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN (`v`.`fps` >= `c`.`params`['recover_1']) END AS `rec`,
-  `c`.`for_ms`, `c`.`recover_for_ms`, CAST(60000 AS BIGINT) AS `every_ms`, CAST(605460000 AS BIGINT) AS `evict_after_ms`,
+  CAST(60000 AS BIGINT) AS `every_ms`, CAST(605460000 AS BIGINT) AS `evict_after_ms`,
   ARRAY[CAST(`v`.`fps` AS DOUBLE), CAST(`v`.`sessions` AS DOUBLE)] AS `nql_n`, CAST(NULL AS ARRAY<STRING>) AS `nql_s`,
-  `v`.`impact_devices`, `v`.`impact_users`,
-  `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
-  `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
-FROM `m_vdi_frame_rate_by_site__eval` AS `v`
-JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
-  ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
+  `v`.`impact_devices`, `v`.`impact_users`
+FROM `m_vdi_frame_rate_by_site__eval` AS `v`;
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__eval` AS
@@ -350,38 +338,48 @@ FROM (
   WHERE `nql_kind` = 'eval' AND `nql_shape` = 's_181d487e6b'
 );
 
--- Window results with the monitor's configuration as of the evaluation time: thresholds are
--- config parameters, so changing them needs no redeploy. The config is joined on one key
--- column (tenant/monitor): the monitor is a constant here, and a constant key column would
--- leave the join keyed by tenant alone, picking another monitor's config. A disabled
--- monitor's evaluations carry no condition (NULL counts as false): no alerts, runs break.
--- One row type for every threshold monitor (the job's alert state function reads them all):
--- the pipeline, its `every` and its eviction delay as columns, and the columns an alert
--- record reads, the measures in `nql_n` (numbers) and `nql_s` (others) by position: the
--- state function carries them to the transition an evaluation causes, where the record is
+-- The monitor's evaluations in the row type of every threshold monitor (the job's one config
+-- join and alert state function read them all): the pipeline, its `every` and its eviction
+-- delay as columns, and the measures in `nql_n` (numbers) and `nql_s` (others) by position:
+-- the state function carries them to the transition an evaluation causes, where the record is
 -- built, once (no JSON per evaluation).
 -- Eviction delay: 7d (--evict-after) + 10min (--max-tenant-lag) + 30s (every).
-CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__judged` AS
-SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
-  CAST('m_vdi_latency_by_pool' AS STRING) AS `nql_pipeline`,
+CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__evaluated` AS
+SELECT CAST('m_vdi_latency_by_pool' AS STRING) AS `nql_pipeline`,
   `v`.`tenant`, CAST(`v`.`monitor` AS STRING) AS `monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN ((`v`.`avg_latency` > `c`.`params`['trigger_1']) AND (`v`.`sessions` >= `c`.`params`['trigger_2'])) END AS `trig`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN (NOT ((`v`.`avg_latency` > `c`.`params`['trigger_1']) AND (`v`.`sessions` >= `c`.`params`['trigger_2']))) END AS `rec`,
-  `c`.`for_ms`, `c`.`recover_for_ms`, CAST(30000 AS BIGINT) AS `every_ms`, CAST(605430000 AS BIGINT) AS `evict_after_ms`,
+  CAST(30000 AS BIGINT) AS `every_ms`, CAST(605430000 AS BIGINT) AS `evict_after_ms`,
   ARRAY[CAST(`v`.`avg_latency` AS DOUBLE), CAST(`v`.`sessions` AS DOUBLE)] AS `nql_n`, CAST(NULL AS ARRAY<STRING>) AS `nql_s`,
+  `v`.`impact_devices`, `v`.`impact_users`
+FROM `m_vdi_latency_by_pool__eval` AS `v`;
+
+-- The evaluations of every threshold monitor of the job (one row type), for the job's one
+-- config join and alert state function.
+CREATE TEMPORARY VIEW `job__evaluated` AS
+SELECT * FROM `m_vdi_frame_rate_by_site__evaluated`
+UNION ALL
+SELECT * FROM `m_vdi_latency_by_pool__evaluated`;
+
+-- Every threshold monitor's evaluations with its configuration as of the evaluation time:
+-- thresholds are config parameters, so changing them needs no redeploy. Each monitor's trigger
+-- and recover conditions, chosen by pipeline, over its measures (typed back from `nql_n` /
+-- `nql_s`) and group keys. A disabled monitor's evaluations carry no condition (NULL counts
+-- as false): no alerts, runs break.
+CREATE TEMPORARY VIEW `job__judged` AS
+SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
+  `v`.`nql_pipeline`, `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
+  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE `v`.`nql_pipeline`
+      WHEN 'm_vdi_frame_rate_by_site' THEN ((`v`.`nql_n`[1] < `c`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) >= `c`.`params`['trigger_2']))
+      WHEN 'm_vdi_latency_by_pool' THEN ((`v`.`nql_n`[1] > `c`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) >= `c`.`params`['trigger_2'])) END END AS `trig`,
+  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE `v`.`nql_pipeline`
+      WHEN 'm_vdi_frame_rate_by_site' THEN (`v`.`nql_n`[1] >= `c`.`params`['recover_1'])
+      WHEN 'm_vdi_latency_by_pool' THEN (NOT ((`v`.`nql_n`[1] > `c`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) >= `c`.`params`['trigger_2']))) END END AS `rec`,
+  `c`.`for_ms`, `c`.`recover_for_ms`, `v`.`every_ms`, `v`.`evict_after_ms`, `v`.`nql_n`, `v`.`nql_s`,
   `v`.`impact_devices`, `v`.`impact_users`,
   `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
   `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
-FROM `m_vdi_latency_by_pool__eval` AS `v`
+FROM `job__evaluated` AS `v`
 JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
   ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
-
--- The evaluations of every threshold monitor of the job (their judged views have one row
--- type), for the job's one alert state function.
-CREATE TEMPORARY VIEW `job__judged` AS
-SELECT * FROM `m_vdi_frame_rate_by_site__judged`
-UNION ALL
-SELECT * FROM `m_vdi_latency_by_pool__judged`;
 
 -- Trigger/recover state per group (spec/monitors.md semantics) of every threshold monitor, in
 -- one call of the Java process table function AlertStates (udfs/jvm), partitioned by group
