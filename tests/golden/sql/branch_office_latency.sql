@@ -239,14 +239,14 @@ FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `te
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_branch_office_latency__eval` AS
-SELECT `tenant`, 'branch_office_latency' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
   `nql_a1` AS `latency`,
   `nql_a2` AS `sessions`,
   `nql_a3` AS `impact_devices`,
   `nql_a4` AS `impact_users`,
   CAST(NULL AS BIGINT) AS `active_devices`
 FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, 'branch_office_latency' AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     `nv`[1] AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`,

@@ -280,7 +280,7 @@ FROM `nql_windows`(input => TABLE `t_device_performance_events__input` PARTITION
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__objects` AS
-SELECT `tenant`, 'busy_desktop_pools' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
   `nql_a1` AS `queue`,
   `nql_a2` AS `samples`,
   JSON_VALUE(`group_json`, '$[''device.collector.uid'']') AS `device_collector_uid`,
@@ -289,7 +289,7 @@ SELECT `tenant`, 'busy_desktop_pools' AS `monitor`, `window_start`, `window_end`
   CAST(NULL AS BIGINT) AS `impact_users`,
   CAST(NULL AS BIGINT) AS `active_devices`
 FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, 'busy_desktop_pools' AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     `nv`[1] AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`
@@ -316,7 +316,7 @@ FROM `nql_regroup`(input => TABLE `m_busy_desktop_pools__regroup_input` PARTITIO
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__eval` AS
-SELECT `tenant`, 'busy_desktop_pools' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
   `nql_a1` AS `busy`,
   `nql_a2` AS `desktops`,
   `nql_a3` AS `worst`,
@@ -325,7 +325,7 @@ SELECT `tenant`, 'busy_desktop_pools' AS `monitor`, `window_start`, `window_end`
   CAST(NULL AS BIGINT) AS `impact_users`,
   CAST(NULL AS BIGINT) AS `active_devices`
 FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, 'busy_desktop_pools' AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     CAST(`nv`[1] AS BIGINT) AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS DOUBLE) AS `nql_a3`,

@@ -276,7 +276,7 @@ FROM `nql_windows`(input => TABLE `t_device_performance_events__input` PARTITION
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_device_cpu_queue__eval` AS
-SELECT `tenant`, 'device_cpu_queue' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
   `nql_a1` AS `cpu_queue`,
   `nql_a2` AS `samples`,
   JSON_VALUE(`group_json`, '$[''device.collector.uid'']') AS `device_collector_uid`,
@@ -284,7 +284,7 @@ SELECT `tenant`, 'device_cpu_queue' AS `monitor`, `window_start`, `window_end`, 
   CAST(NULL AS BIGINT) AS `impact_users`,
   CAST(NULL AS BIGINT) AS `active_devices`
 FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, 'device_cpu_queue' AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     `nv`[1] AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`

@@ -230,14 +230,14 @@ FROM `nql_windows`(input => TABLE `t_device_performance_events__input` PARTITION
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_fleet_low_memory__eval` AS
-SELECT `tenant`, 'fleet_low_memory' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
   `nql_a1` AS `low_memory_devices`,
   `nql_a2` AS `devices`,
   `nql_a2` AS `impact_devices`,
   CAST(NULL AS BIGINT) AS `impact_users`,
   CAST(NULL AS BIGINT) AS `active_devices`
 FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, 'fleet_low_memory' AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     CAST(`nv`[1] AS BIGINT) AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`
   FROM `t_device_performance_events__windows`

@@ -289,7 +289,7 @@ FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `te
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__eval` AS
-SELECT `tenant`, 'vdi_frame_rate_by_site' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
   `nql_a1` AS `fps`,
   `nql_a2` AS `sessions`,
   JSON_VALUE(`group_json`, '$[''client.location.site'']') AS `client_location_site`,
@@ -297,7 +297,7 @@ SELECT `tenant`, 'vdi_frame_rate_by_site' AS `monitor`, `window_start`, `window_
   `nql_a4` AS `impact_users`,
   CAST(NULL AS BIGINT) AS `active_devices`
 FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, 'vdi_frame_rate_by_site' AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     `nv`[1] AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`,
@@ -322,7 +322,7 @@ FROM `m_vdi_frame_rate_by_site__eval` AS `v`;
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__eval` AS
-SELECT `tenant`, 'vdi_latency_by_pool' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
   `nql_a1` AS `avg_latency`,
   `nql_a2` AS `sessions`,
   JSON_VALUE(`group_json`, '$[''device.virtualization.desktop_pool'']') AS `device_virtualization_desktop_pool`,
@@ -330,7 +330,7 @@ SELECT `tenant`, 'vdi_latency_by_pool' AS `monitor`, `window_start`, `window_end
   `nql_a3` AS `impact_users`,
   CAST(NULL AS BIGINT) AS `active_devices`
 FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, 'vdi_latency_by_pool' AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     `nv`[1] AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`

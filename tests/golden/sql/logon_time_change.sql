@@ -281,7 +281,7 @@ FROM `nql_windows`(input => TABLE `t_session_logins__input` PARTITION BY `tenant
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_logon_time_change__eval` AS
-SELECT `tenant`, 'logon_time_change' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
   `nql_a1` AS `avg_logon`,
   `nql_a2` AS `devices`,
   JSON_VALUE(`group_json`, '$[''device.entity'']') AS `device_entity`,
@@ -289,7 +289,7 @@ SELECT `tenant`, 'logon_time_change' AS `monitor`, `window_start`, `window_end`,
   `nql_a3` AS `impact_users`,
   `population` AS `active_devices`
 FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, 'logon_time_change' AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     `nv`[1] AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`

@@ -239,7 +239,7 @@ FROM `nql_windows`(input => TABLE `t_execution_crashes__input` PARTITION BY `ten
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_outdated_client_crashes__eval` AS
-SELECT `tenant`, 'outdated_client_crashes' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
   `nql_a1` AS `crashes`,
   `nql_a2` AS `devices`,
   JSON_VALUE(`group_json`, '$[''binary.version'']') AS `binary_version`,
@@ -247,7 +247,7 @@ SELECT `tenant`, 'outdated_client_crashes' AS `monitor`, `window_start`, `window
   `nql_a3` AS `impact_users`,
   CAST(NULL AS BIGINT) AS `active_devices`
 FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, 'outdated_client_crashes' AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     CAST(`nv`[1] AS BIGINT) AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`

@@ -278,7 +278,7 @@ FROM `nql_windows`(input => TABLE `t_session_logins__input` PARTITION BY `tenant
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_slow_logons_by_entity__eval` AS
-SELECT `tenant`, 'slow_logons_by_entity' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
   `nql_a1` AS `slow`,
   `nql_a2` AS `logons`,
   (CAST(`nql_a1` AS DOUBLE) / `nql_a2`) AS `slow_share`,
@@ -287,7 +287,7 @@ SELECT `tenant`, 'slow_logons_by_entity' AS `monitor`, `window_start`, `window_e
   `nql_a4` AS `impact_users`,
   CAST(NULL AS BIGINT) AS `active_devices`
 FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, 'slow_logons_by_entity' AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     CAST(`nv`[1] AS BIGINT) AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`,

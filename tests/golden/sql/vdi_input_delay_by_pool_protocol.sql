@@ -282,7 +282,7 @@ FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `te
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_input_delay_p95__eval` AS
-SELECT `tenant`, 'vdi_input_delay_p95' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
   `nql_a1` AS `p95_delay`,
   `nql_a2` AS `slow_samples`,
   `nql_a3` AS `samples`,
@@ -292,7 +292,7 @@ SELECT `tenant`, 'vdi_input_delay_p95' AS `monitor`, `window_start`, `window_end
   `nql_a5` AS `impact_users`,
   CAST(NULL AS BIGINT) AS `active_devices`
 FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, 'vdi_input_delay_p95' AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     `nv`[1] AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`,
