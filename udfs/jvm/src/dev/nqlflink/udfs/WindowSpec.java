@@ -5,10 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What one monitor's {@link TenantWindows} call computes, from the literal the code generator
- * writes (translator/flink/codegen.py, {@code window_spec}):
+ * What one shape of a {@link TenantWindows} call (see {@link Shapes}) or one {@link Regroup} call
+ * computes, from the literal the code generator writes (translator/flink/codegen.py):
  *
  * <pre>size=300000;slide=30000;lag=600000;idle=60000;pop=1;aggs=avg:n0,count:n1,distinct:s0,pct:n2:0.95</pre>
+ *
+ * A shape has no lag nor idle (they are its table's, {@link Shapes}; {@link #parseShape}).
  *
  * <ul>
  *   <li>size, slide: the HOP window (ms; size a multiple of slide), aligned to the epoch like
@@ -85,7 +87,16 @@ public final class WindowSpec implements Serializable {
     }
 
     public static WindowSpec parse(String text) {
-        long size = -1, slide = -1, lag = -1, idle = -1;
+        return parse(text, true);
+    }
+
+    /** One shape of a {@link Shapes} spec: lag and idle are the table's, not allowed here (0). */
+    static WindowSpec parseShape(String text) {
+        return parse(text, false);
+    }
+
+    private static WindowSpec parse(String text, boolean clocked) {
+        long size = -1, slide = -1, lag = clocked ? -1 : 0, idle = clocked ? -1 : 0;
         boolean pop = false;
         List<Agg> aggs = new ArrayList<>();
         for (String part : text.split(";")) {
@@ -98,8 +109,8 @@ public final class WindowSpec implements Serializable {
             switch (key) {
                 case "size": size = Long.parseLong(value); break;
                 case "slide": slide = Long.parseLong(value); break;
-                case "lag": lag = Long.parseLong(value); break;
-                case "idle": idle = Long.parseLong(value); break;
+                case "lag": lag = clocked ? Long.parseLong(value) : unexpected(key, text); break;
+                case "idle": idle = clocked ? Long.parseLong(value) : unexpected(key, text); break;
                 case "pop": pop = "1".equals(value); break;
                 case "aggs": aggs = parseAggs(value); break;
                 default: throw new IllegalArgumentException("window spec: unknown key '" + key + "' in " + text);
@@ -109,6 +120,10 @@ public final class WindowSpec implements Serializable {
             throw new IllegalArgumentException("window spec: size, slide, lag and idle needed (size a multiple of slide): " + text);
         }
         return new WindowSpec(size, slide, lag, idle, pop, aggs);
+    }
+
+    private static long unexpected(String key, String text) {
+        throw new IllegalArgumentException("window spec: '" + key + "' is the table's, not a shape's, in " + text);
     }
 
     private static List<Agg> parseAggs(String text) {
