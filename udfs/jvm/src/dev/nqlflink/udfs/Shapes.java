@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * <pre>lag=600000;idle=60000 | s_8f2a61c0: size=300000;slide=30000;pop=0;aggs=avg:n0 | s_77ab01ee: size=...</pre>
  *
  * Segments are separated by {@code " | "}; the first is the table's (lag and idle, see
- * {@link WindowSpec}), each other one is a shape, {@code <id>: <WindowSpec without lag/idle>}.
+ * {@link WindowSpec}), each other one is a shape, {@code <id>: <WindowSpec without lag/idle>}
+ * or {@code <id> (<monitors>): ...} (the monitors it serves, which the function ignores).
  * Shape i (0-based, spec order) reads element i of the row's group array; its aggregates' inputs
  * index the row's input arrays, shared by all the shapes. No shape at all is valid.
  */
@@ -105,7 +106,11 @@ final class Shapes implements Serializable {
             if (colon < 0) {
                 throw new IllegalArgumentException("windows spec: shape '" + segments[i] + "' is not <id>: <spec> in " + text);
             }
-            out.put(segments[i].substring(0, colon).trim(), segments[i].substring(colon + 1).trim());
+            // the id may be followed by the monitors the shape serves, "(m_a, m_b)": for people
+            // and deploy/plan.py only (a monitor added to a shape must not change its id)
+            String head = segments[i].substring(0, colon);
+            int served = head.indexOf('(');
+            out.put((served < 0 ? head : head.substring(0, served)).trim(), segments[i].substring(colon + 1).trim());
         }
         return out;
     }
