@@ -84,14 +84,19 @@ class StateNode:
 
 # A table's windows function computes the windows of every monitor reading the table, one
 # part per shape (translator/flink/codegen.py _table_windows); its spec names each shape and
-# the pipelines it serves: 'lag=...;idle=... | s_1a2b3c4d5e (m_lat, m_other): size=...'.
+# the monitors it serves per tenant: 'lag=...;idle=... | s_1a2b3c4d5e (acme: lat, other; globex: lat): size=...'.
 _SHAPE = re.compile(r"\|\s*(s_[0-9a-f]+)\s*\(([^)]*)\)\s*:")
 
 
 def shapes(node: dict) -> dict[str, list[str]]:
-    """Shape id -> the pipelines it serves, of a table's windows function node."""
+    """Shape id -> the monitors it serves (as pipeline owners, ``m_<id>``), of a table's
+    windows function node."""
     text = json.dumps(node.get("functionCall", {}))
-    return {m.group(1): [x.strip() for x in m.group(2).split(",") if x.strip()] for m in _SHAPE.finditer(text)}
+    out = {}
+    for m in _SHAPE.finditer(text):
+        ids = {i.strip() for entry in m.group(2).split(";") for i in entry.partition(":")[2].split(",") if i.strip()}
+        out[m.group(1)] = sorted(f"m_{i}" for i in ids)
+    return out
 
 
 def node_type(node: dict) -> str:

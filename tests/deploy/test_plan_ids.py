@@ -45,7 +45,7 @@ class Plan:
         served: dict[str, list[str]] = {}
         for m, layout in layouts.items():
             served.setdefault("s_" + layout.encode().hex(), []).append(m)
-        spec = " | ".join(["lag=1;idle=1"] + [f"{s} ({', '.join(sorted(ms))}): size=1;slide=1;pop=0;aggs="
+        spec = " | ".join(["lag=1;idle=1"] + [f"{s} (acme: {', '.join(sorted(m[2:] for m in ms))}): size=1;slide=1;pop=0;aggs="
                                               for s, ms in sorted(served.items())])
         windows_input = self.add("windows input", "stream-exec-calc", rows, condition="every monitor's tenants")
         return self.add("windows", "stream-exec-process-table-function", windows_input, uid="t_events--windows--s",

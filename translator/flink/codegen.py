@@ -183,7 +183,7 @@ def _fields(rel: ir.Relation) -> tuple[ir.Scan, ir.Enrich | None, list[ir.Scalar
 def pipelines(monitors: list[ir.Monitor]) -> list[_Pipeline]:
     """Monitors whose IR is the same but for thresholds (config parameters) share a pipeline:
     threshold monitors whatever their ids and tenants (each row of the pipeline's windows is
-    fanned out to the monitors of its tenant: _fan_out), detection and regroup monitors per id
+    emitted by the windows function once per monitor of its tenant: _served), detection and regroup monitors per id
     (their state functions are named from the pipeline)."""
     groups: dict[tuple, _Pipeline] = {}
     per_id: dict[str, int] = {}
@@ -199,25 +199,31 @@ def pipelines(monitors: list[ir.Monitor]) -> list[_Pipeline]:
     return list(groups.values())
 
 
-def _fan_out(p: _Pipeline) -> tuple[str, str]:
-    """The monitor of a pipeline's rows (SQL) and the clause that gives it: a constant when the
-    pipeline has one id; else each row (a tenant's window and group of the shared shape) once
-    per monitor of its tenant, from a constant of the job (adding a monitor of the same shape
-    changes this constant only: no state is reset; docs/sharing.md)."""
+def _pairs(pipes) -> set[tuple[str, str]]:
+    """(tenant, monitor id) of the pipelines' monitors."""
+    return {(m.tenant, m.id) for p in pipes for m in p.monitors}
+
+
+def _served(pairs: set[tuple[str, str]]) -> str:
+    """The monitors a shape serves per tenant, as its windows spec lists them: the function
+    emits each of the shape's rows once per monitor of the row's tenant (the fan-out: a constant
+    of the job, so adding a monitor of an existing shape resets nothing; docs/sharing.md)."""
+    tenants: dict[str, list[str]] = {}
+    for tenant, monitor in sorted(pairs):
+        tenants.setdefault(tenant, []).append(monitor)
+    return "; ".join(f"{t}: {', '.join(ids)}" for t, ids in tenants.items())
+
+
+def _monitor_text(p: _Pipeline) -> str:
+    """SQL: the monitor of a row of the pipeline's tenant where the row does not name one (an
+    unknown device): its id, or its ids in that tenant, comma-separated."""
     ids: dict[str, list[str]] = {}
-    for m in p.monitors:
-        ids.setdefault(m.tenant, [])
-        if m.id not in ids[m.tenant]:
-            ids[m.tenant].append(m.id)
-    every = sorted({i for x in ids.values() for i in x})
-    if len(every) == 1:
-        return lit(every[0]), ""
-    array = lambda xs: "ARRAY[" + ", ".join(lit(x) for x in sorted(xs)) + "]"  # noqa: E731
-    if len({tuple(sorted(x)) for x in ids.values()}) == 1:
-        per_tenant = array(every)
-    else:
-        per_tenant = "CASE `tenant`" + "".join(f" WHEN {lit(t)} THEN {array(x)}" for t, x in sorted(ids.items())) + " END"
-    return "`nql_monitor`", f"CROSS JOIN UNNEST({per_tenant}) AS `nql_m` (`nql_monitor`)"
+    for tenant, monitor in sorted(_pairs([p])):
+        ids.setdefault(tenant, []).append(monitor)
+    texts = {t: ", ".join(x) for t, x in ids.items()}
+    if len(set(texts.values())) == 1:
+        return lit(next(iter(texts.values())))
+    return "CASE `tenant`" + "".join(f" WHEN {lit(t)} THEN {lit(x)}" for t, x in texts.items()) + " END"
 
 
 # ----------------------------------------------------------------------------- the job
@@ -683,8 +689,7 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
             keep.append(f"NOT {q(UNKNOWN_DEVICE)}")
         group = f"CASE WHEN {' AND '.join(keep)} THEN {shape.group} END" if keep else shape.group
         groups.append(f"CAST({group} AS STRING)")
-        # the monitors a shape serves, for deploy/plan.py (the function reads the id only)
-        served = ", ".join(sorted({f"m_{m.id}" for x in users for m in x.pipeline.monitors}))
+        served = _served(_pairs(x.pipeline for x in users))
         specs.append(f"{sid} ({served}): {shape.spec};aggs={shape.lanes.aggs(numeric, strings)}")
         monitors = sorted({f"{m.tenant}/{m.id}" for x in users for m in x.pipeline.monitors})
         comments.append(f"{sid}: {', '.join(monitors)}")
@@ -719,8 +724,9 @@ def _pipeline(x: _Prepared, same_shape: list[_Prepared], o: CompileOptions, inse
     n = lambda suffix: q(f"{p.name}__{suffix}")  # noqa: E731
     tenants = _tenants([p])
     mine = [f"`nql_shape` = {lit(shape.id)}"]
-    if _tenants(y.pipeline for y in same_shape) != tenants:
-        mine.append(_in_tenants(tenants))
+    pairs = _pairs([p])
+    if pairs != _pairs(y.pipeline for y in same_shape):   # the shape serves other pipelines too
+        mine.append("CONCAT(`tenant`, '/', `nql_monitor`) IN (" + ", ".join(lit(f"{t}/{m}") for t, m in sorted(pairs)) + ")")
     windows = windows_view(x.table)
     lanes, detect = shape.lanes, ev.detection is not None
     evaluation = _evaluation(n("objects" if x.regroup else "eval"), p, windows, w, lanes, x.impact, detect, mine)
@@ -767,8 +773,8 @@ def _evaluation(name: str, p: _Pipeline, windows: str, w: ir.WindowAggregate | i
     measures = [{"name": q(m.name), "expr": to_sql(to_exp(_replace_aggs(m.expr, lanes.names)))} for m in w.measures]
     measure_names = {m.name for m in w.measures}
     keys = [{"name": q(k.expr.name), "expr": _key_value(k)} for k in w.keys if k.expr.name not in measure_names]
-    monitor, fan_out = _fan_out(p)
-    return {"name": name, "monitor": monitor, "fan_out": fan_out, "windows": windows, "where": list(where),
+    return {"name": name, "monitor": "`nql_monitor`" if where else lit(p.monitors[0].id), "windows": windows,
+            "where": list(where),
             "aggregates": [{"name": q(c), "expr": e} for c, e in lanes.columns],
             "measures": measures + keys,
             "impact_devices": q(lanes.names[impact[0]]),
@@ -810,30 +816,28 @@ def _key_expr(k: ir.Key, table: str | None = None) -> exp.Expression:
     return value if sql_type == "STRING" else exp.Cast(this=value, to=exp.DataType.build(sql_type))
 
 
-def _monitor_dead_letters(reason: str, view: str, where: list[str], table: str, p: _Pipeline, **fields: str) -> str:
+def _monitor_dead_letters(reason: str, view: str, where: list[str], table: str, monitor: str, **fields: str) -> str:
     """A pipeline's dead letters of `reason` from `view`, the rows meeting every condition of
-    `where`, one per monitor of the row's tenant: the line is a JSON object of the tenant, the
-    monitor and `fields` (name -> SQL)."""
-    monitor, fan_out = _fan_out(p)
+    `where`: the line is a JSON object of the tenant, the monitor (SQL) and `fields` (name -> SQL)."""
     entries = ", ".join([f"'tenant' VALUE `tenant`", f"'monitor' VALUE {monitor}",
                          *(f"{lit(k)} VALUE {v}" for k, v in fields.items())])
-    source = f"{view} {fan_out}" if fan_out else view
-    return f"SELECT {lit(table)}, {lit(reason)}, JSON_OBJECT({entries})\nFROM {source}\nWHERE {' AND '.join(where)}"
+    return f"SELECT {lit(table)}, {lit(reason)}, JSON_OBJECT({entries})\nFROM {view}\nWHERE {' AND '.join(where)}"
 
 
 def _late_query(windows: str, table: str, p: _Pipeline, mine: list[str]) -> str:
     """Records of a monitor that reached its windows after they were evaluated (the tenant's
     clock was moved on without them: a silent partition or a tenant over the lag bound)."""
-    return _monitor_dead_letters("late_window", windows, ["`nql_kind` = 'late'", *mine], table, p,
+    return _monitor_dead_letters("late_window", windows, ["`nql_kind` = 'late'", *mine], table, "`nql_monitor`",
                                  group="JSON(`group_json`)",
                                  event_time=f"DATE_FORMAT(`late_ts`, {lit(TIME_FORMAT)})")
 
 
 def _unknown_device_query(windows: str, table: str, p: _Pipeline, mine: list[str]) -> str:
     """Records of a monitor that reads inventory attributes whose device had no inventory
-    version as of the record's time (the windows function's 'unknown' rows: the device in
-    `sv`, the record's time in `late_ts`)."""
-    return _monitor_dead_letters("unknown_device", windows, ["`nql_kind` = 'unknown'", *mine], table, p,
+    version as of the record's time (the windows function's 'unknown' rows, one per record:
+    the device in `sv`, the record's time in `late_ts`); one dead letter per pipeline, naming
+    its monitors of the record's tenant."""
+    return _monitor_dead_letters("unknown_device", windows, ["`nql_kind` = 'unknown'", *mine], table, _monitor_text(p),
                                  device="`sv`[1]", event_time=f"DATE_FORMAT(`late_ts`, {lit(TIME_FORMAT)})")
 
 

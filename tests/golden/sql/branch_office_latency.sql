@@ -235,7 +235,7 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_db68c75945 (m_branch_office_latency): size=600000;slide=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_db68c75945 (acme: branch_office_latency): size=600000;slide=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_branch_office_latency__eval` AS
@@ -246,7 +246,7 @@ SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_
   `nql_a4` AS `impact_users`,
   CAST(NULL AS BIGINT) AS `active_devices`
 FROM (
-  SELECT `tenant`, 'branch_office_latency' AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, `nql_monitor` AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     `nv`[1] AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`,
@@ -325,7 +325,7 @@ SELECT 'session.vdi_events', `reject_reason`, `line`
 FROM `clk_session_vdi_events`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'branch_office_latency', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_session_vdi_events__windows`
 WHERE `nql_kind` = 'late' AND `nql_shape` = 's_db68c75945';
 INSERT INTO `sink_alerts`

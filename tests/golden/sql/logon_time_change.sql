@@ -277,7 +277,7 @@ FROM `tick_session_logins`;
 CREATE TEMPORARY VIEW `t_session_logins__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_logins__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_418d9b4dd7 (m_logon_time_change): size=900000;slide=300000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_logins--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_418d9b4dd7 (acme: logon_time_change): size=900000;slide=300000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_logins--windows--b8e1131ba1d4');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_logon_time_change__eval` AS
@@ -289,7 +289,7 @@ SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_
   `nql_a3` AS `impact_users`,
   `population` AS `active_devices`
 FROM (
-  SELECT `tenant`, 'logon_time_change' AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, `nql_monitor` AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     `nv`[1] AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`
@@ -365,7 +365,7 @@ SELECT 'device.devices', `reject_reason`, `line`
 FROM `chk_device_devices`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'session.logins', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'logon_time_change', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+SELECT 'session.logins', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_session_logins__windows`
 WHERE `nql_kind` = 'late' AND `nql_shape` = 's_418d9b4dd7'
 UNION ALL

@@ -235,7 +235,7 @@ FROM `tick_execution_crashes`;
 CREATE TEMPORARY VIEW `t_execution_crashes__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_execution_crashes__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_ccd666f228 (m_outdated_client_crashes): size=3600000;slide=300000;pop=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 't_execution_crashes--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_ccd666f228 (acme: outdated_client_crashes): size=3600000;slide=300000;pop=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 't_execution_crashes--windows--b8e1131ba1d4');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_outdated_client_crashes__eval` AS
@@ -247,7 +247,7 @@ SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_
   `nql_a3` AS `impact_users`,
   CAST(NULL AS BIGINT) AS `active_devices`
 FROM (
-  SELECT `tenant`, 'outdated_client_crashes' AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, `nql_monitor` AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     CAST(`nv`[1] AS BIGINT) AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`
@@ -325,7 +325,7 @@ SELECT 'execution.crashes', `reject_reason`, `line`
 FROM `clk_execution_crashes`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'execution.crashes', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'outdated_client_crashes', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+SELECT 'execution.crashes', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_execution_crashes__windows`
 WHERE `nql_kind` = 'late' AND `nql_shape` = 's_ccd666f228';
 INSERT INTO `sink_alerts`

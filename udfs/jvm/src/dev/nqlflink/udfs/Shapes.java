@@ -18,13 +18,16 @@ import java.util.regex.Pattern;
  *
  * Segments are separated by {@code " | "}; the first is the table's (lag and idle, see
  * {@link WindowSpec}), each other one is a shape, {@code <id>: <WindowSpec without lag/idle>}
- * or {@code <id> (<monitors>): ...} (the monitors it serves, which the function ignores).
+ * or {@code <id> (<tenant>: <monitor>, ...; ...): ...}: the monitors it serves per tenant, each
+ * of its rows ('eval', 'late') is emitted once per monitor of its tenant ({@code nql_monitor}).
  * Shape i (0-based, spec order) reads element i of the row's group array; its aggregates' inputs
  * index the row's input arrays, shared by all the shapes. No shape at all is valid.
  */
 final class Shapes implements Serializable {
     private static final long serialVersionUID = 1L;
     static final String SEPARATOR = " | ";
+    private static final String[] NO_MONITOR = {null};
+    private static final String[] NONE = {};
     /** Shape ids never hold ':' nor '|', the separators of the state keys ({@link TenantWindows}). */
     private static final Pattern ID = Pattern.compile("[a-z0-9_]+");
 
@@ -33,11 +36,23 @@ final class Shapes implements Serializable {
         final int index;
         final String id;
         final WindowSpec spec;
+        /** tenant -> the monitors of the shape (its rows are emitted once per monitor); null: not given. */
+        final Map<String, String[]> monitors;
 
-        Shape(int index, String id, WindowSpec spec) {
+        Shape(int index, String id, WindowSpec spec, Map<String, String[]> monitors) {
             this.index = index;
             this.id = id;
             this.spec = spec;
+            this.monitors = monitors;
+        }
+
+        /** The monitors a row of `tenant` goes to: {null} (one row, no monitor) when not given. */
+        String[] monitorsOf(String tenant) {
+            if (monitors == null) {
+                return NO_MONITOR;
+            }
+            String[] out = monitors.get(tenant);
+            return out == null ? NONE : out;
         }
     }
 
@@ -81,12 +96,13 @@ final class Shapes implements Serializable {
             throw new IllegalArgumentException("windows spec: lag and idle needed first: " + text);
         }
         Map<String, String> texts = texts(text);
+        Map<String, Map<String, String[]>> served = served(text);
         List<Shape> list = new ArrayList<>();
         for (Map.Entry<String, String> e : texts.entrySet()) {
             if (!ID.matcher(e.getKey()).matches()) {
                 throw new IllegalArgumentException("windows spec: shape id '" + e.getKey() + "' is not [a-z0-9_]+ in " + text);
             }
-            list.add(new Shape(list.size(), e.getKey(), WindowSpec.parseShape(e.getValue())));
+            list.add(new Shape(list.size(), e.getKey(), WindowSpec.parseShape(e.getValue()), served.get(e.getKey())));
         }
         if (list.size() != segments.length - 1) {
             throw new IllegalArgumentException("windows spec: a shape id appears twice in " + text);
@@ -100,17 +116,64 @@ final class Shapes implements Serializable {
      */
     static Map<String, String> texts(String text) {
         Map<String, String> out = new LinkedHashMap<>();
+        for (String[] h : heads(text)) {
+            out.put(h[0], h[2]);
+        }
+        return out;
+    }
+
+    /**
+     * id -> tenant -> monitors, of the shapes that list them: {@code <id> (acme: a, b; globex: a): ...}.
+     * Not part of a shape's text: a monitor added to a shape leaves its state as it is.
+     */
+    private static Map<String, Map<String, String[]>> served(String text) {
+        Map<String, Map<String, String[]>> out = new HashMap<>();
+        for (String[] h : heads(text)) {
+            if (h[1] == null) {
+                continue;
+            }
+            Map<String, String[]> perTenant = new HashMap<>();
+            for (String entry : h[1].split(";")) {
+                int colon = entry.indexOf(':');
+                if (colon < 0) {
+                    throw new IllegalArgumentException("windows spec: '" + entry + "' is not <tenant>: <monitors> in " + text);
+                }
+                List<String> ids = new ArrayList<>();
+                for (String id : entry.substring(colon + 1).split(",")) {
+                    if (!id.trim().isEmpty()) {
+                        ids.add(id.trim());
+                    }
+                }
+                perTenant.put(entry.substring(0, colon).trim(), ids.toArray(new String[0]));
+            }
+            out.put(h[0], perTenant);
+        }
+        return out;
+    }
+
+    /** Per shape segment: {id, the monitors it serves (null: not given), its spec text}. */
+    private static List<String[]> heads(String text) {
+        List<String[]> out = new ArrayList<>();
         String[] segments = text.split(Pattern.quote(SEPARATOR), -1);
         for (int i = 1; i < segments.length; i++) {
-            int colon = segments[i].indexOf(':');
-            if (colon < 0) {
-                throw new IllegalArgumentException("windows spec: shape '" + segments[i] + "' is not <id>: <spec> in " + text);
+            String segment = segments[i];
+            int open = segment.indexOf('(');
+            int colon = segment.indexOf(':');
+            String served = null;
+            int idEnd = colon;
+            if (open >= 0 && (colon < 0 || open < colon)) {
+                int close = segment.indexOf(')', open);
+                if (close < 0) {
+                    throw new IllegalArgumentException("windows spec: shape '" + segment + "' has an unclosed '(' in " + text);
+                }
+                served = segment.substring(open + 1, close);
+                idEnd = open;
+                colon = segment.indexOf(':', close);
             }
-            // the id may be followed by the monitors the shape serves, "(m_a, m_b)": for people
-            // and deploy/plan.py only (a monitor added to a shape must not change its id)
-            String head = segments[i].substring(0, colon);
-            int served = head.indexOf('(');
-            out.put((served < 0 ? head : head.substring(0, served)).trim(), segments[i].substring(colon + 1).trim());
+            if (colon < 0) {
+                throw new IllegalArgumentException("windows spec: shape '" + segment + "' is not <id>: <spec> in " + text);
+            }
+            out.add(new String[] {segment.substring(0, idEnd).trim(), served, segment.substring(colon + 1).trim()});
         }
         return out;
     }

@@ -84,8 +84,8 @@ public class TenantWindows extends ProcessTableFunction<Row> {
     /** {@link Regroup}'s rows: the windows' of one monitor (no shape). */
     static final String OUTPUT = "ROW<nql_kind STRING, group_json STRING, window_start TIMESTAMP(3), "
             + "window_end TIMESTAMP(3), nv ARRAY<DOUBLE>, sv ARRAY<STRING>, population BIGINT, late_ts TIMESTAMP(3)>";
-    /** The rows of the windows: each names its shape (NULL on 'unknown'). */
-    static final String SHAPES_OUTPUT = "ROW<nql_kind STRING, nql_shape STRING, group_json STRING, "
+    /** The rows of the windows: each names its shape and monitor (NULL on 'unknown'). */
+    static final String SHAPES_OUTPUT = "ROW<nql_kind STRING, nql_shape STRING, nql_monitor STRING, group_json STRING, "
             + "window_start TIMESTAMP(3), window_end TIMESTAMP(3), nv ARRAY<DOUBLE>, sv ARRAY<STRING>, "
             + "population BIGINT, late_ts TIMESTAMP(3)>";
     private static final long serialVersionUID = 1L;
@@ -117,7 +117,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
 
     public void eval(
             Context ctx,
-            @StateHint(ttl = "0 ms", type = @DataTypeHint("ROW<clock BYTES, spec STRING>")) Row state,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("ROW<clock BYTES, spec STRING, tenant STRING>")) Row state,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> parts,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, STRING>")) MapView<String, String> slices,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, DOUBLE>")) MapView<String, Double> items,
@@ -130,6 +130,9 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         byte[] stored = (byte[]) state.getField("clock");
         TenantClock clock = TenantClock.read(stored);
         upgrade(state, specText, spec, clock, windows);
+        if (state.getField("tenant") == null) {
+            state.setField("tenant", in.getFieldAs("tenant"));   // for the rows its timers emit
+        }
         TimeContext<Long> time = ctx.timeContext(Long.class);
         long ts = time.time();
         if (Boolean.TRUE.equals(in.getField("nql_tick"))) {
@@ -158,7 +161,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
     private void record(Shapes spec, ShapeState windows, TimeContext<Long> time, long ts, Row in) throws Exception {
         String device = in.getFieldAs("nql_device");
         if (Boolean.TRUE.equals(in.getField("nql_unknown"))) {
-            collect(Row.of("unknown", null, null, null, null, null, new String[] {device}, null, toTimestamp(ts)));
+            collect(Row.of("unknown", null, null, null, null, null, null, new String[] {device}, null, toTimestamp(ts)));
         }
         String[] groups = in.getFieldAs("nql_group");
         Double[] n = null;
@@ -174,7 +177,9 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             if (ts <= fired) {
                 isLate = true;
                 if (group != null) {
-                    collect(Row.of("late", shape.id, group, null, null, null, null, null, toTimestamp(ts)));
+                    for (String monitor : shape.monitorsOf(in.getFieldAs("tenant"))) {
+                        collect(Row.of("late", shape.id, monitor, group, null, null, null, null, null, toTimestamp(ts)));
+                    }
                 }
                 continue;
             }
@@ -234,7 +239,8 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             int bar = timer.lastIndexOf('|');
             Shapes.Shape shape = spec.byId.get(timer.substring(FIRE.length(), bar));
             if (shape != null) {  // else a timer of a shape the spec no longer has
-                onWindow(spec, shape, Long.parseLong(timer.substring(bar + 1)), clock, windows, time);
+                onWindow(spec, shape, Long.parseLong(timer.substring(bar + 1)), clock, windows, time,
+                         state.getFieldAs("tenant"));
             }
         }
         byte[] written = clock.write();
@@ -245,14 +251,14 @@ public class TenantWindows extends ProcessTableFunction<Row> {
 
     /** The timer of the shape's window ending at {@code end}: evaluate it, or wait. */
     private void onWindow(Shapes spec, Shapes.Shape shape, long end, TenantClock clock, ShapeState windows,
-                          TimeContext<Long> time) throws Exception {
+                          TimeContext<Long> time, String tenant) throws Exception {
         Long watermark = time.currentWatermark();
         boolean endOfInput = watermark != null && watermark == Long.MAX_VALUE;
         if (end - 1 <= windows.fired(shape.id)) {
             clock.removePending(shape.id, end);
         } else if (!clock.waitsBefore(shape.id, end)
                 && (endOfInput || end - 1 <= clock.now(spec.idle, spec.lag, watermark))) {
-            fire(spec, shape, end, clock, windows, time);
+            fire(spec, shape, end, clock, windows, time, tenant);
         } else {
             // not complete for this tenant yet (or an earlier window of the shape still waits):
             // fired when its clock gets there (eval re-arms it), when the watermark drags it
@@ -273,7 +279,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
      * timer at this time would find the same clock and evaluate it too (it then finds it done).
      */
     private void fire(Shapes spec, Shapes.Shape first, long end, TenantClock clock, ShapeState windows,
-                      TimeContext<Long> time) throws Exception {
+                      TimeContext<Long> time, String tenant) throws Exception {
         Map<String, ShapeState.Window> due = new LinkedHashMap<>();
         for (Shapes.Shape shape : spec.list) {
             // a window of the shape ends here, not evaluated yet, no earlier one waiting (checked
@@ -297,9 +303,12 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         for (ShapeState.Window w : due.values()) {
             LocalDateTime from = toTimestamp(w.start);
             Long devices = w.population == null ? null : (long) w.population.size();
+            String[] monitors = w.shape.monitorsOf(tenant);
             for (Map.Entry<String, Partial> g : w.groups.entrySet()) {
                 Partial p = g.getValue();
-                collect(Row.of("eval", w.shape.id, g.getKey(), from, to, p.numbers(), p.strings(), devices, null));
+                for (String monitor : monitors) {
+                    collect(Row.of("eval", w.shape.id, monitor, g.getKey(), from, to, p.numbers(), p.strings(), devices, null));
+                }
             }
             String id = w.shape.id;
             windows.fired.put(id, Math.max(windows.fired(id), end - 1));
