@@ -211,7 +211,8 @@ class _Graph:
         """Whose state this is, for people: a node before the windows that feeds one
         monitor pipeline only is that pipeline's."""
         owner = self.owner(i)
-        if owner.startswith("tables:") and len(self.down[i]) == 1 and _kind(self.nodes[i]) not in TABLE_KINDS:
+        if owner.startswith("tables:") and len(self.down[i]) == 1 and _kind(self.nodes[i]) not in TABLE_KINDS \
+                and not next(iter(self.down[i])).startswith(TABLE_WINDOWS):
             return next(iter(self.down[i]))
         if owner.startswith(TABLE_WINDOWS) and len(self.named[i]) == 1:
             return next(iter(self.named[i]))

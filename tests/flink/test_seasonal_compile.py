@@ -46,13 +46,14 @@ def test_detection_compiles_to_the_documented_shape(compiled):
         assert f"`m_vdi_latency_seasonal__{view}`" in sql and f"`m_crashes_change__{view}`" in sql
     # detection monitors ask the windows function for the tenant's population (pop=1), others not:
     # each pipeline's shape in its table's windows spec (`| <shape id> (<pipelines>): ...`)
-    def spec(pipeline):
-        at = sql.index(f" ({pipeline}): ")
-        return sql[at:sql.index(" | " if " | " in sql[at:at + 400] else "'", at)]
-    assert ";pop=1;" in spec("m_vdi_latency_seasonal") and ";pop=1;" in spec("m_crashes_change")
-    assert ";pop=0;" in spec("m_vdi_latency_by_pool")
+    def spec(monitor):
+        at = sql.index(f"(acme: {monitor}): ")
+        end = sql.index("'", at)
+        return sql[at:sql.index(" | ", at)] if " | " in sql[at:end] else sql[at:end]
+    assert ";pop=1;" in spec("vdi_latency_seasonal") and ";pop=1;" in spec("crashes_change")
+    assert ";pop=0;" in spec("vdi_latency_by_pool")
     # the change monitor: 15 min windows of 1 h; its state: direction|history ms|default recovery
-    assert "size=3600000;slide=900000;" in spec("m_crashes_change")
+    assert "size=3600000;slide=900000;" in spec("crashes_change")
     change = sql[sql.index("CREATE TEMPORARY VIEW `m_crashes_change__state`"):]
     assert "`nql_sensitivity`, 'above|172800000|0') AS `trs`" in change[:change.index(";")]
     # the seasonal state: extra arguments and the compiled spec (direction|slot|history|zone|weekly|
@@ -60,8 +61,8 @@ def test_detection_compiles_to_the_documented_shape(compiled):
     state = sql[sql.index("CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__state`"):]
     assert ("`payload`, `nql_enabled`, `nql_value`, `nql_sensitivity`, 'above|900|604800|UTC|auto|4|2|1') AS `trs`"
             in state[:state.index(";")])
-    # the threshold monitor's pipeline still has no baseline
-    threshold = sql[sql.index("CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__judged`"):]
+    # the threshold monitors' alert records (the job's) still have no baseline
+    threshold = sql[sql.index("FROM `job__alerts`") - 2000:sql.index("FROM `job__alerts`")]
     assert "'baseline' VALUE CAST(NULL AS STRING)" in threshold
 
 
@@ -88,8 +89,8 @@ def test_flink_plans_the_detection_job(compiled, explain_plan):
     seasonal = execution[execution.index(line):]
     below = [ln for ln in seasonal.splitlines()[1:] if not any(k in ln for k in ("Exchange(", "Calc("))]
     assert "TemporalJoin(" in below[0] and "Python" not in below[0], below[0]
-    # one windows function per pipeline, shared by the evaluations and the late dead letters
-    assert sum("ProcessTableFunction(" in ln and "uid=[m_vdi_latency_seasonal--windows--" in ln
+    # one windows function per table, shared by the evaluations and the dead letters
+    assert sum("ProcessTableFunction(" in ln and "uid=[t_session_vdi_events--windows--" in ln
                for ln in execution.splitlines()) == 1
 
 
@@ -135,4 +136,4 @@ def test_monitors_of_one_table_share_its_clock_and_ticks(tmp_path):
         assert sql.count(f"CREATE TEMPORARY VIEW `{view}`") == 1
     assert sql.count("FROM `tick_session_vdi_events`") == 2 and sql.count("FROM `ok_session_vdi_events`") == 1
     # the same shape (ids and tenants differ): one part of the table's windows serves both
-    assert "(m_vdi_latency_other, m_vdi_latency_seasonal): size=" in sql
+    assert "(acme: vdi_latency_seasonal; globex: vdi_latency_other): size=" in sql

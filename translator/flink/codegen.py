@@ -983,12 +983,19 @@ def carried_measures(measures) -> list[CarriedMeasure]:
 
 
 def _carried_arrays(measures, v) -> list[str]:
-    """The judged view's `nql_n` and `nql_s` columns of a monitor's measures (`v`: a column)."""
+    """The evaluated view's `nql_n` and `nql_s` columns of a monitor's measures (`v`: a column),
+    nullable and never a constant, as every column of that view (sql/views/monitor_evaluated.sql.j2):
+    a monitor without measures of a kind has a NULL the planner cannot fold."""
     carried = carried_measures(measures)
     out = []
+    window_end = to_sql(v("window_end"))
     for column, element in ((NUMBERS_COLUMN, "DOUBLE"), (TEXTS_COLUMN, "STRING")):
         items = [f"CAST({to_sql(v(c.name))} AS {element})" for c in carried if c.column == column]
-        out.append((f"ARRAY[{', '.join(items)}]" if items else f"CAST(NULL AS ARRAY<{element}>)") + f" AS {q(column)}")
+        if items:
+            value = f"CASE WHEN {window_end} IS NOT NULL THEN ARRAY[{', '.join(items)}] END"
+        else:
+            value = f"CASE WHEN {window_end} IS NULL THEN ARRAY[CAST(NULL AS {element})] END"
+        out.append(f"{value} AS {q(column)}")
     return out
 
 

@@ -338,14 +338,19 @@ FROM (
 -- join and alert state function read them all): the pipeline, its `every` and its eviction
 -- delay as columns, and the measures in `nql_n` (numbers) and `nql_s` (others) by position:
 -- the state function carries them to the transition an evaluation causes, where the record is
--- built, once (no JSON per evaluation).
+-- built, once (no JSON per evaluation). Each value is wrapped so that the union's row type
+-- never depends on which monitors run (see the template).
 -- Eviction delay: 7d (--evict-after) + 10min (--max-tenant-lag) + 5min (every).
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__evaluated` AS
-SELECT CAST('m_busy_desktop_pools' AS STRING) AS `nql_pipeline`,
-  `v`.`tenant`, CAST(`v`.`monitor` AS STRING) AS `monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
-  CAST(300000 AS BIGINT) AS `every_ms`, CAST(605700000 AS BIGINT) AS `evict_after_ms`,
-  ARRAY[CAST(`v`.`busy` AS DOUBLE), CAST(`v`.`desktops` AS DOUBLE), CAST(`v`.`worst` AS DOUBLE)] AS `nql_n`, CAST(NULL AS ARRAY<STRING>) AS `nql_s`,
-  `v`.`impact_devices`, `v`.`impact_users`
+SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST('m_busy_desktop_pools' AS STRING) END AS `nql_pipeline`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN `v`.`tenant` END AS `tenant`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`monitor` AS STRING) END AS `monitor`,
+  `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(300000 AS BIGINT) END AS `every_ms`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(605700000 AS BIGINT) END AS `evict_after_ms`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN ARRAY[CAST(`v`.`busy` AS DOUBLE), CAST(`v`.`desktops` AS DOUBLE), CAST(`v`.`worst` AS DOUBLE)] END AS `nql_n`, CASE WHEN `v`.`window_end` IS NULL THEN ARRAY[CAST(NULL AS STRING)] END AS `nql_s`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`impact_devices` AS BIGINT) END AS `impact_devices`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`impact_users` AS BIGINT) END AS `impact_users`
 FROM `m_busy_desktop_pools__eval` AS `v`;
 
 -- The evaluations of every threshold monitor of the job (one row type), for the job's one

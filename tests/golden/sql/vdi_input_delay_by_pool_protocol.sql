@@ -306,14 +306,19 @@ FROM (
 -- join and alert state function read them all): the pipeline, its `every` and its eviction
 -- delay as columns, and the measures in `nql_n` (numbers) and `nql_s` (others) by position:
 -- the state function carries them to the transition an evaluation causes, where the record is
--- built, once (no JSON per evaluation).
+-- built, once (no JSON per evaluation). Each value is wrapped so that the union's row type
+-- never depends on which monitors run (see the template).
 -- Eviction delay: 7d (--evict-after) + 10min (--max-tenant-lag) + 1min (every).
 CREATE TEMPORARY VIEW `m_vdi_input_delay_p95__evaluated` AS
-SELECT CAST('m_vdi_input_delay_p95' AS STRING) AS `nql_pipeline`,
-  `v`.`tenant`, CAST(`v`.`monitor` AS STRING) AS `monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
-  CAST(60000 AS BIGINT) AS `every_ms`, CAST(605460000 AS BIGINT) AS `evict_after_ms`,
-  ARRAY[CAST(`v`.`p95_delay` AS DOUBLE), CAST(`v`.`slow_samples` AS DOUBLE), CAST(`v`.`samples` AS DOUBLE)] AS `nql_n`, CAST(NULL AS ARRAY<STRING>) AS `nql_s`,
-  `v`.`impact_devices`, `v`.`impact_users`
+SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST('m_vdi_input_delay_p95' AS STRING) END AS `nql_pipeline`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN `v`.`tenant` END AS `tenant`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`monitor` AS STRING) END AS `monitor`,
+  `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(60000 AS BIGINT) END AS `every_ms`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(605460000 AS BIGINT) END AS `evict_after_ms`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN ARRAY[CAST(`v`.`p95_delay` AS DOUBLE), CAST(`v`.`slow_samples` AS DOUBLE), CAST(`v`.`samples` AS DOUBLE)] END AS `nql_n`, CASE WHEN `v`.`window_end` IS NULL THEN ARRAY[CAST(NULL AS STRING)] END AS `nql_s`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`impact_devices` AS BIGINT) END AS `impact_devices`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`impact_users` AS BIGINT) END AS `impact_users`
 FROM `m_vdi_input_delay_p95__eval` AS `v`;
 
 -- The evaluations of every threshold monitor of the job (one row type), for the job's one
