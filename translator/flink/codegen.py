@@ -214,11 +214,11 @@ def _served(pairs: set[tuple[str, str]]) -> str:
     return "; ".join(f"{t}: {', '.join(ids)}" for t, ids in tenants.items())
 
 
-def _monitor_text(p: _Pipeline) -> str:
-    """SQL: the monitor of a row of the pipeline's tenant where the row does not name one (an
-    unknown device): its id, or its ids in that tenant, comma-separated."""
+def _monitor_text(pipes) -> str:
+    """SQL: the monitors of the pipelines in a row's tenant, where the row does not name one (an
+    unknown device): an id, or the ids in that tenant, comma-separated."""
     ids: dict[str, list[str]] = {}
-    for tenant, monitor in sorted(_pairs([p])):
+    for tenant, monitor in sorted(_pairs(pipes)):
         ids.setdefault(tenant, []).append(monitor)
     texts = {t: ", ".join(x) for t, x in ids.items()}
     if len(set(texts.values())) == 1:
@@ -279,7 +279,8 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     out.append(sink(STATE_SINK, {"key": "STRING", "value": "STRING"}, alert_state_sink_options(options)))
     prepared = [_prepare(p, catalog) for p in pipes]
     for name in sorted(tables):
-        out += _table_windows(catalog.tables[name], tables[name], [x for x in prepared if x.table == name], options)
+        out += _table_windows(catalog.tables[name], tables[name], [x for x in prepared if x.table == name], options,
+                              inserts)
     for x in prepared:
         out += _pipeline(x, [y for y in prepared if y.shape.id == x.shape.id], options, inserts)
     threshold = [p for p in pipes if p.evaluate.detection is None]
@@ -649,7 +650,8 @@ def _in_tenants(tenants: list[str], table: str = "") -> str:
     return f"{column} IN (" + ", ".join(lit(x) for x in tenants) + ")"
 
 
-def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Prepared], o: CompileOptions) -> list[Statement]:
+def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Prepared], o: CompileOptions,
+                   inserts: list) -> list[Statement]:
     """One windows function per event table for all its monitors: the table's rows (with the
     inventory attributes any of them reads, one temporal join), each row's group per shape
     and the aggregates' inputs (a pool: an expression read by several shapes is computed
@@ -703,6 +705,12 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
                     "numeric": list(numeric), "strings": list(strings), "ticks": q("tick_" + t),
                     "tenants": [lit(x) for x in tenants]}
     spec = " | ".join([f"lag={o.max_tenant_lag_ms};idle={o.partition_idle_ms}", *specs])
+    # dead letters: the function's 'late' rows name their monitor; 'unknown' rows are one per
+    # record, naming the monitors of its tenant that needed its device's inventory
+    inserts.append({"target": q("sink_dead_letters"), "query": _late_query(windows_view(table.name), table.name)})
+    if inner:
+        inserts.append({"target": q("sink_dead_letters"),
+                        "query": _unknown_device_query(windows_view(table.name), table.name, inner)})
     windows = {"name": windows_view(table.name), "function": q(WINDOWS_FUNCTION), "input": q(f"t_{t}__input"),
                "spec": lit(spec), "uid": lit(state_uid(f"t_{t}", "windows", WINDOWS_STATE)), "shapes": comments}
     return [Statement("views/table_rows.sql.j2", rows), Statement("views/table_input.sql.j2", window_input),
@@ -730,11 +738,6 @@ def _pipeline(x: _Prepared, same_shape: list[_Prepared], o: CompileOptions, inse
     windows = windows_view(x.table)
     lanes, detect = shape.lanes, ev.detection is not None
     evaluation = _evaluation(n("objects" if x.regroup else "eval"), p, windows, w, lanes, x.impact, detect, mine)
-    inserts.append({"target": q("sink_dead_letters"),
-                    "query": _late_query(windows, x.table, p, mine)})
-    if shape.inner:
-        inserts.append({"target": q("sink_dead_letters"),
-                        "query": _unknown_device_query(windows, x.table, p, [_in_tenants(tenants)])})
     head = [Statement("views/monitor_eval.sql.j2", evaluation)]
     if x.regroup:
         head += _regroup(p, n, w, top, shape.id)
@@ -816,28 +819,28 @@ def _key_expr(k: ir.Key, table: str | None = None) -> exp.Expression:
     return value if sql_type == "STRING" else exp.Cast(this=value, to=exp.DataType.build(sql_type))
 
 
-def _monitor_dead_letters(reason: str, view: str, where: list[str], table: str, monitor: str, **fields: str) -> str:
-    """A pipeline's dead letters of `reason` from `view`, the rows meeting every condition of
-    `where`: the line is a JSON object of the tenant, the monitor (SQL) and `fields` (name -> SQL)."""
+def _monitor_dead_letters(reason: str, view: str, where: str, table: str, monitor: str, **fields: str) -> str:
+    """Dead letters of `reason` from the rows of `view` meeting `where`: the line is a JSON
+    object of the tenant, the monitor (SQL) and `fields` (name -> SQL)."""
     entries = ", ".join([f"'tenant' VALUE `tenant`", f"'monitor' VALUE {monitor}",
                          *(f"{lit(k)} VALUE {v}" for k, v in fields.items())])
-    return f"SELECT {lit(table)}, {lit(reason)}, JSON_OBJECT({entries})\nFROM {view}\nWHERE {' AND '.join(where)}"
+    return f"SELECT {lit(table)}, {lit(reason)}, JSON_OBJECT({entries})\nFROM {view}\nWHERE {where}"
 
 
-def _late_query(windows: str, table: str, p: _Pipeline, mine: list[str]) -> str:
+def _late_query(windows: str, table: str) -> str:
     """Records of a monitor that reached its windows after they were evaluated (the tenant's
-    clock was moved on without them: a silent partition or a tenant over the lag bound)."""
-    return _monitor_dead_letters("late_window", windows, ["`nql_kind` = 'late'", *mine], table, "`nql_monitor`",
+    clock was moved on without them: a silent partition or a tenant over the lag bound), one
+    per monitor (the function's 'late' rows)."""
+    return _monitor_dead_letters("late_window", windows, "`nql_kind` = 'late'", table, "`nql_monitor`",
                                  group="JSON(`group_json`)",
                                  event_time=f"DATE_FORMAT(`late_ts`, {lit(TIME_FORMAT)})")
 
 
-def _unknown_device_query(windows: str, table: str, p: _Pipeline, mine: list[str]) -> str:
-    """Records of a monitor that reads inventory attributes whose device had no inventory
-    version as of the record's time (the windows function's 'unknown' rows, one per record:
-    the device in `sv`, the record's time in `late_ts`); one dead letter per pipeline, naming
-    its monitors of the record's tenant."""
-    return _monitor_dead_letters("unknown_device", windows, ["`nql_kind` = 'unknown'", *mine], table, _monitor_text(p),
+def _unknown_device_query(windows: str, table: str, inner: list[_Pipeline]) -> str:
+    """Records whose device had no inventory version as of the record's time, of a tenant with
+    monitors that read inventory attributes (the windows function's 'unknown' rows, one per
+    record: the device in `sv`, the record's time in `late_ts`), naming those monitors."""
+    return _monitor_dead_letters("unknown_device", windows, "`nql_kind` = 'unknown'", table, _monitor_text(inner),
                                  device="`sv`[1]", event_time=f"DATE_FORMAT(`late_ts`, {lit(TIME_FORMAT)})")
 
 

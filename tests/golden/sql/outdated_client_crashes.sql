@@ -332,7 +332,7 @@ WHERE `reject_reason` IS NOT NULL
 UNION ALL
 SELECT 'execution.crashes', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_execution_crashes__windows`
-WHERE `nql_kind` = 'late' AND `nql_shape` = 's_ccd666f228';
+WHERE `nql_kind` = 'late';
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,

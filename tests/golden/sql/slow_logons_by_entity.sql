@@ -377,11 +377,11 @@ WHERE `reject_reason` IS NOT NULL
 UNION ALL
 SELECT 'session.logins', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_session_logins__windows`
-WHERE `nql_kind` = 'late' AND `nql_shape` = 's_405debb005'
+WHERE `nql_kind` = 'late'
 UNION ALL
 SELECT 'session.logins', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'slow_logons_by_entity', 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_session_logins__windows`
-WHERE `nql_kind` = 'unknown' AND `tenant` IN ('acme');
+WHERE `nql_kind` = 'unknown';
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,

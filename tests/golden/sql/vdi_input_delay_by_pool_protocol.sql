@@ -383,11 +383,11 @@ WHERE `reject_reason` IS NOT NULL
 UNION ALL
 SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_session_vdi_events__windows`
-WHERE `nql_kind` = 'late' AND `nql_shape` = 's_2b01d29304'
+WHERE `nql_kind` = 'late'
 UNION ALL
 SELECT 'session.vdi_events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'vdi_input_delay_p95', 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_session_vdi_events__windows`
-WHERE `nql_kind` = 'unknown' AND `tenant` IN ('acme');
+WHERE `nql_kind` = 'unknown';
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,
