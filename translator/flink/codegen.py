@@ -730,7 +730,6 @@ def _pipeline(x: _Prepared, same_shape: list[_Prepared], o: CompileOptions, inse
     w = ir.windows(ev)
     top = ev.input  # the window's results, or their Regroup per summarize keys
     n = lambda suffix: q(f"{p.name}__{suffix}")  # noqa: E731
-    tenants = _tenants([p])
     mine = [f"`nql_shape` = {lit(shape.id)}"]
     pairs = _pairs([p])
     if pairs != _pairs(y.pipeline for y in same_shape):   # the shape serves other pipelines too
@@ -741,8 +740,6 @@ def _pipeline(x: _Prepared, same_shape: list[_Prepared], o: CompileOptions, inse
     head = [Statement("views/monitor_eval.sql.j2", evaluation)]
     if x.regroup:
         head += _regroup(p, n, w, top, shape.id)
-    v = qualified("v")
-    param = lambda name: exp.Bracket(this=exp.column("params", table="c"), expressions=[exp.Literal.string(name)])  # noqa: E731
     if detect:
         return head + _detect_pipeline(p, ev, n, inserts)
     evaluated = {"name": n("evaluated"), "eval": n("eval"), "pipeline": lit(p.name), "every_ms": str(p.every_ms),
