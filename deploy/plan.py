@@ -84,7 +84,8 @@ class StateNode:
 
 # A table's windows function computes the windows of every monitor reading the table, one
 # part per shape (translator/flink/codegen.py _table_windows); its spec names each shape and
-# the monitors it serves per tenant: 'lag=...;idle=... | s_1a2b3c4d5e (acme: lat, other; globex: lat): size=...'.
+# the monitors it serves per tenant, each with its pipeline:
+# 'lag=...;idle=... | s_1a2b3c4d5e (acme: lat@m_lat, other@m_lat; globex: lat@m_lat_2): size=...'.
 _SHAPE = re.compile(r"\|\s*(s_[0-9a-f]+)\s*\(([^)]*)\)\s*:")
 
 
@@ -94,7 +95,8 @@ def shapes(node: dict) -> dict[str, list[str]]:
     text = json.dumps(node.get("functionCall", {}))
     out = {}
     for m in _SHAPE.finditer(text):
-        ids = {i.strip() for entry in m.group(2).split(";") for i in entry.partition(":")[2].split(",") if i.strip()}
+        ids = {i.partition("@")[0].strip() for entry in m.group(2).split(";") for i in entry.partition(":")[2].split(",")
+               if i.strip()}
         out[m.group(1)] = sorted(f"m_{i}" for i in ids)
     return out
 

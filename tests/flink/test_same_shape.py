@@ -84,7 +84,8 @@ def test_one_pipeline_fans_out_to_the_monitors_of_each_tenant(tmp_path):
     spec = spec[:spec.index("uid =>")]
     assert spec.count(" | s_") == 1                                # one shape in the windows
     # whose rows the function emits once per monitor of the row's tenant
-    assert " (acme: pool_latency, pool_latency_low; globex: pool_latency_low): size=60000;slide=30000;" in spec
+    assert (" (acme: pool_latency@m_pool_latency, pool_latency_low@m_pool_latency; "
+            "globex: pool_latency_low@m_pool_latency): size=60000;slide=30000;") in spec
 
 
 def test_the_plan_has_one_windows_and_one_alert_state_function(tmp_path, flink_env):

@@ -47,7 +47,7 @@ def test_detection_compiles_to_the_documented_shape(compiled):
     # detection monitors ask the windows function for the tenant's population (pop=1), others not:
     # each pipeline's shape in its table's windows spec (`| <shape id> (<pipelines>): ...`)
     def spec(monitor):
-        at = sql.index(f"(acme: {monitor}): ")
+        at = sql.index(f"(acme: {monitor}@m_{monitor}): ")
         end = sql.index("'", at)
         return sql[at:sql.index(" | ", at)] if " | " in sql[at:end] else sql[at:end]
     assert ";pop=1;" in spec("vdi_latency_seasonal") and ";pop=1;" in spec("crashes_change")
@@ -136,4 +136,4 @@ def test_monitors_of_one_table_share_its_clock_and_ticks(tmp_path):
         assert sql.count(f"CREATE TEMPORARY VIEW `{view}`") == 1
     assert sql.count("FROM `tick_session_vdi_events`") == 2 and sql.count("FROM `ok_session_vdi_events`") == 1
     # the same shape (ids and tenants differ): one part of the table's windows serves both
-    assert "(acme: vdi_latency_seasonal; globex: vdi_latency_other): size=" in sql
+    assert "(acme: vdi_latency_seasonal@m_vdi_latency_seasonal; globex: vdi_latency_other@m_vdi_latency_other): size=" in sql

@@ -204,13 +204,14 @@ def _pairs(pipes) -> set[tuple[str, str]]:
     return {(m.tenant, m.id) for p in pipes for m in p.monitors}
 
 
-def _served(pairs: set[tuple[str, str]]) -> str:
-    """The monitors a shape serves per tenant, as its windows spec lists them: the function
-    emits each of the shape's rows once per monitor of the row's tenant (the fan-out: a constant
-    of the job, so adding a monitor of an existing shape resets nothing; docs/sharing.md)."""
+def _served(pipes) -> str:
+    """The monitors a shape serves per tenant, each with its pipeline, as its windows spec lists
+    them: the function emits each of the shape's rows once per monitor of the row's tenant, with
+    the pipeline that judges it (the fan-out: a constant of the job, so adding a monitor of an
+    existing shape resets nothing; docs/sharing.md)."""
     tenants: dict[str, list[str]] = {}
-    for tenant, monitor in sorted(pairs):
-        tenants.setdefault(tenant, []).append(monitor)
+    for tenant, monitor, pipeline in sorted({(m.tenant, m.id, p.name) for p in pipes for m in p.monitors}):
+        tenants.setdefault(tenant, []).append(f"{monitor}@{pipeline}")
     return "; ".join(f"{t}: {', '.join(ids)}" for t, ids in tenants.items())
 
 
@@ -283,9 +284,16 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
                               inserts)
     for x in prepared:
         out += _pipeline(x, [y for y in prepared if y.shape.id == x.shape.id], options, inserts)
+    evaluated = []
+    for name in sorted(tables):
+        plain = [x for x in prepared if x.table == name and _plain(x)]
+        if plain:
+            out.append(_table_evaluated(name, plain, options))
+            evaluated.append(q(f"t_{ir.column_name(name)}__evaluated"))
+    evaluated += [q(f"{x.pipeline.name}__evaluated") for x in prepared if x.regroup and _judged_here(x.pipeline)]
     threshold = [p for p in pipes if p.evaluate.detection is None]
     if threshold:
-        out += _job_states(threshold, inserts)
+        out += _job_states(threshold, evaluated, inserts)
     out.append(Statement("statement_set.sql.j2", {"inserts": _one_insert_per_sink(inserts)}))
     records = tuple(config_record(m) for m in sorted(monitors, key=lambda m: (m.tenant, m.id)))
     return Job(tuple(out), records, {name: source_name(name) for name in sorted(tables)}
@@ -691,7 +699,7 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
             keep.append(f"NOT {q(UNKNOWN_DEVICE)}")
         group = f"CASE WHEN {' AND '.join(keep)} THEN {shape.group} END" if keep else shape.group
         groups.append(f"CAST({group} AS STRING)")
-        served = _served(_pairs(x.pipeline for x in users))
+        served = _served([x.pipeline for x in users])
         specs.append(f"{sid} ({served}): {shape.spec};aggs={shape.lanes.aggs(numeric, strings)}")
         monitors = sorted({f"{m.tenant}/{m.id}" for x in users for m in x.pipeline.monitors})
         comments.append(f"{sid}: {', '.join(monitors)}")
@@ -730,12 +738,11 @@ def _pipeline(x: _Prepared, same_shape: list[_Prepared], o: CompileOptions, inse
     w = ir.windows(ev)
     top = ev.input  # the window's results, or their Regroup per summarize keys
     n = lambda suffix: q(f"{p.name}__{suffix}")  # noqa: E731
-    mine = [f"`nql_shape` = {lit(shape.id)}"]
-    pairs = _pairs([p])
-    if pairs != _pairs(y.pipeline for y in same_shape):   # the shape serves other pipelines too
-        mine.append("CONCAT(`tenant`, '/', `nql_monitor`) IN (" + ", ".join(lit(f"{t}/{m}") for t, m in sorted(pairs)) + ")")
+    if _plain(x):
+        return []                                # in its table's evaluated view
     windows = windows_view(x.table)
     lanes, detect = shape.lanes, ev.detection is not None
+    mine = [f"`nql_pipeline` = {lit(p.name)}"]
     evaluation = _evaluation(n("objects" if x.regroup else "eval"), p, windows, w, lanes, x.impact, detect, mine)
     head = [Statement("views/monitor_eval.sql.j2", evaluation)]
     if x.regroup:
@@ -747,6 +754,75 @@ def _pipeline(x: _Prepared, same_shape: list[_Prepared], o: CompileOptions, inse
                  "values": _carried_arrays(top.measures, qualified("v")),
                  "extra_filter": to_sql(to_exp(top.having, qualified("v"))) if top.having is not None else ""}
     return head + [Statement("views/monitor_evaluated.sql.j2", evaluated)]
+
+
+def _plain(x: _Prepared) -> bool:
+    """A threshold pipeline without regroup: its evaluations are computed in its table's one
+    evaluated view, straight from the windows function's rows."""
+    return x.pipeline.evaluate.detection is None and not x.regroup
+
+
+def _table_evaluated(table: str, plain: list[_Prepared], o: CompileOptions) -> Statement:
+    """The evaluations of every plain threshold pipeline of a table, in the row type of every
+    threshold monitor (monitor_evaluated.sql.j2), from the windows function's rows in one view:
+    each column a CASE over the row's pipeline (which the function names). The job graph then
+    has one node here per table, whatever the monitors (planning time, issue 15)."""
+    def per_pipeline(value) -> str:
+        whens = "".join(f"\n    WHEN {lit(x.pipeline.name)} THEN {value(x)}" for x in plain)
+        return f"CASE `nql_pipeline`{whens} END"
+
+    def carried(column: str, element: str):
+        def value(x: _Prepared) -> str:
+            defs = _measure_sql(x)
+            items = [f"CAST({defs[c.name]} AS {element})" for c in carried_measures(x.pipeline.evaluate.input.measures)
+                     if c.column == column]
+            return f"ARRAY[{', '.join(items)}]" if items else f"CAST(NULL AS ARRAY<{element}>)"
+        return value
+
+    def impact(k: int):
+        def value(x: _Prepared) -> str:
+            return _inline(q(x.shape.lanes.names[x.impact[k]]), dict(x.shape.lanes.columns)) if len(x.impact) > k \
+                else "CAST(NULL AS BIGINT)"
+        return value
+
+    having = [x for x in plain if x.pipeline.evaluate.input.having is not None]
+    where = ["`nql_kind` = 'eval'", "`nql_pipeline` IN (" + ", ".join(lit(x.pipeline.name) for x in plain) + ")"]
+    if having:
+        whens = "".join(f" WHEN {lit(x.pipeline.name)} THEN {_inline(to_sql(to_exp(x.pipeline.evaluate.input.having)), _measure_sql(x))}"
+                        for x in having)
+        where.append(f"COALESCE(CASE `nql_pipeline`{whens} ELSE TRUE END, FALSE)")
+    return Statement("views/table_evaluated.sql.j2", {
+        "name": q(f"t_{ir.column_name(table)}__evaluated"), "windows": windows_view(table), "where": where,
+        "every_ms": per_pipeline(lambda x: f"CAST({x.pipeline.every_ms} AS BIGINT)"),
+        "evict_after_ms": per_pipeline(lambda x: f"CAST({eviction_delay(o, x.pipeline.every_ms)} AS BIGINT)"),
+        "numbers": per_pipeline(carried(NUMBERS_COLUMN, "DOUBLE")),
+        "texts": per_pipeline(carried(TEXTS_COLUMN, "STRING")),
+        "impact_devices": per_pipeline(impact(0)), "impact_users": per_pipeline(impact(1))})
+
+
+_IDENTIFIER = re.compile(r"`([^`]+)`")
+
+
+def _inline(sql: str, defs: dict[str, str]) -> str:
+    """`sql` with each quoted identifier named in `defs` replaced by its definition (SQL)."""
+    return _IDENTIFIER.sub(lambda m: f"({defs[m.group(1)]})" if m.group(1) in defs else m.group(0), sql)
+
+
+def _measure_sql(x: _Prepared) -> dict[str, str]:
+    """A plain pipeline's measures and group keys as SQL over the windows function's row (the
+    eval view's columns, inlined)."""
+    w = ir.windows(x.pipeline.evaluate)
+    lanes = x.shape.lanes
+    aggs = dict(lanes.columns)
+    defs = {k.expr.name: _key_value(k) for k in w.keys}
+    defs.update({m.name: _inline(to_sql(to_exp(_replace_aggs(m.expr, lanes.names))), aggs) for m in w.measures})
+    return defs
+
+
+def _judged_here(p: _Pipeline) -> bool:
+    """Whether the job's one config join judges the pipeline (threshold monitors, regrouped or
+    not), rather than a detection of its own."""
+    return p.evaluate.detection is None
 
 
 def _window_lanes(measures: tuple[ir.Measure, ...], has_users: bool) -> tuple[_Lanes, list[ir.Agg]]:
@@ -850,7 +926,7 @@ JOB_EVALUATED, JOB_JUDGED = f"{JOB}__evaluated", f"{JOB}__judged"
 JOB_STATES, JOB_ALERTS = f"{JOB}__states", f"{JOB}__alerts"
 
 
-def _job_states(pipes: list[_Pipeline], inserts: list) -> list[Statement]:
+def _job_states(pipes: list[_Pipeline], evaluated: list[str], inserts: list) -> list[Statement]:
     """The evaluations of every threshold pipeline (one row type: the measures in arrays by
     position) -> one config join -> judged (each pipeline's trigger and recover conditions,
     chosen by pipeline) -> states (the Java state machine, partitioned by group) -> alerts,
@@ -883,7 +959,7 @@ def _job_states(pipes: list[_Pipeline], inserts: list) -> list[Statement]:
     states = {"name": q(JOB_STATES), "function": q(STATES_FUNCTION), "judged": q(JOB_JUDGED),
               "uid": lit(state_uid(JOB, "alerts", ALERT_STATES_LAYOUT))}
     return [Statement("views/alert_evaluated.sql.j2", {"name": q(JOB_EVALUATED),
-                                                       "evaluated": [q(f"{p.name}__evaluated") for p in pipes]}),
+                                                       "evaluated": evaluated}),
             Statement("views/alert_judged.sql.j2", judged),
             Statement("views/monitor_alert_states.sql.j2", states),
             Statement("views/monitor_transitions.sql.j2", {"name": q(JOB_ALERTS), "states": q(JOB_STATES)})]

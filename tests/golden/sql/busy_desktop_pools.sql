@@ -276,7 +276,7 @@ FROM `tick_device_performance_events`;
 CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_52a710a07e (acme: busy_desktop_pools): size=900000;slide=300000;pop=0;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_52a710a07e (acme: busy_desktop_pools@m_busy_desktop_pools): size=900000;slide=300000;pop=0;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--b8e1131ba1d4');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__objects` AS
@@ -294,7 +294,7 @@ FROM (
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`
   FROM `t_device_performance_events__windows`
-  WHERE `nql_kind` = 'eval' AND `nql_shape` = 's_52a710a07e'
+  WHERE `nql_kind` = 'eval' AND `nql_pipeline` = 'm_busy_desktop_pools'
 );
 
 -- `summarize` after `compute`: each window's devices (one row each, with its computed values)
@@ -339,7 +339,7 @@ FROM (
 -- delay as columns, and the measures in `nql_n` (numbers) and `nql_s` (others) by position:
 -- the state function carries them to the transition an evaluation causes, where the record is
 -- built, once (no JSON per evaluation). Each value is wrapped so that the union's row type
--- never depends on which monitors run (see the template).
+-- never depends on which monitors run (macros/opaque.sql.j2).
 -- Eviction delay: 7d (--evict-after) + 10min (--max-tenant-lag) + 5min (every).
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__evaluated` AS
 SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST('m_busy_desktop_pools' AS STRING) END AS `nql_pipeline`,

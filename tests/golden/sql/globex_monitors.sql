@@ -285,89 +285,45 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_0ae3bfaf82 (globex: vdi_frame_rate_by_site): size=300000;slide=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2 | s_181d487e6b (globex: vdi_latency_by_pool): size=300000;slide=30000;pop=0;aggs=avg:n1,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_0ae3bfaf82 (globex: vdi_frame_rate_by_site@m_vdi_frame_rate_by_site): size=300000;slide=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2 | s_181d487e6b (globex: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=0;aggs=avg:n1,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
 
--- The monitor's measures per window and group, from the windows' aggregates.
-CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__eval` AS
-SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
-  `nql_a1` AS `fps`,
-  `nql_a2` AS `sessions`,
-  JSON_VALUE(`group_json`, '$[''client.location.site'']') AS `client_location_site`,
-  `nql_a3` AS `impact_devices`,
-  `nql_a4` AS `impact_users`,
-  CAST(NULL AS BIGINT) AS `active_devices`
-FROM (
-  SELECT `tenant`, `nql_monitor` AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
-    `nv`[1] AS `nql_a1`,
-    CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
-    CAST(`nv`[3] AS BIGINT) AS `nql_a3`,
-    CAST(`nv`[4] AS BIGINT) AS `nql_a4`
-  FROM `t_session_vdi_events__windows`
-  WHERE `nql_kind` = 'eval' AND `nql_shape` = 's_0ae3bfaf82'
-);
-
--- The monitor's evaluations in the row type of every threshold monitor (the job's one config
--- join and alert state function read them all): the pipeline, its `every` and its eviction
--- delay as columns, and the measures in `nql_n` (numbers) and `nql_s` (others) by position:
--- the state function carries them to the transition an evaluation causes, where the record is
--- built, once (no JSON per evaluation). Each value is wrapped so that the union's row type
--- never depends on which monitors run (see the template).
--- Eviction delay: 7d (--evict-after) + 10min (--max-tenant-lag) + 1min (every).
-CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__evaluated` AS
-SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST('m_vdi_frame_rate_by_site' AS STRING) END AS `nql_pipeline`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN `v`.`tenant` END AS `tenant`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`monitor` AS STRING) END AS `monitor`,
-  `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(60000 AS BIGINT) END AS `every_ms`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(605460000 AS BIGINT) END AS `evict_after_ms`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN ARRAY[CAST(`v`.`fps` AS DOUBLE), CAST(`v`.`sessions` AS DOUBLE)] END AS `nql_n`, CASE WHEN `v`.`window_end` IS NULL THEN ARRAY[CAST(NULL AS STRING)] END AS `nql_s`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`impact_devices` AS BIGINT) END AS `impact_devices`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`impact_users` AS BIGINT) END AS `impact_users`
-FROM `m_vdi_frame_rate_by_site__eval` AS `v`;
-
--- The monitor's measures per window and group, from the windows' aggregates.
-CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__eval` AS
-SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
-  `nql_a1` AS `avg_latency`,
-  `nql_a2` AS `sessions`,
-  JSON_VALUE(`group_json`, '$[''device.virtualization.desktop_pool'']') AS `device_virtualization_desktop_pool`,
-  `nql_a2` AS `impact_devices`,
-  `nql_a3` AS `impact_users`,
-  CAST(NULL AS BIGINT) AS `active_devices`
-FROM (
-  SELECT `tenant`, `nql_monitor` AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
-    `nv`[1] AS `nql_a1`,
-    CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
-    CAST(`nv`[3] AS BIGINT) AS `nql_a3`
-  FROM `t_session_vdi_events__windows`
-  WHERE `nql_kind` = 'eval' AND `nql_shape` = 's_181d487e6b'
-);
-
--- The monitor's evaluations in the row type of every threshold monitor (the job's one config
--- join and alert state function read them all): the pipeline, its `every` and its eviction
--- delay as columns, and the measures in `nql_n` (numbers) and `nql_s` (others) by position:
--- the state function carries them to the transition an evaluation causes, where the record is
--- built, once (no JSON per evaluation). Each value is wrapped so that the union's row type
--- never depends on which monitors run (see the template).
--- Eviction delay: 7d (--evict-after) + 10min (--max-tenant-lag) + 30s (every).
-CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__evaluated` AS
-SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST('m_vdi_latency_by_pool' AS STRING) END AS `nql_pipeline`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN `v`.`tenant` END AS `tenant`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`monitor` AS STRING) END AS `monitor`,
-  `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(30000 AS BIGINT) END AS `every_ms`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(605430000 AS BIGINT) END AS `evict_after_ms`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN ARRAY[CAST(`v`.`avg_latency` AS DOUBLE), CAST(`v`.`sessions` AS DOUBLE)] END AS `nql_n`, CASE WHEN `v`.`window_end` IS NULL THEN ARRAY[CAST(NULL AS STRING)] END AS `nql_s`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`impact_devices` AS BIGINT) END AS `impact_devices`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`impact_users` AS BIGINT) END AS `impact_users`
-FROM `m_vdi_latency_by_pool__eval` AS `v`;
+-- The evaluations of the table's threshold monitors in the row type of every threshold monitor
+-- (the job's one config join and alert state function read them all), from the windows
+-- function's rows: each row names its monitor and the pipeline that judges it, and each column
+-- is that pipeline's (its `every`, eviction delay, measures in `nql_n` (numbers) and `nql_s`
+-- (others) by position, impact), wrapped (macros/opaque.sql.j2) so that the row type
+-- never depends on which monitors run.
+CREATE TEMPORARY VIEW `t_session_vdi_events__evaluated` AS
+SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pipeline`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN `tenant` END AS `tenant`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_monitor` END AS `monitor`,
+  `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_vdi_frame_rate_by_site' THEN CAST(60000 AS BIGINT)
+    WHEN 'm_vdi_latency_by_pool' THEN CAST(30000 AS BIGINT) END END AS `every_ms`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_vdi_frame_rate_by_site' THEN CAST(605460000 AS BIGINT)
+    WHEN 'm_vdi_latency_by_pool' THEN CAST(605430000 AS BIGINT) END END AS `evict_after_ms`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_vdi_frame_rate_by_site' THEN ARRAY[CAST((`nv`[1]) AS DOUBLE), CAST((CAST(`nv`[2] AS BIGINT)) AS DOUBLE)]
+    WHEN 'm_vdi_latency_by_pool' THEN ARRAY[CAST((`nv`[1]) AS DOUBLE), CAST((CAST(`nv`[2] AS BIGINT)) AS DOUBLE)] END END AS `nql_n`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_vdi_frame_rate_by_site' THEN CAST(NULL AS ARRAY<STRING>)
+    WHEN 'm_vdi_latency_by_pool' THEN CAST(NULL AS ARRAY<STRING>) END END AS `nql_s`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_vdi_frame_rate_by_site' THEN (CAST(`nv`[3] AS BIGINT))
+    WHEN 'm_vdi_latency_by_pool' THEN (CAST(`nv`[2] AS BIGINT)) END END AS `impact_devices`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_vdi_frame_rate_by_site' THEN (CAST(`nv`[4] AS BIGINT))
+    WHEN 'm_vdi_latency_by_pool' THEN (CAST(`nv`[3] AS BIGINT)) END END AS `impact_users`
+FROM `t_session_vdi_events__windows` AS `v`
+WHERE `nql_kind` = 'eval'
+  AND `nql_pipeline` IN ('m_vdi_frame_rate_by_site', 'm_vdi_latency_by_pool');
 
 -- The evaluations of every threshold monitor of the job (one row type), for the job's one
 -- config join and alert state function.
 CREATE TEMPORARY VIEW `job__evaluated` AS
-SELECT * FROM `m_vdi_frame_rate_by_site__evaluated`
-UNION ALL
-SELECT * FROM `m_vdi_latency_by_pool__evaluated`;
+SELECT * FROM `t_session_vdi_events__evaluated`;
 
 -- Every threshold monitor's evaluations with its configuration as of the evaluation time:
 -- thresholds are config parameters, so changing them needs no redeploy. Each monitor's trigger

@@ -277,7 +277,7 @@ FROM `tick_session_logins`;
 CREATE TEMPORARY VIEW `t_session_logins__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_logins__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_418d9b4dd7 (acme: logon_time_change): size=900000;slide=300000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_logins--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_418d9b4dd7 (acme: logon_time_change@m_logon_time_change): size=900000;slide=300000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_logins--windows--b8e1131ba1d4');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_logon_time_change__eval` AS
@@ -294,7 +294,7 @@ FROM (
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`
   FROM `t_session_logins__windows`
-  WHERE `nql_kind` = 'eval' AND `nql_shape` = 's_418d9b4dd7'
+  WHERE `nql_kind` = 'eval' AND `nql_pipeline` = 'm_logon_time_change'
 );
 
 -- Evaluations of a change monitor with its configuration as of the evaluation

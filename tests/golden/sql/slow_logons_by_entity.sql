@@ -274,51 +274,39 @@ FROM `tick_session_logins`;
 CREATE TEMPORARY VIEW `t_session_logins__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_logins__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_405debb005 (acme: slow_logons_by_entity): size=1800000;slide=300000;pop=0;aggs=count:n0,count:n1,distinct:s0,distinct:s1', uid => 't_session_logins--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_405debb005 (acme: slow_logons_by_entity@m_slow_logons_by_entity): size=1800000;slide=300000;pop=0;aggs=count:n0,count:n1,distinct:s0,distinct:s1', uid => 't_session_logins--windows--b8e1131ba1d4');
 
--- The monitor's measures per window and group, from the windows' aggregates.
-CREATE TEMPORARY VIEW `m_slow_logons_by_entity__eval` AS
-SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
-  `nql_a1` AS `slow`,
-  `nql_a2` AS `logons`,
-  (CAST(`nql_a1` AS DOUBLE) / `nql_a2`) AS `slow_share`,
-  JSON_VALUE(`group_json`, '$[''device.entity'']') AS `device_entity`,
-  `nql_a3` AS `impact_devices`,
-  `nql_a4` AS `impact_users`,
-  CAST(NULL AS BIGINT) AS `active_devices`
-FROM (
-  SELECT `tenant`, `nql_monitor` AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
-    CAST(`nv`[1] AS BIGINT) AS `nql_a1`,
-    CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
-    CAST(`nv`[3] AS BIGINT) AS `nql_a3`,
-    CAST(`nv`[4] AS BIGINT) AS `nql_a4`
-  FROM `t_session_logins__windows`
-  WHERE `nql_kind` = 'eval' AND `nql_shape` = 's_405debb005'
-);
-
--- The monitor's evaluations in the row type of every threshold monitor (the job's one config
--- join and alert state function read them all): the pipeline, its `every` and its eviction
--- delay as columns, and the measures in `nql_n` (numbers) and `nql_s` (others) by position:
--- the state function carries them to the transition an evaluation causes, where the record is
--- built, once (no JSON per evaluation). Each value is wrapped so that the union's row type
--- never depends on which monitors run (see the template).
--- Eviction delay: 7d (--evict-after) + 10min (--max-tenant-lag) + 5min (every).
-CREATE TEMPORARY VIEW `m_slow_logons_by_entity__evaluated` AS
-SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST('m_slow_logons_by_entity' AS STRING) END AS `nql_pipeline`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN `v`.`tenant` END AS `tenant`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`monitor` AS STRING) END AS `monitor`,
-  `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(300000 AS BIGINT) END AS `every_ms`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(605700000 AS BIGINT) END AS `evict_after_ms`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN ARRAY[CAST(`v`.`slow` AS DOUBLE), CAST(`v`.`logons` AS DOUBLE), CAST(`v`.`slow_share` AS DOUBLE)] END AS `nql_n`, CASE WHEN `v`.`window_end` IS NULL THEN ARRAY[CAST(NULL AS STRING)] END AS `nql_s`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`impact_devices` AS BIGINT) END AS `impact_devices`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`impact_users` AS BIGINT) END AS `impact_users`
-FROM `m_slow_logons_by_entity__eval` AS `v`;
+-- The evaluations of the table's threshold monitors in the row type of every threshold monitor
+-- (the job's one config join and alert state function read them all), from the windows
+-- function's rows: each row names its monitor and the pipeline that judges it, and each column
+-- is that pipeline's (its `every`, eviction delay, measures in `nql_n` (numbers) and `nql_s`
+-- (others) by position, impact), wrapped (macros/opaque.sql.j2) so that the row type
+-- never depends on which monitors run.
+CREATE TEMPORARY VIEW `t_session_logins__evaluated` AS
+SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pipeline`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN `tenant` END AS `tenant`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_monitor` END AS `monitor`,
+  `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_slow_logons_by_entity' THEN CAST(300000 AS BIGINT) END END AS `every_ms`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_slow_logons_by_entity' THEN CAST(605700000 AS BIGINT) END END AS `evict_after_ms`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_slow_logons_by_entity' THEN ARRAY[CAST((CAST(`nv`[1] AS BIGINT)) AS DOUBLE), CAST((CAST(`nv`[2] AS BIGINT)) AS DOUBLE), CAST((CAST((CAST(`nv`[1] AS BIGINT)) AS DOUBLE) / (CAST(`nv`[2] AS BIGINT))) AS DOUBLE)] END END AS `nql_n`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_slow_logons_by_entity' THEN CAST(NULL AS ARRAY<STRING>) END END AS `nql_s`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_slow_logons_by_entity' THEN (CAST(`nv`[3] AS BIGINT)) END END AS `impact_devices`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_slow_logons_by_entity' THEN (CAST(`nv`[4] AS BIGINT)) END END AS `impact_users`
+FROM `t_session_logins__windows` AS `v`
+WHERE `nql_kind` = 'eval'
+  AND `nql_pipeline` IN ('m_slow_logons_by_entity');
 
 -- The evaluations of every threshold monitor of the job (one row type), for the job's one
 -- config join and alert state function.
 CREATE TEMPORARY VIEW `job__evaluated` AS
-SELECT * FROM `m_slow_logons_by_entity__evaluated`;
+SELECT * FROM `t_session_logins__evaluated`;
 
 -- Every threshold monitor's evaluations with its configuration as of the evaluation time:
 -- thresholds are config parameters, so changing them needs no redeploy. Each monitor's trigger

@@ -277,7 +277,7 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_fa782f334e (acme: vdi_latency_seasonal): size=300000;slide=30000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_fa782f334e (acme: vdi_latency_seasonal@m_vdi_latency_seasonal): size=300000;slide=30000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__eval` AS
@@ -294,7 +294,7 @@ FROM (
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`
   FROM `t_session_vdi_events__windows`
-  WHERE `nql_kind` = 'eval' AND `nql_shape` = 's_fa782f334e'
+  WHERE `nql_kind` = 'eval' AND `nql_pipeline` = 'm_vdi_latency_seasonal'
 );
 
 -- Evaluations of a seasonal monitor with its configuration as of the evaluation

@@ -18,16 +18,17 @@ import java.util.regex.Pattern;
  *
  * Segments are separated by {@code " | "}; the first is the table's (lag and idle, see
  * {@link WindowSpec}), each other one is a shape, {@code <id>: <WindowSpec without lag/idle>}
- * or {@code <id> (<tenant>: <monitor>, ...; ...): ...}: the monitors it serves per tenant, each
- * of its rows ('eval', 'late') is emitted once per monitor of its tenant ({@code nql_monitor}).
+ * or {@code <id> (<tenant>: <monitor>@<pipeline>, ...; ...): ...}: the monitors it serves per
+ * tenant, each of its rows ('eval', 'late') is emitted once per monitor of its tenant
+ * ({@code nql_monitor}, and the pipeline that judges it, {@code nql_pipeline}).
  * Shape i (0-based, spec order) reads element i of the row's group array; its aggregates' inputs
  * index the row's input arrays, shared by all the shapes. No shape at all is valid.
  */
 final class Shapes implements Serializable {
     private static final long serialVersionUID = 1L;
     static final String SEPARATOR = " | ";
-    private static final String[] NO_MONITOR = {null};
-    private static final String[] NONE = {};
+    private static final String[][] NO_MONITOR = {{null, null}};
+    private static final String[][] NONE = {};
     /** Shape ids never hold ':' nor '|', the separators of the state keys ({@link TenantWindows}). */
     private static final Pattern ID = Pattern.compile("[a-z0-9_]+");
 
@@ -36,22 +37,25 @@ final class Shapes implements Serializable {
         final int index;
         final String id;
         final WindowSpec spec;
-        /** tenant -> the monitors of the shape (its rows are emitted once per monitor); null: not given. */
-        final Map<String, String[]> monitors;
+        /**
+         * tenant -> the monitors of the shape, each {monitor, its pipeline} (its rows are
+         * emitted once per monitor); null: not given.
+         */
+        final Map<String, String[][]> monitors;
 
-        Shape(int index, String id, WindowSpec spec, Map<String, String[]> monitors) {
+        Shape(int index, String id, WindowSpec spec, Map<String, String[][]> monitors) {
             this.index = index;
             this.id = id;
             this.spec = spec;
             this.monitors = monitors;
         }
 
-        /** The monitors a row of `tenant` goes to: {null} (one row, no monitor) when not given. */
-        String[] monitorsOf(String tenant) {
+        /** The monitors a row of `tenant` goes to, {monitor, pipeline}: {{null, null}} (one row) when not given. */
+        String[][] monitorsOf(String tenant) {
             if (monitors == null) {
                 return NO_MONITOR;
             }
-            String[] out = monitors.get(tenant);
+            String[][] out = monitors.get(tenant);
             return out == null ? NONE : out;
         }
     }
@@ -96,7 +100,7 @@ final class Shapes implements Serializable {
             throw new IllegalArgumentException("windows spec: lag and idle needed first: " + text);
         }
         Map<String, String> texts = texts(text);
-        Map<String, Map<String, String[]>> served = served(text);
+        Map<String, Map<String, String[][]>> served = served(text);
         List<Shape> list = new ArrayList<>();
         for (Map.Entry<String, String> e : texts.entrySet()) {
             if (!ID.matcher(e.getKey()).matches()) {
@@ -126,25 +130,27 @@ final class Shapes implements Serializable {
      * id -> tenant -> monitors, of the shapes that list them: {@code <id> (acme: a, b; globex: a): ...}.
      * Not part of a shape's text: a monitor added to a shape leaves its state as it is.
      */
-    private static Map<String, Map<String, String[]>> served(String text) {
-        Map<String, Map<String, String[]>> out = new HashMap<>();
+    private static Map<String, Map<String, String[][]>> served(String text) {
+        Map<String, Map<String, String[][]>> out = new HashMap<>();
         for (String[] h : heads(text)) {
             if (h[1] == null) {
                 continue;
             }
-            Map<String, String[]> perTenant = new HashMap<>();
+            Map<String, String[][]> perTenant = new HashMap<>();
             for (String entry : h[1].split(";")) {
                 int colon = entry.indexOf(':');
                 if (colon < 0) {
                     throw new IllegalArgumentException("windows spec: '" + entry + "' is not <tenant>: <monitors> in " + text);
                 }
-                List<String> ids = new ArrayList<>();
+                List<String[]> ids = new ArrayList<>();
                 for (String id : entry.substring(colon + 1).split(",")) {
-                    if (!id.trim().isEmpty()) {
-                        ids.add(id.trim());
+                    String m = id.trim();
+                    if (!m.isEmpty()) {
+                        int at = m.indexOf('@');   // monitor@pipeline
+                        ids.add(at < 0 ? new String[] {m, null} : new String[] {m.substring(0, at), m.substring(at + 1)});
                     }
                 }
-                perTenant.put(entry.substring(0, colon).trim(), ids.toArray(new String[0]));
+                perTenant.put(entry.substring(0, colon).trim(), ids.toArray(new String[0][]));
             }
             out.put(h[0], perTenant);
         }

@@ -84,8 +84,8 @@ public class TenantWindows extends ProcessTableFunction<Row> {
     /** {@link Regroup}'s rows: the windows' of one monitor (no shape). */
     static final String OUTPUT = "ROW<nql_kind STRING, group_json STRING, window_start TIMESTAMP(3), "
             + "window_end TIMESTAMP(3), nv ARRAY<DOUBLE>, sv ARRAY<STRING>, population BIGINT, late_ts TIMESTAMP(3)>";
-    /** The rows of the windows: each names its shape and monitor (NULL on 'unknown'). */
-    static final String SHAPES_OUTPUT = "ROW<nql_kind STRING, nql_shape STRING, nql_monitor STRING, group_json STRING, "
+    /** The rows of the windows: each names its shape, monitor and pipeline (NULL on 'unknown'). */
+    static final String SHAPES_OUTPUT = "ROW<nql_kind STRING, nql_shape STRING, nql_monitor STRING, nql_pipeline STRING, group_json STRING, "
             + "window_start TIMESTAMP(3), window_end TIMESTAMP(3), nv ARRAY<DOUBLE>, sv ARRAY<STRING>, "
             + "population BIGINT, late_ts TIMESTAMP(3)>";
     private static final long serialVersionUID = 1L;
@@ -161,7 +161,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
     private void record(Shapes spec, ShapeState windows, TimeContext<Long> time, long ts, Row in) throws Exception {
         String device = in.getFieldAs("nql_device");
         if (Boolean.TRUE.equals(in.getField("nql_unknown"))) {
-            collect(Row.of("unknown", null, null, null, null, null, null, new String[] {device}, null, toTimestamp(ts)));
+            collect(Row.of("unknown", null, null, null, null, null, null, null, new String[] {device}, null, toTimestamp(ts)));
         }
         String[] groups = in.getFieldAs("nql_group");
         Double[] n = null;
@@ -177,8 +177,8 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             if (ts <= fired) {
                 isLate = true;
                 if (group != null) {
-                    for (String monitor : shape.monitorsOf(in.getFieldAs("tenant"))) {
-                        collect(Row.of("late", shape.id, monitor, group, null, null, null, null, null, toTimestamp(ts)));
+                    for (String[] m : shape.monitorsOf(in.getFieldAs("tenant"))) {
+                        collect(Row.of("late", shape.id, m[0], m[1], group, null, null, null, null, null, toTimestamp(ts)));
                     }
                 }
                 continue;
@@ -303,11 +303,12 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         for (ShapeState.Window w : due.values()) {
             LocalDateTime from = toTimestamp(w.start);
             Long devices = w.population == null ? null : (long) w.population.size();
-            String[] monitors = w.shape.monitorsOf(tenant);
+            String[][] monitors = w.shape.monitorsOf(tenant);
             for (Map.Entry<String, Partial> g : w.groups.entrySet()) {
                 Partial p = g.getValue();
-                for (String monitor : monitors) {
-                    collect(Row.of("eval", w.shape.id, monitor, g.getKey(), from, to, p.numbers(), p.strings(), devices, null));
+                for (String[] m : monitors) {
+                    collect(Row.of("eval", w.shape.id, m[0], m[1], g.getKey(), from, to, p.numbers(), p.strings(), devices,
+                                   null));
                 }
             }
             String id = w.shape.id;
