@@ -215,21 +215,6 @@ def _served(pipes) -> str:
     return "; ".join(f"{t}: {', '.join(ids)}" for t, ids in tenants.items())
 
 
-def _monitor_text(pipes) -> str:
-    """SQL: the monitors of the pipelines in a row's tenant, where the row does not name one (an
-    unknown device): an id, or the ids in that tenant, comma-separated."""
-    ids: dict[str, list[str]] = {}
-    for tenant, monitor in sorted(_pairs(pipes)):
-        ids.setdefault(tenant, []).append(monitor)
-    texts = {t: ", ".join(x) for t, x in ids.items()}
-    if len(set(texts.values())) == 1:
-        return lit(next(iter(texts.values())))
-    return "CASE `tenant`" + "".join(f" WHEN {lit(t)} THEN {lit(x)}" for t, x in texts.items()) + " END"
-
-
-# ----------------------------------------------------------------------------- the job
-
-
 def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
              options: CompileOptions = CompileOptions()) -> Job:
     """The job of `monitors` (each monitor's IR), in the order given; `sources` are the
@@ -595,9 +580,9 @@ class _Shape:
         return "s_" + hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
-def window_spec(w: ir.WindowAggregate, population: bool) -> str:
+def window_spec(w: ir.WindowAggregate, population: bool, inventory: bool) -> str:
     """A shape's part of the literal the windows function reads (udfs/jvm/.../WindowSpec.java)."""
-    return f"size={w.size_ms};slide={w.slide_ms};pop={int(population)}"
+    return f"size={w.size_ms};slide={w.slide_ms};pop={int(population)}" + (";inv=1" if inventory else "")
 
 
 # How TenantWindows encodes its state (udfs/jvm/.../TenantWindows.java), part of the windows'
@@ -645,7 +630,7 @@ def _prepare(p: _Pipeline, catalog: Catalog) -> _Prepared:
     # A monitor that needs the inventory (an inner enrichment) cannot evaluate an event whose
     # device has no inventory version as of the event's time: it is dead-lettered instead.
     inner = bool(enrich and enrich.inner)
-    shape = _Shape(window_spec(w, ev.detection is not None), lanes, _group_json(w.keys), keep, inner)
+    shape = _Shape(window_spec(w, ev.detection is not None, inner), lanes, _group_json(w.keys), keep, inner)
     return _Prepared(p, scan.table, shape, enrich, impact, regroup)
 
 
@@ -713,12 +698,11 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
                     "numeric": list(numeric), "strings": list(strings), "ticks": q("tick_" + t),
                     "tenants": [lit(x) for x in tenants]}
     spec = " | ".join([f"lag={o.max_tenant_lag_ms};idle={o.partition_idle_ms}", *specs])
-    # dead letters: the function's 'late' rows name their monitor; 'unknown' rows are one per
-    # record, naming the monitors of its tenant that needed its device's inventory
+    # dead letters: the function's 'late' and 'unknown' rows name their monitor
     inserts.append({"target": q("sink_dead_letters"), "query": _late_query(windows_view(table.name), table.name)})
     if inner:
         inserts.append({"target": q("sink_dead_letters"),
-                        "query": _unknown_device_query(windows_view(table.name), table.name, inner)})
+                        "query": _unknown_device_query(windows_view(table.name), table.name)})
     windows = {"name": windows_view(table.name), "function": q(WINDOWS_FUNCTION), "input": q(f"t_{t}__input"),
                "spec": lit(spec), "uid": lit(state_uid(f"t_{t}", "windows", WINDOWS_STATE)), "shapes": comments}
     return [Statement("views/table_rows.sql.j2", rows), Statement("views/table_input.sql.j2", window_input),
@@ -909,11 +893,11 @@ def _late_query(windows: str, table: str) -> str:
                                  event_time=f"DATE_FORMAT(`late_ts`, {lit(TIME_FORMAT)})")
 
 
-def _unknown_device_query(windows: str, table: str, inner: list[_Pipeline]) -> str:
-    """Records whose device had no inventory version as of the record's time, of a tenant with
-    monitors that read inventory attributes (the windows function's 'unknown' rows, one per
-    record: the device in `sv`, the record's time in `late_ts`), naming those monitors."""
-    return _monitor_dead_letters("unknown_device", windows, "`nql_kind` = 'unknown'", table, _monitor_text(inner),
+def _unknown_device_query(windows: str, table: str) -> str:
+    """Records whose device had no inventory version as of the record's time, once per monitor
+    of the record's tenant that reads inventory attributes (the windows function's 'unknown'
+    rows: the device in `sv`, the record's time in `late_ts`)."""
+    return _monitor_dead_letters("unknown_device", windows, "`nql_kind` = 'unknown'", table, "`nql_monitor`",
                                  device="`sv`[1]", event_time=f"DATE_FORMAT(`late_ts`, {lit(TIME_FORMAT)})")
 
 

@@ -272,11 +272,11 @@ FROM `tick_device_performance_events`;
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are. Shapes (monitors):
---   s_52a710a07e: acme/busy_desktop_pools
+--   s_a4acab37d9: acme/busy_desktop_pools
 CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_52a710a07e (acme: busy_desktop_pools@m_busy_desktop_pools): size=900000;slide=300000;pop=0;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_a4acab37d9 (acme: busy_desktop_pools@m_busy_desktop_pools): size=900000;slide=300000;pop=0;inv=1;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--b8e1131ba1d4');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__objects` AS
@@ -312,7 +312,7 @@ WHERE (`samples` >= 2);
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__regrouped` AS
 SELECT *
 FROM `nql_regroup`(input => TABLE `m_busy_desktop_pools__regroup_input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`window_time`),
-  spec => 'size=900000;slide=300000;lag=0;idle=0;pop=0;aggs=count:n0,count:n1,max:n2,distinct:s0', uid => 'm_busy_desktop_pools--regroup--f7bc17f961ed');
+  spec => 'size=900000;slide=300000;lag=0;idle=0;pop=0;aggs=count:n0,count:n1,max:n2,distinct:s0', uid => 'm_busy_desktop_pools--regroup--4165e7676958');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__eval` AS
@@ -417,7 +417,7 @@ SELECT 'device_performance.events', 'late_window', JSON_OBJECT('tenant' VALUE `t
 FROM `t_device_performance_events__windows`
 WHERE `nql_kind` = 'late'
 UNION ALL
-SELECT 'device_performance.events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'busy_desktop_pools', 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+SELECT 'device_performance.events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_device_performance_events__windows`
 WHERE `nql_kind` = 'unknown';
 INSERT INTO `sink_alerts`

@@ -268,11 +268,11 @@ FROM `tick_device_performance_events`;
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are. Shapes (monitors):
---   s_4a1f0d2cb6: acme/device_cpu_queue
+--   s_df1a526618: acme/device_cpu_queue
 CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_4a1f0d2cb6 (acme: device_cpu_queue@m_device_cpu_queue): size=900000;slide=300000;pop=0;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_df1a526618 (acme: device_cpu_queue@m_device_cpu_queue): size=900000;slide=300000;pop=0;inv=1;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--b8e1131ba1d4');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows
@@ -366,7 +366,7 @@ SELECT 'device_performance.events', 'late_window', JSON_OBJECT('tenant' VALUE `t
 FROM `t_device_performance_events__windows`
 WHERE `nql_kind` = 'late'
 UNION ALL
-SELECT 'device_performance.events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'device_cpu_queue', 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+SELECT 'device_performance.events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_device_performance_events__windows`
 WHERE `nql_kind` = 'unknown';
 INSERT INTO `sink_alerts`

@@ -281,11 +281,11 @@ FROM `tick_session_vdi_events`;
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are. Shapes (monitors):
 --   s_0ae3bfaf82: globex/vdi_frame_rate_by_site
---   s_181d487e6b: globex/vdi_latency_by_pool
+--   s_483efc4911: globex/vdi_latency_by_pool
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_0ae3bfaf82 (globex: vdi_frame_rate_by_site@m_vdi_frame_rate_by_site): size=300000;slide=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2 | s_181d487e6b (globex: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=0;aggs=avg:n1,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_0ae3bfaf82 (globex: vdi_frame_rate_by_site@m_vdi_frame_rate_by_site): size=300000;slide=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2 | s_483efc4911 (globex: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=0;inv=1;aggs=avg:n1,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows
@@ -386,7 +386,7 @@ SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`,
 FROM `t_session_vdi_events__windows`
 WHERE `nql_kind` = 'late'
 UNION ALL
-SELECT 'session.vdi_events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'vdi_latency_by_pool', 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+SELECT 'session.vdi_events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_session_vdi_events__windows`
 WHERE `nql_kind` = 'unknown';
 INSERT INTO `sink_alerts`

@@ -273,11 +273,11 @@ FROM `tick_session_logins`;
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are. Shapes (monitors):
---   s_418d9b4dd7: acme/logon_time_change
+--   s_2e304fb74e: acme/logon_time_change
 CREATE TEMPORARY VIEW `t_session_logins__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_logins__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_418d9b4dd7 (acme: logon_time_change@m_logon_time_change): size=900000;slide=300000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_logins--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_2e304fb74e (acme: logon_time_change@m_logon_time_change): size=900000;slide=300000;pop=1;inv=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_logins--windows--b8e1131ba1d4');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_logon_time_change__eval` AS
@@ -369,7 +369,7 @@ SELECT 'session.logins', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'mo
 FROM `t_session_logins__windows`
 WHERE `nql_kind` = 'late'
 UNION ALL
-SELECT 'session.logins', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'logon_time_change', 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+SELECT 'session.logins', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_session_logins__windows`
 WHERE `nql_kind` = 'unknown';
 INSERT INTO `sink_alerts`

@@ -270,11 +270,11 @@ FROM `tick_session_logins`;
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are. Shapes (monitors):
---   s_405debb005: acme/slow_logons_by_entity
+--   s_ab1e93ac71: acme/slow_logons_by_entity
 CREATE TEMPORARY VIEW `t_session_logins__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_logins__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_405debb005 (acme: slow_logons_by_entity@m_slow_logons_by_entity): size=1800000;slide=300000;pop=0;aggs=count:n0,count:n1,distinct:s0,distinct:s1', uid => 't_session_logins--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_ab1e93ac71 (acme: slow_logons_by_entity@m_slow_logons_by_entity): size=1800000;slide=300000;pop=0;inv=1;aggs=count:n0,count:n1,distinct:s0,distinct:s1', uid => 't_session_logins--windows--b8e1131ba1d4');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows
@@ -367,7 +367,7 @@ SELECT 'session.logins', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'mo
 FROM `t_session_logins__windows`
 WHERE `nql_kind` = 'late'
 UNION ALL
-SELECT 'session.logins', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'slow_logons_by_entity', 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+SELECT 'session.logins', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_session_logins__windows`
 WHERE `nql_kind` = 'unknown';
 INSERT INTO `sink_alerts`

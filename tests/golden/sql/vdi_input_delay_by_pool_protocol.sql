@@ -274,11 +274,11 @@ FROM `tick_session_vdi_events`;
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are. Shapes (monitors):
---   s_2b01d29304: acme/vdi_input_delay_p95
+--   s_9801c7bf13: acme/vdi_input_delay_p95
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_2b01d29304 (acme: vdi_input_delay_p95@m_vdi_input_delay_p95): size=600000;slide=60000;pop=0;aggs=pct:n0:0.95,count:n1,count:n2,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_9801c7bf13 (acme: vdi_input_delay_p95@m_vdi_input_delay_p95): size=600000;slide=60000;pop=0;inv=1;aggs=pct:n0:0.95,count:n1,count:n2,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows
@@ -371,7 +371,7 @@ SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`,
 FROM `t_session_vdi_events__windows`
 WHERE `nql_kind` = 'late'
 UNION ALL
-SELECT 'session.vdi_events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'vdi_input_delay_p95', 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+SELECT 'session.vdi_events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_session_vdi_events__windows`
 WHERE `nql_kind` = 'unknown';
 INSERT INTO `sink_alerts`

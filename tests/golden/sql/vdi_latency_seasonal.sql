@@ -273,11 +273,11 @@ FROM `tick_session_vdi_events`;
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are. Shapes (monitors):
---   s_fa782f334e: acme/vdi_latency_seasonal
+--   s_54f5682cda: acme/vdi_latency_seasonal
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_fa782f334e (acme: vdi_latency_seasonal@m_vdi_latency_seasonal): size=300000;slide=30000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_54f5682cda (acme: vdi_latency_seasonal@m_vdi_latency_seasonal): size=300000;slide=30000;pop=1;inv=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__eval` AS
@@ -369,7 +369,7 @@ SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`,
 FROM `t_session_vdi_events__windows`
 WHERE `nql_kind` = 'late'
 UNION ALL
-SELECT 'session.vdi_events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'vdi_latency_seasonal', 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+SELECT 'session.vdi_events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_session_vdi_events__windows`
 WHERE `nql_kind` = 'unknown';
 INSERT INTO `sink_alerts`

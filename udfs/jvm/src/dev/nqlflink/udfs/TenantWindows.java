@@ -161,7 +161,17 @@ public class TenantWindows extends ProcessTableFunction<Row> {
     private void record(Shapes spec, ShapeState windows, TimeContext<Long> time, long ts, Row in) throws Exception {
         String device = in.getFieldAs("nql_device");
         if (Boolean.TRUE.equals(in.getField("nql_unknown"))) {
-            collect(Row.of("unknown", null, null, null, null, null, null, null, new String[] {device}, null, toTimestamp(ts)));
+            // once per monitor of the tenant that needs the inventory (shapes with inv=1), whatever
+            // the record's lateness: it is about the inventory, not the windows
+            String tenant = in.getFieldAs("tenant");
+            for (Shapes.Shape shape : spec.list) {
+                if (shape.spec.inventory) {
+                    for (String[] m : shape.monitorsOf(tenant)) {
+                        collect(Row.of("unknown", shape.id, m[0], m[1], null, null, null, null, new String[] {device}, null,
+                                       toTimestamp(ts)));
+                    }
+                }
+            }
         }
         String[] groups = in.getFieldAs("nql_group");
         Double[] n = null;

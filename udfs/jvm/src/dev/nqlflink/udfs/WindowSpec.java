@@ -21,6 +21,8 @@ import java.util.List;
  *       far no longer holds the tenant's clock back;
  *   <li>pop: 1 if the distinct devices of all the tenant's rows per window (the impact
  *       population) are wanted;
+ *   <li>inv: 1 if the shape needs each record's device in the inventory: a record without
+ *       (the row's {@code nql_unknown}) is dead-lettered once per monitor of the shape;
  *   <li>aggs: one aggregate per entry, {@code kind:input[:fraction]}; input {@code nK} is element K
  *       of the row's numeric input array, {@code sK} of its string input array. NULL inputs are
  *       skipped, as SQL aggregates skip them. Results go to the numeric output array in this
@@ -62,16 +64,18 @@ public final class WindowSpec implements Serializable {
     public final long lag;
     public final long idle;
     public final boolean population;
+    public final boolean inventory;
     public final List<Agg> aggs;
     public final int numericOutputs;
     public final int stringOutputs;
 
-    private WindowSpec(long size, long slide, long lag, long idle, boolean population, List<Agg> aggs) {
+    private WindowSpec(long size, long slide, long lag, long idle, boolean population, boolean inventory, List<Agg> aggs) {
         this.size = size;
         this.slide = slide;
         this.lag = lag;
         this.idle = idle;
         this.population = population;
+        this.inventory = inventory;
         this.aggs = aggs;
         int n = 0;
         int s = 0;
@@ -98,6 +102,7 @@ public final class WindowSpec implements Serializable {
     private static WindowSpec parse(String text, boolean clocked) {
         long size = -1, slide = -1, lag = clocked ? -1 : 0, idle = clocked ? -1 : 0;
         boolean pop = false;
+        boolean inv = false;
         List<Agg> aggs = new ArrayList<>();
         for (String part : text.split(";")) {
             int eq = part.indexOf('=');
@@ -112,6 +117,7 @@ public final class WindowSpec implements Serializable {
                 case "lag": lag = clocked ? Long.parseLong(value) : unexpected(key, text); break;
                 case "idle": idle = clocked ? Long.parseLong(value) : unexpected(key, text); break;
                 case "pop": pop = "1".equals(value); break;
+                case "inv": inv = "1".equals(value); break;
                 case "aggs": aggs = parseAggs(value); break;
                 default: throw new IllegalArgumentException("window spec: unknown key '" + key + "' in " + text);
             }
@@ -119,7 +125,7 @@ public final class WindowSpec implements Serializable {
         if (size <= 0 || slide <= 0 || size % slide != 0 || lag < 0 || idle < 0) {
             throw new IllegalArgumentException("window spec: size, slide, lag and idle needed (size a multiple of slide): " + text);
         }
-        return new WindowSpec(size, slide, lag, idle, pop, aggs);
+        return new WindowSpec(size, slide, lag, idle, pop, inv, aggs);
     }
 
     private static long unexpected(String key, String text) {
