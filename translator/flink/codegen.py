@@ -709,6 +709,11 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
             Statement("views/table_windows.sql.j2", windows)]
 
 
+def table_prefix(monitor: ir.Monitor) -> str:
+    """The name prefix of the views of the table a monitor reads (`t_<table>`)."""
+    return "t_" + ir.column_name(_fields(ir.windows(monitor.evaluate).input)[0].table)
+
+
 def windows_view(table: str) -> str:
     return q(f"t_{ir.column_name(table)}__windows")
 
