@@ -319,8 +319,10 @@ def test_populations_and_groups_per_shape(shapes_apart_and_together):
 # the source's watermark assigner then emits one per row), so that which windows are evaluated
 # before each row is known: a window is evaluated once the watermark (row time - 1 s) and the
 # tenant's clock (its newest row) are past its end.
-# s_a: 1 min every 30 s by grp; s_b: 2 min every 1 min by grp2, with the population.
-LATE_SPEC = f"{TABLE} | s_a: size=60000;slide=30000;pop=0;aggs=count:n0 | s_b: size=120000;slide=60000;pop=1;aggs=count:n0"
+# s_a: 1 min every 30 s by grp, needs the inventory (inv=1); s_b: 2 min every 1 min by grp2,
+# with the population.
+LATE_SPEC = (f"{TABLE} | s_a: size=60000;slide=30000;pop=0;inv=1;aggs=count:n0"
+             " | s_b: size=120000;slide=60000;pop=1;aggs=count:n0")
 LATE_ROWS = [  # time, grp (s_a), grp2 (s_b), device, unknown
     ("10:00:05", "g", "h", "d1", False),
     ("10:00:40", "g", "h", "d2", False),
@@ -383,12 +385,13 @@ def test_a_record_late_for_one_shape_counts_for_the_others(late_and_unknown):
     }
 
 
-def test_unknown_rows_once_per_record_whatever_the_lateness(late_and_unknown):
+def test_unknown_rows_once_per_shape_needing_the_inventory_whatever_the_lateness(late_and_unknown):
+    """(No monitors listed in the spec: one row per shape with inv=1, its monitor NULL.)"""
     unknown = [(shape, group, end, at, nv, sv, population) for kind, shape, group, end, at, nv, sv, population
                in late_and_unknown if kind == "unknown"]
     assert sorted(unknown) == [
-        (None, None, None, "2026-11-26 10:01:15.000", None, ["d4"], None),
-        (None, None, None, "2026-11-26 10:03:40.000", None, ["d7"], None),
+        ("s_a", None, None, "2026-11-26 10:01:15.000", None, ["d4"], None),
+        ("s_a", None, None, "2026-11-26 10:03:40.000", None, ["d7"], None),
     ]
 
 
