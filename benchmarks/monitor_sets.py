@@ -13,8 +13,9 @@ distinct: N monitors of N different shapes (docs/sharing.md, "Shape"), all of on
   8 x 10 x 8 x 6 = 3,840 points, all different shapes. Monitor 0 is the seed monitor
   (examples/monitors/vdi_latency_by_pool.yaml without its `recover`), so N = 1 is the
   monitor of the other benchmarks; the others are the remaining points in a fixed shuffled
-  order (seed 15), so any N mixes every dimension. A second aggregate counts devices,
-  sessions or samples (by turns), with a minimum in the trigger, as real monitors do.
+  order (seed 15), so that a few dozen already mix every value of every dimension. A second
+  aggregate counts devices, sessions or samples (by turns), with a minimum in the trigger, as
+  real monitors do.
 same: N copies of the seed monitor's shape with their own ids, thresholds (latency 250 ..
   449 ms, at least 1 .. 3 devices) and tenants: monitor i belongs to tenant i mod T of
   T = max(1, N / 10) tenants (t000, t001, ...).

@@ -33,8 +33,9 @@ windows' own); bytes per monitor = (state of N - state of 1) / (N - 1), same fam
         [--backend rocksdb] [--hours 0.5] [--devices 2000] [--timeout 900] [--kafka HOST:PORT]
         [--json state_bytes.json] [--smoke]
 
---smoke: sizes 1 and 2 of the same family, 20 simulated minutes of 100 devices, checkpoints
-every second (CI checks that the benchmark works; its figures mean nothing).
+--smoke: size 1 of the same family (unless --sizes or --families say otherwise), 20 simulated
+minutes of 100 devices, checkpoints every second (CI checks that the benchmark works; its
+figures mean nothing).
 """
 
 from __future__ import annotations
@@ -142,14 +143,27 @@ def measure_job(t_env, bootstrap: str, base: str, monitors: Path, files: dict[st
             "vertices": vertices, "groups": len(groups)}
 
 
+def per_monitor(jobs: dict[str, dict]) -> dict[str, dict]:
+    """For each job of N > 1 monitors whose family's N = 1 was measured: (its bytes - those of
+    N = 1) / (N - 1), in all and per category."""
+    out = {}
+    for name, j in jobs.items():
+        one = jobs.get(f"{j['family']} 1")
+        if j["monitors"] > 1 and "skipped" not in j and one and "skipped" not in one:
+            out[name] = {"state_bytes": (j["state_size"] - one["state_size"]) / (j["monitors"] - 1),
+                         **{c: (j["by_category"][c] - one["by_category"][c]) / (j["monitors"] - 1)
+                            for c in j["by_category"]}}
+    return out
+
+
 def per(x: float | None, n: int) -> str:
     return "-" if x is None or not n else f"{x / n:,.0f}"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="1,10", help="numbers of monitors (default 1,10)")
-    ap.add_argument("--families", default=",".join(FAMILIES))
+    ap.add_argument("--sizes", help="numbers of monitors (default 1,10)")
+    ap.add_argument("--families", help="distinct, same or both (default)")
     ap.add_argument("--backend", default="rocksdb", choices=("rocksdb", "hashmap"),
                     help="state backend (default rocksdb, as deployed)")
     ap.add_argument("--checkpoint-interval", default="5 s")
@@ -161,8 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args(argv)
     if args.smoke:
-        args.sizes, args.families, args.hours, args.devices = "1,2", "same", 1 / 3, 100
-        args.checkpoint_interval = "1 s"
+        args.hours, args.devices, args.checkpoint_interval = 1 / 3, 100, "1 s"
+    args.sizes = args.sizes or ("1" if args.smoke else "1,10")
+    args.families = args.families or ("same" if args.smoke else ",".join(FAMILIES))
     sizes = sorted({int(s) for s in args.sizes.split(",")})
     families = [f for f in args.families.split(",") if f]
     if 1 not in sizes or not set(families) <= set(FAMILIES):
@@ -210,13 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {j['monitors']} | {j['tenants']} | {j['groups']} | {j['state_size']:,} | "
               f"{per(j['state_size'], j['groups'])} | " + " | ".join(f"{b[c]:,}" for c in cats) +
               f" | {per(b['alert states'], j['groups'])} | {per(b['windows'], j['groups'])} |")
-    result["per_monitor"] = {}
-    for name, j in result["jobs"].items():
-        one = result["jobs"].get(f"{j['family']} 1")
-        if j["monitors"] > 1 and "skipped" not in j and one and "skipped" not in one:
-            result["per_monitor"][name] = {
-                "state_bytes": (j["state_size"] - one["state_size"]) / (j["monitors"] - 1),
-                **{c: (j["by_category"][c] - one["by_category"][c]) / (j["monitors"] - 1) for c in cats}}
+    result["per_monitor"] = per_monitor(result["jobs"])
     for name, p in result["per_monitor"].items():
         print(f"bytes per monitor, {name} against 1: {p['state_bytes']:,.0f} (" +
               ", ".join(f"{c} {p[c]:,.0f}" for c in cats) + ")")
