@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check bench bench-seasonal bench-throughput bench-job-cost clean kafka-up kafka-down check-rules promtool
+.PHONY: demo test check bench bench-seasonal bench-throughput bench-job-cost bench-many-monitors bench-alert-latency \
+	bench-state-bytes clean kafka-up kafka-down check-rules promtool
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +42,22 @@ bench-throughput: $(STAMP)
 # reference (benchmarks/reference/), one file, alternating runs: ~25 minutes (issue 15).
 bench-job-cost: $(STAMP)
 	@$(BIN)/python benchmarks/job_cost.py
+
+# Issue 15 benchmarks 3-5 (docs/benchmarks.md). Many monitors on one table: submit time, JVM
+# memory and throughput of 1, 10, 100, 1,000 monitors against 1 (SIZES; a size that does not
+# plan within TIMEOUT seconds is reported as such): an hour or more.
+SIZES ?= 1,10,100,1000
+TIMEOUT ?= 900
+bench-many-monitors: $(STAMP)
+	@$(BIN)/python benchmarks/many_monitors.py --sizes $(SIZES) --timeout $(TIMEOUT)
+
+# Alert latency on a live source and a real broker (started here), p50/p95/p99: ~5 minutes.
+bench-alert-latency: $(STAMP)
+	@$(BIN)/python benchmarks/alert_latency.py
+
+# Checkpointed state bytes per group and per monitor (1 and 10 monitors, a real broker): ~15 minutes.
+bench-state-bytes: $(STAMP)
+	@$(BIN)/python benchmarks/state_bytes.py
 
 # Local Kafka broker + Flink cluster (build/kafka, build/flink-cluster); jars built on first use.
 # The cluster's JVMs get NQL_KAFKA_BOOTSTRAP_SERVERS = the broker (see docs/kafka-and-cluster.md).
