@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-ROOT = Path(__file__).resolve().parents[1]
 EVENTS, INVENTORY = "session.vdi_events", "device.devices"
 
 

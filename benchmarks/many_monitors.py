@@ -48,7 +48,7 @@ from pathlib import Path
 from checkout import child_env  # benchmarks/, the script's folder
 from measure import (TimedOut, figures, heap_after_gc, measure, options, parse, ratios, run_measured, same_records,
                      table, with_gc_log)
-from monitor_sets import FAMILIES, SEED_TENANT, dealt_out, monitors_file, tenants
+from monitor_sets import SEED_TENANT, add_arguments, chosen, dealt_out, monitors_file, tenants
 from plan_size import count
 from seed import EVENTS, ROOT, count_lines, head, run_command, simulate
 
@@ -91,17 +91,11 @@ def mb(x) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = options(__doc__, "many_monitors.json")
     ap.set_defaults(hours=1)
-    ap.add_argument("--sizes", help="numbers of monitors (default 1,10,100,1000)")
-    ap.add_argument("--families", help="distinct, same or both (default)")
+    add_arguments(ap, "1,10,100,1000")
     ap.add_argument("--timeout", type=float, default=900,
                     help="seconds a size may take to plan, or one of its runs to end (default 900)")
     args = parse(ap, argv)
-    args.sizes = args.sizes or ("1" if args.smoke else "1,10,100,1000")
-    args.families = args.families or ("same" if args.smoke else ",".join(FAMILIES))
-    sizes = sorted({int(s) for s in args.sizes.split(",")})
-    families = [f for f in args.families.split(",") if f]
-    if 1 not in sizes or not set(families) <= set(FAMILIES):
-        raise SystemExit(f"--sizes must include 1 (the reference) and --families be among {', '.join(FAMILIES)}")
+    sizes, families = chosen(args, "1,10,100,1000")
     python = sys.executable
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout.strip()

@@ -113,6 +113,24 @@ def same(n: int) -> list[str]:
             for i in range(n)]
 
 
+def add_arguments(ap, sizes: str) -> None:
+    """--sizes and --families of a benchmark over these families."""
+    ap.add_argument("--sizes", help=f"numbers of monitors, 1 among them (default {sizes}; --smoke: 1)")
+    ap.add_argument("--families", help="distinct, same or both (default both; --smoke: same)")
+
+
+def chosen(args, sizes: str) -> tuple[list[int], list[str]]:
+    """The sizes and families asked for (--smoke: size 1 of the same family unless given);
+    args keeps them as text, for the benchmark's JSON."""
+    args.sizes = args.sizes or ("1" if args.smoke else sizes)
+    args.families = args.families or ("same" if args.smoke else ",".join(FAMILIES))
+    numbers = sorted({int(s) for s in args.sizes.split(",")})
+    families = [f for f in args.families.split(",") if f]
+    if 1 not in numbers or not set(families) <= set(FAMILIES):
+        raise SystemExit(f"--sizes must include 1 (the reference) and --families be among {', '.join(FAMILIES)}")
+    return numbers, families
+
+
 def monitors_file(path: Path, family: str, n: int) -> Path:
     """The family's N monitors in one file."""
     path.write_text("monitors:\n" + "".join({"distinct": distinct, "same": same}[family](n)), encoding="utf-8")

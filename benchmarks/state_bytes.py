@@ -51,8 +51,8 @@ import urllib.request
 from pathlib import Path
 
 from live import EVENTS, INVENTORY, LiveJob, broker_and_flink  # benchmarks/, the script's folder
-from monitor_sets import FAMILIES, SEED_TENANT, dealt_out, monitors_file, tenants
-from seed import ROOT, count_lines, simulate
+from monitor_sets import SEED_TENANT, add_arguments, chosen, dealt_out, monitors_file, tenants
+from seed import count_lines, simulate
 
 # category -> what the description of a vertex (its chain of operators, /jobs/<id>/plan) names
 # when the vertex holds that state (first match wins): the functions by their SQL names
@@ -162,8 +162,7 @@ def per(x: float | None, n: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", help="numbers of monitors (default 1,10)")
-    ap.add_argument("--families", help="distinct, same or both (default)")
+    add_arguments(ap, "1,10")
     ap.add_argument("--backend", default="rocksdb", choices=("rocksdb", "hashmap"),
                     help="state backend (default rocksdb, as deployed)")
     ap.add_argument("--checkpoint-interval", default="5 s")
@@ -176,12 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.smoke:
         args.hours, args.devices, args.checkpoint_interval = 1 / 3, 100, "1 s"
-    args.sizes = args.sizes or ("1" if args.smoke else "1,10")
-    args.families = args.families or ("same" if args.smoke else ",".join(FAMILIES))
-    sizes = sorted({int(s) for s in args.sizes.split(",")})
-    families = [f for f in args.families.split(",") if f]
-    if 1 not in sizes or not set(families) <= set(FAMILIES):
-        raise SystemExit(f"--sizes must include 1 (the reference) and --families be among {', '.join(FAMILIES)}")
+    sizes, families = chosen(args, "1,10")
     from nql_flink.deploy.embedded.progress import free_port, progress_config
 
     python = sys.executable

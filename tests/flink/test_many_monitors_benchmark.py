@@ -5,12 +5,13 @@ two JVMs, CI time), and its per-size timeout. Its figures mean nothing at this s
 by hand for them (docs/benchmarks.md)."""
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.benchmark_run import run_benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -81,11 +82,8 @@ def test_dealing_out_moves_each_device_to_one_tenant_and_keeps_every_record(tmp_
 
 @pytest.mark.flink
 def test_the_many_monitors_benchmark_submits_and_runs_a_size(tmp_path):
-    out = tmp_path / "many.json"
-    run = subprocess.run([sys.executable, "benchmarks/many_monitors.py", "--smoke", "--json", str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=900)
+    run, result = run_benchmark("many_monitors.py", tmp_path / "many.json")
     assert run.returncode == 0, run.stdout + run.stderr
-    result = json.loads(out.read_text())
     assert set(result["jobs"]) == {"same 1"} and not result["skipped"]
     job = result["jobs"]["same 1"]
     submit = job["submit"]
@@ -97,12 +95,8 @@ def test_the_many_monitors_benchmark_submits_and_runs_a_size(tmp_path):
 
 @pytest.mark.flink
 def test_a_size_that_does_not_plan_in_time_is_reported_and_the_larger_ones_skipped(tmp_path):
-    out = tmp_path / "many.json"
-    run = subprocess.run([sys.executable, "benchmarks/many_monitors.py", "--smoke", "--families", "same",
-                          "--sizes", "1,2", "--timeout", "1", "--json", str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run, result = run_benchmark("many_monitors.py", tmp_path / "many.json", "--sizes", "1,2", "--timeout", "1")
     assert run.returncode == 1
-    result = json.loads(out.read_text())
     assert result["jobs"] == {}
     assert result["skipped"]["same 1"]["why"] == "did not compile and plan within 1 s"
     assert result["skipped"]["same 2"]["why"] == "a smaller size timed out"

@@ -4,12 +4,12 @@ figures computed from hand-made samples, and the benchmark end to end on the ses
 alert is read before the sample that let its tenant's clock pass the window's end. Its
 figures mean nothing at this size; the benchmark is run by hand for them (docs/benchmarks.md)."""
 
-import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.benchmark_run import run_benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -38,11 +38,8 @@ def test_percentiles_are_by_nearest_rank():
 @pytest.mark.kafka
 @pytest.mark.flink
 def test_the_alert_latency_benchmark_reads_every_transition_after_its_clock(tmp_path, kafka_bootstrap):
-    out = tmp_path / "latency.json"
-    run = subprocess.run([sys.executable, "benchmarks/alert_latency.py", "--smoke", "--kafka", kafka_bootstrap,
-                          "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    run, result = run_benchmark("alert_latency.py", tmp_path / "latency.json", "--kafka", kafka_bootstrap)
     assert run.returncode == 0, run.stdout + run.stderr
-    result = json.loads(out.read_text())
     assert result["groups"] == 4 and result["expected_alerts"] == 8
     for read in ("read_committed", "read_uncommitted"):
         rows = result[read]["alerts_measured"]

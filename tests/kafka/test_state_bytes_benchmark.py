@@ -6,11 +6,12 @@ files; and its bytes per monitor from hand-made figures. Its figures mean nothin
 hand for them (docs/benchmarks.md)."""
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.benchmark_run import run_benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -41,11 +42,8 @@ def test_bytes_per_monitor_are_the_growth_from_one_monitor_divided_by_the_monito
 @pytest.mark.kafka
 @pytest.mark.flink
 def test_the_state_bytes_benchmark_measures_a_job_once_it_holds_the_input(tmp_path, kafka_bootstrap):
-    out = tmp_path / "state.json"
-    run = subprocess.run([sys.executable, "benchmarks/state_bytes.py", "--smoke", "--kafka", kafka_bootstrap,
-                          "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    run, result = run_benchmark("state_bytes.py", tmp_path / "state.json", "--kafka", kafka_bootstrap)
     assert run.returncode == 0, run.stdout + run.stderr
-    result = json.loads(out.read_text())
     assert set(result["jobs"]) == {"same 1"}
     files = simulate(sys.executable, tmp_path / "sim", result["input"]["hours"], result["input"]["devices"],
                      tenants="acme")
