@@ -765,13 +765,14 @@ def _table_evaluated(table: str, plain: list[_Prepared], o: CompileOptions) -> S
             defs = _measure_sql(x)
             items = [f"CAST({defs[c.name]} AS {element})" for c in carried_measures(x.pipeline.evaluate.input.measures)
                      if c.column == column]
-            return f"ARRAY[{', '.join(items)}]" if items else f"CAST(NULL AS ARRAY<{element}>)"
+            # no measure of this kind: a NULL the planner cannot fold (macros/opaque.sql.j2)
+            return f"ARRAY[{', '.join(items)}]" if items else f"CASE WHEN {_NEVER} THEN ARRAY[CAST(NULL AS {element})] END"
         return value
 
     def impact(k: int):
         def value(x: _Prepared) -> str:
             return _inline(q(x.shape.lanes.names[x.impact[k]]), dict(x.shape.lanes.columns)) if len(x.impact) > k \
-                else "CAST(NULL AS BIGINT)"
+                else f"CASE WHEN {_NEVER} THEN CAST(0 AS BIGINT) END"
         return value
 
     having = [x for x in plain if x.pipeline.evaluate.input.having is not None]
@@ -790,6 +791,9 @@ def _table_evaluated(table: str, plain: list[_Prepared], o: CompileOptions) -> S
 
 
 _IDENTIFIER = re.compile(r"`([^`]+)`")
+# A condition never true that the planner cannot know is: a NULL of a table's evaluated view
+# written `CASE WHEN _NEVER THEN <value> END` stays a column of the union's row type.
+_NEVER = "`v`.`window_end` IS NULL"
 
 
 def _inline(sql: str, defs: dict[str, str]) -> str:

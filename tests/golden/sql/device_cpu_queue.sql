@@ -292,11 +292,11 @@ SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pi
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
     WHEN 'm_device_cpu_queue' THEN ARRAY[CAST((`nv`[1]) AS DOUBLE), CAST((CAST(`nv`[2] AS BIGINT)) AS DOUBLE)] END END AS `nql_n`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
-    WHEN 'm_device_cpu_queue' THEN CAST(NULL AS ARRAY<STRING>) END END AS `nql_s`,
+    WHEN 'm_device_cpu_queue' THEN CASE WHEN `v`.`window_end` IS NULL THEN ARRAY[CAST(NULL AS STRING)] END END END AS `nql_s`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
     WHEN 'm_device_cpu_queue' THEN (CAST(`nv`[3] AS BIGINT)) END END AS `impact_devices`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
-    WHEN 'm_device_cpu_queue' THEN CAST(NULL AS BIGINT) END END AS `impact_users`
+    WHEN 'm_device_cpu_queue' THEN CASE WHEN `v`.`window_end` IS NULL THEN CAST(0 AS BIGINT) END END END AS `impact_users`
 FROM `t_device_performance_events__windows` AS `v`
 WHERE `nql_kind` = 'eval'
   AND `nql_pipeline` IN ('m_device_cpu_queue')

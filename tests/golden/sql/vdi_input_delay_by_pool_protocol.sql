@@ -298,7 +298,7 @@ SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pi
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
     WHEN 'm_vdi_input_delay_p95' THEN ARRAY[CAST((`nv`[1]) AS DOUBLE), CAST((CAST(`nv`[2] AS BIGINT)) AS DOUBLE), CAST((CAST(`nv`[3] AS BIGINT)) AS DOUBLE)] END END AS `nql_n`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
-    WHEN 'm_vdi_input_delay_p95' THEN CAST(NULL AS ARRAY<STRING>) END END AS `nql_s`,
+    WHEN 'm_vdi_input_delay_p95' THEN CASE WHEN `v`.`window_end` IS NULL THEN ARRAY[CAST(NULL AS STRING)] END END END AS `nql_s`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
     WHEN 'm_vdi_input_delay_p95' THEN (CAST(`nv`[4] AS BIGINT)) END END AS `impact_devices`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
