@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_benchmark(script: str, out: Path, *args: str, timeout: float = 900) -> tuple[subprocess.CompletedProcess, dict]:
     """benchmarks/`script` --smoke `args` in the repository, its figures written to `out`:
     (the finished process, output captured; the figures, {} if it wrote none)."""
+    # PyFlink marks a process that ran Python UDFs in-process (PYFLINK_GATEWAY_DISABLED, set by
+    # earlier tests of the session): a child inheriting it refuses to start its own JVM
+    env = {k: v for k, v in os.environ.items() if k != "PYFLINK_GATEWAY_DISABLED"}
     run = subprocess.run([sys.executable, f"benchmarks/{script}", "--smoke", *args, "--json", str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+                         cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
     return run, json.loads(out.read_text()) if out.exists() else {}
