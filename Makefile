@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check bench bench-seasonal bench-throughput bench-job-cost clean kafka-up kafka-down check-rules promtool
+.PHONY: demo test check bench bench-seasonal bench-throughput bench-job-cost bench-read-rate clean kafka-up kafka-down check-rules promtool
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench-throughput: $(STAMP)
 # reference (benchmarks/reference/), one file, alternating runs: ~25 minutes (issue 15).
 bench-job-cost: $(STAMP)
 	@$(BIN)/python benchmarks/job_cost.py
+
+# nql_read alone, this checkout's build against main's (AGAINST=rev) and Flink's JSON format, in one JVM: ~1 minute.
+bench-read-rate: $(STAMP)
+	@$(BIN)/python benchmarks/read_rate.py --against $(AGAINST)
 
 # Local Kafka broker + Flink cluster (build/kafka, build/flink-cluster); jars built on first use.
 # The cluster's JVMs get NQL_KAFKA_BOOTSTRAP_SERVERS = the broker (see docs/kafka-and-cluster.md).

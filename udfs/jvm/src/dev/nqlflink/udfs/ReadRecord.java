@@ -1,9 +1,7 @@
 package dev.nqlflink.udfs;
 
-import org.apache.flink.shaded.com.jayway.jsonpath.spi.json.JacksonJsonProvider;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonFactory;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.DeserializationFeature;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
 import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.catalog.DataTypeFactory;
 import org.apache.flink.table.data.GenericRowData;
@@ -16,15 +14,11 @@ import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.table.functions.ScalarFunction;
 import org.apache.flink.table.types.DataType;
 import org.apache.flink.table.types.inference.TypeInference;
-import org.apache.flink.table.utils.DateTimeUtils;
 
-import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -32,10 +26,13 @@ import java.util.Optional;
  * a job uses and the first reason the record cannot be used (docs/flink-job-shape.md §1,
  * "Dead-letter reasons"). It replaces a JSON_VALUE / JSON_QUERY per field, IS JSON OBJECT,
  * ENCODE and TO_TIMESTAMP, each of which parsed the line again, with the same results: the
- * line is parsed as those functions parse it (Flink's SqlJsonUtils: Jackson with floats as
- * BigDecimal, read by jayway's JacksonJsonProvider), a path is walked as their dotted paths
- * are (a missing step, a step through a non-object, null: missing), and values are cast with
- * Flink's own casts (BinaryStringDataUtil, DateTimeUtils).
+ * line is accepted and its values read as those functions parse it (Flink's SqlJsonUtils:
+ * Jackson's whole-tree parse with floats as BigDecimal, read by jayway's JacksonJsonProvider),
+ * a path is walked as their dotted paths are (a missing step, a step through a non-object,
+ * null: missing), and values are cast with Flink's own casts (BinaryStringDataUtil,
+ * DateTimeUtils). The line is read by Jackson's streaming parser ({@link JsonPaths}): only the
+ * declared paths become values, the rest is only checked (issue 15: building the whole tree was
+ * most of this function's cost).
  *
  * <p>{@code schema} is a literal (the result type is inferred from it): entries separated by
  * {@code ,}, each {@code <column> <role> <path> [<type or argument>]}:
@@ -62,14 +59,16 @@ import java.util.Optional;
  */
 public class ReadRecord extends ScalarFunction {
     private static final long serialVersionUID = 1L;
-    static final String TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'";
     private static final TimestampData EPOCH = TimestampData.fromEpochMillis(0);
-    // As org.apache.flink.table.runtime.functions.SqlJsonUtils reads a JSON argument.
-    private static final JacksonJsonProvider JSON = new JacksonJsonProvider(
-            new ObjectMapper(new JsonFactory()).configure(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS, true));
+    // Jackson's defaults, as the ObjectMapper of org.apache.flink.table.runtime.functions.SqlJsonUtils
+    private static final JsonFactory JSON = new JsonFactory();
+    // The parser's limit on a string's length applies to the strings it materializes: a line
+    // longer than this could hold a skipped string the tree parse would have refused.
+    private static final int MAX_STRING = JSON.streamReadConstraints().getMaxStringLength();
 
     private transient String schemaText;
     private transient Entry[] entries;
+    private transient JsonPaths paths;
     // The last record read and its row: the rowtime column of the raw source calls the function
     // again on the same line in the same Calc (a computed column cannot read another one).
     private transient byte[] lastBytes;
@@ -90,6 +89,11 @@ public class ReadRecord extends ScalarFunction {
     public RowData eval(StringData line, String schema) {
         if (schema != schemaText && !schema.equals(schemaText)) {
             entries = parse(schema);
+            String[] p = new String[entries.length];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = entries[i].pathText;
+            }
+            paths = new JsonPaths(p);
             schemaText = schema;
             lastBytes = null;
         }
@@ -99,26 +103,16 @@ public class ReadRecord extends ScalarFunction {
         }
         GenericRowData row = new GenericRowData(entries.length + 1);
         String reason = null;
-        Object doc = null;
-        String text = line == null ? null : line.toString();
-        if (text != null && !Arrays.equals(bytes, text.getBytes(StandardCharsets.UTF_8))) {
+        boolean utf8 = bytes == null || Utf8.valid(bytes);
+        if (!utf8) {
             reason = "not_utf8";
         }
-        if (text != null) {
-            try {
-                doc = JSON.parse(text);
-            } catch (RuntimeException e) {
-                doc = null;
-            }
-        }
-        if (reason == null && !(doc instanceof Map)) {
+        if (!read(line, bytes, utf8) && reason == null) {
             reason = "not_json";
         }
         long now = System.currentTimeMillis();
         for (int i = 0; i < entries.length; i++) {
-            Entry e = entries[i];
-            Object v = doc instanceof Map ? at(doc, e.path) : null;
-            String r = e.read(v, row, i + 1, now);
+            String r = entries[i].read(paths.value(i), row, i + 1, now);
             if (reason == null) {
                 reason = r;
             }
@@ -129,50 +123,44 @@ public class ReadRecord extends ScalarFunction {
         return row;
     }
 
-    /** The value at a dotted path as JSON_VALUE / JSON_QUERY find it: null when a step is
-     * missing or not an object, or the value is null. */
-    static Object at(Object doc, String[] path) {
-        Object v = doc;
-        for (String step : path) {
-            if (!(v instanceof Map)) {
-                return null;
-            }
-            v = ((Map<?, ?>) v).get(step);
+    /** Reads the declared paths of the line into {@link #paths}; false when it is not a JSON
+     * object (then no path has a value). */
+    private boolean read(StringData line, byte[] bytes, boolean utf8) {
+        if (line == null) {
+            paths.clear();
+            return false;
         }
-        return v;
+        // Jackson reads bytes in place, but guesses their encoding from the first ones (a zero
+        // byte reads as UTF-16 or UTF-32, a UTF-8 BOM is skipped) where the tree parse read the
+        // decoded text: only well-formed UTF-8 that opens with "{" and no zero byte is read as
+        // bytes (every record of a sane producer); anything else is decoded first, as before.
+        boolean inPlace = utf8 && bytes.length > 1 && bytes[0] == '{' && bytes[1] != 0;
+        try (JsonParser p = inPlace ? JSON.createParser(bytes) : JSON.createParser(line.toString())) {
+            return paths.read(p, bytes.length > MAX_STRING);
+        } catch (IOException | RuntimeException e) {
+            paths.clear();
+            return false;
+        }
     }
 
     /** JSON_VALUE's text: the text of a scalar, NULL for null, an object or an array. */
     static String scalarText(Object v) {
-        if (v == null || v instanceof Map || v instanceof Collection) {
+        if (v == null || v == JsonPaths.OBJECT || v == JsonPaths.ARRAY) {
             return null;
         }
         return v.toString();
-    }
-
-    static TimestampData parseTime(String text) {
-        if (text == null) {
-            return null;
-        }
-        try {
-            return DateTimeUtils.parseTimestampData(text, TIME_FORMAT);
-        } catch (RuntimeException e) {
-            return null;
-        }
     }
 
     static final class Entry {
         final String column;
         final String role;
         final String pathText;
-        final String[] path;
         final String arg;
 
         Entry(String column, String role, String pathText, String arg) {
             this.column = column;
             this.role = role;
             this.pathText = pathText;
-            this.path = pathText.split("\\.");
             this.arg = arg;
         }
 
@@ -214,13 +202,13 @@ public class ReadRecord extends ScalarFunction {
                 }
                 case "time": {
                     String s = scalarText(v);
-                    TimestampData t = parseTime(s);
+                    TimestampData t = RecordTime.parse(s);
                     boolean future = t != null && t.getMillisecond() > now + Long.parseLong(arg);
                     row.setField(pos, t == null || future ? EPOCH : t);
                     return s == null ? "missing_event_time" : t == null ? "bad_event_time" : future ? "future" : null;
                 }
                 case "version": {
-                    TimestampData t = parseTime(scalarText(v));
+                    TimestampData t = RecordTime.parse(scalarText(v));
                     row.setField(pos, t == null ? EPOCH : t);
                     return t == null ? "bad_version_time:" + pathText : null;
                 }
@@ -253,7 +241,7 @@ public class ReadRecord extends ScalarFunction {
                     // the data model's times, as the event time is read (ISO-8601 UTC with Z);
                     // a SQL CAST refused the 'T' and 'Z' of every valid record
                     String s = scalarText(v);
-                    TimestampData t = parseTime(s);
+                    TimestampData t = RecordTime.parse(s);
                     row.setField(pos, t);
                     return s != null && t == null ? bad : null;
                 }
