@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check bench bench-seasonal bench-throughput bench-job-cost bench-read-rate clean kafka-up kafka-down check-rules promtool
+.PHONY: demo test check bench bench-seasonal bench-throughput bench-job-cost bench-read-rate bench-many-monitors \
+	bench-alert-latency bench-state-bytes clean kafka-up kafka-down check-rules promtool
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +46,22 @@ bench-job-cost: $(STAMP)
 # nql_read alone, this checkout's build against main's (AGAINST=rev) and Flink's JSON format, in one JVM: ~1 minute.
 bench-read-rate: $(STAMP)
 	@$(BIN)/python benchmarks/read_rate.py --against $(AGAINST)
+
+# Issue 15 benchmarks 3-5 (docs/benchmarks.md). Many monitors on one table: submit time, JVM
+# memory and throughput of 1, 10, 100, 1,000 monitors against 1 (SIZES; a size that does not
+# plan within TIMEOUT seconds is reported as such): an hour or more.
+SIZES ?= 1,10,100,1000
+TIMEOUT ?= 900
+bench-many-monitors: $(STAMP)
+	@$(BIN)/python benchmarks/many_monitors.py --sizes $(SIZES) --timeout $(TIMEOUT)
+
+# Alert latency on a live source and a real broker (started here), p50/p95/p99: ~5 minutes.
+bench-alert-latency: $(STAMP)
+	@$(BIN)/python benchmarks/alert_latency.py
+
+# Checkpointed state bytes per group and per monitor (1 and 10 monitors, a real broker): ~15 minutes.
+bench-state-bytes: $(STAMP)
+	@$(BIN)/python benchmarks/state_bytes.py
 
 # Local Kafka broker + Flink cluster (build/kafka, build/flink-cluster); jars built on first use.
 # The cluster's JVMs get NQL_KAFKA_BOOTSTRAP_SERVERS = the broker (see docs/kafka-and-cluster.md).

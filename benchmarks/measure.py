@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
+import signal
 import statistics
 import subprocess
 import threading
@@ -22,13 +25,24 @@ from proctree import descendants, stat_cpu  # benchmarks/, the script's folder
 SAMPLE_S = 0.2
 
 
-def run_measured(cmd: list[str], cwd: Path, env: dict[str, str]) -> dict:
-    """Run `cmd` to its end: wall seconds, and CPU seconds of its process tree (the largest
-    value seen of each process, /proc sampled every SAMPLE_S). A failing command ends the
-    benchmark with its stderr."""
+class TimedOut(Exception):
+    """A command of run_measured that did not end within its timeout (its process tree killed)."""
+
+
+def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], *, timeout: float | None = None,
+                 capture: bool = False) -> dict:
+    """Run `cmd` to its end: wall seconds, CPU seconds of its process tree (the largest value
+    seen of each process, /proc sampled every SAMPLE_S), the peak resident memory of its JVM
+    (`jvm_peak_rss`: the largest VmHWM of a `java` process of the tree, bytes; None if none
+    ran) and, with `capture`, its standard output. A failing command ends the benchmark with
+    its stderr; one still running after `timeout` seconds is killed with its whole process
+    group (the PyFlink JVM included) and raises TimedOut."""
     seen: dict[int, float] = {}
+    rss: dict[int, int] = {}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    # a process group of its own: a timeout kills the JVM that PyFlink started too
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     stop = threading.Event()
 
     def sample() -> None:
@@ -37,18 +51,60 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str]) -> dict:
                 st = stat_cpu(f"/proc/{pid}/stat")
                 if st is not None:
                     seen[pid] = max(st[1], seen.get(pid, 0.0))
+                    if st[0] == "java":
+                        rss[pid] = max(peak_rss(pid) or 0, rss.get(pid, 0))
             if stop.wait(SAMPLE_S):
                 return
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, err = proc.communicate()
-    wall = time.perf_counter() - t0
-    stop.set()
-    sampler.join()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        wall = time.perf_counter() - t0
+    except BaseException as exc:  # the timeout, or ^C: no JVM left behind
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        if isinstance(exc, subprocess.TimeoutExpired):
+            raise TimedOut(f"still running after {timeout:g} s") from None
+        raise
+    finally:
+        stop.set()
+        sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}) in {cwd}: {' '.join(cmd)}\n{err[-3000:]}")
-    return {"wall": wall, "cpu": sum(seen.values())}
+    return {"wall": wall, "cpu": sum(seen.values()), "jvm_peak_rss": max(rss.values()) if rss else None,
+            **({"stdout": out} if capture else {})}
+
+
+def peak_rss(pid: int) -> int | None:
+    """VmHWM (the peak resident set so far) of a process, bytes; None once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    m = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(m.group(1)) * 1024 if m else None
+
+
+def with_gc_log(env: dict[str, str], path: Path) -> dict[str, str]:
+    """`env` with the JVM that PyFlink starts logging its garbage collections to `path`
+    (JVM_ARGS, read by PyFlink's gateway launcher): heap_after_gc reads it."""
+    return {**env, "JVM_ARGS": f"{env.get('JVM_ARGS', '')} -Xlog:gc:file={path}".strip()}
+
+
+_GC = re.compile(r"GC\(\d+\) Pause .* (\d+)([KMG])->(\d+)([KMG])\((\d+)([KMG])\)")
+_UNIT = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def heap_after_gc(path: Path) -> int | None:
+    """The largest heap occupancy right after a garbage collection in a JVM's GC log (bytes):
+    an upper bound of the live data at its largest, unlike the resident set, which also
+    holds garbage the JVM had no need to collect yet (its default maximum heap is a quarter
+    of the machine's memory). None when the JVM never collected."""
+    if not path.is_file():
+        return None
+    after = [int(m.group(3)) * _UNIT[m.group(4)] for m in map(_GC.search, path.read_text().splitlines()) if m]
+    return max(after) if after else None
 
 
 def alternating(names: list[str], i: int) -> list[str]:
@@ -123,15 +179,24 @@ def measure(names: list[str], run: Callable[[str, str, bool], dict], args: argpa
     """The start-up runs, then the timed runs of each job, in alternating order, each printed:
     `run(job, tag, small)` runs the job on the first args.startup_events records (small) or on
     all `events`, in a process of its own, and returns run_measured's figures and its `output`
-    (the records it wrote). -> (start-up runs, timed runs) per job."""
+    (the records it wrote). A run that raises TimedOut (run_measured's timeout) is printed and
+    its job runs no more: its lists stop there. -> (start-up runs, timed runs) per job."""
     width = max(map(len, names))
     done = {}
+    out_of_time: set[str] = set()
     for phase, count, small, n in (("start-up", args.startup_runs, True, min(events, args.startup_events)),
                                    ("run", args.runs, False, events)):
         done[phase] = {name: [] for name in names}
         for i in range(count):
             for name in alternating(names, i):
-                r = run(name, f"{phase}-{i}", small)
+                if name in out_of_time:
+                    continue
+                try:
+                    r = run(name, f"{phase}-{i}", small)
+                except TimedOut as exc:
+                    print(f"  {phase} {i + 1} {name:{width}s}: timed out ({exc}); no more runs of it", flush=True)
+                    out_of_time.add(name)
+                    continue
                 done[phase][name].append(r)
                 print(f"  {phase} {i + 1} {name:{width}s}: {r['wall']:6.1f}s wall {n / r['wall']:7.0f} events/s | "
                       f"{r['cpu']:6.1f}s CPU {n / r['cpu']:7.0f} events/CPU-s ({len(r['output'])} records out, "

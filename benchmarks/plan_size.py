@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from checkout import child_env, module, revision_checkout  # benchmarks/, the script's folder
+from measure import run_measured, with_gc_log
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,22 +43,25 @@ MONITOR = """\
       for: 5min
 """
 
-# Run in the side's own process, with its modules: compile, plan, count.
+# Run in the side's own process, with its modules: compile, plan as deploy does, count (and
+# time both steps: benchmarks/many_monitors.py reads the times as the submit time).
 COUNT = """\
 import json, sys, time
+t0 = time.perf_counter()
 from {pipeline} import compile_paths
 from {submit} import stable_plan
 from {connectors} import CompileOptions
 compiled = compile_paths([sys.argv[1]], options=CompileOptions())
 assert compiled.ok, [d.message for d in compiled.result.diagnostics]
-t0 = time.process_time(), time.perf_counter()
+t1 = time.perf_counter()
 nodes = stable_plan(compiled.statements(), CompileOptions())["nodes"]
 kind = lambda n: n["type"].rsplit("_", 1)[0]
 functions = [n for n in nodes if kind(n) == "stream-exec-process-table-function"]
 print(json.dumps({{"exec_nodes": len(nodes), "process_table_functions": len(functions),
                   "alert_state_functions": sum("--alerts--" in n.get("uid", "") for n in functions),
                   "python_group_aggregates": sum(kind(n) == "stream-exec-python-group-aggregate" for n in nodes),
-                  "plan_bytes": len(json.dumps(nodes)), "plan_wall_s": round(time.perf_counter() - t0[1], 1)}}))
+                  "plan_bytes": len(json.dumps(nodes)), "compile_wall_s": round(t1 - t0, 2),
+                  "plan_wall_s": round(time.perf_counter() - t1, 1)}}))
 """
 
 
@@ -67,14 +70,18 @@ def monitors_file(path: Path, n: int) -> Path:
     return path
 
 
-def count(python: str, cwd: Path, monitors: Path, scratch: Path) -> dict:
+def count(python: str, cwd: Path, monitors: Path, scratch: Path, timeout: float | None = None,
+          gc_log: Path | None = None) -> dict:
+    """Compile and plan `monitors` with the code of `cwd` in a process of its own: the counts,
+    the compile and plan wall times, and run_measured's figures of the process (its wall and
+    CPU time, its JVM's peak RSS), its JVM's GC log written to `gc_log` if given. Raises
+    measure.TimedOut after `timeout` seconds."""
+    env = child_env(cwd, scratch)
     code = COUNT.format(pipeline=module(cwd, "translator.pipeline"), submit=module(cwd, "deploy.submit"),
                         connectors=module(cwd, "translator.flink.connectors"))
-    run = subprocess.run([python, "-c", code, str(monitors)], cwd=cwd, capture_output=True, text=True,
-                         env=child_env(cwd, scratch))
-    if run.returncode != 0:
-        raise SystemExit(f"planning failed in {cwd} ({run.returncode}):\n{run.stderr[-3000:]}")
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    run = run_measured([python, "-c", code, str(monitors)], cwd, with_gc_log(env, gc_log) if gc_log else env,
+                       timeout=timeout, capture=True)
+    return {**json.loads(run.pop("stdout").strip().splitlines()[-1]), **run}
 
 
 def main(argv: list[str] | None = None) -> int:

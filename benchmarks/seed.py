@@ -18,12 +18,14 @@ EVENTS = "session.vdi_events"
 INCIDENT = "pool=Finance-Win11,metric=network_latency,start=2026-11-26T07:10:00Z,minutes=12,add_ms=400"
 
 
-def simulate(python: str, out: Path, hours: float, devices: int) -> dict[str, Path]:
-    """The simulated files of TABLES (catalog table -> JSONL file)."""
+def simulate(python: str, out: Path, hours: float, devices: int, tenants: str | None = None) -> dict[str, Path]:
+    """The simulated files of TABLES (catalog table -> JSONL file); `tenants` as `nql-flink
+    simulate --tenants` takes them (default: the simulator's, acme and globex; the incident is
+    the first tenant's)."""
     subprocess.run([python, "-m", "nql_flink.translator.cli", "simulate", "--out", str(out), "--duration", f"{int(hours * 60)}min",
                     "--devices", str(devices), "--seed", "7", "--tables", ",".join(TABLES), "--quiet",
-                    "--incident", INCIDENT], env=child_env(ROOT, out.parent),
-                   cwd=ROOT, check=True)
+                    "--incident", INCIDENT, *(["--tenants", tenants] if tenants else [])],
+                   env=child_env(ROOT, out.parent), cwd=ROOT, check=True)
     return {t: out / f"{t}.jsonl" for t in TABLES}
 
 
@@ -44,10 +46,11 @@ def count_lines(path: Path) -> int:
         return sum(1 for _ in f)
 
 
-def run_command(python: str, checkout: Path, files: dict[str, Path], out: Path) -> list[str]:
-    """`nql-flink run` of the seed monitor over `files`, with the modules of `checkout` (run it
-    there, with checkout.child_env), its alert records written to `out`."""
-    cmd = [python, "-m", module(checkout, "translator.cli"), "run", MONITOR, "--output", str(out), "--no-progress"]
+def run_command(python: str, checkout: Path, files: dict[str, Path], out: Path, monitors: str = MONITOR) -> list[str]:
+    """`nql-flink run` of the seed monitor (or of the `monitors` file) over `files`, with the
+    modules of `checkout` (run it there, with checkout.child_env), its alert records written to
+    `out`."""
+    cmd = [python, "-m", module(checkout, "translator.cli"), "run", monitors, "--output", str(out), "--no-progress"]
     for table, path in files.items():
         cmd += ["--input", f"{table}={path}"]
     return cmd

@@ -17,10 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
+
+from live import AlertWatcher, LiveJob, broker_and_flink  # benchmarks/, the script's folder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -33,42 +33,12 @@ COMPLETES = {("acme", "triggered"): 4, ("acme", "recovered"): 8}
 
 
 def run(t_env, bootstrap: str, lag: int, step: float) -> dict:
-    from nql_flink.deploy.embedded.runner import start_job
-    from nql_flink.deploy.kafka import client as kc
-    from nql_flink.deploy.kafka.telemetry import record_key
-    from nql_flink.deploy.submit import prepare_kafka
-    from nql_flink.translator.flink.codegen import session_options
-    from nql_flink.translator.flink.connectors import CompileOptions
-    from nql_flink.translator.pipeline import compile_paths
-
-    prefix = f"delay{int(time.time() * 1000) % 10**8}."
-    props = Path(tempfile.mkdtemp()) / "kafka.properties"
-    props.write_text(f"bootstrap.servers={bootstrap}\n")
-    o = CompileOptions(topic_prefix=prefix, group_id=prefix + "nql", idle_timeout="2 s", credentials=f"file:{props}")
-    compiled = compile_paths([str(sc.MONITORS)], options=o)
-    prepare_kafka(bootstrap, compiled, o)
+    job = LiveJob.start(t_env, bootstrap, sc.MONITORS, sc.inventory(), idle_timeout="2 s",
+                        config={"execution.checkpointing.interval": "1 s"})
     # no flush records on the inventory and config topics: their event time stays at their
     # data's (09:00, 1970) and they go idle after 2 s, so the job's event time is the events'
-    inv = [ln.encode() for ln in sc.inventory()]
-    key = record_key("session.vdi_events")
-    kc.produce(bootstrap, o.topic("nql.device.devices"), [(record_key("device.devices")(x), x) for x in inv])
-    result = start_job(compiled.statements(), t_env=t_env,
-                       config={**session_options(o), "restart-strategy.type": "none",
-                               "execution.checkpointing.interval": "1 s"})
+    watcher = AlertWatcher(bootstrap, job.alerts_topic, read_committed=False)
     produced_at: dict[int, float] = {}
-    seen: dict[tuple, float] = {}
-    events_topic, alerts_topic = o.topic("nql.session.vdi_events"), o.topic(o.alerts_topic)
-    total = 5 + (12 + lag) * step + 60
-
-    def watch():  # one consumer for the whole run: the time each alert first shows up
-        for _, v in kc.tail(bootstrap, alerts_topic, timeout=total, read_committed=False):
-            a = json.loads(v)
-            seen.setdefault((a["tenant"], a["status"]), time.monotonic())
-            if len(seen) == 3:
-                return
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
     try:
         time.sleep(5)  # the job reads the inventory and config
         for k in range(12 + lag):
@@ -77,15 +47,24 @@ def run(t_env, bootstrap: str, lag: int, step: float) -> dict:
                 lines += [json.dumps(e) for e in sc.events([k], ("acme",))]
             if 0 <= k - lag < 12:
                 lines += [json.dumps(e) for e in sc.events([k - lag], ("globex",))]
-            kc.produce(bootstrap, events_topic, [(key(x.encode()), x.encode()) for x in lines])
-            produced_at[k] = time.monotonic()
+            produced_at[k] = job.produce(lines)
             time.sleep(step)
-        watcher.join(timeout=60)
+        watcher.wait(lambda seen: len(first_seen(seen)) == 3, timeout=60)
     finally:
-        result.get_job_client().cancel().result()
+        watcher.stop()
+        job.cancel()
+    seen = first_seen(watcher.seen)
     return {alert: seen[alert] - produced_at[k] for alert, k in COMPLETES.items() if alert in seen} | \
         {"globex triggered after its completing sample":
          seen[("globex", "triggered")] - produced_at[4 + lag] if ("globex", "triggered") in seen else None}
+
+
+def first_seen(seen: dict[tuple, float]) -> dict[tuple[str, str], float]:
+    """(tenant, status) -> when its first alert was read (AlertWatcher.seen)."""
+    out: dict[tuple[str, str], float] = {}
+    for (tenant, _, _, status, _), at in list(seen.items()):
+        out[tenant, status] = min(at, out.get((tenant, status), at))
+    return out
 
 
 def main() -> int:
@@ -93,22 +72,11 @@ def main() -> int:
     ap.add_argument("--step", type=float, default=1.0, help="wall seconds between samples, below the 2 s idle "
                     "timeout (default 1)")
     args = ap.parse_args()
-    from nql_flink.deploy.embedded.runner import create_table_env
-    from nql_flink.deploy.jars import add_jars
-    from nql_flink.deploy.kafka import KafkaBroker
-
-    with tempfile.TemporaryDirectory() as d:
-        print("starting a broker and the mini-cluster ...", file=sys.stderr, flush=True)
-        broker = KafkaBroker.start(Path(d) / "kafka", quiet=True)
-        try:
-            t_env = create_table_env()
-            add_jars(t_env)
-            out = {}
-            for name, lag in (("reference (globex on time)", 0), ("lagging (globex 3 min behind)", LAG)):
-                print(f"run: {name} ...", file=sys.stderr, flush=True)
-                out[name] = run(t_env, broker.bootstrap, lag, args.step)
-        finally:
-            broker.stop()
+    out = {}
+    with broker_and_flink(None) as (bootstrap, t_env):
+        for name, lag in (("reference (globex on time)", 0), ("lagging (globex 3 min behind)", LAG)):
+            print(f"run: {name} ...", file=sys.stderr, flush=True)
+            out[name] = run(t_env, bootstrap, lag, args.step)
     ref, lagged = out["reference (globex on time)"], out["lagging (globex 3 min behind)"]
     print(f"alert delay after the sample that completes its window (one sample every {args.step:g} s of wall time):")
     for alert in COMPLETES:

@@ -66,16 +66,39 @@ _NOT_STATE = ("id", "description", "inputProperties")
 # The owner of a function every monitor of the job feeds (translator/flink/codegen.py JOB): its
 # identity, and that of the nodes after it, does not depend on which monitors feed it.
 JOB = "job"
+# The owner prefix of a table's windows function (uid ``t_<table>--windows--...``).
+TABLE_WINDOWS = "t_"
 _ID_MASK = 0x7FFFFFFF
 _SET = re.compile(r"\s*SET\s+'((?:[^']|'')*)'\s*=\s*'((?:[^']|'')*)'\s*;?\s*\Z", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class StateNode:
-    """One stateful operator of a plan, by identity."""
+    """One stateful operator of a plan, by identity; or one shape's part of a table's windows
+    function (``shape``: restored with the function, kept or dropped by the function itself)."""
     owner: str      # pipeline name | source:<table> | sink:<table> | tables:<a,b>
     kind: str       # source, sink, clock, versions, join, ticks, alerts, windows, function, ...
     key: str        # full identity (owner, kind, signature, ordinal): equal keys restore
+    shape: bool = False
+
+
+# A table's windows function computes the windows of every monitor reading the table, one
+# part per shape (translator/flink/codegen.py _table_windows); its spec names each shape and
+# the monitors it serves per tenant, each with its pipeline:
+# 'lag=...;idle=... | s_1a2b3c4d5e (acme: lat@m_lat, other@m_lat; globex: lat@m_lat_2): size=...'.
+_SHAPE = re.compile(r"\|\s*(s_[0-9a-f]+)\s*\(([^)]*)\)\s*:")
+
+
+def shapes(node: dict) -> dict[str, list[str]]:
+    """Shape id -> the monitors it serves (as pipeline owners, ``m_<id>``), of a table's
+    windows function node."""
+    text = json.dumps(node.get("functionCall", {}))
+    out = {}
+    for m in _SHAPE.finditer(text):
+        ids = {i.partition("@")[0].strip() for entry in m.group(2).split(";") for i in entry.partition(":")[2].split(",")
+               if i.strip()}
+        out[m.group(1)] = sorted(f"m_{i}" for i in ids)
+    return out
 
 
 def node_type(node: dict) -> str:
@@ -93,6 +116,12 @@ def _table(node: dict, field: str) -> str:
 
 def _options(node: dict, field: str) -> dict:
     return node[field]["table"].get("resolvedTable", {}).get("options", {})
+
+
+def _monitor_of(pipeline: str) -> set[str]:
+    """The monitor id a pipeline's name may stand for (``m_<id>``, or ``m_<id>_<n>``, the n-th
+    pipeline of one id: codegen.pipelines)."""
+    return {pipeline[2:], re.sub(r"_[0-9]+\Z", "", pipeline[2:])}
 
 
 def pipeline_of(uid: str) -> str:
@@ -117,8 +146,21 @@ class _Graph:
         self.up = self._closure(self.order, self.inputs, lambda i: {JOB} if i in job_wide else pipeline(i),
                                 stop=job_wide)
         self.down = self._closure(list(reversed(self.order)), self.outputs, pipeline)
+        self.feeds_job = self._closure(list(reversed(self.order)), self.outputs,
+                                       lambda i: {JOB} if i in job_wide else set())
         self.sources = self._closure(self.order, self.inputs, lambda i: {_table(self.nodes[i], "scanTableSource")}
                                      if node_type(self.nodes[i]) == "stream-exec-table-source-scan" else set())
+        # after a table's windows function, the pipelines whose monitor a node's upstream names
+        # (the eval views' monitor constant): whose state a config join or a detection is
+        monitors: dict[str, set[str]] = defaultdict(set)
+        for i in self.anchor:
+            for ps in shapes(self.nodes[i]).values():
+                for p in ps:
+                    for m in _monitor_of(p):
+                        monitors[m].add(p)
+        literal = re.compile(r'"value": "([^"]*)"')
+        self.named = self._closure(self.order, self.inputs, lambda i: set() if i in self.anchor or not self.up[i] else {
+            p for v in literal.findall(json.dumps(self.nodes[i])) for p in monitors.get(v, ())})
 
     def _topological(self) -> list[int]:
         pending = {i: len(self.inputs[i]) for i in self.nodes}
@@ -158,6 +200,11 @@ class _Graph:
             return "source:" + _table(n, "scanTableSource")
         if t == "stream-exec-sink":
             return "sink:" + _table(n, "dynamicTableSink")
+        if i not in self.anchor and self.up[i] and all(a.startswith(TABLE_WINDOWS) for a in self.up[i]) \
+                and self.feeds_job[i]:
+            # between the tables' windows and the job's function (the job's one config join of
+            # every threshold monitor's evaluations): the job's, whatever monitors feed it
+            return JOB
         if self.up[i]:
             return ",".join(sorted(self.up[i]))
         return "tables:" + ",".join(sorted(self.sources[i]))
@@ -166,8 +213,11 @@ class _Graph:
         """Whose state this is, for people: a node before the windows that feeds one
         monitor pipeline only is that pipeline's."""
         owner = self.owner(i)
-        if owner.startswith("tables:") and len(self.down[i]) == 1 and _kind(self.nodes[i]) not in TABLE_KINDS:
+        if owner.startswith("tables:") and len(self.down[i]) == 1 and _kind(self.nodes[i]) not in TABLE_KINDS \
+                and not next(iter(self.down[i])).startswith(TABLE_WINDOWS):
             return next(iter(self.down[i]))
+        if owner.startswith(TABLE_WINDOWS) and len(self.named[i]) == 1:
+            return next(iter(self.named[i]))
         return owner
 
     def position(self, i: int) -> str:
@@ -208,9 +258,11 @@ def _signature(g: _Graph, i: int, versions_of: dict[int, list[str]], keys: dict[
     if t == "stream-exec-process-table-function":
         return _digest(n["uid"])              # Flink restores a PTF by its uid anyway
     own = {k: v for k, v in n.items() if k not in _NOT_STATE}
-    # Before the windows, what the inputs carry (their keys: the filters on the way from the
-    # table's shared state) tells apart the joins of monitors that read the same columns.
-    upstream = [keys[j] for j in g.inputs[i]] if not g.up[i] and _kind(n) not in TABLE_KINDS else []
+    # What the inputs carry (their keys) tells apart the joins of monitors that read the same
+    # columns: before the windows, the filters on the way from the table's shared state; after
+    # a table's windows function (shared by the table's monitors), each pipeline's own views.
+    # Not after the job's function: its state does not depend on which monitors feed it.
+    upstream = [keys[j] for j in g.inputs[i]] if _kind(n) not in TABLE_KINDS and g.owner(i) != JOB else []
     return _digest([own, [g.nodes[j]["outputType"] for j in g.inputs[i]], upstream])
 
 
@@ -221,6 +273,13 @@ def _content(node: dict) -> dict:
     if node_type(node) == "stream-exec-calc":
         return {"condition": node.get("condition")}
     return {k: v for k, v in node.items() if k not in ("id", "description", "inputProperties", "outputType")}
+
+
+def _after_windows(node: dict) -> dict:
+    """A stateless node after a table's windows function: all it does, its projection too
+    (the monitor a pipeline's views name is a constant of their projections), so the state
+    after it is its pipeline's whatever other pipelines the table's windows serve."""
+    return {k: v for k, v in node.items() if k not in ("id", "description", "inputProperties")}
 
 
 def _versions_reached(g: _Graph, i: int) -> list[int]:
@@ -256,9 +315,14 @@ def _identities(plan: dict) -> tuple[_Graph, dict[int, str], list[StateNode]]:
             base = f"{owner}|{g.position(i)}|{kind}|{_signature(g, i, versions_of, keys)}"
         else:
             # (inputs as a set: a union's order follows the monitors', which must not matter)
-            base = f"{owner}|{node_type(n)}|{_digest([_content(n), sorted(keys[j] for j in g.inputs[i])])}"
+            content = _content(n) if not g.up[i] or owner == JOB else _after_windows(n)
+            base = f"{owner}|{node_type(n)}|{_digest([content, sorted(keys[j] for j in g.inputs[i])])}"
         keys[i] = f"{base}|{seen[base]}"
         seen[base] += 1
+        served = shapes(n) if kind == "windows" else {}
+        # a table's windows: each pipeline keeps its windows while its shape stays (the function
+        # drops the parts of shapes gone and starts new ones empty)
+        states += [StateNode(p, kind, f"{keys[i]}#{shape}#{p}", shape=True) for shape, ps in served.items() for p in ps]
         if kind is not None:
             states.append(StateNode(g.shown_owner(i), kind, keys[i]))
     return g, keys, states
@@ -365,6 +429,8 @@ def describe(changes: list[OwnerChange]) -> str:
     def name(owner: str) -> str:
         if owner == JOB:
             return "alert states of every threshold monitor"
+        if owner.startswith(TABLE_WINDOWS):
+            return "windows function of table " + owner[len(TABLE_WINDOWS):]
         kind, _, rest = owner.partition(":")
         if not rest:
             return "monitor " + (owner[2:] if owner.startswith("m_") else owner)
@@ -384,7 +450,7 @@ def describe(changes: list[OwnerChange]) -> str:
 def drops_state(old: dict, new: dict) -> bool:
     """Whether a start of ``new`` from a savepoint of ``old`` leaves state unclaimed (Flink
     refuses that unless told: execution.state-recovery.ignore-unclaimed-state)."""
-    return bool({s.key for s in state_nodes(old)} - {s.key for s in state_nodes(new)})
+    return bool({s.key for s in state_nodes(old) if not s.shape} - {s.key for s in state_nodes(new) if not s.shape})
 
 
 # ------------------------------------------------------------------------- compiling --

@@ -210,25 +210,28 @@ def compile_paths(paths: list[str], tenant: str | None = None, strict: bool = Fa
     return Compiled(result, codegen.generate(lowered, load_catalog(), sources, options or codegen.CompileOptions()), lowered)
 
 
-_PIPELINE_VIEWS = "rows|input|windows|objects|regroup_input|regrouped|eval|judged|states|state|alerts"  # codegen._pipeline's views
+_PIPELINE_VIEWS = "objects|regroup_input|regrouped|eval|evaluated|judged|state|alerts"  # codegen._pipeline's views
+_TABLE_VIEWS = "rows|input|windows|evaluated"  # codegen._table_windows's and _table_evaluated's: every monitor of the table
 
 
 def flink_failure(compiled: Compiled, statement: str, message: str) -> list[Diagnostic]:
     """Flink's refusal or failure of a compiled job, as diagnostics: one per monitor whose
     pipeline the failing statement (or Flink's message) names, at its query; when it names
     none (a shared source or sink), one per monitor file. `message` is one line."""
+    from nql_flink.translator.flink import codegen
 
-    def named(name: str) -> bool:
-        view = re.compile(rf"(?<!\w){re.escape(name)}__(?:{_PIPELINE_VIEWS})(?!\w)")
+    def named(name: str, views: str) -> bool:
+        view = re.compile(rf"(?<!\w){re.escape(name)}__(?:{views})(?!\w)")
         whole_job = statement.lstrip().upper().startswith("EXECUTE")  # names every pipeline
         return bool(view.search(message) or (not whole_job and view.search(statement)))
 
     by_key = {(m.tenant, m.id): m for m in compiled.result.monitors}
+    keys = [key for name in compiled.job.pipelines if named(name, _PIPELINE_VIEWS) for key in compiled.job.pipelines[name]]
+    keys += [(m.tenant, m.id) for m in compiled.lowered if named(codegen.table_prefix(m), _TABLE_VIEWS)]
     out = []
-    for name in filter(named, compiled.job.pipelines):
-        for key in compiled.job.pipelines[name]:
-            m = by_key[key]
-            out.append(diag("NQL0602", m.spec.query.source, Span(0, 0), what=f"monitor {m.tenant}/{m.id}", message=message))
+    for key in dict.fromkeys(keys):
+        m = by_key[key]
+        out.append(diag("NQL0602", m.spec.query.source, Span(0, 0), what=f"monitor {m.tenant}/{m.id}", message=message))
     if not out:
         firsts = {}
         for m in sorted(compiled.result.monitors, key=monitor_key):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -244,11 +245,13 @@ def publish_config(bootstrap: str | None, topic: str, records: Mapping[str, Any]
 
 def tail(bootstrap: str | None, topic: str, *, from_beginning: bool = True, timeout: float | None = None,
          idle_timeout: float | None = None, read_committed: bool = True,
-         partitions: Iterable[int] | None = None) -> Iterator[tuple[bytes | None, bytes]]:
+         partitions: Iterable[int] | None = None,
+         stop: threading.Event | None = None) -> Iterator[tuple[bytes | None, bytes]]:
     """Yield (key, value) from every partition of ``topic`` (no consumer group, nothing committed)
     until ``timeout`` seconds in total, or ``idle_timeout`` seconds without a record once the
-    first one came (None = no limit). read_committed hides aborted/open Flink exactly-once
-    transactions, as production consumers should."""
+    first one came (None = no limit), or ``stop`` is set (by another thread: a reader that
+    waits for records ends within a poll). read_committed hides aborted/open Flink
+    exactly-once transactions, as production consumers should."""
     from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, TopicPartition
 
     c = Consumer(client_config(bootstrap, **{
@@ -272,7 +275,7 @@ def tail(bootstrap: str | None, topic: str, *, from_beginning: bool = True, time
         c.assign([TopicPartition(topic, p, offset) for p in partitions])
         while True:
             now = time.monotonic()
-            if timeout is not None and now - start > timeout:
+            if timeout is not None and now - start > timeout or stop is not None and stop.is_set():
                 return
             if idle_timeout is not None and last is not None and now - last > idle_timeout:
                 return

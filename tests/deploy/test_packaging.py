@@ -54,7 +54,7 @@ def test_a_wheel_installs_nql_flink_only_and_compiles_a_monitor_elsewhere(tmp_pa
         tops = {n.split("/")[0] for n in z.namelist() if not n.split("/")[0].endswith(".dist-info")}
         assert tops == {"nql_flink"}                      # no generic top-level names claimed
         assert "nql_flink/__init__.py" not in z.namelist()  # a namespace package
-        assert {"nql_flink/sql/views/monitor_windows.sql.j2", "nql_flink/translator/catalog/tables.yaml",
+        assert {"nql_flink/sql/views/table_windows.sql.j2", "nql_flink/translator/catalog/tables.yaml",
                 "nql_flink/deploy/maven/pom.xml"} <= set(z.namelist())
         z.extractall(site)
     monitor = ROOT / "examples" / "monitors" / "vdi_latency_by_pool.yaml"

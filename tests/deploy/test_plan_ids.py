@@ -31,20 +31,40 @@ class Plan:
                             "resolvedTable": {"options": {"connector": "kafka", "topic": table}}}}})
 
     def pipeline(self, name: str, events: int, config: int, layout: str) -> int:
-        """A monitor's rows, windows and config join (its judged evaluations)."""
+        """A monitor's rows, windows and config join, as jobs had them before one windows
+        function per table (issue 15)."""
         rows = self.add(f"{name} rows", "stream-exec-calc", events, condition="the tenants of " + name)
         windows = self.add(f"{name} windows", "stream-exec-process-table-function", rows,
                            uid=f"{name}--windows--{layout}")
         return self.add(f"{name} config join", "stream-exec-temporal-join", windows, config,
                         joinSpec={"joinType": "INNER"})
 
+    def table_windows(self, rows: int, layouts: dict[str, str]) -> int:
+        """The table's one windows function: a shape per distinct layout, named in its spec
+        with the pipelines it serves (translator/flink/codegen.py _table_windows)."""
+        served: dict[str, list[str]] = {}
+        for m, layout in layouts.items():
+            served.setdefault("s_" + layout.encode().hex(), []).append(m)
+        spec = " | ".join(["lag=1;idle=1"] + [f"{s} (acme: {', '.join(sorted(m[2:] for m in ms))}): size=1;slide=1;pop=0;aggs="
+                                              for s, ms in sorted(served.items())])
+        windows_input = self.add("windows input", "stream-exec-calc", rows, condition="every monitor's tenants")
+        return self.add("windows", "stream-exec-process-table-function", windows_input, uid="t_events--windows--s",
+                        functionCall={"operands": [{"kind": "LITERAL", "value": spec}]})
+
+    def monitor(self, name: str, windows: int) -> int:
+        """A monitor's evaluations: its shape's rows, its id a constant."""
+        return self.add(f"{name} eval", "stream-exec-calc", windows, condition="the shape of " + name,
+                        projection=[{"kind": "LITERAL", "value": name[2:]}])
+
 
 def job(monitors=("m_a", "m_b"), *, event_columns=("tenant", "ts"), layouts=None, inventory=ROW,
-        old_shape=False) -> dict:
-    """events -> parse -> clock -> inventory join -> per monitor: rows, windows, config join ->
-    the job's alert states (one function over the union of every monitor's evaluations) -> one
-    alert sink. The shape of a generated job, in small. `old_shape`: as jobs were before the
-    job's alert states, one alert state per monitor."""
+        old_shape=False, per_monitor_windows=False) -> dict:
+    """events -> parse -> clock -> inventory join -> the table's windows function (a shape per
+    layout) -> per monitor: eval -> the union of every monitor's evaluations -> the job's config
+    join -> the job's alert states -> one alert sink. The shape of a generated job, in
+    small. `per_monitor_windows`: as jobs were before one windows function per table, a windows
+    function per monitor; `old_shape` (implies it): as jobs were before the job's alert states
+    too, one alert state per monitor."""
     p = Plan()
     parsed = p.add("parse", "stream-exec-calc", p.table("source", "src_events"), projection=list(event_columns))
     clock = p.add("clock", "stream-exec-over-aggregate", parsed, out={"type": "ROW", "fields": list(event_columns)},
@@ -53,14 +73,20 @@ def job(monitors=("m_a", "m_b"), *, event_columns=("tenant", "ts"), layouts=None
     versions = p.add("versions", "stream-exec-deduplicate", p.table("source", "src_devices"), out=inventory)
     rows = p.add("inventory join", "stream-exec-temporal-join", clock, versions, joinSpec={"joinType": "LEFT"})
     config = p.add("config versions", "stream-exec-deduplicate", p.table("source", "src_monitor_config"))
-    judged = [p.pipeline(m, rows, config, (layouts or {}).get(m, "a")) for m in monitors]
+    layout = {m: (layouts or {}).get(m, "a") for m in monitors}
     if old_shape:
+        judged = [p.pipeline(m, rows, config, layout[m]) for m in monitors]
         states = [p.add(f"{m} alerts", "stream-exec-process-table-function", j, uid=f"{m}--alerts--s")
                   for m, j in zip(monitors, judged)]
         p.table("sink", "sink_alerts", *states)
     else:
-        union = p.add("union", "stream-exec-union", *judged)
-        states = p.add("job alerts", "stream-exec-process-table-function", union, uid="job--alerts--s")
+        if per_monitor_windows:
+            judged = p.add("union", "stream-exec-union", *(p.pipeline(m, rows, config, layout[m]) for m in monitors))
+        else:
+            windows = p.table_windows(rows, layout)
+            evaluations = p.add("union", "stream-exec-union", *(p.monitor(m, windows) for m in monitors))
+            judged = p.add("config join", "stream-exec-temporal-join", evaluations, config, joinSpec={"joinType": "INNER"})
+        states = p.add("job alerts", "stream-exec-process-table-function", judged, uid="job--alerts--s")
         p.table("sink", "sink_alerts", *(p.add(f"{m} records", "stream-exec-calc", states, condition=m)
                                          for m in monitors))
     return {"flinkVersion": "2.3", "nodes": p.nodes, "edges": p.edges}
@@ -78,7 +104,7 @@ def same(a: dict, b: dict) -> set[str]:
 
 
 STATEFUL_A = {"source src_events", "source src_devices", "source src_monitor_config", "clock", "versions",
-              "inventory join", "config versions", "m_a windows", "m_a config join", "job alerts",
+              "inventory join", "config versions", "windows", "config join", "job alerts",
               "sink sink_alerts"}
 
 
@@ -95,16 +121,43 @@ def test_removing_a_monitor_drops_only_its_state():
     assert STATEFUL_A <= same(before, after)
     changes = {c.owner: c.verdict for c in plan.compare(before, after)}
     assert changes == {**{o: "keeps" for o in changes if o != "m_b"}, "m_b": "removed"}
-    assert plan.drops_state(before, after)
+    # its only state was its shape's part of the table's windows, which the function drops:
+    # Flink finds every operator's state claimed
+    assert not plan.drops_state(before, after)
 
 
 def test_new_window_layout_resets_that_monitors_windows_only():
+    """Another shape of one monitor: the table's windows function restores (its other shapes
+    continue), the monitor's part of it starts empty."""
     before, after = job(), job(layouts={"m_b": "b"})
     kept = same(before, after)
-    assert "m_b windows" not in kept
-    assert {"m_a windows", "job alerts"} <= kept
-    [b] = [c for c in plan.compare(before, after) if c.owner == "m_b"]
-    assert (b.verdict, b.kinds) == ("resets", ("windows",))
+    assert {"windows", "config join", "job alerts"} <= kept
+    changes = {c.owner: (c.verdict, c.kinds) for c in plan.compare(before, after)}
+    assert changes["m_b"] == ("resets", ("windows",))
+    assert changes["m_a"] == ("keeps", ())
+    assert not plan.drops_state(before, after)          # the function drops the shape itself
+
+
+def test_monitors_of_one_shape_share_it_and_keep_it_when_one_goes():
+    before, after = job(("m_a", "m_b", "m_c")), job(("m_a", "m_c"))
+    assert plan.shapes(next(n for n in before["nodes"] if n["description"] == "windows")) == \
+        {"s_61": ["m_a", "m_b", "m_c"]}
+    changes = {c.owner: c.verdict for c in plan.compare(before, after)}
+    assert changes["m_a"] == changes["m_c"] == "keeps" and changes["m_b"] == "removed"
+
+
+def test_from_a_job_with_windows_per_monitor_the_windows_reset_once():
+    """A savepoint of a job from before one windows function per table: every monitor's
+    windows start empty, its alert states (the job's) stay."""
+    before, after = job(per_monitor_windows=True), job()
+    changes = {c.owner: (c.verdict, c.kinds) for c in plan.compare(before, after)}
+    assert changes["m_a"][0] == changes["m_b"][0] == "resets"
+    assert "windows" in changes["m_a"][1] and "alerts" not in changes["m_a"][1]
+    # the job's one config join replaces the monitors' (deploy publishes every config record
+    # again: it fills up before the first window is judged)
+    assert changes["job"] == ("resets", ("join",))
+    assert "  new      windows function of table events: starts without state" in \
+        plan.describe(plan.compare(before, after)).splitlines()
 
 
 def test_the_jobs_alert_states_belong_to_no_monitor():
@@ -119,7 +172,7 @@ def test_the_jobs_alert_states_belong_to_no_monitor():
 def test_from_a_job_with_an_alert_state_per_monitor_the_alert_states_reset_once():
     """A savepoint of a job from before the job's alert states: every monitor keeps its windows
     and says that its alert state starts empty; the job's alert states are new."""
-    before, after = job(old_shape=True), job()
+    before, after = job(old_shape=True), job(per_monitor_windows=True)
     assert {"m_a windows", "m_b windows", "m_a config join"} <= same(before, after)
     changes = {c.owner: (c.verdict, c.kinds) for c in plan.compare(before, after)}
     assert changes["m_a"] == changes["m_b"] == ("resets", ("alerts",))
@@ -144,7 +197,7 @@ def test_new_inventory_columns_reset_the_versions_and_read_the_inventory_again()
     before, after = job(), job(inventory=wider)
     kept = same(before, after)
     assert "versions" not in kept and "source src_devices" not in kept
-    assert {"source src_events", "source src_monitor_config", "m_a windows"} <= kept
+    assert {"source src_events", "source src_monitor_config", "windows"} <= kept
     verdicts = {c.owner: c.verdict for c in plan.compare(before, after)}
     assert verdicts["source:src_devices"] == "resets"
 
@@ -185,7 +238,7 @@ def test_device_and_clock_state_get_a_ttl_and_monitor_configs_never():
     week = "604800000 ms"
     assert bounded["versions"] == bounded["inventory join"] == bounded["clock"] == week
     assert bounded["config versions"] == "0 ms"                 # as Flink wrote it: no TTL
-    assert bounded["m_a config join"] is None and bounded["job alerts"] is None and bounded["m_a windows"] is None
+    assert bounded["config join"] is None and bounded["job alerts"] is None and bounded["windows"] is None
 
 
 def test_a_new_ttl_is_a_new_identity():
@@ -193,4 +246,4 @@ def test_a_new_ttl_is_a_new_identity():
     p = job()
     a, b = plan.bound_state(p, 1000, ("src_monitor_config",)), plan.bound_state(p, 2000, ("src_monitor_config",))
     assert "inventory join" not in same(a, b)
-    assert {"m_a windows", "job alerts", "source src_events"} <= same(a, b)
+    assert {"windows", "job alerts", "source src_events"} <= same(a, b)

@@ -39,16 +39,21 @@ def test_detection_compiles_to_the_documented_shape(compiled):
                      "  AS 'nql_flink.udfs.flink.alert_state.alert_transitions_seasonal' LANGUAGE PYTHON;") == 1
     assert sql.count("CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `alert_transitions_change`\n"
                      "  AS 'nql_flink.udfs.flink.alert_state.alert_transitions_change' LANGUAGE PYTHON;") == 1
-    for view in ("rows", "input", "windows", "eval", "judged", "state", "alerts"):
+    for view in ("rows", "input", "windows"):          # one windows function per table
+        assert sql.count(f"CREATE TEMPORARY VIEW `t_session_vdi_events__{view}`") == 1
+        assert sql.count(f"CREATE TEMPORARY VIEW `t_execution_crashes__{view}`") == 1
+    for view in ("eval", "judged", "state", "alerts"):
         assert f"`m_vdi_latency_seasonal__{view}`" in sql and f"`m_crashes_change__{view}`" in sql
-    # detection monitors ask the windows function for the tenant's population (pop=1), others not
-    # (the windows' uid: pipeline--windows--hash of their layout, docs/upgrades.md)
-    assert "uid => 'm_vdi_latency_seasonal--windows--" in sql and "uid => 'm_crashes_change--windows--" in sql
-    spec = lambda m: sql[sql.index(f"uid => '{m}--windows--") - 400:sql.index(f"uid => '{m}--windows--")]  # noqa: E731
-    assert ";pop=1;" in spec("m_vdi_latency_seasonal") and ";pop=1;" in spec("m_crashes_change")
-    assert ";pop=0;" in spec("m_vdi_latency_by_pool")
+    # detection monitors ask the windows function for the tenant's population (pop=1), others not:
+    # each pipeline's shape in its table's windows spec (`| <shape id> (<pipelines>): ...`)
+    def spec(monitor):
+        at = sql.index(f"(acme: {monitor}@m_{monitor}): ")
+        end = sql.index("'", at)
+        return sql[at:sql.index(" | ", at)] if " | " in sql[at:end] else sql[at:end]
+    assert ";pop=1;" in spec("vdi_latency_seasonal") and ";pop=1;" in spec("crashes_change")
+    assert ";pop=0;" in spec("vdi_latency_by_pool")
     # the change monitor: 15 min windows of 1 h; its state: direction|history ms|default recovery
-    assert "size=3600000;slide=900000;" in spec("m_crashes_change")
+    assert "size=3600000;slide=900000;" in spec("crashes_change")
     change = sql[sql.index("CREATE TEMPORARY VIEW `m_crashes_change__state`"):]
     assert "`nql_sensitivity`, 'above|172800000|0') AS `trs`" in change[:change.index(";")]
     # the seasonal state: extra arguments and the compiled spec (direction|slot|history|zone|weekly|
@@ -56,8 +61,8 @@ def test_detection_compiles_to_the_documented_shape(compiled):
     state = sql[sql.index("CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__state`"):]
     assert ("`payload`, `nql_enabled`, `nql_value`, `nql_sensitivity`, 'above|900|604800|UTC|auto|4|2|1') AS `trs`"
             in state[:state.index(";")])
-    # the threshold monitor's pipeline still has no baseline
-    threshold = sql[sql.index("CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__judged`"):]
+    # the threshold monitors' alert records (the job's) still have no baseline
+    threshold = sql[sql.index("FROM `job__alerts`") - 2000:sql.index("FROM `job__alerts`")]
     assert "'baseline' VALUE CAST(NULL AS STRING)" in threshold
 
 
@@ -84,8 +89,8 @@ def test_flink_plans_the_detection_job(compiled, explain_plan):
     seasonal = execution[execution.index(line):]
     below = [ln for ln in seasonal.splitlines()[1:] if not any(k in ln for k in ("Exchange(", "Calc("))]
     assert "TemporalJoin(" in below[0] and "Python" not in below[0], below[0]
-    # one windows function per pipeline, shared by the evaluations and the late dead letters
-    assert sum("ProcessTableFunction(" in ln and "uid=[m_vdi_latency_seasonal--windows--" in ln
+    # one windows function per table, shared by the evaluations and the dead letters
+    assert sum("ProcessTableFunction(" in ln and "uid=[t_session_vdi_events--windows--" in ln
                for ln in execution.splitlines()) == 1
 
 
@@ -129,4 +134,6 @@ def test_monitors_of_one_table_share_its_clock_and_ticks(tmp_path):
     sql = compile_paths([str(tmp_path)]).sql()
     for view in ("clk_session_vdi_events", "ok_session_vdi_events", "tick_session_vdi_events"):
         assert sql.count(f"CREATE TEMPORARY VIEW `{view}`") == 1
-    assert sql.count("FROM `tick_session_vdi_events`") == 2 and sql.count("FROM `ok_session_vdi_events`") == 2
+    assert sql.count("FROM `tick_session_vdi_events`") == 2 and sql.count("FROM `ok_session_vdi_events`") == 1
+    # the same shape (ids and tenants differ): one part of the table's windows serves both
+    assert "(acme: vdi_latency_seasonal@m_vdi_latency_seasonal; globex: vdi_latency_other@m_vdi_latency_other): size=" in sql

@@ -25,7 +25,6 @@ import textwrap
 
 import pytest
 
-from nql_flink.translator.flink.codegen import measure_type
 from nql_flink.translator.flink.connectors import CompileOptions
 from nql_flink.translator.pipeline import compile_paths
 from tests.kafka import scenario as sc
@@ -94,7 +93,7 @@ def test_one_alert_state_operator_for_both_monitors(tmp_path, flink_env):
     compiled = compile_files(tmp_path, list(FILES))
     nodes = submit.stable_plan(compiled.statements(), CompileOptions())["nodes"]
     functions = [n.get("uid", "") for n in nodes if n["type"].startswith("stream-exec-process-table-function")]
-    assert len(functions) == 3                                    # two windows, one alert state
+    assert len(functions) == 2                      # the table's windows (both shapes), one alert state
     assert [u for u in functions if "--alerts--" in u] == [u for u in functions if u.startswith("job--alerts--")]
     assert len([u for u in functions if "--alerts--" in u]) == 1
 
@@ -140,20 +139,24 @@ def test_each_alerts_as_it_does_alone(together, flink_env, tmp_path):
     assert sorted(alone) == together
 
 
-def test_measure_types_are_the_ones_flink_gives_the_eval_views(flink_env, flink_database, tmp_path):
-    """codegen.measure_type against Flink's own types of the eval view's columns (the record
-    casts each carried measure back to it)."""
+def test_measure_types_are_the_ones_flink_gives_the_measures(flink_env, flink_database, tmp_path):
+    """codegen.measure_type against Flink's own type of each measure, computed as the table's
+    evaluated view computes it from the windows function's row (the record casts each carried
+    measure back to it)."""
+    from nql_flink.translator.flink import codegen
+    from nql_flink.translator.semantic.schema import load_catalog
     from tests.conftest import explain_compiled
 
     compiled = compile_files(tmp_path, list(FILES))
     explain_compiled(flink_env, compiled, tmp_path)
+    catalog = load_catalog()
     checked = 0
-    for monitor in compiled.lowered:
-        view = flink_env.from_path(f"m_{monitor.id}__eval")
-        schema = view._j_table.getResolvedSchema()
-        for m in monitor.evaluate.input.measures:
-            flink = schema.getColumn(m.name).get().getDataType().getLogicalType().copy(True).asSummaryString()
-            assert measure_type(m.expr) == flink, m.name
+    for pipeline in codegen.pipelines(compiled.lowered):
+        defs = codegen._measure_sql(codegen._prepare(pipeline, catalog))
+        for m in pipeline.evaluate.input.measures:
+            view = flink_env.sql_query(f"SELECT {defs[m.name]} AS m FROM `t_session_vdi_events__windows`")
+            flink = view._j_table.getResolvedSchema().getColumn("m").get().getDataType().getLogicalType()
+            assert codegen.measure_type(m.expr) == flink.copy(True).asSummaryString(), m.name
             checked += 1
     assert checked == 8
 

@@ -75,11 +75,17 @@ def test_the_same_monitors_keep_everything_and_drop_nothing(plans):
     assert not plan.drops_state(plans["base"], plans["base"])
 
 
-@pytest.mark.parametrize("variant", ["threshold", "where"])
-def test_thresholds_for_durations_and_filters_keep_all_state(plans, variant):
-    """Thresholds and `for` are data (the monitor-config record); a filter is a flag computed
-    after the inventory join, so no state changes meaning."""
-    assert {v for v, _ in verdicts(plans, variant).values()} == {"keeps"}
+def test_thresholds_and_for_durations_keep_all_state(plans):
+    """Thresholds and `for` are data (the monitor-config record)."""
+    assert {v for v, _ in verdicts(plans, "threshold").values()} == {"keeps"}
+
+
+def test_another_filter_resets_that_monitors_windows_only(plans):
+    """Filters are part of a monitor's shape (docs/sharing.md): its part of the table's windows
+    starts anew, so no window mixes records of both filters; everything else is kept."""
+    v = verdicts(plans, "where")
+    assert v.pop("m_lat") == ("resets", ("windows",))
+    assert {verdict for verdict, _ in v.values()} == {"keeps"}
 
 
 def test_another_window_resets_that_monitors_windows_only(plans):
@@ -102,11 +108,12 @@ def test_an_added_monitor_of_another_shape_resets_nothing(plans):
 def test_other_group_keys_reset_the_windows(plans):
     """The new key is an inventory attribute no monitor read before: the inventory's versions
     change row type, so they, the inventory source's offsets (the topic is read again from the
-    start) and the inventory joins of every monitor start empty; windows and alert states of
-    the other monitors stay."""
+    start) and the table's inventory join start empty; the windows of the other monitor (its
+    shape's part of the table's windows) and the alert states stay."""
     v = verdicts(plans, "by")
-    assert v["m_lat"][0] == "resets" and "windows" in v["m_lat"][1]
-    assert v["m_other"] == ("resets", ("join",))
+    assert v["m_lat"] == ("resets", ("windows",))
+    assert v["m_other"] == ("keeps", ())
     assert v["job"] == ("keeps", ())
     assert v["source:src_device_devices"][0] == "resets"
     assert v["source:src_session_vdi_events"] == ("keeps", ())
+    assert [o for o, (verdict, kinds) in v.items() if "join" in kinds] == ["tables:src_device_devices,src_session_vdi_events"]

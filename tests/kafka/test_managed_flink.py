@@ -23,12 +23,12 @@ import pytest
 
 pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
 
+from tests.benchmark_run import shell_env
 from tests.kafka import scenario as sc
 from tests.kafka.test_end_to_end import (EVENTS, INVENTORY, WAIT, compile_scenario, compiled_options, of_tenants,
                                          produce_table, wait_for)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.flink, pytest.mark.slow]
-CLEAN_ENV = ("PATH", "HOME", "JAVA_HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
 
 
 def properties(bootstrap: str) -> list[dict]:
@@ -43,10 +43,8 @@ def properties(bootstrap: str) -> list[dict]:
 @contextlib.contextmanager
 def started(app_dir, props_file, log):
     """`python main.py` in the unzipped package, as its own process group; killed at the end."""
-    # a clean environment: none of this repository (PYTHONPATH) and none of the variables PyFlink
-    # set in this test process (PYFLINK_GATEWAY_DISABLED once UDFs ran here)
-    # (set ones only: an empty JAVA_HOME makes PyFlink run 'bin/java', seen once in a full run)
-    env = {k: v for k, v in os.environ.items() if k in CLEAN_ENV and v} | {"NQL_APPLICATION_PROPERTIES": str(props_file)}
+    # a clean environment: none of this repository (PYTHONPATH), none of PyFlink's variables
+    env = shell_env(NQL_APPLICATION_PROPERTIES=str(props_file))
     proc = subprocess.Popen([sys.executable, "main.py"], cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:

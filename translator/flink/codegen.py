@@ -181,12 +181,16 @@ def _fields(rel: ir.Relation) -> tuple[ir.Scan, ir.Enrich | None, list[ir.Scalar
 
 
 def pipelines(monitors: list[ir.Monitor]) -> list[_Pipeline]:
-    """Monitors with the same id and the same shape (all but thresholds) share a pipeline."""
+    """Monitors whose IR is the same but for thresholds (config parameters) share a pipeline:
+    threshold monitors whatever their ids and tenants (each row of the pipeline's windows is
+    emitted by the windows function once per monitor of its tenant: _served), detection and regroup monitors per id
+    (their state functions are named from the pipeline)."""
     groups: dict[tuple, _Pipeline] = {}
     per_id: dict[str, int] = {}
     for monitor in monitors:
         ev = monitor.evaluate
-        key = (monitor.id, dataclasses.replace(ev, params=()))
+        merged = ev.detection is None and not isinstance(ev.input, ir.Regroup)
+        key = (None if merged else monitor.id, dataclasses.replace(ev, params=()))
         if key not in groups:
             n = per_id[monitor.id] = per_id.get(monitor.id, 0) + 1
             name = f"m_{monitor.id}" if n == 1 else f"m_{monitor.id}_{n}"
@@ -195,7 +199,20 @@ def pipelines(monitors: list[ir.Monitor]) -> list[_Pipeline]:
     return list(groups.values())
 
 
-# ----------------------------------------------------------------------------- the job
+def _pairs(pipes) -> set[tuple[str, str]]:
+    """(tenant, monitor id) of the pipelines' monitors."""
+    return {(m.tenant, m.id) for p in pipes for m in p.monitors}
+
+
+def _served(pipes) -> str:
+    """The monitors a shape serves per tenant, each with its pipeline, as its windows spec lists
+    them: the function emits each of the shape's rows once per monitor of the row's tenant, with
+    the pipeline that judges it (the fan-out: a constant of the job, so adding a monitor of an
+    existing shape resets nothing; docs/sharing.md)."""
+    tenants: dict[str, list[str]] = {}
+    for tenant, monitor, pipeline in sorted({(m.tenant, m.id, p.name) for p in pipes for m in p.monitors}):
+        tenants.setdefault(tenant, []).append(f"{monitor}@{pipeline}")
+    return "; ".join(f"{t}: {', '.join(ids)}" for t, ids in tenants.items())
 
 
 def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
@@ -246,11 +263,22 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     out.append(sink("sink_dead_letters", dict.fromkeys(("source", "reason", "line"), "STRING"),
                     _kafka(options, options.dead_letters_topic, "json")))
     out.append(sink(STATE_SINK, {"key": "STRING", "value": "STRING"}, alert_state_sink_options(options)))
-    for p in pipes:
-        out += _pipeline(p, catalog, options, inserts)
+    prepared = [_prepare(p, catalog) for p in pipes]
+    for name in sorted(tables):
+        out += _table_windows(catalog.tables[name], tables[name], [x for x in prepared if x.table == name], options,
+                              inserts)
+    for x in prepared:
+        out += _pipeline(x, [y for y in prepared if y.shape.id == x.shape.id], options, inserts)
+    evaluated = []
+    for name in sorted(tables):
+        plain = [x for x in prepared if x.table == name and _plain(x)]
+        if plain:
+            out.append(_table_evaluated(name, plain, options))
+            evaluated.append(q(f"t_{ir.column_name(name)}__evaluated"))
+    evaluated += [q(f"{x.pipeline.name}__evaluated") for x in prepared if x.regroup and _judged_here(x.pipeline)]
     threshold = [p for p in pipes if p.evaluate.detection is None]
     if threshold:
-        out += _job_states(threshold, inserts)
+        out += _job_states(threshold, evaluated, inserts)
     out.append(Statement("statement_set.sql.j2", {"inserts": _one_insert_per_sink(inserts)}))
     records = tuple(config_record(m) for m in sorted(monitors, key=lambda m: (m.tenant, m.id)))
     return Job(tuple(out), records, {name: source_name(name) for name in sorted(tables)}
@@ -421,13 +449,24 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
 class _Lanes:
     """The aggregates of a window, as the windows function computes them: each IR aggregate
     gets an input expression (numeric lane `nql_n` or string lane `nql_s`), an entry of the
-    function's spec and a column of the eval view (`nql_a<k>`, typed)."""
+    function's spec (`kind`, lane, index of its input in the lane, fraction) and a column of
+    the eval view (`nql_a<k>`, typed)."""
 
     numeric: list[str]
     strings: list[str]
-    specs: list[str]
+    entries: list[tuple[str, str, int, float | None]]
     columns: list[tuple[str, str]]          # (name, SQL over the function's nv / sv arrays)
     names: dict[ir.Agg, str]
+
+    def aggs(self, numeric=None, strings=None) -> str:
+        """The spec's `aggs`, each input at its index in the lanes, or at the position its
+        expression has in the pools `numeric` / `strings` (expression -> index) when given."""
+        out = []
+        for kind, lane, index, fraction in self.entries:
+            pool, own = (numeric, self.numeric) if lane == "n" else (strings, self.strings)
+            at = index if pool is None else pool[own[index]]
+            out.append(f"{kind}:{lane}{at}" + (f":{fraction!r}" if fraction is not None else ""))
+        return ",".join(out)
 
 
 _STRING_RESULT = {"min": "smin", "max": "smax", "last": "slast"}
@@ -461,7 +500,7 @@ def _agg_input(a: ir.Agg, row_col) -> exp.Expression:
 def _lanes(aggs: list[ir.Agg], row_col) -> _Lanes:
     numeric: list[str] = []
     strings: list[str] = []
-    specs: list[str] = []
+    entries: list[tuple[str, str, int, float | None]] = []
     columns: list[tuple[str, str]] = []
     names: dict[ir.Agg, str] = {}
     n_out = s_out = 0
@@ -477,7 +516,7 @@ def _lanes(aggs: list[ir.Agg], row_col) -> _Lanes:
             lane, kind = "n", _NUMERIC_KIND[a.func]
             numeric.append(to_sql(double(value)))
             index = len(numeric) - 1
-        specs.append(f"{kind}:{lane}{index}" + (f":{a.fraction!r}" if a.fraction is not None else ""))
+        entries.append((kind, lane, index, a.fraction))
         if lane == "s" and kind != "distinct":
             s_out += 1
             result = f"`sv`[{s_out}]"
@@ -492,7 +531,7 @@ def _lanes(aggs: list[ir.Agg], row_col) -> _Lanes:
             columns.append((name, f"COALESCE(CAST({result} AS {sql_type}), 0)"))
         else:
             columns.append((name, f"CAST({result} AS {sql_type})"))
-    return _Lanes(numeric, strings, specs, columns, names)
+    return _Lanes(numeric, strings, entries, columns, names)
 
 
 def _string_result(a: ir.Agg) -> bool:
@@ -519,24 +558,38 @@ def _replace_aggs(e: ir.Scalar, names: dict[ir.Agg, str]) -> ir.Scalar:
     return e
 
 
-def window_spec(w: ir.WindowAggregate, o: CompileOptions, lanes: _Lanes, population: bool) -> str:
-    """The literal the windows function reads (udfs/jvm/.../WindowSpec.java)."""
-    return (f"size={w.size_ms};slide={w.slide_ms};lag={o.max_tenant_lag_ms};idle={o.partition_idle_ms};"
-            f"pop={int(population)};aggs={','.join(lanes.specs)}")
+@dataclass(frozen=True)
+class _Shape:
+    """What a pipeline asks of its table's windows function: a window, a group, filters and
+    aggregates over the table's rows view. Pipelines of equal shapes (monitors of other ids
+    that differ only in thresholds, tenants and the like) share one shape: one set of partial
+    aggregates per tenant, window and group. (docs/sharing.md)"""
+
+    spec: str                 # size, slide, pop; the aggs' inputs index `numeric` / `strings`
+    lanes: _Lanes
+    group: str                # the group's JSON, SQL over the rows view
+    keep: str                 # the pipeline's filters, SQL over the rows view
+    inner: bool               # needs the device's inventory version (an unknown device is skipped)
+
+    @property
+    def id(self) -> str:
+        """Named from what it computes, never from a monitor: the first monitor of a shape may
+        be removed while the others stay; a shape computing anything else is another shape."""
+        text = "\n".join([self.spec, self.lanes.aggs(), *self.lanes.numeric, "|", *self.lanes.strings, self.group,
+                          self.keep, str(self.inner)])
+        return "s_" + hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
-def window_layout(spec: str, keys) -> str:
-    """What the windows' state means: windows of another size or slide, partial aggregates of
-    other kinds or groups by other keys cannot be continued; the lag and idleness bounds may
-    change under running windows (docs/upgrades.md)."""
-    kept = [p for p in spec.split(";") if not p.startswith(("lag=", "idle="))]
-    return ";".join(kept + ["by=" + ",".join(k.name for k in keys)])
+def window_spec(w: ir.WindowAggregate, population: bool, inventory: bool) -> str:
+    """A shape's part of the literal the windows function reads (udfs/jvm/.../WindowSpec.java)."""
+    return f"size={w.size_ms};slide={w.slide_ms};pop={int(population)}" + (";inv=1" if inventory else "")
 
 
 # How TenantWindows encodes its state (udfs/jvm/.../TenantWindows.java), part of the windows'
-# uid: 2 = fixed-size partials plus one entry per distinct value, percentile value and device
-# (issue 15); state of another encoding is not restored (the windows start empty).
-WINDOWS_STATE = "state=2"
+# uid: 3 = one function per table, each shape's partials, items and clock under its shape id
+# (a shape added starts empty, a shape gone is dropped, the others continue); state of another
+# encoding is not restored (the windows start empty).
+WINDOWS_STATE = "state=3"
 
 
 def state_uid(pipeline: str, role: str, layout: str) -> str:
@@ -546,78 +599,223 @@ def state_uid(pipeline: str, role: str, layout: str) -> str:
     return f"{pipeline}--{role}--{hashlib.sha256(layout.encode()).hexdigest()[:12]}"
 
 
-def _pipeline(p: _Pipeline, catalog: Catalog, o: CompileOptions, inserts: list) -> list[Statement]:
+@dataclass
+class _Prepared:
+    """A pipeline's part of its table's windows: its shape, and what its views need."""
+
+    pipeline: _Pipeline
+    table: str
+    shape: _Shape
+    enrich: ir.Enrich | None
+    impact: list[ir.Agg]
+    regroup: bool
+
+
+def _prepare(p: _Pipeline, catalog: Catalog) -> _Prepared:
+    ev = p.evaluate
+    w = ir.windows(ev)
+    scan, enrich, filters = _fields(w.input)
+    table = catalog.tables[scan.table]
+    # Every record of the monitor's tenants reaches the windows function, the ones failing the
+    # monitor's filters too: they carry their tenant's clock, so a monitor matching few records
+    # still has its windows evaluated on time. The filters decide the record's group for this
+    # shape (NULL: not counted). (A WHERE on inventory attributes would also be pushed by
+    # Flink's planner into the versioned inventory view, whose changelog then carries
+    # UPDATE_BEFORE rows stamped with the old version's time; the event-time temporal join
+    # reads those as "no version" and drops events, seen on Flink 2.3.)
+    keep = f"COALESCE({to_sql(to_exp(ir.conjunction(filters)))}, FALSE)" if filters else ""
+    regroup = isinstance(ev.input, ir.Regroup)
+    has_users = "user.name" in table.fields and not regroup  # users per device do not add up
+    lanes, impact = _window_lanes(w.measures, has_users)
+    # A monitor that needs the inventory (an inner enrichment) cannot evaluate an event whose
+    # device has no inventory version as of the event's time: it is dead-lettered instead.
+    inner = bool(enrich and enrich.inner)
+    shape = _Shape(window_spec(w, ev.detection is not None, inner), lanes, _group_json(w.keys), keep, inner)
+    return _Prepared(p, scan.table, shape, enrich, impact, regroup)
+
+
+def _tenants(pipes) -> list[str]:
+    return sorted({m.tenant for p in pipes for m in p.monitors})
+
+
+def _in_tenants(tenants: list[str], table: str = "") -> str:
+    column = f"{q(table)}.`tenant`" if table else "`tenant`"
+    return f"{column} IN (" + ", ".join(lit(x) for x in tenants) + ")"
+
+
+def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Prepared], o: CompileOptions,
+                   inserts: list) -> list[Statement]:
+    """One windows function per event table for all its monitors: the table's rows (with the
+    inventory attributes any of them reads, one temporal join), each row's group per shape
+    and the aggregates' inputs (a pool: an expression read by several shapes is computed
+    once), and the ticks. Flink cannot split a table function by the columns each consumer
+    reads, so the inventory join before it is planned once (docs/sharing.md)."""
+    t = ir.column_name(table.name)
+    tenants = _tenants(x.pipeline for x in prepared)
+    shapes: dict[str, tuple[_Shape, list[_Prepared]]] = {}
+    for x in prepared:
+        shapes.setdefault(x.shape.id, (x.shape, []))[1].append(x)
+    numeric: dict[str, int] = {}
+    strings: dict[str, int] = {}
+    for shape, _ in shapes.values():
+        for e in shape.lanes.numeric:
+            numeric.setdefault(e, len(numeric))
+        for e in shape.lanes.strings:
+            strings.setdefault(e, len(strings))
+    inventory: dict[str, str] = {}
+    for x in prepared:
+        inventory.update({f.column: ir.column_name(f.path) for f in (x.enrich.fields if x.enrich else ())})
+    enriched = any(x.enrich for x in prepared)
+    columns = ["`e`.`tenant`", "`e`.`ts`"] + [f"`e`.{q(f.column)}" for f in sorted(fields.values(), key=lambda f: f.column)]
+    columns += [f"`d`.{q(src)} AS {q(col)}" for col, src in sorted(inventory.items())]
+    columns += [f"`e`.{q(c)}" for c in (SPLIT_COLUMN, "nql_tw", "nql_sw")]
+    if enriched:
+        columns.append(f"`d`.`device_key` IS NULL AS {q(UNKNOWN_DEVICE)}")
+    rows = {"title": f"{table.name} (monitors of {', '.join(tenants)})", "name": q(f"t_{t}__rows"),
+            "columns": columns, "events": q("ok_" + t), "inventory": q("ver_device_devices") if enriched else "",
+            "join_kind": "LEFT JOIN", "filters": [_in_tenants(tenants, "e")]}
+    groups, specs, comments = [], [], []
+    for sid, (shape, users) in shapes.items():
+        shape_tenants = _tenants(x.pipeline for x in users)
+        keep = [shape.keep] if shape.keep else []
+        if shape_tenants != tenants:
+            keep.insert(0, _in_tenants(shape_tenants))
+        if shape.inner:
+            keep.append(f"NOT {q(UNKNOWN_DEVICE)}")
+        group = f"CASE WHEN {' AND '.join(keep)} THEN {shape.group} END" if keep else shape.group
+        groups.append(f"CAST({group} AS STRING)")
+        served = _served([x.pipeline for x in users])
+        specs.append(f"{sid} ({served}): {shape.spec};aggs={shape.lanes.aggs(numeric, strings)}")
+        monitors = sorted({f"{m.tenant}/{m.id}" for x in users for m in x.pipeline.monitors})
+        comments.append(f"{sid}: {', '.join(monitors)}")
+    inner = [x.pipeline for x in prepared if x.shape.inner]
+    unknown = "FALSE"
+    if inner:
+        unknown = q(UNKNOWN_DEVICE)
+        if _tenants(inner) != tenants:
+            unknown += " AND " + _in_tenants(_tenants(inner))
+    window_input = {"name": q(f"t_{t}__input"), "rows": q(f"t_{t}__rows"), "groups": groups, "unknown": unknown,
+                    "numeric": list(numeric), "strings": list(strings), "ticks": q("tick_" + t),
+                    "tenants": [lit(x) for x in tenants]}
+    spec = " | ".join([f"lag={o.max_tenant_lag_ms};idle={o.partition_idle_ms}", *specs])
+    # dead letters: the function's 'late' and 'unknown' rows name their monitor
+    inserts.append({"target": q("sink_dead_letters"), "query": _late_query(windows_view(table.name), table.name)})
+    if inner:
+        inserts.append({"target": q("sink_dead_letters"),
+                        "query": _unknown_device_query(windows_view(table.name), table.name)})
+    windows = {"name": windows_view(table.name), "function": q(WINDOWS_FUNCTION), "input": q(f"t_{t}__input"),
+               "spec": lit(spec), "uid": lit(state_uid(f"t_{t}", "windows", WINDOWS_STATE)), "shapes": comments}
+    return [Statement("views/table_rows.sql.j2", rows), Statement("views/table_input.sql.j2", window_input),
+            Statement("views/table_windows.sql.j2", windows)]
+
+
+def table_prefix(monitor: ir.Monitor) -> str:
+    """The name prefix of the views of the table a monitor reads (`t_<table>`)."""
+    return "t_" + ir.column_name(_fields(ir.windows(monitor.evaluate).input)[0].table)
+
+
+def windows_view(table: str) -> str:
+    return q(f"t_{ir.column_name(table)}__windows")
+
+
+def _pipeline(x: _Prepared, same_shape: list[_Prepared], o: CompileOptions, inserts: list) -> list[Statement]:
+    """A pipeline's views after its table's windows: its shape's rows of its tenants (eval),
+    then judged (config as of the window; threshold monitors go on to the job's alert state
+    function), or its regroup, or its detection."""
+    p, shape = x.pipeline, x.shape
     ev = p.evaluate
     w = ir.windows(ev)
     top = ev.input  # the window's results, or their Regroup per summarize keys
-    scan, enrich, filters = _fields(w.input)
-    table = catalog.tables[scan.table]
-    t = ir.column_name(scan.table)
-    inv_cols = {f.column: ir.column_name(f.path) for f in (enrich.fields if enrich else ())}
-
-    def row_col(name: str) -> exp.Expression:
-        if name in inv_cols:
-            return exp.column(inv_cols[name], table="d")
-        return exp.column(name, table="e")
-
     n = lambda suffix: q(f"{p.name}__{suffix}")  # noqa: E731
-    tenants = sorted({m.tenant for m in p.monitors})
-    tenant_filter = "`e`.`tenant` IN (" + ", ".join(lit(x) for x in tenants) + ")"
-    columns = ["`e`.`tenant`", "`e`.`ts`"] + [f"`e`.{q(f.column)}" for f in scan.fields]
-    columns += [f"`d`.{q(src)} AS {q(col)}" for col, src in inv_cols.items()]
-    columns += [f"`e`.{q(c)}" for c in (SPLIT_COLUMN, "nql_tw", "nql_sw")]
-    # Every record of the monitor's tenants reaches the windows function, the ones failing the
-    # monitor's filters too: they carry their tenant's clock, so a monitor matching few records
-    # still has its windows evaluated on time. The filters become `keep`. (A WHERE on
-    # inventory attributes would also be pushed by Flink's planner into the versioned
-    # inventory view, whose changelog then carries UPDATE_BEFORE rows stamped with the old
-    # version's time; the event-time temporal join reads those as "no version" and drops
-    # events, seen on Flink 2.3.)
-    keep = f"COALESCE({to_sql(to_exp(ir.conjunction(filters), row_col))}, FALSE)" if filters else "TRUE"
-    # A monitor that needs the inventory (an inner enrichment) cannot evaluate an event whose
-    # device has no inventory version as of the event's time. An inner temporal join would drop
-    # it without a trace (an unknown device, or an inventory topic read late: marked idle before
-    # its records arrived); a left join keeps it for its tenant's clock and dead-letters it.
-    unknown = bool(enrich and enrich.inner)
-    if unknown:
-        keep = f"{keep} AND `d`.`device_key` IS NOT NULL"
-        columns.append(f"`d`.`device_key` IS NULL AS {q(UNKNOWN_DEVICE)}")
-    columns.append(f"{keep} AS {q(KEEP)}")
-    rows = {"title": f"monitor {p.name[2:]} ({', '.join(tenants)})", "name": n("rows"), "columns": columns,
-            "events": q("ok_" + t), "inventory": q("ver_device_devices") if enrich else "",
-            "join_kind": "LEFT JOIN", "filters": [tenant_filter]}
-    regroup = isinstance(top, ir.Regroup)
-    has_users = "user.name" in table.fields and not regroup  # users per device do not add up
-    lanes, impact = _window_lanes(w.measures, has_users)
-    detect = ev.detection is not None
-    window_input = {"name": n("input"), "rows": n("rows"), "group_json": _group_json(w.keys), "keep": q(KEEP),
-                    "numeric": lanes.numeric, "strings": lanes.strings, "ticks": q("tick_" + t),
-                    "tenants": [lit(x) for x in tenants]}
-    spec = window_spec(w, o, lanes, detect)
-    windows = {"name": n("windows"), "function": q(WINDOWS_FUNCTION), "input": n("input"),
-               "spec": lit(spec), "uid": lit(state_uid(p.name, "windows", f"{window_layout(spec, w.keys)};{WINDOWS_STATE}")),
-               "size_text": format_duration(w.size_ms), "slide_text": format_duration(w.slide_ms)}
-    evaluation = _evaluation(n("objects" if regroup else "eval"), p, n("windows"), w, lanes, impact, detect)
-    inserts.append({"target": q("sink_dead_letters"),
-                    "query": _late_query(n("windows"), table.name, p.monitors[0].id)})
-    if unknown:
-        inserts.append({"target": q("sink_dead_letters"),
-                        "query": _unknown_device_query(n("rows"), table.name, p.monitors[0].id)})
-    head = [Statement("views/monitor_rows.sql.j2", rows), Statement("views/monitor_input.sql.j2", window_input),
-            Statement("views/monitor_windows.sql.j2", windows), Statement("views/monitor_eval.sql.j2", evaluation)]
-    if regroup:
-        head += _regroup(p, n, w, top)
-    v = qualified("v")
-    param = lambda name: exp.Bracket(this=exp.column("params", table="c"), expressions=[exp.Literal.string(name)])  # noqa: E731
+    if _plain(x):
+        return []                                # in its table's evaluated view
+    windows = windows_view(x.table)
+    lanes, detect = shape.lanes, ev.detection is not None
+    mine = [f"`nql_pipeline` = {lit(p.name)}"]
+    evaluation = _evaluation(n("objects" if x.regroup else "eval"), p, windows, w, lanes, x.impact, detect, mine)
+    head = [Statement("views/monitor_eval.sql.j2", evaluation)]
+    if x.regroup:
+        head += _regroup(p, n, w, top, shape.id)
     if detect:
         return head + _detect_pipeline(p, ev, n, inserts)
-    judged = {"name": n("judged"), "eval": n("eval"), "config": q("ver_monitor_config"),
-              "pipeline": lit(p.name), "every_ms": str(p.every_ms), "evict_after_ms": str(eviction_delay(o, p.every_ms)),
-              "evict_text": _evict_text(o, p.every_ms),
-              "trigger": to_sql(to_exp(ev.trigger, v, param)), "recover": to_sql(to_exp(ev.recover, v, param)),
-              "values": _carried_arrays(top.measures, v),
-              "extra_filter": to_sql(to_exp(top.having, v)) if top.having is not None else ""}
-    return head + [Statement("views/monitor_judged.sql.j2", judged)]
+    evaluated = {"name": n("evaluated"), "eval": n("eval"), "pipeline": lit(p.name), "every_ms": str(p.every_ms),
+                 "evict_after_ms": str(eviction_delay(o, p.every_ms)), "evict_text": _evict_text(o, p.every_ms),
+                 "values": _carried_arrays(top.measures, qualified("v")),
+                 "extra_filter": to_sql(to_exp(top.having, qualified("v"))) if top.having is not None else ""}
+    return head + [Statement("views/monitor_evaluated.sql.j2", evaluated)]
+
+
+def _plain(x: _Prepared) -> bool:
+    """A threshold pipeline without regroup: its evaluations are computed in its table's one
+    evaluated view, straight from the windows function's rows."""
+    return x.pipeline.evaluate.detection is None and not x.regroup
+
+
+def _table_evaluated(table: str, plain: list[_Prepared], o: CompileOptions) -> Statement:
+    """The evaluations of every plain threshold pipeline of a table, in the row type of every
+    threshold monitor (monitor_evaluated.sql.j2), from the windows function's rows in one view:
+    each column a CASE over the row's pipeline (which the function names). The job graph then
+    has one node here per table, whatever the monitors (planning time, issue 15)."""
+    def per_pipeline(value) -> str:
+        whens = "".join(f"\n    WHEN {lit(x.pipeline.name)} THEN {value(x)}" for x in plain)
+        return f"CASE `nql_pipeline`{whens} END"
+
+    def carried(column: str, element: str):
+        def value(x: _Prepared) -> str:
+            defs = _measure_sql(x)
+            items = [f"CAST({defs[c.name]} AS {element})" for c in carried_measures(x.pipeline.evaluate.input.measures)
+                     if c.column == column]
+            # no measure of this kind: a NULL the planner cannot fold (macros/opaque.sql.j2)
+            return f"ARRAY[{', '.join(items)}]" if items else f"CASE WHEN {_NEVER} THEN ARRAY[CAST(NULL AS {element})] END"
+        return value
+
+    def impact(k: int):
+        def value(x: _Prepared) -> str:
+            return _inline(q(x.shape.lanes.names[x.impact[k]]), dict(x.shape.lanes.columns)) if len(x.impact) > k \
+                else f"CASE WHEN {_NEVER} THEN CAST(0 AS BIGINT) END"
+        return value
+
+    having = [x for x in plain if x.pipeline.evaluate.input.having is not None]
+    where = ["`nql_kind` = 'eval'", "`nql_pipeline` IN (" + ", ".join(lit(x.pipeline.name) for x in plain) + ")"]
+    if having:
+        whens = "".join(f" WHEN {lit(x.pipeline.name)} THEN {_inline(to_sql(to_exp(x.pipeline.evaluate.input.having)), _measure_sql(x))}"
+                        for x in having)
+        where.append(f"COALESCE(CASE `nql_pipeline`{whens} ELSE TRUE END, FALSE)")
+    return Statement("views/table_evaluated.sql.j2", {
+        "name": q(f"t_{ir.column_name(table)}__evaluated"), "windows": windows_view(table), "where": where,
+        "every_ms": per_pipeline(lambda x: f"CAST({x.pipeline.every_ms} AS BIGINT)"),
+        "evict_after_ms": per_pipeline(lambda x: f"CAST({eviction_delay(o, x.pipeline.every_ms)} AS BIGINT)"),
+        "numbers": per_pipeline(carried(NUMBERS_COLUMN, "DOUBLE")),
+        "texts": per_pipeline(carried(TEXTS_COLUMN, "STRING")),
+        "impact_devices": per_pipeline(impact(0)), "impact_users": per_pipeline(impact(1))})
+
+
+_IDENTIFIER = re.compile(r"`([^`]+)`")
+# A condition never true that the planner cannot know is: a NULL of a table's evaluated view
+# written `CASE WHEN _NEVER THEN <value> END` stays a column of the union's row type.
+_NEVER = "`v`.`window_end` IS NULL"
+
+
+def _inline(sql: str, defs: dict[str, str]) -> str:
+    """`sql` with each quoted identifier named in `defs` replaced by its definition (SQL)."""
+    return _IDENTIFIER.sub(lambda m: f"({defs[m.group(1)]})" if m.group(1) in defs else m.group(0), sql)
+
+
+def _measure_sql(x: _Prepared) -> dict[str, str]:
+    """A plain pipeline's measures and group keys as SQL over the windows function's row (the
+    eval view's columns, inlined)."""
+    w = ir.windows(x.pipeline.evaluate)
+    lanes = x.shape.lanes
+    aggs = dict(lanes.columns)
+    defs = {k.expr.name: _key_value(k) for k in w.keys}
+    defs.update({m.name: _inline(to_sql(to_exp(_replace_aggs(m.expr, lanes.names))), aggs) for m in w.measures})
+    return defs
+
+
+def _judged_here(p: _Pipeline) -> bool:
+    """Whether the job's one config join judges the pipeline (threshold monitors, regrouped or
+    not), rather than a detection of its own."""
+    return p.evaluate.detection is None
 
 
 def _window_lanes(measures: tuple[ir.Measure, ...], has_users: bool) -> tuple[_Lanes, list[ir.Agg]]:
@@ -639,12 +837,13 @@ def _group_json(keys: tuple[ir.Key, ...]) -> str:
 
 
 def _evaluation(name: str, p: _Pipeline, windows: str, w: ir.WindowAggregate | ir.Regroup, lanes: _Lanes,
-                impact: list[ir.Agg], population: bool) -> dict:
+                impact: list[ir.Agg], population: bool, where: list[str] = ()) -> dict:
     """The eval view over a windows function's rows: aggregates, measures, keys, impact."""
     measures = [{"name": q(m.name), "expr": to_sql(to_exp(_replace_aggs(m.expr, lanes.names)))} for m in w.measures]
     measure_names = {m.name for m in w.measures}
     keys = [{"name": q(k.expr.name), "expr": _key_value(k)} for k in w.keys if k.expr.name not in measure_names]
-    return {"name": name, "monitor": lit(p.monitors[0].id), "windows": windows,
+    return {"name": name, "monitor": "`nql_monitor`" if where else lit(p.monitors[0].id), "windows": windows,
+            "where": list(where),
             "aggregates": [{"name": q(c), "expr": e} for c, e in lanes.columns],
             "measures": measures + keys,
             "impact_devices": q(lanes.names[impact[0]]),
@@ -656,14 +855,14 @@ REGROUP_FUNCTION = "nql_regroup"
 REGROUP_FUNCTION_CLASS = "dev.nqlflink.udfs.Regroup"
 
 
-def _regroup(p: _Pipeline, n, w: ir.WindowAggregate, top: ir.Regroup) -> list[Statement]:
+def _regroup(p: _Pipeline, n, w: ir.WindowAggregate, top: ir.Regroup, shape: str) -> list[Statement]:
     """`summarize` after `compute`: the per-device evaluations (the `objects` view) that pass
     the `where`s between compute and summarize, aggregated again per window and summarize
     keys by the Java function nql_regroup, whose rows have the windows function's shape: the
     same eval view follows. Impact: the window's distinct devices (no users)."""
     lanes, impact = _window_lanes(top.measures, has_users=False)
-    spec = f"size={w.size_ms};slide={w.slide_ms};lag=0;idle=0;pop=0;aggs={','.join(lanes.specs)}"
-    layout = ";".join([spec, "by=" + ",".join(k.name for k in top.keys), "of=" + window_layout(spec, w.keys)])
+    spec = f"size={w.size_ms};slide={w.slide_ms};lag=0;idle=0;pop=0;aggs={lanes.aggs()}"
+    layout = ";".join([spec, "by=" + ",".join(k.name for k in top.keys), "of=" + shape])
     regroup_input = {"name": n("regroup_input"), "objects": n("objects"), "group_json": _group_json(top.keys),
                      "where": to_sql(to_exp(w.having)) if w.having is not None else "",
                      "numeric": lanes.numeric, "strings": lanes.strings}
@@ -676,33 +875,39 @@ def _regroup(p: _Pipeline, n, w: ir.WindowAggregate, top: ir.Regroup) -> list[St
 
 def _key_value(k: ir.Key) -> str:
     """A group key's value in the eval view, read back from the group's JSON."""
+    return to_sql(_key_expr(k))
+
+
+def _key_expr(k: ir.Key, table: str | None = None) -> exp.Expression:
     path = "$['" + k.name + "']"
-    value = f"JSON_VALUE(`group_json`, {lit(path)})"
+    value = exp.Anonymous(this="JSON_VALUE", expressions=[exp.column("group_json", table=table), exp.Literal.string(path)])
     sql_type = SQL_TYPES.get(k.expr.ty, "STRING")
-    return value if sql_type == "STRING" else f"CAST({value} AS {sql_type})"
+    return value if sql_type == "STRING" else exp.Cast(this=value, to=exp.DataType.build(sql_type))
 
 
 def _monitor_dead_letters(reason: str, view: str, where: str, table: str, monitor: str, **fields: str) -> str:
-    """A monitor's dead letters of `reason` from `view`: the line is a JSON object of the
-    tenant, the monitor and `fields` (name -> SQL)."""
-    entries = ", ".join([f"'tenant' VALUE `tenant`", f"'monitor' VALUE {lit(monitor)}",
+    """Dead letters of `reason` from the rows of `view` meeting `where`: the line is a JSON
+    object of the tenant, the monitor (SQL) and `fields` (name -> SQL)."""
+    entries = ", ".join([f"'tenant' VALUE `tenant`", f"'monitor' VALUE {monitor}",
                          *(f"{lit(k)} VALUE {v}" for k, v in fields.items())])
     return f"SELECT {lit(table)}, {lit(reason)}, JSON_OBJECT({entries})\nFROM {view}\nWHERE {where}"
 
 
-def _late_query(windows: str, table: str, monitor: str) -> str:
+def _late_query(windows: str, table: str) -> str:
     """Records of a monitor that reached its windows after they were evaluated (the tenant's
-    clock was moved on without them: a silent partition or a tenant over the lag bound)."""
-    return _monitor_dead_letters("late_window", windows, "`nql_kind` = 'late'", table, monitor,
+    clock was moved on without them: a silent partition or a tenant over the lag bound), one
+    per monitor (the function's 'late' rows)."""
+    return _monitor_dead_letters("late_window", windows, "`nql_kind` = 'late'", table, "`nql_monitor`",
                                  group="JSON(`group_json`)",
                                  event_time=f"DATE_FORMAT(`late_ts`, {lit(TIME_FORMAT)})")
 
 
-def _unknown_device_query(rows: str, table: str, monitor: str) -> str:
-    """Records of a monitor that reads inventory attributes whose device had no inventory
-    version as of the record's time."""
-    return _monitor_dead_letters("unknown_device", rows, q(UNKNOWN_DEVICE), table, monitor,
-                                 device="`device_collector_uid`", event_time=f"DATE_FORMAT(`ts`, {lit(TIME_FORMAT)})")
+def _unknown_device_query(windows: str, table: str) -> str:
+    """Records whose device had no inventory version as of the record's time, once per monitor
+    of the record's tenant that reads inventory attributes (the windows function's 'unknown'
+    rows: the device in `sv`, the record's time in `late_ts`)."""
+    return _monitor_dead_letters("unknown_device", windows, "`nql_kind` = 'unknown'", table, "`nql_monitor`",
+                                 device="`sv`[1]", event_time=f"DATE_FORMAT(`late_ts`, {lit(TIME_FORMAT)})")
 
 
 STATE_SINK = "sink_alert_state"
@@ -710,33 +915,58 @@ STATE_SINK = "sink_alert_state"
 # no monitor (deploy/plan.py JOB: the owner of state shared by every monitor), so adding,
 # removing or changing a monitor restores every group's alert state.
 JOB = "job"
-JOB_JUDGED, JOB_STATES, JOB_ALERTS = f"{JOB}__judged", f"{JOB}__states", f"{JOB}__alerts"
+JOB_EVALUATED, JOB_JUDGED = f"{JOB}__evaluated", f"{JOB}__judged"
+JOB_STATES, JOB_ALERTS = f"{JOB}__states", f"{JOB}__alerts"
 
 
-def _job_states(pipes: list[_Pipeline], inserts: list) -> list[Statement]:
-    """The judged views of every threshold pipeline (one row type) -> states (the Java state
-    machine, partitioned by group) -> alerts, one alert record query for all of them, and its
-    'state' rows to the alert-state topic. The windows function emits each tenant's
-    evaluations in window order and the config join keeps that order, so the function sees
-    every group's evaluations in event-time order (a group is one monitor's).
+def _job_states(pipes: list[_Pipeline], evaluated: list[str], inserts: list) -> list[Statement]:
+    """The evaluations of every threshold pipeline (one row type: the measures in arrays by
+    position) -> one config join -> judged (each pipeline's trigger and recover conditions,
+    chosen by pipeline) -> states (the Java state machine, partitioned by group) -> alerts,
+    one alert record query for all of them, and its 'state' rows to the alert-state topic.
+    The windows function emits each tenant's evaluations in window order and the config join
+    keeps that order, so the function sees every group's evaluations in event-time order (a
+    group is one monitor's).
 
-    One query reads the transitions, its `values` chosen by pipeline: Flink expands a view
-    once per query that reads it, and a query per pipeline over the union of all of them
-    made planning grow with the square of the monitors (measured: benchmarks/plan_size.py)."""
+    One config join and one query per job, not per pipeline: the job graph then grows with
+    the tables, not the monitors (Flink expands a view once per query that reads it; a query
+    per pipeline over the union of all of them made planning grow with the square of the
+    monitors, benchmarks/plan_size.py)."""
     from nql_flink.translator.flink.render import render
 
-    judged = [q(f"{p.name}__judged") for p in pipes]
+    param = lambda name: exp.Bracket(this=exp.column("params", table="c"), expressions=[exp.Literal.string(name)])  # noqa: E731
+
+    def conditions(pick) -> str:
+        whens = "".join(f"\n    WHEN {lit(p.name)} THEN {to_sql(to_exp(pick(p.evaluate), _carried_column(p), param))}"
+                        for p in pipes)
+        return f"CASE `v`.`nql_pipeline`{whens} END"
+
     whens = "".join(f"\n    WHEN {lit(p.name)} THEN JSON_OBJECT({', '.join(values_pairs(p.evaluate.input.measures))})"
                     for p in pipes)
     inserts.append({"target": q("sink_alerts"), "query": _alert_query(q(JOB_ALERTS), f"JSON(CASE `nql_pipeline`{whens} END)")})
     inserts.append({"target": q(STATE_SINK),
                     "query": render("alert_state_record.sql.j2", {"states": q(JOB_STATES),
                                                                   "time_format": lit(TIME_FORMAT)}).rstrip()})
+    judged = {"name": q(JOB_JUDGED), "eval": q(JOB_EVALUATED), "config": q("ver_monitor_config"),
+              "trigger": conditions(lambda ev: ev.trigger), "recover": conditions(lambda ev: ev.recover)}
     states = {"name": q(JOB_STATES), "function": q(STATES_FUNCTION), "judged": q(JOB_JUDGED),
               "uid": lit(state_uid(JOB, "alerts", ALERT_STATES_LAYOUT))}
-    return [Statement("views/alert_judged.sql.j2", {"name": q(JOB_JUDGED), "judged": judged}),
+    return [Statement("views/alert_evaluated.sql.j2", {"name": q(JOB_EVALUATED),
+                                                       "evaluated": evaluated}),
+            Statement("views/alert_judged.sql.j2", judged),
             Statement("views/monitor_alert_states.sql.j2", states),
             Statement("views/monitor_transitions.sql.j2", {"name": q(JOB_ALERTS), "states": q(JOB_STATES)})]
+
+
+def _carried_column(p: _Pipeline):
+    """A pipeline's measure or group key in the job's judged view: its element of `nql_n` /
+    `nql_s`, typed back, or its value in the group's JSON."""
+    carried = {c.name: c for c in carried_measures(p.evaluate.input.measures)}
+    keys = {k.expr.name: k for k in p.evaluate.input.keys}
+
+    def col(name: str) -> exp.Expression:
+        return carried[name].expr("v") if name in carried else _key_expr(keys[name], "v")
+    return col
 
 
 def _evict_text(o: CompileOptions, every_ms: int) -> str:
@@ -768,7 +998,6 @@ def _state_tail(p: _Pipeline, n, function: str, extra: tuple[str, ...] = (),
             Statement("views/monitor_alerts.sql.j2", {"name": n("alerts"), "state": n("state")})]
 
 
-KEEP = "keep"
 UNKNOWN_DEVICE = "nql_unknown_device"
 
 
@@ -804,8 +1033,12 @@ class CarriedMeasure:
 
     def value(self) -> str:
         """The measure, typed as in the eval view, from the judged view or a transition."""
-        item = f"{q(self.column)}[{self.index}]"
-        return item if self.sql_type in ("DOUBLE", "STRING") else f"CAST({item} AS {self.sql_type})"
+        return to_sql(self.expr())
+
+    def expr(self, table: str | None = None) -> exp.Expression:
+        """The measure, typed as in the eval view, from `table` (a column of no table: None)."""
+        item = exp.Bracket(this=exp.column(self.column, table=table), expressions=[exp.Literal.number(self.index)])
+        return item if self.sql_type in ("DOUBLE", "STRING") else exp.Cast(this=item, to=exp.DataType.build(self.sql_type))
 
 
 def carried_measures(measures) -> list[CarriedMeasure]:
@@ -819,12 +1052,19 @@ def carried_measures(measures) -> list[CarriedMeasure]:
 
 
 def _carried_arrays(measures, v) -> list[str]:
-    """The judged view's `nql_n` and `nql_s` columns of a monitor's measures (`v`: a column)."""
+    """The evaluated view's `nql_n` and `nql_s` columns of a monitor's measures (`v`: a column),
+    nullable and never a constant, as every column of that view (sql/views/monitor_evaluated.sql.j2):
+    a monitor without measures of a kind has a NULL the planner cannot fold."""
     carried = carried_measures(measures)
     out = []
+    window_end = to_sql(v("window_end"))
     for column, element in ((NUMBERS_COLUMN, "DOUBLE"), (TEXTS_COLUMN, "STRING")):
         items = [f"CAST({to_sql(v(c.name))} AS {element})" for c in carried if c.column == column]
-        out.append((f"ARRAY[{', '.join(items)}]" if items else f"CAST(NULL AS ARRAY<{element}>)") + f" AS {q(column)}")
+        if items:
+            value = f"CASE WHEN {window_end} IS NOT NULL THEN ARRAY[{', '.join(items)}] END"
+        else:
+            value = f"CASE WHEN {window_end} IS NULL THEN ARRAY[CAST(NULL AS {element})] END"
+        out.append(f"{value} AS {q(column)}")
     return out
 
 

@@ -245,166 +245,107 @@ CREATE TABLE `sink_alert_state` (
   'value.format' = 'raw'
 );
 
--- monitor vdi_frame_rate_by_site (globex): the events it reads.
-CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`context_location_type`, `e`.`client_location_site`, `e`.`frame_rate`, `e`.`session_uid`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, COALESCE((LOWER(`e`.`context_location_type`) = 'remote'), FALSE) AS `keep`
-FROM `ok_session_vdi_events` AS `e`
-WHERE `e`.`tenant` IN ('globex');
-
--- What the windows function reads: every record of the monitor's tenants with its group (NULL
--- when the monitor's filters reject it: it then only moves its tenant's clock), its device (the
--- tenant's active population) and the aggregates' inputs, and the table's ticks per tenant.
-CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__input` AS
-SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
-  CASE WHEN `keep` THEN JSON_OBJECT('client.location.site' VALUE `client_location_site`) END AS `nql_group`,
-  `device_collector_uid` AS `nql_device`,
-  ARRAY[CAST(`frame_rate` AS DOUBLE)] AS `nql_n`,
-  ARRAY[CAST(`session_uid` AS STRING), CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
-FROM `m_vdi_frame_rate_by_site__rows`
-UNION ALL
-SELECT 'globex', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
-  CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
-FROM `tick_session_vdi_events`;
-
--- `during past 5min`, every 1min: sliding windows per tenant and group, each tenant
--- in its own event time (udfs/jvm: TenantWindows): a window of a tenant is evaluated once that
--- tenant's clock and the watermark are past its end, so a tenant whose data lags delays no
--- one else and loses nothing. Rows: 'eval' (one per window and group) and 'late'.
-CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__windows` AS
-SELECT *
-FROM `nql_windows`(input => TABLE `m_vdi_frame_rate_by_site__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=300000;slide=60000;lag=600000;idle=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2', uid => 'm_vdi_frame_rate_by_site--windows--d91c0c191dcf');
-
--- The monitor's measures per window and group, from the windows' aggregates.
-CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__eval` AS
-SELECT `tenant`, 'vdi_frame_rate_by_site' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
-  `nql_a1` AS `fps`,
-  `nql_a2` AS `sessions`,
-  JSON_VALUE(`group_json`, '$[''client.location.site'']') AS `client_location_site`,
-  `nql_a3` AS `impact_devices`,
-  `nql_a4` AS `impact_users`,
-  CAST(NULL AS BIGINT) AS `active_devices`
-FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
-    `nv`[1] AS `nql_a1`,
-    CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
-    CAST(`nv`[3] AS BIGINT) AS `nql_a3`,
-    CAST(`nv`[4] AS BIGINT) AS `nql_a4`
-  FROM `m_vdi_frame_rate_by_site__windows`
-  WHERE `nql_kind` = 'eval'
-);
-
--- Window results with the monitor's configuration as of the evaluation time: thresholds are
--- config parameters, so changing them needs no redeploy. The config is joined on one key
--- column (tenant/monitor): the monitor is a constant here, and a constant key column would
--- leave the join keyed by tenant alone, picking another monitor's config. A disabled
--- monitor's evaluations carry no condition (NULL counts as false): no alerts, runs break.
--- One row type for every threshold monitor (the job's alert state function reads them all):
--- the pipeline, its `every` and its eviction delay as columns, and the columns an alert
--- record reads, the measures in `nql_n` (numbers) and `nql_s` (others) by position: the
--- state function carries them to the transition an evaluation causes, where the record is
--- built, once (no JSON per evaluation).
--- Eviction delay: 7d (--evict-after) + 10min (--max-tenant-lag) + 1min (every).
-CREATE TEMPORARY VIEW `m_vdi_frame_rate_by_site__judged` AS
-SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
-  CAST('m_vdi_frame_rate_by_site' AS STRING) AS `nql_pipeline`,
-  `v`.`tenant`, CAST(`v`.`monitor` AS STRING) AS `monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN ((`v`.`fps` < `c`.`params`['trigger_1']) AND (`v`.`sessions` >= `c`.`params`['trigger_2'])) END AS `trig`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN (`v`.`fps` >= `c`.`params`['recover_1']) END AS `rec`,
-  `c`.`for_ms`, `c`.`recover_for_ms`, CAST(60000 AS BIGINT) AS `every_ms`, CAST(605460000 AS BIGINT) AS `evict_after_ms`,
-  ARRAY[CAST(`v`.`fps` AS DOUBLE), CAST(`v`.`sessions` AS DOUBLE)] AS `nql_n`, CAST(NULL AS ARRAY<STRING>) AS `nql_s`,
-  `v`.`impact_devices`, `v`.`impact_users`,
-  `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
-  `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
-FROM `m_vdi_frame_rate_by_site__eval` AS `v`
-JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
-  ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
-
--- monitor vdi_latency_by_pool (globex): the events it reads, with inventory attributes as of each event's time.
+-- session.vdi_events (monitors of globex): the events they read, with the inventory attributes they read as of each event's time.
 -- The versioned key is one column holding the tenant: with two key columns, Flink folds a
 -- tenant fixed by the WHERE into a constant and keys the join state by device id alone,
 -- mixing tenants' versions (and a filter pushed into a versioned view breaks its changelog).
-CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`network_latency`, `d`.`virtualization_desktop_pool` AS `device_virtualization_desktop_pool`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, `d`.`device_key` IS NULL AS `nql_unknown_device`, COALESCE((NOT `d`.`virtualization_desktop_pool` IS NULL), FALSE) AND `d`.`device_key` IS NOT NULL AS `keep`
+CREATE TEMPORARY VIEW `t_session_vdi_events__rows` AS
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`client_location_site`, `e`.`context_location_type`, `e`.`device_collector_uid`, `e`.`frame_rate`, `e`.`network_latency`, `e`.`session_uid`, `e`.`user_name`, `d`.`virtualization_desktop_pool` AS `device_virtualization_desktop_pool`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, `d`.`device_key` IS NULL AS `nql_unknown_device`
 FROM `ok_session_vdi_events` AS `e`
 LEFT JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
   ON CONCAT(`e`.`tenant`, '|', `e`.`device_collector_uid`) = `d`.`device_key`
 WHERE `e`.`tenant` IN ('globex');
 
--- What the windows function reads: every record of the monitor's tenants with its group (NULL
--- when the monitor's filters reject it: it then only moves its tenant's clock), its device (the
--- tenant's active population) and the aggregates' inputs, and the table's ticks per tenant.
-CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__input` AS
+-- What the table's windows function reads: every record of the monitors' tenants with its
+-- group per shape (NULL where the shape's filters reject it: it then only moves its tenant's
+-- clock), its device (the tenant's active population), whether a monitor needing its
+-- inventory found none, the aggregates' inputs, and the table's ticks per tenant.
+CREATE TEMPORARY VIEW `t_session_vdi_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
-  CASE WHEN `keep` THEN JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) END AS `nql_group`,
+  ARRAY[CAST(CASE WHEN COALESCE((LOWER(`context_location_type`) = 'remote'), FALSE) THEN JSON_OBJECT('client.location.site' VALUE `client_location_site`) END AS STRING),
+        CAST(CASE WHEN COALESCE((NOT `device_virtualization_desktop_pool` IS NULL), FALSE) AND NOT `nql_unknown_device` THEN JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) END AS STRING)] AS `nql_group`,
   `device_collector_uid` AS `nql_device`,
-  ARRAY[CAST(`network_latency` AS DOUBLE)] AS `nql_n`,
-  ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
-FROM `m_vdi_latency_by_pool__rows`
+  `nql_unknown_device` AS `nql_unknown`,
+  ARRAY[CAST(`frame_rate` AS DOUBLE), CAST(`network_latency` AS DOUBLE)] AS `nql_n`,
+  ARRAY[CAST(`session_uid` AS STRING), CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
+FROM `t_session_vdi_events__rows`
 UNION ALL
 SELECT 'globex', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
-  CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
 FROM `tick_session_vdi_events`;
 
--- `during past 5min`, every 30s: sliding windows per tenant and group, each tenant
--- in its own event time (udfs/jvm: TenantWindows): a window of a tenant is evaluated once that
--- tenant's clock and the watermark are past its end, so a tenant whose data lags delays no
--- one else and loses nothing. Rows: 'eval' (one per window and group) and 'late'.
-CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__windows` AS
+-- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
+-- monitor of the table in one call (udfs/jvm: TenantWindows): a window of a tenant is evaluated
+-- once that tenant's clock and the watermark are past its end, so a tenant whose data lags
+-- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
+-- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
+-- others' windows as they are. Shapes (monitors):
+--   s_0ae3bfaf82: globex/vdi_frame_rate_by_site
+--   s_483efc4911: globex/vdi_latency_by_pool
+CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
-FROM `nql_windows`(input => TABLE `m_vdi_latency_by_pool__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=300000;slide=30000;lag=600000;idle=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1', uid => 'm_vdi_latency_by_pool--windows--df09445ac527');
+FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
+  spec => 'lag=600000;idle=60000 | s_0ae3bfaf82 (globex: vdi_frame_rate_by_site@m_vdi_frame_rate_by_site): size=300000;slide=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2 | s_483efc4911 (globex: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=0;inv=1;aggs=avg:n1,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
 
--- The monitor's measures per window and group, from the windows' aggregates.
-CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__eval` AS
-SELECT `tenant`, 'vdi_latency_by_pool' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
-  `nql_a1` AS `avg_latency`,
-  `nql_a2` AS `sessions`,
-  JSON_VALUE(`group_json`, '$[''device.virtualization.desktop_pool'']') AS `device_virtualization_desktop_pool`,
-  `nql_a2` AS `impact_devices`,
-  `nql_a3` AS `impact_users`,
-  CAST(NULL AS BIGINT) AS `active_devices`
-FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
-    `nv`[1] AS `nql_a1`,
-    CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
-    CAST(`nv`[3] AS BIGINT) AS `nql_a3`
-  FROM `m_vdi_latency_by_pool__windows`
-  WHERE `nql_kind` = 'eval'
-);
+-- The evaluations of the table's threshold monitors in the row type of every threshold monitor
+-- (the job's one config join and alert state function read them all), from the windows
+-- function's rows: each row names its monitor and the pipeline that judges it, and each column
+-- is that pipeline's (its `every`, eviction delay, measures in `nql_n` (numbers) and `nql_s`
+-- (others) by position, impact), wrapped (macros/opaque.sql.j2) so that the row type
+-- never depends on which monitors run.
+CREATE TEMPORARY VIEW `t_session_vdi_events__evaluated` AS
+SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pipeline`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN `tenant` END AS `tenant`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_monitor` END AS `monitor`,
+  `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_vdi_frame_rate_by_site' THEN CAST(60000 AS BIGINT)
+    WHEN 'm_vdi_latency_by_pool' THEN CAST(30000 AS BIGINT) END END AS `every_ms`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_vdi_frame_rate_by_site' THEN CAST(605460000 AS BIGINT)
+    WHEN 'm_vdi_latency_by_pool' THEN CAST(605430000 AS BIGINT) END END AS `evict_after_ms`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_vdi_frame_rate_by_site' THEN ARRAY[CAST((`nv`[1]) AS DOUBLE), CAST((CAST(`nv`[2] AS BIGINT)) AS DOUBLE)]
+    WHEN 'm_vdi_latency_by_pool' THEN ARRAY[CAST((`nv`[1]) AS DOUBLE), CAST((CAST(`nv`[2] AS BIGINT)) AS DOUBLE)] END END AS `nql_n`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_vdi_frame_rate_by_site' THEN CASE WHEN `v`.`window_end` IS NULL THEN ARRAY[CAST(NULL AS STRING)] END
+    WHEN 'm_vdi_latency_by_pool' THEN CASE WHEN `v`.`window_end` IS NULL THEN ARRAY[CAST(NULL AS STRING)] END END END AS `nql_s`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_vdi_frame_rate_by_site' THEN (CAST(`nv`[3] AS BIGINT))
+    WHEN 'm_vdi_latency_by_pool' THEN (CAST(`nv`[2] AS BIGINT)) END END AS `impact_devices`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_vdi_frame_rate_by_site' THEN (CAST(`nv`[4] AS BIGINT))
+    WHEN 'm_vdi_latency_by_pool' THEN (CAST(`nv`[3] AS BIGINT)) END END AS `impact_users`
+FROM `t_session_vdi_events__windows` AS `v`
+WHERE `nql_kind` = 'eval'
+  AND `nql_pipeline` IN ('m_vdi_frame_rate_by_site', 'm_vdi_latency_by_pool');
 
--- Window results with the monitor's configuration as of the evaluation time: thresholds are
--- config parameters, so changing them needs no redeploy. The config is joined on one key
--- column (tenant/monitor): the monitor is a constant here, and a constant key column would
--- leave the join keyed by tenant alone, picking another monitor's config. A disabled
--- monitor's evaluations carry no condition (NULL counts as false): no alerts, runs break.
--- One row type for every threshold monitor (the job's alert state function reads them all):
--- the pipeline, its `every` and its eviction delay as columns, and the columns an alert
--- record reads, the measures in `nql_n` (numbers) and `nql_s` (others) by position: the
--- state function carries them to the transition an evaluation causes, where the record is
--- built, once (no JSON per evaluation).
--- Eviction delay: 7d (--evict-after) + 10min (--max-tenant-lag) + 30s (every).
-CREATE TEMPORARY VIEW `m_vdi_latency_by_pool__judged` AS
+-- The evaluations of every threshold monitor of the job (one row type), for the job's one
+-- config join and alert state function.
+CREATE TEMPORARY VIEW `job__evaluated` AS
+SELECT * FROM `t_session_vdi_events__evaluated`;
+
+-- Every threshold monitor's evaluations with its configuration as of the evaluation time:
+-- thresholds are config parameters, so changing them needs no redeploy. Each monitor's trigger
+-- and recover conditions, chosen by pipeline, over its measures (typed back from `nql_n` /
+-- `nql_s`) and group keys. A disabled monitor's evaluations carry no condition (NULL counts
+-- as false): no alerts, runs break.
+CREATE TEMPORARY VIEW `job__judged` AS
 SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
-  CAST('m_vdi_latency_by_pool' AS STRING) AS `nql_pipeline`,
-  `v`.`tenant`, CAST(`v`.`monitor` AS STRING) AS `monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN ((`v`.`avg_latency` > `c`.`params`['trigger_1']) AND (`v`.`sessions` >= `c`.`params`['trigger_2'])) END AS `trig`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN (NOT ((`v`.`avg_latency` > `c`.`params`['trigger_1']) AND (`v`.`sessions` >= `c`.`params`['trigger_2']))) END AS `rec`,
-  `c`.`for_ms`, `c`.`recover_for_ms`, CAST(30000 AS BIGINT) AS `every_ms`, CAST(605430000 AS BIGINT) AS `evict_after_ms`,
-  ARRAY[CAST(`v`.`avg_latency` AS DOUBLE), CAST(`v`.`sessions` AS DOUBLE)] AS `nql_n`, CAST(NULL AS ARRAY<STRING>) AS `nql_s`,
+  `v`.`nql_pipeline`, `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
+  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE `v`.`nql_pipeline`
+      WHEN 'm_vdi_frame_rate_by_site' THEN ((`v`.`nql_n`[1] < `c`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) >= `c`.`params`['trigger_2']))
+      WHEN 'm_vdi_latency_by_pool' THEN ((`v`.`nql_n`[1] > `c`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) >= `c`.`params`['trigger_2'])) END END AS `trig`,
+  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE `v`.`nql_pipeline`
+      WHEN 'm_vdi_frame_rate_by_site' THEN (`v`.`nql_n`[1] >= `c`.`params`['recover_1'])
+      WHEN 'm_vdi_latency_by_pool' THEN (NOT ((`v`.`nql_n`[1] > `c`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) >= `c`.`params`['trigger_2']))) END END AS `rec`,
+  `c`.`for_ms`, `c`.`recover_for_ms`, `v`.`every_ms`, `v`.`evict_after_ms`, `v`.`nql_n`, `v`.`nql_s`,
   `v`.`impact_devices`, `v`.`impact_users`,
   `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
   `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
-FROM `m_vdi_latency_by_pool__eval` AS `v`
+FROM `job__evaluated` AS `v`
 JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
   ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
-
--- The evaluations of every threshold monitor of the job (their judged views have one row
--- type), for the job's one alert state function.
-CREATE TEMPORARY VIEW `job__judged` AS
-SELECT * FROM `m_vdi_frame_rate_by_site__judged`
-UNION ALL
-SELECT * FROM `m_vdi_latency_by_pool__judged`;
 
 -- Trigger/recover state per group (spec/monitors.md semantics) of every threshold monitor, in
 -- one call of the Java process table function AlertStates (udfs/jvm), partitioned by group
@@ -441,17 +382,13 @@ SELECT 'device.devices', `reject_reason`, `line`
 FROM `chk_device_devices`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'vdi_frame_rate_by_site', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
-FROM `m_vdi_frame_rate_by_site__windows`
+SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+FROM `t_session_vdi_events__windows`
 WHERE `nql_kind` = 'late'
 UNION ALL
-SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'vdi_latency_by_pool', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
-FROM `m_vdi_latency_by_pool__windows`
-WHERE `nql_kind` = 'late'
-UNION ALL
-SELECT 'session.vdi_events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'vdi_latency_by_pool', 'device' VALUE `device_collector_uid`, 'event_time' VALUE DATE_FORMAT(`ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
-FROM `m_vdi_latency_by_pool__rows`
-WHERE `nql_unknown_device`;
+SELECT 'session.vdi_events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+FROM `t_session_vdi_events__windows`
+WHERE `nql_kind` = 'unknown';
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,

@@ -202,84 +202,92 @@ CREATE TABLE `sink_alert_state` (
   'value.format' = 'raw'
 );
 
--- monitor outdated_client_crashes (acme): the events it reads.
-CREATE TEMPORARY VIEW `m_outdated_client_crashes__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`binary_name`, `e`.`binary_version`, `e`.`number_of_crashes`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, COALESCE(((LOWER(`e`.`binary_name`) LIKE '%wfica%' ESCAPE '\') AND (nql_version_compare(`e`.`binary_version`, '16.0.17000') < 0)), FALSE) AS `keep`
+-- execution.crashes (monitors of acme): the events they read.
+CREATE TEMPORARY VIEW `t_execution_crashes__rows` AS
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`binary_name`, `e`.`binary_version`, `e`.`device_collector_uid`, `e`.`number_of_crashes`, `e`.`user_name`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`
 FROM `ok_execution_crashes` AS `e`
 WHERE `e`.`tenant` IN ('acme');
 
--- What the windows function reads: every record of the monitor's tenants with its group (NULL
--- when the monitor's filters reject it: it then only moves its tenant's clock), its device (the
--- tenant's active population) and the aggregates' inputs, and the table's ticks per tenant.
-CREATE TEMPORARY VIEW `m_outdated_client_crashes__input` AS
+-- What the table's windows function reads: every record of the monitors' tenants with its
+-- group per shape (NULL where the shape's filters reject it: it then only moves its tenant's
+-- clock), its device (the tenant's active population), whether a monitor needing its
+-- inventory found none, the aggregates' inputs, and the table's ticks per tenant.
+CREATE TEMPORARY VIEW `t_execution_crashes__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
-  CASE WHEN `keep` THEN JSON_OBJECT('binary.version' VALUE `binary_version`) END AS `nql_group`,
+  ARRAY[CAST(CASE WHEN COALESCE(((LOWER(`binary_name`) LIKE '%wfica%' ESCAPE '\') AND (nql_version_compare(`binary_version`, '16.0.17000') < 0)), FALSE) THEN JSON_OBJECT('binary.version' VALUE `binary_version`) END AS STRING)] AS `nql_group`,
   `device_collector_uid` AS `nql_device`,
+  FALSE AS `nql_unknown`,
   ARRAY[CAST(`number_of_crashes` AS DOUBLE)] AS `nql_n`,
   ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
-FROM `m_outdated_client_crashes__rows`
+FROM `t_execution_crashes__rows`
 UNION ALL
 SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
-  CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
 FROM `tick_execution_crashes`;
 
--- `during past 1h`, every 5min: sliding windows per tenant and group, each tenant
--- in its own event time (udfs/jvm: TenantWindows): a window of a tenant is evaluated once that
--- tenant's clock and the watermark are past its end, so a tenant whose data lags delays no
--- one else and loses nothing. Rows: 'eval' (one per window and group) and 'late'.
-CREATE TEMPORARY VIEW `m_outdated_client_crashes__windows` AS
+-- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
+-- monitor of the table in one call (udfs/jvm: TenantWindows): a window of a tenant is evaluated
+-- once that tenant's clock and the watermark are past its end, so a tenant whose data lags
+-- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
+-- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
+-- others' windows as they are. Shapes (monitors):
+--   s_ccd666f228: acme/outdated_client_crashes
+CREATE TEMPORARY VIEW `t_execution_crashes__windows` AS
 SELECT *
-FROM `nql_windows`(input => TABLE `m_outdated_client_crashes__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=3600000;slide=300000;lag=600000;idle=60000;pop=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 'm_outdated_client_crashes--windows--af882cf88005');
+FROM `nql_windows`(input => TABLE `t_execution_crashes__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
+  spec => 'lag=600000;idle=60000 | s_ccd666f228 (acme: outdated_client_crashes@m_outdated_client_crashes): size=3600000;slide=300000;pop=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 't_execution_crashes--windows--b8e1131ba1d4');
 
--- The monitor's measures per window and group, from the windows' aggregates.
-CREATE TEMPORARY VIEW `m_outdated_client_crashes__eval` AS
-SELECT `tenant`, 'outdated_client_crashes' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
-  `nql_a1` AS `crashes`,
-  `nql_a2` AS `devices`,
-  JSON_VALUE(`group_json`, '$[''binary.version'']') AS `binary_version`,
-  `nql_a2` AS `impact_devices`,
-  `nql_a3` AS `impact_users`,
-  CAST(NULL AS BIGINT) AS `active_devices`
-FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
-    CAST(`nv`[1] AS BIGINT) AS `nql_a1`,
-    CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
-    CAST(`nv`[3] AS BIGINT) AS `nql_a3`
-  FROM `m_outdated_client_crashes__windows`
-  WHERE `nql_kind` = 'eval'
-);
+-- The evaluations of the table's threshold monitors in the row type of every threshold monitor
+-- (the job's one config join and alert state function read them all), from the windows
+-- function's rows: each row names its monitor and the pipeline that judges it, and each column
+-- is that pipeline's (its `every`, eviction delay, measures in `nql_n` (numbers) and `nql_s`
+-- (others) by position, impact), wrapped (macros/opaque.sql.j2) so that the row type
+-- never depends on which monitors run.
+CREATE TEMPORARY VIEW `t_execution_crashes__evaluated` AS
+SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pipeline`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN `tenant` END AS `tenant`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_monitor` END AS `monitor`,
+  `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_outdated_client_crashes' THEN CAST(300000 AS BIGINT) END END AS `every_ms`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_outdated_client_crashes' THEN CAST(605700000 AS BIGINT) END END AS `evict_after_ms`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_outdated_client_crashes' THEN ARRAY[CAST((CAST(`nv`[1] AS BIGINT)) AS DOUBLE), CAST((CAST(`nv`[2] AS BIGINT)) AS DOUBLE)] END END AS `nql_n`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_outdated_client_crashes' THEN CASE WHEN `v`.`window_end` IS NULL THEN ARRAY[CAST(NULL AS STRING)] END END END AS `nql_s`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_outdated_client_crashes' THEN (CAST(`nv`[2] AS BIGINT)) END END AS `impact_devices`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
+    WHEN 'm_outdated_client_crashes' THEN (CAST(`nv`[3] AS BIGINT)) END END AS `impact_users`
+FROM `t_execution_crashes__windows` AS `v`
+WHERE `nql_kind` = 'eval'
+  AND `nql_pipeline` IN ('m_outdated_client_crashes');
 
--- Window results with the monitor's configuration as of the evaluation time: thresholds are
--- config parameters, so changing them needs no redeploy. The config is joined on one key
--- column (tenant/monitor): the monitor is a constant here, and a constant key column would
--- leave the join keyed by tenant alone, picking another monitor's config. A disabled
--- monitor's evaluations carry no condition (NULL counts as false): no alerts, runs break.
--- One row type for every threshold monitor (the job's alert state function reads them all):
--- the pipeline, its `every` and its eviction delay as columns, and the columns an alert
--- record reads, the measures in `nql_n` (numbers) and `nql_s` (others) by position: the
--- state function carries them to the transition an evaluation causes, where the record is
--- built, once (no JSON per evaluation).
--- Eviction delay: 7d (--evict-after) + 10min (--max-tenant-lag) + 5min (every).
-CREATE TEMPORARY VIEW `m_outdated_client_crashes__judged` AS
+-- The evaluations of every threshold monitor of the job (one row type), for the job's one
+-- config join and alert state function.
+CREATE TEMPORARY VIEW `job__evaluated` AS
+SELECT * FROM `t_execution_crashes__evaluated`;
+
+-- Every threshold monitor's evaluations with its configuration as of the evaluation time:
+-- thresholds are config parameters, so changing them needs no redeploy. Each monitor's trigger
+-- and recover conditions, chosen by pipeline, over its measures (typed back from `nql_n` /
+-- `nql_s`) and group keys. A disabled monitor's evaluations carry no condition (NULL counts
+-- as false): no alerts, runs break.
+CREATE TEMPORARY VIEW `job__judged` AS
 SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
-  CAST('m_outdated_client_crashes' AS STRING) AS `nql_pipeline`,
-  `v`.`tenant`, CAST(`v`.`monitor` AS STRING) AS `monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN ((`v`.`crashes` > `c`.`params`['trigger_1']) AND (`v`.`devices` > `c`.`params`['trigger_2'])) END AS `trig`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN (NOT ((`v`.`crashes` > `c`.`params`['trigger_1']) AND (`v`.`devices` > `c`.`params`['trigger_2']))) END AS `rec`,
-  `c`.`for_ms`, `c`.`recover_for_ms`, CAST(300000 AS BIGINT) AS `every_ms`, CAST(605700000 AS BIGINT) AS `evict_after_ms`,
-  ARRAY[CAST(`v`.`crashes` AS DOUBLE), CAST(`v`.`devices` AS DOUBLE)] AS `nql_n`, CAST(NULL AS ARRAY<STRING>) AS `nql_s`,
+  `v`.`nql_pipeline`, `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
+  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE `v`.`nql_pipeline`
+      WHEN 'm_outdated_client_crashes' THEN ((CAST(`v`.`nql_n`[1] AS BIGINT) > `c`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) > `c`.`params`['trigger_2'])) END END AS `trig`,
+  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE `v`.`nql_pipeline`
+      WHEN 'm_outdated_client_crashes' THEN (NOT ((CAST(`v`.`nql_n`[1] AS BIGINT) > `c`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) > `c`.`params`['trigger_2']))) END END AS `rec`,
+  `c`.`for_ms`, `c`.`recover_for_ms`, `v`.`every_ms`, `v`.`evict_after_ms`, `v`.`nql_n`, `v`.`nql_s`,
   `v`.`impact_devices`, `v`.`impact_users`,
   `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
   `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
-FROM `m_outdated_client_crashes__eval` AS `v`
+FROM `job__evaluated` AS `v`
 JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
   ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
-
--- The evaluations of every threshold monitor of the job (their judged views have one row
--- type), for the job's one alert state function.
-CREATE TEMPORARY VIEW `job__judged` AS
-SELECT * FROM `m_outdated_client_crashes__judged`;
 
 -- Trigger/recover state per group (spec/monitors.md semantics) of every threshold monitor, in
 -- one call of the Java process table function AlertStates (udfs/jvm), partitioned by group
@@ -312,8 +320,8 @@ SELECT 'execution.crashes', `reject_reason`, `line`
 FROM `clk_execution_crashes`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'execution.crashes', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'outdated_client_crashes', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
-FROM `m_outdated_client_crashes__windows`
+SELECT 'execution.crashes', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+FROM `t_execution_crashes__windows`
 WHERE `nql_kind` = 'late';
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(

@@ -239,44 +239,49 @@ CREATE TABLE `sink_alert_state` (
   'value.format' = 'raw'
 );
 
--- monitor vdi_latency_seasonal (acme): the events it reads, with inventory attributes as of each event's time.
+-- session.vdi_events (monitors of acme): the events they read, with the inventory attributes they read as of each event's time.
 -- The versioned key is one column holding the tenant: with two key columns, Flink folds a
 -- tenant fixed by the WHERE into a constant and keys the join state by device id alone,
 -- mixing tenants' versions (and a filter pushed into a versioned view breaks its changelog).
-CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`user_name`, `e`.`network_latency`, `d`.`virtualization_desktop_pool` AS `device_virtualization_desktop_pool`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, `d`.`device_key` IS NULL AS `nql_unknown_device`, COALESCE((NOT `d`.`virtualization_desktop_pool` IS NULL), FALSE) AND `d`.`device_key` IS NOT NULL AS `keep`
+CREATE TEMPORARY VIEW `t_session_vdi_events__rows` AS
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`network_latency`, `e`.`user_name`, `d`.`virtualization_desktop_pool` AS `device_virtualization_desktop_pool`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, `d`.`device_key` IS NULL AS `nql_unknown_device`
 FROM `ok_session_vdi_events` AS `e`
 LEFT JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
   ON CONCAT(`e`.`tenant`, '|', `e`.`device_collector_uid`) = `d`.`device_key`
 WHERE `e`.`tenant` IN ('acme');
 
--- What the windows function reads: every record of the monitor's tenants with its group (NULL
--- when the monitor's filters reject it: it then only moves its tenant's clock), its device (the
--- tenant's active population) and the aggregates' inputs, and the table's ticks per tenant.
-CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__input` AS
+-- What the table's windows function reads: every record of the monitors' tenants with its
+-- group per shape (NULL where the shape's filters reject it: it then only moves its tenant's
+-- clock), its device (the tenant's active population), whether a monitor needing its
+-- inventory found none, the aggregates' inputs, and the table's ticks per tenant.
+CREATE TEMPORARY VIEW `t_session_vdi_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
-  CASE WHEN `keep` THEN JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) END AS `nql_group`,
+  ARRAY[CAST(CASE WHEN COALESCE((NOT `device_virtualization_desktop_pool` IS NULL), FALSE) AND NOT `nql_unknown_device` THEN JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) END AS STRING)] AS `nql_group`,
   `device_collector_uid` AS `nql_device`,
+  `nql_unknown_device` AS `nql_unknown`,
   ARRAY[CAST(`network_latency` AS DOUBLE)] AS `nql_n`,
   ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
-FROM `m_vdi_latency_seasonal__rows`
+FROM `t_session_vdi_events__rows`
 UNION ALL
 SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
-  CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
 FROM `tick_session_vdi_events`;
 
--- `during past 5min`, every 30s: sliding windows per tenant and group, each tenant
--- in its own event time (udfs/jvm: TenantWindows): a window of a tenant is evaluated once that
--- tenant's clock and the watermark are past its end, so a tenant whose data lags delays no
--- one else and loses nothing. Rows: 'eval' (one per window and group) and 'late'.
-CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__windows` AS
+-- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
+-- monitor of the table in one call (udfs/jvm: TenantWindows): a window of a tenant is evaluated
+-- once that tenant's clock and the watermark are past its end, so a tenant whose data lags
+-- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
+-- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
+-- others' windows as they are. Shapes (monitors):
+--   s_54f5682cda: acme/vdi_latency_seasonal
+CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
-FROM `nql_windows`(input => TABLE `m_vdi_latency_seasonal__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'size=300000;slide=30000;lag=600000;idle=60000;pop=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 'm_vdi_latency_seasonal--windows--de50d71d2d76');
+FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
+  spec => 'lag=600000;idle=60000 | s_54f5682cda (acme: vdi_latency_seasonal@m_vdi_latency_seasonal): size=300000;slide=30000;pop=1;inv=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__eval` AS
-SELECT `tenant`, 'vdi_latency_seasonal' AS `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
+SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_json`,
   `nql_a1` AS `avg_latency`,
   `nql_a2` AS `sessions`,
   JSON_VALUE(`group_json`, '$[''device.virtualization.desktop_pool'']') AS `device_virtualization_desktop_pool`,
@@ -284,12 +289,12 @@ SELECT `tenant`, 'vdi_latency_seasonal' AS `monitor`, `window_start`, `window_en
   `nql_a3` AS `impact_users`,
   `population` AS `active_devices`
 FROM (
-  SELECT `tenant`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
+  SELECT `tenant`, `nql_monitor` AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     `nv`[1] AS `nql_a1`,
     CAST(`nv`[2] AS BIGINT) AS `nql_a2`,
     CAST(`nv`[3] AS BIGINT) AS `nql_a3`
-  FROM `m_vdi_latency_seasonal__windows`
-  WHERE `nql_kind` = 'eval'
+  FROM `t_session_vdi_events__windows`
+  WHERE `nql_kind` = 'eval' AND `nql_pipeline` = 'm_vdi_latency_seasonal'
 );
 
 -- Evaluations of a seasonal monitor with its configuration as of the evaluation
@@ -360,13 +365,13 @@ SELECT 'device.devices', `reject_reason`, `line`
 FROM `chk_device_devices`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'vdi_latency_seasonal', 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
-FROM `m_vdi_latency_seasonal__windows`
+SELECT 'session.vdi_events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+FROM `t_session_vdi_events__windows`
 WHERE `nql_kind` = 'late'
 UNION ALL
-SELECT 'session.vdi_events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE 'vdi_latency_seasonal', 'device' VALUE `device_collector_uid`, 'event_time' VALUE DATE_FORMAT(`ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
-FROM `m_vdi_latency_seasonal__rows`
-WHERE `nql_unknown_device`;
+SELECT 'session.vdi_events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
+FROM `t_session_vdi_events__windows`
+WHERE `nql_kind` = 'unknown';
 INSERT INTO `sink_alerts`
 SELECT `alert_id`, JSON_OBJECT(
   'alert_id' VALUE `alert_id`,

@@ -11,7 +11,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * One tenant's event-time clock inside a {@link TenantWindows} call, kept in Flink state.
+ * One tenant's event-time clock inside a {@link TenantWindows} call, kept in Flink state, shared
+ * by all the shapes of the call ({@link Shapes}).
  *
  * <p>Rows arrive with the clock of their Kafka partition for this tenant, computed in arrival
  * order before the inventory join ({@code tw}: the tenant's newest event time on that partition
@@ -33,13 +34,21 @@ import java.util.TreeSet;
  * tenant past windows whose records are still to come.
  */
 final class TenantClock {
+    /**
+     * The encoding of {@link #write}: 2 = no newest evaluated window (per shape now, elsewhere),
+     * waiting windows per shape. Layout 1 (one monitor per call) is never restored into this: the
+     * windows' uid names the layout (translator/flink/codegen.py {@code WINDOWS_STATE}).
+     */
+    private static final byte LAYOUT = 2;
     /** partition -> {clock, progress when it last brought a row}. */
     final TreeMap<Integer, long[]> splits = new TreeMap<>();
     long progress = Long.MIN_VALUE;
-    /** window_time (end - 1) of the newest window evaluated; rows at or before it are late. */
-    long fired = Long.MIN_VALUE;
-    /** window ends whose timer came before the tenant's clock reached them. */
-    final TreeSet<Long> pending = new TreeSet<>();
+    /**
+     * window end -> the shapes whose window ending there had its timer come before the tenant's
+     * clock reached it. (Each shape's newest evaluated window is in {@link TenantWindows}' own
+     * state, read only for the shapes a record counts in.)
+     */
+    final TreeMap<Long, TreeSet<String>> pending = new TreeMap<>();
 
     void observe(int split, long clock, Long sourceWatermark) {
         if (sourceWatermark != null) {
@@ -56,6 +65,37 @@ final class TenantClock {
 
     void tick(long tableTime) {
         progress = Math.max(progress, tableTime);
+    }
+
+    void addPending(String shape, long end) {
+        pending.computeIfAbsent(end, e -> new TreeSet<>()).add(shape);
+    }
+
+    void removePending(String shape, long end) {
+        TreeSet<String> shapes = pending.get(end);
+        if (shapes != null && shapes.remove(shape) && shapes.isEmpty()) {
+            pending.remove(end);
+        }
+    }
+
+    /** Whether a window of this shape ending before {@code end} waits: evaluated first. */
+    boolean waitsBefore(String shape, long end) {
+        for (TreeSet<String> shapes : pending.headMap(end).values()) {
+            if (shapes.contains(shape)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The earliest waiting window end of this shape, or null. */
+    Long firstPending(String shape) {
+        for (Map.Entry<Long, TreeSet<String>> e : pending.entrySet()) {
+            if (e.getValue().contains(shape)) {
+                return e.getKey();
+            }
+        }
+        return null;
     }
 
     /** The progress that counts: the table's, but not beyond this operator's watermark. */
@@ -101,9 +141,8 @@ final class TenantClock {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
             DataOutputStream out = new DataOutputStream(bytes);
-            out.writeByte(1);
+            out.writeByte(LAYOUT);
             out.writeLong(progress);
-            out.writeLong(fired);
             out.writeInt(splits.size());
             for (Map.Entry<Integer, long[]> e : splits.entrySet()) {
                 out.writeInt(e.getKey());
@@ -111,8 +150,12 @@ final class TenantClock {
                 out.writeLong(e.getValue()[1]);
             }
             out.writeInt(pending.size());
-            for (long p : pending) {
-                out.writeLong(p);
+            for (Map.Entry<Long, TreeSet<String>> e : pending.entrySet()) {
+                out.writeLong(e.getKey());
+                out.writeInt(e.getValue().size());
+                for (String shape : e.getValue()) {
+                    out.writeUTF(shape);
+                }
             }
             out.flush();
             return bytes.toByteArray();
@@ -129,18 +172,21 @@ final class TenantClock {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
             int version = in.readByte();
-            if (version != 1) {
-                throw new IllegalStateException("tenant clock state of layout " + version + ", expected 1");
+            if (version != LAYOUT) {
+                throw new IllegalStateException("tenant clock state of layout " + version + ", expected " + LAYOUT);
             }
             c.progress = in.readLong();
-            c.fired = in.readLong();
             int n = in.readInt();
             for (int i = 0; i < n; i++) {
                 c.splits.put(in.readInt(), new long[] {in.readLong(), in.readLong()});
             }
             int k = in.readInt();
             for (int i = 0; i < k; i++) {
-                c.pending.add(in.readLong());
+                long end = in.readLong();
+                int m = in.readInt();
+                for (int j = 0; j < m; j++) {
+                    c.addPending(in.readUTF(), end);
+                }
             }
             return c;
         } catch (IOException e) {

@@ -13,104 +13,126 @@ import org.apache.flink.types.Row;
 
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * Sliding (HOP) windows of one monitor, per tenant, in the tenant's own event time.
+ * Sliding (HOP) windows of all the monitors reading one event table, per tenant, in the
+ * tenant's own event time: one call per table, its monitors' windows grouped in shapes
+ * ({@link Shapes}), so that each record is shuffled once and read by one operator whatever the
+ * number of monitors (issue 15, docs/sharing.md).
  *
  * <p>Why not Flink's HOP window: its windows fire on the job's watermark, one clock for all
  * tenants of a multi-tenant topic, so a tenant whose data arrives minutes behind the others
  * had every record dropped as late, and a far-future record of one tenant made every later
- * record of every tenant late. Here each tenant has its own clock ({@link TenantClock}), and a
- * window of a tenant is evaluated once that tenant's clock and the job's watermark have passed
- * its end: a lagging tenant is evaluated when its data is complete, without delaying the
- * others (docs/flink-job-shape.md, "Event time per tenant").
+ * record of every tenant late. Here each tenant has its own clock ({@link TenantClock}, shared
+ * by the shapes), and a window of a tenant is evaluated once that tenant's clock and the job's
+ * watermark have passed its end: a lagging tenant is evaluated when its data is complete,
+ * without delaying the others (docs/flink-job-shape.md, "Event time per tenant").
  *
- * <p>Called from generated SQL, partitioned by tenant, on the monitor's rows and the table's
- * ticks (see {@code views/monitor_windows.sql.j2}):
+ * <p>Called from generated SQL, partitioned by tenant, on the table's rows and ticks (see
+ * {@code views/monitor_windows.sql.j2}):
  *
  * <pre>
  * nql_windows(input => TABLE rows PARTITION BY tenant, on_time => DESCRIPTOR(ts), spec => '...', uid => '...')
  * input columns: ts (rowtime), nql_tick BOOLEAN, nql_split INT, nql_tw TIMESTAMP(3),
- *                nql_sw TIMESTAMP(3), nql_group STRING (NULL: the row fails the monitor's filters),
- *                nql_device STRING, nql_n ARRAY&lt;DOUBLE&gt;, nql_s ARRAY&lt;STRING&gt;
- * output: tenant | nql_kind ('eval' | 'late'), group_json, window_start, window_end,
- *                  nv ARRAY&lt;DOUBLE&gt;, sv ARRAY&lt;STRING&gt;, population BIGINT, late_ts | rowtime
+ *                nql_sw TIMESTAMP(3), nql_group ARRAY&lt;STRING&gt; (element i: the group of shape i,
+ *                NULL when the row fails its filters; the array NULL on ticks), nql_device STRING,
+ *                nql_unknown BOOLEAN (TRUE: no inventory version for the device; NULL = FALSE),
+ *                nql_n ARRAY&lt;DOUBLE&gt;, nql_s ARRAY&lt;STRING&gt; (the inputs, shared by the shapes)
+ * output: tenant | nql_kind ('eval' | 'late' | 'unknown'), nql_shape, group_json, window_start,
+ *                  window_end, nv ARRAY&lt;DOUBLE&gt;, sv ARRAY&lt;STRING&gt;, population BIGINT, late_ts | rowtime
  * </pre>
  *
- * An 'eval' row is one window of one group (only groups with rows in the window), emitted with
- * rowtime = window end - 1 ms, in window order per tenant; a 'late' row is a record of the
- * monitor that came after its window was evaluated (counted in the metric
- * {@code nqlLateRecords} too), so that nothing is dropped silently.
+ * An 'eval' row is one window of one group of one shape (only groups with rows in the window),
+ * emitted with rowtime = window end - 1 ms, in window order per tenant and shape; its population
+ * (shapes with pop=1) is the distinct devices of all the tenant's rows in the window, whatever
+ * their groups. A 'late' row is a record of a shape (its group for it not NULL) that came after
+ * the shape's window holding it was evaluated, one per such shape; the metric
+ * {@code nqlLateRecords} counts the records late for at least one shape they count in (a group,
+ * or the population), once each, so that nothing is dropped silently. An 'unknown' row
+ * (nql_shape, group_json NULL; sv = [device], late_ts = the record's time) is emitted for each
+ * record with nql_unknown, late or not, for the SQL to dead-letter: this function aggregates the
+ * record wherever its groups are not NULL (the SQL nulls them for the shapes that need the
+ * inventory).
  *
- * <p>State, per tenant, laid out so that a record costs the same whatever the sizes of the
- * distinct sets of its slice (issue 15, docs/flink-job-shape.md §7): {@code parts} holds per
- * (slice, group) the fixed-size part of the {@link Partial} (counts, sums, extremes, last values;
- * a percentile's count), read and written back per record; {@code items} holds one entry per
- * distinct value (COUNT DISTINCT), per percentile value (keyed by its rank of arrival in the
- * slice and group) and per device of the population, keyed {@link #itemKey}, written once when
- * new: a record costs a lookup per distinct aggregate instead of reading and writing its
- * slice's whole sets. A window's sets are gathered when it is evaluated, in one pass over the
- * tenant's items (once per tenant and slide; the items of the slices it evicts are dropped in
- * the same pass), and merged across slices as sets, so a value seen in several slices of a
- * window counts once. {@code slices} lists the groups of each slice. Every entry of a slice is
- * removed once no window needs it, as before. The clock is written back only when it changed.
+ * <p>State, per tenant: the clock and the spec it was written under ({@code state}), and the
+ * shapes' windows ({@link ShapeState}: fixed-size partials per shape, slice and group, one item
+ * per distinct value, percentile value and device, written once; a record costs work only for
+ * the shapes it counts in). A window's sets are gathered when it is evaluated, in one pass over
+ * the tenant's items for every shape whose window ending at that time is due then (so the pass
+ * is once per tenant and window end, not per shape). Every entry of a slice is removed once no
+ * window of its shape needs it. The clock is written back only when it changed.
  * No TTL on this state ({@code ttl = "0 ms"}): the slices are evicted here, and a TTL'd heap
  * MapState's incremental cleanup copies whole per-tenant maps on every access, which would make
  * a record cost O(items) again.
- * Another layout of this state is another {@code state=} in the windows' uid
+ *
+ * <p>Upgrades: the uid is the table's, stable when monitors come and go; the state is keyed by
+ * shape id, so an added shape starts empty and the others continue. When a tenant's stored spec
+ * differs from the call's, the entries of the shapes it no longer has (or has with another
+ * definition under the same id) are dropped, once; a timer of a shape the spec no longer has
+ * is ignored. Another layout of this state is another {@code state=} in the windows' uid
  * (translator/flink/codegen.py {@code WINDOWS_STATE}): an upgrade starts the windows empty
  * instead of misreading it.
  */
-@FunctionHint(output = @DataTypeHint(TenantWindows.OUTPUT))
+@FunctionHint(output = @DataTypeHint(TenantWindows.SHAPES_OUTPUT))
 public class TenantWindows extends ProcessTableFunction<Row> {
-    /** The rows of the windows (also {@link Regroup}'s, which the same views read). */
+    /** {@link Regroup}'s rows: the windows' of one monitor (no shape). */
     static final String OUTPUT = "ROW<nql_kind STRING, group_json STRING, window_start TIMESTAMP(3), "
             + "window_end TIMESTAMP(3), nv ARRAY<DOUBLE>, sv ARRAY<STRING>, population BIGINT, late_ts TIMESTAMP(3)>";
+    /** The rows of the windows: each names its shape, monitor and pipeline (NULL on 'unknown'). */
+    static final String SHAPES_OUTPUT = "ROW<nql_kind STRING, nql_shape STRING, nql_monitor STRING, nql_pipeline STRING, group_json STRING, "
+            + "window_start TIMESTAMP(3), window_end TIMESTAMP(3), nv ARRAY<DOUBLE>, sv ARRAY<STRING>, "
+            + "population BIGINT, late_ts TIMESTAMP(3)>";
     private static final long serialVersionUID = 1L;
-    /** The aggregate index of the population's items (the tenant's distinct devices). */
-    private static final int POPULATION = -1;
+    /** Window timers: FIRE + shape id + "|" + window end. */
     private static final String FIRE = "f";
     private static final String END = "end";
 
-    private transient Map<String, WindowSpec> specs;
+    /**
+     * The call's spec, as last seen by eval (parsed: {@link #shapes}): a literal, the same for
+     * every tenant. onTimer gets no arguments; it uses this one (else, before the first record
+     * since a restore, the spec stored with the tenant's state).
+     */
+    private transient String current;
+    private transient Shapes shapes;
     private transient Counter late;
 
     @Override
     public void open(FunctionContext context) throws Exception {
-        specs = new HashMap<>();
         late = context.getMetricGroup().counter("nqlLateRecords");
     }
 
-    private WindowSpec spec(String text) {
-        if (specs == null) {
-            specs = new HashMap<>();
+    private Shapes shapes(String text) {
+        if (!text.equals(current)) {
+            shapes = Shapes.parse(text);
+            current = text;
         }
-        return specs.computeIfAbsent(text, WindowSpec::parse);
+        return shapes;
     }
 
     public void eval(
             Context ctx,
-            @StateHint(ttl = "0 ms", type = @DataTypeHint("ROW<clock BYTES, spec STRING>")) Row state,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("ROW<clock BYTES, spec STRING, tenant STRING>")) Row state,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> parts,
-            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<BIGINT, STRING>")) MapView<Long, String> slices,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, STRING>")) MapView<String, String> slices,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, DOUBLE>")) MapView<String, Double> items,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BIGINT>")) MapView<String, Long> fired,
             @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
             @ArgumentHint(name = "spec") String specText)
             throws Exception {
-        WindowSpec spec = spec(specText);
-        if (!specText.equals(state.getField("spec"))) {
-            state.setField("spec", specText);
-        }
+        Shapes spec = shapes(specText);
+        ShapeState windows = new ShapeState(parts, slices, items, fired);
         byte[] stored = (byte[]) state.getField("clock");
         TenantClock clock = TenantClock.read(stored);
+        upgrade(state, specText, spec, clock, windows);
+        if (state.getField("tenant") == null) {
+            state.setField("tenant", in.getFieldAs("tenant"));   // for the rows its timers emit
+        }
         TimeContext<Long> time = ctx.timeContext(Long.class);
         long ts = time.time();
         if (Boolean.TRUE.equals(in.getField("nql_tick"))) {
@@ -118,23 +140,15 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         } else {
             Integer split = in.getFieldAs("nql_split");
             clock.observe(split == null ? 0 : split, millis(in.getField("nql_tw")), millisOrNull(in.getField("nql_sw")));
-            String group = in.getFieldAs("nql_group");
-            if (ts <= clock.fired) {
-                if (late != null) {
-                    late.inc();
-                }
-                if (group != null) {
-                    collect(Row.of("late", group, null, null, null, null, null, toTimestamp(ts)));
-                }
-            } else {
-                add(spec, time, clock, parts, slices, items, ts, group, in);
-            }
+            record(spec, windows, time, ts, in);
         }
         // windows whose timer came too early for this tenant: due again at the next watermark
         long now = clock.now(spec.idle, spec.lag, time.currentWatermark());
-        while (!clock.pending.isEmpty() && clock.pending.first() - 1 <= now) {
-            long end = clock.pending.pollFirst();
-            time.registerOnTime(FIRE + end, end - 1);
+        while (!clock.pending.isEmpty() && clock.pending.firstKey() - 1 <= now) {
+            Map.Entry<Long, TreeSet<String>> due = clock.pending.pollFirstEntry();
+            for (String shape : due.getValue()) {
+                time.registerOnTime(timer(shape, due.getKey()), due.getKey() - 1);
+            }
         }
         // most records leave the clock as it was (same partition clock, same progress)
         byte[] written = clock.write();
@@ -143,121 +157,101 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         }
     }
 
-    private void add(WindowSpec spec, TimeContext<Long> time, TenantClock clock, MapView<String, byte[]> parts,
-                     MapView<Long, String> slices, MapView<String, Double> items, long ts, String group, Row in)
-            throws Exception {
-        long slice = spec.sliceEnd(ts);
-        String groups = slices.get(slice);
-        boolean newSlice = groups == null;
-        String listed = groups == null ? "" : groups;
-        if (group != null) {
-            String key = slice + "|" + group;
-            byte[] old = parts.get(key);
-            if (old == null) {
-                listed = listed.isEmpty() ? group : listed + "\n" + group;
-            }
-            Partial p = Partial.readFixed(spec, old);
-            Double[] n = in.getFieldAs("nql_n");
-            String[] s = in.getFieldAs("nql_s");
-            for (int i = 0; i < spec.aggs.size(); i++) {
-                WindowSpec.Agg a = spec.aggs.get(i);
-                if (a.kind == WindowSpec.Kind.DISTINCT) {
-                    String v = s != null && a.input < s.length ? s[a.input] : null;
-                    if (v != null) {
-                        String item = itemKey(slice, i, group, v);
-                        if (!items.contains(item)) {
-                            items.put(item, 0.0);
-                        }
-                    }
-                } else if (a.kind == WindowSpec.Kind.PCT) {
-                    Double v = n != null && a.input < n.length ? n[a.input] : null;
-                    if (v != null) {
-                        // the k-th value of this percentile in this slice and group (k: its count so far)
-                        items.put(itemKey(slice, i, group, Long.toString(p.count[i])), v);
-                    }
-                }
-            }
-            p.add(n, s, ts);
-            parts.put(key, p.writeFixed());
-        }
+    /** One record (not a tick): its 'unknown' row, then each shape it counts in. */
+    private void record(Shapes spec, ShapeState windows, TimeContext<Long> time, long ts, Row in) throws Exception {
         String device = in.getFieldAs("nql_device");
-        if (spec.population && device != null) {
-            String item = itemKey(slice, POPULATION, "", device);
-            if (!items.contains(item)) {
-                items.put(item, 0.0);
-            }
-        }
-        if (newSlice || !listed.equals(groups)) {
-            slices.put(slice, listed);
-        }
-        if (newSlice) {
-            // the windows this slice belongs to: ends slice, slice + slide, ..., slice + size - slide
-            for (long end = slice; end <= slice + spec.size - spec.slide; end += spec.slide) {
-                if (end - 1 > clock.fired) {
-                    time.registerOnTime(FIRE + end, end - 1);
+        if (Boolean.TRUE.equals(in.getField("nql_unknown"))) {
+            // once per monitor of the tenant that needs the inventory (shapes with inv=1), whatever
+            // the record's lateness: it is about the inventory, not the windows
+            String tenant = in.getFieldAs("tenant");
+            for (Shapes.Shape shape : spec.list) {
+                if (shape.spec.inventory) {
+                    for (String[] m : shape.monitorsOf(tenant)) {
+                        collect(Row.of("unknown", shape.id, m[0], m[1], null, null, null, null, new String[] {device}, null,
+                                       toTimestamp(ts)));
+                    }
                 }
             }
+        }
+        String[] groups = in.getFieldAs("nql_group");
+        Double[] n = null;
+        String[] s = null;
+        boolean inputs = false;
+        boolean isLate = false;
+        for (Shapes.Shape shape : spec.list) {
+            String group = groups != null && shape.index < groups.length ? groups[shape.index] : null;
+            if (group == null && !(shape.spec.population && device != null)) {
+                continue;
+            }
+            long fired = windows.fired(shape.id);
+            if (ts <= fired) {
+                isLate = true;
+                if (group != null) {
+                    for (String[] m : shape.monitorsOf(in.getFieldAs("tenant"))) {
+                        collect(Row.of("late", shape.id, m[0], m[1], group, null, null, null, null, null, toTimestamp(ts)));
+                    }
+                }
+                continue;
+            }
+            if (!inputs) {
+                n = in.getFieldAs("nql_n");
+                s = in.getFieldAs("nql_s");
+                inputs = true;
+            }
+            if (windows.add(shape, ts, group, device, n, s)) {
+                // the windows the new slice belongs to: ends slice, slice + slide, ..., slice + size - slide
+                long slice = shape.spec.sliceEnd(ts);
+                for (long end = slice; end <= slice + shape.spec.size - shape.spec.slide; end += shape.spec.slide) {
+                    if (end - 1 > fired) {
+                        time.registerOnTime(timer(shape.id, end), end - 1);
+                    }
+                }
+            }
+        }
+        if (isLate && late != null) {
+            late.inc();
         }
     }
 
-    /**
-     * The key of one value in {@code items}: {@code slice:aggregate:length of group:group value}
-     * (aggregate -1: the population, group empty). The group's length makes the key readable
-     * back whatever characters the group and the value hold.
-     */
-    static String itemKey(long slice, int agg, String group, String value) {
-        return slice + ":" + agg + ":" + group.length() + ":" + group + value;
+    private static String timer(String shape, long end) {
+        return FIRE + shape + "|" + end;
     }
 
     public void onTimer(
             OnTimerContext ctx,
             Row state,
             MapView<String, byte[]> parts,
-            MapView<Long, String> slices,
-            MapView<String, Double> items)
+            MapView<String, String> slices,
+            MapView<String, Double> items,
+            MapView<String, Long> fired)
             throws Exception {
-        String text = state.getFieldAs("spec");
+        // before the first record since a restore, the spec the tenant's state was written under
+        String text = current != null ? current : state.getFieldAs("spec");
         if (text == null) {
             return;
         }
-        WindowSpec spec = spec(text);
+        Shapes spec = current != null ? shapes : Shapes.parse(text);
+        ShapeState windows = new ShapeState(parts, slices, items, fired);
         byte[] stored = (byte[]) state.getField("clock");
         TenantClock clock = TenantClock.read(stored);
+        upgrade(state, text, spec, clock, windows);
         TimeContext<Long> time = ctx.timeContext(Long.class);
         String timer = ctx.currentTimer();
-        Long watermark = time.currentWatermark();
-        boolean endOfInput = watermark != null && watermark == Long.MAX_VALUE;
         if (END.equals(timer)) {
             // a bounded input ended (watermark MAX): every window is complete; fire the ones
             // still waiting, each at its own time, in order (timers fire in time order)
-            for (long end : clock.pending) {
-                time.registerOnTime(FIRE + end, end - 1);
-            }
-            return;
-        }
-        long end = Long.parseLong(timer.substring(FIRE.length()));
-        if (end - 1 <= clock.fired) {
-            clock.pending.remove(end);
-        } else if (clock.pending.headSet(end).isEmpty()
-                && (endOfInput || end - 1 <= clock.now(spec.idle, spec.lag, watermark))) {
-            fire(spec, clock, parts, slices, items, end);
-            clock.pending.remove(end);
-            if (!clock.pending.isEmpty()) {
-                // the next waiting window, at its own time: a timer at or before the watermark
-                // fires within this same watermark advance
-                long next = clock.pending.first();
-                time.registerOnTime(FIRE + next, next - 1);
+            for (Map.Entry<Long, TreeSet<String>> e : clock.pending.entrySet()) {
+                for (String shape : e.getValue()) {
+                    time.registerOnTime(timer(shape, e.getKey()), e.getKey() - 1);
+                }
             }
         } else {
-            // not complete for this tenant yet (or an earlier window still waits): fired when
-            // its clock gets there (eval re-arms it), when the watermark drags it there or a
-            // partition it waits for goes idle (the wake-up timer), or at the end of a bounded input
-            clock.pending.add(end);
-            long wake = clock.wakeUp(end - 1, spec.idle, spec.lag);
-            if (watermark == null || wake > watermark) {
-                time.registerOnTime(FIRE + end, wake);
+            int bar = timer.lastIndexOf('|');
+            Shapes.Shape shape = spec.byId.get(timer.substring(FIRE.length(), bar));
+            if (shape != null) {  // else a timer of a shape the spec no longer has
+                onWindow(spec, shape, Long.parseLong(timer.substring(bar + 1)), clock, windows, time,
+                         state.getFieldAs("tenant"));
             }
-            time.registerOnTime(END, Long.MAX_VALUE - 1);
         }
         byte[] written = clock.write();
         if (!Arrays.equals(written, stored)) {
@@ -265,81 +259,108 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         }
     }
 
-    private void fire(WindowSpec spec, TenantClock clock, MapView<String, byte[]> parts,
-                      MapView<Long, String> slices, MapView<String, Double> items, long end) throws Exception {
-        long start = end - spec.size;
-        TreeMap<String, Partial> groups = new TreeMap<>();
-        for (long slice = start + spec.slide; slice <= end; slice += spec.slide) {
-            String listed = slices.get(slice);
-            if (listed != null && !listed.isEmpty()) {
-                for (String group : listed.split("\n", -1)) {
-                    Partial p = Partial.readFixed(spec, parts.get(slice + "|" + group));
-                    groups.computeIfAbsent(group, g -> new Partial(spec)).merge(p);
-                }
+    /** The timer of the shape's window ending at {@code end}: evaluate it, or wait. */
+    private void onWindow(Shapes spec, Shapes.Shape shape, long end, TenantClock clock, ShapeState windows,
+                          TimeContext<Long> time, String tenant) throws Exception {
+        Long watermark = time.currentWatermark();
+        boolean endOfInput = watermark != null && watermark == Long.MAX_VALUE;
+        if (end - 1 <= windows.fired(shape.id)) {
+            clock.removePending(shape.id, end);
+        } else if (!clock.waitsBefore(shape.id, end)
+                && (endOfInput || end - 1 <= clock.now(spec.idle, spec.lag, watermark))) {
+            fire(spec, shape, end, clock, windows, time, tenant);
+        } else {
+            // not complete for this tenant yet (or an earlier window of the shape still waits):
+            // fired when its clock gets there (eval re-arms it), when the watermark drags it
+            // there or a partition it waits for goes idle (the wake-up timer), or at the end of
+            // a bounded input
+            clock.addPending(shape.id, end);
+            long wake = clock.wakeUp(end - 1, spec.idle, spec.lag);
+            if (watermark == null || wake > watermark) {
+                time.registerOnTime(timer(shape.id, end), wake);
+            }
+            time.registerOnTime(END, Long.MAX_VALUE - 1);
+        }
+    }
+
+    /**
+     * Evaluates the window ending at {@code end} of the timer's shape and, in the same pass over
+     * the tenant's items, of every other shape whose window ending there is due now: its own
+     * timer at this time would find the same clock and evaluate it too (it then finds it done).
+     */
+    private void fire(Shapes spec, Shapes.Shape first, long end, TenantClock clock, ShapeState windows,
+                      TimeContext<Long> time, String tenant) throws Exception {
+        Map<String, ShapeState.Window> due = new LinkedHashMap<>();
+        for (Shapes.Shape shape : spec.list) {
+            // a window of the shape ends here, not evaluated yet, no earlier one waiting (checked
+            // for the timer's shape), and it holds something (a timer of a shape redefined under
+            // the same id may name another end, or a window with nothing: not evaluated)
+            if (Math.floorMod(end, shape.spec.slide) != 0 || (shape != first
+                    && (end - 1 <= windows.fired(shape.id) || clock.waitsBefore(shape.id, end)))) {
+                continue;
+            }
+            ShapeState.Window w = windows.window(shape, end);
+            if (w != null) {
+                due.put(shape.id, w);
             }
         }
-        // slices no later window needs: those ending at or before end + slide - size
-        long evict = end + spec.slide - spec.size;
-        // the window's distinct values, percentile values and devices, and the items of the
-        // slices it evicts: one pass over the tenant's items per evaluation
-        Set<String> population = spec.population ? new HashSet<>() : null;
-        List<String> dropped = new ArrayList<>();
-        for (Map.Entry<String, Double> e : items.entries()) {
-            String key = e.getKey();
-            int a = key.indexOf(':');
-            long slice = Long.parseLong(key.substring(0, a));
-            if (slice <= evict) {
-                dropped.add(key);
-            }
-            if (slice <= start || slice > end) {
-                continue;
-            }
-            int b = key.indexOf(':', a + 1);
-            int agg = Integer.parseInt(key.substring(a + 1, b));
-            int c = key.indexOf(':', b + 1);
-            int value = c + 1 + Integer.parseInt(key.substring(b + 1, c));
-            if (agg == POPULATION) {
-                if (population != null) {
-                    population.add(key.substring(value));
-                }
-                continue;
-            }
-            Partial p = groups.get(key.substring(c + 1, value));
-            if (p == null) {
-                continue;
-            }
-            if (spec.aggs.get(agg).kind == WindowSpec.Kind.DISTINCT) {
-                p.sets.get(agg).add(key.substring(value));
-            } else {
-                p.values.get(agg).add(e.getValue());
-            }
+        clock.removePending(first.id, end);
+        if (due.isEmpty()) {
+            return;
         }
-        LocalDateTime from = toTimestamp(start);
+        windows.gatherItems(due);
         LocalDateTime to = toTimestamp(end);
-        Long devices = population == null ? null : (long) population.size();
-        for (Map.Entry<String, Partial> g : groups.entrySet()) {
-            Partial p = g.getValue();
-            collect(Row.of("eval", g.getKey(), from, to, p.numbers(), p.strings(), devices, null));
-        }
-        clock.fired = Math.max(clock.fired, end - 1);
-        for (String key : dropped) {
-            items.remove(key);
-        }
-        List<Long> done = new ArrayList<>();
-        for (Long slice : slices.keys()) {
-            if (slice <= evict) {
-                done.add(slice);
-            }
-        }
-        for (long slice : done) {
-            String listed = slices.get(slice);
-            if (listed != null && !listed.isEmpty()) {
-                for (String group : listed.split("\n", -1)) {
-                    parts.remove(slice + "|" + group);
+        for (ShapeState.Window w : due.values()) {
+            LocalDateTime from = toTimestamp(w.start);
+            Long devices = w.population == null ? null : (long) w.population.size();
+            String[][] monitors = w.shape.monitorsOf(tenant);
+            for (Map.Entry<String, Partial> g : w.groups.entrySet()) {
+                Partial p = g.getValue();
+                for (String[] m : monitors) {
+                    collect(Row.of("eval", w.shape.id, m[0], m[1], g.getKey(), from, to, p.numbers(), p.strings(), devices,
+                                   null));
                 }
             }
-            slices.remove(slice);
+            String id = w.shape.id;
+            windows.fired.put(id, Math.max(windows.fired(id), end - 1));
+            clock.removePending(id, end);
+            Long next = clock.firstPending(id);
+            if (next != null) {
+                // the shape's next waiting window, at its own time: a timer at or before the
+                // watermark fires within this same watermark advance
+                time.registerOnTime(timer(id, next), next - 1);
+            }
         }
+        windows.evict(due);
+    }
+
+    /**
+     * A spec other than the one the tenant's state was written under: drops the entries of the
+     * shapes it no longer has (or has with another definition), once per tenant and change.
+     */
+    private static void upgrade(Row state, String text, Shapes spec, TenantClock clock, ShapeState windows)
+            throws Exception {
+        String stored = state.getFieldAs("spec");
+        if (text.equals(stored)) {
+            return;
+        }
+        if (stored != null) {
+            Set<String> gone = new HashSet<>();
+            for (Map.Entry<String, String> e : Shapes.texts(stored).entrySet()) {
+                if (!e.getValue().equals(spec.texts.get(e.getKey()))) {
+                    gone.add(e.getKey());
+                }
+            }
+            if (!gone.isEmpty()) {
+                windows.drop(gone);
+                for (String shape : gone) {
+                    for (Long end : clock.pending.keySet().toArray(new Long[0])) {
+                        clock.removePending(shape, end);
+                    }
+                }
+            }
+        }
+        state.setField("spec", text);
     }
 
     private static long millis(Object t) {

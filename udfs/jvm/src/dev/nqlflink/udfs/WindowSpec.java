@@ -5,10 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What one monitor's {@link TenantWindows} call computes, from the literal the code generator
- * writes (translator/flink/codegen.py, {@code window_spec}):
+ * What one shape of a {@link TenantWindows} call (see {@link Shapes}) or one {@link Regroup} call
+ * computes, from the literal the code generator writes (translator/flink/codegen.py):
  *
  * <pre>size=300000;slide=30000;lag=600000;idle=60000;pop=1;aggs=avg:n0,count:n1,distinct:s0,pct:n2:0.95</pre>
+ *
+ * A shape has no lag nor idle (they are its table's, {@link Shapes}; {@link #parseShape}).
  *
  * <ul>
  *   <li>size, slide: the HOP window (ms; size a multiple of slide), aligned to the epoch like
@@ -19,6 +21,8 @@ import java.util.List;
  *       far no longer holds the tenant's clock back;
  *   <li>pop: 1 if the distinct devices of all the tenant's rows per window (the impact
  *       population) are wanted;
+ *   <li>inv: 1 if the shape needs each record's device in the inventory: a record without
+ *       (the row's {@code nql_unknown}) is dead-lettered once per monitor of the shape;
  *   <li>aggs: one aggregate per entry, {@code kind:input[:fraction]}; input {@code nK} is element K
  *       of the row's numeric input array, {@code sK} of its string input array. NULL inputs are
  *       skipped, as SQL aggregates skip them. Results go to the numeric output array in this
@@ -60,16 +64,18 @@ public final class WindowSpec implements Serializable {
     public final long lag;
     public final long idle;
     public final boolean population;
+    public final boolean inventory;
     public final List<Agg> aggs;
     public final int numericOutputs;
     public final int stringOutputs;
 
-    private WindowSpec(long size, long slide, long lag, long idle, boolean population, List<Agg> aggs) {
+    private WindowSpec(long size, long slide, long lag, long idle, boolean population, boolean inventory, List<Agg> aggs) {
         this.size = size;
         this.slide = slide;
         this.lag = lag;
         this.idle = idle;
         this.population = population;
+        this.inventory = inventory;
         this.aggs = aggs;
         int n = 0;
         int s = 0;
@@ -85,8 +91,18 @@ public final class WindowSpec implements Serializable {
     }
 
     public static WindowSpec parse(String text) {
-        long size = -1, slide = -1, lag = -1, idle = -1;
+        return parse(text, true);
+    }
+
+    /** One shape of a {@link Shapes} spec: lag and idle are the table's, not allowed here (0). */
+    static WindowSpec parseShape(String text) {
+        return parse(text, false);
+    }
+
+    private static WindowSpec parse(String text, boolean clocked) {
+        long size = -1, slide = -1, lag = clocked ? -1 : 0, idle = clocked ? -1 : 0;
         boolean pop = false;
+        boolean inv = false;
         List<Agg> aggs = new ArrayList<>();
         for (String part : text.split(";")) {
             int eq = part.indexOf('=');
@@ -98,9 +114,10 @@ public final class WindowSpec implements Serializable {
             switch (key) {
                 case "size": size = Long.parseLong(value); break;
                 case "slide": slide = Long.parseLong(value); break;
-                case "lag": lag = Long.parseLong(value); break;
-                case "idle": idle = Long.parseLong(value); break;
+                case "lag": lag = clocked ? Long.parseLong(value) : unexpected(key, text); break;
+                case "idle": idle = clocked ? Long.parseLong(value) : unexpected(key, text); break;
                 case "pop": pop = "1".equals(value); break;
+                case "inv": inv = "1".equals(value); break;
                 case "aggs": aggs = parseAggs(value); break;
                 default: throw new IllegalArgumentException("window spec: unknown key '" + key + "' in " + text);
             }
@@ -108,7 +125,11 @@ public final class WindowSpec implements Serializable {
         if (size <= 0 || slide <= 0 || size % slide != 0 || lag < 0 || idle < 0) {
             throw new IllegalArgumentException("window spec: size, slide, lag and idle needed (size a multiple of slide): " + text);
         }
-        return new WindowSpec(size, slide, lag, idle, pop, aggs);
+        return new WindowSpec(size, slide, lag, idle, pop, inv, aggs);
+    }
+
+    private static long unexpected(String key, String text) {
+        throw new IllegalArgumentException("window spec: '" + key + "' is the table's, not a shape's, in " + text);
     }
 
     private static List<Agg> parseAggs(String text) {

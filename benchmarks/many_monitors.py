@@ -1,0 +1,189 @@
+"""Many monitors on one table (issue 15, benchmark 3): what 1, 10, 100, 1,000 monitors on
+session.vdi_events cost against one, in two families (benchmarks/monitor_sets.py): `distinct`
+(N different shapes, one tenant) and `same` (N copies of the seed monitor's shape with their
+own ids, thresholds and tenants, over max(1, N/10) tenants). Every size reads the same
+events (one simulated tenant's devices dealt out to the tenants), so throughputs compare.
+
+For each family and N, each step in a process of its own, through the public paths only:
+
+  submit      compile (translator.pipeline.compile_paths) and plan as `nql-flink deploy`
+              does (deploy/submit.py stable_plan: COMPILE PLAN, stable operator ids), the
+              script of benchmarks/plan_size.py: what a user waits for before the job runs.
+              Compile = Python start, imports and compile; plan = PyFlink's JVM start and the
+              plan. One run per job.
+  throughput  `nql-flink run` of the N monitors over the files on embedded Flink (parallelism
+              1), measured as benchmarks/throughput.py does (benchmarks/measure.py): events/s
+              and events per CPU-s of the process tree, medians of --runs alternating runs,
+              and net of the median start-up run on the first --startup-events records
+              (which includes planning the job again).
+  memory      of the JVM: its peak resident set (VmHWM, /proc) and the largest heap occupancy
+              right after a garbage collection (its GC log): the first is what the machine
+              gave it, with a default maximum heap of a quarter of RAM (garbage included); the
+              second bounds what it needed. For the plan and for the runs (the largest over
+              the runs).
+
+Ratios: each N against N = 1 of the same family, in the same invocation. --runs 0: the
+submit figures only. Sizes that do not
+plan within --timeout seconds (or whose run does not end within it) are reported as timed
+out, and the family's larger sizes are skipped. Each job must alert at least once (the seed
+incident), the same records in every run.
+
+    .venv/bin/python benchmarks/many_monitors.py [--sizes 1,10,100,1000] [--families distinct,same]
+        [--timeout 900] [--hours 1] [--devices 2000] [--runs 3] [--startup-runs 1]
+        [--startup-events 2000] [--json many_monitors.json] [--smoke]
+
+--smoke: size 1 of the same family (unless --sizes or --families say otherwise), 20 simulated
+minutes of 100 devices, one run, no start-up runs (CI checks that the benchmark works, in as
+few JVMs as it can: its figures mean nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from checkout import child_env  # benchmarks/, the script's folder
+from measure import (TimedOut, figures, heap_after_gc, measure, options, parse, ratios, run_measured, same_records,
+                     table, with_gc_log)
+from monitor_sets import SEED_TENANT, add_arguments, chosen, dealt_out, monitors_file, tenants
+from plan_size import count
+from seed import EVENTS, ROOT, count_lines, head, run_command, simulate
+
+MB = 1 << 20
+
+
+def job_name(family: str, n: int) -> str:
+    return f"{family} {n}"
+
+
+def submit(python: str, family: str, n: int, tmp: Path, timeout: float) -> dict:
+    """Compile and plan the family's N monitors (benchmarks/plan_size.py's script) -> its
+    figures, or {"timed_out": seconds}."""
+    monitors = monitors_file(tmp / f"{family}-{n}.yaml", family, n)
+    gc = tmp / f"submit-{family}-{n}.gc.log"
+    try:
+        r = count(python, ROOT, monitors, tmp, timeout=timeout, gc_log=gc)
+    except TimedOut:
+        return {"timed_out": timeout}
+    return {**r, "jvm_heap_after_gc": heap_after_gc(gc)}
+
+
+def run_once(python: str, monitors: Path, files: dict[str, Path], out: Path, scratch: Path, timeout: float) -> dict:
+    gc = out.with_suffix(".gc.log")
+    r = run_measured(run_command(python, ROOT, files, out, str(monitors)), ROOT,
+                     with_gc_log(child_env(ROOT, scratch), gc), timeout=timeout)
+    return {**r, "jvm_heap_after_gc": heap_after_gc(gc),
+            "output": sorted(out.read_text().splitlines()) if out.exists() else []}
+
+
+def largest(runs: list[dict], key: str) -> int | None:
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return max(values) if values else None
+
+
+def mb(x) -> str:
+    return "-" if x is None else f"{x / MB:.0f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = options(__doc__, "many_monitors.json")
+    ap.set_defaults(hours=1)
+    add_arguments(ap, "1,10,100,1000")
+    ap.add_argument("--timeout", type=float, default=900,
+                    help="seconds a size may take to plan, or one of its runs to end (default 900)")
+    args = parse(ap, argv)
+    sizes, families = chosen(args, "1,10,100,1000")
+    python = sys.executable
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    result = {"commit": commit, "sizes": sizes, "families": families, "timeout_s": args.timeout, "runs": args.runs,
+              "startup_runs": args.startup_runs, "startup_events": args.startup_events, "jobs": {}, "skipped": {}}
+    with tempfile.TemporaryDirectory(prefix="nql-bench-many-") as d:
+        tmp = Path(d)
+        subprocess.run([python, "-m", "nql_flink.deploy.jars", "build", "udfs"], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL, env=child_env(ROOT, tmp))  # before any timed run
+        sim = simulate(python, tmp / "sim", args.hours, args.devices, tenants=SEED_TENANT)
+        inputs = {t: dealt_out(sim, t, tmp / f"tenants-{t}") for t in sorted({tenants(f, n) for f in families
+                                                                              for n in sizes})}
+        n_events = count_lines(sim[EVENTS])
+        result["input"] = {"events": n_events, "inventory": count_lines(sim["device.devices"]), "hours": args.hours,
+                           "devices": args.devices}
+        small = {t: head(files, args.startup_events, tmp / f"small-{t}") for t, files in inputs.items()} \
+            if args.startup_runs else {}
+        print(f"input: {n_events} {EVENTS}, {result['input']['inventory']} device.devices ({args.devices} devices, "
+              f"{args.hours:g} h), dealt out to {', '.join(map(str, inputs))} tenant(s)", flush=True)
+
+        planned: dict[str, tuple[str, int]] = {}
+        for family in families:
+            for n in sizes:
+                name = job_name(family, n)
+                if any(s["family"] == family for s in result["skipped"].values()):
+                    result["skipped"][name] = {"family": family, "monitors": n, "why": "a smaller size timed out"}
+                    print(f"submit {name}: skipped (a smaller size of the family timed out)", flush=True)
+                    continue
+                s = submit(python, family, n, tmp, args.timeout)
+                if "timed_out" in s:
+                    result["skipped"][name] = {"family": family, "monitors": n,
+                                               "why": f"did not compile and plan within {args.timeout:g} s"}
+                    print(f"submit {name}: TIMED OUT after {args.timeout:g} s", flush=True)
+                    continue
+                print(f"submit {name}: compile {s['compile_wall_s']:.1f} s, plan {s['plan_wall_s']:.1f} s, "
+                      f"{s['exec_nodes']} exec nodes, JVM peak RSS {mb(s['jvm_peak_rss'])} MB", flush=True)
+                result["jobs"][name] = {"family": family, "monitors": n, "tenants": tenants(family, n), "submit": s}
+                planned[name] = (family, n)
+
+        def run(name: str, tag: str, start: bool) -> dict:
+            family, n = planned[name]
+            t = tenants(family, n)
+            return run_once(python, tmp / f"{family}-{n}.yaml", small[t] if start else inputs[t],
+                            tmp / f"{tag}-{family}-{n}.jsonl", tmp, args.timeout)
+
+        startup, runs = measure(list(planned), run, args, n_events) if planned and args.runs else ({}, {})
+
+    for name in planned if args.runs else []:
+        job = result["jobs"][name]
+        if not runs[name] or (args.startup_runs and not startup[name]):
+            result["skipped"][name] = {**{k: job[k] for k in ("family", "monitors")},
+                                       "why": f"a run did not end within {args.timeout:g} s"}
+            continue
+        outputs = [r["output"] for r in runs[name]]
+        job.update({**figures(n_events, runs[name], startup[name]),
+                    "jvm_peak_rss": largest(runs[name] + startup[name], "jvm_peak_rss"),
+                    "jvm_heap_after_gc": largest(runs[name] + startup[name], "jvm_heap_after_gc"),
+                    "alert_records": len(outputs[0]),
+                    "same_output_every_run": all(same_records(o, outputs[0]) for o in outputs)})
+    done = {name: j for name, j in result["jobs"].items() if "events_per_s" in j}
+    result["ratios"] = {f"{name} / {job_name(j['family'], 1)}": ratios(j, done[job_name(j["family"], 1)])
+                        for name, j in done.items() if j["monitors"] > 1 and job_name(j["family"], 1) in done}
+    result["outputs"] = {name: [r["output"] for r in runs[name]] for name in done}
+
+    print(f"\nmany monitors on {EVENTS}: {n_events} events, commit {commit}; submit = one run; rates = medians of "
+          f"{args.runs} run(s), net = without the median start-up of {args.startup_runs} run(s) on "
+          f"{args.startup_events} events")
+    print("| job | monitors | tenants | compile s | plan s | exec nodes | plan JVM RSS MB | plan heap MB | "
+          "run JVM RSS MB | run heap MB | alert records |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, j in result["jobs"].items():
+        s = j["submit"]
+        print(f"| {name} | {j['monitors']} | {j['tenants']} | {s['compile_wall_s']:.1f} | {s['plan_wall_s']:.1f} | "
+              f"{s['exec_nodes']} | {mb(s['jvm_peak_rss'])} | {mb(s['jvm_heap_after_gc'])} | "
+              f"{mb(j.get('jvm_peak_rss'))} | {mb(j.get('jvm_heap_after_gc'))} | {j.get('alert_records', '-')} |")
+    print("(RSS: the JVM's peak resident set; heap: its largest occupancy after a GC)\n")
+    if done:
+        print(table(done, result["ratios"]))
+    for name, s in result["skipped"].items():
+        print(f"skipped: {name}: {s['why']}")
+    ok = all(j["alert_records"] > 0 and j["same_output_every_run"] for j in done.values()) and \
+        bool(done or not args.runs and result["jobs"])
+    if not ok:
+        print("NOT every job alerted with the same records in every run (above): the figures are suspect")
+    Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"figures: {args.json}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

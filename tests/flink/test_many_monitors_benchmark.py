@@ -1,0 +1,103 @@
+"""The many-monitors benchmark (benchmarks/many_monitors.py, issue 15 benchmark 3): its two
+families of monitors and its input (benchmarks/monitor_sets.py), checked against what they
+promise, and the benchmark end to end on a tiny input (one size of one family: each size is
+two JVMs, CI time), and its per-size timeout. Its figures mean nothing at this size; the benchmark is run
+by hand for them (docs/benchmarks.md)."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.benchmark_run import run_benchmark
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import monitor_sets as ms  # noqa: E402  (benchmarks/)
+
+
+def monitors(text: str) -> list[dict]:
+    return yaml.safe_load(text)["monitors"]
+
+
+def test_the_first_distinct_monitor_is_the_seed_monitor_and_the_others_are_all_different_shapes(tmp_path):
+    seed = yaml.safe_load((ROOT / "examples/monitors/vdi_latency_by_pool.yaml").read_text())
+    first = monitors(ms.monitors_file(tmp_path / "m.yaml", "distinct", 1).read_text())[0]
+    assert " ".join(first["query"].split()) == " ".join(seed["query"].split())
+    assert (first["every"], first["trigger"]) == (seed["every"], seed["trigger"])
+
+    points = ms.points()
+    assert len(points) == len(set(points)) == 8 * 10 * 8 * 6
+    first_100 = points[:100]
+    for dimension, values in enumerate((ms.WINDOWS, ms.KEYS, ms.MEASURES, ms.FILTERS)):
+        assert {p[dimension] for p in first_100} == set(range(len(values)))
+    # the queries differ as their points do (window, keys, aggregate, filter), and compile
+    written = monitors(ms.monitors_file(tmp_path / "m.yaml", "distinct", 100).read_text())
+    assert len({(m["query"], m["every"]) for m in written}) == 100
+    assert {m["tenant"] for m in written} == {"t000"}
+    from nql_flink.translator.pipeline import compile_paths
+
+    compiled = compile_paths([str(tmp_path / "m.yaml")])
+    assert compiled.ok and not compiled.result.diagnostics
+    assert len(compiled.result.monitors) == 100
+
+
+def test_the_same_family_is_one_shape_over_a_tenant_per_ten_monitors(tmp_path):
+    written = monitors(ms.monitors_file(tmp_path / "m.yaml", "same", 100).read_text())
+    assert [m["tenant"] for m in written[:12]] == [f"t00{i}" for i in range(10)] + ["t000", "t001"]
+    assert {m["tenant"] for m in written} == {f"t{i:03d}" for i in range(10)}
+    assert len({m["id"] for m in written}) == 100
+    assert len({(m["query"], m["every"], m["trigger"]["for"]) for m in written}) == 1
+    # monitor 5: latency above 250 + (5 * 37) mod 200 = 435 ms, at least 1 + 5 mod 3 = 3 devices
+    assert written[5]["trigger"]["when"] == "avg_latency > 435ms and sessions >= 3"
+    assert ms.tenants("same", 1) == ms.tenants("same", 19) == 1 and ms.tenants("same", 1000) == 100
+    assert ms.tenants("distinct", 1000) == 1
+
+
+def test_dealing_out_moves_each_device_to_one_tenant_and_keeps_every_record(tmp_path):
+    def event(uid):
+        return {"tenant": "acme", "end_time": "2026-11-26T07:00:00.000Z",
+                "device": {"collector": {"uid": uid}, "name": uid.upper()}, "network_latency": 90.5}
+
+    def device(uid):
+        return {"tenant": "acme", "collector": {"uid": uid}, "last_seen": "2026-11-26T06:00:00.000Z"}
+
+    uids = ["c-00001", "c-00002", "c-00013", "c-00001"]
+    files = {}
+    for table, records in (("session.vdi_events", [event(u) for u in uids]),
+                           ("device.devices", [device(u) for u in sorted(set(uids))])):
+        files[table] = tmp_path / f"{table}.jsonl"
+        files[table].write_text("".join(json.dumps(r) + "\n" for r in records))
+    dealt = ms.dealt_out(files, 10, tmp_path / "dealt")
+    events = [json.loads(line) for line in dealt["session.vdi_events"].read_text().splitlines()]
+    assert [e["tenant"] for e in events] == ["t001", "t002", "t003", "t001"]
+    assert [{**e, "tenant": "acme"} for e in events] == [event(u) for u in uids]
+    inventory = [json.loads(line) for line in dealt["device.devices"].read_text().splitlines()]
+    assert [(d["collector"]["uid"], d["tenant"]) for d in inventory] == [
+        ("c-00001", "t001"), ("c-00002", "t002"), ("c-00013", "t003")]
+
+
+@pytest.mark.flink
+def test_the_many_monitors_benchmark_submits_and_runs_a_size(tmp_path):
+    run, result = run_benchmark("many_monitors.py", tmp_path / "many.json")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert set(result["jobs"]) == {"same 1"} and not result["skipped"]
+    job = result["jobs"]["same 1"]
+    submit = job["submit"]
+    assert submit["plan_wall_s"] > 0 and submit["exec_nodes"] > 0 and submit["jvm_peak_rss"] > 0
+    assert job["events_per_cpu_s"] > 0 and job["jvm_peak_rss"] > 0 and job["same_output_every_run"]
+    assert job["alert_records"] >= 1  # the seed incident
+    assert "| same 1 | 1 | 1 |" in run.stdout
+
+
+@pytest.mark.flink
+def test_a_size_that_does_not_plan_in_time_is_reported_and_the_larger_ones_skipped(tmp_path):
+    run, result = run_benchmark("many_monitors.py", tmp_path / "many.json", "--sizes", "1,2", "--timeout", "1")
+    assert run.returncode == 1
+    assert result["jobs"] == {}
+    assert result["skipped"]["same 1"]["why"] == "did not compile and plan within 1 s"
+    assert result["skipped"]["same 2"]["why"] == "a smaller size timed out"
+    assert "submit same 1: TIMED OUT after 1 s" in run.stdout

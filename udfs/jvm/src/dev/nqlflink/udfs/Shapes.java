@@ -1,0 +1,186 @@
+package dev.nqlflink.udfs;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * What one {@link TenantWindows} call computes: the windows of every monitor reading one event
+ * table, grouped in shapes (one window size and slide, group keys, filters and aggregates;
+ * monitors that agree on all of them share one). From the literal the code generator writes:
+ *
+ * <pre>lag=600000;idle=60000 | s_8f2a61c0: size=300000;slide=30000;pop=0;aggs=avg:n0 | s_77ab01ee: size=...</pre>
+ *
+ * Segments are separated by {@code " | "}; the first is the table's (lag and idle, see
+ * {@link WindowSpec}), each other one is a shape, {@code <id>: <WindowSpec without lag/idle>}
+ * or {@code <id> (<tenant>: <monitor>@<pipeline>, ...; ...): ...}: the monitors it serves per
+ * tenant, each of its rows ('eval', 'late') is emitted once per monitor of its tenant
+ * ({@code nql_monitor}, and the pipeline that judges it, {@code nql_pipeline}).
+ * Shape i (0-based, spec order) reads element i of the row's group array; its aggregates' inputs
+ * index the row's input arrays, shared by all the shapes. No shape at all is valid.
+ */
+final class Shapes implements Serializable {
+    private static final long serialVersionUID = 1L;
+    static final String SEPARATOR = " | ";
+    private static final String[][] NO_MONITOR = {{null, null}};
+    private static final String[][] NONE = {};
+    /** Shape ids never hold ':' nor '|', the separators of the state keys ({@link TenantWindows}). */
+    private static final Pattern ID = Pattern.compile("[a-z0-9_]+");
+
+    static final class Shape implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final int index;
+        final String id;
+        final WindowSpec spec;
+        /**
+         * tenant -> the monitors of the shape, each {monitor, its pipeline} (its rows are
+         * emitted once per monitor); null: not given.
+         */
+        final Map<String, String[][]> monitors;
+
+        Shape(int index, String id, WindowSpec spec, Map<String, String[][]> monitors) {
+            this.index = index;
+            this.id = id;
+            this.spec = spec;
+            this.monitors = monitors;
+        }
+
+        /** The monitors a row of `tenant` goes to, {monitor, pipeline}: {{null, null}} (one row) when not given. */
+        String[][] monitorsOf(String tenant) {
+            if (monitors == null) {
+                return NO_MONITOR;
+            }
+            String[][] out = monitors.get(tenant);
+            return out == null ? NONE : out;
+        }
+    }
+
+    final long lag;
+    final long idle;
+    final List<Shape> list;
+    final Map<String, Shape> byId;
+    /** id -> the shape's own text: a shape whose text changed under the same id starts anew. */
+    final Map<String, String> texts;
+
+    private Shapes(long lag, long idle, List<Shape> list, Map<String, String> texts) {
+        this.lag = lag;
+        this.idle = idle;
+        this.list = Collections.unmodifiableList(list);
+        Map<String, Shape> byId = new HashMap<>();
+        for (Shape s : list) {
+            byId.put(s.id, s);
+        }
+        this.byId = byId;
+        this.texts = texts;
+    }
+
+    static Shapes parse(String text) {
+        String[] segments = text.split(Pattern.quote(SEPARATOR), -1);
+        long lag = -1;
+        long idle = -1;
+        for (String part : segments[0].split(";")) {
+            int eq = part.indexOf('=');
+            String key = eq < 0 ? part.trim() : part.substring(0, eq).trim();
+            String value = eq < 0 ? "" : part.substring(eq + 1).trim();
+            if (key.equals("lag")) {
+                lag = Long.parseLong(value);
+            } else if (key.equals("idle")) {
+                idle = Long.parseLong(value);
+            } else {
+                throw new IllegalArgumentException("windows spec: the table's segment holds lag and idle only, not '"
+                        + part + "' in " + text);
+            }
+        }
+        if (lag < 0 || idle < 0) {
+            throw new IllegalArgumentException("windows spec: lag and idle needed first: " + text);
+        }
+        Map<String, String> texts = texts(text);
+        Map<String, Map<String, String[][]>> served = served(text);
+        List<Shape> list = new ArrayList<>();
+        for (Map.Entry<String, String> e : texts.entrySet()) {
+            if (!ID.matcher(e.getKey()).matches()) {
+                throw new IllegalArgumentException("windows spec: shape id '" + e.getKey() + "' is not [a-z0-9_]+ in " + text);
+            }
+            list.add(new Shape(list.size(), e.getKey(), WindowSpec.parseShape(e.getValue()), served.get(e.getKey())));
+        }
+        if (list.size() != segments.length - 1) {
+            throw new IllegalArgumentException("windows spec: a shape id appears twice in " + text);
+        }
+        return new Shapes(lag, idle, list, texts);
+    }
+
+    /**
+     * id -> text of each shape of a spec, in spec order, without validating them: what an older
+     * spec stored in state held, to drop the state of the shapes the current one no longer has.
+     */
+    static Map<String, String> texts(String text) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String[] h : heads(text)) {
+            out.put(h[0], h[2]);
+        }
+        return out;
+    }
+
+    /**
+     * id -> tenant -> monitors, of the shapes that list them: {@code <id> (acme: a, b; globex: a): ...}.
+     * Not part of a shape's text: a monitor added to a shape leaves its state as it is.
+     */
+    private static Map<String, Map<String, String[][]>> served(String text) {
+        Map<String, Map<String, String[][]>> out = new HashMap<>();
+        for (String[] h : heads(text)) {
+            if (h[1] == null) {
+                continue;
+            }
+            Map<String, String[][]> perTenant = new HashMap<>();
+            for (String entry : h[1].split(";")) {
+                int colon = entry.indexOf(':');
+                if (colon < 0) {
+                    throw new IllegalArgumentException("windows spec: '" + entry + "' is not <tenant>: <monitors> in " + text);
+                }
+                List<String[]> ids = new ArrayList<>();
+                for (String id : entry.substring(colon + 1).split(",")) {
+                    String m = id.trim();
+                    if (!m.isEmpty()) {
+                        int at = m.indexOf('@');   // monitor@pipeline
+                        ids.add(at < 0 ? new String[] {m, null} : new String[] {m.substring(0, at), m.substring(at + 1)});
+                    }
+                }
+                perTenant.put(entry.substring(0, colon).trim(), ids.toArray(new String[0][]));
+            }
+            out.put(h[0], perTenant);
+        }
+        return out;
+    }
+
+    /** Per shape segment: {id, the monitors it serves (null: not given), its spec text}. */
+    private static List<String[]> heads(String text) {
+        List<String[]> out = new ArrayList<>();
+        String[] segments = text.split(Pattern.quote(SEPARATOR), -1);
+        for (int i = 1; i < segments.length; i++) {
+            String segment = segments[i];
+            int open = segment.indexOf('(');
+            int colon = segment.indexOf(':');
+            String served = null;
+            int idEnd = colon;
+            if (open >= 0 && (colon < 0 || open < colon)) {
+                int close = segment.indexOf(')', open);
+                if (close < 0) {
+                    throw new IllegalArgumentException("windows spec: shape '" + segment + "' has an unclosed '(' in " + text);
+                }
+                served = segment.substring(open + 1, close);
+                idEnd = open;
+                colon = segment.indexOf(':', close);
+            }
+            if (colon < 0) {
+                throw new IllegalArgumentException("windows spec: shape '" + segment + "' is not <id>: <spec> in " + text);
+            }
+            out.add(new String[] {segment.substring(0, idEnd).trim(), served, segment.substring(colon + 1).trim()});
+        }
+        return out;
+    }
+}
