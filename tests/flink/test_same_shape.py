@@ -58,16 +58,11 @@ def compile_files(tmp, names):
 
 
 def run(tmp, names, t_env) -> list[str]:
-    from nql_flink.deploy.embedded.runner import run_job
-
     compiled = compile_files(tmp, names)
     events = [json.dumps(e) for e in sc.events()]
     files = sc.write_inputs(tmp / "in", {"session.vdi_events": events, "device.devices": sc.inventory()})
-    config = tmp / "config.jsonl"
-    config.write_text("".join(json.dumps(r) + "\n" for r in compiled.job.config_records), encoding="utf-8")
-    sources = {compiled.job.source_tables[t]: f for t, f in files.items() if t in compiled.job.source_tables}
-    sources[compiled.job.source_tables["monitor_config"]] = str(config)
-    return sorted(run_job(compiled.job, sources, str(tmp / "alerts.jsonl"), t_env=t_env).alerts)
+    config = [json.dumps(r) for r in compiled.job.config_records]
+    return sc.run_embedded(t_env, compiled, files, config, tmp / "alerts.jsonl")[0]
 
 
 @pytest.fixture(scope="module")

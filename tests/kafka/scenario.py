@@ -181,7 +181,8 @@ def run_embedded(t_env, compiled, files: dict[str, str], config_lines: list[str]
 
     cfg = out.parent / (out.name + ".config.jsonl")
     cfg.write_text("".join(ln + "\n" for ln in config_lines), encoding="utf-8")
-    sources = {compiled.job.source_tables[t]: f for t, f in files.items()}
+    # a file of a table none of the job's monitors reads is left out
+    sources = {compiled.job.source_tables[t]: f for t, f in files.items() if t in compiled.job.source_tables}
     sources[compiled.job.source_tables["monitor_config"]] = str(cfg)
     r = run_job(compiled.job, sources, str(out), t_env=t_env)
     return sorted(r.alerts), sorted(r.dead_letters)
