@@ -23,10 +23,10 @@ import pytest
 
 pytest.importorskip("confluent_kafka", reason="confluent-kafka not installed (see requirements.lock)")
 
-from tests.benchmark_run import shell_env
 from tests.kafka import scenario as sc
 from tests.kafka.test_end_to_end import (EVENTS, INVENTORY, WAIT, compile_scenario, compiled_options, of_tenants,
                                          produce_table, wait_for)
+from tests.shell_env import shell_env
 
 pytestmark = [pytest.mark.kafka, pytest.mark.flink, pytest.mark.slow]
 
