@@ -30,7 +30,7 @@ incident), the same records in every run.
 
     .venv/bin/python benchmarks/many_monitors.py [--sizes 1,10,100,1000] [--families distinct,same]
         [--timeout 900] [--hours 1] [--devices 2000] [--runs 3] [--startup-runs 1]
-        [--startup-events 2000] [--json many_monitors.json] [--smoke]
+        [--startup-events 2000] [--state-backend hashmap|rocksdb] [--json many_monitors.json] [--smoke]
 
 --smoke: size 1 of the same family (unless --sizes or --families say otherwise), 20 simulated
 minutes of 100 devices, one run, no start-up runs (CI checks that the benchmark works, in as
@@ -71,9 +71,10 @@ def submit(python: str, family: str, n: int, tmp: Path, timeout: float) -> dict:
     return {**r, "jvm_heap_after_gc": heap_after_gc(gc)}
 
 
-def run_once(python: str, monitors: Path, files: dict[str, Path], out: Path, scratch: Path, timeout: float) -> dict:
+def run_once(python: str, monitors: Path, files: dict[str, Path], out: Path, scratch: Path, timeout: float,
+             state_backend: str) -> dict:
     gc = out.with_suffix(".gc.log")
-    r = run_measured(run_command(python, ROOT, files, out, str(monitors)), ROOT,
+    r = run_measured(run_command(python, ROOT, files, out, str(monitors), state_backend), ROOT,
                      with_gc_log(child_env(ROOT, scratch), gc), timeout=timeout)
     return {**r, "jvm_heap_after_gc": heap_after_gc(gc),
             "output": sorted(out.read_text().splitlines()) if out.exists() else []}
@@ -94,12 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(ap, "1,10,100,1000")
     ap.add_argument("--timeout", type=float, default=900,
                     help="seconds a size may take to plan, or one of its runs to end (default 900)")
+    ap.add_argument("--state-backend", choices=("hashmap", "rocksdb"), default="hashmap",
+                    help="the runs' state backend (`nql-flink run --state-backend`; default hashmap, the "
+                         "command's default; rocksdb as deployed)")
     args = parse(ap, argv)
     sizes, families = chosen(args, "1,10,100,1000")
     python = sys.executable
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout.strip()
-    result = {"commit": commit, "sizes": sizes, "families": families, "timeout_s": args.timeout, "runs": args.runs,
+    result = {"commit": commit, "state_backend": args.state_backend, "sizes": sizes, "families": families, "timeout_s": args.timeout, "runs": args.runs,
               "startup_runs": args.startup_runs, "startup_events": args.startup_events, "jobs": {}, "skipped": {}}
     with tempfile.TemporaryDirectory(prefix="nql-bench-many-") as d:
         tmp = Path(d)
@@ -139,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             family, n = planned[name]
             t = tenants(family, n)
             return run_once(python, tmp / f"{family}-{n}.yaml", small[t] if start else inputs[t],
-                            tmp / f"{tag}-{family}-{n}.jsonl", tmp, args.timeout)
+                            tmp / f"{tag}-{family}-{n}.jsonl", tmp, args.timeout, args.state_backend)
 
         startup, runs = measure(list(planned), run, args, n_events) if planned and args.runs else ({}, {})
 

@@ -46,11 +46,14 @@ def count_lines(path: Path) -> int:
         return sum(1 for _ in f)
 
 
-def run_command(python: str, checkout: Path, files: dict[str, Path], out: Path, monitors: str = MONITOR) -> list[str]:
+def run_command(python: str, checkout: Path, files: dict[str, Path], out: Path, monitors: str = MONITOR,
+                state_backend: str | None = None) -> list[str]:
     """`nql-flink run` of the seed monitor (or of the `monitors` file) over `files`, with the
     modules of `checkout` (run it there, with checkout.child_env), its alert records written to
-    `out`."""
+    `out`; `state_backend`: its --state-backend (None: the command's default)."""
     cmd = [python, "-m", module(checkout, "translator.cli"), "run", monitors, "--output", str(out), "--no-progress"]
+    if state_backend:
+        cmd += ["--state-backend", state_backend]
     for table, path in files.items():
         cmd += ["--input", f"{table}={path}"]
     return cmd

@@ -54,7 +54,7 @@ def test_run_prints_the_alert_timeline(files, capsys, flink_env, monkeypatch):
 
 
 @pytest.mark.flink
-def test_run_progress_shows_each_input_between_running_and_done(files):
+def test_run_progress_shows_each_input_between_running_and_done_and_rocksdb_gives_the_same_alerts(files):
     # `nql-flink run --progress` as a user runs it, in its own process: it opens the REST API
     # of its own mini-cluster on a free port. (Not on the session's environment: a second
     # TableEnvironment in the test JVM breaks the first's planner, and the REST port, once a
@@ -65,7 +65,8 @@ def test_run_progress_shows_each_input_between_running_and_done(files):
     from pathlib import Path
 
     proc = subprocess.run([sys.executable, "-m", "nql_flink.translator.cli", "run", str(files / "m.yaml"), "--input",
-                           f"device_performance.events={files / 'perf.jsonl'}", "--progress"],
+                           f"device_performance.events={files / 'perf.jsonl'}", "--progress",
+                           "--state-backend", "rocksdb"],
                           capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[2])
     assert proc.returncode == 0, proc.stderr[-2000:]
     err = proc.stderr.splitlines()
@@ -75,3 +76,7 @@ def test_run_progress_shows_each_input_between_running_and_done(files):
     assert status and all(line.startswith("  device_performance.events: ") for line in status)
     # stderr is not a terminal here: one line per change, no carriage returns
     assert not any("\r" in line for line in err)
+    # the state on RocksDB (as deployed) and not on the heap: the same timeline as above
+    alerts = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(a["status"], a["at"]) for a in sorted(alerts, key=lambda a: a["at"])] == [
+        ("triggered", "2026-11-26T10:02:00.000Z"), ("recovered", "2026-11-26T10:04:00.000Z")]

@@ -26,6 +26,9 @@ def add_arguments(parser):
                         "(JSONL; later versions change thresholds from their updated_at on)")
     parser.add_argument("--output", metavar="FILE", help="alert records as JSON lines (default: stdout)")
     parser.add_argument("--parallelism", type=int, default=1)
+    parser.add_argument("--state-backend", choices=("hashmap", "rocksdb"), default="hashmap",
+                        help="where the job keeps its state: the JVM heap (default; fastest for small runs) or "
+                             "RocksDB, as a deployed job does (state off the heap, bounded memory)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="while the job runs, show records read and watermark per input and alerts so far "
                              "on stderr (default: when stderr is a terminal)")
@@ -100,12 +103,12 @@ def main(args) -> int:
         n = len(compiled.result.monitors)
         print(f"running {n} monitor(s) on embedded Flink over {', '.join(sorted(needed))} ...", file=sys.stderr)
         t0 = time.monotonic()
-        session, watch = None, None
+        session, watch = {"state.backend.type": args.state_backend}, None
         if show_progress:
             from nql_flink.deploy.embedded import progress
 
             port = progress.free_port()
-            session = progress.progress_config(port)
+            session.update(progress.progress_config(port))
             tables = {compiled.job.source_tables[t]: t for t in sorted(needed)}
             show = progress_printer(sys.stderr, terminal)
             watch = lambda alerts_dir: progress.Watcher(f"http://127.0.0.1:{port}", tables, alerts_dir, show)  # noqa: E731
