@@ -60,14 +60,17 @@ def test_run_progress_shows_each_input_between_running_and_done_and_rocksdb_give
     # TableEnvironment in the test JVM breaks the first's planner, and the REST port, once a
     # job ran with it, stays in that environment's settings for every later job.)
     # The first status line is shown as soon as the job is submitted, so one is always there.
+    import os
     import subprocess
     import sys
     from pathlib import Path
 
+    logs = files / "flink-log"   # the child's Flink log (PyFlink's FLINK_LOG_DIR), to see its state backend
     proc = subprocess.run([sys.executable, "-m", "nql_flink.translator.cli", "run", str(files / "m.yaml"), "--input",
                            f"device_performance.events={files / 'perf.jsonl'}", "--progress",
                            "--state-backend", "rocksdb"],
-                          capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[2])
+                          capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[2],
+                          env={**os.environ, "FLINK_LOG_DIR": str(logs)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     err = proc.stderr.splitlines()
     start = next(i for i, line in enumerate(err) if line.startswith("running 1 monitor(s)"))
@@ -76,7 +79,9 @@ def test_run_progress_shows_each_input_between_running_and_done_and_rocksdb_give
     assert status and all(line.startswith("  device_performance.events: ") for line in status)
     # stderr is not a terminal here: one line per change, no carriage returns
     assert not any("\r" in line for line in err)
-    # the state on RocksDB (as deployed) and not on the heap: the same timeline as above
+    # the state on RocksDB (as deployed) and not on the heap: Flink says it loaded that backend,
+    # and the timeline is the same as above
+    assert any("EmbeddedRocksDBStateBackend" in f.read_text(errors="replace") for f in logs.glob("*.log"))
     alerts = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [(a["status"], a["at"]) for a in sorted(alerts, key=lambda a: a["at"])] == [
         ("triggered", "2026-11-26T10:02:00.000Z"), ("recovered", "2026-11-26T10:04:00.000Z")]
