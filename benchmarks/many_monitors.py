@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout.strip()
-    result = {"commit": commit, "state_backend": args.state_backend, "sizes": sizes, "families": families, "timeout_s": args.timeout, "runs": args.runs,
+    result = {"commit": commit, "state_backend": args.state_backend, "sizes": sizes, "families": families,
+              "timeout_s": args.timeout, "runs": args.runs,
               "startup_runs": args.startup_runs, "startup_events": args.startup_events, "jobs": {}, "skipped": {}}
     with tempfile.TemporaryDirectory(prefix="nql-bench-many-") as d:
         tmp = Path(d)
