@@ -586,10 +586,10 @@ def window_spec(w: ir.WindowAggregate, population: bool, inventory: bool) -> str
 
 
 # How TenantWindows encodes its state (udfs/jvm/.../TenantWindows.java), part of the windows'
-# uid: 3 = one function per table, each shape's partials, items and clock under its shape id
-# (a shape added starts empty, a shape gone is dropped, the others continue); state of another
-# encoding is not restored (the windows start empty).
-WINDOWS_STATE = "state=3"
+# uid: 4 = one function per table; each record written once, folded per shape and slice when a
+# window is due, under its shape id (a shape added starts empty, a shape gone is dropped, the
+# others continue); state of another encoding is not restored (the windows start empty).
+WINDOWS_STATE = "state=4"
 
 
 def state_uid(pipeline: str, role: str, layout: str) -> str:

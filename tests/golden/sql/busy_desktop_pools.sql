@@ -276,7 +276,7 @@ FROM `tick_device_performance_events`;
 CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_a4acab37d9 (acme: busy_desktop_pools@m_busy_desktop_pools): size=900000;slide=300000;pop=0;inv=1;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_a4acab37d9 (acme: busy_desktop_pools@m_busy_desktop_pools): size=900000;slide=300000;pop=0;inv=1;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--03f57037a96b');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__objects` AS

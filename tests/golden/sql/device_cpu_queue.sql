@@ -272,7 +272,7 @@ FROM `tick_device_performance_events`;
 CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_df1a526618 (acme: device_cpu_queue@m_device_cpu_queue): size=900000;slide=300000;pop=0;inv=1;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_df1a526618 (acme: device_cpu_queue@m_device_cpu_queue): size=900000;slide=300000;pop=0;inv=1;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--03f57037a96b');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

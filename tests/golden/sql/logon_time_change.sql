@@ -277,7 +277,7 @@ FROM `tick_session_logins`;
 CREATE TEMPORARY VIEW `t_session_logins__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_logins__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_2e304fb74e (acme: logon_time_change@m_logon_time_change): size=900000;slide=300000;pop=1;inv=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_logins--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_2e304fb74e (acme: logon_time_change@m_logon_time_change): size=900000;slide=300000;pop=1;inv=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_logins--windows--03f57037a96b');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_logon_time_change__eval` AS

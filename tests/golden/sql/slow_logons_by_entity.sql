@@ -274,7 +274,7 @@ FROM `tick_session_logins`;
 CREATE TEMPORARY VIEW `t_session_logins__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_logins__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_ab1e93ac71 (acme: slow_logons_by_entity@m_slow_logons_by_entity): size=1800000;slide=300000;pop=0;inv=1;aggs=count:n0,count:n1,distinct:s0,distinct:s1', uid => 't_session_logins--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_ab1e93ac71 (acme: slow_logons_by_entity@m_slow_logons_by_entity): size=1800000;slide=300000;pop=0;inv=1;aggs=count:n0,count:n1,distinct:s0,distinct:s1', uid => 't_session_logins--windows--03f57037a96b');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

@@ -232,7 +232,7 @@ FROM `tick_execution_crashes`;
 CREATE TEMPORARY VIEW `t_execution_crashes__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_execution_crashes__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_a6072f49f8 (acme: teams_crashes@m_teams_crashes): size=3600000;slide=300000;pop=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 't_execution_crashes--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_a6072f49f8 (acme: teams_crashes@m_teams_crashes): size=3600000;slide=300000;pop=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 't_execution_crashes--windows--03f57037a96b');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

@@ -278,7 +278,7 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_9801c7bf13 (acme: vdi_input_delay_p95@m_vdi_input_delay_p95): size=600000;slide=60000;pop=0;inv=1;aggs=pct:n0:0.95,count:n1,count:n2,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_9801c7bf13 (acme: vdi_input_delay_p95@m_vdi_input_delay_p95): size=600000;slide=60000;pop=0;inv=1;aggs=pct:n0:0.95,count:n1,count:n2,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--03f57037a96b');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

@@ -274,7 +274,7 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_483efc4911 (acme: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=0;inv=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_483efc4911 (acme: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=0;inv=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--03f57037a96b');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

@@ -277,7 +277,7 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_54f5682cda (acme: vdi_latency_seasonal@m_vdi_latency_seasonal): size=300000;slide=30000;pop=1;inv=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--b8e1131ba1d4');
+  spec => 'lag=600000;idle=60000 | s_54f5682cda (acme: vdi_latency_seasonal@m_vdi_latency_seasonal): size=300000;slide=30000;pop=1;inv=1;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--03f57037a96b');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_vdi_latency_seasonal__eval` AS

@@ -1,51 +1,61 @@
 package dev.nqlflink.udfs;
 
+import org.apache.flink.table.api.dataview.ListView;
 import org.apache.flink.table.api.dataview.MapView;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The windows' state of one tenant in a {@link TenantWindows} call, every shape's in the same
- * maps, each key starting with its shape's id (ids hold neither ':' nor '|', {@link Shapes}):
+ * The windows' state of one tenant in a {@link TenantWindows} call, for all its shapes.
+ *
+ * <p>A record is written once, whatever the number of shapes it counts in: appended to
+ * {@code open}, the tenant's records not yet folded, with what it is for each shape (its group,
+ * the population only, or nothing: {@link Open}). When a window is due (the tenant's clock has
+ * passed its end), the open records are folded in one pass, in arrival order, into one entry per
+ * shape and complete slice ({@code slices}: {@code shape|slice} -> every group's whole
+ * {@link Partial}, its distinct values and percentile values included, and the slice's
+ * population, {@link Slice}); a record leaves {@code open} once every slice holding it is
+ * complete. A record that comes after its slice was folded (later than the lateness, but not
+ * late for a shape whose window holding it is still to come) is added at the next fold, after the
+ * folded ones: each slice sees its records in arrival order, as it would alone. So a record costs
+ * one append and a share of a fold per window end, not a state access per shape, value and slice
+ * (issue 15, docs/flink-job-shape.md §7).
  *
  * <ul>
- *   <li>{@code parts}: {@code shape|slice|group} -> the fixed-size part of the group's
- *       {@link Partial} in that slice (counts, sums, extremes, last values; a percentile's count),
- *       read and written back per record of the group;
- *   <li>{@code slices}: {@code shape|slice} -> the groups of that slice, one a line (empty: the
- *       slice holds population only);
- *   <li>{@code items}: {@link #itemKey} -> one entry per distinct value (COUNT DISTINCT), per
- *       percentile value (keyed by its rank of arrival in the slice and group, the value being the
- *       entry's) and per device of the population, written once when new;
- *   <li>{@code fired}: {@code shape} -> window_time (end - 1) of its newest evaluated window:
- *       the shape's records at or before it are late.
+ *   <li>{@code open}: the records not folded yet ({@link Open#write});
+ *   <li>{@code slices}: {@code shape|slice} -> {@link Slice#write} (ids hold neither ':' nor '|',
+ *       {@link Shapes});
+ *   <li>{@code buckets}: the starts of the tenant's time buckets (the GCD of the shapes' slides)
+ *       that have had a record: the first record of a bucket registers the timers of the windows
+ *       holding it, for every shape;
+ *   <li>{@code fired}: {@code shape} -> window_time (end - 1) of its newest evaluated window: the
+ *       shape's records at or before it are late.
  * </ul>
- *
- * A record thus costs a lookup per distinct aggregate of the shapes it has a group in, whatever
- * the sizes of the sets (issue 15, docs/flink-job-shape.md §7), and nothing for the shapes whose
- * group is NULL (but the population's item of the shapes that count it). A window's sets are
- * gathered when it is evaluated, in one pass over the tenant's items for all the shapes
- * evaluated at that time ({@link #gatherItems}).
  */
 final class ShapeState {
-    /** The aggregate index of the population's items (the tenant's distinct devices). */
-    static final int POPULATION = -1;
-
-    final MapView<String, byte[]> parts;
-    final MapView<String, String> slices;
-    final MapView<String, Double> items;
+    final ListView<byte[]> open;
+    final MapView<String, byte[]> slices;
+    final MapView<Long, Boolean> buckets;
     final MapView<String, Long> fired;
 
-    ShapeState(MapView<String, byte[]> parts, MapView<String, String> slices, MapView<String, Double> items,
+    ShapeState(ListView<byte[]> open, MapView<String, byte[]> slices, MapView<Long, Boolean> buckets,
                MapView<String, Long> fired) {
-        this.parts = parts;
+        this.open = open;
         this.slices = slices;
-        this.items = items;
+        this.buckets = buckets;
         this.fired = fired;
     }
 
@@ -55,203 +65,378 @@ final class ShapeState {
         return t == null ? Long.MIN_VALUE : t;
     }
 
+    static String sliceKey(String shape, long slice) {
+        return shape + "|" + slice;
+    }
+
+    // ---------------------------------------------------------------------- open records --
+
+    /** What a record is for each shape, by shape index: its group, the population only, or nothing. */
+    static final int NOTHING = -1;
+    static final int POPULATION_ONLY = -2;
+
     /**
-     * Adds one record to its slice of a shape: its group's partial and items if {@code group} is
-     * not NULL, its device to the population if the shape counts it. Returns whether the slice
-     * is new (its windows' timers are then due to be registered).
+     * One record as kept in {@code open}: its time, device and inputs, and per shape index either
+     * an index into its distinct group values, {@link #POPULATION_ONLY} or {@link #NOTHING} (no
+     * group and no population, or late for the shape when it came).
      */
-    boolean add(Shapes.Shape shape, long ts, String group, String device, Double[] n, String[] s) throws Exception {
-        WindowSpec spec = shape.spec;
-        long slice = spec.sliceEnd(ts);
-        String sliceKey = shape.id + "|" + slice;
-        String groups = slices.get(sliceKey);
-        String listed = groups == null ? "" : groups;
-        if (group != null) {
-            String key = sliceKey + "|" + group;
-            byte[] old = parts.get(key);
-            if (old == null) {
-                listed = listed.isEmpty() ? group : listed + "\n" + group;
-            }
-            Partial p = Partial.readFixed(spec, old);
-            for (int i = 0; i < spec.aggs.size(); i++) {
-                WindowSpec.Agg a = spec.aggs.get(i);
-                if (a.kind == WindowSpec.Kind.DISTINCT) {
-                    String v = s != null && a.input < s.length ? s[a.input] : null;
-                    if (v != null) {
-                        putOnce(itemKey(shape.id, slice, i, group, v));
-                    }
-                } else if (a.kind == WindowSpec.Kind.PCT) {
-                    Double v = n != null && a.input < n.length ? n[a.input] : null;
-                    if (v != null) {
-                        // the k-th value of this percentile in this slice and group (k: its count so far)
-                        items.put(itemKey(shape.id, slice, i, group, Long.toString(p.count[i])), v);
+    static final class Open {
+        final long ts;
+        final String device;
+        final Double[] n;
+        final String[] s;
+        final int[] member;
+        final List<String> groups;
+
+        Open(long ts, String device, Double[] n, String[] s, int[] member, List<String> groups) {
+            this.ts = ts;
+            this.device = device;
+            this.n = n;
+            this.s = s;
+            this.member = member;
+            this.groups = groups;
+        }
+
+        String group(int shape) {
+            int m = shape < member.length ? member[shape] : NOTHING;
+            return m >= 0 ? groups.get(m) : null;
+        }
+
+        boolean counts(int shape) {
+            return shape < member.length && member[shape] != NOTHING;
+        }
+
+        byte[] write() {
+            try {
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+                DataOutputStream out = new DataOutputStream(bytes);
+                out.writeLong(ts);
+                writeNullable(out, device);
+                out.writeInt(n == null ? -1 : n.length);
+                if (n != null) {
+                    for (Double d : n) {
+                        out.writeBoolean(d != null);
+                        if (d != null) {
+                            out.writeDouble(d);
+                        }
                     }
                 }
+                out.writeInt(s == null ? -1 : s.length);
+                if (s != null) {
+                    for (String v : s) {
+                        writeNullable(out, v);
+                    }
+                }
+                out.writeInt(groups.size());
+                for (String g : groups) {
+                    out.writeUTF(g);
+                }
+                out.writeInt(member.length);
+                for (int m : member) {
+                    out.writeShort(m);
+                }
+                out.flush();
+                return bytes.toByteArray();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            p.add(n, s, ts);
-            parts.put(key, p.writeFixed());
         }
-        if (spec.population && device != null) {
-            putOnce(itemKey(shape.id, slice, POPULATION, "", device));
+
+        static Open read(byte[] data) {
+            try {
+                DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
+                long ts = in.readLong();
+                String device = readNullable(in);
+                int nn = in.readInt();
+                Double[] n = nn < 0 ? null : new Double[nn];
+                for (int i = 0; i < nn; i++) {
+                    n[i] = in.readBoolean() ? in.readDouble() : null;
+                }
+                int ns = in.readInt();
+                String[] s = ns < 0 ? null : new String[ns];
+                for (int i = 0; i < ns; i++) {
+                    s[i] = readNullable(in);
+                }
+                int ng = in.readInt();
+                List<String> groups = new ArrayList<>(ng);
+                for (int i = 0; i < ng; i++) {
+                    groups.add(in.readUTF());
+                }
+                int[] member = new int[in.readInt()];
+                for (int i = 0; i < member.length; i++) {
+                    member[i] = in.readShort();
+                }
+                return new Open(ts, device, n, s, member, groups);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
-        if (groups == null || !listed.equals(groups)) {
-            slices.put(sliceKey, listed);
+
+        /** This record under another spec: shape i of the old one is shape at[i] of the new one (-1: gone). */
+        Open remap(int[] at, int shapes) {
+            int[] m = new int[shapes];
+            java.util.Arrays.fill(m, NOTHING);
+            for (int i = 0; i < member.length && i < at.length; i++) {
+                if (at[i] >= 0) {
+                    m[at[i]] = member[i];
+                }
+            }
+            return new Open(ts, device, n, s, m, groups);
         }
-        return groups == null;
     }
 
-    private void putOnce(String item) throws Exception {
-        if (!items.contains(item)) {
-            items.put(item, 0.0);
+    private static void writeNullable(DataOutputStream out, String v) throws IOException {
+        out.writeBoolean(v != null);
+        if (v != null) {
+            out.writeUTF(v);
+        }
+    }
+
+    private static String readNullable(DataInputStream in) throws IOException {
+        return in.readBoolean() ? in.readUTF() : null;
+    }
+
+    // ---------------------------------------------------------------------------- slices --
+
+    /** One shape's slice: every group's whole partial, and the devices of its population. */
+    static final class Slice {
+        final WindowSpec spec;
+        final TreeMap<String, Partial> groups = new TreeMap<>();
+        final Set<String> population;
+
+        Slice(WindowSpec spec) {
+            this.spec = spec;
+            this.population = spec.population ? new HashSet<>() : null;
+        }
+
+        /** One record: its group's partial if {@code group} is not NULL, its device to the population. */
+        void add(String group, String device, Double[] n, String[] s, long ts) {
+            if (group != null) {
+                groups.computeIfAbsent(group, g -> new Partial(spec)).add(n, s, ts);
+            }
+            if (population != null && device != null) {
+                population.add(device);
+            }
+        }
+
+        /** Folds later data of the same slice (or a later slice) into this one. */
+        void merge(Slice later) {
+            for (Map.Entry<String, Partial> e : later.groups.entrySet()) {
+                Partial p = groups.get(e.getKey());
+                if (p == null) {
+                    groups.put(e.getKey(), e.getValue());
+                } else {
+                    p.merge(e.getValue());
+                }
+            }
+            if (population != null && later.population != null) {
+                population.addAll(later.population);
+            }
+        }
+
+        byte[] write() {
+            try {
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+                DataOutputStream out = new DataOutputStream(bytes);
+                out.writeInt(groups.size());
+                for (Map.Entry<String, Partial> e : groups.entrySet()) {
+                    out.writeUTF(e.getKey());
+                    byte[] p = e.getValue().write();
+                    out.writeInt(p.length);
+                    out.write(p);
+                }
+                out.writeInt(population == null ? -1 : population.size());
+                if (population != null) {
+                    for (String d : population) {
+                        out.writeUTF(d);
+                    }
+                }
+                out.flush();
+                return bytes.toByteArray();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        static Slice read(WindowSpec spec, byte[] data) {
+            Slice slice = new Slice(spec);
+            if (data == null) {
+                return slice;
+            }
+            try {
+                DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
+                int k = in.readInt();
+                for (int i = 0; i < k; i++) {
+                    String group = in.readUTF();
+                    byte[] p = new byte[in.readInt()];
+                    in.readFully(p);
+                    slice.groups.put(group, Partial.read(spec, p));
+                }
+                int devices = in.readInt();
+                for (int i = 0; i < devices; i++) {
+                    String d = in.readUTF();
+                    if (slice.population != null) {
+                        slice.population.add(d);
+                    }
+                }
+                return slice;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 
     /**
-     * The key of one value in {@code items}: {@code shape:slice:aggregate:length of group:group value}
-     * (aggregate -1: the population, group empty). The group's length makes the key readable
-     * back whatever characters the group and the value hold.
+     * Folds each open record into the slice entries of the shapes whose slice holding it ends at
+     * or before {@code end} (complete: the tenant's clock has passed it), in arrival order, each
+     * added to its slice as it would have been alone; a record stays open while a shape's slice
+     * holding it (a longer slide) is still to come. Returns the earliest slice end the records
+     * left open wait for (Long.MAX_VALUE: none).
      */
-    static String itemKey(String shape, long slice, int agg, String group, String value) {
-        return shape + ":" + slice + ":" + agg + ":" + group.length() + ":" + group + value;
+    long fold(Shapes spec, long end) throws Exception {
+        Iterable<byte[]> all = open.get();
+        long due = Long.MAX_VALUE;
+        if (all == null) {
+            return due;
+        }
+        Map<String, Slice> folded = new LinkedHashMap<>();
+        List<byte[]> keep = new ArrayList<>();
+        boolean changed = false;
+        for (byte[] data : all) {
+            Open r = Open.read(data);
+            boolean added = false;
+            boolean left = false;
+            for (Shapes.Shape shape : spec.list) {
+                if (!r.counts(shape.index)) {
+                    continue;
+                }
+                long sliceEnd = shape.spec.sliceEnd(r.ts);
+                if (sliceEnd > end) {
+                    left = true;
+                    due = Math.min(due, sliceEnd);
+                    continue;
+                }
+                String key = sliceKey(shape.id, sliceEnd);
+                Slice slice = folded.get(key);
+                if (slice == null) {
+                    slice = Slice.read(shape.spec, slices.get(key));
+                    folded.put(key, slice);
+                }
+                slice.add(r.group(shape.index), r.device, r.n, r.s, r.ts);
+                r.member[shape.index] = NOTHING;
+                added = true;
+            }
+            changed |= added || !left;   // rewritten, or gone (its shapes dropped by an upgrade)
+            if (left) {
+                keep.add(added ? r.write() : data);
+            }
+        }
+        if (!changed) {
+            return due;
+        }
+        for (Map.Entry<String, Slice> e : folded.entrySet()) {
+            slices.put(e.getKey(), e.getValue().write());
+        }
+        open.clear();
+        if (!keep.isEmpty()) {
+            open.addAll(keep);
+        }
+        return due;
     }
 
-    /** One window of one shape being evaluated: its groups' partials, then their sets. */
+    // --------------------------------------------------------------------------- windows --
+
+    /** One window of one shape being evaluated: its groups' partials and its population. */
     static final class Window {
         final Shapes.Shape shape;
         final long start;
         final long end;
-        /** Slices no later window of the shape needs: those ending at or before it. */
-        final long evict;
-        final TreeMap<String, Partial> groups = new TreeMap<>();
-        final Set<String> population;
+        final Slice merged;
 
         Window(Shapes.Shape shape, long end) {
             this.shape = shape;
             this.start = end - shape.spec.size;
             this.end = end;
-            this.evict = end + shape.spec.slide - shape.spec.size;
-            this.population = shape.spec.population ? new HashSet<>() : null;
+            this.merged = new Slice(shape.spec);
         }
     }
 
     /**
-     * The window of a shape ending at {@code end}, its partials merged across its slices (their
-     * sets still empty: {@link #gatherItems}), or null if none of its slices holds anything.
+     * The window of a shape ending at {@code end}, its slices merged in time order, or null if
+     * none of its slices holds anything (the open records before {@code end} folded first).
      */
     Window window(Shapes.Shape shape, long end) throws Exception {
         Window w = new Window(shape, end);
         boolean any = false;
         for (long slice = w.start + shape.spec.slide; slice <= end; slice += shape.spec.slide) {
-            String sliceKey = shape.id + "|" + slice;
-            String listed = slices.get(sliceKey);
-            if (listed == null) {
-                continue;
-            }
-            any = true;
-            if (!listed.isEmpty()) {
-                for (String group : listed.split("\n", -1)) {
-                    Partial p = Partial.readFixed(shape.spec, parts.get(sliceKey + "|" + group));
-                    w.groups.computeIfAbsent(group, g -> new Partial(shape.spec)).merge(p);
-                }
+            byte[] stored = slices.get(sliceKey(shape.id, slice));
+            if (stored != null) {
+                any = true;
+                w.merged.merge(Slice.read(shape.spec, stored));
             }
         }
         return any ? w : null;
     }
 
-    /**
-     * The distinct values, percentile values and devices of the windows (shape id -> window), in
-     * one pass over the tenant's items; the items of the slices they evict are dropped in the
-     * same pass. Values are merged across slices as sets: one seen in several slices counts once.
-     */
-    void gatherItems(Map<String, Window> windows) throws Exception {
-        List<String> dropped = new ArrayList<>();
-        for (Map.Entry<String, Double> e : items.entries()) {
-            String key = e.getKey();
-            int a = key.indexOf(':');
-            Window w = windows.get(key.substring(0, a));
-            if (w == null) {
-                continue;
-            }
-            int b = key.indexOf(':', a + 1);
-            long slice = Long.parseLong(key.substring(a + 1, b));
-            if (slice <= w.evict) {
-                dropped.add(key);
-            }
-            if (slice <= w.start || slice > w.end) {
-                continue;
-            }
-            int c = key.indexOf(':', b + 1);
-            int agg = Integer.parseInt(key.substring(b + 1, c));
-            int d = key.indexOf(':', c + 1);
-            int value = d + 1 + Integer.parseInt(key.substring(c + 1, d));
-            if (agg == POPULATION) {
-                if (w.population != null) {
-                    w.population.add(key.substring(value));
-                }
-                continue;
-            }
-            Partial p = w.groups.get(key.substring(d + 1, value));
-            if (p == null) {
-                continue;
-            }
-            if (w.shape.spec.aggs.get(agg).kind == WindowSpec.Kind.DISTINCT) {
-                p.sets.get(agg).add(key.substring(value));
-            } else {
-                p.values.get(agg).add(e.getValue());
-            }
-        }
-        for (String key : dropped) {
-            items.remove(key);
-        }
+    /** Removes the slice no later window of the window's shape needs: its first. */
+    void evict(Window w) throws Exception {
+        slices.remove(sliceKey(w.shape.id, w.start + w.shape.spec.slide));
     }
 
-    /** Removes the slices (and their partials) the windows evict, once no window needs them. */
-    void evict(Map<String, Window> windows) throws Exception {
-        List<String> done = new ArrayList<>();
-        for (String key : slices.keys()) {
-            int bar = key.indexOf('|');
-            Window w = windows.get(key.substring(0, bar));
-            if (w != null && Long.parseLong(key.substring(bar + 1)) <= w.evict) {
-                done.add(key);
+    /** Forgets the buckets at or before {@code before}: their timers are past. */
+    void forgetBuckets(long before) throws Exception {
+        List<Long> old = new ArrayList<>();
+        for (Long b : buckets.keys()) {
+            if (b <= before) {
+                old.add(b);
             }
         }
-        for (String key : done) {
-            removeSlice(key);
+        for (Long b : old) {
+            buckets.remove(b);
         }
-    }
-
-    private void removeSlice(String sliceKey) throws Exception {
-        String listed = slices.get(sliceKey);
-        if (listed != null && !listed.isEmpty()) {
-            for (String group : listed.split("\n", -1)) {
-                parts.remove(sliceKey + "|" + group);
-            }
-        }
-        slices.remove(sliceKey);
     }
 
     /**
-     * Drops every entry of these shapes (gone from the spec, or changed under the same id): a
-     * shape added back later starts empty. One pass over each map: once per tenant and spec change.
+     * Drops every entry of these shapes (gone from the spec, or changed under the same id), and
+     * renumbers the open records' shapes from the old spec's order ({@code oldIds}) to the new
+     * one's: a shape added back later starts empty. Once per tenant and spec change.
      */
-    void drop(Set<String> shapes) throws Exception {
-        removeKeys(slices, shapes, '|');
-        removeKeys(parts, shapes, '|');
-        removeKeys(items, shapes, ':');
-        for (String shape : shapes) {
-            fired.remove(shape);
-        }
-    }
-
-    private static void removeKeys(MapView<String, ?> map, Set<String> shapes, char separator) throws Exception {
+    void drop(Set<String> shapes, List<String> oldIds, Shapes spec) throws Exception {
         List<String> keys = new ArrayList<>();
-        for (String key : map.keys()) {
-            if (shapes.contains(key.substring(0, key.indexOf(separator)))) {
+        for (String key : slices.keys()) {
+            if (shapes.contains(key.substring(0, key.indexOf('|')))) {
                 keys.add(key);
             }
         }
         for (String key : keys) {
-            map.remove(key);
+            slices.remove(key);
+        }
+        for (String shape : shapes) {
+            fired.remove(shape);
+        }
+        int[] at = new int[oldIds.size()];
+        Map<String, Integer> index = new HashMap<>();
+        for (Shapes.Shape s : spec.list) {
+            index.put(s.id, s.index);
+        }
+        boolean same = oldIds.size() == spec.list.size();
+        for (int i = 0; i < at.length; i++) {
+            String id = oldIds.get(i);
+            Integer j = shapes.contains(id) ? null : index.get(id);
+            at[i] = j == null ? -1 : j;
+            same &= at[i] == i;
+        }
+        Iterable<byte[]> all = open.get();
+        if (same || all == null) {
+            return;
+        }
+        List<byte[]> remapped = new ArrayList<>();
+        for (byte[] data : all) {
+            remapped.add(Open.read(data).remap(at, spec.list.size()).write());
+        }
+        open.clear();
+        if (!remapped.isEmpty()) {
+            open.addAll(remapped);
         }
     }
 }

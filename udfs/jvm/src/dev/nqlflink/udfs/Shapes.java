@@ -66,17 +66,29 @@ final class Shapes implements Serializable {
     final Map<String, Shape> byId;
     /** id -> the shape's own text: a shape whose text changed under the same id starts anew. */
     final Map<String, String> texts;
+    /**
+     * The greatest common divisor of the shapes' slides (1 with no shape): a bucket of this
+     * length lies within one slice of every shape ({@link ShapeState}'s {@code buckets}).
+     */
+    final long grain;
 
     private Shapes(long lag, long idle, List<Shape> list, Map<String, String> texts) {
         this.lag = lag;
         this.idle = idle;
         this.list = Collections.unmodifiableList(list);
         Map<String, Shape> byId = new HashMap<>();
+        long g = 0;
         for (Shape s : list) {
             byId.put(s.id, s);
+            g = gcd(g, s.spec.slide);
         }
         this.byId = byId;
         this.texts = texts;
+        this.grain = g == 0 ? 1 : g;
+    }
+
+    private static long gcd(long a, long b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 
     static Shapes parse(String text) {

@@ -6,6 +6,7 @@ import org.apache.flink.table.annotation.ArgumentTrait;
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
 import org.apache.flink.table.annotation.StateHint;
+import org.apache.flink.table.api.dataview.ListView;
 import org.apache.flink.table.api.dataview.MapView;
 import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.table.functions.ProcessTableFunction;
@@ -14,7 +15,9 @@ import org.apache.flink.types.Row;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -60,16 +63,14 @@ import java.util.TreeSet;
  * record wherever its groups are not NULL (the SQL nulls them for the shapes that need the
  * inventory).
  *
- * <p>State, per tenant: the clock and the spec it was written under ({@code state}), and the
- * shapes' windows ({@link ShapeState}: fixed-size partials per shape, slice and group, one item
- * per distinct value, percentile value and device, written once; a record costs work only for
- * the shapes it counts in). A window's sets are gathered when it is evaluated, in one pass over
- * the tenant's items for every shape whose window ending at that time is due then (so the pass
- * is once per tenant and window end, not per shape). Every entry of a slice is removed once no
- * window of its shape needs it. The clock is written back only when it changed.
- * No TTL on this state ({@code ttl = "0 ms"}): the slices are evicted here, and a TTL'd heap
- * MapState's incremental cleanup copies whole per-tenant maps on every access, which would make
- * a record cost O(items) again.
+ * <p>State, per tenant: the clock, the earliest slice end the open records wait for and the
+ * newest evaluated window of any shape ({@code state}, read and written whole per call, so
+ * small), the spec it was written under and the tenant ({@code meta}, read once per tenant and
+ * function instance), and the shapes' windows ({@link ShapeState}: each record appended once,
+ * folded per shape and complete slice when a window is due; a window reads its slices' entries).
+ * Every entry of a slice is removed once no window of its shape needs it. No TTL on this state
+ * ({@code ttl = "0 ms"}): the slices are evicted here, and a TTL'd heap MapState's incremental
+ * cleanup copies whole per-tenant maps on every access.
  *
  * <p>Upgrades: the uid is the table's, stable when monitors come and go; the state is keyed by
  * shape id, so an added shape starts empty and the others continue. When a tenant's stored spec
@@ -92,6 +93,9 @@ public class TenantWindows extends ProcessTableFunction<Row> {
     /** Window timers: FIRE + shape id + "|" + window end. */
     private static final String FIRE = "f";
     private static final String END = "end";
+    /** {@code meta} keys: the spec the tenant's state was written under, and the tenant. */
+    private static final String SPEC = "spec";
+    private static final String TENANT = "tenant";
 
     /**
      * The call's spec, as last seen by eval (parsed: {@link #shapes}): a literal, the same for
@@ -101,6 +105,8 @@ public class TenantWindows extends ProcessTableFunction<Row> {
     private transient String current;
     private transient Shapes shapes;
     private transient Counter late;
+    /** Tenants whose state this instance found (or made) under {@link #current}: no upgrade to check. */
+    private transient Set<String> upToDate;
 
     @Override
     public void open(FunctionContext context) throws Exception {
@@ -111,27 +117,33 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         if (!text.equals(current)) {
             shapes = Shapes.parse(text);
             current = text;
+            upToDate = new HashSet<>();
         }
         return shapes;
     }
 
     public void eval(
             Context ctx,
-            @StateHint(ttl = "0 ms", type = @DataTypeHint("ROW<clock BYTES, spec STRING, tenant STRING>")) Row state,
-            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> parts,
-            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, STRING>")) MapView<String, String> slices,
-            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, DOUBLE>")) MapView<String, Double> items,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("ROW<clock BYTES, due BIGINT, fired BIGINT>")) Row state,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, STRING>")) MapView<String, String> meta,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("ARRAY<BYTES>")) ListView<byte[]> open,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> slices,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<BIGINT, BOOLEAN>")) MapView<Long, Boolean> buckets,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BIGINT>")) MapView<String, Long> fired,
             @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
             @ArgumentHint(name = "spec") String specText)
             throws Exception {
         Shapes spec = shapes(specText);
-        ShapeState windows = new ShapeState(parts, slices, items, fired);
+        ShapeState windows = new ShapeState(open, slices, buckets, fired);
         byte[] stored = (byte[]) state.getField("clock");
         TenantClock clock = TenantClock.read(stored);
-        upgrade(state, specText, spec, clock, windows);
-        if (state.getField("tenant") == null) {
-            state.setField("tenant", in.getFieldAs("tenant"));   // for the rows its timers emit
+        String tenant = in.getFieldAs("tenant");
+        if (!upToDate.contains(tenant)) {
+            upgrade(meta, specText, spec, clock, windows);
+            if (meta.get(TENANT) == null) {
+                meta.put(TENANT, tenant);   // for the rows its timers emit
+            }
+            upToDate.add(tenant);
         }
         TimeContext<Long> time = ctx.timeContext(Long.class);
         long ts = time.time();
@@ -140,7 +152,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         } else {
             Integer split = in.getFieldAs("nql_split");
             clock.observe(split == null ? 0 : split, millis(in.getField("nql_tw")), millisOrNull(in.getField("nql_sw")));
-            record(spec, windows, time, ts, in);
+            record(spec, windows, state, time, ts, tenant, in);
         }
         // windows whose timer came too early for this tenant: due again at the next watermark
         long now = clock.now(spec.idle, spec.lag, time.currentWatermark());
@@ -157,13 +169,16 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         }
     }
 
-    /** One record (not a tick): its 'unknown' row, then each shape it counts in. */
-    private void record(Shapes spec, ShapeState windows, TimeContext<Long> time, long ts, Row in) throws Exception {
+    /**
+     * One record (not a tick): its 'unknown' rows, its 'late' rows for the shapes it comes too
+     * late for, then written once ({@link ShapeState}) with what it is for each other shape.
+     */
+    private void record(Shapes spec, ShapeState windows, Row state, TimeContext<Long> time, long ts, String tenant,
+                        Row in) throws Exception {
         String device = in.getFieldAs("nql_device");
         if (Boolean.TRUE.equals(in.getField("nql_unknown"))) {
             // once per monitor of the tenant that needs the inventory (shapes with inv=1), whatever
             // the record's lateness: it is about the inventory, not the windows
-            String tenant = in.getFieldAs("tenant");
             for (Shapes.Shape shape : spec.list) {
                 if (shape.spec.inventory) {
                     for (String[] m : shape.monitorsOf(tenant)) {
@@ -174,33 +189,55 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             }
         }
         String[] groups = in.getFieldAs("nql_group");
-        Double[] n = null;
-        String[] s = null;
-        boolean inputs = false;
+        // no shape has evaluated a window at or after ts: late for none (no per-shape lookup)
+        long newest = orMin(state.getFieldAs("fired"));
+        int[] member = new int[spec.list.size()];
+        List<String> values = new ArrayList<>(2);
+        boolean any = false;
         boolean isLate = false;
+        long due = Long.MAX_VALUE;   // the first slice end at which the record is folded
         for (Shapes.Shape shape : spec.list) {
             String group = groups != null && shape.index < groups.length ? groups[shape.index] : null;
+            member[shape.index] = ShapeState.NOTHING;
             if (group == null && !(shape.spec.population && device != null)) {
                 continue;
             }
-            long fired = windows.fired(shape.id);
-            if (ts <= fired) {
+            if (ts <= newest && ts <= windows.fired(shape.id)) {
                 isLate = true;
                 if (group != null) {
-                    for (String[] m : shape.monitorsOf(in.getFieldAs("tenant"))) {
+                    for (String[] m : shape.monitorsOf(tenant)) {
                         collect(Row.of("late", shape.id, m[0], m[1], group, null, null, null, null, null, toTimestamp(ts)));
                     }
                 }
                 continue;
             }
-            if (!inputs) {
-                n = in.getFieldAs("nql_n");
-                s = in.getFieldAs("nql_s");
-                inputs = true;
+            if (group == null) {
+                member[shape.index] = ShapeState.POPULATION_ONLY;
+            } else {
+                int at = values.indexOf(group);
+                if (at < 0) {
+                    at = values.size();
+                    values.add(group);
+                }
+                member[shape.index] = at;
             }
-            if (windows.add(shape, ts, group, device, n, s)) {
-                // the windows the new slice belongs to: ends slice, slice + slide, ..., slice + size - slide
+            any = true;
+            due = Math.min(due, shape.spec.sliceEnd(ts));
+        }
+        if (isLate && late != null) {
+            late.inc();
+        }
+        if (!any) {
+            return;
+        }
+        long bucket = Math.floorDiv(ts, spec.grain);
+        if (!windows.buckets.contains(bucket)) {
+            // the bucket's first record: the timers of the windows holding it, of every shape (a
+            // window with nothing of a shape is not evaluated for it)
+            windows.buckets.put(bucket, Boolean.TRUE);
+            for (Shapes.Shape shape : spec.list) {
                 long slice = shape.spec.sliceEnd(ts);
+                long fired = newest < slice - 1 ? Long.MIN_VALUE : windows.fired(shape.id);
                 for (long end = slice; end <= slice + shape.spec.size - shape.spec.slide; end += shape.spec.slide) {
                     if (end - 1 > fired) {
                         time.registerOnTime(timer(shape.id, end), end - 1);
@@ -208,9 +245,19 @@ public class TenantWindows extends ProcessTableFunction<Row> {
                 }
             }
         }
-        if (isLate && late != null) {
-            late.inc();
+        windows.open.add(new ShapeState.Open(ts, device, in.getFieldAs("nql_n"), in.getFieldAs("nql_s"), member, values)
+                .write());
+        if (due < orMax(state.getFieldAs("due"))) {
+            state.setField("due", due);
         }
+    }
+
+    private static long orMin(Long t) {
+        return t == null ? Long.MIN_VALUE : t;
+    }
+
+    private static long orMax(Long t) {
+        return t == null ? Long.MAX_VALUE : t;
     }
 
     private static String timer(String shape, long end) {
@@ -220,21 +267,28 @@ public class TenantWindows extends ProcessTableFunction<Row> {
     public void onTimer(
             OnTimerContext ctx,
             Row state,
-            MapView<String, byte[]> parts,
-            MapView<String, String> slices,
-            MapView<String, Double> items,
+            MapView<String, String> meta,
+            ListView<byte[]> open,
+            MapView<String, byte[]> slices,
+            MapView<Long, Boolean> buckets,
             MapView<String, Long> fired)
             throws Exception {
         // before the first record since a restore, the spec the tenant's state was written under
-        String text = current != null ? current : state.getFieldAs("spec");
+        String text = current != null ? current : meta.get(SPEC);
         if (text == null) {
             return;
         }
         Shapes spec = current != null ? shapes : Shapes.parse(text);
-        ShapeState windows = new ShapeState(parts, slices, items, fired);
+        ShapeState windows = new ShapeState(open, slices, buckets, fired);
         byte[] stored = (byte[]) state.getField("clock");
         TenantClock clock = TenantClock.read(stored);
-        upgrade(state, text, spec, clock, windows);
+        String tenant = meta.get(TENANT);
+        if (current == null || !upToDate.contains(tenant)) {
+            upgrade(meta, text, spec, clock, windows);
+            if (current != null) {
+                upToDate.add(tenant);
+            }
+        }
         TimeContext<Long> time = ctx.timeContext(Long.class);
         String timer = ctx.currentTimer();
         if (END.equals(timer)) {
@@ -249,8 +303,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             int bar = timer.lastIndexOf('|');
             Shapes.Shape shape = spec.byId.get(timer.substring(FIRE.length(), bar));
             if (shape != null) {  // else a timer of a shape the spec no longer has
-                onWindow(spec, shape, Long.parseLong(timer.substring(bar + 1)), clock, windows, time,
-                         state.getFieldAs("tenant"));
+                onWindow(spec, shape, Long.parseLong(timer.substring(bar + 1)), clock, windows, state, time, tenant);
             }
         }
         byte[] written = clock.write();
@@ -260,7 +313,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
     }
 
     /** The timer of the shape's window ending at {@code end}: evaluate it, or wait. */
-    private void onWindow(Shapes spec, Shapes.Shape shape, long end, TenantClock clock, ShapeState windows,
+    private void onWindow(Shapes spec, Shapes.Shape shape, long end, TenantClock clock, ShapeState windows, Row state,
                           TimeContext<Long> time, String tenant) throws Exception {
         Long watermark = time.currentWatermark();
         boolean endOfInput = watermark != null && watermark == Long.MAX_VALUE;
@@ -268,7 +321,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             clock.removePending(shape.id, end);
         } else if (!clock.waitsBefore(shape.id, end)
                 && (endOfInput || end - 1 <= clock.now(spec.idle, spec.lag, watermark))) {
-            fire(spec, shape, end, clock, windows, time, tenant);
+            fire(spec, shape, end, clock, windows, state, time, tenant);
         } else {
             // not complete for this tenant yet (or an earlier window of the shape still waits):
             // fired when its clock gets there (eval re-arms it), when the watermark drags it
@@ -288,8 +341,18 @@ public class TenantWindows extends ProcessTableFunction<Row> {
      * the tenant's items, of every other shape whose window ending there is due now: its own
      * timer at this time would find the same clock and evaluate it too (it then finds it done).
      */
-    private void fire(Shapes spec, Shapes.Shape first, long end, TenantClock clock, ShapeState windows,
+    private void fire(Shapes spec, Shapes.Shape first, long end, TenantClock clock, ShapeState windows, Row state,
                       TimeContext<Long> time, String tenant) throws Exception {
+        // the tenant is complete up to here: its open records join the slices that end by then
+        if (orMax(state.getFieldAs("due")) <= end) {
+            long due = windows.fold(spec, end);
+            state.setField("due", due == Long.MAX_VALUE ? null : due);
+            long size = 0;
+            for (Shapes.Shape shape : spec.list) {
+                size = Math.max(size, shape.spec.size);
+            }
+            windows.forgetBuckets(Math.floorDiv(end - size, spec.grain) - 1);
+        }
         Map<String, ShapeState.Window> due = new LinkedHashMap<>();
         for (Shapes.Shape shape : spec.list) {
             // a window of the shape ends here, not evaluated yet, no earlier one waiting (checked
@@ -308,13 +371,12 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         if (due.isEmpty()) {
             return;
         }
-        windows.gatherItems(due);
         LocalDateTime to = toTimestamp(end);
         for (ShapeState.Window w : due.values()) {
             LocalDateTime from = toTimestamp(w.start);
-            Long devices = w.population == null ? null : (long) w.population.size();
+            Long devices = w.merged.population == null ? null : (long) w.merged.population.size();
             String[][] monitors = w.shape.monitorsOf(tenant);
-            for (Map.Entry<String, Partial> g : w.groups.entrySet()) {
+            for (Map.Entry<String, Partial> g : w.merged.groups.entrySet()) {
                 Partial p = g.getValue();
                 for (String[] m : monitors) {
                     collect(Row.of("eval", w.shape.id, m[0], m[1], g.getKey(), from, to, p.numbers(), p.strings(), devices,
@@ -330,37 +392,37 @@ public class TenantWindows extends ProcessTableFunction<Row> {
                 // watermark fires within this same watermark advance
                 time.registerOnTime(timer(id, next), next - 1);
             }
+            windows.evict(w);
         }
-        windows.evict(due);
+        state.setField("fired", Math.max(orMin(state.getFieldAs("fired")), end - 1));
     }
 
     /**
      * A spec other than the one the tenant's state was written under: drops the entries of the
      * shapes it no longer has (or has with another definition), once per tenant and change.
      */
-    private static void upgrade(Row state, String text, Shapes spec, TenantClock clock, ShapeState windows)
-            throws Exception {
-        String stored = state.getFieldAs("spec");
+    private static void upgrade(MapView<String, String> meta, String text, Shapes spec, TenantClock clock,
+                                ShapeState windows) throws Exception {
+        String stored = meta.get(SPEC);
         if (text.equals(stored)) {
             return;
         }
         if (stored != null) {
+            Map<String, String> before = Shapes.texts(stored);
             Set<String> gone = new HashSet<>();
-            for (Map.Entry<String, String> e : Shapes.texts(stored).entrySet()) {
+            for (Map.Entry<String, String> e : before.entrySet()) {
                 if (!e.getValue().equals(spec.texts.get(e.getKey()))) {
                     gone.add(e.getKey());
                 }
             }
-            if (!gone.isEmpty()) {
-                windows.drop(gone);
-                for (String shape : gone) {
-                    for (Long end : clock.pending.keySet().toArray(new Long[0])) {
-                        clock.removePending(shape, end);
-                    }
+            windows.drop(gone, new ArrayList<>(before.keySet()), spec);
+            for (String shape : gone) {
+                for (Long end : clock.pending.keySet().toArray(new Long[0])) {
+                    clock.removePending(shape, end);
                 }
             }
         }
-        state.setField("spec", text);
+        meta.put(SPEC, text);
     }
 
     private static long millis(Object t) {
