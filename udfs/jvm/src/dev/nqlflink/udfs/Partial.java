@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -129,58 +128,83 @@ final class Partial {
         }
     }
 
-    /** Folds a later slice's partial of the same group into this one (slices in time order). */
-    void merge(Partial o) {
+    /**
+     * Folds a later partial, as {@link #write} wrote it, into this one without building it:
+     * its aggregates combined as SQL's over the union of both rows (a later one wins LAST on a tie),
+     * its sets and values added here directly. Partials are merged in time order.
+     */
+    void mergeWritten(DataInputStream in) throws IOException {
         for (int i = 0; i < spec.aggs.size(); i++) {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
-            if (o.count[i] == 0 && kind != WindowSpec.Kind.DISTINCT) {
+            if (kind == WindowSpec.Kind.DISTINCT) {
+                int k = in.readInt();
+                Set<String> set = sets.get(i);
+                for (int j = 0; j < k; j++) {
+                    set.add(in.readUTF());
+                }
                 continue;
             }
-            switch (kind) {
-                case COUNT:
-                    count[i] += o.count[i];
-                    break;
-                case SUM:
-                case AVG:
-                    count[i] += o.count[i];
-                    sum[i] += o.sum[i];
-                    break;
-                case MIN:
-                case MAX:
-                    boolean better = kind == WindowSpec.Kind.MIN ? o.value[i] < value[i] : o.value[i] > value[i];
-                    if (count[i] == 0 || better) {
-                        value[i] = o.value[i];
-                    }
-                    count[i] += o.count[i];
-                    break;
-                case LAST:
-                case SLAST:
-                    if (count[i] == 0 || o.time[i] >= time[i]) {
-                        value[i] = o.value[i];
-                        text[i] = o.text[i];
-                        time[i] = o.time[i];
-                    }
-                    count[i] += o.count[i];
-                    break;
-                case PCT:
-                    values.get(i).addAll(o.values.get(i));
-                    count[i] += o.count[i];
-                    break;
-                case DISTINCT:
-                    sets.get(i).addAll(o.sets.get(i));
-                    break;
-                case SMIN:
-                case SMAX:
-                    int c = count[i] == 0 ? 0 : o.text[i].compareTo(text[i]);
-                    if (count[i] == 0 || (kind == WindowSpec.Kind.SMIN ? c < 0 : c > 0)) {
-                        text[i] = o.text[i];
-                    }
-                    count[i] += o.count[i];
-                    break;
-                default:
-                    throw new IllegalStateException(String.valueOf(kind));
+            long c = in.readLong();
+            if (c == 0) {
+                continue;
             }
+            double s = 0;
+            double v = 0;
+            long t = Long.MIN_VALUE;
+            String x = null;
+            switch (kind) {
+                case SUM: case AVG: s = in.readDouble(); break;
+                case MIN: case MAX: v = in.readDouble(); break;
+                case LAST: v = in.readDouble(); t = in.readLong(); break;
+                case SMIN: case SMAX: x = in.readUTF(); break;
+                case SLAST: x = in.readUTF(); t = in.readLong(); break;
+                case PCT:
+                    List<Double> vs = values.get(i);
+                    for (long j = 0; j < c; j++) {
+                        vs.add(in.readDouble());
+                    }
+                    break;
+                default: break;
+            }
+            mergeOne(i, kind, c, s, v, t, x);
         }
+    }
+
+    /** Folds another partial's aggregate i (count c > 0, not DISTINCT; a percentile's values added by the caller). */
+    private void mergeOne(int i, WindowSpec.Kind kind, long c, double s, double v, long t, String x) {
+        switch (kind) {
+            case COUNT:
+            case PCT:
+                break;
+            case SUM:
+            case AVG:
+                sum[i] += s;
+                break;
+            case MIN:
+            case MAX:
+                if (count[i] == 0 || (kind == WindowSpec.Kind.MIN ? v < value[i] : v > value[i])) {
+                    value[i] = v;
+                }
+                break;
+            case LAST:
+            case SLAST:
+                if (count[i] == 0 || t >= time[i]) {
+                    value[i] = v;
+                    text[i] = x;
+                    time[i] = t;
+                }
+                break;
+            case SMIN:
+            case SMAX:
+                int cmp = count[i] == 0 ? 0 : x.compareTo(text[i]);
+                if (count[i] == 0 || (kind == WindowSpec.Kind.SMIN ? cmp < 0 : cmp > 0)) {
+                    text[i] = x;
+                }
+                break;
+            default:
+                throw new IllegalStateException(String.valueOf(kind));
+        }
+        count[i] += c;
     }
 
     /** The window's results: numeric outputs (spec order) and string outputs. */
@@ -221,57 +245,34 @@ final class Partial {
         if (xs.isEmpty()) {
             return null;
         }
-        List<Double> v = new ArrayList<>(xs);
-        Collections.sort(v);
-        double pos = p * (v.size() - 1);
+        double[] v = new double[xs.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = xs.get(i);
+        }
+        Arrays.sort(v);   // as Double.compareTo orders them: -0.0 before 0.0, NaN last
+        double pos = p * (v.length - 1);
         int lo = (int) Math.floor(pos);
         int hi = (int) Math.ceil(pos);
         if (lo == hi) {
-            return v.get(lo);
+            return v[lo];
         }
-        return v.get(lo) + (pos - lo) * (v.get(hi) - v.get(lo));
+        return v[lo] + (pos - lo) * (v[hi] - v[lo]);
     }
 
     // ------------------------------------------------------------------------------ state --
 
-    /** The whole partial, its sets and percentile values included ({@link Regroup}'s state). */
+    /** The whole partial, its sets and percentile values included. */
     byte[] write() {
-        return write(true);
-    }
-
-    static Partial read(WindowSpec spec, byte[] data) {
-        return read(spec, data, true);
-    }
-
-    /**
-     * The fixed-size part only, for {@link TenantWindows}' per-record state: the counts, sums,
-     * extremes and last values, but not the members of DISTINCT sets nor the values of
-     * percentiles (for a percentile, its count only). Those are kept one state entry per value
-     * by the windows function and gathered when a window is evaluated, so that adding a record
-     * costs the same whatever the sizes of its slice's sets.
-     */
-    byte[] writeFixed() {
-        return write(false);
-    }
-
-    /** A partial from {@link #writeFixed}: its DISTINCT sets and percentile values empty. */
-    static Partial readFixed(WindowSpec spec, byte[] data) {
-        return read(spec, data, false);
-    }
-
-    private byte[] write(boolean whole) {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
             DataOutputStream out = new DataOutputStream(bytes);
             for (int i = 0; i < spec.aggs.size(); i++) {
                 WindowSpec.Kind kind = spec.aggs.get(i).kind;
                 if (kind == WindowSpec.Kind.DISTINCT) {
-                    if (whole) {
-                        Set<String> set = sets.get(i);
-                        out.writeInt(set.size());
-                        for (String s : set) {
-                            out.writeUTF(s);
-                        }
+                    Set<String> set = sets.get(i);
+                    out.writeInt(set.size());
+                    for (String s : set) {
+                        out.writeUTF(s);
                     }
                     continue;
                 }
@@ -286,10 +287,8 @@ final class Partial {
                     case SMIN: case SMAX: out.writeUTF(text[i]); break;
                     case SLAST: out.writeUTF(text[i]); out.writeLong(time[i]); break;
                     case PCT:
-                        if (whole) {
-                            for (double d : values.get(i)) {
-                                out.writeDouble(d);
-                            }
+                        for (double d : values.get(i)) {
+                            out.writeDouble(d);
                         }
                         break;
                     default: break;
@@ -302,50 +301,16 @@ final class Partial {
         }
     }
 
-    private static Partial read(WindowSpec spec, byte[] data, boolean whole) {
+    /** A partial from {@link #write} (null: empty). */
+    static Partial read(WindowSpec spec, byte[] data) {
         Partial p = new Partial(spec);
-        if (data == null) {
-            return p;
-        }
-        try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-            for (int i = 0; i < spec.aggs.size(); i++) {
-                WindowSpec.Kind kind = spec.aggs.get(i).kind;
-                if (kind == WindowSpec.Kind.DISTINCT) {
-                    if (whole) {
-                        int k = in.readInt();
-                        Set<String> set = p.sets.get(i);
-                        for (int j = 0; j < k; j++) {
-                            set.add(in.readUTF());
-                        }
-                    }
-                    continue;
-                }
-                long c = in.readLong();
-                p.count[i] = c;
-                if (c == 0) {
-                    continue;
-                }
-                switch (kind) {
-                    case SUM: case AVG: p.sum[i] = in.readDouble(); break;
-                    case MIN: case MAX: p.value[i] = in.readDouble(); break;
-                    case LAST: p.value[i] = in.readDouble(); p.time[i] = in.readLong(); break;
-                    case SMIN: case SMAX: p.text[i] = in.readUTF(); break;
-                    case SLAST: p.text[i] = in.readUTF(); p.time[i] = in.readLong(); break;
-                    case PCT:
-                        if (whole) {
-                            List<Double> vs = p.values.get(i);
-                            for (long j = 0; j < c; j++) {
-                                vs.add(in.readDouble());
-                            }
-                        }
-                        break;
-                    default: break;
-                }
+        if (data != null) {
+            try {
+                p.mergeWritten(new DataInputStream(new ByteArrayInputStream(data)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            return p;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
+        return p;
     }
 }

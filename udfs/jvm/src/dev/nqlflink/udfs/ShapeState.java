@@ -9,6 +9,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -76,20 +77,25 @@ final class ShapeState {
     static final int POPULATION_ONLY = -2;
 
     /**
-     * One record as kept in {@code open}: its time, device and inputs, and per shape index either
-     * an index into its distinct group values, {@link #POPULATION_ONLY} or {@link #NOTHING} (no
-     * group and no population, or late for the shape when it came).
+     * One record as kept in {@code open}: its time, the earliest end of a slice holding it that is
+     * not folded yet ({@code next}: the slices of its shapes ending before are folded), device
+     * and inputs, and per shape index either an index into its distinct group values,
+     * {@link #POPULATION_ONLY} or {@link #NOTHING} (no group and no population, or late for the
+     * shape when it came). Time and {@code next} lead the bytes, so a fold reads only them of a
+     * record with nothing due.
      */
     static final class Open {
         final long ts;
+        final long next;
         final String device;
         final Double[] n;
         final String[] s;
         final int[] member;
         final List<String> groups;
 
-        Open(long ts, String device, Double[] n, String[] s, int[] member, List<String> groups) {
+        Open(long ts, long next, String device, Double[] n, String[] s, int[] member, List<String> groups) {
             this.ts = ts;
+            this.next = next;
             this.device = device;
             this.n = n;
             this.s = s;
@@ -111,6 +117,7 @@ final class ShapeState {
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
                 DataOutputStream out = new DataOutputStream(bytes);
                 out.writeLong(ts);
+                out.writeLong(next);
                 writeNullable(out, device);
                 out.writeInt(n == null ? -1 : n.length);
                 if (n != null) {
@@ -146,6 +153,7 @@ final class ShapeState {
             try {
                 DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
                 long ts = in.readLong();
+                long next = in.readLong();
                 String device = readNullable(in);
                 int nn = in.readInt();
                 Double[] n = nn < 0 ? null : new Double[nn];
@@ -166,7 +174,7 @@ final class ShapeState {
                 for (int i = 0; i < member.length; i++) {
                     member[i] = in.readShort();
                 }
-                return new Open(ts, device, n, s, member, groups);
+                return new Open(ts, next, device, n, s, member, groups);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -181,7 +189,7 @@ final class ShapeState {
                     m[at[i]] = member[i];
                 }
             }
-            return new Open(ts, device, n, s, m, groups);
+            return new Open(ts, next, device, n, s, m, groups);
         }
     }
 
@@ -219,21 +227,6 @@ final class ShapeState {
             }
         }
 
-        /** Folds later data of the same slice (or a later slice) into this one. */
-        void merge(Slice later) {
-            for (Map.Entry<String, Partial> e : later.groups.entrySet()) {
-                Partial p = groups.get(e.getKey());
-                if (p == null) {
-                    groups.put(e.getKey(), e.getValue());
-                } else {
-                    p.merge(e.getValue());
-                }
-            }
-            if (population != null && later.population != null) {
-                population.addAll(later.population);
-            }
-        }
-
         byte[] write() {
             try {
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
@@ -260,26 +253,37 @@ final class ShapeState {
 
         static Slice read(WindowSpec spec, byte[] data) {
             Slice slice = new Slice(spec);
-            if (data == null) {
-                return slice;
+            if (data != null) {
+                slice.mergeWritten(data);
             }
+            return slice;
+        }
+
+        /**
+         * Folds a later slice, as {@link #write} wrote it, into this one: each group's partial
+         * merged from the bytes directly ({@link Partial#mergeWritten}), no copy built.
+         */
+        void mergeWritten(byte[] data) {
             try {
                 DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
                 int k = in.readInt();
                 for (int i = 0; i < k; i++) {
                     String group = in.readUTF();
-                    byte[] p = new byte[in.readInt()];
-                    in.readFully(p);
-                    slice.groups.put(group, Partial.read(spec, p));
+                    in.readInt();   // the partial's length
+                    Partial p = groups.get(group);
+                    if (p == null) {
+                        p = new Partial(spec);
+                        groups.put(group, p);
+                    }
+                    p.mergeWritten(in);
                 }
                 int devices = in.readInt();
                 for (int i = 0; i < devices; i++) {
                     String d = in.readUTF();
-                    if (slice.population != null) {
-                        slice.population.add(d);
+                    if (population != null) {
+                        population.add(d);
                     }
                 }
-                return slice;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -303,17 +307,24 @@ final class ShapeState {
         List<byte[]> keep = new ArrayList<>();
         boolean changed = false;
         for (byte[] data : all) {
+            long waits = ByteBuffer.wrap(data).getLong(8);   // Open.next
+            if (waits > end) {
+                keep.add(data);
+                due = Math.min(due, waits);
+                continue;
+            }
             Open r = Open.read(data);
-            boolean added = false;
-            boolean left = false;
+            long next = Long.MAX_VALUE;
             for (Shapes.Shape shape : spec.list) {
                 if (!r.counts(shape.index)) {
                     continue;
                 }
                 long sliceEnd = shape.spec.sliceEnd(r.ts);
+                if (sliceEnd < r.next) {
+                    continue;   // folded at an earlier end
+                }
                 if (sliceEnd > end) {
-                    left = true;
-                    due = Math.min(due, sliceEnd);
+                    next = Math.min(next, sliceEnd);
                     continue;
                 }
                 String key = sliceKey(shape.id, sliceEnd);
@@ -323,12 +334,13 @@ final class ShapeState {
                     folded.put(key, slice);
                 }
                 slice.add(r.group(shape.index), r.device, r.n, r.s, r.ts);
-                r.member[shape.index] = NOTHING;
-                added = true;
             }
-            changed |= added || !left;   // rewritten, or gone (its shapes dropped by an upgrade)
-            if (left) {
-                keep.add(added ? r.write() : data);
+            changed = true;
+            if (next != Long.MAX_VALUE) {
+                byte[] later = data.clone();
+                ByteBuffer.wrap(later).putLong(8, next);
+                keep.add(later);
+                due = Math.min(due, next);
             }
         }
         if (!changed) {
@@ -372,7 +384,7 @@ final class ShapeState {
             byte[] stored = slices.get(sliceKey(shape.id, slice));
             if (stored != null) {
                 any = true;
-                w.merged.merge(Slice.read(shape.spec, stored));
+                w.merged.mergeWritten(stored);
             }
         }
         return any ? w : null;

@@ -245,8 +245,8 @@ public class TenantWindows extends ProcessTableFunction<Row> {
                 }
             }
         }
-        windows.open.add(new ShapeState.Open(ts, device, in.getFieldAs("nql_n"), in.getFieldAs("nql_s"), member, values)
-                .write());
+        windows.open.add(new ShapeState.Open(ts, due, device, in.getFieldAs("nql_n"), in.getFieldAs("nql_s"), member,
+                                             values).write());
         if (due < orMax(state.getFieldAs("due"))) {
             state.setField("due", due);
         }
