@@ -189,6 +189,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             }
         }
         String[] groups = in.getFieldAs("nql_group");
+        Boolean[] keeps = spec.keeps ? in.getFieldAs("nql_keep") : null;
         // no shape has evaluated a window at or after ts: late for none (no per-shape lookup)
         long newest = orMin(state.getFieldAs("fired"));
         int[] member = new int[spec.list.size()];
@@ -197,7 +198,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         boolean isLate = false;
         long due = Long.MAX_VALUE;   // the first slice end at which the record is folded
         for (Shapes.Shape shape : spec.list) {
-            String group = groups != null && shape.index < groups.length ? groups[shape.index] : null;
+            String group = shape.group(groups, keeps);
             member[shape.index] = ShapeState.NOTHING;
             if (group == null && !(shape.spec.population && device != null)) {
                 continue;
