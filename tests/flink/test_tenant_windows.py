@@ -51,10 +51,11 @@ def rows() -> list[dict]:
 
 def windows_input(t, name: str, path, strings: list[str], *, groups: tuple[str, ...] = ("grp",),
                   numbers: tuple[str, ...] = ("v",), pool: list[str] | None = None, unknown: str = "FALSE",
-                  columns: str = "") -> None:
+                  columns: str = "", keeps: tuple[str, ...] = ()) -> None:
     """<name>_src over the JSON rows at path (tenant, ts, grp, device, v, the string columns and
     `columns`), <name>_input: its rows as the windows function reads them (no ticks, one
-    partition; element i of nql_group: groups[i], the group of shape i; nql_n: numbers; nql_s:
+    partition; element i of nql_group: groups[i], the group of shape i unless the spec names
+    another (grp=); nql_keep: keeps, the filters the spec's keep= name; nql_n: numbers; nql_s:
     pool, else the string columns), and the windows function tw_windows."""
     from nql_flink.translator.flink.codegen import WINDOWS_FUNCTION_CLASS
 
@@ -66,7 +67,8 @@ def windows_input(t, name: str, path, strings: list[str], *, groups: tuple[str, 
                   "LANGUAGE JAVA")
     t.execute_sql(f"""CREATE TEMPORARY VIEW {name}_input AS
         SELECT tenant, ts, FALSE AS nql_tick, 0 AS nql_split, ts AS nql_tw, ts AS nql_sw,
-               ARRAY[{", ".join(f"CAST({g} AS STRING)" for g in groups)}] AS nql_group, device AS nql_device,
+               ARRAY[{", ".join(f"CAST({g} AS STRING)" for g in groups)}] AS nql_group,
+               {f"ARRAY[{', '.join(keeps)}]" if keeps else "CAST(NULL AS ARRAY<BOOLEAN>)"} AS nql_keep, device AS nql_device,
                {unknown} AS nql_unknown, ARRAY[{", ".join(f"CAST({x} AS DOUBLE)" for x in numbers)}] AS nql_n,
                ARRAY[{", ".join(pool or strings)}] AS nql_s FROM {name}_src""")
 
@@ -246,9 +248,18 @@ POOL_N = ("v", "CHAR_LENGTH(s)")
 POOL_S = ["s", "device"]
 
 
-def shape_rows(t, shapes: list[str], name: str, uid: str) -> dict:
+# The code generator's form of the same shapes: each distinct group and filter once in the row's
+# arrays, in an order of their own, each shape naming its elements (grp=, keep=); s_a2 is s_a
+# again under another id, reading the same elements.
+SLOTS = {"s_a": "grp=1;keep=2", "s_b": "grp=2;keep=0", "s_c": "grp=0;keep=1", "s_a2": "grp=1;keep=2"}
+SLOT_GROUPS = ("s", "grp", "device")
+SLOT_KEEPS = ("s <> 'alpha'", "s IS NOT NULL AND grp IS NOT NULL", "v > 100")
+
+
+def shape_rows(t, shapes: list[str], name: str, uid: str, slots: bool = False) -> dict:
     """(shape, kind, tenant, group, window end, late time) -> (nv, sv, population), one call."""
-    spec = " | ".join([TABLE] + [f"{x}: {SHAPES[x][1]}" for x in shapes])
+    spec = " | ".join([TABLE] + [f"{x}: {SHAPES[x.removesuffix('2')][1]}" + (f";{SLOTS[x]}" if slots else "")
+                                 for x in shapes])
     result = t.execute_sql(f"""
         SELECT nql_shape, nql_kind, tenant, group_json, CAST(window_end AS STRING), CAST(late_ts AS STRING), nv, sv,
                population
@@ -277,11 +288,13 @@ def shapes_apart_and_together(flink_env, tmp_path_factory):
     apart = {}
     for x in SHAPES:
         apart.update(shape_rows(t, [x], f"tws_{x}", f"tws-{x}"))
-    return together, apart
+    windows_input(t, "twk", d / "rows.json", ["s"], groups=SLOT_GROUPS, numbers=POOL_N, pool=POOL_S, keeps=SLOT_KEEPS)
+    slotted = shape_rows(t, list(SLOTS), "twk", "twk-all", slots=True)
+    return together, apart, slotted
 
 
 def test_each_shape_gives_what_it_gives_alone(shapes_apart_and_together):
-    together, apart = shapes_apart_and_together
+    together, apart, _ = shapes_apart_and_together
     assert together == apart
     for x in SHAPES:  # every shape has windows of its own, and groups NULL for another shape
         assert sum(1 for key in together if key[0] == x and key[1] == "eval") > 20, x
@@ -291,8 +304,15 @@ def test_each_shape_gives_what_it_gives_alone(shapes_apart_and_together):
     assert any(key[4].endswith(":30.000") for key in together if key[0] == "s_a")
 
 
+def test_shapes_reading_shared_group_and_filter_elements(shapes_apart_and_together):
+    together, _, slotted = shapes_apart_and_together
+    assert {k: v for k, v in slotted.items() if k[0] != "s_a2"} == together
+    assert {("s_a",) + k[1:]: v for k, v in slotted.items() if k[0] == "s_a2"} == \
+        {k: v for k, v in together.items() if k[0] == "s_a"}
+
+
 def test_populations_and_groups_per_shape(shapes_apart_and_together):
-    together, _ = shapes_apart_and_together
+    together, _, _ = shapes_apart_and_together
     want = {}  # (shape, tenant, window end) -> distinct devices of all the tenant's rows in that window
     groups_a = set()
     for r in rows():

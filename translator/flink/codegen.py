@@ -674,7 +674,12 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     rows = {"title": f"{table.name} (monitors of {', '.join(tenants)})", "name": q(f"t_{t}__rows"),
             "columns": columns, "events": q("ok_" + t), "inventory": q("ver_device_devices") if enriched else "",
             "join_kind": "LEFT JOIN", "filters": [_in_tenants(tenants, "e")]}
-    groups, specs, comments = [], [], []
+    # Each distinct group (keys as JSON) and each distinct filter is computed once per row, in
+    # the row's group and keep arrays; a shape names its elements (grp, keep): Flink computes
+    # every expression of a projection anew, the same one written twice included.
+    groups: dict[str, int] = {}
+    keeps: dict[str, int] = {}
+    specs, comments = [], []
     for sid, (shape, users) in shapes.items():
         shape_tenants = _tenants(x.pipeline for x in users)
         keep = [shape.keep] if shape.keep else []
@@ -682,10 +687,11 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
             keep.insert(0, _in_tenants(shape_tenants))
         if shape.inner:
             keep.append(f"NOT {q(UNKNOWN_DEVICE)}")
-        group = f"CASE WHEN {' AND '.join(keep)} THEN {shape.group} END" if keep else shape.group
-        groups.append(f"CAST({group} AS STRING)")
+        slots = f"grp={groups.setdefault(shape.group, len(groups))}"
+        if keep:
+            slots += f";keep={keeps.setdefault(' AND '.join(keep), len(keeps))}"
         served = _served([x.pipeline for x in users])
-        specs.append(f"{sid} ({served}): {shape.spec};aggs={shape.lanes.aggs(numeric, strings)}")
+        specs.append(f"{sid} ({served}): {shape.spec};{slots};aggs={shape.lanes.aggs(numeric, strings)}")
         monitors = sorted({f"{m.tenant}/{m.id}" for x in users for m in x.pipeline.monitors})
         comments.append(f"{sid}: {', '.join(monitors)}")
     inner = [x.pipeline for x in prepared if x.shape.inner]
@@ -694,7 +700,8 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
         unknown = q(UNKNOWN_DEVICE)
         if _tenants(inner) != tenants:
             unknown += " AND " + _in_tenants(_tenants(inner))
-    window_input = {"name": q(f"t_{t}__input"), "rows": q(f"t_{t}__rows"), "groups": groups, "unknown": unknown,
+    window_input = {"name": q(f"t_{t}__input"), "rows": q(f"t_{t}__rows"),
+                    "groups": [f"CAST({g} AS STRING)" for g in groups], "keeps": list(keeps), "unknown": unknown,
                     "numeric": list(numeric), "strings": list(strings), "ticks": q("tick_" + t),
                     "tenants": [lit(x) for x in tenants]}
     spec = " | ".join([f"lag={o.max_tenant_lag_ms};idle={o.partition_idle_ms}", *specs])

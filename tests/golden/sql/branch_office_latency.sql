@@ -209,12 +209,15 @@ FROM `ok_session_vdi_events` AS `e`
 WHERE `e`.`tenant` IN ('acme');
 
 -- What the table's windows function reads: every record of the monitors' tenants with its
--- group per shape (NULL where the shape's filters reject it: it then only moves its tenant's
--- clock), its device (the tenant's active population), whether a monitor needing its
--- inventory found none, the aggregates' inputs, and the table's ticks per tenant.
+-- groups (each distinct group of the shapes once) and whether it passes each distinct filter
+-- of the shapes (the spec names each shape's elements; a record failing a shape's filter only
+-- moves its tenant's clock there), its device (the tenant's active population), whether a
+-- monitor needing its inventory found none, the aggregates' inputs, and the table's ticks per
+-- tenant.
 CREATE TEMPORARY VIEW `t_session_vdi_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
-  ARRAY[CAST(CASE WHEN COALESCE(((nql_ip_in_subnet(`client_ip`, '10.20.0.0', 16)) AND (NOT (nql_ip_in_subnet(`client_ip`, '10.20.200.0', 24)))), FALSE) THEN '{}' END AS STRING)] AS `nql_group`,
+  ARRAY[CAST('{}' AS STRING)] AS `nql_group`,
+  ARRAY[COALESCE(((nql_ip_in_subnet(`client_ip`, '10.20.0.0', 16)) AND (NOT (nql_ip_in_subnet(`client_ip`, '10.20.200.0', 24)))), FALSE)] AS `nql_keep`,
   `device_collector_uid` AS `nql_device`,
   FALSE AS `nql_unknown`,
   ARRAY[CAST(`network_latency` AS DOUBLE)] AS `nql_n`,
@@ -222,7 +225,7 @@ SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
 FROM `t_session_vdi_events__rows`
 UNION ALL
 SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
-  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
 FROM `tick_session_vdi_events`;
 
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
@@ -235,7 +238,7 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_db68c75945 (acme: branch_office_latency@m_branch_office_latency): size=600000;slide=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--03f57037a96b');
+  spec => 'lag=600000;idle=60000 | s_db68c75945 (acme: branch_office_latency@m_branch_office_latency): size=600000;slide=60000;pop=0;grp=0;keep=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--03f57037a96b');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

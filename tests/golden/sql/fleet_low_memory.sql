@@ -200,12 +200,15 @@ FROM `ok_device_performance_events` AS `e`
 WHERE `e`.`tenant` IN ('acme');
 
 -- What the table's windows function reads: every record of the monitors' tenants with its
--- group per shape (NULL where the shape's filters reject it: it then only moves its tenant's
--- clock), its device (the tenant's active population), whether a monitor needing its
--- inventory found none, the aggregates' inputs, and the table's ticks per tenant.
+-- groups (each distinct group of the shapes once) and whether it passes each distinct filter
+-- of the shapes (the spec names each shape's elements; a record failing a shape's filter only
+-- moves its tenant's clock there), its device (the tenant's active population), whether a
+-- monitor needing its inventory found none, the aggregates' inputs, and the table's ticks per
+-- tenant.
 CREATE TEMPORARY VIEW `t_device_performance_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
   ARRAY[CAST('{}' AS STRING)] AS `nql_group`,
+  CAST(NULL AS ARRAY<BOOLEAN>) AS `nql_keep`,
   `device_collector_uid` AS `nql_device`,
   FALSE AS `nql_unknown`,
   CAST(NULL AS ARRAY<DOUBLE>) AS `nql_n`,
@@ -213,7 +216,7 @@ SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
 FROM `t_device_performance_events__rows`
 UNION ALL
 SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
-  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
 FROM `tick_device_performance_events`;
 
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
@@ -226,7 +229,7 @@ FROM `tick_device_performance_events`;
 CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_5ef457f5bd (acme: fleet_low_memory@m_fleet_low_memory): size=900000;slide=300000;pop=0;aggs=distinct:s0,distinct:s1', uid => 't_device_performance_events--windows--03f57037a96b');
+  spec => 'lag=600000;idle=60000 | s_5ef457f5bd (acme: fleet_low_memory@m_fleet_low_memory): size=900000;slide=300000;pop=0;grp=0;aggs=distinct:s0,distinct:s1', uid => 't_device_performance_events--windows--03f57037a96b');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

@@ -257,13 +257,17 @@ LEFT JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
 WHERE `e`.`tenant` IN ('globex');
 
 -- What the table's windows function reads: every record of the monitors' tenants with its
--- group per shape (NULL where the shape's filters reject it: it then only moves its tenant's
--- clock), its device (the tenant's active population), whether a monitor needing its
--- inventory found none, the aggregates' inputs, and the table's ticks per tenant.
+-- groups (each distinct group of the shapes once) and whether it passes each distinct filter
+-- of the shapes (the spec names each shape's elements; a record failing a shape's filter only
+-- moves its tenant's clock there), its device (the tenant's active population), whether a
+-- monitor needing its inventory found none, the aggregates' inputs, and the table's ticks per
+-- tenant.
 CREATE TEMPORARY VIEW `t_session_vdi_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
-  ARRAY[CAST(CASE WHEN COALESCE((LOWER(`context_location_type`) = 'remote'), FALSE) THEN JSON_OBJECT('client.location.site' VALUE `client_location_site`) END AS STRING),
-        CAST(CASE WHEN COALESCE((NOT `device_virtualization_desktop_pool` IS NULL), FALSE) AND NOT `nql_unknown_device` THEN JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) END AS STRING)] AS `nql_group`,
+  ARRAY[CAST(JSON_OBJECT('client.location.site' VALUE `client_location_site`) AS STRING),
+        CAST(JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) AS STRING)] AS `nql_group`,
+  ARRAY[COALESCE((LOWER(`context_location_type`) = 'remote'), FALSE),
+        COALESCE((NOT `device_virtualization_desktop_pool` IS NULL), FALSE) AND NOT `nql_unknown_device`] AS `nql_keep`,
   `device_collector_uid` AS `nql_device`,
   `nql_unknown_device` AS `nql_unknown`,
   ARRAY[CAST(`frame_rate` AS DOUBLE), CAST(`network_latency` AS DOUBLE)] AS `nql_n`,
@@ -271,7 +275,7 @@ SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
 FROM `t_session_vdi_events__rows`
 UNION ALL
 SELECT 'globex', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
-  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
 FROM `tick_session_vdi_events`;
 
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
@@ -285,7 +289,7 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_0ae3bfaf82 (globex: vdi_frame_rate_by_site@m_vdi_frame_rate_by_site): size=300000;slide=60000;pop=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2 | s_483efc4911 (globex: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=0;inv=1;aggs=avg:n1,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--03f57037a96b');
+  spec => 'lag=600000;idle=60000 | s_0ae3bfaf82 (globex: vdi_frame_rate_by_site@m_vdi_frame_rate_by_site): size=300000;slide=60000;pop=0;grp=0;keep=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2 | s_483efc4911 (globex: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=0;inv=1;grp=1;keep=1;aggs=avg:n1,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--03f57037a96b');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

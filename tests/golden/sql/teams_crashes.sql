@@ -206,12 +206,15 @@ FROM `ok_execution_crashes` AS `e`
 WHERE `e`.`tenant` IN ('acme');
 
 -- What the table's windows function reads: every record of the monitors' tenants with its
--- group per shape (NULL where the shape's filters reject it: it then only moves its tenant's
--- clock), its device (the tenant's active population), whether a monitor needing its
--- inventory found none, the aggregates' inputs, and the table's ticks per tenant.
+-- groups (each distinct group of the shapes once) and whether it passes each distinct filter
+-- of the shapes (the spec names each shape's elements; a record failing a shape's filter only
+-- moves its tenant's clock there), its device (the tenant's active population), whether a
+-- monitor needing its inventory found none, the aggregates' inputs, and the table's ticks per
+-- tenant.
 CREATE TEMPORARY VIEW `t_execution_crashes__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
-  ARRAY[CAST(CASE WHEN COALESCE(((LOWER(`binary_name`) LIKE '%teams%' ESCAPE '\') AND (LOWER(`process_visibility`) = 'foreground')), FALSE) THEN JSON_OBJECT('binary.name' VALUE `binary_name`) END AS STRING)] AS `nql_group`,
+  ARRAY[CAST(JSON_OBJECT('binary.name' VALUE `binary_name`) AS STRING)] AS `nql_group`,
+  ARRAY[COALESCE(((LOWER(`binary_name`) LIKE '%teams%' ESCAPE '\') AND (LOWER(`process_visibility`) = 'foreground')), FALSE)] AS `nql_keep`,
   `device_collector_uid` AS `nql_device`,
   FALSE AS `nql_unknown`,
   ARRAY[CAST(`number_of_crashes` AS DOUBLE)] AS `nql_n`,
@@ -219,7 +222,7 @@ SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
 FROM `t_execution_crashes__rows`
 UNION ALL
 SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
-  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
 FROM `tick_execution_crashes`;
 
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
@@ -232,7 +235,7 @@ FROM `tick_execution_crashes`;
 CREATE TEMPORARY VIEW `t_execution_crashes__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_execution_crashes__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_a6072f49f8 (acme: teams_crashes@m_teams_crashes): size=3600000;slide=300000;pop=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 't_execution_crashes--windows--03f57037a96b');
+  spec => 'lag=600000;idle=60000 | s_a6072f49f8 (acme: teams_crashes@m_teams_crashes): size=3600000;slide=300000;pop=0;grp=0;keep=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 't_execution_crashes--windows--03f57037a96b');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

@@ -252,12 +252,15 @@ LEFT JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
 WHERE `e`.`tenant` IN ('acme');
 
 -- What the table's windows function reads: every record of the monitors' tenants with its
--- group per shape (NULL where the shape's filters reject it: it then only moves its tenant's
--- clock), its device (the tenant's active population), whether a monitor needing its
--- inventory found none, the aggregates' inputs, and the table's ticks per tenant.
+-- groups (each distinct group of the shapes once) and whether it passes each distinct filter
+-- of the shapes (the spec names each shape's elements; a record failing a shape's filter only
+-- moves its tenant's clock there), its device (the tenant's active population), whether a
+-- monitor needing its inventory found none, the aggregates' inputs, and the table's ticks per
+-- tenant.
 CREATE TEMPORARY VIEW `t_session_vdi_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
-  ARRAY[CAST(CASE WHEN COALESCE(((LOWER(`event_type`) = 'sample') AND (LOWER(`protocol`) IN ('ica', 'blast', 'rdp'))), FALSE) AND NOT `nql_unknown_device` THEN JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`, 'protocol' VALUE `protocol`) END AS STRING)] AS `nql_group`,
+  ARRAY[CAST(JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`, 'protocol' VALUE `protocol`) AS STRING)] AS `nql_group`,
+  ARRAY[COALESCE(((LOWER(`event_type`) = 'sample') AND (LOWER(`protocol`) IN ('ica', 'blast', 'rdp'))), FALSE) AND NOT `nql_unknown_device`] AS `nql_keep`,
   `device_collector_uid` AS `nql_device`,
   `nql_unknown_device` AS `nql_unknown`,
   ARRAY[CAST(`user_input_delay` AS DOUBLE), CAST(CASE WHEN (`user_input_delay` > 200) THEN 1 END AS DOUBLE), CAST(1 AS DOUBLE)] AS `nql_n`,
@@ -265,7 +268,7 @@ SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
 FROM `t_session_vdi_events__rows`
 UNION ALL
 SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
-  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
 FROM `tick_session_vdi_events`;
 
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
@@ -278,7 +281,7 @@ FROM `tick_session_vdi_events`;
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_9801c7bf13 (acme: vdi_input_delay_p95@m_vdi_input_delay_p95): size=600000;slide=60000;pop=0;inv=1;aggs=pct:n0:0.95,count:n1,count:n2,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--03f57037a96b');
+  spec => 'lag=600000;idle=60000 | s_9801c7bf13 (acme: vdi_input_delay_p95@m_vdi_input_delay_p95): size=600000;slide=60000;pop=0;inv=1;grp=0;keep=0;aggs=pct:n0:0.95,count:n1,count:n2,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--03f57037a96b');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

@@ -50,6 +50,22 @@ final class Shapes implements Serializable {
             this.monitors = monitors;
         }
 
+        /**
+         * The row's group for this shape: its element of the group array (the spec's grp, else
+         * the shape's index), NULL unless its element of the keep array (the spec's keep) is TRUE.
+         */
+        String group(String[] groups, Boolean[] keeps) {
+            int slot = spec.groupSlot >= 0 ? spec.groupSlot : index;
+            if (groups == null || slot >= groups.length) {
+                return null;
+            }
+            int k = spec.keepSlot;
+            if (k >= 0 && (keeps == null || k >= keeps.length || !Boolean.TRUE.equals(keeps[k]))) {
+                return null;
+            }
+            return groups[slot];
+        }
+
         /** The monitors a row of `tenant` goes to, {monitor, pipeline}: {{null, null}} (one row) when not given. */
         String[][] monitorsOf(String tenant) {
             if (monitors == null) {
@@ -71,6 +87,8 @@ final class Shapes implements Serializable {
      * length lies within one slice of every shape ({@link ShapeState}'s {@code buckets}).
      */
     final long grain;
+    /** Whether a shape reads the row's keep array ({@code nql_keep}). */
+    final boolean keeps;
 
     private Shapes(long lag, long idle, List<Shape> list, Map<String, String> texts) {
         this.lag = lag;
@@ -78,10 +96,13 @@ final class Shapes implements Serializable {
         this.list = Collections.unmodifiableList(list);
         Map<String, Shape> byId = new HashMap<>();
         long g = 0;
+        boolean k = false;
         for (Shape s : list) {
             byId.put(s.id, s);
             g = gcd(g, s.spec.slide);
+            k |= s.spec.keepSlot >= 0;
         }
+        this.keeps = k;
         this.byId = byId;
         this.texts = texts;
         this.grain = g == 0 ? 1 : g;
@@ -114,13 +135,13 @@ final class Shapes implements Serializable {
         Map<String, String> texts = texts(text);
         Map<String, Map<String, String[][]>> served = served(text);
         List<Shape> list = new ArrayList<>();
-        for (Map.Entry<String, String> e : texts.entrySet()) {
-            if (!ID.matcher(e.getKey()).matches()) {
-                throw new IllegalArgumentException("windows spec: shape id '" + e.getKey() + "' is not [a-z0-9_]+ in " + text);
+        for (String[] h : heads(text)) {
+            if (!ID.matcher(h[0]).matches()) {
+                throw new IllegalArgumentException("windows spec: shape id '" + h[0] + "' is not [a-z0-9_]+ in " + text);
             }
-            list.add(new Shape(list.size(), e.getKey(), WindowSpec.parseShape(e.getValue()), served.get(e.getKey())));
+            list.add(new Shape(list.size(), h[0], WindowSpec.parseShape(h[2]), served.get(h[0])));
         }
-        if (list.size() != segments.length - 1) {
+        if (texts.size() != segments.length - 1) {
             throw new IllegalArgumentException("windows spec: a shape id appears twice in " + text);
         }
         return new Shapes(lag, idle, list, texts);
@@ -129,11 +150,20 @@ final class Shapes implements Serializable {
     /**
      * id -> text of each shape of a spec, in spec order, without validating them: what an older
      * spec stored in state held, to drop the state of the shapes the current one no longer has.
+     * Without {@code grp} and {@code keep}: which elements of the row's arrays a shape reads
+     * moves when other shapes come and go, its state does not.
      */
     static Map<String, String> texts(String text) {
         Map<String, String> out = new LinkedHashMap<>();
         for (String[] h : heads(text)) {
-            out.put(h[0], h[2]);
+            StringBuilder own = new StringBuilder();
+            for (String part : h[2].split(";")) {
+                String key = part.trim();
+                if (!key.startsWith("grp=") && !key.startsWith("keep=")) {
+                    own.append(own.length() == 0 ? "" : ";").append(part);
+                }
+            }
+            out.put(h[0], own.toString());
         }
         return out;
     }

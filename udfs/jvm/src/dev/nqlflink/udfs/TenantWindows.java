@@ -43,8 +43,11 @@ import java.util.TreeSet;
  * <pre>
  * nql_windows(input => TABLE rows PARTITION BY tenant, on_time => DESCRIPTOR(ts), spec => '...', uid => '...')
  * input columns: ts (rowtime), nql_tick BOOLEAN, nql_split INT, nql_tw TIMESTAMP(3),
- *                nql_sw TIMESTAMP(3), nql_group ARRAY&lt;STRING&gt; (element i: the group of shape i,
- *                NULL when the row fails its filters; the array NULL on ticks), nql_device STRING,
+ *                nql_sw TIMESTAMP(3), nql_group ARRAY&lt;STRING&gt; (the group of a shape: the element
+ *                its spec's grp names, else element i for shape i; NULL: the row counts for the
+ *                population only; the array NULL on ticks), nql_keep ARRAY&lt;BOOLEAN&gt; (read only if a
+ *                shape's spec names an element, keep=: the row counts in that shape only where it
+ *                is TRUE), nql_device STRING,
  *                nql_unknown BOOLEAN (TRUE: no inventory version for the device; NULL = FALSE),
  *                nql_n ARRAY&lt;DOUBLE&gt;, nql_s ARRAY&lt;STRING&gt; (the inputs, shared by the shapes)
  * output: tenant | nql_kind ('eval' | 'late' | 'unknown'), nql_shape, group_json, window_start,
@@ -189,6 +192,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             }
         }
         String[] groups = in.getFieldAs("nql_group");
+        Boolean[] keeps = spec.keeps ? in.getFieldAs("nql_keep") : null;
         // no shape has evaluated a window at or after ts: late for none (no per-shape lookup)
         long newest = orMin(state.getFieldAs("fired"));
         int[] member = new int[spec.list.size()];
@@ -197,7 +201,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         boolean isLate = false;
         long due = Long.MAX_VALUE;   // the first slice end at which the record is folded
         for (Shapes.Shape shape : spec.list) {
-            String group = groups != null && shape.index < groups.length ? groups[shape.index] : null;
+            String group = shape.group(groups, keeps);
             member[shape.index] = ShapeState.NOTHING;
             if (group == null && !(shape.spec.population && device != null)) {
                 continue;

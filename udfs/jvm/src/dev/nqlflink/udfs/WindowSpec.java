@@ -23,6 +23,10 @@ import java.util.List;
  *       population) are wanted;
  *   <li>inv: 1 if the shape needs each record's device in the inventory: a record without
  *       (the row's {@code nql_unknown}) is dead-lettered once per monitor of the shape;
+ *   <li>grp, keep (a shape's, optional): the element of the row's group array that is the
+ *       shape's group (default: the shape's index), and the element of its keep array that must
+ *       be TRUE for the row to count in the shape (default: none): shapes with the same group
+ *       keys or the same filters read one computed element ({@link TenantWindows});
  *   <li>aggs: one aggregate per entry, {@code kind:input[:fraction]}; input {@code nK} is element K
  *       of the row's numeric input array, {@code sK} of its string input array. NULL inputs are
  *       skipped, as SQL aggregates skip them. Results go to the numeric output array in this
@@ -66,10 +70,15 @@ public final class WindowSpec implements Serializable {
     public final boolean population;
     public final boolean inventory;
     public final List<Agg> aggs;
+    /** The shape's element of the row's group array (-1: the shape's index). */
+    public final int groupSlot;
+    /** The element of the row's keep array that must be TRUE (-1: none). */
+    public final int keepSlot;
     public final int numericOutputs;
     public final int stringOutputs;
 
-    private WindowSpec(long size, long slide, long lag, long idle, boolean population, boolean inventory, List<Agg> aggs) {
+    private WindowSpec(long size, long slide, long lag, long idle, boolean population, boolean inventory, List<Agg> aggs,
+                       int groupSlot, int keepSlot) {
         this.size = size;
         this.slide = slide;
         this.lag = lag;
@@ -77,6 +86,8 @@ public final class WindowSpec implements Serializable {
         this.population = population;
         this.inventory = inventory;
         this.aggs = aggs;
+        this.groupSlot = groupSlot;
+        this.keepSlot = keepSlot;
         int n = 0;
         int s = 0;
         for (Agg a : aggs) {
@@ -103,6 +114,8 @@ public final class WindowSpec implements Serializable {
         long size = -1, slide = -1, lag = clocked ? -1 : 0, idle = clocked ? -1 : 0;
         boolean pop = false;
         boolean inv = false;
+        int grp = -1;
+        int keep = -1;
         List<Agg> aggs = new ArrayList<>();
         for (String part : text.split(";")) {
             int eq = part.indexOf('=');
@@ -119,17 +132,19 @@ public final class WindowSpec implements Serializable {
                 case "pop": pop = "1".equals(value); break;
                 case "inv": inv = "1".equals(value); break;
                 case "aggs": aggs = parseAggs(value); break;
+                case "grp": grp = clocked ? (int) unexpected(key, text) : Integer.parseInt(value); break;
+                case "keep": keep = clocked ? (int) unexpected(key, text) : Integer.parseInt(value); break;
                 default: throw new IllegalArgumentException("window spec: unknown key '" + key + "' in " + text);
             }
         }
         if (size <= 0 || slide <= 0 || size % slide != 0 || lag < 0 || idle < 0) {
             throw new IllegalArgumentException("window spec: size, slide, lag and idle needed (size a multiple of slide): " + text);
         }
-        return new WindowSpec(size, slide, lag, idle, pop, inv, aggs);
+        return new WindowSpec(size, slide, lag, idle, pop, inv, aggs, grp, keep);
     }
 
     private static long unexpected(String key, String text) {
-        throw new IllegalArgumentException("window spec: '" + key + "' is the table's, not a shape's, in " + text);
+        throw new IllegalArgumentException("window spec: '" + key + "' is not allowed here, in " + text);
     }
 
     private static List<Agg> parseAggs(String text) {
