@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -183,7 +184,7 @@ final class ShapeState {
         /** This record under another spec: shape i of the old one is shape at[i] of the new one (-1: gone). */
         Open remap(int[] at, int shapes) {
             int[] m = new int[shapes];
-            java.util.Arrays.fill(m, NOTHING);
+            Arrays.fill(m, NOTHING);
             for (int i = 0; i < member.length && i < at.length; i++) {
                 if (at[i] >= 0) {
                     m[at[i]] = member[i];

@@ -87,6 +87,8 @@ final class Shapes implements Serializable {
      * length lies within one slice of every shape ({@link ShapeState}'s {@code buckets}).
      */
     final long grain;
+    /** The longest window of the shapes (0 with no shape): older buckets are forgotten. */
+    final long span;
     /** Whether a shape reads the row's keep array ({@code nql_keep}). */
     final boolean keeps;
 
@@ -96,12 +98,15 @@ final class Shapes implements Serializable {
         this.list = Collections.unmodifiableList(list);
         Map<String, Shape> byId = new HashMap<>();
         long g = 0;
+        long longest = 0;
         boolean k = false;
         for (Shape s : list) {
             byId.put(s.id, s);
             g = gcd(g, s.spec.slide);
+            longest = Math.max(longest, s.spec.size);
             k |= s.spec.keepSlot >= 0;
         }
+        this.span = longest;
         this.keeps = k;
         this.byId = byId;
         this.texts = texts;

@@ -141,12 +141,8 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         byte[] stored = (byte[]) state.getField("clock");
         TenantClock clock = TenantClock.read(stored);
         String tenant = in.getFieldAs("tenant");
-        if (!upToDate.contains(tenant)) {
-            upgrade(meta, specText, spec, clock, windows);
-            if (meta.get(TENANT) == null) {
-                meta.put(TENANT, tenant);   // for the rows its timers emit
-            }
-            upToDate.add(tenant);
+        if (checkSpec(tenant, meta, specText, spec, clock, windows) && meta.get(TENANT) == null) {
+            meta.put(TENANT, tenant);   // for the rows its timers emit
         }
         TimeContext<Long> time = ctx.timeContext(Long.class);
         long ts = time.time();
@@ -287,12 +283,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         byte[] stored = (byte[]) state.getField("clock");
         TenantClock clock = TenantClock.read(stored);
         String tenant = meta.get(TENANT);
-        if (current == null || !upToDate.contains(tenant)) {
-            upgrade(meta, text, spec, clock, windows);
-            if (current != null) {
-                upToDate.add(tenant);
-            }
-        }
+        checkSpec(tenant, meta, text, spec, clock, windows);
         TimeContext<Long> time = ctx.timeContext(Long.class);
         String timer = ctx.currentTimer();
         if (END.equals(timer)) {
@@ -351,11 +342,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         if (orMax(state.getFieldAs("due")) <= end) {
             long due = windows.fold(spec, end);
             state.setField("due", due == Long.MAX_VALUE ? null : due);
-            long size = 0;
-            for (Shapes.Shape shape : spec.list) {
-                size = Math.max(size, shape.spec.size);
-            }
-            windows.forgetBuckets(Math.floorDiv(end - size, spec.grain) - 1);
+            windows.forgetBuckets(Math.floorDiv(end - spec.span, spec.grain) - 1);
         }
         Map<String, ShapeState.Window> due = new LinkedHashMap<>();
         for (Shapes.Shape shape : spec.list) {
@@ -399,6 +386,22 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             windows.evict(w);
         }
         state.setField("fired", Math.max(orMin(state.getFieldAs("fired")), end - 1));
+    }
+
+    /**
+     * Brings the tenant's state to the call's spec ({@link #upgrade}) unless this instance has
+     * already done so since it started; returns whether it checked now.
+     */
+    private boolean checkSpec(String tenant, MapView<String, String> meta, String text, Shapes spec, TenantClock clock,
+                              ShapeState windows) throws Exception {
+        if (current != null && upToDate.contains(tenant)) {
+            return false;
+        }
+        upgrade(meta, text, spec, clock, windows);
+        if (current != null) {
+            upToDate.add(tenant);
+        }
+        return true;
     }
 
     /**
