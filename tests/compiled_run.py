@@ -15,15 +15,16 @@ def jsonl(rows) -> bytes:
     return "".join(json.dumps(r) + "\n" for r in rows).encode()
 
 
-def run_monitors(tmp, monitors: dict[str, str], tables: dict[str, bytes], t_env):
+def run_monitors(tmp, monitors: dict[str, str], tables: dict[str, bytes], t_env, config: bytes = b""):
     """`monitors` (file name -> YAML text, dedented) written into `tmp` and compiled, then the
-    job run over `tables` (catalog table -> the bytes of its file). Returns (compiled, RunResult)."""
+    job run over `tables` (catalog table -> the bytes of its file) and the compiled config
+    records followed by `config` (more lines of the config topic). Returns (compiled, RunResult)."""
     for name, text in monitors.items():
         (tmp / name).write_text(textwrap.dedent(text))
     compiled = compile_paths([str(tmp / name) for name in monitors])
     assert compiled.ok, [d.message for d in compiled.result.diagnostics]
     files = {}
-    for table, data in {**tables, "monitor_config": jsonl(compiled.job.config_records)}.items():
+    for table, data in {**tables, "monitor_config": jsonl(compiled.job.config_records) + config}.items():
         f = tmp / f"{table}.jsonl"
         f.write_bytes(data)
         files[compiled.job.source_tables[table]] = str(f)

@@ -28,6 +28,12 @@ Bad inventory versions (last_seen 09:30 and later), each of which would change t
   memory as the string "17179869184" (16GB: d3 counted, lat jumps); d2's memory 4GB + 0.5
   (TRY_CAST to BIGINT truncates it to 4GB: d2 filtered out); d2's pool with an invalid byte
   (d2 would leave P1); d1 with an invalid byte in its tenant.
+Bad monitor-config versions after the compiled record (in force from 10:00 or the epoch), each
+  of which would change the alerts if applied (as the JSON format with ignore-parse-errors
+  applied them: a threshold "abc" or 1e400 read as NULL or Infinity, so never breached; enabled
+  "yes" read as false; for_ms 1.5 read as 1 ms; a tag that is a number read as its text, the
+  record applied with enabled false; an updated_at without milliseconds read as the epoch; a
+  record without its monitor dropped without trace), and a line that is not JSON.
 """
 
 import json
@@ -104,6 +110,22 @@ BAD_DEVICES = {
                                                       X=b'"ac\xc3me"')),
 }
 
+CONFIG = {"tenant": "acme", "monitor": "bad_values", "updated_at": f"{DAY}T10:00:00.000Z", "enabled": True,
+          "params": {"trigger_1": 300.0}, "for_ms": 120000}
+BAD_CONFIGS = {
+    "threshold_as_text": ("bad_type:params", encode({**CONFIG, "params": {"trigger_1": "abc"}})),
+    "threshold_beyond_double": ("bad_type:params", encode({**CONFIG, "params": {"trigger_1": "X"}}, X=b"1e400")),
+    "params_as_an_array": ("bad_type:params", encode({**CONFIG, "params": [300.0]})),
+    "enabled_as_text": ("bad_type:enabled", encode({**CONFIG, "enabled": "yes"})),
+    "for_as_a_fraction": ("bad_type:for_ms", encode({**CONFIG, "for_ms": 1.5})),
+    "tag_as_a_number": ("bad_type:tags", encode({**CONFIG, "enabled": False, "tags": ["VDI", 3]})),
+    "time_without_millis": ("bad_version_time:updated_at",
+                            encode({**CONFIG, "enabled": False, "updated_at": f"{DAY}T10:00:00Z"})),
+    "no_monitor": ("missing_key:monitor", encode({k: v for k, v in {**CONFIG, "enabled": False}.items()
+                                                  if k != "monitor"})),
+    "not_json": ("not_json", b'{"tenant": "acme", "monitor": "bad_values", "enabled": false'),
+}
+
 
 def inputs() -> dict[str, list[bytes]]:
     events = []
@@ -118,7 +140,8 @@ def inputs() -> dict[str, list[bytes]]:
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory, flink_env):
     tables = {table: b"".join(ln + b"\n" for ln in lines) for table, lines in inputs().items()}
-    _, result = run_monitors(tmp_path_factory.mktemp("bad_values"), {"m.yaml": MONITOR}, tables, flink_env)
+    config = b"".join(line + b"\n" for _, line in BAD_CONFIGS.values())
+    _, result = run_monitors(tmp_path_factory.mktemp("bad_values"), {"m.yaml": MONITOR}, tables, flink_env, config)
     return [json.loads(a) for a in result.alerts], [json.loads(d) for d in result.dead_letters]
 
 
@@ -136,6 +159,7 @@ def test_each_bad_record_is_dead_lettered_with_its_reason_and_nothing_else_is(ou
     want = [{"source": EVENTS, "reason": r, "line": line.decode("utf-8", "replace")} for r, line in BAD_EVENTS.values()]
     want += [{"source": INVENTORY, "reason": r, "line": line.decode("utf-8", "replace")}
              for r, line in BAD_DEVICES.values()]
+    want += [{"source": "monitor.config", "reason": r, "line": line.decode()} for r, line in BAD_CONFIGS.values()]
     key = lambda d: (d["source"], d["line"])  # noqa: E731
     assert sorted(dead, key=key) == sorted(want, key=key)
 

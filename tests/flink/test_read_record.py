@@ -157,3 +157,46 @@ def test_the_sign_of_zero_is_the_big_decimal_text_s(rows):
     as 0.0, while -1e-400 (a negative number too small for a DOUBLE) reads as -0.0."""
     assert math.copysign(1.0, rows["latency_minus_zero"][4]) == 1.0
     assert math.copysign(1.0, rows["latency_negative_underflow"][4]) == -1.0
+
+
+# Containers (the monitor-config record's `tags` and `params`): an array of strings and an object
+# of numbers, each read whole; anything else in them is `bad_type` and no value. Expected rows
+# are (reason, tags, params), both as Flink casts an array or a map to a string (PyFlink cannot
+# bring one holding a NULL back to Python).
+CONTAINER_SCHEMA = "tags field tags strings, params field params numbers"
+CONTAINERS: dict[str, tuple[str, tuple]] = {
+    "both": ('{"tags":["a",null,"b"],"params":{"x":1,"y":2.5,"z":null}}',
+             (None, "[a, NULL, b]", "{x=1.0, y=2.5, z=NULL}")),
+    "empty": ('{"tags":[],"params":{}}', (None, "[]", "{}")),
+    "missing_and_null": ('{"tags":null}', (None, None, None)),
+    "a_string_for_the_array": ('{"tags":"a"}', ("bad_type:tags", None, None)),
+    "a_nested_array": ('{"tags":[["a"]],"params":{"x":1}}', ("bad_type:tags", None, "{x=1.0}")),
+    "a_number_in_the_array": ('{"tags":["a",3]}', ("bad_type:tags", None, None)),
+    "a_string_for_a_number": ('{"params":{"x":"1"}}', ("bad_type:params", None, None)),
+    "an_object_for_a_number": ('{"params":{"x":{"y":1}},"tags":["a"]}', ("bad_type:params", "[a]", None)),
+    "a_number_beyond_double": ('{"params":{"x":1e400}}', ("bad_type:params", None, None)),
+    "an_array_for_the_object": ('{"params":[1]}', ("bad_type:params", None, None)),
+    "a_repeated_member_last_wins": ('{"params":{"x":1,"y":3,"x":2}}', (None, None, "{x=2.0, y=3.0}")),
+    "a_repeated_field_last_wins": ('{"tags":["a"],"tags":["b"],"params":{"x":1},"params":null}', (None, "[b]", None)),
+    "a_syntax_error_inside": ('{"tags":["a"],"params":{"x":1,"y":[1,2}}', ("not_json", None, None)),
+}
+
+
+@pytest.fixture(scope="module")
+def container_rows(flink_env, tmp_path_factory):
+    d = tmp_path_factory.mktemp("read-containers")
+    for name, (line, _) in CONTAINERS.items():
+        (d / name).write_text(line + "\n")
+    t = flink_env
+    t.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS {READ_FUNCTION} AS '{READ_FUNCTION_CLASS}' "
+                  "LANGUAGE JAVA")
+    t.execute_sql(f"""CREATE TEMPORARY TABLE rc_src (line STRING, name STRING METADATA FROM 'file.name' VIRTUAL)
+        WITH ('connector' = 'filesystem', 'path' = '{d}', 'format' = 'raw')""")
+    with t.execute_sql(f"""SELECT name, r.nql_reason, CAST(r.tags AS STRING), CAST(r.params AS STRING)
+            FROM (SELECT name, {READ_FUNCTION}(line, '{CONTAINER_SCHEMA}') AS r FROM rc_src)""").collect() as results:
+        return {name: (reason, tags, params) for name, reason, tags, params in results}
+
+
+@pytest.mark.parametrize("name", CONTAINERS)
+def test_containers_are_read_whole_and_typed(container_rows, name):
+    assert container_rows[name] == CONTAINERS[name][1]

@@ -31,7 +31,8 @@ from nql_flink.translator.flink.connectors import alert_sink_options, alert_stat
 from nql_flink.translator.flink.connectors import kafka_options as _kafka
 from nql_flink.translator.flink.dialect import to_sql
 from nql_flink.translator.flink.expressions import SCALAR_FUNCTIONS, SQL_TYPES, double, literal, qualified, to_exp, when
-from nql_flink.translator.flink.monitor_config import CONFIG_FIELDS, KEY_COLUMN, REQUIRED, TIME_COLUMN, VIEW_COLUMNS
+from nql_flink.translator.flink import monitor_config
+from nql_flink.translator.flink.monitor_config import KEY_COLUMN, TIME_COLUMN, VIEW_COLUMNS
 from nql_flink.translator.flink.monitor_config import config_record
 from nql_flink.translator.ir import relational as ir
 from nql_flink.translator.semantic.schema import Catalog, Table
@@ -250,15 +251,7 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
         out += _event_table(catalog.tables[name], tables[name], ticks[name], options, inserts)
     if inventory:
         out += _inventory_table(catalog.tables[INVENTORY], inventory, options, inserts)
-    out.append(Statement("ddl/config_source.sql.j2", {
-        "name": q("src_monitor_config"), "time_format": lit(TIME_FORMAT), "key": q(KEY_COLUMN), "time": q(TIME_COLUMN),
-        "columns": [{"name": q(f.name), "type": f.sql_type} for f in CONFIG_FIELDS]},
-        Connector("src_monitor_config", _kafka(options, options.config_topic, "json", source=True))))
-    out.append(Statement("views/latest.sql.j2", {
-        "comment": "The monitor configuration in force at each time (versioned by updated_at).",
-        "name": q("ver_monitor_config"), "source": q("src_monitor_config"),
-        "columns": [q(c) for c in VIEW_COLUMNS], "keys": [q(KEY_COLUMN)], "time": q(TIME_COLUMN),
-        "not_null": [q(c) for c in REQUIRED]}))
+    out += _config_table(options, inserts)
     out.append(sink("sink_alerts", {"alert_id": "STRING", "record": "STRING"}, alert_sink_options(options)))
     out.append(sink("sink_dead_letters", dict.fromkeys(("source", "reason", "line"), "STRING"),
                     _kafka(options, options.dead_letters_topic, "json")))
@@ -439,6 +432,32 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
             "name": q("ver_device_devices"), "source": q(chk), "columns": kept,
             "keys": [q("device_key")], "time": q("last_seen"),
             "not_null": ["`reject_reason` IS NULL AND `tenant`", q("collector_uid"), q("last_seen")]}),
+    ]
+
+
+def _config_table(o: CompileOptions, inserts: list) -> list[Statement]:
+    """The monitor-config topic, read as raw lines as the inventory is (translator/flink/
+    monitor_config.py): a record nql_read refuses goes to the dead letters with its reason; the
+    others, versioned by `updated_at`, are the configuration in force at each time."""
+    src, chk = "src_monitor_config", "chk_monitor_config"
+    record = q(RECORD_COLUMN)
+    inserts.append({"target": q("sink_dead_letters"),
+                    "query": f"SELECT {lit(monitor_config.SOURCE)}, `reject_reason`, `line`\nFROM {q(chk)}\n"
+                             "WHERE `reject_reason` IS NOT NULL"})
+    return [
+        Statement("ddl/raw_source.sql.j2", {
+            "comment": "Monitor configuration as data (thresholds, for durations, enablement, priority), keyed by\n"
+                       "-- tenant + monitor; a new record takes effect from its `updated_at` on, without a redeploy.",
+            "name": q(src), "columns": _raw_reading(monitor_config.read_entries(), TIME_COLUMN),
+            "time_column": q(TIME_COLUMN), "lateness": _interval(0)},
+            Connector(src, _kafka(o, o.config_topic, "raw", source=True))),
+        _checked(monitor_config.SOURCE, chk, src,
+                 [f"CONCAT({record}.`tenant`, '/', {record}.`monitor`) AS {q(KEY_COLUMN)}"]
+                 + _record_fields(list(monitor_config.CHECKED_FIELDS)) + [q(TIME_COLUMN)]),
+        Statement("views/latest.sql.j2", {
+            "comment": "The monitor configuration in force at each time (versioned by updated_at).",
+            "name": q("ver_monitor_config"), "source": q(chk), "columns": [q(c) for c in VIEW_COLUMNS],
+            "keys": [q(KEY_COLUMN)], "time": q(TIME_COLUMN), "not_null": ["`reject_reason` IS NULL AND `tenant`", q("monitor")]}),
     ]
 
 

@@ -147,25 +147,13 @@ FROM (
 -- Monitor configuration as data (thresholds, for durations, enablement, priority), keyed by
 -- tenant + monitor; a new record takes effect from its `updated_at` on, without a redeploy.
 CREATE TABLE `src_monitor_config` (
-  `tenant` STRING,
-  `monitor` STRING,
-  `updated_at` STRING,
-  `enabled` BOOLEAN,
-  `priority` STRING,
-  `name` STRING,
-  `tags` ARRAY<STRING>,
-  `params` MAP<STRING, DOUBLE>,
-  `for_ms` BIGINT,
-  `recover_for_ms` BIGINT,
-  `trigger_condition` STRING,
-  `recover_condition` STRING,
-  `config_key` AS CONCAT(`tenant`, '/', `monitor`),
-  `version_time` AS COALESCE(TO_TIMESTAMP(`updated_at`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''), TIMESTAMP '1970-01-01 00:00:00.000'),
-  WATERMARK FOR `version_time` AS `version_time`
+  `line` STRING,
+  `nql_rec` AS nql_read(`line`, 'tenant tenant tenant string, monitor key monitor string, version_time version updated_at, enabled field enabled bool, priority field priority string, name field name string, tags field tags strings, params field params numbers, for_ms field for_ms int, recover_for_ms field recover_for_ms int, trigger_condition field trigger_condition string, recover_condition field recover_condition string'),
+  `version_time` AS nql_read(`line`, 'tenant tenant tenant string, monitor key monitor string, version_time version updated_at, enabled field enabled bool, priority field priority string, name field name string, tags field tags strings, params field params numbers, for_ms field for_ms int, recover_for_ms field recover_for_ms int, trigger_condition field trigger_condition string, recover_condition field recover_condition string').`version_time`,
+  WATERMARK FOR `version_time` AS `version_time` - INTERVAL '0' SECOND
 ) WITH (
   'connector' = 'kafka',
-  'format' = 'json',
-  'json.ignore-parse-errors' = 'true',
+  'format' = 'raw',
   'properties.bootstrap.servers' = '${env:NQL_KAFKA_BOOTSTRAP_SERVERS}',
   'properties.config.providers' = 'env',
   'properties.config.providers.env.class' = 'org.apache.flink.kafka.shaded.org.apache.kafka.common.config.provider.EnvVarConfigProvider',
@@ -176,14 +164,34 @@ CREATE TABLE `src_monitor_config` (
   'topic' = 'nql.monitor.config'
 );
 
+-- Every record of monitor.config with the first reason it cannot be used (NULL: good), as the raw
+-- source read it (`nql_rec`); the dead-letter sink receives the others with their reason.
+CREATE TEMPORARY VIEW `chk_monitor_config` AS
+SELECT `line`,
+  CONCAT(`nql_rec`.`tenant`, '/', `nql_rec`.`monitor`) AS `config_key`,
+  `nql_rec`.`tenant` AS `tenant`,
+  `nql_rec`.`monitor` AS `monitor`,
+  `nql_rec`.`enabled` AS `enabled`,
+  `nql_rec`.`priority` AS `priority`,
+  `nql_rec`.`name` AS `name`,
+  `nql_rec`.`tags` AS `tags`,
+  `nql_rec`.`params` AS `params`,
+  `nql_rec`.`for_ms` AS `for_ms`,
+  `nql_rec`.`recover_for_ms` AS `recover_for_ms`,
+  `nql_rec`.`trigger_condition` AS `trigger_condition`,
+  `nql_rec`.`recover_condition` AS `recover_condition`,
+  `version_time`,
+  `nql_rec`.`nql_reason` AS `reject_reason`
+FROM `src_monitor_config`;
+
 -- The monitor configuration in force at each time (versioned by updated_at).
 CREATE TEMPORARY VIEW `ver_monitor_config` AS
 SELECT `config_key`, `tenant`, `monitor`, `enabled`, `priority`, `name`, `tags`, `params`, `for_ms`, `recover_for_ms`, `trigger_condition`, `recover_condition`, `version_time`
 FROM (
   SELECT `config_key`, `tenant`, `monitor`, `enabled`, `priority`, `name`, `tags`, `params`, `for_ms`, `recover_for_ms`, `trigger_condition`, `recover_condition`, `version_time`,
     ROW_NUMBER() OVER (PARTITION BY `config_key` ORDER BY `version_time` DESC) AS `rn`
-  FROM `src_monitor_config`
-  WHERE `tenant` IS NOT NULL AND `monitor` IS NOT NULL AND `version_time` IS NOT NULL
+  FROM `chk_monitor_config`
+  WHERE `reject_reason` IS NULL AND `tenant` IS NOT NULL AND `monitor` IS NOT NULL
 ) WHERE `rn` = 1;
 
 CREATE TABLE `sink_alerts` (
@@ -364,6 +372,10 @@ WHERE `reject_reason` IS NOT NULL
 UNION ALL
 SELECT 'device.devices', `reject_reason`, `line`
 FROM `chk_device_devices`
+WHERE `reject_reason` IS NOT NULL
+UNION ALL
+SELECT 'monitor.config', `reject_reason`, `line`
+FROM `chk_monitor_config`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
 SELECT 'session.logins', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -23,6 +24,11 @@ import java.util.Map;
  * container, and {@code null} when a step is missing, goes through a non-object, or the value
  * is {@code null}. A key given twice counts with its last value, as in the tree's map (and a
  * later non-object value of a step leaves nothing below it).
+ *
+ * <p>A path declared <em>whole</em> that holds a container gets the container itself: a
+ * {@code List} of its elements or a {@code Map} (in order; a key given twice keeps its last
+ * value, in its first place, as in the tree's map) of its members, each a value as above ({@link #OBJECT} or {@link #ARRAY} for a nested
+ * container).
  */
 final class JsonPaths {
     /** The value of a path that holds an object (what the tree walk found as a Map). */
@@ -42,6 +48,11 @@ final class JsonPaths {
 
     /** @param paths the dotted paths (several may be equal); value(i) is the value of paths[i] */
     JsonPaths(String[] paths) {
+        this(paths, new boolean[paths.length]);
+    }
+
+    /** @param whole whole[i]: paths[i] is read whole when it holds a container (see above) */
+    JsonPaths(String[] paths, boolean[] whole) {
         List<Node> leaves = new ArrayList<>();
         slots = new int[paths.length];
         Map<String, Node> byPath = new HashMap<>();
@@ -51,6 +62,9 @@ final class JsonPaths {
                 n = n.children.computeIfAbsent(step, s -> new Node());
             }
             byPath.put(path, n);
+        }
+        for (int i = 0; i < paths.length; i++) {
+            byPath.get(paths[i]).whole |= whole[i];
         }
         int count = number(root, 0);
         values = new Object[count];
@@ -110,6 +124,8 @@ final class JsonPaths {
             values[n.slot] = scalar(p, t);
             if (t == JsonToken.START_OBJECT && !n.leaf) {
                 object(p, n, materialize);
+            } else if (n.whole && (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY)) {
+                values[n.slot] = container(p, t, materialize);
             } else {
                 skip(p, t, materialize);
             }
@@ -117,6 +133,33 @@ final class JsonPaths {
         if (p.currentToken() != JsonToken.END_OBJECT) {
             throw new IOException("unexpected end of input");  // the parser reports it first
         }
+    }
+
+    /** The container that starts with {@code t}, its elements as {@link #scalar} reads them
+     * (a nested container is skipped, and checked, as any skipped value). */
+    private static Object container(JsonParser p, JsonToken t, boolean materialize) throws IOException {
+        if (t == JsonToken.START_ARRAY) {
+            List<Object> items = new ArrayList<>();
+            for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
+                if (e == null) {
+                    throw new IOException("unexpected end of input");
+                }
+                items.add(scalar(p, e));
+                skip(p, e, materialize);
+            }
+            return items;
+        }
+        Map<String, Object> members = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken e = p.nextToken();
+            members.put(name, scalar(p, e));  // a repeated key: its last value, in its first place
+            skip(p, e, materialize);
+        }
+        if (p.currentToken() != JsonToken.END_OBJECT) {
+            throw new IOException("unexpected end of input");
+        }
+        return members;
     }
 
     private static Object scalar(JsonParser p, JsonToken t) throws IOException {
@@ -192,5 +235,6 @@ final class JsonPaths {
         int slot;
         int end;
         boolean leaf;
+        boolean whole;
     }
 }

@@ -4,6 +4,8 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonFactory;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
 import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.catalog.DataTypeFactory;
+import org.apache.flink.table.data.GenericArrayData;
+import org.apache.flink.table.data.GenericMapData;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
@@ -18,7 +20,9 @@ import org.apache.flink.table.types.inference.TypeInference;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -50,7 +54,9 @@ import java.util.Optional;
  *       present, not null and not of its type: {@code string} (JSON_VALUE text, never bad),
  *       {@code float} (a JSON number finite as a DOUBLE), {@code int} (a JSON number whose
  *       value is whole and in BIGINT range), {@code bool} (true or false), {@code datetime}
- *       (a time as {@code time} reads it: ISO-8601 UTC; a SQL CAST refused valid records).
+ *       (a time as {@code time} reads it: ISO-8601 UTC; a SQL CAST refused valid records),
+ *       {@code strings} (an array of strings or nulls: ARRAY&lt;STRING&gt;), {@code numbers} (an
+ *       object whose members are numbers finite as a DOUBLE, or nulls: MAP&lt;STRING, DOUBLE&gt;).
  * </ul>
  *
  * <p>The result is {@code ROW<nql_reason STRING, <column> <type>...> NOT NULL}; the reasons are
@@ -90,10 +96,12 @@ public class ReadRecord extends ScalarFunction {
         if (schema != schemaText && !schema.equals(schemaText)) {
             entries = parse(schema);
             String[] p = new String[entries.length];
+            boolean[] whole = new boolean[entries.length];
             for (int i = 0; i < p.length; i++) {
                 p[i] = entries[i].pathText;
+                whole[i] = entries[i].whole();
             }
-            paths = new JsonPaths(p);
+            paths = new JsonPaths(p, whole);
             schemaText = schema;
             lastBytes = null;
         }
@@ -164,6 +172,11 @@ public class ReadRecord extends ScalarFunction {
             this.arg = arg;
         }
 
+        /** Whether the entry reads a container (JsonPaths reads its path whole). */
+        boolean whole() {
+            return "field".equals(role) && ("strings".equals(arg) || "numbers".equals(arg));
+        }
+
         DataType type() {
             switch (role) {
                 case "time":
@@ -179,6 +192,10 @@ public class ReadRecord extends ScalarFunction {
                             return DataTypes.BOOLEAN();
                         case "datetime":
                             return DataTypes.TIMESTAMP(3);
+                        case "strings":
+                            return DataTypes.ARRAY(DataTypes.STRING());
+                        case "numbers":
+                            return DataTypes.MAP(DataTypes.STRING(), DataTypes.DOUBLE());
                         default:
                             return DataTypes.STRING();
                     }
@@ -244,6 +261,42 @@ public class ReadRecord extends ScalarFunction {
                     TimestampData t = RecordTime.parse(s);
                     row.setField(pos, t);
                     return s != null && t == null ? bad : null;
+                }
+                case "strings": {
+                    // an array of strings (or nulls)
+                    GenericArrayData a = null;
+                    if (v instanceof List) {
+                        List<?> items = (List<?>) v;
+                        Object[] out = new Object[items.size()];
+                        for (int i = 0; i < out.length; i++) {
+                            Object e = items.get(i);
+                            if (e != null && !(e instanceof String)) {
+                                out = null;
+                                break;
+                            }
+                            out[i] = e == null ? null : StringData.fromString((String) e);
+                        }
+                        a = out == null ? null : new GenericArrayData(out);
+                    }
+                    row.setField(pos, a);
+                    return v != null && a == null ? bad : null;
+                }
+                case "numbers": {
+                    // an object whose members are numbers finite as a DOUBLE (or nulls)
+                    Map<Object, Object> m = null;
+                    if (v instanceof Map) {
+                        m = new LinkedHashMap<>();
+                        for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
+                            Double d = e.getValue() instanceof Number ? toDouble(e.getValue().toString()) : null;
+                            if (e.getValue() != null && !(d != null && Math.abs(d) <= Double.MAX_VALUE)) {
+                                m = null;
+                                break;
+                            }
+                            m.put(StringData.fromString((String) e.getKey()), d);
+                        }
+                    }
+                    row.setField(pos, m == null ? null : new GenericMapData(m));
+                    return v != null && m == null ? bad : null;
                 }
                 default: {
                     String s = scalarText(v);
