@@ -4,7 +4,14 @@ from /proc, the medians of alternating runs, and the rates net of a start-up run
 
 A run of a Flink job pays a fixed start-up (JVM, planning, code generation and JIT of the
 job's classes) whatever its input, so a benchmark also runs each job on a few records and
-gives the rates net of that median start-up as well: the cost per record."""
+gives the rates net of that median start-up as well: the cost per record.
+
+The JVM's CPU is also split by thread (`cpu_by_kind`): its JIT compilers, its garbage
+collector, the client threads that plan the job (PyFlink's gateway threads, main) and the job's
+own threads (tasks, sources, the runtime). "Processing CPU" is the job's threads and the
+collector: what each record costs once the job runs, without the start-up and without the
+compilation of hot code, which is still going on when a run of a minute ends (issue 15:
+the seed monitor's generated job spent a third of its CPU in the C2 compiler on 6 h of input)."""
 
 from __future__ import annotations
 
@@ -23,6 +30,16 @@ from typing import Callable
 from proctree import descendants, stat_cpu  # benchmarks/, the script's folder
 
 SAMPLE_S = 0.2
+# JVM thread name prefixes (as /proc shows them: at most 15 characters) -> kind
+THREAD_KINDS = (("C1 CompilerThre", "jit"), ("C2 CompilerThre", "jit"), ("Sweeper thread", "jit"),
+                ("GC Thread", "gc"), ("G1 ", "gc"), ("VM Thread", "gc"),
+                ("Thread-", "client"), ("main", "client"), ("java", "client"))
+
+
+def thread_kind(name: str) -> str:
+    """jit, gc, client (PyFlink's gateway threads, where the job is planned, and the JVM's
+    main threads) or job (everything else: tasks, sources, sinks, the runtime)."""
+    return next((kind for prefix, kind in THREAD_KINDS if name.startswith(prefix)), "job")
 
 
 class TimedOut(Exception):
@@ -39,6 +56,7 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], *, timeout: flo
     group (the PyFlink JVM included) and raises TimedOut."""
     seen: dict[int, float] = {}
     rss: dict[int, int] = {}
+    threads: dict[tuple[int, int], tuple[str, float]] = {}  # (JVM pid, tid) -> (name, CPU s)
     t0 = time.perf_counter()
     # a process group of its own: a timeout kills the JVM that PyFlink started too
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
@@ -53,6 +71,7 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], *, timeout: flo
                     seen[pid] = max(st[1], seen.get(pid, 0.0))
                     if st[0] == "java":
                         rss[pid] = max(peak_rss(pid) or 0, rss.get(pid, 0))
+                        sample_threads(pid, threads)
             if stop.wait(SAMPLE_S):
                 return
 
@@ -72,8 +91,25 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], *, timeout: flo
         sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}) in {cwd}: {' '.join(cmd)}\n{err[-3000:]}")
+    by_kind = {kind: 0.0 for kind in ("job", "gc", "jit", "client")}
+    for name, cpu in threads.values():
+        by_kind[thread_kind(name)] += cpu
     return {"wall": wall, "cpu": sum(seen.values()), "jvm_peak_rss": max(rss.values()) if rss else None,
+            "cpu_by_kind": by_kind,
             **({"stdout": out} if capture else {})}
+
+
+def sample_threads(pid: int, threads: dict[tuple[int, int], tuple[str, float]]) -> None:
+    """The CPU seconds of each thread of process `pid` so far, into `threads` (the last seen
+    of a thread that has ended stays)."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return
+    for tid in tids:
+        st = stat_cpu(f"/proc/{pid}/task/{tid}/stat")
+        if st is not None:
+            threads[pid, int(tid)] = st
 
 
 def peak_rss(pid: int) -> int | None:
@@ -121,13 +157,17 @@ def figures(events: int, runs: list[dict], startup: list[dict]) -> dict:
     cpu = statistics.median(r["cpu"] for r in runs)
     s_wall = statistics.median(r["wall"] for r in startup) if startup else 0.0
     s_cpu = statistics.median(r["cpu"] for r in startup) if startup else 0.0
+    processing = statistics.median(r["cpu_by_kind"]["job"] + r["cpu_by_kind"]["gc"] for r in runs)
+    kinds = {f"{kind}_cpu_s": statistics.median(r["cpu_by_kind"][kind] for r in runs) for kind in runs[0]["cpu_by_kind"]}
     return {"wall_s": wall, "cpu_s": cpu, "events_per_s": events / wall, "events_per_cpu_s": events / cpu,
+            **kinds, "processing_cpu_s": processing,
+            "events_per_processing_cpu_s": events / processing if processing else None,
             "startup_wall_s": s_wall, "startup_cpu_s": s_cpu,
             "net_events_per_s": events / (wall - s_wall) if startup and wall > s_wall else None,
             "net_events_per_cpu_s": events / (cpu - s_cpu) if startup and cpu > s_cpu else None}
 
 
-RATES = ("events_per_s", "events_per_cpu_s", "net_events_per_s", "net_events_per_cpu_s")
+RATES = ("events_per_s", "events_per_cpu_s", "net_events_per_s", "net_events_per_cpu_s", "events_per_processing_cpu_s")
 
 
 def ratios(job: dict, reference: dict) -> dict:
@@ -141,13 +181,16 @@ def fmt(x, spec: str = "7.0f") -> str:
 
 def table(rows: dict[str, dict], ratio_rows: dict[str, dict]) -> str:
     """The figures of each job and the ratios, as a Markdown table."""
-    lines = ["| job | events/s | events per CPU-s | net events/s | net events per CPU-s | start-up CPU-s |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| job | events/s | events per CPU-s | net events/s | net events per CPU-s | events per processing CPU-s "
+             "| start-up CPU-s | CPU-s: job threads, GC, JIT, client |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, j in rows.items():
         lines.append(f"| {name} | {fmt(j['events_per_s'])} | {fmt(j['events_per_cpu_s'])} | "
-                     f"{fmt(j['net_events_per_s'])} | {fmt(j['net_events_per_cpu_s'])} | {j['startup_cpu_s']:.1f} |")
+                     f"{fmt(j['net_events_per_s'])} | {fmt(j['net_events_per_cpu_s'])} | "
+                     f"{fmt(j['events_per_processing_cpu_s'])} | {j['startup_cpu_s']:.1f} | "
+                     f"{j['job_cpu_s']:.1f}, {j['gc_cpu_s']:.1f}, {j['jit_cpu_s']:.1f}, {j['client_cpu_s']:.1f} |")
     for name, r in ratio_rows.items():
-        lines.append(f"| {name} | " + " | ".join(fmt(r[k], ".2f") for k in RATES) + " | |")
+        lines.append(f"| {name} | " + " | ".join(fmt(r[k], ".2f") for k in RATES) + " | | |")
     return "\n".join(lines)
 
 
@@ -199,8 +242,9 @@ def measure(names: list[str], run: Callable[[str, str, bool], dict], args: argpa
                     continue
                 done[phase][name].append(r)
                 print(f"  {phase} {i + 1} {name:{width}s}: {r['wall']:6.1f}s wall {n / r['wall']:7.0f} events/s | "
-                      f"{r['cpu']:6.1f}s CPU {n / r['cpu']:7.0f} events/CPU-s ({len(r['output'])} records out, "
-                      f"{n} events in)", flush=True)
+                      f"{r['cpu']:6.1f}s CPU {n / r['cpu']:7.0f} events/CPU-s, processing "
+                      f"{r['cpu_by_kind']['job'] + r['cpu_by_kind']['gc']:5.1f}s, JIT {r['cpu_by_kind']['jit']:5.1f}s "
+                      f"({len(r['output'])} records out, {n} events in)", flush=True)
     return done["start-up"], done["run"]
 
 

@@ -66,6 +66,11 @@ def test_the_job_cost_benchmark_runs_every_job_over_the_whole_input(tmp_path):
     assert set(result["jobs"]) == JOBS
     for job in result["jobs"].values():
         assert job["events_per_s"] > 0 and job["events_per_cpu_s"] > 0 and job["same_output_every_run"]
+        # the JVM's threads by kind: each ran, and together they are within the process tree's CPU
+        kinds = [job[f"{k}_cpu_s"] for k in ("job", "gc", "jit", "client")]
+        assert job["job_cpu_s"] > 0 and job["jit_cpu_s"] > 0 and job["client_cpu_s"] > 0
+        assert min(kinds) >= 0 and sum(kinds) <= job["cpu_s"]
+        assert job["processing_cpu_s"] == job["job_cpu_s"] + job["gc_cpu_s"]
     assert result["jobs"]["raw_ceiling"]["output_records"] == events
     assert result["jobs"]["json_ceiling"]["output_records"] == events
     assert result["jobs"]["reference"]["output_records"] > 0
