@@ -27,19 +27,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from proctree import descendants, stat_cpu  # benchmarks/, the script's folder
+from proctree import descendants, sample_threads, stat_cpu, thread_kind  # benchmarks/, the script's folder
 
 SAMPLE_S = 0.2
-# JVM thread name prefixes (as /proc shows them: at most 15 characters) -> kind
-THREAD_KINDS = (("C1 CompilerThre", "jit"), ("C2 CompilerThre", "jit"), ("Sweeper thread", "jit"),
-                ("GC Thread", "gc"), ("G1 ", "gc"), ("VM Thread", "gc"),
-                ("Thread-", "client"), ("main", "client"), ("java", "client"))
-
-
-def thread_kind(name: str) -> str:
-    """jit, gc, client (PyFlink's gateway threads, where the job is planned, and the JVM's
-    main threads) or job (everything else: tasks, sources, sinks, the runtime)."""
-    return next((kind for prefix, kind in THREAD_KINDS if name.startswith(prefix)), "job")
 
 
 class TimedOut(Exception):
@@ -97,19 +87,6 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], *, timeout: flo
     return {"wall": wall, "cpu": sum(seen.values()), "jvm_peak_rss": max(rss.values()) if rss else None,
             "cpu_by_kind": by_kind,
             **({"stdout": out} if capture else {})}
-
-
-def sample_threads(pid: int, threads: dict[tuple[int, int], tuple[str, float]]) -> None:
-    """The CPU seconds of each thread of process `pid` so far, into `threads` (the last seen
-    of a thread that has ended stays)."""
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return
-    for tid in tids:
-        st = stat_cpu(f"/proc/{pid}/task/{tid}/stat")
-        if st is not None:
-            threads[pid, int(tid)] = st
 
 
 def peak_rss(pid: int) -> int | None:

@@ -38,3 +38,28 @@ def descendants(root: int) -> set[int]:
                 tree.add(pid)
                 grew = True
     return tree - {root}
+
+
+# JVM thread name prefixes (as /proc shows them: at most 15 characters) -> kind
+THREAD_KINDS = (("C1 CompilerThre", "jit"), ("C2 CompilerThre", "jit"), ("Sweeper thread", "jit"),
+                ("GC Thread", "gc"), ("G1 ", "gc"), ("VM Thread", "gc"),
+                ("Thread-", "client"), ("main", "client"), ("java", "client"))
+
+
+def thread_kind(name: str) -> str:
+    """jit, gc, client (PyFlink's gateway threads, where the job is planned, and the JVM's
+    main threads) or job (everything else: tasks, sources, sinks, the runtime)."""
+    return next((kind for prefix, kind in THREAD_KINDS if name.startswith(prefix)), "job")
+
+
+def sample_threads(pid: int, threads: dict[tuple[int, int], tuple[str, float]]) -> None:
+    """The CPU seconds of each thread of process `pid` so far, into `threads` (the last seen
+    of a thread that has ended stays)."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return
+    for tid in tids:
+        st = stat_cpu(f"/proc/{pid}/task/{tid}/stat")
+        if st is not None:
+            threads[pid, int(tid)] = st

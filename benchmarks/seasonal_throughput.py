@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from proctree import descendants, stat_cpu  # noqa: E402  (benchmarks/, the script's folder)
+from proctree import descendants, sample_threads, stat_cpu, thread_kind  # noqa: E402  (benchmarks/, the script's folder)
 
 QUERY = """
     query: |
@@ -135,15 +135,10 @@ class CpuMeter:
         return {"python": py, "jvm": jvm}
 
     def _sample_jit(self) -> None:
+        threads: dict[tuple[int, int], tuple[str, float]] = {}
         for pid in self._jit_pids:        # the JVM's processes, found once per run (not a /proc scan per sample)
-            try:
-                tids = os.listdir(f"/proc/{pid}/task")
-            except OSError:
-                continue
-            for tid in tids:
-                st = stat_cpu(f"/proc/{pid}/task/{tid}/stat")
-                if st and "CompilerThre" in st[0]:
-                    self._jit[pid, int(tid)] = st[1]
+            sample_threads(pid, threads)
+        self._jit.update({k: cpu for k, (name, cpu) in threads.items() if thread_kind(name) == "jit"})
 
     def _loop(self) -> None:
         while not self._stop.wait(0.5):
