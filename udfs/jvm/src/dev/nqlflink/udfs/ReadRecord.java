@@ -238,15 +238,13 @@ public class ReadRecord extends ScalarFunction {
             String bad = "bad_type:" + pathText;
             switch (arg) {
                 case "float": {
-                    // JSON_QUERY's text of the number, cast as TRY_CAST(t AS DOUBLE)
-                    Double d = v instanceof Number ? toDouble(v.toString()) : null;
-                    boolean ok = d != null && Math.abs(d) <= Double.MAX_VALUE;
+                    Double d = number(v);
                     row.setField(pos, d);
-                    return v != null && !ok ? bad : null;
+                    return v != null && !finite(d) ? bad : null;
                 }
                 case "int": {
                     Long n = v instanceof Number ? toLong(v.toString()) : null;
-                    Double d = v instanceof Number ? toDouble(v.toString()) : null;
+                    Double d = number(v);
                     row.setField(pos, n);
                     return v != null && !(n != null && d != null && n.doubleValue() == d) ? bad : null;
                 }
@@ -263,39 +261,13 @@ public class ReadRecord extends ScalarFunction {
                     return s != null && t == null ? bad : null;
                 }
                 case "strings": {
-                    // an array of strings (or nulls)
-                    GenericArrayData a = null;
-                    if (v instanceof List) {
-                        List<?> items = (List<?>) v;
-                        Object[] out = new Object[items.size()];
-                        for (int i = 0; i < out.length; i++) {
-                            Object e = items.get(i);
-                            if (e != null && !(e instanceof String)) {
-                                out = null;
-                                break;
-                            }
-                            out[i] = e == null ? null : StringData.fromString((String) e);
-                        }
-                        a = out == null ? null : new GenericArrayData(out);
-                    }
+                    GenericArrayData a = v instanceof List ? strings((List<?>) v) : null;
                     row.setField(pos, a);
                     return v != null && a == null ? bad : null;
                 }
                 case "numbers": {
-                    // an object whose members are numbers finite as a DOUBLE (or nulls)
-                    Map<Object, Object> m = null;
-                    if (v instanceof Map) {
-                        m = new LinkedHashMap<>();
-                        for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
-                            Double d = e.getValue() instanceof Number ? toDouble(e.getValue().toString()) : null;
-                            if (e.getValue() != null && !(d != null && Math.abs(d) <= Double.MAX_VALUE)) {
-                                m = null;
-                                break;
-                            }
-                            m.put(StringData.fromString((String) e.getKey()), d);
-                        }
-                    }
-                    row.setField(pos, m == null ? null : new GenericMapData(m));
+                    GenericMapData m = v instanceof Map ? numbers((Map<?, ?>) v) : null;
+                    row.setField(pos, m);
                     return v != null && m == null ? bad : null;
                 }
                 default: {
@@ -305,6 +277,42 @@ public class ReadRecord extends ScalarFunction {
                 }
             }
         }
+    }
+
+    /** A JSON number as a DOUBLE: JSON_QUERY's text of it, cast as TRY_CAST(t AS DOUBLE); null
+     * for anything else. */
+    static Double number(Object v) {
+        return v instanceof Number ? toDouble(v.toString()) : null;
+    }
+
+    static boolean finite(Double d) {
+        return d != null && Math.abs(d) <= Double.MAX_VALUE;
+    }
+
+    /** An array of strings (or nulls); null when an element is anything else. */
+    static GenericArrayData strings(List<?> items) {
+        Object[] out = new Object[items.size()];
+        for (int i = 0; i < out.length; i++) {
+            Object e = items.get(i);
+            if (e != null && !(e instanceof String)) {
+                return null;
+            }
+            out[i] = e == null ? null : StringData.fromString((String) e);
+        }
+        return new GenericArrayData(out);
+    }
+
+    /** An object whose members are numbers finite as a DOUBLE (or nulls); null otherwise. */
+    static GenericMapData numbers(Map<?, ?> members) {
+        Map<Object, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : members.entrySet()) {
+            Double d = number(e.getValue());
+            if (e.getValue() != null && !finite(d)) {
+                return null;
+            }
+            out.put(StringData.fromString((String) e.getKey()), d);
+        }
+        return new GenericMapData(out);
     }
 
     static Double toDouble(String t) {
