@@ -367,6 +367,11 @@ def _field_entries(fields) -> list[tuple[str, str, str, str]]:
     return [(column, "field", path, READ_TYPES[ty]) for column, path, ty in fields]
 
 
+def _rejected(source: str, view: str) -> str:
+    """The dead-letter query of a checked view: its records with a reason, as `source`."""
+    return f"SELECT {lit(source)}, `reject_reason`, `line`\nFROM {q(view)}\nWHERE `reject_reason` IS NOT NULL"
+
+
 def _checked(table: str, name: str, source: str, columns: list[str]) -> Statement:
     return Statement("views/checked.sql.j2", {"table": table, "name": q(name), "source": q(source), "columns": columns,
                                               "record": q(RECORD_COLUMN)})
@@ -386,7 +391,7 @@ def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, o: Com
     kept = [q("tenant"), q("ts")] + [q(f.column) for f in read]
     for view in (chk, clk):
         inserts.append({"target": q("sink_dead_letters"),
-                        "query": f"SELECT {lit(table.name)}, `reject_reason`, `line`\nFROM {q(view)}\nWHERE `reject_reason` IS NOT NULL"})
+                        "query": _rejected(table.name, view)})
     tickable = "tickable_" + t
     return [
         Statement("ddl/raw_source.sql.j2", {
@@ -416,7 +421,7 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
     entries += _field_entries((c, p, ty) for c, (p, ty) in sorted(cols.items()))
     kept = [q("device_key"), q("tenant"), q("collector_uid")] + [q(c) for c in sorted(cols)] + [q("last_seen")]
     inserts.append({"target": q("sink_dead_letters"),
-                    "query": f"SELECT {lit(table.name)}, `reject_reason`, `line`\nFROM {q(chk)}\nWHERE `reject_reason` IS NOT NULL"})
+                    "query": _rejected(table.name, chk)})
     record = q(RECORD_COLUMN)
     return [
         Statement("ddl/raw_source.sql.j2", {
@@ -442,8 +447,7 @@ def _config_table(o: CompileOptions, inserts: list) -> list[Statement]:
     src, chk = "src_monitor_config", "chk_monitor_config"
     record = q(RECORD_COLUMN)
     inserts.append({"target": q("sink_dead_letters"),
-                    "query": f"SELECT {lit(monitor_config.SOURCE)}, `reject_reason`, `line`\nFROM {q(chk)}\n"
-                             "WHERE `reject_reason` IS NOT NULL"})
+                    "query": _rejected(monitor_config.SOURCE, chk)})
     return [
         Statement("ddl/raw_source.sql.j2", {
             "comment": "Monitor configuration as data (thresholds, for durations, enablement, priority), keyed by\n"
