@@ -220,8 +220,8 @@ WHERE `e`.`tenant` IN ('acme');
 -- groups (each distinct group of the shapes once) and whether it passes each distinct filter
 -- of the shapes (the spec names each shape's elements; a record failing a shape's filter only
 -- moves its tenant's clock there), its device (the tenant's active population), whether a
--- monitor needing its inventory found none, the aggregates' inputs, and the table's ticks per
--- tenant.
+-- monitor needing its inventory found none, the aggregates' inputs, and the table's ticks, one
+-- per tenant (one UNNEST: the plan does not grow with the tenants).
 CREATE TEMPORARY VIEW `t_execution_crashes__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
   ARRAY[CAST(JSON_OBJECT('binary.version' VALUE `binary_version`) AS STRING)] AS `nql_group`,
@@ -232,9 +232,9 @@ SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
   ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
 FROM `t_execution_crashes__rows`
 UNION ALL
-SELECT 'acme', `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
+SELECT `nql_t`.`tenant`, `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
   CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
-FROM `tick_execution_crashes`;
+FROM `tick_execution_crashes` CROSS JOIN UNNEST(ARRAY['acme']) AS `nql_t` (`tenant`);
 
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
 -- monitor of the table in one call (udfs/jvm: TenantWindows): a window of a tenant is evaluated
