@@ -46,6 +46,9 @@ ALERT_STATES_LAYOUT = ("ROW<status STRING, last_t BIGINT, streak BIGINT, alert_i
                        "shown STRING, shown_since BIGINT, shown_due BIGINT> by tenant/monitor/group_json")
 WINDOWS_FUNCTION = "nql_windows"
 WINDOWS_FUNCTION_CLASS = "dev.nqlflink.udfs.TenantWindows"
+# One row per argument: the tenants each tick is repeated for (views/table_input.sql.j2).
+EACH_FUNCTION = "nql_each"
+EACH_FUNCTION_CLASS = "dev.nqlflink.udfs.Each"
 INVENTORY = "device.devices"
 SAFE_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*\Z")
 # The Kafka partition a record came from: each tenant's clock is kept per partition, whose
@@ -237,6 +240,8 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     out.append(Statement("ddl/function.sql.j2", {"name": q(WINDOWS_FUNCTION), "path": lit(WINDOWS_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(STATES_FUNCTION), "path": lit(STATES_FUNCTION_CLASS),
+                                                 "language": "JAVA"}))
+    out.append(Statement("ddl/function.sql.j2", {"name": q(EACH_FUNCTION), "path": lit(EACH_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
     if any(isinstance(p.evaluate.input, ir.Regroup) for p in pipes):
         out.append(Statement("ddl/function.sql.j2", {"name": q(REGROUP_FUNCTION), "path": lit(REGROUP_FUNCTION_CLASS),
@@ -725,7 +730,7 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
             unknown += " AND " + _in_tenants(_tenants(inner))
     window_input = {"name": q(f"t_{t}__input"), "rows": q(f"t_{t}__rows"),
                     "groups": [f"CAST({g} AS STRING)" for g in groups], "keeps": list(keeps), "unknown": unknown,
-                    "numeric": list(numeric), "strings": list(strings), "ticks": q("tick_" + t),
+                    "numeric": list(numeric), "strings": list(strings), "ticks": q("tick_" + t), "each": q(EACH_FUNCTION),
                     "tenants": [lit(x) for x in tenants]}
     spec = " | ".join([f"lag={o.max_tenant_lag_ms};idle={o.partition_idle_ms}", *specs])
     # dead letters: the function's 'late' and 'unknown' rows name their monitor

@@ -15,6 +15,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_states`
   AS 'dev.nqlflink.udfs.AlertStates' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_each`
+  AS 'dev.nqlflink.udfs.Each' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
   AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
 
@@ -212,7 +215,7 @@ WHERE `e`.`tenant` IN ('acme');
 -- of the shapes (the spec names each shape's elements; a record failing a shape's filter only
 -- moves its tenant's clock there), its device (the tenant's active population), whether a
 -- monitor needing its inventory found none, the aggregates' inputs, and the table's ticks, one
--- per tenant (one UNNEST: the plan does not grow with the tenants).
+-- per tenant (one query: the plan does not grow with the tenants).
 CREATE TEMPORARY VIEW `t_device_performance_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
   ARRAY[CAST('{}' AS STRING)] AS `nql_group`,
@@ -225,7 +228,7 @@ FROM `t_device_performance_events__rows`
 UNION ALL
 SELECT `nql_t`.`tenant`, `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
   CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
-FROM `tick_device_performance_events` CROSS JOIN UNNEST(ARRAY['acme']) AS `nql_t` (`tenant`);
+FROM `tick_device_performance_events`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`tenant`);
 
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
 -- monitor of the table in one call (udfs/jvm: TenantWindows): a window of a tenant is evaluated
