@@ -170,6 +170,23 @@ final class Partial {
         }
     }
 
+    /**
+     * Folds a later partial into this one as {@link #mergeWritten} folds its bytes, except its
+     * distinct sets (a {@link RunningWindow} keeps those as counts).
+     */
+    void mergeFrom(Partial o) {
+        for (int i = 0; i < spec.aggs.size(); i++) {
+            WindowSpec.Kind kind = spec.aggs.get(i).kind;
+            if (kind == WindowSpec.Kind.DISTINCT || o.count[i] == 0) {
+                continue;
+            }
+            if (kind == WindowSpec.Kind.PCT) {
+                values.get(i).addAll(o.values.get(i));
+            }
+            mergeOne(i, kind, o.count[i], o.sum[i], o.value[i], o.time[i], o.text[i]);
+        }
+    }
+
     /** Folds another partial's aggregate i (count c > 0, not DISTINCT; a percentile's values added by the caller). */
     private void mergeOne(int i, WindowSpec.Kind kind, long c, double s, double v, long t, String x) {
         switch (kind) {

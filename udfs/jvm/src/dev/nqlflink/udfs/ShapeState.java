@@ -52,13 +52,18 @@ final class ShapeState {
     final MapView<String, byte[]> slices;
     final MapView<Long, Boolean> buckets;
     final MapView<String, Long> fired;
+    /** The shapes' last evaluated windows, decoded (not state), and whose they are here. */
+    final RunningWindow.Cache running;
+    final String tenant;
 
     ShapeState(ListView<byte[]> open, MapView<String, byte[]> slices, MapView<Long, Boolean> buckets,
-               MapView<String, Long> fired) {
+               MapView<String, Long> fired, RunningWindow.Cache running, String tenant) {
         this.open = open;
         this.slices = slices;
         this.buckets = buckets;
         this.fired = fired;
+        this.running = running;
+        this.tenant = tenant;
     }
 
     /** window_time of the shape's newest evaluated window (Long.MIN_VALUE: none yet). */
@@ -214,8 +219,12 @@ final class ShapeState {
         final Set<String> population;
 
         Slice(WindowSpec spec) {
+            this(spec, spec.population ? new HashSet<>() : null);
+        }
+
+        Slice(WindowSpec spec, Set<String> population) {
             this.spec = spec;
-            this.population = spec.population ? new HashSet<>() : null;
+            this.population = population;
         }
 
         /** One record: its group's partial if {@code group} is not NULL, its device to the population. */
@@ -366,34 +375,50 @@ final class ShapeState {
         final long end;
         final Slice merged;
 
-        Window(Shapes.Shape shape, long end) {
+        Window(Shapes.Shape shape, long end, Slice merged) {
             this.shape = shape;
             this.start = end - shape.spec.size;
             this.end = end;
-            this.merged = new Slice(shape.spec);
+            this.merged = merged;
         }
     }
 
     /**
-     * The window of a shape ending at {@code end}, its slices merged in time order, or null if
-     * none of its slices holds anything (the open records before {@code end} folded first).
+     * The window of a shape ending at {@code end}, or null if none of its slices holds anything
+     * (the open records before {@code end} folded first): the shape's previous window
+     * ({@link RunningWindow}) with the slices since added, or, when there is none that matches
+     * the state (after a restore, an upgrade, a skipped window), built from all its slices.
      */
     Window window(Shapes.Shape shape, long end) throws Exception {
-        Window w = new Window(shape, end);
-        boolean any = false;
-        for (long slice = w.start + shape.spec.slide; slice <= end; slice += shape.spec.slide) {
+        WindowSpec spec = shape.spec;
+        RunningWindow r = running.get(tenant, shape.id);
+        if (r == null || r.spec != spec || r.end != fired(shape.id) + 1 || r.end >= end
+                || r.first() <= end - spec.size) {
+            r = new RunningWindow(spec, end - spec.size);
+            running.put(tenant, shape.id, r);
+        }
+        for (long slice = Math.max(r.end, end - spec.size) + spec.slide; slice <= end; slice += spec.slide) {
             byte[] stored = slices.get(sliceKey(shape.id, slice));
             if (stored != null) {
-                any = true;
-                w.merged.mergeWritten(stored);
+                r.add(slice, Slice.read(spec, stored));
             }
         }
-        return any ? w : null;
+        r.end = end;
+        if (r.isEmpty()) {
+            running.remove(tenant, shape.id);
+            return null;
+        }
+        return new Window(shape, end, r.merged());
     }
 
     /** Removes the slice no later window of the window's shape needs: its first. */
     void evict(Window w) throws Exception {
-        slices.remove(sliceKey(w.shape.id, w.start + w.shape.spec.slide));
+        long first = w.start + w.shape.spec.slide;
+        slices.remove(sliceKey(w.shape.id, first));
+        RunningWindow r = running.get(tenant, w.shape.id);
+        if (r != null) {
+            r.remove(first);
+        }
     }
 
     /** Forgets the buckets at or before {@code before}: their timers are past. */
@@ -426,6 +451,7 @@ final class ShapeState {
         }
         for (String shape : shapes) {
             fired.remove(shape);
+            running.remove(tenant, shape);
         }
         int[] at = new int[oldIds.size()];
         Map<String, Integer> index = new HashMap<>();

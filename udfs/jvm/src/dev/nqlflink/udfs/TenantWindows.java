@@ -110,10 +110,13 @@ public class TenantWindows extends ProcessTableFunction<Row> {
     private transient Counter late;
     /** Tenants whose state this instance found (or made) under {@link #current}: no upgrade to check. */
     private transient Set<String> upToDate;
+    /** The tenants' shapes' last evaluated windows: a cache, rebuilt from the state when missing. */
+    private transient RunningWindow.Cache running;
 
     @Override
     public void open(FunctionContext context) throws Exception {
         late = context.getMetricGroup().counter("nqlLateRecords");
+        running = new RunningWindow.Cache(RunningWindow.Cache.WINDOWS);
     }
 
     private Shapes shapes(String text) {
@@ -137,10 +140,10 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             @ArgumentHint(name = "spec") String specText)
             throws Exception {
         Shapes spec = shapes(specText);
-        ShapeState windows = new ShapeState(open, slices, buckets, fired);
+        String tenant = in.getFieldAs("tenant");
+        ShapeState windows = new ShapeState(open, slices, buckets, fired, running, tenant);
         byte[] stored = (byte[]) state.getField("clock");
         TenantClock clock = TenantClock.read(stored);
-        String tenant = in.getFieldAs("tenant");
         if (checkSpec(tenant, meta, specText, spec, clock, windows) && meta.get(TENANT) == null) {
             meta.put(TENANT, tenant);   // for the rows its timers emit
         }
@@ -279,10 +282,10 @@ public class TenantWindows extends ProcessTableFunction<Row> {
             return;
         }
         Shapes spec = current != null ? shapes : Shapes.parse(text);
-        ShapeState windows = new ShapeState(open, slices, buckets, fired);
+        String tenant = meta.get(TENANT);
+        ShapeState windows = new ShapeState(open, slices, buckets, fired, running, tenant);
         byte[] stored = (byte[]) state.getField("clock");
         TenantClock clock = TenantClock.read(stored);
-        String tenant = meta.get(TENANT);
         checkSpec(tenant, meta, text, spec, clock, windows);
         TimeContext<Long> time = ctx.timeContext(Long.class);
         String timer = ctx.currentTimer();

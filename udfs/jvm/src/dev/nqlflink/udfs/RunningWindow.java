@@ -1,0 +1,178 @@
+package dev.nqlflink.udfs;
+
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * One tenant's shape's last evaluated window, kept decoded between evaluations in the
+ * {@link TenantWindows} instance (not in Flink state: it is rebuilt from the slices whenever
+ * it is missing or does not match them), so that a window is the previous one plus its new
+ * slices: each slice is decoded once when its first window is evaluated and subtracted once
+ * when it is evicted, where merging every window from its slices decoded each slice once per
+ * window holding it (size / slide times: 10 for 5 min every 30 s, 12 for 1 h every 5 min).
+ *
+ * <p>What is subtracted is what cannot be recomputed cheaply: the distinct values of each
+ * group and aggregate and the population's devices, as counts of the slices holding each value.
+ * Everything else (counts, sums, extremes, last values, percentile values) is folded from the
+ * decoded slices in time order at each evaluation, the same operations in the same order as a
+ * merge from the bytes, so results are bit for bit those of {@link ShapeState#window} without it.
+ *
+ * <p>Valid only while its slices cannot change: it holds slices ending at or before its
+ * {@link #end}, which is the shape's newest evaluated window end; a record in such a slice is
+ * late for the shape and never added to it ({@link ShapeState}).
+ */
+final class RunningWindow {
+    final WindowSpec spec;
+    /** The end of the window whose slices it holds (minus the evicted ones). */
+    long end;
+    /** Slice end -> the decoded slice, in time order. */
+    private final TreeMap<Long, ShapeState.Slice> slices = new TreeMap<>();
+    /** Group -> in how many held slices it is, and per aggregate the distinct values' counts. */
+    private final TreeMap<String, Group> groups = new TreeMap<>();
+    /** Device -> in how many held slices it is (shapes with a population). */
+    private final Map<String, Integer> population;
+
+    private static final class Group {
+        int slices;
+        final Map<String, Integer>[] distinct;
+
+        @SuppressWarnings("unchecked")
+        Group(WindowSpec spec) {
+            distinct = new Map[spec.aggs.size()];
+            for (int i = 0; i < distinct.length; i++) {
+                if (spec.aggs.get(i).kind == WindowSpec.Kind.DISTINCT) {
+                    distinct[i] = new HashMap<>();
+                }
+            }
+        }
+    }
+
+    RunningWindow(WindowSpec spec, long end) {
+        this.spec = spec;
+        this.end = end;
+        this.population = spec.population ? new HashMap<>() : null;
+    }
+
+    boolean isEmpty() {
+        return slices.isEmpty();
+    }
+
+    /** The earliest held slice's end (Long.MAX_VALUE: none). */
+    long first() {
+        return slices.isEmpty() ? Long.MAX_VALUE : slices.firstKey();
+    }
+
+    void add(long sliceEnd, ShapeState.Slice slice) {
+        slices.put(sliceEnd, slice);
+        for (Map.Entry<String, Partial> e : slice.groups.entrySet()) {
+            Group g = groups.computeIfAbsent(e.getKey(), k -> new Group(spec));
+            g.slices++;
+            for (int i = 0; i < g.distinct.length; i++) {
+                if (g.distinct[i] != null) {
+                    count(g.distinct[i], e.getValue().sets.get(i), 1);
+                }
+            }
+        }
+        if (population != null) {
+            count(population, slice.population, 1);
+        }
+    }
+
+    void remove(long sliceEnd) {
+        ShapeState.Slice slice = slices.remove(sliceEnd);
+        if (slice == null) {
+            return;
+        }
+        for (Map.Entry<String, Partial> e : slice.groups.entrySet()) {
+            Group g = groups.get(e.getKey());
+            for (int i = 0; i < g.distinct.length; i++) {
+                if (g.distinct[i] != null) {
+                    count(g.distinct[i], e.getValue().sets.get(i), -1);
+                }
+            }
+            if (--g.slices == 0) {
+                groups.remove(e.getKey());
+            }
+        }
+        if (population != null) {
+            count(population, slice.population, -1);
+        }
+    }
+
+    private static void count(Map<String, Integer> counts, Set<String> values, int by) {
+        for (String v : values) {
+            counts.merge(v, by, (a, b) -> a + b == 0 ? null : a + b);
+        }
+    }
+
+    /**
+     * The window as one slice: per group (in group order) its partial folded from the held
+     * slices in time order, its distinct sets and the population being views of the counts.
+     */
+    ShapeState.Slice merged() {
+        ShapeState.Slice out = new ShapeState.Slice(spec, population == null ? null : population.keySet());
+        for (Map.Entry<String, Group> e : groups.entrySet()) {
+            Partial p = new Partial(spec);
+            for (ShapeState.Slice s : slices.values()) {
+                Partial part = s.groups.get(e.getKey());
+                if (part != null) {
+                    p.mergeFrom(part);
+                }
+            }
+            Map<String, Integer>[] distinct = e.getValue().distinct;
+            for (int i = 0; i < distinct.length; i++) {
+                if (distinct[i] != null) {
+                    p.sets.set(i, distinct[i].keySet());
+                }
+            }
+            out.groups.put(e.getKey(), p);
+        }
+        return out;
+    }
+
+    /**
+     * The running windows of one {@link TenantWindows} instance, by tenant and shape, the least
+     * recently used tenants forgotten beyond {@code limit} windows in all (their next evaluation
+     * merges from the state again): memory bounded whatever the number of tenants.
+     */
+    static final class Cache {
+        static final int WINDOWS = 10_000;
+        private final int limit;
+        private final LinkedHashMap<String, Map<String, RunningWindow>> tenants = new LinkedHashMap<>(16, 0.75f, true);
+        private int size;
+
+        Cache(int limit) {
+            this.limit = limit;
+        }
+
+        RunningWindow get(String tenant, String shape) {
+            Map<String, RunningWindow> shapes = tenants.get(tenant);
+            return shapes == null ? null : shapes.get(shape);
+        }
+
+        void put(String tenant, String shape, RunningWindow w) {
+            if (tenants.computeIfAbsent(tenant, t -> new HashMap<>()).put(shape, w) == null) {
+                size++;
+            }
+            Iterator<Map.Entry<String, Map<String, RunningWindow>>> eldest = tenants.entrySet().iterator();
+            while (size > limit && tenants.size() > 1) {
+                Map.Entry<String, Map<String, RunningWindow>> e = eldest.next();
+                if (!e.getKey().equals(tenant)) {
+                    size -= e.getValue().size();
+                    eldest.remove();
+                }
+            }
+        }
+
+        void remove(String tenant, String shape) {
+            Map<String, RunningWindow> shapes = tenants.get(tenant);
+            if (shapes != null && shapes.remove(shape) != null) {
+                size--;
+            }
+        }
+    }
+}
