@@ -167,12 +167,16 @@ MANY_T0 = datetime(2026, 11, 26, 12, 0, 0)
 
 
 def many_rows() -> list[dict]:
+    """One row per 100 ms for 8 minutes but none from 3:00 to 5:30 (longer than a window, so
+    the windows after the gap cannot be the ones before plus new slices), g3 only after it."""
     rnd = random.Random(23)
     out = []
-    for i in range(6 * 60 * 10):  # one row per 100 ms for 6 minutes
+    for i in range(8 * 60 * 10):
+        if 3 * 600 <= i < 5.5 * 600:
+            continue
         ts = MANY_T0 + timedelta(milliseconds=100 * i)
         out.append({"tenant": "acme", "ts": ts.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
-                    "grp": None if rnd.random() < 0.1 else rnd.choice(["g1", "g2"]),
+                    "grp": None if rnd.random() < 0.1 else rnd.choice(["g1", "g2"] + (["g3"] if i >= 5.5 * 600 else [])),
                     "device": f"d{rnd.randrange(900)}", "v": None if rnd.random() < 0.05 else rnd.uniform(0, 100),
                     "s": f"user-{rnd.randrange(500)}", "s2": rnd.choice(["x", "x:1", ":", "é"])})
     return out
@@ -224,6 +228,7 @@ def test_large_sets_and_values_in_several_slices(many):
     want, devices = many_expected()
     assert sorted(many) == sorted(want)
     assert max(w[0] for w in want.values()) > 300 and max(devices.values()) > 600  # sets that large
+    assert {g for g, _ in want} == {"g1", "g2", "g3"}
     for key, (nv, population) in many.items():
         expected = want[key]
         assert nv[0] == expected[0] and nv[2] == expected[2] and nv[3] == expected[3], (key, nv, expected)
