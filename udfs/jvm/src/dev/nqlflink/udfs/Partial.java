@@ -6,6 +6,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -184,6 +185,45 @@ final class Partial {
                 values.get(i).addAll(o.values.get(i));
             }
             mergeOne(i, kind, o.count[i], o.sum[i], o.value[i], o.time[i], o.text[i]);
+        }
+    }
+
+    /**
+     * Frees what a partial kept only for merging into others no longer needs: its distinct sets
+     * (a {@link RunningWindow} counts them) and boxed percentile values (kept unboxed).
+     */
+    void compact() {
+        for (int i = 0; i < spec.aggs.size(); i++) {
+            if (sets.get(i) != null) {
+                sets.set(i, null);
+            }
+            List<Double> vs = values.get(i);
+            if (vs != null) {
+                double[] unboxed = new double[vs.size()];
+                for (int j = 0; j < unboxed.length; j++) {
+                    unboxed[j] = vs.get(j);
+                }
+                values.set(i, new Unboxed(unboxed));
+            }
+        }
+    }
+
+    /** Percentile values kept as doubles, read as the list they were. */
+    private static final class Unboxed extends AbstractList<Double> {
+        private final double[] values;
+
+        Unboxed(double[] values) {
+            this.values = values;
+        }
+
+        @Override
+        public Double get(int i) {
+            return values[i];
+        }
+
+        @Override
+        public int size() {
+            return values.length;
         }
     }
 

@@ -29,8 +29,12 @@ final class RunningWindow {
     final WindowSpec spec;
     /** The end of the window whose slices it holds (minus the evicted ones). */
     long end;
-    /** Slice end -> the decoded slice, in time order. */
-    private final TreeMap<Long, ShapeState.Slice> slices = new TreeMap<>();
+    /**
+     * Slice end -> its groups' partials, in time order, without their distinct sets (counted
+     * below; a slice's values are read again from its bytes when it is evicted), percentile
+     * values unboxed: what the window keeps in memory is about one entry per distinct value.
+     */
+    private final TreeMap<Long, TreeMap<String, Partial>> slices = new TreeMap<>();
     /** Group -> in how many held slices it is, and per aggregate the distinct values' counts. */
     private final TreeMap<String, Group> groups = new TreeMap<>();
     /** Device -> in how many held slices it is (shapes with a population). */
@@ -66,40 +70,42 @@ final class RunningWindow {
         return slices.isEmpty() ? Long.MAX_VALUE : slices.firstKey();
     }
 
+    /** Whether it holds the slice ending at {@code sliceEnd}. */
+    boolean holds(long sliceEnd) {
+        return slices.containsKey(sliceEnd);
+    }
+
+    /** Adds a slice, decoded from its bytes. */
     void add(long sliceEnd, ShapeState.Slice slice) {
-        slices.put(sliceEnd, slice);
-        for (Map.Entry<String, Partial> e : slice.groups.entrySet()) {
-            Group g = groups.computeIfAbsent(e.getKey(), k -> new Group(spec));
-            g.slices++;
-            for (int i = 0; i < g.distinct.length; i++) {
-                if (g.distinct[i] != null) {
-                    count(g.distinct[i], e.getValue().sets.get(i), 1);
-                }
-            }
+        count(slice, 1);
+        for (Partial p : slice.groups.values()) {
+            p.compact();
         }
-        if (population != null) {
-            count(population, slice.population, 1);
+        slices.put(sliceEnd, slice.groups);
+    }
+
+    /** Removes a held slice, decoded again from its bytes (the same ones {@link #add} had). */
+    void remove(long sliceEnd, ShapeState.Slice slice) {
+        if (slices.remove(sliceEnd) != null) {
+            count(slice, -1);
         }
     }
 
-    void remove(long sliceEnd) {
-        ShapeState.Slice slice = slices.remove(sliceEnd);
-        if (slice == null) {
-            return;
-        }
+    private void count(ShapeState.Slice slice, int by) {
         for (Map.Entry<String, Partial> e : slice.groups.entrySet()) {
-            Group g = groups.get(e.getKey());
+            Group g = by > 0 ? groups.computeIfAbsent(e.getKey(), k -> new Group(spec)) : groups.get(e.getKey());
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    count(g.distinct[i], e.getValue().sets.get(i), -1);
+                    count(g.distinct[i], e.getValue().sets.get(i), by);
                 }
             }
-            if (--g.slices == 0) {
+            g.slices += by;
+            if (g.slices == 0) {
                 groups.remove(e.getKey());
             }
         }
         if (population != null) {
-            count(population, slice.population, -1);
+            count(population, slice.population, by);
         }
     }
 
@@ -117,8 +123,8 @@ final class RunningWindow {
         ShapeState.Slice out = new ShapeState.Slice(spec, population == null ? null : population.keySet());
         for (Map.Entry<String, Group> e : groups.entrySet()) {
             Partial p = new Partial(spec);
-            for (ShapeState.Slice s : slices.values()) {
-                Partial part = s.groups.get(e.getKey());
+            for (TreeMap<String, Partial> slice : slices.values()) {
+                Partial part = slice.get(e.getKey());
                 if (part != null) {
                     p.mergeFrom(part);
                 }

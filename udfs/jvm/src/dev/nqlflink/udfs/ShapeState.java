@@ -414,11 +414,17 @@ final class ShapeState {
     /** Removes the slice no later window of the window's shape needs: its first. */
     void evict(Window w) throws Exception {
         long first = w.start + w.shape.spec.slide;
-        slices.remove(sliceKey(w.shape.id, first));
+        String key = sliceKey(w.shape.id, first);
         RunningWindow r = running.get(tenant, w.shape.id);
-        if (r != null) {
-            r.remove(first);
+        if (r != null && r.holds(first)) {
+            byte[] stored = slices.get(key);
+            if (stored == null) {
+                running.remove(tenant, w.shape.id);   // cannot be: start again from the state
+            } else {
+                r.remove(first, Slice.read(w.shape.spec, stored));
+            }
         }
+        slices.remove(key);
     }
 
     /** Forgets the buckets at or before {@code before}: their timers are past. */
