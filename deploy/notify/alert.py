@@ -54,8 +54,8 @@ def parse_alert(value: bytes | None) -> Alert | str:
     if value is None:
         return "empty record (tombstone)"
     try:
-        record = json.loads(value)
-    except (UnicodeDecodeError, ValueError) as exc:
+        record = json.loads(value.decode("utf-8"))  # json.loads(bytes) would guess UTF-16 or 32
+    except ValueError as exc:  # UnicodeDecodeError is one
         return f"not JSON ({exc.__class__.__name__}: {str(exc).splitlines()[0][:80]})"
     if not isinstance(record, dict):
         return f"not a JSON object but {type(record).__name__}"

@@ -57,8 +57,10 @@ class Receiver:
     secret: str | None = field(default=None, repr=False)  # webhook HMAC key / SMTP password, from the environment
 
 
-def read_receivers(path: str, env: Mapping[str, str] = os.environ) -> tuple[dict[str, Receiver], list[Diagnostic]]:
-    """The receivers file -> {name: Receiver} and diagnostics; no receiver when any is an error."""
+def read_receivers(path: str, env: Mapping[str, str] = os.environ
+                   ) -> tuple[dict[str, Receiver | None], list[Diagnostic]]:
+    """The receivers file -> {name: Receiver, or None for one with errors} and diagnostics in
+    the file's order (the names of broken receivers are defined: `notify:` may name them)."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -77,7 +79,7 @@ def read_receivers(path: str, env: Mapping[str, str] = os.environ) -> tuple[dict
     top = Fields(source, root, ("receivers",), "the receivers file", out)
     node = top.mapping("receivers") if "receivers" in top.values else top.report(
         "NQL0005", Y.span_of(source, root), key="receivers", where="the receivers file")
-    receivers: dict[str, Receiver] = {}
+    receivers: dict[str, Receiver | None] = {}
     for key, value in node.value if node is not None else ():
         name = key.value if isinstance(key, yaml.ScalarNode) else "?"
         if not NAME_RE.match(name):
@@ -88,10 +90,8 @@ def read_receivers(path: str, env: Mapping[str, str] = os.environ) -> tuple[dict
             out.append(diag("NQL0006", source, Y.span_of(source, value), key=name, expected="a mapping",
                             found=Y.describe(value)))
         else:
-            r = _read_receiver(source, name, value, env, out)
-            if r is not None:
-                receivers[name] = r
-    return ({} if any(d.is_error for d in out) else receivers), out
+            receivers[name] = _read_receiver(source, name, value, env, out)
+    return receivers, sorted(out, key=lambda d: d.location[1:])
 
 
 def _read_receiver(source: Source, name: str, node: yaml.MappingNode, env: Mapping[str, str],
@@ -155,7 +155,7 @@ def _read_receiver(source: Source, name: str, node: yaml.MappingNode, env: Mappi
     return Receiver(name=name, kind=kind, **settings)
 
 
-def routes(monitors, receivers: Mapping[str, Receiver], receivers_path: str
+def routes(monitors, receivers: Mapping[str, Receiver | None], receivers_path: str
            ) -> tuple[dict[tuple[str, str], tuple[str, ...]], list[Diagnostic]]:
     """(tenant, monitor id) -> the receivers its `notify:` names; a name the receivers file
     does not define is NQL0701 at the monitor's `notify:` list."""

@@ -47,7 +47,7 @@ def main(args) -> int:
         return 2
     checked = check_paths(args.paths, tenant=args.tenant)
     receivers, diags = read_receivers(args.receivers)
-    table, more = routes(checked.monitors, receivers, args.receivers) if receivers else ({}, [])
+    table, more = routes(checked.monitors, receivers, args.receivers)
     diags = checked.diagnostics + diags + more
     if diags:
         print(render_all_text(diags), file=sys.stderr)
