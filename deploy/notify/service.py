@@ -146,7 +146,7 @@ class Worker(threading.Thread):
             parts = self._partitions()
             if not parts:
                 return
-            c.assign([TopicPartition(self.s.topic, p) for p in parts])  # from the group's committed offsets
+            c.assign(self._positions(c, parts))
             self.n.say(f"{self.r.name}: consumer group {self.group} on {self.s.topic} ({len(parts)} partition(s))")
             at_end: set[int] = set()
             last = time.monotonic()
@@ -176,6 +176,24 @@ class Worker(threading.Thread):
             raise
         finally:
             c.close()
+
+    def _positions(self, c, parts: list[int]) -> list:
+        """Where to start on each partition: the group's committed offset, else --start. Asked
+        here, until the group coordinator answers: assign() alone gave up for good on a
+        NOT_COORDINATOR answer (a broker still loading its offsets topic) and never fetched."""
+        from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, KafkaException, TopicPartition
+
+        default = OFFSET_BEGINNING if self.s.start == "earliest" else OFFSET_END
+        while not self.n.stop.is_set():
+            try:
+                committed = c.committed([TopicPartition(self.s.topic, p) for p in parts], timeout=10)
+            except KafkaException as exc:
+                self.n.say(f"{self.r.name}: committed offsets of {self.group} not read yet: {exc}")
+                self.n.stop.wait(0.5)
+                continue
+            return [TopicPartition(self.s.topic, tp.partition, tp.offset if tp.offset >= 0 else default)
+                    for tp in committed]
+        return []
 
     def _partitions(self) -> list[int]:
         while not self.n.stop.is_set():

@@ -38,7 +38,8 @@ class Mailbox:
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
-                msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+                raw = envelope.original_content.replace(b"\r\n", b"\n")  # SMTP's line ends -> the message's
+                msg = email.message_from_bytes(raw, policy=email.policy.default)
                 with box.lock:
                     box.messages.append(msg)
                     box.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
@@ -49,7 +50,8 @@ class Mailbox:
             return AuthResult(success=ok)
 
         self.port = free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, authenticator=authenticator,
+        self.controller = Controller(  # AUTH over plain SMTP: aiosmtpd warns, on loopback it is what we test
+            Handler(), hostname="127.0.0.1", port=self.port, authenticator=authenticator,
                                      auth_required=True, auth_require_tls=False)
         self.controller.start()
 
@@ -64,7 +66,7 @@ class Mailbox:
 @dataclass
 class Request:
     path: str
-    headers: dict
+    headers: object  # case-insensitive, as HTTP header names are (urllib sends "X-nql-signature")
     body: bytes
     status: int  # what the server answered
 
@@ -92,7 +94,7 @@ class Webhook:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with hook_.lock:
                     status = hook_.fail.pop(0) if hook_.fail else 200
-                    hook_.requests.append(Request(self.path, dict(self.headers), body, status))
+                    hook_.requests.append(Request(self.path, self.headers, body, status))
                     n = len(hook_.requests)
                 if hook_.hook is not None:
                     hook_.hook(n)

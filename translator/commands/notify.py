@@ -90,11 +90,12 @@ def _run(args, receivers, table) -> int:
         notifier.say(f"{signal.Signals(signum).name}: stopping (what is not delivered yet is not committed)")
         notifier.stop.set()
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         notifier.run()
     finally:
+        for sig, handler in previous.items():  # main() may run inside another program (the tests)
+            signal.signal(sig, handler)
         if server is not None:
             server.shutdown()
     return 0
