@@ -3,27 +3,11 @@ hand-written, and the monitor file that routes them, for the notifier's tests.""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
-MONITOR = """\
-id: vdi_latency_by_pool
-tenant: acme
-name: VDI network latency by desktop pool
-priority: high
-tags: [VDI, network]
-query: |
-  session.vdi_events during past 5min
-  | where device.virtualization.desktop_pool != null
-  | summarize avg_latency = network_latency.avg(), sessions = device.count()
-    by device.virtualization.desktop_pool
-every: 30s
-trigger:
-  when: avg_latency > 300ms and sessions >= 5
-  for: 5min
-recover:
-  when: avg_latency <= 250ms
-  for: 2min
-notify: [{notify}]
-"""
+# the seed monitor of the README, its `notify:` list replaced by the test's receivers
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "monitors" / "vdi_latency_by_pool.yaml"
 
 GROUP = {"device.virtualization.desktop_pool": "Finance-Win11"}
 COMMON = {"alert_id": "b9d8ff09e1f3c2a4b5d6e7f8091a2b3c", "tenant": "acme", "monitor": "vdi_latency_by_pool",
@@ -40,8 +24,10 @@ RECOVERED = {**COMMON, "status": "recovered", "at": "2026-11-26T14:37:00.000Z",
 
 
 def monitor_file(tmp_path, *receivers: str):
+    text, n = re.subn(r"(?m)^notify: \[.*\]$", f"notify: [{', '.join(receivers)}]", EXAMPLE.read_text())
+    assert n == 1
     path = tmp_path / "vdi.yaml"
-    path.write_text(MONITOR.format(notify=", ".join(receivers)))
+    path.write_text(text)
     return path
 
 

@@ -102,7 +102,7 @@ def test_notify_check_reports_an_unknown_receiver_at_the_monitors_notify_list(tm
     args = ["notify", str(monitor), "--receivers", str(tmp_path / "receivers.yaml"), "--check"]
     assert main(args) == 1
     err = capsys.readouterr().err
-    assert f"{monitor}:18:9: error[NQL0701]: receiver 'mial' is not defined in {tmp_path / 'receivers.yaml'}" in err
+    assert f"{monitor}:20:9: error[NQL0701]: receiver 'mial' is not defined in {tmp_path / 'receivers.yaml'}" in err
     assert "hint: did you mean 'mail'?" in err
     assert "NQL0702" in err and "HOOK_SECRET" in err and "Traceback" not in err
 

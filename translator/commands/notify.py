@@ -13,16 +13,14 @@ from __future__ import annotations
 import signal
 import sys
 
-from nql_flink.translator.commands.common import KAFKA_HELP, kafka_address
+from nql_flink.translator.commands.common import add_topic_arguments, kafka_address
 
 
 def add_arguments(parser):
     parser.add_argument("paths", nargs="+", metavar="PATH", help="monitor files or folders (their `notify:` lists)")
     parser.add_argument("--receivers", required=True, metavar="FILE", help="the receivers file (docs/notify.md)")
     parser.add_argument("--tenant", help="tenant for monitors that do not name one")
-    parser.add_argument("--kafka", metavar="HOST:PORT", help=KAFKA_HELP)
-    parser.add_argument("--topic", default="nql.alerts", help="alert topic (default %(default)s)")
-    parser.add_argument("--topic-prefix", default="", help="as given to deploy (default none)")
+    add_topic_arguments(parser, "nql.alerts", "alert topic")
     parser.add_argument("--name", default="nql-notify", help="this notifier's name: receiver R's consumer group is "
                         "NAME.R (default %(default)s)")
     parser.add_argument("--start", choices=("earliest", "latest"), default="earliest",
