@@ -46,7 +46,8 @@ def receivers_file(tmp_path, *, hook: str | None = None, mail: Mailbox | None = 
         text += (f"  hook:\n    kind: webhook\n    url: {hook}\n    secret_env: NQL_TEST_HOOK_SECRET\n    timeout: 2s\n"
                  "    retry: {initial: 50ms, max: 200ms}\n    link: https://g.example/d/nql?tenant={tenant}&alert={alert_id}\n")
     if mail:
-        text += (f"  mail:\n    kind: email\n    host: 127.0.0.1\n    port: {mail.port}\n    tls: none\n"
+        tls = f"starttls\n    ca_file: {mail.cert}" if mail.cert else "none"
+        text += (f"  mail:\n    kind: email\n    host: 127.0.0.1\n    port: {mail.port}\n    tls: {tls}\n"
                  f"    username: {SMTP_USER}\n    password_env: NQL_TEST_SMTP_PASSWORD\n    from: nql@example.com\n"
                  "    to: [vdi-team@example.com, oncall@example.com]\n    retry: {initial: 50ms, max: 200ms}\n"
                  "    link: https://g.example/d/nql?tenant={tenant}&alert={alert_id}\n")
@@ -97,10 +98,10 @@ def one_body_per_key(requests) -> dict[str, bytes]:
     return {k: v.pop() for k, v in bodies.items()}
 
 
-def test_triggered_then_recovered_reaches_every_receiver_once(kafka_bootstrap, topic_name, tmp_path, env, mailbox,
-                                                              capsys):
+def test_triggered_then_recovered_reaches_every_receiver_once(kafka_bootstrap, topic_name, tmp_path, env, capsys):
     am = Alertmanager()
     hook = Webhook()
+    mailbox = Mailbox(SMTP_USER, SMTP_PASSWORD, tls_dir=tmp_path)  # STARTTLS required, then AUTH
     try:
         monitor = monitor_file(tmp_path, "hook", "mail", "am")
         receivers = receivers_file(tmp_path, hook=hook.url, mail=mailbox, am=am.url)
@@ -128,7 +129,7 @@ def test_triggered_then_recovered_reaches_every_receiver_once(kafka_bootstrap, t
         assert (sent["annotations"]["values"], sent["annotations"]["impact"]) == (
             '{"avg_latency":404.7,"sessions":18}', '{"devices":18,"users":17}')
 
-        # the email, through SMTP AUTH
+        # the email, through STARTTLS and AUTH
         [msg] = mailbox.messages
         assert mailbox.envelopes == [("nql@example.com", ["vdi-team@example.com", "oncall@example.com"])]
         assert msg["Subject"] == f"[TRIGGERED] {WHAT} (high)"
@@ -162,6 +163,7 @@ def test_triggered_then_recovered_reaches_every_receiver_once(kafka_bootstrap, t
     finally:
         hook.stop()
         am.stop()
+        mailbox.stop()
 
 
 def _notifier(tmp_path, bootstrap, topic, receivers_path, monitor) -> Notifier:

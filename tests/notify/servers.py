@@ -11,6 +11,8 @@ import email.policy
 import json
 import shutil
 import signal
+import ssl
+import subprocess
 import tempfile
 import threading
 import urllib.parse
@@ -24,10 +26,21 @@ from nql_flink.deploy.local_service import end_processes, free_port, launch, wai
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 
 
-class Mailbox:
-    """aiosmtpd on a free port; AUTH LOGIN/PLAIN with one user (over plain SMTP: loopback only)."""
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (openssl, EC P-256, one day), as PEM files."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
 
-    def __init__(self, user: str, password: str):
+
+class Mailbox:
+    """aiosmtpd on a free port; AUTH LOGIN/PLAIN with one user. With ``tls_dir``: STARTTLS with a
+    self-signed certificate (``self.cert``, the CA a client must trust), required before AUTH and
+    mail; without, AUTH over plain SMTP (loopback only)."""
+
+    def __init__(self, user: str, password: str, tls_dir: Path | None = None):
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult
 
@@ -49,10 +62,14 @@ class Mailbox:
             ok = auth_data.login == user.encode() and auth_data.password == password.encode()
             return AuthResult(success=ok)
 
-        self.port = free_port()
-        self.controller = Controller(  # AUTH over plain SMTP: aiosmtpd warns, on loopback it is what we test
-            Handler(), hostname="127.0.0.1", port=self.port, authenticator=authenticator,
-                                     auth_required=True, auth_require_tls=False)
+        self.port, self.cert, tls = free_port(), None, {"auth_require_tls": False}
+        if tls_dir is not None:
+            self.cert, key = self_signed(tls_dir)
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self.cert, key)
+            tls = {"tls_context": context, "require_starttls": True, "auth_require_tls": True}
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, authenticator=authenticator,
+                                     auth_required=True, **tls)
         self.controller.start()
 
     def count(self) -> int:
