@@ -105,12 +105,12 @@ def _read_receiver(source: Source, name: str, node: yaml.MappingNode, env: Mappi
         "NQL0005", Y.span_of(source, node), key="kind", where=where)
     if not kind:
         return None
-    settings: dict = {"timeout_s": f.duration("timeout", DEFAULT_TIMEOUT_MS) / 1000}
+    settings: dict = {"timeout_s": _positive(f, "timeout", DEFAULT_TIMEOUT_MS) / 1000}
     retry = f.mapping("retry")
     if retry is not None:
         rf = Fields(source, retry, RETRY_KEYS, f"the retry of {where}", out)
-        settings["retry_initial_s"] = rf.duration("initial", DEFAULT_RETRY_MS) / 1000
-        settings["retry_max_s"] = rf.duration("max", DEFAULT_MAX_RETRY_MS) / 1000
+        settings["retry_initial_s"] = _positive(rf, "initial", DEFAULT_RETRY_MS) / 1000
+        settings["retry_max_s"] = max(_positive(rf, "max", DEFAULT_MAX_RETRY_MS) / 1000, settings["retry_initial_s"])
     link = f.scalar("link")
     if link is not None and (problem := link_problem(link)):
         f.report("NQL0703", f.span("link"), problem=problem)
@@ -135,7 +135,7 @@ def _read_receiver(source: Source, name: str, node: yaml.MappingNode, env: Mappi
     if kind == "webhook":
         settings.update(url=url("url", True), secret=secret("secret_env"), external_url=f.scalar("external_url") or "")
     elif kind == "alertmanager":
-        settings.update(url=url("url", True), hold_ms=f.duration("hold", DEFAULT_HOLD_MS))
+        settings.update(url=url("url", True), hold_ms=_positive(f, "hold", DEFAULT_HOLD_MS))
     else:
         port = f.scalar("port", tags=(Y.INT,), expected="a port number")
         if port is not None and not 0 < int(port) < 65536:
@@ -153,6 +153,14 @@ def _read_receiver(source: Source, name: str, node: yaml.MappingNode, env: Mappi
     if any(d.is_error for d in out[before:]):
         return None
     return Receiver(name=name, kind=kind, **settings)
+
+
+def _positive(f: Fields, key: str, default: int) -> int:
+    ms = f.duration(key, default)
+    if ms is not None and ms <= 0:
+        f.report("NQL0408", f.span(key), key=key, expected="a duration above zero", value=f.values[key].value)
+        return default
+    return default if ms is None else ms
 
 
 def routes(monitors, receivers: Mapping[str, Receiver | None], receivers_path: str

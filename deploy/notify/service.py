@@ -114,8 +114,9 @@ class Notifier:
             self._reported.add(key)
         self.say(text)
 
-    def run(self) -> None:
-        """Deliver until stopped (or, with once / idle_timeout, until every worker is done)."""
+    def run(self) -> bool:
+        """Deliver until stopped (or, with once / idle_timeout, until every worker is done);
+        False when a worker ended on an error."""
         workers = [Worker(self, r) for r in self.receivers.values()]
         for w in workers:
             w.start()
@@ -126,6 +127,7 @@ class Notifier:
             self.say(f"{r}: " + ", ".join(f"{self.metrics.get(m, r):g} {what}" for m, what in (
                 ("nql_notify_delivered_total", "delivered"), ("nql_notify_failed_attempts_total", "failed attempts"),
                 ("nql_notify_rejected_total", "rejected"), ("nql_notify_bad_records_total", "bad records skipped"))))
+        return not any(w.failed for w in workers)
 
 
 class Worker(threading.Thread):
@@ -135,6 +137,7 @@ class Worker(threading.Thread):
         super().__init__(name=f"notify-{receiver.name}", daemon=True)
         self.n, self.r, self.s = notifier, receiver, notifier.settings
         self.group = f"{self.s.name}.{receiver.name}"
+        self.failed: str | None = None
 
     def run(self) -> None:
         from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
@@ -171,9 +174,9 @@ class Worker(threading.Thread):
                 except KafkaException as exc:  # delivered again after a restart: at least once, same key
                     self.n.say(f"{self.r.name}: offset {m.offset() + 1} of partition {m.partition()} not committed: {exc}")
                 last = time.monotonic()
-        except Exception as exc:  # a worker that dies says why; the others go on
-            self.n.say(f"{self.r.name}: stopped on {exc.__class__.__name__}: {exc}")
-            raise
+        except Exception as exc:  # a worker that dies says why (no traceback); the others go on
+            self.failed = f"{exc.__class__.__name__}: {exc}"
+            self.n.say(f"{self.r.name}: stopped on {self.failed}")
         finally:
             c.close()
 
@@ -196,8 +199,15 @@ class Worker(threading.Thread):
         return []
 
     def _partitions(self) -> list[int]:
+        from confluent_kafka import KafkaException
+
         while not self.n.stop.is_set():
-            parts = kc.partitions(self.s.bootstrap, self.s.topic)
+            try:
+                parts = kc.partitions(self.s.bootstrap, self.s.topic)
+            except KafkaException as exc:  # the broker is not there (yet)
+                self.n.say(f"{self.r.name}: partitions of {self.s.topic} not read: {exc}")
+                self.n.stop.wait(1.0)
+                continue
             if parts or self.s.once:
                 if not parts:
                     self.n.say_once("no-topic", f"topic {self.s.topic} does not exist: nothing to deliver")

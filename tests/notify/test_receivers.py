@@ -85,6 +85,12 @@ receivers:
     ]
 
 
+def test_durations_are_above_zero(tmp_path):
+    text = "receivers:\n  am:\n    kind: alertmanager\n    url: http://am:9093\n    timeout: 0\n    retry: {initial: 0s}\n"
+    assert read(tmp_path, text)[1] == [("NQL0408", 5, 14, "'timeout' must be a duration above zero, not 0"),
+                                       ("NQL0408", 6, 22, "'initial' must be a duration above zero, not 0s")]
+
+
 def test_file_level_problems(tmp_path):
     assert read(tmp_path, "")[1] == [("NQL0005", 1, 1, "missing required key 'receivers' in the receivers file")]
     assert read(tmp_path, "- a\n")[1] == [("NQL0006", 1, 1, "'the receivers file' must be a mapping, not a list")]

@@ -90,10 +90,10 @@ def _run(args, receivers, table) -> int:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        notifier.run()
+        ok = notifier.run()
     finally:
         for sig, handler in previous.items():  # main() may run inside another program (the tests)
             signal.signal(sig, handler)
         if server is not None:
             server.shutdown()
-    return 0
+    return 0 if ok else 1
