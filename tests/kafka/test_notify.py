@@ -235,6 +235,10 @@ def test_a_notifier_killed_mid_stream_loses_nothing_and_repeats_only_with_the_sa
     topic = alert_topic(kafka_bootstrap, topic_name, records)
     process: list[subprocess.Popen] = []
 
+    def mail_keys() -> set[str]:
+        with mailbox.lock:
+            return {m["X-NQL-Idempotency-Key"] for m in mailbox.messages}
+
     def kill_on_third(n):  # delivered to the webhook, not yet committed: the worst moment
         if n == 3 and len(process) == 1:
             os.kill(process[0].pid, signal.SIGKILL)
@@ -248,18 +252,27 @@ def test_a_notifier_killed_mid_stream_loses_nothing_and_repeats_only_with_the_sa
         process.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ | ENV))
         first = process[0].communicate(timeout=120)[0].decode()
         assert process[0].returncode == -signal.SIGKILL, first
-        again = subprocess.run([*cmd, "--once"], capture_output=True, text=True, timeout=120, env=os.environ | ENV)
-        assert again.returncode == 0, again.stdout + again.stderr
+        # restarted; stopped with SIGTERM once everything is in: a clean stop
+        process.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        env=os.environ | ENV))
+        assert wait_until(lambda: len(set(keys_of(hook.accepted()))) == 6 and len(mail_keys()) == 6, timeout=60,
+                          interval=0.05, check=lambda: process[1].poll() is None or pytest.fail(process[1].stdout.read()))
+        process[1].send_signal(signal.SIGTERM)
+        again = process[1].communicate(timeout=60)[0]
+        assert process[1].returncode == 0, again
     finally:
+        for p in process:
+            if p.poll() is None:
+                p.kill()
         hook.stop()
     bodies = one_body_per_key(hook.requests)
     assert len(bodies) == 6  # nothing lost
     keys = keys_of(hook.requests)
     assert keys[2] in keys[3:]  # the one delivered when it was killed came again, with its key
     assert len(keys) == len(set(keys)) + 1
-    mail_keys = [m["X-NQL-Idempotency-Key"] for m in mailbox.messages]
-    assert set(mail_keys) == set(bodies)  # the email receiver too: all, duplicates only with their key
-    assert "hook  delivered  " in again.stdout and "Traceback" not in first + again.stdout + again.stderr
+    assert mail_keys() == set(bodies)  # the email receiver too: all, duplicates only with their key
+    assert "SIGTERM: stopping (what is not delivered yet is not committed)" in again
+    assert "hook  delivered  " in again and "Traceback" not in first + again
 
 
 def test_bad_records_are_reported_with_their_reason_and_skipped(kafka_bootstrap, topic_name, tmp_path, env, mailbox,
