@@ -11,6 +11,7 @@ with urllib, email with smtplib. An attempt never raises: it returns what happen
 
 from __future__ import annotations
 
+import http.client
 import json
 import smtplib
 import ssl
@@ -36,7 +37,7 @@ class Outcome:
 def attempt(receiver: Receiver, alert: Alert) -> Outcome:
     try:
         return SENDERS[receiver.kind](receiver, alert)
-    except (OSError, smtplib.SMTPException, ssl.SSLError, ValueError) as exc:  # network, TLS, protocol
+    except (OSError, http.client.HTTPException, smtplib.SMTPException, ValueError) as exc:  # network, TLS, protocol
         return Outcome("retry", _reason(exc))
 
 

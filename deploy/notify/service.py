@@ -98,7 +98,7 @@ class Notifier:
         self.settings, self.receivers, self.routes = settings, dict(receivers), routes
         self.stop = threading.Event()
         self.metrics = Metrics(self.receivers)
-        self._print, self._lock = print_line, threading.Lock()
+        self._print, self._lock = print_line, threading.RLock()  # RLock: the signal handler says a line too
         self._reported: set = set()
 
     def say(self, text: str) -> None:
