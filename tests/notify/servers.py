@@ -145,6 +145,8 @@ class Alertmanager:
     CONFIG = "route:\n  receiver: nowhere\nreceivers:\n  - name: nowhere\n"
 
     def __init__(self):
+        if not Path(ALERTMANAGER).exists():
+            raise RuntimeError(f"{ALERTMANAGER} is missing: `make test` installs it (apt-get install prometheus-alertmanager)")
         self.dir = Path(tempfile.mkdtemp(prefix="alertmanager-"))
         (self.dir / "alertmanager.yml").write_text(self.CONFIG)
         self.port = free_port()
