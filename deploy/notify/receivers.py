@@ -89,6 +89,7 @@ def read_receivers(path: str, env: Mapping[str, str] = os.environ
         elif not isinstance(value, yaml.MappingNode):
             out.append(diag("NQL0006", source, Y.span_of(source, value), key=name, expected="a mapping",
                             found=Y.describe(value)))
+            receivers[name] = None
         else:
             receivers[name] = _read_receiver(source, name, value, env, out)
     return receivers, sorted(out, key=lambda d: d.location[1:])
@@ -138,7 +139,7 @@ def _read_receiver(source: Source, name: str, node: yaml.MappingNode, env: Mappi
         settings.update(url=url("url", True), hold_ms=_positive(f, "hold", DEFAULT_HOLD_MS))
     else:
         port = f.scalar("port", tags=(Y.INT,), expected="a port number")
-        if port is not None and not 0 < int(port) < 65536:
+        if port is not None and not 0 < _int(port) < 65536:
             f.report("NQL0408", f.span("port"), key="port", expected="a port number (1 to 65535)", value=port)
             port = None
         to = f.strings("to")
@@ -146,13 +147,21 @@ def _read_receiver(source: Source, name: str, node: yaml.MappingNode, env: Mappi
             f.report("NQL0006", f.span("to"), key="to", expected="a list of addresses", found="an empty list")
         elif "to" not in f.values:
             f.report("NQL0005", Y.span_of(source, node), key="to", where=where)
-        settings.update(host=f.scalar("host", required=True), port=int(port or 587),
+        settings.update(host=f.scalar("host", required=True), port=_int(port) if port else 587,
                         tls=f.choice("tls", TLS_MODES, "starttls"), ca_file=f.scalar("ca_file"),
                         username=f.scalar("username"), secret=secret("password_env"),
                         sender=f.scalar("from", required=True), to=to)
     if any(d.is_error for d in out[before:]):
         return None
     return Receiver(name=name, kind=kind, **settings)
+
+
+def _int(text: str) -> int:
+    """A YAML 1.1 integer's value (0x1f, 0o17, 1_000 too); -1 if Python cannot read it."""
+    try:
+        return int(text.replace("_", ""), 0)
+    except ValueError:
+        return -1
 
 
 def _positive(f: Fields, key: str, default: int) -> int:

@@ -2,6 +2,8 @@
 (the receivers file's, or the monitor file's `notify:`), never a traceback; `notify --check`."""
 from __future__ import annotations
 
+import pytest
+
 from nql_flink.deploy.notify.receivers import Receiver, read_receivers
 from nql_flink.translator.cli import main
 from tests.notify.records import monitor_file
@@ -89,6 +91,16 @@ def test_durations_are_above_zero(tmp_path):
     text = "receivers:\n  am:\n    kind: alertmanager\n    url: http://am:9093\n    timeout: 0\n    retry: {initial: 0s}\n"
     assert read(tmp_path, text)[1] == [("NQL0408", 5, 14, "'timeout' must be a duration above zero, not 0"),
                                        ("NQL0408", 6, 22, "'initial' must be a duration above zero, not 0s")]
+
+
+@pytest.mark.parametrize("text", [
+    "receivers:\n  ? [a]\n  : {kind: webhook}\n", "receivers:\n  m: {kind: email, port: 0x19, host: h, from: f, to: []}\n",
+    "receivers:\n  m: {kind: email, port: 08, host: h, from: f, to: [1]}\n", "receivers:\n  h: {kind: [webhook]}\n",
+    "receivers:\n  h: {kind: webhook, url: http://x, retry: [1s], timeout: {a: 1}, link: '{0}{}'}\n",
+    "receivers: {h: 3, h: 4}\n", "receivers:\n  h: !!binary aGk=\n", "\ufeffreceivers: {}\n", "\t\n"])
+def test_odd_files_give_diagnostics_never_an_exception(tmp_path, text):
+    receivers, diags = read(tmp_path, text)
+    assert all(isinstance(d[0], str) and d[0].startswith("NQL") for d in diags)
 
 
 def test_file_level_problems(tmp_path):
