@@ -153,7 +153,8 @@ def email_message(alert: Alert, *, sender: str, to: list[str], link: str | None,
     rows = _rows(alert, url)
     msg = EmailMessage()
     priority = f" ({alert.get('priority')})" if alert.get("priority") else ""
-    msg["Subject"] = f"[{alert.status.upper()}] {alert.tenant}/{alert.monitor} {alert.group_text()}{priority}"
+    subject = f"[{alert.status.upper()}] {alert.tenant}/{alert.monitor} {alert.group_text()}{priority}"
+    msg["Subject"] = " ".join(subject.splitlines())  # a group value's line break would make it two headers
     msg["From"], msg["To"] = sender, ", ".join(to)
     msg["Date"] = formatdate(now_ms / 1000, usegmt=True)
     msg["Message-ID"] = f"<{key}@nql-flink>"

@@ -9,6 +9,8 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nql_flink.deploy.notify import payloads as P
 from nql_flink.deploy.notify.alert import fingerprint, idempotency_key, identity_labels, labels, parse_alert
@@ -153,3 +155,29 @@ def test_link_templates_name_known_fields_only():
 def test_backoff_doubles_from_initial_up_to_max():
     r = Receiver(name="r", kind="webhook", retry_initial_s=0.5, retry_max_s=3.0)
     assert [backoff(n, r) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                    max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=64) | st.dictionaries(st.sampled_from(sorted(TRIGGERED)), JSON).map(lambda d: json.dumps(d).encode()))
+def test_any_bytes_give_an_alert_or_a_reason(value):
+    assert isinstance(parse_alert(value), str) or parse_alert(value).status in ("triggered", "recovered")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.fixed_dictionaries({"group": st.dictionaries(st.text(max_size=6), JSON, max_size=3)},
+                             optional={k: JSON for k in ("values", "window", "baseline", "impact", "priority", "name",
+                                                         "tags", "condition")}))
+def test_every_payload_builds_from_any_alert_with_the_required_fields(fields):
+    a = alert(TRIGGERED, **fields) if "window" in fields else alert({k: v for k, v in TRIGGERED.items()
+                                                                    if k not in ("values", "window")}, **fields)
+    for status in ("triggered", "recovered"):
+        x = alert(a.record, status=status)
+        P.encode(P.webhook_body(x, "r", link="https://g/{key}"))
+        P.encode([P.alertmanager_alert(x, link=None, now_ms=0, hold_ms=1)])
+        P.email_message(x, sender="a@b", to=["c@d"], link="https://g/{monitor}", now_ms=0).as_bytes()
+        assert fingerprint(labels(x)) == fingerprint(dict(labels(x)))
