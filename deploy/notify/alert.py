@@ -59,6 +59,10 @@ def parse_alert(value: bytes | None) -> Alert | str:
         return f"not JSON ({exc.__class__.__name__}: {str(exc).splitlines()[0][:80]})"
     if not isinstance(record, dict):
         return f"not a JSON object but {type(record).__name__}"
+    try:  # "\ud800" is valid JSON but no text: nothing built from it could be sent
+        json.dumps(record, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return "a string escape that is not a character (a lone surrogate)"
     missing = [k for k in REQUIRED if record.get(k) is None]
     if missing:
         return "missing " + ", ".join(missing)

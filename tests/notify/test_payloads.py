@@ -140,6 +140,7 @@ def test_email_has_plain_text_and_html_with_values_impact_baseline_and_link():
     (json.dumps({**TRIGGERED, "at": "2026-13-26T14:28:30.000Z"}).encode(),
      "at '2026-13-26T14:28:30.000Z' is not an ISO-8601 UTC time"),
     (None, "empty record (tombstone)"),
+    (json.dumps({**TRIGGERED, "name": "\ud800"}).encode(), "a string escape that is not a character (a lone surrogate)"),
 ])
 def test_a_record_that_is_not_an_alert_gives_its_reason(value, reason):
     assert parse_alert(value) == reason
