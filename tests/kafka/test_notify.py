@@ -46,8 +46,8 @@ def receivers_file(tmp_path, *, hook: str | None = None, mail: Mailbox | None = 
         text += (f"  hook:\n    kind: webhook\n    url: {hook}\n    secret_env: NQL_TEST_HOOK_SECRET\n    timeout: 2s\n"
                  "    retry: {initial: 50ms, max: 200ms}\n    link: https://g.example/d/nql?tenant={tenant}&alert={alert_id}\n")
     if mail:
-        tls = f"starttls\n    ca_file: {mail.cert}" if mail.cert else "none"
-        text += (f"  mail:\n    kind: email\n    host: 127.0.0.1\n    port: {mail.port}\n    tls: {tls}\n"
+        text += (f"  mail:\n    kind: email\n    host: 127.0.0.1\n    port: {mail.port}\n    tls: starttls\n"
+                 f"    ca_file: {mail.cert}\n"
                  f"    username: {SMTP_USER}\n    password_env: NQL_TEST_SMTP_PASSWORD\n    from: nql@example.com\n"
                  "    to: [vdi-team@example.com, oncall@example.com]\n    retry: {initial: 50ms, max: 200ms}\n"
                  "    link: https://g.example/d/nql?tenant={tenant}&alert={alert_id}\n")
@@ -65,8 +65,8 @@ def env(monkeypatch):
 
 
 @pytest.fixture
-def mailbox():
-    box = Mailbox(SMTP_USER, SMTP_PASSWORD)
+def mailbox(tmp_path):
+    box = Mailbox(SMTP_USER, SMTP_PASSWORD, tmp_path)
     yield box
     box.stop()
 
@@ -101,7 +101,7 @@ def one_body_per_key(requests) -> dict[str, bytes]:
 def test_triggered_then_recovered_reaches_every_receiver_once(kafka_bootstrap, topic_name, tmp_path, env, capsys):
     am = Alertmanager()
     hook = Webhook()
-    mailbox = Mailbox(SMTP_USER, SMTP_PASSWORD, tls_dir=tmp_path)  # STARTTLS required, then AUTH
+    mailbox = Mailbox(SMTP_USER, SMTP_PASSWORD, tmp_path)  # STARTTLS required, then AUTH
     try:
         monitor = monitor_file(tmp_path, "hook", "mail", "am")
         receivers = receivers_file(tmp_path, hook=hook.url, mail=mailbox, am=am.url)

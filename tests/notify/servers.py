@@ -1,5 +1,5 @@
 """Real receivers for the notifier's tests, on loopback, started and stopped by the tests:
-an SMTP server (aiosmtpd) with a password, a webhook receiver (http.server) that can be made
+an SMTP server (aiosmtpd) with STARTTLS and a password, a webhook receiver (http.server) that can be made
 to fail or to run a hook on a request, and Prometheus Alertmanager from the OS packages
 (/usr/bin/prometheus-alertmanager, installed by `make test`) with a temp storage path.
 """
@@ -36,11 +36,10 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
 
 
 class Mailbox:
-    """aiosmtpd on a free port; AUTH LOGIN/PLAIN with one user. With ``tls_dir``: STARTTLS with a
-    self-signed certificate (``self.cert``, the CA a client must trust), required before AUTH and
-    mail; without, AUTH over plain SMTP (loopback only)."""
+    """aiosmtpd on a free port: STARTTLS with a self-signed certificate (``self.cert``, the CA a
+    client must trust, written to ``tls_dir``) required, then AUTH LOGIN/PLAIN with one user."""
 
-    def __init__(self, user: str, password: str, tls_dir: Path | None = None):
+    def __init__(self, user: str, password: str, tls_dir: Path):
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult
 
@@ -62,14 +61,12 @@ class Mailbox:
             ok = auth_data.login == user.encode() and auth_data.password == password.encode()
             return AuthResult(success=ok)
 
-        self.port, self.cert, tls = free_port(), None, {"auth_require_tls": False}
-        if tls_dir is not None:
-            self.cert, key = self_signed(tls_dir)
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(self.cert, key)
-            tls = {"tls_context": context, "require_starttls": True, "auth_require_tls": True}
+        self.port = free_port()
+        self.cert, key = self_signed(tls_dir)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, key)
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, authenticator=authenticator,
-                                     auth_required=True, **tls)
+                                     auth_required=True, tls_context=context, require_starttls=True)
         self.controller.start()
 
     def count(self) -> int:

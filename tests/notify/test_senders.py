@@ -35,7 +35,7 @@ def test_nobody_listening_is_retried():
 
 
 def test_smtp_without_the_starttls_the_server_requires_is_retried(tmp_path):
-    box = Mailbox("nql", "pw", tls_dir=tmp_path)
+    box = Mailbox("nql", "pw", tmp_path)
     try:
         mail = Receiver(name="mail", kind="email", host="127.0.0.1", port=box.port, tls="none", username="nql",
                         sender="nql@example.com", to=("team@example.com",), timeout_s=5, secret="pw")
