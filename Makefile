@@ -1,8 +1,10 @@
-# The only set-up there is: `make demo` and `make test` create .venv from requirements.lock first.
+# The only set-up there is: `make demo` and `make test` create .venv from requirements.lock first
+# (`make test` also installs Prometheus Alertmanager from the OS packages, for the notifier's tests).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+ALERTMANAGER := /usr/bin/prometheus-alertmanager
 
 .PHONY: demo test check bench bench-seasonal bench-throughput bench-job-cost bench-read-rate bench-many-monitors \
 	bench-alert-latency bench-state-bytes clean kafka-up kafka-down check-rules promtool
@@ -17,8 +19,16 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/nql-flink demo
 
-test: $(STAMP)
+test: $(STAMP) $(ALERTMANAGER)
 	@$(BIN)/python -m pytest -q
+
+# Prometheus Alertmanager from the OS packages (Debian: prometheus-alertmanager, 0.25.0), once:
+# the notifier's tests start it on loopback (tests/notify/servers.py); its service is not started.
+$(ALERTMANAGER):
+	@echo "==> installing prometheus-alertmanager from the OS packages (first run only)"
+	@SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get install -y -q prometheus-alertmanager >/dev/null \
+	  || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q prometheus-alertmanager >/dev/null; }
 
 check: $(STAMP)
 	@$(BIN)/nql-flink check examples/

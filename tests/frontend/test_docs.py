@@ -11,5 +11,7 @@ def test_every_code_is_documented():
 
 
 def test_every_code_is_reported_somewhere_in_the_translator():
-    sources = "".join(p.read_text() for p in (ROOT / "translator").rglob("*.py") if p.name != "catalog.py")
+    # the notifier's codes (NQL07xx) are reported by deploy/notify, which reads the receivers file
+    sources = "".join(p.read_text() for folder in ("translator", "deploy/notify") for p in (ROOT / folder).rglob("*.py")
+                      if p.name != "catalog.py")
     assert [c for c in CATALOG if f'"{c}"' not in sources] == []

@@ -153,7 +153,8 @@ def main_run(kafka_flink_env, kafka_bootstrap, expected, tmp_path_factory):
                       "--max", str(len(want_alerts))])
         assert rc == 0
         yield {"alerts": alerts, "dead": dead, "want_alerts": want_alerts, "want_dead": want_dead,
-               "state_after": running, "seconds": seconds, "tail": sorted(out.getvalue().splitlines())}
+               "state_after": running, "seconds": seconds, "tail": sorted(out.getvalue().splitlines()),
+               "prefix": prefix}
     finally:
         result.get_job_client().cancel().result()
 
@@ -174,6 +175,33 @@ def test_kafka_alerts_equal_the_embedded_run(main_run, expected):
         ("acme", fin, "recovered", "2026-11-26T10:03:30.000Z"),
         ("acme", fin, "triggered", "2026-11-26T10:01:30.000Z"),
         ("globex", sales, "triggered", "2026-11-26T10:01:30.000Z")]
+
+
+def test_the_notifier_delivers_the_jobs_alerts_from_its_topic(main_run, kafka_bootstrap, tmp_path):
+    """`nql-flink notify` on the job's own alert topic (transactions, read_committed): each
+    transition one webhook call with Alertmanager's payload (docs/notify.md)."""
+    from nql_flink.translator.cli import main as cli
+    from tests.notify.servers import Webhook
+
+    monitors = tmp_path / "kafka_latency.yaml"
+    monitors.write_text((sc.MONITORS / "kafka_latency.yaml").read_text().replace("    trigger:\n",
+                                                                                "    notify: [hook]\n    trigger:\n"))
+    hook = Webhook()
+    try:
+        (tmp_path / "receivers.yaml").write_text(f"receivers:\n  hook: {{kind: webhook, url: '{hook.url}'}}\n")
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert cli(["notify", str(monitors), "--receivers", str(tmp_path / "receivers.yaml"), "--kafka",
+                        kafka_bootstrap, "--topic-prefix", main_run["prefix"], "--once"]) == 0
+    finally:
+        hook.stop()
+    calls = []
+    for body in (r.json for r in hook.requests):
+        [a] = body["alerts"]
+        calls.append((a["labels"]["tenant"], a["labels"]["device_virtualization_desktop_pool"], body["status"],
+                      a["startsAt"] if body["status"] == "firing" else a["endsAt"]))
+    assert sorted(calls) == [("acme", "Finance-Win11", "firing", "2026-11-26T10:01:30.000Z"),
+                             ("acme", "Finance-Win11", "resolved", "2026-11-26T10:03:30.000Z"),
+                             ("globex", "Sales-Win10", "firing", "2026-11-26T10:01:30.000Z")]
 
 
 def test_tenants_with_identical_devices_and_pools_see_only_their_own_records(main_run):

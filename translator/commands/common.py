@@ -76,6 +76,13 @@ def compile_or_report(args, options: CompileOptions | None = None) -> Compiled |
 KAFKA_HELP = "default: $NQL_KAFKA_BOOTSTRAP_SERVERS, else the local broker of `python -m nql_flink.deploy.kafka start`"
 
 
+def add_topic_arguments(parser, topic: str, what: str) -> None:
+    """--kafka, --topic (default ``topic``), --topic-prefix: for the commands that read a topic."""
+    parser.add_argument("--kafka", metavar="HOST:PORT", help=KAFKA_HELP)
+    parser.add_argument("--topic", default=topic, help=f"{what} (default %(default)s)")
+    parser.add_argument("--topic-prefix", default="", help="as given to deploy (default none)")
+
+
 def kafka_address(address: str | None, command: str) -> str | None:
     """The broker a reading command talks to (--kafka, else the environment, else the local
     broker); None after saying how to give one."""

@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import sys
 
-from nql_flink.translator.commands.common import KAFKA_HELP, kafka_address
+from nql_flink.translator.commands.common import add_topic_arguments, kafka_address
 
 COLUMNS = ("tenant", "monitor", "group", "state", "since", "left")
 RUNS = ("pending", "recovering")
@@ -25,9 +25,7 @@ RUNS = ("pending", "recovering")
 def add_arguments(parser):
     parser.add_argument("--tenant", help="only this tenant's groups")
     parser.add_argument("--monitor", help="only this monitor's groups")
-    parser.add_argument("--kafka", metavar="HOST:PORT", help=KAFKA_HELP)
-    parser.add_argument("--topic", default="nql.alert_state", help="alert-state topic (default %(default)s)")
-    parser.add_argument("--topic-prefix", default="", help="as given to deploy (default none)")
+    add_topic_arguments(parser, "nql.alert_state", "alert-state topic")
     parser.add_argument("--json", action="store_true", help="one JSON object per group and line (the topic's "
                         "value, with left_ms)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to reach the topic's end (default 30)")

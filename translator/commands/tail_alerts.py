@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import sys
 
-from nql_flink.translator.commands.common import KAFKA_HELP, kafka_address
+from nql_flink.translator.commands.common import add_topic_arguments, kafka_address
 
 
 def add_arguments(parser):
-    parser.add_argument("--kafka", metavar="HOST:PORT", help=KAFKA_HELP)
-    parser.add_argument("--topic", default="nql.alerts", help="alert topic (default %(default)s)")
-    parser.add_argument("--topic-prefix", default="", help="as given to deploy (default none)")
+    add_topic_arguments(parser, "nql.alerts", "alert topic")
     parser.add_argument("--dead-letters", action="store_true", help="tail the dead-letter topic (nql.dead_letters)")
     parser.add_argument("--from-end", action="store_true", help="only records arriving from now on")
     parser.add_argument("--timeout", type=float, help="stop after this many seconds")

@@ -10,6 +10,7 @@ Messages are str.format templates filled with named parameters by the stage that
   NQL04xx  monitor fields and conditions
   NQL05xx  warnings: accepted but ignored, extensions, discouraged forms
   NQL06xx  valid NQL that the Flink back end cannot compile (yet)
+  NQL07xx  the notifier: the receivers file and the monitors' `notify:` lists
 """
 
 from __future__ import annotations
@@ -119,6 +120,12 @@ _ENTRIES = [
     # -- back end ------------------------------------------------------------------------------
     Code("NQL0601", "unsupported-in-flink", E, "{what} cannot be compiled to Flink SQL yet"),
     Code("NQL0602", "flink-failed", E, "Flink failed on {what}: {message}"),
+    # -- the notifier (nql-flink notify) -------------------------------------------------------
+    Code("NQL0701", "unknown-receiver", E, "receiver '{name}' is not defined in {file}"),
+    Code("NQL0702", "missing-secret", E, "environment variable {var} ({what} of receiver '{receiver}') is not set"),
+    Code("NQL0703", "bad-link", E, "link template: {problem}"),
+    Code("NQL0704", "bad-url", E, "'{value}' is not an http:// or https:// URL"),
+    Code("NQL0705", "bad-receiver-name", E, "receiver name '{name}' must match [A-Za-z0-9_.-]{{1,64}}"),
 ]
 
 CATALOG: dict[str, Code] = {c.code: c for c in _ENTRIES}

@@ -35,7 +35,7 @@ DETECTION_KEYS = ("type", "metric", "deviations", "direction", "history", "slot"
 DEFAULT_DETECTION = Detection()
 
 
-class _Fields:
+class Fields:
     """Reads one mapping node: typed getters that report, and unknown/duplicate key checks."""
 
     def __init__(self, file: Source, node: yaml.MappingNode, allowed: tuple[str, ...], where: str, out: list[Diagnostic]):
@@ -191,7 +191,7 @@ def read_specs(file: Source, root: yaml.Node, default_tenant: str | None = None)
     """YAML root node -> one MonitorSpec per valid-enough monitor mapping, plus diagnostics."""
     out: list[Diagnostic] = []
     if isinstance(root, yaml.MappingNode) and any(isinstance(k, yaml.ScalarNode) and k.value == "monitors" for k, _ in root.value):
-        top = _Fields(file, root, ("monitors",), "the file", out)
+        top = Fields(file, root, ("monitors",), "the file", out)
         node = top.values.get("monitors")
         if node is None:
             return [], out
@@ -219,7 +219,7 @@ def read_specs(file: Source, root: yaml.Node, default_tenant: str | None = None)
 
 def _read_monitor(file: Source, node: yaml.MappingNode, default_tenant: str | None, out: list[Diagnostic]) -> MonitorSpec | None:
     before = len(out)
-    f = _Fields(file, node, MONITOR_KEYS, "a monitor", out)
+    f = Fields(file, node, MONITOR_KEYS, "a monitor", out)
     mid = f.scalar("id", required=True, tags=(Y.STR, Y.INT))
     if mid is not None and not ID_RE.match(mid):
         f.report("NQL0401", f.span("id"), "lower-case letters, digits and _ only", id=mid)
@@ -243,14 +243,14 @@ def _read_monitor(file: Source, node: yaml.MappingNode, default_tenant: str | No
     trigger_when, trigger_for, trigger_for_span = None, 0, None
     t = f.mapping("trigger")
     if t is not None:
-        tf = _Fields(file, t, CONDITION_KEYS, "trigger", out)
+        tf = Fields(file, t, CONDITION_KEYS, "trigger", out)
         trigger_when = tf.text_snippet("when")
         trigger_for = tf.duration("for", 0)
         trigger_for_span = tf.value_span("for")
     recover_when, recover_for = None, 0
     r = f.mapping("recover")
     if r is not None:
-        rf = _Fields(file, r, CONDITION_KEYS, "recover", out)
+        rf = Fields(file, r, CONDITION_KEYS, "recover", out)
         recover_when = rf.text_snippet("when")
         recover_for = rf.duration("for", 0)
     detection = _read_detection(file, f, out)
@@ -264,15 +264,15 @@ def _read_monitor(file: Source, node: yaml.MappingNode, default_tenant: str | No
         tags=tags, enabled=enabled != "false" if enabled is not None else True, notify=notify, query=query,
         every_ms=every, every_span=f.value_span("every"), trigger_when=trigger_when, trigger_for_ms=trigger_for,
         trigger_for_span=trigger_for_span, recover_when=recover_when, recover_for_ms=recover_for, detection=detection,
-        key_spans={"id": f.value_span("id")},
+        key_spans={"id": f.value_span("id"), "notify": f.value_span("notify")},
     )
 
 
-def _read_detection(file: Source, f: _Fields, out: list[Diagnostic]) -> Detection:
+def _read_detection(file: Source, f: Fields, out: list[Diagnostic]) -> Detection:
     node = f.mapping("detection")
     if node is None:
         return DEFAULT_DETECTION
-    d = _Fields(file, node, DETECTION_KEYS, "detection", out)
+    d = Fields(file, node, DETECTION_KEYS, "detection", out)
     kind = d.choice("type", DETECTION_TYPES, "threshold")
     metric = d.scalar("metric")
     if kind != "threshold" and metric is None:
