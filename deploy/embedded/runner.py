@@ -52,11 +52,29 @@ def _stage_udfs() -> str:
     return str(pyfiles.stage(tempfile.mkdtemp(prefix="nql-flink-pyfiles-")))
 
 
+# The mini-cluster's JVM heap, as a TaskManager has one (Flink never runs on the JVM's default
+# of a quarter of the machine's memory): $NQL_FLINK_HEAP (e.g. 2g), unless JVM_ARGS already
+# sets -Xmx. With the default, the JVM's peak resident set follows its garbage, not its live
+# data (docs/benchmarks.md "Measured (3d)": 2,424 MB resident for 267 MB of live heap).
+HEAP_ENV = "NQL_FLINK_HEAP"
+DEFAULT_HEAP = "1g"
+
+
+def jvm_args(env: dict[str, str]) -> str:
+    """The JVM_ARGS the PyFlink gateway (and the mini-cluster in it) is started with."""
+    args = env.get("JVM_ARGS", "")
+    if "-Xmx" in args:
+        return args
+    return f"{args} -Xmx{env.get(HEAP_ENV) or DEFAULT_HEAP}".strip()
+
+
 def create_table_env(parallelism: int = 1, config: dict[str, str] | None = None):
     """A streaming TableEnvironment on the local mini-cluster with the UDF package
-    registered (worker python files). Reuse it across runs."""
+    registered (worker python files). Reuse it across runs. The first one in a process
+    starts the JVM, with a bounded heap (jvm_args)."""
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
+    os.environ["JVM_ARGS"] = jvm_args(os.environ)
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     conf = t_env.get_config()
     conf.set("parallelism.default", str(parallelism))

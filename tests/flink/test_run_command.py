@@ -85,3 +85,16 @@ def test_run_progress_shows_each_input_between_running_and_done_and_rocksdb_give
     alerts = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [(a["status"], a["at"]) for a in sorted(alerts, key=lambda a: a["at"])] == [
         ("triggered", "2026-11-26T10:02:00.000Z"), ("recovered", "2026-11-26T10:04:00.000Z")]
+
+
+def test_the_mini_cluster_runs_with_a_bounded_heap(flink_env):
+    """The session's JVM was started by create_table_env (deploy/embedded/runner.py jvm_args): its
+    maximum heap is what JVM_ARGS asked for, 1 GiB unless the environment set another."""
+    import os
+
+    from pyflink.java_gateway import get_gateway
+
+    max_heap = get_gateway().jvm.java.lang.Runtime.getRuntime().maxMemory()
+    if "-Xmx" in os.environ.get("JVM_ARGS", "").replace("-Xmx1g", "") or os.environ.get("NQL_FLINK_HEAP"):
+        return  # a heap chosen by whoever runs the tests
+    assert 900 * 2**20 < max_heap <= 2**30
