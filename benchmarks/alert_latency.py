@@ -61,6 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.kafka.scenario import event, iso  # noqa: E402  (a VDI sample as the tests write it)
+from measure import figures_path, write_figures  # benchmarks/, the script's folder
 
 POOLS = ("Finance-Win11", "Sales-Win10", "Dev-Linux", "HR-Win11", "Support-Win10")
 HIGH, LOW = 500, 100  # ms of network latency: above and below the trigger's 300 ms
@@ -206,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=float, default=20,
                     help="seconds after the idle timeout before the first breach: the job starts (default 20)")
     ap.add_argument("--kafka", metavar="HOST:PORT", help="a running broker (default: one started here)")
-    ap.add_argument("--json", default="alert_latency.json")
+    ap.add_argument("--json", default=figures_path("alert_latency.json"))
     ap.add_argument("--smoke", action="store_true", help="tiny and short (CI)")
     args = ap.parse_args(argv)
     if args.smoke:
@@ -234,8 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{'met' if s['p95'] <= 5 else 'NOT met'}")
     if not ok:
         print("NOT every expected alert was read (above)")
-    Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"figures: {args.json}")
+    write_figures(args.json, result)
     return 0 if ok else 1
 
 

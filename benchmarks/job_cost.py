@@ -45,7 +45,7 @@ import tempfile
 from pathlib import Path
 
 from checkout import child_env  # benchmarks/, the script's folder
-from measure import figures, measure, options, parse, ratios, run_measured, same_records, table
+from measure import figures, measure, options, parse, ratios, run_measured, same_records, table, write_figures
 from seed import EVENTS, ROOT, count_lines, head, run_command, simulate
 
 HERE = Path(__file__).resolve().parent
@@ -143,8 +143,7 @@ def main(argv: list[str] | None = None) -> int:
           and all(j["same_output_every_run"] for j in jobs.values()))
     if not ok:
         print("NOT every job did its work (above): the figures are not comparable")
-    Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"figures: {args.json}")
+    write_figures(args.json, result)
     return 0 if ok else 1
 
 

@@ -39,7 +39,6 @@ few JVMs as it can: its figures mean nothing).
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -47,7 +46,7 @@ from pathlib import Path
 
 from checkout import child_env  # benchmarks/, the script's folder
 from measure import (TimedOut, figures, heap_after_gc, measure, options, parse, ratios, run_measured, same_records,
-                     table, with_gc_log)
+                     table, with_gc_log, write_figures)
 from monitor_sets import SEED_TENANT, add_arguments, chosen, dealt_out, monitors_file, tenants
 from plan_size import count
 from seed import EVENTS, ROOT, count_lines, head, run_command, simulate
@@ -185,8 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         bool(done or not args.runs and result["jobs"])
     if not ok:
         print("NOT every job alerted with the same records in every run (above): the figures are suspect")
-    Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"figures: {args.json}")
+    write_figures(args.json, result)
     return 0 if ok else 1
 
 

@@ -171,6 +171,23 @@ def table(rows: dict[str, dict], ratio_rows: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+# Where a benchmark's figures go by default: out/ of the folder it runs in (the checkout's, as
+# documented; out/ is git-ignored), not the folder itself.
+FIGURES = Path("out") / "benchmarks"
+
+
+def figures_path(name: str) -> str:
+    return str(FIGURES / name)
+
+
+def write_figures(path: str, result: dict) -> None:
+    """The figures as JSON at path (its folder made), and where they went."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"figures: {out}")
+
+
 def options(description: str, json_default: str) -> argparse.ArgumentParser:
     """The options of a benchmark over the seed input (benchmarks/seed.py): its size, the runs,
     the start-up runs, the JSON file and --smoke."""
@@ -181,7 +198,7 @@ def options(description: str, json_default: str) -> argparse.ArgumentParser:
     ap.add_argument("--startup-runs", type=int, default=1,
                     help="runs of each job on the first --startup-events records, to take the start-up out")
     ap.add_argument("--startup-events", type=int, default=2000)
-    ap.add_argument("--json", default=json_default, help="where the figures go as JSON")
+    ap.add_argument("--json", default=figures_path(json_default), help="where the figures go as JSON")
     ap.add_argument("--smoke", action="store_true", help="tiny input, one run each, no start-up runs (CI)")
     return ap
 

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 from checkout import child_env, module, revision_checkout  # benchmarks/, the script's folder
-from measure import run_measured, with_gc_log
+from measure import figures_path, run_measured, with_gc_log, write_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--against", default="main", help="git revision to compare with (default: main)")
     ap.add_argument("--monitors", type=int, default=20, help="distinct monitors on session.vdi_events (default 20)")
-    ap.add_argument("--json", default="plan_size.json", help="where the figures go as JSON")
+    ap.add_argument("--json", default=figures_path("plan_size.json"), help="where the figures go as JSON")
     ap.add_argument("--smoke", action="store_true", help="2 monitors (CI)")
     args = ap.parse_args(argv)
     if args.smoke:
@@ -114,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     r = result["ratio_this_to_against"]
     print(f"| ratio this / {args.against} | " + " | ".join("-" if r[k] is None else f"{r[k]:.2f}" for k in keys) + " | |")
     print("(planning time: one run per side, wall clock of a shared machine; the counts are exact)")
-    Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"figures: {args.json}")
+    write_figures(args.json, result)
     return 0
 
 

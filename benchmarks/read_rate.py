@@ -35,6 +35,7 @@ from pathlib import Path
 
 from checkout import child_env, module, revision_checkout  # benchmarks/, the script's folder
 from seed import EVENTS, MONITOR, ROOT, count_lines, simulate
+from measure import figures_path, write_figures  # benchmarks/, the script's folder
 
 HERE = Path(__file__).resolve().parent
 JSON_FORMAT = "json_format"
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--devices", type=int, default=2000, help="simulated devices per tenant (default 2000)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed passes over all lines first (default 3)")
     ap.add_argument("--passes", type=int, default=7, help="timed passes of each side, alternating (default 7)")
-    ap.add_argument("--json", default="read_rate.json", help="where the figures go as JSON")
+    ap.add_argument("--json", default=figures_path("read_rate.json"), help="where the figures go as JSON")
     ap.add_argument("--smoke", action="store_true", help="tiny input, one warm-up and one timed pass (CI)")
     args = ap.parse_args(argv)
     if args.smoke:
@@ -119,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {rate:,.0f} | {1e6 / rate:.2f} | {spread} |")
     print(f"| ratio this / {args.against} | {result['ratio this / against']:.2f} | | |")
     print(f"| ratio this / Flink's JSON format | {result['ratio this / json_format']:.2f} | | |")
-    Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"figures: {args.json}")
+    write_figures(args.json, result)
     return 0
 
 

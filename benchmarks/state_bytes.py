@@ -53,6 +53,7 @@ from pathlib import Path
 from live import EVENTS, INVENTORY, LiveJob, broker_and_flink  # benchmarks/, the script's folder
 from monitor_sets import SEED_TENANT, add_arguments, chosen, dealt_out, monitors_file, tenants
 from seed import count_lines, simulate
+from measure import figures_path, write_figures  # benchmarks/, the script's folder
 
 # category -> what the description of a vertex (its chain of operators, /jobs/<id>/plan) names
 # when the vertex holds that state (first match wins): the functions by their SQL names
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--devices", type=int, default=2000)
     ap.add_argument("--timeout", type=float, default=900, help="seconds a job may take to read the input")
     ap.add_argument("--kafka", metavar="HOST:PORT", help="a running broker (default: one started here)")
-    ap.add_argument("--json", default="state_bytes.json")
+    ap.add_argument("--json", default=figures_path("state_bytes.json"))
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args(argv)
     if args.smoke:
@@ -225,8 +226,7 @@ def main(argv: list[str] | None = None) -> int:
               ", ".join(f"{c} {p[c]:,.0f}" for c in cats) + ")")
     ok = bool(result["jobs"]) and all("skipped" not in j and j["groups"] > 0 and j["state_size"]
                                       for j in result["jobs"].values())
-    Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"figures: {args.json}")
+    write_figures(args.json, result)
     return 0 if ok else 1
 
 

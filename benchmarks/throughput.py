@@ -27,13 +27,12 @@ the benchmark works; its figures mean nothing).
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from pathlib import Path
 
 from checkout import child_env, revision_checkout  # benchmarks/, the script's folder
-from measure import figures, measure, options, parse, ratios, run_measured, same_records, table
+from measure import figures, measure, options, parse, ratios, run_measured, same_records, table, write_figures
 from seed import ROOT, EVENTS, count_lines, head, run_command, simulate
 
 
@@ -85,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             for i, r in enumerate(runs[name]):
                 print(f"  {name} run {i + 1}:", *r["output"], sep="\n    ")
     result["alerts"] = {name: [r["output"] for r in runs[name]] for name in names}
-    Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"figures: {args.json}")
+    write_figures(args.json, result)
     return 0 if same else 1
 
 
