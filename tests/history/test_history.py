@@ -107,3 +107,35 @@ def test_rows_land_in_their_days_partition(first_run):
     url, _ = first_run
     assert rows(url, "SELECT tableoid::regclass::text, count(*) FROM nql_alert_history GROUP BY 1") == \
         [["nql_alert_history_20261126", "2"]]
+
+
+def test_a_row_of_a_day_without_partition_waits_in_the_default_one_and_moves_when_it_is_made(postgres):
+    url = create_database(postgres, "late_partition")
+    assert history.init(url, first=DAY, days=0) == 1
+    history.psql(url, command="""INSERT INTO nql_alert_history (alert_id, status, at, tenant, monitor, group_values, record)
+        VALUES ('a1', 'triggered', '2026-11-27T10:00:00.000Z', 'acme', 'm', '{}', '{}')""")
+    where = "SELECT tableoid::regclass::text FROM nql_alert_history"
+    assert rows(url, where) == [["nql_alert_history_default"]]
+    assert history.init(url, first=DAY, days=1) == 1  # only the 27th is new
+    assert rows(url, where) == [["nql_alert_history_20261127"]]
+    assert rows(url, "SELECT at FROM nql_alert_history_default") == []
+
+
+def test_history_init_unreachable_or_bad_url_says_why_without_a_traceback(postgres, capsys):
+    from nql_flink.translator import cli
+
+    closed = f"jdbc:postgresql://127.0.0.1:{history_free_port()}/alerts"
+    assert cli.main(["history", "init", "--jdbc", closed]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nql-flink history: [unreachable] ") and "Connection refused" in err and "Traceback" not in err
+    assert cli.main(["history", "init", "--jdbc", "postgres://127.0.0.1/alerts"]) == 2
+    assert capsys.readouterr().err == ("nql-flink history: [bad-url] postgres://127.0.0.1/alerts: expected "
+                                       "jdbc:postgresql://HOST[:PORT]/DATABASE\n")
+    assert cli.main(["history", "init", "--jdbc", postgres.url("alerts") + "?password=x"]) == 2
+    assert "'password' in the URL is a secret" in capsys.readouterr().err
+
+
+def history_free_port() -> int:
+    from tests.history.conftest import free_port
+
+    return free_port()
