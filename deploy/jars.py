@@ -51,10 +51,11 @@ class BuildError(RuntimeError):
 
 
 def _pom_hash(pom_dir: Path) -> str:
-    """The pom's hash, and its Java sources' (deploy/maven/src: the history sink's driver)."""
+    """The pom's hash, and the Java sources' (deploy/maven/src: the history sink's driver)."""
     h = hashlib.sha256((pom_dir / "pom.xml").read_bytes())
-    for f in sorted((pom_dir / "src").rglob("*.java")):
-        h.update(str(f.relative_to(pom_dir)).encode() + b"\0" + f.read_bytes())
+    # its own sources, and the connector module's, which the managed module compiles too
+    for f in sorted({*(pom_dir / "src").rglob("*.java"), *(DEPLOY_DIR / "maven" / "src").rglob("*.java")}):
+        h.update(str(f.relative_to(DEPLOY_DIR)).encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
 
 
