@@ -136,6 +136,6 @@ def test_history_init_unreachable_or_bad_url_says_why_without_a_traceback(postgr
 
 
 def history_free_port() -> int:
-    from tests.history.conftest import free_port
+    from tests.postgres_server import free_port
 
     return free_port()

@@ -1,5 +1,6 @@
-"""A real PostgreSQL server for the alert history tests (docs/history.md): the OS's
-PostgreSQL (initdb, pg_ctl, postgres), ONE server per session on a free loopback port, data in
+"""A real PostgreSQL server for the alert history tests (docs/history.md; tests/history,
+tests/kafka/test_history_kafka.py): the OS's PostgreSQL (initdb, pg_ctl, postgres), ONE server
+per session (the `postgres` fixture of tests/conftest.py) on a free loopback port, data in
 a temporary directory, password authentication (scram-sha-256) for a user whose password the
 tests hand to the job and to `history init` only through $NQL_HISTORY_PASSWORD; stopped at the
 end (pg_ctl stop, its own data directory). As root (CI) the server runs as the `postgres` user
@@ -20,12 +21,15 @@ import pytest
 USER = "nql_history"
 PASSWORD = secrets.token_urlsafe(12)
 DATABASE = "alerts"
-# Where the job (EnvCredentialsDriver, in the JVM) and `history init` (psql) read the
-# credentials. Set when this file is collected, before any test starts the session's PyFlink
-# JVM (tests/conftest.py flink_env), which gets its environment once, at its launch: as on a
-# TaskManager, the variables must be there when the JVM starts.
-os.environ["NQL_HISTORY_USER"] = USER
-os.environ["NQL_HISTORY_PASSWORD"] = PASSWORD
+
+
+def set_credentials() -> None:
+    """Where the job (EnvCredentialsDriver, in the JVM) and `history init` (psql) read the
+    credentials. tests/conftest.py calls it when collected, before any test starts the
+    session's PyFlink JVM (flink_env), which gets its environment once, at its launch: as on a
+    TaskManager, the variables must be there when the JVM starts."""
+    os.environ["NQL_HISTORY_USER"] = USER
+    os.environ["NQL_HISTORY_PASSWORD"] = PASSWORD
 
 
 def pg_bin(name: str) -> str:
@@ -84,15 +88,3 @@ def _has_user(name: str) -> bool:
         return True
     except KeyError:
         return False
-
-
-@pytest.fixture(scope="session")
-def postgres():
-    # a directory of its own under /tmp, not pytest's (root-only: the server's user could not enter it)
-    root = Path(tempfile.mkdtemp(prefix="nql-history-pg-"))
-    server = Server(root).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
