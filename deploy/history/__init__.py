@@ -72,8 +72,8 @@ def psql(url: str, *, file: Path | None = None, command: str | None = None, vari
     except subprocess.TimeoutExpired:
         raise HistoryError("unreachable", f"{url}: no answer within {timeout:.0f}s") from None
     if r.returncode != 0:
-        message = " ".join(line.removeprefix("psql: ").strip() for line in r.stderr.strip().splitlines()
-                           if line.strip()) or f"psql exit {r.returncode}"
+        message = " ".join(line.removeprefix("psql: ").removeprefix("error: ").strip()
+                           for line in r.stderr.strip().splitlines() if line.strip()) or f"psql exit {r.returncode}"
         # exit 2: the connection failed; 3: an error in the script
         raise HistoryError("unreachable" if r.returncode == 2 else "sql", message)
     return r.stdout

@@ -139,3 +139,25 @@ def history_free_port() -> int:
     from tests.postgres_server import free_port
 
     return free_port()
+
+
+def test_threshold_and_seasonal_monitors_with_the_history_plan_with_one_state_operator_each(flink_env, flink_database,
+                                                                                        tmp_path):
+    """The history's INSERT reads the alert topic's queries again: the planner must reuse their
+    plan (one alert state function, one state UDAF per seasonal or change monitor), not build a
+    second copy, whose state would be written twice (and whose uid would clash)."""
+    from nql_flink.deploy.jars import add_jars, connector_jar
+    from tests.conftest import explain_compiled
+
+    add_jars(flink_env, [connector_jar()])
+    compiled = compile_paths([str(SEED), str(ROOT / "examples" / "seasonal")],
+                             options=CompileOptions(history_jdbc="jdbc:postgresql://127.0.0.1:9/none"))
+    assert compiled.ok
+    plan = explain_compiled(flink_env, compiled, tmp_path).split("== Physical Execution Plan ==")[0]
+    optimized = plan.split("== Optimized Execution Plan ==")[1]
+    assert optimized.count("ProcessTableFunction(invocation=[nql_alert_states(") == 1
+    detection = [s for s in compiled.job.statements if s.template == "views/monitor_state.sql.j2"]
+    assert detection  # the examples have seasonal / change monitors
+    assert optimized.count("PythonGroupAggregate") == len(detection)
+    assert "Sink(table=[default_catalog." + flink_database + ".sink_alert_history]" in optimized
+    assert "conflictStrategy=[NOTHING]" in optimized
