@@ -96,12 +96,13 @@ def statements(options, inserts: list[dict]) -> list[Statement]:
     alerts = [i["query"] for i in inserts if i["target"] == q("sink_alerts")]
     if not alerts:
         return []
+    from nql_flink.translator.flink.render import render
+
     columns = [{"name": q(c), "type": "STRING NOT NULL" if c in KEY else "STRING"} for c, _, _ in COLUMNS]
-    values = ",\n  ".join(f"{'JSON_QUERY' if obj else 'JSON_VALUE'}(`record`, {lit(path)}) AS {q(c)}"
-                          for c, path, obj in COLUMNS)
-    union = "\nUNION ALL\n".join(alerts)
-    inserts.append({"target": q(SINK), "query": f"SELECT\n  {values},\n  `record`\nFROM (\n{union}\n) AS `a` "
-                                                f"(`alert_key`, `record`)\n{ON_CONFLICT}"})
+    values = [{"name": q(c), "function": "JSON_QUERY" if obj else "JSON_VALUE", "path": lit(path)}
+              for c, path, obj in COLUMNS]
+    inserts.append({"target": q(SINK), "query": render("history_record.sql.j2", {
+        "columns": values, "alerts": alerts, "on_conflict": ON_CONFLICT}).rstrip()})
     table = Statement("ddl/history_sink.sql.j2", {
         "name": q(SINK), "columns": columns + [{"name": q("record"), "type": "STRING"}],
         "key": [q(c) for c in KEY]}, Connector(SINK, sink_options(options.history_jdbc, options.history_table)))
