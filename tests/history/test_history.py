@@ -161,3 +161,43 @@ def test_threshold_and_seasonal_monitors_with_the_history_plan_with_one_state_op
     assert optimized.count("PythonGroupAggregate") == len(detection)
     assert "Sink(table=[default_catalog." + flink_database + ".sink_alert_history]" in optimized
     assert "conflictStrategy=[NOTHING]" in optimized
+
+
+PROBE = """
+import java.util.Properties;
+public class Probe {
+    public static void main(String[] args) throws Exception {
+        Properties p = new Properties();
+        p.setProperty("user", "${env:NQL_HISTORY_USER}");
+        p.setProperty("password", "${env:NQL_HISTORY_PASSWORD}");
+        try (java.sql.Connection c = new dev.nqlflink.history.EnvCredentialsDriver().connect(args[0], p)) {
+            System.out.println("connected as " + c.getMetaData().getUserName());
+        } catch (java.sql.SQLException e) {
+            System.out.println("refused: " + e.getMessage());
+        }
+    }
+}
+"""
+
+
+def test_the_driver_reads_the_credentials_from_its_own_environment_and_names_a_missing_one(postgres, tmp_path):
+    """EnvCredentialsDriver (the sink's 'driver'), in a JVM of its own: ${env:...} resolved from
+    that process's environment, a password without its variable refused with the variable's name."""
+    import os
+    import subprocess
+
+    from nql_flink.deploy.jars import connector_jar, jdk_tool
+    from tests import postgres_server
+
+    probe = tmp_path / "Probe.java"
+    probe.write_text(PROBE)
+
+    def run(env: dict) -> str:
+        r = subprocess.run([jdk_tool("java"), "-cp", str(connector_jar(quiet=True)), str(probe), postgres.url("postgres")],
+                           capture_output=True, text=True, timeout=120, env=env)
+        return r.stdout.strip()
+
+    assert run(dict(os.environ)) == f"connected as {postgres_server.USER}"
+    without = {k: v for k, v in os.environ.items() if k != "NQL_HISTORY_PASSWORD"}
+    assert run(without) == ("refused: alert history: the environment variable NQL_HISTORY_PASSWORD (the JDBC "
+                            "'password') is not set in this Flink process; set it where the job runs (docs/history.md)")
