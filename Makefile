@@ -1,12 +1,13 @@
 # The only set-up there is: `make demo` and `make test` create .venv from requirements.lock first
-# (`make test` also installs Prometheus Alertmanager from the OS packages, for the notifier's tests).
+# (`make test` also installs Prometheus Alertmanager and PostgreSQL from the OS packages, for the
+# notifier's and the alert history's tests).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ALERTMANAGER := /usr/bin/prometheus-alertmanager
 
-.PHONY: demo test check bench bench-seasonal bench-throughput bench-job-cost bench-read-rate bench-many-monitors \
+.PHONY: demo test check postgresql bench bench-seasonal bench-throughput bench-job-cost bench-read-rate bench-many-monitors \
 	bench-alert-latency bench-state-bytes clean kafka-up kafka-down check-rules promtool
 
 $(STAMP): requirements.lock pyproject.toml
@@ -19,8 +20,18 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/nql-flink demo
 
-test: $(STAMP) $(ALERTMANAGER)
+test: $(STAMP) $(ALERTMANAGER) postgresql
 	@$(BIN)/python -m pytest -q
+
+# PostgreSQL server and psql from the OS packages, once: the alert history's tests start a
+# server of their own on loopback (tests/postgres_server.py); `nql-flink history init` uses psql.
+postgresql:
+	@if ! command -v psql >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "==> installing PostgreSQL from the OS packages (first run only)"; \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get install -y -q postgresql postgresql-client >/dev/null \
+	  || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q postgresql postgresql-client >/dev/null; }; \
+	fi
 
 # Prometheus Alertmanager from the OS packages (Debian: prometheus-alertmanager, 0.25.0), once:
 # the notifier's tests start it on loopback (tests/notify/servers.py); its service is not started.

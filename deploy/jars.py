@@ -9,7 +9,7 @@ hash). Maven's own download cache (~/.m2) makes a rebuild after ``git clean`` ch
     python -m nql_flink.deploy.jars path  [connector|kafka|cluster]
 
 Modules:
-    connector  deploy/maven    -> target/nql-flink-connectors.jar   (Kafka SQL connector uber-jar)
+    connector  deploy/maven    -> target/nql-flink-connectors.jar   (Kafka SQL connector, JDBC connector + PostgreSQL driver)
     kafka      deploy/kafka    -> target/lib/*.jar                   (Kafka broker classpath)
     cluster    deploy/cluster  -> target/opt/flink-sql-gateway-*.jar (what sql-client lacks)
     managed    deploy/managed  -> target/nql-flink-managed-connectors.jar (connector + MSK IAM auth)
@@ -51,7 +51,12 @@ class BuildError(RuntimeError):
 
 
 def _pom_hash(pom_dir: Path) -> str:
-    return hashlib.sha256((pom_dir / "pom.xml").read_bytes()).hexdigest()
+    """The pom's hash, and the Java sources' (deploy/maven/src: the history sink's driver)."""
+    h = hashlib.sha256((pom_dir / "pom.xml").read_bytes())
+    # its own sources, and the connector module's, which the managed module compiles too
+    for f in sorted({*(pom_dir / "src").rglob("*.java"), *(DEPLOY_DIR / "maven" / "src").rglob("*.java")}):
+        h.update(str(f.relative_to(DEPLOY_DIR)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
 
 
 def _is_fresh(module: str) -> bool:

@@ -367,7 +367,8 @@ def bound_state(plan: dict, idle_ms: int, never: tuple[str, ...]) -> dict:
     processing time is dropped. Never for the operators reading a table of ``never`` (the
     monitor configs: a monitor without data for a long time must still find its thresholds),
     nor windows and alert states (their functions evict by their own rule, in event time:
-    docs/guarantees.md "Bounded state").
+    docs/guarantees.md "Bounded state"). Also on a sink's upsert materializer (the alert
+    history's, one entry per transition).
 
     Per-operator TTL is what a compiled plan allows (FLIP-292): a node's ``state`` metadata
     where Flink writes one (deduplicate), else its ``configuration`` (table.exec.state.ttl,
@@ -379,6 +380,13 @@ def bound_state(plan: dict, idle_ms: int, never: tuple[str, ...]) -> dict:
     ttl = f"{int(idle_ms)} ms"
     for i in g.order:
         n = g.nodes[i]
+        if n.get("requireUpsertMaterialize") and n.get("state"):
+            # the alert history sink's (ON CONFLICT DO NOTHING): one key per alert transition,
+            # kept no longer than this; a transition replayed later is upserted by the database
+            # onto its own row all the same (docs/history.md)
+            for entry in n["state"]:
+                entry["ttl"] = ttl
+            continue
         if _kind(n) not in ("versions", "join", "clock") or g.up[i] or g.sources[i] & set(never):
             continue
         if n.get("state"):

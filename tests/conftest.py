@@ -12,11 +12,15 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import shutil
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
 import pytest
+
+from tests import postgres_server
 
 # the folders pyproject.toml installs as nql_flink.<folder> (its package-dir, the one list)
 FOLDERS = tuple(package.split(".")[1] for package in tomllib.loads(
@@ -59,6 +63,24 @@ def fresh_database(env):
         yield name
     finally:
         env.use_database("default_database")
+
+
+# The alert history's credentials in the environment before flink_env's JVM starts (tests/postgres_server.py)
+postgres_server.set_credentials()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """ONE real PostgreSQL server for the session, on loopback, stopped at the end
+    (tests/postgres_server.py; the alert history's tests)."""
+    # a directory of its own under /tmp, not pytest's (root-only: the server's user could not enter it)
+    root = Path(tempfile.mkdtemp(prefix="nql-history-pg-"))
+    server = postgres_server.Server(root).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -225,6 +225,17 @@ def session_options(t_env, options: dict[str, str]):
                 conf.set(k, v)
 
 
+def _history_jar(t_env, job) -> None:
+    """A job writing the alert history (it stays on PostgreSQL in a file run) needs the JDBC
+    connector and driver of the connector jar (docs/history.md)."""
+    from nql_flink.translator.flink import history
+
+    if history.in_job(job):
+        from nql_flink.deploy.jars import add_jars, connector_jar
+
+        add_jars(t_env, [connector_jar()])
+
+
 def run_job(job, inputs: dict[str, str], output_path: str, *,
             t_env=None, parallelism: int = 1, config: dict[str, str] | None = None,
             alerts_table: str = "sink_alerts", dead_letters_table: str = "sink_dead_letters",
@@ -250,6 +261,8 @@ def run_job(job, inputs: dict[str, str], output_path: str, *,
         shutil.rmtree(sink_dir)
     sink_dir.mkdir(parents=True)
     statements = job if isinstance(job, list) else job.on_files(inputs, str(sink_dir)).executable()
+    if not isinstance(job, list):
+        _history_jar(t_env, job)
     db = database or f"run_{os.getpid()}_{next(_run_ids)}"
     t_env.execute_sql(f"CREATE DATABASE IF NOT EXISTS `{db}`")
     t_env.use_database(db)

@@ -16,7 +16,8 @@ What it does:
   3. fills the Kafka connection into the statements: the bootstrap servers and the JAAS line
      are references in the compiled SQL (never values); they come from the property group
      `nql.kafka` (and a SCRAM password from there or $NQL_KAFKA_SASL_PASSWORD), never from
-     the package;
+     the package; so do the alert history's credentials (group `nql.history`: `username`,
+     `password`), when the job writes one;
   4. runs the statements (DDL, CREATE FUNCTION, ...) and submits the statement set
      (`submit`). On Managed Flink it returns once the job is submitted; locally it waits.
 Bad or missing properties end it with a one-line `nql-flink main.py: [code] ...` message
@@ -38,6 +39,12 @@ PYTHON_DIR = "lib/python"
 KAFKA_GROUP = "nql.kafka"
 LOCAL_GROUP = "nql.local"
 PASSWORD_ENV = "NQL_KAFKA_SASL_PASSWORD"
+# The alert history's credentials (docs/history.md): references in the compiled SQL, which
+# EnvCredentialsDriver resolves from the TaskManager's environment; Managed Flink has no such
+# environment, so they come from this property group (the password also from $NQL_HISTORY_PASSWORD).
+HISTORY_GROUP = "nql.history"
+HISTORY_REFERENCES = {"username": "${env:NQL_HISTORY_USER}", "password": "${env:NQL_HISTORY_PASSWORD}"}
+HISTORY_PASSWORD_ENV = "NQL_HISTORY_PASSWORD"
 # Shaded kafka-clients inside the connector: JAAS login modules go by their shaded names.
 SHADED = "org.apache.flink.kafka.shaded."
 # Kafka authentication -> the JAAS line built from the properties (None: no JAAS line).
@@ -94,7 +101,21 @@ def connection_values(job: dict, groups: dict[str, dict[str, str]]) -> dict[str,
                                 f"{KAFKA_GROUP!r} (the password may come from ${PASSWORD_ENV} instead)")
     if JAAS[auth] is not None:
         values[job["references"]["sasl.jaas.config"]] = JAAS[auth](kafka)
-    return values
+    return values | history_values(job, groups)
+
+
+def history_values(job: dict, groups: dict[str, dict[str, str]]) -> dict[str, str]:
+    """{reference: value} for the alert history's credentials, when the job writes one."""
+    if not any(HISTORY_REFERENCES["password"] in s for s in job.get("statements", ())):
+        return {}
+    history = dict(groups.get(HISTORY_GROUP, {}))
+    history.setdefault("password", os.environ.get(HISTORY_PASSWORD_ENV, ""))
+    missing = [k for k in HISTORY_REFERENCES if not history.get(k)]
+    if missing:
+        raise PropertyError("no-history-credentials", f"the job writes the alert history: property group "
+                            f"{HISTORY_GROUP!r} needs {' and '.join(missing)} (the password may come from "
+                            f"${HISTORY_PASSWORD_ENV} instead)")
+    return {ref: history[k] for k, ref in HISTORY_REFERENCES.items()}
 
 
 def resolve(statement: str, values: dict[str, str]) -> str:

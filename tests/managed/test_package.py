@@ -259,3 +259,23 @@ def test_merging_jars_joins_service_files_and_refuses_a_class_in_two(tmp_path):
     clash = jar("c.jar", {"a/A.class": "other"})
     with zipfile.ZipFile(tmp_path / "two.jar", "w") as out, pytest.raises(pkg.PackageError, match="a/A.class"):
         pkg.merge_jars(out, [a, clash])
+
+
+def test_driver_fills_the_history_credentials_from_the_properties_only_when_the_job_writes_it(monkeypatch):
+    monkeypatch.delenv(driver.HISTORY_PASSWORD_ENV, raising=False)
+    kafka = {"bootstrap.servers": "k:9092"}
+    plain = {**JOB, "kafka_auth": "plaintext"}
+    assert driver.connection_values(plain, groups(**kafka)) == {"${env:NQL_KAFKA_BOOTSTRAP_SERVERS}": "k:9092"}
+    with_history = {**plain, "statements": ["CREATE TABLE `sink_alert_history` (...) WITH ('password' = "
+                                            "'${env:NQL_HISTORY_PASSWORD}', 'username' = '${env:NQL_HISTORY_USER}')"]}
+    props = {driver.KAFKA_GROUP: kafka, driver.HISTORY_GROUP: {"username": "writer", "password": "it's"}}
+    values = driver.connection_values(with_history, props)
+    assert values["${env:NQL_HISTORY_USER}"] == "writer" and values["${env:NQL_HISTORY_PASSWORD}"] == "it's"
+    assert "'password' = 'it''s'" in driver.resolve(with_history["statements"][0], values)
+    monkeypatch.setenv(driver.HISTORY_PASSWORD_ENV, "from-env")
+    props[driver.HISTORY_GROUP] = {"username": "writer"}
+    assert driver.connection_values(with_history, props)["${env:NQL_HISTORY_PASSWORD}"] == "from-env"
+    monkeypatch.delenv(driver.HISTORY_PASSWORD_ENV)
+    with pytest.raises(driver.PropertyError) as e:
+        driver.connection_values(with_history, groups(**kafka))
+    assert e.value.code == "no-history-credentials" and "username and password" in str(e.value)

@@ -14,6 +14,7 @@ keys = field names) or the command line (`add_kafka_arguments` / `options_from_a
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,10 @@ class CompileOptions:
     # (docs/guarantees.md, "Bounded state"); 0: never
     evict_after_ms: int = 7 * 86_400_000
     versioned_topics: tuple[str, ...] = VERSIONED_TOPICS
+    # --- alert history (docs/history.md) ---------------------------------------------------
+    # jdbc:postgresql://host:port/db: every alert record also upserted into PostgreSQL; None: off
+    history_jdbc: str | None = None
+    history_table: str = "nql_alert_history"
 
     def __post_init__(self):
         if self.startup_mode not in STARTUP_MODES:
@@ -83,6 +88,14 @@ class CompileOptions:
         for name in ("lateness_ms", "max_tenant_lag_ms", "partition_idle_ms", "max_clock_skew_ms", "evict_after_ms"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise ValueError(f"{name} {getattr(self, name)!r}: a number of milliseconds >= 0")
+        if self.history_jdbc is not None:
+            from nql_flink.translator.flink.history import url_problem
+
+            problem = url_problem(self.history_jdbc)
+            if problem:
+                raise ValueError(f"history_jdbc {self.history_jdbc!r}: {problem}")
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", self.history_table):
+            raise ValueError(f"history_table {self.history_table!r}: a lower-case SQL name (letters, digits, _)")
         for k, _ in self.kafka_properties:
             if any(s in k.lower() for s in ("password", "jaas", "secret", "token")):
                 raise ValueError(f"kafka property {k!r} looks secret: reference it from the environment instead")
@@ -213,7 +226,10 @@ def file_options(kafka: dict[str, str], path: str) -> dict[str, str]:
     """A generated Kafka table's options for a file in its place (embedded runs, planning):
     the filesystem connector on `path`, the records parsed and written exactly as on Kafka
     (the format options kept). A keyed sink (key.fields + value.format) has no key on a
-    file: the file sink writes every column as JSON."""
+    file: the file sink writes every column as JSON. A table that is not on Kafka (the alert
+    history's JDBC sink) keeps its options."""
+    if kafka.get("connector") != "kafka":
+        return kafka  # not a topic (the history's database): stays where it is
     opts = {"connector": "filesystem", "path": path}
     opts |= {k: v for k, v in kafka.items() if k.startswith(FORMAT_KEYS)}
     if "value.format" in kafka and "format" not in opts:
@@ -246,10 +262,13 @@ def add_kafka_arguments(parser) -> None:
     g.add_argument("--delivery-guarantee", choices=DELIVERY, help="alert sink (default exactly-once; dead letters are at-least-once)")
     g.add_argument("--transactional-id-prefix", help="unique per job (default: the group id)")
     g.add_argument("--topic-prefix", help="prepended to every topic name (default none)")
+    g.add_argument("--history-jdbc", metavar="URL", help="also write every alert record to the PostgreSQL alert "
+                   "history at jdbc:postgresql://HOST:PORT/DB (docs/history.md; credentials from $NQL_HISTORY_USER "
+                   "and $NQL_HISTORY_PASSWORD where the job runs); default off")
 
 
 _ARG_FIELDS = ("credentials", "security_protocol", "sasl_mechanism", "group_id", "startup_mode",
-               "partition_discovery", "delivery_guarantee", "transactional_id_prefix", "topic_prefix")
+               "partition_discovery", "delivery_guarantee", "transactional_id_prefix", "topic_prefix", "history_jdbc")
 
 
 def options_from_args(args, **base) -> CompileOptions:
