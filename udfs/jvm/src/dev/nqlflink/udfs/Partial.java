@@ -194,9 +194,7 @@ final class Partial {
      */
     void compact() {
         for (int i = 0; i < spec.aggs.size(); i++) {
-            if (sets.get(i) != null) {
-                sets.set(i, null);
-            }
+            sets.set(i, null);
             List<Double> vs = values.get(i);
             if (vs != null) {
                 double[] unboxed = new double[vs.size()];

@@ -142,18 +142,14 @@ final class RunningWindow {
 
     /**
      * The running windows of one {@link TenantWindows} instance, by tenant and shape, the least
-     * recently used tenants forgotten beyond {@code limit} windows in all (their next evaluation
+     * recently used tenants forgotten beyond {@link #LIMIT} windows in all (their next evaluation
      * merges from the state again): memory bounded whatever the number of tenants.
      */
     static final class Cache {
-        static final int WINDOWS = 10_000;
-        private final int limit;
+        /** The most windows kept, over all tenants. */
+        static final int LIMIT = 10_000;
         private final LinkedHashMap<String, Map<String, RunningWindow>> tenants = new LinkedHashMap<>(16, 0.75f, true);
         private int size;
-
-        Cache(int limit) {
-            this.limit = limit;
-        }
 
         RunningWindow get(String tenant, String shape) {
             Map<String, RunningWindow> shapes = tenants.get(tenant);
@@ -165,7 +161,7 @@ final class RunningWindow {
                 size++;
             }
             Iterator<Map.Entry<String, Map<String, RunningWindow>>> eldest = tenants.entrySet().iterator();
-            while (size > limit && tenants.size() > 1) {
+            while (size > LIMIT && tenants.size() > 1) {
                 Map.Entry<String, Map<String, RunningWindow>> e = eldest.next();
                 if (!e.getKey().equals(tenant)) {
                     size -= e.getValue().size();

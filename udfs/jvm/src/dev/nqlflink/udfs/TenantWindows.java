@@ -116,7 +116,7 @@ public class TenantWindows extends ProcessTableFunction<Row> {
     @Override
     public void open(FunctionContext context) throws Exception {
         late = context.getMetricGroup().counter("nqlLateRecords");
-        running = new RunningWindow.Cache(RunningWindow.Cache.WINDOWS);
+        running = new RunningWindow.Cache();
     }
 
     private Shapes shapes(String text) {
