@@ -43,7 +43,8 @@ STATES_FUNCTION_CLASS = "dev.nqlflink.udfs.AlertStates"
 # What the alert state function's state means (its uid hashes it, state_uid): its state row,
 # AlertStates.STATE_TYPE (tests/flink/test_alert_states.py checks they agree), per group key.
 ALERT_STATES_LAYOUT = ("ROW<status STRING, last_t BIGINT, streak BIGINT, alert_id STRING, trigger_at BIGINT, "
-                       "shown STRING, shown_since BIGINT, shown_due BIGINT> by tenant/monitor/group_json")
+                       "shown STRING, shown_since BIGINT, shown_due BIGINT, evict_due BIGINT, timer_at BIGINT, "
+                       "checked_t BIGINT> by tenant/monitor/group_json, no TTL")
 WINDOWS_FUNCTION = "nql_windows"
 WINDOWS_FUNCTION_CLASS = "dev.nqlflink.udfs.TenantWindows"
 # One row per argument: the tenants each tick is repeated for (views/table_input.sql.j2).

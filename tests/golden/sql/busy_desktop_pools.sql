@@ -403,7 +403,7 @@ CREATE TEMPORARY VIEW `job__states` AS
 SELECT *
 FROM `nql_alert_states`(input => TABLE `job__judged` PARTITION BY `nql_state_key`,
   on_time => DESCRIPTOR(`window_time`),
-  uid => 'job--alerts--d8960c178ce4');
+  uid => 'job--alerts--95cf188560ee');
 
 -- Transitions only (the state function's 'alert' rows), each with the columns of the
 -- evaluation that caused it.
