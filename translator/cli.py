@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("nql_flink.translator.commands.check", "type-check monitor files and report diagnostics"),
     "compile": ("nql_flink.translator.commands.compile", "compile monitors to a Flink SQL job script and monitor-config records"),
     "run": ("nql_flink.translator.commands.run", "compile and run monitors on embedded Flink over JSONL files"),
+    "test": ("nql_flink.translator.commands.monitor_test", "run monitor unit tests: input records and the alert transitions expected from them"),
     "deploy": ("nql_flink.translator.commands.deploy", "deploy the job: sql-client (local/standalone cluster) or managed-flink (AWS)"),
     "upgrade": ("nql_flink.translator.commands.upgrade", "stop the deployed job with a savepoint and start the new monitors from it, keeping every unchanged monitor's state"),
     "package": ("nql_flink.translator.commands.package", "compile monitors into a zip for Amazon Managed Service for Apache Flink"),
