@@ -125,13 +125,12 @@ def alert_records(monitor: ir.Monitor, evaluated: list[Evaluated]) -> list[str]:
     return out
 
 
-def backtest(conn: Connection, monitors: list[ir.Monitor], catalog: Catalog, from_ms: int, to_ms: int) -> list[str]:
+def backtest(conn: Connection, monitors: list[codegen.Evaluation], from_ms: int, to_ms: int) -> list[str]:
     """Every monitor's alert records over (from_ms, to_ms], sorted as the embedded runner sorts
     the streaming job's (deploy/embedded/runner.py)."""
     lines: list[str] = []
-    for m in monitors:
-        evaluation = codegen.generate(m, catalog)
-        lines += alert_records(m, evaluations(conn, evaluation, from_ms, to_ms))
+    for evaluation in monitors:
+        lines += alert_records(evaluation.monitor, evaluations(conn, evaluation, from_ms, to_ms))
     return sorted(lines)
 
 
