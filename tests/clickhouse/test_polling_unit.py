@@ -7,6 +7,7 @@ from nql_flink.translator.cli import main
 from nql_flink.translator.clickhouse.connection import ClickHouseError, DEFAULT_DIR, parse_url
 from nql_flink.translator.clickhouse.expressions import lit
 from nql_flink.translator.clickhouse.poll import java_double, java_json
+from tests.clickhouse.test_poll_semantics import MONITOR as SEMANTICS_MONITOR
 
 
 @pytest.mark.parametrize("value, text", [
@@ -38,22 +39,14 @@ def test_literals_are_escaped_for_clickhouse():
     assert lit("it's a \\ test") == "'it''s a \\\\ test'"
 
 
-MONITOR = """
-id: m
-tenant: acme
-query: |
-  session.vdi_events during past 2min
-  | where client.location.site == "Lau'sanne*"
-  | summarize lat = network_latency.avg()
-every: 1min
-trigger: {when: lat > 100ms}
-"""
+# the hand-derived test's monitor, filtered on a site named with a quote and a wildcard
+MONITOR = SEMANTICS_MONITOR.replace("device.virtualization.desktop_pool != null", "client.location.site == \"Lau'sanne*\"")
 
 
 def test_text_from_the_monitor_reaches_sql_only_as_literals(tmp_path, capsys):
     (tmp_path / "m.yaml").write_text(MONITOR)
     assert main(["compile", str(tmp_path / "m.yaml"), "--target", "clickhouse", "-o", str(tmp_path / "out")]) == 0
-    sql = (tmp_path / "out" / "acme__m.sql").read_text()
+    sql = (tmp_path / "out" / "acme__pool_latency.sql").read_text()
     assert "LIKE 'lau''sanne%'" in sql
     assert (tmp_path / "out" / "tables.sql").read_text().count("CREATE TABLE IF NOT EXISTS") == 6
 

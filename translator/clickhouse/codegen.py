@@ -17,7 +17,6 @@ The streaming job's semantics are the contract (docs/flink-job-shape.md, spec/mo
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -25,6 +24,9 @@ from sqlglot import exp
 from nql_flink.translator.clickhouse import tables
 from nql_flink.translator.clickhouse.expressions import Unsupported, call, ident, lit, to_ch, to_sql
 from nql_flink.translator.flink.codegen import agg_type, measure_type
+# IR walks the Flink back end has (the scan, enrichment and filters under a window; a measure's
+# aggregates and the measure over their columns): the same for both back ends, so used from there
+from nql_flink.translator.flink.codegen import _aggregates, _fields, _replace_aggs
 from nql_flink.translator.flink.expressions import literal
 from nql_flink.translator.ir import relational as ir
 from nql_flink.translator.semantic.schema import Catalog
@@ -69,7 +71,7 @@ def generate(monitor: ir.Monitor, catalog: Catalog) -> Evaluation:
         raise Unsupported(what)
     ev = monitor.evaluate
     w = ev.input
-    scan, enrich, filters = _parts(w.input)
+    scan, enrich, filters = _fields(w.input)
     table = catalog.tables[scan.table]
     measure_names = {m.name for m in w.measures}
 
@@ -81,7 +83,7 @@ def generate(monitor: ir.Monitor, catalog: Catalog) -> Evaluation:
 
     aggs: list[ir.Agg] = []
     for m in w.measures:
-        _collect(m.expr, aggs)
+        _aggregates(m.expr, aggs)
     names = {a: f"nql_a{k}" for k, a in enumerate(aggs, start=1)}
     for a in aggs:
         if a.func in ("min", "max", "last") and a.arg is not None and a.arg.ty not in _NUMBERS + ("string",):
@@ -117,38 +119,8 @@ def generate(monitor: ir.Monitor, catalog: Catalog) -> Evaluation:
                       tuple((m.name, measure_type(m.expr)) for m in w.measures))
 
 
-def _parts(rel: ir.Relation) -> tuple[ir.Scan, ir.Enrich | None, list[ir.Scalar]]:
-    """The scan, the enrichment and the filters (in query order) under a window."""
-    filters, enrich = [], None
-    while not isinstance(rel, ir.Scan):
-        if isinstance(rel, ir.Filter):
-            filters.append(rel.condition)
-        elif isinstance(rel, ir.Enrich):
-            enrich = rel
-        rel = rel.input
-    return rel, enrich, filters[::-1]
-
-
-def _collect(e: ir.Scalar, out: list[ir.Agg]) -> None:
-    if isinstance(e, ir.Agg):
-        if e not in out:
-            out.append(e)
-    elif isinstance(e, ir.Arith):
-        _collect(e.left, out)
-        _collect(e.right, out)
-
-
-def _over_columns(e: ir.Scalar, names: dict[ir.Agg, str]) -> ir.Scalar:
-    """A measure with each aggregate replaced by its column."""
-    if isinstance(e, ir.Agg):
-        return ir.Col(names[e], e.ty)
-    if isinstance(e, ir.Arith):
-        return dataclasses.replace(e, left=_over_columns(e.left, names), right=_over_columns(e.right, names))
-    return e
-
-
 def _typed_measure(m: ir.Measure, names: dict[ir.Agg, str]) -> exp.Expression:
-    value = to_ch(_over_columns(m.expr, names))
+    value = to_ch(_replace_aggs(m.expr, names))
     sql_type = measure_type(m.expr)
     return exp.Cast(this=value, to=exp.DataType.build(_CASTS[sql_type])) if sql_type in _CASTS else value
 
