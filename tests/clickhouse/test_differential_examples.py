@@ -14,8 +14,7 @@ pytestmark = pytest.mark.flink
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "monitors"
 DATA = ROOT / "examples" / "data"
-NOT_YET = {"busy_desktop_pools.yaml",        # summarize after compute
-           "outdated_client_crashes.yaml"}   # a version comparison
+NOT_YET = {"busy_desktop_pools.yaml"}  # summarize after compute
 TABLES = ("session.vdi_events", "device.devices", "device_performance.events", "execution.crashes",
           "session.logins", "session.events")
 

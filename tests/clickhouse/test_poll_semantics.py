@@ -149,3 +149,19 @@ def test_load_keeps_tables_between_commands_and_counts_rejected_records(files, t
     assert "1 rejected bad_type:rtt, 1 rejected missing_event_time, 1 rejected not_json" in err
     with connect(db) as conn:
         assert conn.rows('SELECT count(), max("network_latency") FROM "nql"."session_vdi_events"') == [[1, 200]]
+
+
+@pytest.mark.parametrize("left, right, order", [
+    ("16.0.9", "16.0.17000", -1), ("16.0.17000", "16.1", -1), ("16.0", "16.0.0", 0), ("v16.1", "16.0.99", 1),
+    (" 2.0 ", "2", 0), ("10", "9", 1), ("123456789012345678901234567890", "123456789012345678901234567891", -1),
+    ("16.a", "1", None), ("1..2", "1", None), (None, "1", None)])
+def test_versions_are_ordered_as_the_java_function_orders_them(left, right, order):
+    # udfs/jvm VersionCompare's rules: numeric components, a missing one 0, a leading v ignored,
+    # NULL for NULL or a non-version
+    from sqlglot import exp
+
+    from nql_flink.translator.clickhouse.expressions import to_sql, version_order
+
+    side = lambda v: exp.Null() if v is None else exp.Literal.string(v)  # noqa: E731
+    with connect("chdb:memory") as conn:
+        assert conn.rows("SELECT " + to_sql(version_order(side(left), side(right)))) == [[order]]

@@ -65,7 +65,7 @@ def unsupported(monitor: ir.Monitor) -> str | None:
 
 def generate(monitor: ir.Monitor, catalog: Catalog) -> Evaluation:
     """The monitor's evaluation query; raises Unsupported for what `unsupported` names and
-    for expressions ClickHouse cannot evaluate yet (version comparisons)."""
+    for aggregates this back end cannot evaluate yet."""
     what = unsupported(monitor)
     if what is not None:
         raise Unsupported(what)

@@ -6,8 +6,8 @@ module takes its sqlglot tree and replaces what ClickHouse spells differently:
 - LOWER -> lowerUTF8 (ClickHouse's `lower` folds ASCII only; Flink's LOWER is Unicode);
 - LIKE ... ESCAPE '\\' -> LIKE: a backslash is ClickHouse's LIKE escape already;
 - the project's Java functions -> ClickHouse's own: an IP in a subnet is
-  `isIPAddressInRange(address, 'net/prefix')` (NULL for a non-address, as IpInSubnet); a version comparison is not supported yet
-  (NQL0801).
+  `isIPAddressInRange(address, 'net/prefix')` (NULL for a non-address, as IpInSubnet); versions
+  compared by their numeric components as VersionCompare (`version_order`).
 Rendering raises on anything the dialect cannot express (never a warning).
 """
 
@@ -55,8 +55,33 @@ def _clickhouse(node: exp.Expression) -> exp.Expression:
         valid = exp.Or(this=call("isIPv4String", text), expression=call("isIPv6String", text))
         return call("if", valid, call("isIPAddressInRange", text, cidr), exp.Null())
     if isinstance(node, exp.Anonymous) and node.name == VERSION_COMPARE:
-        raise Unsupported("a version comparison")
+        return version_order(*node.expressions)
     return node
+
+
+_VERSION = exp.Literal.string(r"^[0-9]+(\.[0-9]+)*$")
+
+
+def version_order(left: exp.Expression, right: exp.Expression) -> exp.Expression:
+    """-1, 0 or 1 as VersionCompare (udfs/jvm): numeric components left to right, a missing one
+    counting as 0 (`16.0` = `16.0.0`), a leading `v` ignored; NULL when either side is NULL or
+    not a version. Components as UInt256 (Java: BigInteger; 78 digits suffice for any version)."""
+    def text(e: exp.Expression) -> exp.Expression:
+        return call("replaceRegexpOne", call("trimBoth", e.copy()), exp.Literal.string("^[vV]"), exp.Literal.string(""))
+
+    def parts(t: exp.Expression, n: exp.Expression) -> exp.Expression:
+        numbers = call("arrayMap", exp.Lambda(this=call("toUInt256OrZero", exp.column("p")), expressions=[exp.to_identifier("p")]),
+                       call("splitByChar", exp.Literal.string("."), t))
+        return call("arrayResize", numbers, n, exp.cast(exp.Literal.number(0), "UInt256"))
+
+    a, b = text(left), text(right)
+    n = call("greatest", call("length", call("splitByChar", exp.Literal.string("."), a.copy())),
+             call("length", call("splitByChar", exp.Literal.string("."), b.copy())))
+    x, y = parts(a.copy(), n.copy()), parts(b.copy(), n.copy())
+    valid = exp.and_(call("match", a.copy(), _VERSION.copy()), call("match", b.copy(), _VERSION.copy()))
+    order = call("if", exp.LT(this=x.copy(), expression=y.copy()), exp.Literal.number(-1),
+                 call("if", exp.GT(this=x, expression=y), exp.Literal.number(1), exp.Literal.number(0)))
+    return call("if", valid, order, exp.Null())
 
 
 class Unsupported(Exception):
