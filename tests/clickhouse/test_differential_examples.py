@@ -1,7 +1,6 @@
 """The bundled examples (examples/monitors over examples/data, as `nql-flink demo`) on embedded
-Flink (`nql-flink run`) and on chdb (`nql-flink poll`): the same alert records. The monitors
-the polling back end cannot evaluate yet (NQL0801) are left out, by name, so that a monitor
-newly supported or newly refused shows here."""
+Flink (`nql-flink run`) and on chdb (`nql-flink poll`): the same alert records, every example
+monitor included (the polling back end refuses none of them)."""
 
 from pathlib import Path
 
@@ -14,13 +13,12 @@ pytestmark = pytest.mark.flink
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "monitors"
 DATA = ROOT / "examples" / "data"
-NOT_YET = {"busy_desktop_pools.yaml"}  # summarize after compute
 TABLES = ("session.vdi_events", "device.devices", "device_performance.events", "execution.crashes",
           "session.logins", "session.events")
 
 
 def test_examples_give_the_same_alerts_on_flink_and_on_chdb(flink_env, monkeypatch, tmp_path):
-    monitors = [str(p) for p in sorted(EXAMPLES.glob("*.yaml")) if p.name not in NOT_YET]
+    monitors = [str(EXAMPLES)]
     inputs = {t: str(DATA / f"{t}.jsonl") for t in TABLES}
     flink = run_flink(flink_env, monkeypatch, monitors, inputs, tmp_path / "flink.jsonl")
     polled = run_poll(monitors, inputs, tmp_path / "poll.jsonl")

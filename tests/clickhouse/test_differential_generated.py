@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.clickhouse.differential import differences, run_flink, run_poll
@@ -26,6 +28,7 @@ from tests.clickhouse.differential import differences, run_flink, run_poll
 pytestmark = pytest.mark.flink
 
 MONITORS = 20
+KEPT = Path(__file__).resolve().parents[2] / "out" / "differential"
 EXAMPLES = int(os.environ.get("NQL_DIFFERENTIAL_EXAMPLES", "1"))
 START = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
 MINUTES = 15
@@ -113,8 +116,9 @@ def telemetry(draw) -> tuple[list[str], list[str]]:
 
 
 @pytest.mark.skipif(EXAMPLES < 1, reason="NQL_DIFFERENTIAL_EXAMPLES=0")
+# no shrinking: each step would be a Flink run (a minute); a failing case is kept whole (KEPT)
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+          phases=(Phase.explicit, Phase.generate), suppress_health_check=list(HealthCheck))
 @given(monitors=st.tuples(*(monitor(i) for i in range(MONITORS))), data=telemetry())
 def test_generated_threshold_monitors_alert_alike_on_flink_and_on_chdb(flink_env, monkeypatch, tmp_path_factory,
                                                                      monitors, data):
@@ -127,6 +131,11 @@ def test_generated_threshold_monitors_alert_alike_on_flink_and_on_chdb(flink_env
     inputs = {"session.vdi_events": str(tmp / "vdi.jsonl"), "device.devices": str(tmp / "devices.jsonl")}
     flink = run_flink(flink_env, monkeypatch, [str(tmp / "monitors.yaml")], inputs, tmp / "flink.jsonl")
     polled = run_poll([str(tmp / "monitors.yaml")], inputs, tmp / "poll.jsonl")
-    assert differences(flink, polled) == [], f"case kept in {tmp}"
+    found = differences(flink, polled)
+    if found:  # the case, kept where pytest does not clean up, to become a regression file
+        kept = KEPT / tmp.name
+        shutil.copytree(tmp, kept, dirs_exist_ok=True)
+        (kept / "differences.txt").write_text("\n".join(found) + "\n")
+    assert found == [], f"case kept in {KEPT / tmp.name}"
     assert flink, "no alert at all: the generated thresholds test nothing"
     print(f"{len(flink)} alert records agree, {len(set(flink) & set(polled))} of them byte for byte")

@@ -58,9 +58,34 @@ def unsupported(monitor: ir.Monitor) -> str | None:
     ev = monitor.evaluate
     if ev.detection is not None:
         return f"{ev.detection.type} detection"
-    if isinstance(ev.input, ir.Regroup):
-        return "`summarize` after `compute`"
     return None
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One aggregation: its aggregates (columns nql_a<k>) and its measures over them."""
+
+    aggregates: list[dict]
+    measures: list[dict]
+    keys: list[ir.Key]  # the keys it outputs (a key named as a measure is the measure)
+
+
+def _layer(measures: tuple[ir.Measure, ...], keys: tuple[ir.Key, ...], time_column: str) -> _Layer:
+    aggs: list[ir.Agg] = []
+    for m in measures:
+        _aggregates(m.expr, aggs)
+    for a in aggs:
+        if a.func in ("min", "max", "last") and a.arg is not None and a.arg.ty not in _NUMBERS + ("string",):
+            raise Unsupported(f"`{a.func}` of a {a.arg.ty}")
+    names = {a: f"nql_a{k}" for k, a in enumerate(aggs, start=1)}
+    measure_names = {m.name for m in measures}
+    return _Layer([{"name": ident(names[a]), "expr": to_sql(aggregate(a, time_column))} for a in aggs],
+                  [{"name": ident(m.name), "expr": to_sql(_typed_measure(m, names))} for m in measures],
+                  [k for k in keys if k.expr.name not in measure_names])
+
+
+def _key_columns(keys) -> list[dict]:
+    return [{"name": ident(k.expr.name)} for k in keys]
 
 
 def generate(monitor: ir.Monitor, catalog: Catalog) -> Evaluation:
@@ -70,10 +95,10 @@ def generate(monitor: ir.Monitor, catalog: Catalog) -> Evaluation:
     if what is not None:
         raise Unsupported(what)
     ev = monitor.evaluate
-    w = ev.input
+    top, w = ev.input, ir.windows(ev)
+    regroup = isinstance(top, ir.Regroup)
     scan, enrich, filters = _fields(w.input)
     table = catalog.tables[scan.table]
-    measure_names = {m.name for m in w.measures}
 
     event_columns = {f.column: ir.column_name(f.path) for f in scan.fields}
     for path in ("device.collector.uid", "user.name"):
@@ -81,19 +106,17 @@ def generate(monitor: ir.Monitor, catalog: Catalog) -> Evaluation:
             event_columns.setdefault(ir.column_name(path), ir.column_name(path))
     inventory_columns = {f.column: ir.column_name(f.path) for f in enrich.fields} if enrich else {}
 
-    aggs: list[ir.Agg] = []
-    for m in w.measures:
-        _aggregates(m.expr, aggs)
-    names = {a: f"nql_a{k}" for k, a in enumerate(aggs, start=1)}
-    for a in aggs:
-        if a.func in ("min", "max", "last") and a.arg is not None and a.arg.ty not in _NUMBERS + ("string",):
-            raise Unsupported(f"`{a.func}` of a {a.arg.ty}")
-    keys = [k for k in w.keys if k.expr.name not in measure_names]
     params = dict(ev.params)
     param = lambda name: literal(float(params[name]))  # noqa: E731  (a threshold's value, escaped)
-    users = "user.name" in table.fields
+    devices = call("uniqExact", exp.column("device_collector_uid"))
+    no_users = exp.Cast(this=exp.Null(), to=exp.DataType.build("BIGINT"))
+    users = call("uniqExact", exp.column("user_name")) if "user.name" in table.fields and not regroup else no_users
+    window = _layer(w.measures, w.keys, "nql_ts")
+    # regroup: the window's rows per device ("objects", all their keys), aggregated again
+    outer = _layer(top.measures, top.keys, "window_end") if regroup else window
     context = {
-        "title": f"{monitor.tenant}/{monitor.id}: {scan.table}, window {w.size_ms} ms every {w.slide_ms} ms",
+        "title": f"{monitor.tenant}/{monitor.id}: {scan.table}, window {w.size_ms} ms every {w.slide_ms} ms"
+                 + (", summarized again per device window" if regroup else ""),
         "tenant": lit(monitor.tenant),
         "events": tables.qualified(table),
         "inventory": tables.qualified(catalog.tables[INVENTORY]) if enrich else "",
@@ -104,19 +127,21 @@ def generate(monitor: ir.Monitor, catalog: Catalog) -> Evaluation:
         "keep": to_sql(exp.Coalesce(this=to_ch(ir.conjunction(filters)), expressions=[exp.false()]))
         if filters else "TRUE",
         "size_ms": lit(w.size_ms), "slide_ms": lit(w.slide_ms), "windows_per_record": lit(w.size_ms // w.slide_ms),
-        "keys": [{"name": ident(k.expr.name), "expr": ident(k.expr.name)} for k in keys],
-        "aggregates": [{"name": ident(names[a]), "expr": to_sql(aggregate(a))} for a in aggs],
-        "measures": [{"name": ident(m.name), "expr": to_sql(_typed_measure(m, names))} for m in w.measures],
-        "impact_devices": to_sql(call("uniqExact", exp.column("device_collector_uid"))),
-        "impact_users": to_sql(call("uniqExact", exp.column("user_name")) if users
-                               else exp.Cast(this=exp.Null(), to=exp.DataType.build("BIGINT"))),
-        "having": to_sql(to_ch(w.having)) if w.having is not None else "",
+        "window": {"by": _key_columns(w.keys if regroup else window.keys), "aggregates": window.aggregates,
+                   "impact_devices": to_sql(devices), "impact_users": to_sql(users)},
+        "objects": {"measures": window.measures, "having": to_sql(to_ch(w.having)) if w.having is not None else ""}
+        if regroup else None,
+        "keys": _key_columns(outer.keys),
+        "aggregates": outer.aggregates,
+        "impact_devices": to_sql(devices), "impact_users": to_sql(users),
+        "measures": outer.measures,
+        "having": to_sql(to_ch(top.having)) if top.having is not None else "",
         "trigger": to_sql(to_ch(ev.trigger, param=param)),
         "recover": to_sql(to_ch(ev.recover, param=param)),
     }
     return Evaluation(monitor, context,
-                      tuple((k.name, _key_type(k)) for k in keys),
-                      tuple((m.name, measure_type(m.expr)) for m in w.measures))
+                      tuple((k.name, _key_type(k)) for k in outer.keys),
+                      tuple((m.name, measure_type(m.expr)) for m in top.measures))
 
 
 def _typed_measure(m: ir.Measure, names: dict[ir.Agg, str]) -> exp.Expression:
@@ -131,8 +156,9 @@ def _key_type(k: ir.Key) -> str:
     return SQL_TYPES.get(k.expr.ty, "STRING")
 
 
-def aggregate(a: ir.Agg) -> exp.Expression:
-    """The aggregate over a window's rows, typed as the Flink job's (codegen.agg_type)."""
+def aggregate(a: ir.Agg, time_column: str = "nql_ts") -> exp.Expression:
+    """The aggregate over a window's rows, typed as the Flink job's (codegen.agg_type); LAST
+    is the value at the greatest `time_column`."""
     cond = to_ch(a.cond) if a.cond is not None else None
     present = [exp.Not(this=exp.Is(this=to_ch(a.arg), expression=exp.Null()))] if a.arg is not None else []
     present += [cond] if cond is not None else []
@@ -147,7 +173,7 @@ def aggregate(a: ir.Agg) -> exp.Expression:
     if a.func in ("sum", "avg", "min", "max"):
         result = call(f"{a.func}If", value, counts)
     elif a.func == "last":
-        result = call("argMaxIf", value, exp.column("nql_ts"), counts)
+        result = call("argMaxIf", value, exp.column(time_column), counts)
     elif a.func == "percentile":
         result = exp.ParameterizedAgg(this="quantileExactInclusiveIf", expressions=[exp.Literal.number(repr(a.fraction))],
                                       params=[value, counts])
