@@ -165,3 +165,52 @@ def test_versions_are_ordered_as_the_java_function_orders_them(left, right, orde
     side = lambda v: exp.Null() if v is None else exp.Literal.string(v)  # noqa: E731
     with connect("chdb:memory") as conn:
         assert conn.rows("SELECT " + to_sql(version_order(side(left), side(right)))) == [[order]]
+
+
+REGROUP = """
+id: busy_pools
+tenant: acme
+query: |
+  devices
+  | with device_performance.events during past 2min
+  | compute q = cpu_queue_length.avg(), samples = count()
+  | where samples >= 2
+  | summarize busy = countif(q > 3), desktops = count(), worst = q.max()
+    by virtualization.desktop_pool
+every: 1min
+trigger:
+  when: busy >= 2
+"""
+
+
+def perf(uid, hms, queue):
+    return json.dumps({"tenant": "acme", "start_time": f"2026-11-26T{hms}.000Z", "end_time": f"2026-11-26T{hms}.000Z",
+                       "device": {"collector": {"uid": uid}, "name": uid.upper()}, "cpu_queue_length": queue})
+
+
+def test_summarize_after_compute_aggregates_each_windows_devices_again(tmp_path):
+    # per device and window [E-2min, E): q = avg, kept when samples >= 2; then per pool:
+    # E=10:01 P1: v1 {4,6} q 5 busy, v2 {5,1} q 3 not busy (3 > 3 is false), v3 {9} one sample: out
+    #         -> busy 1, desktops 2;  P2: v4 {8,8} busy 1, desktops 1
+    # E=10:02 the same records and v3 {9,7} q 8 -> P1 busy 2, desktops 3, worst 8 -> triggered at 10:02
+    # E=10:03 [10:01,10:03): v3 {7} out, v1 {1,1} q 1 -> P1 busy 0, desktops 1, worst 1 -> recovered at 10:03
+    (tmp_path / "m.yaml").write_text(REGROUP)
+    (tmp_path / "perf.jsonl").write_text("\n".join([
+        perf("v1", "10:00:10", 4), perf("v1", "10:00:40", 6), perf("v2", "10:00:20", 5), perf("v2", "10:00:50", 1),
+        perf("v3", "10:00:30", 9), perf("v4", "10:00:15", 8), perf("v4", "10:00:45", 8), perf("v3", "10:01:10", 7),
+        perf("v1", "10:02:10", 1), perf("v1", "10:02:40", 1)]) + "\n")
+    (tmp_path / "devices.jsonl").write_text("\n".join(
+        device(uid, pool, "09:00:00") for uid, pool in (("v1", "P1"), ("v2", "P1"), ("v3", "P1"), ("v4", "P2"))) + "\n")
+    out = tmp_path / "alerts.jsonl"
+    assert main(["poll", str(tmp_path / "m.yaml"), "--clickhouse", "chdb:memory", "--from", "2026-11-26T09:00:00Z",
+                 "--to", "2026-11-26T11:00:00Z", "--input", f"device_performance.events={tmp_path / 'perf.jsonl'}",
+                 "--input", f"device.devices={tmp_path / 'devices.jsonl'}", "--output", str(out)]) == 0
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(a["status"], a["at"], a["group"], a["values"], a["impact"], a["window"]["start"], a["condition"])
+            for a in got] == [
+        ("triggered", "2026-11-26T10:02:00.000Z", {"virtualization.desktop_pool": "P1"},
+         {"busy": 2, "desktops": 3, "worst": 8.0}, {"devices": 3, "users": None}, "2026-11-26T10:00:00.000Z",
+         "busy >= 2"),
+        ("recovered", "2026-11-26T10:03:00.000Z", {"virtualization.desktop_pool": "P1"},
+         {"busy": 0, "desktops": 1, "worst": 1.0}, {"devices": 1, "users": None}, "2026-11-26T10:01:00.000Z",
+         "not (busy >= 2)")]
