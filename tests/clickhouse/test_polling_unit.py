@@ -4,7 +4,7 @@ diagnostics and exit codes."""
 import pytest
 
 from nql_flink.translator.cli import main
-from nql_flink.translator.clickhouse.connection import ClickHouseError, DEFAULT_DIR, parse_url
+from nql_flink.translator.clickhouse.connection import ClickHouseError, DEFAULT_DIR, DEFAULT_URL, parse_url
 from nql_flink.translator.clickhouse.expressions import lit
 from nql_flink.translator.clickhouse.poll import java_double, java_json
 from tests.clickhouse.test_poll_semantics import MONITOR as SEMANTICS_MONITOR
@@ -27,6 +27,7 @@ def test_urls():
     assert parse_url("chdb:///abs/dir") == ("chdb", "/abs/dir")
     assert parse_url("chdb://rel/dir") == ("chdb", "rel/dir")
     assert parse_url("chdb:") == ("chdb", DEFAULT_DIR)
+    assert parse_url(DEFAULT_URL) == ("chdb", DEFAULT_DIR) and not DEFAULT_DIR.startswith("/")
     assert parse_url("chdb:memory") == ("chdb", None)
     assert parse_url("http://localhost:8123") == ("http", "http://localhost:8123")
     for bad in ("postgres://x", "localhost:8123", "http://"):

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 DEFAULT_DIR = "out/clickhouse"
-DEFAULT_URL = "chdb:///" + DEFAULT_DIR  # relative to the working directory (see `parse_url`)
+DEFAULT_URL = "chdb://" + DEFAULT_DIR  # relative to the working directory (see `parse_url`)
 
 
 class ClickHouseError(Exception):
