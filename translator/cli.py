@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "notify": ("nql_flink.translator.commands.notify", "deliver alert transitions to the receivers named in the monitors' `notify:` (webhook, email, Alertmanager)"),
     "history": ("nql_flink.translator.commands.history", "set up the PostgreSQL alert history: `history init --jdbc URL` (table, daily partitions, indexes)"),
     "status": ("nql_flink.translator.commands.status", "print what each group of a running deployment is doing now (the alert-state topic)"),
+    "load": ("nql_flink.translator.commands.load", "load JSONL telemetry into the catalog's tables on ClickHouse (chdb) for `poll`"),
+    "poll": ("nql_flink.translator.commands.poll", "backtest monitors on ClickHouse (chdb) over a time range: the alert records `run` would write"),
     "simulate": ("nql_flink.simulator.cli", "generate deterministic telemetry (one JSONL file per catalog table)"),
     "bench": ("nql_flink.translator.commands.bench", "benchmarks: `bench nab` scores the seasonal detector on NAB"),
     "explain": ("nql_flink.translator.commands.explain", "run one monitor on embedded Flink over files and plot a group's metric, baseline band and alerts (PNG)"),
