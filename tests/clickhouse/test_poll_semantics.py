@@ -127,14 +127,19 @@ def test_poll_writes_the_two_transitions_as_the_streaming_job_would(files, tmp_p
     assert code == 0, capsys.readouterr().err
     group = '{"device.virtualization.desktop_pool":"P1"}'
     alert = expected_id(group, "10:02:00")
-    common = (f'"group":{group},"impact":{{"devices":1,"users":1}},"monitor":"pool_latency","name":"Pool latency",'
-              '"priority":"high"')
+    # impact: P1's one device of acme's active devices in the window, every record of the
+    # tenant before the filters and the inventory: [10:00, 10:02) d1, d2, d3, d5 -> 4, share
+    # 0.25; [10:03, 10:05) d1, d4 -> 2, share 0.5. Both >= 25%: the monitor's high + 1.
+    def common(active: int, share: str) -> str:
+        return (f'"group":{group},"impact":{{"active_devices":{active},"devices":1,"share":{share},"users":1}},'
+                '"monitor":"pool_latency","name":"Pool latency","priority":"critical"')
+
     assert out.read_text().splitlines() == [
-        f'{{"alert_id":"{alert}","at":"2026-11-26T10:02:00.000Z","baseline":null,"condition":"lat > 100ms",{common},'
-        '"status":"triggered","tags":["vdi"],"tenant":"acme","values":{"lat":200.0,"n":2},'
+        f'{{"alert_id":"{alert}","at":"2026-11-26T10:02:00.000Z","baseline":null,"condition":"lat > 100ms",'
+        f'{common(4, "0.25")},"status":"triggered","tags":["vdi"],"tenant":"acme","values":{{"lat":200.0,"n":2}},'
         '"window":{"end":"2026-11-26T10:02:00.000Z","start":"2026-11-26T10:00:00.000Z"}}',
-        f'{{"alert_id":"{alert}","at":"2026-11-26T10:05:00.000Z","baseline":null,"condition":"lat < 50ms",{common},'
-        '"status":"recovered","tags":["vdi"],"tenant":"acme","values":{"lat":10.0,"n":2},'
+        f'{{"alert_id":"{alert}","at":"2026-11-26T10:05:00.000Z","baseline":null,"condition":"lat < 50ms",'
+        f'{common(2, "0.5")},"status":"recovered","tags":["vdi"],"tenant":"acme","values":{{"lat":10.0,"n":2}},'
         '"window":{"end":"2026-11-26T10:05:00.000Z","start":"2026-11-26T10:03:00.000Z"}}']
 
 
@@ -183,6 +188,10 @@ trigger:
 """
 
 
+# summarize after compute: no users per device, and the population is not counted (as on Flink)
+NO_POPULATION = {"users": None, "active_devices": None, "share": None}
+
+
 def perf(uid, hms, queue):
     return json.dumps({"tenant": "acme", "start_time": f"2026-11-26T{hms}.000Z", "end_time": f"2026-11-26T{hms}.000Z",
                        "device": {"collector": {"uid": uid}, "name": uid.upper()}, "cpu_queue_length": queue})
@@ -209,8 +218,8 @@ def test_summarize_after_compute_aggregates_each_windows_devices_again(tmp_path)
     assert [(a["status"], a["at"], a["group"], a["values"], a["impact"], a["window"]["start"], a["condition"])
             for a in got] == [
         ("triggered", "2026-11-26T10:02:00.000Z", {"virtualization.desktop_pool": "P1"},
-         {"busy": 2, "desktops": 3, "worst": 8.0}, {"devices": 3, "users": None}, "2026-11-26T10:00:00.000Z",
+         {"busy": 2, "desktops": 3, "worst": 8.0}, NO_POPULATION | {"devices": 3}, "2026-11-26T10:00:00.000Z",
          "busy >= 2"),
         ("recovered", "2026-11-26T10:03:00.000Z", {"virtualization.desktop_pool": "P1"},
-         {"busy": 0, "desktops": 1, "worst": 1.0}, {"devices": 1, "users": None}, "2026-11-26T10:01:00.000Z",
+         {"busy": 0, "desktops": 1, "worst": 1.0}, NO_POPULATION | {"devices": 1}, "2026-11-26T10:01:00.000Z",
          "not (busy >= 2)")]

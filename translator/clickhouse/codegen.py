@@ -12,7 +12,8 @@ The streaming job's semantics are the contract (docs/flink-job-shape.md, spec/mo
 - aggregates with SQL's NULL rules and the types the Flink job gives them (codegen.agg_type,
   measure_type): SUM, AVG, MIN, MAX, LAST and percentiles of no value are NULL, sumif of
   nothing 0, counts 0; percentiles interpolate at p * (n - 1) (quantileExactInclusive);
-- impact: distinct devices, and users where the table has them.
+- impact: distinct devices, and users where the table has them; the tenant's active devices
+  per window (before the filters) for the share.
 """
 
 from __future__ import annotations
@@ -134,6 +135,8 @@ def generate(monitor: ir.Monitor, catalog: Catalog) -> Evaluation:
         "keys": _key_columns(outer.keys),
         "aggregates": outer.aggregates,
         "impact_devices": to_sql(devices), "impact_users": to_sql(users),
+        # the share's population: not counted for summarize after compute (as on Flink)
+        "population": not regroup,
         "measures": outer.measures,
         "having": to_sql(to_ch(top.having)) if top.having is not None else "",
         "trigger": to_sql(to_ch(ev.trigger, param=param)),

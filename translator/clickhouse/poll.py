@@ -64,6 +64,7 @@ class Evaluated:
     values: dict
     impact_devices: int | None
     impact_users: int | None
+    active_devices: int | None
     trig: bool | None
     rec: bool | None
 
@@ -76,8 +77,9 @@ def evaluations(conn: Connection, evaluation: codegen.Evaluation, from_ms: int, 
         start, end = int(row[0]), int(row[1])
         group = {name: typed(v, t) for (name, t), v in zip(evaluation.keys, row[2:2 + nk])}
         values = {name: typed(v, t) for (name, t), v in zip(evaluation.measures, row[2 + nk:2 + nk + nm])}
-        devices, users, trig, rec = row[2 + nk + nm:]
-        out.append(Evaluated(java_json(group), group, start, end, values, devices, users, _bool(trig), _bool(rec)))
+        devices, users, active, trig, rec = row[2 + nk + nm:]
+        out.append(Evaluated(java_json(group), group, start, end, values, devices, users,
+                             None if active is None else int(active), _bool(trig), _bool(rec)))
     out.sort(key=lambda e: (e.group_json, e.window_end))
     return out
 
@@ -119,10 +121,31 @@ def alert_records(monitor: ir.Monitor, evaluated: list[Evaluated]) -> list[str]:
                   "at": tables.format_time(tr.at_ms), "group": e.group, "values": e.values,
                   "window": {"start": tables.format_time(e.window_start), "end": tables.format_time(e.window_end)},
                   "condition": cfg.trigger_text if tr.status == "triggered" else cfg.recover_text,
-                  "baseline": None, "impact": {"devices": e.impact_devices, "users": e.impact_users},
-                  "priority": cfg.priority, "name": cfg.name, "tags": list(cfg.tags)}
+                  "baseline": None, "impact": impact(e),
+                  "priority": derived_priority(cfg.priority, impact(e)["share"]), "name": cfg.name,
+                  "tags": list(cfg.tags)}
         out.append(java_json(record))
     return out
+
+
+def impact(e: Evaluated) -> dict:
+    """The record's impact as the Flink job's (docs/nql-dialect.md): devices, users, the tenant's
+    active devices in the window and the share (NULL when the population is not known or 0)."""
+    share = e.impact_devices / e.active_devices if e.impact_devices is not None and e.active_devices else None
+    return {"devices": e.impact_devices, "users": e.impact_users, "active_devices": e.active_devices,
+            "share": None if share is None else float(share)}
+
+
+PRIORITIES = ("low", "medium", "high", "critical")
+
+
+def derived_priority(priority: str, share: float | None) -> str:
+    """The alert's priority from the monitor's and the share (sql/alert_record.sql.j2's rule for
+    threshold alerts): +1 at 25% of the active devices or more, -1 under 5%, clamped."""
+    level = PRIORITIES.index(priority) + 1 if priority in PRIORITIES else 2
+    if share is not None:
+        level += 1 if share >= 0.25 else -1 if share < 0.05 else 0
+    return PRIORITIES[max(1, min(4, level)) - 1]
 
 
 def backtest(conn: Connection, monitors: list[codegen.Evaluation], from_ms: int, to_ms: int) -> list[str]:
