@@ -25,9 +25,6 @@ from sqlglot import exp
 from nql_flink.translator.clickhouse import tables
 from nql_flink.translator.clickhouse.expressions import Unsupported, call, ident, lit, to_ch, to_sql
 from nql_flink.translator.flink.codegen import agg_type, measure_type
-# IR walks the Flink back end has (the scan, enrichment and filters under a window; a measure's
-# aggregates and the measure over their columns): the same for both back ends, so used from there
-from nql_flink.translator.flink.codegen import _aggregates, _fields, _replace_aggs
 from nql_flink.translator.flink.expressions import literal
 from nql_flink.translator.ir import relational as ir
 from nql_flink.translator.semantic.schema import Catalog
@@ -74,7 +71,7 @@ class _Layer:
 def _layer(measures: tuple[ir.Measure, ...], keys: tuple[ir.Key, ...], time_column: str) -> _Layer:
     aggs: list[ir.Agg] = []
     for m in measures:
-        _aggregates(m.expr, aggs)
+        ir.aggregates_of(m.expr, aggs)
     for a in aggs:
         if a.func in ("min", "max", "last") and a.arg is not None and a.arg.ty not in _NUMBERS + ("string",):
             raise Unsupported(f"`{a.func}` of a {a.arg.ty}")
@@ -98,7 +95,7 @@ def generate(monitor: ir.Monitor, catalog: Catalog) -> Evaluation:
     ev = monitor.evaluate
     top, w = ev.input, ir.windows(ev)
     regroup = isinstance(top, ir.Regroup)
-    scan, enrich, filters = _fields(w.input)
+    scan, enrich, filters = ir.scan_parts(w.input)
     table = catalog.tables[scan.table]
 
     event_columns = {f.column: ir.column_name(f.path) for f in scan.fields}
@@ -148,7 +145,7 @@ def generate(monitor: ir.Monitor, catalog: Catalog) -> Evaluation:
 
 
 def _typed_measure(m: ir.Measure, names: dict[ir.Agg, str]) -> exp.Expression:
-    value = to_ch(_replace_aggs(m.expr, names))
+    value = to_ch(ir.replace_aggregates(m.expr, names))
     sql_type = measure_type(m.expr)
     return exp.Cast(this=value, to=exp.DataType.build(_CASTS[sql_type])) if sql_type in _CASTS else value
 

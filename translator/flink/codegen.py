@@ -173,17 +173,6 @@ class _Pipeline:
     monitors: list[ir.Monitor]
 
 
-def _fields(rel: ir.Relation) -> tuple[ir.Scan, ir.Enrich | None, list[ir.Scalar]]:
-    filters: list[ir.Scalar] = []
-    enrich = None
-    while not isinstance(rel, ir.Scan):
-        if isinstance(rel, ir.Filter):
-            filters.append(rel.condition)
-        elif isinstance(rel, ir.Enrich):
-            enrich = rel
-        rel = rel.input
-    return rel, enrich, list(reversed(filters))
-
 
 def pipelines(monitors: list[ir.Monitor]) -> list[_Pipeline]:
     """Monitors whose IR is the same but for thresholds (config parameters) share a pipeline:
@@ -229,7 +218,7 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     ticks: dict[str, int] = {}
     inventory: dict[str, ir.Field] = {}
     for p in pipes:
-        scan, enrich, _ = _fields(ir.windows(p.evaluate).input)
+        scan, enrich, _ = ir.scan_parts(ir.windows(p.evaluate).input)
         tables.setdefault(scan.table, {}).update({f.path: f for f in scan.fields})
         ticks[scan.table] = min(ticks.get(scan.table, p.every_ms), p.every_ms)
         if enrich is not None:
@@ -507,16 +496,6 @@ _NUMERIC_KIND = {"count": "count", "sum": "sum", "avg": "avg", "min": "min", "ma
 _NUMBERS = ("int", "byte", "float", "duration")
 
 
-def _aggregates(e: ir.Scalar, out: list[ir.Agg]) -> None:
-    """The aggregates of a measure (aggregates and arithmetic over them), once each; what
-    _replace_aggs replaces."""
-    if isinstance(e, ir.Agg):
-        if e not in out:
-            out.append(e)
-    elif isinstance(e, ir.Arith):
-        _aggregates(e.left, out)
-        _aggregates(e.right, out)
-
 
 def _agg_input(a: ir.Agg, row_col) -> exp.Expression:
     """What a row gives the aggregate: NULL when the row does not count (SQL semantics)."""
@@ -582,13 +561,6 @@ def agg_type(a: ir.Agg) -> str:
     return SQL_TYPES.get(a.ty, "DOUBLE")
 
 
-def _replace_aggs(e: ir.Scalar, names: dict[ir.Agg, str]) -> ir.Scalar:
-    if isinstance(e, ir.Agg):
-        return ir.Col(names[e], e.ty)
-    if isinstance(e, ir.Arith):
-        return dataclasses.replace(e, left=_replace_aggs(e.left, names), right=_replace_aggs(e.right, names))
-    return e
-
 
 @dataclass(frozen=True)
 class _Shape:
@@ -646,7 +618,7 @@ class _Prepared:
 def _prepare(p: _Pipeline, catalog: Catalog) -> _Prepared:
     ev = p.evaluate
     w = ir.windows(ev)
-    scan, enrich, filters = _fields(w.input)
+    scan, enrich, filters = ir.scan_parts(w.input)
     table = catalog.tables[scan.table]
     # Every record of the monitor's tenants reaches the windows function, the ones failing the
     # monitor's filters too: they carry their tenant's clock, so a monitor matching few records
@@ -752,7 +724,7 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
 
 def table_prefix(monitor: ir.Monitor) -> str:
     """The name prefix of the views of the table a monitor reads (`t_<table>`)."""
-    return "t_" + ir.column_name(_fields(ir.windows(monitor.evaluate).input)[0].table)
+    return "t_" + ir.column_name(ir.scan_parts(ir.windows(monitor.evaluate).input)[0].table)
 
 
 def windows_view(table: str) -> str:
@@ -850,7 +822,7 @@ def _measure_sql(x: _Prepared) -> dict[str, str]:
     lanes = x.shape.lanes
     aggs = dict(lanes.columns)
     defs = {k.expr.name: _key_value(k) for k in w.keys}
-    defs.update({m.name: _inline(to_sql(to_exp(_replace_aggs(m.expr, lanes.names))), aggs) for m in w.measures})
+    defs.update({m.name: _inline(to_sql(to_exp(ir.replace_aggregates(m.expr, lanes.names))), aggs) for m in w.measures})
     return defs
 
 
@@ -868,9 +840,9 @@ def _window_lanes(measures: tuple[ir.Measure, ...], has_users: bool) -> tuple[_L
         impact.append(ir.Agg("count_distinct", ir.Col("user_name", "string"), None, "int"))
     aggs: list[ir.Agg] = []
     for m in measures:
-        _aggregates(m.expr, aggs)
+        ir.aggregates_of(m.expr, aggs)
     for a in impact:
-        _aggregates(a, aggs)
+        ir.aggregates_of(a, aggs)
     return _lanes(aggs, lambda name: exp.column(name)), impact
 
 
@@ -881,7 +853,7 @@ def _group_json(keys: tuple[ir.Key, ...]) -> str:
 def _evaluation(name: str, p: _Pipeline, windows: str, w: ir.WindowAggregate | ir.Regroup, lanes: _Lanes,
                 impact: list[ir.Agg], population: bool, where: list[str] = ()) -> dict:
     """The eval view over a windows function's rows: aggregates, measures, keys, impact."""
-    measures = [{"name": q(m.name), "expr": to_sql(to_exp(_replace_aggs(m.expr, lanes.names)))} for m in w.measures]
+    measures = [{"name": q(m.name), "expr": to_sql(to_exp(ir.replace_aggregates(m.expr, lanes.names)))} for m in w.measures]
     measure_names = {m.name for m in w.measures}
     keys = [{"name": q(k.expr.name), "expr": _key_value(k)} for k in w.keys if k.expr.name not in measure_names]
     return {"name": name, "monitor": "`nql_monitor`" if where else lit(p.monitors[0].id), "windows": windows,

@@ -8,6 +8,7 @@ back end's business.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Union
 
@@ -263,3 +264,37 @@ def conjunction(items) -> "Scalar | None":
     if not items:
         return None
     return items[0] if len(items) == 1 else Bool("AND", tuple(items))
+
+
+# ------------------------------------------------------------------------ walks (both back ends)
+def scan_parts(rel: Relation) -> tuple[Scan, Enrich | None, list[Scalar]]:
+    """The scan under a window's input, its enrichment, and its filters in query order."""
+    filters: list[Scalar] = []
+    enrich = None
+    while not isinstance(rel, Scan):
+        if isinstance(rel, Filter):
+            filters.append(rel.condition)
+        elif isinstance(rel, Enrich):
+            enrich = rel
+        rel = rel.input
+    return rel, enrich, list(reversed(filters))
+
+
+def aggregates_of(e: Scalar, out: list[Agg]) -> None:
+    """The aggregates of a measure (aggregates and arithmetic over them), once each, appended to
+    ``out``; what replace_aggregates replaces."""
+    if isinstance(e, Agg):
+        if e not in out:
+            out.append(e)
+    elif isinstance(e, Arith):
+        aggregates_of(e.left, out)
+        aggregates_of(e.right, out)
+
+
+def replace_aggregates(e: Scalar, names: dict[Agg, str]) -> Scalar:
+    """The measure with each aggregate replaced by the column named for it."""
+    if isinstance(e, Agg):
+        return Col(names[e], e.ty)
+    if isinstance(e, Arith):
+        return dataclasses.replace(e, left=replace_aggregates(e.left, names), right=replace_aggregates(e.right, names))
+    return e
