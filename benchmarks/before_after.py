@@ -46,9 +46,13 @@ print(json.dumps({"statements": c.job.on_files(inputs, sys.argv[2]).executable()
 """
 
 
-def compile_in(tree: Path, monitor: str) -> dict:
+def compile_in(tree: Path, monitor: str, scratch: Path) -> dict:
+    """The job as `tree`'s own translator compiles it: its modules first on the child's path
+    (checkout.child_env; the editable install would otherwise give this tree's to both)."""
+    from checkout import child_env  # benchmarks/, the script's folder
+
     out = subprocess.run([sys.executable, "-c", COMPILE, str(Path(monitor).resolve()), SINK, INPUT], cwd=tree,
-                         capture_output=True, text=True, check=True)
+                         env=child_env(tree, scratch), capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 
@@ -86,8 +90,8 @@ def main() -> int:
     events = sum(1 for _ in open(files["session.vdi_events"], encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="nql-bench-before-after-") as d:
         tmp = Path(d)
-        jobs = {"before": compile_in(checkout(args.before, tmp / "before"), args.monitor),
-                "after": compile_in(ROOT, args.monitor)}
+        jobs = {"before": compile_in(checkout(args.before, tmp / "before"), args.monitor, tmp),
+                "after": compile_in(ROOT, args.monitor, tmp)}
         for name, job in jobs.items():
             (tmp / f"{name}.config.jsonl").write_text("".join(json.dumps(r) + "\n" for r in job["config"]))
         t_env = create_table_env(parallelism=1)
