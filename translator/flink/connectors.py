@@ -64,6 +64,7 @@ class CompileOptions:
     alerts_topic: str = "nql.alerts"
     dead_letters_topic: str = "nql.dead_letters"
     alert_state_topic: str = "nql.alert_state"  # compacted: each group's current state (nql-flink status)
+    notifications_topic: str = "nql.notifications"  # processed alerts (docs/processing.md), when a monitor asks
     # --- state ---------------------------------------------------------------------------
     # a group without an open alert is forgotten this long after its last evaluation
     # (docs/guarantees.md, "Bounded state"); 0: never

@@ -1,0 +1,40 @@
+"""The alert processing in the generated job (translator/flink/processing.py), no JVM: none of
+it without a monitor asking for it (the golden SQL pins the rest of such a job); with one, one
+function call partitioned by tenant over the job's transitions, its spec listing the options,
+a uid naming no monitor, and one keyed exactly-once sink."""
+from nql_flink.translator.flink import processing
+from nql_flink.translator.pipeline import compile_paths
+
+SEED = "examples/monitors/vdi_latency_by_pool.yaml"
+
+
+def with_options(tmp_path, options: str):
+    text = open(SEED, encoding="utf-8").read() + options
+    (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
+    compiled = compile_paths([str(tmp_path / "m.yaml")])
+    assert compiled.ok, [d.message for d in compiled.result.diagnostics]
+    return compiled.job
+
+
+def test_off_without_options_nothing_of_it_in_the_job():
+    script = compile_paths([SEED]).job.script()
+    assert "processing" not in script and "sink_notifications" not in script
+
+
+def test_flapping_one_function_call_one_sink_one_insert(tmp_path):
+    job = with_options(tmp_path, "flapping:\n  changes: 4\n  within: 1h\n")
+    script = job.script()
+    assert script.count("INSERT INTO `sink_notifications`") == 1
+    assert script.count("INSERT INTO `sink_alerts`") == 1
+    views = [s for s in job.statements if s.template == "views/processing.sql.j2"]
+    assert len(views) == 1
+    assert views[0].context["spec"] == "'acme/vdi_latency_by_pool: flap=4/3600000;group=0;repeat=0'"
+    assert views[0].context["uid"].startswith("'job--processing--")
+    (sink,) = [s for s in job.statements if s.connector and s.connector.table == processing.SINK]
+    opts = sink.connector.options
+    assert (opts["topic"], opts["key.fields"], opts["sink.delivery-guarantee"]) == (
+        "nql.notifications", "monitor_key", "exactly-once")
+    assert opts["sink.transactional-id-prefix"].endswith(".notifications")
+    # the alert topic's record query is the same with or without processing
+    alerts = lambda j: [s for s in j.script().split("INSERT INTO ")[1:] if s.startswith("`sink_alerts`")]  # noqa: E731
+    assert alerts(job) == alerts(compile_paths([SEED]).job)

@@ -1,0 +1,98 @@
+"""Alert processing after the alert topic (translator/flink/processing.py, udfs/jvm
+AlertProcessing, docs/processing.md): the generated job on files, its notification records
+against timelines derived by hand. The alert records themselves are those of the alert topic.
+
+Records: one per device every 30 s, S(i) = 10:00:00 + 30 s i, i = 0..41 (to 10:20:30), acme's
+c-1 (pool Finance-Win11) and c-3 (Sales-Win10); the monitor `pool_latency` reads windows of
+1 min every 1 min by pool, triggers on avg_latency > 300ms and recovers when it is not (the
+transition at 10:0m+1 is the window [10:0m, 10:0m+1), samples S(2m) and S(2m+1)).
+"""
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from nql_flink.translator.pipeline import compile_paths
+from tests.kafka import scenario as sc
+
+pytestmark = pytest.mark.flink
+
+# by pool, every minute, over the last minute; recovers when the trigger condition is false
+MONITOR = ("id: pool_latency\ntenant: acme\nevery: 1min\ntrigger: {when: avg_latency > 300ms}\n"
+           "query: session.vdi_events during past 1min | where device.virtualization.desktop_pool != null"
+           " | summarize avg_latency = network_latency.avg() by device.virtualization.desktop_pool\n")
+FINANCE = '{"device.virtualization.desktop_pool":"Finance-Win11"}'
+SALES = '{"device.virtualization.desktop_pool":"Sales-Win10"}'
+
+
+def at(minute: int, second: int = 0) -> str:
+    return f"2026-11-26T10:{minute:02d}:{second:02d}.000Z"
+
+
+def run(tmp, t_env, options: str, latency) -> tuple[list[dict], list[dict]]:
+    """The alert records and notification records (in the order written) of the monitor with
+    `options` over the records; latency(uid, minute) -> ms."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "m.yaml").write_text(MONITOR + textwrap.dedent(options), encoding="utf-8")
+    compiled = compile_paths([str(tmp / "m.yaml")])
+    assert compiled.ok, [d.message for d in compiled.result.diagnostics]
+    events = [json.dumps(sc.event("acme", uid, sc.S(i), latency(uid, i // 2))) for i in range(42) for uid in ("c-1", "c-3")]
+    files = sc.write_inputs(tmp / "in", {"session.vdi_events": events, "device.devices": sc.inventory(("acme",))})
+    config = [json.dumps(r) for r in compiled.job.config_records]
+    alerts, _ = sc.run_embedded(t_env, compiled, files, config, tmp / "alerts.jsonl")
+    lines = []
+    for f in sorted((tmp / "alerts.jsonl.d" / "sink_notifications").rglob("*")):
+        if f.is_file() and not f.name.startswith("."):
+            lines += [json.loads(ln) for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    for line in lines:
+        assert line["monitor_key"] == "acme/pool_latency"
+    return [json.loads(a) for a in alerts], [json.loads(ln["record"]) for ln in lines]
+
+
+def entries(notifications: list[dict]) -> list[tuple]:
+    """(group, status, at, notify, flapping, settled) of every alert of every notification, in time order."""
+    out = [(json.dumps(e["alert"]["group"], separators=(",", ":")), e["alert"]["status"], e["alert"]["at"], e["notify"],
+            e["flapping"], e["settled"], n["at"]) for n in notifications for e in n["alerts"]]
+    return sorted(out, key=lambda x: (x[-1], x[0], x[2]))
+
+
+def flapping_latency(uid: str, minute: int) -> int:
+    """Finance: 500 in minutes 0, 2 and 4..17, else 100; Sales: 500 throughout."""
+    if uid == "c-3":
+        return 500
+    return 500 if minute in (0, 2) or 4 <= minute <= 17 else 100
+
+
+def test_a_flapping_group_is_suppressed_until_it_settles(flink_env, tmp_path):
+    """flapping: more than 2 changes within 10 min. Finance changes at 10:01 (triggered),
+    10:02 (recovered), 10:03 (triggered: the third change in (09:53, 10:03], flapping), 10:04
+    (recovered), 10:05 (triggered): those three are not notified. Its last change is 10:05; at
+    10:15 it has not changed for 10 min and settles: its state (triggered since 10:05) differs
+    from the last notified (recovered at 10:02), so the 10:05 alert is notified then, marked
+    settled. It recovers at 10:19 (window [10:18, 10:19)): one change in (10:09, 10:19], not
+    flapping, and its trigger was notified: notified. Sales triggers at 10:01, once: notified."""
+    alerts, notifications = run(tmp_path, flink_env, "flapping:\n  changes: 2\n  within: 10min\n", flapping_latency)
+    assert sorted((json.dumps(a["group"], separators=(",", ":")), a["status"], a["at"]) for a in alerts) == sorted([
+        (FINANCE, "triggered", at(1)), (FINANCE, "recovered", at(2)), (FINANCE, "triggered", at(3)),
+        (FINANCE, "recovered", at(4)), (FINANCE, "triggered", at(5)), (FINANCE, "recovered", at(19)),
+        (SALES, "triggered", at(1))])
+    assert entries(notifications) == [
+        (FINANCE, "triggered", at(1), True, False, False, at(1)),
+        (SALES, "triggered", at(1), True, False, False, at(1)),
+        (FINANCE, "recovered", at(2), True, False, False, at(2)),
+        (FINANCE, "triggered", at(3), False, True, False, at(3)),
+        (FINANCE, "recovered", at(4), False, True, False, at(4)),
+        (FINANCE, "triggered", at(5), False, True, False, at(5)),
+        (FINANCE, "triggered", at(5), True, False, True, at(15)),
+        (FINANCE, "recovered", at(19), True, False, False, at(19))]
+    # every alert of a notification is the alert topic's record, unchanged
+    assert all(e["alert"] in alerts for n in notifications for e in n["alerts"])
+    # one alert per notification without grouping; its key is its transition's (settled: the
+    # settling time, marked)
+    for n in notifications:
+        (e,) = n["alerts"]
+        assert n["notify"] == e["notify"]
+        assert n["key"] == f"{e['alert']['alert_id']}/{e['alert']['status']}/{n['at']}" + (
+            "/settled" if e["settled"] else "")

@@ -1,0 +1,304 @@
+package dev.nqlflink.udfs;
+
+import org.apache.flink.table.annotation.ArgumentHint;
+import org.apache.flink.table.annotation.ArgumentTrait;
+import org.apache.flink.table.annotation.DataTypeHint;
+import org.apache.flink.table.annotation.FunctionHint;
+import org.apache.flink.table.annotation.StateHint;
+import org.apache.flink.table.api.dataview.MapView;
+import org.apache.flink.table.functions.ProcessTableFunction;
+import org.apache.flink.types.Row;
+
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Alert processing after the alert topic (docs/processing.md): each threshold monitor's
+ * transitions, as the alert topic has them, become notification records: flapping groups
+ * suppressed, in event time. The alert records themselves are not changed.
+ *
+ * <pre>
+ * nql_alert_processing(input => TABLE job__processing_input PARTITION BY tenant, on_time => DESCRIPTOR(rowtime),
+ *                      spec => 'tenant/monitor: flap=N/WITHIN_MS;group=MS;repeat=MS | ...', uid => '...')
+ * input columns: tenant, nql_kind ('alert'), monitor, group_json, status, alert_id,
+ *                at TIMESTAMP(3) (the transition's time), record (the alert record's JSON), rowtime
+ * output: tenant | nql_key (the notification's idempotency key), monitor, at TIMESTAMP(3), record | rowtime
+ * </pre>
+ *
+ * <p>Every transition waits for the watermark to pass its time (a timer), and the transitions
+ * due are decided in the order of their times, whatever their arrival order across groups; a
+ * group's own transitions come in order (AlertStates emits them so).
+ *
+ * <p>Flapping (a monitor's {@code flap=N/W}): a group whose transitions in the look-back
+ * (t - W, t] number more than N at a transition t is flapping from that transition on: its
+ * transitions are not notified (the record says {@code "flapping": true}). It settles when it
+ * has not changed for a whole look-back (a timer at its last change + W): then, when its state
+ * differs from the one last notified, that state's record is notified ({@code "settled": true}).
+ * A recovery is notified only when its trigger was.
+ *
+ * <p>State per tenant (the partition): per group its flapping history and the state last
+ * notified; the transitions waiting for the watermark. At the end of a bounded input
+ * (watermark MAX) every timer fires in the order of its time, as the watermark's steps would
+ * have fired them: the outcome does not depend on how often the watermark advanced.
+ */
+@FunctionHint(output = @DataTypeHint("ROW<nql_key STRING, monitor STRING, at TIMESTAMP(3), record STRING>"))
+public class AlertProcessing extends ProcessTableFunction<Row> {
+    private static final long serialVersionUID = 1L;
+    static final String TRIGGERED = "triggered";
+    static final String RECOVERED = "recovered";
+    private static final String FLUSH = "flush:";
+    private static final String SETTLE = "settle:";
+
+    /** A group's processing state (its look-back with it: a settle timer has no spec). */
+    public static final String GROUP_TYPE =
+            "ROW<changes ARRAY<BIGINT>, flapping BOOLEAN, status STRING, alert_id STRING, record STRING, "
+                    + "notified STRING, notified_id STRING, within BIGINT>";
+    /** A transition (or a settled state) waiting for the watermark to pass its due time, with its monitor's options. */
+    public static final String ENTRY_TYPE =
+            "ROW<due BIGINT, at BIGINT, tenant STRING, monitor STRING, group_json STRING, status STRING, "
+                    + "alert_id STRING, record STRING, settled BOOLEAN, options ARRAY<BIGINT>>";
+    private static final Long[] NONE = {0L, 0L, 0L, 0L};
+    // positions of the entry's and the group's fields (rows made here are position-based)
+    private static final int E_DUE = 0;
+    private static final int E_AT = 1;
+    private static final int E_TENANT = 2;
+    private static final int E_MONITOR = 3;
+    private static final int E_GROUP_JSON = 4;
+    private static final int E_STATUS = 5;
+    private static final int E_ALERT_ID = 6;
+    private static final int E_RECORD = 7;
+    private static final int E_SETTLED = 8;
+    private static final int E_OPTIONS = 9;
+    private static final int G_CHANGES = 0;
+    private static final int G_FLAPPING = 1;
+    private static final int G_STATUS = 2;
+    private static final int G_ALERT_ID = 3;
+    private static final int G_RECORD = 4;
+    private static final int G_NOTIFIED = 5;
+    private static final int G_NOTIFIED_ID = 6;
+    private static final int G_WITHIN = 7;
+
+
+    private transient String specText;
+    private transient Map<String, Long[]> spec;
+
+    public void eval(
+            Context ctx,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, " + GROUP_TYPE + ">")) MapView<String, Row> groups,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, " + ENTRY_TYPE + ">")) MapView<String, Row> pending,
+            @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
+            @ArgumentHint(name = "spec") String specText)
+            throws Exception {
+        if (!"alert".equals(in.getField("nql_kind"))) {
+            return;
+        }
+        String tenant = in.getFieldAs("tenant");
+        String monitor = in.getFieldAs("monitor");
+        long at = millis(in.getField("at"));
+        long due = at;
+        Row entry = Row.of(due, at, tenant, monitor, in.getFieldAs("group_json"), in.getFieldAs("status"),
+                in.getFieldAs("alert_id"), in.getFieldAs("record"), false, options(specText, tenant + "/" + monitor));
+        pending.put(entryKey(entry), entry);
+        ctx.timeContext(Long.class).registerOnTime(FLUSH + due, due);
+    }
+
+    public void onTimer(OnTimerContext ctx, MapView<String, Row> groups, MapView<String, Row> pending)
+            throws Exception {
+        TimeContext<Long> time = ctx.timeContext(Long.class);
+        String timer = ctx.currentTimer();
+        long now = time.time();
+        if (timer.startsWith(SETTLE)) {
+            settle(time, groups, pending, timer.substring(SETTLE.length()), now);
+            return;
+        }
+        List<Row> due = new ArrayList<>();
+        for (Map.Entry<String, Row> e : pending.entries()) {
+            if (e.getValue().<Long>getFieldAs(E_DUE) <= now) {
+                due.add(e.getValue());
+            }
+        }
+        for (Row entry : due) {
+            pending.remove(entryKey(entry));
+        }
+        due.sort(Comparator.comparing(AlertProcessing::entryKey));
+        for (Row entry : due) {
+            decide(time, groups, entry);
+        }
+    }
+
+    /** One transition (or settled state) due: its notification record. */
+    private void decide(TimeContext<Long> time, MapView<String, Row> groups, Row entry) throws Exception {
+        String tenant = entry.getFieldAs(E_TENANT);
+        String monitor = entry.getFieldAs(E_MONITOR);
+        String status = entry.getFieldAs(E_STATUS);
+        String alertId = entry.getFieldAs(E_ALERT_ID);
+        long at = entry.<Long>getFieldAs(E_AT);
+        boolean settled = Boolean.TRUE.equals(entry.getField(E_SETTLED));
+        Long[] options = entry.getFieldAs(E_OPTIONS);
+        String key = groupKey(tenant, monitor, entry.getFieldAs(E_GROUP_JSON));
+        Row g = groups.get(key);
+        if (g == null) {
+            g = Row.of(new Long[0], false, null, null, null, null, null, 0L);
+        }
+        if (!settled) {
+            g.setField(G_STATUS, status);
+            g.setField(G_ALERT_ID, alertId);
+            g.setField(G_RECORD, entry.getField(E_RECORD));
+            flap(time, g, key, at, options[0], options[1]);
+        }
+        boolean flapping = !settled && Boolean.TRUE.equals(g.getField(G_FLAPPING));
+        boolean notify = !flapping;
+        if (RECOVERED.equals(status)) {
+            notify &= TRIGGERED.equals(g.getField(G_NOTIFIED)) && alertId.equals(g.getField(G_NOTIFIED_ID));
+        }
+        if (settled) {
+            notify &= !(status.equals(g.getField(G_NOTIFIED)) && alertId.equals(g.getField(G_NOTIFIED_ID)));
+        }
+        if (notify) {
+            g.setField(G_NOTIFIED, status);
+            g.setField(G_NOTIFIED_ID, alertId);
+        }
+        groups.put(key, g);
+        if (settled && !notify) {
+            return;             // settled as last notified: nothing to say
+        }
+        StringBuilder out = new StringBuilder("{\"alert\":").append((String) entry.getField(E_RECORD))
+                .append(",\"notify\":").append(notify)
+                .append(",\"flapping\":").append(flapping)
+                .append(",\"settled\":").append(settled).append('}');
+        emit(entryId(entry), tenant, monitor, at, notify, List.of(out.toString()));
+    }
+
+    /**
+     * A transition at {@code at} in the group's flapping history: more than {@code changes}
+     * within the look-back make it flapping, and its settle timer follows its last change.
+     */
+    private static void flap(TimeContext<Long> time, Row g, String key, long at, long changes, long within) {
+        if (changes <= 0) {
+            return;
+        }
+        List<Long> kept = new ArrayList<>();
+        for (Long c : g.<Long[]>getFieldAs(G_CHANGES)) {
+            if (c > at - within) {
+                kept.add(c);
+            }
+        }
+        kept.add(at);
+        if (kept.size() > changes) {
+            g.setField(G_FLAPPING, true);
+            kept = kept.subList(kept.size() - (int) changes - 1, kept.size());
+        }
+        g.setField(G_CHANGES, kept.toArray(new Long[0]));
+        g.setField(G_WITHIN, within);
+        if (Boolean.TRUE.equals(g.getField(G_FLAPPING))) {
+            time.registerOnTime(SETTLE + key, at + within);
+        }
+    }
+
+    /** A flapping group that has not changed for a whole look-back settles. */
+    private void settle(TimeContext<Long> time, MapView<String, Row> groups, MapView<String, Row> pending, String key,
+                        long now) throws Exception {
+        Row g = groups.get(key);
+        if (g == null || !Boolean.TRUE.equals(g.getField(G_FLAPPING))) {
+            return;
+        }
+        Long[] changes = g.getFieldAs(G_CHANGES);
+        if (changes.length > 0 && changes[changes.length - 1] + g.<Long>getFieldAs(G_WITHIN) > now) {
+            return;             // changed since: its own timer is later
+        }
+        g.setField(G_FLAPPING, false);
+        g.setField(G_CHANGES, new Long[0]);
+        groups.put(key, g);
+        String[] parts = key.split("\u0000", 3);
+        Row entry = Row.of(now, now, parts[0], parts[1], parts[2], g.getField(G_STATUS), g.getField(G_ALERT_ID),
+                g.getField(G_RECORD), true, NONE);
+        pending.put(entryKey(entry), entry);
+        time.registerOnTime(FLUSH + now, now);
+    }
+
+    /** A notification record: its key, where it belongs, whether to notify, its alerts. */
+    private void emit(String id, String tenant, String monitor, long at, boolean notify, List<String> alerts) {
+        StringBuilder out = new StringBuilder("{\"key\":");
+        AlertStates.jsonString(out, id).append(",\"tenant\":");
+        AlertStates.jsonString(out, tenant).append(",\"monitor\":");
+        AlertStates.jsonString(out, monitor).append(",\"at\":");
+        AlertStates.jsonString(out, iso(at)).append(",\"notify\":").append(notify).append(",\"alerts\":[")
+                .append(String.join(",", alerts)).append("]}");
+        collect(Row.of(id, monitor, toTimestamp(at), out.toString()));
+    }
+
+    /** The notification key of one entry: its transition's, and what made it. */
+    static String entryId(Row e) {
+        return e.getField(E_ALERT_ID) + "/" + e.getField(E_STATUS) + "/" + iso(e.<Long>getFieldAs(E_AT))
+                + (Boolean.TRUE.equals(e.getField(E_SETTLED)) ? "/settled" : "");
+    }
+
+    /** Entries in the order they are decided: by time, then monitor, group and kind. */
+    static String entryKey(Row e) {
+        return String.format("%020d", e.<Long>getFieldAs(E_AT)) + "\u0000" + e.getField(E_MONITOR) + "\u0000"
+                + e.getField(E_GROUP_JSON) + "\u0000" + e.getField(E_STATUS)
+                + (Boolean.TRUE.equals(e.getField(E_SETTLED)) ? "\u0000settled" : "");
+    }
+
+    static String groupKey(String tenant, String monitor, String group) {
+        return tenant + "\u0000" + monitor + "\u0000" + group;
+    }
+
+    /** A monitor's options {flap changes, flap within, group, repeat} (zeros: none asked for). */
+    private Long[] options(String text, String monitor) {
+        if (!text.equals(specText)) {
+            spec = parseSpec(text);
+            specText = text;
+        }
+        return spec.getOrDefault(monitor, NONE);
+    }
+
+    /** 'tenant/monitor: flap=N/MS;group=MS;repeat=MS | ...' by tenant/monitor. */
+    static Map<String, Long[]> parseSpec(String text) {
+        Map<String, Long[]> out = new HashMap<>();
+        for (String part : text.split("\\|")) {
+            part = part.trim();
+            if (part.isEmpty()) {
+                continue;
+            }
+            int colon = part.indexOf(':');
+            Long[] o = NONE.clone();
+            for (String kv : part.substring(colon + 1).split(";")) {
+                String[] p = kv.trim().split("=");
+                switch (p[0]) {
+                    case "flap":
+                        String[] f = p[1].split("/");
+                        o[0] = Long.parseLong(f[0]);
+                        o[1] = Long.parseLong(f[1]);
+                        break;
+                    case "group": o[2] = Long.parseLong(p[1]); break;
+                    case "repeat": o[3] = Long.parseLong(p[1]); break;
+                    default: throw new IllegalArgumentException("unknown option in the processing spec: " + kv);
+                }
+            }
+            out.put(part.substring(0, colon).trim(), o);
+        }
+        return out;
+    }
+
+    static long millis(Object t) {
+        return ((LocalDateTime) t).toInstant(ZoneOffset.UTC).toEpochMilli();
+    }
+
+    static LocalDateTime toTimestamp(long ms) {
+        return LocalDateTime.ofEpochSecond(Math.floorDiv(ms, 1000), Math.floorMod(ms, 1000) * 1_000_000, ZoneOffset.UTC);
+    }
+
+    static String iso(long ms) {
+        return ISO.format(Instant.ofEpochMilli(ms).atZone(ZoneOffset.UTC));
+    }
+
+    private static final java.time.format.DateTimeFormatter ISO =
+            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'");
+}
