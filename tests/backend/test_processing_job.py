@@ -38,3 +38,20 @@ def test_flapping_one_function_call_one_sink_one_insert(tmp_path):
     # the alert topic's record query is the same with or without processing
     alerts = lambda j: [s for s in j.script().split("INSERT INTO ")[1:] if s.startswith("`sink_alerts`")]  # noqa: E731
     assert alerts(job) == alerts(compile_paths([SEED]).job)
+
+
+def test_a_maintenance_topic_processes_every_threshold_monitor_and_reads_the_topic(tmp_path):
+    from nql_flink.translator.flink.connectors import CompileOptions
+
+    job = compile_paths([SEED], options=CompileOptions(maintenance_topic="nql.maintenance", topic_prefix="t.")).job
+    (source,) = [s for s in job.statements if s.connector and s.connector.table == processing.MAINTENANCE]
+    assert (source.connector.options["topic"], source.connector.options["scan.startup.mode"]) == (
+        "t.nql.maintenance", "earliest-offset")
+    assert job.source_tables["maintenance"] == processing.MAINTENANCE
+    script = job.script()
+    assert "'acme/vdi_latency_by_pool:" not in script            # no options: an empty spec
+    assert script.count("INSERT INTO `sink_notifications`") == 1
+    assert "SELECT 'maintenance', `reject_reason`, `line`" in script
+    # the maintenance versions reach the function with the transitions, partitioned by tenant
+    (view,) = [s for s in job.statements if s.template == "views/processing_input.sql.j2"]
+    assert view.context["windows"] == "`src_maintenance`"

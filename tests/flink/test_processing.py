@@ -14,6 +14,7 @@ import textwrap
 
 import pytest
 
+from nql_flink.translator.flink.connectors import CompileOptions
 from nql_flink.translator.pipeline import compile_paths
 from tests.kafka import scenario as sc
 
@@ -31,15 +32,20 @@ def at(minute: int, second: int = 0) -> str:
     return f"2026-11-26T10:{minute:02d}:{second:02d}.000Z"
 
 
-def run(tmp, t_env, options: str, latency) -> tuple[list[dict], list[dict]]:
+def run(tmp, t_env, options: str, latency, maintenance: list[dict] | None = None) -> tuple[list[dict], list[dict]]:
     """The alert records and notification records (in the order written) of the monitor with
-    `options` over the records; latency(uid, minute) -> ms."""
+    `options` over the records; latency(uid, minute) -> ms; with `maintenance`, the job reads
+    those records as its maintenance topic."""
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "m.yaml").write_text(MONITOR + textwrap.dedent(options), encoding="utf-8")
-    compiled = compile_paths([str(tmp / "m.yaml")])
+    compile_options = CompileOptions(maintenance_topic="nql.maintenance") if maintenance is not None else CompileOptions()
+    compiled = compile_paths([str(tmp / "m.yaml")], options=compile_options)
     assert compiled.ok, [d.message for d in compiled.result.diagnostics]
     events = [json.dumps(sc.event("acme", uid, sc.S(i), latency(uid, i // 2))) for i in range(42) for uid in ("c-1", "c-3")]
-    files = sc.write_inputs(tmp / "in", {"session.vdi_events": events, "device.devices": sc.inventory(("acme",))})
+    tables = {"session.vdi_events": events, "device.devices": sc.inventory(("acme",))}
+    if maintenance is not None:
+        tables["maintenance"] = [json.dumps(w) for w in maintenance]
+    files = sc.write_inputs(tmp / "in", tables)
     config = [json.dumps(r) for r in compiled.job.config_records]
     alerts, _ = sc.run_embedded(t_env, compiled, files, config, tmp / "alerts.jsonl")
     lines = []
@@ -55,6 +61,7 @@ def entries(notifications: list[dict]) -> list[tuple]:
     """(group, status, at, notify, flapping, settled) of every alert of every notification, in time order."""
     out = [(json.dumps(e["alert"]["group"], separators=(",", ":")), e["alert"]["status"], e["alert"]["at"], e["notify"],
             e["flapping"], e["settled"], n["at"]) for n in notifications for e in n["alerts"]]
+    assert all(e["muted_by"] == [] for n in notifications for e in n["alerts"])
     return sorted(out, key=lambda x: (x[-1], x[0], x[2]))
 
 
@@ -96,3 +103,58 @@ def test_a_flapping_group_is_suppressed_until_it_settles(flink_env, tmp_path):
         assert n["notify"] == e["notify"]
         assert n["key"] == f"{e['alert']['alert_id']}/{e['alert']['status']}/{n['at']}" + (
             "/settled" if e["settled"] else "")
+
+
+def maintenance_latency(uid: str, minute: int) -> int:
+    """Finance: 500 in minutes 0..2 and 11..13, else 100; Sales: 500 in minutes 0..16, then 100."""
+    if uid == "c-3":
+        return 500 if minute <= 16 else 100
+    return 500 if minute <= 2 or 11 <= minute <= 13 else 100
+
+
+def window(id_: str, updated_at: str, **fields) -> dict:
+    return {"tenant": "acme", "id": id_, "updated_at": updated_at, **fields}
+
+
+WINDOWS = [
+    # one-off, Paris time (UTC+1 in November): 10:00-10:10 UTC, Finance only
+    window("finance-upgrade", "2026-11-26T09:00:00.000Z", group={"device.virtualization.desktop_pool": "Finance-Win11"},
+           start="2026-11-26T11:00:00", end="2026-11-26T11:10:00", time_zone="Europe/Paris"),
+    # every day from 20 November, 11:17-11:19 Paris: on the 26th 10:17-10:19 UTC; this monitor, tag VDI
+    window("nightly", "2026-11-26T09:00:00.000Z", monitors=["pool_latency"], tags=["VDI"],
+           start="2026-11-20T11:17:00", end="2026-11-20T11:19:00", time_zone="Europe/Paris", repeat="daily"),
+    # Sales 10:00-10:30 UTC, but written at 10:05: not in force for what happened before
+    window("late-edit", "2026-11-26T10:05:00.000Z", group={"device.virtualization.desktop_pool": "Sales-Win10"},
+           start="2026-11-26T10:00:00", end="2026-11-26T10:30:00"),
+    # all day, but for another monitor, another tag, or withdrawn before anything happened
+    window("other-monitor", "2026-11-26T09:00:00.000Z", monitors=["something_else"],
+           start="2026-11-26T00:00:00", end="2026-11-27T00:00:00"),
+    window("other-tag", "2026-11-26T09:00:00.000Z", tags=["network"], start="2026-11-26T00:00:00", end="2026-11-27T00:00:00"),
+    window("withdrawn", "2026-11-26T09:00:00.000Z", start="2026-11-26T00:00:00", end="2026-11-27T00:00:00"),
+    window("withdrawn", "2026-11-26T09:30:00.000Z", deleted=True),
+    # dead-lettered: no id
+    {"tenant": "acme", "updated_at": "2026-11-26T09:00:00.000Z", "start": "2026-11-26T00:00:00", "end": "2026-11-27T00:00:00"},
+]
+
+
+def test_a_maintenance_window_mutes_alerts_inside_it_and_not_outside(flink_env, tmp_path):
+    """Transitions: Finance triggered 10:01, recovered 10:04, triggered 10:12, recovered 10:15;
+    Sales triggered 10:01, recovered 10:18. finance-upgrade (10:00-10:10 UTC) mutes Finance's
+    10:01 and 10:04, not 10:12 and 10:15. Sales at 10:01: late-edit covers it but was written
+    at 10:05, so it is not in force then: notified. Sales at 10:18: inside late-edit and inside
+    the daily window's occurrence 10:17-10:19 UTC: muted by both. The other windows never
+    match (another monitor, a tag the monitor lacks, withdrawn at 09:30)."""
+    alerts, notifications = run(tmp_path, flink_env, "tags: [VDI]\n", maintenance_latency, WINDOWS)
+    got = sorted(((json.dumps(e["alert"]["group"], separators=(",", ":")), e["alert"]["status"], e["alert"]["at"],
+                   e["notify"], e["muted_by"]) for n in notifications for e in n["alerts"]), key=lambda x: (x[2], x[0]))
+    assert got == [
+        (FINANCE, "triggered", at(1), False, ["finance-upgrade"]),
+        (SALES, "triggered", at(1), True, []),
+        (FINANCE, "recovered", at(4), False, ["finance-upgrade"]),
+        (FINANCE, "triggered", at(12), True, []),
+        (FINANCE, "recovered", at(15), True, []),
+        (SALES, "recovered", at(18), False, ["late-edit", "nightly"])]
+    assert all(e["alert"] in alerts for n in notifications for e in n["alerts"])
+    assert len(alerts) == 6
+    dead = [json.loads(d) for d in (tmp_path / "alerts.jsonl.dead_letters.jsonl").read_text().splitlines()]
+    assert [(d["source"], d["reason"]) for d in dead] == [("maintenance", "missing_key:id")]

@@ -1,10 +1,13 @@
 """Alert processing after the alert topic (docs/processing.md): the threshold monitors'
 transitions, exactly the records of the alert topic, become notification records on their own
 topic (`CompileOptions.notifications_topic`), decided in event time by one Java process table
-function per job (udfs/jvm AlertProcessing): flapping groups suppressed.
+function per job (udfs/jvm AlertProcessing): flapping groups suppressed, alerts inside a
+maintenance window muted (windows as data on `CompileOptions.maintenance_topic`, a versioned
+topic read with the transitions, partitioned by tenant).
 
-Only when some monitor asks for it (`flapping:`, `grouping:`; ir.Processing); otherwise
-`statements` adds nothing and the job is exactly the one without this module. The function's
+Only when some monitor asks for it (`flapping:`, `grouping:`; ir.Processing) or a maintenance
+topic is configured; otherwise `statements` adds nothing and the job is exactly the one
+without this module. The function's
 input is the job's alert transitions (codegen's `job__alerts`, the alert state function's
 'alert' rows, which keep its rowtime: the evaluation's window time) with their alert records,
 partitioned by tenant; its spec literal lists each monitor's options, its uid names no monitor
@@ -13,25 +16,38 @@ partitioned by tenant; its spec literal lists each monitor's options, its uid na
 
 from __future__ import annotations
 
-from nql_flink.translator.flink.codegen import (JOB, JOB_ALERTS, TIME_FORMAT, Connector, Statement, lit, pipelines, q,
-                                                 sink, state_uid, values_pairs)
-from nql_flink.translator.flink.connectors import CompileOptions, sink_options
+from nql_flink.translator.flink.codegen import (JOB, JOB_ALERTS, TIME_FORMAT, Connector, Statement, lit,
+                                                 pipelines, q, sink, state_uid, values_pairs)
+from nql_flink.translator.flink.connectors import CompileOptions, kafka_options, sink_options
 
 FUNCTION = "nql_alert_processing"
 FUNCTION_CLASS = "dev.nqlflink.udfs.AlertProcessing"
 INPUT, OUTPUT = f"{JOB}__processing_input", f"{JOB}__processing"
 SINK = "sink_notifications"
+MAINTENANCE = "src_maintenance"
+MAINTENANCE_SOURCE = "maintenance"  # the dead letters' source
+# A maintenance record's version time: updated_at in the catalog's time format; a record without
+# one (or without tenant or id) is dead-lettered and has the epoch as its rowtime (a NULL rowtime
+# stops the job).
+UPDATED_AT = "TO_TIMESTAMP(JSON_VALUE(`line`, '$.updated_at'), " + lit(TIME_FORMAT) + ")"
 # What the function's state means (its uid hashes it): AlertProcessing.GROUP_TYPE per group and
 # ENTRY_TYPE per waiting transition, in maps per tenant.
 LAYOUT = ("MAP<tenant/monitor/group, ROW<changes ARRAY<BIGINT>, flapping BOOLEAN, status STRING, alert_id STRING, "
           "record STRING, notified STRING, notified_id STRING, within BIGINT>>, MAP<entry, ROW<due BIGINT, at BIGINT, "
           "tenant STRING, monitor STRING, group_json STRING, status STRING, alert_id STRING, record STRING, "
-          "settled BOOLEAN, options ARRAY<BIGINT>>> by tenant")
+          "settled BOOLEAN, options ARRAY<BIGINT>>>, MAP<id/version, STRING> by tenant")
 
 
 def processed(monitors) -> list:
-    """The monitors whose transitions are processed: threshold monitors asking for it."""
+    """The monitors with options: threshold monitors asking for processing."""
     return [m for m in monitors if m.processing is not None and m.evaluate.detection is None]
+
+
+def wanted(monitors, options: CompileOptions) -> bool:
+    """Whether the job processes its transitions: a monitor asks, or a maintenance topic is set
+    (then every threshold monitor's transitions are)."""
+    threshold = any(m.evaluate.detection is None for m in monitors)
+    return bool(processed(monitors)) or (threshold and options.maintenance_topic is not None)
 
 
 def spec(monitors) -> str:
@@ -48,9 +64,9 @@ def notification_sink_options(o: CompileOptions) -> dict[str, str]:
 
 
 def statements(monitors, options: CompileOptions, inserts: list[dict]) -> list[Statement]:
-    """The processing's function, views and sink, and its INSERT added to `inserts`; nothing
-    when no monitor asks for processing."""
-    if not processed(monitors):
+    """The processing's function, views, sink and maintenance source, and its INSERTs added to
+    `inserts`; nothing when the job does not process its transitions."""
+    if not wanted(monitors, options):
         return []
     from nql_flink.translator.flink.render import render
 
@@ -63,11 +79,40 @@ def statements(monitors, options: CompileOptions, inserts: list[dict]) -> list[S
                                             "time_format": lit(TIME_FORMAT)}).rstrip()
     inserts.append({"target": q(SINK), "query": f"SELECT CONCAT(`tenant`, '/', `monitor`), `record`\n"
                                                 f"FROM {q(OUTPUT)}"})
-    return [
+    maintenance = _maintenance(options, inserts)
+    return maintenance + [
         Statement("ddl/function.sql.j2", {"name": q(FUNCTION), "path": lit(FUNCTION_CLASS), "language": "JAVA"}),
-        Statement("views/processing_input.sql.j2", {"name": q(INPUT), "alerts": alerts}),
+        Statement("views/processing_input.sql.j2", {"name": q(INPUT), "alerts": alerts,
+                                                    "windows": q(MAINTENANCE) if maintenance else ""}),
         Statement("views/processing.sql.j2", {"name": q(OUTPUT), "function": q(FUNCTION), "input": q(INPUT),
                                               "spec": lit(spec(monitors)), "uid": lit(state_uid(JOB, "processing", LAYOUT))}),
         sink(SINK, {"monitor_key": "STRING", "record": "STRING"},
              notification_sink_options(options)),
     ]
+
+
+def sources(statements) -> dict[str, str]:
+    """The job's maintenance source, as Job.source_tables names it ('maintenance'), if it has one."""
+    has = any(s.connector is not None and s.connector.table == MAINTENANCE for s in statements)
+    return {MAINTENANCE_SOURCE: MAINTENANCE} if has else {}
+
+
+def _maintenance(o: CompileOptions, inserts: list[dict]) -> list[Statement]:
+    """The maintenance topic as raw lines, versioned by updated_at (read from its start, like
+    every versioned topic), its records without tenant, id or version time dead-lettered."""
+    if o.maintenance_topic is None:
+        return []
+    reason = ("CASE WHEN JSON_VALUE(`line`, '$.tenant') IS NULL THEN 'missing_tenant' "
+              "WHEN JSON_VALUE(`line`, '$.id') IS NULL THEN 'missing_key:id' "
+              f"WHEN {UPDATED_AT} IS NULL THEN 'bad_version_time:updated_at' END")
+    inserts.append({"target": q("sink_dead_letters"),
+                    "query": f"SELECT {lit(MAINTENANCE_SOURCE)}, `reject_reason`, `line`\nFROM {q(MAINTENANCE)}\n"
+                             "WHERE `reject_reason` IS NOT NULL"})
+    columns = [{"name": q("tenant"), "expr": "JSON_VALUE(`line`, '$.tenant')"},
+               {"name": q("reject_reason"), "expr": reason},
+               {"name": q("updated_at"), "expr": f"COALESCE({UPDATED_AT}, TO_TIMESTAMP('1970-01-01 00:00:00'))"}]
+    return [Statement("ddl/raw_source.sql.j2", {
+        "comment": "Maintenance windows and silences (docs/processing.md), versioned by updated_at: a new record\n"
+                   "-- of an id takes effect from its updated_at on, without a redeploy.",
+        "name": q(MAINTENANCE), "columns": columns, "time_column": q("updated_at"), "lateness": "INTERVAL '0' SECOND"},
+        Connector(MAINTENANCE, kafka_options(o, o.maintenance_topic, "raw", source=True, versioned=True)))]

@@ -21,13 +21,15 @@ import java.util.Map;
 /**
  * Alert processing after the alert topic (docs/processing.md): each threshold monitor's
  * transitions, as the alert topic has them, become notification records: flapping groups
- * suppressed, in event time. The alert records themselves are not changed.
+ * suppressed, alerts inside a matching maintenance window muted, in event time. The alert
+ * records themselves are not changed.
  *
  * <pre>
  * nql_alert_processing(input => TABLE job__processing_input PARTITION BY tenant, on_time => DESCRIPTOR(rowtime),
  *                      spec => 'tenant/monitor: flap=N/WITHIN_MS;group=MS;repeat=MS | ...', uid => '...')
- * input columns: tenant, nql_kind ('alert'), monitor, group_json, status, alert_id,
- *                at TIMESTAMP(3) (the transition's time), record (the alert record's JSON), rowtime
+ * input columns: tenant, nql_kind ('alert' | 'window'), monitor, group_json, status, alert_id,
+ *                at TIMESTAMP(3) (the transition's time; a window's version time), record (the alert
+ *                record's JSON; the window's record, Maintenance), rowtime
  * output: tenant | nql_key (the notification's idempotency key), monitor, at TIMESTAMP(3), record | rowtime
  * </pre>
  *
@@ -42,8 +44,12 @@ import java.util.Map;
  * differs from the one last notified, that state's record is notified ({@code "settled": true}).
  * A recovery is notified only when its trigger was.
  *
+ * <p>Maintenance: each window version ('window' rows, kept per id and version time) mutes the
+ * transitions it matches ({@link Maintenance}) in its version in force at their time: not
+ * notified, {@code "muted_by"} lists the windows' ids.
+ *
  * <p>State per tenant (the partition): per group its flapping history and the state last
- * notified; the transitions waiting for the watermark. At the end of a bounded input
+ * notified; the transitions waiting for the watermark; the maintenance windows' versions. At the end of a bounded input
  * (watermark MAX) every timer fires in the order of its time, as the watermark's steps would
  * have fired them: the outcome does not depend on how often the watermark advanced.
  */
@@ -92,9 +98,17 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
             Context ctx,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, " + GROUP_TYPE + ">")) MapView<String, Row> groups,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, " + ENTRY_TYPE + ">")) MapView<String, Row> pending,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, STRING>")) MapView<String, String> windows,
             @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
             @ArgumentHint(name = "spec") String specText)
             throws Exception {
+        if ("window".equals(in.getField("nql_kind"))) {
+            Maintenance w = Maintenance.parse(in.getFieldAs("record"));
+            if (w != null) {     // (the source dead-letters records without tenant, id or version time)
+                windows.put(w.id + "\u0000" + String.format("%020d", millis(in.getField("at"))), in.getFieldAs("record"));
+            }
+            return;
+        }
         if (!"alert".equals(in.getField("nql_kind"))) {
             return;
         }
@@ -108,8 +122,8 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
         ctx.timeContext(Long.class).registerOnTime(FLUSH + due, due);
     }
 
-    public void onTimer(OnTimerContext ctx, MapView<String, Row> groups, MapView<String, Row> pending)
-            throws Exception {
+    public void onTimer(OnTimerContext ctx, MapView<String, Row> groups, MapView<String, Row> pending,
+                        MapView<String, String> windows) throws Exception {
         TimeContext<Long> time = ctx.timeContext(Long.class);
         String timer = ctx.currentTimer();
         long now = time.time();
@@ -128,12 +142,13 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
         }
         due.sort(Comparator.comparing(AlertProcessing::entryKey));
         for (Row entry : due) {
-            decide(time, groups, entry);
+            decide(time, groups, windows, entry);
         }
     }
 
     /** One transition (or settled state) due: its notification record. */
-    private void decide(TimeContext<Long> time, MapView<String, Row> groups, Row entry) throws Exception {
+    private void decide(TimeContext<Long> time, MapView<String, Row> groups, MapView<String, String> windows, Row entry)
+            throws Exception {
         String tenant = entry.getFieldAs(E_TENANT);
         String monitor = entry.getFieldAs(E_MONITOR);
         String status = entry.getFieldAs(E_STATUS);
@@ -153,7 +168,8 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
             flap(time, g, key, at, options[0], options[1]);
         }
         boolean flapping = !settled && Boolean.TRUE.equals(g.getField(G_FLAPPING));
-        boolean notify = !flapping;
+        List<String> muted = mutedBy(windows, monitor, entry.getFieldAs(E_RECORD), at);
+        boolean notify = !flapping && muted.isEmpty();
         if (RECOVERED.equals(status)) {
             notify &= TRIGGERED.equals(g.getField(G_NOTIFIED)) && alertId.equals(g.getField(G_NOTIFIED_ID));
         }
@@ -171,8 +187,47 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
         StringBuilder out = new StringBuilder("{\"alert\":").append((String) entry.getField(E_RECORD))
                 .append(",\"notify\":").append(notify)
                 .append(",\"flapping\":").append(flapping)
+                .append(",\"muted_by\":[").append(String.join(",", quoted(muted))).append(']')
                 .append(",\"settled\":").append(settled).append('}');
         emit(entryId(entry), tenant, monitor, at, notify, List.of(out.toString()));
+    }
+
+    /**
+     * The ids of the maintenance windows muting the alert at {@code at}, sorted: of each window,
+     * its version in force then (the newest with its version time at or before {@code at}).
+     */
+    private static List<String> mutedBy(MapView<String, String> windows, String monitor, String record, long at)
+            throws Exception {
+        Map<String, String> asOf = new java.util.TreeMap<>();
+        Map<String, Long> versions = new HashMap<>();
+        for (Map.Entry<String, String> e : windows.entries()) {
+            String[] k = e.getKey().split("\u0000", 2);
+            long version = Long.parseLong(k[1]);
+            if (version <= at && version >= versions.getOrDefault(k[0], Long.MIN_VALUE)) {
+                versions.put(k[0], version);
+                asOf.put(k[0], e.getValue());
+            }
+        }
+        List<String> out = new ArrayList<>();
+        if (asOf.isEmpty()) {
+            return out;
+        }
+        var alert = Maintenance.read(record);
+        for (Map.Entry<String, String> e : asOf.entrySet()) {
+            Maintenance w = Maintenance.parse(e.getValue());
+            if (w != null && w.mutes(monitor, alert.path("tags"), alert.path("group"), at)) {
+                out.add(e.getKey());
+            }
+        }
+        return out;
+    }
+
+    private static List<String> quoted(List<String> texts) {
+        List<String> out = new ArrayList<>();
+        for (String t : texts) {
+            out.add(AlertStates.jsonString(new StringBuilder(), t).toString());
+        }
+        return out;
     }
 
     /**
