@@ -158,3 +158,30 @@ def test_a_maintenance_window_mutes_alerts_inside_it_and_not_outside(flink_env, 
     assert len(alerts) == 6
     dead = [json.loads(d) for d in (tmp_path / "alerts.jsonl.dead_letters.jsonl").read_text().splitlines()]
     assert [(d["source"], d["reason"]) for d in dead] == [("maintenance", "missing_key:id")]
+
+
+def grouping_latency(uid: str, minute: int) -> int:
+    """Finance: 500 in minutes 0..7, then 100; Sales: 500 in minutes 0..15, then 100."""
+    return 500 if minute <= (7 if uid == "c-1" else 15) else 100
+
+
+def test_grouping_merges_simultaneous_groups_into_one_notification_and_repeats(flink_env, tmp_path):
+    """grouping: interval 5min, repeat 10min. Intervals (10:00, 10:05], (10:05, 10:10], ...
+    Finance and Sales both trigger at 10:01: one notification at 10:05 with both. Finance
+    recovers at 10:09 (window [10:08, 10:09)): a notification at 10:10, and its repeat (due at
+    10:11) is cancelled. Sales is still triggered at 10:11 (10:01 + 10 min): its alert again,
+    repeat 1, in the notification at 10:15. It recovers at 10:17: notification at 10:20, and
+    its next repeat (10:21) is cancelled."""
+    alerts, notifications = run(tmp_path, flink_env, "grouping:\n  interval: 5min\n  repeat: 10min\n", grouping_latency)
+    assert len(alerts) == 4
+    got = [(n["key"], n["at"], n["notify"],
+            [(json.dumps(e["alert"]["group"], separators=(",", ":")), e["alert"]["status"], e["alert"]["at"], e["repeat"],
+              e["notify"]) for e in n["alerts"]]) for n in sorted(notifications, key=lambda n: n["at"])]
+    assert got == [
+        (f"acme/pool_latency/{at(5)}", at(5), True,
+         [(FINANCE, "triggered", at(1), 0, True), (SALES, "triggered", at(1), 0, True)]),
+        (f"acme/pool_latency/{at(10)}", at(10), True, [(FINANCE, "recovered", at(9), 0, True)]),
+        (f"acme/pool_latency/{at(15)}", at(15), True, [(SALES, "triggered", at(1), 1, True)]),
+        (f"acme/pool_latency/{at(20)}", at(20), True, [(SALES, "recovered", at(17), 0, True)])]
+    # every alert, the repeat's too, is the alert topic's record (the repeat: of the trigger it repeats)
+    assert all(e["alert"] in alerts for n in notifications for e in n["alerts"])

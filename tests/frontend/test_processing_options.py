@@ -38,3 +38,14 @@ def test_good_options_reach_the_ir_and_none_without_them():
     assert with_options.diagnostics == []
     assert [lower(m)[0].processing for m in with_options.monitors] == [Processing(3, 1_800_000, 0, 0)]
     assert [lower(m)[0].processing for m in check(HEAD).monitors] == [None]
+
+
+def test_grouping_durations_are_checked_and_reach_the_ir():
+    from nql_flink.translator.ir.lower import lower
+
+    assert diags(HEAD + "grouping: {interval: 0, repeat: 1h}\n") == [
+        ("NQL0418", 5, 22, "`grouping.interval` must be a duration above zero, not 0")]
+    assert [d[0] for d in diags(HEAD + "grouping: {interval: 5, every: 1h}\n")] == ["NQL0403", "NQL0004"]
+    ok = check(HEAD + "grouping: {interval: 5min, repeat: 4h}\nflapping: {changes: 2, within: 1h}\n")
+    assert [lower(m)[0].processing for m in ok.monitors] == [Processing(2, 3_600_000, 300_000, 14_400_000)]
+    assert Processing(2, 3_600_000, 300_000, 14_400_000).spec() == "flap=2/3600000;group=300000;repeat=14400000"

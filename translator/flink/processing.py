@@ -3,7 +3,8 @@ transitions, exactly the records of the alert topic, become notification records
 topic (`CompileOptions.notifications_topic`), decided in event time by one Java process table
 function per job (udfs/jvm AlertProcessing): flapping groups suppressed, alerts inside a
 maintenance window muted (windows as data on `CompileOptions.maintenance_topic`, a versioned
-topic read with the transitions, partitioned by tenant).
+topic read with the transitions, partitioned by tenant), one notification per monitor and
+grouping interval, open alerts repeated.
 
 Only when some monitor asks for it (`flapping:`, `grouping:`; ir.Processing) or a maintenance
 topic is configured; otherwise `statements` adds nothing and the job is exactly the one
@@ -33,9 +34,10 @@ UPDATED_AT = "TO_TIMESTAMP(JSON_VALUE(`line`, '$.updated_at'), " + lit(TIME_FORM
 # What the function's state means (its uid hashes it): AlertProcessing.GROUP_TYPE per group and
 # ENTRY_TYPE per waiting transition, in maps per tenant.
 LAYOUT = ("MAP<tenant/monitor/group, ROW<changes ARRAY<BIGINT>, flapping BOOLEAN, status STRING, alert_id STRING, "
-          "record STRING, notified STRING, notified_id STRING, within BIGINT>>, MAP<entry, ROW<due BIGINT, at BIGINT, "
-          "tenant STRING, monitor STRING, group_json STRING, status STRING, alert_id STRING, record STRING, "
-          "settled BOOLEAN, options ARRAY<BIGINT>>>, MAP<id/version, STRING> by tenant")
+          "record STRING, notified STRING, notified_id STRING, within BIGINT, options ARRAY<BIGINT>, repeats BIGINT>>, "
+          "MAP<entry, ROW<due BIGINT, at BIGINT, tenant STRING, monitor STRING, group_json STRING, status STRING, "
+          "alert_id STRING, record STRING, settled BOOLEAN, options ARRAY<BIGINT>, repeat BIGINT>>, "
+          "MAP<id/version, STRING>, ROW<seen BIGINT> by tenant")
 
 
 def processed(monitors) -> list:

@@ -15,13 +15,15 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Alert processing after the alert topic (docs/processing.md): each threshold monitor's
  * transitions, as the alert topic has them, become notification records: flapping groups
- * suppressed, alerts inside a matching maintenance window muted, in event time. The alert
+ * suppressed, alerts inside a matching maintenance window muted, a monitor's groups changing in
+ * one interval in one notification, open alerts repeated, in event time. The alert
  * records themselves are not changed.
  *
  * <pre>
@@ -48,6 +50,12 @@ import java.util.Map;
  * transitions it matches ({@link Maintenance}) in its version in force at their time: not
  * notified, {@code "muted_by"} lists the windows' ids.
  *
+ * <p>Grouping ({@code group=G}): the monitor's entries due in one interval (kG, (k+1)G] make one
+ * notification at the interval's end, keyed tenant/monitor/end. Repeat ({@code repeat=R}): a
+ * group still triggered R after its trigger (or last repeat) is notified again with its
+ * trigger's record ({@code "repeat": n}); its recovery cancels the timer. At the end of a
+ * bounded input, repeats come due up to the tenant's newest transition only.
+ *
  * <p>State per tenant (the partition): per group its flapping history and the state last
  * notified; the transitions waiting for the watermark; the maintenance windows' versions. At the end of a bounded input
  * (watermark MAX) every timer fires in the order of its time, as the watermark's steps would
@@ -60,15 +68,16 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
     static final String RECOVERED = "recovered";
     private static final String FLUSH = "flush:";
     private static final String SETTLE = "settle:";
+    private static final String REPEAT = "repeat:";
 
     /** A group's processing state (its look-back with it: a settle timer has no spec). */
     public static final String GROUP_TYPE =
             "ROW<changes ARRAY<BIGINT>, flapping BOOLEAN, status STRING, alert_id STRING, record STRING, "
-                    + "notified STRING, notified_id STRING, within BIGINT>";
+                    + "notified STRING, notified_id STRING, within BIGINT, options ARRAY<BIGINT>, repeats BIGINT>";
     /** A transition (or a settled state) waiting for the watermark to pass its due time, with its monitor's options. */
     public static final String ENTRY_TYPE =
             "ROW<due BIGINT, at BIGINT, tenant STRING, monitor STRING, group_json STRING, status STRING, "
-                    + "alert_id STRING, record STRING, settled BOOLEAN, options ARRAY<BIGINT>>";
+                    + "alert_id STRING, record STRING, settled BOOLEAN, options ARRAY<BIGINT>, repeat BIGINT>";
     private static final Long[] NONE = {0L, 0L, 0L, 0L};
     // positions of the entry's and the group's fields (rows made here are position-based)
     private static final int E_DUE = 0;
@@ -81,6 +90,7 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
     private static final int E_RECORD = 7;
     private static final int E_SETTLED = 8;
     private static final int E_OPTIONS = 9;
+    private static final int E_REPEAT = 10;
     private static final int G_CHANGES = 0;
     private static final int G_FLAPPING = 1;
     private static final int G_STATUS = 2;
@@ -89,6 +99,8 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
     private static final int G_NOTIFIED = 5;
     private static final int G_NOTIFIED_ID = 6;
     private static final int G_WITHIN = 7;
+    private static final int G_OPTIONS = 8;
+    private static final int G_REPEATS = 9;
 
 
     private transient String specText;
@@ -99,6 +111,7 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, " + GROUP_TYPE + ">")) MapView<String, Row> groups,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, " + ENTRY_TYPE + ">")) MapView<String, Row> pending,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, STRING>")) MapView<String, String> windows,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("ROW<seen BIGINT>")) Row meta,
             @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
             @ArgumentHint(name = "spec") String specText)
             throws Exception {
@@ -115,20 +128,33 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
         String tenant = in.getFieldAs("tenant");
         String monitor = in.getFieldAs("monitor");
         long at = millis(in.getField("at"));
-        long due = at;
+        Long[] options = options(specText, tenant + "/" + monitor);
+        long due = bucket(at, options[2]);
         Row entry = Row.of(due, at, tenant, monitor, in.getFieldAs("group_json"), in.getFieldAs("status"),
-                in.getFieldAs("alert_id"), in.getFieldAs("record"), false, options(specText, tenant + "/" + monitor));
+                in.getFieldAs("alert_id"), in.getFieldAs("record"), false, options, 0L);
+        Long seen = meta.getFieldAs("seen");
+        meta.setField("seen", seen == null ? at : Math.max(seen, at));
         pending.put(entryKey(entry), entry);
         ctx.timeContext(Long.class).registerOnTime(FLUSH + due, due);
     }
 
     public void onTimer(OnTimerContext ctx, MapView<String, Row> groups, MapView<String, Row> pending,
-                        MapView<String, String> windows) throws Exception {
+                        MapView<String, String> windows, Row meta) throws Exception {
         TimeContext<Long> time = ctx.timeContext(Long.class);
         String timer = ctx.currentTimer();
         long now = time.time();
         if (timer.startsWith(SETTLE)) {
             settle(time, groups, pending, timer.substring(SETTLE.length()), now);
+            return;
+        }
+        if (timer.startsWith(REPEAT)) {
+            Long watermark = time.currentWatermark();
+            Long seen = meta.getFieldAs("seen");
+            // at the end of a bounded input, repeats up to the newest transition only: the same
+            // repeats however often the watermark advanced (and not one every interval forever)
+            if (watermark == null || watermark != Long.MAX_VALUE || seen == null || now <= seen) {
+                repeat(time, groups, pending, timer.substring(REPEAT.length()), now);
+            }
             return;
         }
         List<Row> due = new ArrayList<>();
@@ -141,13 +167,59 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
             pending.remove(entryKey(entry));
         }
         due.sort(Comparator.comparing(AlertProcessing::entryKey));
+        // one notification per monitor and interval when it groups (entries in the order decided)
+        Map<String, List<String>> grouped = new LinkedHashMap<>();
+        Map<String, Boolean> notifyAny = new HashMap<>();
         for (Row entry : due) {
-            decide(time, groups, windows, entry);
+            Decided decided = decide(time, groups, windows, entry);
+            if (decided == null) {
+                continue;
+            }
+            String tenant = entry.getFieldAs(E_TENANT);
+            String monitor = entry.getFieldAs(E_MONITOR);
+            long at = entry.<Long>getFieldAs(E_AT);
+            if (entry.<Long[]>getFieldAs(E_OPTIONS)[2] <= 0) {
+                emit(entryId(entry), tenant, monitor, at, decided.notify, List.of(decided.json));
+                continue;
+            }
+            String bucket = tenant + "\u0000" + monitor + "\u0000" + entry.getField(E_DUE);
+            grouped.computeIfAbsent(bucket, k -> new ArrayList<>()).add(decided.json);
+            notifyAny.merge(bucket, decided.notify, Boolean::logicalOr);
+        }
+        for (Map.Entry<String, List<String>> b : grouped.entrySet()) {
+            String[] k = b.getKey().split("\u0000", 3);
+            long bucketEnd = Long.parseLong(k[2]);
+            String id = k[0] + "/" + k[1] + "/" + iso(bucketEnd) + (bucketEnd < now ? "/" + iso(now) : "");
+            emit(id, k[0], k[1], bucketEnd, notifyAny.get(b.getKey()), b.getValue());
         }
     }
 
-    /** One transition (or settled state) due: its notification record. */
-    private void decide(TimeContext<Long> time, MapView<String, Row> groups, MapView<String, String> windows, Row entry)
+    /** The end of the interval holding {@code at} ((end - interval, end]), or {@code at} without grouping. */
+    static long bucket(long at, long interval) {
+        return interval <= 0 ? at : Math.floorDiv(at + interval - 1, interval) * interval;
+    }
+
+    /** A triggered group's repeat at {@code now}: its alert again, decided with the others due. */
+    private void repeat(TimeContext<Long> time, MapView<String, Row> groups, MapView<String, Row> pending, String key,
+                        long now) throws Exception {
+        Row g = groups.get(key);
+        if (g == null || !TRIGGERED.equals(g.getField(G_STATUS))) {
+            return;
+        }
+        long n = g.<Long>getFieldAs(G_REPEATS) + 1;
+        g.setField(G_REPEATS, n);
+        groups.put(key, g);
+        Long[] options = g.getFieldAs(G_OPTIONS);
+        String[] parts = key.split("\u0000", 3);
+        long due = bucket(now, options[2]);
+        Row entry = Row.of(due, now, parts[0], parts[1], parts[2], TRIGGERED, g.getField(G_ALERT_ID),
+                g.getField(G_RECORD), false, options, n);
+        pending.put(entryKey(entry), entry);
+        time.registerOnTime(FLUSH + due, due);
+    }
+
+    /** One transition (settled state, repeat) due: its entry in a notification record, or null. */
+    private Decided decide(TimeContext<Long> time, MapView<String, Row> groups, MapView<String, String> windows, Row entry)
             throws Exception {
         String tenant = entry.getFieldAs(E_TENANT);
         String monitor = entry.getFieldAs(E_MONITOR);
@@ -159,15 +231,28 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
         String key = groupKey(tenant, monitor, entry.getFieldAs(E_GROUP_JSON));
         Row g = groups.get(key);
         if (g == null) {
-            g = Row.of(new Long[0], false, null, null, null, null, null, 0L);
+            g = Row.of(new Long[0], false, null, null, null, null, null, 0L, options, 0L);
         }
-        if (!settled) {
+        long repeat = entry.<Long>getFieldAs(E_REPEAT);
+        if (repeat > 0 && !(TRIGGERED.equals(g.getField(G_STATUS)) && alertId.equals(g.getField(G_ALERT_ID)))) {
+            return null;        // recovered since its repeat came due
+        }
+        if (!settled && repeat == 0) {
+            g.setField(G_OPTIONS, options);
+            g.setField(G_REPEATS, 0L);
             g.setField(G_STATUS, status);
             g.setField(G_ALERT_ID, alertId);
             g.setField(G_RECORD, entry.getField(E_RECORD));
             flap(time, g, key, at, options[0], options[1]);
         }
         boolean flapping = !settled && Boolean.TRUE.equals(g.getField(G_FLAPPING));
+        if (options[3] > 0 && !settled) {
+            if (TRIGGERED.equals(status)) {
+                time.registerOnTime(REPEAT + key, at + options[3]);
+            } else {
+                time.clearTimer(REPEAT + key);
+            }
+        }
         List<String> muted = mutedBy(windows, monitor, entry.getFieldAs(E_RECORD), at);
         boolean notify = !flapping && muted.isEmpty();
         if (RECOVERED.equals(status)) {
@@ -182,14 +267,26 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
         }
         groups.put(key, g);
         if (settled && !notify) {
-            return;             // settled as last notified: nothing to say
+            return null;        // settled as last notified: nothing to say
         }
         StringBuilder out = new StringBuilder("{\"alert\":").append((String) entry.getField(E_RECORD))
                 .append(",\"notify\":").append(notify)
                 .append(",\"flapping\":").append(flapping)
                 .append(",\"muted_by\":[").append(String.join(",", quoted(muted))).append(']')
-                .append(",\"settled\":").append(settled).append('}');
-        emit(entryId(entry), tenant, monitor, at, notify, List.of(out.toString()));
+                .append(",\"settled\":").append(settled)
+                .append(",\"repeat\":").append(repeat).append('}');
+        return new Decided(out.toString(), notify);
+    }
+
+    /** An entry of a notification record (JSON) and whether it is to be delivered. */
+    private static final class Decided {
+        final String json;
+        final boolean notify;
+
+        Decided(String json, boolean notify) {
+            this.json = json;
+            this.notify = notify;
+        }
     }
 
     /**
@@ -271,10 +368,12 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
         g.setField(G_CHANGES, new Long[0]);
         groups.put(key, g);
         String[] parts = key.split("\u0000", 3);
-        Row entry = Row.of(now, now, parts[0], parts[1], parts[2], g.getField(G_STATUS), g.getField(G_ALERT_ID),
-                g.getField(G_RECORD), true, NONE);
+        Long[] options = g.getFieldAs(G_OPTIONS);
+        long due = bucket(now, options[2]);
+        Row entry = Row.of(due, now, parts[0], parts[1], parts[2], g.getField(G_STATUS), g.getField(G_ALERT_ID),
+                g.getField(G_RECORD), true, options, 0L);
         pending.put(entryKey(entry), entry);
-        time.registerOnTime(FLUSH + now, now);
+        time.registerOnTime(FLUSH + due, due);
     }
 
     /** A notification record: its key, where it belongs, whether to notify, its alerts. */
@@ -291,14 +390,16 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
     /** The notification key of one entry: its transition's, and what made it. */
     static String entryId(Row e) {
         return e.getField(E_ALERT_ID) + "/" + e.getField(E_STATUS) + "/" + iso(e.<Long>getFieldAs(E_AT))
-                + (Boolean.TRUE.equals(e.getField(E_SETTLED)) ? "/settled" : "");
+                + (Boolean.TRUE.equals(e.getField(E_SETTLED)) ? "/settled" : "")
+                + (e.<Long>getFieldAs(E_REPEAT) > 0 ? "/repeat" : "");
     }
 
     /** Entries in the order they are decided: by time, then monitor, group and kind. */
     static String entryKey(Row e) {
         return String.format("%020d", e.<Long>getFieldAs(E_AT)) + "\u0000" + e.getField(E_MONITOR) + "\u0000"
                 + e.getField(E_GROUP_JSON) + "\u0000" + e.getField(E_STATUS)
-                + (Boolean.TRUE.equals(e.getField(E_SETTLED)) ? "\u0000settled" : "");
+                + (Boolean.TRUE.equals(e.getField(E_SETTLED)) ? "\u0000settled" : "")
+                + (e.<Long>getFieldAs(E_REPEAT) > 0 ? "\u0000repeat" : "");
     }
 
     static String groupKey(String tenant, String monitor, String group) {
