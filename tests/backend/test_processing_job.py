@@ -55,3 +55,19 @@ def test_a_maintenance_topic_processes_every_threshold_monitor_and_reads_the_top
     # the maintenance versions reach the function with the transitions, partitioned by tenant
     (view,) = [s for s in job.statements if s.template == "views/processing_input.sql.j2"]
     assert view.context["windows"] == "`src_maintenance`"
+
+
+def test_the_uid_names_the_state_layout_of_the_java_function():
+    """The uid hashes processing.LAYOUT (savepoint upgrades restore by uid): it must hold the
+    Java function's state types, so that changing them changes the uid instead of misreading
+    old state."""
+    import re
+    from pathlib import Path
+
+    java = (Path(__file__).resolve().parents[2] / "udfs/jvm/src/dev/nqlflink/udfs/AlertProcessing.java").read_text()
+    for name in ("GROUP_TYPE", "ENTRY_TYPE"):
+        declared = re.search(name + r' =\s*"([^"]*)"\s*\+\s*"([^"]*)"', java)
+        assert declared.group(1) + declared.group(2) in processing.LAYOUT, name
+    hints = re.findall(r'@StateHint\(ttl = "0 ms", type = @DataTypeHint\("([^"]*)"', java)
+    assert hints == ["MAP<STRING, ", "MAP<STRING, ", "MAP<STRING, STRING>", "ROW<seen BIGINT>"]
+    assert processing.LAYOUT.endswith("MAP<id/version, STRING>, ROW<seen BIGINT> by tenant")

@@ -185,3 +185,25 @@ def test_grouping_merges_simultaneous_groups_into_one_notification_and_repeats(f
         (f"acme/pool_latency/{at(20)}", at(20), True, [(SALES, "recovered", at(17), 0, True)])]
     # every alert, the repeat's too, is the alert topic's record (the repeat: of the trigger it repeats)
     assert all(e["alert"] in alerts for n in notifications for e in n["alerts"])
+
+
+def test_changing_the_options_keeps_every_state_in_a_savepoint_upgrade(flink_env, tmp_path):
+    """The processing function's uid names no monitor and its spec is not state: on the plans
+    Flink compiles (deploy/plan.py), other options keep every operator's state, the
+    processing's (owner: the job) included."""
+    from nql_flink.deploy import plan, submit
+
+    def stable(name: str, options: str) -> dict:
+        (tmp_path / f"{name}.yaml").write_text(MONITOR + options, encoding="utf-8")
+        o = CompileOptions(maintenance_topic="nql.maintenance")
+        compiled = compile_paths([str(tmp_path / f"{name}.yaml")], options=o)
+        assert compiled.ok
+        return submit.stable_plan(compiled.statements(), o)
+
+    before = stable("before", "flapping: {changes: 2, within: 10min}\n")
+    after = stable("after", "flapping: {changes: 5, within: 1h}\ngrouping: {interval: 5min, repeat: 4h}\n")
+    uids = [n.get("uid") for n in after["nodes"] if str(n.get("uid", "")).startswith("job--processing--")]
+    assert len(uids) == 1
+    changes = plan.compare(before, after)
+    assert {c.verdict for c in changes} == {"keeps"}, [c for c in changes if c.verdict != "keeps"]
+    assert "source:src_maintenance" in {c.owner for c in changes}

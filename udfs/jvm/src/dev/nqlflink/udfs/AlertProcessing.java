@@ -69,6 +69,7 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
     private static final String FLUSH = "flush:";
     private static final String SETTLE = "settle:";
     private static final String REPEAT = "repeat:";
+    private static final String EVICT = "evict:";
 
     /** A group's processing state (its look-back with it: a settle timer has no spec). */
     public static final String GROUP_TYPE =
@@ -147,6 +148,10 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
             settle(time, groups, pending, timer.substring(SETTLE.length()), now);
             return;
         }
+        if (timer.startsWith(EVICT)) {
+            evict(groups, timer.substring(EVICT.length()), now);
+            return;
+        }
         if (timer.startsWith(REPEAT)) {
             Long watermark = time.currentWatermark();
             Long seen = meta.getFieldAs("seen");
@@ -191,6 +196,22 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
             long bucketEnd = Long.parseLong(k[2]);
             String id = k[0] + "/" + k[1] + "/" + iso(bucketEnd) + (bucketEnd < now ? "/" + iso(now) : "");
             emit(id, k[0], k[1], bucketEnd, notifyAny.get(b.getKey()), b.getValue());
+        }
+    }
+
+    /**
+     * A recovered group is forgotten once its changes are all out of the look-back and it does
+     * not flap: what a group never seen starts with (no history, nothing notified) decides its
+     * next transitions the same way, since a recovery is notified only after its own trigger.
+     */
+    private static void evict(MapView<String, Row> groups, String key, long now) throws Exception {
+        Row g = groups.get(key);
+        if (g == null || !RECOVERED.equals(g.getField(G_STATUS)) || Boolean.TRUE.equals(g.getField(G_FLAPPING))) {
+            return;
+        }
+        Long[] changes = g.getFieldAs(G_CHANGES);
+        if (changes.length == 0 || changes[changes.length - 1] + g.<Long>getFieldAs(G_WITHIN) <= now) {
+            groups.remove(key);
         }
     }
 
@@ -252,6 +273,9 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
             } else {
                 time.clearTimer(REPEAT + key);
             }
+        }
+        if (RECOVERED.equals(status) && repeat == 0) {
+            time.registerOnTime(EVICT + key, at + options[1]);  // once its changes left the look-back
         }
         List<String> muted = mutedBy(windows, monitor, entry.getFieldAs(E_RECORD), at);
         boolean notify = !flapping && muted.isEmpty();
