@@ -71,3 +71,12 @@ def test_the_uid_names_the_state_layout_of_the_java_function():
     hints = re.findall(r'@StateHint\(ttl = "0 ms", type = @DataTypeHint\("([^"]*)"', java)
     assert hints == ["MAP<STRING, ", "MAP<STRING, ", "MAP<STRING, STRING>", "ROW<seen BIGINT>"]
     assert processing.LAYOUT.endswith("MAP<id/version, STRING>, ROW<seen BIGINT> by tenant")
+
+
+def test_deploy_creates_the_processing_topics_only_for_a_job_with_processing(tmp_path):
+    from nql_flink.translator.flink.connectors import CompileOptions
+
+    o = CompileOptions(maintenance_topic="nql.maintenance", topic_prefix="t.")
+    assert processing.topics(compile_paths([SEED], options=o).job, o) == {
+        "notifications": ["t.nql.notifications"], "maintenance": ["t.nql.maintenance"]}
+    assert processing.topics(compile_paths([SEED]).job, CompileOptions()) == {"notifications": [], "maintenance": []}

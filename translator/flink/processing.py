@@ -99,6 +99,14 @@ def sources(statements) -> dict[str, str]:
     return {MAINTENANCE_SOURCE: MAINTENANCE} if has else {}
 
 
+def topics(job, o: CompileOptions) -> dict[str, list[str]]:
+    """The job's processing topics (prefixed) for deploy to create: {'notifications': [...],
+    'maintenance': [...]}, empty lists when it has no processing."""
+    tables = {s.connector.table for s in job.statements if s.connector is not None}
+    return {"notifications": [o.topic(o.notifications_topic)] if SINK in tables else [],
+            "maintenance": [o.topic(o.maintenance_topic)] if MAINTENANCE in tables else []}
+
+
 def _maintenance(o: CompileOptions, inserts: list[dict]) -> list[Statement]:
     """The maintenance topic as raw lines, versioned by updated_at (read from its start, like
     every versioned topic), its records without tenant, id or version time dead-lettered."""
