@@ -14,6 +14,7 @@ import textwrap
 
 import pytest
 
+from nql_flink.translator.flink import processing
 from nql_flink.translator.flink.connectors import CompileOptions
 from nql_flink.translator.pipeline import compile_paths
 from tests.kafka import scenario as sc
@@ -48,13 +49,8 @@ def run(tmp, t_env, options: str, latency, maintenance: list[dict] | None = None
     files = sc.write_inputs(tmp / "in", tables)
     config = [json.dumps(r) for r in compiled.job.config_records]
     alerts, _ = sc.run_embedded(t_env, compiled, files, config, tmp / "alerts.jsonl")
-    lines = []
-    for f in sorted((tmp / "alerts.jsonl.d" / "sink_notifications").rglob("*")):
-        if f.is_file() and not f.name.startswith("."):
-            lines += [json.loads(ln) for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    for line in lines:
-        assert line["monitor_key"] == "acme/pool_latency"
-    return [json.loads(a) for a in alerts], [json.loads(ln["record"]) for ln in lines]
+    records = processing.notification_records(str(tmp / "alerts.jsonl.d"))
+    return [json.loads(a) for a in alerts], [json.loads(r) for r in records]
 
 
 def entries(notifications: list[dict]) -> list[tuple]:
@@ -207,3 +203,25 @@ def test_changing_the_options_keeps_every_state_in_a_savepoint_upgrade(flink_env
     changes = plan.compare(before, after)
     assert {c.verdict for c in changes} == {"keeps"}, [c for c in changes if c.verdict != "keeps"]
     assert "source:src_maintenance" in {c.owner for c in changes}
+
+
+def test_nql_flink_run_reads_a_maintenance_file_and_writes_the_notifications(flink_env, tmp_path, capsys):
+    """The maintenance scenario through the command line: `--input maintenance=FILE` turns the
+    maintenance topic on, `--notifications FILE` gets the same six decisions."""
+    from nql_flink.translator.cli import main
+
+    (tmp_path / "m.yaml").write_text(MONITOR + "tags: [VDI]\n", encoding="utf-8")
+    events = [json.dumps(sc.event("acme", uid, sc.S(i), maintenance_latency(uid, i // 2)))
+              for i in range(42) for uid in ("c-1", "c-3")]
+    files = sc.write_inputs(tmp_path / "in", {"session.vdi_events": events, "device.devices": sc.inventory(("acme",)),
+                                              "maintenance": [json.dumps(w) for w in WINDOWS]})
+    out = tmp_path / "notifications.jsonl"
+    assert main(["run", str(tmp_path / "m.yaml"), "--input", f"session.vdi_events={files['session.vdi_events']}",
+                 "--input", f"device.devices={files['device.devices']}", "--input", f"maintenance={files['maintenance']}",
+                 "--notifications", str(out), "--output", str(tmp_path / "alerts.jsonl"), "--no-progress"]) == 0
+    decided = sorted((e["alert"]["status"], e["alert"]["at"], e["muted_by"])
+                     for n in map(json.loads, out.read_text().splitlines()) for e in n["alerts"])
+    assert decided == sorted([("triggered", at(1), ["finance-upgrade"]), ("triggered", at(1), []),
+                              ("recovered", at(4), ["finance-upgrade"]), ("triggered", at(12), []),
+                              ("recovered", at(15), []), ("recovered", at(18), ["late-edit", "nightly"])])
+    assert "6 notification record(s)" in capsys.readouterr().err

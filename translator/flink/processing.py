@@ -99,6 +99,19 @@ def sources(statements) -> dict[str, str]:
     return {MAINTENANCE_SOURCE: MAINTENANCE} if has else {}
 
 
+def notification_records(output_dir: str) -> list[str]:
+    """The notification records an embedded run wrote (its sink folder `output_dir`, where a
+    file sink writes each row as JSON), in the order written; none without processing."""
+    import json
+    from pathlib import Path
+
+    out = []
+    for f in sorted(Path(output_dir, SINK).rglob("*")):
+        if f.is_file() and not f.name.startswith("."):
+            out += [json.loads(line)["record"] for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return out
+
+
 def topics(job, o: CompileOptions) -> dict[str, list[str]]:
     """The job's processing topics (prefixed) for deploy to create: {'notifications': [...],
     'maintenance': [...]}, empty lists when it has no processing."""
