@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the back end (sqlglot, jinja) loads only when something com
     from nql_flink.translator.flink import codegen
 
 MONITOR_SUFFIXES = (".yaml", ".yml")
+TEST_SUFFIXES = (".test.yaml", ".test.yml")  # monitor test files (translator/testing)
 
 
 @dataclass
@@ -105,13 +106,15 @@ def monitor_key(m: Monitor) -> tuple:
 
 
 def monitor_files(paths: list[str]) -> tuple[list[Path], list[str]]:
-    """Expand files and folders; return (files, missing paths)."""
+    """Expand files and folders; return (files, missing paths). A folder's monitor test files
+    (`*.test.yaml`, `nql-flink test`) are not monitor files."""
     files: list[Path] = []
     missing: list[str] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            files += sorted(f for f in path.rglob("*") if f.suffix in MONITOR_SUFFIXES and f.is_file())
+            files += sorted(f for f in path.rglob("*") if f.suffix in MONITOR_SUFFIXES and f.is_file()
+                            and not f.name.endswith(TEST_SUFFIXES))
         elif path.is_file():
             files.append(path)
         else:

@@ -17,7 +17,8 @@ Windows of P1 (d1 + d2): 10:01 100 | 10:02 100 | 10:03 250 | 10:04 400 | 10:05 4
   10:06 400 | 10:07 250 | 10:08.. 100; n = 4 from 10:02 on (2 devices x 2 samples).
   > 300 from 10:04, for 2min -> triggered 10:06 (window 10:04-10:06: lat 400.0, n 4);
   default recovery -> recovered 10:07 (window 10:05-10:07: lat 250.0, n 4);
-  impact 2 devices, 2 users in both.
+  impact 2 devices, 2 users in both, of acme's 3 active devices (d3 reports, the filter only
+  leaves it out of P1; bad records are not counted): share 2/3.
 Bad events (one per kind, and one per kind of the simulator's `--bad-records`), all of
   acme / P1 at minutes 4 and 5, i.e. inside both reported windows: any of
   them accepted changes n (count() counts a record whose value is missing) and most change
@@ -169,6 +170,6 @@ def test_the_alerts_are_those_of_the_good_records(outcome):
     got = sorted((a["status"], a["at"][11:16], a["window"]["start"][11:16], a["values"], a["impact"], a["group"])
                  for a in alerts)
     group = {"device.virtualization.desktop_pool": "P1"}
-    impact = {"devices": 2, "users": 2}
+    impact = {"devices": 2, "users": 2, "active_devices": 3, "share": 2 / 3}
     assert got == [("recovered", "10:07", "10:05", {"lat": 250.0, "n": 4}, impact, group),
                    ("triggered", "10:06", "10:04", {"lat": 400.0, "n": 4}, impact, group)]

@@ -29,6 +29,9 @@ Derivation for acme / Finance-Win11 (the only group that can alert):
     at 10:05:30, window 10:00:30..10:05:30, avg 500.0, sessions 2, devices 2, users 2.
   Recovery (NOT trigger, for 0): first false evaluation after that is 10:10:30 -> recovered
     at 10:10:30, window 10:05:30..10:10:30, avg 300.0, sessions 2, same alert_id.
+  Impact: acme's active devices in both windows are c-1, c-2 and c-4 (c-4 has no pool but
+    reports; c-3's one record is late, the bad lines are dead letters): 3, share 2/3 >= 25%
+    -> priority high + 1 = critical.
   Afterwards every evaluation is false and the group is ok: nothing more.
 Tenant isolation: if globex's Finance-Win11 (latency 100) were mixed into acme's, acme's
   averages would be (2*500 + 2*100)/4 = 300 -> never > 300 -> no alert at all.
@@ -149,9 +152,9 @@ def expected_alerts() -> list[dict]:
     aid = alert_id("acme", "vdi_latency_by_pool", group_json,
                    int(datetime(2026, 11, 26, 10, 5, 30, tzinfo=timezone.utc).timestamp() * 1000))
     common = {"alert_id": aid, "tenant": "acme", "monitor": "vdi_latency_by_pool",
-              "group": group, "baseline": None, "priority": "high",
+              "group": group, "baseline": None, "priority": "critical",
               "name": "VDI network latency by desktop pool", "tags": ["VDI", "network"],
-              "impact": {"devices": 2, "users": 2}}
+              "impact": {"devices": 2, "users": 2, "active_devices": 3, "share": 2 / 3}}
     return [
         {**common, "status": "triggered", "at": "2026-11-26T10:05:30.000Z",
          "values": {"avg_latency": 500.0, "sessions": 2},

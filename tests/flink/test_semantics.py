@@ -263,8 +263,10 @@ def test_alert_records_have_the_spec_shape_and_recovery_reuses_the_alert_id(outc
     assert trig["window"] == {"start": f"{DAY}T10:04:00.000Z", "end": f"{DAY}T10:06:00.000Z"}
     assert trig["values"] == {"lat": 400.0, "n": 2}
     assert trig["condition"] == "lat > 300ms" and rec["condition"] == "not (lat > 300ms)"
-    assert trig["impact"] == {"devices": 1, "users": 1}
-    assert (trig["priority"], trig["name"], trig["tags"], trig["baseline"]) == ("medium", "lat", [], None)
+    # the window [10:04, 10:06) of acme's session.vdi_events holds d1 (P1) and d2 (P2): P1's one
+    # device is half of the tenant's active devices, >= 25%: the monitor's priority (medium) + 1
+    assert trig["impact"] == {"devices": 1, "users": 1, "active_devices": 2, "share": 0.5}
+    assert (trig["priority"], trig["name"], trig["tags"], trig["baseline"]) == ("high", "lat", [], None)
 
 
 def test_bad_records_go_to_the_dead_letters_with_a_reason(outcome):

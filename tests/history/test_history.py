@@ -79,13 +79,15 @@ def test_history_rows_are_the_alert_records_with_typed_columns(first_run):
                round((measure_values ->> 'avg_latency')::numeric, 1),
                to_char(window_start AT TIME ZONE 'UTC', 'HH24:MI:SS'), to_char(window_end AT TIME ZONE 'UTC', 'HH24:MI:SS'),
                condition, baseline IS NULL, impact_devices = (impact ->> 'devices')::bigint,
-               impact_users = (impact ->> 'users')::bigint, impact_share IS NULL, priority, name, tags::text,
+               impact_users = (impact ->> 'users')::bigint, impact_share, priority, name, tags::text,
                pg_typeof(at), pg_typeof(impact_devices), alert_id
         FROM nql_alert_history ORDER BY at""")
     trig, rec = typed
     assert trig[:17] == ["triggered", "2026-11-26 14:28:30.000", "acme", "vdi_latency_by_pool", "Finance-Win11", "18",
-                         "404.7", "14:23:30", "14:28:30", "avg_latency > 300ms and sessions >= 5", "t", "t", "t", "t",
-                         "high", "VDI network latency by desktop pool", '["VDI", "network"]']
+                         "404.7", "14:23:30", "14:28:30", "avg_latency > 300ms and sessions >= 5", "t", "t", "t",
+                         # 18 of acme's 48 devices reporting in 14:23:30-14:28:30 (counted from the
+                         # bundled file by hand): 0.375 >= 25%, so the monitor's high + 1
+                         "0.375", "critical", "VDI network latency by desktop pool", '["VDI", "network"]']
     assert rec[:10] == ["recovered", "2026-11-26 14:37:00.000", "acme", "vdi_latency_by_pool", "Finance-Win11", "18",
                         "96.5", "14:32:00", "14:37:00", "avg_latency <= 250ms"]
     assert trig[17:19] == ["timestamp with time zone", "bigint"]

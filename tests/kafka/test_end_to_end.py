@@ -209,7 +209,8 @@ def test_tenants_with_identical_devices_and_pools_see_only_their_own_records(mai
     [acme_trig] = [a for a in alerts if a["tenant"] == "acme" and a["status"] == "triggered"]
     # acme's own two Finance devices at 500 ms; globex's identical c-1/c-2 (150 ms) not mixed in
     assert acme_trig["values"] == {"avg_latency": 500.0, "sessions": 2}
-    assert acme_trig["impact"] == {"devices": 2, "users": 2}
+    # of acme's own four devices (every one reports at every sample): share 2/4
+    assert acme_trig["impact"] == {"devices": 2, "users": 2, "active_devices": 4, "share": 0.5}
     # globex's Finance pool (150 ms) never alerts: mixed with acme's it would average 325 > 200
     assert not [a for a in alerts if a["tenant"] == "globex" and "Finance" in json.dumps(a["group"])]
     [globex] = [a for a in alerts if a["tenant"] == "globex"]

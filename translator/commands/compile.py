@@ -14,6 +14,9 @@ from nql_flink.translator.commands.common import add_compile_arguments, compile_
 
 def add_arguments(parser):
     add_compile_arguments(parser)
+    parser.add_argument("--target", choices=("flink", "clickhouse"), default="flink",
+                        help="flink (default): job.sql and monitor-config.jsonl; clickhouse: the polling SQL for "
+                             "review, tables.sql and one <tenant>__<id>.sql per monitor (docs/polling.md)")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for job.sql and monitor-config.jsonl")
     parser.add_argument("--against", metavar="PREVIOUS_DIR",
                         help="say which monitors keep their state when this job replaces the one in PREVIOUS_DIR "
@@ -22,6 +25,10 @@ def add_arguments(parser):
 
 
 def main(args) -> int:
+    if args.target == "clickhouse":
+        from nql_flink.translator.commands.poll import write_polling_sql
+
+        return write_polling_sql(args)
     compiled = compile_or_report(args)
     if isinstance(compiled, int):
         return compiled

@@ -11,6 +11,8 @@ Messages are str.format templates filled with named parameters by the stage that
   NQL05xx  warnings: accepted but ignored, extensions, discouraged forms
   NQL06xx  valid NQL that the Flink back end cannot compile (yet)
   NQL07xx  the notifier: the receivers file and the monitors' `notify:` lists
+  NQL08xx  valid monitors that the ClickHouse polling back end cannot evaluate (yet)
+  NQL09xx  monitor test files (`nql-flink test`)
 """
 
 from __future__ import annotations
@@ -129,6 +131,12 @@ _ENTRIES = [
     Code("NQL0703", "bad-link", E, "link template: {problem}"),
     Code("NQL0704", "bad-url", E, "'{value}' is not an http:// or https:// URL"),
     Code("NQL0705", "bad-receiver-name", E, "receiver name '{name}' must match [A-Za-z0-9_.-]{{1,64}}"),
+    # -- the ClickHouse polling back end (nql-flink poll, compile --target clickhouse) -----------
+    Code("NQL0801", "unsupported-in-clickhouse", E, "{what} cannot be evaluated on ClickHouse yet"),
+    # -- monitor test files (nql-flink test) ---------------------------------------------------
+    Code("NQL0901", "test-monitor-not-found", E, "monitor file '{path}' not found (paths are relative to the test file)"),
+    Code("NQL0902", "test-unknown-table", E, "'{table}' is not a catalog table (tables: {tables})"),
+    Code("NQL0903", "test-bad-value", E, "{problem}"),
 ]
 
 CATALOG: dict[str, Code] = {c.code: c for c in _ENTRIES}

@@ -43,7 +43,8 @@ STATES_FUNCTION_CLASS = "dev.nqlflink.udfs.AlertStates"
 # What the alert state function's state means (its uid hashes it, state_uid): its state row,
 # AlertStates.STATE_TYPE (tests/flink/test_alert_states.py checks they agree), per group key.
 ALERT_STATES_LAYOUT = ("ROW<status STRING, last_t BIGINT, streak BIGINT, alert_id STRING, trigger_at BIGINT, "
-                       "shown STRING, shown_since BIGINT, shown_due BIGINT> by tenant/monitor/group_json")
+                       "shown STRING, shown_since BIGINT, shown_due BIGINT, evict_due BIGINT, timer_at BIGINT, "
+                       "checked_t BIGINT> by tenant/monitor/group_json, no TTL")
 WINDOWS_FUNCTION = "nql_windows"
 WINDOWS_FUNCTION_CLASS = "dev.nqlflink.udfs.TenantWindows"
 # One row per argument: the tenants each tick is repeated for (views/table_input.sql.j2).
@@ -663,7 +664,9 @@ def _prepare(p: _Pipeline, catalog: Catalog) -> _Prepared:
     # A monitor that needs the inventory (an inner enrichment) cannot evaluate an event whose
     # device has no inventory version as of the event's time: it is dead-lettered instead.
     inner = bool(enrich and enrich.inner)
-    shape = _Shape(window_spec(w, ev.detection is not None, inner), lanes, _group_json(w.keys), keep, inner)
+    # Every shape counts its tenant's active devices per window (the population): every alert's
+    # impact carries its share of them, and its priority follows (alert_record.sql.j2).
+    shape = _Shape(window_spec(w, True, inner), lanes, _group_json(w.keys), keep, inner)
     return _Prepared(p, scan.table, shape, enrich, impact, regroup)
 
 
@@ -772,7 +775,7 @@ def _pipeline(x: _Prepared, same_shape: list[_Prepared], o: CompileOptions, inse
     windows = windows_view(x.table)
     lanes, detect = shape.lanes, ev.detection is not None
     mine = [f"`nql_pipeline` = {lit(p.name)}"]
-    evaluation = _evaluation(n("objects" if x.regroup else "eval"), p, windows, w, lanes, x.impact, detect, mine)
+    evaluation = _evaluation(n("objects" if x.regroup else "eval"), p, windows, w, lanes, x.impact, True, mine)
     head = [Statement("views/monitor_eval.sql.j2", evaluation)]
     if x.regroup:
         head += _regroup(p, n, w, top, shape.id)
@@ -827,7 +830,8 @@ def _table_evaluated(table: str, plain: list[_Prepared], o: CompileOptions) -> S
         "evict_after_ms": per_pipeline(lambda x: f"CAST({eviction_delay(o, x.pipeline.every_ms)} AS BIGINT)"),
         "numbers": per_pipeline(carried(NUMBERS_COLUMN, "DOUBLE")),
         "texts": per_pipeline(carried(TEXTS_COLUMN, "STRING")),
-        "impact_devices": per_pipeline(impact(0)), "impact_users": per_pipeline(impact(1))})
+        "impact_devices": per_pipeline(impact(0)), "impact_users": per_pipeline(impact(1)),
+        "active_devices": "CAST(`population` AS BIGINT)"})
 
 
 _IDENTIFIER = re.compile(r"`([^`]+)`")

@@ -286,11 +286,11 @@ FROM `tick_device_performance_events`, LATERAL TABLE(`nql_each`('acme')) AS `nql
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are. Shapes (monitors):
---   s_a4acab37d9: acme/busy_desktop_pools
+--   s_af53dfd25f: acme/busy_desktop_pools
 CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_a4acab37d9 (acme: busy_desktop_pools@m_busy_desktop_pools): size=900000;slide=300000;pop=0;inv=1;grp=0;keep=0;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--03f57037a96b');
+  spec => 'lag=600000;idle=60000 | s_af53dfd25f (acme: busy_desktop_pools@m_busy_desktop_pools): size=900000;slide=300000;pop=1;inv=1;grp=0;keep=0;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--03f57037a96b');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__objects` AS
@@ -301,7 +301,7 @@ SELECT `tenant`, `monitor`, `window_start`, `window_end`, `window_time`, `group_
   JSON_VALUE(`group_json`, '$[''device_virtualization_desktop_pool'']') AS `device_virtualization_desktop_pool`,
   `nql_a3` AS `impact_devices`,
   CAST(NULL AS BIGINT) AS `impact_users`,
-  CAST(NULL AS BIGINT) AS `active_devices`
+  `population` AS `active_devices`
 FROM (
   SELECT `tenant`, `nql_monitor` AS `monitor`, `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`, `population`,
     `nv`[1] AS `nql_a1`,
@@ -326,7 +326,7 @@ WHERE (`samples` >= 2);
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__regrouped` AS
 SELECT *
 FROM `nql_regroup`(input => TABLE `m_busy_desktop_pools__regroup_input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`window_time`),
-  spec => 'size=900000;slide=300000;lag=0;idle=0;pop=0;aggs=count:n0,count:n1,max:n2,distinct:s0', uid => 'm_busy_desktop_pools--regroup--4165e7676958');
+  spec => 'size=900000;slide=300000;lag=0;idle=0;pop=0;aggs=count:n0,count:n1,max:n2,distinct:s0', uid => 'm_busy_desktop_pools--regroup--5beb87315a67');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__eval` AS
@@ -364,7 +364,8 @@ SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST('m_busy_desktop_pools' A
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(605700000 AS BIGINT) END AS `evict_after_ms`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN ARRAY[CAST(`v`.`busy` AS DOUBLE), CAST(`v`.`desktops` AS DOUBLE), CAST(`v`.`worst` AS DOUBLE)] END AS `nql_n`, CASE WHEN `v`.`window_end` IS NULL THEN ARRAY[CAST(NULL AS STRING)] END AS `nql_s`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`impact_devices` AS BIGINT) END AS `impact_devices`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`impact_users` AS BIGINT) END AS `impact_users`
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`impact_users` AS BIGINT) END AS `impact_users`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`active_devices` AS BIGINT) END AS `active_devices`
 FROM `m_busy_desktop_pools__eval` AS `v`;
 
 -- The evaluations of every threshold monitor of the job (one row type), for the job's one
@@ -385,7 +386,7 @@ SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_s
   CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE `v`.`nql_pipeline`
       WHEN 'm_busy_desktop_pools' THEN (NOT (CAST(`v`.`nql_n`[1] AS BIGINT) >= `c`.`params`['trigger_1'])) END END AS `rec`,
   `c`.`for_ms`, `c`.`recover_for_ms`, `v`.`every_ms`, `v`.`evict_after_ms`, `v`.`nql_n`, `v`.`nql_s`,
-  `v`.`impact_devices`, `v`.`impact_users`,
+  `v`.`impact_devices`, `v`.`impact_users`, `v`.`active_devices`,
   `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
   `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
 FROM `job__evaluated` AS `v`
@@ -403,7 +404,7 @@ CREATE TEMPORARY VIEW `job__states` AS
 SELECT *
 FROM `nql_alert_states`(input => TABLE `job__judged` PARTITION BY `nql_state_key`,
   on_time => DESCRIPTOR(`window_time`),
-  uid => 'job--alerts--d8960c178ce4');
+  uid => 'job--alerts--95cf188560ee');
 
 -- Transitions only (the state function's 'alert' rows), each with the columns of the
 -- evaluation that caused it.
@@ -453,8 +454,13 @@ SELECT `alert_id`, JSON_OBJECT(
   'condition' VALUE CASE `status` WHEN 'triggered' THEN `nql_trigger_condition`
                                   ELSE `nql_recover_condition` END,
   'baseline' VALUE CAST(NULL AS STRING),
-  'impact' VALUE JSON_OBJECT('devices' VALUE `impact_devices`, 'users' VALUE `impact_users`),
-  'priority' VALUE `nql_priority`,
+  'impact' VALUE JSON_OBJECT('devices' VALUE `impact_devices`, 'users' VALUE `impact_users`,
+    'active_devices' VALUE `active_devices`, 'share' VALUE CAST(`impact_devices` AS DOUBLE) / NULLIF(`active_devices`, 0) NULL ON NULL),
+  'priority' VALUE CASE GREATEST(1, LEAST(4,
+      CASE `nql_priority` WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'low' THEN 1 ELSE 2 END
+      + CASE WHEN CAST(`impact_devices` AS DOUBLE) / NULLIF(`active_devices`, 0) >= 0.25 THEN 1
+             WHEN CAST(`impact_devices` AS DOUBLE) / NULLIF(`active_devices`, 0) < 0.05 THEN -1 ELSE 0 END))
+    WHEN 4 THEN 'critical' WHEN 3 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END,
   'name' VALUE `nql_name`,
   'tags' VALUE `nql_tags`
   NULL ON NULL)

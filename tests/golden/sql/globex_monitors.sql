@@ -295,18 +295,18 @@ FROM `tick_session_vdi_events`, LATERAL TABLE(`nql_each`('globex')) AS `nql_t` (
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are. Shapes (monitors):
---   s_0ae3bfaf82: globex/vdi_frame_rate_by_site
---   s_483efc4911: globex/vdi_latency_by_pool
+--   s_5b20956ba9: globex/vdi_frame_rate_by_site
+--   s_54f5682cda: globex/vdi_latency_by_pool
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_0ae3bfaf82 (globex: vdi_frame_rate_by_site@m_vdi_frame_rate_by_site): size=300000;slide=60000;pop=0;grp=0;keep=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2 | s_483efc4911 (globex: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=0;inv=1;grp=1;keep=1;aggs=avg:n1,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--03f57037a96b');
+  spec => 'lag=600000;idle=60000 | s_5b20956ba9 (globex: vdi_frame_rate_by_site@m_vdi_frame_rate_by_site): size=300000;slide=60000;pop=1;grp=0;keep=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2 | s_54f5682cda (globex: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=1;inv=1;grp=1;keep=1;aggs=avg:n1,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--03f57037a96b');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows
 -- function's rows: each row names its monitor and the pipeline that judges it, and each column
 -- is that pipeline's (its `every`, eviction delay, measures in `nql_n` (numbers) and `nql_s`
--- (others) by position, impact), wrapped (macros/opaque.sql.j2) so that the row type
+-- (others) by position, impact and the tenant's active devices), wrapped (macros/opaque.sql.j2) so that the row type
 -- never depends on which monitors run.
 CREATE TEMPORARY VIEW `t_session_vdi_events__evaluated` AS
 SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pipeline`,
@@ -330,7 +330,8 @@ SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pi
     WHEN 'm_vdi_latency_by_pool' THEN (CAST(`nv`[2] AS BIGINT)) END END AS `impact_devices`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
     WHEN 'm_vdi_frame_rate_by_site' THEN (CAST(`nv`[4] AS BIGINT))
-    WHEN 'm_vdi_latency_by_pool' THEN (CAST(`nv`[3] AS BIGINT)) END END AS `impact_users`
+    WHEN 'm_vdi_latency_by_pool' THEN (CAST(`nv`[3] AS BIGINT)) END END AS `impact_users`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`population` AS BIGINT) END AS `active_devices`
 FROM `t_session_vdi_events__windows` AS `v`
 WHERE `nql_kind` = 'eval'
   AND `nql_pipeline` IN ('m_vdi_frame_rate_by_site', 'm_vdi_latency_by_pool');
@@ -355,7 +356,7 @@ SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_s
       WHEN 'm_vdi_frame_rate_by_site' THEN (`v`.`nql_n`[1] >= `c`.`params`['recover_1'])
       WHEN 'm_vdi_latency_by_pool' THEN (NOT ((`v`.`nql_n`[1] > `c`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) >= `c`.`params`['trigger_2']))) END END AS `rec`,
   `c`.`for_ms`, `c`.`recover_for_ms`, `v`.`every_ms`, `v`.`evict_after_ms`, `v`.`nql_n`, `v`.`nql_s`,
-  `v`.`impact_devices`, `v`.`impact_users`,
+  `v`.`impact_devices`, `v`.`impact_users`, `v`.`active_devices`,
   `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
   `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
 FROM `job__evaluated` AS `v`
@@ -373,7 +374,7 @@ CREATE TEMPORARY VIEW `job__states` AS
 SELECT *
 FROM `nql_alert_states`(input => TABLE `job__judged` PARTITION BY `nql_state_key`,
   on_time => DESCRIPTOR(`window_time`),
-  uid => 'job--alerts--d8960c178ce4');
+  uid => 'job--alerts--95cf188560ee');
 
 -- Transitions only (the state function's 'alert' rows), each with the columns of the
 -- evaluation that caused it.
@@ -424,8 +425,13 @@ SELECT `alert_id`, JSON_OBJECT(
   'condition' VALUE CASE `status` WHEN 'triggered' THEN `nql_trigger_condition`
                                   ELSE `nql_recover_condition` END,
   'baseline' VALUE CAST(NULL AS STRING),
-  'impact' VALUE JSON_OBJECT('devices' VALUE `impact_devices`, 'users' VALUE `impact_users`),
-  'priority' VALUE `nql_priority`,
+  'impact' VALUE JSON_OBJECT('devices' VALUE `impact_devices`, 'users' VALUE `impact_users`,
+    'active_devices' VALUE `active_devices`, 'share' VALUE CAST(`impact_devices` AS DOUBLE) / NULLIF(`active_devices`, 0) NULL ON NULL),
+  'priority' VALUE CASE GREATEST(1, LEAST(4,
+      CASE `nql_priority` WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'low' THEN 1 ELSE 2 END
+      + CASE WHEN CAST(`impact_devices` AS DOUBLE) / NULLIF(`active_devices`, 0) >= 0.25 THEN 1
+             WHEN CAST(`impact_devices` AS DOUBLE) / NULLIF(`active_devices`, 0) < 0.05 THEN -1 ELSE 0 END))
+    WHEN 4 THEN 'critical' WHEN 3 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END,
   'name' VALUE `nql_name`,
   'tags' VALUE `nql_tags`
   NULL ON NULL)

@@ -284,17 +284,17 @@ FROM `tick_session_logins`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`tenan
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are. Shapes (monitors):
---   s_ab1e93ac71: acme/slow_logons_by_entity
+--   s_1617f25f67: acme/slow_logons_by_entity
 CREATE TEMPORARY VIEW `t_session_logins__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_logins__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_ab1e93ac71 (acme: slow_logons_by_entity@m_slow_logons_by_entity): size=1800000;slide=300000;pop=0;inv=1;grp=0;keep=0;aggs=count:n0,count:n1,distinct:s0,distinct:s1', uid => 't_session_logins--windows--03f57037a96b');
+  spec => 'lag=600000;idle=60000 | s_1617f25f67 (acme: slow_logons_by_entity@m_slow_logons_by_entity): size=1800000;slide=300000;pop=1;inv=1;grp=0;keep=0;aggs=count:n0,count:n1,distinct:s0,distinct:s1', uid => 't_session_logins--windows--03f57037a96b');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows
 -- function's rows: each row names its monitor and the pipeline that judges it, and each column
 -- is that pipeline's (its `every`, eviction delay, measures in `nql_n` (numbers) and `nql_s`
--- (others) by position, impact), wrapped (macros/opaque.sql.j2) so that the row type
+-- (others) by position, impact and the tenant's active devices), wrapped (macros/opaque.sql.j2) so that the row type
 -- never depends on which monitors run.
 CREATE TEMPORARY VIEW `t_session_logins__evaluated` AS
 SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pipeline`,
@@ -312,7 +312,8 @@ SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pi
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
     WHEN 'm_slow_logons_by_entity' THEN (CAST(`nv`[3] AS BIGINT)) END END AS `impact_devices`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
-    WHEN 'm_slow_logons_by_entity' THEN (CAST(`nv`[4] AS BIGINT)) END END AS `impact_users`
+    WHEN 'm_slow_logons_by_entity' THEN (CAST(`nv`[4] AS BIGINT)) END END AS `impact_users`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`population` AS BIGINT) END AS `active_devices`
 FROM `t_session_logins__windows` AS `v`
 WHERE `nql_kind` = 'eval'
   AND `nql_pipeline` IN ('m_slow_logons_by_entity');
@@ -335,7 +336,7 @@ SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_s
   CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE `v`.`nql_pipeline`
       WHEN 'm_slow_logons_by_entity' THEN (NOT ((`v`.`nql_n`[3] > `c`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) >= `c`.`params`['trigger_2']))) END END AS `rec`,
   `c`.`for_ms`, `c`.`recover_for_ms`, `v`.`every_ms`, `v`.`evict_after_ms`, `v`.`nql_n`, `v`.`nql_s`,
-  `v`.`impact_devices`, `v`.`impact_users`,
+  `v`.`impact_devices`, `v`.`impact_users`, `v`.`active_devices`,
   `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
   `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
 FROM `job__evaluated` AS `v`
@@ -353,7 +354,7 @@ CREATE TEMPORARY VIEW `job__states` AS
 SELECT *
 FROM `nql_alert_states`(input => TABLE `job__judged` PARTITION BY `nql_state_key`,
   on_time => DESCRIPTOR(`window_time`),
-  uid => 'job--alerts--d8960c178ce4');
+  uid => 'job--alerts--95cf188560ee');
 
 -- Transitions only (the state function's 'alert' rows), each with the columns of the
 -- evaluation that caused it.
@@ -403,8 +404,13 @@ SELECT `alert_id`, JSON_OBJECT(
   'condition' VALUE CASE `status` WHEN 'triggered' THEN `nql_trigger_condition`
                                   ELSE `nql_recover_condition` END,
   'baseline' VALUE CAST(NULL AS STRING),
-  'impact' VALUE JSON_OBJECT('devices' VALUE `impact_devices`, 'users' VALUE `impact_users`),
-  'priority' VALUE `nql_priority`,
+  'impact' VALUE JSON_OBJECT('devices' VALUE `impact_devices`, 'users' VALUE `impact_users`,
+    'active_devices' VALUE `active_devices`, 'share' VALUE CAST(`impact_devices` AS DOUBLE) / NULLIF(`active_devices`, 0) NULL ON NULL),
+  'priority' VALUE CASE GREATEST(1, LEAST(4,
+      CASE `nql_priority` WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'low' THEN 1 ELSE 2 END
+      + CASE WHEN CAST(`impact_devices` AS DOUBLE) / NULLIF(`active_devices`, 0) >= 0.25 THEN 1
+             WHEN CAST(`impact_devices` AS DOUBLE) / NULLIF(`active_devices`, 0) < 0.05 THEN -1 ELSE 0 END))
+    WHEN 4 THEN 'critical' WHEN 3 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END,
   'name' VALUE `nql_name`,
   'tags' VALUE `nql_tags`
   NULL ON NULL)

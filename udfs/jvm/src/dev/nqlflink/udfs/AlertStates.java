@@ -93,6 +93,15 @@ import java.util.Optional;
  * changes an alert: an evaluation that comes after it starts a run exactly as the kept state
  * would (its last evaluation had no run going). At the end of a bounded input (watermark MAX)
  * nothing is evicted: the job ends anyway.
+ *
+ * <p>The eviction's timer is set once, not moved at every evaluation: an evaluation only
+ * records when eviction is due ({@code evict_due}, its time plus the delay) and sets a timer
+ * when the group has none ({@code timer_at}); a timer that fires before {@code evict_due} is set
+ * again for then, and a confirmation finding an evaluation newer than the one it was asked for
+ * ({@code checked_t}) likewise. Deleting and registering a timer at every evaluation was about
+ * a seventh of a job of 1,000 monitors (docs/benchmarks.md). The state has no TTL
+ * ({@code ttl = "0 ms"}): groups are evicted here, in event time, and a TTL'd state's
+ * incremental clean-up ran at every access.
  */
 @FunctionHint(output = @DataTypeHint(
         "ROW<tenant STRING, monitor STRING, group_json STRING, nql_kind STRING, status STRING, alert_id STRING, at TIMESTAMP(3), since TIMESTAMP(3), "
@@ -179,11 +188,11 @@ public class AlertStates extends ProcessTableFunction<Row> {
     /** One group's state; all fields NULL for a group never seen (or evicted). */
     public static final String STATE_TYPE =
             "ROW<status STRING, last_t BIGINT, streak BIGINT, alert_id STRING, trigger_at BIGINT, "
-                    + "shown STRING, shown_since BIGINT, shown_due BIGINT>";
+                    + "shown STRING, shown_since BIGINT, shown_due BIGINT, evict_due BIGINT, timer_at BIGINT, checked_t BIGINT>";
 
     public void eval(
             Context ctx,
-            @StateHint(type = @DataTypeHint(STATE_TYPE)) Row state,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint(STATE_TYPE)) Row state,
             @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in)
             throws Exception {
         long everyMs = orZero(in.getFieldAs("every_ms"));
@@ -216,9 +225,13 @@ public class AlertStates extends ProcessTableFunction<Row> {
         }
         if (evictAfterMs != null && evictAfterMs > 0) {
             TimeContext<Long> time = ctx.timeContext(Long.class);
-            time.registerOnTime(EVICT, time.time() + Math.max(evictAfterMs, everyMs));
-            time.clearTimer(CONFIRM);
-            time.clearTimer(PENDING_EVICT);
+            long due = time.time() + Math.max(evictAfterMs, everyMs);
+            Long before = state.getFieldAs("evict_due");
+            state.setField("evict_due", before == null ? due : Math.max(before, due));
+            if (state.getField("timer_at") == null) {
+                time.registerOnTime(EVICT, due);
+                state.setField("timer_at", due);
+            }
         }
     }
 
@@ -230,32 +243,51 @@ public class AlertStates extends ProcessTableFunction<Row> {
         }
         String timer = ctx.currentTimer();
         boolean pending = state.getField("streak") != null;
+        Long last = state.getFieldAs("last_t");
         if (EVICT.equals(timer)) {
+            Long due = state.getFieldAs("evict_due");
+            if (due != null && due > time.time()) {
+                // evaluated since this timer was set: the eviction is due later
+                later(time, state, due);
+                return;
+            }
+            state.setField("checked_t", last);
             if (OK.equals(state.getField("status")) && pending) {
                 // a pending run: kept for one more eviction delay of watermark progress (the
                 // delay: this timer's time less the last evaluation's window_time)
-                Long last = state.getFieldAs("last_t");
-                time.registerOnTime(PENDING_EVICT, watermark + (time.time() - (last - 1)));
+                state.setField("timer_at", watermark + (time.time() - (last - 1)));
+                time.registerOnTime(PENDING_EVICT, state.<Long>getFieldAs("timer_at"));
                 return;
             }
             // Not yet: an evaluation of this group may still be on its way although the watermark
             // passed it. The windows function emits a tenant's window when it learns the tenant's
             // progress, from records that come after the watermark they carry, and the config's
             // temporal join holds such a row until the next watermark advance. So decide at the
-            // next advance: by then that row has arrived (and cleared this confirmation).
+            // next advance: by then that row has arrived (and moved the eviction on).
+            state.setField("timer_at", watermark + 1);
             time.registerOnTime(CONFIRM, watermark + 1);
             return;
         }
+        if (!Objects.equals(last, state.getField("checked_t"))) {
+            // evaluated between the eviction's time and this confirmation: due again after that
+            later(time, state, state.<Long>getFieldAs("evict_due"));
+            return;
+        }
+        state.setField("timer_at", null);       // the next evaluation sets the eviction again
         if (OK.equals(state.getField("status")) && (!pending || PENDING_EVICT.equals(timer))) {
             // the tombstone: the key (the partition column) and no value
-            Long last = state.getFieldAs("last_t");
             collect(Row.join(Row.of(null, null, null, "state", EVICTED, null, toTimestamp(last), null, null),
                     new Row(carriedColumns(ctx).length)));
             ctx.clearAll();
             live--;
         }
-        // an open alert stays, as it is: a recovering run it had is broken by the next evaluation;
-        // a group whose run started between the timer and its confirmation waits for its next timer
+        // an open alert stays, as it is: a recovering run it had is broken by the next evaluation
+    }
+
+    /** The eviction timer set again, at {@code due}. */
+    private static void later(TimeContext<Long> time, Row state, long due) {
+        state.setField("timer_at", due);
+        time.registerOnTime(EVICT, due);
     }
 
     /**

@@ -1,0 +1,75 @@
+"""The polling back end without an engine: numbers as Java prints them, URLs, escaping,
+diagnostics and exit codes."""
+
+import pytest
+
+from nql_flink.translator.cli import main
+from nql_flink.translator.clickhouse.connection import ClickHouseError, DEFAULT_DIR, DEFAULT_URL, parse_url
+from nql_flink.translator.clickhouse.expressions import lit
+from nql_flink.translator.clickhouse.poll import java_double, java_json
+from tests.clickhouse.test_poll_semantics import MONITOR as SEMANTICS_MONITOR
+
+
+@pytest.mark.parametrize("value, text", [
+    (200.0, "200.0"), (404.6627777777778, "404.6627777777778"), (0.001, "0.001"), (1234567.5, "1234567.5"),
+    (1e7, "1.0E7"), (12345678.9, "1.23456789E7"), (1.5e-5, "1.5E-5"), (0.0005, "5.0E-4"), (-2.5e10, "-2.5E10"),
+    (0.0, "0.0"), (-0.0, "-0.0")])
+def test_doubles_are_written_as_java_writes_them(value, text):
+    assert java_double(value) == text
+
+
+def test_json_has_sorted_keys_no_spaces_and_unicode_as_is():
+    assert java_json({"b": [1, None, True], "a": {"z": "Zürich \"x\"", "y": 2.0}}) == \
+        '{"a":{"y":2.0,"z":"Zürich \\"x\\""},"b":[1,null,true]}'
+
+
+def test_urls():
+    assert parse_url("chdb:///abs/dir") == ("chdb", "/abs/dir")
+    assert parse_url("chdb://rel/dir") == ("chdb", "rel/dir")
+    assert parse_url("chdb:") == ("chdb", DEFAULT_DIR)
+    assert parse_url(DEFAULT_URL) == ("chdb", DEFAULT_DIR) and not DEFAULT_DIR.startswith("/")
+    assert parse_url("chdb:memory") == ("chdb", None)
+    assert parse_url("http://localhost:8123") == ("http", "http://localhost:8123")
+    for bad in ("postgres://x", "localhost:8123", "http://"):
+        with pytest.raises(ClickHouseError) as e:
+            parse_url(bad)
+        assert e.value.code == "bad-url"
+
+
+def test_literals_are_escaped_for_clickhouse():
+    assert lit("it's a \\ test") == "'it''s a \\\\ test'"
+
+
+# the hand-derived test's monitor, filtered on a site named with a quote and a wildcard
+MONITOR = SEMANTICS_MONITOR.replace("device.virtualization.desktop_pool != null", "client.location.site == \"Lau'sanne*\"")
+
+
+def test_text_from_the_monitor_reaches_sql_only_as_literals(tmp_path, capsys):
+    (tmp_path / "m.yaml").write_text(MONITOR)
+    assert main(["compile", str(tmp_path / "m.yaml"), "--target", "clickhouse", "-o", str(tmp_path / "out")]) == 0
+    sql = (tmp_path / "out" / "acme__pool_latency.sql").read_text()
+    assert "LIKE 'lau''sanne%'" in sql
+    assert (tmp_path / "out" / "tables.sql").read_text().count("CREATE TABLE IF NOT EXISTS") == 6
+
+
+def test_unsupported_monitors_get_nql0801_and_bad_options_a_usage_error(tmp_path, capsys):
+    (tmp_path / "s.yaml").write_text("""
+id: s
+tenant: acme
+query: |
+  session.vdi_events during past 5min
+  | summarize lat = network_latency.avg()
+every: 1min
+detection: {type: change, metric: lat, change: 50%, history: 1h, direction: above}
+""")
+    assert main(["poll", str(tmp_path / "s.yaml"), "--clickhouse", "chdb:memory", "--from", "2026-11-26T10:00:00Z",
+                 "--to", "2026-11-26T11:00:00Z"]) == 1
+    assert "error[NQL0801]: change detection cannot be evaluated on ClickHouse yet" in capsys.readouterr().err
+    (tmp_path / "m.yaml").write_text(MONITOR)
+    assert main(["poll", str(tmp_path / "m.yaml"), "--from", "yesterday", "--to", "2026-11-26T11:00:00Z"]) == 2
+    assert "--from 'yesterday' is not an ISO-8601 time" in capsys.readouterr().err
+    assert main(["poll", str(tmp_path / "m.yaml"), "--clickhouse", "mysql://x", "--from", "2026-11-26T10:00:00Z",
+                 "--to", "2026-11-26T11:00:00Z"]) == 2
+    assert "nql-flink poll: [bad-url]" in capsys.readouterr().err
+    assert main(["load", "--clickhouse", "chdb:memory", "--input", f"nope={tmp_path / 'm.yaml'}"]) == 2
+    assert "unknown table 'nope'" in capsys.readouterr().err
