@@ -174,13 +174,15 @@ def catalog_topics(compiled) -> list[str]:
 def prepare_kafka(bootstrap: str | None, compiled, options, *, partitions: int = 1,
                   records: list[dict] | None = None, alert_retention_ms: int = ALERT_RETENTION_MS) -> dict:
     """Create the job's topics if missing and publish the monitor-config records keyed by
-    tenant/monitor. Config, inventory and alert-state topics are compacted (the current version per key);
+    tenant/monitor. Config, inventory, alert-state and maintenance topics are compacted (the current version per key);
     events and dead letters use the broker's defaults; the alert topic keeps every transition
     (cleanup.policy=delete, retention.ms = ``alert_retention_ms``): its key, the alert id, is
     shared by an alert's 'triggered' and 'recovered' records, which compaction would reduce to
-    the last one. An existing alert topic that is compacted (as earlier versions created it) is
+    the last one; so does the notifications topic of a job with alert processing (keyed by
+    tenant/monitor). An existing alert topic that is compacted (as earlier versions created it) is
     switched to delete. Returns {'topics': [...], 'config_records': n, 'changed': [notes]}."""
     from nql_flink.deploy.kafka import client as kc
+    from nql_flink.translator.flink import processing
     from nql_flink.translator.flink.connectors import topics
 
     t = topics(options, catalog_topics(compiled))
@@ -190,6 +192,12 @@ def prepare_kafka(bootstrap: str | None, compiled, options, *, partitions: int =
     kc.create_topics(bootstrap, t["versioned"] + [options.topic(options.alert_state_topic)], partitions=partitions,
                      compacted=True)
     kc.create_topics(bootstrap, [alerts], partitions=partitions, config=alert_config)
+    # alert processing (docs/processing.md): notifications kept like alerts, maintenance versioned
+    own = processing.topics(compiled.job, options)
+    if own["notifications"]:
+        kc.create_topics(bootstrap, own["notifications"], partitions=partitions, config=alert_config)
+    if own["maintenance"]:
+        kc.create_topics(bootstrap, own["maintenance"], partitions=partitions, compacted=True)
     changed = []
     if "compact" in kc.topic_config(bootstrap, alerts).get("cleanup.policy", ""):
         kc.alter_topic_config(bootstrap, alerts, alert_config)
@@ -197,7 +205,8 @@ def prepare_kafka(bootstrap: str | None, compiled, options, *, partitions: int =
     recs = compiled.job.config_records if records is None else records
     n = kc.publish_config(bootstrap, options.topic(options.config_topic),
                           [(config_key(r), json.dumps(r, sort_keys=True)) for r in recs])
-    return {"topics": t["events"] + t["versioned"] + t["sinks"], "config_records": n, "changed": changed}
+    return {"topics": t["events"] + t["versioned"] + t["sinks"] + own["notifications"] + own["maintenance"],
+            "config_records": n, "changed": changed}
 
 
 @dataclass(frozen=True)

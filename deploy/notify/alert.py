@@ -1,5 +1,7 @@
 """An alert record from the alert topic (spec/monitors.md, "The alert record") read and
-checked, and what identifies its transition: the idempotency key, labels, fingerprint.
+checked, and what identifies its transition: the idempotency key, labels, fingerprint; and a
+notification record of the processed topic (docs/processing.md) read as the alerts it says to
+deliver.
 
 Standard library only; no network. A record that is not an alert gives a reason, never an
 exception (the notifier reports it and skips it).
@@ -7,6 +9,7 @@ exception (the notifier reports it and skips it).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -32,6 +35,7 @@ class Alert:
     at: str      # the window end of the transition, as on the wire
     at_ms: int
     group: dict
+    repeat: int = 0  # from the notifications topic: the n-th repeat of a triggered alert (its own key)
 
     @property
     def firing(self) -> bool:
@@ -51,6 +55,35 @@ class Alert:
 
 def parse_alert(value: bytes | None) -> Alert | str:
     """The record's bytes -> an Alert, or the reason it is not one."""
+    record = _decode(value)
+    return record if isinstance(record, str) else _alert(record)
+
+
+def parse_deliveries(value: bytes | None) -> list[Alert] | str:
+    """A record of the alert topic (its one alert) or of the notifications topic (the alerts
+    it marks `notify: true`, in its order; a repeat with its count), or the reason it is
+    neither."""
+    record = _decode(value)
+    if isinstance(record, str):
+        return record
+    if not isinstance(record.get("alerts"), list) or "notify" not in record:
+        alert = _alert(record)
+        return alert if isinstance(alert, str) else [alert]
+    out = []
+    for k, entry in enumerate(record["alerts"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("alert"), dict):
+            return f"alerts[{k}] is not an entry with an alert"
+        if entry.get("notify") is not True:
+            continue
+        alert = _alert(entry["alert"])
+        if isinstance(alert, str):
+            return f"alerts[{k}]: {alert}"
+        repeat = entry.get("repeat", 0)
+        out.append(dataclasses.replace(alert, repeat=repeat if isinstance(repeat, int) and repeat > 0 else 0))
+    return out
+
+
+def _decode(value: bytes | None) -> dict | str:
     if value is None:
         return "empty record (tombstone)"
     try:
@@ -63,6 +96,10 @@ def parse_alert(value: bytes | None) -> Alert | str:
         json.dumps(record, ensure_ascii=False).encode()
     except UnicodeEncodeError:
         return "a string escape that is not a character (a lone surrogate)"
+    return record
+
+
+def _alert(record: dict) -> Alert | str:
     missing = [k for k in REQUIRED if record.get(k) is None]
     if missing:
         return "missing " + ", ".join(missing)
@@ -96,11 +133,16 @@ def ms_iso(ms: int) -> str:
 
 def idempotency_key(alert: Alert) -> str:
     """The same for every delivery of one transition, different for any other transition:
-    a hash of tenant, monitor, group (keys sorted), status and the transition's event time."""
+    a hash of tenant, monitor, group (keys sorted), status and the transition's event time. A
+    repeat (notifications topic) has its own: the hash of its transition's key and its count.
+    (A settled state delivered late is its transition's: that transition was never delivered.)"""
     group = json.dumps(alert.group, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     text = json.dumps([alert.tenant, alert.monitor, group, alert.status, alert.at_ms], separators=(",", ":"),
                       ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    key = hashlib.sha256(text.encode()).hexdigest()[:32]
+    if alert.repeat:
+        key = hashlib.sha256(json.dumps([key, "repeat", alert.repeat]).encode()).hexdigest()[:32]
+    return key
 
 
 def label_value(v) -> str:

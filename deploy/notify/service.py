@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from nql_flink.deploy.kafka import client as kc
-from nql_flink.deploy.notify.alert import Alert, idempotency_key, parse_alert
+from nql_flink.deploy.notify.alert import Alert, idempotency_key, parse_deliveries
 from nql_flink.deploy.notify.receivers import Receiver
 from nql_flink.deploy.notify.senders import attempt, backoff
 
@@ -217,13 +217,17 @@ class Worker(threading.Thread):
         return []
 
     def _handle(self, m) -> bool:
-        """False when stopped before the transition was delivered."""
+        """False when stopped before the record's alerts were delivered (then all of them are
+        delivered again after a restart, with the same keys)."""
         where = f"{m.topic()}[{m.partition()}]@{m.offset()}"
-        alert = parse_alert(m.value())
-        if isinstance(alert, str):
+        alerts = parse_deliveries(m.value())
+        if isinstance(alerts, str):
             self.n.metrics.add("nql_notify_bad_records_total", self.r.name)
-            self.n.say_once(("bad", where), f"bad record {where} skipped: {alert}")
+            self.n.say_once(("bad", where), f"bad record {where} skipped: {alerts}")
             return True
+        return all(self._route(alert, where) for alert in alerts)
+
+    def _route(self, alert: Alert, where: str) -> bool:
         if alert.route_key not in self.n.routes:
             self.n.metrics.add("nql_notify_unrouted_total", self.r.name)
             self.n.say_once(("unrouted", alert.route_key),

@@ -1,5 +1,7 @@
 """`nql-flink run PATH... --input TABLE=FILE.jsonl ...`: compile, then run the job on
 embedded Flink (the PyFlink local mini-cluster) with files in place of Kafka topics.
+`--input maintenance=FILE` reads maintenance windows (docs/processing.md) and
+`--notifications FILE` writes the processed notification records.
 
 The SQL is the generated job; only each table's WITH (...) changes (deploy/embedded).
 Bounded input ends the job and flushes every window. Alerts go to --output or stdout.
@@ -13,7 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from nql_flink.translator.commands.common import add_compile_arguments, compile_or_report, report_flink_failure
+from nql_flink.translator.commands.common import (add_compile_arguments, compile_options, compile_or_report,
+                                                  report_flink_failure)
+from nql_flink.translator.flink import processing
 from nql_flink.translator.flink.monitor_config import config_lines
 from nql_flink.translator.semantic.schema import load_catalog
 
@@ -25,6 +29,8 @@ def add_arguments(parser):
     parser.add_argument("--config", metavar="FILE", help="monitor-config records to use instead of the compiled ones "
                         "(JSONL; later versions change thresholds from their updated_at on)")
     parser.add_argument("--output", metavar="FILE", help="alert records as JSON lines (default: stdout)")
+    parser.add_argument("--notifications", metavar="FILE", help="the notification records of a job with alert "
+                        "processing (monitors with flapping: / grouping:, or --input maintenance=FILE) as JSON lines")
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--state-backend", choices=("hashmap", "rocksdb"), default="hashmap",
                         help="where the job keeps its state: the JVM heap (default; fastest for small runs) or "
@@ -48,6 +54,9 @@ def parse_inputs(pairs: list[str]) -> dict[str, str] | str:
         table, sep, path = pair.partition("=")
         if not sep or not path:
             return f"--input {pair!r}: expected TABLE=FILE"
+        if table == processing.MAINTENANCE_SOURCE and Path(path).is_file():
+            out[table] = path       # maintenance windows (docs/processing.md), not a catalog table
+            continue
         t = catalog.lookup(table)
         if t is None:
             return f"--input {pair!r}: unknown table {table!r} (tables: {', '.join(sorted(catalog.tables))})"
@@ -75,7 +84,12 @@ def inputs_and_job(args, command: str):
     if isinstance(inputs, str):
         print(f"nql-flink {command}: {inputs}", file=sys.stderr)
         return 2
-    compiled = compile_or_report(args)
+    options = compile_options(args)
+    if isinstance(options, int):
+        return options
+    if processing.MAINTENANCE_SOURCE in inputs and options.maintenance_topic is None:
+        options = options.replace(maintenance_topic="nql.maintenance")  # read from the file given
+    compiled = compile_or_report(args, options)
     return compiled if isinstance(compiled, int) else (inputs, compiled)
 
 
@@ -126,6 +140,10 @@ def main(args) -> int:
         if result.dead_letters:
             print(f"dead letters: {output}.dead_letters.jsonl" if args.output else
                   "dead letters (first 5):\n" + "\n".join(result.dead_letters[:5]), file=sys.stderr)
+        if args.notifications:
+            written = processing.notification_records(result.output_dir)
+            Path(args.notifications).write_text("".join(n + "\n" for n in written), encoding="utf-8")
+            print(f"{len(written)} notification record(s): {args.notifications}", file=sys.stderr)
         if not args.output:
             sys.stdout.write("".join(a + "\n" for a in result.alerts))
     return 0

@@ -114,6 +114,9 @@ _ENTRIES = [
     Code("NQL0414", "bad-every", E, "`every` is {text}; it must be at least 1s and a whole number of seconds"),
     Code("NQL0415", "duplicate-tag", E, "tag '{value}' is listed twice"),
     Code("NQL0416", "bad-tag", E, "a tag must be non-empty text, not {found}"),
+    Code("NQL0417", "bad-flap-changes", E, "`flapping.changes` must be a whole number from 1 to {most}, not {value}"),
+    Code("NQL0418", "bad-processing-duration", E, "`{key}` must be a duration above zero, not {value}"),
+    Code("NQL0419", "processing-detection", E, "`{key}` is not supported for {kind} monitors yet (only threshold monitors' alerts are processed)"),
     # -- warnings ----------------------------------------------------------------------------
     Code("NQL0501", "ignored-clause", W, "`{clause}` is ignored when a monitor is evaluated"),
     Code("NQL0502", "by-device-name", W, "alerts per device need `by device.collector.uid`; `device.name` is not unique"),

@@ -267,13 +267,15 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     threshold = [p for p in pipes if p.evaluate.detection is None]
     if threshold:
         out += _job_states(threshold, evaluated, inserts)
-    from nql_flink.translator.flink import history  # (imports this module)
+    from nql_flink.translator.flink import history, processing  # (import this module)
 
+    out += processing.statements(monitors, options, inserts)  # alert processing (docs/processing.md); none when off
     out += history.statements(options, inserts)  # the alert history (docs/history.md); none when off
     out.append(Statement("statement_set.sql.j2", {"inserts": _one_insert_per_sink(inserts)}))
     records = tuple(config_record(m) for m in sorted(monitors, key=lambda m: (m.tenant, m.id)))
     return Job(tuple(out), records, {name: source_name(name) for name in sorted(tables)}
-               | ({INVENTORY: source_name(INVENTORY)} if inventory else {}) | {"monitor_config": "src_monitor_config"},
+               | ({INVENTORY: source_name(INVENTORY)} if inventory else {}) | {"monitor_config": "src_monitor_config"}
+               | processing.sources(out),
                {p.name: [(m.tenant, m.id) for m in p.monitors] for p in pipes})
 
 

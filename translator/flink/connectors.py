@@ -64,6 +64,9 @@ class CompileOptions:
     alerts_topic: str = "nql.alerts"
     dead_letters_topic: str = "nql.dead_letters"
     alert_state_topic: str = "nql.alert_state"  # compacted: each group's current state (nql-flink status)
+    notifications_topic: str = "nql.notifications"  # processed alerts (docs/processing.md), when a monitor asks
+    # maintenance windows and silences as data (docs/processing.md): a versioned topic; None: none
+    maintenance_topic: str | None = None
     # --- state ---------------------------------------------------------------------------
     # a group without an open alert is forgotten this long after its last evaluation
     # (docs/guarantees.md, "Bounded state"); 0: never
@@ -265,10 +268,13 @@ def add_kafka_arguments(parser) -> None:
     g.add_argument("--history-jdbc", metavar="URL", help="also write every alert record to the PostgreSQL alert "
                    "history at jdbc:postgresql://HOST:PORT/DB (docs/history.md; credentials from $NQL_HISTORY_USER "
                    "and $NQL_HISTORY_PASSWORD where the job runs); default off")
+    g.add_argument("--maintenance-topic", metavar="TOPIC", help="maintenance windows and silences as data on this "
+                   "versioned topic, applied to every threshold monitor's notifications (docs/processing.md); default off")
 
 
 _ARG_FIELDS = ("credentials", "security_protocol", "sasl_mechanism", "group_id", "startup_mode",
-               "partition_discovery", "delivery_guarantee", "transactional_id_prefix", "topic_prefix", "history_jdbc")
+               "partition_discovery", "delivery_guarantee", "transactional_id_prefix", "topic_prefix", "history_jdbc",
+               "maintenance_topic")
 
 
 def options_from_args(args, **base) -> CompileOptions:

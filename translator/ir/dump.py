@@ -90,4 +90,6 @@ def monitor(m: ir.Monitor) -> str:
             f"config enabled={str(c.enabled).lower()} priority={c.priority} name={c.name!r} tags={list(c.tags)}",
             f"config for {format_duration(c.for_ms)}: {c.trigger_text!r}",
             f"config recover for {format_duration(c.recover_for_ms)}: {c.recover_text!r}"]
+    if m.processing is not None:
+        head.append(f"processing {m.processing.spec()}")
     return "\n".join(head + relation(m.evaluate)) + "\n"

@@ -59,7 +59,7 @@ def lower(monitor: Monitor) -> tuple[ir.Monitor | None, list[Diagnostic]]:
         evaluate = _lower(monitor, scope)
     except Unsupported as exc:
         return None, [diag("NQL0601", exc.source, exc.span, what=exc.what)]
-    return ir.Monitor(monitor.tenant, monitor.id, evaluate, _config(monitor)), []
+    return ir.Monitor(monitor.tenant, monitor.id, evaluate, _config(monitor), monitor.spec.processing), []
 
 
 def _config(m: Monitor) -> ir.Config:

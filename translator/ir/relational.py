@@ -236,6 +236,22 @@ class Config:
 
 
 @dataclass(frozen=True)
+class Processing:
+    """What a monitor asks of the alert processing after its transitions (docs/processing.md):
+    flapping suppression, notification grouping and repeats. 0 / None: not asked for."""
+
+    flap_changes: int | None = None  # more state changes than this within flap_within_ms: flapping
+    flap_within_ms: int = 0
+    group_ms: int = 0                # one notification per interval for the monitor's groups
+    repeat_ms: int = 0               # an alert that stays triggered is notified again this often
+
+    def spec(self) -> str:
+        """The monitor's part of the processing function's spec (udfs/jvm AlertProcessing)."""
+        flap = f"flap={self.flap_changes}/{self.flap_within_ms}" if self.flap_changes is not None else "flap=0/0"
+        return f"{flap};group={self.group_ms};repeat={self.repeat_ms}"
+
+
+@dataclass(frozen=True)
 class Monitor:
     """One monitor of one tenant: everything code generation needs, and nothing more."""
 
@@ -243,6 +259,7 @@ class Monitor:
     id: str
     evaluate: Evaluate
     config: Config
+    processing: Processing | None = None  # none asked for: its transitions are not processed
 
     @property
     def every_ms(self) -> int:

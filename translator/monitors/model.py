@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from nql_flink.translator.semantic.resolver import TypedQuery
 from nql_flink.translator.source import Source, Span
 from nql_flink.translator.syntax import ast
+from nql_flink.translator.ir.relational import Processing
 
 PRIORITIES = ("critical", "high", "medium", "low")
 DETECTION_TYPES = ("threshold", "change", "seasonal")
@@ -57,6 +58,7 @@ class MonitorSpec:
     recover_for_ms: int
     detection: Detection
     key_spans: dict  # key -> Span of its value, for diagnostics that point at a field
+    processing: "Processing | None" = None  # `flapping:` / `grouping:` (ir.Processing), None without them
 
 
 @dataclass(frozen=True)

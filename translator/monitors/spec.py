@@ -13,6 +13,7 @@ import re
 import yaml
 
 from nql_flink.translator.diagnostics.diagnostic import Diagnostic, diag
+from nql_flink.translator.ir.relational import Processing
 from nql_flink.translator.monitors import yaml_nodes as Y
 from nql_flink.translator.monitors.model import DETECTION_TYPES, DIRECTIONS, PRIORITIES, Detection, MonitorSpec, Snippet
 from nql_flink.translator.source import Source, Span
@@ -29,10 +30,13 @@ HISTORY_BOUNDS_MS = {"seasonal": (86_400_000, 98 * 86_400_000, "from 1d to 98d")
 MAX_FIELD_DURATION_MS = 366 * 86_400_000  # `for`, `every`, `history`, `slot`: a year, well within a BIGINT of ms
 
 MONITOR_KEYS = ("id", "tenant", "name", "priority", "tags", "enabled", "query", "every", "trigger", "recover",
-                "notify", "detection")
+                "notify", "detection", "flapping", "grouping")
 CONDITION_KEYS = ("when", "for")
 DETECTION_KEYS = ("type", "metric", "deviations", "direction", "history", "slot", "change")
 DEFAULT_DETECTION = Detection()
+FLAPPING_KEYS = ("changes", "within")
+GROUPING_KEYS = ("interval", "repeat")
+MAX_FLAP_CHANGES = 1000  # the changes a group's flapping state remembers
 
 
 class Fields:
@@ -257,6 +261,7 @@ def _read_monitor(file: Source, node: yaml.MappingNode, default_tenant: str | No
     if detection.type == "threshold" and trigger_when is None and mid is not None:
         f.report("NQL0409", f.span("trigger"), "e.g. trigger: {when: avg_latency > 300ms, for: 5min}",
                  what="`trigger.when`", kind="threshold")
+    processing = _read_processing(file, f, detection, out)
     if mid is None or query is None:  # nothing to check the rest against; the fields were reported
         return None
     return MonitorSpec(
@@ -264,8 +269,47 @@ def _read_monitor(file: Source, node: yaml.MappingNode, default_tenant: str | No
         tags=tags, enabled=enabled != "false" if enabled is not None else True, notify=notify, query=query,
         every_ms=every, every_span=f.value_span("every"), trigger_when=trigger_when, trigger_for_ms=trigger_for,
         trigger_for_span=trigger_for_span, recover_when=recover_when, recover_for_ms=recover_for, detection=detection,
-        key_spans={"id": f.value_span("id"), "notify": f.value_span("notify")},
+        key_spans={"id": f.value_span("id"), "notify": f.value_span("notify")}, processing=processing,
     )
+
+
+def _read_processing(file: Source, f: Fields, detection: Detection, out: list[Diagnostic]) -> Processing | None:
+    """`flapping:` and `grouping:` (docs/processing.md), or None when the monitor has neither."""
+    flap_changes, flap_within, group, repeat = None, 0, 0, 0
+    node = f.mapping("flapping")
+    if node is not None:
+        fl = Fields(file, node, FLAPPING_KEYS, "flapping", out)
+        raw = fl.scalar("changes", required=True, tags=(Y.INT,), expected="a whole number")
+        if raw is not None:
+            if 1 <= int(raw) <= MAX_FLAP_CHANGES:
+                flap_changes = int(raw)
+            else:
+                fl.report("NQL0417", fl.span("changes"), value=raw, most=MAX_FLAP_CHANGES)
+        flap_within = _positive_duration(fl, "within", required=True)
+    node = f.mapping("grouping")
+    if node is not None:
+        g = Fields(file, node, GROUPING_KEYS, "grouping", out)
+        group = _positive_duration(g, "interval")
+        repeat = _positive_duration(g, "repeat")
+    if "flapping" not in f.values and "grouping" not in f.values:
+        return None
+    if detection.type != "threshold":
+        key = "flapping" if "flapping" in f.values else "grouping"
+        f.report("NQL0419", f.span(key), key=key, kind=detection.type)
+    return Processing(flap_changes, flap_within, group, repeat)
+
+
+def _positive_duration(f: Fields, key: str, required: bool = False) -> int:
+    """A duration above zero (0: absent or bad, reported)."""
+    if key not in f.values:
+        if required:
+            f.report("NQL0005", Y.span_of(f.file, f.node), key=key, where=f.where)
+        return 0
+    ms = f.duration(key, None)
+    if ms is not None and ms <= 0:
+        f.report("NQL0418", f.span(key), key=f"{f.where}.{key}", value=f.values[key].value)
+        return 0
+    return ms or 0
 
 
 def _read_detection(file: Source, f: Fields, out: list[Diagnostic]) -> Detection:
