@@ -1,5 +1,6 @@
-"""`nql-flink test` on the engine: the example test file (whose expectations are derived by
-hand in its comments) passes, and a wrong expectation fails with a readable difference."""
+"""`nql-flink test` on both engines (Flink, and the polling back end on chdb): the example
+test file (whose expectations are derived by hand in its comments) passes, and a wrong
+expectation fails with a readable difference, the same on both."""
 
 from __future__ import annotations
 
@@ -18,21 +19,28 @@ pytestmark = pytest.mark.flink
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(flink_env, *paths: str) -> tuple[int, str]:
+@pytest.fixture(params=["flink", "clickhouse"])
+def engine(request):
+    if request.param == "flink":
+        return monitor_test.FlinkEngine(request.getfixturevalue("flink_env"))
+    return monitor_test.ClickHouseEngine()
+
+
+def run(engine, *paths: str) -> tuple[int, str]:
     args = argparse.Namespace(paths=list(paths), engine="flink", lateness="10s", tenant=None)
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        code = monitor_test.main(args, engine=monitor_test.FlinkEngine(flink_env))
+        code = monitor_test.main(args, engine=engine)
     return code, out.getvalue()
 
 
-def test_the_example_tests_pass(flink_env):
-    code, out = run(flink_env, str(ROOT / "examples" / "tests"))
+def test_the_example_tests_pass(engine):
+    code, out = run(engine, str(ROOT / "examples" / "tests"))
     assert code == 0, out
     assert [line.split(":")[0] for line in out.splitlines()] == ["PASS  " + str(ROOT / "examples/tests/vdi_latency_by_pool.test.yaml")] * 2
 
 
-def test_a_wrong_expectation_fails_with_what_differs(flink_env, tmp_path):
+def test_a_wrong_expectation_fails_with_what_differs(engine, tmp_path):
     """Two Finance desktops above 300 ms from 10:00:30 with `sessions >= 2`, for 1min, every
     30 s over 1-min windows: the run starts at the first window holding a sample, 10:01:00,
     and triggers at 10:02:00 (avg 500). The test expects 10:01:30 and avg 400: missing, with
@@ -64,7 +72,7 @@ def test_a_wrong_expectation_fails_with_what_differs(flink_env, tmp_path):
             expect:
               - {status: triggered, at: 2026-11-26T10:01:30Z, values: {avg_latency: 400}}
         """))
-    code, out = run(flink_env, str(tmp_path / "t.test.yaml"))
+    code, out = run(engine, str(tmp_path / "t.test.yaml"))
     assert code == 1
     lines = out.splitlines()
     assert lines[0].startswith(f"FAIL  {tmp_path / 't.test.yaml'}:3: wrong on purpose")

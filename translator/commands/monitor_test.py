@@ -1,8 +1,8 @@
 """`nql-flink test FILE...`: monitor unit tests (docs/monitor-tests.md). Each test file names
 monitor files and holds cases: input records per catalog table and the alert transitions
-expected from them. Each case runs the monitors' job on an engine (`--engine flink`: the
-generated job on embedded Flink, one mini-cluster for every case) and compares the
-transitions; a failure prints what is missing, what was not expected, and which fields of a
+expected from them. Each case runs the monitors on an engine (`--engine flink`: the
+generated job on embedded Flink, one mini-cluster for every case; `--engine clickhouse`: the
+polling back end on an in-memory chdb) and compares the transitions; a failure prints what is missing, what was not expected, and which fields of a
 near match differ.
 
 Exit status: 0 every case passed, 1 a case failed, 2 a test or monitor file has errors.
@@ -21,13 +21,14 @@ from nql_flink.translator.pipeline import TEST_SUFFIXES
 from nql_flink.translator.syntax.durations import option_duration
 from nql_flink.translator.testing.compare import compare, describe
 
-ENGINES = ("flink",)
+ENGINES = ("flink", "clickhouse")
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("paths", nargs="+", metavar="FILE", help="monitor test files, or folders holding *.test.yaml")
     parser.add_argument("--engine", choices=ENGINES, default="flink",
-                        help="what evaluates the monitors: flink (the generated job on embedded Flink, default)")
+                        help="what evaluates the monitors: flink (the generated job on embedded Flink, default) or "
+                             "clickhouse (the polling back end on an in-memory chdb, docs/polling.md)")
     parser.add_argument("--lateness", default="10s", help="allowed lateness of events, as the job is compiled with; "
                         "default 10s")
     parser.add_argument("--tenant", help="tenant for monitors that do not name one")
@@ -48,7 +49,6 @@ def test_files(paths: list[str]) -> tuple[list[str], list[str]]:
 
 def main(args, engine=None) -> int:
     """``engine``: what runs each case (default: a FlinkEngine of its own)."""
-    from nql_flink.translator.pipeline import compile_paths
     from nql_flink.translator.semantic.schema import load_catalog
     from nql_flink.translator.testing.spec import read_test_file
 
@@ -61,23 +61,23 @@ def main(args, engine=None) -> int:
             print(f"nql-flink test: --lateness {args.lateness!r} is not a duration (e.g. 10s)", file=sys.stderr)
         return 2
     catalog = load_catalog()
+    engine = engine or (FlinkEngine() if args.engine == "flink" else ClickHouseEngine())
     suites, invalid = [], False
     for path in files:
         spec, diags = read_test_file(path, catalog)
-        compiled = None
+        prepared = None
         if spec is not None and spec.monitors:
-            compiled = compile_paths(spec.monitors, tenant=args.tenant, options=CompileOptions(lateness_ms=lateness))
-            diags = diags + list(compiled.result.diagnostics)
+            prepared, more = engine.prepare(spec.monitors, args.tenant, lateness)
+            diags = diags + more
         if diags:
             print(render_all_text(diags), file=sys.stderr)
-        if spec is None or compiled is None or not compiled.ok:
+        if spec is None or prepared is None:
             invalid = True
             continue
-        suites.append((spec, compiled))
+        suites.append((spec, prepared))
     if invalid:
         print("nql-flink test: fix the errors above; no case was run", file=sys.stderr)
         return 2
-    engine = engine or FlinkEngine()
     failed = passed = 0
     cases = sum(len(s.cases) for s, _ in suites)
     print(f"running {cases} case(s) of {len(suites)} file(s) on {args.engine} ...", file=sys.stderr)
@@ -119,6 +119,13 @@ class FlinkEngine:
     def __init__(self, t_env=None):
         self.t_env = t_env
 
+    def prepare(self, monitors: list[str], tenant: str | None, lateness_ms: int):
+        """The monitors' job (None when they have errors) and the diagnostics."""
+        from nql_flink.translator.pipeline import compile_paths
+
+        compiled = compile_paths(monitors, tenant=tenant, options=CompileOptions(lateness_ms=lateness_ms))
+        return (compiled if compiled.ok else None), list(compiled.result.diagnostics)
+
     def run(self, compiled, case) -> tuple[list[dict], list[dict]] | str:
         """The case's alert records and dead letters, or why the job failed."""
         import json
@@ -144,3 +151,43 @@ class FlinkEngine:
             except FlinkError as err:
                 return f"Flink failed: {err}"
         return [json.loads(a) for a in result.alerts], [json.loads(d) for d in result.dead_letters]
+
+
+class ClickHouseEngine:
+    """The polling back end (docs/polling.md) on a chdb of its own per case: the case's
+    records loaded as `nql-flink load` loads them (a record the job would dead-letter is left
+    out, and reported), every monitor polled over all time. It models neither lateness nor the
+    tenant lag bound: a case about late records belongs to the Flink engine."""
+
+    def prepare(self, monitors: list[str], tenant: str | None, lateness_ms: int):
+        from nql_flink.translator.commands.poll import evaluations_of
+
+        return evaluations_of(monitors, tenant)
+
+    def run(self, evaluations, case) -> tuple[list[dict], list[dict]] | str:
+        import json
+
+        from nql_flink.translator.clickhouse import poll, tables
+        from nql_flink.translator.clickhouse.connection import ClickHouseError, connect
+        from nql_flink.translator.commands.poll import ALL_TIME
+        from nql_flink.translator.semantic.schema import load_catalog
+
+        catalog = load_catalog()
+        dead = []
+        try:
+            with connect("chdb:memory") as conn:
+                poll.create_tables(conn, catalog)
+                for name, records in case.inputs.items():
+                    table = catalog.lookup(name)
+                    rows = []
+                    for record in records:
+                        line = json.dumps(record, ensure_ascii=False)
+                        loaded = tables.read_records(table, [line])
+                        dead += [{"source": name, "reason": reason, "line": line} for reason in loaded.rejected]
+                        rows += loaded.rows
+                    if rows:
+                        conn.insert(tables.qualified(table), [(c, t) for c, _, t in tables.columns(table)], rows)
+                lines = poll.backtest(conn, evaluations, *ALL_TIME)
+        except ClickHouseError as err:
+            return f"ClickHouse failed: [{err.code}] {err}"
+        return [json.loads(line) for line in lines], dead

@@ -37,22 +37,16 @@ def parse_instant(text: str) -> int | None:
     return int(t.timestamp() * 1000)
 
 
-def checked_monitors(args, command: str):
-    """The monitors' IR, each evaluable on ClickHouse; an int is the exit code after the
-    diagnostics (NQL0801 for what this back end cannot evaluate yet)."""
+def evaluations_of(paths: list[str], tenant: str | None = None, strict: bool = False):
+    """The monitors' evaluation queries and the diagnostics (NQL0801 for what this back end
+    cannot evaluate yet); the queries are None when any diagnostic is an error."""
     from nql_flink.translator.clickhouse import codegen
     from nql_flink.translator.clickhouse.expressions import Unsupported
     from nql_flink.translator.diagnostics.diagnostic import diag
-    from nql_flink.translator.diagnostics.render import render_all_text
-    from nql_flink.translator.pipeline import check_paths, monitor_files, monitor_key
+    from nql_flink.translator.pipeline import check_paths, monitor_key
     from nql_flink.translator.semantic.schema import load_catalog
 
-    files, missing = monitor_files(args.paths)
-    if missing or not files:
-        for p in missing or args.paths:
-            print(f"nql-flink {command}: no monitor files at {p}", file=sys.stderr)
-        return 2
-    result = check_paths(args.paths, tenant=args.tenant, strict=args.strict)
+    result = check_paths(paths, tenant=tenant, strict=strict)
     diagnostics = list(result.diagnostics)
     catalog = load_catalog()
     evaluations = []
@@ -62,9 +56,25 @@ def checked_monitors(args, command: str):
             evaluations.append(codegen.generate(lowered, catalog))
         except Unsupported as exc:
             diagnostics.append(diag("NQL0801", m.spec.file, m.spec.span, what=str(exc)))
+    ok = result.ok and not any(d.is_error for d in diagnostics)
+    return (evaluations if ok else None), diagnostics
+
+
+def checked_monitors(args, command: str):
+    """The monitors' IR, each evaluable on ClickHouse; an int is the exit code after the
+    diagnostics."""
+    from nql_flink.translator.diagnostics.render import render_all_text
+    from nql_flink.translator.pipeline import monitor_files
+
+    files, missing = monitor_files(args.paths)
+    if missing or not files:
+        for p in missing or args.paths:
+            print(f"nql-flink {command}: no monitor files at {p}", file=sys.stderr)
+        return 2
+    evaluations, diagnostics = evaluations_of(args.paths, args.tenant, args.strict)
     if diagnostics:
         print(render_all_text(diagnostics), file=sys.stderr)
-    if not result.ok or any(d.is_error for d in diagnostics):
+    if evaluations is None:
         print(f"nql-flink {command}: fix the errors above", file=sys.stderr)
         return 1
     return evaluations
