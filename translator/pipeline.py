@@ -208,9 +208,32 @@ def compile_paths(paths: list[str], tenant: str | None = None, strict: bool = Fa
     result = check_paths(paths, tenant, strict)
     if not result.ok or not result.monitors:
         return Compiled(result)
-    lowered = [result.lowered[monitor_key(m)] for m in sorted(result.monitors, key=monitor_key)]
-    sources = sorted({m.spec.path for m in result.monitors})
-    return Compiled(result, codegen.generate(lowered, load_catalog(), sources, options or codegen.CompileOptions()), lowered)
+    catalog = load_catalog()
+    streamed = []
+    for m in sorted(result.monitors, key=monitor_key):
+        mode, why = evaluation_mode(m, result.lowered[monitor_key(m)], catalog)
+        if mode == "polling":
+            span = m.spec.key_spans.get("evaluation") or m.spec.span
+            result.diagnostics.append(diag("NQL0505", m.spec.file, span, tenant=m.tenant, id=m.id, why=why))
+        else:
+            streamed.append(m)
+    if not streamed:
+        return Compiled(result)
+    lowered = [result.lowered[monitor_key(m)] for m in streamed]
+    sources = sorted({m.spec.path for m in streamed})
+    return Compiled(result, codegen.generate(lowered, catalog, sources, options or codegen.CompileOptions()), lowered)
+
+
+def evaluation_mode(m: Monitor, lowered, catalog: Catalog) -> tuple[str, str]:
+    """Where a monitor is evaluated, and why: its `evaluation:`, else its table's catalog
+    default (`nql-flink poll` evaluates any monitor it is given, a backtest of a streamed one
+    included)."""
+    from nql_flink.translator.ir import relational as ir
+
+    if m.spec.evaluation:
+        return m.spec.evaluation, f"`evaluation: {m.spec.evaluation}`"
+    table = ir.scan_parts(ir.windows(lowered.evaluate).input)[0].table
+    return catalog.tables[table].evaluation, f"the default of {table}"
 
 
 _PIPELINE_VIEWS = "objects|regroup_input|regrouped|eval|evaluated|judged|state|alerts"  # codegen._pipeline's views

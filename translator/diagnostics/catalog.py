@@ -122,6 +122,7 @@ _ENTRIES = [
     Code("NQL0502", "by-device-name", W, "alerts per device need `by device.collector.uid`; `device.name` is not unique"),
     Code("NQL0503", "extension", W, "{what} is an nql-flink extension (rejected with --strict)"),
     Code("NQL0504", "for-not-multiple", W, "`for: {value}` is not a multiple of `every` ({every}); it acts as {rounded}"),
+    Code("NQL0505", "evaluated-by-polling", W, "monitor {tenant}/{id} is evaluated by polling ({why}): it is not in the Flink job; `nql-flink poll` evaluates it"),
     # -- back end ------------------------------------------------------------------------------
     Code("NQL0601", "unsupported-in-flink", E, "{what} cannot be compiled to Flink SQL yet"),
     Code("NQL0602", "flink-failed", E, "Flink failed on {what}: {message}"),

@@ -59,6 +59,7 @@ class MonitorSpec:
     detection: Detection
     key_spans: dict  # key -> Span of its value, for diagnostics that point at a field
     processing: "Processing | None" = None  # `flapping:` / `grouping:` (ir.Processing), None without them
+    evaluation: str | None = None  # `evaluation:` streaming | polling; None: the table's (catalog) default
 
 
 @dataclass(frozen=True)

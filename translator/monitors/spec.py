@@ -30,7 +30,8 @@ HISTORY_BOUNDS_MS = {"seasonal": (86_400_000, 98 * 86_400_000, "from 1d to 98d")
 MAX_FIELD_DURATION_MS = 366 * 86_400_000  # `for`, `every`, `history`, `slot`: a year, well within a BIGINT of ms
 
 MONITOR_KEYS = ("id", "tenant", "name", "priority", "tags", "enabled", "query", "every", "trigger", "recover",
-                "notify", "detection", "flapping", "grouping")
+                "notify", "detection", "flapping", "grouping", "evaluation")
+EVALUATIONS = ("streaming", "polling")
 CONDITION_KEYS = ("when", "for")
 DETECTION_KEYS = ("type", "metric", "deviations", "direction", "history", "slot", "change")
 DEFAULT_DETECTION = Detection()
@@ -262,6 +263,7 @@ def _read_monitor(file: Source, node: yaml.MappingNode, default_tenant: str | No
         f.report("NQL0409", f.span("trigger"), "e.g. trigger: {when: avg_latency > 300ms, for: 5min}",
                  what="`trigger.when`", kind="threshold")
     processing = _read_processing(file, f, detection, out)
+    evaluation = f.choice("evaluation", EVALUATIONS, None) if "evaluation" in f.values else None
     if mid is None or query is None:  # nothing to check the rest against; the fields were reported
         return None
     return MonitorSpec(
@@ -269,7 +271,8 @@ def _read_monitor(file: Source, node: yaml.MappingNode, default_tenant: str | No
         tags=tags, enabled=enabled != "false" if enabled is not None else True, notify=notify, query=query,
         every_ms=every, every_span=f.value_span("every"), trigger_when=trigger_when, trigger_for_ms=trigger_for,
         trigger_for_span=trigger_for_span, recover_when=recover_when, recover_for_ms=recover_for, detection=detection,
-        key_spans={"id": f.value_span("id"), "notify": f.value_span("notify")}, processing=processing,
+        key_spans={"id": f.value_span("id"), "notify": f.value_span("notify"), "evaluation": f.value_span("evaluation")},
+        processing=processing, evaluation=evaluation,
     )
 
 

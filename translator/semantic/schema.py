@@ -27,6 +27,7 @@ class Table:
     sampling: str | None = None
     cadence_ms: int | None = None
     identity: str | None = None
+    evaluation: str = "streaming"  # how a monitor on this table is evaluated unless it says (streaming | polling)
 
     @property
     def is_event(self) -> bool:
@@ -69,6 +70,7 @@ def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
             sampling=spec.get("sampling"),
             cadence_ms=_duration_ms(spec["cadence"]) if "cadence" in spec else None,
             identity=spec.get("identity"),
+            evaluation=spec.get("evaluation", "streaming"),
         )
         tables[name] = t
         for n in (name, *t.aliases):
