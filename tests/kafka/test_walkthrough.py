@@ -21,9 +21,11 @@ recovery, and Alertmanager itself notifies `firing` then `resolved`.
 """
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import hashlib
+import io
 import json
 import os
 import re
@@ -46,6 +48,7 @@ from nql_flink.deploy.notify.local_receivers import ALERTMANAGER, alerts_at
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
+IN_PROCESS = ("deploy", "upgrade")
 WAIT = 240.0
 SECRET = "change-me"  # the README's export
 FIN = {"device.virtualization.desktop_pool": "Finance-Win11"}
@@ -162,9 +165,19 @@ class Walk:
         return head + words[1:] + self.extra(words[1])
 
     def run(self, step: Step) -> str:
-        """One foreground step; its output (stdout then stderr) kept under its command's name."""
-        p = subprocess.run(self.command(step), cwd=ROOT, env=self.env, capture_output=True, text=True,
-                           timeout=WAIT + 60)
+        """One foreground step; its output (stdout then stderr) kept under its command's name.
+        `deploy` and `upgrade` run in this process, through the same entry point
+        (translator/cli.py main): their planning then reuses the test session's warm JVM."""
+        argv = self.command(step)
+        if step.words[1] in IN_PROCESS:
+            from nql_flink.translator.cli import main as cli
+
+            stdout, stderr = io.StringIO(), io.StringIO()
+            with contextlib.chdir(ROOT), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+                rc = cli(argv[argv.index(step.words[1]):])
+            p = subprocess.CompletedProcess(argv, rc, stdout.getvalue(), stderr.getvalue())
+        else:
+            p = subprocess.run(argv, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=WAIT + 60)
         out = p.stdout + p.stderr
         assert p.returncode == 0, f"{step.text}\n-> exit {p.returncode}\n{out}"
         assert "Traceback" not in out, out
