@@ -15,8 +15,10 @@ import email.policy
 import hashlib
 import hmac
 import json
+import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -26,7 +28,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from nql_flink.deploy.local_service import end_processes, free_port, launch, wait_until
+from nql_flink.deploy.local_service import (cmdline_has, end_processes, free_port, launch, pid_alive, port_free,
+                                             wait_until)
 
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 
@@ -325,7 +328,6 @@ class LocalReceivers:
         (self.state_dir / STATE_FILE).write_text(json.dumps(d, indent=2) + "\n")
 
     def running(self) -> bool:
-        from nql_flink.deploy.local_service import cmdline_has, pid_alive
         return pid_alive(self.inbox_pid) and cmdline_has(self.inbox_pid, INBOX_NEEDLE)
 
     @classmethod
@@ -333,9 +335,6 @@ class LocalReceivers:
               python: str | None = None) -> "LocalReceivers":
         """Start the inbox process for the SMTP and webhook receivers and an Alertmanager per
         alertmanager receiver; every folder emptied first (what arrives from now on)."""
-        import sys
-
-        from nql_flink.deploy.local_service import port_free
         taken = [f"{p.name}: {p.host}:{p.port} is taken (something else listens there)"
                  for p in planned if not port_free(p.port, wait=0)]
         if taken:
@@ -403,7 +402,6 @@ def serve(argv: list[str] | None = None) -> int:
     """The inbox process: SMTP servers and webhooks until SIGTERM, what they receive written
     into <dir>/<receiver>/."""
     import argparse
-    import os
 
     parser = argparse.ArgumentParser(prog="python -m " + INBOX_NEEDLE)
     parser.add_argument("action", choices=["serve"])
@@ -441,5 +439,4 @@ def serve(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    import sys
     sys.exit(serve())

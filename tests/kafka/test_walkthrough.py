@@ -320,7 +320,7 @@ def test_one_email_per_transition_of_the_incidents_group(walked):
     plain = trig.get_body(("plain",)).get_content()
     assert "monitor          acme/vdi_latency_by_pool (VDI network latency by desktop pool)\n" in plain
     assert "group            device.virtualization.desktop_pool = Finance-Win11\n" in plain
-    assert f"link             http://127.0.0.1:3000/d/nql?tenant=acme&monitor=vdi_latency_by_pool&alert=" in plain
+    assert "link             http://127.0.0.1:3000/d/nql?tenant=acme&monitor=vdi_latency_by_pool&alert=" in plain
 
 
 def test_the_webhook_gets_both_signed_with_their_keys(walked):
@@ -360,7 +360,7 @@ def test_the_commands_say_what_they_did(walked):
     shown_1, shown_2 = walked["outputs"]["receivers"][1:3]
     assert f"001.eml  [TRIGGERED] {WHAT} (high)  to vdi-team@example.com  key={TRIG_KEY}" in shown_1
     assert f"001.json  firing (triggered at {TRIGGERED_AT})" in shown_1 and "signature valid" in shown_1
-    assert "1 alert(s) in Alertmanager" in shown_1 and f"active  {{" in shown_1
+    assert "1 alert(s) in Alertmanager" in shown_1 and "active  {" in shown_1
     assert f"002.eml  [RECOVERED] {WHAT} (high)  to vdi-team@example.com  key={REC_KEY}" in shown_2
     assert f"002.json  resolved (recovered at {RECOVERED_AT})" in shown_2
     assert "0 alert(s) in Alertmanager" in shown_2 and "002.json  Alertmanager notified: resolved {" in shown_2
