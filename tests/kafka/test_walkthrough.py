@@ -283,6 +283,7 @@ def walked(flink_cluster, kafka_bootstrap, tmp_path_factory):
     finally:
         walk.stop()
     seen["outputs"] = walk.outputs
+    seen["ports"], seen["dir"] = walk.ports, walk.dir
     return seen
 
 
@@ -365,6 +366,19 @@ def test_the_commands_say_what_they_did(walked):
     assert f"002.json  resolved (recovered at {RECOVERED_AT})" in shown_2
     assert "0 alert(s) in Alertmanager" in shown_2 and "002.json  Alertmanager notified: resolved {" in shown_2
     assert "stopped; what they received stays in" in walked["outputs"]["receivers"][3]
+    # the README's sample of the first `receivers show`, line for line (those it does not elide
+    # with "..."), with the test's ports and folder
+    readme = (ROOT / "README.md").read_text()
+    sample = readme.split("a moment later `receivers show` prints:\n\n```\n", 1)[1].split("\n```", 1)[0]
+    ports = walked["ports"]
+    for line in sample.splitlines():
+        if "..." in line:
+            continue
+        line = (line.replace("127.0.0.1:8099", f"127.0.0.1:{ports['webhook']}")
+                .replace("127.0.0.1:8025", f"127.0.0.1:{ports['smtp']}")
+                .replace("127.0.0.1:9093", f"127.0.0.1:{ports['alertmanager']}")
+                .replace("build/receivers/", f"{walked['dir']}/"))
+        assert line + "\n" in shown_1, line
     log = walked["notify_log"]
     assert walked["notify_rc"] == 0, log
     for receiver in ("oncall-webhook", "vdi-team-email", "ops-alertmanager"):
