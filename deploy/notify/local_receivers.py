@@ -320,8 +320,12 @@ class LocalReceivers:
         f = Path(state_dir or DEFAULT_STATE_DIR) / STATE_FILE
         if not f.exists():
             return None
-        d = json.loads(f.read_text())
-        return cls(**{**d, "state_dir": Path(d["state_dir"])})
+        try:
+            d = json.loads(f.read_text())
+            return cls(**{**d, "state_dir": Path(d["state_dir"])})
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise LocalReceiversError(f"{f} is not a state file of `nql-flink receivers up` ({exc}): remove it "
+                                      "(stop what it started by hand if anything)") from exc
 
     def save(self) -> None:
         d = {**self.__dict__, "state_dir": str(self.state_dir)}

@@ -73,3 +73,12 @@ def test_show_and_down_without_up(tmp_path, capsys):
     assert main(["receivers", "up", "--dir", state]) == 2  # usage: no --receivers
     assert main(["receivers", "up", "--receivers", str(tmp_path / "missing.yaml"), "--dir", state]) == 1
     assert "error[NQL0009]" in capsys.readouterr().err
+
+
+def test_a_state_file_that_is_not_one_is_said(tmp_path, capsys):
+    (tmp_path / "receivers.json").write_text("{oops")
+    for action in ("show", "down"):
+        assert main(["receivers", action, "--dir", str(tmp_path)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"nql-flink receivers: {tmp_path}/receivers.json is not a state file of `nql-flink "
+                              "receivers up` (") and "Traceback" not in err

@@ -32,7 +32,13 @@ def add_arguments(parser):
 
 
 def main(args) -> int:
-    return {"up": _up, "show": _show, "down": _down}[args.action](args)
+    from nql_flink.deploy.notify.local_receivers import LocalReceiversError
+
+    try:
+        return {"up": _up, "show": _show, "down": _down}[args.action](args)
+    except (LocalReceiversError, OSError) as exc:
+        print(f"nql-flink receivers: {exc}", file=sys.stderr)
+        return 1
 
 
 def _say(text: str) -> None:
@@ -40,7 +46,7 @@ def _say(text: str) -> None:
 
 
 def _up(args) -> int:
-    from nql_flink.deploy.notify.local_receivers import LocalReceivers, LocalReceiversError, plan
+    from nql_flink.deploy.notify.local_receivers import LocalReceivers, plan
     from nql_flink.deploy.notify.receivers import read_receivers
     from nql_flink.translator.diagnostics.render import render_all_text
 
@@ -65,11 +71,7 @@ def _up(args) -> int:
         print("nql-flink receivers: nothing started", file=sys.stderr)
         return 1
     _say(f"starting the receivers of {args.receivers} on loopback ...")
-    try:
-        LocalReceivers.start(state_dir, args.receivers, planned, say=_say)
-    except LocalReceiversError as exc:
-        print(f"nql-flink receivers: {exc}", file=sys.stderr)
-        return 1
+    LocalReceivers.start(state_dir, args.receivers, planned, say=_say)
     _say(f"running; `nql-flink receivers show --dir {args.dir}` prints what they got, "
          f"`nql-flink receivers down --dir {args.dir}` stops them")
     return 0
