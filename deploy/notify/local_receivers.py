@@ -243,7 +243,7 @@ def alerts_at(url: str, **labels) -> list[dict]:
 
 # -- the local receivers of a receivers file: `nql-flink receivers up|show|down` ---------------
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+LOOPBACK = ("127.0.0.1", "localhost")  # IPv4: the servers bind AF_INET
 DEFAULT_STATE_DIR = Path("build/receivers")
 STATE_FILE = "receivers.json"
 INBOX_NEEDLE = "nql_flink.deploy.notify.local_receivers"
@@ -255,8 +255,8 @@ class LocalReceiversError(RuntimeError):
 
 @dataclass(frozen=True)
 class Planned:
-    """One receiver of the file, as started here: ``address`` host:port, ``secret_env`` the
-    variable the webhook's signature is checked with."""
+    """One receiver of the file, as started here: on ``host:port``; ``secret_env`` the variable
+    the webhook's signature is checked with."""
     name: str
     kind: str
     host: str
@@ -280,7 +280,11 @@ def plan(receivers: dict) -> tuple[list[Planned], list[str]]:
                                 "no `username` for it")
         else:
             parts = urllib.parse.urlsplit(r.url)
-            host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+            try:
+                host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError as exc:  # a port that is not one
+                problems.append(f"{name}: {r.url}: {exc}")
+                continue
             if parts.scheme != "http":
                 problems.append(f"{name}: {r.url}: the local {r.kind} serves http only")
         if host not in LOOPBACK:

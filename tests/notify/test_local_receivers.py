@@ -26,8 +26,9 @@ def up(tmp_path, capsys, text: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("text, said", [
     (HOOK.format(url="http://10.1.2.3:8099/x"),
-     "hook: 10.1.2.3 is not a loopback address: only receivers on this machine (127.0.0.1, localhost, ::1) are "
+     "hook: 10.1.2.3 is not a loopback address: only receivers on this machine (127.0.0.1, localhost) are "
      "started here"),
+    (HOOK.format(url="http://127.0.0.1:99999/x"), "hook: http://127.0.0.1:99999/x: Port out of range 0-65535"),
     (HOOK.format(url="https://127.0.0.1:8443/x"), "hook: https://127.0.0.1:8443/x: the local webhook serves http only"),
     (MAIL.format(host="127.0.0.1", port=2525, tls="starttls"),
      "mail: the local SMTP server speaks plain SMTP without AUTH: set `tls: none` and no `username` for it"),
