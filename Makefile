@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 ALERTMANAGER := /usr/bin/prometheus-alertmanager
 
 .PHONY: demo test check postgresql bench bench-seasonal bench-throughput bench-job-cost bench-read-rate bench-many-monitors \
-	bench-alert-latency bench-state-bytes clean kafka-up kafka-down check-rules promtool
+	bench-alert-latency bench-state-bytes clean kafka-up kafka-down receivers-up receivers-down check-rules promtool
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -110,6 +110,16 @@ build/promtool:
 kafka-down:
 	-@$(BIN)/python -m nql_flink.deploy.cluster stop
 	-@$(BIN)/python -m nql_flink.deploy.kafka stop
+
+# Local receivers for the notifier (build/receivers): an SMTP server and a webhook keeping what they
+# get as files, and Alertmanager from the OS packages, on the loopback addresses of RECEIVERS
+# (`nql-flink receivers up|show|down`; the secrets' variables must be exported, docs/notify.md).
+RECEIVERS ?= docs/receivers.example.yaml
+receivers-up: $(STAMP) $(ALERTMANAGER)
+	@$(BIN)/nql-flink receivers up --receivers $(RECEIVERS)
+
+receivers-down:
+	-@$(BIN)/nql-flink receivers down
 
 clean:
 	rm -rf $(VENV) build *.egg-info

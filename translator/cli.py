@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "package": ("nql_flink.translator.commands.package", "compile monitors into a zip for Amazon Managed Service for Apache Flink"),
     "tail-alerts": ("nql_flink.translator.commands.tail_alerts", "print alert records from the Kafka alert topic"),
     "notify": ("nql_flink.translator.commands.notify", "deliver alert transitions to the receivers named in the monitors' `notify:` (webhook, email, Alertmanager)"),
+    "receivers": ("nql_flink.translator.commands.receivers", "local receivers on loopback for a receivers file: `receivers up --receivers FILE` (SMTP server, webhook, Alertmanager), `show`, `down`"),
     "history": ("nql_flink.translator.commands.history", "set up the PostgreSQL alert history: `history init --jdbc URL` (table, daily partitions, indexes)"),
     "status": ("nql_flink.translator.commands.status", "print what each group of a running deployment is doing now (the alert-state topic)"),
     "load": ("nql_flink.translator.commands.load", "load JSONL telemetry into the catalog's tables on ClickHouse (chdb) for `poll`"),

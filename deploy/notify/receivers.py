@@ -55,6 +55,7 @@ class Receiver:
     sender: str | None = None
     to: tuple[str, ...] = ()
     secret: str | None = field(default=None, repr=False)  # webhook HMAC key / SMTP password, from the environment
+    secret_env: str | None = field(default=None, repr=False)  # the variable it came from (`secret_env`, `password_env`)
 
 
 def read_receivers(path: str, env: Mapping[str, str] = os.environ
@@ -131,6 +132,7 @@ def _read_receiver(source: Source, name: str, node: yaml.MappingNode, env: Mappi
             f.report("NQL0006", f.span(key), key=key, expected="the name of an environment variable", found=repr(var))
         elif var not in env:
             f.report("NQL0702", f.span(key), var=var, what=key, receiver=name)
+        settings["secret_env"] = var
         return env.get(var)
 
     if kind == "webhook":

@@ -45,9 +45,11 @@ def test_a_good_file_gives_each_receiver_with_its_secret_from_the_environment(tm
     assert diags == []
     assert receivers == {
         "hook": Receiver(name="hook", kind="webhook", timeout_s=2.0, retry_initial_s=0.1, retry_max_s=2.0,
-                         link="https://g.example/{monitor}", url="http://127.0.0.1:9/hook", secret="h"),
+                         link="https://g.example/{monitor}", url="http://127.0.0.1:9/hook", secret="h",
+                         secret_env="HOOK_SECRET"),
         "mail": Receiver(name="mail", kind="email", host="127.0.0.1", port=2525, tls="none", username="nql",
-                         sender="nql@example.com", to=("team@example.com",), secret="p"),
+                         sender="nql@example.com", to=("team@example.com",), secret="p",
+                         secret_env="SMTP_PASSWORD"),
         "am": Receiver(name="am", kind="alertmanager", url="http://127.0.0.1:9093", hold_ms=86_400_000)}
     assert "secret" not in repr(receivers["hook"]) and "'h'" not in repr(receivers["hook"])
 
