@@ -44,14 +44,17 @@ def test_detection_compiles_to_the_documented_shape(compiled):
         assert sql.count(f"CREATE TEMPORARY VIEW `t_execution_crashes__{view}`") == 1
     for view in ("eval", "judged", "state", "alerts"):
         assert f"`m_vdi_latency_seasonal__{view}`" in sql and f"`m_crashes_change__{view}`" in sql
-    # detection monitors ask the windows function for the tenant's population (pop=1), others not:
-    # each pipeline's shape in its table's windows spec (`| <shape id> (<pipelines>): ...`)
+    # every shape asks the windows function for the tenant's population (pop=1: every alert's
+    # impact share): each pipeline's shape in its table's windows spec (`| <shape id> (<pipelines>):
+    # ...`); the seasonal monitor and the threshold one of the same window, group and aggregates
+    # now share one shape
     def spec(monitor):
-        at = sql.index(f"(acme: {monitor}@m_{monitor}): ")
+        at = sql.index(f"{monitor}@m_{monitor}")
         end = sql.index("'", at)
         return sql[at:sql.index(" | ", at)] if " | " in sql[at:end] else sql[at:end]
     assert ";pop=1;" in spec("vdi_latency_seasonal") and ";pop=1;" in spec("crashes_change")
-    assert ";pop=0;" in spec("vdi_latency_by_pool")
+    assert "(acme: vdi_latency_by_pool@m_vdi_latency_by_pool, vdi_latency_seasonal@m_vdi_latency_seasonal): " in sql
+    assert ";pop=0;" not in sql
     # the change monitor: 15 min windows of 1 h; its state: direction|history ms|default recovery
     assert "size=3600000;slide=900000;" in spec("crashes_change")
     change = sql[sql.index("CREATE TEMPORARY VIEW `m_crashes_change__state`"):]
