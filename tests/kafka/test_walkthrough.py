@@ -55,8 +55,10 @@ FIN = {"device.virtualization.desktop_pool": "Finance-Win11"}
 WHAT = "acme/vdi_latency_by_pool [device.virtualization.desktop_pool=Finance-Win11]"
 TRIGGERED_AT, RECOVERED_AT = "2026-11-26T14:28:30.000Z", "2026-11-26T14:37:00.000Z"
 TRIG_KEY, REC_KEY = "815b0b6b65a56af84757cfc38f44ca63", "1c95bfc51b1328d611d74829dbf89567"
+# the alert's priority: the monitor's high + 1, since the incident's 18 Finance desktops are at
+# least a quarter of acme's devices reporting (72 devices in all: 18/72 = 0.25 at the least)
 LABELS = {"alertname": "vdi_latency_by_pool", "tenant": "acme",
-          "device_virtualization_desktop_pool": "Finance-Win11", "priority": "high"}
+          "device_virtualization_desktop_pool": "Finance-Win11", "priority": "critical"}
 
 
 @dataclass
@@ -315,7 +317,7 @@ def test_one_email_per_transition_of_the_incidents_group(walked):
     trig, rec = walked["after_2"]["mails"]
     assert [m["Message-ID"] for m in walked["after_1"]["mails"]] == [f"<{TRIG_KEY}@nql-flink>"]
     for msg, word, key in ((trig, "TRIGGERED", TRIG_KEY), (rec, "RECOVERED", REC_KEY)):
-        assert msg["Subject"] == f"[{word}] {WHAT} (high)"
+        assert msg["Subject"] == f"[{word}] {WHAT} (critical)"
         assert (msg["From"], msg["To"]) == ("nql-flink@example.com", "vdi-team@example.com")
         assert (msg["Message-ID"], msg["X-NQL-Idempotency-Key"]) == (f"<{key}@nql-flink>", key)
     plain = trig.get_body(("plain",)).get_content()
@@ -359,10 +361,10 @@ def test_the_commands_say_what_they_did(walked):
     up = walked["outputs"]["receivers"][0]
     assert "SMTP server   vdi-team-email: 127.0.0.1:" in up and "Alertmanager  ops-alertmanager: http://127.0.0.1:" in up
     shown_1, shown_2 = walked["outputs"]["receivers"][1:3]
-    assert f"001.eml  [TRIGGERED] {WHAT} (high)  to vdi-team@example.com  key={TRIG_KEY}" in shown_1
+    assert f"001.eml  [TRIGGERED] {WHAT} (critical)  to vdi-team@example.com  key={TRIG_KEY}" in shown_1
     assert f"001.json  firing (triggered at {TRIGGERED_AT})" in shown_1 and "signature valid" in shown_1
     assert "1 alert(s) in Alertmanager" in shown_1 and "active  {" in shown_1
-    assert f"002.eml  [RECOVERED] {WHAT} (high)  to vdi-team@example.com  key={REC_KEY}" in shown_2
+    assert f"002.eml  [RECOVERED] {WHAT} (critical)  to vdi-team@example.com  key={REC_KEY}" in shown_2
     assert f"002.json  resolved (recovered at {RECOVERED_AT})" in shown_2
     assert "0 alert(s) in Alertmanager" in shown_2 and "002.json  Alertmanager notified: resolved {" in shown_2
     assert "stopped; what they received stays in" in walked["outputs"]["receivers"][3]
