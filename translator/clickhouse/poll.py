@@ -48,9 +48,14 @@ def load_file(conn: Connection, catalog: Catalog, table_name: str, path: str) ->
         raise ClickHouseError("bad-input", f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise ClickHouseError("bad-input", f"{path}: {exc.strerror or exc}") from None
-    if loaded.rows:
-        conn.insert(tables.qualified(table), [(c, t) for c, _, t in tables.columns(table)], loaded.rows)
+    insert(conn, table, loaded.rows)
     return loaded
+
+
+def insert(conn: Connection, table, rows: list[tuple]) -> None:
+    """Rows read by tables.read_records into their catalog table."""
+    if rows:
+        conn.insert(tables.qualified(table), [(c, t) for c, _, t in tables.columns(table)], rows)
 
 
 @dataclass(frozen=True)
@@ -117,13 +122,13 @@ def alert_records(monitor: ir.Monitor, evaluated: list[Evaluated]) -> list[str]:
                         monitor.id, e.group_json)
         if tr is None:
             continue
+        rated = impact(e)
         record = {"alert_id": tr.alert_id, "tenant": monitor.tenant, "monitor": monitor.id, "status": tr.status,
                   "at": tables.format_time(tr.at_ms), "group": e.group, "values": e.values,
                   "window": {"start": tables.format_time(e.window_start), "end": tables.format_time(e.window_end)},
                   "condition": cfg.trigger_text if tr.status == "triggered" else cfg.recover_text,
-                  "baseline": None, "impact": impact(e),
-                  "priority": derived_priority(cfg.priority, impact(e)["share"]), "name": cfg.name,
-                  "tags": list(cfg.tags)}
+                  "baseline": None, "impact": rated, "priority": derived_priority(cfg.priority, rated["share"]),
+                  "name": cfg.name, "tags": list(cfg.tags)}
         out.append(java_json(record))
     return out
 

@@ -185,8 +185,7 @@ class ClickHouseEngine:
                         loaded = tables.read_records(table, [line])
                         dead += [{"source": name, "reason": reason, "line": line} for reason in loaded.rejected]
                         rows += loaded.rows
-                    if rows:
-                        conn.insert(tables.qualified(table), [(c, t) for c, _, t in tables.columns(table)], rows)
+                    poll.insert(conn, table, rows)
                 lines = poll.backtest(conn, evaluations, *ALL_TIME)
         except ClickHouseError as err:
             return f"ClickHouse failed: [{err.code}] {err}"

@@ -141,7 +141,7 @@ def read_test_file(path: str, catalog: Catalog) -> tuple[TestFile | None, list[D
     return (None if any(d.is_error for d in out) else result), out
 
 
-def _line(source: Source, node: yaml.Node) -> int:
+def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
@@ -184,7 +184,7 @@ def _case(source: Source, node: yaml.Node, catalog: Catalog, out: list[Diagnosti
             e = _expected(source, item, out)
             if e is not None:
                 expect.append(e)
-    return Case(name, _line(source, node), inputs, expect)
+    return Case(name, _line(node), inputs, expect)
 
 
 def _sort_time(value) -> str:
@@ -259,4 +259,4 @@ def _expected(source: Source, node: yaml.Node, out: list[Diagnostic]) -> Expecte
     for key in ("group", "values", "impact"):
         if f.mapping(key) is not None:
             fields[key] = _value(f.values[key])
-    return Expected(fields, _line(source, node)) if len(out) == before else None
+    return Expected(fields, _line(node)) if len(out) == before else None
