@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 ALERTMANAGER := /usr/bin/prometheus-alertmanager
 
 .PHONY: demo test check postgresql bench bench-seasonal bench-throughput bench-job-cost bench-read-rate bench-many-monitors \
-	bench-alert-latency bench-state-bytes clean kafka-up kafka-down receivers-up receivers-down check-rules promtool
+	bench-alert-latency bench-state-bytes test-differential clean kafka-up kafka-down receivers-up receivers-down check-rules promtool
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ demo: $(STAMP)
 
 test: $(STAMP) $(ALERTMANAGER) postgresql
 	@$(BIN)/python -m pytest -q
+
+# The differential test at length: EXAMPLES jobs of 500 generated monitor/telemetry cases each,
+# on embedded Flink and on chdb (CI runs one; ~1 min each). SEED=n reruns one failing example.
+EXAMPLES ?= 10
+test-differential: $(STAMP)
+	@NQL_DIFFERENTIAL_EXAMPLES=$(EXAMPLES) $(if $(SEED),NQL_DIFFERENTIAL_SEED=$(SEED)) \
+	  $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/clickhouse/test_differential_generated.py
 
 # PostgreSQL server and psql from the OS packages, once: the alert history's tests start a
 # server of their own on loopback (tests/postgres_server.py); `nql-flink history init` uses psql.
