@@ -145,6 +145,16 @@ def idempotency_key(alert: Alert) -> str:
     return key
 
 
+def delivery_key(alerts) -> str:
+    """The key of one delivery: one alert's own key; for the alerts of one grouped notification
+    (docs/processing.md, "Grouping"), a hash of their keys in order, so that a redelivered
+    notification has the same key and each alert in it still carries its own."""
+    keys = [idempotency_key(a) for a in alerts]
+    if len(keys) == 1:
+        return keys[0]
+    return hashlib.sha256(json.dumps(["notification", keys]).encode()).hexdigest()[:32]
+
+
 def label_value(v) -> str:
     return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
 

@@ -1,4 +1,5 @@
-"""What each kind of receiver is sent for one transition, built without any network:
+"""What each kind of receiver is sent for one delivery (one transition, or the transitions of
+one grouped notification, all of one monitor), built without any network:
 the webhook body (Alertmanager's webhook payload, version 4) and its signature, the
 alerts posted to Alertmanager's API v2, the email (plain text + HTML). docs/notify.md.
 """
@@ -14,7 +15,9 @@ from email.utils import formatdate
 from string import Formatter
 from urllib.parse import quote
 
-from nql_flink.deploy.notify.alert import Alert, fingerprint, idempotency_key, label_value, labels, ms_iso
+from collections.abc import Sequence
+
+from nql_flink.deploy.notify.alert import Alert, delivery_key, fingerprint, idempotency_key, label_value, labels, ms_iso
 
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"  # Alertmanager's "not set" for startsAt / endsAt
 LINK_FIELDS = ("tenant", "monitor", "alert_id", "status", "at", "key")
@@ -71,28 +74,36 @@ def annotations(alert: Alert) -> dict[str, str]:
     return out
 
 
-def webhook_body(alert: Alert, receiver: str, *, link: str | None = None, external_url: str = "") -> dict:
-    """Alertmanager's webhook payload (version 4) with this one alert, and ``idempotencyKey``.
-    A recovered record does not say when its alert started: ``startsAt`` is then Go's zero
-    time, as Alertmanager writes an unset time; the ``alert_id`` annotation links the two."""
-    lab, ann = labels(alert), annotations(alert)
-    group_labels = {"alertname": alert.monitor, "tenant": alert.tenant}
-    status = "firing" if alert.firing else "resolved"
+def _common(maps: list[dict[str, str]]) -> dict[str, str]:
+    """The entries every map has with the same value (Alertmanager's commonLabels)."""
+    return {k: v for k, v in maps[0].items() if all(m.get(k) == v for m in maps[1:])}
+
+
+def webhook_body(alerts: Sequence[Alert], receiver: str, *, link: str | None = None, external_url: str = "") -> dict:
+    """Alertmanager's webhook payload (version 4) with these alerts (one, or a grouped
+    notification's), and ``idempotencyKey`` (alert.delivery_key). ``status`` is firing when any
+    alert is; ``commonLabels`` and ``commonAnnotations`` are what all alerts share, as
+    Alertmanager computes them. A recovered record does not say when its alert started:
+    ``startsAt`` is then Go's zero time, as Alertmanager writes an unset time; the ``alert_id``
+    annotation links the two."""
+    labs, anns = [labels(a) for a in alerts], [annotations(a) for a in alerts]
+    group_labels = {"alertname": alerts[0].monitor, "tenant": alerts[0].tenant}
     return {
         "version": "4",
         "groupKey": "{}:{" + ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in sorted(group_labels.items())) + "}",
         "truncatedAlerts": 0,
-        "status": status,
+        "status": "firing" if any(a.firing for a in alerts) else "resolved",
         "receiver": receiver,
         "groupLabels": group_labels,
-        "commonLabels": lab,
-        "commonAnnotations": ann,
+        "commonLabels": _common(labs),
+        "commonAnnotations": _common(anns),
         "externalURL": external_url,
-        "alerts": [{"status": status, "labels": lab, "annotations": ann,
-                    "startsAt": alert.at if alert.firing else GO_ZERO_TIME,
-                    "endsAt": GO_ZERO_TIME if alert.firing else alert.at,
-                    "generatorURL": render_link(link, alert), "fingerprint": fingerprint(lab)}],
-        "idempotencyKey": idempotency_key(alert),
+        "alerts": [{"status": "firing" if a.firing else "resolved", "labels": lab, "annotations": ann,
+                    "startsAt": a.at if a.firing else GO_ZERO_TIME,
+                    "endsAt": GO_ZERO_TIME if a.firing else a.at,
+                    "generatorURL": render_link(link, a), "fingerprint": fingerprint(lab)}
+                   for a, lab, ann in zip(alerts, labs, anns)],
+        "idempotencyKey": delivery_key(alerts),
     }
 
 
@@ -145,24 +156,32 @@ def _rows(alert: Alert, link: str) -> list[tuple[str, str]]:
     return rows
 
 
-def email_message(alert: Alert, *, sender: str, to: list[str], link: str | None, now_ms: int) -> EmailMessage:
-    """multipart/alternative: plain text and HTML with the same rows. Message-ID is derived
-    from the idempotency key, so a redelivered email is recognisable (and the key is in the
-    X-NQL-Idempotency-Key header)."""
-    key, url = idempotency_key(alert), render_link(link, alert)
-    rows = _rows(alert, url)
+def email_message(alerts: Sequence[Alert], *, sender: str, to: list[str], link: str | None, now_ms: int) -> EmailMessage:
+    """multipart/alternative: plain text and HTML with the same rows, one block per alert (one,
+    or a grouped notification's). Message-ID is derived from the delivery's key, so a
+    redelivered email is recognisable (and the key is in the X-NQL-Idempotency-Key header);
+    each block names its alert's own key."""
+    key = delivery_key(alerts)
+    blocks = [_rows(a, render_link(link, a)) for a in alerts]
+    first = alerts[0]
     msg = EmailMessage()
-    priority = f" ({alert.get('priority')})" if alert.get("priority") else ""
-    subject = f"[{alert.status.upper()}] {alert.tenant}/{alert.monitor} {alert.group_text()}{priority}"
+    if len(alerts) == 1:
+        priority = f" ({first.get('priority')})" if first.get("priority") else ""
+        subject = f"[{first.status.upper()}] {first.tenant}/{first.monitor} {first.group_text()}{priority}"
+    else:
+        counts = {s: sum(a.status == s for a in alerts) for s in ("triggered", "recovered")}
+        subject = (f"[{', '.join(f'{s.upper()} {n}' for s, n in counts.items() if n)}] {first.tenant}/{first.monitor} "
+                   + ", ".join(a.group_text() for a in alerts))
     msg["Subject"] = " ".join(subject.splitlines())  # a group value's line break would make it two headers
     msg["From"], msg["To"] = sender, ", ".join(to)
     msg["Date"] = formatdate(now_ms / 1000, usegmt=True)
     msg["Message-ID"] = f"<{key}@nql-flink>"
     msg["X-NQL-Idempotency-Key"] = key
-    width = max(len(k) for k, _ in rows)
-    msg.set_content("\n".join(f"{k.ljust(width)}  {v}" for k, v in rows) + "\n")
-    cells = "".join(f"<tr><th align=\"left\">{html.escape(k)}</th><td>"
-                    + (f"<a href=\"{html.escape(v)}\">{html.escape(v)}</a>" if k == "link" else html.escape(v))
-                    + "</td></tr>" for k, v in rows)
-    msg.add_alternative(f"<html><body><table>{cells}</table></body></html>\n", subtype="html")
+    width = max(len(k) for rows in blocks for k, _ in rows)
+    msg.set_content("\n\n".join("\n".join(f"{k.ljust(width)}  {v}" for k, v in rows) for rows in blocks) + "\n")
+    tables = "".join("<table>" + "".join(
+        f"<tr><th align=\"left\">{html.escape(k)}</th><td>"
+        + (f"<a href=\"{html.escape(v)}\">{html.escape(v)}</a>" if k == "link" else html.escape(v))
+        + "</td></tr>" for k, v in rows) + "</table>" for rows in blocks)
+    msg.add_alternative(f"<html><body>{tables}</body></html>\n", subtype="html")
     return msg

@@ -1,4 +1,4 @@
-"""One delivery attempt of one transition to one receiver: HTTP (webhook, Alertmanager API v2)
+"""One delivery attempt (one transition, or a grouped notification's) to one receiver: HTTP (webhook, Alertmanager API v2)
 with urllib, email with smtplib. An attempt never raises: it returns what happened.
 
   delivered  the receiver accepted it (HTTP 2xx, SMTP accepted the message)
@@ -19,10 +19,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nql_flink.deploy.notify import payloads as P
-from nql_flink.deploy.notify.alert import Alert, identity_labels, idempotency_key
+from nql_flink.deploy.notify.alert import Alert, delivery_key, identity_labels
 from nql_flink.deploy.notify.receivers import Receiver
 
 REJECTED_HTTP = (400, 413, 415, 422)
@@ -34,9 +35,11 @@ class Outcome:
     detail: str
 
 
-def attempt(receiver: Receiver, alert: Alert) -> Outcome:
+def attempt(receiver: Receiver, alerts: Sequence[Alert]) -> Outcome:
+    """One delivery of these alerts (one transition, or a grouped notification's) as one
+    message: one webhook call, one email, one POST to Alertmanager."""
     try:
-        return SENDERS[receiver.kind](receiver, alert)
+        return SENDERS[receiver.kind](receiver, alerts)
     except (OSError, http.client.HTTPException, smtplib.SMTPException, ValueError) as exc:  # network, TLS, protocol
         return Outcome("retry", _reason(exc))
 
@@ -62,9 +65,9 @@ def _http(method: str, url: str, receiver: Receiver, body: bytes | None = None,
         return Outcome("rejected" if exc.code in REJECTED_HTTP else "retry", detail)
 
 
-def send_webhook(receiver: Receiver, alert: Alert) -> Outcome:
-    body = P.encode(P.webhook_body(alert, receiver.name, link=receiver.link, external_url=receiver.external_url))
-    headers = {P.KEY_HEADER: idempotency_key(alert)}
+def send_webhook(receiver: Receiver, alerts: Sequence[Alert]) -> Outcome:
+    body = P.encode(P.webhook_body(alerts, receiver.name, link=receiver.link, external_url=receiver.external_url))
+    headers = {P.KEY_HEADER: delivery_key(alerts)}
     if receiver.secret is not None:
         headers[P.SIGNATURE_HEADER] = P.signature(receiver.secret, body)
     got = _http("POST", receiver.url, receiver, body, headers)
@@ -75,29 +78,33 @@ def _api(receiver: Receiver) -> str:
     return receiver.url.rstrip("/") + "/api/v2/alerts"
 
 
-def send_alertmanager(receiver: Receiver, alert: Alert) -> Outcome:
-    """Triggered: the firing alert. Recovered: the open alerts of this alert id (found by its
-    group's labels and the alert_id annotation) posted again with endsAt, so they resolve
-    whatever priority label they were opened with; none open (resolved already, Alertmanager
-    restarted): the recovered alert with its own labels, resolved."""
+def send_alertmanager(receiver: Receiver, alerts: Sequence[Alert]) -> Outcome:
+    """One POST of every alert. Triggered: the firing alert. Recovered: the open alerts of its
+    alert id (found by its group's labels and the alert_id annotation) posted again with
+    endsAt, so they resolve whatever priority label they were opened with; none open (resolved
+    already, Alertmanager restarted): the recovered alert with its own labels, resolved."""
     now_ms = int(time.time() * 1000)
-    posted = [P.alertmanager_alert(alert, link=receiver.link, now_ms=now_ms, hold_ms=receiver.hold_ms)]
-    if not alert.firing:
-        query = urllib.parse.urlencode([("filter", f"{k}={json.dumps(v, ensure_ascii=False)}")
-                                        for k, v in identity_labels(alert).items()] + [("silenced", "true")])
-        got = _http("GET", _api(receiver) + "?" + query, receiver)
-        if isinstance(got, Outcome):
-            return got
-        open_alerts = [a for a in json.loads(got[1]) if a.get("annotations", {}).get("alert_id") == alert.alert_id]
-        posted = [P.resolving(a, alert, link=receiver.link) for a in open_alerts] or posted
+    posted, resolved = [], 0
+    for alert in alerts:
+        mine = [P.alertmanager_alert(alert, link=receiver.link, now_ms=now_ms, hold_ms=receiver.hold_ms)]
+        if not alert.firing:
+            query = urllib.parse.urlencode([("filter", f"{k}={json.dumps(v, ensure_ascii=False)}")
+                                            for k, v in identity_labels(alert).items()] + [("silenced", "true")])
+            got = _http("GET", _api(receiver) + "?" + query, receiver)
+            if isinstance(got, Outcome):
+                return got
+            open_alerts = [a for a in json.loads(got[1]) if a.get("annotations", {}).get("alert_id") == alert.alert_id]
+            mine = [P.resolving(a, alert, link=receiver.link) for a in open_alerts] or mine
+            resolved += len(mine)
+        posted += mine
     got = _http("POST", _api(receiver), receiver, P.encode(posted))
     if isinstance(got, Outcome):
         return got
-    return Outcome("delivered", f"HTTP {got[0]}" + ("" if alert.firing else f", {len(posted)} alert(s) resolved"))
+    return Outcome("delivered", f"HTTP {got[0]}" + (f", {resolved} alert(s) resolved" if resolved else ""))
 
 
-def send_email(receiver: Receiver, alert: Alert) -> Outcome:
-    msg = P.email_message(alert, sender=receiver.sender, to=list(receiver.to), link=receiver.link,
+def send_email(receiver: Receiver, alerts: Sequence[Alert]) -> Outcome:
+    msg = P.email_message(alerts, sender=receiver.sender, to=list(receiver.to), link=receiver.link,
                           now_ms=int(time.time() * 1000))
     context = ssl.create_default_context(cafile=receiver.ca_file) if receiver.tls != "none" else None
     smtp_class = smtplib.SMTP_SSL if receiver.tls == "ssl" else smtplib.SMTP

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from nql_flink.deploy.kafka import client as kc
-from nql_flink.deploy.notify.alert import Alert, idempotency_key, parse_deliveries
+from nql_flink.deploy.notify.alert import Alert, delivery_key, parse_deliveries
 from nql_flink.deploy.notify.receivers import Receiver
 from nql_flink.deploy.notify.senders import attempt, backoff
 
@@ -218,34 +218,38 @@ class Worker(threading.Thread):
 
     def _handle(self, m) -> bool:
         """False when stopped before the record's alerts were delivered (then all of them are
-        delivered again after a restart, with the same keys)."""
+        delivered again after a restart, with the same keys). The alerts of one record (a
+        grouped notification: one monitor's) routed here go as one delivery."""
         where = f"{m.topic()}[{m.partition()}]@{m.offset()}"
         alerts = parse_deliveries(m.value())
         if isinstance(alerts, str):
             self.n.metrics.add("nql_notify_bad_records_total", self.r.name)
             self.n.say_once(("bad", where), f"bad record {where} skipped: {alerts}")
             return True
-        return all(self._route(alert, where) for alert in alerts)
+        routed = [alert for alert in alerts if self._routed_here(alert)]
+        return not routed or self._deliver(routed, where)
 
-    def _route(self, alert: Alert, where: str) -> bool:
+    def _routed_here(self, alert: Alert) -> bool:
         if alert.route_key not in self.n.routes:
             self.n.metrics.add("nql_notify_unrouted_total", self.r.name)
             self.n.say_once(("unrouted", alert.route_key),
                             f"no monitor file for {alert.tenant}/{alert.monitor}: its alerts are not delivered")
-            return True
-        if self.r.name not in self.n.routes[alert.route_key]:
-            return True
-        return self._deliver(alert, where)
+            return False
+        return self.r.name in self.n.routes[alert.route_key]
 
-    def _deliver(self, alert: Alert, where: str) -> bool:
-        what = f"{alert.status} {alert.tenant}/{alert.monitor} {alert.group_text()} at {alert.at} key={idempotency_key(alert)}"
+    def _deliver(self, alerts: list[Alert], where: str) -> bool:
+        first = alerts[0]
+        what = (f"{first.status} {first.tenant}/{first.monitor} {first.group_text()} at {first.at}" if len(alerts) == 1
+                else f"{len(alerts)} alerts of {first.tenant}/{first.monitor} ("
+                + ", ".join(f"{a.status} {a.group_text()} at {a.at}" for a in alerts) + ")")
+        what += f" key={delivery_key(alerts)}"
         failures = 0
         while True:
-            outcome = attempt(self.r, alert)
+            outcome = attempt(self.r, alerts)
             if outcome.kind != "retry":
                 self.n.metrics.set("nql_notify_receiver_failing", self.r.name, 0)
                 metric = "nql_notify_delivered_total" if outcome.kind == "delivered" else "nql_notify_rejected_total"
-                self.n.metrics.add(metric, self.r.name)
+                self.n.metrics.add(metric, self.r.name, len(alerts))
                 self.n.say(f"{self.r.name}  {outcome.kind}  {what}  ({where}, {outcome.detail})")
                 return True
             failures += 1

@@ -307,3 +307,35 @@ def test_bad_records_are_reported_with_their_reason_and_skipped(kafka_bootstrap,
         assert "skipped:" not in out and "hook: 0 delivered" in out and len(hook.requests) == 2
     finally:
         hook.stop()
+
+
+def test_a_grouped_notification_record_is_one_delivery_per_receiver(kafka_bootstrap, topic_name, tmp_path, env, capsys,
+                                                                   mailbox):
+    """A record of the notifications topic (docs/processing.md, "Grouping") with two groups to
+    notify and one muted entry: one webhook call and one email with the two, keyed by both."""
+    first, second = ({**TRIGGERED, "alert_id": f"{i:032x}", "group": {"device.virtualization.desktop_pool": p}}
+                     for i, p in enumerate(("Finance-Win11", "Sales-Win10")))
+    muted = {**RECOVERED, "group": {"device.virtualization.desktop_pool": "HR-Win11"}}
+    record = {"key": "acme/vdi_latency_by_pool/2026-11-26T14:30:00.000Z", "tenant": "acme",
+              "monitor": "vdi_latency_by_pool", "at": "2026-11-26T14:30:00.000Z", "notify": True,
+              "alerts": [{"alert": a, "notify": n, "flapping": False, "muted_by": [] if n else ["db-upgrade"],
+                          "settled": False, "repeat": 0} for a, n in ((first, True), (muted, False), (second, True))]}
+    hook = Webhook()
+    try:
+        monitor = monitor_file(tmp_path, "hook", "mail")
+        receivers = receivers_file(tmp_path, hook=hook.url, mail=mailbox)
+        topic = alert_topic(kafka_bootstrap, topic_name, [json.dumps(record).encode()])
+        assert main(notify_args(monitor, receivers, kafka_bootstrap, topic, "--once")) == 0
+    finally:
+        hook.stop()
+    out = capsys.readouterr().out
+    keys = [hashlib.sha256(json.dumps(["acme", "vdi_latency_by_pool", json.dumps(a["group"], separators=(",", ":")),
+                                       "triggered", 1795703310000], separators=(",", ":")).encode()).hexdigest()[:32]
+            for a in (first, second)]  # docs/notify.md's key, 14:28:30 as epoch ms
+    key = hashlib.sha256(json.dumps(["notification", keys]).encode()).hexdigest()[:32]
+    [req] = hook.requests
+    assert (req.json["idempotencyKey"], [a["annotations"]["alert_id"] for a in req.json["alerts"]]) == (
+        key, [first["alert_id"], second["alert_id"]])
+    [msg] = mailbox.messages
+    assert msg["X-NQL-Idempotency-Key"] == key and msg["Subject"].startswith("[TRIGGERED 2] acme/vdi_latency_by_pool")
+    assert out.count(f"delivered  2 alerts of acme/vdi_latency_by_pool") == 2 and "HR-Win11" not in out

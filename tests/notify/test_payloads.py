@@ -57,7 +57,7 @@ def test_labels_name_the_group_for_alertmanager_and_the_fingerprint_is_alertmana
 
 def test_webhook_body_is_alertmanagers_version_4_with_the_key():
     link = "https://grafana.example/d/nql?tenant={tenant}&monitor={monitor}&alert={alert_id}&at={at}"
-    body = P.webhook_body(alert(TRIGGERED), "oncall", link=link, external_url="https://nql.example")
+    body = P.webhook_body([alert(TRIGGERED)], "oncall", link=link, external_url="https://nql.example")
     annotations = {
         "summary": "VDI network latency by desktop pool triggered [device.virtualization.desktop_pool=Finance-Win11]: "
                    "avg_latency=404.7, sessions=18",
@@ -76,7 +76,7 @@ def test_webhook_body_is_alertmanagers_version_4_with_the_key():
                                     "&alert=b9d8ff09e1f3c2a4b5d6e7f8091a2b3c&at=2026-11-26T14%3A28%3A30.000Z",
                     "fingerprint": "3818336cb4981d6e"}],
         "idempotencyKey": TRIG_KEY}
-    resolved = P.webhook_body(alert(RECOVERED), "oncall")
+    resolved = P.webhook_body([alert(RECOVERED)], "oncall")
     assert (resolved["status"], resolved["alerts"][0]["status"], resolved["idempotencyKey"]) == ("resolved", "resolved", REC_KEY)
     assert (resolved["alerts"][0]["startsAt"], resolved["alerts"][0]["endsAt"]) == ("0001-01-01T00:00:00Z",
                                                                                     "2026-11-26T14:37:00.000Z")
@@ -84,7 +84,7 @@ def test_webhook_body_is_alertmanagers_version_4_with_the_key():
 
 
 def test_the_signature_is_the_hmac_sha256_of_the_exact_body():
-    body = P.encode(P.webhook_body(alert(TRIGGERED), "oncall"))
+    body = P.encode(P.webhook_body([alert(TRIGGERED)], "oncall"))
     assert P.signature("s3cret", body) == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     assert P.signature("s3cret", body) != P.signature("other", body)
 
@@ -104,7 +104,7 @@ def test_alertmanager_alerts_fire_until_hold_and_resolve_at_the_recovery():
 
 def test_email_has_plain_text_and_html_with_values_impact_baseline_and_link():
     seasonal = alert(TRIGGERED, baseline={"centre": 120.5, "band": [80.0, 161.0], "slot": "14:15", "history_size": 28})
-    msg = P.email_message(seasonal, sender="nql@example.com", to=["a@example.com", "b@example.com"],
+    msg = P.email_message([seasonal], sender="nql@example.com", to=["a@example.com", "b@example.com"],
                           link="https://g.example/{monitor}?alert={alert_id}", now_ms=0)
     assert msg["Subject"] == "[TRIGGERED] acme/vdi_latency_by_pool [device.virtualization.desktop_pool=Finance-Win11] (high)"
     assert (msg["From"], msg["To"]) == ("nql@example.com", "a@example.com, b@example.com")
@@ -178,7 +178,7 @@ def test_every_payload_builds_from_any_alert_with_the_required_fields(fields):
                                                                     if k not in ("values", "window")}, **fields)
     for status in ("triggered", "recovered"):
         x = alert(a.record, status=status)
-        P.encode(P.webhook_body(x, "r", link="https://g/{key}"))
+        P.encode(P.webhook_body([x], "r", link="https://g/{key}"))
         P.encode([P.alertmanager_alert(x, link=None, now_ms=0, hold_ms=1)])
-        P.email_message(x, sender="a@b", to=["c@d"], link="https://g/{monitor}", now_ms=0).as_bytes()
+        P.email_message([x], sender="a@b", to=["c@d"], link="https://g/{monitor}", now_ms=0).as_bytes()
         assert fingerprint(labels(x)) == fingerprint(dict(labels(x)))
