@@ -18,7 +18,8 @@ import java.util.Set;
  * NULL inputs are skipped; SUM, AVG, MIN, MAX, LAST and percentiles of no value are NULL;
  * COUNT and COUNT DISTINCT of no value are 0. Percentiles interpolate linearly between the
  * closest ranks (Flink's PERCENTILE: position p * (n - 1)). LAST is the value of the row with
- * the greatest event time, the later arrival on a tie.
+ * the greatest event time, the later added on a tie (records are added in
+ * {@link ShapeState#FOLD_ORDER}, so that is the same whatever their arrival order).
  *
  * <p>Stored in Flink state as bytes ({@link #write}, {@link #read}): one encoding, versioned by
  * the spec that made it (a changed monitor gets a new pipeline and new state).

@@ -26,13 +26,15 @@ import java.util.TreeMap;
  * <p>A record is written once, whatever the number of shapes it counts in: appended to
  * {@code open}, the tenant's records not yet folded, with what it is for each shape (its group,
  * the population only, or nothing: {@link Open}). When a window is due (the tenant's clock has
- * passed its end), the open records are folded in one pass, in arrival order, into one entry per
+ * passed its end), the open records are folded in one pass, in event-time order (ties by their
+ * bytes: the same order whatever order they arrived in, so a slice's float sums are the same
+ * bits on every replay and on any interleaving of partitions), into one entry per
  * shape and complete slice ({@code slices}: {@code shape|slice} -> every group's whole
  * {@link Partial}, its distinct values and percentile values included, and the slice's
  * population, {@link Slice}); a record leaves {@code open} once every slice holding it is
  * complete. A record that comes after its slice was folded (later than the lateness, but not
  * late for a shape whose window holding it is still to come) is added at the next fold, after the
- * folded ones: each slice sees its records in arrival order, as it would alone. So a record costs
+ * folded ones. So a record costs
  * one append and a share of a fold per window end, not a state access per shape, value and slice
  * (issue 15, docs/flink-job-shape.md §7).
  *
@@ -301,9 +303,20 @@ final class ShapeState {
     }
 
     /**
+     * The order records are folded in: event time, then the rest of their bytes after time and
+     * {@code next} (device, inputs, groups: two records tied on all of it add the same values).
+     * Floating-point sums depend on the order of their terms; arrival order within the lateness
+     * must not change an alert's bytes (spec/monitors.md), so it is not the order used.
+     */
+    static final java.util.Comparator<byte[]> FOLD_ORDER = (a, b) -> {
+        int byTime = Long.compare(ByteBuffer.wrap(a).getLong(0), ByteBuffer.wrap(b).getLong(0));
+        return byTime != 0 ? byTime : Arrays.compareUnsigned(a, 16, a.length, b, 16, b.length);
+    };
+
+    /**
      * Folds each open record into the slice entries of the shapes whose slice holding it ends at
-     * or before {@code end} (complete: the tenant's clock has passed it), in arrival order, each
-     * added to its slice as it would have been alone; a record stays open while a shape's slice
+     * or before {@code end} (complete: the tenant's clock has passed it), in {@link #FOLD_ORDER},
+     * each added to its slice as it would have been alone; a record stays open while a shape's slice
      * holding it (a longer slide) is still to come. Returns the earliest slice end the records
      * left open wait for (Long.MAX_VALUE: none).
      */
@@ -313,10 +326,13 @@ final class ShapeState {
         if (all == null) {
             return due;
         }
+        List<byte[]> ordered = new ArrayList<>();
+        all.forEach(ordered::add);
+        ordered.sort(FOLD_ORDER);   // mostly in order already (the inventory join emits by time): TimSort's best case
         Map<String, Slice> folded = new LinkedHashMap<>();
         List<byte[]> keep = new ArrayList<>();
         boolean changed = false;
-        for (byte[] data : all) {
+        for (byte[] data : ordered) {
             long waits = ByteBuffer.wrap(data).getLong(8);   // Open.next
             if (waits > end) {
                 keep.add(data);
