@@ -10,12 +10,11 @@ import hashlib
 import hmac
 import html
 import json
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate
 from string import Formatter
 from urllib.parse import quote
-
-from collections.abc import Sequence
 
 from nql_flink.deploy.notify.alert import Alert, delivery_key, fingerprint, idempotency_key, label_value, labels, ms_iso
 
