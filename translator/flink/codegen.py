@@ -150,6 +150,25 @@ def lit(value) -> str:
     return to_sql(literal(value))
 
 
+def by_pipeline(branches, column: str = "`nql_pipeline`", otherwise: str | None = None) -> str:
+    """A CASE over the row's pipeline from (pipeline name, value SQL) pairs, one WHEN per
+    distinct value listing the pipelines that have it: the generated Java grows with the
+    distinct values (a few: `every`, measure positions), not with the pipelines. One WHEN per
+    pipeline made Flink's code splitter take minutes and the heap for 500 (issue 15)."""
+    names: dict[str, list[str]] = {}
+    for name, value in branches:
+        names.setdefault(value, []).append(lit(name))
+    whens = "".join(f"\n    WHEN {column} " + (f"= {ps[0]}" if len(ps) == 1 else f"IN ({', '.join(ps)})") + f" THEN {value}"
+                    for value, ps in names.items())
+    return f"CASE{whens}" + (f" ELSE {otherwise}" if otherwise is not None else "") + " END"
+
+
+def alert_values(pipes) -> str:
+    """The alert record's `values`: each threshold pipeline's measures as a JSON object."""
+    return "JSON(" + by_pipeline((p.name, f"JSON_OBJECT({', '.join(values_pairs(p.evaluate.input.measures))})")
+                                 for p in pipes) + ")"
+
+
 def _interval(ms: int) -> str:
     if ms % 60_000 == 0 and ms >= 60_000:
         value, unit = ms // 60_000, "MINUTE"
@@ -772,8 +791,7 @@ def _table_evaluated(table: str, plain: list[_Prepared], o: CompileOptions) -> S
     each column a CASE over the row's pipeline (which the function names). The job graph then
     has one node here per table, whatever the monitors (planning time, issue 15)."""
     def per_pipeline(value) -> str:
-        whens = "".join(f"\n    WHEN {lit(x.pipeline.name)} THEN {value(x)}" for x in plain)
-        return f"CASE `nql_pipeline`{whens} END"
+        return by_pipeline((x.pipeline.name, value(x)) for x in plain)
 
     def carried(column: str, element: str):
         def value(x: _Prepared) -> str:
@@ -793,9 +811,9 @@ def _table_evaluated(table: str, plain: list[_Prepared], o: CompileOptions) -> S
     having = [x for x in plain if x.pipeline.evaluate.input.having is not None]
     where = ["`nql_kind` = 'eval'", "`nql_pipeline` IN (" + ", ".join(lit(x.pipeline.name) for x in plain) + ")"]
     if having:
-        whens = "".join(f" WHEN {lit(x.pipeline.name)} THEN {_inline(to_sql(to_exp(x.pipeline.evaluate.input.having)), _measure_sql(x))}"
-                        for x in having)
-        where.append(f"COALESCE(CASE `nql_pipeline`{whens} ELSE TRUE END, FALSE)")
+        where.append("COALESCE(" + by_pipeline(((x.pipeline.name, _inline(to_sql(to_exp(x.pipeline.evaluate.input.having)),
+                                                                         _measure_sql(x))) for x in having),
+                                               otherwise="TRUE") + ", FALSE)")
     return Statement("views/table_evaluated.sql.j2", {
         "name": q(f"t_{ir.column_name(table)}__evaluated"), "windows": windows_view(table), "where": where,
         "every_ms": per_pipeline(lambda x: f"CAST({x.pipeline.every_ms} AS BIGINT)"),
@@ -953,13 +971,10 @@ def _job_states(pipes: list[_Pipeline], evaluated: list[str], inserts: list) -> 
     param = lambda name: exp.Bracket(this=exp.column("params", table="c"), expressions=[exp.Literal.string(name)])  # noqa: E731
 
     def conditions(pick) -> str:
-        whens = "".join(f"\n    WHEN {lit(p.name)} THEN {to_sql(to_exp(pick(p.evaluate), _carried_column(p), param))}"
-                        for p in pipes)
-        return f"CASE `v`.`nql_pipeline`{whens} END"
+        return by_pipeline(((p.name, to_sql(to_exp(pick(p.evaluate), _carried_column(p), param))) for p in pipes),
+                           column="`v`.`nql_pipeline`")
 
-    whens = "".join(f"\n    WHEN {lit(p.name)} THEN JSON_OBJECT({', '.join(values_pairs(p.evaluate.input.measures))})"
-                    for p in pipes)
-    inserts.append({"target": q("sink_alerts"), "query": _alert_query(q(JOB_ALERTS), f"JSON(CASE `nql_pipeline`{whens} END)")})
+    inserts.append({"target": q("sink_alerts"), "query": _alert_query(q(JOB_ALERTS), alert_values(pipes))})
     inserts.append({"target": q(STATE_SINK),
                     "query": render("alert_state_record.sql.j2", {"states": q(JOB_STATES),
                                                                   "time_format": lit(TIME_FORMAT)}).rstrip()})

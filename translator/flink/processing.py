@@ -17,8 +17,8 @@ partitioned by tenant; its spec literal lists each monitor's options, its uid na
 
 from __future__ import annotations
 
-from nql_flink.translator.flink.codegen import (JOB, JOB_ALERTS, TIME_FORMAT, Connector, Statement, lit,
-                                                 pipelines, q, sink, state_uid, values_pairs)
+from nql_flink.translator.flink.codegen import (JOB, JOB_ALERTS, TIME_FORMAT, Connector, Statement, alert_values, lit,
+                                                 pipelines, q, sink, state_uid)
 from nql_flink.translator.flink.connectors import CompileOptions, kafka_options, sink_options
 
 FUNCTION = "nql_alert_processing"
@@ -73,11 +73,9 @@ def statements(monitors, options: CompileOptions, inserts: list[dict]) -> list[S
     from nql_flink.translator.flink.render import render
 
     threshold = [p for p in pipelines(monitors) if p.evaluate.detection is None]
-    whens = "".join(f"\n    WHEN {lit(p.name)} THEN JSON_OBJECT({', '.join(values_pairs(p.evaluate.input.measures))})"
-                    for p in threshold)
     extra = ["`tenant`", "'alert' AS `nql_kind`", "`monitor`", "`group_json`", "`status`", "`at`", "`rowtime`"]
     alerts = render("alert_record.sql.j2", {"alerts": q(JOB_ALERTS), "payload": False, "extra": extra,
-                                            "values": f"JSON(CASE `nql_pipeline`{whens} END)",
+                                            "values": alert_values(threshold),
                                             "time_format": lit(TIME_FORMAT)}).rstrip()
     inserts.append({"target": q(SINK), "query": f"SELECT CONCAT(`tenant`, '/', `monitor`), `record`\n"
                                                 f"FROM {q(OUTPUT)}"})

@@ -381,10 +381,10 @@ SELECT * FROM `m_busy_desktop_pools__evaluated`;
 CREATE TEMPORARY VIEW `job__judged` AS
 SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
   `v`.`nql_pipeline`, `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE `v`.`nql_pipeline`
-      WHEN 'm_busy_desktop_pools' THEN (CAST(`v`.`nql_n`[1] AS BIGINT) >= `c`.`params`['trigger_1']) END END AS `trig`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE `v`.`nql_pipeline`
-      WHEN 'm_busy_desktop_pools' THEN (NOT (CAST(`v`.`nql_n`[1] AS BIGINT) >= `c`.`params`['trigger_1'])) END END AS `rec`,
+  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE
+      WHEN `v`.`nql_pipeline` = 'm_busy_desktop_pools' THEN (CAST(`v`.`nql_n`[1] AS BIGINT) >= `c`.`params`['trigger_1']) END END AS `trig`,
+  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE
+      WHEN `v`.`nql_pipeline` = 'm_busy_desktop_pools' THEN (NOT (CAST(`v`.`nql_n`[1] AS BIGINT) >= `c`.`params`['trigger_1'])) END END AS `rec`,
   `c`.`for_ms`, `c`.`recover_for_ms`, `v`.`every_ms`, `v`.`evict_after_ms`, `v`.`nql_n`, `v`.`nql_s`,
   `v`.`impact_devices`, `v`.`impact_users`, `v`.`active_devices`,
   `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
@@ -447,8 +447,8 @@ SELECT `alert_id`, JSON_OBJECT(
   'status' VALUE `status`,
   'at' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
   'group' VALUE JSON(`group_json`),
-  'values' VALUE JSON(CASE `nql_pipeline`
-    WHEN 'm_busy_desktop_pools' THEN JSON_OBJECT('busy' VALUE CAST(`nql_n`[1] AS BIGINT), 'desktops' VALUE CAST(`nql_n`[2] AS BIGINT), 'worst' VALUE `nql_n`[3]) END),
+  'values' VALUE JSON(CASE
+    WHEN `nql_pipeline` = 'm_busy_desktop_pools' THEN JSON_OBJECT('busy' VALUE CAST(`nql_n`[1] AS BIGINT), 'desktops' VALUE CAST(`nql_n`[2] AS BIGINT), 'worst' VALUE `nql_n`[3]) END),
   'window' VALUE JSON_OBJECT('start' VALUE DATE_FORMAT(`window_start`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
     'end' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')),
   'condition' VALUE CASE `status` WHEN 'triggered' THEN `nql_trigger_condition`

@@ -301,18 +301,18 @@ SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pi
   CASE WHEN `v`.`window_end` IS NOT NULL THEN `tenant` END AS `tenant`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_monitor` END AS `monitor`,
   `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
-    WHEN 'm_vdi_latency_by_pool' THEN CAST(30000 AS BIGINT) END END AS `every_ms`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
-    WHEN 'm_vdi_latency_by_pool' THEN CAST(605430000 AS BIGINT) END END AS `evict_after_ms`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
-    WHEN 'm_vdi_latency_by_pool' THEN ARRAY[CAST((`nv`[1]) AS DOUBLE), CAST((CAST(`nv`[2] AS BIGINT)) AS DOUBLE)] END END AS `nql_n`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
-    WHEN 'm_vdi_latency_by_pool' THEN CASE WHEN `v`.`window_end` IS NULL THEN ARRAY[CAST(NULL AS STRING)] END END END AS `nql_s`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
-    WHEN 'm_vdi_latency_by_pool' THEN (CAST(`nv`[2] AS BIGINT)) END END AS `impact_devices`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE `nql_pipeline`
-    WHEN 'm_vdi_latency_by_pool' THEN (CAST(`nv`[3] AS BIGINT)) END END AS `impact_users`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE
+    WHEN `nql_pipeline` = 'm_vdi_latency_by_pool' THEN CAST(30000 AS BIGINT) END END AS `every_ms`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE
+    WHEN `nql_pipeline` = 'm_vdi_latency_by_pool' THEN CAST(605430000 AS BIGINT) END END AS `evict_after_ms`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE
+    WHEN `nql_pipeline` = 'm_vdi_latency_by_pool' THEN ARRAY[CAST((`nv`[1]) AS DOUBLE), CAST((CAST(`nv`[2] AS BIGINT)) AS DOUBLE)] END END AS `nql_n`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE
+    WHEN `nql_pipeline` = 'm_vdi_latency_by_pool' THEN CASE WHEN `v`.`window_end` IS NULL THEN ARRAY[CAST(NULL AS STRING)] END END END AS `nql_s`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE
+    WHEN `nql_pipeline` = 'm_vdi_latency_by_pool' THEN (CAST(`nv`[2] AS BIGINT)) END END AS `impact_devices`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE
+    WHEN `nql_pipeline` = 'm_vdi_latency_by_pool' THEN (CAST(`nv`[3] AS BIGINT)) END END AS `impact_users`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`population` AS BIGINT) END AS `active_devices`
 FROM `t_session_vdi_events__windows` AS `v`
 WHERE `nql_kind` = 'eval'
@@ -331,10 +331,10 @@ SELECT * FROM `t_session_vdi_events__evaluated`;
 CREATE TEMPORARY VIEW `job__judged` AS
 SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
   `v`.`nql_pipeline`, `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE `v`.`nql_pipeline`
-      WHEN 'm_vdi_latency_by_pool' THEN ((`v`.`nql_n`[1] > `c`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) >= `c`.`params`['trigger_2'])) END END AS `trig`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE `v`.`nql_pipeline`
-      WHEN 'm_vdi_latency_by_pool' THEN (`v`.`nql_n`[1] <= `c`.`params`['recover_1']) END END AS `rec`,
+  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE
+      WHEN `v`.`nql_pipeline` = 'm_vdi_latency_by_pool' THEN ((`v`.`nql_n`[1] > `c`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) >= `c`.`params`['trigger_2'])) END END AS `trig`,
+  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE
+      WHEN `v`.`nql_pipeline` = 'm_vdi_latency_by_pool' THEN (`v`.`nql_n`[1] <= `c`.`params`['recover_1']) END END AS `rec`,
   `c`.`for_ms`, `c`.`recover_for_ms`, `v`.`every_ms`, `v`.`evict_after_ms`, `v`.`nql_n`, `v`.`nql_s`,
   `v`.`impact_devices`, `v`.`impact_users`, `v`.`active_devices`,
   `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
@@ -397,8 +397,8 @@ SELECT `alert_id`, JSON_OBJECT(
   'status' VALUE `status`,
   'at' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
   'group' VALUE JSON(`group_json`),
-  'values' VALUE JSON(CASE `nql_pipeline`
-    WHEN 'm_vdi_latency_by_pool' THEN JSON_OBJECT('avg_latency' VALUE `nql_n`[1], 'sessions' VALUE CAST(`nql_n`[2] AS BIGINT)) END),
+  'values' VALUE JSON(CASE
+    WHEN `nql_pipeline` = 'm_vdi_latency_by_pool' THEN JSON_OBJECT('avg_latency' VALUE `nql_n`[1], 'sessions' VALUE CAST(`nql_n`[2] AS BIGINT)) END),
   'window' VALUE JSON_OBJECT('start' VALUE DATE_FORMAT(`window_start`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
     'end' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')),
   'condition' VALUE CASE `status` WHEN 'triggered' THEN `nql_trigger_condition`
