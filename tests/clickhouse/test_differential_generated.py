@@ -8,6 +8,8 @@ A **case** is one tenant: its own generated telemetry and MONITORS generated mon
 (each monitor/telemetry pair is one compared case). One hypothesis example is one Flink job
 and one poll holding TENANTS cases side by side, so every case also runs next to 24 other
 tenants' data and monitors (tenant isolation, and shapes shared across tenants, come with it).
+The monitors take SHAPES shapes drawn per example (docs/sharing.md), each with its own
+thresholds, trigger, `for` and recovery; NQL_DIFFERENTIAL_SHAPES=500 makes every one distinct.
 CI runs one example: 25 tenants x 20 monitors = 500 cases. `make test-differential` runs more
 (NQL_DIFFERENTIAL_EXAMPLES). Floats compare within differential.RELATIVE_TOLERANCE.
 
