@@ -327,18 +327,22 @@ final class ShapeState {
             return due;
         }
         List<byte[]> ordered = new ArrayList<>();
-        all.forEach(ordered::add);
-        ordered.sort(FOLD_ORDER);   // mostly in order already (the inventory join emits by time): TimSort's best case
-        Map<String, Slice> folded = new LinkedHashMap<>();
         List<byte[]> keep = new ArrayList<>();
-        boolean changed = false;
-        for (byte[] data : ordered) {
+        for (byte[] data : all) {
             long waits = ByteBuffer.wrap(data).getLong(8);   // Open.next
             if (waits > end) {
                 keep.add(data);
                 due = Math.min(due, waits);
-                continue;
+            } else {
+                ordered.add(data);
             }
+        }
+        // the records with something due only; mostly in order already (the inventory join
+        // emits by time): TimSort's best case
+        ordered.sort(FOLD_ORDER);
+        Map<String, Slice> folded = new LinkedHashMap<>();
+        boolean changed = false;
+        for (byte[] data : ordered) {
             Open r = Open.read(data);
             long next = Long.MAX_VALUE;
             for (Shapes.Shape shape : spec.list) {
