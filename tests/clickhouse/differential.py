@@ -79,8 +79,8 @@ class Case:
         return Case(self.tenant, {i: m for i, m in self.monitors.items() if i in ids}, self.events, self.devices)
 
 
-def write_cases(folder: Path, cases: list[Case]) -> dict[str, str]:
-    """The cases as one monitors file and one file per table (events in arrival order); the inputs."""
+def write_cases(folder: Path, cases: list[Case]) -> None:
+    """The cases as one monitors file and one file per table (events in arrival order)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "monitors.yaml").write_text("monitors:\n" + "".join(
         "  - " + text.replace("\n", "\n    ").rstrip() + "\n" for c in cases for text in c.monitors.values()))
@@ -91,7 +91,6 @@ def write_cases(folder: Path, cases: list[Case]) -> dict[str, str]:
     # tenant's newer ones may or may not be joined, depending on timing
     devices = sorted((line for c in cases for line in c.devices), key=lambda line: json.loads(line)["last_seen"])
     (folder / "devices.jsonl").write_text("".join(line + "\n" for line in devices))
-    return case_inputs(folder)
 
 
 def case_inputs(folder: Path) -> dict[str, str]:

@@ -118,23 +118,24 @@ def test_shuffling_within_the_lateness_gives_the_same_bytes(runs):
     assert runs["shuffled"] == runs["first"]
 
 
-TIED = """id: tied
-tenant: acme
-name: records tied in event time
-query: |
-  session.vdi_events during past 1min
-  | summarize v = network_latency.avg(), s = network_latency.sum(){by}
-every: 30s
-trigger:
-  when: v > 1ms
-"""
+TIED = """
+    id: {id}
+    tenant: acme
+    name: records tied in event time
+    query: |
+      session.vdi_events during past 1min
+      | summarize v = network_latency.avg(), s = network_latency.sum(){by}
+    every: 30s
+    trigger:
+      when: v > 1ms
+    """
 
 
-def test_records_tied_in_event_time_give_the_same_bytes_in_any_arrival_order(flink_env, monkeypatch, tmp_path):
+def test_records_tied_in_event_time_give_the_same_bytes_in_any_arrival_order(flink_env, tmp_path_factory):
     """40 devices' samples at the same millisecond, with latencies whose double sum depends on
     the order of its terms (checked below), in three arrival orders: the same alert bytes (the
     windows function folds a slice's records in event-time order, ties by their bytes)."""
-    from tests.clickhouse.differential import run_flink
+    from tests.compiled_run import jsonl, run_monitors
 
     rnd = random.Random(5)
     latencies = [round(rnd.uniform(0, 1000), 3) for _ in range(40)]
@@ -144,22 +145,20 @@ def test_records_tied_in_event_time_give_the_same_bytes_in_any_arrival_order(fli
     sums = {name: sum(latencies[i] for i in order) for name, order in orders.items()}
     assert len(set(sums.values())) > 1  # summed in arrival order, the orders give different bits
 
-    def sample(i: int, end: str, latency: float) -> str:
-        return json.dumps({"tenant": "acme", "start_time": "2026-11-26T09:59:40.000Z", "end_time": end,
-                           "device": {"collector": {"uid": f"d{i}"}}, "network_latency": latency})
+    def sample(i: int, end: str, latency: float) -> dict:
+        return {"tenant": "acme", "start_time": "2026-11-26T09:59:40.000Z", "end_time": end,
+                "device": {"collector": {"uid": f"d{i}"}}, "network_latency": latency}
 
-    (tmp_path / "devices.jsonl").write_text("".join(json.dumps(
-        {"tenant": "acme", "collector": {"uid": f"d{i}"}, "virtualization": {"desktop_pool": "P"},
-         "last_seen": "2026-11-26T09:00:00.000Z"}) + "\n" for i in range(40)))
-    (tmp_path / "m.yaml").write_text(TIED.format(by=" by device.virtualization.desktop_pool"))  # inventory join
-    (tmp_path / "m2.yaml").write_text(TIED.format(by="").replace("id: tied", "id: tied_all"))   # none
+    devices = jsonl({"tenant": "acme", "collector": {"uid": f"d{i}"}, "virtualization": {"desktop_pool": "P"},
+                     "last_seen": "2026-11-26T09:00:00.000Z"} for i in range(40))
+    monitors = {"m.yaml": TIED.format(id="tied", by=" by device.virtualization.desktop_pool"),  # inventory join
+                "m2.yaml": TIED.format(id="tied_all", by="")}                                 # none
     out = {}
     for name, order in orders.items():
-        lines = [sample(i, "2026-11-26T10:00:10.000Z", latencies[i]) for i in order]
-        (tmp_path / f"{name}.jsonl").write_text("\n".join(lines + [sample(0, "2026-11-26T10:03:00.000Z", 1.0)]) + "\n")
-        out[name] = run_flink(flink_env, monkeypatch, [str(tmp_path / "m.yaml"), str(tmp_path / "m2.yaml")],
-                              {"session.vdi_events": str(tmp_path / f"{name}.jsonl"),
-                               "device.devices": str(tmp_path / "devices.jsonl")}, tmp_path / f"{name}.out")
+        events = [sample(i, "2026-11-26T10:00:10.000Z", latencies[i]) for i in order]
+        tables = {"session.vdi_events": jsonl(events + [sample(0, "2026-11-26T10:03:00.000Z", 1.0)]),
+                  "device.devices": devices}
+        out[name] = run_monitors(tmp_path_factory.mktemp(name), monitors, tables, flink_env)[1].alerts
     assert out["reversed"] == out["written"] and out["shuffled"] == out["written"]
     triggered = [json.loads(r) for r in out["written"] if '"status":"triggered"' in r]
     assert len(triggered) == 2 and all(abs(r["values"]["s"] - sums["written"]) < 1e-6 for r in triggered)
