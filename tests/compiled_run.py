@@ -15,13 +15,15 @@ def jsonl(rows) -> bytes:
     return "".join(json.dumps(r) + "\n" for r in rows).encode()
 
 
-def run_monitors(tmp, monitors: dict[str, str], tables: dict[str, bytes], t_env, config: bytes = b""):
-    """`monitors` (file name -> YAML text, dedented) written into `tmp` and compiled, then the
-    job run over `tables` (catalog table -> the bytes of its file) and the compiled config
-    records followed by `config` (more lines of the config topic). Returns (compiled, RunResult)."""
+def run_monitors(tmp, monitors: dict[str, str], tables: dict[str, bytes], t_env, config: bytes = b"", options=None):
+    """`monitors` (file name -> YAML text, dedented) written into `tmp` and compiled (with
+    `options`, a CompileOptions, when given), then the job run over `tables` (catalog table, or
+    `maintenance` -> the bytes of its file) and the compiled config records followed by
+    `config` (more lines of the config topic). Returns (compiled, RunResult)."""
     for name, text in monitors.items():
         (tmp / name).write_text(textwrap.dedent(text))
-    compiled = compile_paths([str(tmp / name) for name in monitors])
+    paths = [str(tmp / name) for name in monitors]
+    compiled = compile_paths(paths) if options is None else compile_paths(paths, options=options)
     assert compiled.ok, [d.message for d in compiled.result.diagnostics]
     files = {}
     for table, data in {**tables, "monitor_config": jsonl(compiled.job.config_records) + config}.items():

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import textwrap
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from nql_flink.translator.flink import processing
 from nql_flink.translator.flink.connectors import CompileOptions
 from nql_flink.translator.pipeline import compile_paths
+from tests.compiled_run import jsonl, run_monitors
 from tests.kafka import scenario as sc
 
 pytestmark = pytest.mark.flink
@@ -225,3 +227,73 @@ def test_nql_flink_run_reads_a_maintenance_file_and_writes_the_notifications(fli
                               ("recovered", at(4), ["finance-upgrade"]), ("triggered", at(12), []),
                               ("recovered", at(15), []), ("recovered", at(18), ["late-edit", "nightly"])])
     assert "6 notification record(s)" in capsys.readouterr().err
+
+
+# A change monitor (a Python state aggregate, no time attribute) and a threshold monitor side by
+# side, per device of globex. Samples of devices g1 and g2 end at Thursday 2026-11-26 00:00:30 +
+# 5 min k, k = 0..35; cpu_queue_length 3.0 for k = 24..26 (02:00:30, 02:05:30, 02:10:30), else 1.0.
+DETECTION_MONITORS = {
+    "change.yaml": """
+        id: cpu_change
+        tenant: globex
+        query: |
+          device_performance.events during past 5min
+          | summarize q = cpu_queue_length.avg() by device.collector.uid
+        every: 5min
+        detection: {type: change, metric: q, change: 100%, direction: above, history: 1h}
+        grouping: {interval: 5min}
+        """,
+    "threshold.yaml": """
+        id: cpu_high
+        tenant: globex
+        query: |
+          device_performance.events during past 5min
+          | summarize q = cpu_queue_length.avg() by device.collector.uid
+        every: 5min
+        trigger: {when: q > 2}
+        grouping: {interval: 5min}
+        """,
+}
+
+
+def cpu_samples() -> list[dict]:
+    day = datetime(2026, 11, 26, 0, 0, 30, tzinfo=timezone.utc)
+    return [{"tenant": "globex", "start_time": sc.iso(day + timedelta(minutes=5 * k - 5)),
+             "end_time": sc.iso(day + timedelta(minutes=5 * k)),
+             "device": {"collector": {"uid": uid}, "name": uid.upper()},
+             "cpu_queue_length": 3.0 if 24 <= k <= 26 else 1.0}
+            for k in range(36) for uid in ("g1", "g2")]
+
+
+def test_change_monitor_alerts_are_grouped_and_muted_like_threshold_alerts(flink_env, tmp_path):
+    """Both monitors judge each device's window [t - 5min, t) every 5 min. Threshold: q = 3.0 >
+    2 in the windows ending 02:05, 02:10, 02:15 -> triggered 02:05, recovered 02:20 (the default
+    recovery: not the trigger). Change (history 1h: the mean of the 12 evaluations before,
+    above by more than 100%): 02:05: 3.0 vs 1.0 -> triggered; 02:10: 3.0 vs 14/12, 02:15: 3.0 vs
+    16/12 (still above 2x); 02:20: 1.0 vs 18/12 -> recovered. Same for g1 and g2. Grouping by 5
+    min intervals (kG, (k+1)G]: per monitor one notification at 02:05 with both triggers and
+    one at 02:20 with both recoveries. The window g2-work (02:15-02:25 UTC, g2's group, every
+    monitor) mutes g2's recoveries, not g1's."""
+    windows = [{"tenant": "globex", "id": "g2-work", "updated_at": "2026-11-26T00:00:00.000Z",
+                "group": {"device.collector.uid": "g2"}, "start": "2026-11-26T02:15:00", "end": "2026-11-26T02:25:00"}]
+    _, result = run_monitors(tmp_path, DETECTION_MONITORS,
+                             {"device_performance.events": jsonl(cpu_samples()), "maintenance": jsonl(windows)},
+                             flink_env, options=CompileOptions(maintenance_topic="nql.maintenance"))
+    alerts = [json.loads(a) for a in result.alerts]
+    t2 = "2026-11-26T02:{:02d}:00.000Z".format
+    assert sorted((a["monitor"], a["group"]["device.collector.uid"], a["status"], a["at"]) for a in alerts) == sorted(
+        (m, g, s, t2(minute)) for m in ("cpu_change", "cpu_high") for g in ("g1", "g2")
+        for s, minute in (("triggered", 5), ("recovered", 20)))
+    notifications = [json.loads(r) for r in processing.notification_records(str(tmp_path / "alerts.jsonl.d"))]
+    got = sorted((n["key"], n["at"], n["notify"],
+                  [(e["alert"]["group"]["device.collector.uid"], e["alert"]["status"], e["notify"], e["muted_by"])
+                   for e in n["alerts"]]) for n in notifications)
+    assert got == sorted((f"globex/{m}/{t2(minute)}", t2(minute), True, entries)
+                         for m in ("cpu_change", "cpu_high")
+                         for minute, entries in ((5, [("g1", "triggered", True, []), ("g2", "triggered", True, [])]),
+                                                 (20, [("g1", "recovered", True, []),
+                                                       ("g2", "recovered", False, ["g2-work"])])))
+    # every alert of a notification is the alert topic's record, the change monitor's with its baseline
+    assert all(e["alert"] in alerts for n in notifications for e in n["alerts"])
+    assert all(e["alert"]["baseline"] is not None for n in notifications for e in n["alerts"]
+               if e["alert"]["monitor"] == "cpu_change")

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from nql_flink.translator.diagnostics.catalog import CATALOG
+from nql_flink.translator.diagnostics.catalog import CATALOG, RETIRED
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -8,6 +8,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_code_is_documented():
     page = (ROOT / "docs" / "diagnostics.md").read_text()
     assert [c for c in CATALOG if f"| {c} |" not in page] == []
+    retired = page[page.index("## Retired codes"):]
+    assert [c for c in RETIRED if f"| {c} |" not in retired] == []
 
 
 def test_every_code_is_reported_somewhere_in_the_translator():
@@ -15,3 +17,9 @@ def test_every_code_is_reported_somewhere_in_the_translator():
     sources = "".join(p.read_text() for folder in ("translator", "deploy/notify") for p in (ROOT / folder).rglob("*.py")
                       if p.name != "catalog.py")
     assert [c for c in CATALOG if f'"{c}"' not in sources] == []
+
+
+def test_no_retired_code_is_reported():
+    sources = "".join(p.read_text() for folder in ("translator", "deploy/notify") for p in (ROOT / folder).rglob("*.py")
+                      if p.name != "catalog.py")
+    assert [c for c in RETIRED if f'"{c}"' in sources] == []

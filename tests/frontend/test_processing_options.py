@@ -25,10 +25,15 @@ def test_flapping_needs_both_keys_and_whole_changes():
     assert [d[0] for d in diags(HEAD + "flapping: 3\n")] == ["NQL0006"]
 
 
-def test_detection_monitors_cannot_ask_for_processing_yet():
+def test_detection_monitors_take_the_same_options():
+    from nql_flink.translator.ir.lower import lower
+
     text = ("id: m\ntenant: acme\nquery: session.vdi_events during past 5min | summarize c = count()\n"
-            "detection: {type: change, metric: c, history: 1h}\nflapping: {changes: 2, within: 1h}\n")
-    assert [d[:2] for d in diags(text)] == [("NQL0419", 5)]
+            "detection: {type: change, metric: c, history: 1h}\nflapping: {changes: 2, within: 1h}\n"
+            "grouping: {interval: 5min}\n")
+    checked = check(text)
+    assert checked.diagnostics == []
+    assert [lower(m)[0].processing for m in checked.monitors] == [Processing(2, 3_600_000, 300_000, 0)]
 
 
 def test_good_options_reach_the_ir_and_none_without_them():

@@ -1252,5 +1252,10 @@ def _detect_pipeline(p: _Pipeline, ev: ir.Evaluate, n, inserts: list) -> list[St
         tail = _state_tail(p, n, SEASONAL_FUNCTION, extra_args, seasonal_spec(det))
     else:
         tail = _state_tail(p, n, CHANGE_FUNCTION, extra_args, change_spec(det))
-    inserts.append({"target": q("sink_alerts"), "query": _alert_query(n("alerts"), None)})
+    inserts.append({"target": q("sink_alerts"), "query": _alert_query(q(detection_alerts(p)), None)})
     return [Statement("views/monitor_judged_detect.sql.j2", judged), *tail]
+
+
+def detection_alerts(p: _Pipeline) -> str:
+    """The view of a seasonal or change pipeline's transitions (its `alerts` view)."""
+    return f"{p.name}__alerts"

@@ -1,6 +1,6 @@
-"""Alert processing after the alert topic (docs/processing.md): the threshold monitors'
-transitions, exactly the records of the alert topic, become notification records on their own
-topic (`CompileOptions.notifications_topic`), decided in event time by one Java process table
+"""Alert processing after the alert topic (docs/processing.md): every monitor's transitions,
+exactly the records of the alert topic, become notification records on their own topic
+(`CompileOptions.notifications_topic`), decided in event time by one Java process table
 function per job (udfs/jvm AlertProcessing): flapping groups suppressed, alerts inside a
 maintenance window muted (windows as data on `CompileOptions.maintenance_topic`, a versioned
 topic read with the transitions, partitioned by tenant), one notification per monitor and
@@ -8,17 +8,21 @@ grouping interval, open alerts repeated.
 
 Only when some monitor asks for it (`flapping:`, `grouping:`; ir.Processing) or a maintenance
 topic is configured; otherwise `statements` adds nothing and the job is exactly the one
-without this module. The function's
-input is the job's alert transitions (codegen's `job__alerts`, the alert state function's
-'alert' rows, which keep its rowtime: the evaluation's window time) with their alert records,
-partitioned by tenant; its spec literal lists each monitor's options, its uid names no monitor
-(adding or changing a monitor's options restores the state of every group).
+without this module. The function's input is the job's alert transitions with their alert
+records, partitioned by tenant: the threshold monitors' (codegen's `job__alerts`, the alert
+state function's 'alert' rows) and each seasonal or change monitor's (its `__alerts` view,
+from its Python state aggregate). Those have no time attribute (a Python aggregate's result
+has none), so the function reads each transition's time from its `at` column and its timers
+follow the watermark, which reaches it behind the transitions it passes (each operator before
+it emits a transition before the watermark that passes its time). Its spec literal lists each
+monitor's options, its uid names no monitor (adding or changing a monitor's options restores
+the state of every group).
 """
 
 from __future__ import annotations
 
-from nql_flink.translator.flink.codegen import (JOB, JOB_ALERTS, TIME_FORMAT, Connector, Statement, alert_values, lit,
-                                                 pipelines, q, sink, state_uid)
+from nql_flink.translator.flink.codegen import (JOB, JOB_ALERTS, TIME_FORMAT, Connector, Statement, alert_values,
+                                                 detection_alerts, lit, pipelines, q, sink, state_uid)
 from nql_flink.translator.flink.connectors import CompileOptions, kafka_options, sink_options
 
 FUNCTION = "nql_alert_processing"
@@ -41,15 +45,14 @@ LAYOUT = ("MAP<tenant/monitor/group, ROW<changes ARRAY<BIGINT>, flapping BOOLEAN
 
 
 def processed(monitors) -> list:
-    """The monitors with options: threshold monitors asking for processing."""
-    return [m for m in monitors if m.processing is not None and m.evaluate.detection is None]
+    """The monitors with options: those asking for processing."""
+    return [m for m in monitors if m.processing is not None]
 
 
 def wanted(monitors, options: CompileOptions) -> bool:
     """Whether the job processes its transitions: a monitor asks, or a maintenance topic is set
-    (then every threshold monitor's transitions are)."""
-    threshold = any(m.evaluate.detection is None for m in monitors)
-    return bool(processed(monitors)) or (threshold and options.maintenance_topic is not None)
+    (then every monitor's transitions are)."""
+    return bool(processed(monitors)) or (bool(monitors) and options.maintenance_topic is not None)
 
 
 def spec(monitors) -> str:
@@ -70,13 +73,7 @@ def statements(monitors, options: CompileOptions, inserts: list[dict]) -> list[S
     `inserts`; nothing when the job does not process its transitions."""
     if not wanted(monitors, options):
         return []
-    from nql_flink.translator.flink.render import render
-
-    threshold = [p for p in pipelines(monitors) if p.evaluate.detection is None]
-    extra = ["`tenant`", "'alert' AS `nql_kind`", "`monitor`", "`group_json`", "`status`", "`at`", "`rowtime`"]
-    alerts = render("alert_record.sql.j2", {"alerts": q(JOB_ALERTS), "payload": False, "extra": extra,
-                                            "values": alert_values(threshold),
-                                            "time_format": lit(TIME_FORMAT)}).rstrip()
+    alerts = "\nUNION ALL\n".join(_transitions(pipelines(monitors)))
     inserts.append({"target": q(SINK), "query": f"SELECT CONCAT(`tenant`, '/', `monitor`), `record`\n"
                                                 f"FROM {q(OUTPUT)}"})
     maintenance = _maintenance(options, inserts)
@@ -89,6 +86,28 @@ def statements(monitors, options: CompileOptions, inserts: list[dict]) -> list[S
         sink(SINK, {"monitor_key": "STRING", "record": "STRING"},
              notification_sink_options(options)),
     ]
+
+
+def _transitions(pipes) -> list[str]:
+    """Each source of transitions as the processing reads it: tenant, kind 'alert', monitor,
+    group, status, its time `at`, then the alert record exactly as on the alert topic (one
+    query for every threshold monitor, one per seasonal or change monitor)."""
+    from nql_flink.translator.flink.render import render
+
+    head = ["`tenant`", "'alert' AS `nql_kind`", "`monitor`", "`group_json`", "`status`"]
+    threshold = [p for p in pipes if p.evaluate.detection is None]
+    out = []
+    if threshold:
+        out.append(render("alert_record.sql.j2", {"alerts": q(JOB_ALERTS), "payload": False, "extra": head + ["`at`"],
+                                                  "values": alert_values(threshold),
+                                                  "time_format": lit(TIME_FORMAT)}).rstrip())
+    at = f"TO_TIMESTAMP(JSON_VALUE(`payload`, '$.at'), {lit(TIME_FORMAT)}) AS `at`"
+    for p in pipes:
+        if p.evaluate.detection is not None:
+            out.append(render("alert_record.sql.j2", {"alerts": q(detection_alerts(p)), "payload": True,
+                                                      "extra": head + [at], "values": "",
+                                                      "time_format": lit(TIME_FORMAT)}).rstrip())
+    return out
 
 
 def sources(statements) -> dict[str, str]:

@@ -262,7 +262,7 @@ def _read_monitor(file: Source, node: yaml.MappingNode, default_tenant: str | No
     if detection.type == "threshold" and trigger_when is None and mid is not None:
         f.report("NQL0409", f.span("trigger"), "e.g. trigger: {when: avg_latency > 300ms, for: 5min}",
                  what="`trigger.when`", kind="threshold")
-    processing = _read_processing(file, f, detection, out)
+    processing = _read_processing(file, f, out)
     evaluation = f.choice("evaluation", EVALUATIONS, None) if "evaluation" in f.values else None
     if mid is None or query is None:  # nothing to check the rest against; the fields were reported
         return None
@@ -276,7 +276,7 @@ def _read_monitor(file: Source, node: yaml.MappingNode, default_tenant: str | No
     )
 
 
-def _read_processing(file: Source, f: Fields, detection: Detection, out: list[Diagnostic]) -> Processing | None:
+def _read_processing(file: Source, f: Fields, out: list[Diagnostic]) -> Processing | None:
     """`flapping:` and `grouping:` (docs/processing.md), or None when the monitor has neither."""
     flap_changes, flap_within, group, repeat = None, 0, 0, 0
     node = f.mapping("flapping")
@@ -296,9 +296,6 @@ def _read_processing(file: Source, f: Fields, detection: Detection, out: list[Di
         repeat = _positive_duration(g, "repeat")
     if "flapping" not in f.values and "grouping" not in f.values:
         return None
-    if detection.type != "threshold":
-        key = "flapping" if "flapping" in f.values else "grouping"
-        f.report("NQL0419", f.span(key), key=key, kind=detection.type)
     return Processing(flap_changes, flap_within, group, repeat)
 
 

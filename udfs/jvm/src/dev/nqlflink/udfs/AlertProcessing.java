@@ -20,24 +20,29 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Alert processing after the alert topic (docs/processing.md): each threshold monitor's
- * transitions, as the alert topic has them, become notification records: flapping groups
+ * Alert processing after the alert topic (docs/processing.md): each monitor's transitions, as
+ * the alert topic has them, become notification records: flapping groups
  * suppressed, alerts inside a matching maintenance window muted, a monitor's groups changing in
  * one interval in one notification, open alerts repeated, in event time. The alert
  * records themselves are not changed.
  *
  * <pre>
- * nql_alert_processing(input => TABLE job__processing_input PARTITION BY tenant, on_time => DESCRIPTOR(rowtime),
+ * nql_alert_processing(input => TABLE job__processing_input PARTITION BY tenant,
  *                      spec => 'tenant/monitor: flap=N/WITHIN_MS;group=MS;repeat=MS | ...', uid => '...')
- * input columns: tenant, nql_kind ('alert' | 'window'), monitor, group_json, status, alert_id,
- *                at TIMESTAMP(3) (the transition's time; a window's version time), record (the alert
- *                record's JSON; the window's record, Maintenance), rowtime
- * output: tenant | nql_key (the notification's idempotency key), monitor, at TIMESTAMP(3), record | rowtime
+ * input columns: tenant, nql_kind ('alert' | 'window'), monitor, group_json, status,
+ *                at TIMESTAMP(3) (the transition's time; a window's version time), alert_id, record (the
+ *                alert record's JSON; the window's record, Maintenance)
+ * output: tenant | nql_key (the notification's idempotency key), monitor, at TIMESTAMP(3), record
  * </pre>
+ *
+ * <p>No time attribute ({@code on_time}): the transitions of seasonal and change monitors come
+ * from a Python aggregate, whose result has none. Time is each row's {@code at}; the timers
+ * follow the watermark, which every operator before this one forwards after the rows it emitted
+ * for the times it passes, so a transition arrives before the watermark that passes its time.
  *
  * <p>Every transition waits for the watermark to pass its time (a timer), and the transitions
  * due are decided in the order of their times, whatever their arrival order across groups; a
- * group's own transitions come in order (AlertStates emits them so).
+ * group's own transitions come in order (AlertStates and the detection aggregates emit them so).
  *
  * <p>Flapping (a monitor's {@code flap=N/W}): a group whose transitions in the look-back
  * (t - W, t] number more than N at a transition t is flapping from that transition on: its
@@ -113,7 +118,7 @@ public class AlertProcessing extends ProcessTableFunction<Row> {
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, " + ENTRY_TYPE + ">")) MapView<String, Row> pending,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, STRING>")) MapView<String, String> windows,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("ROW<seen BIGINT>")) Row meta,
-            @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
+            @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE}, name = "input") Row in,
             @ArgumentHint(name = "spec") String specText)
             throws Exception {
         if ("window".equals(in.getField("nql_kind"))) {
