@@ -14,6 +14,11 @@ deployed with
   outage  the broker stopped for 30 s and started again on its data, between phase 4
           (S(8), S(9): acme recovers at 10:03:30) and phase 5 (S(10), S(11) and the flush).
 
+The job also processes its transitions (docs/processing.md: compiled with a maintenance topic,
+one window on it muting globex's trigger), so its notifications topic, written exactly once
+like the alert topic by a second transactional sink after the Java processing function (and
+fed by the change monitor's Python aggregate too), goes through the same kills.
+
 Each kill is followed by a replacement TaskManager; the job restarts from its latest retained
 checkpoint and replays from that checkpoint's offsets. A restored job has no watermark (Flink
 does not checkpoint watermarks): what it replays is evaluated when newer events move the
@@ -45,6 +50,11 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 CHECKPOINT_INTERVAL = 20  # seconds: room to see an alert written and kill before its commit
 IDLE_TIMEOUT = "10 s"     # a restored job waits this long for the quiet inventory and config topics
+
+
+# globex's maintenance: 10:00-10:02 UTC, every monitor of globex; mutes its trigger at 10:01:30
+WINDOW = {"tenant": "globex", "id": "sales-work", "updated_at": "2026-11-26T09:00:00.000Z",
+          "start": "2026-11-26T10:00:00Z", "end": "2026-11-26T10:02:00Z"}
 
 
 def marker(phase: str) -> str:
@@ -79,8 +89,10 @@ def story(cluster, broker, tmp_path_factory):
     events_topic = o.topic("nql.session.vdi_events")
     facts: dict = {"kills": []}
 
+    notifications_topic = o.topic(o.notifications_topic)
     rc, jid, err = deploy(cluster, bootstrap, prefix, prefix + "job", tmp / "deploy",
-                          checkpoint_interval=f"{CHECKPOINT_INTERVAL} s", idle_timeout=IDLE_TIMEOUT)
+                          checkpoint_interval=f"{CHECKPOINT_INTERVAL} s", idle_timeout=IDLE_TIMEOUT,
+                          extra=("--maintenance-topic", "nql.maintenance"))
     assert rc == 0, err
     cluster.wait_job(lambda j: j["jid"] == jid, timeout=WAIT)
 
@@ -112,6 +124,7 @@ def story(cluster, broker, tmp_path_factory):
         facts[f"recovery_s:{point}"] = time.monotonic() - t0
 
     kc.produce(bootstrap, o.topic(o.config_topic), sc.flush_records("monitor_config"))
+    kc.produce(bootstrap, o.topic("nql.maintenance"), [("globex/sales-work", WINDOW)])
     produce_table(bootstrap, o.topic("nql.device.devices"), INVENTORY, sc.inventory() + sc.flush_lines(INVENTORY))
 
     # kill 1: before a transition, phase 1 in a completed checkpoint
@@ -147,11 +160,13 @@ def story(cluster, broker, tmp_path_factory):
     phase("phase 5", range(10, 12))
     send_flush(bootstrap, events_topic, EVENTS)
     wait_committed(alerts_topic, lambda g: len(g) >= 3, "all three transitions")
+    wait_committed(notifications_topic, lambda g: len(g) >= 3, "the three transitions' notifications")
     # one more checkpoint: a duplicate written after the third alert would be committed by then
     last = checkpoint_done()
     until(lambda: checkpoint_done() > last, "one more checkpoint")
     facts["alerts"] = committed(alerts_topic)
     facts["dead"] = committed(dead_topic)
+    facts["notifications"] = committed(notifications_topic)
     cluster.cancel(jid)
     return facts
 
@@ -174,6 +189,16 @@ def test_alerts_after_three_kills_and_an_outage_equal_the_undisturbed_run(story,
         json.loads(a)["alert_id"] for a in undisturbed if '"triggered"' in a)
     for point in story["kills"]:
         print(f"kill {point}: running again {story[f'recovery_s:{point}']:.1f}s after the replacement started")
+
+
+def test_notifications_after_three_kills_and_an_outage_are_each_transition_once(story, expected):
+    """Without grouping, one notification per transition, keyed alert id/status/at, holding the
+    alert topic's record; globex's trigger muted by sales-work, acme's two notified."""
+    undisturbed = [json.loads(a) for a in of_tenants(expected["alerts"], "acme", "globex")]
+    got = sorted((json.loads(n) for n in story["notifications"]), key=lambda n: n["key"])
+    assert [(n["key"], [(e["alert"], e["notify"], e["muted_by"]) for e in n["alerts"]]) for n in got] == sorted(
+        (f"{a['alert_id']}/{a['status']}/{a['at']}",
+         [(a, a["tenant"] == "acme", [] if a["tenant"] == "acme" else ["sales-work"])]) for a in undisturbed)
 
 
 def test_no_dead_letter_lost(story):

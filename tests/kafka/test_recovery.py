@@ -47,8 +47,9 @@ HAND_DERIVED = [("acme", FIN, "recovered", "2026-11-26T10:03:30.000Z"),
 PYTHON_MONITOR = sc.HERE / "python_monitor"
 
 
-def deploy(cluster, bootstrap, prefix, job_name, out, checkpoint_interval="1 s", idle_timeout="1 min"):
-    """`nql-flink deploy sql-client` of the scenario and PYTHON_MONITOR -> (exit code, stdout, stderr)."""
+def deploy(cluster, bootstrap, prefix, job_name, out, checkpoint_interval="1 s", idle_timeout="1 min", extra=()):
+    """`nql-flink deploy sql-client` of the scenario and PYTHON_MONITOR (and `extra` arguments)
+    -> (exit code, stdout, stderr)."""
     from nql_flink.translator.cli import main as cli
 
     o, e = io.StringIO(), io.StringIO()
@@ -56,7 +57,7 @@ def deploy(cluster, bootstrap, prefix, job_name, out, checkpoint_interval="1 s",
         rc = cli(["deploy", "sql-client", str(sc.MONITORS), str(PYTHON_MONITOR), "--kafka", bootstrap,
                   "--cluster-state", str(cluster.state_dir), "--out", str(out), "--topic-prefix", prefix,
                   "--group-id", prefix + "nql", "--job-name", job_name, "--checkpoint-interval", checkpoint_interval,
-                  "--idle-timeout", idle_timeout])
+                  "--idle-timeout", idle_timeout, *extra])
     return rc, o.getvalue().strip(), e.getvalue()
 
 
