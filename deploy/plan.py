@@ -59,8 +59,9 @@ STATEFUL_KINDS = {
     "stream-exec-rank": "rank",
     "stream-exec-changelog-normalize": "versions",
 }
-# State of a table, whatever monitors read it (a second monitor must not reset it).
-TABLE_KINDS = ("clock", "versions", "ticks")
+# State of a table, whatever monitors read it (a second monitor must not reset it); `order`: the
+# inventory's version order function (uid ``d_<table>--order--...``), a table's, not an anchor.
+TABLE_KINDS = ("clock", "versions", "ticks", "order")
 # Fields that do not change what a node's state means.
 _NOT_STATE = ("id", "description", "inputProperties")
 # The owner of a function every monitor of the job feeds (translator/flink/codegen.py JOB): its
@@ -140,7 +141,8 @@ class _Graph:
             self.outputs[e["source"]].append(e["target"])
         self.order = self._topological()
         self.anchor = {i: pipeline_of(n["uid"]) for i, n in self.nodes.items()
-                       if node_type(n) == "stream-exec-process-table-function" and n.get("uid")}
+                       if node_type(n) == "stream-exec-process-table-function" and n.get("uid")
+                       and _kind(n) not in TABLE_KINDS}
         job_wide = {i for i, a in self.anchor.items() if a == JOB}
         pipeline = lambda i: {self.anchor[i]} if i in self.anchor and i not in job_wide else set()  # noqa: E731
         self.up = self._closure(self.order, self.inputs, lambda i: {JOB} if i in job_wide else pipeline(i),
@@ -283,7 +285,8 @@ def _after_windows(node: dict) -> dict:
 
 
 def _versions_reached(g: _Graph, i: int) -> list[int]:
-    """Deduplicate nodes fed by source i through stateless nodes only."""
+    """Deduplicate nodes fed by source i through stateless nodes only, and the inventory's order
+    function on the way (its state is part of the versions: a new one must read them all again)."""
     out, todo, seen = [], list(g.outputs[i]), set()
     while todo:
         j = todo.pop()
@@ -293,6 +296,9 @@ def _versions_reached(g: _Graph, i: int) -> list[int]:
         kind = _kind(g.nodes[j])
         if kind == "versions":
             out.append(j)
+        elif kind == "order":
+            out.append(j)
+            todo.extend(g.outputs[j])
         elif kind is None:
             todo.extend(g.outputs[j])
     return out

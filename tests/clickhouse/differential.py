@@ -6,13 +6,15 @@ included, must be equal."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from nql_flink.translator.cli import main
+from nql_flink.translator.clickhouse.tables import parse_time
 
 RELATIVE_TOLERANCE = 1e-9
 KEPT = Path(__file__).resolve().parents[2] / "out" / "differential"  # failing cases, where pytest does not clean up
@@ -69,14 +71,16 @@ def differences(flink: list[str], polled: list[str]) -> list[str]:
 @dataclass(frozen=True)
 class Case:
     """One tenant's generated monitors (id -> monitor file text) and telemetry: vdi events
-    as (arrival time, line), inventory lines."""
+    as (arrival time, line), inventory lines (in version order) and how far its inventory
+    sync lags: each version arrives `inventory_lag` after its time."""
     tenant: str
     monitors: dict[str, str]
     events: list[tuple[datetime, str]]
     devices: list[str]
+    inventory_lag: timedelta = timedelta(0)
 
     def only(self, ids: set[str]) -> "Case":
-        return Case(self.tenant, {i: m for i, m in self.monitors.items() if i in ids}, self.events, self.devices)
+        return dataclasses.replace(self, monitors={i: m for i, m in self.monitors.items() if i in ids})
 
 
 def write_cases(folder: Path, cases: list[Case]) -> None:
@@ -86,10 +90,13 @@ def write_cases(folder: Path, cases: list[Case]) -> None:
         "  - " + text.replace("\n", "\n    ").rstrip() + "\n" for c in cases for text in c.monitors.values()))
     events = sorted((e for c in cases for e in c.events), key=lambda e: e[0])
     (folder / "vdi.jsonl").write_text("".join(line + "\n" for _, line in events))
-    # the inventory in version order, as its topic carries it: the job's inventory clock is one
-    # per table (docs/polling.md, "Equal to streaming"), so a version read behind another
-    # tenant's newer ones may or may not be joined, depending on timing
-    devices = sorted((line for c in cases for line in c.devices), key=lambda line: json.loads(line)["last_seen"])
+    # the inventory in arrival order: a version arrives its tenant's lag after its time, so a
+    # lagging tenant's versions are read behind other tenants' newer ones (docs/polling.md,
+    # "Inventory read out of version order": both engines apply them from the newest version
+    # time read before)
+    devices = [line for _, _, line in sorted(
+        (parse_time(json.loads(line)["last_seen"]) + c.inventory_lag // timedelta(milliseconds=1), n, line)
+        for n, (c, line) in enumerate((c, line) for c in cases for line in c.devices))]
     (folder / "devices.jsonl").write_text("".join(line + "\n" for line in devices))
 
 

@@ -1,6 +1,8 @@
 """The polling back end without an engine: numbers as Java prints them, URLs, escaping,
 diagnostics and exit codes."""
 
+import json
+
 import pytest
 
 from nql_flink.translator.cli import main
@@ -73,3 +75,33 @@ detection: {type: change, metric: lat, change: 50%, history: 1h, direction: abov
     assert "nql-flink poll: [bad-url]" in capsys.readouterr().err
     assert main(["load", "--clickhouse", "chdb:memory", "--input", f"nope={tmp_path / 'm.yaml'}"]) == 2
     assert "unknown table 'nope'" in capsys.readouterr().err
+
+
+def test_inventory_versions_take_effect_as_the_streaming_job_applies_them():
+    """docs/polling.md "Inventory read out of version order", by hand, in the order read
+    (newest: the largest version time read before):
+    1 acme d1 10:00 in order (newest 10:00)      6 acme d3 09:50 late, d3 in order at 10:07: dropped
+    2 globex g1 10:07 in order (newest 10:07)    7 acme d4 09:10 late: from 10:07
+    3 acme d2 09:00 late: from 10:07             8 acme d4 10:07 in order at 10:07: replaces 7
+    4 acme d2 09:30 late: from 10:07, the later  9 acme d1 10:05 late: from 10:07 (d1's 10:00 stays)
+      version time of the two: replaces 3
+    5 acme d3 10:07 in order at 10:07"""
+    from nql_flink.translator.clickhouse import tables
+    from nql_flink.translator.semantic.schema import load_catalog
+
+    table = load_catalog().tables["device.devices"]
+    read = [("acme", "d1", "10:00"), ("globex", "g1", "10:07"), ("acme", "d2", "09:00"), ("acme", "d2", "09:30"),
+            ("acme", "d3", "10:07"), ("acme", "d3", "09:50"), ("acme", "d4", "09:10"), ("acme", "d4", "10:07"),
+            ("acme", "d1", "10:05")]
+    lines = [json.dumps({"tenant": tenant, "collector": {"uid": uid}, "last_seen": f"2026-11-26T{hm}:00.000Z"})
+             for tenant, uid, hm in read]
+    names = [c for c, _, _ in tables.columns(table)]
+    rows = tables.effective_versions(table, tables.read_records(table, lines).rows)
+    got = sorted((r[0], r[names.index("collector_uid")], tables.format_time(r[1])[11:16],
+                  tables.format_time(r[names.index("last_seen")])[11:16]) for r in rows)
+    assert got == sorted([("acme", "d1", "10:00", "10:00"), ("globex", "g1", "10:07", "10:07"),
+                          ("acme", "d2", "10:07", "09:30"), ("acme", "d3", "10:07", "10:07"),
+                          ("acme", "d4", "10:07", "10:07"), ("acme", "d1", "10:07", "10:05")])
+    # event tables are not versions: rows as read
+    events = load_catalog().tables["session.vdi_events"]
+    assert tables.effective_versions(events, [("acme", 2), ("acme", 1)]) == [("acme", 2), ("acme", 1)]

@@ -48,6 +48,12 @@ def test_each_raw_line_is_parsed_once_whatever_reads_it(explain_plan):
         assert reading_the_line not in execution, reading_the_line
     lines = execution.splitlines()
     reading = [i for i, ln in enumerate(lines) if "nql_read(" in ln]
+    # the inventory's versions are read once more after their order function (udfs/jvm
+    # VersionOrder passes the line through, not the fields): one Calc over its output
+    again = [i for i in reading if "nql_version_order(" in lines[i + 1]]
+    assert len(again) == 1, [lines[i:i + 2] for i in reading]
+    assert lines[again[0]].count("nql_read(") == 1
+    reading = [i for i in reading if i not in again]
     assert len(reading) == len(raw_tables), reading
     for i in reading:
         calls = re.findall(r"nql_read\(line, '[^']*'\)", lines[i])

@@ -53,7 +53,9 @@ def load_file(conn: Connection, catalog: Catalog, table_name: str, path: str) ->
 
 
 def insert(conn: Connection, table, rows: list[tuple]) -> None:
-    """Rows read by tables.read_records into their catalog table."""
+    """Rows read by tables.read_records into their catalog table, in the order read (an object
+    table's versions take effect as the streaming job applies them: tables.effective_versions)."""
+    rows = tables.effective_versions(table, rows)
     if rows:
         conn.insert(tables.qualified(table), [(c, t) for c, _, t in tables.columns(table)], rows)
 

@@ -160,5 +160,34 @@ def _row(table: Table, cols, line: str):
     return None, tuple(row)
 
 
+def effective_versions(table: Table, rows: list[tuple]) -> list[tuple]:
+    """The versions of an object table (the inventory) as the streaming job applies them, from
+    rows in the order read (one file: one Kafka partition): `nql_time` becomes the version's
+    effective time (udfs/jvm VersionOrder, docs/polling.md "Inventory read out of version
+    order"). With `newest` the largest version time read before: a version at t >= newest takes
+    effect at t; one at t < newest at newest, unless its device has a version in order at newest
+    (then it never applies: dropped); of two versions of a device taking effect at one time, the
+    in-order one, else the one with the later version time, else the later read, is kept.
+    Event tables' rows are returned as they are."""
+    if table.is_event or not table.identity:
+        return rows
+    key_at = 2 + sorted(table.fields).index(table.identity)
+    newest = None
+    at_newest: set = set()
+    kept: dict[tuple, tuple] = {}        # (effective time, tenant, device) -> row
+    for row in rows:
+        t, device = row[1], (row[0], row[key_at])
+        if newest is None or t >= newest:
+            if newest is None or t > newest:
+                newest, at_newest = t, set()
+            at_newest.add(device)
+            kept[(t, *device)] = row
+        elif device not in at_newest:
+            before = kept.get((newest, *device))
+            if before is None or before[1] <= t:
+                kept[(newest, *device)] = row
+    return [(row[0], effective, *row[2:]) for (effective, *_), row in kept.items()]
+
+
 def catalog_tables(catalog: Catalog) -> list[Table]:
     return [catalog.tables[name] for name in sorted(catalog.tables)]

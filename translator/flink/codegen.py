@@ -172,6 +172,8 @@ def alert_values(pipes) -> str:
 def _interval(ms: int) -> str:
     if ms % 60_000 == 0 and ms >= 60_000:
         value, unit = ms // 60_000, "MINUTE"
+    elif ms % 1000:
+        return f"INTERVAL '{ms / 1000:.3f}' SECOND"  # (sqlglot would add a precision Flink reads otherwise)
     else:
         value, unit = ms // 1000, "SECOND"
     return to_sql(exp.Interval(this=exp.Literal.string(str(value)), unit=exp.var(unit)))
@@ -257,6 +259,9 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
                                                      "language": "JAVA"}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(READ_FUNCTION), "path": lit(READ_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
+    if inventory:
+        out.append(Statement("ddl/function.sql.j2", {"name": q(ORDER_FUNCTION), "path": lit(ORDER_FUNCTION_CLASS),
+                                                     "language": "JAVA"}))
     out += _detection_functions(pipes)
     out += [Statement("ddl/function.sql.j2", {"name": q(name), "path": lit(path), "language": "JAVA"})
             for name, path in scalar_functions([p.evaluate for p in pipes])]
@@ -431,8 +436,25 @@ def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, o: Com
     ]
 
 
+# The inventory's versions in an order the event-time temporal join can use (udfs/jvm
+# VersionOrder): per Kafka partition, a version read behind a newer one takes effect from the
+# newest version time read before it, so the join's outcome depends on each partition's order
+# only, never on how the inventory and the events interleave (docs/polling.md "Inventory read
+# out of version order"). Its state is the table's, whatever monitors read it (deploy/plan.py
+# TABLE_KINDS: role `order`).
+ORDER_FUNCTION = "nql_version_order"
+ORDER_FUNCTION_CLASS = "dev.nqlflink.udfs.VersionOrder"
+ORDER_STATE = ("ROW<newest BIGINT>, MAP<device, BOOLEAN>, "
+               "MAP<effective/device, ROW<device_key STRING, version BIGINT, line STRING>> by partition")
+VERSION_COLUMN = "nql_version"
+# The inventory's watermark trails its newest version time by this much: an event at t is joined
+# once a version after t is read, so every version at t read in order before it counts.
+INVENTORY_LATENESS_MS = 1
+
+
 def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOptions, inserts: list) -> list[Statement]:
-    src, chk = source_name(table.name), "chk_" + ir.column_name(table.name)
+    t = ir.column_name(table.name)
+    src, chk, good, order, read = source_name(table.name), "chk_" + t, "vin_" + t, "ord_" + t, "vrd_" + t
     cols = {ir.column_name(p): (p, f.ty) for p, f in fields.items()}
     cols.pop("collector_uid", None)
     entries = [("tenant", "tenant", "tenant", "string"), ("collector_uid", "key", "collector.uid", "string"),
@@ -446,16 +468,26 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
         Statement("ddl/raw_source.sql.j2", {
             "comment": f"{table.name}: the inventory, versioned by last_seen; same raw-line reading as events.",
             "name": q(src), "columns": _raw_reading(entries, "last_seen"), "time_column": q("last_seen"),
-            "lateness": _interval(0)},
-            Connector(src, _kafka(o, table.topic, "raw", source=True))),
+            "lateness": _interval(INVENTORY_LATENESS_MS)},
+            Connector(src, _kafka(o, table.topic, "raw", source=True), (Metadata(SPLIT_COLUMN, "INT", SPLIT_METADATA),))),
         # one key column holding the tenant: see the note on versioned keys in _pipeline
         _checked(table.name, chk, src, [f"CONCAT({record}.`tenant`, '|', {record}.`collector_uid`) AS `device_key`"]
-                 + _record_fields(["tenant", "collector_uid"] + sorted(cols)) + [q("last_seen")]),
-        Statement("views/latest.sql.j2", {
-            "comment": "Each device's attributes as of any time: the latest version per tenant + collector uid.",
-            "name": q("ver_device_devices"), "source": q(chk), "columns": kept,
-            "keys": [q("device_key")], "time": q("last_seen"),
+                 + _record_fields(["tenant", "collector_uid"] + sorted(cols)) + [q("last_seen"), q(SPLIT_COLUMN)]),
+        Statement("views/version_input.sql.j2", {
+            "table": table.name, "name": q(good), "checked": q(chk), "split": q(SPLIT_COLUMN), "time": q("last_seen"),
             "not_null": ["`reject_reason` IS NULL AND `tenant`", q("collector_uid"), q("last_seen")]}),
+        Statement("views/version_order.sql.j2", {
+            "table": table.name, "name": q(order), "function": q(ORDER_FUNCTION), "input": q(good),
+            "split": q(SPLIT_COLUMN), "time": q("last_seen"), "uid": lit(state_uid(f"d_{t}", "order", ORDER_STATE))}),
+        Statement("views/version_read.sql.j2", {
+            "table": table.name, "name": q(read), "order": q(order), "read": _read_call(entries), "record": record,
+            "fields": _record_fields(["tenant", "collector_uid"] + sorted(cols) + ["last_seen"]),
+            "version": q(VERSION_COLUMN)}),
+        Statement("views/latest.sql.j2", {
+            "comment": "Each device's attributes as of any time: the latest version per tenant + collector uid, by\n"
+                       "-- effective time.",
+            "name": q("ver_device_devices"), "source": q(read), "columns": kept + [q(VERSION_COLUMN)],
+            "keys": [q("device_key")], "time": q(VERSION_COLUMN), "not_null": [q("device_key")]}),
     ]
 
 

@@ -21,6 +21,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_each`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
   AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_version_order`
+  AS 'dev.nqlflink.udfs.VersionOrder' LANGUAGE JAVA;
+
 -- session.vdi_events: one raw JSON line per record, read once by nql_read.
 CREATE TABLE `src_session_vdi_events` (
   `line` STRING,
@@ -109,9 +112,10 @@ GROUP BY `window_start`, `window_end`, `window_time`;
 -- device.devices: the inventory, versioned by last_seen; same raw-line reading as events.
 CREATE TABLE `src_device_devices` (
   `line` STRING,
+  `nql_split` INT METADATA FROM 'partition' VIRTUAL,
   `nql_rec` AS nql_read(`line`, 'tenant tenant tenant string, collector_uid key collector.uid string, last_seen version last_seen, virtualization_desktop_pool field virtualization.desktop_pool string'),
   `last_seen` AS nql_read(`line`, 'tenant tenant tenant string, collector_uid key collector.uid string, last_seen version last_seen, virtualization_desktop_pool field virtualization.desktop_pool string').`last_seen`,
-  WATERMARK FOR `last_seen` AS `last_seen` - INTERVAL '0' SECOND
+  WATERMARK FOR `last_seen` AS `last_seen` - INTERVAL '0.001' SECOND
 ) WITH (
   'connector' = 'kafka',
   'format' = 'raw',
@@ -134,17 +138,50 @@ SELECT `line`,
   `nql_rec`.`collector_uid` AS `collector_uid`,
   `nql_rec`.`virtualization_desktop_pool` AS `virtualization_desktop_pool`,
   `last_seen`,
+  `nql_split`,
   `nql_rec`.`nql_reason` AS `reject_reason`
 FROM `src_device_devices`;
 
--- Each device's attributes as of any time: the latest version per tenant + collector uid.
-CREATE TEMPORARY VIEW `ver_device_devices` AS
-SELECT `device_key`, `tenant`, `collector_uid`, `virtualization_desktop_pool`, `last_seen`
+-- The versions of device.devices that can be used (tenant, device and version time), each with its Kafka
+-- partition, for the function that orders them.
+CREATE TEMPORARY VIEW `vin_device_devices` AS
+SELECT `nql_split`, `device_key`, `line`, `last_seen`
+FROM `chk_device_devices`
+WHERE `reject_reason` IS NULL AND `tenant` IS NOT NULL AND `collector_uid` IS NOT NULL AND `last_seen` IS NOT NULL;
+
+-- The versions of device.devices in an order the temporal join can use (udfs/jvm VersionOrder): per
+-- Kafka partition, a version read behind a newer one takes effect from the newest version time
+-- read before it (its rowtime), so which version an event is joined with depends on the order
+-- of each partition, not on when the inventory and the events were read (docs/polling.md). The
+-- uid names no monitor: its state is the table's.
+CREATE TEMPORARY VIEW `ord_device_devices` AS
+SELECT *
+FROM `nql_version_order`(input => TABLE `vin_device_devices` PARTITION BY `nql_split`, on_time => DESCRIPTOR(`last_seen`),
+  uid => 'd_device_devices--order--12d751e5c499');
+
+-- The ordered versions of device.devices read again from their record (the function passes the line
+-- through, not the fields), with the effective time as `nql_version`.
+CREATE TEMPORARY VIEW `vrd_device_devices` AS
+SELECT `device_key`,
+  `nql_rec`.`tenant` AS `tenant`,
+  `nql_rec`.`collector_uid` AS `collector_uid`,
+  `nql_rec`.`virtualization_desktop_pool` AS `virtualization_desktop_pool`,
+  `nql_rec`.`last_seen` AS `last_seen`,
+  `nql_version`
 FROM (
-  SELECT `device_key`, `tenant`, `collector_uid`, `virtualization_desktop_pool`, `last_seen`,
-    ROW_NUMBER() OVER (PARTITION BY `device_key` ORDER BY `last_seen` DESC) AS `rn`
-  FROM `chk_device_devices`
-  WHERE `reject_reason` IS NULL AND `tenant` IS NOT NULL AND `collector_uid` IS NOT NULL AND `last_seen` IS NOT NULL
+  SELECT `device_key`, nql_read(`line`, 'tenant tenant tenant string, collector_uid key collector.uid string, last_seen version last_seen, virtualization_desktop_pool field virtualization.desktop_pool string') AS `nql_rec`, `rowtime` AS `nql_version`
+  FROM `ord_device_devices`
+);
+
+-- Each device's attributes as of any time: the latest version per tenant + collector uid, by
+-- effective time.
+CREATE TEMPORARY VIEW `ver_device_devices` AS
+SELECT `device_key`, `tenant`, `collector_uid`, `virtualization_desktop_pool`, `last_seen`, `nql_version`
+FROM (
+  SELECT `device_key`, `tenant`, `collector_uid`, `virtualization_desktop_pool`, `last_seen`, `nql_version`,
+    ROW_NUMBER() OVER (PARTITION BY `device_key` ORDER BY `nql_version` DESC) AS `rn`
+  FROM `vrd_device_devices`
+  WHERE `device_key` IS NOT NULL
 ) WHERE `rn` = 1;
 
 -- Monitor configuration as data (thresholds, for durations, enablement, priority), keyed by
