@@ -5,6 +5,7 @@ import json
 import pytest
 
 from nql_flink.translator.cli import main
+from tests.shell_env import shell_env
 
 MONITOR = """
 id: queue
@@ -60,7 +61,8 @@ def test_run_progress_shows_each_input_between_running_and_done_and_rocksdb_give
     # TableEnvironment in the test JVM breaks the first's planner, and the REST port, once a
     # job ran with it, stays in that environment's settings for every later job.)
     # The first status line is shown as soon as the job is submitted, so one is always there.
-    import os
+    # A shell's environment: PyFlink marks this process once Python UDFs ran in it, and a child
+    # with that mark refuses to start its own JVM (tests/shell_env.py).
     import subprocess
     import sys
     from pathlib import Path
@@ -70,7 +72,7 @@ def test_run_progress_shows_each_input_between_running_and_done_and_rocksdb_give
                            f"device_performance.events={files / 'perf.jsonl'}", "--progress",
                            "--state-backend", "rocksdb"],
                           capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[2],
-                          env={**os.environ, "FLINK_LOG_DIR": str(logs)})
+                          env=shell_env(FLINK_LOG_DIR=str(logs)))
     assert proc.returncode == 0, proc.stderr[-2000:]
     err = proc.stderr.splitlines()
     start = next(i for i, line in enumerate(err) if line.startswith("running 1 monitor(s)"))
