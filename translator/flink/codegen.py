@@ -1058,7 +1058,7 @@ def _state_tail(p: _Pipeline, n, function: str, extra: tuple[str, ...] = (),
     return [Statement("views/monitor_state.sql.j2", {"name": n("state"), "function": q(function),
                                                      "judged": n("judged"), "every_ms": str(p.every_ms),
                                                      "extra": args}),
-            Statement("views/monitor_alerts.sql.j2", {"name": n("alerts"), "state": n("state")})]
+            Statement("views/monitor_alerts.sql.j2", {"name": q(detection_alerts(p)), "state": n("state")})]
 
 
 UNKNOWN_DEVICE = "nql_unknown_device"
