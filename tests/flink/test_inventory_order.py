@@ -14,6 +14,9 @@ triggers on one or more.
   10:07:00 (the newest version time read before it). S(1)..S(13) (10:00:30 .. 10:06:30) find no
   version: 13 `unknown_device` dead letters; S(14) = 10:07:00 is joined -> window [10:07, 10:08)
   -> triggered at 10:08:00.
+
+Then every branch of the rule (a late version replaced by a later-timed late one, dropped behind
+an in-order one at the same time, replaced by an in-order one) on Flink and on chdb alike.
 """
 from __future__ import annotations
 
@@ -74,3 +77,48 @@ def test_a_version_read_behind_a_newer_one_is_in_force_from_that_time(flink_env,
     alerts, unknown = run(tmp_path, flink_env, [A1, B1])
     assert alerts == [("triggered", "2026-11-26T10:08:00.000Z")]
     assert unknown == [iso(START + timedelta(seconds=30 * i)) for i in range(1, 14)]
+
+
+# Every branch of the rule, on both engines (the polling side's unit test reads the same nine
+# versions, tests/clickhouse/test_polling_unit.py). Read in this order; the pool names the version.
+EDGE_VERSIONS = [("acme", "d1", "10:00", "A"),     # in order (newest 10:00)
+                 ("globex", "g1", "10:07", "X"),   # in order (newest 10:07)
+                 ("acme", "d2", "09:00", "B"),     # late: from 10:07
+                 ("acme", "d2", "09:30", "C"),     # late, from 10:07, the later version time: replaces B
+                 ("acme", "d3", "10:07", "D"),     # in order at 10:07
+                 ("acme", "d3", "09:50", "E"),     # late, d3 in order at 10:07: dropped
+                 ("acme", "d4", "09:10", "F"),     # late: from 10:07
+                 ("acme", "d4", "10:07", "G"),     # in order at 10:07: replaces F
+                 ("acme", "d1", "10:05", "H")]     # late: from 10:07 (A before)
+EDGE_MONITOR = """id: per_version
+tenant: acme
+query: |
+  session.vdi_events during past 1min
+  | summarize n = count() by device.collector.uid, device.virtualization.desktop_pool
+every: 1min
+trigger: {when: n >= 1}
+"""
+
+
+def test_every_branch_of_the_rule_gives_the_same_alerts_on_both_engines(flink_env, monkeypatch, tmp_path):
+    """One sample of each of d1..d4 at 10:06:30 (window ending 10:07) and at 10:07:30 (ending
+    10:08). At 10:06:30 only d1 has a version in force (A); d2, d3 and d4 have none yet (theirs
+    take effect at 10:07): `unknown_device`. At 10:07:30: d1 H (10:07, after A's 10:00), d2 C, d3
+    D, d4 G. Each group triggers in the window of its sample."""
+    from tests.clickhouse.differential import run_both
+
+    (tmp_path / "monitors.yaml").write_text(EDGE_MONITOR)
+    (tmp_path / "devices.jsonl").write_bytes(jsonl(device(t, uid, pool, hm) for t, uid, hm, pool in EDGE_VERSIONS))
+    events = [{"tenant": "acme", "start_time": f"2026-11-26T{hms}.000Z", "end_time": f"2026-11-26T{hms}.000Z",
+               "device": {"collector": {"uid": uid}}, "network_latency": 100.0}
+              for hms in ("10:06:30", "10:07:30") for uid in ("d1", "d2", "d3", "d4")]
+    (tmp_path / "vdi.jsonl").write_bytes(jsonl(events))
+    flink, polled = run_both(flink_env, monkeypatch, tmp_path)
+    got = sorted((a["group"]["device.collector.uid"], a["group"]["device.virtualization.desktop_pool"], a["status"],
+                  a["at"][11:16]) for a in map(json.loads, flink))
+    assert got == [("d1", "A", "triggered", "10:07"), ("d1", "H", "triggered", "10:08"),
+                   ("d2", "C", "triggered", "10:08"), ("d3", "D", "triggered", "10:08"),
+                   ("d4", "G", "triggered", "10:08")]
+    assert flink == polled
+    dead = [json.loads(d) for d in (tmp_path / "flink.jsonl.dead_letters.jsonl").read_text().splitlines()]
+    assert sorted(json.loads(d["line"])["device"] for d in dead if d["reason"] == "unknown_device") == ["d2", "d3", "d4"]
