@@ -105,3 +105,25 @@ def test_inventory_versions_take_effect_as_the_streaming_job_applies_them():
     # event tables are not versions: rows as read
     events = load_catalog().tables["session.vdi_events"]
     assert tables.effective_versions(events, [("acme", 2), ("acme", 1)]) == [("acme", 2), ("acme", 1)]
+
+
+def test_a_time_from_a_wrong_clock_is_not_loaded_as_the_job_rejects_it():
+    """More than the clock skew bound (CompileOptions' default, 10 min) ahead of the clock:
+    `future`, for an event as for an inventory version (which would otherwise be the newest for
+    ever: effective_versions)."""
+    from datetime import datetime, timedelta, timezone
+
+    from nql_flink.translator.clickhouse import tables
+    from nql_flink.translator.flink.connectors import CompileOptions
+    from nql_flink.translator.semantic.schema import load_catalog
+
+    assert tables.MAX_CLOCK_SKEW_MS == CompileOptions().max_clock_skew_ms
+    soon = tables.format_time(int((datetime.now(timezone.utc) + timedelta(minutes=5)).timestamp() * 1000))
+    late = tables.format_time(int((datetime.now(timezone.utc) + timedelta(minutes=30)).timestamp() * 1000))
+    catalog = load_catalog()
+    devices = tables.read_records(catalog.tables["device.devices"], [
+        json.dumps({"tenant": "acme", "collector": {"uid": u}, "last_seen": t}) for u, t in (("d1", soon), ("d2", late))])
+    assert (len(devices.rows), devices.rejected) == (1, {"future": 1})
+    events = tables.read_records(catalog.tables["session.vdi_events"], [
+        json.dumps({"tenant": "acme", "end_time": late, "device": {"collector": {"uid": "d1"}}})])
+    assert (events.rows, events.rejected) == ([], {"future": 1})

@@ -122,3 +122,16 @@ def test_every_branch_of_the_rule_gives_the_same_alerts_on_both_engines(flink_en
     assert flink == polled
     dead = [json.loads(d) for d in (tmp_path / "flink.jsonl.dead_letters.jsonl").read_text().splitlines()]
     assert sorted(json.loads(d["line"])["device"] for d in dead if d["reason"] == "unknown_device") == ["d2", "d3", "d4"]
+
+
+def test_a_version_from_a_wrong_clock_is_rejected_and_orders_nothing(flink_env, tmp_path):
+    """A version dated 2099 (a wrong clock, more than the clock skew bound ahead of the
+    processing clock) read first would otherwise be the newest for ever, and b1's 09:00 version
+    read behind it would take effect only then: it is dead-lettered `future`, as an event is, and
+    b1's version is in order: triggered at 10:01:00, as in the first test."""
+    wrong = dict(device("alpha", "a9", "Sales", "10:07"), last_seen="2099-01-01T00:00:00.000Z")
+    _, result = run_monitors(tmp_path, {"m.yaml": MONITOR},
+                             {"session.vdi_events": jsonl(samples()), "device.devices": jsonl([wrong, B1])}, flink_env)
+    assert [(a["status"], a["at"]) for a in map(json.loads, result.alerts)] == [("triggered", "2026-11-26T10:01:00.000Z")]
+    dead = [json.loads(d) for d in result.dead_letters]
+    assert [(d["source"], d["reason"]) for d in dead] == [("device.devices", "future")]

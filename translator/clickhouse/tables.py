@@ -5,8 +5,9 @@ table's time (`nql_time`: the event time, or the inventory's version time) are n
 
 Records are read as the streaming job reads them (docs/flink-job-shape.md "Dead-letter
 reasons"): a record that is not a JSON object, lacks its tenant or time, has a time not
-`yyyy-MM-ddTHH:mm:ss.SSSZ`, or a field of the wrong type is rejected with that reason and not
-loaded (counted, never silently lost).
+`yyyy-MM-ddTHH:mm:ss.SSSZ` or more than the clock skew bound ahead of the clock (`future`), or
+a field of the wrong type is rejected with that reason and not loaded (counted, never silently
+lost).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from nql_flink.translator.semantic.schema import Catalog, Table
 
 DATABASE = "nql"
 TIME_COLUMN = "nql_time"
+# An event or version time further ahead of the clock than this is `future`, as in the job
+# (CompileOptions.max_clock_skew_ms's default): an inventory version from a wrong clock would
+# otherwise be the newest for ever (effective_versions).
+MAX_CLOCK_SKEW_MS = 600_000
 # catalog field types -> the IR's (translator/ir/lower.py `_ty`)
 IR_TYPES = {"enum": "string", "ratio": "float", "bitrate": "float", "ip": "string", "version": "string"}
 _TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z\Z")
@@ -68,6 +73,10 @@ def parse_time(text) -> int | None:
     except ValueError:
         return None
     return int(t.timestamp()) * 1000 + int(m.group(7))
+
+
+def _now_ms() -> int:
+    return int(dt.datetime.now(dt.timezone.utc).timestamp() * 1000)
 
 
 def format_time(ms: int) -> str:
@@ -149,6 +158,8 @@ def _row(table: Table, cols, line: str):
     ms = parse_time(raw_time)
     if ms is None:
         return ("bad_event_time" if table.is_event else f"bad_version_time:{table.time_field}"), None
+    if ms > _now_ms() + MAX_CLOCK_SKEW_MS:
+        return "future", None   # as the job: a time from a wrong clock, ahead of this one
     row = [_typed(tenant, "string")[0], ms]
     for _, path, _ in cols[2:]:
         value, ok = _typed(_lookup(record, path), ir_type(table, path))

@@ -457,8 +457,10 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
     src, chk, good, order, read = source_name(table.name), "chk_" + t, "vin_" + t, "ord_" + t, "vrd_" + t
     cols = {ir.column_name(p): (p, f.ty) for p, f in fields.items()}
     cols.pop("collector_uid", None)
+    # a version more than the clock skew bound ahead of the processing clock is `future`, as an
+    # event is: from a wrong clock it would be the newest for ever (VersionOrder)
     entries = [("tenant", "tenant", "tenant", "string"), ("collector_uid", "key", "collector.uid", "string"),
-               ("last_seen", "version", "last_seen", "")]
+               ("last_seen", "version", "last_seen", str(o.max_clock_skew_ms))]
     entries += _field_entries((c, p, ty) for c, (p, ty) in sorted(cols.items()))
     kept = [q("device_key"), q("tenant"), q("collector_uid")] + [q(c) for c in sorted(cols)] + [q("last_seen")]
     inserts.append({"target": q("sink_dead_letters"),

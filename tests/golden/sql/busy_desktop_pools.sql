@@ -114,8 +114,8 @@ GROUP BY `window_start`, `window_end`, `window_time`;
 CREATE TABLE `src_device_devices` (
   `line` STRING,
   `nql_split` INT METADATA FROM 'partition' VIRTUAL,
-  `nql_rec` AS nql_read(`line`, 'tenant tenant tenant string, collector_uid key collector.uid string, last_seen version last_seen, hardware_type field hardware.type string, virtualization_desktop_pool field virtualization.desktop_pool string'),
-  `last_seen` AS nql_read(`line`, 'tenant tenant tenant string, collector_uid key collector.uid string, last_seen version last_seen, hardware_type field hardware.type string, virtualization_desktop_pool field virtualization.desktop_pool string').`last_seen`,
+  `nql_rec` AS nql_read(`line`, 'tenant tenant tenant string, collector_uid key collector.uid string, last_seen version last_seen 600000, hardware_type field hardware.type string, virtualization_desktop_pool field virtualization.desktop_pool string'),
+  `last_seen` AS nql_read(`line`, 'tenant tenant tenant string, collector_uid key collector.uid string, last_seen version last_seen 600000, hardware_type field hardware.type string, virtualization_desktop_pool field virtualization.desktop_pool string').`last_seen`,
   WATERMARK FOR `last_seen` AS `last_seen` - INTERVAL '0.001' SECOND
 ) WITH (
   'connector' = 'kafka',
@@ -172,7 +172,7 @@ SELECT `device_key`,
   `nql_rec`.`last_seen` AS `last_seen`,
   `nql_version`
 FROM (
-  SELECT `device_key`, nql_read(`line`, 'tenant tenant tenant string, collector_uid key collector.uid string, last_seen version last_seen, hardware_type field hardware.type string, virtualization_desktop_pool field virtualization.desktop_pool string') AS `nql_rec`, `rowtime` AS `nql_version`
+  SELECT `device_key`, nql_read(`line`, 'tenant tenant tenant string, collector_uid key collector.uid string, last_seen version last_seen 600000, hardware_type field hardware.type string, virtualization_desktop_pool field virtualization.desktop_pool string') AS `nql_rec`, `rowtime` AS `nql_version`
   FROM `ord_device_devices`
 );
 

@@ -48,8 +48,9 @@ import java.util.Optional;
  *       unparsable ({@code bad_event_time}) or more than the skew ahead of the processing
  *       clock ({@code future}; the clock is read here, so the function is not deterministic);
  *   <li>{@code key}: JSON_VALUE text; {@code missing_key:<path>} when missing;
- *   <li>{@code version}: a time as {@code time} without skew, the epoch when unparsable
- *       ({@code bad_version_time:<path>});
+ *   <li>{@code version <path> [<skew ms>]}: a time as {@code time} reads it, the epoch when
+ *       unparsable ({@code bad_version_time:<path>}) or, with a skew, more than the skew ahead of
+ *       the processing clock ({@code future});
  *   <li>{@code field <path> <type>}: a field a monitor reads, {@code bad_type:<path>} when
  *       present, not null and not of its type: {@code string} (JSON_VALUE text, never bad),
  *       {@code float} (a JSON number finite as a DOUBLE), {@code int} (a JSON number whose
@@ -164,12 +165,15 @@ public class ReadRecord extends ScalarFunction {
         final String role;
         final String pathText;
         final String arg;
+        /** A version's skew bound in ms (its argument), or -1 without one. */
+        final long versionSkew;
 
         Entry(String column, String role, String pathText, String arg) {
             this.column = column;
             this.role = role;
             this.pathText = pathText;
             this.arg = arg;
+            this.versionSkew = "version".equals(role) && arg.matches("\\d+") ? Long.parseLong(arg) : -1;
         }
 
         /** Whether the entry reads a container (JsonPaths reads its path whole). */
@@ -226,8 +230,12 @@ public class ReadRecord extends ScalarFunction {
                 }
                 case "version": {
                     TimestampData t = RecordTime.parse(scalarText(v));
-                    row.setField(pos, t == null ? EPOCH : t);
-                    return t == null ? "bad_version_time:" + pathText : null;
+                    // with a skew: more than that ahead of the processing clock is `future`, as for
+                    // events (an inventory version from a wrong clock would otherwise be the newest
+                    // for ever, and every later version read behind it: VersionOrder)
+                    boolean future = t != null && versionSkew >= 0 && t.getMillisecond() > now + versionSkew;
+                    row.setField(pos, t == null || future ? EPOCH : t);
+                    return t == null ? "bad_version_time:" + pathText : future ? "future" : null;
                 }
                 default:
                     return field(v, row, pos);
