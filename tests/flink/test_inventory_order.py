@@ -21,11 +21,12 @@ an in-order one at the same time, replaced by an in-order one) on Flink and on c
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 from tests.compiled_run import jsonl, run_monitors
+from tests.kafka.scenario import BASE as START, iso
 
 pytestmark = pytest.mark.flink
 
@@ -38,11 +39,6 @@ MONITOR = """
     every: 1min
     trigger: {when: n >= 1}
     """
-START = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
-
-
-def iso(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def device(tenant: str, uid: str, pool: str, hm: str) -> dict:

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from nql_flink.translator.clickhouse.expressions import CH_TYPES, ident, lit
+from nql_flink.translator.flink.connectors import CompileOptions
 from nql_flink.translator.ir.relational import column_name
 from nql_flink.translator.semantic.schema import Catalog, Table
 
@@ -27,7 +28,7 @@ TIME_COLUMN = "nql_time"
 # An event or version time further ahead of the clock than this is `future`, as in the job
 # (CompileOptions.max_clock_skew_ms's default): an inventory version from a wrong clock would
 # otherwise be the newest for ever (effective_versions).
-MAX_CLOCK_SKEW_MS = 600_000
+MAX_CLOCK_SKEW_MS = CompileOptions.max_clock_skew_ms
 # catalog field types -> the IR's (translator/ir/lower.py `_ty`)
 IR_TYPES = {"enum": "string", "ratio": "float", "bitrate": "float", "ip": "string", "version": "string"}
 _TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z\Z")
@@ -131,10 +132,11 @@ def read_records(table: Table, lines) -> Loaded:
     """The rows of JSON lines for `table`."""
     cols = columns(table)
     out = Loaded()
+    latest = _now_ms() + MAX_CLOCK_SKEW_MS   # the clock read once per read, not per record
     for line in lines:
         if not line.strip():
             continue
-        reason, row = _row(table, cols, line)
+        reason, row = _row(table, cols, line, latest)
         if reason:
             out.rejected[reason] = out.rejected.get(reason, 0) + 1
         else:
@@ -142,7 +144,7 @@ def read_records(table: Table, lines) -> Loaded:
     return out
 
 
-def _row(table: Table, cols, line: str):
+def _row(table: Table, cols, line: str, latest: int):
     try:
         record = json.loads(line)
     except ValueError:
@@ -158,7 +160,7 @@ def _row(table: Table, cols, line: str):
     ms = parse_time(raw_time)
     if ms is None:
         return ("bad_event_time" if table.is_event else f"bad_version_time:{table.time_field}"), None
-    if ms > _now_ms() + MAX_CLOCK_SKEW_MS:
+    if ms > latest:
         return "future", None   # as the job: a time from a wrong clock, ahead of this one
     row = [_typed(tenant, "string")[0], ms]
     for _, path, _ in cols[2:]:

@@ -1008,7 +1008,7 @@ def _job_states(pipes: list[_Pipeline], evaluated: list[str], inserts: list) -> 
         return by_pipeline(((p.name, to_sql(to_exp(pick(p.evaluate), _carried_column(p), param))) for p in pipes),
                            column="`v`.`nql_pipeline`")
 
-    inserts.append({"target": q("sink_alerts"), "query": _alert_query(q(JOB_ALERTS), alert_values(pipes))})
+    inserts.append({"target": q("sink_alerts"), "query": alert_query(q(JOB_ALERTS), alert_values(pipes))})
     inserts.append({"target": q(STATE_SINK),
                     "query": render("alert_state_record.sql.j2", {"states": q(JOB_STATES),
                                                                   "time_format": lit(TIME_FORMAT)}).rstrip()})
@@ -1194,14 +1194,15 @@ def _decimal(precision: int, scale: int) -> str:
     return f"DECIMAL({precision}, {scale})"
 
 
-def _alert_query(alerts_view: str, values: str | None) -> str:
+def alert_query(alerts_view: str, values: str | None, extra: list[str] | None = None) -> str:
     """The alert records of transitions (one template for every kind): from the columns the
     state function carries (threshold: `values`, the SQL of the record's values object), or
-    from the payload a detection monitor's state UDAF returns (values None)."""
+    from the payload a detection monitor's state UDAF returns (values None). With `extra`,
+    those columns first and the record named `record` (the alert processing's input)."""
     from nql_flink.translator.flink.render import render
 
-    return render("alert_record.sql.j2", {"alerts": alerts_view, "payload": values is None, "values": values or "",
-                                          "time_format": lit(TIME_FORMAT)}).rstrip()
+    context = {"alerts": alerts_view, "payload": values is None, "values": values or "", "time_format": lit(TIME_FORMAT)}
+    return render("alert_record.sql.j2", context | ({"extra": extra} if extra is not None else {})).rstrip()
 
 
 # ----------------------------------------------------------------------------- detection
@@ -1286,7 +1287,7 @@ def _detect_pipeline(p: _Pipeline, ev: ir.Evaluate, n, inserts: list) -> list[St
         tail = _state_tail(p, n, SEASONAL_FUNCTION, extra_args, seasonal_spec(det))
     else:
         tail = _state_tail(p, n, CHANGE_FUNCTION, extra_args, change_spec(det))
-    inserts.append({"target": q("sink_alerts"), "query": _alert_query(q(detection_alerts(p)), None)})
+    inserts.append({"target": q("sink_alerts"), "query": alert_query(q(detection_alerts(p)), None)})
     return [Statement("views/monitor_judged_detect.sql.j2", judged), *tail]
 
 

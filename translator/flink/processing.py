@@ -21,8 +21,8 @@ the state of every group).
 
 from __future__ import annotations
 
-from nql_flink.translator.flink.codegen import (JOB, JOB_ALERTS, TIME_FORMAT, Connector, Statement, alert_values,
-                                                 detection_alerts, lit, pipelines, q, sink, state_uid)
+from nql_flink.translator.flink.codegen import (JOB, JOB_ALERTS, TIME_FORMAT, Connector, Statement, alert_query,
+                                                 alert_values, detection_alerts, lit, pipelines, q, sink, state_uid)
 from nql_flink.translator.flink.connectors import CompileOptions, kafka_options, sink_options
 
 FUNCTION = "nql_alert_processing"
@@ -92,22 +92,11 @@ def _transitions(pipes) -> list[str]:
     """Each source of transitions as the processing reads it: tenant, kind 'alert', monitor,
     group, status, its time `at`, then the alert record exactly as on the alert topic (one
     query for every threshold monitor, one per seasonal or change monitor)."""
-    from nql_flink.translator.flink.render import render
-
     head = ["`tenant`", "'alert' AS `nql_kind`", "`monitor`", "`group_json`", "`status`"]
     threshold = [p for p in pipes if p.evaluate.detection is None]
-    out = []
-    if threshold:
-        out.append(render("alert_record.sql.j2", {"alerts": q(JOB_ALERTS), "payload": False, "extra": head + ["`at`"],
-                                                  "values": alert_values(threshold),
-                                                  "time_format": lit(TIME_FORMAT)}).rstrip())
+    out = [alert_query(q(JOB_ALERTS), alert_values(threshold), head + ["`at`"])] if threshold else []
     at = f"TO_TIMESTAMP(JSON_VALUE(`payload`, '$.at'), {lit(TIME_FORMAT)}) AS `at`"
-    for p in pipes:
-        if p.evaluate.detection is not None:
-            out.append(render("alert_record.sql.j2", {"alerts": q(detection_alerts(p)), "payload": True,
-                                                      "extra": head + [at], "values": "",
-                                                      "time_format": lit(TIME_FORMAT)}).rstrip())
-    return out
+    return out + [alert_query(q(detection_alerts(p)), None, head + [at]) for p in pipes if p.evaluate.detection is not None]
 
 
 def sources(statements) -> dict[str, str]:
