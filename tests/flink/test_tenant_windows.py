@@ -66,7 +66,7 @@ def windows_input(t, name: str, path, strings: list[str], *, groups: tuple[str, 
     t.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS tw_windows AS '{WINDOWS_FUNCTION_CLASS}' "
                   "LANGUAGE JAVA")
     t.execute_sql(f"""CREATE TEMPORARY VIEW {name}_input AS
-        SELECT tenant, ts, FALSE AS nql_tick, 0 AS nql_split, ts AS nql_tw, ts AS nql_sw,
+        SELECT tenant, ts, FALSE AS nql_tick, FALSE AS nql_clock, 0 AS nql_split, ts AS nql_tw, ts AS nql_sw,
                ARRAY[{", ".join(f"CAST({g} AS STRING)" for g in groups)}] AS nql_group,
                {f"ARRAY[{', '.join(keeps)}]" if keeps else "CAST(NULL AS ARRAY<BOOLEAN>)"} AS nql_keep, device AS nql_device,
                {unknown} AS nql_unknown, ARRAY[{", ".join(f"CAST({x} AS DOUBLE)" for x in numbers)}] AS nql_n,

@@ -16,14 +16,16 @@ A window ending at E covers [E - 1 min, E): windows ending 10:00:30 .. 10:05:00 
   added      (v2 only)    avg > 250: it has the shape of the two others (only thresholds
              differ, and they are data), so it shares their windows function's state and sees
              every window that function had not yet emitted when the savepoint was taken.
-             The function emits a window ending at e once acme's clock (the newest event time
-             it has received, less the 10 s lateness) reaches e. It receives rows only as the
-             inventory join releases them, at the events' watermark (newest event time 10:02:30
-             less the lateness = 10:02:20): S(0)..S(4), the newest 10:02:00, so its clock stood
-             at 10:01:50, and S(5) was still in the join's state. Windows ending 10:00:30 ..
-             10:01:30 were emitted to v1's monitors only; `added` sees those from 10:02:00 on:
-             window 10:02:00 = [10:01:00, 10:02:00) holds S(2), S(3): 500 > 250 -> triggered
-             10:02:00; (500 + 100) / 2 = 300 > 250 at 10:05:30; 100 at 10:06:00 -> recovered.
+             The function emits a window ending at e once acme's clock (its newest event time
+             read, less the 10 s lateness) reaches e - 1 ms and its watermark is past e - 1 ms.
+             S(5) (10:02:30) moved acme's clock to 10:02:20, past the window end 10:02:00: the
+             clock row 10:01:59.999 (udfs/jvm PartitionClock) reached the function ahead of
+             S(5), which the inventory join still held (the events' watermark, 10:02:20, had
+             released S(0)..S(4) only). So windows ending 10:00:30 .. 10:02:00 were emitted to
+             v1's monitors only (10:02:30 needs a clock at 10:02:30: S(6)); `added` sees those
+             from 10:02:30 on: window 10:02:30 = [10:01:30, 10:02:30) holds S(3), S(4): 500 >
+             250 -> triggered 10:02:30; (500 + 100) / 2 = 300 > 250 at 10:05:30; 100 at
+             10:06:00 -> recovered.
 
 Records S(0)..S(5) go to the v1 job; when its slow_burn group is pending (the 10:02:30
 window evaluated: 2 of the 6 evaluations it needs), `nql-flink upgrade` stops it with a
@@ -155,7 +157,7 @@ def test_the_changed_monitor_keeps_its_open_alert_and_recovers_it(story):
 def test_the_added_monitor_starts_from_the_upgrade(story):
     added = [t[:3] for t in story["final"] if t[0] == "added"]
     assert added == [("added", "recovered", "2026-11-26T10:06:00.000Z"),
-                     ("added", "triggered", "2026-11-26T10:02:00.000Z")]
+                     ("added", "triggered", "2026-11-26T10:02:30.000Z")]
 
 
 def test_upgrade_says_what_keeps_state_and_stops_the_old_job(story):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,12 @@ SAFE_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*\Z")
 # order Kafka preserves, whatever the source's interleaving of partitions (catch-up reads).
 SPLIT_COLUMN = "nql_split"
 SPLIT_METADATA = "partition"
-PROCTIME_COLUMN = "nql_pt"
+# Each tenant's event time per Kafka partition of an event table, and the clock rows that carry
+# it past the inventory join (udfs/jvm PartitionClock, views/clock.sql.j2). Its state is the
+# table's (deploy/plan.py TABLE_KINDS: role `clock`).
+CLOCK_FUNCTION = "nql_clock"
+CLOCK_FUNCTION_CLASS = "dev.nqlflink.udfs.PartitionClock"
+CLOCK_STATE = "ROW<newest BIGINT, clock BIGINT, sw BIGINT, tenant STRING, split INT> by tenant and partition"
 
 
 @dataclass(frozen=True)
@@ -237,11 +243,13 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     pipes = pipelines(monitors)
     tables: dict[str, dict[str, ir.Field]] = {}
     ticks: dict[str, int] = {}
+    grains: dict[str, int] = {}   # where the table's windows end: the GCD of its slides
     inventory: dict[str, ir.Field] = {}
     for p in pipes:
         scan, enrich, _ = ir.scan_parts(ir.windows(p.evaluate).input)
         tables.setdefault(scan.table, {}).update({f.path: f for f in scan.fields})
         ticks[scan.table] = min(ticks.get(scan.table, p.every_ms), p.every_ms)
+        grains[scan.table] = math.gcd(grains.get(scan.table, 0), p.every_ms)
         if enrich is not None:
             inventory.update({f.path: f for f in enrich.fields})
     out: list[Statement] = []
@@ -259,6 +267,8 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
                                                      "language": "JAVA"}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(READ_FUNCTION), "path": lit(READ_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
+    out.append(Statement("ddl/function.sql.j2", {"name": q(CLOCK_FUNCTION), "path": lit(CLOCK_FUNCTION_CLASS),
+                                                 "language": "JAVA"}))
     if inventory:
         out.append(Statement("ddl/function.sql.j2", {"name": q(ORDER_FUNCTION), "path": lit(ORDER_FUNCTION_CLASS),
                                                      "language": "JAVA"}))
@@ -267,7 +277,7 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
             for name, path in scalar_functions([p.evaluate for p in pipes])]
     inserts: list[dict] = []
     for name in sorted(tables):
-        out += _event_table(catalog.tables[name], tables[name], ticks[name], options, inserts)
+        out += _event_table(catalog.tables[name], tables[name], ticks[name], grains[name], options, inserts)
     if inventory:
         out += _inventory_table(catalog.tables[INVENTORY], inventory, options, inserts)
     out += _config_table(options, inserts)
@@ -401,17 +411,17 @@ def _checked(table: str, name: str, source: str, columns: list[str]) -> Statemen
                                               "record": q(RECORD_COLUMN)})
 
 
-def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, o: CompileOptions,
+def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, grain_ms: int, o: CompileOptions,
                  inserts: list) -> list[Statement]:
     t = ir.column_name(table.name)
-    src, chk, clk, ok = source_name(table.name), "chk_" + t, "clk_" + t, "ok_" + t
+    src, chk, cin, clk, ok = source_name(table.name), "chk_" + t, "cin_" + t, "clk_" + t, "ok_" + t
     read = sorted(fields.values(), key=lambda f: f.column)
     # The rowtime `ts`: a NULL rowtime stops the job before any WHERE runs, so missing and
     # unparsable times get the epoch; so do times further ahead of the processing clock than the
     # allowed skew (a device with a wrong clock): all are rejected and none moves the watermark.
     entries = [("tenant", "tenant", "tenant", "string"), ("ts", "time", table.time_field, str(o.max_clock_skew_ms))]
     entries += _field_entries((f.column, f.path, f.ty) for f in read)
-    columns = _raw_reading(entries, "ts") + [{"name": q(PROCTIME_COLUMN), "expr": "PROCTIME()"}]
+    columns = _raw_reading(entries, "ts")
     kept = [q("tenant"), q("ts")] + [q(f.column) for f in read]
     for view in (chk, clk):
         inserts.append({"target": q("sink_dead_letters"),
@@ -423,13 +433,18 @@ def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, o: Com
             "name": q(src), "columns": columns, "time_column": q("ts"), "lateness": _interval(o.lateness_ms)},
             Connector(src, _kafka(o, table.topic, "raw", source=True), (Metadata(SPLIT_COLUMN, "INT", SPLIT_METADATA),))),
         _checked(table.name, chk, src, _record_fields(["tenant"]) + [q("ts")] + _record_fields([f.column for f in read])
-                 + [q(SPLIT_COLUMN), q(PROCTIME_COLUMN)]),
-        Statement("views/clock.sql.j2", {"table": table.name, "name": q(clk), "checked": q(chk), "columns": kept,
-                                         "split": q(SPLIT_COLUMN), "proctime": q(PROCTIME_COLUMN),
-                                         "lateness": _interval(o.lateness_ms), "lateness_text": format_duration(o.lateness_ms),
-                                         "lag": _interval(o.max_tenant_lag_ms), "lag_text": format_duration(o.max_tenant_lag_ms)}),
-        Statement("views/accepted_clocked.sql.j2", {"name": q(ok), "clock": q(clk), "columns": kept,
-                                                    "split": q(SPLIT_COLUMN), "lateness": _interval(o.lateness_ms)}),
+                 + [q(SPLIT_COLUMN)]),
+        Statement("views/clock_input.sql.j2", {"table": table.name, "name": q(cin), "checked": q(chk), "columns": kept,
+                                               "split": q(SPLIT_COLUMN)}),
+        Statement("views/clock.sql.j2", {"table": table.name, "name": q(clk), "function": q(CLOCK_FUNCTION),
+                                         "input": q(cin), "lateness_ms": o.lateness_ms,
+                                         "lateness_text": format_duration(o.lateness_ms), "lag_ms": o.max_tenant_lag_ms,
+                                         "lag_text": format_duration(o.max_tenant_lag_ms), "grain_ms": grain_ms,
+                                         "grain_text": format_duration(grain_ms),
+                                         "uid": lit(state_uid(f"e_{t}", "clock", CLOCK_STATE))}),
+        Statement("views/accepted_clocked.sql.j2", {"name": q(ok), "clock": q(clk),
+                                                    "columns": [q("tenant"), f"{q('rowtime')} AS {q('ts')}"] + kept[2:],
+                                                    "split": q(SPLIT_COLUMN)}),
         Statement("views/tickable.sql.j2", {"table": table.name, "name": q(tickable), "checked": q(chk)}),
         Statement("views/ticks.sql.j2", {"table": table.name, "name": q("tick_" + t), "tickable": q(tickable),
                                          "size": _interval(tick_ms), "size_text": format_duration(tick_ms)}),
@@ -729,7 +744,7 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     enriched = any(x.enrich for x in prepared)
     columns = ["`e`.`tenant`", "`e`.`ts`"] + [f"`e`.{q(f.column)}" for f in sorted(fields.values(), key=lambda f: f.column)]
     columns += [f"`d`.{q(src)} AS {q(col)}" for col, src in sorted(inventory.items())]
-    columns += [f"`e`.{q(c)}" for c in (SPLIT_COLUMN, "nql_tw", "nql_sw")]
+    columns += [f"`e`.{q(c)}" for c in (SPLIT_COLUMN, "nql_tw", "nql_sw", "nql_clock")]
     if enriched:
         columns.append(f"`d`.`device_key` IS NULL AS {q(UNKNOWN_DEVICE)}")
     rows = {"title": f"{table.name} (monitors of {', '.join(tenants)})", "name": q(f"t_{t}__rows"),

@@ -21,6 +21,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_each`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
   AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_clock`
+  AS 'dev.nqlflink.udfs.PartitionClock' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_version_compare`
   AS 'dev.nqlflink.udfs.VersionCompare' LANGUAGE JAVA;
 
@@ -30,7 +33,6 @@ CREATE TABLE `src_execution_crashes` (
   `nql_split` INT METADATA FROM 'partition' VIRTUAL,
   `nql_rec` AS nql_read(`line`, 'tenant tenant tenant string, ts time time 600000, binary_name field binary.name string, binary_version field binary.version string, device_collector_uid field device.collector.uid string, number_of_crashes field number_of_crashes int, user_name field user.name string'),
   `ts` AS nql_read(`line`, 'tenant tenant tenant string, ts time time 600000, binary_name field binary.name string, binary_version field binary.version string, device_collector_uid field device.collector.uid string, number_of_crashes field number_of_crashes int, user_name field user.name string').`ts`,
-  `nql_pt` AS PROCTIME(),
   WATERMARK FOR `ts` AS `ts` - INTERVAL '10' SECOND
 ) WITH (
   'connector' = 'kafka',
@@ -58,43 +60,36 @@ SELECT `line`,
   `nql_rec`.`number_of_crashes` AS `number_of_crashes`,
   `nql_rec`.`user_name` AS `user_name`,
   `nql_split`,
-  `nql_pt`,
   `nql_rec`.`nql_reason` AS `reject_reason`
 FROM `src_execution_crashes`;
 
--- Each tenant's event time on each Kafka partition of execution.crashes, in arrival order (the newest
--- event time so far), and the table's watermark. A record is `late` when it is more than
--- 10s older than its tenant's newest record on its partition (the allowed lateness,
--- per tenant: another tenant's records never make it late), and `lag_exceeded` when its tenant
--- trails the table by more than 10min (the tenant lag bound).
+-- The records of execution.crashes that can be used, each with its tenant and Kafka partition as one key
+-- (`nql_ck`), for the function that keeps each tenant's event time per partition.
+CREATE TEMPORARY VIEW `cin_execution_crashes` AS
+SELECT CONCAT(`tenant`, '|', CAST(`nql_split` AS STRING)) AS `nql_ck`, `line`, `tenant`, `ts`, `binary_name`, `binary_version`, `device_collector_uid`, `number_of_crashes`, `user_name`, `nql_split`
+FROM `chk_execution_crashes`
+WHERE `reject_reason` IS NULL;
+
+-- Each tenant's event time on each Kafka partition of execution.crashes, in arrival order (udfs/jvm
+-- PartitionClock): a record is `late` when it is at least 10s older than its tenant's
+-- newest record on its partition (the allowed lateness, per tenant: another tenant's records
+-- never make it late), and `lag_exceeded` when its tenant trails the table's watermark by at
+-- least 10min (the tenant lag bound). Each record leaves with its tenant's clock there
+-- (`nql_tw`: the newest event time minus the lateness) and the watermark it was read at
+-- (`nql_sw`); and each time a clock passes a multiple of 5min (where windows end), a clock
+-- row (`nql_clock`) leaves at that time, ahead of the records the inventory join holds back.
+-- The uid names no monitor: its state is the table's.
 CREATE TEMPORARY VIEW `clk_execution_crashes` AS
-SELECT *,
-  CASE
-    WHEN `ts` <= `nql_max` - INTERVAL '10' SECOND THEN 'late'
-    WHEN `ts` <= `nql_sw` - INTERVAL '10' MINUTE THEN 'lag_exceeded'
-    ELSE CAST(NULL AS STRING)
-  END AS `reject_reason`
-FROM (
-  SELECT `line`,
-    `tenant`,
-    `ts`,
-    `binary_name`,
-    `binary_version`,
-    `device_collector_uid`,
-    `number_of_crashes`,
-    `user_name`,
-    `nql_split`,
-    CURRENT_WATERMARK(`ts`) AS `nql_sw`,
-    CAST(MAX(`ts`) OVER (PARTITION BY `tenant`, `nql_split` ORDER BY `nql_pt`
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS TIMESTAMP(3)) AS `nql_max`
-  FROM `chk_execution_crashes`
-  WHERE `reject_reason` IS NULL
-);
+SELECT *
+FROM `nql_clock`(input => TABLE `cin_execution_crashes` PARTITION BY `nql_ck`, on_time => DESCRIPTOR(`ts`),
+  lateness_ms => CAST(10000 AS BIGINT), lag_ms => CAST(600000 AS BIGINT),
+  grain_ms => CAST(300000 AS BIGINT), uid => 'e_execution_crashes--clock--39f5eba312f2');
 
 -- Accepted records, each with its tenant's clock on its partition (`nql_tw`: the newest event
--- time minus the allowed lateness) and the table's watermark when it was read (`nql_sw`).
+-- time minus the allowed lateness) and the table's watermark when it was read (`nql_sw`), and
+-- the clock rows (`nql_clock`: the other columns NULL but the tenant and partition).
 CREATE TEMPORARY VIEW `ok_execution_crashes` AS
-SELECT `tenant`, `ts`, `binary_name`, `binary_version`, `device_collector_uid`, `number_of_crashes`, `user_name`, `nql_split`, `nql_max` - INTERVAL '10' SECOND AS `nql_tw`, `nql_sw`
+SELECT `tenant`, `rowtime` AS `ts`, `binary_name`, `binary_version`, `device_collector_uid`, `number_of_crashes`, `user_name`, `nql_split`, `nql_tw`, `nql_sw`, `nql_clock`
 FROM `clk_execution_crashes`
 WHERE `reject_reason` IS NULL;
 
@@ -215,7 +210,7 @@ CREATE TABLE `sink_alert_state` (
 
 -- execution.crashes (monitors of acme): the events they read.
 CREATE TEMPORARY VIEW `t_execution_crashes__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`binary_name`, `e`.`binary_version`, `e`.`device_collector_uid`, `e`.`number_of_crashes`, `e`.`user_name`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`binary_name`, `e`.`binary_version`, `e`.`device_collector_uid`, `e`.`number_of_crashes`, `e`.`user_name`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, `e`.`nql_clock`
 FROM `ok_execution_crashes` AS `e`
 WHERE `e`.`tenant` IN ('acme');
 
@@ -223,10 +218,11 @@ WHERE `e`.`tenant` IN ('acme');
 -- groups (each distinct group of the shapes once) and whether it passes each distinct filter
 -- of the shapes (the spec names each shape's elements; a record failing a shape's filter only
 -- moves its tenant's clock there), its device (the tenant's active population), whether a
--- monitor needing its inventory found none, the aggregates' inputs, and the table's ticks, one
--- per tenant (one query: the plan does not grow with the tenants).
+-- monitor needing its inventory found none, the aggregates' inputs, the tenants' clock rows
+-- (`nql_clock`), and the table's ticks, one per tenant (one query: the plan does not grow with
+-- the tenants).
 CREATE TEMPORARY VIEW `t_execution_crashes__input` AS
-SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
+SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_clock`, `nql_split`, `nql_tw`, `nql_sw`,
   ARRAY[CAST(JSON_OBJECT('binary.version' VALUE `binary_version`) AS STRING)] AS `nql_group`,
   ARRAY[COALESCE(((LOWER(`binary_name`) LIKE '%wfica%' ESCAPE '\') AND (nql_version_compare(`binary_version`, '16.0.17000') < 0)), FALSE)] AS `nql_keep`,
   `device_collector_uid` AS `nql_device`,
@@ -235,7 +231,7 @@ SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_tw`, `nql_sw`,
   ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
 FROM `t_execution_crashes__rows`
 UNION ALL
-SELECT `nql_t`.`tenant`, `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
+SELECT `nql_t`.`tenant`, `ts`, TRUE, FALSE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
   CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
 FROM `tick_execution_crashes`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`tenant`);
 

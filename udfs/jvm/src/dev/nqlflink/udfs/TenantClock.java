@@ -6,6 +6,8 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -17,7 +19,8 @@ import java.util.TreeSet;
  * <p>Rows arrive with the clock of their Kafka partition for this tenant, computed in arrival
  * order before the inventory join ({@code tw}: the tenant's newest event time on that partition
  * minus the allowed out-of-orderness), and the table's progress ({@code sw}: the source
- * watermark when the row was read; ticks bring it too). The tenant's clock is the minimum over
+ * watermark when the row was read; ticks bring it too). Clock rows bring the same ahead of the
+ * records the join holds back; each waits here until it is safe ({@link #later}). The tenant's clock is the minimum over
  * its active partitions, like Flink's watermark over splits but per tenant: a partition that
  * brought this tenant nothing while the table progressed by {@code idle} stops holding it back.
  * It never stays more than {@code lag} behind the table's progress: a tenant silent or further
@@ -35,11 +38,15 @@ import java.util.TreeSet;
  */
 final class TenantClock {
     /**
-     * The encoding of {@link #write}: 2 = no newest evaluated window (per shape now, elsewhere),
-     * waiting windows per shape. Layout 1 (one monitor per call) is never restored into this: the
-     * windows' uid names the layout (translator/flink/codegen.py {@code WINDOWS_STATE}).
+     * The encoding of {@link #write}: 3 = layout 2 and the clock rows waiting per partition;
+     * 2 = no newest evaluated window (per shape now, elsewhere), waiting windows per shape (read
+     * as 3 without clock rows waiting). Layout 1 (one monitor per call) is never restored into
+     * this: the windows' uid names the layout (translator/flink/codegen.py {@code WINDOWS_STATE}).
      */
-    private static final byte LAYOUT = 2;
+    private static final byte LAYOUT = 3;
+    private static final byte LAYOUT_WITHOUT_CLOCK_ROWS = 2;
+    /** Clock rows waiting per partition, at most: a further one replaces the newest (it waits longer). */
+    private static final int MAX_WAITING = 8;
     /** partition -> {clock, progress when it last brought a row}. */
     final TreeMap<Integer, long[]> splits = new TreeMap<>();
     long progress = Long.MIN_VALUE;
@@ -49,6 +56,14 @@ final class TenantClock {
      * state, read only for the shapes a record counts in.)
      */
     final TreeMap<Long, TreeSet<String>> pending = new TreeMap<>();
+    /**
+     * partition -> clock rows not applied yet, oldest first: {clock, the watermark its record was
+     * read at}. A clock row comes ahead of the records read before it that the inventory join
+     * still holds (udfs/jvm PartitionClock); it applies once this operator's watermark is past the
+     * watermark its record was read at (every record read before it has then left the join) and
+     * at its clock. Both grow from one row to the next of a partition.
+     */
+    final TreeMap<Integer, ArrayDeque<long[]>> waiting = new TreeMap<>();
 
     void observe(int split, long clock, Long sourceWatermark) {
         if (sourceWatermark != null) {
@@ -61,6 +76,49 @@ final class TenantClock {
             s[0] = Math.max(s[0], clock);
             s[1] = progress;
         }
+    }
+
+    /** A clock row of this partition: applied by {@link #now} once its watermark has come. */
+    void later(int split, long clock, long readAt) {
+        ArrayDeque<long[]> rows = waiting.computeIfAbsent(split, k -> new ArrayDeque<>());
+        if (rows.size() >= MAX_WAITING) {
+            rows.pollLast();
+        }
+        rows.addLast(new long[] {clock, readAt});
+    }
+
+    /** The clock rows whose watermark has come join their partitions' clocks. */
+    private void apply(Long watermark) {
+        if (watermark == null || waiting.isEmpty()) {
+            return;
+        }
+        Iterator<Map.Entry<Integer, ArrayDeque<long[]>>> splitsWaiting = waiting.entrySet().iterator();
+        while (splitsWaiting.hasNext()) {
+            Map.Entry<Integer, ArrayDeque<long[]>> e = splitsWaiting.next();
+            ArrayDeque<long[]> rows = e.getValue();
+            while (!rows.isEmpty() && applies(rows.peekFirst(), watermark)) {
+                long[] row = rows.pollFirst();
+                observe(e.getKey(), row[0], row[1] == Long.MIN_VALUE ? null : row[1]);
+            }
+            if (rows.isEmpty()) {
+                splitsWaiting.remove();
+            }
+        }
+    }
+
+    private static boolean applies(long[] row, long watermark) {
+        return watermark >= row[0] && (row[1] == Long.MIN_VALUE || watermark > row[1]);
+    }
+
+    /** The watermark at which the first waiting clock row applies, or null: none waits. */
+    Long nextApplied() {
+        Long at = null;
+        for (ArrayDeque<long[]> rows : waiting.values()) {
+            long[] row = rows.peekFirst();
+            long t = row[1] == Long.MIN_VALUE ? row[0] : Math.max(row[0], row[1] + 1);
+            at = at == null ? t : Math.min(at, t);
+        }
+        return at;
     }
 
     void tick(long tableTime) {
@@ -108,6 +166,7 @@ final class TenantClock {
 
     /** The tenant's event time: what it has complete (Long.MIN_VALUE: nothing yet). */
     long now(long idle, long lag, Long watermark) {
+        apply(watermark);
         long at = effectiveProgress(watermark);
         long min = Long.MAX_VALUE;
         for (Map.Entry<Integer, long[]> e : splits.entrySet()) {
@@ -157,6 +216,15 @@ final class TenantClock {
                     out.writeUTF(shape);
                 }
             }
+            out.writeInt(waiting.size());
+            for (Map.Entry<Integer, ArrayDeque<long[]>> e : waiting.entrySet()) {
+                out.writeInt(e.getKey());
+                out.writeInt(e.getValue().size());
+                for (long[] row : e.getValue()) {
+                    out.writeLong(row[0]);
+                    out.writeLong(row[1]);
+                }
+            }
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -172,7 +240,7 @@ final class TenantClock {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
             int version = in.readByte();
-            if (version != LAYOUT) {
+            if (version != LAYOUT && version != LAYOUT_WITHOUT_CLOCK_ROWS) {
                 throw new IllegalStateException("tenant clock state of layout " + version + ", expected " + LAYOUT);
             }
             c.progress = in.readLong();
@@ -186,6 +254,16 @@ final class TenantClock {
                 int m = in.readInt();
                 for (int j = 0; j < m; j++) {
                     c.addPending(in.readUTF(), end);
+                }
+            }
+            if (version == LAYOUT) {
+                int w = in.readInt();
+                for (int i = 0; i < w; i++) {
+                    int split = in.readInt();
+                    int m = in.readInt();
+                    for (int j = 0; j < m; j++) {
+                        c.later(split, in.readLong(), in.readLong());
+                    }
                 }
             }
             return c;

@@ -42,7 +42,8 @@ import java.util.TreeSet;
  *
  * <pre>
  * nql_windows(input => TABLE rows PARTITION BY tenant, on_time => DESCRIPTOR(ts), spec => '...', uid => '...')
- * input columns: ts (rowtime), nql_tick BOOLEAN, nql_split INT, nql_tw TIMESTAMP(3),
+ * input columns: ts (rowtime), nql_tick BOOLEAN, nql_clock BOOLEAN (a clock row of the tenant's
+ *                partition: nql_split, nql_tw, nql_sw only; PartitionClock), nql_split INT, nql_tw TIMESTAMP(3),
  *                nql_sw TIMESTAMP(3), nql_group ARRAY&lt;STRING&gt; (the group of a shape: the element
  *                its spec's grp names, else element i for shape i; NULL: the row counts for the
  *                population only; the array NULL on ticks), nql_keep ARRAY&lt;BOOLEAN&gt; (read only if a
@@ -96,6 +97,8 @@ public class TenantWindows extends ProcessTableFunction<Row> {
     /** Window timers: FIRE + shape id + "|" + window end. */
     private static final String FIRE = "f";
     private static final String END = "end";
+    /** The timer at which the tenant's first waiting clock row applies (TenantClock.later). */
+    private static final String CLOCK = "clock";
     /** {@code meta} keys: the spec the tenant's state was written under, and the tenant. */
     private static final String SPEC = "spec";
     private static final String TENANT = "tenant";
@@ -151,19 +154,17 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         long ts = time.time();
         if (Boolean.TRUE.equals(in.getField("nql_tick"))) {
             clock.tick(ts);
+        } else if (Boolean.TRUE.equals(in.getField("nql_clock"))) {
+            // a clock row (PartitionClock): applied once the watermark has come (TenantClock.later)
+            Integer split = in.getFieldAs("nql_split");
+            Long readAt = millisOrNull(in.getField("nql_sw"));
+            clock.later(split == null ? 0 : split, millis(in.getField("nql_tw")), readAt == null ? Long.MIN_VALUE : readAt);
         } else {
             Integer split = in.getFieldAs("nql_split");
             clock.observe(split == null ? 0 : split, millis(in.getField("nql_tw")), millisOrNull(in.getField("nql_sw")));
             record(spec, windows, state, time, ts, tenant, in);
         }
-        // windows whose timer came too early for this tenant: due again at the next watermark
-        long now = clock.now(spec.idle, spec.lag, time.currentWatermark());
-        while (!clock.pending.isEmpty() && clock.pending.firstKey() - 1 <= now) {
-            Map.Entry<Long, TreeSet<String>> due = clock.pending.pollFirstEntry();
-            for (String shape : due.getValue()) {
-                time.registerOnTime(timer(shape, due.getKey()), due.getKey() - 1);
-            }
-        }
+        rearm(spec, clock, time);
         // most records leave the clock as it was (same partition clock, same progress)
         byte[] written = clock.write();
         if (!Arrays.equals(written, stored)) {
@@ -255,6 +256,21 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         }
     }
 
+    /** Windows whose timer came too early for this tenant and that its clock now reaches: due again. */
+    private static void rearm(Shapes spec, TenantClock clock, TimeContext<Long> time) {
+        long now = clock.now(spec.idle, spec.lag, time.currentWatermark());
+        while (!clock.pending.isEmpty() && clock.pending.firstKey() - 1 <= now) {
+            Map.Entry<Long, TreeSet<String>> due = clock.pending.pollFirstEntry();
+            for (String shape : due.getValue()) {
+                time.registerOnTime(timer(shape, due.getKey()), due.getKey() - 1);
+            }
+        }
+        Long next = clock.nextApplied();
+        if (next != null) {
+            time.registerOnTime(CLOCK, next);
+        }
+    }
+
     private static long orMin(Long t) {
         return t == null ? Long.MIN_VALUE : t;
     }
@@ -289,7 +305,9 @@ public class TenantWindows extends ProcessTableFunction<Row> {
         checkSpec(tenant, meta, text, spec, clock, windows);
         TimeContext<Long> time = ctx.timeContext(Long.class);
         String timer = ctx.currentTimer();
-        if (END.equals(timer)) {
+        if (CLOCK.equals(timer)) {
+            rearm(spec, clock, time);
+        } else if (END.equals(timer)) {
             // a bounded input ended (watermark MAX): every window is complete; fire the ones
             // still waiting, each at its own time, in order (timers fire in time order)
             for (Map.Entry<Long, TreeSet<String>> e : clock.pending.entrySet()) {
