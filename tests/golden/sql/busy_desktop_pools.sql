@@ -64,9 +64,10 @@ SELECT `line`,
 FROM `src_device_performance_events`;
 
 -- The records of device_performance.events that can be used, each with its tenant and Kafka partition as one key
--- (`nql_ck`), for the function that keeps each tenant's event time per partition.
+-- (`nql_ck`), for the function that keeps each tenant's event time per partition; the line as
+-- bytes (for the dead letters of the records it rejects: never decoded on the way).
 CREATE TEMPORARY VIEW `cin_device_performance_events` AS
-SELECT CONCAT(`tenant`, '|', CAST(`nql_split` AS STRING)) AS `nql_ck`, `line`, `tenant`, `ts`, `cpu_queue_length`, `device_collector_uid`, `nql_split`
+SELECT CONCAT(`tenant`, '|', CAST(`nql_split` AS STRING)) AS `nql_ck`, CAST(`line` AS BYTES) AS `line`, `tenant`, `ts`, `cpu_queue_length`, `device_collector_uid`, `nql_split`
 FROM `chk_device_performance_events`
 WHERE `reject_reason` IS NULL;
 
@@ -457,7 +458,7 @@ SELECT 'device_performance.events', `reject_reason`, `line`
 FROM `chk_device_performance_events`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'device_performance.events', `reject_reason`, `line`
+SELECT 'device_performance.events', `reject_reason`, CAST(`line` AS STRING)
 FROM `clk_device_performance_events`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL

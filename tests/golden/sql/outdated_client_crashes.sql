@@ -64,9 +64,10 @@ SELECT `line`,
 FROM `src_execution_crashes`;
 
 -- The records of execution.crashes that can be used, each with its tenant and Kafka partition as one key
--- (`nql_ck`), for the function that keeps each tenant's event time per partition.
+-- (`nql_ck`), for the function that keeps each tenant's event time per partition; the line as
+-- bytes (for the dead letters of the records it rejects: never decoded on the way).
 CREATE TEMPORARY VIEW `cin_execution_crashes` AS
-SELECT CONCAT(`tenant`, '|', CAST(`nql_split` AS STRING)) AS `nql_ck`, `line`, `tenant`, `ts`, `binary_name`, `binary_version`, `device_collector_uid`, `number_of_crashes`, `user_name`, `nql_split`
+SELECT CONCAT(`tenant`, '|', CAST(`nql_split` AS STRING)) AS `nql_ck`, CAST(`line` AS BYTES) AS `line`, `tenant`, `ts`, `binary_name`, `binary_version`, `device_collector_uid`, `number_of_crashes`, `user_name`, `nql_split`
 FROM `chk_execution_crashes`
 WHERE `reject_reason` IS NULL;
 
@@ -327,7 +328,7 @@ SELECT 'execution.crashes', `reject_reason`, `line`
 FROM `chk_execution_crashes`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'execution.crashes', `reject_reason`, `line`
+SELECT 'execution.crashes', `reject_reason`, CAST(`line` AS STRING)
 FROM `clk_execution_crashes`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL

@@ -62,9 +62,10 @@ SELECT `line`,
 FROM `src_session_logins`;
 
 -- The records of session.logins that can be used, each with its tenant and Kafka partition as one key
--- (`nql_ck`), for the function that keeps each tenant's event time per partition.
+-- (`nql_ck`), for the function that keeps each tenant's event time per partition; the line as
+-- bytes (for the dead letters of the records it rejects: never decoded on the way).
 CREATE TEMPORARY VIEW `cin_session_logins` AS
-SELECT CONCAT(`tenant`, '|', CAST(`nql_split` AS STRING)) AS `nql_ck`, `line`, `tenant`, `ts`, `device_collector_uid`, `time_until_desktop_is_visible`, `user_name`, `nql_split`
+SELECT CONCAT(`tenant`, '|', CAST(`nql_split` AS STRING)) AS `nql_ck`, CAST(`line` AS BYTES) AS `line`, `tenant`, `ts`, `device_collector_uid`, `time_until_desktop_is_visible`, `user_name`, `nql_split`
 FROM `chk_session_logins`
 WHERE `reject_reason` IS NULL;
 
@@ -405,7 +406,7 @@ SELECT 'session.logins', `reject_reason`, `line`
 FROM `chk_session_logins`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'session.logins', `reject_reason`, `line`
+SELECT 'session.logins', `reject_reason`, CAST(`line` AS STRING)
 FROM `clk_session_logins`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL

@@ -65,9 +65,10 @@ SELECT `line`,
 FROM `src_session_vdi_events`;
 
 -- The records of session.vdi_events that can be used, each with its tenant and Kafka partition as one key
--- (`nql_ck`), for the function that keeps each tenant's event time per partition.
+-- (`nql_ck`), for the function that keeps each tenant's event time per partition; the line as
+-- bytes (for the dead letters of the records it rejects: never decoded on the way).
 CREATE TEMPORARY VIEW `cin_session_vdi_events` AS
-SELECT CONCAT(`tenant`, '|', CAST(`nql_split` AS STRING)) AS `nql_ck`, `line`, `tenant`, `ts`, `device_collector_uid`, `network_latency`, `user_name`, `nql_split`
+SELECT CONCAT(`tenant`, '|', CAST(`nql_split` AS STRING)) AS `nql_ck`, CAST(`line` AS BYTES) AS `line`, `tenant`, `ts`, `device_collector_uid`, `network_latency`, `user_name`, `nql_split`
 FROM `chk_session_vdi_events`
 WHERE `reject_reason` IS NULL;
 
@@ -406,7 +407,7 @@ SELECT 'session.vdi_events', `reject_reason`, `line`
 FROM `chk_session_vdi_events`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'session.vdi_events', `reject_reason`, `line`
+SELECT 'session.vdi_events', `reject_reason`, CAST(`line` AS STRING)
 FROM `clk_session_vdi_events`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
