@@ -55,10 +55,13 @@ import java.util.stream.IntStream;
  * <p>The output has the input's columns but the partition key (first, as Flink puts it), the
  * input's rowtime as a plain timestamp, and Flink's {@code rowtime} last (the record's time, or
  * the clock on a clock row): Flink's pass-through columns allow no timers. A clock row's input
- * columns are NULL.
+ * columns are NULL but {@code tenant} and {@code nql_split} (kept in the state for it).
  *
- * <p>State per tenant and partition: the newest event time, the last clock sent or due, and the
- * watermark its record was read at.
+ * <p>State per tenant and partition: the newest event time, the last clock sent or due, the
+ * watermark its record was read at, and the tenant and partition for the clock rows. No TTL of
+ * its own (the job's {@code table.exec.state.ttl} applies): deploy/plan.py bounds it as it
+ * bounds every table's clock, through the node's configuration in the compiled plan (a timer
+ * that finds the state expired sends nothing).
  */
 // the declared output only lets Flink extract the rest: getTypeInference replaces it
 @FunctionHint(output = @DataTypeHint("ROW<nql_clock BOOLEAN>"))
@@ -87,7 +90,7 @@ public class PartitionClock extends ProcessTableFunction<Row> {
 
     public void eval(
             Context ctx,
-            @StateHint(ttl = "0 ms", type = @DataTypeHint(STATE)) Row state,
+            @StateHint(type = @DataTypeHint(STATE)) Row state,
             @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = INPUT) Row in,
             @ArgumentHint(name = "lateness_ms") Long lateness,
             @ArgumentHint(name = "lag_ms") Long lag,
