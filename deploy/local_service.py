@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -19,7 +20,39 @@ from pathlib import Path
 from typing import Callable, ClassVar, Iterable
 
 
+_HANDED_OUT: set[int] = set()
+
+
+def ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range of ports for outgoing connections and ``bind(0)`` (Linux default)."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody has bound on ``host``, for a service started next, outside the kernel's
+    ephemeral range: a port from ``bind(0)`` lies in that range, where any outgoing connection
+    (a Kafka client, a JVM's) may be given it before the service binds it; seen as the
+    JobManager's ``BindException: Could not start actor system on any port`` in a full test
+    run. Random below that range, never the same port twice in a process; the kernel's choice
+    only when that range is too small to pick from."""
+    low, _ = ephemeral_ports()
+    rng = random.SystemRandom()
+    if low - 1024 >= 2000:
+        for _ in range(100):
+            port = rng.randrange(max(1024, low - 20000), low)
+            if port in _HANDED_OUT:
+                continue
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                    s.bind((host, port))
+            except OSError:
+                continue
+            _HANDED_OUT.add(port)
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]

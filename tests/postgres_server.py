@@ -11,12 +11,13 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from nql_flink.deploy.local_service import free_port
 
 USER = "nql_history"
 PASSWORD = secrets.token_urlsafe(12)
@@ -38,12 +39,6 @@ def pg_bin(name: str) -> str:
         if d and (Path(d) / name).is_file():
             return str(Path(d) / name)
     pytest.fail(f"PostgreSQL's {name} not found: install the OS's PostgreSQL server (Debian: apt-get install postgresql)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

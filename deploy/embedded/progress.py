@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import urllib.parse
 import urllib.request
@@ -31,12 +30,6 @@ NO_WATERMARK = -(2 ** 63)  # Long.MIN_VALUE: no watermark yet
 MAX_WATERMARK = 2 ** 63 - 1  # Long.MAX_VALUE: the bounded input has ended
 _SOURCE = re.compile(r"^Source: (\w+)\[(\d+)\]")
 _ASSIGNER = re.compile(r"WatermarkAssigner\[(\d+)\]")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def progress_config(port: int) -> dict[str, str]:

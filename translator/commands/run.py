@@ -120,8 +120,9 @@ def main(args) -> int:
         session, watch = {"state.backend.type": args.state_backend}, None
         if show_progress:
             from nql_flink.deploy.embedded import progress
+            from nql_flink.deploy.local_service import free_port
 
-            port = progress.free_port()
+            port = free_port()
             session.update(progress.progress_config(port))
             tables = {compiled.job.source_tables[t]: t for t in sorted(needed)}
             show = progress_printer(sys.stderr, terminal)
