@@ -6,7 +6,7 @@ holds many alerts: `during past --during`, `every --every`, trigger avg latency 
 >= 2 devices `for --for`, default recovery) deployed to --tenants tenants, on a real broker
 on loopback (started here unless --kafka is given) and the embedded mini-cluster, with the
 deployed job's settings: RocksDB, incremental checkpoints every --checkpoint-interval (the
-deploy default, 10 s), exactly-once sinks (benchmarks/live.py). Telemetry is produced live:
+deploy default, 2 s), exactly-once sinks (benchmarks/live.py). Telemetry is produced live:
 every --step seconds of wall time one sample of each device, whose event time is the wall
 clock when it is produced, so event time and wall time run together and the declared
 lateness (--lateness, the compile option) is also wall time. Each tenant has --pools desktop
@@ -35,7 +35,7 @@ acknowledged the sample. Percentiles by nearest rank. Issue 15's Done-when: p95 
 lateness <= 5 s.
 
     .venv/bin/python benchmarks/alert_latency.py [--tenants 10] [--pools 5] [--gap 2] [--step 1]
-        [--during 30s] [--every 10s] [--for 10s] [--lateness 10s] [--checkpoint-interval "10 s"]
+        [--during 30s] [--every 10s] [--for 10s] [--lateness 10s] [--checkpoint-interval "2 s"]
         [--idle-timeout "5 s"] [--warmup 20] [--kafka HOST:PORT] [--json alert_latency.json] [--smoke]
 
 --smoke: 2 tenants of 2 pools, 6 s windows every 2 s, lateness 2 s, checkpoints every 1 s
@@ -60,6 +60,7 @@ from monitor_sets import tenant
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from nql_flink.deploy.submit import DEFAULT_CHECKPOINT_INTERVAL  # noqa: E402
 from tests.kafka.scenario import event, iso  # noqa: E402  (a VDI sample as the tests write it)
 from measure import figures_path, write_figures  # benchmarks/, the script's folder
 
@@ -201,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--key", choices=KEYS, default="inventory", help="group by the device's pool from the inventory "
                     "(the seed monitor's temporal join; default) or by a field of the event")
     ap.add_argument("--lateness", default="10s", help="the compile option (default 10s, as deployed)")
-    ap.add_argument("--checkpoint-interval", default="10 s", help="(default '10 s', as deployed)")
+    ap.add_argument("--checkpoint-interval", default=DEFAULT_CHECKPOINT_INTERVAL,
+                    help="(default %(default)r, as deployed: deploy/submit.py)")
     ap.add_argument("--idle-timeout", default="5 s",
                     help="the compile option; only the warm-up depends on it (default '5 s')")
     ap.add_argument("--warmup", type=float, default=20,

@@ -50,11 +50,18 @@ class DeployError(RuntimeError):
         self.code = code
 
 
+# Exactly-once sinks make alerts visible (to read_committed readers: the notifier, the history,
+# `tail-alerts`) when the checkpoint after their write completes, so the interval adds up to
+# itself to every alert's delay: 2 s keeps p95 within issue 15's 5 s beyond the lateness
+# (docs/benchmarks.md 4f, with what it costs).
+DEFAULT_CHECKPOINT_INTERVAL = "2 s"
+
+
 @dataclass(frozen=True)
 class Settings:
     """One deployment's session settings (the init script)."""
     job_name: str = "nql-flink"
-    checkpoint_interval: str = "10 s"      # exactly-once sinks commit alerts at each checkpoint
+    checkpoint_interval: str = DEFAULT_CHECKPOINT_INTERVAL  # exactly-once sinks commit alerts at each one
     parallelism: int = 1
     from_savepoint: str | None = None      # start from this savepoint/checkpoint path
     checkpoint_dir: str | None = None      # this job name's checkpoints (recovery.job_state_dirs)

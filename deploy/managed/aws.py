@@ -72,8 +72,8 @@ class Deployment:
     role_arn: str | None = None    # None: the role the template creates (<name>-execution)
     parallelism: int = 1
     parallelism_per_kpu: int = 1
-    checkpoint_interval_ms: int = 60_000
-    min_pause_ms: int = 5_000
+    checkpoint_interval_ms: int = 2_000    # deploy/submit.py DEFAULT_CHECKPOINT_INTERVAL
+    min_pause_ms: int = 1_000              # below the interval, or it would be the interval
     subnets: tuple[str, ...] = ()
     security_groups: tuple[str, ...] = ()
     sasl_username: str | None = None   # SCRAM

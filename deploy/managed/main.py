@@ -55,7 +55,7 @@ JAAS = {
     "iam": lambda p: "software.amazon.msk.auth.iam.IAMLoginModule required;",
 }
 # Options Managed Flink sets itself (checkpointing) or that only a local run needs.
-LOCAL_DEFAULTS = {"execution.checkpointing.interval": "10 s", "parallelism.default": "1"}
+LOCAL_DEFAULTS = {"execution.checkpointing.interval": "2 s", "parallelism.default": "1"}  # as deployed
 
 
 class PropertyError(ValueError):

@@ -73,6 +73,17 @@ def test_create_request_says_what_the_flags_say(iam):
                                               "/aws/kinesis-analytics/nql-flink:log-stream:kinesis-analytics-log-stream"}]
 
 
+def test_by_default_checkpoints_come_every_2_s_and_the_minimum_pause_does_not_stretch_them(tmp_path):
+    # committed readers see an alert at the checkpoint after its write (docs/benchmarks.md 4f);
+    # a MinPauseBetweenCheckpoints above the interval would set the pace instead (5 s before)
+    rc, _, err = run(out=tmp_path)
+    assert rc == 0, err
+    request = json.loads((tmp_path / "create-application.json").read_text())
+    c = request["ApplicationConfiguration"]["FlinkApplicationConfiguration"]["CheckpointConfiguration"]
+    assert (c["ConfigurationType"], c["CheckpointInterval"]) == ("CUSTOM", 2_000)
+    assert c["MinPauseBetweenCheckpoints"] < c["CheckpointInterval"]
+
+
 def test_requests_validate_against_botocores_model_and_broken_ones_do_not(iam):
     good = iam["request"]
     aws.validate("CreateApplication", good)

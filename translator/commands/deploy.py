@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from nql_flink.deploy.kafka.client import resolve_bootstrap
+from nql_flink.deploy.submit import DEFAULT_CHECKPOINT_INTERVAL
 from nql_flink.translator.commands.common import add_compile_arguments
 from nql_flink.translator.syntax.durations import option_duration
 
@@ -38,8 +39,9 @@ def add_arguments(parser):
     parser.add_argument("--out", default="build/deploy", metavar="DIR", help="where init.sql, job.sql, "
                         "monitor-config.jsonl and pyfiles/ are written (default %(default)s)")
     parser.add_argument("--job-name", default="nql-flink", help="Flink job name (default %(default)s)")
-    parser.add_argument("--checkpoint-interval", default="10 s",
-                        help="exactly-once sinks make alerts visible at each checkpoint (default '%(default)s')")
+    parser.add_argument("--checkpoint-interval", default=DEFAULT_CHECKPOINT_INTERVAL,
+                        help="exactly-once sinks make alerts visible at each checkpoint, so it adds up to itself "
+                        "to an alert's delay (default '%(default)s')")
     parser.add_argument("--parallelism", type=int, default=1, help="operators run this many subtasks (the "
                         "topics need as many partitions to keep them all busy; default %(default)s)")
     parser.add_argument("--from-savepoint", metavar="PATH", help="start from this savepoint or checkpoint "
