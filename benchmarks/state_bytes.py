@@ -177,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.hours, args.devices, args.checkpoint_interval = 1 / 3, 100, "1 s"
     sizes, families = chosen(args, "1,10")
-    from nql_flink.deploy.embedded.progress import free_port, progress_config
+    from nql_flink.deploy.embedded.progress import progress_config
+    from nql_flink.deploy.local_service import free_port
 
     python = sys.executable
     result = {"settings": {k: v for k, v in vars(args).items() if k not in ("json", "kafka")}, "jobs": {}}
