@@ -103,7 +103,7 @@ def flush_at_the_end(table: str) -> tuple[bytes, bytes]:
     the config is not (at parallelism 2 the source subtask without a partition makes that a
     race at every pause), the join takes the other side's watermark, and what is read after the
     pause waits in it until the events' watermark gets there (docs/guarantees.md, "An idle
-    event topic beside a live inventory"): with flushes at now, a week after the samples,
+    event topic beside a live inventory or config"): with flushes at now, a week after the samples,
     globex's records read after the pause never left the inventory join, nor its evaluations
     the config join."""
     at = sc.S(11) + timedelta(seconds=20)  # after every sample; the nudges pass it within 20 s
