@@ -249,9 +249,10 @@ def test_eviction_in_the_generated_job(flink_env, tmp_path):
 
     from pathlib import Path
 
-    [part] = [p for p in Path(result.output_dir, "sink_alert_state").rglob("*") if p.is_file() and
-              not p.name.startswith(".")]
-    records = [json.loads(ln) for ln in part.read_text(encoding="utf-8").splitlines()]
+    # one part file per sink subtask; a group's records are all in one, in order (its key's subtask)
+    parts = sorted(p for p in Path(result.output_dir, "sink_alert_state").rglob("*") if p.is_file() and
+                   not p.name.startswith("."))
+    records = [json.loads(ln) for part in parts for ln in part.read_text(encoding="utf-8").splitlines()]
     shown = [(r["key"].split("/")[-1].split('"')[-2],
               None if r["value"] is None else (json.loads(r["value"])["state"], json.loads(r["value"])["since"][11:19]))
              for r in records]
