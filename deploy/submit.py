@@ -187,7 +187,8 @@ def prepare_kafka(bootstrap: str | None, compiled, options, *, partitions: int =
     shared by an alert's 'triggered' and 'recovered' records, which compaction would reduce to
     the last one; so does the notifications topic of a job with alert processing (keyed by
     tenant/monitor). An existing alert topic that is compacted (as earlier versions created it) is
-    switched to delete. Returns {'topics': [...], 'config_records': n, 'changed': [notes]}."""
+    switched to delete. Returns {'topics': [...], 'config_records': n, 'changed': [notes],
+    'source_partitions': {source topic: its partition count}}."""
     from nql_flink.deploy.kafka import client as kc
     from nql_flink.translator.flink import processing
     from nql_flink.translator.flink.connectors import topics
@@ -213,7 +214,22 @@ def prepare_kafka(bootstrap: str | None, compiled, options, *, partitions: int =
     n = kc.publish_config(bootstrap, options.topic(options.config_topic),
                           [(config_key(r), json.dumps(r, sort_keys=True)) for r in recs])
     return {"topics": t["events"] + t["versioned"] + t["sinks"] + own["notifications"] + own["maintenance"],
-            "config_records": n, "changed": changed}
+            "config_records": n, "changed": changed,
+            "source_partitions": {topic: len(kc.partitions(bootstrap, topic))
+                                  for topic in t["events"] + t["versioned"] + own["maintenance"]}}
+
+
+def idle_source_notes(source_partitions: dict[str, int], parallelism: int) -> list[str]:
+    """A note per source topic with fewer partitions than the job's parallelism: its source
+    subtasks without a partition read nothing, and the job's watermark waits for them until they
+    are marked idle (the topic's idle timeout), after every start; then, if the events go quiet
+    before the inventory or config, the joins run on those (docs/guarantees.md, "An idle event
+    topic beside a live inventory or config"). Seen at parallelism 2 on one partition: the first
+    alerts waited the whole idle timeout (tests/kafka/test_isolation.py)."""
+    return [f"{topic} has {n} partition(s) for parallelism {parallelism}: {parallelism - n} of its source subtasks "
+            "read nothing, and the job's watermark waits for them until the idle timeout after every start "
+            "(alerts wait as long); give it at least as many partitions as the parallelism"
+            for topic, n in sorted(source_partitions.items()) if 0 < n < parallelism]
 
 
 @dataclass(frozen=True)

@@ -100,8 +100,9 @@ def flush_at_the_end(table: str) -> tuple[bytes, bytes]:
     """`table`'s flush at the scenario's end, not now: the inventory's and the config's
     watermarks just past every sample (the joins release them all), as a live inventory and
     config are just past live events. When the event topic goes idle while the inventory or
-    the config is not (at parallelism 2 the source subtask without a partition makes that a
-    race at every pause), the join takes the other side's watermark, and what is read after the
+    the config is not (at parallelism 2 the source subtask without a partition holds the
+    watermark back for the idle timeout, so the first part's alerts come after the events have
+    been quiet that long), the join takes the other side's watermark, and what is read after the
     pause waits in it until the events' watermark gets there (docs/guarantees.md, "An idle
     event topic beside a live inventory or config"): with flushes at now, a week after the samples,
     globex's records read after the pause never left the inventory join, nor its evaluations

@@ -198,6 +198,8 @@ def main(args, prepared: tuple | None = None) -> int:
         return 1
     for note in done["changed"]:
         print(f"changed topic {note}", file=sys.stderr)
+    for note in submit.idle_source_notes(done["source_partitions"], args.parallelism):
+        print(f"notice: {note}", file=sys.stderr)
     print(f"topics ready on {bootstrap}: {', '.join(done['topics'])}; "
           f"{done['config_records']} monitor-config record(s) published", file=sys.stderr)
     try:
