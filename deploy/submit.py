@@ -196,16 +196,17 @@ def prepare_kafka(bootstrap: str | None, compiled, options, *, partitions: int =
     t = topics(options, catalog_topics(compiled))
     alerts = options.topic(options.alerts_topic)
     alert_config = {"cleanup.policy": "delete", "retention.ms": str(alert_retention_ms)}
-    kc.create_topics(bootstrap, t["events"] + [options.topic(options.dead_letters_topic)], partitions=partitions)
-    kc.create_topics(bootstrap, t["versioned"] + [options.topic(options.alert_state_topic)], partitions=partitions,
-                     compacted=True)
+    counts = kc.create_topics(bootstrap, t["events"] + [options.topic(options.dead_letters_topic)],
+                              partitions=partitions)
+    counts |= kc.create_topics(bootstrap, t["versioned"] + [options.topic(options.alert_state_topic)],
+                               partitions=partitions, compacted=True)
     kc.create_topics(bootstrap, [alerts], partitions=partitions, config=alert_config)
     # alert processing (docs/processing.md): notifications kept like alerts, maintenance versioned
     own = processing.topics(compiled.job, options)
     if own["notifications"]:
         kc.create_topics(bootstrap, own["notifications"], partitions=partitions, config=alert_config)
     if own["maintenance"]:
-        kc.create_topics(bootstrap, own["maintenance"], partitions=partitions, compacted=True)
+        counts |= kc.create_topics(bootstrap, own["maintenance"], partitions=partitions, compacted=True)
     changed = []
     if "compact" in kc.topic_config(bootstrap, alerts).get("cleanup.policy", ""):
         kc.alter_topic_config(bootstrap, alerts, alert_config)
@@ -215,8 +216,7 @@ def prepare_kafka(bootstrap: str | None, compiled, options, *, partitions: int =
                           [(config_key(r), json.dumps(r, sort_keys=True)) for r in recs])
     return {"topics": t["events"] + t["versioned"] + t["sinks"] + own["notifications"] + own["maintenance"],
             "config_records": n, "changed": changed,
-            "source_partitions": {topic: len(kc.partitions(bootstrap, topic))
-                                  for topic in t["events"] + t["versioned"] + own["maintenance"]}}
+            "source_partitions": {topic: counts[topic] for topic in t["events"] + t["versioned"] + own["maintenance"]}}
 
 
 def idle_source_notes(source_partitions: dict[str, int], parallelism: int) -> list[str]:

@@ -126,10 +126,11 @@ def _encode(v: Any) -> bytes | None:
 
 def create_topics(bootstrap: str | None, topics: Iterable[str], *, partitions: int = 1,
                   compacted: bool = False, config: Mapping[str, str] | None = None,
-                  timeout: float = 30.0) -> None:
+                  timeout: float = 30.0) -> dict[str, int]:
     """Create topics (idempotent: an existing topic is left as it is). ``compacted`` for
     config/upsert topics (cleanup.policy=compact); ``config``: other topic settings, e.g.
-    {'cleanup.policy': 'delete', 'retention.ms': '2592000000'}."""
+    {'cleanup.policy': 'delete', 'retention.ms': '2592000000'}. Returns {topic: its partition
+    count} as the broker's metadata has it (an existing topic keeps its own count)."""
     from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -151,7 +152,7 @@ def create_topics(bootstrap: str | None, topics: Iterable[str], *, partitions: i
         ready = {t for t in wanted if t in md and md[t].error is None and md[t].partitions
                  and all(p.leader >= 0 for p in md[t].partitions.values())}
         if ready == wanted or time.monotonic() > deadline:
-            return
+            return {t: len(md[t].partitions) if t in md else 0 for t in futures}
         time.sleep(0.1)
 
 
