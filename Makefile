@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ALERTMANAGER := /usr/bin/prometheus-alertmanager
 
-.PHONY: demo test check postgresql bench bench-seasonal bench-throughput bench-job-cost bench-read-rate bench-many-monitors \
+.PHONY: demo test check postgresql bench bench-seasonal bench-throughput bench-job-cost bench-stage-cost bench-read-rate bench-many-monitors \
 	bench-alert-latency bench-state-bytes test-differential clean kafka-up kafka-down receivers-up receivers-down check-rules promtool
 
 $(STAMP): requirements.lock pyproject.toml
@@ -70,6 +70,13 @@ bench-throughput: $(STAMP)
 # reference (benchmarks/reference/), one file, alternating runs: ~25 minutes (issue 15).
 bench-job-cost: $(STAMP)
 	@$(BIN)/python benchmarks/job_cost.py
+
+# What each stage of a generated job costs: the job and copies with stages taken out
+# (SET=seed: the clock, the inventory join; SET=same: the config join, the alert states),
+# alternating runs: ~15 minutes (issue 15, docs/flink-job-shape.md §7).
+SET ?= seed
+bench-stage-cost: $(STAMP)
+	@$(BIN)/python benchmarks/stage_cost.py --set $(SET)
 
 # nql_read alone, this checkout's build against main's (AGAINST=rev) and Flink's JSON format, in one JVM: ~1 minute.
 bench-read-rate: $(STAMP)

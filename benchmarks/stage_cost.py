@@ -1,0 +1,316 @@
+"""What each stage of a generated job costs (issue 15): the job as compiled, and copies of its
+statements with stages taken out, run alternately over the same input, by processing CPU (the
+JVM's job threads and garbage collector, benchmarks/measure.py). A copy computes less than the
+job (that is the point): its output is not the job's, and the difference between two jobs'
+processing CPU is what the stages between them cost.
+
+Two sets (--set):
+
+  seed  the seed monitor (examples/monitors/vdi_latency_by_pool.yaml) on the input of
+        benchmarks/job_cost.py (seed.py), and the hand-written reference of job_cost.py:
+          generated              as compiled
+          no clock               the tenants' clock function (PartitionClock) taken out: the
+                                 records go from the validated view to the inventory join, each
+                                 with its own time minus the lateness as its tenant's clock and the
+                                 watermark it was read at; no clock rows, no late records
+          no clock, no join      and the inventory's event-time temporal join taken out too: the
+                                 inventory attribute a function of the device id (5 values, as
+                                 many as the simulated desktop pools), every device known
+          reference              benchmarks/reference/seed_monitor.sql (job_cost.py)
+  same  the same-shape family of benchmarks/many_monitors.py (monitor_sets.py) on its input (one
+        tenant's devices dealt out to the monitors' tenants):
+          same 1                 one monitor, one tenant
+          same 100/100           100 monitors, one per tenant (the first 100 of same 1000)
+          same 1000/100          1,000 monitors over 100 tenants
+          same 1000/100, no config join    the config's temporal join taken out: each
+                                 evaluation judged against constant parameters
+          same 100/100, windows only       the evaluations into a blackhole: no config join,
+          same 1000/100, windows only      no alert states, no alert records
+
+Each edit fails loudly when the statement it changes is not in the generated SQL (the code
+generator changed: change the edit). tests/flink/test_stage_cost.py plans every copy and runs
+one against the job it comes from.
+
+    .venv/bin/python benchmarks/stage_cost.py [--set seed|same] [--hours H] [--devices N] [--runs 3]
+        [--startup-runs 1] [--startup-events 2000] [--json stage_cost.json] [--smoke]
+
+Defaults: --set seed --hours 3 (same: 1 h, as many_monitors.py). --smoke: 20 simulated minutes
+of 100 devices, one run each, no start-up runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from checkout import child_env  # benchmarks/, the script's folder
+from job_cost import command as job_command
+from job_cost import output_lines
+from measure import figures, measure, options, parse, run_measured, table, write_figures
+from monitor_sets import SEED_TENANT, dealt_out
+from monitor_sets import same as same_monitors
+from seed import EVENTS, MONITOR, ROOT, count_lines, head, simulate
+
+HERE = Path(__file__).resolve().parent
+
+
+class EditFailed(SystemExit):
+    """An edit did not find the statement it changes."""
+
+
+# ------------------------------------------------------------------------------ the edits --
+# Each takes the job's statements (Job.on_files(...).executable(): DDL and views, then one
+# EXECUTE STATEMENT SET) and returns new ones; none changes its argument.
+
+def _view(statements: list[str], name: str) -> int:
+    """The index of the statement that creates view `name` (after its comment lines)."""
+    head_ = f"CREATE TEMPORARY VIEW `{name}` AS\n"
+    found = [i for i, s in enumerate(statements) if _code(s).startswith(head_)]
+    if len(found) != 1:
+        raise EditFailed(f"stage_cost: view {name} is not in the generated job ({len(found)} found)")
+    return found[0]
+
+
+def _code(statement: str) -> str:
+    return re.sub(r"\A(?:--[^\n]*\n)+", "", statement)
+
+
+def _replaced(statements: list[str], i: int, text: str) -> list[str]:
+    return statements[:i] + [text] + statements[i + 1:]
+
+
+def _tables(statements: list[str], prefix: str) -> list[str]:
+    """The catalog tables with a view `<prefix><table>` in the job."""
+    return [m.group(1) for s in statements
+            for m in [re.match(rf"CREATE TEMPORARY VIEW `{prefix}(\w+)` AS\n", _code(s))] if m]
+
+
+def without_clock(statements: list[str]) -> list[str]:
+    """ok_<table> reads cin_<table> (the usable records) instead of the clock function's output:
+    each record's clock its own time minus the lateness, its read watermark the current one."""
+    out = list(statements)
+    tables = _tables(out, "clk_")
+    if not tables:
+        raise EditFailed("stage_cost: no clock function (clk_<table>) in the generated job")
+    for t in tables:
+        clock = _code(out[_view(out, f"clk_{t}")])
+        lateness = re.search(r"lateness_ms => CAST\((\d+) AS BIGINT\)", clock)
+        i = _view(out, f"ok_{t}")
+        m = re.fullmatch(rf"CREATE TEMPORARY VIEW `ok_{t}` AS\nSELECT (.*)\nFROM `clk_{t}`\n"
+                         r"WHERE `reject_reason` IS NULL;?", _code(out[i]), re.S)
+        if not (lateness and m):
+            raise EditFailed(f"stage_cost: ok_{t} or clk_{t} is not as this edit knows it")
+        ms = int(lateness.group(1))
+        columns = {"`rowtime` AS `ts`": "`ts`",
+                   "`nql_tw`": f"CAST(`ts` - INTERVAL '{ms // 1000}.{ms % 1000:03d}' SECOND AS TIMESTAMP(3)) AS `nql_tw`",
+                   "`nql_sw`": "CURRENT_WATERMARK(`ts`) AS `nql_sw`",
+                   "`nql_clock`": "FALSE AS `nql_clock`"}
+        select = [columns.get(c, c) for c in m.group(1).split(", ")]
+        out = _replaced(out, i, f"CREATE TEMPORARY VIEW `ok_{t}` AS\nSELECT {', '.join(select)}\nFROM `cin_{t}`")
+        rejected = re.compile(rf"SELECT '[^']*', `reject_reason`, CAST\(`line` AS STRING\)\nFROM `clk_{t}`\n"
+                              r"WHERE `reject_reason` IS NOT NULL\nUNION ALL\n")
+        last = rejected.sub("", out[-1])
+        if last == out[-1]:
+            raise EditFailed(f"stage_cost: the dead letters of clk_{t} are not in the statement set")
+        out[-1] = last
+    return out
+
+
+def without_inventory_join(statements: list[str]) -> list[str]:
+    """t_<table>__rows without its temporal join: each inventory attribute a function of the
+    device id (5 values), no device unknown."""
+    out = list(statements)
+    for t in _tables(out, "t_"):
+        if not t.endswith("__rows"):
+            continue
+        i = _view(out, f"t_{t}")
+        sql = _code(out[i])
+        join = re.search(r"\nLEFT JOIN `ver_\w+` FOR SYSTEM_TIME AS OF `e`\.`\w+` AS `d`\n"
+                         r"  ON CONCAT\(`e`\.`tenant`, '\|', `e`\.`(\w+)`\) = `d`\.`device_key`", sql)
+        if not join:
+            raise EditFailed(f"stage_cost: t_{t} has no inventory join as this edit knows it")
+        device = join.group(1)
+        sql = sql.replace(join.group(0), "").replace("`d`.`device_key` IS NULL", "FALSE")
+        sql = re.sub(r"`d`\.`(\w+)` AS", lambda a: f"CONCAT('{a.group(1)}-', CAST(MOD(ASCII(RIGHT(`e`.`{device}`, 1)), 5)"
+                                                   f" AS STRING)) AS", sql)
+        if "`d`." in sql:
+            raise EditFailed(f"stage_cost: t_{t} reads the inventory in a way this edit does not know")
+        out = _replaced(out, i, sql)
+    if out == statements:
+        raise EditFailed("stage_cost: no inventory join (t_<table>__rows) in the generated job")
+    return out
+
+
+def without_config_join(statements: list[str], params: dict[str, float] | None = None) -> list[str]:
+    """job__judged without the config's temporal join: every monitor enabled and judged with
+    the same parameters (`params`, the first monitor's in the benchmark; 300 for any other the
+    conditions read), the config's other columns constants."""
+    i = _view(statements, "job__judged")
+    sql = _code(statements[i])
+    join = re.search(r"\nJOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`\.`window_time` AS `c`\n  ON [^\n]*", sql)
+    if not join:
+        raise EditFailed("stage_cost: job__judged has no config join as this edit knows it")
+    sql = sql.replace(join.group(0), "")
+    names = sorted(set(re.findall(r"`c`\.`params`\['(\w+)'\]", sql)))
+    constants = {
+        "`c`.`for_ms`, `c`.`recover_for_ms`,": "CAST(300000 AS BIGINT) AS `for_ms`, CAST(0 AS BIGINT) AS `recover_for_ms`,",
+        "`c`.`enabled`": "TRUE",
+        "`c`.`params`": "MAP[" + ", ".join(f"'{p}', CAST({float((params or {}).get(p, 300))!r} AS DOUBLE)"
+                                           for p in names) + "]",
+        "`c`.`priority`": "'medium'", "`c`.`name`": "`v`.`monitor`", "`c`.`tags`": "CAST(ARRAY['x'] AS ARRAY<STRING>)",
+        "`c`.`trigger_condition`": "'trigger'", "`c`.`recover_condition`": "'recover'"}
+    for column, value in constants.items():
+        sql = sql.replace(column, value)
+    if "`c`." in sql or not names:
+        raise EditFailed("stage_cost: job__judged reads the config in a way this edit does not know")
+    return _replaced(statements, i, sql)
+
+
+def windows_only(statements: list[str]) -> list[str]:
+    """The statement set's alert and alert-state INSERTs replaced by one of the evaluations
+    (job__evaluated) into a blackhole: no config join, no alert states."""
+    last = statements[-1]
+    at = last.find("INSERT INTO `sink_alerts`")
+    if at < 0 or not last.startswith("EXECUTE STATEMENT SET"):
+        raise EditFailed("stage_cost: no alert INSERT in the statement set")
+    blackhole = "CREATE TEMPORARY TABLE `stage_cost_blackhole` (`m` STRING) WITH ('connector' = 'blackhole')"
+    return statements[:-1] + [blackhole, last[:at] + "INSERT INTO `stage_cost_blackhole` SELECT `monitor` FROM "
+                                                     "`job__evaluated`;\nEND"]
+
+
+EDITS = {"without_clock": without_clock, "without_inventory_join": without_inventory_join,
+         "without_config_join": without_config_join, "windows_only": windows_only}
+
+
+def edited(statements: list[str], edits: list[str], config_records: list[dict] = ()) -> list[str]:
+    """The statements with the named edits applied in order; without_config_join judges with
+    the first config record's parameters."""
+    for name in edits:
+        if name == "without_config_join":
+            statements = without_config_join(statements, config_records[0]["params"] if config_records else None)
+        else:
+            statements = EDITS[name](statements)
+    return statements
+
+
+# ------------------------------------------------------------------------------- the sets --
+# name -> (monitors: "seed", "reference" or (same-family size, tenants), edits)
+SETS = {
+    "seed": {
+        "generated": ("seed", []),
+        "no clock": ("seed", ["without_clock"]),
+        "no clock, no join": ("seed", ["without_clock", "without_inventory_join"]),
+        "reference": ("reference", []),
+    },
+    "same": {
+        "same 1": ((1, 1), []),
+        "same 100/100": ((100, 100), []),
+        "same 1000/100": ((1000, 100), []),
+        "same 1000/100, no config join": ((1000, 100), ["without_config_join"]),
+        "same 100/100, windows only": ((100, 100), ["windows_only"]),
+        "same 1000/100, windows only": ((1000, 100), ["windows_only"]),
+    },
+}
+
+
+def same_file(path: Path, n: int, tenants: int) -> Path:
+    """n same-shape monitors over `tenants` tenants: the first n of monitor_sets' same(1000)
+    family (monitor i of tenant t(i mod 100)) when tenants is 100, else its same(n)."""
+    monitors = same_monitors(1000)[:n] if tenants == 100 else same_monitors(n)
+    path.write_text("monitors:\n" + "".join(monitors), encoding="utf-8")
+    return path
+
+
+def child(argv: list[str]) -> int:
+    """In a process of its own: compile the monitors, edit the job, run it on embedded Flink
+    over the files, its alert records to the output file."""
+    monitors, output, edits, *pairs = argv
+    from nql_flink.deploy.embedded.runner import run_job
+    from nql_flink.translator.flink.monitor_config import config_lines
+    from nql_flink.translator.pipeline import compile_paths
+
+    compiled = compile_paths([monitors])
+    if not compiled.ok:
+        raise SystemExit(f"{monitors} does not compile")
+    files = dict(p.split("=", 1) for p in pairs)
+    config = Path(output + ".config.jsonl")
+    config.write_text(config_lines(compiled.job.config_records), encoding="utf-8")
+    inputs = {name: files.get(table, str(config)) for table, name in compiled.job.source_tables.items()}
+    statements = compiled.job.on_files(inputs, output + ".d").executable()
+    run_job(edited(statements, [e for e in edits.split(",") if e], compiled.job.config_records), {}, output)
+    return 0
+
+
+def command(python: str, monitors: Path, edits: list[str], files: dict[str, Path], out: Path) -> list[str]:
+    return [python, str(HERE / "stage_cost.py"), "--child", str(monitors), str(out), ",".join(edits),
+            *(f"{t}={p}" for t, p in files.items())]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        return child(argv[1:])
+    ap = options(__doc__, "stage_cost.json")
+    ap.add_argument("--set", choices=sorted(SETS), default="seed", help="which jobs (default seed)")
+    ap.set_defaults(hours=None)
+    args = parse(ap, argv)
+    if args.hours is None:
+        args.hours = 3 if args.set == "seed" else 1
+    python = sys.executable
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    jobs = SETS[args.set]
+    with tempfile.TemporaryDirectory(prefix="nql-bench-stages-") as d:
+        tmp = Path(d)
+        subprocess.run([python, "-m", "nql_flink.deploy.jars", "build", "udfs"], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL, env=child_env(ROOT, tmp))  # before any timed run
+        if args.set == "seed":
+            sim = simulate(python, tmp / "sim", args.hours, args.devices)
+            inputs = {None: sim}
+        else:
+            sim = simulate(python, tmp / "sim", args.hours, args.devices, tenants=SEED_TENANT)
+            inputs = {t: dealt_out(sim, t, tmp / f"tenants-{t}") for t in sorted({m[0][1] for m in jobs.values()})}
+        n_events = count_lines(sim[EVENTS])
+        small = {k: head(files, args.startup_events, tmp / f"small-{k}") for k, files in inputs.items()} \
+            if args.startup_runs else {}
+        print(f"input: {n_events} {EVENTS}, {count_lines(sim['device.devices'])} device.devices "
+              f"({args.devices} devices, {args.hours:g} h)", flush=True)
+
+        def run(name: str, tag: str, start: bool) -> dict:
+            what, edits = jobs[name]
+            key = None if what in ("seed", "reference") else what[1]
+            files = (small if start else inputs)[key]
+            out = tmp / f"{tag}-{re.sub(r'[^a-z0-9]+', '-', name)}"
+            if what == "reference":
+                cmd = job_command(python, "reference", files, out)
+            else:
+                monitors = ROOT / MONITOR if what == "seed" else same_file(tmp / f"same-{what[0]}-{what[1]}.yaml", *what)
+                cmd = command(python, monitors, edits, files, out)
+            r = run_measured(cmd, ROOT, child_env(ROOT, tmp))
+            return {**r, "output": sorted(output_lines(out))}
+
+        startup, runs = measure(list(jobs), run, args, n_events)
+
+    result = {"commit": commit, "set": args.set, "input": {"events": n_events, "hours": args.hours,
+                                                           "devices": args.devices},
+              "runs": args.runs, "startup_runs": args.startup_runs, "jobs": {}}
+    for name in jobs:
+        result["jobs"][name] = {**figures(n_events, runs[name], startup[name]),
+                                "output_records": len(runs[name][0]["output"]), "edits": jobs[name][1]}
+    first = next(iter(jobs))
+    base = result["jobs"][first]["processing_cpu_s"]
+    print(f"\nmedians of {args.runs} run(s); commit {commit}")
+    print(table(result["jobs"], {}))
+    print(f"\n| job | processing CPU-s | against {first} |\n|---|---|---|")
+    for name, j in result["jobs"].items():
+        print(f"| {name} | {j['processing_cpu_s']:.1f} | {j['processing_cpu_s'] / base:.2f} |")
+    write_figures(args.json, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
