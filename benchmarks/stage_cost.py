@@ -40,7 +40,6 @@ of 100 devices, one run each, no start-up runs.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -182,19 +181,35 @@ def windows_only(statements: list[str]) -> list[str]:
                                                      "`job__evaluated`;\nEND"]
 
 
-EDITS = {"without_clock": without_clock, "without_inventory_join": without_inventory_join,
-         "without_config_join": without_config_join, "windows_only": windows_only}
+# name -> edit(statements, params): `params`, a config record's parameters, for the edits
+# that judge without the config (None: constants)
+EDITS = {"without_clock": lambda statements, params: without_clock(statements),
+         "without_inventory_join": lambda statements, params: without_inventory_join(statements),
+         "without_config_join": without_config_join,
+         "windows_only": lambda statements, params: windows_only(statements)}
 
 
-def edited(statements: list[str], edits: list[str], config_records: list[dict] = ()) -> list[str]:
-    """The statements with the named edits applied in order; without_config_join judges with
-    the first config record's parameters."""
+def edited(statements: list[str], edits: list[str], params: dict[str, float] | None = None) -> list[str]:
+    """The statements with the named edits applied in order."""
     for name in edits:
-        if name == "without_config_join":
-            statements = without_config_join(statements, config_records[0]["params"] if config_records else None)
-        else:
-            statements = EDITS[name](statements)
+        statements = EDITS[name](statements, params)
     return statements
+
+
+def statements_on_files(compiled, files: dict[str, str], config: Path, sinks: str) -> list[str]:
+    """The compiled job's statements over `files` (catalog table -> JSONL; an empty file beside
+    `config` for any other table), its compiled config records written to `config` as the
+    config topic, its sinks under `sinks` (run_job reads the alerts from <its output>.d)."""
+    from nql_flink.translator.flink.monitor_config import config_lines
+
+    config.write_text(config_lines(compiled.job.config_records), encoding="utf-8")
+    inputs = {}
+    for table, name in compiled.job.source_tables.items():
+        path = files.get(table) or (str(config) if table == "monitor_config" else str(config.parent / f"{name}.jsonl"))
+        if table not in files and table != "monitor_config":
+            Path(path).write_text("")
+        inputs[name] = path
+    return compiled.job.on_files(inputs, sinks).executable()
 
 
 # ------------------------------------------------------------------------------- the sets --
@@ -230,18 +245,16 @@ def child(argv: list[str]) -> int:
     over the files, its alert records to the output file."""
     monitors, output, edits, *pairs = argv
     from nql_flink.deploy.embedded.runner import run_job
-    from nql_flink.translator.flink.monitor_config import config_lines
     from nql_flink.translator.pipeline import compile_paths
 
     compiled = compile_paths([monitors])
     if not compiled.ok:
         raise SystemExit(f"{monitors} does not compile")
     files = dict(p.split("=", 1) for p in pairs)
-    config = Path(output + ".config.jsonl")
-    config.write_text(config_lines(compiled.job.config_records), encoding="utf-8")
-    inputs = {name: files.get(table, str(config)) for table, name in compiled.job.source_tables.items()}
-    statements = compiled.job.on_files(inputs, output + ".d").executable()
-    run_job(edited(statements, [e for e in edits.split(",") if e], compiled.job.config_records), {}, output)
+    statements = statements_on_files(compiled, files, Path(output + ".config.jsonl"), output + ".d")
+    records = compiled.job.config_records
+    run_job(edited(statements, [e for e in edits.split(",") if e], records[0]["params"] if records else None),
+            {}, output)
     return 0
 
 

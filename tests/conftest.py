@@ -100,7 +100,13 @@ def explain_compiled(env, compiled, workdir) -> str:
         f = Path(workdir) / f"{name}.jsonl"
         f.write_text("")
         inputs[name] = str(f)
-    *ddl, statement_set = compiled.job.on_files(inputs, str(workdir)).executable()
+    return explain_statements(env, compiled.job.on_files(inputs, str(workdir)).executable())
+
+
+def explain_statements(env, statements: list[str]) -> str:
+    """Flink's EXPLAIN of a job's statement set (the last statement), its DDL run first in
+    `env`'s current database: the planner only, nothing runs."""
+    *ddl, statement_set = statements
     for stmt in ddl:
         env.execute_sql(stmt)
     assert statement_set.startswith("EXECUTE STATEMENT SET")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from nql_flink.translator.flink.monitor_config import config_lines
 from nql_flink.translator.pipeline import compile_paths
+from tests.conftest import explain_statements
 
 pytestmark = pytest.mark.flink
 
@@ -26,20 +26,10 @@ from seed import MONITOR, simulate  # noqa: E402
 
 def job_statements(monitors: Path, workdir: Path, files: dict[str, str] | None = None,
                    sinks: str | None = None) -> list[str]:
-    """The compiled job's statements over `files` (table -> JSONL; empty files for the others),
-    its sinks under `sinks` (run_job reads the alerts from <its output>.d)."""
     compiled = compile_paths([str(monitors)])
     assert compiled.ok
-    config = workdir / "config.jsonl"
-    config.write_text(config_lines(compiled.job.config_records))
-    files = files or {}
-    inputs = {}
-    for table, name in compiled.job.source_tables.items():
-        if table not in files and table != "monitor_config":
-            files[table] = str(workdir / f"{name}.jsonl")
-            Path(files[table]).write_text("")
-        inputs[name] = files.get(table, str(config))
-    return compiled.job.on_files(inputs, sinks or str(workdir / "sinks")).executable()
+    return stage_cost.statements_on_files(compiled, files or {}, workdir / "config.jsonl",
+                                          sinks or str(workdir / "sinks"))
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +66,7 @@ COPIES = sorted({("seed" if what == "seed" else "same", tuple(edits))
 def test_every_copy_plans(monitors, edits, flink_env, flink_database, tmp_path, same_file):
     statements = stage_cost.edited(job_statements(ROOT / MONITOR if monitors == "seed" else same_file, tmp_path),
                                    list(edits))
-    *ddl, statement_set = statements
-    for stmt in ddl:
-        flink_env.execute_sql(stmt)
-    with flink_env.execute_sql("EXPLAIN " + statement_set).collect() as rows:
-        plan = "".join(row[0] for row in rows).split("== Optimized Execution Plan ==")[-1]
+    plan = explain_statements(flink_env, statements).split("== Optimized Execution Plan ==")[-1]
     # what each edit takes out is gone from the plan, and nothing else is
     assert ("nql_clock(" in plan) == ("without_clock" not in edits)
     assert ("TemporalJoin(joinType=[LeftOuterJoin]" in plan) == ("without_inventory_join" not in edits)
