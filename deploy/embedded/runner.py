@@ -23,11 +23,11 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nql_flink.deploy import pyfiles
+from nql_flink.deploy.embedded import scratch
 
 # Session options every embedded run uses (also what sql-client must SET).
 DEFAULT_CONFIG = {
@@ -48,8 +48,12 @@ DEFAULT_CONFIG = {
 
 # ---------------------------------------------------------------------- environment --
 def _stage_udfs() -> str:
-    """A directory holding the shipped Python functions (deploy/pyfiles.py), for add_python_file."""
-    return str(pyfiles.stage(tempfile.mkdtemp(prefix="nql-flink-pyfiles-")))
+    """A directory holding the shipped Python functions (deploy/pyfiles.py), for add_python_file:
+    in the process's scratch folder (scratch.py), staged once per process."""
+    staged = scratch.process_dir() / "pyfiles"
+    if not staged.exists():
+        pyfiles.stage(staged)
+    return str(staged)
 
 
 # The mini-cluster's JVM heap, as a TaskManager has one (Flink never runs on the JVM's default
@@ -60,12 +64,16 @@ HEAP_ENV = "NQL_FLINK_HEAP"
 DEFAULT_HEAP = "1g"
 
 
-def jvm_args(env: dict[str, str]) -> str:
-    """The JVM_ARGS the PyFlink gateway (and the mini-cluster in it) is started with."""
+def jvm_args(env: dict[str, str], tmpdir: str | None = None) -> str:
+    """The JVM_ARGS the PyFlink gateway (and the mini-cluster in it) is started with: a heap,
+    and `tmpdir` as its java.io.tmpdir (the process's scratch folder), unless JVM_ARGS already
+    sets them."""
     args = env.get("JVM_ARGS", "")
-    if "-Xmx" in args:
-        return args
-    return f"{args} -Xmx{env.get(HEAP_ENV) or DEFAULT_HEAP}".strip()
+    if "-Xmx" not in args:
+        args = f"{args} -Xmx{env.get(HEAP_ENV) or DEFAULT_HEAP}"
+    if tmpdir and "-Djava.io.tmpdir=" not in args:
+        args = f"{args} -Djava.io.tmpdir={tmpdir}"
+    return args.strip()
 
 
 def create_table_env(parallelism: int = 1, config: dict[str, str] | None = None):
@@ -74,7 +82,9 @@ def create_table_env(parallelism: int = 1, config: dict[str, str] | None = None)
     starts the JVM, with a bounded heap (jvm_args)."""
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
-    os.environ["JVM_ARGS"] = jvm_args(os.environ)
+    jvm_tmp = scratch.process_dir() / "jvm"
+    jvm_tmp.mkdir(exist_ok=True)
+    os.environ["JVM_ARGS"] = jvm_args(os.environ, str(jvm_tmp))
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     conf = t_env.get_config()
     conf.set("parallelism.default", str(parallelism))
