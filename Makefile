@@ -1,14 +1,24 @@
 # The only set-up there is: `make demo` and `make test` create .venv from requirements.lock first
-# (`make test` also installs Prometheus Alertmanager and PostgreSQL from the OS packages, for the
-# notifier's and the alert history's tests).
+# (`make test` also installs Prometheus Alertmanager, promtool and PostgreSQL from the OS packages,
+# for the notifier's, the operating rules' and the alert history's tests).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ALERTMANAGER := /usr/bin/prometheus-alertmanager
+PROMTOOL     := /usr/bin/promtool
+
+# $(call os_packages,WHAT,PACKAGES[,APT OPTIONS]): Debian packages, installed once (apt-get update
+# only when the install fails without it); with sudo unless root.
+define os_packages
+	@echo "==> installing $(1) from the OS packages (first run only)"
+	@SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get install -y -q $(3) $(2) >/dev/null \
+	  || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q $(3) $(2) >/dev/null; }
+endef
 
 .PHONY: demo test check postgresql bench bench-seasonal bench-throughput bench-job-cost bench-stage-cost bench-read-rate bench-many-monitors \
-	bench-alert-latency bench-state-bytes test-differential clean kafka-up kafka-down receivers-up receivers-down check-rules promtool
+	bench-alert-latency bench-state-bytes test-differential clean kafka-up kafka-down receivers-up receivers-down check-rules promtool postgresql-packages
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +30,7 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/nql-flink demo
 
-test: $(STAMP) $(ALERTMANAGER) postgresql
+test: $(STAMP) $(ALERTMANAGER) $(PROMTOOL) postgresql
 	@$(BIN)/python -m pytest -q
 
 # The differential test at length: EXAMPLES jobs of 500 generated monitor/telemetry cases each,
@@ -34,19 +44,22 @@ test-differential: $(STAMP)
 # server of their own on loopback (tests/postgres_server.py); `nql-flink history init` uses psql.
 postgresql:
 	@if ! command -v psql >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-	  echo "==> installing PostgreSQL from the OS packages (first run only)"; \
-	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
-	  $$SUDO apt-get install -y -q postgresql postgresql-client >/dev/null \
-	  || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q postgresql postgresql-client >/dev/null; }; \
+	  $(MAKE) --no-print-directory postgresql-packages; \
 	fi
+
+postgresql-packages:
+	$(call os_packages,PostgreSQL,postgresql postgresql-client)
 
 # Prometheus Alertmanager from the OS packages (Debian: prometheus-alertmanager, 0.25.0), once:
 # the notifier's tests start it on loopback (tests/notify/servers.py); its service is not started.
 $(ALERTMANAGER):
-	@echo "==> installing prometheus-alertmanager from the OS packages (first run only)"
-	@SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
-	  $$SUDO apt-get install -y -q prometheus-alertmanager >/dev/null \
-	  || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q prometheus-alertmanager >/dev/null; }
+	$(call os_packages,prometheus-alertmanager,prometheus-alertmanager)
+
+# promtool from the OS packages (Debian: prometheus, 2.42.0, without its recommended exporters),
+# once: tests/operating/test_alerting_rules.py runs `promtool check rules` and `promtool test rules`
+# on the operating rules (deploy/prometheus); the Prometheus service is not started.
+$(PROMTOOL):
+	$(call os_packages,promtool (prometheus),prometheus,--no-install-recommends)
 
 check: $(STAMP)
 	@$(BIN)/nql-flink check examples/
@@ -111,15 +124,7 @@ kafka-up: $(STAMP)
 check-rules: $(STAMP)
 	@$(BIN)/python -m nql_flink.deploy.prometheus check
 
-# promtool built with Go from the Go module proxy into build/promtool (once; ~15 min on 2 cores).
-# `go install .../cmd/promtool@v` is refused: the Prometheus module's go.mod has exclude directives.
-PROMTOOL_VERSION := v0.307.3
-promtool: build/promtool
-build/promtool:
-	@mkdir -p build/promtool-src
-	@cd build/promtool-src && (test -f go.mod || go mod init nql-flink/promtool) \
-	  && go get github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION) \
-	  && go build -o ../promtool github.com/prometheus/prometheus/cmd/promtool
+promtool: $(PROMTOOL)
 
 kafka-down:
 	-@$(BIN)/python -m nql_flink.deploy.cluster stop

@@ -1,8 +1,8 @@
 """`python -m nql_flink.deploy.prometheus check [--promtool PATH]` (make check-rules): the rules file's
 layout and PromQL (`promtool check rules`) and when each rule fires (`promtool test rules`
-with nql-flink-rules.test.yml). promtool is found by --promtool, $PROMTOOL, build/promtool
-(`make promtool` builds it with Go) or PATH; without it, only the layout check runs (exit 0,
-said on stderr)."""
+with nql-flink-rules.test.yml). promtool is found by --promtool, $PROMTOOL or PATH (`make test`
+and `make promtool` install it from the OS packages); without it, only the layout check runs
+(exit 0, said on stderr)."""
 from __future__ import annotations
 
 import argparse
@@ -17,11 +17,8 @@ import yaml
 
 from nql_flink.deploy.prometheus import rules as pr
 
-BUILT = pr.HERE.parents[1] / "build" / "promtool"
-
-
 def find_promtool(given: str | None = None) -> str | None:
-    for candidate in (given, os.environ.get("PROMTOOL"), str(BUILT)):
+    for candidate in (given, os.environ.get("PROMTOOL")):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     return shutil.which("promtool")
@@ -41,7 +38,7 @@ def promtool_checks(promtool: str) -> list[subprocess.CompletedProcess]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m nql_flink.deploy.prometheus", description=__doc__.split("\n\n")[0])
     p.add_argument("command", choices=["check"])
-    p.add_argument("--promtool", help="path of promtool (default: $PROMTOOL, build/promtool, PATH)")
+    p.add_argument("--promtool", help="path of promtool (default: $PROMTOOL, PATH)")
     a = p.parse_args(argv)
     problems = pr.problems(pr.load())
     for line in problems:

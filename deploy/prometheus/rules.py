@@ -2,7 +2,7 @@
 
 ``problems(doc)`` checks the layout Prometheus loads (groups -> rules with alert, expr, for,
 labels, annotations) without Prometheus: promtool, which also parses the PromQL, is optional
-(`make promtool` builds it with Go, ~15 min; `python -m nql_flink.deploy.prometheus check` uses it). ``selectors(expr)`` lists each `flink_...{...}`
+(`make promtool` installs it from the OS packages; `python -m nql_flink.deploy.prometheus check` uses it). ``selectors(expr)`` lists each `flink_...{...}`
 selector of a PromQL expression with its label matchers; ``matches`` tells whether a scraped
 sample (deploy.cluster.metrics.Sample) is one of the series a selector picks. A rule whose
 selector matches nothing on a running job would never fire: the test of the rules asserts
