@@ -1,7 +1,7 @@
 """One scratch folder per process for the embedded mini-cluster, removed when the process ends.
 
 The JVM PyFlink starts writes its temporary files under `java.io.tmpdir`: each job's
-mini-cluster working folder (`minicluster_*`, the job's state on heap spilled nowhere else), the
+mini-cluster working folder (`minicluster_*`, RocksDB's files with `--state rocksdb`), the
 distributed cache its Python workers' files are copied into (`flink-distributed-cache-*`), the
 web UI's files and the planner jar Flink unpacks (~45 MB). The JVM removes them when it shuts
 down in order; a JVM that is killed (a test's kill -9, a stopped benchmark, an operator's
@@ -11,7 +11,8 @@ came to thousands of folders and gigabytes.
 
 So the process that starts the JVM gives it a folder of its own, `<tmp>/nql-flink-<pid>`
 (`java.io.tmpdir`, unless JVM_ARGS sets one), stages the Python functions in it, and removes it
-at exit. A folder whose process is gone (killed before its exit handler ran) is removed by the
+at exit. The JVM ends a moment later (when the pipe from its parent closes): what it writes
+then, and a folder whose process is gone (killed before its exit handler ran), is removed by the
 next process that makes one. Standard library only."""
 
 from __future__ import annotations
