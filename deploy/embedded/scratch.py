@@ -23,19 +23,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from nql_flink.deploy.local_service import pid_alive
+
 PREFIX = "nql-flink-"
 
 _own: Path | None = None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True   # someone else's process
-    return True
 
 
 def stale(base: Path) -> list[Path]:
@@ -44,7 +36,7 @@ def stale(base: Path) -> list[Path]:
     for d in base.glob(PREFIX + "*"):
         pid = d.name[len(PREFIX):]
         if pid.isdigit() and d.is_dir() and not d.is_symlink() and d.stat().st_uid == os.getuid() \
-                and not _alive(int(pid)):
+                and not pid_alive(int(pid)):
             out.append(d)
     return sorted(out)
 
