@@ -158,7 +158,10 @@ def write_config(home: Path, state: Path, *, rpc_port: int, rest_port: int, slot
     tmp = state / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     conf = {
-        "env.java.opts.all": (_java_opts_all() + (" " + FAST_JVM_OPTS if fast_jvm else "")).strip(),
+        # java.io.tmpdir too (the RPC jar each JVM unpacks, 24 MB): a TaskManager killed by a
+        # test or an operator leaves it in the cluster's folder, not in /tmp
+        "env.java.opts.all": (_java_opts_all() + (" " + FAST_JVM_OPTS if fast_jvm else "")
+                              + f" -Djava.io.tmpdir={tmp}").strip(),
         "env.pid.dir": str(state),
         "env.log.dir": str(state / "log"),
         "io.tmp.dirs": str(tmp),

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -43,8 +44,12 @@ def properties(bootstrap: str) -> list[dict]:
 @contextlib.contextmanager
 def started(app_dir, props_file, log):
     """`python main.py` in the unzipped package, as its own process group; killed at the end."""
-    # a clean environment: none of this repository (PYTHONPATH), none of PyFlink's variables
-    env = shell_env(NQL_APPLICATION_PROPERTIES=str(props_file))
+    # a clean environment: none of this repository (PYTHONPATH), none of PyFlink's variables;
+    # the JVM's temporary files (mini-cluster folder, RPC jar) beside the package, not left in
+    # /tmp when it is killed
+    tmp = Path(app_dir).parent / "jvm-tmp"
+    tmp.mkdir(exist_ok=True)
+    env = shell_env(NQL_APPLICATION_PROPERTIES=str(props_file), JVM_ARGS=f"-Djava.io.tmpdir={tmp}")
     proc = subprocess.Popen([sys.executable, "main.py"], cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
