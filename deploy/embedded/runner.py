@@ -82,9 +82,7 @@ def create_table_env(parallelism: int = 1, config: dict[str, str] | None = None)
     starts the JVM, with a bounded heap (jvm_args)."""
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
-    jvm_tmp = scratch.process_dir() / "jvm"
-    jvm_tmp.mkdir(exist_ok=True)
-    os.environ["JVM_ARGS"] = jvm_args(os.environ, str(jvm_tmp))
+    os.environ["JVM_ARGS"] = jvm_args(os.environ, str(scratch.jvm_tmpdir()))
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     conf = t_env.get_config()
     conf.set("parallelism.default", str(parallelism))

@@ -55,3 +55,10 @@ def process_dir(base: str | os.PathLike | None = None) -> Path:
         atexit.register(shutil.rmtree, own, ignore_errors=True)
         _own = own
     return _own
+
+
+def jvm_tmpdir() -> Path:
+    """The JVM's java.io.tmpdir in this process's scratch folder (made if missing)."""
+    d = process_dir() / "jvm"
+    d.mkdir(exist_ok=True)
+    return d

@@ -104,16 +104,17 @@ def test_the_mini_cluster_runs_with_a_bounded_heap(flink_env):
 
 def test_the_mini_cluster_writes_its_temporary_files_in_the_process_s_scratch_folder(flink_env):
     """The session's JVM has the process's scratch folder (deploy/embedded/scratch.py) as its
-    java.io.tmpdir, removed when the tests end, and the jobs' mini-cluster folders go there."""
+    java.io.tmpdir (so the jobs' mini-cluster folders go there), and the Python functions are
+    staged in it."""
     import os
 
     from pyflink.java_gateway import get_gateway
 
     from nql_flink.deploy.embedded import scratch
 
-    ours = f"-Djava.io.tmpdir={scratch.process_dir() / 'jvm'}"
+    ours = f"-Djava.io.tmpdir={scratch.jvm_tmpdir()}"
     if "-Djava.io.tmpdir=" in os.environ.get("JVM_ARGS", "").replace(ours, ""):
         return  # a folder chosen by whoever runs the tests
     tmpdir = get_gateway().jvm.java.lang.System.getProperty("java.io.tmpdir")
-    assert tmpdir == str(scratch.process_dir() / "jvm")
+    assert tmpdir == str(scratch.jvm_tmpdir())
     assert (scratch.process_dir() / "pyfiles" / "nql_flink" / "udfs").is_dir()
