@@ -10,12 +10,9 @@ Two sets (--set):
         benchmarks/job_cost.py (seed.py), and the hand-written reference of job_cost.py:
           generated              as compiled
           no clock               the tenants' clock function (PartitionClock) taken out: the
-                                 records go from the validated view to the inventory join, each
+                                 records go from the validated view to the windows function, each
                                  with its own time minus the lateness as its tenant's clock and the
                                  watermark it was read at; no clock rows, no late records
-          no clock, no join      and the inventory's event-time temporal join taken out too: the
-                                 inventory attribute a function of the device id (5 values, as
-                                 many as the simulated desktop pools), every device known
           reference              benchmarks/reference/seed_monitor.sql (job_cost.py)
   same  the same-shape family of benchmarks/many_monitors.py (monitor_sets.py) on its input (one
         tenant's devices dealt out to the monitors' tenants):
@@ -119,31 +116,6 @@ def without_clock(statements: list[str]) -> list[str]:
     return out
 
 
-def without_inventory_join(statements: list[str]) -> list[str]:
-    """t_<table>__rows without its temporal join: each inventory attribute a function of the
-    device id (5 values), no device unknown."""
-    out = list(statements)
-    for t in _tables(out, "t_"):
-        if not t.endswith("__rows"):
-            continue
-        i = _view(out, f"t_{t}")
-        sql = _code(out[i])
-        join = re.search(r"\nLEFT JOIN `ver_\w+` FOR SYSTEM_TIME AS OF `e`\.`\w+` AS `d`\n"
-                         r"  ON CONCAT\(`e`\.`tenant`, '\|', `e`\.`(\w+)`\) = `d`\.`device_key`", sql)
-        if not join:
-            raise EditFailed(f"stage_cost: t_{t} has no inventory join as this edit knows it")
-        device = join.group(1)
-        sql = sql.replace(join.group(0), "").replace("`d`.`device_key` IS NULL", "FALSE")
-        sql = re.sub(r"`d`\.`(\w+)` AS", lambda a: f"CONCAT('{a.group(1)}-', CAST(MOD(ASCII(RIGHT(`e`.`{device}`, 1)), 5)"
-                                                   f" AS STRING)) AS", sql)
-        if "`d`." in sql:
-            raise EditFailed(f"stage_cost: t_{t} reads the inventory in a way this edit does not know")
-        out = _replaced(out, i, sql)
-    if out == statements:
-        raise EditFailed("stage_cost: no inventory join (t_<table>__rows) in the generated job")
-    return out
-
-
 def without_config_join(statements: list[str], params: dict[str, float] | None = None) -> list[str]:
     """job__judged without the config's temporal join: every monitor enabled and judged with
     the same parameters (`params`, the first monitor's in the benchmark; 300 for any other the
@@ -184,7 +156,6 @@ def windows_only(statements: list[str]) -> list[str]:
 # name -> edit(statements, params): `params`, a config record's parameters, for the edits
 # that judge without the config (None: constants)
 EDITS = {"without_clock": lambda statements, params: without_clock(statements),
-         "without_inventory_join": lambda statements, params: without_inventory_join(statements),
          "without_config_join": without_config_join,
          "windows_only": lambda statements, params: windows_only(statements)}
 
@@ -218,7 +189,6 @@ SETS = {
     "seed": {
         "generated": ("seed", []),
         "no clock": ("seed", ["without_clock"]),
-        "no clock, no join": ("seed", ["without_clock", "without_inventory_join"]),
         "reference": ("reference", []),
     },
     "same": {

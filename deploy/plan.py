@@ -24,8 +24,9 @@ Identity of a node = (owner, kind, signature, ordinal):
   own settings and the row types of its inputs (a different row type would not restore);
   with two tailored cases: the Kafka source (its state is offsets: the topic and group) and
   the running-maximum clock (its state is the aggregate per key, not the row). A versioned
-  table's source also takes the signature of its versions (deduplicate) node: when the
-  versions reset, the compacted topic must be read again from the start, which is what the
+  table's source also takes the signature of its versions (deduplicate) node, or of the
+  windows function that keeps the versions itself (its uid and what each version holds): when
+  the versions reset, the compacted topic must be read again from the start, which is what the
   source does when it has no state (connectors.py reads versioned topics from the earliest).
 - a stateless node's id is a hash of its content and its inputs' ids: unique, never restored.
 
@@ -88,6 +89,8 @@ class StateNode:
 # the monitors it serves per tenant, each with its pipeline:
 # 'lag=...;idle=... | s_1a2b3c4d5e (acme: lat@m_lat, other@m_lat; globex: lat@m_lat_2): size=...'.
 _SHAPE = re.compile(r"\|\s*(s_[0-9a-f]+)\s*\(([^)]*)\)\s*:")
+# The inventory digest in the table segment of an InventoryWindows spec (lag=...;idle=...;inv=<digest>).
+_INVENTORY_DIGEST = re.compile(r"lag=\d+;idle=\d+;inv=([0-9a-f]+)")
 
 
 def shapes(node: dict) -> dict[str, list[str]]:
@@ -258,7 +261,9 @@ def _signature(g: _Graph, i: int, versions_of: dict[int, list[str]], keys: dict[
         calls = [[(c["internalName"], c["type"]) for c in grp["aggCalls"]] for grp in spec["groups"]]
         return _digest([keys, calls])
     if t == "stream-exec-process-table-function":
-        return _digest(n["uid"])              # Flink restores a PTF by its uid anyway
+        # Flink restores a PTF by its uid anyway; its state that declares no TTL is written with
+        # one whatever the job's (Long.MAX_VALUE when none), so bound_state's TTL changes nothing
+        return _digest(n["uid"])
     own = {k: v for k, v in n.items() if k not in _NOT_STATE}
     # What the inputs carry (their keys) tells apart the joins of monitors that read the same
     # columns: before the windows, the filters on the way from the table's shared state; after
@@ -285,23 +290,32 @@ def _after_windows(node: dict) -> dict:
 
 
 def _versions_reached(g: _Graph, i: int) -> list[int]:
-    """Deduplicate nodes fed by source i through stateless nodes only, and the inventory's order
-    function on the way (its state is part of the versions: a new one must read them all again)."""
-    out, todo, seen = [], list(g.outputs[i]), set()
+    """Deduplicate nodes fed by source i through stateless nodes only, the inventory's order
+    function on the way (its state is part of the versions: a new one must read them all again),
+    and after it a table's windows function that keeps the versions itself (InventoryWindows)."""
+    out, todo, seen = [], [(j, False) for j in g.outputs[i]], set()
     while todo:
-        j = todo.pop()
+        j, ordered = todo.pop()
         if j in seen:
             continue
         seen.add(j)
         kind = _kind(g.nodes[j])
-        if kind == "versions":
+        if kind == "versions" or kind == "windows" and ordered:
             out.append(j)
         elif kind == "order":
             out.append(j)
-            todo.extend(g.outputs[j])
+            todo.extend((k, True) for k in g.outputs[j])
         elif kind is None:
-            todo.extend(g.outputs[j])
+            todo.extend((k, ordered) for k in g.outputs[j])
     return out
+
+
+def _kept_versions(node: dict) -> str:
+    """What a table's windows function keeps of the inventory's versions: its uid (its state) and
+    the digest of what each version holds (the spec's ``inv``, translator/flink/codegen.py):
+    when either changes, its versions start empty and the inventory topic is read again."""
+    found = _INVENTORY_DIGEST.search(json.dumps(node.get("functionCall", {})))
+    return _digest([node.get("uid"), found.group(1) if found else None])
 
 
 def _identities(plan: dict) -> tuple[_Graph, dict[int, str], list[StateNode]]:
@@ -309,7 +323,8 @@ def _identities(plan: dict) -> tuple[_Graph, dict[int, str], list[StateNode]]:
     versions_of: dict[int, list[str]] = {}
     for i in g.order:
         if node_type(g.nodes[i]) == "stream-exec-table-source-scan":
-            versions_of[i] = [_signature(g, j, {}, {}) for j in _versions_reached(g, i)]
+            versions_of[i] = [_kept_versions(g.nodes[j]) if _kind(g.nodes[j]) == "windows" else _signature(g, j, {}, {})
+                              for j in _versions_reached(g, i)]
     keys: dict[int, str] = {}
     seen: dict[str, int] = defaultdict(int)
     states: list[StateNode] = []
@@ -369,8 +384,11 @@ def state_nodes(plan: dict) -> list[StateNode]:
 def bound_state(plan: dict, idle_ms: int, never: tuple[str, ...]) -> dict:
     """The same plan with Flink's state time-to-live set on the operators before the windows
     that keep one entry per device or per tenant and partition (the inventory's versions, the
-    inventory joins, the per-tenant clocks): an entry not touched for ``idle_ms`` of
-    processing time is dropped. Never for the operators reading a table of ``never`` (the
+    inventory joins, the per-tenant clocks), and on the inventory's versions a windows function
+    keeps itself (InventoryWindows: its other state declares "0 ms", so only they take the
+    operator's; Flink writes PTF state that declares none with a TTL even when the job has none,
+    so this restores either way): an entry not touched for ``idle_ms`` of processing time is
+    dropped. Never for the operators reading a table of ``never`` (the
     monitor configs: a monitor without data for a long time must still find its thresholds),
     nor windows and alert states (their functions evict by their own rule, in event time:
     docs/guarantees.md "Bounded state"). Also on a sink's upsert materializer (the alert
@@ -392,6 +410,9 @@ def bound_state(plan: dict, idle_ms: int, never: tuple[str, ...]) -> dict:
             # onto its own row all the same (docs/history.md)
             for entry in n["state"]:
                 entry["ttl"] = ttl
+            continue
+        if _kind(n) == "windows" and _INVENTORY_DIGEST.search(json.dumps(n.get("functionCall", {}))):
+            n.setdefault("configuration", {})["table.exec.state.ttl"] = ttl
             continue
         if _kind(n) not in ("versions", "join", "clock") or g.up[i] or g.sources[i] & set(never):
             continue

@@ -241,6 +241,23 @@ def test_device_and_clock_state_get_a_ttl_and_monitor_configs_never():
     assert bounded["config join"] is None and bounded["job alerts"] is None and bounded["windows"] is None
 
 
+def test_the_versions_a_windows_function_keeps_get_the_ttl_and_its_windows_do_not_restore_without_it():
+    """A windows function that keeps the inventory's versions itself (InventoryWindows: its
+    spec's table segment names an inventory digest) gets the job's TTL in its configuration,
+    which only its versions' state takes (the rest declares none, udfs/jvm); one without does
+    not. Its identity does not change with it: Flink writes PTF state that declares no TTL with
+    one (Long.MAX_VALUE without a job TTL), so it restores with or without."""
+    p = job()
+    [windows] = [n for n in p["nodes"] if n["description"] == "windows"]
+    operand = windows["functionCall"]["operands"][0]
+    plain = plan.bound_state(p, 1000, ("src_monitor_config",))
+    assert ttl_of(next(n for n in plain["nodes"] if n["description"] == "windows")) is None
+    operand["value"] = operand["value"].replace("lag=1;idle=1", "lag=1;idle=1;inv=0123abcd", 1)
+    a, b = plan.bound_state(p, 1000, ("src_monitor_config",)), plan.bound_state(p, 2000, ("src_monitor_config",))
+    assert ttl_of(next(n for n in a["nodes"] if n["description"] == "windows")) == "1000 ms"
+    assert "windows" in same(a, b) and "windows" in same(p, a)
+
+
 def test_a_new_ttl_is_a_new_identity():
     """State written without TTL does not restore into an operator with one."""
     p = job()

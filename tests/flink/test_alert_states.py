@@ -219,7 +219,13 @@ def test_eviction_in_the_generated_job(flink_env, tmp_path):
         watermark to 10:09:20) and moved once more (S(20), AlertStates.onTimer): a tombstone
         after Sales' last state. (Its evaluations from 10:04:30 on come only with S(16), after
         the watermark jumped to 10:07:50: without the margin and the extra advance, Sales was
-        evicted before them.)"""
+        evicted before them, and its later evaluations made it ok again.)
+    On files the tombstone may not come: the windows function's watermark is also the
+    inventory's (it looks the devices up itself), and a bounded run can hand it the inventory
+    after every record, so that all evaluations reach the alert states before one jump of the
+    watermark, and the end of the input evicts nothing (AlertStates). What holds either way is
+    that Sales is never evicted before its last evaluation. The tombstone of a live job is
+    tests/kafka/test_alert_state.py's."""
     from nql_flink.deploy.embedded.runner import run_job
     from tests.kafka import scenario as sc
     from tests.kafka.test_end_to_end import EVENTS, INVENTORY, compile_scenario, config_lines
@@ -256,7 +262,8 @@ def test_eviction_in_the_generated_job(flink_env, tmp_path):
     shown = [(r["key"].split("/")[-1].split('"')[-2],
               None if r["value"] is None else (json.loads(r["value"])["state"], json.loads(r["value"])["since"][11:19]))
              for r in records]
-    assert [s for s in shown if s[0] == "Sales-Win10"] == [("Sales-Win10", ("ok", "10:00:30")), ("Sales-Win10", None)]
+    assert [s for s in shown if s[0] == "Sales-Win10"] in (
+        [("Sales-Win10", ("ok", "10:00:30"))], [("Sales-Win10", ("ok", "10:00:30")), ("Sales-Win10", None)])
     assert [s for s in shown if s[0] == "Finance-Win11"] == [
         ("Finance-Win11", ("pending", "10:00:30")), ("Finance-Win11", ("pending", "10:00:30")),
         ("Finance-Win11", ("triggered", "10:01:30")), ("Finance-Win11", ("ok", "10:08:30"))]

@@ -297,13 +297,15 @@ def test_idle_partition_and_quiet_topics_do_not_hold_back_alerts(live_run):
     assert live_run["first_alert_s"] < live_run["idle_timeout_s"] + 45, live_run["first_alert_s"]
 
 
-def test_an_alert_does_not_wait_for_the_inventory_join_to_release_the_record_that_completes_it(live_run):
+def test_an_alert_does_not_wait_for_the_inventory_lookup_of_the_record_that_completes_it(live_run):
     """Phase 1 ends with S(4) = 10:02:00: initech's clock (its newest event time less the 10 s
     lateness) is 10:01:50, past the end of the window [10:00:30, 10:01:30), the third of the
     streak that triggers at 10:01:30 (scenario.py). The events' watermark is also 10:01:50, so
-    the inventory's temporal join still holds S(4) itself (10:02:00 > 10:01:50): the window is
-    judged only because the clock passes the join ahead of the record (udfs/jvm PartitionClock,
-    docs/flink-job-shape.md §7). Before, it waited for a record a lateness later still (S(5))."""
+    S(4)'s own device version is not final yet (10:02:00 > 10:01:50): the window is judged
+    without it, the record waiting in the windows function for its first fold (udfs/jvm
+    InventoryWindows, docs/flink-job-shape.md §7). With the inventory's temporal join, the
+    clock passed the join ahead of the record (PartitionClock); before that, the window waited
+    for a record a lateness later still (S(5))."""
     assert [(a["status"], a["at"]) for a in map(json.loads, live_run["first"])] == [
         ("triggered", "2026-11-26T10:01:30.000Z")]
 

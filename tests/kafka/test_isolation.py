@@ -30,9 +30,10 @@ the flush records of other tests: sent after the topic was idle, a flush days ah
 globex past its windows before its records of that part reach them (docs/guarantees.md, "A
 burst after an idle topic").
 
-A known limit, pinned by a strict xfail: a lagging tenant whose devices got a newer inventory
-version loses its records from before that version once the watermark has passed it (Flink's
-temporal join keeps no older version; docs/guarantees.md, dead letters).
+A lagging tenant whose devices got a newer inventory version keeps its records from before
+that version after the watermark has passed it: the windows function keeps the older versions
+for as long as the tenant may still bring records (Flink's temporal join kept none, and this
+test was a strict xfail until then; docs/guarantees.md, dead letters).
 """
 from __future__ import annotations
 
@@ -252,8 +253,6 @@ def seen_again(kafka_flink_env, kafka_bootstrap, tmp_path_factory):
         result.get_job_client().cancel().result()
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (docs/guarantees.md, Dead letters): Flink's event-time temporal "
-                   "join drops a device's older inventory versions once its watermark passes a newer one")
 def test_a_lagging_tenant_finds_the_inventory_version_of_its_time(seen_again, good_only):
     """globex's samples S(0) and S(1) are from before its devices' 10:01:00 versions: each is
     placed with the 09:00 version in force then, as on time (good_only): none dead-lettered,

@@ -48,6 +48,10 @@ ALERT_STATES_LAYOUT = ("ROW<status STRING, last_t BIGINT, streak BIGINT, alert_i
                        "checked_t BIGINT> by tenant/monitor/group_json, no TTL")
 WINDOWS_FUNCTION = "nql_windows"
 WINDOWS_FUNCTION_CLASS = "dev.nqlflink.udfs.TenantWindows"
+# The windows function that looks each record's device up in the inventory's versions itself
+# (a second table argument) instead of after a temporal join (_table_windows).
+INVENTORY_WINDOWS_FUNCTION = "nql_inventory_windows"
+INVENTORY_WINDOWS_FUNCTION_CLASS = "dev.nqlflink.udfs.InventoryWindows"
 # One row per argument: the tenants each tick is repeated for (views/table_input.sql.j2).
 EACH_FUNCTION = "nql_each"
 EACH_FUNCTION_CLASS = "dev.nqlflink.udfs.Each"
@@ -269,6 +273,11 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
                                                  "language": "JAVA"}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(CLOCK_FUNCTION), "path": lit(CLOCK_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
+    prepared = [_prepare(p, catalog) for p in pipes]
+    looked_up = {name for name in tables if uses_inventory_windows([x for x in prepared if x.table == name])}
+    if looked_up:
+        out.append(Statement("ddl/function.sql.j2", {"name": q(INVENTORY_WINDOWS_FUNCTION),
+                                                     "path": lit(INVENTORY_WINDOWS_FUNCTION_CLASS), "language": "JAVA"}))
     if inventory:
         out.append(Statement("ddl/function.sql.j2", {"name": q(ORDER_FUNCTION), "path": lit(ORDER_FUNCTION_CLASS),
                                                      "language": "JAVA"}))
@@ -279,13 +288,15 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     for name in sorted(tables):
         out += _event_table(catalog.tables[name], tables[name], ticks[name], grains[name], options, inserts)
     if inventory:
-        out += _inventory_table(catalog.tables[INVENTORY], inventory, options, inserts)
+        # the versioned view only if a temporal join reads it (a table whose windows function
+        # does not look the inventory up itself)
+        joined = any(x.enrich for x in prepared if x.table not in looked_up)
+        out += _inventory_table(catalog.tables[INVENTORY], inventory, options, inserts, joined)
     out += _config_table(options, inserts)
     out.append(sink("sink_alerts", {"alert_id": "STRING", "record": "STRING"}, alert_sink_options(options)))
     out.append(sink("sink_dead_letters", dict.fromkeys(("source", "reason", "line"), "STRING"),
                     _kafka(options, options.dead_letters_topic, "json")))
     out.append(sink(STATE_SINK, {"key": "STRING", "value": "STRING"}, alert_state_sink_options(options)))
-    prepared = [_prepare(p, catalog) for p in pipes]
     for name in sorted(tables):
         out += _table_windows(catalog.tables[name], tables[name], [x for x in prepared if x.table == name], options,
                               inserts)
@@ -468,7 +479,8 @@ VERSION_COLUMN = "nql_version"
 INVENTORY_LATENESS_MS = 1
 
 
-def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOptions, inserts: list) -> list[Statement]:
+def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOptions, inserts: list,
+                     versioned: bool = True) -> list[Statement]:
     t = ir.column_name(table.name)
     src, chk, good, order, read = source_name(table.name), "chk_" + t, "vin_" + t, "ord_" + t, "vrd_" + t
     cols = {ir.column_name(p): (p, f.ty) for p, f in fields.items()}
@@ -482,7 +494,7 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
     inserts.append({"target": q("sink_dead_letters"),
                     "query": _rejected(table.name, chk)})
     record = q(RECORD_COLUMN)
-    return [
+    out = [
         Statement("ddl/raw_source.sql.j2", {
             "comment": f"{table.name}: the inventory, versioned by last_seen; same raw-line reading as events.",
             "name": q(src), "columns": _raw_reading(entries, "last_seen"), "time_column": q("last_seen"),
@@ -501,12 +513,14 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
             "table": table.name, "name": q(read), "order": q(order), "read": _read_call(entries), "record": record,
             "fields": _record_fields(["tenant", "collector_uid"] + sorted(cols) + ["last_seen"]),
             "version": q(VERSION_COLUMN)}),
-        Statement("views/latest.sql.j2", {
+    ]
+    if versioned:
+        out.append(Statement("views/latest.sql.j2", {
             "comment": "Each device's attributes as of any time: the latest version per tenant + collector uid, by\n"
                        "-- effective time.",
             "name": q("ver_device_devices"), "source": q(read), "columns": kept + [q(VERSION_COLUMN)],
-            "keys": [q("device_key")], "time": q(VERSION_COLUMN), "not_null": [q("device_key")]}),
-    ]
+            "keys": [q("device_key")], "time": q(VERSION_COLUMN), "not_null": [q("device_key")]}))
+    return out
 
 
 def _config_table(o: CompileOptions, inserts: list) -> list[Statement]:
@@ -665,6 +679,9 @@ def window_spec(w: ir.WindowAggregate, population: bool, inventory: bool) -> str
 # window is due, under its shape id (a shape added starts empty, a shape gone is dropped, the
 # others continue); state of another encoding is not restored (the windows start empty).
 WINDOWS_STATE = "state=4"
+# InventoryWindows' state beyond TenantWindows': each device's inventory versions per tenant, and
+# records waiting for theirs (the pending flag of an open record).
+INVENTORY_WINDOWS_STATE = "versions=1"
 
 
 def state_uid(pipeline: str, role: str, layout: str) -> str:
@@ -672,6 +689,43 @@ def state_uid(pipeline: str, role: str, layout: str) -> str:
     (savepoint upgrades, deploy/plan.py). ``<pipeline>--<role>--<hash of the state layout>``:
     a change of layout starts the function without state instead of misreading it."""
     return f"{pipeline}--{role}--{hashlib.sha256(layout.encode()).hexdigest()[:12]}"
+
+
+@dataclass(frozen=True)
+class _Sides:
+    """A shape's group and filters split by what they read, for a windows function that looks
+    the inventory up itself (InventoryWindows): the filters on event fields (SQL per record),
+    those on inventory attributes (SQL per inventory version), and whether the group's keys are
+    all inventory attributes (its JSON computed per version). None of it when a group key, a
+    filter conjunct or an aggregate's input mixes both: such a shape needs the temporal join."""
+
+    event_keep: str
+    inventory_keep: str
+    inventory_group: bool
+
+
+def _sides(w: ir.WindowAggregate, enrich: ir.Enrich | None, filters: list[ir.Scalar]) -> _Sides | None:
+    inventory = {f.column for f in enrich.fields} if enrich else set()
+
+    def side(columns: set[str]) -> str:
+        return "mixed" if columns & inventory and columns - inventory else "inventory" if columns & inventory else "event"
+
+    parts = [c for f in filters for c in ir.conjuncts(f)]
+    by_side: dict[str, list[ir.Scalar]] = {"event": [], "inventory": [], "mixed": []}
+    for c in parts:
+        by_side[side(ir.columns_of(c))].append(c)
+    keys = side({k.expr.name for k in w.keys})
+    aggs: list[ir.Agg] = []
+    for m in w.measures:
+        ir.aggregates_of(m.expr, aggs)
+    inputs = set().union(*(ir.columns_of(a.arg) | ir.columns_of(a.cond) for a in aggs)) if aggs else set()
+    if by_side["mixed"] or keys == "mixed" or inputs & inventory:
+        return None
+
+    def keep(items: list[ir.Scalar]) -> str:
+        return f"COALESCE({to_sql(to_exp(ir.conjunction(items)))}, FALSE)" if items else ""
+
+    return _Sides(keep(by_side["event"]), keep(by_side["inventory"]), keys == "inventory")
 
 
 @dataclass
@@ -684,6 +738,7 @@ class _Prepared:
     enrich: ir.Enrich | None
     impact: list[ir.Agg]
     regroup: bool
+    sides: _Sides | None = None
 
 
 def _prepare(p: _Pipeline, catalog: Catalog) -> _Prepared:
@@ -708,7 +763,7 @@ def _prepare(p: _Pipeline, catalog: Catalog) -> _Prepared:
     # Every shape counts its tenant's active devices per window (the population): every alert's
     # impact carries its share of them, and its priority follows (alert_record.sql.j2).
     shape = _Shape(window_spec(w, True, inner), lanes, _group_json(w.keys), keep, inner)
-    return _Prepared(p, scan.table, shape, enrich, impact, regroup)
+    return _Prepared(p, scan.table, shape, enrich, impact, regroup, _sides(w, enrich, filters))
 
 
 def _tenants(pipes) -> list[str]:
@@ -722,11 +777,15 @@ def _in_tenants(tenants: list[str], table: str = "") -> str:
 
 def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Prepared], o: CompileOptions,
                    inserts: list) -> list[Statement]:
-    """One windows function per event table for all its monitors: the table's rows (with the
-    inventory attributes any of them reads, one temporal join), each row's group per shape
-    and the aggregates' inputs (a pool: an expression read by several shapes is computed
-    once), and the ticks. Flink cannot split a table function by the columns each consumer
-    reads, so the inventory join before it is planned once (docs/sharing.md)."""
+    """One windows function per event table for all its monitors: the table's rows, each row's
+    group per shape and the aggregates' inputs (a pool: an expression read by several shapes is
+    computed once), and the ticks. Flink cannot split a table function by the columns each
+    consumer reads, so whatever reads the inventory is planned once per table (docs/sharing.md):
+    - when every shape reading the inventory needs its device known (`with`) and reads event
+      fields and inventory attributes apart (_Sides), the windows function looks each record's
+      device up itself (InventoryWindows): the inventory's versions are its second table
+      argument, each with the groups and filters the shapes compute from its attributes;
+    - else one temporal join before the function gives each row the attributes any shape reads."""
     t = ir.column_name(table.name)
     tenants = _tenants(x.pipeline for x in prepared)
     shapes: dict[str, tuple[_Shape, list[_Prepared]]] = {}
@@ -742,55 +801,87 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     inventory: dict[str, str] = {}
     for x in prepared:
         inventory.update({f.column: ir.column_name(f.path) for f in (x.enrich.fields if x.enrich else ())})
-    enriched = any(x.enrich for x in prepared)
+    lookup = uses_inventory_windows(prepared)
+    joined = any(x.enrich for x in prepared) and not lookup
     columns = ["`e`.`tenant`", "`e`.`ts`"] + [f"`e`.{q(f.column)}" for f in sorted(fields.values(), key=lambda f: f.column)]
-    columns += [f"`d`.{q(src)} AS {q(col)}" for col, src in sorted(inventory.items())]
+    if joined:
+        columns += [f"`d`.{q(src)} AS {q(col)}" for col, src in sorted(inventory.items())]
     columns += [f"`e`.{q(c)}" for c in (SPLIT_COLUMN, "nql_tw", "nql_sw", "nql_clock")]
-    if enriched:
+    if joined:
         columns.append(f"`d`.`device_key` IS NULL AS {q(UNKNOWN_DEVICE)}")
     rows = {"title": f"{table.name} (monitors of {', '.join(tenants)})", "name": q(f"t_{t}__rows"),
-            "columns": columns, "events": q("ok_" + t), "inventory": q("ver_device_devices") if enriched else "",
+            "columns": columns, "events": q("ok_" + t), "inventory": q("ver_device_devices") if joined else "",
             "join_kind": "LEFT JOIN", "filters": [_in_tenants(tenants, "e")]}
-    # Each distinct group (keys as JSON) and each distinct filter is computed once per row, in
-    # the row's group and keep arrays; a shape names its elements (grp, keep): Flink computes
-    # every expression of a projection anew, the same one written twice included.
+    # Each distinct group (keys as JSON) and each distinct filter is computed once per row (or
+    # per inventory version), in the row's (version's) group and keep arrays; a shape names its
+    # elements (grp, keep; grp=iN, ikeep: the version's): Flink computes every expression of a
+    # projection anew, the same one written twice included.
     groups: dict[str, int] = {}
     keeps: dict[str, int] = {}
+    inventory_groups: dict[str, int] = {}
+    inventory_keeps: dict[str, int] = {}
     specs, comments = [], []
     for sid, (shape, users) in shapes.items():
         shape_tenants = _tenants(x.pipeline for x in users)
-        keep = [shape.keep] if shape.keep else []
+        sides = users[0].sides
+        keep = [sides.event_keep if lookup else shape.keep] if (sides.event_keep if lookup else shape.keep) else []
         if shape_tenants != tenants:
             keep.insert(0, _in_tenants(shape_tenants))
-        if shape.inner:
+        if shape.inner and joined:
             keep.append(f"NOT {q(UNKNOWN_DEVICE)}")
-        slots = f"grp={groups.setdefault(shape.group, len(groups))}"
+        if lookup and sides.inventory_group:
+            slots = f"grp=i{inventory_groups.setdefault(shape.group, len(inventory_groups))}"
+        else:
+            slots = f"grp={groups.setdefault(shape.group, len(groups))}"
         if keep:
             slots += f";keep={keeps.setdefault(' AND '.join(keep), len(keeps))}"
+        if lookup and sides.inventory_keep:
+            slots += f";ikeep={inventory_keeps.setdefault(sides.inventory_keep, len(inventory_keeps))}"
         served = _served([x.pipeline for x in users])
         specs.append(f"{sid} ({served}): {shape.spec};{slots};aggs={shape.lanes.aggs(numeric, strings)}")
         monitors = sorted({f"{m.tenant}/{m.id}" for x in users for m in x.pipeline.monitors})
         comments.append(f"{sid}: {', '.join(monitors)}")
     inner = [x.pipeline for x in prepared if x.shape.inner]
     unknown = "FALSE"
-    if inner:
+    if inner and joined:
         unknown = q(UNKNOWN_DEVICE)
         if _tenants(inner) != tenants:
             unknown += " AND " + _in_tenants(_tenants(inner))
     window_input = {"name": q(f"t_{t}__input"), "rows": q(f"t_{t}__rows"),
                     "groups": [f"CAST({g} AS STRING)" for g in groups], "keeps": list(keeps), "unknown": unknown,
                     "numeric": list(numeric), "strings": list(strings), "ticks": q("tick_" + t), "each": q(EACH_FUNCTION),
-                    "tenants": [lit(x) for x in tenants]}
-    spec = " | ".join([f"lag={o.max_tenant_lag_ms};idle={o.partition_idle_ms}", *specs])
+                    "tenants": [lit(x) for x in tenants], "versions": ""}
+    head = f"lag={o.max_tenant_lag_ms};idle={o.partition_idle_ms}"
+    out = [Statement("views/table_rows.sql.j2", rows)]
+    if lookup:
+        versions = q(f"t_{t}__versions")
+        version_groups = [f"CAST({g} AS STRING)" for g in inventory_groups]
+        # what a stored version's arrays mean: versions kept under another digest are dropped
+        head += ";inv=" + hashlib.sha256("\n".join([*version_groups, "|", *inventory_keeps]).encode()).hexdigest()[:12]
+        out.append(Statement("views/table_versions.sql.j2", {
+            "name": versions, "versions": q("vrd_" + ir.column_name(INVENTORY)), "tenants": [lit(x) for x in tenants],
+            "columns": [f"{q(src)} AS {q(col)}" for col, src in sorted(inventory.items())],
+            "groups": version_groups, "keeps": list(inventory_keeps)}))
+        window_input["versions"] = versions
+    out.append(Statement("views/table_input.sql.j2", window_input))
+    spec = " | ".join([head, *specs])
     # dead letters: the function's 'late' and 'unknown' rows name their monitor
     inserts.append({"target": q("sink_dead_letters"), "query": _late_query(windows_view(table.name), table.name)})
     if inner:
         inserts.append({"target": q("sink_dead_letters"),
                         "query": _unknown_device_query(windows_view(table.name), table.name)})
-    windows = {"name": windows_view(table.name), "function": q(WINDOWS_FUNCTION), "input": q(f"t_{t}__input"),
-               "spec": lit(spec), "uid": lit(state_uid(f"t_{t}", "windows", WINDOWS_STATE)), "shapes": comments}
-    return [Statement("views/table_rows.sql.j2", rows), Statement("views/table_input.sql.j2", window_input),
-            Statement("views/table_windows.sql.j2", windows)]
+    layout = WINDOWS_STATE + (";" + INVENTORY_WINDOWS_STATE if lookup else "")
+    out.append(Statement("views/table_windows.sql.j2", {
+        "name": windows_view(table.name), "function": q(INVENTORY_WINDOWS_FUNCTION if lookup else WINDOWS_FUNCTION),
+        "input": q(f"t_{t}__input"), "versions": lookup, "spec": lit(spec),
+        "uid": lit(state_uid(f"t_{t}", "windows", layout)), "shapes": comments}))
+    return out
+
+
+def uses_inventory_windows(prepared: list[_Prepared]) -> bool:
+    """Whether a table's windows function looks the inventory up itself (_table_windows)."""
+    return any(x.enrich for x in prepared) and all(
+        x.sides is not None and (x.enrich is None or x.enrich.inner) for x in prepared)
 
 
 def table_prefix(monitor: ir.Monitor) -> str:

@@ -276,6 +276,27 @@ def column_name(path: str) -> str:
     return path.replace(".", "_").replace("#", "")
 
 
+def conjuncts(e: Scalar) -> list[Scalar]:
+    """The operands of an AND, flattened (the condition itself when it is not an AND)."""
+    if isinstance(e, Bool) and e.op == "AND":
+        return [c for a in e.args for c in conjuncts(a)]
+    return [e]
+
+
+def columns_of(e: Scalar | None) -> set[str]:
+    """The columns a scalar reads."""
+    if isinstance(e, Col):
+        return {e.name}
+    out: set[str] = set()
+    if dataclasses.is_dataclass(e):
+        for f in dataclasses.fields(e):
+            value = getattr(e, f.name)
+            for item in value if isinstance(value, tuple) else (value,):
+                if dataclasses.is_dataclass(item):
+                    out |= columns_of(item)
+    return out
+
+
 def conjunction(items) -> "Scalar | None":
     """The conditions ANDed (None for none, the condition itself for one)."""
     if not items:

@@ -323,7 +323,8 @@ FROM `tick_device_performance_events`, LATERAL TABLE(`nql_each`('acme')) AS `nql
 -- once that tenant's clock and the watermark are past its end, so a tenant whose data lags
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
--- others' windows as they are. Shapes (monitors):
+-- others' windows as they are.
+-- Shapes (monitors):
 --   s_af53dfd25f: acme/busy_desktop_pools
 CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *

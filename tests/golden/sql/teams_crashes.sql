@@ -238,7 +238,8 @@ FROM `tick_execution_crashes`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`te
 -- once that tenant's clock and the watermark are past its end, so a tenant whose data lags
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
--- others' windows as they are. Shapes (monitors):
+-- others' windows as they are.
+-- Shapes (monitors):
 --   s_7f60e8fbee: acme/teams_crashes
 CREATE TEMPORARY VIEW `t_execution_crashes__windows` AS
 SELECT *

@@ -321,7 +321,8 @@ FROM `tick_session_vdi_events`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`t
 -- once that tenant's clock and the watermark are past its end, so a tenant whose data lags
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
--- others' windows as they are. Shapes (monitors):
+-- others' windows as they are.
+-- Shapes (monitors):
 --   s_f7d3326b50: acme/vdi_input_delay_p95
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *

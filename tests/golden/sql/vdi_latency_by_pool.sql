@@ -24,6 +24,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_clock`
   AS 'dev.nqlflink.udfs.PartitionClock' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_inventory_windows`
+  AS 'dev.nqlflink.udfs.InventoryWindows' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_version_order`
   AS 'dev.nqlflink.udfs.VersionOrder' LANGUAGE JAVA;
 
@@ -171,17 +174,6 @@ FROM (
   FROM `ord_device_devices`
 );
 
--- Each device's attributes as of any time: the latest version per tenant + collector uid, by
--- effective time.
-CREATE TEMPORARY VIEW `ver_device_devices` AS
-SELECT `device_key`, `tenant`, `collector_uid`, `virtualization_desktop_pool`, `last_seen`, `nql_version`
-FROM (
-  SELECT `device_key`, `tenant`, `collector_uid`, `virtualization_desktop_pool`, `last_seen`, `nql_version`,
-    ROW_NUMBER() OVER (PARTITION BY `device_key` ORDER BY `nql_version` DESC) AS `rn`
-  FROM `vrd_device_devices`
-  WHERE `device_key` IS NOT NULL
-) WHERE `rn` = 1;
-
 -- Monitor configuration as data (thresholds, for durations, enablement, priority), keyed by
 -- tenant + monitor; a new record takes effect from its `updated_at` on, without a redeploy.
 CREATE TABLE `src_monitor_config` (
@@ -282,16 +274,26 @@ CREATE TABLE `sink_alert_state` (
   'value.format' = 'raw'
 );
 
--- session.vdi_events (monitors of acme): the events they read, with the inventory attributes they read as of each event's time.
--- The versioned key is one column holding the tenant: with two key columns, Flink folds a
--- tenant fixed by the WHERE into a constant and keys the join state by device id alone,
--- mixing tenants' versions (and a filter pushed into a versioned view breaks its changelog).
+-- session.vdi_events (monitors of acme): the events they read.
 CREATE TEMPORARY VIEW `t_session_vdi_events__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`network_latency`, `e`.`user_name`, `d`.`virtualization_desktop_pool` AS `device_virtualization_desktop_pool`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, `e`.`nql_clock`, `d`.`device_key` IS NULL AS `nql_unknown_device`
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`network_latency`, `e`.`user_name`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, `e`.`nql_clock`
 FROM `ok_session_vdi_events` AS `e`
-LEFT JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
-  ON CONCAT(`e`.`tenant`, '|', `e`.`device_collector_uid`) = `d`.`device_key`
 WHERE `e`.`tenant` IN ('acme');
+
+-- The inventory's versions for the table's windows function, which keeps them and looks each
+-- record's device up itself (no temporal join): per version of a device of the monitors'
+-- tenants, the time it takes effect from, the groups (each distinct group of the shapes that
+-- group by inventory attributes once) and whether it passes each distinct filter on inventory
+-- attributes, computed once per version instead of once per record.
+CREATE TEMPORARY VIEW `t_session_vdi_events__versions` AS
+SELECT `tenant`, `ts`, `nql_device`,
+  ARRAY[CAST(JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) AS STRING)] AS `nql_group`,
+  ARRAY[COALESCE((NOT `device_virtualization_desktop_pool` IS NULL), FALSE)] AS `nql_keep`
+FROM (
+  SELECT `tenant`, `nql_version` AS `ts`, `collector_uid` AS `nql_device`, `virtualization_desktop_pool` AS `device_virtualization_desktop_pool`
+  FROM `vrd_device_devices`
+  WHERE `tenant` IN ('acme')
+);
 
 -- What the table's windows function reads: every record of the monitors' tenants with its
 -- groups (each distinct group of the shapes once) and whether it passes each distinct filter
@@ -299,32 +301,42 @@ WHERE `e`.`tenant` IN ('acme');
 -- moves its tenant's clock there), its device (the tenant's active population), whether a
 -- monitor needing its inventory found none, the aggregates' inputs, the tenants' clock rows
 -- (`nql_clock`), and the table's ticks, one per tenant (one query: the plan does not grow with
--- the tenants).
+-- the tenants), and the inventory's versions (`nql_inventory`: one function reads
+-- them with the records; Flink 2.3 cannot read back a view of a function with two table
+-- arguments, FLINK-39882).
 CREATE TEMPORARY VIEW `t_session_vdi_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_clock`, `nql_split`, `nql_tw`, `nql_sw`,
-  ARRAY[CAST(JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) AS STRING)] AS `nql_group`,
-  ARRAY[COALESCE((NOT `device_virtualization_desktop_pool` IS NULL), FALSE) AND NOT `nql_unknown_device`] AS `nql_keep`,
+  CAST(NULL AS ARRAY<STRING>) AS `nql_group`,
+  CAST(NULL AS ARRAY<BOOLEAN>) AS `nql_keep`,
   `device_collector_uid` AS `nql_device`,
-  `nql_unknown_device` AS `nql_unknown`,
+  FALSE AS `nql_unknown`,
   ARRAY[CAST(`network_latency` AS DOUBLE)] AS `nql_n`,
-  ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
+  ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`,
+  FALSE AS `nql_inventory`
 FROM `t_session_vdi_events__rows`
 UNION ALL
 SELECT `nql_t`.`tenant`, `ts`, TRUE, FALSE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
-  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
-FROM `tick_session_vdi_events`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`tenant`);
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), FALSE
+FROM `tick_session_vdi_events`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`tenant`)
+UNION ALL
+SELECT `tenant`, `ts`, FALSE, FALSE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
+  `nql_group`, `nql_keep`, `nql_device`, FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), TRUE
+FROM `t_session_vdi_events__versions`;
 
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
--- monitor of the table in one call (udfs/jvm: TenantWindows): a window of a tenant is evaluated
+-- monitor of the table in one call (udfs/jvm: InventoryWindows): a window of a tenant is evaluated
 -- once that tenant's clock and the watermark are past its end, so a tenant whose data lags
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
--- others' windows as they are. Shapes (monitors):
+-- others' windows as they are.
+-- It keeps the inventory's versions and looks each record's device up in them once the
+-- watermark has passed the record (no temporal join).
+-- Shapes (monitors):
 --   s_54f5682cda: acme/vdi_latency_by_pool
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
-FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_54f5682cda (acme: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=1;inv=1;grp=0;keep=0;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--03f57037a96b');
+FROM `nql_inventory_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
+  spec => 'lag=600000;idle=60000;inv=5ef1d78b347f | s_54f5682cda (acme: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=1;inv=1;grp=i0;ikeep=0;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--bda0cb3a567d');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

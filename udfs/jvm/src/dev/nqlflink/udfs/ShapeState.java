@@ -83,14 +83,26 @@ final class ShapeState {
     /** What a record is for each shape, by shape index: its group, the population only, or nothing. */
     static final int NOTHING = -1;
     static final int POPULATION_ONLY = -2;
+    /**
+     * Waiting for the device's inventory version ({@link InventoryWindows}): PENDING, the group is
+     * the version's; PENDING - 1 - i, the group is the record's own distinct value i if the
+     * version passes the shape's inventory filter. Resolved at the record's first fold.
+     */
+    static final int PENDING = -3;
+
+    /** Resolves a record's {@link #PENDING} shapes (its {@code member} and {@code groups}), once. */
+    interface Resolver {
+        void resolve(Open r) throws Exception;
+    }
 
     /**
      * One record as kept in {@code open}: its time, the earliest end of a slice holding it that is
      * not folded yet ({@code next}: the slices of its shapes ending before are folded), device
      * and inputs, and per shape index either an index into its distinct group values,
      * {@link #POPULATION_ONLY} or {@link #NOTHING} (no group and no population, or late for the
-     * shape when it came). Time and {@code next} lead the bytes, so a fold reads only them of a
-     * record with nothing due.
+     * shape when it came), or {@link #PENDING}; {@code pending}: the record waits for its
+     * device's inventory version. Time and {@code next} lead the bytes, so a fold reads only them
+     * of a record with nothing due.
      */
     static final class Open {
         final long ts;
@@ -100,8 +112,14 @@ final class ShapeState {
         final String[] s;
         final int[] member;
         final List<String> groups;
+        boolean pending;
 
         Open(long ts, long next, String device, Double[] n, String[] s, int[] member, List<String> groups) {
+            this(ts, next, device, n, s, member, groups, false);
+        }
+
+        Open(long ts, long next, String device, Double[] n, String[] s, int[] member, List<String> groups,
+             boolean pending) {
             this.ts = ts;
             this.next = next;
             this.device = device;
@@ -109,6 +127,7 @@ final class ShapeState {
             this.s = s;
             this.member = member;
             this.groups = groups;
+            this.pending = pending;
         }
 
         String group(int shape) {
@@ -150,6 +169,7 @@ final class ShapeState {
                 for (int m : member) {
                     out.writeShort(m);
                 }
+                out.writeBoolean(pending);
                 out.flush();
                 return bytes.toByteArray();
             } catch (IOException e) {
@@ -182,7 +202,8 @@ final class ShapeState {
                 for (int i = 0; i < member.length; i++) {
                     member[i] = in.readShort();
                 }
-                return new Open(ts, next, device, n, s, member, groups);
+                // (a record written before the pending flag, by TenantWindows' state=4, has none)
+                return new Open(ts, next, device, n, s, member, groups, in.available() > 0 && in.readBoolean());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -197,7 +218,7 @@ final class ShapeState {
                     m[at[i]] = member[i];
                 }
             }
-            return new Open(ts, next, device, n, s, m, groups);
+            return new Open(ts, next, device, n, s, m, groups, pending);
         }
     }
 
@@ -320,7 +341,7 @@ final class ShapeState {
      * holding it (a longer slide) is still to come. Returns the earliest slice end the records
      * left open wait for (Long.MAX_VALUE: none).
      */
-    long fold(Shapes spec, long end) throws Exception {
+    long fold(Shapes spec, long end, Resolver resolver) throws Exception {
         Iterable<byte[]> all = open.get();
         long due = Long.MAX_VALUE;
         if (all == null) {
@@ -344,6 +365,10 @@ final class ShapeState {
         boolean changed = false;
         for (byte[] data : ordered) {
             Open r = Open.read(data);
+            boolean resolved = r.pending;
+            if (resolved) {
+                resolver.resolve(r);
+            }
             long next = Long.MAX_VALUE;
             for (Shapes.Shape shape : spec.list) {
                 if (!r.counts(shape.index)) {
@@ -367,7 +392,7 @@ final class ShapeState {
             }
             changed = true;
             if (next != Long.MAX_VALUE) {
-                byte[] later = data.clone();
+                byte[] later = resolved ? r.write() : data.clone();
                 ByteBuffer.wrap(later).putLong(8, next);
                 keep.add(later);
                 due = Math.min(due, next);

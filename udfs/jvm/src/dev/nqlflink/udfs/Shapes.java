@@ -55,15 +55,45 @@ final class Shapes implements Serializable {
          * the shape's index), NULL unless its element of the keep array (the spec's keep) is TRUE.
          */
         String group(String[] groups, Boolean[] keeps) {
+            return keptByRow(keeps) ? rowGroup(groups) : null;
+        }
+
+        /**
+         * The row's group for this shape read with the device's inventory version as of the
+         * record's time ({@link InventoryWindows}, shapes with inv=1): NULL without a version.
+         */
+        String group(String[] groups, Boolean[] keeps, Versions.Version version) {
+            return keptByRow(keeps) ? resolved(spec.inventoryGroup ? null : rowGroup(groups), version) : null;
+        }
+
+        /**
+         * The group of a row that passed the shape's own filter (keep), once its device's version
+         * is known: {@code own} (the row's group) or the version's (grp=iN), NULL without a
+         * version or unless the version passes the shape's inventory filter (ikeep).
+         */
+        String resolved(String own, Versions.Version version) {
+            if (version == null || !kept(version.keeps, spec.inventoryKeepSlot)) {
+                return null;
+            }
+            if (!spec.inventoryGroup) {
+                return own;
+            }
+            return spec.groupSlot < version.groups.length ? version.groups[spec.groupSlot] : null;
+        }
+
+        /** The shape's element of the row's group array (the spec's grp, else the shape's index). */
+        String rowGroup(String[] groups) {
             int slot = spec.groupSlot >= 0 ? spec.groupSlot : index;
-            if (groups == null || slot >= groups.length) {
-                return null;
-            }
-            int k = spec.keepSlot;
-            if (k >= 0 && (keeps == null || k >= keeps.length || !Boolean.TRUE.equals(keeps[k]))) {
-                return null;
-            }
-            return groups[slot];
+            return groups == null || slot >= groups.length ? null : groups[slot];
+        }
+
+        /** Whether the row's element of its keep array that the spec names is TRUE (none named: yes). */
+        boolean keptByRow(Boolean[] keeps) {
+            return kept(keeps, spec.keepSlot);
+        }
+
+        private static boolean kept(Boolean[] keeps, int k) {
+            return k < 0 || (keeps != null && k < keeps.length && Boolean.TRUE.equals(keeps[k]));
         }
 
         /** The monitors a row of `tenant` goes to, {monitor, pipeline}: {{null, null}} (one row) when not given. */
@@ -78,6 +108,12 @@ final class Shapes implements Serializable {
 
     final long lag;
     final long idle;
+    /**
+     * What the inventory versions' arrays hold ({@link InventoryWindows}: the table segment's
+     * {@code inv}, a digest of their expressions; null: none): versions kept under another are
+     * dropped, as their elements mean something else.
+     */
+    final String inventory;
     final List<Shape> list;
     final Map<String, Shape> byId;
     /** id -> the shape's own text: a shape whose text changed under the same id starts anew. */
@@ -92,9 +128,10 @@ final class Shapes implements Serializable {
     /** Whether a shape reads the row's keep array ({@code nql_keep}). */
     final boolean keeps;
 
-    private Shapes(long lag, long idle, List<Shape> list, Map<String, String> texts) {
+    private Shapes(long lag, long idle, String inventory, List<Shape> list, Map<String, String> texts) {
         this.lag = lag;
         this.idle = idle;
+        this.inventory = inventory;
         this.list = Collections.unmodifiableList(list);
         Map<String, Shape> byId = new HashMap<>();
         long g = 0;
@@ -113,6 +150,24 @@ final class Shapes implements Serializable {
         this.grain = g == 0 ? 1 : g;
     }
 
+    /**
+     * Whether a record of {@code tenant} needs its device's inventory version: a shape serving the
+     * tenant reads it (inv=1).
+     */
+    boolean readsInventory(String tenant) {
+        Boolean known = readers.get(tenant);
+        if (known == null) {
+            known = false;
+            for (Shape s : list) {
+                known |= s.spec.inventory && s.monitorsOf(tenant).length > 0;
+            }
+            readers.put(tenant, known);
+        }
+        return known;
+    }
+
+    private final Map<String, Boolean> readers = new HashMap<>();
+
     private static long gcd(long a, long b) {
         return b == 0 ? a : gcd(b, a % b);
     }
@@ -121,6 +176,7 @@ final class Shapes implements Serializable {
         String[] segments = text.split(Pattern.quote(SEPARATOR), -1);
         long lag = -1;
         long idle = -1;
+        String inventory = null;
         for (String part : segments[0].split(";")) {
             int eq = part.indexOf('=');
             String key = eq < 0 ? part.trim() : part.substring(0, eq).trim();
@@ -129,8 +185,10 @@ final class Shapes implements Serializable {
                 lag = Long.parseLong(value);
             } else if (key.equals("idle")) {
                 idle = Long.parseLong(value);
+            } else if (key.equals("inv")) {
+                inventory = value;
             } else {
-                throw new IllegalArgumentException("windows spec: the table's segment holds lag and idle only, not '"
+                throw new IllegalArgumentException("windows spec: the table's segment holds lag, idle and inv only, not '"
                         + part + "' in " + text);
             }
         }
@@ -149,13 +207,13 @@ final class Shapes implements Serializable {
         if (texts.size() != segments.length - 1) {
             throw new IllegalArgumentException("windows spec: a shape id appears twice in " + text);
         }
-        return new Shapes(lag, idle, list, texts);
+        return new Shapes(lag, idle, inventory, list, texts);
     }
 
     /**
      * id -> text of each shape of a spec, in spec order, without validating them: what an older
      * spec stored in state held, to drop the state of the shapes the current one no longer has.
-     * Without {@code grp} and {@code keep}: which elements of the row's arrays a shape reads
+     * Without {@code grp}, {@code keep} and {@code ikeep}: which elements of the row's arrays a shape reads
      * moves when other shapes come and go, its state does not.
      */
     static Map<String, String> texts(String text) {
@@ -164,7 +222,7 @@ final class Shapes implements Serializable {
             StringBuilder own = new StringBuilder();
             for (String part : h[2].split(";")) {
                 String key = part.trim();
-                if (!key.startsWith("grp=") && !key.startsWith("keep=")) {
+                if (!key.startsWith("grp=") && !key.startsWith("keep=") && !key.startsWith("ikeep=")) {
                     own.append(own.length() == 0 ? "" : ";").append(part);
                 }
             }

@@ -27,6 +27,10 @@ import java.util.List;
  *       shape's group (default: the shape's index), and the element of its keep array that must
  *       be TRUE for the row to count in the shape (default: none): shapes with the same group
  *       keys or the same filters read one computed element ({@link TenantWindows});
+ *   <li>grp=iN, ikeep (a shape's, {@link InventoryWindows} only): the shape's group is element N
+ *       of the group array of the device's inventory version as of the record's time, and
+ *       element ikeep of that version's keep array must be TRUE: what a shape computes from
+ *       inventory attributes is computed once per version, not per record;
  *   <li>aggs: one aggregate per entry, {@code kind:input[:fraction]}; input {@code nK} is element K
  *       of the row's numeric input array, {@code sK} of its string input array. NULL inputs are
  *       skipped, as SQL aggregates skip them. Results go to the numeric output array in this
@@ -74,11 +78,15 @@ public final class WindowSpec implements Serializable {
     public final int groupSlot;
     /** The element of the row's keep array that must be TRUE (-1: none). */
     public final int keepSlot;
+    /** Whether {@link #groupSlot} is an element of the inventory version's group array (grp=iN). */
+    public final boolean inventoryGroup;
+    /** The element of the inventory version's keep array that must be TRUE (-1: none). */
+    public final int inventoryKeepSlot;
     public final int numericOutputs;
     public final int stringOutputs;
 
     private WindowSpec(long size, long slide, long lag, long idle, boolean population, boolean inventory, List<Agg> aggs,
-                       int groupSlot, int keepSlot) {
+                       int groupSlot, int keepSlot, boolean inventoryGroup, int inventoryKeepSlot) {
         this.size = size;
         this.slide = slide;
         this.lag = lag;
@@ -88,6 +96,8 @@ public final class WindowSpec implements Serializable {
         this.aggs = aggs;
         this.groupSlot = groupSlot;
         this.keepSlot = keepSlot;
+        this.inventoryGroup = inventoryGroup;
+        this.inventoryKeepSlot = inventoryKeepSlot;
         int n = 0;
         int s = 0;
         for (Agg a : aggs) {
@@ -116,6 +126,8 @@ public final class WindowSpec implements Serializable {
         boolean inv = false;
         int grp = -1;
         int keep = -1;
+        boolean invGroup = false;
+        int ikeep = -1;
         List<Agg> aggs = new ArrayList<>();
         for (String part : text.split(";")) {
             int eq = part.indexOf('=');
@@ -132,15 +144,25 @@ public final class WindowSpec implements Serializable {
                 case "pop": pop = "1".equals(value); break;
                 case "inv": inv = "1".equals(value); break;
                 case "aggs": aggs = parseAggs(value); break;
-                case "grp": grp = clocked ? (int) unexpected(key, text) : Integer.parseInt(value); break;
+                case "grp":
+                    if (clocked) {
+                        unexpected(key, text);
+                    }
+                    invGroup = value.startsWith("i");
+                    grp = Integer.parseInt(invGroup ? value.substring(1) : value);
+                    break;
                 case "keep": keep = clocked ? (int) unexpected(key, text) : Integer.parseInt(value); break;
+                case "ikeep": ikeep = clocked ? (int) unexpected(key, text) : Integer.parseInt(value); break;
                 default: throw new IllegalArgumentException("window spec: unknown key '" + key + "' in " + text);
             }
         }
         if (size <= 0 || slide <= 0 || size % slide != 0 || lag < 0 || idle < 0) {
             throw new IllegalArgumentException("window spec: size, slide, lag and idle needed (size a multiple of slide): " + text);
         }
-        return new WindowSpec(size, slide, lag, idle, pop, inv, aggs, grp, keep);
+        if ((invGroup || ikeep >= 0) && !inv) {
+            throw new IllegalArgumentException("window spec: grp=iN and ikeep read the inventory: inv=1 needed in " + text);
+        }
+        return new WindowSpec(size, slide, lag, idle, pop, inv, aggs, grp, keep, invGroup, ikeep);
     }
 
     private static long unexpected(String key, String text) {

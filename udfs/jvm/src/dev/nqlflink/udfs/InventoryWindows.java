@@ -1,0 +1,130 @@
+package dev.nqlflink.udfs;
+
+import org.apache.flink.table.annotation.ArgumentHint;
+import org.apache.flink.table.annotation.ArgumentTrait;
+import org.apache.flink.table.annotation.DataTypeHint;
+import org.apache.flink.table.annotation.FunctionHint;
+import org.apache.flink.table.annotation.StateHint;
+import org.apache.flink.table.api.dataview.ListView;
+import org.apache.flink.table.api.dataview.MapView;
+import org.apache.flink.types.Row;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The windows of an event table's monitors ({@link WindowsFunction}) with the inventory looked up
+ * here: the table's rows include the inventory's versions (after {@link VersionOrder}; rows with
+ * {@code nql_inventory} TRUE), each with what the shapes compute from its attributes (their
+ * groups and filters on inventory attributes, once per version). The function keeps each
+ * device's versions and reads the one in force at a record's time when that is final: once the
+ * watermark, the inventory's included, has passed the record (at once for a record behind it,
+ * else at the record's first fold, when a window holding it is due). So no temporal join holds
+ * each record in its state until the watermark comes, and a lagging tenant finds the versions of
+ * its own time: a device's older version is dropped only once a newer one is in force for every
+ * record the tenant may still bring (within the lag bound and the longest window of the
+ * watermark; docs/flink-job-shape.md §7, "The inventory looked up in the windows function").
+ *
+ * <p>State beyond the windows': {@code versions}, device -> {@link Versions}, per tenant, the one
+ * state here that takes the job's time-to-live ({@code table.exec.state.ttl}, which deploy/plan.py
+ * sets on this operator from {@code --evict-after}: a device with no new version for that long in
+ * processing time is forgotten, as the inventory's versioned view forgot it). The
+ * arrays a version holds mean what the spec's {@code inv} digest says (the table segment, {@link
+ * Shapes}): a tenant's versions stored under another digest are dropped when the tenant is next
+ * seen, and the job's plan reads the inventory topic again from the start (deploy/plan.py).
+ */
+@FunctionHint(output = @DataTypeHint(WindowsFunction.SHAPES_OUTPUT))
+public class InventoryWindows extends WindowsFunction {
+    private static final long serialVersionUID = 1L;
+    /** {@code meta} key: the spec's inventory digest the tenant's versions were stored under. */
+    private static final String INVENTORY = "inv";
+
+    /** Tenants whose versions this instance found (or made) under {@link #checkedFor}. */
+    private transient Set<String> checked;
+    private transient String checkedFor;
+
+    public void eval(
+            Context ctx,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("ROW<clock BYTES, due BIGINT, fired BIGINT>")) Row state,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, STRING>")) MapView<String, String> meta,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("ARRAY<BYTES>")) ListView<byte[]> open,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> slices,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<BIGINT, BOOLEAN>")) MapView<Long, Boolean> buckets,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BIGINT>")) MapView<String, Long> fired,
+            @StateHint(type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> versions,
+            @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
+            @ArgumentHint(name = "spec") String specText)
+            throws Exception {
+        Shapes spec = shapes(specText);
+        String tenant = in.getFieldAs("tenant");
+        check(spec, tenant, meta, versions);
+        if (!Boolean.TRUE.equals(in.getField("nql_inventory"))) {
+            onRow(ctx, state, meta, open, slices, buckets, fired, in, specText, inventory(versions));
+            return;
+        }
+        TimeContext<Long> time = ctx.timeContext(Long.class);
+        String device = in.getFieldAs("nql_device");
+        if (device == null) {
+            return;
+        }
+        Long watermark = time.currentWatermark();
+        // no record the tenant may still bring, nor any waiting in its windows, is older than this
+        long from = watermark == null || watermark < Long.MIN_VALUE + spec.lag + spec.span ? Long.MIN_VALUE
+                : watermark - spec.lag - spec.span;
+        Versions.Version v = new Versions.Version(time.time(), in.getFieldAs("nql_group"), in.getFieldAs("nql_keep"));
+        versions.put(device, Versions.write(Versions.add(Versions.read(versions.get(device)), v, from)));
+    }
+
+    public void onTimer(
+            OnTimerContext ctx,
+            Row state,
+            MapView<String, String> meta,
+            ListView<byte[]> open,
+            MapView<String, byte[]> slices,
+            MapView<Long, Boolean> buckets,
+            MapView<String, Long> fired,
+            MapView<String, byte[]> versions)
+            throws Exception {
+        onTimers(ctx, state, meta, open, slices, buckets, fired, inventory(versions));
+    }
+
+    /** The tenant's versions, each device's read once per call. */
+    private static Inventory inventory(MapView<String, byte[]> versions) {
+        Map<String, List<Versions.Version>> read = new HashMap<>();
+        return (device, ts) -> {
+            if (device == null) {
+                return null;
+            }
+            List<Versions.Version> list = read.get(device);
+            if (list == null) {
+                list = Versions.read(versions.get(device));
+                read.put(device, list);
+            }
+            return Versions.at(list, ts);
+        };
+    }
+
+    /** Drops the tenant's versions if they were stored under another inventory digest. */
+    private void check(Shapes spec, String tenant, MapView<String, String> meta, MapView<String, byte[]> versions)
+            throws Exception {
+        String digest = spec.inventory == null ? "" : spec.inventory;
+        if (!digest.equals(checkedFor)) {
+            checked = new HashSet<>();
+            checkedFor = digest;
+        }
+        if (checked.contains(tenant)) {
+            return;
+        }
+        String stored = meta.get(INVENTORY);
+        if (!digest.equals(stored)) {
+            if (stored != null) {
+                versions.clear();
+            }
+            meta.put(INVENTORY, digest);
+        }
+        checked.add(tenant);
+    }
+}

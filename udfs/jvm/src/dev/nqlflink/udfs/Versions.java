@@ -1,0 +1,126 @@
+package dev.nqlflink.udfs;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One device's inventory versions as {@link InventoryWindows} keeps them (state: device ->
+ * {@link #write}): per version, the time it takes effect from and what the shapes read of it,
+ * computed once per version by the generated SQL (each distinct group of the shapes that group
+ * by inventory attributes, and each distinct filter on them). Oldest first.
+ */
+final class Versions {
+    private Versions() {}
+
+    /** One version: in force from {@code time} until the next one's. */
+    static final class Version {
+        final long time;
+        final String[] groups;
+        final Boolean[] keeps;
+
+        Version(long time, String[] groups, Boolean[] keeps) {
+            this.time = time;
+            this.groups = groups == null ? new String[0] : groups;
+            this.keeps = keeps == null ? new Boolean[0] : keeps;
+        }
+    }
+
+    /** The version in force at {@code ts}: the newest taking effect at or before it; null: none. */
+    static Version at(List<Version> versions, long ts) {
+        Version out = null;
+        for (Version v : versions) {
+            if (v.time > ts) {
+                break;
+            }
+            out = v;
+        }
+        return out;
+    }
+
+    /**
+     * {@code versions} with {@code v} in its place by time (a version of the same time replaced:
+     * the later read wins, as in the deduplicated versioned view the temporal join reads), less the
+     * versions no lookup at or after {@code from} can find (a newer one is in force by then).
+     */
+    static List<Version> add(List<Version> versions, Version v, long from) {
+        List<Version> out = new ArrayList<>(versions.size() + 1);
+        boolean placed = false;
+        for (Version old : versions) {
+            if (!placed && v.time <= old.time) {
+                out.add(v);
+                placed = true;
+                if (v.time == old.time) {
+                    continue;
+                }
+            }
+            out.add(old);
+        }
+        if (!placed) {
+            out.add(v);
+        }
+        int first = 0;
+        while (first + 1 < out.size() && out.get(first + 1).time <= from) {
+            first++;
+        }
+        return first == 0 ? out : new ArrayList<>(out.subList(first, out.size()));
+    }
+
+    static byte[] write(List<Version> versions) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeInt(versions.size());
+            for (Version v : versions) {
+                out.writeLong(v.time);
+                out.writeInt(v.groups.length);
+                for (String g : v.groups) {
+                    out.writeBoolean(g != null);
+                    if (g != null) {
+                        out.writeUTF(g);
+                    }
+                }
+                out.writeInt(v.keeps.length);
+                for (Boolean k : v.keeps) {
+                    out.writeByte(k == null ? 2 : k ? 1 : 0);
+                }
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static List<Version> read(byte[] data) {
+        List<Version> out = new ArrayList<>();
+        if (data == null) {
+            return out;
+        }
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                long time = in.readLong();
+                String[] groups = new String[in.readInt()];
+                for (int g = 0; g < groups.length; g++) {
+                    groups[g] = in.readBoolean() ? in.readUTF() : null;
+                }
+                Boolean[] keeps = new Boolean[in.readInt()];
+                for (int k = 0; k < keeps.length; k++) {
+                    byte b = in.readByte();
+                    keeps[k] = b == 2 ? null : b == 1;
+                }
+                out.add(new Version(time, groups, keeps));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
