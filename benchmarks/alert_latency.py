@@ -49,7 +49,6 @@ import bisect
 import json
 import math
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -62,7 +61,7 @@ sys.path.insert(0, str(ROOT))
 
 from nql_flink.deploy.submit import DEFAULT_CHECKPOINT_INTERVAL  # noqa: E402
 from tests.kafka.scenario import event, iso  # noqa: E402  (a VDI sample as the tests write it)
-from measure import figures_path, write_figures  # benchmarks/, the script's folder
+from measure import figures_path, temporary_folder, write_figures  # benchmarks/, the script's folder
 
 POOLS = ("Finance-Win11", "Sales-Win10", "Dev-Linux", "HR-Win11", "Support-Win10")
 HIGH, LOW = 500, 100  # ms of network latency: above and below the trigger's 300 ms
@@ -141,11 +140,11 @@ def summary(rows: list[dict]) -> dict:
                  "max": max(r[f] for r in rows)} if rows else None) for f in FIGURES}
 
 
-def run(args, bootstrap: str, t_env) -> dict:
+def run(args, bootstrap: str, t_env, tmp: Path) -> dict:
+    """The run in the folder `tmp` (the monitors and the job's checkpoints)."""
     from nql_flink.deploy import recovery
 
     lateness_ms = int(seconds(args.lateness) * 1000)
-    tmp = Path(tempfile.mkdtemp(prefix="nql-bench-latency-"))
     monitors = tmp / "monitors.yaml"
     monitors.write_text("monitors:\n" + "".join(
         MONITOR.format(tenant=tenant(t), during=args.during, every=args.every, for_=args.for_,
@@ -215,8 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.tenants, args.pools, args.gap, args.during, args.every, args.for_ = 2, 2, 1.0, "6s", "2s", "2s"
         args.lateness, args.checkpoint_interval, args.idle_timeout, args.warmup = "2s", "1 s", "2 s", 5
-    with broker_and_flink(args.kafka) as (bootstrap, t_env):
-        result = {"settings": {k: v for k, v in vars(args).items() if k not in ("json", "kafka")}, **run(args, bootstrap, t_env)}
+    # the folder outlives the job (cancelled in run()); every run left its checkpoints in /tmp
+    with temporary_folder(prefix="nql-bench-latency-") as d, broker_and_flink(args.kafka) as (bootstrap, t_env):
+        result = {"settings": {k: v for k, v in vars(args).items() if k not in ("json", "kafka")},
+                  **run(args, bootstrap, t_env, Path(d))}
 
     print(f"\nalert latency: {result['groups']} groups ({args.key} key) x 2 transitions, {args.tenants} tenants; windows "
           f"{args.during} every {args.every}, for {args.for_}; lateness {args.lateness}; a sample of each device every "

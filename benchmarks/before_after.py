@@ -23,7 +23,6 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -85,10 +84,11 @@ def main() -> int:
     files = {t: str(Path(f).resolve()) for t, f in (i.split("=", 1) for i in args.input)}
     from nql_flink.deploy.embedded.runner import create_table_env, run_job
     from pyflink.java_gateway import get_gateway
+    from measure import temporary_folder
     from seasonal_throughput import CpuMeter
 
     events = sum(1 for _ in open(files["session.vdi_events"], encoding="utf-8"))
-    with tempfile.TemporaryDirectory(prefix="nql-bench-before-after-") as d:
+    with temporary_folder(prefix="nql-bench-before-after-") as d:
         tmp = Path(d)
         jobs = {"before": compile_in(checkout(args.before, tmp / "before"), args.monitor, tmp),
                 "after": compile_in(ROOT, args.monitor, tmp)}

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import yaml
 
 from nql_flink.translator.pipeline import check_paths
+
+from measure import temporary_folder  # benchmarks/, the script's folder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +48,7 @@ def main() -> int:
     ap.add_argument("--monitors", type=int, default=1000)
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with temporary_folder() as tmp:
         files = make_corpus(Path(tmp), args.monitors)
         result = check_paths([tmp])
         assert result.ok and len(result.monitors) == args.monitors, "the corpus must be valid"

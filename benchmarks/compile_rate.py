@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 from nql_flink.translator.pipeline import check_paths, compile_paths
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_rate import best_of, make_corpus  # noqa: E402
+from measure import temporary_folder  # noqa: E402
 
 
 def main() -> int:
@@ -23,7 +23,7 @@ def main() -> int:
     ap.add_argument("--monitors", type=int, default=200)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with temporary_folder() as tmp:
         make_corpus(Path(tmp), args.monitors)
         compiled = compile_paths([tmp])
         assert compiled.ok, "the corpus must compile"

@@ -41,11 +41,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from checkout import child_env  # benchmarks/, the script's folder
-from measure import figures, measure, options, parse, ratios, run_measured, same_records, table, write_figures
+from measure import (figures, measure, options, parse, ratios, run_measured, same_records, table, temporary_folder,
+                     write_figures)
 from seed import EVENTS, ROOT, count_lines, head, run_command, simulate
 
 HERE = Path(__file__).resolve().parent
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout.strip()
     names = list(JOBS)
-    with tempfile.TemporaryDirectory(prefix="nql-bench-job-cost-") as d:
+    with temporary_folder(prefix="nql-bench-job-cost-") as d:
         tmp = Path(d)
         subprocess.run([python, "-m", "nql_flink.deploy.jars", "build", "udfs"], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL, env=child_env(ROOT, tmp))  # before any timed run

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import sys
 import tempfile
 import threading
@@ -24,6 +25,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+from measure import temporary_folder  # benchmarks/, the script's folder
 
 EVENTS, INVENTORY = "session.vdi_events", "device.devices"
 
@@ -37,7 +40,7 @@ def broker_and_flink(bootstrap: str | None, config: dict[str, str] | None = None
     from nql_flink.deploy.jars import add_jars
     from nql_flink.deploy.kafka import KafkaBroker
 
-    with tempfile.TemporaryDirectory(prefix="nql-bench-live-") as d:
+    with temporary_folder(prefix="nql-bench-live-") as d:
         broker = None
         if bootstrap is None:
             print("starting a broker ...", file=sys.stderr, flush=True)
@@ -59,6 +62,7 @@ class LiveJob:
     compiled: object      # translator.pipeline.Compiled
     options: object       # CompileOptions
     result: object        # the TableResult of the submitted statement set
+    folder: Path          # its Kafka properties file's, removed by cancel()
 
     @classmethod
     def start(cls, t_env, bootstrap: str, monitors: Path | list[Path], inventory: list[str], *,
@@ -66,7 +70,9 @@ class LiveJob:
         """Compile `monitors` (CompileOptions `options` over a topic prefix and consumer group
         of their own), create the topics with the monitors' config records, produce the
         `inventory` lines, and submit the job with the generated session options, Flink's
-        restarts off, and `config` over them."""
+        restarts off, and `config` over them. The job's Kafka clients read the bootstrap
+        servers from a properties file in a folder of its own, removed by cancel() (or here,
+        if the job does not start): every run left one in /tmp."""
         from nql_flink.deploy.embedded.runner import start_job
         from nql_flink.deploy.submit import prepare_kafka
         from nql_flink.translator.flink.codegen import session_options
@@ -74,18 +80,23 @@ class LiveJob:
         from nql_flink.translator.pipeline import compile_paths
 
         prefix = f"bench{int(time.time() * 1000) % 10**8}."
-        props = Path(tempfile.mkdtemp(prefix="nql-bench-props-")) / "kafka.properties"
-        props.write_text(f"bootstrap.servers={bootstrap}\n")
-        o = CompileOptions(topic_prefix=prefix, group_id=prefix + "nql", credentials=f"file:{props}", **options)
-        paths = [str(p) for p in (monitors if isinstance(monitors, list) else [monitors])]
-        compiled = compile_paths(paths, options=o)
-        if not compiled.ok:
-            raise SystemExit("; ".join(d.message for d in compiled.result.diagnostics))
-        prepare_kafka(bootstrap, compiled, o)
-        job = cls(bootstrap, compiled, o, None)
-        job.produce(inventory, INVENTORY)
-        job.result = start_job(compiled.statements(), t_env=t_env,
-                               config={**session_options(o), "restart-strategy.type": "none", **(config or {})})
+        folder = Path(tempfile.mkdtemp(prefix="nql-bench-props-"))
+        try:
+            props = folder / "kafka.properties"
+            props.write_text(f"bootstrap.servers={bootstrap}\n")
+            o = CompileOptions(topic_prefix=prefix, group_id=prefix + "nql", credentials=f"file:{props}", **options)
+            paths = [str(p) for p in (monitors if isinstance(monitors, list) else [monitors])]
+            compiled = compile_paths(paths, options=o)
+            if not compiled.ok:
+                raise SystemExit("; ".join(d.message for d in compiled.result.diagnostics))
+            prepare_kafka(bootstrap, compiled, o)
+            job = cls(bootstrap, compiled, o, None, folder)
+            job.produce(inventory, INVENTORY)
+            job.result = start_job(compiled.statements(), t_env=t_env,
+                                   config={**session_options(o), "restart-strategy.type": "none", **(config or {})})
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         return job
 
     def topic(self, table: str) -> str:
@@ -113,7 +124,11 @@ class LiveJob:
         return str(self.result.get_job_client().get_job_id())
 
     def cancel(self) -> None:
-        self.result.get_job_client().cancel().result()
+        """Cancel the job, then remove its properties file (even if the cancel failed)."""
+        try:
+            self.result.get_job_client().cancel().result()
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class AlertWatcher:

@@ -41,12 +41,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from checkout import child_env  # benchmarks/, the script's folder
 from measure import (TimedOut, figures, heap_after_gc, measure, options, parse, ratios, run_measured, same_records,
-                     table, with_gc_log, write_figures)
+                     table, temporary_folder, with_gc_log, write_figures)
 from monitor_sets import SEED_TENANT, add_arguments, chosen, dealt_out, monitors_file, tenants
 from plan_size import count
 from seed import EVENTS, ROOT, count_lines, head, run_command, simulate
@@ -105,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"commit": commit, "state_backend": args.state_backend, "sizes": sizes, "families": families,
               "timeout_s": args.timeout, "runs": args.runs,
               "startup_runs": args.startup_runs, "startup_events": args.startup_events, "jobs": {}, "skipped": {}}
-    with tempfile.TemporaryDirectory(prefix="nql-bench-many-") as d:
+    with temporary_folder(prefix="nql-bench-many-") as d:
         tmp = Path(d)
         subprocess.run([python, "-m", "nql_flink.deploy.jars", "build", "udfs"], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL, env=child_env(ROOT, tmp))  # before any timed run

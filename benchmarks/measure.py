@@ -16,12 +16,14 @@ the seed monitor's generated job spent a third of its CPU in the C2 compiler on 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import signal
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -186,6 +188,28 @@ def write_figures(path: str, result: dict) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"figures: {out}")
+
+
+@contextlib.contextmanager
+def temporary_folder(prefix: str | None = None):
+    """A temporary folder (its path, as tempfile.TemporaryDirectory gives it) removed when the
+    block ends, however it ends: normally, by an exception or ^C, and by SIGTERM. Python's
+    default for SIGTERM ends the process at once and removes nothing (a stage_cost.py stopped
+    mid-run left 162 MB in /tmp), so in the block it raises SystemExit(143) instead, and a
+    stopped benchmark also runs its other `finally` clauses: run_measured kills its command's
+    process group, broker_and_flink stops its broker. What a job still writes into the folder as
+    it stops does not fail the removal. Only a kill -9 leaves the folder."""
+    def terminated(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    main = threading.current_thread() is threading.main_thread()  # where Python runs signal handlers
+    previous = signal.signal(signal.SIGTERM, terminated) if main else None
+    try:
+        with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as d:
+            yield d
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def options(description: str, json_default: str) -> argparse.ArgumentParser:

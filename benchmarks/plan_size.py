@@ -21,11 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 from checkout import child_env, module, revision_checkout  # benchmarks/, the script's folder
-from measure import figures_path, run_measured, with_gc_log, write_figures
+from measure import figures_path, run_measured, temporary_folder, with_gc_log, write_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.monitors = 2
     python = sys.executable
-    with tempfile.TemporaryDirectory(prefix="nql-bench-plan-size-") as d:
+    with temporary_folder(prefix="nql-bench-plan-size-") as d:
         tmp = Path(d)
         monitors = monitors_file(tmp / "monitors.yaml", args.monitors)
         result = {"monitors": args.monitors, "against": args.against, "jobs": {}}

@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_rate import make_corpus  # noqa: E402
-from measure import figures_path, write_figures  # noqa: E402
+from measure import figures_path, temporary_folder, write_figures  # noqa: E402
 
 from nql_flink.translator.clickhouse import poll  # noqa: E402
 from nql_flink.translator.clickhouse.connection import connect  # noqa: E402
@@ -34,7 +33,7 @@ def main() -> int:
     ap.add_argument("--monitors", type=int, default=20)
     ap.add_argument("--json", default=figures_path("poll_week.json"))
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="nql-poll-week-") as tmp:
+    with temporary_folder(prefix="nql-poll-week-") as tmp:
         data, corpus = Path(tmp, "data"), Path(tmp, "monitors")
         corpus.mkdir()
         subprocess.run([sys.executable, "-m", "nql_flink.translator.cli", "simulate", "--out", str(data), "--start", START,

@@ -30,12 +30,11 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from checkout import child_env, module, revision_checkout  # benchmarks/, the script's folder
 from seed import EVENTS, MONITOR, ROOT, count_lines, simulate
-from measure import figures_path, write_figures  # benchmarks/, the script's folder
+from measure import figures_path, temporary_folder, write_figures  # benchmarks/, the script's folder
 
 HERE = Path(__file__).resolve().parent
 JSON_FORMAT = "json_format"
@@ -88,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     lib = Path(pyflink.__file__).resolve().parent / "lib"
     classpath = os.pathsep.join(str(j) for j in sorted(lib.glob("*.jar")))
-    with tempfile.TemporaryDirectory(prefix="nql-bench-read-rate-") as d:
+    with temporary_folder(prefix="nql-bench-read-rate-") as d:
         tmp = Path(d)
         with revision_checkout(ROOT, args.against, tmp) as sides:  # Java functions compiled first
             schema = read_schema(python, tmp)

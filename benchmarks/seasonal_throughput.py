@@ -32,7 +32,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import textwrap
 import threading
 import time
@@ -41,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from measure import temporary_folder  # noqa: E402  (benchmarks/, the script's folder)
 from proctree import descendants, sample_threads, stat_cpu, thread_kind  # noqa: E402  (benchmarks/, the script's folder)
 
 QUERY = """
@@ -195,7 +195,7 @@ def main() -> int:
     args = ap.parse_args()
     from nql_flink.deploy.embedded.runner import create_table_env
 
-    with tempfile.TemporaryDirectory(prefix="nql-bench-seasonal-") as d:
+    with temporary_folder(prefix="nql-bench-seasonal-") as d:
         tmp = Path(d)
         t0 = time.perf_counter()
         files, n_events = simulate(tmp, args.devices, args.hours)

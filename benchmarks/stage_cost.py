@@ -40,13 +40,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from checkout import child_env  # benchmarks/, the script's folder
 from job_cost import command as job_command
 from job_cost import output_lines
-from measure import figures, measure, options, parse, run_measured, table, write_figures
+from measure import figures, measure, options, parse, run_measured, table, temporary_folder, write_figures
 from monitor_sets import SEED_TENANT, dealt_out
 from monitor_sets import same as same_monitors
 from seed import EVENTS, MONITOR, ROOT, count_lines, head, simulate
@@ -247,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout.strip()
     jobs = SETS[args.set]
-    with tempfile.TemporaryDirectory(prefix="nql-bench-stages-") as d:
+    with temporary_folder(prefix="nql-bench-stages-") as d:
         tmp = Path(d)
         subprocess.run([python, "-m", "nql_flink.deploy.jars", "build", "udfs"], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL, env=child_env(ROOT, tmp))  # before any timed run

@@ -44,7 +44,6 @@ import argparse
 import json
 import re
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -53,7 +52,7 @@ from pathlib import Path
 from live import EVENTS, INVENTORY, LiveJob, broker_and_flink  # benchmarks/, the script's folder
 from monitor_sets import SEED_TENANT, add_arguments, chosen, dealt_out, monitors_file, tenants
 from seed import count_lines, simulate
-from measure import figures_path, write_figures  # benchmarks/, the script's folder
+from measure import figures_path, temporary_folder, write_figures  # benchmarks/, the script's folder
 
 # category -> what the description of a vertex (its chain of operators, /jobs/<id>/plan) names
 # when the vertex holds that state (first match wins): the functions by their SQL names
@@ -183,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     result = {"settings": {k: v for k, v in vars(args).items() if k not in ("json", "kafka")}, "jobs": {}}
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="nql-bench-state-") as d, \
+    with temporary_folder(prefix="nql-bench-state-") as d, \
             broker_and_flink(args.kafka, progress_config(port)) as (bootstrap, t_env):
         tmp = Path(d)
         sim = simulate(python, tmp / "sim", args.hours, args.devices, tenants=SEED_TENANT)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -114,10 +113,11 @@ def main(argv=None) -> int:
     ap.add_argument("--groups-per-day", type=int, default=200)
     ap.add_argument("--days", type=int, default=7)
     args = ap.parse_args(argv)
+    from measure import temporary_folder  # benchmarks/, the script's folder
     from nql_flink.deploy.embedded.runner import create_table_env
 
     t_env = create_table_env()
-    with tempfile.TemporaryDirectory() as d:
+    with temporary_folder() as d:
         path = Path(d) / "judged.json"
         n = write_week(path, args.days, args.groups_per_day)
         print(f"{n} evaluations: {args.groups_per_day} new groups a day for {args.days} days, each evaluated every "

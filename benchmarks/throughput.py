@@ -28,11 +28,11 @@ the benchmark works; its figures mean nothing).
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 from checkout import child_env, revision_checkout  # benchmarks/, the script's folder
-from measure import figures, measure, options, parse, ratios, run_measured, same_records, table, write_figures
+from measure import (figures, measure, options, parse, ratios, run_measured, same_records, table, temporary_folder,
+                     write_figures)
 from seed import ROOT, EVENTS, count_lines, head, run_command, simulate
 
 
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--against", default="main", help="git revision to compare with (default: main)")
     args = parse(ap, argv)
     python = sys.executable
-    with tempfile.TemporaryDirectory(prefix="nql-bench-throughput-") as d:
+    with temporary_folder(prefix="nql-bench-throughput-") as d:
         tmp = Path(d)
         with revision_checkout(ROOT, args.against, tmp) as jobs:  # Java functions compiled first
             files = simulate(python, tmp / "sim", args.hours, args.devices)
