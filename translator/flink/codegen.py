@@ -49,7 +49,7 @@ ALERT_STATES_LAYOUT = ("ROW<status STRING, last_t BIGINT, streak BIGINT, alert_i
 WINDOWS_FUNCTION = "nql_windows"
 WINDOWS_FUNCTION_CLASS = "dev.nqlflink.udfs.TenantWindows"
 # The windows function that looks each record's device up in the inventory's versions itself
-# (a second table argument) instead of after a temporal join (_table_windows).
+# (they come in its table, `nql_inventory`) instead of after a temporal join (_table_windows).
 INVENTORY_WINDOWS_FUNCTION = "nql_inventory_windows"
 INVENTORY_WINDOWS_FUNCTION_CLASS = "dev.nqlflink.udfs.InventoryWindows"
 # One row per argument: the tenants each tick is repeated for (views/table_input.sql.j2).
@@ -783,8 +783,8 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     consumer reads, so whatever reads the inventory is planned once per table (docs/sharing.md):
     - when every shape reading the inventory needs its device known (`with`) and reads event
       fields and inventory attributes apart (_Sides), the windows function looks each record's
-      device up itself (InventoryWindows): the inventory's versions are its second table
-      argument, each with the groups and filters the shapes compute from its attributes;
+      device up itself (InventoryWindows): the inventory's versions come in its table, each
+      with the groups and filters the shapes compute from its attributes;
     - else one temporal join before the function gives each row the attributes any shape reads."""
     t = ir.column_name(table.name)
     tenants = _tenants(x.pipeline for x in prepared)
@@ -824,7 +824,8 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     for sid, (shape, users) in shapes.items():
         shape_tenants = _tenants(x.pipeline for x in users)
         sides = users[0].sides
-        keep = [sides.event_keep if lookup else shape.keep] if (sides.event_keep if lookup else shape.keep) else []
+        own = sides.event_keep if lookup else shape.keep
+        keep = [own] if own else []
         if shape_tenants != tenants:
             keep.insert(0, _in_tenants(shape_tenants))
         if shape.inner and joined:
@@ -859,7 +860,7 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
         # what a stored version's arrays mean: versions kept under another digest are dropped
         head += ";inv=" + hashlib.sha256("\n".join([*version_groups, "|", *inventory_keeps]).encode()).hexdigest()[:12]
         out.append(Statement("views/table_versions.sql.j2", {
-            "name": versions, "versions": q("vrd_" + ir.column_name(INVENTORY)), "tenants": [lit(x) for x in tenants],
+            "name": versions, "versions": q("vrd_" + ir.column_name(INVENTORY)),
             "columns": [f"{q(src)} AS {q(col)}" for col, src in sorted(inventory.items())],
             "groups": version_groups, "keeps": list(inventory_keeps)}))
         window_input["versions"] = versions

@@ -286,10 +286,11 @@ FROM `ok_session_vdi_events` AS `e`
 WHERE `e`.`tenant` IN ('globex');
 
 -- The inventory's versions for the table's windows function, which keeps them and looks each
--- record's device up itself (no temporal join): per version of a device of the monitors'
--- tenants, the time it takes effect from, the groups (each distinct group of the shapes that
--- group by inventory attributes once) and whether it passes each distinct filter on inventory
--- attributes, computed once per version instead of once per record.
+-- record's device up itself (no temporal join): per version, the time it takes effect from,
+-- the groups (each distinct group of the shapes that group by inventory attributes once) and
+-- whether it passes each distinct filter on inventory attributes, computed once per version
+-- instead of once per record. Every tenant's, as the versioned view kept them: a tenant whose
+-- first monitor comes with an upgrade finds its devices.
 CREATE TEMPORARY VIEW `t_session_vdi_events__versions` AS
 SELECT `tenant`, `ts`, `nql_device`,
   ARRAY[CAST(JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) AS STRING)] AS `nql_group`,
@@ -297,7 +298,6 @@ SELECT `tenant`, `ts`, `nql_device`,
 FROM (
   SELECT `tenant`, `nql_version` AS `ts`, `collector_uid` AS `nql_device`, `virtualization_desktop_pool` AS `device_virtualization_desktop_pool`
   FROM `vrd_device_devices`
-  WHERE `tenant` IN ('globex')
 );
 
 -- What the table's windows function reads: every record of the monitors' tenants with its
