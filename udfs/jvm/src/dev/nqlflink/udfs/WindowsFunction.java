@@ -234,6 +234,13 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         if (isLate && late != null) {
             late.inc();
         }
+        if (waits && !any) {
+            // counted nowhere, but its 'unknown' rows are still due at its first fold
+            any = true;
+            for (Shapes.Shape shape : spec.list) {
+                due = Math.min(due, shape.spec.sliceEnd(ts));
+            }
+        }
         if (!any) {
             return;
         }
