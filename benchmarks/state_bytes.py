@@ -56,9 +56,10 @@ from measure import figures_path, temporary_folder, write_figures  # benchmarks/
 
 # category -> what the description of a vertex (its chain of operators, /jobs/<id>/plan) names
 # when the vertex holds that state (first match wins): the functions by their SQL names
-# (translator/flink/codegen.py STATES_FUNCTION, WINDOWS_FUNCTION, REGROUP_FUNCTION)
+# (translator/flink/codegen.py STATES_FUNCTION, WINDOWS_FUNCTION, INVENTORY_WINDOWS_FUNCTION,
+# REGROUP_FUNCTION; the inventory's versions a windows function keeps count as its windows')
 CATEGORIES = (("alert states", re.compile(r"nql_alert_states")),
-              ("windows", re.compile(r"nql_windows|nql_regroup")),
+              ("windows", re.compile(r"nql_windows|nql_inventory_windows|nql_regroup")),
               ("joins and versions", re.compile(r"TemporalJoin|Deduplicate|Join\b")),
               ("sources", re.compile(r"^\W*Source: ")))
 OTHER = "other"
