@@ -93,18 +93,46 @@ public class InventoryWindows extends WindowsFunction {
 
     /** The tenant's versions, each device's read once per call. */
     private static Inventory inventory(MapView<String, byte[]> versions) {
-        Map<String, List<Versions.Version>> read = new HashMap<>();
-        return (device, ts) -> {
+        return new Lookup(versions);
+    }
+
+    /**
+     * Lookups in one call: a record's eval makes at most one, a fold one per waiting record, so
+     * the devices read are kept only from the second lookup on (no map for a record's own).
+     */
+    private static final class Lookup implements Inventory {
+        private final MapView<String, byte[]> versions;
+        private String first;
+        private List<Versions.Version> firstList;
+        private Map<String, List<Versions.Version>> read;
+
+        Lookup(MapView<String, byte[]> versions) {
+            this.versions = versions;
+        }
+
+        @Override
+        public Versions.Version at(String device, long ts) throws Exception {
             if (device == null) {
                 return null;
             }
-            List<Versions.Version> list = read.get(device);
-            if (list == null) {
-                list = Versions.read(versions.get(device));
-                read.put(device, list);
+            List<Versions.Version> list;
+            if (first == null) {
+                first = device;
+                list = firstList = Versions.read(versions.get(device));
+            } else if (first.equals(device)) {
+                list = firstList;
+            } else {
+                if (read == null) {
+                    read = new HashMap<>();
+                }
+                list = read.get(device);
+                if (list == null) {
+                    list = Versions.read(versions.get(device));
+                    read.put(device, list);
+                }
             }
             return Versions.at(list, ts);
-        };
+        }
     }
 
     /** Drops the tenant's versions if they were stored under another inventory digest. */
