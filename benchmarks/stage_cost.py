@@ -8,11 +8,9 @@ Two sets (--set):
 
   seed  the seed monitor (examples/monitors/vdi_latency_by_pool.yaml) on the input of
         benchmarks/job_cost.py (seed.py), and the hand-written reference of job_cost.py:
-          generated              as compiled
-          no clock               the tenants' clock function (PartitionClock) taken out: the
-                                 records go from the validated view to the windows function, each
-                                 with its own time minus the lateness as its tenant's clock and the
-                                 watermark it was read at; no clock rows, no late records
+          generated              as compiled (its windows function keeps the tenants' clocks and
+                                 looks the inventory up: no clock function, no temporal join, so
+                                 the copies without them that this set once had are gone)
           reference              benchmarks/reference/seed_monitor.sql (job_cost.py)
   same  the same-shape family of benchmarks/many_monitors.py (monitor_sets.py) on its input (one
         tenant's devices dealt out to the monitors' tenants):
@@ -84,37 +82,6 @@ def _tables(statements: list[str], prefix: str) -> list[str]:
             for m in [re.match(rf"CREATE TEMPORARY VIEW `{prefix}(\w+)` AS\n", _code(s))] if m]
 
 
-def without_clock(statements: list[str]) -> list[str]:
-    """ok_<table> reads cin_<table> (the usable records) instead of the clock function's output:
-    each record's clock its own time minus the lateness, its read watermark the current one."""
-    out = list(statements)
-    tables = _tables(out, "clk_")
-    if not tables:
-        raise EditFailed("stage_cost: no clock function (clk_<table>) in the generated job")
-    for t in tables:
-        clock = _code(out[_view(out, f"clk_{t}")])
-        lateness = re.search(r"lateness_ms => CAST\((\d+) AS BIGINT\)", clock)
-        i = _view(out, f"ok_{t}")
-        m = re.fullmatch(rf"CREATE TEMPORARY VIEW `ok_{t}` AS\nSELECT (.*)\nFROM `clk_{t}`\n"
-                         r"WHERE `reject_reason` IS NULL;?", _code(out[i]), re.S)
-        if not (lateness and m):
-            raise EditFailed(f"stage_cost: ok_{t} or clk_{t} is not as this edit knows it")
-        ms = int(lateness.group(1))
-        columns = {"`rowtime` AS `ts`": "`ts`",
-                   "`nql_tw`": f"CAST(`ts` - INTERVAL '{ms // 1000}.{ms % 1000:03d}' SECOND AS TIMESTAMP(3)) AS `nql_tw`",
-                   "`nql_sw`": "CURRENT_WATERMARK(`ts`) AS `nql_sw`",
-                   "`nql_clock`": "FALSE AS `nql_clock`"}
-        select = [columns.get(c, c) for c in m.group(1).split(", ")]
-        out = _replaced(out, i, f"CREATE TEMPORARY VIEW `ok_{t}` AS\nSELECT {', '.join(select)}\nFROM `cin_{t}`")
-        rejected = re.compile(rf"SELECT '[^']*', `reject_reason`, CAST\(`line` AS STRING\)\nFROM `clk_{t}`\n"
-                              r"WHERE `reject_reason` IS NOT NULL\nUNION ALL\n")
-        last = rejected.sub("", out[-1])
-        if last == out[-1]:
-            raise EditFailed(f"stage_cost: the dead letters of clk_{t} are not in the statement set")
-        out[-1] = last
-    return out
-
-
 def without_config_join(statements: list[str], params: dict[str, float] | None = None) -> list[str]:
     """job__judged without the config's temporal join: every monitor enabled and judged with
     the same parameters (`params`, the first monitor's in the benchmark; 300 for any other the
@@ -154,8 +121,7 @@ def windows_only(statements: list[str]) -> list[str]:
 
 # name -> edit(statements, params): `params`, a config record's parameters, for the edits
 # that judge without the config (None: constants)
-EDITS = {"without_clock": lambda statements, params: without_clock(statements),
-         "without_config_join": without_config_join,
+EDITS = {"without_config_join": without_config_join,
          "windows_only": lambda statements, params: windows_only(statements)}
 
 
@@ -187,7 +153,6 @@ def statements_on_files(compiled, files: dict[str, str], config: Path, sinks: st
 SETS = {
     "seed": {
         "generated": ("seed", []),
-        "no clock": ("seed", ["without_clock"]),
         "reference": ("reference", []),
     },
     "same": {

@@ -89,8 +89,9 @@ class StateNode:
 # the monitors it serves per tenant, each with its pipeline:
 # 'lag=...;idle=... | s_1a2b3c4d5e (acme: lat@m_lat, other@m_lat; globex: lat@m_lat_2): size=...'.
 _SHAPE = re.compile(r"\|\s*(s_[0-9a-f]+)\s*\(([^)]*)\)\s*:")
-# The inventory digest in the table segment of an InventoryWindows spec (lag=...;idle=...;inv=<digest>).
-_INVENTORY_DIGEST = re.compile(r"lag=\d+;idle=\d+;inv=([0-9a-f]+)")
+# The inventory digest in the table segment of an InventoryWindows spec
+# (lag=...;idle=...[;late=...];inv=<digest>).
+_INVENTORY_DIGEST = re.compile(r"lag=\d+;idle=\d+(?:;[a-z]+=\d+)*;inv=([0-9a-f]+)")
 
 
 def shapes(node: dict) -> dict[str, list[str]]:

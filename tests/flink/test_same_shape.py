@@ -91,9 +91,9 @@ def test_the_plan_has_one_windows_and_one_alert_state_function(tmp_path, flink_e
     nodes = submit.stable_plan(compiled.statements(), CompileOptions())["nodes"]
     functions = sorted(n.get("uid", "").split("--")[0] for n in nodes
                        if n["type"].startswith("stream-exec-process-table-function"))
-    # the inventory's version order is the table's (d_device_devices), like its windows and the
-    # event table's clock (e_session_vdi_events)
-    assert functions == ["d_device_devices", "e_session_vdi_events", "job", "t_session_vdi_events"]
+    # the inventory's version order is the table's (d_device_devices), like its windows, which
+    # keep the tenants' clocks (no clock function of the event table, e_session_vdi_events)
+    assert functions == ["d_device_devices", "job", "t_session_vdi_events"]
     joins = [n for n in nodes if n["type"].startswith("stream-exec-temporal-join")]
     assert len(joins) == 1          # the config's: the windows function looks the inventory up itself
 

@@ -135,10 +135,12 @@ def test_monitors_of_one_table_share_its_clock_and_ticks(tmp_path):
     (tmp_path / "globex.yaml").write_text(base.replace("tenant: acme", "tenant: globex")
                                           .replace("id: vdi_latency_seasonal", "id: vdi_latency_other"))
     sql = compile_paths([str(tmp_path)]).sql()
-    for view in ("clk_session_vdi_events", "ok_session_vdi_events", "tick_session_vdi_events"):
+    for view in ("chk_session_vdi_events", "tick_session_vdi_events", "t_session_vdi_events__windows"):
         assert sql.count(f"CREATE TEMPORARY VIEW `{view}`") == 1
+    # the windows function keeps both tenants' clocks: no clock function of its own
+    assert "clk_session_vdi_events" not in sql and "late=10000" in sql
     # one tick query for both tenants (the plan does not grow with them)
-    assert sql.count("FROM `tick_session_vdi_events`") == 1 and sql.count("FROM `ok_session_vdi_events`") == 1
+    assert sql.count("FROM `tick_session_vdi_events`") == 1 and sql.count("FROM `t_session_vdi_events__rows`") == 1
     assert "LATERAL TABLE(`nql_each`('acme', 'globex'))" in sql
     # the same shape (ids and tenants differ): one part of the table's windows serves both
     assert "(acme: vdi_latency_seasonal@m_vdi_latency_seasonal; globex: vdi_latency_other@m_vdi_latency_other): size=" in sql

@@ -88,9 +88,9 @@ def test_one_alert_state_operator_for_both_monitors(tmp_path, flink_env):
     compiled = compile_files(tmp_path, list(FILES))
     nodes = submit.stable_plan(compiled.statements(), CompileOptions())["nodes"]
     functions = [n.get("uid", "") for n in nodes if n["type"].startswith("stream-exec-process-table-function")]
-    # the event table's clock, the inventory's version order, the table's windows (both shapes),
-    # one alert state
-    assert len(functions) == 4
+    # the inventory's version order, the table's windows (both shapes, the tenants' clocks), one
+    # alert state
+    assert len(functions) == 3
     assert [u for u in functions if "--alerts--" in u] == [u for u in functions if u.startswith("job--alerts--")]
     assert len([u for u in functions if "--alerts--" in u]) == 1
 

@@ -60,6 +60,8 @@ SAFE_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*\Z")
 # The Kafka partition a record came from: each tenant's clock is kept per partition, whose
 # order Kafka preserves, whatever the source's interleaving of partitions (catch-up reads).
 SPLIT_COLUMN = "nql_split"
+# A record's line (as bytes) in a windows function that keeps the clocks: for its 'reject' rows.
+LINE_COLUMN = "nql_line"
 SPLIT_METADATA = "partition"
 # Each tenant's event time per Kafka partition of an event table, and the clock rows that carry
 # it past the inventory join (udfs/jvm PartitionClock, views/clock.sql.j2). Its state is the
@@ -271,10 +273,11 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
                                                      "language": "JAVA"}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(READ_FUNCTION), "path": lit(READ_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
-    out.append(Statement("ddl/function.sql.j2", {"name": q(CLOCK_FUNCTION), "path": lit(CLOCK_FUNCTION_CLASS),
-                                                 "language": "JAVA"}))
     prepared = [_prepare(p, catalog) for p in pipes]
     looked_up = {name for name in tables if uses_inventory_windows([x for x in prepared if x.table == name])}
+    if any(x.enrich and x.table not in looked_up for x in prepared):
+        out.append(Statement("ddl/function.sql.j2", {"name": q(CLOCK_FUNCTION), "path": lit(CLOCK_FUNCTION_CLASS),
+                                                     "language": "JAVA"}))
     if looked_up:
         out.append(Statement("ddl/function.sql.j2", {"name": q(INVENTORY_WINDOWS_FUNCTION),
                                                      "path": lit(INVENTORY_WINDOWS_FUNCTION_CLASS), "language": "JAVA"}))
@@ -284,9 +287,13 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     out += _detection_functions(pipes)
     out += [Statement("ddl/function.sql.j2", {"name": q(name), "path": lit(path), "language": "JAVA"})
             for name, path in scalar_functions([p.evaluate for p in pipes])]
+    # a table whose records pass the inventory's temporal join keeps the clock function ahead of
+    # it (PartitionClock); every other table's windows function keeps the clocks itself
+    joined_tables = {x.table for x in prepared if x.enrich and x.table not in looked_up}
     inserts: list[dict] = []
     for name in sorted(tables):
-        out += _event_table(catalog.tables[name], tables[name], ticks[name], grains[name], options, inserts)
+        out += _event_table(catalog.tables[name], tables[name], ticks[name], grains[name], options, inserts,
+                            name in joined_tables)
     if inventory:
         # the versioned view only if a temporal join reads it (a table whose windows function
         # does not look the inventory up itself)
@@ -412,9 +419,9 @@ def _field_entries(fields) -> list[tuple[str, str, str, str]]:
     return [(column, "field", path, READ_TYPES[ty]) for column, path, ty in fields]
 
 
-def _rejected(source: str, view: str, line: str = "`line`") -> str:
+def _rejected(source: str, view: str, line: str = "`line`", where: str = "`reject_reason` IS NOT NULL") -> str:
     """The dead-letter query of a checked view: its records with a reason, as `source`."""
-    return f"SELECT {lit(source)}, `reject_reason`, {line}\nFROM {q(view)}\nWHERE `reject_reason` IS NOT NULL"
+    return f"SELECT {lit(source)}, `reject_reason`, {line}\nFROM {view if view.startswith('`') else q(view)}\nWHERE {where}"
 
 
 def _checked(table: str, name: str, source: str, columns: list[str]) -> Statement:
@@ -423,7 +430,10 @@ def _checked(table: str, name: str, source: str, columns: list[str]) -> Statemen
 
 
 def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, grain_ms: int, o: CompileOptions,
-                 inserts: list) -> list[Statement]:
+                 inserts: list, clocked: bool) -> list[Statement]:
+    """An event table's source, its checked records and ticks; and, when its records pass the
+    inventory's temporal join (`clocked`), the clock function ahead of it (its windows function
+    keeps the clocks otherwise: _table_windows)."""
     t = ir.column_name(table.name)
     src, chk, cin, clk, ok = source_name(table.name), "chk_" + t, "cin_" + t, "clk_" + t, "ok_" + t
     read = sorted(fields.values(), key=lambda f: f.column)
@@ -435,10 +445,26 @@ def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, grain_
     columns = _raw_reading(entries, "ts")
     kept = [q("tenant"), q("ts")] + [q(f.column) for f in read]
     inserts.append({"target": q("sink_dead_letters"), "query": _rejected(table.name, chk)})
-    # the clock function reads the line as bytes: a Java function gets each STRING decoded and
-    # encoded again, and only the records it rejects need it
-    inserts.append({"target": q("sink_dead_letters"), "query": _rejected(table.name, clk, "CAST(`line` AS STRING)")})
     tickable = "tickable_" + t
+    clock = []
+    if clocked:
+        # the clock function reads the line as bytes: a Java function gets each STRING decoded and
+        # encoded again, and only the records it rejects need it
+        inserts.append({"target": q("sink_dead_letters"), "query": _rejected(table.name, clk, "CAST(`line` AS STRING)")})
+        clock = [
+            Statement("views/clock_input.sql.j2", {"table": table.name, "name": q(cin), "checked": q(chk),
+                                                   "columns": kept, "split": q(SPLIT_COLUMN)}),
+            Statement("views/clock.sql.j2", {"table": table.name, "name": q(clk), "function": q(CLOCK_FUNCTION),
+                                             "input": q(cin), "lateness_ms": o.lateness_ms,
+                                             "lateness_text": format_duration(o.lateness_ms),
+                                             "lag_ms": o.max_tenant_lag_ms,
+                                             "lag_text": format_duration(o.max_tenant_lag_ms), "grain_ms": grain_ms,
+                                             "grain_text": format_duration(grain_ms),
+                                             "uid": lit(state_uid(f"e_{t}", "clock", CLOCK_STATE))}),
+            Statement("views/accepted_clocked.sql.j2", {"name": q(ok), "clock": q(clk),
+                                                        "columns": [q("tenant"), f"{q('rowtime')} AS {q('ts')}"]
+                                                        + kept[2:], "split": q(SPLIT_COLUMN)}),
+        ]
     return [
         Statement("ddl/raw_source.sql.j2", {
             "comment": f"{table.name}: one raw JSON line per record, read once by {READ_FUNCTION}.",
@@ -446,17 +472,7 @@ def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, grain_
             Connector(src, _kafka(o, table.topic, "raw", source=True), (Metadata(SPLIT_COLUMN, "INT", SPLIT_METADATA),))),
         _checked(table.name, chk, src, _record_fields(["tenant"]) + [q("ts")] + _record_fields([f.column for f in read])
                  + [q(SPLIT_COLUMN)]),
-        Statement("views/clock_input.sql.j2", {"table": table.name, "name": q(cin), "checked": q(chk), "columns": kept,
-                                               "split": q(SPLIT_COLUMN)}),
-        Statement("views/clock.sql.j2", {"table": table.name, "name": q(clk), "function": q(CLOCK_FUNCTION),
-                                         "input": q(cin), "lateness_ms": o.lateness_ms,
-                                         "lateness_text": format_duration(o.lateness_ms), "lag_ms": o.max_tenant_lag_ms,
-                                         "lag_text": format_duration(o.max_tenant_lag_ms), "grain_ms": grain_ms,
-                                         "grain_text": format_duration(grain_ms),
-                                         "uid": lit(state_uid(f"e_{t}", "clock", CLOCK_STATE))}),
-        Statement("views/accepted_clocked.sql.j2", {"name": q(ok), "clock": q(clk),
-                                                    "columns": [q("tenant"), f"{q('rowtime')} AS {q('ts')}"] + kept[2:],
-                                                    "split": q(SPLIT_COLUMN)}),
+        *clock,
         Statement("views/tickable.sql.j2", {"table": table.name, "name": q(tickable), "checked": q(chk)}),
         Statement("views/ticks.sql.j2", {"table": table.name, "name": q("tick_" + t), "tickable": q(tickable),
                                          "size": _interval(tick_ms), "size_text": format_duration(tick_ms)}),
@@ -806,12 +822,23 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     columns = ["`e`.`tenant`", "`e`.`ts`"] + [f"`e`.{q(f.column)}" for f in sorted(fields.values(), key=lambda f: f.column)]
     if joined:
         columns += [f"`d`.{q(src)} AS {q(col)}" for col, src in sorted(inventory.items())]
-    columns += [f"`e`.{q(c)}" for c in (SPLIT_COLUMN, "nql_tw", "nql_sw", "nql_clock")]
+    # Without a temporal join, the records reach the function in each partition's arrival order:
+    # it keeps the tenants' clocks itself (the spec's late=) and rejects `late` and `lag_exceeded`
+    # records with their line (as bytes: never decoded on the way); else the clock function did
+    # (PartitionClock, ahead of the join). Either way each record brings the table's watermark
+    # when it was read (`nql_sw`): the function's own is held back by the inventory and the ticks.
+    own_clock = not joined
+    if own_clock:
+        columns += [f"`e`.{q(SPLIT_COLUMN)}", "CURRENT_WATERMARK(`e`.`ts`) AS `nql_sw`",
+                    f"CAST(`e`.`line` AS BYTES) AS {q(LINE_COLUMN)}"]
+    else:
+        columns += [f"`e`.{q(c)}" for c in (SPLIT_COLUMN, "nql_tw", "nql_sw", "nql_clock")]
     if joined:
         columns.append(f"`d`.`device_key` IS NULL AS {q(UNKNOWN_DEVICE)}")
     rows = {"title": f"{table.name} (monitors of {', '.join(tenants)})", "name": q(f"t_{t}__rows"),
-            "columns": columns, "events": q("ok_" + t), "inventory": q("ver_device_devices") if joined else "",
-            "join_kind": "LEFT JOIN", "filters": [_in_tenants(tenants, "e")]}
+            "columns": columns, "events": q(("chk_" if own_clock else "ok_") + t),
+            "inventory": q("ver_device_devices") if joined else "", "join_kind": "LEFT JOIN",
+            "filters": (["`e`.`reject_reason` IS NULL"] if own_clock else []) + [_in_tenants(tenants, "e")]}
     # Each distinct group (keys as JSON) and each distinct filter is computed once per row (or
     # per inventory version), in the row's (version's) group and keep arrays; a shape names its
     # elements (grp, keep; grp=iN, ikeep: the version's): Flink computes every expression of a
@@ -851,8 +878,19 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     window_input = {"name": q(f"t_{t}__input"), "rows": q(f"t_{t}__rows"),
                     "groups": [f"CAST({g} AS STRING)" for g in groups], "keeps": list(keeps), "unknown": unknown,
                     "numeric": list(numeric), "strings": list(strings), "ticks": q("tick_" + t), "each": q(EACH_FUNCTION),
-                    "tenants": [lit(x) for x in tenants], "versions": ""}
+                    "tenants": [lit(x) for x in tenants], "versions": "", "own_clock": own_clock}
+    # the clock's columns of a record, and what ticks and versions have in their place
+    clock_columns = [SPLIT_COLUMN, "nql_sw", LINE_COLUMN] if own_clock else ["nql_clock", SPLIT_COLUMN, "nql_tw", "nql_sw"]
+    window_input["clock_columns"] = [q(c) for c in clock_columns]
+    window_input["clock_nulls"] = (["CAST(NULL AS INT)", "CAST(NULL AS TIMESTAMP(3))", "CAST(NULL AS BYTES)"] if own_clock
+                                   else ["FALSE", "CAST(NULL AS INT)", "CAST(NULL AS TIMESTAMP(3))",
+                                         "CAST(NULL AS TIMESTAMP(3))"])
     head = f"lag={o.max_tenant_lag_ms};idle={o.partition_idle_ms}"
+    if own_clock:
+        head += f";late={o.lateness_ms}"
+        # its 'reject' rows: records late on their partition or beyond the lag bound
+        inserts.append({"target": q("sink_dead_letters"), "query": _rejected(
+            table.name, windows_view(table.name), f"CAST({q(LINE_COLUMN)} AS STRING)", "`nql_kind` = 'reject'")})
     out = [Statement("views/table_rows.sql.j2", rows)]
     if lookup:
         versions = q(f"t_{t}__versions")
@@ -875,7 +913,7 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     out.append(Statement("views/table_windows.sql.j2", {
         "name": windows_view(table.name), "function": q(INVENTORY_WINDOWS_FUNCTION if lookup else WINDOWS_FUNCTION),
         "input": q(f"t_{t}__input"), "versions": lookup, "spec": lit(spec),
-        "uid": lit(state_uid(f"t_{t}", "windows", layout)), "shapes": comments}))
+        "uid": lit(state_uid(f"t_{t}", "windows", layout)), "shapes": comments, "own_clock": own_clock}))
     return out
 
 

@@ -302,8 +302,8 @@ WHERE `e`.`tenant` IN ('acme');
 -- of the shapes (the spec names each shape's elements; a record failing a shape's filter only
 -- moves its tenant's clock there), its device (the tenant's active population), whether a
 -- monitor needing its inventory found none, the aggregates' inputs, the tenants' clock rows
--- (`nql_clock`), and the table's ticks, one per tenant (one query: the plan does not grow with
--- the tenants).
+-- (`nql_clock`),
+-- and the table's ticks, one per tenant (one query: the plan does not grow with the tenants).
 CREATE TEMPORARY VIEW `t_device_performance_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_clock`, `nql_split`, `nql_tw`, `nql_sw`,
   ARRAY[CAST(JSON_OBJECT('device.collector.uid' VALUE `device_collector_uid`, 'device_virtualization_desktop_pool' VALUE `device_virtualization_desktop_pool`) AS STRING)] AS `nql_group`,

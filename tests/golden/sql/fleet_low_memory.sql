@@ -21,9 +21,6 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_each`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
   AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
 
-CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_clock`
-  AS 'dev.nqlflink.udfs.PartitionClock' LANGUAGE JAVA;
-
 -- device_performance.events: one raw JSON line per record, read once by nql_read.
 CREATE TABLE `src_device_performance_events` (
   `line` STRING,
@@ -56,37 +53,6 @@ SELECT `line`,
   `nql_split`,
   `nql_rec`.`nql_reason` AS `reject_reason`
 FROM `src_device_performance_events`;
-
--- The records of device_performance.events that can be used, each with its tenant and Kafka partition as one key
--- (`nql_ck`), for the function that keeps each tenant's event time per partition; the line as
--- bytes (for the dead letters of the records it rejects: never decoded on the way).
-CREATE TEMPORARY VIEW `cin_device_performance_events` AS
-SELECT CONCAT(`tenant`, '|', CAST(`nql_split` AS STRING)) AS `nql_ck`, CAST(`line` AS BYTES) AS `line`, `tenant`, `ts`, `device_collector_uid`, `free_memory`, `nql_split`
-FROM `chk_device_performance_events`
-WHERE `reject_reason` IS NULL;
-
--- Each tenant's event time on each Kafka partition of device_performance.events, in arrival order (udfs/jvm
--- PartitionClock): a record is `late` when it is at least 10s older than its tenant's
--- newest record on its partition (the allowed lateness, per tenant: another tenant's records
--- never make it late), and `lag_exceeded` when its tenant trails the table's watermark by at
--- least 10min (the tenant lag bound). Each record leaves with its tenant's clock there
--- (`nql_tw`: the newest event time minus the lateness) and the watermark it was read at
--- (`nql_sw`); and each time a clock passes a multiple of 5min (where windows end), a clock
--- row (`nql_clock`) leaves at that time, ahead of the records the inventory join holds back.
--- The uid names no monitor: its state is the table's.
-CREATE TEMPORARY VIEW `clk_device_performance_events` AS
-SELECT *
-FROM `nql_clock`(input => TABLE `cin_device_performance_events` PARTITION BY `nql_ck`, on_time => DESCRIPTOR(`ts`),
-  lateness_ms => CAST(10000 AS BIGINT), lag_ms => CAST(600000 AS BIGINT),
-  grain_ms => CAST(300000 AS BIGINT), uid => 'e_device_performance_events--clock--39f5eba312f2');
-
--- Accepted records, each with its tenant's clock on its partition (`nql_tw`: the newest event
--- time minus the allowed lateness) and the table's watermark when it was read (`nql_sw`), and
--- the clock rows (`nql_clock`: the other columns NULL but the tenant and partition).
-CREATE TEMPORARY VIEW `ok_device_performance_events` AS
-SELECT `tenant`, `rowtime` AS `ts`, `device_collector_uid`, `free_memory`, `nql_split`, `nql_tw`, `nql_sw`, `nql_clock`
-FROM `clk_device_performance_events`
-WHERE `reject_reason` IS NULL;
 
 -- Records of device_performance.events not behind the table's watermark: what its ticks are counted from (a
 -- window aggregation drops records behind its watermark; none are given to it).
@@ -205,19 +171,21 @@ CREATE TABLE `sink_alert_state` (
 
 -- device_performance.events (monitors of acme): the events they read.
 CREATE TEMPORARY VIEW `t_device_performance_events__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`free_memory`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, `e`.`nql_clock`
-FROM `ok_device_performance_events` AS `e`
-WHERE `e`.`tenant` IN ('acme');
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`free_memory`, `e`.`nql_split`, CURRENT_WATERMARK(`e`.`ts`) AS `nql_sw`, CAST(`e`.`line` AS BYTES) AS `nql_line`
+FROM `chk_device_performance_events` AS `e`
+WHERE `e`.`reject_reason` IS NULL
+  AND `e`.`tenant` IN ('acme');
 
 -- What the table's windows function reads: every record of the monitors' tenants with its
 -- groups (each distinct group of the shapes once) and whether it passes each distinct filter
 -- of the shapes (the spec names each shape's elements; a record failing a shape's filter only
 -- moves its tenant's clock there), its device (the tenant's active population), whether a
--- monitor needing its inventory found none, the aggregates' inputs, the tenants' clock rows
--- (`nql_clock`), and the table's ticks, one per tenant (one query: the plan does not grow with
--- the tenants).
+-- monitor needing its inventory found none, the aggregates' inputs, its Kafka partition,
+-- the table's watermark when it was read and its line (the function keeps each tenant's clock
+-- per partition: no join reorders the records),
+-- and the table's ticks, one per tenant (one query: the plan does not grow with the tenants).
 CREATE TEMPORARY VIEW `t_device_performance_events__input` AS
-SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_clock`, `nql_split`, `nql_tw`, `nql_sw`,
+SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_sw`, `nql_line`,
   ARRAY[CAST('{}' AS STRING)] AS `nql_group`,
   CAST(NULL AS ARRAY<BOOLEAN>) AS `nql_keep`,
   `device_collector_uid` AS `nql_device`,
@@ -226,7 +194,7 @@ SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_clock`, `nql_split`, `nql_tw`, 
   ARRAY[CAST(CASE WHEN (`free_memory` < 1073741824) THEN `device_collector_uid` END AS STRING), CAST(`device_collector_uid` AS STRING)] AS `nql_s`
 FROM `t_device_performance_events__rows`
 UNION ALL
-SELECT `nql_t`.`tenant`, `ts`, TRUE, FALSE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
+SELECT `nql_t`.`tenant`, `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BYTES),
   CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
 FROM `tick_device_performance_events`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`tenant`);
 
@@ -236,12 +204,14 @@ FROM `tick_device_performance_events`, LATERAL TABLE(`nql_each`('acme')) AS `nql
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are.
+-- It keeps each tenant's clock per Kafka partition (late=: no join reorders the records): its
+-- 'reject' rows are the records `late` on their partition or `lag_exceeded`, with their line.
 -- Shapes (monitors):
 --   s_fbb6b27a22: acme/fleet_low_memory
 CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_fbb6b27a22 (acme: fleet_low_memory@m_fleet_low_memory): size=900000;slide=300000;pop=1;grp=0;aggs=distinct:s0,distinct:s1', uid => 't_device_performance_events--windows--03f57037a96b');
+  spec => 'lag=600000;idle=60000;late=10000 | s_fbb6b27a22 (acme: fleet_low_memory@m_fleet_low_memory): size=900000;slide=300000;pop=1;grp=0;aggs=distinct:s0,distinct:s1', uid => 't_device_performance_events--windows--03f57037a96b');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows
@@ -323,13 +293,13 @@ SELECT 'device_performance.events', `reject_reason`, `line`
 FROM `chk_device_performance_events`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'device_performance.events', `reject_reason`, CAST(`line` AS STRING)
-FROM `clk_device_performance_events`
-WHERE `reject_reason` IS NOT NULL
-UNION ALL
 SELECT 'monitor.config', `reject_reason`, `line`
 FROM `chk_monitor_config`
 WHERE `reject_reason` IS NOT NULL
+UNION ALL
+SELECT 'device_performance.events', `reject_reason`, CAST(`nql_line` AS STRING)
+FROM `t_device_performance_events__windows`
+WHERE `nql_kind` = 'reject'
 UNION ALL
 SELECT 'device_performance.events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_device_performance_events__windows`

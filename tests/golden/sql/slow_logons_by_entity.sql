@@ -21,9 +21,6 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_each`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
   AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
 
-CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_clock`
-  AS 'dev.nqlflink.udfs.PartitionClock' LANGUAGE JAVA;
-
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_inventory_windows`
   AS 'dev.nqlflink.udfs.InventoryWindows' LANGUAGE JAVA;
 
@@ -63,37 +60,6 @@ SELECT `line`,
   `nql_split`,
   `nql_rec`.`nql_reason` AS `reject_reason`
 FROM `src_session_logins`;
-
--- The records of session.logins that can be used, each with its tenant and Kafka partition as one key
--- (`nql_ck`), for the function that keeps each tenant's event time per partition; the line as
--- bytes (for the dead letters of the records it rejects: never decoded on the way).
-CREATE TEMPORARY VIEW `cin_session_logins` AS
-SELECT CONCAT(`tenant`, '|', CAST(`nql_split` AS STRING)) AS `nql_ck`, CAST(`line` AS BYTES) AS `line`, `tenant`, `ts`, `device_collector_uid`, `time_until_desktop_is_visible`, `user_name`, `nql_split`
-FROM `chk_session_logins`
-WHERE `reject_reason` IS NULL;
-
--- Each tenant's event time on each Kafka partition of session.logins, in arrival order (udfs/jvm
--- PartitionClock): a record is `late` when it is at least 10s older than its tenant's
--- newest record on its partition (the allowed lateness, per tenant: another tenant's records
--- never make it late), and `lag_exceeded` when its tenant trails the table's watermark by at
--- least 10min (the tenant lag bound). Each record leaves with its tenant's clock there
--- (`nql_tw`: the newest event time minus the lateness) and the watermark it was read at
--- (`nql_sw`); and each time a clock passes a multiple of 5min (where windows end), a clock
--- row (`nql_clock`) leaves at that time, ahead of the records the inventory join holds back.
--- The uid names no monitor: its state is the table's.
-CREATE TEMPORARY VIEW `clk_session_logins` AS
-SELECT *
-FROM `nql_clock`(input => TABLE `cin_session_logins` PARTITION BY `nql_ck`, on_time => DESCRIPTOR(`ts`),
-  lateness_ms => CAST(10000 AS BIGINT), lag_ms => CAST(600000 AS BIGINT),
-  grain_ms => CAST(300000 AS BIGINT), uid => 'e_session_logins--clock--39f5eba312f2');
-
--- Accepted records, each with its tenant's clock on its partition (`nql_tw`: the newest event
--- time minus the allowed lateness) and the table's watermark when it was read (`nql_sw`), and
--- the clock rows (`nql_clock`: the other columns NULL but the tenant and partition).
-CREATE TEMPORARY VIEW `ok_session_logins` AS
-SELECT `tenant`, `rowtime` AS `ts`, `device_collector_uid`, `time_until_desktop_is_visible`, `user_name`, `nql_split`, `nql_tw`, `nql_sw`, `nql_clock`
-FROM `clk_session_logins`
-WHERE `reject_reason` IS NULL;
 
 -- Records of session.logins not behind the table's watermark: what its ticks are counted from (a
 -- window aggregation drops records behind its watermark; none are given to it).
@@ -276,9 +242,10 @@ CREATE TABLE `sink_alert_state` (
 
 -- session.logins (monitors of acme): the events they read.
 CREATE TEMPORARY VIEW `t_session_logins__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`time_until_desktop_is_visible`, `e`.`user_name`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, `e`.`nql_clock`
-FROM `ok_session_logins` AS `e`
-WHERE `e`.`tenant` IN ('acme');
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`device_collector_uid`, `e`.`time_until_desktop_is_visible`, `e`.`user_name`, `e`.`nql_split`, CURRENT_WATERMARK(`e`.`ts`) AS `nql_sw`, CAST(`e`.`line` AS BYTES) AS `nql_line`
+FROM `chk_session_logins` AS `e`
+WHERE `e`.`reject_reason` IS NULL
+  AND `e`.`tenant` IN ('acme');
 
 -- The inventory's versions for the table's windows function, which keeps them and looks each
 -- record's device up itself (no temporal join): per version, the time it takes effect from,
@@ -299,13 +266,14 @@ FROM (
 -- groups (each distinct group of the shapes once) and whether it passes each distinct filter
 -- of the shapes (the spec names each shape's elements; a record failing a shape's filter only
 -- moves its tenant's clock there), its device (the tenant's active population), whether a
--- monitor needing its inventory found none, the aggregates' inputs, the tenants' clock rows
--- (`nql_clock`), and the table's ticks, one per tenant (one query: the plan does not grow with
--- the tenants), and the inventory's versions (`nql_inventory`: one function reads
--- them with the records; Flink 2.3 cannot read back a view of a function with two table
--- arguments, FLINK-39882).
+-- monitor needing its inventory found none, the aggregates' inputs, its Kafka partition,
+-- the table's watermark when it was read and its line (the function keeps each tenant's clock
+-- per partition: no join reorders the records),
+-- and the table's ticks, one per tenant (one query: the plan does not grow with the tenants).
+-- And the inventory's versions (`nql_inventory`: one function reads them with the records;
+-- Flink 2.3 cannot read back a view of a function with two table arguments, FLINK-39882).
 CREATE TEMPORARY VIEW `t_session_logins__input` AS
-SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_clock`, `nql_split`, `nql_tw`, `nql_sw`,
+SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_sw`, `nql_line`,
   CAST(NULL AS ARRAY<STRING>) AS `nql_group`,
   CAST(NULL AS ARRAY<BOOLEAN>) AS `nql_keep`,
   `device_collector_uid` AS `nql_device`,
@@ -315,11 +283,11 @@ SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_clock`, `nql_split`, `nql_tw`, 
   FALSE AS `nql_inventory`
 FROM `t_session_logins__rows`
 UNION ALL
-SELECT `nql_t`.`tenant`, `ts`, TRUE, FALSE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
+SELECT `nql_t`.`tenant`, `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BYTES),
   CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), FALSE
 FROM `tick_session_logins`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`tenant`)
 UNION ALL
-SELECT `tenant`, `ts`, FALSE, FALSE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
+SELECT `tenant`, `ts`, FALSE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BYTES),
   `nql_group`, `nql_keep`, `nql_device`, FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), TRUE
 FROM `t_session_logins__versions`;
 
@@ -331,12 +299,14 @@ FROM `t_session_logins__versions`;
 -- others' windows as they are.
 -- It keeps the inventory's versions and looks each record's device up in them once the
 -- watermark has passed the record (no temporal join).
+-- It keeps each tenant's clock per Kafka partition (late=: no join reorders the records): its
+-- 'reject' rows are the records `late` on their partition or `lag_exceeded`, with their line.
 -- Shapes (monitors):
 --   s_1617f25f67: acme/slow_logons_by_entity
 CREATE TEMPORARY VIEW `t_session_logins__windows` AS
 SELECT *
 FROM `nql_inventory_windows`(input => TABLE `t_session_logins__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000;inv=07a7ab9e628e | s_1617f25f67 (acme: slow_logons_by_entity@m_slow_logons_by_entity): size=1800000;slide=300000;pop=1;inv=1;grp=i0;aggs=count:n0,count:n1,distinct:s0,distinct:s1', uid => 't_session_logins--windows--bda0cb3a567d');
+  spec => 'lag=600000;idle=60000;late=10000;inv=07a7ab9e628e | s_1617f25f67 (acme: slow_logons_by_entity@m_slow_logons_by_entity): size=1800000;slide=300000;pop=1;inv=1;grp=i0;aggs=count:n0,count:n1,distinct:s0,distinct:s1', uid => 't_session_logins--windows--bda0cb3a567d');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows
@@ -418,10 +388,6 @@ SELECT 'session.logins', `reject_reason`, `line`
 FROM `chk_session_logins`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'session.logins', `reject_reason`, CAST(`line` AS STRING)
-FROM `clk_session_logins`
-WHERE `reject_reason` IS NOT NULL
-UNION ALL
 SELECT 'device.devices', `reject_reason`, `line`
 FROM `chk_device_devices`
 WHERE `reject_reason` IS NOT NULL
@@ -429,6 +395,10 @@ UNION ALL
 SELECT 'monitor.config', `reject_reason`, `line`
 FROM `chk_monitor_config`
 WHERE `reject_reason` IS NOT NULL
+UNION ALL
+SELECT 'session.logins', `reject_reason`, CAST(`nql_line` AS STRING)
+FROM `t_session_logins__windows`
+WHERE `nql_kind` = 'reject'
 UNION ALL
 SELECT 'session.logins', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_session_logins__windows`

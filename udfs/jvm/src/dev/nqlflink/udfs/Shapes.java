@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * <pre>lag=600000;idle=60000 | s_8f2a61c0: size=300000;slide=30000;pop=0;aggs=avg:n0 | s_77ab01ee: size=...</pre>
  *
  * Segments are separated by {@code " | "}; the first is the table's (lag and idle, see
- * {@link WindowSpec}), each other one is a shape, {@code <id>: <WindowSpec without lag/idle>}
+ * {@link WindowSpec}; late: the function keeps the tenants' clocks; inv: the inventory's digest), each other one is a shape, {@code <id>: <WindowSpec without lag/idle>}
  * or {@code <id> (<tenant>: <monitor>@<pipeline>, ...; ...): ...}: the monitors it serves per
  * tenant, each of its rows ('eval', 'late') is emitted once per monitor of its tenant
  * ({@code nql_monitor}, and the pipeline that judges it, {@code nql_pipeline}).
@@ -109,6 +109,12 @@ final class Shapes implements Serializable {
     final long lag;
     final long idle;
     /**
+     * The allowed lateness when the function keeps each tenant's clock per partition itself (the
+     * table segment's {@code late}: no temporal join before it reorders the records, so they come
+     * in each partition's arrival order); -1: the rows bring it from {@link PartitionClock}.
+     */
+    final long lateness;
+    /**
      * What the inventory versions' arrays hold ({@link InventoryWindows}: the table segment's
      * {@code inv}, a digest of their expressions; null: none): versions kept under another are
      * dropped, as their elements mean something else.
@@ -128,9 +134,10 @@ final class Shapes implements Serializable {
     /** Whether a shape reads the row's keep array ({@code nql_keep}). */
     final boolean keeps;
 
-    private Shapes(long lag, long idle, String inventory, List<Shape> list, Map<String, String> texts) {
+    private Shapes(long lag, long idle, long lateness, String inventory, List<Shape> list, Map<String, String> texts) {
         this.lag = lag;
         this.idle = idle;
+        this.lateness = lateness;
         this.inventory = inventory;
         this.list = Collections.unmodifiableList(list);
         Map<String, Shape> byId = new HashMap<>();
@@ -176,6 +183,7 @@ final class Shapes implements Serializable {
         String[] segments = text.split(Pattern.quote(SEPARATOR), -1);
         long lag = -1;
         long idle = -1;
+        long lateness = -1;
         String inventory = null;
         for (String part : segments[0].split(";")) {
             int eq = part.indexOf('=');
@@ -185,10 +193,12 @@ final class Shapes implements Serializable {
                 lag = Long.parseLong(value);
             } else if (key.equals("idle")) {
                 idle = Long.parseLong(value);
+            } else if (key.equals("late")) {
+                lateness = Long.parseLong(value);
             } else if (key.equals("inv")) {
                 inventory = value;
             } else {
-                throw new IllegalArgumentException("windows spec: the table's segment holds lag, idle and inv only, not '"
+                throw new IllegalArgumentException("windows spec: the table's segment holds lag, idle, late and inv only, not '"
                         + part + "' in " + text);
             }
         }
@@ -207,7 +217,7 @@ final class Shapes implements Serializable {
         if (texts.size() != segments.length - 1) {
             throw new IllegalArgumentException("windows spec: a shape id appears twice in " + text);
         }
-        return new Shapes(lag, idle, inventory, list, texts);
+        return new Shapes(lag, idle, lateness, inventory, list, texts);
     }
 
     /**

@@ -16,13 +16,15 @@ import java.util.TreeSet;
  * One tenant's event-time clock inside a {@link TenantWindows} call, kept in Flink state, shared
  * by all the shapes of the call ({@link Shapes}).
  *
- * <p>Rows arrive with the clock of their Kafka partition for this tenant, computed in arrival
- * order before the inventory join ({@code tw}: the tenant's newest event time on that partition
- * minus the allowed out-of-orderness), and the table's progress ({@code sw}: the source
- * watermark when the row was read; ticks bring it too). Clock rows bring the same ahead of the
- * records the join holds back; each waits here until it is safe ({@link #later}). The tenant's clock is the minimum over
- * its active partitions, like Flink's watermark over splits but per tenant: a partition that
- * brought this tenant nothing while the table progressed by {@code idle} stops holding it back.
+ * <p>Each record moves the clock of its Kafka partition for this tenant ({@code tw}: the tenant's
+ * newest event time on that partition minus the allowed out-of-orderness) and the table's
+ * progress ({@code sw}: the watermark when the record was read; ticks bring it too). Where no
+ * temporal join reorders the records before the windows function, it computes both itself, in
+ * arrival order ({@link #admit}); else the records bring them, computed before the join, and
+ * clock rows bring the same ahead of the records the join holds back, each waiting here until it
+ * is safe ({@link #later}). The tenant's clock is the minimum over its active partitions, like
+ * Flink's watermark over splits but per tenant: a partition that brought this tenant nothing
+ * while the table progressed by {@code idle} stops holding it back.
  * It never stays more than {@code lag} behind the table's progress: a tenant silent or further
  * behind is dragged along, so its last windows are evaluated and its older records are late.
  *
@@ -76,6 +78,29 @@ final class TenantClock {
             s[0] = Math.max(s[0], clock);
             s[1] = progress;
         }
+    }
+
+    /**
+     * A record read by a function that keeps the clocks itself (the spec's {@code late}: no
+     * temporal join before it, so the records come in each partition's arrival order, as {@link
+     * PartitionClock} sees them): moves its partition's clock and returns why it cannot be used,
+     * or null. {@code late}: the lateness or more older than the tenant's newest record on the
+     * partition; {@code lag_exceeded}: the lag bound or more behind the table's watermark when it
+     * was read ({@code watermark}, as {@link PartitionClock} has it: the source's, not the windows
+     * operator's, which the inventory and the ticks hold back).
+     */
+    String admit(int split, long ts, long lateness, long lag, Long watermark) {
+        long[] s = splits.get(split);
+        // s[0]: the partition's newest record time minus the lateness (or a clock row's time)
+        long newest = s == null || s[0] == Long.MIN_VALUE ? ts : Math.max(s[0] + lateness, ts);
+        String reason = null;
+        if (ts <= newest - lateness) {
+            reason = "late";
+        } else if (watermark != null && watermark > Long.MIN_VALUE + lag && ts <= watermark - lag) {
+            reason = "lag_exceeded";
+        }
+        observe(split, newest - lateness, watermark);
+        return reason;
     }
 
     /** A clock row of this partition: applied by {@link #now} once its watermark has come. */

@@ -42,7 +42,9 @@ import java.util.TreeSet;
  * nql_windows(input => TABLE rows PARTITION BY tenant, on_time => DESCRIPTOR(ts), spec => '...', uid => '...')
  * input columns: ts (rowtime), nql_tick BOOLEAN, nql_clock BOOLEAN (a clock row of the tenant's
  *                partition: nql_split, nql_tw, nql_sw only; PartitionClock), nql_split INT, nql_tw TIMESTAMP(3),
- *                nql_sw TIMESTAMP(3), nql_group ARRAY&lt;STRING&gt; (the group of a shape: the element
+ *                nql_sw TIMESTAMP(3) (with late= in the spec's table segment, the function keeps the clocks
+ *                itself: no nql_clock nor nql_tw, but nql_line BYTES, the record's line for its
+ *                'reject' row), nql_group ARRAY&lt;STRING&gt; (the group of a shape: the element
  *                its spec's grp names, else element i for shape i; NULL: the row counts for the
  *                population only; the array NULL on ticks), nql_keep ARRAY&lt;BOOLEAN&gt; (read only if a
  *                shape's spec names an element, keep=: the row counts in that shape only where it
@@ -53,8 +55,9 @@ import java.util.TreeSet;
  *                InventoryWindows only: nql_inventory BOOLEAN (TRUE: an inventory version, taking
  *                effect at ts, of device nql_device, its nql_group and nql_keep computed from its
  *                attributes: the elements a shape names by grp=iN and ikeep)
- * output: tenant | nql_kind ('eval' | 'late' | 'unknown'), nql_shape, group_json, window_start,
- *                  window_end, nv ARRAY&lt;DOUBLE&gt;, sv ARRAY&lt;STRING&gt;, population BIGINT, late_ts | rowtime
+ * output: tenant | nql_kind ('eval' | 'late' | 'unknown' | 'reject'), nql_shape, group_json, window_start,
+ *                  window_end, nv ARRAY&lt;DOUBLE&gt;, sv ARRAY&lt;STRING&gt;, population BIGINT, late_ts,
+ *                  reject_reason, nql_line | rowtime
  * </pre>
  *
  * An 'eval' row is one window of one group of one shape (only groups with rows in the window),
@@ -67,7 +70,9 @@ import java.util.TreeSet;
  * (nql_shape, group_json NULL; sv = [device], late_ts = the record's time) is emitted for each
  * record with nql_unknown, late or not, for the SQL to dead-letter: this function aggregates the
  * record wherever its groups are not NULL (the SQL nulls them for the shapes that need the
- * inventory).
+ * inventory). A 'reject' row (late=: the function keeps the clocks) is a record it rejects, with
+ * its reason ({@link TenantClock#admit}: 'late', 'lag_exceeded') and its line, for the SQL to
+ * dead-letter: no shape reads it, it moves its partition's clock only.
  *
  * <p>State, per tenant: the clock, the earliest slice end the open records wait for and the
  * newest evaluated window of any shape ({@code state}, read and written whole per call, so
@@ -93,7 +98,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     /** The rows of the windows: each names its shape, monitor and pipeline (NULL on 'unknown'). */
     static final String SHAPES_OUTPUT = "ROW<nql_kind STRING, nql_shape STRING, nql_monitor STRING, nql_pipeline STRING, group_json STRING, "
             + "window_start TIMESTAMP(3), window_end TIMESTAMP(3), nv ARRAY<DOUBLE>, sv ARRAY<STRING>, "
-            + "population BIGINT, late_ts TIMESTAMP(3)>";
+            + "population BIGINT, late_ts TIMESTAMP(3), reject_reason STRING, nql_line BYTES>";
     private static final long serialVersionUID = 1L;
     /** Window timers: FIRE + shape id + "|" + window end. */
     private static final String FIRE = "f";
@@ -157,6 +162,19 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         long ts = time.time();
         if (Boolean.TRUE.equals(in.getField("nql_tick"))) {
             clock.tick(ts);
+        } else if (spec.lateness >= 0) {
+            // the function keeps the clocks (no join before it: records in arrival order)
+            // its table's watermark when read (not this operator's: the inventory's and the ticks'
+            // hold that back, and a partition is active while it keeps up with the table's)
+            Integer split = in.getFieldAs("nql_split");
+            String reason = clock.admit(split == null ? 0 : split, ts, spec.lateness, spec.lag,
+                                        millisOrNull(in.getField("nql_sw")));
+            if (reason != null) {
+                collect(Row.of("reject", null, null, null, null, null, null, null, null, null, toTimestamp(ts), reason,
+                               in.getField("nql_line")));
+            } else {
+                record(spec, windows, state, time, ts, tenant, in, inventory);
+            }
         } else if (Boolean.TRUE.equals(in.getField("nql_clock"))) {
             // a clock row (PartitionClock): applied once the watermark has come (TenantClock.later)
             Integer split = in.getFieldAs("nql_split");
@@ -222,7 +240,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 isLate = true;
                 if (group != null) {
                     for (String[] m : shape.monitorsOf(tenant)) {
-                        collect(Row.of("late", shape.id, m[0], m[1], group, null, null, null, null, null, toTimestamp(ts)));
+                        collect(Row.of("late", shape.id, m[0], m[1], group, null, null, null, null, null, toTimestamp(ts),
+                                       null, null));
                     }
                 }
                 continue;
@@ -286,7 +305,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             if (shape.spec.inventory) {
                 for (String[] m : shape.monitorsOf(tenant)) {
                     collect(Row.of("unknown", shape.id, m[0], m[1], null, null, null, null, new String[] {device}, null,
-                                   toTimestamp(ts)));
+                                   toTimestamp(ts), null, null));
                 }
             }
         }
@@ -452,7 +471,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 Partial p = g.getValue();
                 for (String[] m : monitors) {
                     collect(Row.of("eval", w.shape.id, m[0], m[1], g.getKey(), from, to, p.numbers(), p.strings(), devices,
-                                   null));
+                                   null, null, null));
                 }
             }
             String id = w.shape.id;
