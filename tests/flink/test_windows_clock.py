@@ -64,7 +64,7 @@ def expected_counts() -> dict[tuple[str, str], int]:
 
 @pytest.fixture(scope="module")
 def rows(flink_env, tmp_path_factory):
-    from nql_flink.translator.flink.codegen import WINDOWS_FUNCTION_CLASS
+    from nql_flink.translator.flink.codegen import LATE_HINT_FUNCTION_CLASS, WINDOWS_FUNCTION_CLASS
 
     d = tmp_path_factory.mktemp("windows-clock")
     (d / "lines.json").write_text("".join(x + "\n" for x in LINES))
@@ -75,26 +75,42 @@ def rows(flink_env, tmp_path_factory):
               'scan.watermark.emit.strategy' = 'on-event')""")
     t.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS wc_windows AS '{WINDOWS_FUNCTION_CLASS}' "
                   "LANGUAGE JAVA")
+    t.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS wc_hint AS '{LATE_HINT_FUNCTION_CLASS}' "
+                  "LANGUAGE JAVA")
+    # as the generated job's rows: the line only where the source's hint says it may be rejected
     t.execute_sql("""CREATE TEMPORARY VIEW wc_input AS
         SELECT JSON_VALUE(line, '$.tenant') AS tenant, ts, FALSE AS nql_tick, 0 AS nql_split,
-               CURRENT_WATERMARK(ts) AS nql_sw, CAST(line AS BYTES) AS nql_line, ARRAY['{}'] AS nql_group, CAST(NULL AS ARRAY<BOOLEAN>) AS nql_keep,
+               CURRENT_WATERMARK(ts) AS nql_sw,
+               CASE WHEN wc_hint(JSON_VALUE(line, '$.tenant'), 0, ts, CAST(10000 AS BIGINT), CURRENT_WATERMARK(ts),
+                                 CAST(60000 AS BIGINT)) THEN CAST(line AS BYTES) END AS nql_line, ARRAY['{}'] AS nql_group, CAST(NULL AS ARRAY<BOOLEAN>) AS nql_keep,
                CAST(NULL AS STRING) AS nql_device, FALSE AS nql_unknown, ARRAY[CAST(1 AS DOUBLE)] AS nql_n,
                CAST(NULL AS ARRAY<STRING>) AS nql_s
         FROM wc_src""")
     result = t.execute_sql(f"""
-        SELECT nql_kind, tenant, CAST(window_end AS STRING), nv, reject_reason, CAST(nql_line AS STRING)
+        SELECT nql_kind, tenant, CAST(window_end AS STRING), nv, reject_reason, CAST(nql_line AS STRING),
+               CAST(late_ts AS STRING)
         FROM wc_windows(input => TABLE wc_input PARTITION BY tenant, on_time => DESCRIPTOR(ts),
                         spec => '{SPEC}', uid => 'wc-test')""")
     with result.collect() as out:
-        return [tuple(r) for r in out]
+        got = [tuple(r) for r in out]
+    with t.execute_sql("SELECT CAST(nql_line AS STRING) FROM wc_input WHERE nql_line IS NOT NULL").collect() as out:
+        carried = sorted(r[0] for r in out)
+    return got, carried
 
 
 def test_late_and_lagging_records_are_rejected_with_their_reason_and_line(rows):
-    got = sorted((reason, text) for kind, _, _, _, reason, text in rows if kind == "reject")
+    rows, carried = rows
+    # the hint carried the line of every record the function rejects, and only of those
+    assert carried == sorted(text for _, text in REJECTED)
+    got = sorted((reason, text) for kind, _, _, _, reason, text, _ in rows if kind == "reject")
     assert got == REJECTED
+    # each with its time, for the summary a dead letter holds when no line came (after a restart)
+    times = sorted(ts[:19] for kind, *_, ts in rows if kind == "reject")
+    assert times == sorted(json.loads(text)["ts"][:19] for _, text in REJECTED)
 
 
 def test_the_other_records_are_counted_in_their_windows(rows):
-    got = {(tenant, end[:19]): int(nv[0]) for kind, tenant, end, nv, _, _ in rows if kind == "eval"}
+    rows, _ = rows
+    got = {(tenant, end[:19]): int(nv[0]) for kind, tenant, end, nv, _, _, _ in rows if kind == "eval"}
     assert got == expected_counts()
     assert not [r for r in rows if r[0] == "late"]   # none came after its window was evaluated

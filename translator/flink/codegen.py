@@ -60,8 +60,11 @@ SAFE_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*\Z")
 # The Kafka partition a record came from: each tenant's clock is kept per partition, whose
 # order Kafka preserves, whatever the source's interleaving of partitions (catch-up reads).
 SPLIT_COLUMN = "nql_split"
-# A record's line (as bytes) in a windows function that keeps the clocks: for its 'reject' rows.
+# A record's line (as bytes) in a windows function that keeps the clocks: for its 'reject' rows;
+# carried only when the hint (udfs/jvm LateHint, in the source's chain) says it may be late.
 LINE_COLUMN = "nql_line"
+LATE_HINT_FUNCTION = "nql_late_hint"
+LATE_HINT_FUNCTION_CLASS = "dev.nqlflink.udfs.LateHint"
 SPLIT_METADATA = "partition"
 # Each tenant's event time per Kafka partition of an event table, and the clock rows that carry
 # it past the inventory join (udfs/jvm PartitionClock, views/clock.sql.j2). Its state is the
@@ -278,6 +281,9 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     if any(x.enrich and x.table not in looked_up for x in prepared):
         out.append(Statement("ddl/function.sql.j2", {"name": q(CLOCK_FUNCTION), "path": lit(CLOCK_FUNCTION_CLASS),
                                                      "language": "JAVA"}))
+    if any(not x.enrich or x.table in looked_up for x in prepared):
+        out.append(Statement("ddl/function.sql.j2", {"name": q(LATE_HINT_FUNCTION),
+                                                     "path": lit(LATE_HINT_FUNCTION_CLASS), "language": "JAVA"}))
     if looked_up:
         out.append(Statement("ddl/function.sql.j2", {"name": q(INVENTORY_WINDOWS_FUNCTION),
                                                      "path": lit(INVENTORY_WINDOWS_FUNCTION_CLASS), "language": "JAVA"}))
@@ -824,13 +830,16 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
         columns += [f"`d`.{q(src)} AS {q(col)}" for col, src in sorted(inventory.items())]
     # Without a temporal join, the records reach the function in each partition's arrival order:
     # it keeps the tenants' clocks itself (the spec's late=) and rejects `late` and `lag_exceeded`
-    # records with their line (as bytes: never decoded on the way); else the clock function did
-    # (PartitionClock, ahead of the join). Either way each record brings the table's watermark
-    # when it was read (`nql_sw`): the function's own is held back by the inventory and the ticks.
+    # records with their line (as bytes: never decoded on the way; only where the source's hint
+    # says it may be late); else the clock function did (PartitionClock, ahead of the join).
+    # Either way each record brings the table's watermark when it was read (`nql_sw`): the
+    # function's own is held back by the inventory and the ticks.
     own_clock = not joined
     if own_clock:
+        hint = (f"{LATE_HINT_FUNCTION}(`e`.`tenant`, `e`.{q(SPLIT_COLUMN)}, `e`.`ts`, CAST({o.lateness_ms} AS BIGINT), "
+                f"CURRENT_WATERMARK(`e`.`ts`), CAST({o.max_tenant_lag_ms} AS BIGINT))")
         columns += [f"`e`.{q(SPLIT_COLUMN)}", "CURRENT_WATERMARK(`e`.`ts`) AS `nql_sw`",
-                    f"CAST(`e`.`line` AS BYTES) AS {q(LINE_COLUMN)}"]
+                    f"CASE WHEN {hint} THEN CAST(`e`.`line` AS BYTES) END AS {q(LINE_COLUMN)}"]
     else:
         columns += [f"`e`.{q(c)}" for c in (SPLIT_COLUMN, "nql_tw", "nql_sw", "nql_clock")]
     if joined:
@@ -888,9 +897,13 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     head = f"lag={o.max_tenant_lag_ms};idle={o.partition_idle_ms}"
     if own_clock:
         head += f";late={o.lateness_ms}"
-        # its 'reject' rows: records late on their partition or beyond the lag bound
+        # its 'reject' rows: records late on their partition or beyond the lag bound, with their
+        # line where the hint carried it, else (after a restart, LateHint) a summary
+        summary = ("JSON_OBJECT('tenant' VALUE `tenant`, 'device' VALUE `sv`[1], "
+                   f"'event_time' VALUE DATE_FORMAT(`late_ts`, {lit(TIME_FORMAT)}))")
         inserts.append({"target": q("sink_dead_letters"), "query": _rejected(
-            table.name, windows_view(table.name), f"CAST({q(LINE_COLUMN)} AS STRING)", "`nql_kind` = 'reject'")})
+            table.name, windows_view(table.name), f"COALESCE(CAST({q(LINE_COLUMN)} AS STRING), {summary})",
+            "`nql_kind` = 'reject'")})
     out = [Statement("views/table_rows.sql.j2", rows)]
     if lookup:
         versions = q(f"t_{t}__versions")

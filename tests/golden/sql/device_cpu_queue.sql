@@ -21,6 +21,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_each`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
   AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_late_hint`
+  AS 'dev.nqlflink.udfs.LateHint' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_inventory_windows`
   AS 'dev.nqlflink.udfs.InventoryWindows' LANGUAGE JAVA;
 
@@ -241,7 +244,7 @@ CREATE TABLE `sink_alert_state` (
 
 -- device_performance.events (monitors of acme): the events they read.
 CREATE TEMPORARY VIEW `t_device_performance_events__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`cpu_queue_length`, `e`.`device_collector_uid`, `e`.`nql_split`, CURRENT_WATERMARK(`e`.`ts`) AS `nql_sw`, CAST(`e`.`line` AS BYTES) AS `nql_line`
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`cpu_queue_length`, `e`.`device_collector_uid`, `e`.`nql_split`, CURRENT_WATERMARK(`e`.`ts`) AS `nql_sw`, CASE WHEN nql_late_hint(`e`.`tenant`, `e`.`nql_split`, `e`.`ts`, CAST(10000 AS BIGINT), CURRENT_WATERMARK(`e`.`ts`), CAST(600000 AS BIGINT)) THEN CAST(`e`.`line` AS BYTES) END AS `nql_line`
 FROM `chk_device_performance_events` AS `e`
 WHERE `e`.`reject_reason` IS NULL
   AND `e`.`tenant` IN ('acme');
@@ -397,7 +400,7 @@ SELECT 'monitor.config', `reject_reason`, `line`
 FROM `chk_monitor_config`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'device_performance.events', `reject_reason`, CAST(`nql_line` AS STRING)
+SELECT 'device_performance.events', `reject_reason`, COALESCE(CAST(`nql_line` AS STRING), JSON_OBJECT('tenant' VALUE `tenant`, 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')))
 FROM `t_device_performance_events__windows`
 WHERE `nql_kind` = 'reject'
 UNION ALL

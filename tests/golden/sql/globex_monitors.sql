@@ -22,6 +22,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_each`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
   AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_late_hint`
+  AS 'dev.nqlflink.udfs.LateHint' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_inventory_windows`
   AS 'dev.nqlflink.udfs.InventoryWindows' LANGUAGE JAVA;
 
@@ -247,7 +250,7 @@ CREATE TABLE `sink_alert_state` (
 
 -- session.vdi_events (monitors of globex): the events they read.
 CREATE TEMPORARY VIEW `t_session_vdi_events__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`client_location_site`, `e`.`context_location_type`, `e`.`device_collector_uid`, `e`.`frame_rate`, `e`.`network_latency`, `e`.`session_uid`, `e`.`user_name`, `e`.`nql_split`, CURRENT_WATERMARK(`e`.`ts`) AS `nql_sw`, CAST(`e`.`line` AS BYTES) AS `nql_line`
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`client_location_site`, `e`.`context_location_type`, `e`.`device_collector_uid`, `e`.`frame_rate`, `e`.`network_latency`, `e`.`session_uid`, `e`.`user_name`, `e`.`nql_split`, CURRENT_WATERMARK(`e`.`ts`) AS `nql_sw`, CASE WHEN nql_late_hint(`e`.`tenant`, `e`.`nql_split`, `e`.`ts`, CAST(10000 AS BIGINT), CURRENT_WATERMARK(`e`.`ts`), CAST(600000 AS BIGINT)) THEN CAST(`e`.`line` AS BYTES) END AS `nql_line`
 FROM `chk_session_vdi_events` AS `e`
 WHERE `e`.`reject_reason` IS NULL
   AND `e`.`tenant` IN ('globex');
@@ -408,7 +411,7 @@ SELECT 'monitor.config', `reject_reason`, `line`
 FROM `chk_monitor_config`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'session.vdi_events', `reject_reason`, CAST(`nql_line` AS STRING)
+SELECT 'session.vdi_events', `reject_reason`, COALESCE(CAST(`nql_line` AS STRING), JSON_OBJECT('tenant' VALUE `tenant`, 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')))
 FROM `t_session_vdi_events__windows`
 WHERE `nql_kind` = 'reject'
 UNION ALL

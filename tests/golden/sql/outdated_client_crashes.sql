@@ -21,6 +21,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_each`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
   AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_late_hint`
+  AS 'dev.nqlflink.udfs.LateHint' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_version_compare`
   AS 'dev.nqlflink.udfs.VersionCompare' LANGUAGE JAVA;
 
@@ -177,7 +180,7 @@ CREATE TABLE `sink_alert_state` (
 
 -- execution.crashes (monitors of acme): the events they read.
 CREATE TEMPORARY VIEW `t_execution_crashes__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`binary_name`, `e`.`binary_version`, `e`.`device_collector_uid`, `e`.`number_of_crashes`, `e`.`user_name`, `e`.`nql_split`, CURRENT_WATERMARK(`e`.`ts`) AS `nql_sw`, CAST(`e`.`line` AS BYTES) AS `nql_line`
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`binary_name`, `e`.`binary_version`, `e`.`device_collector_uid`, `e`.`number_of_crashes`, `e`.`user_name`, `e`.`nql_split`, CURRENT_WATERMARK(`e`.`ts`) AS `nql_sw`, CASE WHEN nql_late_hint(`e`.`tenant`, `e`.`nql_split`, `e`.`ts`, CAST(10000 AS BIGINT), CURRENT_WATERMARK(`e`.`ts`), CAST(600000 AS BIGINT)) THEN CAST(`e`.`line` AS BYTES) END AS `nql_line`
 FROM `chk_execution_crashes` AS `e`
 WHERE `e`.`reject_reason` IS NULL
   AND `e`.`tenant` IN ('acme');
@@ -303,7 +306,7 @@ SELECT 'monitor.config', `reject_reason`, `line`
 FROM `chk_monitor_config`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'execution.crashes', `reject_reason`, CAST(`nql_line` AS STRING)
+SELECT 'execution.crashes', `reject_reason`, COALESCE(CAST(`nql_line` AS STRING), JSON_OBJECT('tenant' VALUE `tenant`, 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')))
 FROM `t_execution_crashes__windows`
 WHERE `nql_kind` = 'reject'
 UNION ALL

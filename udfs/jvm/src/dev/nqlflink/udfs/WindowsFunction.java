@@ -71,8 +71,9 @@ import java.util.TreeSet;
  * record with nql_unknown, late or not, for the SQL to dead-letter: this function aggregates the
  * record wherever its groups are not NULL (the SQL nulls them for the shapes that need the
  * inventory). A 'reject' row (late=: the function keeps the clocks) is a record it rejects, with
- * its reason ({@link TenantClock#admit}: 'late', 'lag_exceeded') and its line, for the SQL to
- * dead-letter: no shape reads it, it moves its partition's clock only.
+ * its reason ({@link TenantClock#admit}: 'late', 'lag_exceeded'), its line when the row brought
+ * it ({@link LateHint}; sv = [device], late_ts = its time otherwise), for the SQL to dead-letter:
+ * no shape reads it, it moves its partition's clock only.
  *
  * <p>State, per tenant: the clock, the earliest slice end the open records wait for and the
  * newest evaluated window of any shape ({@code state}, read and written whole per call, so
@@ -170,7 +171,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             String reason = clock.admit(split == null ? 0 : split, ts, spec.lateness, spec.lag,
                                         millisOrNull(in.getField("nql_sw")));
             if (reason != null) {
-                collect(Row.of("reject", null, null, null, null, null, null, null, null, null, toTimestamp(ts), reason,
+                collect(Row.of("reject", null, null, null, null, null, null, null,
+                               new String[] {in.getFieldAs("nql_device")}, null, toTimestamp(ts), reason,
                                in.getField("nql_line")));
             } else {
                 record(spec, windows, state, time, ts, tenant, in, inventory);
