@@ -278,10 +278,13 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
                                                  "language": "JAVA"}))
     prepared = [_prepare(p, catalog) for p in pipes]
     looked_up = {name for name in tables if uses_inventory_windows([x for x in prepared if x.table == name])}
-    if any(x.enrich and x.table not in looked_up for x in prepared):
+    # a table whose records pass the inventory's temporal join keeps the clock function ahead of
+    # it (PartitionClock); every other table's windows function keeps the clocks itself
+    joined_tables = {name for name in tables if uses_inventory_join([x for x in prepared if x.table == name])}
+    if joined_tables:
         out.append(Statement("ddl/function.sql.j2", {"name": q(CLOCK_FUNCTION), "path": lit(CLOCK_FUNCTION_CLASS),
                                                      "language": "JAVA"}))
-    if any(not x.enrich or x.table in looked_up for x in prepared):
+    if joined_tables != set(tables):
         out.append(Statement("ddl/function.sql.j2", {"name": q(LATE_HINT_FUNCTION),
                                                      "path": lit(LATE_HINT_FUNCTION_CLASS), "language": "JAVA"}))
     if looked_up:
@@ -293,9 +296,6 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     out += _detection_functions(pipes)
     out += [Statement("ddl/function.sql.j2", {"name": q(name), "path": lit(path), "language": "JAVA"})
             for name, path in scalar_functions([p.evaluate for p in pipes])]
-    # a table whose records pass the inventory's temporal join keeps the clock function ahead of
-    # it (PartitionClock); every other table's windows function keeps the clocks itself
-    joined_tables = {x.table for x in prepared if x.enrich and x.table not in looked_up}
     inserts: list[dict] = []
     for name in sorted(tables):
         out += _event_table(catalog.tables[name], tables[name], ticks[name], grains[name], options, inserts,
@@ -303,8 +303,7 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     if inventory:
         # the versioned view only if a temporal join reads it (a table whose windows function
         # does not look the inventory up itself)
-        joined = any(x.enrich for x in prepared if x.table not in looked_up)
-        out += _inventory_table(catalog.tables[INVENTORY], inventory, options, inserts, joined)
+        out += _inventory_table(catalog.tables[INVENTORY], inventory, options, inserts, bool(joined_tables))
     out += _config_table(options, inserts)
     out.append(sink("sink_alerts", {"alert_id": "STRING", "record": "STRING"}, alert_sink_options(options)))
     out.append(sink("sink_dead_letters", dict.fromkeys(("source", "reason", "line"), "STRING"),
@@ -824,7 +823,7 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     for x in prepared:
         inventory.update({f.column: ir.column_name(f.path) for f in (x.enrich.fields if x.enrich else ())})
     lookup = uses_inventory_windows(prepared)
-    joined = any(x.enrich for x in prepared) and not lookup
+    joined = uses_inventory_join(prepared)
     columns = ["`e`.`tenant`", "`e`.`ts`"] + [f"`e`.{q(f.column)}" for f in sorted(fields.values(), key=lambda f: f.column)]
     if joined:
         columns += [f"`d`.{q(src)} AS {q(col)}" for col, src in sorted(inventory.items())]
@@ -934,6 +933,13 @@ def uses_inventory_windows(prepared: list[_Prepared]) -> bool:
     """Whether a table's windows function looks the inventory up itself (_table_windows)."""
     return any(x.enrich for x in prepared) and all(
         x.sides is not None and (x.enrich is None or x.enrich.inner) for x in prepared)
+
+
+def uses_inventory_join(prepared: list[_Prepared]) -> bool:
+    """Whether a table's records pass the inventory's temporal join before its windows function
+    (and so its clock function before that): a monitor reads the inventory, and the function
+    cannot look it up itself."""
+    return any(x.enrich for x in prepared) and not uses_inventory_windows(prepared)
 
 
 def table_prefix(monitor: ir.Monitor) -> str:
