@@ -717,12 +717,15 @@ class _Sides:
     """A shape's group and filters split by what they read, for a windows function that looks
     the inventory up itself (InventoryWindows): the filters on event fields (SQL per record),
     those on inventory attributes (SQL per inventory version), and whether the group's keys are
-    all inventory attributes (its JSON computed per version). None of it when a group key, a
-    filter conjunct or an aggregate's input mixes both: such a shape needs the temporal join."""
+    all inventory attributes (its JSON computed per version), or, for a group of both, the JSON
+    of its event keys (per record) and of its inventory keys (per version), which the function
+    merges in key order (udfs/jvm GroupJson). None of it when a filter conjunct or an
+    aggregate's input mixes both: such a shape needs the temporal join."""
 
     event_keep: str
     inventory_keep: str
     inventory_group: bool
+    split_group: tuple[str, str] | None = None
 
 
 def _sides(w: ir.WindowAggregate, enrich: ir.Enrich | None, filters: list[ir.Scalar]) -> _Sides | None:
@@ -740,13 +743,17 @@ def _sides(w: ir.WindowAggregate, enrich: ir.Enrich | None, filters: list[ir.Sca
     for m in w.measures:
         ir.aggregates_of(m.expr, aggs)
     inputs = set().union(*(ir.columns_of(a.arg) | ir.columns_of(a.cond) for a in aggs)) if aggs else set()
-    if by_side["mixed"] or keys == "mixed" or inputs & inventory:
+    if by_side["mixed"] or inputs & inventory:
         return None
 
     def keep(items: list[ir.Scalar]) -> str:
         return f"COALESCE({to_sql(to_exp(ir.conjunction(items)))}, FALSE)" if items else ""
 
-    return _Sides(keep(by_side["event"]), keep(by_side["inventory"]), keys == "inventory")
+    split = None
+    if keys == "mixed":
+        split = (_group_json(tuple(k for k in w.keys if k.expr.name not in inventory)),
+                 _group_json(tuple(k for k in w.keys if k.expr.name in inventory)))
+    return _Sides(keep(by_side["event"]), keep(by_side["inventory"]), keys == "inventory", split)
 
 
 @dataclass
@@ -867,6 +874,10 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
             keep.append(f"NOT {q(UNKNOWN_DEVICE)}")
         if lookup and sides.inventory_group:
             slots = f"grp=i{inventory_groups.setdefault(shape.group, len(inventory_groups))}"
+        elif lookup and sides.split_group:
+            event_part, inventory_part = sides.split_group
+            slots = (f"grp={groups.setdefault(event_part, len(groups))};"
+                     f"igrp={inventory_groups.setdefault(inventory_part, len(inventory_groups))}")
         else:
             slots = f"grp={groups.setdefault(shape.group, len(groups))}"
         if keep:

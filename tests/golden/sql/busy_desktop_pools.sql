@@ -24,8 +24,11 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_regroup`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
   AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
 
-CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_clock`
-  AS 'dev.nqlflink.udfs.PartitionClock' LANGUAGE JAVA;
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_late_hint`
+  AS 'dev.nqlflink.udfs.LateHint' LANGUAGE JAVA;
+
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_inventory_windows`
+  AS 'dev.nqlflink.udfs.InventoryWindows' LANGUAGE JAVA;
 
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_version_order`
   AS 'dev.nqlflink.udfs.VersionOrder' LANGUAGE JAVA;
@@ -62,37 +65,6 @@ SELECT `line`,
   `nql_split`,
   `nql_rec`.`nql_reason` AS `reject_reason`
 FROM `src_device_performance_events`;
-
--- The records of device_performance.events that can be used, each with its tenant and Kafka partition as one key
--- (`nql_ck`), for the function that keeps each tenant's event time per partition; the line as
--- bytes (for the dead letters of the records it rejects: never decoded on the way).
-CREATE TEMPORARY VIEW `cin_device_performance_events` AS
-SELECT CONCAT(`tenant`, '|', CAST(`nql_split` AS STRING)) AS `nql_ck`, CAST(`line` AS BYTES) AS `line`, `tenant`, `ts`, `cpu_queue_length`, `device_collector_uid`, `nql_split`
-FROM `chk_device_performance_events`
-WHERE `reject_reason` IS NULL;
-
--- Each tenant's event time on each Kafka partition of device_performance.events, in arrival order (udfs/jvm
--- PartitionClock): a record is `late` when it is at least 10s older than its tenant's
--- newest record on its partition (the allowed lateness, per tenant: another tenant's records
--- never make it late), and `lag_exceeded` when its tenant trails the table's watermark by at
--- least 10min (the tenant lag bound). Each record leaves with its tenant's clock there
--- (`nql_tw`: the newest event time minus the lateness) and the watermark it was read at
--- (`nql_sw`); and each time a clock passes a multiple of 5min (where windows end), a clock
--- row (`nql_clock`) leaves at that time, ahead of the records the inventory join holds back.
--- The uid names no monitor: its state is the table's.
-CREATE TEMPORARY VIEW `clk_device_performance_events` AS
-SELECT *
-FROM `nql_clock`(input => TABLE `cin_device_performance_events` PARTITION BY `nql_ck`, on_time => DESCRIPTOR(`ts`),
-  lateness_ms => CAST(10000 AS BIGINT), lag_ms => CAST(600000 AS BIGINT),
-  grain_ms => CAST(300000 AS BIGINT), uid => 'e_device_performance_events--clock--39f5eba312f2');
-
--- Accepted records, each with its tenant's clock on its partition (`nql_tw`: the newest event
--- time minus the allowed lateness) and the table's watermark when it was read (`nql_sw`), and
--- the clock rows (`nql_clock`: the other columns NULL but the tenant and partition).
-CREATE TEMPORARY VIEW `ok_device_performance_events` AS
-SELECT `tenant`, `rowtime` AS `ts`, `cpu_queue_length`, `device_collector_uid`, `nql_split`, `nql_tw`, `nql_sw`, `nql_clock`
-FROM `clk_device_performance_events`
-WHERE `reject_reason` IS NULL;
 
 -- Records of device_performance.events not behind the table's watermark: what its ticks are counted from (a
 -- window aggregation drops records behind its watermark; none are given to it).
@@ -174,17 +146,6 @@ FROM (
   SELECT `device_key`, nql_read(`line`, 'tenant tenant tenant string, collector_uid key collector.uid string, last_seen version last_seen 600000, hardware_type field hardware.type string, virtualization_desktop_pool field virtualization.desktop_pool string') AS `nql_rec`, `rowtime` AS `nql_version`
   FROM `ord_device_devices`
 );
-
--- Each device's attributes as of any time: the latest version per tenant + collector uid, by
--- effective time.
-CREATE TEMPORARY VIEW `ver_device_devices` AS
-SELECT `device_key`, `tenant`, `collector_uid`, `hardware_type`, `virtualization_desktop_pool`, `last_seen`, `nql_version`
-FROM (
-  SELECT `device_key`, `tenant`, `collector_uid`, `hardware_type`, `virtualization_desktop_pool`, `last_seen`, `nql_version`,
-    ROW_NUMBER() OVER (PARTITION BY `device_key` ORDER BY `nql_version` DESC) AS `rn`
-  FROM `vrd_device_devices`
-  WHERE `device_key` IS NOT NULL
-) WHERE `rn` = 1;
 
 -- Monitor configuration as data (thresholds, for durations, enablement, priority), keyed by
 -- tenant + monitor; a new record takes effect from its `updated_at` on, without a redeploy.
@@ -286,50 +247,73 @@ CREATE TABLE `sink_alert_state` (
   'value.format' = 'raw'
 );
 
--- device_performance.events (monitors of acme): the events they read, with the inventory attributes they read as of each event's time.
--- The versioned key is one column holding the tenant: with two key columns, Flink folds a
--- tenant fixed by the WHERE into a constant and keys the join state by device id alone,
--- mixing tenants' versions (and a filter pushed into a versioned view breaks its changelog).
+-- device_performance.events (monitors of acme): the events they read.
 CREATE TEMPORARY VIEW `t_device_performance_events__rows` AS
-SELECT `e`.`tenant`, `e`.`ts`, `e`.`cpu_queue_length`, `e`.`device_collector_uid`, `d`.`hardware_type` AS `device_hardware_type`, `d`.`virtualization_desktop_pool` AS `device_virtualization_desktop_pool`, `e`.`nql_split`, `e`.`nql_tw`, `e`.`nql_sw`, `e`.`nql_clock`, `d`.`device_key` IS NULL AS `nql_unknown_device`
-FROM `ok_device_performance_events` AS `e`
-LEFT JOIN `ver_device_devices` FOR SYSTEM_TIME AS OF `e`.`ts` AS `d`
-  ON CONCAT(`e`.`tenant`, '|', `e`.`device_collector_uid`) = `d`.`device_key`
-WHERE `e`.`tenant` IN ('acme');
+SELECT `e`.`tenant`, `e`.`ts`, `e`.`cpu_queue_length`, `e`.`device_collector_uid`, `e`.`nql_split`, CURRENT_WATERMARK(`e`.`ts`) AS `nql_sw`, CASE WHEN nql_late_hint(`e`.`tenant`, `e`.`nql_split`, `e`.`ts`, CAST(10000 AS BIGINT), CURRENT_WATERMARK(`e`.`ts`), CAST(600000 AS BIGINT)) THEN CAST(`e`.`line` AS BYTES) END AS `nql_line`
+FROM `chk_device_performance_events` AS `e`
+WHERE `e`.`reject_reason` IS NULL
+  AND `e`.`tenant` IN ('acme');
+
+-- The inventory's versions for the table's windows function, which keeps them and looks each
+-- record's device up itself (no temporal join): per version, the time it takes effect from,
+-- the groups (each distinct group of the shapes that group by inventory attributes once) and
+-- whether it passes each distinct filter on inventory attributes, computed once per version
+-- instead of once per record. Every tenant's, as the versioned view kept them: a tenant whose
+-- first monitor comes with an upgrade finds its devices.
+CREATE TEMPORARY VIEW `t_device_performance_events__versions` AS
+SELECT `tenant`, `ts`, `nql_device`,
+  ARRAY[CAST(JSON_OBJECT('device_virtualization_desktop_pool' VALUE `device_virtualization_desktop_pool`) AS STRING)] AS `nql_group`,
+  ARRAY[COALESCE((LOWER(`device_hardware_type`) = 'virtual'), FALSE)] AS `nql_keep`
+FROM (
+  SELECT `tenant`, `nql_version` AS `ts`, `collector_uid` AS `nql_device`, `hardware_type` AS `device_hardware_type`, `virtualization_desktop_pool` AS `device_virtualization_desktop_pool`
+  FROM `vrd_device_devices`
+);
 
 -- What the table's windows function reads: every record of the monitors' tenants with its
 -- groups (each distinct group of the shapes once) and whether it passes each distinct filter
 -- of the shapes (the spec names each shape's elements; a record failing a shape's filter only
 -- moves its tenant's clock there), its device (the tenant's active population), whether a
--- monitor needing its inventory found none, the aggregates' inputs, the tenants' clock rows
--- (`nql_clock`),
+-- monitor needing its inventory found none, the aggregates' inputs, its Kafka partition,
+-- the table's watermark when it was read and its line (the function keeps each tenant's clock
+-- per partition: no join reorders the records),
 -- and the table's ticks, one per tenant (one query: the plan does not grow with the tenants).
+-- And the inventory's versions (`nql_inventory`: one function reads them with the records;
+-- Flink 2.3 cannot read back a view of a function with two table arguments, FLINK-39882).
 CREATE TEMPORARY VIEW `t_device_performance_events__input` AS
-SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_clock`, `nql_split`, `nql_tw`, `nql_sw`,
-  ARRAY[CAST(JSON_OBJECT('device.collector.uid' VALUE `device_collector_uid`, 'device_virtualization_desktop_pool' VALUE `device_virtualization_desktop_pool`) AS STRING)] AS `nql_group`,
-  ARRAY[COALESCE((LOWER(`device_hardware_type`) = 'virtual'), FALSE) AND NOT `nql_unknown_device`] AS `nql_keep`,
+SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_sw`, `nql_line`,
+  ARRAY[CAST(JSON_OBJECT('device.collector.uid' VALUE `device_collector_uid`) AS STRING)] AS `nql_group`,
+  CAST(NULL AS ARRAY<BOOLEAN>) AS `nql_keep`,
   `device_collector_uid` AS `nql_device`,
-  `nql_unknown_device` AS `nql_unknown`,
+  FALSE AS `nql_unknown`,
   ARRAY[CAST(`cpu_queue_length` AS DOUBLE), CAST(1 AS DOUBLE)] AS `nql_n`,
-  ARRAY[CAST(`device_collector_uid` AS STRING)] AS `nql_s`
+  ARRAY[CAST(`device_collector_uid` AS STRING)] AS `nql_s`,
+  FALSE AS `nql_inventory`
 FROM `t_device_performance_events__rows`
 UNION ALL
-SELECT `nql_t`.`tenant`, `ts`, TRUE, FALSE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS TIMESTAMP(3)),
-  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
-FROM `tick_device_performance_events`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`tenant`);
+SELECT `nql_t`.`tenant`, `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BYTES),
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), FALSE
+FROM `tick_device_performance_events`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`tenant`)
+UNION ALL
+SELECT `tenant`, `ts`, FALSE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BYTES),
+  `nql_group`, `nql_keep`, `nql_device`, FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), TRUE
+FROM `t_device_performance_events__versions`;
 
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
--- monitor of the table in one call (udfs/jvm: TenantWindows): a window of a tenant is evaluated
+-- monitor of the table in one call (udfs/jvm: InventoryWindows): a window of a tenant is evaluated
 -- once that tenant's clock and the watermark are past its end, so a tenant whose data lags
 -- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
 -- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are.
+-- It keeps the inventory's versions and looks each record's device up in them once the
+-- watermark has passed the record (no temporal join).
+-- It keeps each tenant's clock per Kafka partition (late=: no join reorders the records): its
+-- 'reject' rows are the records `late` on their partition or `lag_exceeded`, with their line.
 -- Shapes (monitors):
 --   s_af53dfd25f: acme/busy_desktop_pools
 CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *
-FROM `nql_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000 | s_af53dfd25f (acme: busy_desktop_pools@m_busy_desktop_pools): size=900000;slide=300000;pop=1;inv=1;grp=0;keep=0;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--03f57037a96b');
+FROM `nql_inventory_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
+  spec => 'lag=600000;idle=60000;late=10000;inv=8fb8c17d95bb | s_af53dfd25f (acme: busy_desktop_pools@m_busy_desktop_pools): size=900000;slide=300000;pop=1;inv=1;grp=0;igrp=0;ikeep=0;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--bda0cb3a567d');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__objects` AS
@@ -459,10 +443,6 @@ SELECT 'device_performance.events', `reject_reason`, `line`
 FROM `chk_device_performance_events`
 WHERE `reject_reason` IS NOT NULL
 UNION ALL
-SELECT 'device_performance.events', `reject_reason`, CAST(`line` AS STRING)
-FROM `clk_device_performance_events`
-WHERE `reject_reason` IS NOT NULL
-UNION ALL
 SELECT 'device.devices', `reject_reason`, `line`
 FROM `chk_device_devices`
 WHERE `reject_reason` IS NOT NULL
@@ -470,6 +450,10 @@ UNION ALL
 SELECT 'monitor.config', `reject_reason`, `line`
 FROM `chk_monitor_config`
 WHERE `reject_reason` IS NOT NULL
+UNION ALL
+SELECT 'device_performance.events', `reject_reason`, COALESCE(CAST(`nql_line` AS STRING), JSON_OBJECT('tenant' VALUE `tenant`, 'device' VALUE `sv`[1], 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')))
+FROM `t_device_performance_events__windows`
+WHERE `nql_kind` = 'reject'
 UNION ALL
 SELECT 'device_performance.events', 'late_window', JSON_OBJECT('tenant' VALUE `tenant`, 'monitor' VALUE `nql_monitor`, 'group' VALUE JSON(`group_json`), 'event_time' VALUE DATE_FORMAT(`late_ts`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''))
 FROM `t_device_performance_events__windows`

@@ -75,6 +75,10 @@ final class Shapes implements Serializable {
             if (version == null || !kept(version.keeps, spec.inventoryKeepSlot)) {
                 return null;
             }
+            if (spec.inventoryPartSlot >= 0) {
+                String part = spec.inventoryPartSlot < version.groups.length ? version.groups[spec.inventoryPartSlot] : null;
+                return own == null || part == null ? null : GroupJson.merge(own, part);
+            }
             if (!spec.inventoryGroup) {
                 return own;
             }

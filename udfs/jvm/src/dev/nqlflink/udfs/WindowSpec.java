@@ -31,6 +31,10 @@ import java.util.List;
  *       of the group array of the device's inventory version as of the record's time, and
  *       element ikeep of that version's keep array must be TRUE: what a shape computes from
  *       inventory attributes is computed once per version, not per record;
+ *   <li>igrp=N (a shape's, {@link InventoryWindows} only, with grp=M): a group of event fields
+ *       and inventory attributes together: the row's element M holds the event keys' JSON object,
+ *       the version's element N the inventory keys', and the group is both objects' members in
+ *       key order ({@link GroupJson#merge}), the text Flink's JSON_OBJECT of all the keys gives;
  *   <li>aggs: one aggregate per entry, {@code kind:input[:fraction]}; input {@code nK} is element K
  *       of the row's numeric input array, {@code sK} of its string input array. NULL inputs are
  *       skipped, as SQL aggregates skip them. Results go to the numeric output array in this
@@ -82,11 +86,13 @@ public final class WindowSpec implements Serializable {
     public final boolean inventoryGroup;
     /** The element of the inventory version's keep array that must be TRUE (-1: none). */
     public final int inventoryKeepSlot;
+    /** The version's element holding the inventory keys of a mixed group (igrp; -1: none). */
+    public final int inventoryPartSlot;
     public final int numericOutputs;
     public final int stringOutputs;
 
     private WindowSpec(long size, long slide, long lag, long idle, boolean population, boolean inventory, List<Agg> aggs,
-                       int groupSlot, int keepSlot, boolean inventoryGroup, int inventoryKeepSlot) {
+                       int groupSlot, int keepSlot, boolean inventoryGroup, int inventoryKeepSlot, int inventoryPartSlot) {
         this.size = size;
         this.slide = slide;
         this.lag = lag;
@@ -98,6 +104,7 @@ public final class WindowSpec implements Serializable {
         this.keepSlot = keepSlot;
         this.inventoryGroup = inventoryGroup;
         this.inventoryKeepSlot = inventoryKeepSlot;
+        this.inventoryPartSlot = inventoryPartSlot;
         int n = 0;
         int s = 0;
         for (Agg a : aggs) {
@@ -128,6 +135,7 @@ public final class WindowSpec implements Serializable {
         int keep = -1;
         boolean invGroup = false;
         int ikeep = -1;
+        int igrp = -1;
         List<Agg> aggs = new ArrayList<>();
         for (String part : text.split(";")) {
             int eq = part.indexOf('=');
@@ -153,16 +161,21 @@ public final class WindowSpec implements Serializable {
                     break;
                 case "keep": keep = clocked ? (int) unexpected(key, text) : Integer.parseInt(value); break;
                 case "ikeep": ikeep = clocked ? (int) unexpected(key, text) : Integer.parseInt(value); break;
+                case "igrp": igrp = clocked ? (int) unexpected(key, text) : Integer.parseInt(value); break;
                 default: throw new IllegalArgumentException("window spec: unknown key '" + key + "' in " + text);
             }
         }
         if (size <= 0 || slide <= 0 || size % slide != 0 || lag < 0 || idle < 0) {
             throw new IllegalArgumentException("window spec: size, slide, lag and idle needed (size a multiple of slide): " + text);
         }
-        if ((invGroup || ikeep >= 0) && !inv) {
-            throw new IllegalArgumentException("window spec: grp=iN and ikeep read the inventory: inv=1 needed in " + text);
+        if ((invGroup || ikeep >= 0 || igrp >= 0) && !inv) {
+            throw new IllegalArgumentException("window spec: grp=iN, igrp and ikeep read the inventory: inv=1 needed in "
+                    + text);
         }
-        return new WindowSpec(size, slide, lag, idle, pop, inv, aggs, grp, keep, invGroup, ikeep);
+        if (igrp >= 0 && (invGroup || grp < 0)) {
+            throw new IllegalArgumentException("window spec: igrp (a mixed group) needs grp=M, the event keys, in " + text);
+        }
+        return new WindowSpec(size, slide, lag, idle, pop, inv, aggs, grp, keep, invGroup, ikeep, igrp);
     }
 
     private static long unexpected(String key, String text) {
