@@ -56,13 +56,14 @@ def test_strict_rejects_extensions(tmp_path, capsys):
 
 def test_event_time_bounds_from_the_command_line(tmp_path, capsys):
     """--max-tenant-lag / --partition-idle reach the per-tenant windows' spec (milliseconds),
-    --max-clock-skew the `future` check of each source (docs/guarantees.md)."""
+    beside the default lateness of 10 s; --max-clock-skew the `future` check of each source
+    (docs/guarantees.md)."""
     f = tmp_path / "m.yaml"
     f.write_text(GOOD)
     assert main(["compile", str(f), "-o", str(tmp_path / "out"), "--max-tenant-lag", "5min",
                  "--partition-idle", "30s", "--max-clock-skew", "2min"]) == 0
     sql = (tmp_path / "out" / "job.sql").read_text()
-    assert "spec => 'lag=300000;idle=30000 | " in sql
+    assert "spec => 'lag=300000;idle=30000;late=10000 | " in sql
     assert "ts time time 120000," in sql  # session.logins' time field and nql_read's skew, in ms
     assert main(["compile", str(f), "-o", str(tmp_path / "bad"), "--max-clock-skew", "later"]) == 2
     assert "--max-clock-skew 'later' is not a duration" in capsys.readouterr().err
