@@ -10,7 +10,6 @@ here in plain Python over the same simulated files, so the reference measures wh
 monitor asks for."""
 
 import json
-import subprocess
 import sys
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -18,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.flink
+from tests.benchmark_run import run_benchmark
+
+pytestmark = [pytest.mark.flink, pytest.mark.benchmark]
 
 ROOT = Path(__file__).resolve().parents[2]
 JOBS = {"raw_ceiling", "json_ceiling", "reference", "generated"}
@@ -56,11 +57,8 @@ def breaching_windows(events: Path, inventory: Path) -> set[tuple]:
 
 
 def test_the_job_cost_benchmark_runs_every_job_over_the_whole_input(tmp_path):
-    out = tmp_path / "job_cost.json"
-    run = subprocess.run([sys.executable, "benchmarks/job_cost.py", "--smoke", "--json", str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=900)
+    run, result = run_benchmark("job_cost.py", tmp_path / "job_cost.json")
     assert run.returncode == 0, run.stdout + run.stderr
-    result = json.loads(out.read_text())
     events = result["input"]["events"]
     assert events > 1000 and result["input"]["inventory"] > 0
     assert set(result["jobs"]) == JOBS

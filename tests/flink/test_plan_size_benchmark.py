@@ -2,24 +2,16 @@
 checkout against a revision checked out into a temporary git worktree (HEAD here: it exists
 in any clone). The figures of 20 monitors against main are in docs/sharing.md."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-pytestmark = pytest.mark.flink
+from tests.benchmark_run import run_benchmark
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.flink, pytest.mark.benchmark]
 
 
 def test_the_plan_size_benchmark_compares_two_revisions(tmp_path):
-    out = tmp_path / "plan_size.json"
-    run = subprocess.run([sys.executable, "benchmarks/plan_size.py", "--smoke", "--against", "HEAD", "--json", str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=900)
+    run, result = run_benchmark("plan_size.py", tmp_path / "plan_size.json", "--against", "HEAD")
     assert run.returncode == 0, run.stdout + run.stderr
-    result = json.loads(out.read_text())
     assert result["monitors"] == 2 and len(result["jobs"]) == 2
     for job in result["jobs"].values():
         # the table's one windows function (both monitors' shapes, keeping the tenants' clocks), the

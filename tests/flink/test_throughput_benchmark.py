@@ -3,24 +3,16 @@ run of each job, this checkout against a revision checked out into a temporary g
 (HEAD here: it exists in any clone). Its figures mean nothing at this size; the benchmark
 is run by hand for them (docs/flink-job-shape.md, "Parse once")."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-pytestmark = pytest.mark.flink
+from tests.benchmark_run import run_benchmark
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.flink, pytest.mark.benchmark]
 
 
 def test_the_throughput_benchmark_compares_two_revisions(tmp_path):
-    out = tmp_path / "throughput.json"
-    run = subprocess.run([sys.executable, "benchmarks/throughput.py", "--smoke", "--against", "HEAD", "--json", str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    run, result = run_benchmark("throughput.py", tmp_path / "throughput.json", "--against", "HEAD")
     assert run.returncode == 0, run.stdout + run.stderr
-    result = json.loads(out.read_text())
     assert result["same_alerts"] is True
     assert len(result["jobs"]) == 2
     for job in result["jobs"].values():
