@@ -81,6 +81,7 @@ def test_dealing_out_moves_each_device_to_one_tenant_and_keeps_every_record(tmp_
 
 
 @pytest.mark.flink
+@pytest.mark.benchmark
 def test_the_many_monitors_benchmark_submits_and_runs_a_size(tmp_path):
     run, result = run_benchmark("many_monitors.py", tmp_path / "many.json")
     assert run.returncode == 0, run.stdout + run.stderr
@@ -94,6 +95,7 @@ def test_the_many_monitors_benchmark_submits_and_runs_a_size(tmp_path):
 
 
 @pytest.mark.flink
+@pytest.mark.benchmark
 def test_a_size_that_does_not_plan_in_time_is_reported_and_the_larger_ones_skipped(tmp_path):
     run, result = run_benchmark("many_monitors.py", tmp_path / "many.json", "--sizes", "1,2", "--timeout", "1")
     assert run.returncode == 1

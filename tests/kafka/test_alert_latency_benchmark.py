@@ -37,6 +37,7 @@ def test_percentiles_are_by_nearest_rank():
 
 @pytest.mark.kafka
 @pytest.mark.flink
+@pytest.mark.benchmark
 def test_the_alert_latency_benchmark_reads_every_transition_after_its_clock(tmp_path, kafka_bootstrap):
     run, result = run_benchmark("alert_latency.py", tmp_path / "latency.json", "--kafka", kafka_bootstrap)
     assert run.returncode == 0, run.stdout + run.stderr

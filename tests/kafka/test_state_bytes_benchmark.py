@@ -41,6 +41,7 @@ def test_bytes_per_monitor_are_the_growth_from_one_monitor_divided_by_the_monito
 
 @pytest.mark.kafka
 @pytest.mark.flink
+@pytest.mark.benchmark
 def test_the_state_bytes_benchmark_measures_a_job_once_it_holds_the_input(tmp_path, kafka_bootstrap):
     run, result = run_benchmark("state_bytes.py", tmp_path / "state.json", "--kafka", kafka_bootstrap)
     assert run.returncode == 0, run.stdout + run.stderr
