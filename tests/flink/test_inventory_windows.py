@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from tests.flink.inventory_tables import events_and_versions
+
 pytestmark = pytest.mark.flink
 
 T0 = datetime(2026, 11, 26, 10, 0, 0)
@@ -76,22 +78,11 @@ def expected():
 
 @pytest.fixture(scope="module")
 def windows(flink_env, tmp_path_factory):
-    from nql_flink.translator.flink.codegen import INVENTORY_WINDOWS_FUNCTION_CLASS
-
-    d = tmp_path_factory.mktemp("inventory-windows")
-    (d / "events.json").write_text("".join(json.dumps(r) + "\n" for r in events()))
-    (d / "versions.json").write_text("".join(
-        json.dumps({"tenant": "acme", "device": dev, "ts": f"2026-11-26 {t}.000", "pool": pool}) + "\n"
-        for dev, t, pool in sorted(VERSIONS, key=lambda v: v[1])))   # in time order, as VersionOrder hands them on
     t = flink_env
-    t.execute_sql(f"""CREATE TEMPORARY TABLE iw_events (tenant STRING, ts TIMESTAMP(3), device STRING, v DOUBLE,
-        WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
-        WITH ('connector' = 'filesystem', 'path' = '{d / "events.json"}', 'format' = 'json')""")
-    t.execute_sql(f"""CREATE TEMPORARY TABLE iw_versions (tenant STRING, ts TIMESTAMP(3), device STRING, pool STRING,
-        WATERMARK FOR ts AS ts - INTERVAL '0.001' SECOND)
-        WITH ('connector' = 'filesystem', 'path' = '{d / "versions.json"}', 'format' = 'json')""")
-    t.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS iw_windows AS '{INVENTORY_WINDOWS_FUNCTION_CLASS}' "
-                  "LANGUAGE JAVA")
+    # the versions in time order, as VersionOrder hands them on
+    events_and_versions(t, tmp_path_factory.mktemp("inventory-windows"), "iw", "device STRING, v DOUBLE", events(),
+                        [{"tenant": "acme", "device": dev, "ts": f"2026-11-26 {at}.000", "pool": pool}
+                         for dev, at, pool in sorted(VERSIONS, key=lambda v: v[1])])
     t.execute_sql("""CREATE TEMPORARY VIEW iw_input AS
         SELECT tenant, ts, FALSE AS nql_tick, FALSE AS nql_clock, 0 AS nql_split, ts AS nql_tw, ts AS nql_sw,
                CAST(NULL AS ARRAY<STRING>) AS nql_group, ARRAY[device IS NOT NULL] AS nql_keep, device AS nql_device,

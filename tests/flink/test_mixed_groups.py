@@ -17,6 +17,8 @@ import json
 
 import pytest
 
+from tests.flink.inventory_tables import events_and_versions
+
 pytestmark = pytest.mark.flink
 
 POOLS = {"d1": "Finance", "d2": 'Sales "EU", {west}', "d3": "Zürich\\Ops", "d4": None}
@@ -36,22 +38,11 @@ def events() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def groups(flink_env, tmp_path_factory):
-    from nql_flink.translator.flink.codegen import INVENTORY_WINDOWS_FUNCTION_CLASS
-
-    d = tmp_path_factory.mktemp("mixed-groups")
-    (d / "events.json").write_text("".join(json.dumps(r) + "\n" for r in events()))
-    (d / "versions.json").write_text("".join(
-        json.dumps({"tenant": "acme", "device": dev, "ts": "2026-11-26 09:00:00.000", "pool": pool}) + "\n"
-        for dev, pool in POOLS.items()))
     t = flink_env
-    t.execute_sql(f"""CREATE TEMPORARY TABLE mg_events (tenant STRING, ts TIMESTAMP(3), device STRING,
-        protocol STRING, `first` STRING, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
-        WITH ('connector' = 'filesystem', 'path' = '{d / "events.json"}', 'format' = 'json')""")
-    t.execute_sql(f"""CREATE TEMPORARY TABLE mg_versions (tenant STRING, ts TIMESTAMP(3), device STRING, pool STRING,
-        WATERMARK FOR ts AS ts - INTERVAL '0.001' SECOND)
-        WITH ('connector' = 'filesystem', 'path' = '{d / "versions.json"}', 'format' = 'json')""")
-    t.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS mg_windows AS '{INVENTORY_WINDOWS_FUNCTION_CLASS}' "
-                  "LANGUAGE JAVA")
+    events_and_versions(t, tmp_path_factory.mktemp("mixed-groups"), "mg",
+                        "device STRING, protocol STRING, `first` STRING", events(),
+                        [{"tenant": "acme", "device": dev, "ts": "2026-11-26 09:00:00.000", "pool": pool}
+                         for dev, pool in POOLS.items()])
     pool_key = "device.virtualization.desktop_pool"
     t.execute_sql(f"""CREATE TEMPORARY VIEW mg_input AS
         SELECT tenant, ts, FALSE AS nql_tick, FALSE AS nql_clock, 0 AS nql_split, ts AS nql_tw, ts AS nql_sw,
