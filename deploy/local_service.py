@@ -22,6 +22,11 @@ from typing import Callable, ClassVar, Iterable
 
 _HANDED_OUT: set[int] = set()
 
+# C1 only: a JVM that lives seconds or minutes on 2 cores (a test broker, a dev cluster, a test's
+# child process) starts much faster without C2 compiling the code it has barely begun to run.
+# Never for throughput measurements.
+C1_ONLY = "-XX:TieredStopAtLevel=1"
+
 
 def ephemeral_ports() -> tuple[int, int]:
     """The kernel's range of ports for outgoing connections and ``bind(0)`` (Linux default)."""

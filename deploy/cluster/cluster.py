@@ -55,8 +55,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nql_flink.deploy import jars
-from nql_flink.deploy.local_service import (StateFile, cmdline_has, end_processes, free_port, launch, pid_alive, reap, tail,
-                                  wait_until)
+from nql_flink.deploy.local_service import (C1_ONLY, StateFile, cmdline_has, end_processes, free_port, launch, pid_alive,
+                                            reap, tail, wait_until)
 from nql_flink.deploy.recovery import recovery_options
 
 DEFAULT_STATE_DIR = jars.REPO_ROOT / "build" / "flink-cluster"
@@ -149,7 +149,7 @@ def _java_opts_all() -> str:
 
 # JVM start-up dominates a dev/test cluster on 2 cores: C1-only JIT and SerialGC roughly halve
 # it. Not for throughput measurements (pass fast_jvm=False / --no-fast-jvm there).
-FAST_JVM_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto"
+FAST_JVM_OPTS = f"-XX:+UseSerialGC {C1_ONLY} -Xshare:auto"
 
 
 def write_config(home: Path, state: Path, *, rpc_port: int, rest_port: int, slots: int,

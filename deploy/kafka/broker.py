@@ -37,16 +37,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nql_flink.deploy import jars
-from nql_flink.deploy.local_service import (StateFile, cmdline_has, end_processes, free_port, launch, pid_alive, port_free,
+from nql_flink.deploy.local_service import (C1_ONLY, StateFile, cmdline_has, end_processes, free_port, launch, pid_alive, port_free,
                                   tail, wait_until)
 
 KAFKA_DIR = Path(__file__).resolve().parent
 DEFAULT_STATE_DIR = jars.REPO_ROOT / "build" / "kafka"
 STATE_FILE = "broker.json"
 
-# -XX:TieredStopAtLevel=1 (C1 only) cuts JVM warm-up for a short-lived test broker.
+# C1 only cuts JVM warm-up for a short-lived test broker.
 DEFAULT_JVM_OPTS = [
-    "-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+    "-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", C1_ONLY,
     "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8",
 ]
 
