@@ -699,7 +699,8 @@ def window_spec(w: ir.WindowAggregate, population: bool, inventory: bool) -> str
 # uid: 4 = one function per table; each record written once, folded per shape and slice when a
 # window is due, under its shape id (a shape added starts empty, a shape gone is dropped, the
 # others continue); state of another encoding is not restored (the windows start empty).
-WINDOWS_STATE = "state=4"
+# 5 = the population kept once per distinct window (size, slide), not in every shape's slices.
+WINDOWS_STATE = "state=5"
 # InventoryWindows' state beyond TenantWindows': each device's inventory versions per tenant, and
 # records waiting for theirs (the pending flag of an open record).
 INVENTORY_WINDOWS_STATE = "versions=1"

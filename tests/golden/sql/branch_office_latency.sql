@@ -220,7 +220,7 @@ FROM `tick_session_vdi_events`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`t
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000;late=10000 | s_d065f9ad24 (acme: branch_office_latency@m_branch_office_latency): size=600000;slide=60000;pop=1;grp=0;keep=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--03f57037a96b');
+  spec => 'lag=600000;idle=60000;late=10000 | s_d065f9ad24 (acme: branch_office_latency@m_branch_office_latency): size=600000;slide=60000;pop=1;grp=0;keep=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2', uid => 't_session_vdi_events--windows--18fa38750907');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

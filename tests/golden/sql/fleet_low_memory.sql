@@ -214,7 +214,7 @@ FROM `tick_device_performance_events`, LATERAL TABLE(`nql_each`('acme')) AS `nql
 CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000;late=10000 | s_fbb6b27a22 (acme: fleet_low_memory@m_fleet_low_memory): size=900000;slide=300000;pop=1;grp=0;aggs=distinct:s0,distinct:s1', uid => 't_device_performance_events--windows--03f57037a96b');
+  spec => 'lag=600000;idle=60000;late=10000 | s_fbb6b27a22 (acme: fleet_low_memory@m_fleet_low_memory): size=900000;slide=300000;pop=1;grp=0;aggs=distinct:s0,distinct:s1', uid => 't_device_performance_events--windows--18fa38750907');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

@@ -217,7 +217,7 @@ FROM `tick_execution_crashes`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`te
 CREATE TEMPORARY VIEW `t_execution_crashes__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_execution_crashes__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000;late=10000 | s_7f60e8fbee (acme: teams_crashes@m_teams_crashes): size=3600000;slide=300000;pop=1;grp=0;keep=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 't_execution_crashes--windows--03f57037a96b');
+  spec => 'lag=600000;idle=60000;late=10000 | s_7f60e8fbee (acme: teams_crashes@m_teams_crashes): size=3600000;slide=300000;pop=1;grp=0;keep=0;aggs=sum:n0,distinct:s0,distinct:s1', uid => 't_execution_crashes--windows--18fa38750907');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

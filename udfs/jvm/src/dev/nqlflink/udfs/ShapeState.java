@@ -370,7 +370,7 @@ final class ShapeState {
                 resolver.resolve(r);
             }
             long next = Long.MAX_VALUE;
-            for (Shapes.Shape shape : spec.list) {
+            for (Shapes.Shape shape : spec.all) {
                 if (!r.counts(shape.index)) {
                     continue;
                 }
@@ -456,6 +456,38 @@ final class ShapeState {
         return new Window(shape, end, r.merged());
     }
 
+    /** Key in {@code fired} of a population window's device count at its newest evaluated end. */
+    private static String countKey(String population) {
+        return population + "|n";
+    }
+
+    /**
+     * The number of devices in the population window's window ending at {@code end}, for a shape
+     * of that window evaluating its own: evaluated once per end, at the first shape asking (its
+     * first slice then evicted, its count kept for the others at the same end). A shape asking for
+     * an end older than that (it cannot be, unless it was added to the spec in between) gets the
+     * count of what the window still holds.
+     */
+    long population(Shapes.Shape population, long end) throws Exception {
+        long fired = fired(population.id);
+        if (end - 1 == fired) {
+            Long n = this.fired.get(countKey(population.id));
+            if (n != null) {
+                return n;
+            }
+        }
+        Window w = window(population, end);
+        long n = w == null ? 0 : w.merged.population.size();
+        if (end - 1 > fired) {
+            this.fired.put(population.id, end - 1);
+            this.fired.put(countKey(population.id), n);
+            if (w != null) {
+                evict(w);
+            }
+        }
+        return n;
+    }
+
     /** Removes the slice no later window of the window's shape needs: its first. */
     void evict(Window w) throws Exception {
         long first = w.start + w.shape.spec.slide;
@@ -502,14 +534,15 @@ final class ShapeState {
         }
         for (String shape : shapes) {
             fired.remove(shape);
+            fired.remove(countKey(shape));
             running.remove(tenant, shape);
         }
         int[] at = new int[oldIds.size()];
         Map<String, Integer> index = new HashMap<>();
-        for (Shapes.Shape s : spec.list) {
+        for (Shapes.Shape s : spec.all) {
             index.put(s.id, s.index);
         }
-        boolean same = oldIds.size() == spec.list.size();
+        boolean same = oldIds.size() == spec.all.size();
         for (int i = 0; i < at.length; i++) {
             String id = oldIds.get(i);
             Integer j = shapes.contains(id) ? null : index.get(id);
@@ -522,7 +555,7 @@ final class ShapeState {
         }
         List<byte[]> remapped = new ArrayList<>();
         for (byte[] data : all) {
-            remapped.add(Open.read(data).remap(at, spec.list.size()).write());
+            remapped.add(Open.read(data).remap(at, spec.all.size()).write());
         }
         open.clear();
         if (!remapped.isEmpty()) {

@@ -23,6 +23,13 @@ import java.util.regex.Pattern;
  * ({@code nql_monitor}, and the pipeline that judges it, {@code nql_pipeline}).
  * Shape i (0-based, spec order) reads element i of the row's group array; its aggregates' inputs
  * index the row's input arrays, shared by all the shapes. No shape at all is valid.
+ *
+ * <p>The population (pop=1: the distinct devices of all the tenant's rows per window) depends on
+ * a shape's window only, not on its groups, filters or aggregates: it is kept once per distinct
+ * window (size and slide) in a <em>population window</em> ({@link #populations}, id
+ * {@code pop-<size>-<slide>}, never a shape id), which every shape of that window reads at its
+ * evaluations, and the shapes' own slices hold their groups only (issue 15,
+ * docs/flink-job-shape.md §7). Population windows follow the shapes in index order.
  */
 final class Shapes implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -42,12 +49,15 @@ final class Shapes implements Serializable {
          * emitted once per monitor); null: not given.
          */
         final Map<String, String[][]> monitors;
+        /** The population window whose device count the shape's evaluations carry (null: none, pop=0). */
+        final Shape population;
 
-        Shape(int index, String id, WindowSpec spec, Map<String, String[][]> monitors) {
+        Shape(int index, String id, WindowSpec spec, Map<String, String[][]> monitors, Shape population) {
             this.index = index;
             this.id = id;
             this.spec = spec;
             this.monitors = monitors;
+            this.population = population;
         }
 
         /**
@@ -125,6 +135,11 @@ final class Shapes implements Serializable {
      */
     final String inventory;
     final List<Shape> list;
+    /** One population window per distinct window of the shapes with pop=1, indexed after them. */
+    final List<Shape> populations;
+    /** The shapes, then the population windows: what a record may be folded into. */
+    final List<Shape> all;
+    /** id -> shape (the population windows are not in it: they have no timers). */
     final Map<String, Shape> byId;
     /** id -> the shape's own text: a shape whose text changed under the same id starts anew. */
     final Map<String, String> texts;
@@ -138,12 +153,17 @@ final class Shapes implements Serializable {
     /** Whether a shape reads the row's keep array ({@code nql_keep}). */
     final boolean keeps;
 
-    private Shapes(long lag, long idle, long lateness, String inventory, List<Shape> list, Map<String, String> texts) {
+    private Shapes(long lag, long idle, long lateness, String inventory, List<Shape> list, List<Shape> populations,
+                   Map<String, String> texts) {
         this.lag = lag;
         this.idle = idle;
         this.lateness = lateness;
         this.inventory = inventory;
         this.list = Collections.unmodifiableList(list);
+        this.populations = Collections.unmodifiableList(populations);
+        List<Shape> every = new ArrayList<>(list);
+        every.addAll(populations);
+        this.all = Collections.unmodifiableList(every);
         Map<String, Shape> byId = new HashMap<>();
         long g = 0;
         long longest = 0;
@@ -211,17 +231,64 @@ final class Shapes implements Serializable {
         }
         Map<String, String> texts = texts(text);
         Map<String, Map<String, String[][]>> served = served(text);
-        List<Shape> list = new ArrayList<>();
-        for (String[] h : heads(text)) {
-            if (!ID.matcher(h[0]).matches()) {
-                throw new IllegalArgumentException("windows spec: shape id '" + h[0] + "' is not [a-z0-9_]+ in " + text);
-            }
-            list.add(new Shape(list.size(), h[0], WindowSpec.parseShape(h[2]), served.get(h[0])));
-        }
+        List<String[]> heads = heads(text);
         if (texts.size() != segments.length - 1) {
             throw new IllegalArgumentException("windows spec: a shape id appears twice in " + text);
         }
-        return new Shapes(lag, idle, lateness, inventory, list, texts);
+        // the population windows first (indexed after the shapes), then the shapes reading them
+        Map<String, String> populationTexts = populationTexts(texts);
+        List<Shape> populations = new ArrayList<>();
+        Map<String, Shape> byWindow = new HashMap<>();
+        for (Map.Entry<String, String> e : populationTexts.entrySet()) {
+            Shape p = new Shape(heads.size() + populations.size(), e.getKey(), WindowSpec.parseShape(e.getValue()), null,
+                                null);
+            populations.add(p);
+            byWindow.put(e.getKey(), p);
+        }
+        List<Shape> list = new ArrayList<>();
+        for (String[] h : heads) {
+            if (!ID.matcher(h[0]).matches()) {
+                throw new IllegalArgumentException("windows spec: shape id '" + h[0] + "' is not [a-z0-9_]+ in " + text);
+            }
+            WindowSpec spec = WindowSpec.parseShape(h[2]);
+            Shape population = spec.population ? byWindow.get(populationId(spec.size, spec.slide)) : null;
+            list.add(new Shape(list.size(), h[0], spec.withoutPopulation(), served.get(h[0]), population));
+        }
+        return new Shapes(lag, idle, lateness, inventory, list, populations, texts);
+    }
+
+    /** The id of the population window of this size and slide: not [a-z0-9_]+, so never a shape's. */
+    static String populationId(long size, long slide) {
+        return "pop-" + size + "-" + slide;
+    }
+
+    /**
+     * id -> text of the population windows of these shape texts ({@link #texts}), in the order
+     * their first shape comes: one per distinct size and slide among the shapes with pop=1.
+     */
+    static Map<String, String> populationTexts(Map<String, String> shapeTexts) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String own : shapeTexts.values()) {
+            Long size = null;
+            Long slide = null;
+            boolean pop = false;
+            for (String part : own.split(";")) {
+                int eq = part.indexOf('=');
+                String key = eq < 0 ? part.trim() : part.substring(0, eq).trim();
+                String value = eq < 0 ? "" : part.substring(eq + 1).trim();
+                if (key.equals("size")) {
+                    size = Long.parseLong(value);
+                } else if (key.equals("slide")) {
+                    slide = Long.parseLong(value);
+                } else if (key.equals("pop")) {
+                    pop = "1".equals(value);
+                }
+            }
+            if (pop && size != null && slide != null) {
+                out.putIfAbsent(populationId(size, slide), "size=" + size + ";slide=" + slide + ";pop=1");
+            }
+        }
+        return out;
     }
 
     /**

@@ -118,6 +118,15 @@ public final class WindowSpec implements Serializable {
         this.stringOutputs = s;
     }
 
+    /**
+     * This spec with pop=0: a shape of a {@link Shapes} spec keeps its groups only, its population
+     * being its window's ({@link Shapes#populations}).
+     */
+    WindowSpec withoutPopulation() {
+        return !population ? this : new WindowSpec(size, slide, lag, idle, false, inventory, aggs, groupSlot, keepSlot,
+                                                   inventoryGroup, inventoryKeepSlot, inventoryPartSlot);
+    }
+
     public static WindowSpec parse(String text) {
         return parse(text, true);
     }

@@ -11,6 +11,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.LinkedHashMap;
@@ -216,13 +217,13 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         Boolean[] keeps = spec.keeps ? in.getFieldAs("nql_keep") : null;
         // no shape has evaluated a window at or after ts: late for none (no per-shape lookup)
         long newest = orMin(state.getFieldAs("fired"));
-        int[] member = new int[spec.list.size()];
+        int[] member = new int[spec.all.size()];
+        Arrays.fill(member, ShapeState.NOTHING);
         List<String> values = new ArrayList<>(2);
         boolean any = false;
         boolean isLate = false;
         long due = Long.MAX_VALUE;   // the first slice end at which the record is folded
         for (Shapes.Shape shape : spec.list) {
-            member[shape.index] = ShapeState.NOTHING;
             boolean pending = waits && shape.spec.inventory && shape.keptByRow(keeps);
             if (pending) {
                 // not late (its watermark is behind ts, so are the shape's evaluated windows):
@@ -235,22 +236,31 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             }
             String group = waits && shape.spec.inventory ? null
                     : lookup && shape.spec.inventory ? shape.group(groups, keeps, version) : shape.group(groups, keeps);
-            if (group == null && !(shape.spec.population && device != null)) {
+            if (group == null) {
                 continue;
             }
             if (ts <= newest && ts <= windows.fired(shape.id)) {
                 isLate = true;
-                if (group != null) {
-                    for (String[] m : shape.monitorsOf(tenant)) {
-                        collect(Row.of("late", shape.id, m[0], m[1], group, null, null, null, null, null, toTimestamp(ts),
-                                       null, null));
-                    }
+                for (String[] m : shape.monitorsOf(tenant)) {
+                    collect(Row.of("late", shape.id, m[0], m[1], group, null, null, null, null, null, toTimestamp(ts),
+                                   null, null));
                 }
                 continue;
             }
-            member[shape.index] = group == null ? ShapeState.POPULATION_ONLY : indexOf(values, group);
+            member[shape.index] = indexOf(values, group);
             any = true;
             due = Math.min(due, shape.spec.sliceEnd(ts));
+        }
+        // the population of each window (Shapes#populations): every record with a device, unless
+        // its window has evaluated one holding it
+        for (Shapes.Shape population : device == null ? Collections.<Shapes.Shape>emptyList() : spec.populations) {
+            if (ts <= newest && ts <= windows.fired(population.id)) {
+                isLate = true;
+                continue;
+            }
+            member[population.index] = ShapeState.POPULATION_ONLY;
+            any = true;
+            due = Math.min(due, population.spec.sliceEnd(ts));
         }
         if (isLate && late != null) {
             late.inc();
@@ -334,8 +344,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 }
                 String group = shape.resolved(m == ShapeState.PENDING ? null : r.groups.get(ShapeState.PENDING - 1 - m),
                                               version);
-                r.member[shape.index] = group != null ? indexOf(r.groups, group)
-                        : shape.spec.population && r.device != null ? ShapeState.POPULATION_ONLY : ShapeState.NOTHING;
+                r.member[shape.index] = group != null ? indexOf(r.groups, group) : ShapeState.NOTHING;
             }
             r.pending = false;
         };
@@ -467,7 +476,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         LocalDateTime to = toTimestamp(end);
         for (ShapeState.Window w : due.values()) {
             LocalDateTime from = toTimestamp(w.start);
-            Long devices = w.merged.population == null ? null : (long) w.merged.population.size();
+            Long devices = w.shape.population == null ? null : windows.population(w.shape.population, end);
             String[][] monitors = w.shape.monitorsOf(tenant);
             for (Map.Entry<String, Partial> g : w.merged.groups.entrySet()) {
                 Partial p = g.getValue();
@@ -524,7 +533,16 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                     gone.add(e.getKey());
                 }
             }
-            windows.drop(gone, new ArrayList<>(before.keySet()), spec);
+            // the population windows, indexed after the shapes: one no shape reads any more goes
+            List<String> oldIds = new ArrayList<>(before.keySet());
+            Set<String> populations = Shapes.populationTexts(spec.texts).keySet();
+            for (String population : Shapes.populationTexts(before).keySet()) {
+                oldIds.add(population);
+                if (!populations.contains(population)) {
+                    gone.add(population);
+                }
+            }
+            windows.drop(gone, oldIds, spec);
             for (String shape : gone) {
                 for (Long end : clock.pending.keySet().toArray(new Long[0])) {
                     clock.removePending(shape, end);
