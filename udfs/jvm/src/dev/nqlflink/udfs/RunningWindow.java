@@ -4,7 +4,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -16,7 +15,8 @@ import java.util.TreeMap;
  * window holding it (size / slide times: 10 for 5 min every 30 s, 12 for 1 h every 5 min).
  *
  * <p>What is subtracted is what cannot be recomputed cheaply: the distinct values of each
- * group and aggregate and the population's devices, as counts of the slices holding each value.
+ * group and aggregate and the population's devices, as counts of the slices holding each value;
+ * each held slice keeps its values as arrays, so that it is subtracted without reading its bytes.
  * Everything else (counts, sums, extremes, last values, percentile values) is folded from the
  * decoded slices in time order at each evaluation, the same operations in the same order as a
  * merge from the bytes, so results are bit for bit those of {@link ShapeState#window} without it.
@@ -31,10 +31,24 @@ final class RunningWindow {
     long end;
     /**
      * Slice end -> its groups' partials, in time order, without their distinct sets (counted
-     * below; a slice's values are read again from its bytes when it is evicted), percentile
-     * values unboxed: what the window keeps in memory is about one entry per distinct value.
+     * below), percentile values unboxed.
      */
     private final TreeMap<Long, TreeMap<String, Partial>> slices = new TreeMap<>();
+    /** Slice end -> what it added to the counts below, subtracted when it goes. */
+    private final Map<Long, Counted> counted = new HashMap<>();
+
+    /** A held slice's distinct values: per group (in the slice's group order) per aggregate, and its population. */
+    private static final class Counted {
+        final String[] groups;
+        final String[][][] values;
+        final String[] population;
+
+        Counted(String[] groups, String[][][] values, String[] population) {
+            this.groups = groups;
+            this.values = values;
+            this.population = population;
+        }
+    }
     /** Group -> in how many held slices it is, and per aggregate the distinct values' counts. */
     private final TreeMap<String, Group> groups = new TreeMap<>();
     /** Device -> in how many held slices it is (shapes with a population). */
@@ -70,46 +84,59 @@ final class RunningWindow {
         return slices.isEmpty() ? Long.MAX_VALUE : slices.firstKey();
     }
 
-    /** Whether it holds the slice ending at {@code sliceEnd}. */
-    boolean holds(long sliceEnd) {
-        return slices.containsKey(sliceEnd);
-    }
-
-    /** Adds a slice, decoded from its bytes. */
+    /** Adds a slice (its distinct sets become counts here and its partials are compacted). */
     void add(long sliceEnd, ShapeState.Slice slice) {
-        count(slice, 1);
+        String[] names = new String[slice.groups.size()];
+        String[][][] values = new String[names.length][][];
+        int k = 0;
+        for (Map.Entry<String, Partial> e : slice.groups.entrySet()) {
+            Group g = groups.computeIfAbsent(e.getKey(), x -> new Group(spec));
+            names[k] = e.getKey();
+            values[k] = new String[g.distinct.length][];
+            for (int i = 0; i < g.distinct.length; i++) {
+                if (g.distinct[i] != null) {
+                    values[k][i] = e.getValue().sets.get(i).toArray(new String[0]);
+                    count(g.distinct[i], values[k][i], 1);
+                }
+            }
+            g.slices++;
+            k++;
+        }
+        String[] devices = null;
+        if (population != null) {
+            devices = slice.population.toArray(new String[0]);
+            count(population, devices, 1);
+        }
         for (Partial p : slice.groups.values()) {
             p.compact();
         }
         slices.put(sliceEnd, slice.groups);
+        counted.put(sliceEnd, new Counted(names, values, devices));
     }
 
-    /** Removes a held slice, decoded again from its bytes (the same ones {@link #add} had). */
-    void remove(long sliceEnd, ShapeState.Slice slice) {
-        if (slices.remove(sliceEnd) != null) {
-            count(slice, -1);
+    /** Removes a held slice: what it added is subtracted. */
+    void remove(long sliceEnd) {
+        if (slices.remove(sliceEnd) == null) {
+            return;
         }
-    }
-
-    private void count(ShapeState.Slice slice, int by) {
-        for (Map.Entry<String, Partial> e : slice.groups.entrySet()) {
-            Group g = by > 0 ? groups.computeIfAbsent(e.getKey(), k -> new Group(spec)) : groups.get(e.getKey());
+        Counted c = counted.remove(sliceEnd);
+        for (int k = 0; k < c.groups.length; k++) {
+            Group g = groups.get(c.groups[k]);
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    count(g.distinct[i], e.getValue().sets.get(i), by);
+                    count(g.distinct[i], c.values[k][i], -1);
                 }
             }
-            g.slices += by;
-            if (g.slices == 0) {
-                groups.remove(e.getKey());
+            if (--g.slices == 0) {
+                groups.remove(c.groups[k]);
             }
         }
         if (population != null) {
-            count(population, slice.population, by);
+            count(population, c.population, -1);
         }
     }
 
-    private static void count(Map<String, Integer> counts, Set<String> values, int by) {
+    private static void count(Map<String, Integer> counts, String[] values, int by) {
         for (String v : values) {
             counts.merge(v, by, (a, b) -> a + b == 0 ? null : a + b);
         }

@@ -57,6 +57,11 @@ final class ShapeState {
     /** The shapes' last evaluated windows, decoded (not state), and whose they are here. */
     final RunningWindow.Cache running;
     final String tenant;
+    /**
+     * The slices the last {@link #fold} of this call wrote, decoded: the windows evaluated right
+     * after it take them from here instead of reading their bytes back (not state; one call's).
+     */
+    private final Map<String, Slice> fresh = new HashMap<>();
 
     ShapeState(ListView<byte[]> open, MapView<String, byte[]> slices, MapView<Long, Boolean> buckets,
                MapView<String, Long> fired, RunningWindow.Cache running, String tenant) {
@@ -362,6 +367,9 @@ final class ShapeState {
         // emits by time): TimSort's best case
         ordered.sort(FOLD_ORDER);
         Map<String, Slice> folded = new LinkedHashMap<>();
+        // the slice each shape's last record went to: records come in time order, so mostly the same
+        Slice[] last = new Slice[spec.all.size()];
+        long[] lastEnd = new long[last.length];
         boolean changed = false;
         for (byte[] data : ordered) {
             Open r = Open.read(data);
@@ -382,11 +390,16 @@ final class ShapeState {
                     next = Math.min(next, sliceEnd);
                     continue;
                 }
-                String key = sliceKey(shape.id, sliceEnd);
-                Slice slice = folded.get(key);
-                if (slice == null) {
-                    slice = Slice.read(shape.spec, slices.get(key));
-                    folded.put(key, slice);
+                Slice slice = last[shape.index];
+                if (slice == null || lastEnd[shape.index] != sliceEnd) {
+                    String key = sliceKey(shape.id, sliceEnd);
+                    slice = folded.get(key);
+                    if (slice == null) {
+                        slice = Slice.read(shape.spec, slices.get(key));
+                        folded.put(key, slice);
+                    }
+                    last[shape.index] = slice;
+                    lastEnd[shape.index] = sliceEnd;
                 }
                 slice.add(r.group(shape.index), r.device, r.n, r.s, r.ts);
             }
@@ -403,6 +416,7 @@ final class ShapeState {
         }
         for (Map.Entry<String, Slice> e : folded.entrySet()) {
             slices.put(e.getKey(), e.getValue().write());
+            fresh.put(e.getKey(), e.getValue());
         }
         open.clear();
         if (!keep.isEmpty()) {
@@ -443,7 +457,13 @@ final class ShapeState {
             running.put(tenant, shape.id, r);
         }
         for (long slice = Math.max(r.end, end - spec.size) + spec.slide; slice <= end; slice += spec.slide) {
-            byte[] stored = slices.get(sliceKey(shape.id, slice));
+            String key = sliceKey(shape.id, slice);
+            Slice folded = fresh.remove(key);
+            if (folded != null) {
+                r.add(slice, folded);
+                continue;
+            }
+            byte[] stored = slices.get(key);
             if (stored != null) {
                 r.add(slice, Slice.read(spec, stored));
             }
@@ -493,14 +513,10 @@ final class ShapeState {
         long first = w.start + w.shape.spec.slide;
         String key = sliceKey(w.shape.id, first);
         RunningWindow r = running.get(tenant, w.shape.id);
-        if (r != null && r.holds(first)) {
-            byte[] stored = slices.get(key);
-            if (stored == null) {
-                running.remove(tenant, w.shape.id);   // cannot be: start again from the state
-            } else {
-                r.remove(first, Slice.read(w.shape.spec, stored));
-            }
+        if (r != null) {
+            r.remove(first);
         }
+        fresh.remove(key);
         slices.remove(key);
     }
 
