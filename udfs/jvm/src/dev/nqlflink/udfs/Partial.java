@@ -6,7 +6,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -31,7 +30,8 @@ final class Partial {
     final double[] value;
     final long[] time;
     final String[] text;
-    final List<List<Double>> values;
+    /** Per aggregate, a percentile's values (null for the others). */
+    final List<Doubles> values;
     final List<Set<String>> sets;
 
     Partial(WindowSpec spec) {
@@ -46,7 +46,7 @@ final class Partial {
         values = new ArrayList<>(n);
         sets = new ArrayList<>(n);
         for (WindowSpec.Agg a : spec.aggs) {
-            values.add(a.kind == WindowSpec.Kind.PCT ? new ArrayList<>() : null);
+            values.add(a.kind == WindowSpec.Kind.PCT ? new Doubles() : null);
             sets.add(a.kind == WindowSpec.Kind.DISTINCT ? new HashSet<>() : null);
         }
     }
@@ -161,7 +161,7 @@ final class Partial {
                 case SMIN: case SMAX: x = in.readUTF(); break;
                 case SLAST: x = in.readUTF(); t = in.readLong(); break;
                 case PCT:
-                    List<Double> vs = values.get(i);
+                    Doubles vs = values.get(i);
                     for (long j = 0; j < c; j++) {
                         vs.add(in.readDouble());
                     }
@@ -191,38 +191,58 @@ final class Partial {
 
     /**
      * Frees what a partial kept only for merging into others no longer needs: its distinct sets
-     * (a {@link RunningWindow} counts them) and boxed percentile values (kept unboxed).
+     * (a {@link RunningWindow} counts them); its percentile values are trimmed and sorted, so that
+     * a window's values are sorted runs, which sorting merges (a percentile does not depend on
+     * the order of its values).
      */
     void compact() {
         for (int i = 0; i < spec.aggs.size(); i++) {
             sets.set(i, null);
-            List<Double> vs = values.get(i);
+            Doubles vs = values.get(i);
             if (vs != null) {
-                double[] unboxed = new double[vs.size()];
-                for (int j = 0; j < unboxed.length; j++) {
-                    unboxed[j] = vs.get(j);
-                }
-                values.set(i, new Unboxed(unboxed));
+                vs.trimAndSort();
             }
         }
     }
 
-    /** Percentile values kept as doubles, read as the list they were. */
-    private static final class Unboxed extends AbstractList<Double> {
-        private final double[] values;
+    /** Percentile values, unboxed: a growable double array. */
+    static final class Doubles {
+        private double[] values = new double[8];
+        private int size;
 
-        Unboxed(double[] values) {
-            this.values = values;
+        void add(double v) {
+            if (size == values.length) {
+                values = Arrays.copyOf(values, size * 2);
+            }
+            values[size++] = v;
         }
 
-        @Override
-        public Double get(int i) {
+        void addAll(Doubles o) {
+            if (size + o.size > values.length) {
+                values = Arrays.copyOf(values, Math.max(size + o.size, size * 2));
+            }
+            System.arraycopy(o.values, 0, values, size, o.size);
+            size += o.size;
+        }
+
+        int size() {
+            return size;
+        }
+
+        double get(int i) {
             return values[i];
         }
 
-        @Override
-        public int size() {
-            return values.length;
+        void trimAndSort() {
+            values = Arrays.copyOf(values, size);
+            Arrays.sort(values);
+        }
+
+        /** A sorted copy (as Double.compareTo orders them: -0.0 before 0.0, NaN last). */
+        double[] sorted() {
+            double[] v = Arrays.copyOf(values, size);
+            Arrays.sort(v);
+            return v;
         }
     }
 
@@ -297,15 +317,11 @@ final class Partial {
         return out;
     }
 
-    static Double percentile(List<Double> xs, double p) {
-        if (xs.isEmpty()) {
+    static Double percentile(Doubles xs, double p) {
+        if (xs.size() == 0) {
             return null;
         }
-        double[] v = new double[xs.size()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = xs.get(i);
-        }
-        Arrays.sort(v);   // as Double.compareTo orders them: -0.0 before 0.0, NaN last
+        double[] v = xs.sorted();
         double pos = p * (v.length - 1);
         int lo = (int) Math.floor(pos);
         int hi = (int) Math.ceil(pos);
@@ -343,8 +359,9 @@ final class Partial {
                     case SMIN: case SMAX: out.writeUTF(text[i]); break;
                     case SLAST: out.writeUTF(text[i]); out.writeLong(time[i]); break;
                     case PCT:
-                        for (double d : values.get(i)) {
-                            out.writeDouble(d);
+                        Doubles vs = values.get(i);
+                        for (int j = 0; j < vs.size(); j++) {
+                            out.writeDouble(vs.get(j));
                         }
                         break;
                     default: break;
