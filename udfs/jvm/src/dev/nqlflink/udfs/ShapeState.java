@@ -30,8 +30,8 @@ import java.util.TreeMap;
  * bytes: the same order whatever order they arrived in, so a slice's float sums are the same
  * bits on every replay and on any interleaving of partitions), into one entry per
  * shape and complete slice ({@code slices}: {@code shape|slice} -> every group's whole
- * {@link Partial}, its distinct values and percentile values included, and the slice's
- * population, {@link Slice}); a record leaves {@code open} once every slice holding it is
+ * {@link Partial}, its distinct values and percentile values included, {@link Slice}; a
+ * population window's slices hold its devices, {@link Shapes#populations}); a record leaves {@code open} once every slice holding it is
  * complete. A record that comes after its slice was folded (later than the lateness, but not
  * late for a shape whose window holding it is still to come) is added at the next fold, after the
  * folded ones. So a record costs
@@ -46,7 +46,8 @@ import java.util.TreeMap;
  *       that have had a record: the first record of a bucket registers the timers of the windows
  *       holding it, for every shape;
  *   <li>{@code fired}: {@code shape} -> window_time (end - 1) of its newest evaluated window: the
- *       shape's records at or before it are late.
+ *       shape's records at or before it are late; for a population window also
+ *       {@code pop-...|n} -> its device count at that window ({@link #population}).
  * </ul>
  */
 final class ShapeState {
