@@ -1,11 +1,5 @@
 package dev.nqlflink.udfs;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -135,7 +129,7 @@ final class Partial {
      * its aggregates combined as SQL's over the union of both rows (a later one wins LAST on a tie),
      * its sets and values added here directly. Partials are merged in time order.
      */
-    void mergeWritten(DataInputStream in) throws IOException {
+    void mergeWritten(Bytes.Reader in) {
         for (int i = 0; i < spec.aggs.size(); i++) {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
             if (kind == WindowSpec.Kind.DISTINCT) {
@@ -335,42 +329,41 @@ final class Partial {
 
     /** The whole partial, its sets and percentile values included. */
     byte[] write() {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-            DataOutputStream out = new DataOutputStream(bytes);
-            for (int i = 0; i < spec.aggs.size(); i++) {
-                WindowSpec.Kind kind = spec.aggs.get(i).kind;
-                if (kind == WindowSpec.Kind.DISTINCT) {
-                    Set<String> set = sets.get(i);
-                    out.writeInt(set.size());
-                    for (String s : set) {
-                        out.writeUTF(s);
-                    }
-                    continue;
+        Bytes.Writer out = new Bytes.Writer(64);
+        write(out);
+        return out.toByteArray();
+    }
+
+    /** {@link #write}, appended to {@code out}. */
+    void write(Bytes.Writer out) {
+        for (int i = 0; i < spec.aggs.size(); i++) {
+            WindowSpec.Kind kind = spec.aggs.get(i).kind;
+            if (kind == WindowSpec.Kind.DISTINCT) {
+                Set<String> set = sets.get(i);
+                out.writeInt(set.size());
+                for (String s : set) {
+                    out.writeUTF(s);
                 }
-                out.writeLong(count[i]);
-                if (count[i] == 0) {
-                    continue;
-                }
-                switch (kind) {
-                    case SUM: case AVG: out.writeDouble(sum[i]); break;
-                    case MIN: case MAX: out.writeDouble(value[i]); break;
-                    case LAST: out.writeDouble(value[i]); out.writeLong(time[i]); break;
-                    case SMIN: case SMAX: out.writeUTF(text[i]); break;
-                    case SLAST: out.writeUTF(text[i]); out.writeLong(time[i]); break;
-                    case PCT:
-                        Doubles vs = values.get(i);
-                        for (int j = 0; j < vs.size(); j++) {
-                            out.writeDouble(vs.get(j));
-                        }
-                        break;
-                    default: break;
-                }
+                continue;
             }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            out.writeLong(count[i]);
+            if (count[i] == 0) {
+                continue;
+            }
+            switch (kind) {
+                case SUM: case AVG: out.writeDouble(sum[i]); break;
+                case MIN: case MAX: out.writeDouble(value[i]); break;
+                case LAST: out.writeDouble(value[i]); out.writeLong(time[i]); break;
+                case SMIN: case SMAX: out.writeUTF(text[i]); break;
+                case SLAST: out.writeUTF(text[i]); out.writeLong(time[i]); break;
+                case PCT:
+                    Doubles vs = values.get(i);
+                    for (int j = 0; j < vs.size(); j++) {
+                        out.writeDouble(vs.get(j));
+                    }
+                    break;
+                default: break;
+            }
         }
     }
 
@@ -378,11 +371,7 @@ final class Partial {
     static Partial read(WindowSpec spec, byte[] data) {
         Partial p = new Partial(spec);
         if (data != null) {
-            try {
-                p.mergeWritten(new DataInputStream(new ByteArrayInputStream(data)));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            p.mergeWritten(new Bytes.Reader(data));
         }
         return p;
     }

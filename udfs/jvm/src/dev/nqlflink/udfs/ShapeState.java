@@ -3,12 +3,6 @@ package dev.nqlflink.udfs;
 import org.apache.flink.table.api.dataview.ListView;
 import org.apache.flink.table.api.dataview.MapView;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -146,73 +140,63 @@ final class ShapeState {
         }
 
         byte[] write() {
-            try {
-                ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
-                DataOutputStream out = new DataOutputStream(bytes);
-                out.writeLong(ts);
-                out.writeLong(next);
-                writeNullable(out, device);
-                out.writeInt(n == null ? -1 : n.length);
-                if (n != null) {
-                    for (Double d : n) {
-                        out.writeBoolean(d != null);
-                        if (d != null) {
-                            out.writeDouble(d);
-                        }
+            Bytes.Writer out = new Bytes.Writer(128 + 2 * member.length);
+            out.writeLong(ts);
+            out.writeLong(next);
+            writeNullable(out, device);
+            out.writeInt(n == null ? -1 : n.length);
+            if (n != null) {
+                for (Double d : n) {
+                    out.writeBoolean(d != null);
+                    if (d != null) {
+                        out.writeDouble(d);
                     }
                 }
-                out.writeInt(s == null ? -1 : s.length);
-                if (s != null) {
-                    for (String v : s) {
-                        writeNullable(out, v);
-                    }
-                }
-                out.writeInt(groups.size());
-                for (String g : groups) {
-                    out.writeUTF(g);
-                }
-                out.writeInt(member.length);
-                for (int m : member) {
-                    out.writeShort(m);
-                }
-                out.writeBoolean(pending);
-                out.flush();
-                return bytes.toByteArray();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
             }
+            out.writeInt(s == null ? -1 : s.length);
+            if (s != null) {
+                for (String v : s) {
+                    writeNullable(out, v);
+                }
+            }
+            out.writeInt(groups.size());
+            for (String g : groups) {
+                out.writeUTF(g);
+            }
+            out.writeInt(member.length);
+            for (int m : member) {
+                out.writeShort(m);
+            }
+            out.writeBoolean(pending);
+            return out.toByteArray();
         }
 
         static Open read(byte[] data) {
-            try {
-                DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-                long ts = in.readLong();
-                long next = in.readLong();
-                String device = readNullable(in);
-                int nn = in.readInt();
-                Double[] n = nn < 0 ? null : new Double[nn];
-                for (int i = 0; i < nn; i++) {
-                    n[i] = in.readBoolean() ? in.readDouble() : null;
-                }
-                int ns = in.readInt();
-                String[] s = ns < 0 ? null : new String[ns];
-                for (int i = 0; i < ns; i++) {
-                    s[i] = readNullable(in);
-                }
-                int ng = in.readInt();
-                List<String> groups = new ArrayList<>(ng);
-                for (int i = 0; i < ng; i++) {
-                    groups.add(in.readUTF());
-                }
-                int[] member = new int[in.readInt()];
-                for (int i = 0; i < member.length; i++) {
-                    member[i] = in.readShort();
-                }
-                // (a record written before the pending flag, by TenantWindows' state=4, has none)
-                return new Open(ts, next, device, n, s, member, groups, in.available() > 0 && in.readBoolean());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            Bytes.Reader in = new Bytes.Reader(data);
+            long ts = in.readLong();
+            long next = in.readLong();
+            String device = readNullable(in);
+            int nn = in.readInt();
+            Double[] n = nn < 0 ? null : new Double[nn];
+            for (int i = 0; i < nn; i++) {
+                n[i] = in.readBoolean() ? in.readDouble() : null;
             }
+            int ns = in.readInt();
+            String[] s = ns < 0 ? null : new String[ns];
+            for (int i = 0; i < ns; i++) {
+                s[i] = readNullable(in);
+            }
+            int ng = in.readInt();
+            List<String> groups = new ArrayList<>(ng);
+            for (int i = 0; i < ng; i++) {
+                groups.add(in.readUTF());
+            }
+            int[] member = new int[in.readInt()];
+            for (int i = 0; i < member.length; i++) {
+                member[i] = in.readShort();
+            }
+            // (a record written before the pending flag, by TenantWindows' state=4, has none)
+            return new Open(ts, next, device, n, s, member, groups, in.available() > 0 && in.readBoolean());
         }
 
         /** This record under another spec: shape i of the old one is shape at[i] of the new one (-1: gone). */
@@ -228,14 +212,14 @@ final class ShapeState {
         }
     }
 
-    private static void writeNullable(DataOutputStream out, String v) throws IOException {
+    private static void writeNullable(Bytes.Writer out, String v) {
         out.writeBoolean(v != null);
         if (v != null) {
             out.writeUTF(v);
         }
     }
 
-    private static String readNullable(DataInputStream in) throws IOException {
+    private static String readNullable(Bytes.Reader in) {
         return in.readBoolean() ? in.readUTF() : null;
     }
 
@@ -267,27 +251,22 @@ final class ShapeState {
         }
 
         byte[] write() {
-            try {
-                ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-                DataOutputStream out = new DataOutputStream(bytes);
-                out.writeInt(groups.size());
-                for (Map.Entry<String, Partial> e : groups.entrySet()) {
-                    out.writeUTF(e.getKey());
-                    byte[] p = e.getValue().write();
-                    out.writeInt(p.length);
-                    out.write(p);
-                }
-                out.writeInt(population == null ? -1 : population.size());
-                if (population != null) {
-                    for (String d : population) {
-                        out.writeUTF(d);
-                    }
-                }
-                out.flush();
-                return bytes.toByteArray();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            Bytes.Writer out = new Bytes.Writer(256);
+            out.writeInt(groups.size());
+            for (Map.Entry<String, Partial> e : groups.entrySet()) {
+                out.writeUTF(e.getKey());
+                int at = out.position();
+                out.writeInt(0);   // the partial's length, once written
+                e.getValue().write(out);
+                out.putInt(at, out.position() - at - 4);
             }
+            out.writeInt(population == null ? -1 : population.size());
+            if (population != null) {
+                for (String d : population) {
+                    out.writeUTF(d);
+                }
+            }
+            return out.toByteArray();
         }
 
         static Slice read(WindowSpec spec, byte[] data) {
@@ -303,28 +282,24 @@ final class ShapeState {
          * merged from the bytes directly ({@link Partial#mergeWritten}), no copy built.
          */
         void mergeWritten(byte[] data) {
-            try {
-                DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-                int k = in.readInt();
-                for (int i = 0; i < k; i++) {
-                    String group = in.readUTF();
-                    in.readInt();   // the partial's length
-                    Partial p = groups.get(group);
-                    if (p == null) {
-                        p = new Partial(spec);
-                        groups.put(group, p);
-                    }
-                    p.mergeWritten(in);
+            Bytes.Reader in = new Bytes.Reader(data);
+            int k = in.readInt();
+            for (int i = 0; i < k; i++) {
+                String group = in.readUTF();
+                in.readInt();   // the partial's length
+                Partial p = groups.get(group);
+                if (p == null) {
+                    p = new Partial(spec);
+                    groups.put(group, p);
                 }
-                int devices = in.readInt();
-                for (int i = 0; i < devices; i++) {
-                    String d = in.readUTF();
-                    if (population != null) {
-                        population.add(d);
-                    }
+                p.mergeWritten(in);
+            }
+            int devices = in.readInt();
+            for (int i = 0; i < devices; i++) {
+                String d = in.readUTF();
+                if (population != null) {
+                    population.add(d);
                 }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
             }
         }
     }
