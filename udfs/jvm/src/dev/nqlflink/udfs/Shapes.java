@@ -209,10 +209,9 @@ final class Shapes implements Serializable {
         long idle = -1;
         long lateness = -1;
         String inventory = null;
-        for (String part : segments[0].split(";")) {
-            int eq = part.indexOf('=');
-            String key = eq < 0 ? part.trim() : part.substring(0, eq).trim();
-            String value = eq < 0 ? "" : part.substring(eq + 1).trim();
+        for (Map.Entry<String, String> e : settings(segments[0]).entrySet()) {
+            String key = e.getKey();
+            String value = e.getValue();
             if (key.equals("lag")) {
                 lag = Long.parseLong(value);
             } else if (key.equals("idle")) {
@@ -223,7 +222,7 @@ final class Shapes implements Serializable {
                 inventory = value;
             } else {
                 throw new IllegalArgumentException("windows spec: the table's segment holds lag, idle, late and inv only, not '"
-                        + part + "' in " + text);
+                        + key + "' in " + text);
             }
         }
         if (lag < 0 || idle < 0) {
@@ -257,6 +256,16 @@ final class Shapes implements Serializable {
         return new Shapes(lag, idle, lateness, inventory, list, populations, texts);
     }
 
+    /** {@code key=value;key=value} -> key -> value, in order (a part without '=': the value is empty). */
+    private static Map<String, String> settings(String segment) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String part : segment.split(";")) {
+            int eq = part.indexOf('=');
+            out.put(eq < 0 ? part.trim() : part.substring(0, eq).trim(), eq < 0 ? "" : part.substring(eq + 1).trim());
+        }
+        return out;
+    }
+
     /** The id of the population window of this size and slide: not [a-z0-9_]+, so never a shape's. */
     static String populationId(long size, long slide) {
         return "pop-" + size + "-" + slide;
@@ -269,23 +278,13 @@ final class Shapes implements Serializable {
     static Map<String, String> populationTexts(Map<String, String> shapeTexts) {
         Map<String, String> out = new LinkedHashMap<>();
         for (String own : shapeTexts.values()) {
-            Long size = null;
-            Long slide = null;
-            boolean pop = false;
-            for (String part : own.split(";")) {
-                int eq = part.indexOf('=');
-                String key = eq < 0 ? part.trim() : part.substring(0, eq).trim();
-                String value = eq < 0 ? "" : part.substring(eq + 1).trim();
-                if (key.equals("size")) {
-                    size = Long.parseLong(value);
-                } else if (key.equals("slide")) {
-                    slide = Long.parseLong(value);
-                } else if (key.equals("pop")) {
-                    pop = "1".equals(value);
-                }
-            }
-            if (pop && size != null && slide != null) {
-                out.putIfAbsent(populationId(size, slide), "size=" + size + ";slide=" + slide + ";pop=1");
+            Map<String, String> shape = settings(own);
+            String size = shape.get("size");
+            String slide = shape.get("slide");
+            if ("1".equals(shape.get("pop")) && size != null && slide != null) {
+                long length = Long.parseLong(size);
+                long step = Long.parseLong(slide);
+                out.putIfAbsent(populationId(length, step), "size=" + length + ";slide=" + step + ";pop=1");
             }
         }
         return out;
