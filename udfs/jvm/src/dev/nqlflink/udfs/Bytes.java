@@ -6,6 +6,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -115,70 +116,52 @@ final class Bytes {
         }
     }
 
+    /** A {@link ByteBuffer} (big-endian, as DataInputStream) with DataInputStream's string coding. */
     static final class Reader {
-        private final byte[] b;
-        private int pos;
+        private final ByteBuffer b;
 
-        Reader(byte[] b) {
-            this.b = b;
+        Reader(byte[] data) {
+            b = ByteBuffer.wrap(data);
         }
 
         int available() {
-            return b.length - pos;
-        }
-
-        void skip(int n) {
-            pos += n;
+            return b.remaining();
         }
 
         boolean readBoolean() {
-            return b[pos++] != 0;
-        }
-
-        int readUnsignedShort() {
-            int v = ((b[pos] & 0xFF) << 8) | (b[pos + 1] & 0xFF);
-            pos += 2;
-            return v;
+            return b.get() != 0;
         }
 
         short readShort() {
-            return (short) readUnsignedShort();
+            return b.getShort();
         }
 
         int readInt() {
-            int v = ((b[pos] & 0xFF) << 24) | ((b[pos + 1] & 0xFF) << 16) | ((b[pos + 2] & 0xFF) << 8) | (b[pos + 3] & 0xFF);
-            pos += 4;
-            return v;
+            return b.getInt();
         }
 
         long readLong() {
-            long v = 0;
-            for (int i = 0; i < 8; i++) {
-                v = (v << 8) | (b[pos + i] & 0xFF);
-            }
-            pos += 8;
-            return v;
+            return b.getLong();
         }
 
         double readDouble() {
-            return Double.longBitsToDouble(readLong());
+            return b.getDouble();
         }
 
         String readUTF() {
-            int n = ((b[pos] & 0xFF) << 8) | (b[pos + 1] & 0xFF);
-            int from = pos + 2;
+            int at = b.position();
+            int n = b.getShort(at) & 0xFFFF;
+            byte[] a = b.array();
             boolean ascii = true;
-            for (int i = from; i < from + n && ascii; i++) {
-                ascii = b[i] > 0;   // 1..0x7F: one character each; anything else is coded
+            for (int i = at + 2; i < at + 2 + n && ascii; i++) {
+                ascii = a[i] > 0;   // 1..0x7F: one character each; anything else is coded
             }
+            b.position(at + 2 + n);
             if (ascii) {
-                pos = from + n;
-                return new String(b, from, n, StandardCharsets.ISO_8859_1);
+                return new String(a, at + 2, n, StandardCharsets.ISO_8859_1);
             }
             try {
-                String s = new DataInputStream(new ByteArrayInputStream(b, pos, 2 + n)).readUTF();
-                pos = from + n;
-                return s;
+                return new DataInputStream(new ByteArrayInputStream(a, at, 2 + n)).readUTF();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -29,22 +29,21 @@ final class RunningWindow {
     final WindowSpec spec;
     /** The end of the window whose slices it holds (minus the evicted ones). */
     long end;
-    /**
-     * Slice end -> its groups' partials, in time order, without their distinct sets (counted
-     * below), percentile values unboxed.
-     */
-    private final TreeMap<Long, TreeMap<String, Partial>> slices = new TreeMap<>();
-    /** Slice end -> what it added to the counts below, subtracted when it goes. */
-    private final Map<Long, Counted> counted = new HashMap<>();
+    /** Slice end -> the slice as held, in time order. */
+    private final TreeMap<Long, Held> slices = new TreeMap<>();
 
-    /** A held slice's distinct values: per group (in the slice's group order) per aggregate, and its population. */
-    private static final class Counted {
-        final String[] groups;
+    /**
+     * A held slice: its groups' partials without their distinct sets (counted below), percentile
+     * values sorted; and what it added to the counts, subtracted when it goes: per group (in group
+     * order) per aggregate its distinct values, and its population's devices.
+     */
+    private static final class Held {
+        final TreeMap<String, Partial> partials;
         final String[][][] values;
         final String[] population;
 
-        Counted(String[] groups, String[][][] values, String[] population) {
-            this.groups = groups;
+        Held(TreeMap<String, Partial> partials, String[][][] values, String[] population) {
+            this.partials = partials;
             this.values = values;
             this.population = population;
         }
@@ -86,12 +85,10 @@ final class RunningWindow {
 
     /** Adds a slice (its distinct sets become counts here and its partials are compacted). */
     void add(long sliceEnd, ShapeState.Slice slice) {
-        String[] names = new String[slice.groups.size()];
-        String[][][] values = new String[names.length][][];
+        String[][][] values = new String[slice.groups.size()][][];
         int k = 0;
         for (Map.Entry<String, Partial> e : slice.groups.entrySet()) {
             Group g = groups.computeIfAbsent(e.getKey(), x -> new Group(spec));
-            names[k] = e.getKey();
             values[k] = new String[g.distinct.length][];
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
@@ -110,29 +107,30 @@ final class RunningWindow {
         for (Partial p : slice.groups.values()) {
             p.compact();
         }
-        slices.put(sliceEnd, slice.groups);
-        counted.put(sliceEnd, new Counted(names, values, devices));
+        slices.put(sliceEnd, new Held(slice.groups, values, devices));
     }
 
     /** Removes a held slice: what it added is subtracted. */
     void remove(long sliceEnd) {
-        if (slices.remove(sliceEnd) == null) {
+        Held held = slices.remove(sliceEnd);
+        if (held == null) {
             return;
         }
-        Counted c = counted.remove(sliceEnd);
-        for (int k = 0; k < c.groups.length; k++) {
-            Group g = groups.get(c.groups[k]);
+        int k = 0;
+        for (String name : held.partials.keySet()) {
+            Group g = groups.get(name);
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    count(g.distinct[i], c.values[k][i], -1);
+                    count(g.distinct[i], held.values[k][i], -1);
                 }
             }
             if (--g.slices == 0) {
-                groups.remove(c.groups[k]);
+                groups.remove(name);
             }
+            k++;
         }
         if (population != null) {
-            count(population, c.population, -1);
+            count(population, held.population, -1);
         }
     }
 
@@ -150,8 +148,8 @@ final class RunningWindow {
         ShapeState.Slice out = new ShapeState.Slice(spec, population == null ? null : population.keySet());
         for (Map.Entry<String, Group> e : groups.entrySet()) {
             Partial p = new Partial(spec);
-            for (TreeMap<String, Partial> slice : slices.values()) {
-                Partial part = slice.get(e.getKey());
+            for (Held slice : slices.values()) {
+                Partial part = slice.partials.get(e.getKey());
                 if (part != null) {
                     p.mergeFrom(part);
                 }

@@ -11,7 +11,6 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.LinkedHashMap;
@@ -253,7 +252,10 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         }
         // the population of each window (Shapes#populations): every record with a device, unless
         // its window has evaluated one holding it
-        for (Shapes.Shape population : device == null ? Collections.<Shapes.Shape>emptyList() : spec.populations) {
+        for (Shapes.Shape population : spec.populations) {
+            if (device == null) {
+                break;
+            }
             if (ts <= newest && ts <= windows.fired(population.id)) {
                 isLate = true;
                 continue;
@@ -535,7 +537,10 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             }
             // the population windows, indexed after the shapes: one no shape reads any more goes
             List<String> oldIds = new ArrayList<>(before.keySet());
-            Set<String> populations = Shapes.populationTexts(spec.texts).keySet();
+            Set<String> populations = new HashSet<>();
+            for (Shapes.Shape population : spec.populations) {
+                populations.add(population.id);
+            }
             for (String population : Shapes.populationTexts(before).keySet()) {
                 oldIds.add(population);
                 if (!populations.contains(population)) {
