@@ -31,6 +31,49 @@ Records S(0)..S(5) go to the v1 job; when its slow_burn group is pending (the 10
 window evaluated: 2 of the 6 evaluations it needs), `nql-flink upgrade` stops it with a
 savepoint and starts v2 from it; then S(6)..S(15). An undisturbed v1 run triggers slow_burn
 at 10:03:30 (derived above): the upgraded job must too, once.
+
+Second story, on the same cluster (its own topics and job): the population windows across the
+upgrade. An alert's `impact.active_devices` is the tenant's distinct devices with a record in
+the evaluated window, before the monitor's filters (docs/nql-dialect.md); the table's windows
+function keeps it once per distinct `during`/`every`, in a population window `pop-<size>-<slide>`
+(udfs/jvm Shapes.populations). Here the upgrade keeps one (kept's), drops one (dropped's) and
+adds one (added's).
+
+acme again; Finance-Win11 c-1, c-2 at every S(i): latency 100, but 900 at i = 6, 7; Sales-Win10
+c-3, c-4 at S(0)..S(5) only, latency 40. S(0)..S(5) go to the v1 job, S(6)..S(15) to v2: the
+tenant has 4 active devices before the upgrade, 2 after. Every monitor: by pool, every 30s,
+`avg_latency > X ms and sessions >= 2` (Sales, at 40, breaches no X here). Only Finance counts below.
+
+  dropped  (v1 only)   during 1min, X = 50, for 90s: every window from 10:00:30 averages 100,
+           so the streak from 10:00:30 reaches 90 s at 10:02:00 = [10:01:00, 10:02:00): S(2),
+           S(3) -> triggered 10:02:00, active_devices 4, devices 2, share 0.5. That window is
+           emitted once acme's clock is at 10:02:00, which only S(5) brings (10:02:30 less the
+           10 s lateness): when v1 says it, v1 has read S(0)..S(5), and it has evaluated no
+           window after 10:02:00 (the next needs a clock at 10:02:30: S(6)). v2 has no `dropped`:
+           its shape and its window pop-60000-30000 are dropped, its open alert is never
+           recovered, it has no record after the upgrade.
+  kept     (v1 and v2) during 2min, X = 250: window E = [E - 2min, E), four samples; v2
+           evaluates it from 10:02:30 on. Up to 10:03:00 all 100. 10:03:30 = [10:01:30,
+           10:03:30): S(3), S(4), S(5) read by v1, S(6) by v2: (3 * 100 + 900) / 4 = 300 > 250
+           -> triggered 10:03:30 with active_devices 4: c-3 and c-4, seen only before the
+           savepoint, are in the window, so pop-120000-30000 must keep its state (its slices and
+           the records v1 held but had not folded) through the upgrade; lost, it would say 2.
+           Then 500 (10:04:00, 10:04:30, 10:05:00), 300 (10:05:30), and 10:06:00 = [10:04:00,
+           10:06:00): 100 -> recovered 10:06:00, active_devices 2 (c-1, c-2 only), share 1.0.
+  added    (v2 only)   during 90s, X = 250: a window no v1 monitor had: its shape and its
+           population window pop-90000-30000 start empty at the upgrade (docs/upgrades.md: "one
+           a new shape brings starts empty, as the shape does"). With the inventory looked up in
+           the windows function there is no join holding records before it at the savepoint, so
+           the new shape's windows hold only what the function reads after the restore, S(6) on:
+           S(4) and S(5), which v1's function held but had not folded (their slice ends at
+           10:02:30, 10:03:00), count neither in its groups nor in its population. So 10:02:30
+           and 10:03:00 hold nothing of it (not evaluated), and its first window, 10:03:30 =
+           [10:02:00, 10:03:30), holds S(6) only: 900 -> triggered 10:03:30 with active_devices 2
+           and share 1.0 (a job with `added` from the start: (100 + 100 + 900) / 3 = 366.67, 4
+           devices, triggered too; so would v2, had the held records kept v1's shape numbers:
+           added takes dropped's place in the spec's order, pop-90000-30000 pop-60000-30000's).
+           10:04:00: 900; 10:04:30: (900 + 900 + 100) / 3; 10:05:00: (900 + 100 + 100) / 3 =
+           366.67; 10:05:30 = [10:04:00, 10:05:30): 100 -> recovered 10:05:30, active_devices 2.
 """
 from __future__ import annotations
 
@@ -167,3 +210,122 @@ def test_upgrade_says_what_keeps_state_and_stops_the_old_job(story):
     assert "new      monitor added: starts without state" in report
     assert "savepoint file:" in report
     assert story["jobs"][story["jid1"]] == "FINISHED"       # stop-with-savepoint ends it
+
+
+# ---------------------------------------------------------------- second story: populations
+
+POP_MONITOR = MONITOR.replace("during past 1min", "during past {during}")
+FOR_90S = "      for: 90s\n"
+
+
+def pop_monitors(*entries: tuple[str, str, int, str]) -> str:
+    return "monitors:\n" + "".join(POP_MONITOR.format(id=i, during=d, threshold=t, extra=x) for i, d, t, x in entries)
+
+
+POP_V1 = pop_monitors(("kept", "2min", 250, ""), ("dropped", "1min", 50, FOR_90S))
+POP_V2 = pop_monitors(("kept", "2min", 250, ""), ("added", "90s", 250, ""))
+
+
+def pop_samples(indices) -> list[str]:
+    """Finance c-1, c-2 at every S(i) (100, 900 at i = 6, 7); Sales c-3, c-4 at i <= 5 only (40)."""
+    out = []
+    for i in indices:
+        out += [json.dumps(sc.event("acme", uid, sc.S(i), 900 if i in (6, 7) else 100)) for uid in ("c-1", "c-2")]
+        if i <= 5:
+            out += [json.dumps(sc.event("acme", uid, sc.S(i), 40)) for uid in ("c-3", "c-4")]
+    return out
+
+
+def finance(records: list[str]) -> dict[str, list[dict]]:
+    """monitor -> its Finance alert records, in time order."""
+    out: dict[str, list[dict]] = {}
+    for r in sorted((json.loads(x) for x in records), key=lambda r: (r["at"], r["status"])):
+        if r["group"] == FIN:
+            out.setdefault(r["monitor"], []).append(r)
+    return out
+
+
+def at(hms: str) -> str:
+    return f"2026-11-26T{hms}.000Z"
+
+
+FOUR_ACTIVE = {"devices": 2, "users": 2, "active_devices": 4, "share": 0.5}   # Finance's impact
+TWO_ACTIVE = {"devices": 2, "users": 2, "active_devices": 2, "share": 1.0}
+
+
+@pytest.fixture(scope="module")
+def population_story(cluster, kafka_bootstrap, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("upgrade-populations")
+    prefix = f"upp{int(time.time() * 1000) % 10**8}."
+    o = compiled_options(prefix)
+    for name, text in (("v1", POP_V1), ("v2", POP_V2)):
+        (tmp / name).mkdir()
+        (tmp / name / "monitors.yaml").write_text(text, encoding="utf-8")
+    common = ["--kafka", kafka_bootstrap, "--cluster-state", str(cluster.state_dir), "--out", str(tmp / "deploy"),
+              "--topic-prefix", prefix, "--group-id", prefix + "nql", "--job-name", prefix + "job",
+              "--checkpoint-interval", "1 s", "--idle-timeout", "5 s"]
+    facts: dict = {}
+    rc, jid1, err = cli("deploy", "sql-client", str(tmp / "v1"), *common)
+    assert rc == 0, err
+    cluster.wait_job(lambda j: j["jid"] == jid1, timeout=WAIT)
+    produce_table(kafka_bootstrap, o.topic("nql.device.devices"), INVENTORY, sc.inventory(("acme",)))
+    produce_table(kafka_bootstrap, o.topic("nql.session.vdi_events"), EVENTS, pop_samples(range(6)))
+    alerts_topic = o.topic(o.alerts_topic)
+    # dropped's trigger at 10:02:00 needs S(5): v1 has read every record before the upgrade
+    until(lambda: "dropped" in finance(read_topic(kafka_bootstrap, alerts_topic)), "the v1 job's trigger of dropped")
+    time.sleep(3)
+    facts["before"] = finance(read_topic(kafka_bootstrap, alerts_topic))
+    rc, jid2, err = cli("upgrade", "sql-client", str(tmp / "v2"), *common)
+    facts["upgrade"] = err
+    assert rc == 0, err
+    cluster.wait_job(lambda j: j["jid"] == jid2, timeout=WAIT)
+    produce_table(kafka_bootstrap, o.topic("nql.session.vdi_events"), EVENTS, pop_samples(range(6, 16)))
+
+    def both_recovered():
+        got = finance(read_topic(kafka_bootstrap, alerts_topic))
+        done = all(any(r["status"] == "recovered" for r in got.get(m, [])) for m in ("kept", "added"))
+        return got if done else None
+
+    until(both_recovered, "the recoveries of kept and added")
+    time.sleep(3)
+    facts["final"] = finance(read_topic(kafka_bootstrap, alerts_topic))
+    cluster.cancel(jid2)
+    return facts
+
+
+def test_the_kept_window_counts_devices_seen_before_the_savepoint(population_story):
+    assert "kept" not in population_story["before"]
+    trig, rec = population_story["final"]["kept"]
+    assert (trig["status"], trig["window"]) == ("triggered", {"start": at("10:01:30"), "end": at("10:03:30")})
+    assert trig["values"] == {"avg_latency": 300.0, "sessions": 2}
+    assert trig["impact"] == FOUR_ACTIVE     # c-3, c-4 at S(3)..S(5), read by the v1 job
+    assert (rec["status"], rec["window"]) == ("recovered", {"start": at("10:04:00"), "end": at("10:06:00")})
+    assert rec["values"] == {"avg_latency": 100.0, "sessions": 2}
+    assert rec["impact"] == TWO_ACTIVE
+    assert rec["alert_id"] == trig["alert_id"]
+
+
+def test_the_added_window_starts_empty_at_the_upgrade(population_story):
+    trig, rec = population_story["final"]["added"]
+    assert (trig["status"], trig["window"]) == ("triggered", {"start": at("10:02:00"), "end": at("10:03:30")})
+    assert trig["values"] == {"avg_latency": 900.0, "sessions": 2}     # S(6) only, not S(4), S(5)
+    assert trig["impact"] == TWO_ACTIVE                                  # not c-3, c-4 of S(4), S(5)
+    assert (rec["status"], rec["window"]) == ("recovered", {"start": at("10:04:00"), "end": at("10:05:30")})
+    assert rec["impact"] == TWO_ACTIVE
+
+
+def test_the_removed_window_alerted_before_and_nothing_after(population_story):
+    [trig] = population_story["before"]["dropped"]
+    assert (trig["status"], trig["window"]) == ("triggered", {"start": at("10:01:00"), "end": at("10:02:00")})
+    assert trig["values"] == {"avg_latency": 100.0, "sessions": 2}
+    assert trig["impact"] == FOUR_ACTIVE
+    assert population_story["final"]["dropped"] == [trig]               # open, never recovered
+    assert set(population_story["final"]) == {"dropped", "kept", "added"}
+
+
+def test_upgrade_says_which_windows_keep_state(population_story):
+    report = population_story["upgrade"]
+    assert "keeps    monitor kept: keeps its state" in report
+    assert "new      monitor added: starts without state" in report
+    assert "removed  monitor dropped: its state is dropped" in report
+    assert "keeps    windows function of table session_vdi_events: keeps its state" in report
