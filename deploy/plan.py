@@ -385,14 +385,12 @@ def state_nodes(plan: dict) -> list[StateNode]:
 def bound_state(plan: dict, idle_ms: int, never: tuple[str, ...]) -> dict:
     """The same plan with Flink's state time-to-live set on the operators before the windows
     that keep one entry per device or per tenant and partition (the inventory's versions, the
-    inventory joins, the per-tenant clocks), and on the inventory's versions a windows function
-    keeps itself (InventoryWindows: its other state declares "0 ms", so only they take the
-    operator's; Flink writes PTF state that declares none with a TTL even when the job has none,
-    so this restores either way): an entry not touched for ``idle_ms`` of processing time is
-    dropped. Never for the operators reading a table of ``never`` (the
-    monitor configs: a monitor without data for a long time must still find its thresholds),
-    nor windows and alert states (their functions evict by their own rule, in event time:
-    docs/guarantees.md "Bounded state"). Also on a sink's upsert materializer (the alert
+    inventory joins, the per-tenant clocks): an entry not touched for ``idle_ms`` of processing
+    time is dropped. Never for the operators reading a table of ``never`` (the monitor configs:
+    a monitor without data for a long time must still find its thresholds), nor windows and
+    alert states (their functions evict by their own rule, in event time: docs/guarantees.md
+    "Bounded state"; the inventory's versions a windows function keeps itself too, its spec's
+    ``forget``: a TTL'd heap map state copied whole per-tenant maps at every access). Also on a sink's upsert materializer (the alert
     history's, one entry per transition).
 
     Per-operator TTL is what a compiled plan allows (FLIP-292): a node's ``state`` metadata
@@ -411,9 +409,6 @@ def bound_state(plan: dict, idle_ms: int, never: tuple[str, ...]) -> dict:
             # onto its own row all the same (docs/history.md)
             for entry in n["state"]:
                 entry["ttl"] = ttl
-            continue
-        if _kind(n) == "windows" and _INVENTORY_DIGEST.search(json.dumps(n.get("functionCall", {}))):
-            n.setdefault("configuration", {})["table.exec.state.ttl"] = ttl
             continue
         if _kind(n) not in ("versions", "join", "clock") or g.up[i] or g.sources[i] & set(never):
             continue

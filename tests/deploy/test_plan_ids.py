@@ -241,21 +241,18 @@ def test_device_and_clock_state_get_a_ttl_and_monitor_configs_never():
     assert bounded["config join"] is None and bounded["job alerts"] is None and bounded["windows"] is None
 
 
-def test_the_versions_a_windows_function_keeps_get_the_ttl_and_its_windows_do_not_restore_without_it():
+def test_a_windows_function_keeping_the_inventory_gets_no_ttl():
     """A windows function that keeps the inventory's versions itself (InventoryWindows: its
-    spec's table segment names an inventory digest) gets the job's TTL in its configuration,
-    which only its versions' state takes (the rest declares none, udfs/jvm); one without does
-    not. Its identity does not change with it: Flink writes PTF state that declares no TTL with
-    one (Long.MAX_VALUE without a job TTL), so it restores with or without."""
+    spec's table segment names an inventory digest) forgets devices by its own rule (forget=,
+    in event time) and declares all its state without TTL: the plan sets none on it, and its
+    identity is the same with any --evict-after."""
     p = job()
     [windows] = [n for n in p["nodes"] if n["description"] == "windows"]
     operand = windows["functionCall"]["operands"][0]
-    plain = plan.bound_state(p, 1000, ("src_monitor_config",))
-    assert ttl_of(next(n for n in plain["nodes"] if n["description"] == "windows")) is None
     # the table segment as the code generator writes it (late=: the function keeps the clocks)
-    operand["value"] = operand["value"].replace("lag=1;idle=1", "lag=1;idle=1;late=1;inv=0123abcd", 1)
+    operand["value"] = operand["value"].replace("lag=1;idle=1", "lag=1;idle=1;late=1;forget=1;inv=0123abcd", 1)
     a, b = plan.bound_state(p, 1000, ("src_monitor_config",)), plan.bound_state(p, 2000, ("src_monitor_config",))
-    assert ttl_of(next(n for n in a["nodes"] if n["description"] == "windows")) == "1000 ms"
+    assert ttl_of(next(n for n in a["nodes"] if n["description"] == "windows")) is None
     assert "windows" in same(a, b) and "windows" in same(p, a)
 
 

@@ -6,7 +6,7 @@ The oracle is the JDK's own DataOutputStream, in the same JVM."""
 
 from __future__ import annotations
 
-import subprocess
+from tests.udfs.java_check import run_java_check
 
 CHECK = r"""
 package dev.nqlflink.udfs;
@@ -46,17 +46,4 @@ public class StateBytesCheck {
 
 
 def test_state_bytes_are_data_output_streams_format(tmp_path):
-    from nql_flink.deploy.jars import jdk_tool, udfs_jar
-
-    jar = udfs_jar(quiet=True)
-    source = tmp_path / "dev" / "nqlflink" / "udfs" / "StateBytesCheck.java"
-    source.parent.mkdir(parents=True)
-    source.write_text(CHECK)
-    classes = tmp_path / "classes"
-    javac = subprocess.run([jdk_tool("javac"), "-encoding", "UTF-8", "-d", str(classes), "-cp", str(jar), str(source)],
-                           capture_output=True, text=True)
-    assert javac.returncode == 0, javac.stderr
-    run = subprocess.run([jdk_tool("java"), "-cp", f"{classes}:{jar}", "dev.nqlflink.udfs.StateBytesCheck"],
-                         capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == "same"
+    assert run_java_check(tmp_path, "StateBytesCheck", CHECK) == "same"

@@ -702,8 +702,10 @@ def window_spec(w: ir.WindowAggregate, population: bool, inventory: bool) -> str
 # 5 = the population kept once per distinct window (size, slide), not in every shape's slices.
 WINDOWS_STATE = "state=5"
 # InventoryWindows' state beyond TenantWindows': each device's inventory versions per tenant, and
-# records waiting for theirs (the pending flag of an open record).
-INVENTORY_WINDOWS_STATE = "versions=1"
+# records waiting for theirs (the pending flag of an open record). 2 = the versions without
+# Flink's time-to-live (the function forgets devices itself, the spec's forget=): state written
+# with a TTL does not restore into state declared without.
+INVENTORY_WINDOWS_STATE = "versions=2"
 
 
 def state_uid(pipeline: str, role: str, layout: str) -> str:
@@ -919,6 +921,8 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     if lookup:
         versions = q(f"t_{t}__versions")
         version_groups = [f"CAST({g} AS STRING)" for g in inventory_groups]
+        # a device whose newest version is older than --evict-after is forgotten (InventoryWindows.forget)
+        head += f";forget={o.evict_after_ms}"
         # what a stored version's arrays mean: versions kept under another digest are dropped
         head += ";inv=" + hashlib.sha256("\n".join([*version_groups, "|", *inventory_keeps]).encode()).hexdigest()[:12]
         out.append(Statement("views/table_versions.sql.j2", {

@@ -313,7 +313,7 @@ FROM `t_device_performance_events__versions`;
 CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *
 FROM `nql_inventory_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000;late=10000;inv=8fb8c17d95bb | s_af53dfd25f (acme: busy_desktop_pools@m_busy_desktop_pools): size=900000;slide=300000;pop=1;inv=1;grp=0;igrp=0;ikeep=0;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--9ee58bd66a61');
+  spec => 'lag=600000;idle=60000;late=10000;forget=604800000;inv=8fb8c17d95bb | s_af53dfd25f (acme: busy_desktop_pools@m_busy_desktop_pools): size=900000;slide=300000;pop=1;inv=1;grp=0;igrp=0;ikeep=0;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--d244a0d8fb55');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__objects` AS

@@ -308,7 +308,7 @@ FROM `t_device_performance_events__versions`;
 CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *
 FROM `nql_inventory_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000;late=10000;inv=84f78036ea21 | s_2f39e595df (acme: device_cpu_queue@m_device_cpu_queue): size=900000;slide=300000;pop=1;inv=1;grp=0;ikeep=0;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--9ee58bd66a61');
+  spec => 'lag=600000;idle=60000;late=10000;forget=604800000;inv=84f78036ea21 | s_2f39e595df (acme: device_cpu_queue@m_device_cpu_queue): size=900000;slide=300000;pop=1;inv=1;grp=0;ikeep=0;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--d244a0d8fb55');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

@@ -312,7 +312,7 @@ FROM `t_session_logins__versions`;
 CREATE TEMPORARY VIEW `t_session_logins__windows` AS
 SELECT *
 FROM `nql_inventory_windows`(input => TABLE `t_session_logins__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000;late=10000;inv=07a7ab9e628e | s_2e304fb74e (acme: logon_time_change@m_logon_time_change): size=900000;slide=300000;pop=1;inv=1;grp=i0;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_logins--windows--9ee58bd66a61');
+  spec => 'lag=600000;idle=60000;late=10000;forget=604800000;inv=07a7ab9e628e | s_2e304fb74e (acme: logon_time_change@m_logon_time_change): size=900000;slide=300000;pop=1;inv=1;grp=i0;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_logins--windows--d244a0d8fb55');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_logon_time_change__eval` AS

@@ -309,7 +309,7 @@ FROM `t_session_logins__versions`;
 CREATE TEMPORARY VIEW `t_session_logins__windows` AS
 SELECT *
 FROM `nql_inventory_windows`(input => TABLE `t_session_logins__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000;late=10000;inv=07a7ab9e628e | s_1617f25f67 (acme: slow_logons_by_entity@m_slow_logons_by_entity): size=1800000;slide=300000;pop=1;inv=1;grp=i0;aggs=count:n0,count:n1,distinct:s0,distinct:s1', uid => 't_session_logins--windows--9ee58bd66a61');
+  spec => 'lag=600000;idle=60000;late=10000;forget=604800000;inv=07a7ab9e628e | s_1617f25f67 (acme: slow_logons_by_entity@m_slow_logons_by_entity): size=1800000;slide=300000;pop=1;inv=1;grp=i0;aggs=count:n0,count:n1,distinct:s0,distinct:s1', uid => 't_session_logins--windows--d244a0d8fb55');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

@@ -311,7 +311,7 @@ FROM `t_session_vdi_events__versions`;
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_inventory_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000;late=10000;inv=47764f0efe99 | s_f7d3326b50 (acme: vdi_input_delay_p95@m_vdi_input_delay_p95): size=600000;slide=60000;pop=1;inv=1;grp=0;igrp=0;keep=0;aggs=pct:n0:0.95,count:n1,count:n2,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--9ee58bd66a61');
+  spec => 'lag=600000;idle=60000;late=10000;forget=604800000;inv=47764f0efe99 | s_f7d3326b50 (acme: vdi_input_delay_p95@m_vdi_input_delay_p95): size=600000;slide=60000;pop=1;inv=1;grp=0;igrp=0;keep=0;aggs=pct:n0:0.95,count:n1,count:n2,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--d244a0d8fb55');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

@@ -309,7 +309,7 @@ FROM `t_session_vdi_events__versions`;
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_inventory_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000;late=10000;inv=5ef1d78b347f | s_54f5682cda (acme: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=1;inv=1;grp=i0;ikeep=0;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--9ee58bd66a61');
+  spec => 'lag=600000;idle=60000;late=10000;forget=604800000;inv=5ef1d78b347f | s_54f5682cda (acme: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=1;inv=1;grp=i0;ikeep=0;aggs=avg:n0,distinct:s0,distinct:s1', uid => 't_session_vdi_events--windows--d244a0d8fb55');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows

@@ -9,6 +9,7 @@ import org.apache.flink.table.api.dataview.ListView;
 import org.apache.flink.table.api.dataview.MapView;
 import org.apache.flink.types.Row;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -28,10 +29,14 @@ import java.util.Set;
  * record the tenant may still bring (within the lag bound and the longest window of the
  * watermark; docs/flink-job-shape.md §7, "The inventory looked up in the windows function").
  *
- * <p>State beyond the windows': {@code versions}, device -> {@link Versions}, per tenant, the one
- * state here that takes the job's time-to-live ({@code table.exec.state.ttl}, which deploy/plan.py
- * sets on this operator from {@code --evict-after}: a device with no new version for that long in
- * processing time is forgotten, as the inventory's versioned view forgot it). The
+ * <p>State beyond the windows': {@code versions}, device -> {@link Versions}, per tenant. A device
+ * whose newest version took effect more than the spec's {@code forget} (the job's {@code
+ * --evict-after}) before the oldest record the tenant may still bring is forgotten, as the
+ * inventory's versioned view forgets a device with no new version for that long: its records
+ * are then dead-lettered {@code unknown_device} until its next version. Event time, swept by the
+ * tenant's inventory rows ({@link #forget}). Not Flink's state time-to-live: a TTL'd heap
+ * MapState's incremental clean-up copied whole per-tenant maps of devices at every state access,
+ * about 60% of this function's thread (docs/flink-job-shape.md §7). The
  * arrays a version holds mean what the spec's {@code inv} digest says (the table segment, {@link
  * Shapes}): a tenant's versions stored under another digest are dropped when the tenant is next
  * seen, and the job's plan reads the inventory topic again from the start (deploy/plan.py).
@@ -41,6 +46,8 @@ public class InventoryWindows extends WindowsFunction {
     private static final long serialVersionUID = 1L;
     /** {@code meta} key: the spec's inventory digest the tenant's versions were stored under. */
     private static final String INVENTORY = "inv";
+    /** {@code meta} key: the watermark at or after which the tenant's versions are next swept ({@link #forget}). */
+    private static final String SWEEP = "sweep";
 
     /** Tenants whose versions this instance found (or made) under {@link #checkedFor}. */
     private transient Set<String> checked;
@@ -54,7 +61,7 @@ public class InventoryWindows extends WindowsFunction {
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> slices,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<BIGINT, BOOLEAN>")) MapView<Long, Boolean> buckets,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BIGINT>")) MapView<String, Long> fired,
-            @StateHint(type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> versions,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> versions,
             @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
             @ArgumentHint(name = "spec") String specText)
             throws Exception {
@@ -76,6 +83,40 @@ public class InventoryWindows extends WindowsFunction {
                 : watermark - spec.lag - spec.span;
         Versions.Version v = new Versions.Version(time.time(), in.getFieldAs("nql_group"), in.getFieldAs("nql_keep"));
         versions.put(device, Versions.write(Versions.add(Versions.read(versions.get(device)), v, from)));
+        if (watermark != null && from != Long.MIN_VALUE) {
+            forget(spec.forget, from, watermark, meta, versions);
+        }
+    }
+
+    /**
+     * Drops the devices whose newest version took effect more than {@code forget} ms before
+     * {@code from} (no record the tenant may still bring is older than it), once the watermark
+     * reaches the tenant's next sweep; the next one then a quarter of {@code forget} later. So a
+     * device is forgotten between {@code forget} and 1.25 times that after its last version,
+     * checked on the tenant's inventory rows only (a tenant sending none adds no device either).
+     */
+    static void forget(long forget, long from, long watermark, MapView<String, String> meta,
+                       MapView<String, byte[]> versions) throws Exception {
+        if (forget <= 0 || from < Long.MIN_VALUE + forget) {
+            return;
+        }
+        String due = meta.get(SWEEP);
+        if (due != null && watermark < Long.parseLong(due)) {
+            return;
+        }
+        if (due != null) {
+            List<String> gone = new ArrayList<>();
+            for (Map.Entry<String, byte[]> e : versions.entries()) {
+                List<Versions.Version> list = Versions.read(e.getValue());
+                if (list.isEmpty() || list.get(list.size() - 1).time < from - forget) {
+                    gone.add(e.getKey());
+                }
+            }
+            for (String device : gone) {
+                versions.remove(device);
+            }
+        }
+        meta.put(SWEEP, Long.toString(watermark + Math.max(1, forget / 4)));
     }
 
     public void onTimer(

@@ -17,7 +17,9 @@ import java.util.regex.Pattern;
  * <pre>lag=600000;idle=60000 | s_8f2a61c0: size=300000;slide=30000;pop=0;aggs=avg:n0 | s_77ab01ee: size=...</pre>
  *
  * Segments are separated by {@code " | "}; the first is the table's (lag and idle, see
- * {@link WindowSpec}; late: the function keeps the tenants' clocks; inv: the inventory's digest), each other one is a shape, {@code <id>: <WindowSpec without lag/idle>}
+ * {@link WindowSpec}; late: the function keeps the tenants' clocks; inv: the inventory's digest; forget: how long
+ * a device's newest inventory version may be older than the oldest record still acceptable before
+ * its versions are dropped, 0: never), each other one is a shape, {@code <id>: <WindowSpec without lag/idle>}
  * or {@code <id> (<tenant>: <monitor>@<pipeline>, ...; ...): ...}: the monitors it serves per
  * tenant, each of its rows ('eval', 'late') is emitted once per monitor of its tenant
  * ({@code nql_monitor}, and the pipeline that judges it, {@code nql_pipeline}).
@@ -134,6 +136,12 @@ final class Shapes implements Serializable {
      * dropped, as their elements mean something else.
      */
     final String inventory;
+    /**
+     * {@link InventoryWindows} forgets a device whose newest version took effect this long before
+     * the oldest record the tenant may still bring (the table segment's {@code forget}, the job's
+     * {@code --evict-after}); 0: never.
+     */
+    final long forget;
     final List<Shape> list;
     /** One population window per distinct window of the shapes with pop=1, indexed after them. */
     final List<Shape> populations;
@@ -153,9 +161,10 @@ final class Shapes implements Serializable {
     /** Whether a shape reads the row's keep array ({@code nql_keep}). */
     final boolean keeps;
 
-    private Shapes(long lag, long idle, long lateness, String inventory, List<Shape> list, List<Shape> populations,
-                   Map<String, String> texts) {
+    private Shapes(long lag, long idle, long lateness, String inventory, long forget, List<Shape> list,
+                   List<Shape> populations, Map<String, String> texts) {
         this.lag = lag;
+        this.forget = forget;
         this.idle = idle;
         this.lateness = lateness;
         this.inventory = inventory;
@@ -209,6 +218,7 @@ final class Shapes implements Serializable {
         long idle = -1;
         long lateness = -1;
         String inventory = null;
+        long forget = 0;
         for (Map.Entry<String, String> e : settings(segments[0]).entrySet()) {
             String key = e.getKey();
             String value = e.getValue();
@@ -220,8 +230,10 @@ final class Shapes implements Serializable {
                 lateness = Long.parseLong(value);
             } else if (key.equals("inv")) {
                 inventory = value;
+            } else if (key.equals("forget")) {
+                forget = Long.parseLong(value);
             } else {
-                throw new IllegalArgumentException("windows spec: the table's segment holds lag, idle, late and inv only, not '"
+                throw new IllegalArgumentException("windows spec: the table's segment holds lag, idle, late, forget and inv only, not '"
                         + key + "' in " + text);
             }
         }
@@ -253,7 +265,7 @@ final class Shapes implements Serializable {
             Shape population = spec.population ? byWindow.get(populationId(spec.size, spec.slide)) : null;
             list.add(new Shape(list.size(), h[0], spec.withoutPopulation(), served.get(h[0]), population));
         }
-        return new Shapes(lag, idle, lateness, inventory, list, populations, texts);
+        return new Shapes(lag, idle, lateness, inventory, forget, list, populations, texts);
     }
 
     /** {@code key=value;key=value} -> key -> value, in order (a part without '=': the value is empty). */
