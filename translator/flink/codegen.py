@@ -1111,7 +1111,9 @@ def _regroup(p: _Pipeline, n, w: ir.WindowAggregate, top: ir.Regroup, shape: str
     same eval view follows. Impact: the window's distinct devices (no users)."""
     lanes, impact = _window_lanes(top.measures, has_users=False)
     spec = f"size={w.size_ms};slide={w.slide_ms};lag=0;idle=0;pop=0;aggs={lanes.aggs()}"
-    layout = ";".join([spec, "by=" + ",".join(k.name for k in top.keys), "of=" + shape])
+    # state=2: its state declares no time-to-live (Regroup: a TTL'd heap map state's clean-up
+    # copies the tenant's whole map at every access; the parts leave at their window's timer)
+    layout = ";".join([spec, "by=" + ",".join(k.name for k in top.keys), "of=" + shape, "state=2"])
     regroup_input = {"name": n("regroup_input"), "objects": n("objects"), "group_json": _group_json(top.keys),
                      "where": to_sql(to_exp(w.having)) if w.having is not None else "",
                      "numeric": lanes.numeric, "strings": lanes.strings}

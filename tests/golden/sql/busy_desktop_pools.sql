@@ -349,7 +349,7 @@ WHERE (`samples` >= 2);
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__regrouped` AS
 SELECT *
 FROM `nql_regroup`(input => TABLE `m_busy_desktop_pools__regroup_input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`window_time`),
-  spec => 'size=900000;slide=300000;lag=0;idle=0;pop=0;aggs=count:n0,count:n1,max:n2,distinct:s0', uid => 'm_busy_desktop_pools--regroup--5beb87315a67');
+  spec => 'size=900000;slide=300000;lag=0;idle=0;pop=0;aggs=count:n0,count:n1,max:n2,distinct:s0', uid => 'm_busy_desktop_pools--regroup--1d535f48e9d3');
 
 -- The monitor's measures per window and group, from the windows' aggregates.
 CREATE TEMPORARY VIEW `m_busy_desktop_pools__eval` AS

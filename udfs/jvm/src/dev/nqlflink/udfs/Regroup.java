@@ -33,6 +33,11 @@ import java.util.TreeMap;
  *
  * The windows function emits all the devices of one window of a tenant at once, before the
  * watermark that follows them: a timer at the window's time fires after the last of them.
+ *
+ * <p>State: the window's partial aggregates per group ({@code parts}), removed by that timer;
+ * no time-to-live ({@code ttl = "0 ms"}): Flink gives PTF state that declares none a TTL even
+ * without a job TTL, and a TTL'd heap MapState's incremental clean-up copies the tenant's whole
+ * map at every access (docs/flink-job-shape.md §7).
  */
 @FunctionHint(output = @DataTypeHint(TenantWindows.OUTPUT))
 public class Regroup extends ProcessTableFunction<Row> {
@@ -50,8 +55,8 @@ public class Regroup extends ProcessTableFunction<Row> {
 
     public void eval(
             Context ctx,
-            @StateHint(type = @DataTypeHint("ROW<spec STRING>")) Row state,
-            @StateHint(type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> parts,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("ROW<spec STRING>")) Row state,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> parts,
             @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
             @ArgumentHint(name = "spec") String specText)
             throws Exception {
