@@ -52,8 +52,12 @@ final class Bytes {
         }
 
         void writeBoolean(boolean v) {
+            writeByte(v ? 1 : 0);
+        }
+
+        void writeByte(int v) {
             ensure(1);
-            buf[size++] = (byte) (v ? 1 : 0);
+            buf[size++] = (byte) v;
         }
 
         void writeShort(int v) {
@@ -130,6 +134,10 @@ final class Bytes {
 
         boolean readBoolean() {
             return b.get() != 0;
+        }
+
+        byte readByte() {
+            return b.get();
         }
 
         short readShort() {

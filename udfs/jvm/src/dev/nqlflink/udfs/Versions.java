@@ -1,11 +1,5 @@
 package dev.nqlflink.udfs;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -71,30 +65,25 @@ final class Versions {
         return first == 0 ? out : new ArrayList<>(out.subList(first, out.size()));
     }
 
+    /** DataOutputStream's format ({@link Bytes}), read and written on the array. */
     static byte[] write(List<Version> versions) {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeInt(versions.size());
-            for (Version v : versions) {
-                out.writeLong(v.time);
-                out.writeInt(v.groups.length);
-                for (String g : v.groups) {
-                    out.writeBoolean(g != null);
-                    if (g != null) {
-                        out.writeUTF(g);
-                    }
-                }
-                out.writeInt(v.keeps.length);
-                for (Boolean k : v.keeps) {
-                    out.writeByte(k == null ? 2 : k ? 1 : 0);
+        Bytes.Writer out = new Bytes.Writer(64);
+        out.writeInt(versions.size());
+        for (Version v : versions) {
+            out.writeLong(v.time);
+            out.writeInt(v.groups.length);
+            for (String g : v.groups) {
+                out.writeBoolean(g != null);
+                if (g != null) {
+                    out.writeUTF(g);
                 }
             }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            out.writeInt(v.keeps.length);
+            for (Boolean k : v.keeps) {
+                out.writeByte(k == null ? 2 : k ? 1 : 0);
+            }
         }
+        return out.toByteArray();
     }
 
     static List<Version> read(byte[] data) {
@@ -102,25 +91,21 @@ final class Versions {
         if (data == null) {
             return out;
         }
-        try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-            int n = in.readInt();
-            for (int i = 0; i < n; i++) {
-                long time = in.readLong();
-                String[] groups = new String[in.readInt()];
-                for (int g = 0; g < groups.length; g++) {
-                    groups[g] = in.readBoolean() ? in.readUTF() : null;
-                }
-                Boolean[] keeps = new Boolean[in.readInt()];
-                for (int k = 0; k < keeps.length; k++) {
-                    byte b = in.readByte();
-                    keeps[k] = b == 2 ? null : b == 1;
-                }
-                out.add(new Version(time, groups, keeps));
+        Bytes.Reader in = new Bytes.Reader(data);
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            long time = in.readLong();
+            String[] groups = new String[in.readInt()];
+            for (int g = 0; g < groups.length; g++) {
+                groups[g] = in.readBoolean() ? in.readUTF() : null;
             }
-            return out;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            Boolean[] keeps = new Boolean[in.readInt()];
+            for (int k = 0; k < keeps.length; k++) {
+                byte b = in.readByte();
+                keeps[k] = b == 2 ? null : b == 1;
+            }
+            out.add(new Version(time, groups, keeps));
         }
+        return out;
     }
 }
