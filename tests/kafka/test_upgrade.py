@@ -143,43 +143,60 @@ def cluster(tmp_path_factory, kafka_broker):
         yield c
 
 
+class _Upgrade:
+    """One story's v1 job deployed on the module's cluster, its own topics (`head` + a stamp),
+    the inventory and `first` events produced; then `upgrade(to_v2)`: `nql-flink upgrade` to v2
+    with a savepoint, waiting for the new job, and its stderr."""
+
+    def __init__(self, cluster, kafka_bootstrap, tmp, head: str, v1: str, v2: str, first: list):
+        self.cluster, self.bootstrap, self.tmp = cluster, kafka_bootstrap, tmp
+        prefix = f"{head}{int(time.time() * 1000) % 10**8}."
+        self.o = compiled_options(prefix)
+        for name, text in (("v1", v1), ("v2", v2)):
+            (tmp / name).mkdir()
+            (tmp / name / "monitors.yaml").write_text(text, encoding="utf-8")
+        self.common = ["--kafka", kafka_bootstrap, "--cluster-state", str(cluster.state_dir),
+                       "--out", str(tmp / "deploy"), "--topic-prefix", prefix, "--group-id", prefix + "nql",
+                       "--job-name", prefix + "job", "--checkpoint-interval", "1 s", "--idle-timeout", "5 s"]
+        rc, self.jid1, err = cli("deploy", "sql-client", str(tmp / "v1"), *self.common)
+        assert rc == 0, err
+        cluster.wait_job(lambda j: j["jid"] == self.jid1, timeout=WAIT)
+        produce_table(kafka_bootstrap, self.o.topic("nql.device.devices"), INVENTORY, sc.inventory(("acme",)))
+        self.produce(first)
+        self.alerts_topic = self.o.topic(self.o.alerts_topic)
+
+    def produce(self, events: list) -> None:
+        produce_table(self.bootstrap, self.o.topic("nql.session.vdi_events"), EVENTS, events)
+
+    def alerts(self) -> list:
+        return read_topic(self.bootstrap, self.alerts_topic)
+
+    def upgrade(self) -> str:
+        rc, self.jid2, err = cli("upgrade", "sql-client", str(self.tmp / "v2"), *self.common)
+        assert rc == 0, err
+        self.cluster.wait_job(lambda j: j["jid"] == self.jid2, timeout=WAIT)
+        return err
+
+
 @pytest.fixture(scope="module")
 def story(cluster, kafka_bootstrap, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("upgrade")
-    prefix = f"upg{int(time.time() * 1000) % 10**8}."
-    o = compiled_options(prefix)
-    for name, text in (("v1", V1), ("v2", V2)):
-        (tmp / name).mkdir()
-        (tmp / name / "monitors.yaml").write_text(text, encoding="utf-8")
-    common = ["--kafka", kafka_bootstrap, "--cluster-state", str(cluster.state_dir), "--out", str(tmp / "deploy"),
-              "--topic-prefix", prefix, "--group-id", prefix + "nql", "--job-name", prefix + "job",
-              "--checkpoint-interval", "1 s", "--idle-timeout", "5 s"]
+    run = _Upgrade(cluster, kafka_bootstrap, tmp_path_factory.mktemp("upgrade"), "upg", V1, V2, samples(range(6)))
     facts: dict = {}
-    rc, jid1, err = cli("deploy", "sql-client", str(tmp / "v1"), *common)
-    assert rc == 0, err
-    cluster.wait_job(lambda j: j["jid"] == jid1, timeout=WAIT)
-    produce_table(kafka_bootstrap, o.topic("nql.device.devices"), INVENTORY, sc.inventory(("acme",)))
-    produce_table(kafka_bootstrap, o.topic("nql.session.vdi_events"), EVENTS, samples(range(6)))
-    alerts_topic = o.topic(o.alerts_topic)
     # pending: `changed` triggered (10:00:30) shows the v1 job evaluates; the 10:02:30 window
     # needs S(5) (10:02:30) past the lateness, so wait for acme's clock via the checkpointed state
-    until(lambda: any(json.loads(a)["monitor"] == "changed" for a in read_topic(kafka_bootstrap, alerts_topic)),
-          "the v1 job's first alert")
+    until(lambda: any(json.loads(a)["monitor"] == "changed" for a in run.alerts()), "the v1 job's first alert")
     time.sleep(5)  # a few checkpoints more: the savepoint is taken while slow_burn is pending
-    facts["before"] = transitions(read_topic(kafka_bootstrap, alerts_topic))
-    rc, jid2, err = cli("upgrade", "sql-client", str(tmp / "v2"), *common)
-    facts["upgrade"] = err
-    assert rc == 0, err
-    cluster.wait_job(lambda j: j["jid"] == jid2, timeout=WAIT)
+    facts["before"] = transitions(run.alerts())
+    facts["upgrade"] = run.upgrade()
     facts["jobs"] = {j["jid"]: j["state"] for j in cluster.jobs()}
-    facts["jid1"], facts["jid2"] = jid1, jid2
-    produce_table(kafka_bootstrap, o.topic("nql.session.vdi_events"), EVENTS, samples(range(6, 16)))
+    facts["jid1"], facts["jid2"] = run.jid1, run.jid2
+    run.produce(samples(range(6, 16)))
     facts["after"] = transitions(until(
         lambda: (lambda got: got if sum(1 for t in transitions(got) if t[1] == "recovered") >= 3 else None)(
-            read_topic(kafka_bootstrap, alerts_topic)), "the three recoveries"))
+            run.alerts()), "the three recoveries"))
     time.sleep(3)
-    facts["final"] = transitions(read_topic(kafka_bootstrap, alerts_topic))
-    cluster.cancel(jid2)
+    facts["final"] = transitions(run.alerts())
+    cluster.cancel(run.jid2)
     return facts
 
 
@@ -255,41 +272,25 @@ TWO_ACTIVE = {"devices": 2, "users": 2, "active_devices": 2, "share": 1.0}
 
 @pytest.fixture(scope="module")
 def population_story(cluster, kafka_bootstrap, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("upgrade-populations")
-    prefix = f"upp{int(time.time() * 1000) % 10**8}."
-    o = compiled_options(prefix)
-    for name, text in (("v1", POP_V1), ("v2", POP_V2)):
-        (tmp / name).mkdir()
-        (tmp / name / "monitors.yaml").write_text(text, encoding="utf-8")
-    common = ["--kafka", kafka_bootstrap, "--cluster-state", str(cluster.state_dir), "--out", str(tmp / "deploy"),
-              "--topic-prefix", prefix, "--group-id", prefix + "nql", "--job-name", prefix + "job",
-              "--checkpoint-interval", "1 s", "--idle-timeout", "5 s"]
+    run = _Upgrade(cluster, kafka_bootstrap, tmp_path_factory.mktemp("upgrade-populations"), "upp", POP_V1, POP_V2,
+                   pop_samples(range(6)))
     facts: dict = {}
-    rc, jid1, err = cli("deploy", "sql-client", str(tmp / "v1"), *common)
-    assert rc == 0, err
-    cluster.wait_job(lambda j: j["jid"] == jid1, timeout=WAIT)
-    produce_table(kafka_bootstrap, o.topic("nql.device.devices"), INVENTORY, sc.inventory(("acme",)))
-    produce_table(kafka_bootstrap, o.topic("nql.session.vdi_events"), EVENTS, pop_samples(range(6)))
-    alerts_topic = o.topic(o.alerts_topic)
     # dropped's trigger at 10:02:00 needs S(5): v1 has read every record before the upgrade
-    until(lambda: "dropped" in finance(read_topic(kafka_bootstrap, alerts_topic)), "the v1 job's trigger of dropped")
+    until(lambda: "dropped" in finance(run.alerts()), "the v1 job's trigger of dropped")
     time.sleep(3)
-    facts["before"] = finance(read_topic(kafka_bootstrap, alerts_topic))
-    rc, jid2, err = cli("upgrade", "sql-client", str(tmp / "v2"), *common)
-    facts["upgrade"] = err
-    assert rc == 0, err
-    cluster.wait_job(lambda j: j["jid"] == jid2, timeout=WAIT)
-    produce_table(kafka_bootstrap, o.topic("nql.session.vdi_events"), EVENTS, pop_samples(range(6, 16)))
+    facts["before"] = finance(run.alerts())
+    facts["upgrade"] = run.upgrade()
+    run.produce(pop_samples(range(6, 16)))
 
     def both_recovered():
-        got = finance(read_topic(kafka_bootstrap, alerts_topic))
+        got = finance(run.alerts())
         done = all(any(r["status"] == "recovered" for r in got.get(m, [])) for m in ("kept", "added"))
         return got if done else None
 
     until(both_recovered, "the recoveries of kept and added")
     time.sleep(3)
-    facts["final"] = finance(read_topic(kafka_bootstrap, alerts_topic))
-    cluster.cancel(jid2)
+    facts["final"] = finance(run.alerts())
+    cluster.cancel(run.jid2)
     return facts
 
 
