@@ -11,6 +11,9 @@ Two sets (--set):
           generated              as compiled (its windows function keeps the tenants' clocks and
                                  looks the inventory up: no clock function, no temporal join, so
                                  the copies without them that this set once had are gone)
+          generated, no ticks    the table's ticks (its event-time progress for tenants
+                                 without records: a TUMBLE with a local aggregation in the
+                                 source's chain) given no record: no local buffer, no flush
           reference              benchmarks/reference/seed_monitor.sql (job_cost.py)
   same  the same-shape family of benchmarks/many_monitors.py (monitor_sets.py) on its input (one
         tenant's devices dealt out to the monitors' tenants):
@@ -119,10 +122,27 @@ def windows_only(statements: list[str]) -> list[str]:
                                                      "`job__evaluated`;\nEND"]
 
 
+def without_ticks(statements: list[str]) -> list[str]:
+    """Each table's ticks (`tick_<table>`) counted from no record: the records that feed them
+    (`tickable_<table>`) filtered by a condition the planner cannot fold and no record meets,
+    so the TUMBLE and its local aggregation stay in the plan but never buffer nor flush."""
+    tables = _tables(statements, "tickable_")
+    if not tables:
+        raise EditFailed("stage_cost: no tickable view in the generated job")
+    for t in tables:
+        i = _view(statements, "tickable_" + t)
+        sql = _code(statements[i]).rstrip().removesuffix(";")
+        if "\nWHERE " not in sql:
+            raise EditFailed(f"stage_cost: tickable_{t} has no WHERE as this edit knows it")
+        statements = _replaced(statements, i, sql + " AND CHAR_LENGTH(CAST(`ts` AS STRING)) < 0")
+    return statements
+
+
 # name -> edit(statements, params): `params`, a config record's parameters, for the edits
 # that judge without the config (None: constants)
 EDITS = {"without_config_join": without_config_join,
-         "windows_only": lambda statements, params: windows_only(statements)}
+         "windows_only": lambda statements, params: windows_only(statements),
+         "without_ticks": lambda statements, params: without_ticks(statements)}
 
 
 def edited(statements: list[str], edits: list[str], params: dict[str, float] | None = None) -> list[str]:
@@ -153,6 +173,7 @@ def statements_on_files(compiled, files: dict[str, str], config: Path, sinks: st
 SETS = {
     "seed": {
         "generated": ("seed", []),
+        "generated, no ticks": ("seed", ["without_ticks"]),
         "reference": ("reference", []),
     },
     "same": {

@@ -39,6 +39,9 @@ def test_each_edit_changes_what_it_names(tmp_path, same_file):
     assert not any("ver_monitor_config` FOR SYSTEM_TIME" in s for s in no_config)
     only = stage_cost.windows_only(same)
     assert "sink_alerts" not in only[-1] and "stage_cost_blackhole" in only[-1]
+    no_ticks = stage_cost.without_ticks(same)
+    [tickable] = [s for s in no_ticks if "CREATE TEMPORARY VIEW `tickable_" in s]
+    assert tickable.endswith("AND CHAR_LENGTH(CAST(`ts` AS STRING)) < 0")
     # an edit of something the job does not have says so
     with pytest.raises(stage_cost.EditFailed):
         stage_cost.without_config_join(no_config)
