@@ -474,6 +474,9 @@ def describe(changes: list[OwnerChange]) -> str:
         note = notes.get(c.verdict) or "starts without: " + ", ".join(c.kinds)
         if c.owner.startswith("source:") and c.verdict == "resets":
             note = "no offsets restored: reads from its startup position (versioned topics: from the start)"
+        if c.verdict == "removed" and name(c.owner).startswith("monitor "):
+            # its groups' alert states are the job's (JOB), kept: docs/upgrades.md
+            note = "its own state is dropped; its groups stay in the alert states (an open alert is never recovered)"
         lines.append(f"  {c.verdict:<8} {name(c.owner)}: {note}")
     return "\n".join(lines)
 

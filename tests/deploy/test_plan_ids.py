@@ -169,6 +169,15 @@ def test_the_jobs_alert_states_belong_to_no_monitor():
         assert {c.owner: c.verdict for c in plan.compare(before, after)}["job"] == "keeps"
 
 
+def test_a_removed_monitor_says_its_groups_stay_in_the_alert_states():
+    """docs/upgrades.md, "monitor removed": its own state goes, its groups' alert states are the
+    job's and stay (an open alert is never recovered), and the report says so."""
+    text = plan.describe(plan.compare(job(("m_a", "m_b")), job(("m_b",)))).splitlines()
+    assert "  removed  monitor a: its own state is dropped; its groups stay in the alert states " \
+           "(an open alert is never recovered)" in text
+    assert "  keeps    alert states of every threshold monitor: keeps its state" in text
+
+
 def test_from_a_job_with_an_alert_state_per_monitor_the_alert_states_reset_once():
     """A savepoint of a job from before the job's alert states: every monitor keeps its windows
     and says that its alert state starts empty; the job's alert states are new."""
