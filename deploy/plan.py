@@ -389,9 +389,9 @@ def bound_state(plan: dict, idle_ms: int, never: tuple[str, ...]) -> dict:
     time is dropped. Never for the operators reading a table of ``never`` (the monitor configs:
     a monitor without data for a long time must still find its thresholds), nor windows and
     alert states (their functions evict by their own rule, in event time: docs/guarantees.md
-    "Bounded state"; the inventory's versions a windows function keeps itself too, its spec's
-    ``forget``: a TTL'd heap map state copied whole per-tenant maps at every access). Also on a sink's upsert materializer (the alert
-    history's, one entry per transition).
+    "Bounded state"; so do the inventory's versions a windows function keeps, by its spec's
+    ``forget``: a TTL'd heap map state copied whole per-tenant maps at every access). Also on a
+    sink's upsert materializer (the alert history's, one entry per transition).
 
     Per-operator TTL is what a compiled plan allows (FLIP-292): a node's ``state`` metadata
     where Flink writes one (deduplicate), else its ``configuration`` (table.exec.state.ttl,
@@ -457,14 +457,17 @@ def compare(old: dict, new: dict) -> list[OwnerChange]:
 
 def describe(changes: list[OwnerChange]) -> str:
     """The comparison for people: monitors first, then the state they share."""
+    def monitor(owner: str) -> bool:
+        return owner != JOB and not owner.startswith(TABLE_WINDOWS) and ":" not in owner
+
     def name(owner: str) -> str:
         if owner == JOB:
             return "alert states of every threshold monitor"
         if owner.startswith(TABLE_WINDOWS):
             return "windows function of table " + owner[len(TABLE_WINDOWS):]
-        kind, _, rest = owner.partition(":")
-        if not rest:
+        if monitor(owner):
             return "monitor " + (owner[2:] if owner.startswith("m_") else owner)
+        kind, _, rest = owner.partition(":")
         return {"source": "source", "sink": "sink", "tables": "shared state of"}[kind] + " " + rest
 
     notes = {"new": "starts without state", "removed": "its state is dropped",
@@ -474,7 +477,7 @@ def describe(changes: list[OwnerChange]) -> str:
         note = notes.get(c.verdict) or "starts without: " + ", ".join(c.kinds)
         if c.owner.startswith("source:") and c.verdict == "resets":
             note = "no offsets restored: reads from its startup position (versioned topics: from the start)"
-        if c.verdict == "removed" and name(c.owner).startswith("monitor "):
+        if c.verdict == "removed" and monitor(c.owner):
             # its groups' alert states are the job's (JOB), kept: docs/upgrades.md
             note = "its own state is dropped; its groups stay in the alert states (an open alert is never recovered)"
         lines.append(f"  {c.verdict:<8} {name(c.owner)}: {note}")

@@ -17,9 +17,10 @@ import java.util.regex.Pattern;
  * <pre>lag=600000;idle=60000 | s_8f2a61c0: size=300000;slide=30000;pop=0;aggs=avg:n0 | s_77ab01ee: size=...</pre>
  *
  * Segments are separated by {@code " | "}; the first is the table's (lag and idle, see
- * {@link WindowSpec}; late: the function keeps the tenants' clocks; inv: the inventory's digest; forget: how long
- * a device's newest inventory version may be older than the oldest record still acceptable before
- * its versions are dropped, 0: never), each other one is a shape, {@code <id>: <WindowSpec without lag/idle>}
+ * {@link WindowSpec}; late: the function keeps the tenants' clocks; inv: the inventory's digest;
+ * forget: how long a device's newest inventory version may be older than the oldest record still
+ * acceptable before its versions are dropped, 0: never), each other one is a shape,
+ * {@code <id>: <WindowSpec without lag/idle>}
  * or {@code <id> (<tenant>: <monitor>@<pipeline>, ...; ...): ...}: the monitors it serves per
  * tenant, each of its rows ('eval', 'late') is emitted once per monitor of its tenant
  * ({@code nql_monitor}, and the pipeline that judges it, {@code nql_pipeline}).
@@ -164,10 +165,10 @@ final class Shapes implements Serializable {
     private Shapes(long lag, long idle, long lateness, String inventory, long forget, List<Shape> list,
                    List<Shape> populations, Map<String, String> texts) {
         this.lag = lag;
-        this.forget = forget;
         this.idle = idle;
         this.lateness = lateness;
         this.inventory = inventory;
+        this.forget = forget;
         this.list = Collections.unmodifiableList(list);
         this.populations = Collections.unmodifiableList(populations);
         List<Shape> every = new ArrayList<>(list);
@@ -233,8 +234,8 @@ final class Shapes implements Serializable {
             } else if (key.equals("forget")) {
                 forget = Long.parseLong(value);
             } else {
-                throw new IllegalArgumentException("windows spec: the table's segment holds lag, idle, late, forget and inv only, not '"
-                        + key + "' in " + text);
+                throw new IllegalArgumentException("windows spec: the table's segment holds lag, idle, late, forget "
+                        + "and inv only, not '" + key + "' in " + text);
             }
         }
         if (lag < 0 || idle < 0) {
