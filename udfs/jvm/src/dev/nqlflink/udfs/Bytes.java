@@ -156,6 +156,12 @@ final class Bytes {
             return b.getDouble();
         }
 
+        byte[] readBytes(int n) {
+            byte[] out = new byte[n];
+            b.get(out);
+            return out;
+        }
+
         String readUTF() {
             int at = b.position();
             int n = b.getShort(at) & 0xFFFF;

@@ -62,6 +62,7 @@ public class InventoryWindows extends WindowsFunction {
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<BIGINT, BOOLEAN>")) MapView<Long, Boolean> buckets,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BIGINT>")) MapView<String, Long> fired,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> versions,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> configs,
             @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
             @ArgumentHint(name = "spec") String specText)
             throws Exception {
@@ -69,7 +70,7 @@ public class InventoryWindows extends WindowsFunction {
         String tenant = in.getFieldAs("tenant");
         check(spec, tenant, meta, versions);
         if (!Boolean.TRUE.equals(in.getField("nql_inventory"))) {
-            onRow(ctx, state, meta, open, slices, buckets, fired, in, specText, inventory(versions));
+            onRow(ctx, state, meta, open, slices, buckets, fired, configs, in, specText, inventory(versions));
             return;
         }
         TimeContext<Long> time = ctx.timeContext(Long.class);
@@ -78,9 +79,7 @@ public class InventoryWindows extends WindowsFunction {
             return;
         }
         Long watermark = time.currentWatermark();
-        // no record the tenant may still bring, nor any waiting in its windows, is older than this
-        long from = watermark == null || watermark < Long.MIN_VALUE + spec.lag + spec.span ? Long.MIN_VALUE
-                : watermark - spec.lag - spec.span;
+        long from = oldest(spec, watermark);
         Versions.Version v = new Versions.Version(time.time(), in.getFieldAs("nql_group"), in.getFieldAs("nql_keep"));
         versions.put(device, Versions.write(Versions.add(Versions.read(versions.get(device)), v, from)));
         if (watermark != null && from != Long.MIN_VALUE) {
@@ -127,9 +126,10 @@ public class InventoryWindows extends WindowsFunction {
             MapView<String, byte[]> slices,
             MapView<Long, Boolean> buckets,
             MapView<String, Long> fired,
-            MapView<String, byte[]> versions)
+            MapView<String, byte[]> versions,
+            MapView<String, byte[]> configs)
             throws Exception {
-        onTimers(ctx, state, meta, open, slices, buckets, fired, inventory(versions));
+        onTimers(ctx, state, meta, open, slices, buckets, fired, configs, inventory(versions));
     }
 
     /** The tenant's versions, each device's read once per call. */

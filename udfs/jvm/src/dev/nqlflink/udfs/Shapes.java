@@ -4,9 +4,11 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -208,6 +210,25 @@ final class Shapes implements Serializable {
     }
 
     private final Map<String, Boolean> readers = new HashMap<>();
+
+    /** Whether a shape serves {@code monitor} of {@code tenant} (its config is kept, {@link Configs}). */
+    boolean serves(String tenant, String monitor) {
+        Set<String> mine = served.get(tenant);
+        if (mine == null) {
+            mine = new HashSet<>();
+            for (Shape s : list) {
+                for (String[] m : s.monitorsOf(tenant)) {
+                    if (m[0] != null) {
+                        mine.add(m[0]);
+                    }
+                }
+            }
+            served.put(tenant, mine);
+        }
+        return mine.contains(monitor);
+    }
+
+    private final Map<String, Set<String>> served = new HashMap<>();
 
     private static long gcd(long a, long b) {
         return b == 0 ? a : gcd(b, a % b);

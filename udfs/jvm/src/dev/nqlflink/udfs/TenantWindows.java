@@ -26,10 +26,11 @@ public class TenantWindows extends WindowsFunction {
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> slices,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<BIGINT, BOOLEAN>")) MapView<Long, Boolean> buckets,
             @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BIGINT>")) MapView<String, Long> fired,
+            @StateHint(ttl = "0 ms", type = @DataTypeHint("MAP<STRING, BYTES>")) MapView<String, byte[]> configs,
             @ArgumentHint(value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME}, name = "input") Row in,
             @ArgumentHint(name = "spec") String specText)
             throws Exception {
-        onRow(ctx, state, meta, open, slices, buckets, fired, in, specText, null);
+        onRow(ctx, state, meta, open, slices, buckets, fired, configs, in, specText, null);
     }
 
     public void onTimer(
@@ -39,8 +40,9 @@ public class TenantWindows extends WindowsFunction {
             ListView<byte[]> open,
             MapView<String, byte[]> slices,
             MapView<Long, Boolean> buckets,
-            MapView<String, Long> fired)
+            MapView<String, Long> fired,
+            MapView<String, byte[]> configs)
             throws Exception {
-        onTimers(ctx, state, meta, open, slices, buckets, fired, null);
+        onTimers(ctx, state, meta, open, slices, buckets, fired, configs, null);
     }
 }

@@ -12,8 +12,13 @@ import java.util.List;
 final class Versions {
     private Versions() {}
 
+    /** Something in force from its time until the next one's (a device's version, a monitor's config). */
+    interface Timed {
+        long time();
+    }
+
     /** One version: in force from {@code time} until the next one's. */
-    static final class Version {
+    static final class Version implements Timed {
         final long time;
         final String[] groups;
         final Boolean[] keeps;
@@ -23,13 +28,18 @@ final class Versions {
             this.groups = groups == null ? new String[0] : groups;
             this.keeps = keeps == null ? new Boolean[0] : keeps;
         }
+
+        @Override
+        public long time() {
+            return time;
+        }
     }
 
     /** The version in force at {@code ts}: the newest taking effect at or before it; null: none. */
-    static Version at(List<Version> versions, long ts) {
-        Version out = null;
-        for (Version v : versions) {
-            if (v.time > ts) {
+    static <V extends Timed> V at(List<V> versions, long ts) {
+        V out = null;
+        for (V v : versions) {
+            if (v.time() > ts) {
                 break;
             }
             out = v;
@@ -42,14 +52,14 @@ final class Versions {
      * the later read wins, as in the deduplicated versioned view the temporal join reads), less the
      * versions no lookup at or after {@code from} can find (a newer one is in force by then).
      */
-    static List<Version> add(List<Version> versions, Version v, long from) {
-        List<Version> out = new ArrayList<>(versions.size() + 1);
+    static <V extends Timed> List<V> add(List<V> versions, V v, long from) {
+        List<V> out = new ArrayList<>(versions.size() + 1);
         boolean placed = false;
-        for (Version old : versions) {
-            if (!placed && v.time <= old.time) {
+        for (V old : versions) {
+            if (!placed && v.time() <= old.time()) {
                 out.add(v);
                 placed = true;
-                if (v.time == old.time) {
+                if (v.time() == old.time()) {
                     continue;
                 }
             }
@@ -59,7 +69,7 @@ final class Versions {
             out.add(v);
         }
         int first = 0;
-        while (first + 1 < out.size() && out.get(first + 1).time <= from) {
+        while (first + 1 < out.size() && out.get(first + 1).time() <= from) {
             first++;
         }
         return first == 0 ? out : new ArrayList<>(out.subList(first, out.size()));

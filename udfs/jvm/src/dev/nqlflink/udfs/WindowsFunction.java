@@ -11,6 +11,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.LinkedHashMap;
@@ -52,16 +53,21 @@ import java.util.TreeSet;
  *                nql_unknown BOOLEAN (TRUE: no inventory version for the device; NULL = FALSE; not
  *                read by InventoryWindows, which looks the device up),
  *                nql_n ARRAY&lt;DOUBLE&gt;, nql_s ARRAY&lt;STRING&gt; (the inputs, shared by the shapes)
+ *                nql_config ROW&lt;monitor STRING, the fields of {@link Configs#TYPE}&gt; (not NULL: a config
+ *                row, the monitor's config in force from ts on; {@link Configs}; an input without the
+ *                column gives no evaluation a config)
  *                InventoryWindows only: nql_inventory BOOLEAN (TRUE: an inventory version, taking
  *                effect at ts, of device nql_device, its nql_group and nql_keep computed from its
  *                attributes: the elements a shape names by grp=iN and ikeep)
  * output: tenant | nql_kind ('eval' | 'late' | 'unknown' | 'reject'), nql_shape, group_json, window_start,
  *                  window_end, nv ARRAY&lt;DOUBLE&gt;, sv ARRAY&lt;STRING&gt;, population BIGINT, late_ts,
- *                  reject_reason, nql_line | rowtime
+ *                  reject_reason, nql_line, nql_config | rowtime
  * </pre>
  *
  * An 'eval' row is one window of one group of one shape (only groups with rows in the window),
- * emitted with rowtime = window end - 1 ms, in window order per tenant and shape; its population
+ * emitted with rowtime = window end - 1 ms, in window order per tenant and shape, with its
+ * monitor's config in force at that time ({@code nql_config}, NULL if none: the row is not
+ * judged); its population
  * (shapes with pop=1) is the distinct devices of all the tenant's rows in the window, whatever
  * their groups. A 'late' row is a record of a shape (its group for it not NULL) that came after
  * the shape's window holding it was evaluated, one per such shape; the metric
@@ -99,7 +105,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     /** The rows of the windows: each names its shape, monitor and pipeline (NULL on 'unknown'). */
     static final String SHAPES_OUTPUT = "ROW<nql_kind STRING, nql_shape STRING, nql_monitor STRING, nql_pipeline STRING, group_json STRING, "
             + "window_start TIMESTAMP(3), window_end TIMESTAMP(3), nv ARRAY<DOUBLE>, sv ARRAY<STRING>, "
-            + "population BIGINT, late_ts TIMESTAMP(3), reject_reason STRING, nql_line BYTES>";
+            + "population BIGINT, late_ts TIMESTAMP(3), reject_reason STRING, nql_line BYTES, nql_config "
+            + Configs.TYPE + ">";
     private static final long serialVersionUID = 1L;
     /** Window timers: FIRE + shape id + "|" + window end. */
     private static final String FIRE = "f";
@@ -109,6 +116,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     /** {@code meta} keys: the spec the tenant's state was written under, and the tenant. */
     private static final String SPEC = "spec";
     private static final String TENANT = "tenant";
+    /** The input column of a config row ({@link Configs}; NULL on every other row). */
+    private static final String CONFIG = "nql_config";
 
     /**
      * The call's spec, as last seen by eval (parsed: {@link #shapes}): a literal, the same for
@@ -120,6 +129,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     private transient Counter late;
     /** Tenants whose state this instance found (or made) under {@link #current}: no upgrade to check. */
     private transient Set<String> upToDate;
+    /** Whether the input has the config column (an input without it: every evaluation without a config). */
+    private transient Boolean configured;
     /** The tenants' shapes' last evaluated windows: a cache, rebuilt from the state when missing. */
     private transient RunningWindow.Cache running;
 
@@ -150,13 +161,23 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     /** One row of the table (a record, a clock row or a tick) of the call's tenant. */
     protected void onRow(Context ctx, Row state, MapView<String, String> meta, ListView<byte[]> open,
                          MapView<String, byte[]> slices, MapView<Long, Boolean> buckets, MapView<String, Long> fired,
-                         Row in, String specText, Inventory inventory) throws Exception {
+                         MapView<String, byte[]> configs, Row in, String specText, Inventory inventory)
+            throws Exception {
         Shapes spec = shapes(specText);
         String tenant = in.getFieldAs("tenant");
+        if (configured == null) {
+            Set<String> names = in.getFieldNames(true);
+            configured = names != null && names.contains(CONFIG);
+        }
+        Row config = configured ? in.getFieldAs(CONFIG) : null;
+        if (config != null) {
+            keep(spec, tenant, configs, config, ctx.timeContext(Long.class));
+            return;
+        }
         ShapeState windows = new ShapeState(open, slices, buckets, fired, running, tenant);
         byte[] stored = (byte[]) state.getField("clock");
         TenantClock clock = TenantClock.read(stored);
-        if (checkSpec(tenant, meta, specText, spec, clock, windows) && meta.get(TENANT) == null) {
+        if (checkSpec(tenant, meta, specText, spec, clock, windows, configs) && meta.get(TENANT) == null) {
             meta.put(TENANT, tenant);   // for the rows its timers emit
         }
         TimeContext<Long> time = ctx.timeContext(Long.class);
@@ -173,7 +194,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             if (reason != null) {
                 collect(Row.of("reject", null, null, null, null, null, null, null,
                                new String[] {in.getFieldAs("nql_device")}, null, toTimestamp(ts), reason,
-                               in.getField("nql_line")));
+                               in.getField("nql_line"), null));
             } else {
                 record(spec, windows, state, time, ts, tenant, in, inventory);
             }
@@ -193,6 +214,30 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         if (!Arrays.equals(written, stored)) {
             state.setField("clock", written);
         }
+    }
+
+    /**
+     * A config row: kept as its monitor's version from the row's time if a shape serves the
+     * monitor for the tenant, less the versions no window the tenant may still evaluate can read.
+     */
+    private static void keep(Shapes spec, String tenant, MapView<String, byte[]> configs, Row config,
+                             TimeContext<Long> time) throws Exception {
+        String monitor = (String) config.getField(0);
+        if (monitor == null || !spec.serves(tenant, monitor)) {
+            return;
+        }
+        List<Configs.Config> versions = Configs.read(configs.get(monitor));
+        Configs.Config version = Configs.Config.of(time.time(), config);
+        configs.put(monitor, Configs.write(Versions.add(versions, version, oldest(spec, time.currentWatermark()))));
+    }
+
+    /**
+     * The time no record the tenant may still bring, nor any waiting in its windows, is older
+     * than: the watermark less the lag bound and the longest window (MIN: no watermark yet).
+     */
+    static long oldest(Shapes spec, Long watermark) {
+        return watermark == null || watermark < Long.MIN_VALUE + spec.lag + spec.span ? Long.MIN_VALUE
+                : watermark - spec.lag - spec.span;
     }
 
     /**
@@ -242,7 +287,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 isLate = true;
                 for (String[] m : shape.monitorsOf(tenant)) {
                     collect(Row.of("late", shape.id, m[0], m[1], group, null, null, null, null, null, toTimestamp(ts),
-                                   null, null));
+                                   null, null, null));
                 }
                 continue;
             }
@@ -319,7 +364,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             if (shape.spec.inventory) {
                 for (String[] m : shape.monitorsOf(tenant)) {
                     collect(Row.of("unknown", shape.id, m[0], m[1], null, null, null, null, new String[] {device}, null,
-                                   toTimestamp(ts), null, null));
+                                   toTimestamp(ts), null, null, null));
                 }
             }
         }
@@ -382,7 +427,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     /** A timer of the call's tenant: a window due, the clock, or the end of a bounded input. */
     protected void onTimers(OnTimerContext ctx, Row state, MapView<String, String> meta, ListView<byte[]> open,
                             MapView<String, byte[]> slices, MapView<Long, Boolean> buckets, MapView<String, Long> fired,
-                            Inventory inventory) throws Exception {
+                            MapView<String, byte[]> configs, Inventory inventory) throws Exception {
         // before the first record since a restore, the spec the tenant's state was written under
         String text = current != null ? current : meta.get(SPEC);
         if (text == null) {
@@ -393,7 +438,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         ShapeState windows = new ShapeState(open, slices, buckets, fired, running, tenant);
         byte[] stored = (byte[]) state.getField("clock");
         TenantClock clock = TenantClock.read(stored);
-        checkSpec(tenant, meta, text, spec, clock, windows);
+        checkSpec(tenant, meta, text, spec, clock, windows, configs);
         TimeContext<Long> time = ctx.timeContext(Long.class);
         String timer = ctx.currentTimer();
         if (CLOCK.equals(timer)) {
@@ -411,7 +456,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             Shapes.Shape shape = spec.byId.get(timer.substring(FIRE.length(), bar));
             if (shape != null) {  // else a timer of a shape the spec no longer has
                 onWindow(spec, shape, Long.parseLong(timer.substring(bar + 1)), clock, windows, state, time, tenant,
-                         inventory);
+                         configs, inventory);
             }
         }
         byte[] written = clock.write();
@@ -422,14 +467,15 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
 
     /** The timer of the shape's window ending at {@code end}: evaluate it, or wait. */
     private void onWindow(Shapes spec, Shapes.Shape shape, long end, TenantClock clock, ShapeState windows, Row state,
-                          TimeContext<Long> time, String tenant, Inventory inventory) throws Exception {
+                          TimeContext<Long> time, String tenant, MapView<String, byte[]> configs, Inventory inventory)
+            throws Exception {
         Long watermark = time.currentWatermark();
         boolean endOfInput = watermark != null && watermark == Long.MAX_VALUE;
         if (end - 1 <= windows.fired(shape.id)) {
             clock.removePending(shape.id, end);
         } else if (!clock.waitsBefore(shape.id, end)
                 && (endOfInput || end - 1 <= clock.now(spec.idle, spec.lag, watermark))) {
-            fire(spec, shape, end, clock, windows, state, time, tenant, inventory);
+            fire(spec, shape, end, clock, windows, state, time, tenant, configs, inventory);
         } else {
             // not complete for this tenant yet (or an earlier window of the shape still waits):
             // fired when its clock gets there (eval re-arms it), when the watermark drags it
@@ -450,7 +496,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * timer at this time would find the same clock and evaluate it too (it then finds it done).
      */
     private void fire(Shapes spec, Shapes.Shape first, long end, TenantClock clock, ShapeState windows, Row state,
-                      TimeContext<Long> time, String tenant, Inventory inventory) throws Exception {
+                      TimeContext<Long> time, String tenant, MapView<String, byte[]> configs, Inventory inventory)
+            throws Exception {
         // the tenant is complete up to here: its open records join the slices that end by then
         if (orMax(state.getFieldAs("due")) <= end) {
             long due = windows.fold(spec, end, resolver(spec, tenant, inventory));
@@ -476,15 +523,27 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             return;
         }
         LocalDateTime to = toTimestamp(end);
+        // each monitor's config as of the windows' time (end - 1), read once for all its rows
+        Map<String, Row> config = new HashMap<>();
         for (ShapeState.Window w : due.values()) {
             LocalDateTime from = toTimestamp(w.start);
             Long devices = w.shape.population == null ? null : windows.population(w.shape.population, end);
             String[][] monitors = w.shape.monitorsOf(tenant);
+            Row[] configOf = new Row[monitors.length];
+            for (int i = 0; i < monitors.length; i++) {
+                String monitor = monitors[i][0];
+                if (monitor != null && !config.containsKey(monitor)) {
+                    Configs.Config c = Versions.at(Configs.read(configs.get(monitor)), end - 1);
+                    config.put(monitor, c == null ? null : c.row());
+                }
+                configOf[i] = monitor == null ? null : config.get(monitor);
+            }
             for (Map.Entry<String, Partial> g : w.merged.groups.entrySet()) {
                 Partial p = g.getValue();
-                for (String[] m : monitors) {
+                for (int i = 0; i < monitors.length; i++) {
+                    String[] m = monitors[i];
                     collect(Row.of("eval", w.shape.id, m[0], m[1], g.getKey(), from, to, p.numbers(), p.strings(), devices,
-                                   null, null, null));
+                                   null, null, null, configOf[i]));
                 }
             }
             String id = w.shape.id;
@@ -506,11 +565,11 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * already done so since it started; returns whether it checked now.
      */
     private boolean checkSpec(String tenant, MapView<String, String> meta, String text, Shapes spec, TenantClock clock,
-                              ShapeState windows) throws Exception {
+                              ShapeState windows, MapView<String, byte[]> configs) throws Exception {
         if (current != null && upToDate.contains(tenant)) {
             return false;
         }
-        upgrade(meta, text, spec, clock, windows);
+        upgrade(tenant, meta, text, spec, clock, windows, configs);
         if (current != null) {
             upToDate.add(tenant);
         }
@@ -519,10 +578,12 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
 
     /**
      * A spec other than the one the tenant's state was written under: drops the entries of the
-     * shapes it no longer has (or has with another definition), once per tenant and change.
+     * shapes it no longer has (or has with another definition), and the configs of the monitors
+     * it no longer serves for the tenant, once per tenant and change.
      */
-    private static void upgrade(MapView<String, String> meta, String text, Shapes spec, TenantClock clock,
-                                ShapeState windows) throws Exception {
+    private static void upgrade(String tenant, MapView<String, String> meta, String text, Shapes spec,
+                                TenantClock clock, ShapeState windows, MapView<String, byte[]> configs)
+            throws Exception {
         String stored = meta.get(SPEC);
         if (text.equals(stored)) {
             return;
@@ -552,6 +613,15 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 for (Long end : clock.pending.keySet().toArray(new Long[0])) {
                     clock.removePending(shape, end);
                 }
+            }
+            List<String> unserved = new ArrayList<>();
+            for (String monitor : tenant == null ? List.<String>of() : configs.keys()) {
+                if (!spec.serves(tenant, monitor)) {
+                    unserved.add(monitor);
+                }
+            }
+            for (String monitor : unserved) {
+                configs.remove(monitor);
             }
         }
         meta.put(SPEC, text);
