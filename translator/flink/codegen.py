@@ -314,16 +314,19 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
                               inserts)
     for x in prepared:
         out += _pipeline(x, [y for y in prepared if y.shape.id == x.shape.id], options, inserts)
-    evaluated = []
+    # the evaluations of plain pipelines carry their config (the windows function keeps it);
+    # regrouped ones are joined with it
+    configured, joined = [], []
     for name in sorted(tables):
         plain = [x for x in prepared if x.table == name and _plain(x)]
         if plain:
             out.append(_table_evaluated(name, plain, options))
-            evaluated.append(q(f"t_{ir.column_name(name)}__evaluated"))
-    evaluated += [q(f"{x.pipeline.name}__evaluated") for x in prepared if x.regroup and _judged_here(x.pipeline)]
+            configured.append(q(f"t_{ir.column_name(name)}__evaluated"))
+    regrouped = [x.pipeline for x in prepared if x.regroup and _judged_here(x.pipeline)]
+    joined += [q(f"{p.name}__evaluated") for p in regrouped]
     threshold = [p for p in pipes if p.evaluate.detection is None]
     if threshold:
-        out += _job_states(threshold, evaluated, inserts)
+        out += _job_states(threshold, configured, joined, {p.name for p in regrouped}, inserts)
     from nql_flink.translator.flink import history, processing  # (import this module)
 
     out += processing.statements(monitors, options, inserts)  # alert processing (docs/processing.md); none when off
@@ -544,11 +547,19 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
     return out
 
 
+CONFIG_CHECKED = "chk_monitor_config"
+
+
+def _good_config() -> list[str]:
+    """The config records a job applies: read without a reason, with a tenant and a monitor."""
+    return ["`reject_reason` IS NULL", "`tenant` IS NOT NULL", "`monitor` IS NOT NULL"]
+
+
 def _config_table(o: CompileOptions, inserts: list) -> list[Statement]:
     """The monitor-config topic, read as raw lines as the inventory is (translator/flink/
     monitor_config.py): a record nql_read refuses goes to the dead letters with its reason; the
     others, versioned by `updated_at`, are the configuration in force at each time."""
-    src, chk = "src_monitor_config", "chk_monitor_config"
+    src, chk = "src_monitor_config", CONFIG_CHECKED
     record = q(RECORD_COLUMN)
     inserts.append({"target": q("sink_dead_letters"),
                     "query": _rejected(monitor_config.SOURCE, chk)})
@@ -900,7 +911,12 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     window_input = {"name": q(f"t_{t}__input"), "rows": q(f"t_{t}__rows"),
                     "groups": [f"CAST({g} AS STRING)" for g in groups], "keeps": list(keeps), "unknown": unknown,
                     "numeric": list(numeric), "strings": list(strings), "ticks": q("tick_" + t), "each": q(EACH_FUNCTION),
-                    "tenants": [lit(x) for x in tenants], "versions": "", "own_clock": own_clock}
+                    "tenants": [lit(x) for x in tenants], "versions": "", "own_clock": own_clock,
+                    # the monitors' config records, which the function keeps (Configs)
+                    "configs": q(CONFIG_CHECKED), "config_time": q(TIME_COLUMN),
+                    "config_type": monitor_config.carried_type(with_monitor=True),
+                    "config_fields": [q("monitor")] + [q(f.name) for f in monitor_config.CARRIED_FIELDS],
+                    "config_filter": _good_config() + [_in_tenants(tenants)]}
     # the clock's columns of a record, and what ticks and versions have in their place
     clock_columns = [SPLIT_COLUMN, "nql_sw", LINE_COLUMN] if own_clock else ["nql_clock", SPLIT_COLUMN, "nql_tw", "nql_sw"]
     window_input["clock_columns"] = [q(c) for c in clock_columns]
@@ -1029,8 +1045,10 @@ def _table_evaluated(table: str, plain: list[_Prepared], o: CompileOptions) -> S
         where.append("COALESCE(" + by_pipeline(((x.pipeline.name, _inline(to_sql(to_exp(x.pipeline.evaluate.input.having)),
                                                                          _measure_sql(x))) for x in having),
                                                otherwise="TRUE") + ", FALSE)")
+    where.append("`nql_config` IS NOT NULL")
     return Statement("views/table_evaluated.sql.j2", {
         "name": q(f"t_{ir.column_name(table)}__evaluated"), "windows": windows_view(table), "where": where,
+        "config_columns": [f"`nql_config`.{q(f.name)} AS {q(f.name)}" for f in monitor_config.CARRIED_FIELDS],
         "every_ms": per_pipeline(lambda x: f"CAST({x.pipeline.every_ms} AS BIGINT)"),
         "evict_after_ms": per_pipeline(lambda x: f"CAST({eviction_delay(o, x.pipeline.every_ms)} AS BIGINT)"),
         "numbers": per_pipeline(carried(NUMBERS_COLUMN, "DOUBLE")),
@@ -1166,44 +1184,58 @@ STATE_SINK = "sink_alert_state"
 # no monitor (deploy/plan.py JOB: the owner of state shared by every monitor), so adding,
 # removing or changing a monitor restores every group's alert state.
 JOB = "job"
-JOB_EVALUATED, JOB_JUDGED = f"{JOB}__evaluated", f"{JOB}__judged"
+JOB_EVALUATED, JOB_REGROUPED, JOB_JUDGED = f"{JOB}__evaluated", f"{JOB}__regrouped", f"{JOB}__judged"
 JOB_STATES, JOB_ALERTS = f"{JOB}__states", f"{JOB}__alerts"
 
 
-def _job_states(pipes: list[_Pipeline], evaluated: list[str], inserts: list) -> list[Statement]:
+def _job_states(pipes: list[_Pipeline], configured: list[str], joined: list[str], regrouped: set[str],
+                inserts: list) -> list[Statement]:
     """The evaluations of every threshold pipeline (one row type: the measures in arrays by
-    position) -> one config join -> judged (each pipeline's trigger and recover conditions,
-    chosen by pipeline) -> states (the Java state machine, partitioned by group) -> alerts,
-    one alert record query for all of them, and its 'state' rows to the alert-state topic.
-    The windows function emits each tenant's evaluations in window order and the config join
-    keeps that order, so the function sees every group's evaluations in event-time order (a
-    group is one monitor's).
+    position) -> judged (each pipeline's trigger and recover conditions, chosen by pipeline,
+    over its config as of the window) -> states (the Java state machine, partitioned by group)
+    -> alerts, one alert record query for all of them, and its 'state' rows to the alert-state
+    topic. The config: the one the windows function gave a plain pipeline's evaluations
+    (`configured` views), or one config join for the regrouped ones (`joined` views, pipelines
+    `regrouped`). The windows function emits each tenant's evaluations in window order and the
+    config join keeps that order, so the function sees every group's evaluations in event-time
+    order (a group is one monitor's).
 
-    One config join and one query per job, not per pipeline: the job graph then grows with
+    One judged view and one query per job, not per pipeline: the job graph then grows with
     the tables, not the monitors (Flink expands a view once per query that reads it; a query
     per pipeline over the union of all of them made planning grow with the square of the
     monitors, benchmarks/plan_size.py)."""
     from nql_flink.translator.flink.render import render
 
-    param = lambda name: exp.Bracket(this=exp.column("params", table="c"), expressions=[exp.Literal.string(name)])  # noqa: E731
-
-    def conditions(pick) -> str:
-        return by_pipeline(((p.name, to_sql(to_exp(pick(p.evaluate), _carried_column(p), param))) for p in pipes),
+    def conditions(pick, part: list[_Pipeline], config: str) -> str:
+        def param(name: str) -> exp.Expression:
+            return exp.Bracket(this=exp.column("params", table=config), expressions=[exp.Literal.string(name)])
+        return by_pipeline(((p.name, to_sql(to_exp(pick(p.evaluate), _carried_column(p), param))) for p in part),
                            column="`v`.`nql_pipeline`")
+
+    def part(title: str, view: str, evaluated: list[str], mine: list[_Pipeline], config: str | None) -> dict:
+        qualifier = "c" if config else "v"
+        out.append(Statement("views/alert_evaluated.sql.j2", {"name": q(view), "evaluated": evaluated}))
+        return {"title": title, "eval": q(view), "config": config,
+                "trigger": conditions(lambda ev: ev.trigger, mine, qualifier),
+                "recover": conditions(lambda ev: ev.recover, mine, qualifier)}
 
     inserts.append({"target": q("sink_alerts"), "query": alert_query(q(JOB_ALERTS), alert_values(pipes))})
     inserts.append({"target": q(STATE_SINK),
                     "query": render("alert_state_record.sql.j2", {"states": q(JOB_STATES),
                                                                   "time_format": lit(TIME_FORMAT)}).rstrip()})
-    judged = {"name": q(JOB_JUDGED), "eval": q(JOB_EVALUATED), "config": q("ver_monitor_config"),
-              "trigger": conditions(lambda ev: ev.trigger), "recover": conditions(lambda ev: ev.recover)}
+    out: list[Statement] = []
+    parts = []
+    if configured:
+        parts.append(part("The tables' evaluations", JOB_EVALUATED, configured,
+                          [p for p in pipes if p.name not in regrouped], None))
+    if joined:
+        parts.append(part("Regrouped evaluations (summarize after compute)", JOB_REGROUPED, joined,
+                          [p for p in pipes if p.name in regrouped], q("ver_monitor_config")))
     states = {"name": q(JOB_STATES), "function": q(STATES_FUNCTION), "judged": q(JOB_JUDGED),
               "uid": lit(state_uid(JOB, "alerts", ALERT_STATES_LAYOUT))}
-    return [Statement("views/alert_evaluated.sql.j2", {"name": q(JOB_EVALUATED),
-                                                       "evaluated": evaluated}),
-            Statement("views/alert_judged.sql.j2", judged),
-            Statement("views/monitor_alert_states.sql.j2", states),
-            Statement("views/monitor_transitions.sql.j2", {"name": q(JOB_ALERTS), "states": q(JOB_STATES)})]
+    return out + [Statement("views/alert_judged.sql.j2", {"name": q(JOB_JUDGED), "parts": parts}),
+                  Statement("views/monitor_alert_states.sql.j2", states),
+                  Statement("views/monitor_transitions.sql.j2", {"name": q(JOB_ALERTS), "states": q(JOB_STATES)})]
 
 
 def _carried_column(p: _Pipeline):

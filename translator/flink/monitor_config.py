@@ -51,6 +51,20 @@ CHECKED_FIELDS = tuple(f.name for f in CONFIG_FIELDS if f.name != "updated_at")
 VIEW_COLUMNS = (KEY_COLUMN, *CHECKED_FIELDS, TIME_COLUMN)
 
 
+# The SQL type nql_read gives a config field of each type (udfs/jvm ReadRecord)
+SQL_TYPES = {"string": "STRING", "bool": "BOOLEAN", "strings": "ARRAY<STRING>", "numbers": "MAP<STRING, DOUBLE>",
+             "int": "BIGINT"}
+# What a windows function keeps of a monitor's config and puts on its evaluations (udfs/jvm
+# Configs.TYPE, in this order): the checked fields but the key's
+CARRIED_FIELDS = tuple(f for f in CONFIG_FIELDS if f.name in CHECKED_FIELDS and f.name not in ("tenant", "monitor"))
+
+
+def carried_type(with_monitor: bool = False) -> str:
+    """The ROW type of a config a windows function reads (with its monitor first) or emits."""
+    fields = [f"`{f.name}` {SQL_TYPES[f.read[1]]}" for f in CARRIED_FIELDS]
+    return "ROW<" + ", ".join((["`monitor` STRING"] if with_monitor else []) + fields) + ">"
+
+
 def read_entries() -> list[tuple[str, str, str, str]]:
     """The config record as nql_read entries (column, role, path, argument); `updated_at` is
     read as the rowtime column."""

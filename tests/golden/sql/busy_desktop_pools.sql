@@ -279,6 +279,8 @@ FROM (
 -- and the table's ticks, one per tenant (one query: the plan does not grow with the tenants).
 -- And the inventory's versions (`nql_inventory`: one function reads them with the records;
 -- Flink 2.3 cannot read back a view of a function with two table arguments, FLINK-39882).
+-- And the monitors' config records (`nql_config`): the function keeps each monitor's versions
+-- and gives each evaluation the one in force at its window's time (no config join after it).
 CREATE TEMPORARY VIEW `t_device_performance_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_sw`, `nql_line`,
   ARRAY[CAST(JSON_OBJECT('device.collector.uid' VALUE `device_collector_uid`) AS STRING)] AS `nql_group`,
@@ -287,16 +289,28 @@ SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_sw`, `nql_line`,
   FALSE AS `nql_unknown`,
   ARRAY[CAST(`cpu_queue_length` AS DOUBLE), CAST(1 AS DOUBLE)] AS `nql_n`,
   ARRAY[CAST(`device_collector_uid` AS STRING)] AS `nql_s`,
-  FALSE AS `nql_inventory`
+  FALSE AS `nql_inventory`,
+  CAST(NULL AS ROW<`monitor` STRING, `enabled` BOOLEAN, `priority` STRING, `name` STRING, `tags` ARRAY<STRING>, `params` MAP<STRING, DOUBLE>, `for_ms` BIGINT, `recover_for_ms` BIGINT, `trigger_condition` STRING, `recover_condition` STRING>) AS `nql_config`
 FROM `t_device_performance_events__rows`
 UNION ALL
 SELECT `nql_t`.`tenant`, `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BYTES),
-  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), FALSE
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), FALSE,
+  CAST(NULL AS ROW<`monitor` STRING, `enabled` BOOLEAN, `priority` STRING, `name` STRING, `tags` ARRAY<STRING>, `params` MAP<STRING, DOUBLE>, `for_ms` BIGINT, `recover_for_ms` BIGINT, `trigger_condition` STRING, `recover_condition` STRING>)
 FROM `tick_device_performance_events`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`tenant`)
 UNION ALL
 SELECT `tenant`, `ts`, FALSE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BYTES),
-  `nql_group`, `nql_keep`, `nql_device`, FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), TRUE
-FROM `t_device_performance_events__versions`;
+  `nql_group`, `nql_keep`, `nql_device`, FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), TRUE,
+  CAST(NULL AS ROW<`monitor` STRING, `enabled` BOOLEAN, `priority` STRING, `name` STRING, `tags` ARRAY<STRING>, `params` MAP<STRING, DOUBLE>, `for_ms` BIGINT, `recover_for_ms` BIGINT, `trigger_condition` STRING, `recover_condition` STRING>)
+FROM `t_device_performance_events__versions`
+UNION ALL
+SELECT `tenant`, `version_time`, FALSE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BYTES),
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), FALSE,
+  CAST(ROW(`monitor`, `enabled`, `priority`, `name`, `tags`, `params`, `for_ms`, `recover_for_ms`, `trigger_condition`, `recover_condition`) AS ROW<`monitor` STRING, `enabled` BOOLEAN, `priority` STRING, `name` STRING, `tags` ARRAY<STRING>, `params` MAP<STRING, DOUBLE>, `for_ms` BIGINT, `recover_for_ms` BIGINT, `trigger_condition` STRING, `recover_condition` STRING>)
+FROM `chk_monitor_config`
+WHERE `reject_reason` IS NULL
+  AND `tenant` IS NOT NULL
+  AND `monitor` IS NOT NULL
+  AND `tenant` IN ('acme');
 
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
 -- monitor of the table in one call (udfs/jvm: InventoryWindows): a window of a tenant is evaluated
@@ -391,9 +405,9 @@ SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST('m_busy_desktop_pools' A
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`v`.`active_devices` AS BIGINT) END AS `active_devices`
 FROM `m_busy_desktop_pools__eval` AS `v`;
 
--- The evaluations of every threshold monitor of the job (one row type), for the job's one
--- config join and alert state function.
-CREATE TEMPORARY VIEW `job__evaluated` AS
+-- Evaluations of threshold monitors of the job (one row type), for the job's judged view and
+-- its one alert state function.
+CREATE TEMPORARY VIEW `job__regrouped` AS
 SELECT * FROM `m_busy_desktop_pools__evaluated`;
 
 -- Every threshold monitor's evaluations with its configuration as of the evaluation time:
@@ -401,6 +415,7 @@ SELECT * FROM `m_busy_desktop_pools__evaluated`;
 -- and recover conditions, chosen by pipeline, over its measures (typed back from `nql_n` /
 -- `nql_s`) and group keys. A disabled monitor's evaluations carry no condition (NULL counts
 -- as false): no alerts, runs break.
+-- Regrouped evaluations (summarize after compute): the config joined as of the evaluation time.
 CREATE TEMPORARY VIEW `job__judged` AS
 SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
   `v`.`nql_pipeline`, `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
@@ -412,7 +427,7 @@ SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_s
   `v`.`impact_devices`, `v`.`impact_users`, `v`.`active_devices`,
   `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
   `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
-FROM `job__evaluated` AS `v`
+FROM `job__regrouped` AS `v`
 JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
   ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
 

@@ -193,6 +193,8 @@ WHERE `e`.`reject_reason` IS NULL
 -- the table's watermark when it was read and its line (the function keeps each tenant's clock
 -- per partition: no join reorders the records),
 -- and the table's ticks, one per tenant (one query: the plan does not grow with the tenants).
+-- And the monitors' config records (`nql_config`): the function keeps each monitor's versions
+-- and gives each evaluation the one in force at its window's time (no config join after it).
 CREATE TEMPORARY VIEW `t_execution_crashes__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_sw`, `nql_line`,
   ARRAY[CAST(JSON_OBJECT('binary.version' VALUE `binary_version`) AS STRING)] AS `nql_group`,
@@ -200,12 +202,23 @@ SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_sw`, `nql_line`,
   `device_collector_uid` AS `nql_device`,
   FALSE AS `nql_unknown`,
   ARRAY[CAST(`number_of_crashes` AS DOUBLE)] AS `nql_n`,
-  ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`
+  ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`,
+  CAST(NULL AS ROW<`monitor` STRING, `enabled` BOOLEAN, `priority` STRING, `name` STRING, `tags` ARRAY<STRING>, `params` MAP<STRING, DOUBLE>, `for_ms` BIGINT, `recover_for_ms` BIGINT, `trigger_condition` STRING, `recover_condition` STRING>) AS `nql_config`
 FROM `t_execution_crashes__rows`
 UNION ALL
 SELECT `nql_t`.`tenant`, `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BYTES),
-  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>)
-FROM `tick_execution_crashes`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`tenant`);
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>),
+  CAST(NULL AS ROW<`monitor` STRING, `enabled` BOOLEAN, `priority` STRING, `name` STRING, `tags` ARRAY<STRING>, `params` MAP<STRING, DOUBLE>, `for_ms` BIGINT, `recover_for_ms` BIGINT, `trigger_condition` STRING, `recover_condition` STRING>)
+FROM `tick_execution_crashes`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`tenant`)
+UNION ALL
+SELECT `tenant`, `version_time`, FALSE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BYTES),
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>),
+  CAST(ROW(`monitor`, `enabled`, `priority`, `name`, `tags`, `params`, `for_ms`, `recover_for_ms`, `trigger_condition`, `recover_condition`) AS ROW<`monitor` STRING, `enabled` BOOLEAN, `priority` STRING, `name` STRING, `tags` ARRAY<STRING>, `params` MAP<STRING, DOUBLE>, `for_ms` BIGINT, `recover_for_ms` BIGINT, `trigger_condition` STRING, `recover_condition` STRING>)
+FROM `chk_monitor_config`
+WHERE `reject_reason` IS NULL
+  AND `tenant` IS NOT NULL
+  AND `monitor` IS NOT NULL
+  AND `tenant` IN ('acme');
 
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
 -- monitor of the table in one call (udfs/jvm: TenantWindows): a window of a tenant is evaluated
@@ -227,7 +240,9 @@ FROM `nql_windows`(input => TABLE `t_execution_crashes__input` PARTITION BY `ten
 -- function's rows: each row names its monitor and the pipeline that judges it, and each column
 -- is that pipeline's (its `every`, eviction delay, measures in `nql_n` (numbers) and `nql_s`
 -- (others) by position, impact and the tenant's active devices), wrapped (macros/opaque.sql.j2) so that the row type
--- never depends on which monitors run.
+-- never depends on which monitors run; and the monitor's config in force at the window's time,
+-- which the windows function keeps (an evaluation without one is not judged, as the config join
+-- had it).
 CREATE TEMPORARY VIEW `t_execution_crashes__evaluated` AS
 SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pipeline`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN `tenant` END AS `tenant`,
@@ -245,13 +260,15 @@ SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pi
     WHEN `nql_pipeline` = 'm_outdated_client_crashes' THEN (CAST(`nv`[2] AS BIGINT)) END END AS `impact_devices`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE
     WHEN `nql_pipeline` = 'm_outdated_client_crashes' THEN (CAST(`nv`[3] AS BIGINT)) END END AS `impact_users`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`population` AS BIGINT) END AS `active_devices`
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`population` AS BIGINT) END AS `active_devices`,
+  `nql_config`.`enabled` AS `enabled`, `nql_config`.`priority` AS `priority`, `nql_config`.`name` AS `name`, `nql_config`.`tags` AS `tags`, `nql_config`.`params` AS `params`, `nql_config`.`for_ms` AS `for_ms`, `nql_config`.`recover_for_ms` AS `recover_for_ms`, `nql_config`.`trigger_condition` AS `trigger_condition`, `nql_config`.`recover_condition` AS `recover_condition`
 FROM `t_execution_crashes__windows` AS `v`
 WHERE `nql_kind` = 'eval'
-  AND `nql_pipeline` IN ('m_outdated_client_crashes');
+  AND `nql_pipeline` IN ('m_outdated_client_crashes')
+  AND `nql_config` IS NOT NULL;
 
--- The evaluations of every threshold monitor of the job (one row type), for the job's one
--- config join and alert state function.
+-- Evaluations of threshold monitors of the job (one row type), for the job's judged view and
+-- its one alert state function.
 CREATE TEMPORARY VIEW `job__evaluated` AS
 SELECT * FROM `t_execution_crashes__evaluated`;
 
@@ -260,20 +277,19 @@ SELECT * FROM `t_execution_crashes__evaluated`;
 -- and recover conditions, chosen by pipeline, over its measures (typed back from `nql_n` /
 -- `nql_s`) and group keys. A disabled monitor's evaluations carry no condition (NULL counts
 -- as false): no alerts, runs break.
+-- The tables' evaluations: the config as the windows function gave it (no join).
 CREATE TEMPORARY VIEW `job__judged` AS
 SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
   `v`.`nql_pipeline`, `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE
-      WHEN `v`.`nql_pipeline` = 'm_outdated_client_crashes' THEN ((CAST(`v`.`nql_n`[1] AS BIGINT) > `c`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) > `c`.`params`['trigger_2'])) END END AS `trig`,
-  CASE WHEN `c`.`enabled` IS NOT FALSE THEN CASE
-      WHEN `v`.`nql_pipeline` = 'm_outdated_client_crashes' THEN (NOT ((CAST(`v`.`nql_n`[1] AS BIGINT) > `c`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) > `c`.`params`['trigger_2']))) END END AS `rec`,
-  `c`.`for_ms`, `c`.`recover_for_ms`, `v`.`every_ms`, `v`.`evict_after_ms`, `v`.`nql_n`, `v`.`nql_s`,
+  CASE WHEN `v`.`enabled` IS NOT FALSE THEN CASE
+      WHEN `v`.`nql_pipeline` = 'm_outdated_client_crashes' THEN ((CAST(`v`.`nql_n`[1] AS BIGINT) > `v`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) > `v`.`params`['trigger_2'])) END END AS `trig`,
+  CASE WHEN `v`.`enabled` IS NOT FALSE THEN CASE
+      WHEN `v`.`nql_pipeline` = 'm_outdated_client_crashes' THEN (NOT ((CAST(`v`.`nql_n`[1] AS BIGINT) > `v`.`params`['trigger_1']) AND (CAST(`v`.`nql_n`[2] AS BIGINT) > `v`.`params`['trigger_2']))) END END AS `rec`,
+  `v`.`for_ms`, `v`.`recover_for_ms`, `v`.`every_ms`, `v`.`evict_after_ms`, `v`.`nql_n`, `v`.`nql_s`,
   `v`.`impact_devices`, `v`.`impact_users`, `v`.`active_devices`,
-  `c`.`priority` AS `nql_priority`, `c`.`name` AS `nql_name`, `c`.`tags` AS `nql_tags`,
-  `c`.`trigger_condition` AS `nql_trigger_condition`, `c`.`recover_condition` AS `nql_recover_condition`
-FROM `job__evaluated` AS `v`
-JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
-  ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
+  `v`.`priority` AS `nql_priority`, `v`.`name` AS `nql_name`, `v`.`tags` AS `nql_tags`,
+  `v`.`trigger_condition` AS `nql_trigger_condition`, `v`.`recover_condition` AS `nql_recover_condition`
+FROM `job__evaluated` AS `v`;
 
 -- Trigger/recover state per group (spec/monitors.md semantics) of every threshold monitor, in
 -- one call of the Java process table function AlertStates (udfs/jvm), partitioned by group

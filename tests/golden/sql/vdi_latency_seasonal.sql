@@ -278,6 +278,8 @@ FROM (
 -- and the table's ticks, one per tenant (one query: the plan does not grow with the tenants).
 -- And the inventory's versions (`nql_inventory`: one function reads them with the records;
 -- Flink 2.3 cannot read back a view of a function with two table arguments, FLINK-39882).
+-- And the monitors' config records (`nql_config`): the function keeps each monitor's versions
+-- and gives each evaluation the one in force at its window's time (no config join after it).
 CREATE TEMPORARY VIEW `t_session_vdi_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_sw`, `nql_line`,
   CAST(NULL AS ARRAY<STRING>) AS `nql_group`,
@@ -286,16 +288,28 @@ SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_sw`, `nql_line`,
   FALSE AS `nql_unknown`,
   ARRAY[CAST(`network_latency` AS DOUBLE)] AS `nql_n`,
   ARRAY[CAST(`device_collector_uid` AS STRING), CAST(`user_name` AS STRING)] AS `nql_s`,
-  FALSE AS `nql_inventory`
+  FALSE AS `nql_inventory`,
+  CAST(NULL AS ROW<`monitor` STRING, `enabled` BOOLEAN, `priority` STRING, `name` STRING, `tags` ARRAY<STRING>, `params` MAP<STRING, DOUBLE>, `for_ms` BIGINT, `recover_for_ms` BIGINT, `trigger_condition` STRING, `recover_condition` STRING>) AS `nql_config`
 FROM `t_session_vdi_events__rows`
 UNION ALL
 SELECT `nql_t`.`tenant`, `ts`, TRUE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BYTES),
-  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), FALSE
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), FALSE,
+  CAST(NULL AS ROW<`monitor` STRING, `enabled` BOOLEAN, `priority` STRING, `name` STRING, `tags` ARRAY<STRING>, `params` MAP<STRING, DOUBLE>, `for_ms` BIGINT, `recover_for_ms` BIGINT, `trigger_condition` STRING, `recover_condition` STRING>)
 FROM `tick_session_vdi_events`, LATERAL TABLE(`nql_each`('acme')) AS `nql_t` (`tenant`)
 UNION ALL
 SELECT `tenant`, `ts`, FALSE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BYTES),
-  `nql_group`, `nql_keep`, `nql_device`, FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), TRUE
-FROM `t_session_vdi_events__versions`;
+  `nql_group`, `nql_keep`, `nql_device`, FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), TRUE,
+  CAST(NULL AS ROW<`monitor` STRING, `enabled` BOOLEAN, `priority` STRING, `name` STRING, `tags` ARRAY<STRING>, `params` MAP<STRING, DOUBLE>, `for_ms` BIGINT, `recover_for_ms` BIGINT, `trigger_condition` STRING, `recover_condition` STRING>)
+FROM `t_session_vdi_events__versions`
+UNION ALL
+SELECT `tenant`, `version_time`, FALSE, CAST(NULL AS INT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BYTES),
+  CAST(NULL AS ARRAY<STRING>), CAST(NULL AS ARRAY<BOOLEAN>), CAST(NULL AS STRING), FALSE, CAST(NULL AS ARRAY<DOUBLE>), CAST(NULL AS ARRAY<STRING>), FALSE,
+  CAST(ROW(`monitor`, `enabled`, `priority`, `name`, `tags`, `params`, `for_ms`, `recover_for_ms`, `trigger_condition`, `recover_condition`) AS ROW<`monitor` STRING, `enabled` BOOLEAN, `priority` STRING, `name` STRING, `tags` ARRAY<STRING>, `params` MAP<STRING, DOUBLE>, `for_ms` BIGINT, `recover_for_ms` BIGINT, `trigger_condition` STRING, `recover_condition` STRING>)
+FROM `chk_monitor_config`
+WHERE `reject_reason` IS NULL
+  AND `tenant` IS NOT NULL
+  AND `monitor` IS NOT NULL
+  AND `tenant` IN ('acme');
 
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
 -- monitor of the table in one call (udfs/jvm: InventoryWindows): a window of a tenant is evaluated
