@@ -25,7 +25,8 @@ Identity of a node = (owner, kind, signature, ordinal):
   with two tailored cases: the Kafka source (its state is offsets: the topic and group) and
   the running-maximum clock (its state is the aggregate per key, not the row). A versioned
   table's source also takes the signature of its versions (deduplicate) node, or of the
-  windows function that keeps the versions itself (its uid and what each version holds): when
+  windows function that keeps the versions itself (its uid and what each version holds; for
+  the monitor-config topic, every windows function: each keeps its monitors' configs): when
   the versions reset, the compacted topic must be read again from the start, which is what the
   source does when it has no state (connectors.py reads versioned topics from the earliest).
 - a stateless node's id is a hash of its content and its inputs' ids: unique, never restored.
@@ -290,11 +291,18 @@ def _after_windows(node: dict) -> dict:
     return {k: v for k, v in node.items() if k not in ("id", "description", "inputProperties")}
 
 
+# The monitor-config topic's source: the tables' windows functions keep its versions (udfs/jvm
+# Configs), so a windows function it reaches holds them, as the inventory's after its order.
+CONFIG_SOURCE = "src_monitor_config"
+
+
 def _versions_reached(g: _Graph, i: int) -> list[int]:
     """Deduplicate nodes fed by source i through stateless nodes only, the inventory's order
     function on the way (its state is part of the versions: a new one must read them all again),
-    and after it a table's windows function that keeps the versions itself (InventoryWindows)."""
-    out, todo, seen = [], [(j, False) for j in g.outputs[i]], set()
+    and after it a table's windows function that keeps the versions itself (InventoryWindows);
+    from the monitor-config source, the windows functions that keep its versions (Configs)."""
+    configs = _table(g.nodes[i], "scanTableSource") == CONFIG_SOURCE
+    out, todo, seen = [], [(j, configs) for j in g.outputs[i]], set()
     while todo:
         j, ordered = todo.pop()
         if j in seen:
