@@ -271,3 +271,30 @@ def test_a_new_ttl_is_a_new_identity():
     a, b = plan.bound_state(p, 1000, ("src_monitor_config",)), plan.bound_state(p, 2000, ("src_monitor_config",))
     assert "inventory join" not in same(a, b)
     assert {"windows", "job alerts", "source src_events"} <= same(a, b)
+
+
+def configs_job(windows_uid: str) -> dict:
+    """events and the monitor-config records -> one input -> the table's windows function,
+    which keeps the configs (udfs/jvm Configs) -> the job's alert states -> a sink."""
+    p = Plan()
+    events = p.add("parse", "stream-exec-calc", p.table("source", "src_events"), condition="records")
+    configs = p.add("config rows", "stream-exec-calc", p.table("source", "src_monitor_config"), condition="good")
+    windows_input = p.add("windows input", "stream-exec-union", events, configs)
+    windows = p.add("windows", "stream-exec-process-table-function", windows_input, uid=windows_uid,
+                    functionCall={"operands": [{"kind": "LITERAL", "value": "lag=1;idle=1 | s_a (acme: a@m_a): aggs="}]})
+    states = p.add("job alerts", "stream-exec-process-table-function", windows, uid="job--alerts--s")
+    p.table("sink", "sink_alerts", states)
+    return {"flinkVersion": "2.3", "nodes": p.nodes, "edges": p.edges}
+
+
+def test_the_config_topic_is_read_again_when_a_windows_function_keeping_it_starts_empty():
+    """The windows functions keep the configs' versions: a new windows uid (its state starts
+    empty) makes the config source start without offsets, so the compacted topic is read
+    again from its start; the event source keeps its offsets either way."""
+    before = configs_job("t_events--windows--a")
+    assert {"source src_monitor_config", "source src_events", "windows"} <= same(before, configs_job("t_events--windows--a"))
+    kept = same(before, configs_job("t_events--windows--b"))
+    assert "windows" not in kept and "source src_monitor_config" not in kept
+    assert {"source src_events", "job alerts"} <= kept
+    verdicts = {c.owner: c.verdict for c in plan.compare(before, configs_job("t_events--windows--b"))}
+    assert verdicts["source:src_monitor_config"] == "resets"
