@@ -3,7 +3,6 @@ package dev.nqlflink.udfs;
 import org.apache.flink.types.Row;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,35 +67,32 @@ final class Configs {
     private static final byte LONG = 5;
     private static final byte DOUBLE = 6;
 
-    static byte[] write(List<Config> configs) {
-        Bytes.Writer out = new Bytes.Writer(128);
-        out.writeInt(configs.size());
-        for (Config c : configs) {
-            out.writeLong(c.time);
+    /** Each version's values after its time: their count, then each tagged. */
+    private static final Versions.Payload<Config> VALUES = new Versions.Payload<>() {
+        @Override
+        public void write(Bytes.Writer out, Config c) {
             out.writeInt(c.values.length);
             for (Object v : c.values) {
                 writeValue(out, v);
             }
         }
-        return out.toByteArray();
-    }
 
-    static List<Config> read(byte[] data) {
-        List<Config> out = new ArrayList<>();
-        if (data == null) {
-            return out;
-        }
-        Bytes.Reader in = new Bytes.Reader(data);
-        int n = in.readInt();
-        for (int i = 0; i < n; i++) {
-            long time = in.readLong();
+        @Override
+        public Config read(long time, Bytes.Reader in) {
             Object[] values = new Object[in.readInt()];
             for (int k = 0; k < values.length; k++) {
                 values[k] = readValue(in);
             }
-            out.add(new Config(time, values));
+            return new Config(time, values);
         }
-        return out;
+    };
+
+    static byte[] write(List<Config> configs) {
+        return Versions.write(configs, VALUES);
+    }
+
+    static List<Config> read(byte[] data) {
+        return Versions.read(data, VALUES);
     }
 
     private static void writeValue(Bytes.Writer out, Object v) {

@@ -75,12 +75,41 @@ final class Versions {
         return first == 0 ? out : new ArrayList<>(out.subList(first, out.size()));
     }
 
-    /** DataOutputStream's format ({@link Bytes}), read and written on the array. */
-    static byte[] write(List<Version> versions) {
+    /** What one version holds after its time, written and read back ({@link #write(List, Payload)}). */
+    interface Payload<V> {
+        void write(Bytes.Writer out, V version);
+
+        V read(long time, Bytes.Reader in);
+    }
+
+    /** A list of versions, oldest first: their count, then each one's time and payload. */
+    static <V extends Timed> byte[] write(List<V> versions, Payload<V> payload) {
         Bytes.Writer out = new Bytes.Writer(64);
         out.writeInt(versions.size());
-        for (Version v : versions) {
-            out.writeLong(v.time);
+        for (V v : versions) {
+            out.writeLong(v.time());
+            payload.write(out, v);
+        }
+        return out.toByteArray();
+    }
+
+    static <V> List<V> read(byte[] data, Payload<V> payload) {
+        List<V> out = new ArrayList<>();
+        if (data == null) {
+            return out;
+        }
+        Bytes.Reader in = new Bytes.Reader(data);
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            out.add(payload.read(in.readLong(), in));
+        }
+        return out;
+    }
+
+    /** A device's version after its time: its groups and keeps (DataOutputStream's format, {@link Bytes}). */
+    private static final Payload<Version> INVENTORY = new Payload<>() {
+        @Override
+        public void write(Bytes.Writer out, Version v) {
             out.writeInt(v.groups.length);
             for (String g : v.groups) {
                 out.writeBoolean(g != null);
@@ -93,18 +122,9 @@ final class Versions {
                 out.writeByte(k == null ? 2 : k ? 1 : 0);
             }
         }
-        return out.toByteArray();
-    }
 
-    static List<Version> read(byte[] data) {
-        List<Version> out = new ArrayList<>();
-        if (data == null) {
-            return out;
-        }
-        Bytes.Reader in = new Bytes.Reader(data);
-        int n = in.readInt();
-        for (int i = 0; i < n; i++) {
-            long time = in.readLong();
+        @Override
+        public Version read(long time, Bytes.Reader in) {
             String[] groups = new String[in.readInt()];
             for (int g = 0; g < groups.length; g++) {
                 groups[g] = in.readBoolean() ? in.readUTF() : null;
@@ -114,8 +134,15 @@ final class Versions {
                 byte b = in.readByte();
                 keeps[k] = b == 2 ? null : b == 1;
             }
-            out.add(new Version(time, groups, keeps));
+            return new Version(time, groups, keeps);
         }
-        return out;
+    };
+
+    static byte[] write(List<Version> versions) {
+        return write(versions, INVENTORY);
+    }
+
+    static List<Version> read(byte[] data) {
+        return read(data, INVENTORY);
     }
 }
