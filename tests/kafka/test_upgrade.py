@@ -18,10 +18,9 @@ A window ending at E covers [E - 1 min, E): windows ending 10:00:30 .. 10:05:00 
              every window that function had not yet emitted when the savepoint was taken.
              The function emits a window ending at e once acme's clock (its newest event time
              read, less the 10 s lateness) reaches e - 1 ms and its watermark is past e - 1 ms.
-             S(5) (10:02:30) moved acme's clock to 10:02:20, past the window end 10:02:00: the
-             clock row 10:01:59.999 (udfs/jvm PartitionClock) reached the function ahead of
-             S(5), which the inventory join still held (the events' watermark, 10:02:20, had
-             released S(0)..S(4) only). So windows ending 10:00:30 .. 10:02:00 were emitted to
+             S(5) (10:02:30) moved acme's clock to 10:02:20 (the function keeps the tenant's
+             clock itself, udfs/jvm TenantClock), past the window end 10:02:00, and the events'
+             watermark (10:02:20) is past it too. So windows ending 10:00:30 .. 10:02:00 were emitted to
              v1's monitors only (10:02:30 needs a clock at 10:02:30: S(6)); `added` sees those
              from 10:02:30 on: window 10:02:30 = [10:01:30, 10:02:30) holds S(3), S(4): 500 >
              250 -> triggered 10:02:30; (500 + 100) / 2 = 300 > 250 at 10:05:30; 100 at
