@@ -85,7 +85,8 @@ import java.util.TreeSet;
  * newest evaluated window of any shape ({@code state}, read and written whole per call, so
  * small), the spec it was written under and the tenant ({@code meta}, read once per tenant and
  * function instance), and the shapes' windows ({@link ShapeState}: each record appended once,
- * folded per shape and complete slice when a window is due; a window reads its slices' entries).
+ * folded per shape and complete slice when a window is due; a window reads its slices' entries),
+ * and its monitors' config versions ({@code configs}, monitor -> {@link Configs}).
  * Every entry of a slice is removed once no window of its shape needs it. No TTL on this state
  * ({@code ttl = "0 ms"}): the slices are evicted here, and a TTL'd heap MapState's incremental
  * cleanup copies whole per-tenant maps on every access.
