@@ -316,14 +316,14 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
         out += _pipeline(x, [y for y in prepared if y.shape.id == x.shape.id], options, inserts)
     # the evaluations of plain pipelines carry their config (the windows function keeps it);
     # regrouped ones are joined with it
-    configured, joined = [], []
+    configured = []
     for name in sorted(tables):
         plain = [x for x in prepared if x.table == name and _plain(x)]
         if plain:
             out.append(_table_evaluated(name, plain, options))
             configured.append(q(f"t_{ir.column_name(name)}__evaluated"))
     regrouped = [x.pipeline for x in prepared if x.regroup and _judged_here(x.pipeline)]
-    joined += [q(f"{p.name}__evaluated") for p in regrouped]
+    joined = [q(f"{p.name}__evaluated") for p in regrouped]
     threshold = [p for p in pipes if p.evaluate.detection is None]
     if threshold:
         out += _job_states(threshold, configured, joined, {p.name for p in regrouped}, inserts)
@@ -1206,6 +1206,8 @@ def _job_states(pipes: list[_Pipeline], configured: list[str], joined: list[str]
     monitors, benchmarks/plan_size.py)."""
     from nql_flink.translator.flink.render import render
 
+    out: list[Statement] = []
+
     def conditions(pick, part: list[_Pipeline], config: str) -> str:
         def param(name: str) -> exp.Expression:
             return exp.Bracket(this=exp.column("params", table=config), expressions=[exp.Literal.string(name)])
@@ -1223,7 +1225,6 @@ def _job_states(pipes: list[_Pipeline], configured: list[str], joined: list[str]
     inserts.append({"target": q(STATE_SINK),
                     "query": render("alert_state_record.sql.j2", {"states": q(JOB_STATES),
                                                                   "time_format": lit(TIME_FORMAT)}).rstrip()})
-    out: list[Statement] = []
     parts = []
     if configured:
         parts.append(part("The tables' evaluations", JOB_EVALUATED, configured,
