@@ -543,7 +543,7 @@ def _inventory_table(table: Table, fields: dict[str, ir.Field], o: CompileOption
             "comment": "Each device's attributes as of any time: the latest version per tenant + collector uid, by\n"
                        "-- effective time.",
             "name": q("ver_device_devices"), "source": q(read), "columns": kept + [q(VERSION_COLUMN)],
-            "keys": [q("device_key")], "time": q(VERSION_COLUMN), "not_null": [q("device_key")]}))
+            "keys": [q("device_key")], "time": q(VERSION_COLUMN), "where": ["`device_key` IS NOT NULL"]}))
     return out
 
 
@@ -576,7 +576,7 @@ def _config_table(o: CompileOptions, inserts: list) -> list[Statement]:
         Statement("views/latest.sql.j2", {
             "comment": "The monitor configuration in force at each time (versioned by updated_at).",
             "name": q("ver_monitor_config"), "source": q(chk), "columns": [q(c) for c in VIEW_COLUMNS],
-            "keys": [q(KEY_COLUMN)], "time": q(TIME_COLUMN), "not_null": ["`reject_reason` IS NULL AND `tenant`", q("monitor")]}),
+            "keys": [q(KEY_COLUMN)], "time": q(TIME_COLUMN), "where": _good_config()}),
     ]
 
 
