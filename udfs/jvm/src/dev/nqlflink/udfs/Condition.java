@@ -473,11 +473,14 @@ final class Condition implements Serializable {
         }
     }
 
-    private static final class And extends Node {
+    /** AND (the least of F &lt; U &lt; T) or OR (the greatest), the second side unread when the first decides. */
+    private static final class Junction extends Node {
+        private final boolean and;
         private final Node a, b;
 
-        And(Node a, Node b) {
+        Junction(boolean and, Node a, Node b) {
             super(BOOL);
+            this.and = and;
             this.a = a;
             this.b = b;
         }
@@ -485,33 +488,16 @@ final class Condition implements Serializable {
         @Override
         int bool(Env e) {
             int x = a.bool(e);
-            return x == F ? F : Math.min(x, b.bool(e));
+            if (x == (and ? F : T)) {
+                return x;
+            }
+            int y = b.bool(e);
+            return and ? Math.min(x, y) : Math.max(x, y);
         }
 
         @Override
         Node negate() {
-            return new Or(a.negate(), b.negate());
-        }
-    }
-
-    private static final class Or extends Node {
-        private final Node a, b;
-
-        Or(Node a, Node b) {
-            super(BOOL);
-            this.a = a;
-            this.b = b;
-        }
-
-        @Override
-        int bool(Env e) {
-            int x = a.bool(e);
-            return x == T ? T : Math.max(x, b.bool(e));
-        }
-
-        @Override
-        Node negate() {
-            return new And(a.negate(), b.negate());
+            return new Junction(!and, a.negate(), b.negate());  // De Morgan
         }
     }
 
@@ -643,9 +629,9 @@ final class Condition implements Serializable {
                 case "nzd":
                     return new Nz(DOUBLE, operand(at, 1, DOUBLE));
                 case "and":
-                    return new And(operand(at, 1, BOOL), operand(at, 2, BOOL));
+                    return new Junction(true, operand(at, 1, BOOL), operand(at, 2, BOOL));
                 case "or":
-                    return new Or(operand(at, 1, BOOL), operand(at, 2, BOOL));
+                    return new Junction(false, operand(at, 1, BOOL), operand(at, 2, BOOL));
                 case "not":
                     return operand(at, 1, BOOL).negate();
                 case "isnull":
@@ -697,7 +683,7 @@ final class Condition implements Serializable {
                     // A IN (V...) is A = V1 OR ..., each V cast to A's type (Calcite's IN): a DOUBLE V truncated for a BIGINT A
                     Node v = operand(at, 2 + i, NULL);
                     Node eq = compare(EQ, at, a, a.type == LONG && v.type == DOUBLE ? new ToLong(v) : v);
-                    any = any == null ? eq : new Or(any, eq);
+                    any = any == null ? eq : new Junction(false, any, eq);
                 }
                 return notIn ? any.negate() : any;
             }
