@@ -32,7 +32,7 @@ from nql_flink.translator.flink.connectors import alert_sink_options, alert_stat
 from nql_flink.translator.flink.connectors import kafka_options as _kafka
 from nql_flink.translator.flink.dialect import to_sql
 from nql_flink.translator.flink.expressions import SCALAR_FUNCTIONS, SQL_TYPES, double, literal, qualified, to_exp, when
-from nql_flink.translator.flink import monitor_config
+from nql_flink.translator.flink import conditions, monitor_config
 from nql_flink.translator.flink.monitor_config import KEY_COLUMN, TIME_COLUMN, VIEW_COLUMNS
 from nql_flink.translator.flink.monitor_config import config_record
 from nql_flink.translator.ir import relational as ir
@@ -326,7 +326,8 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     joined = [q(f"{p.name}__evaluated") for p in regrouped]
     threshold = [p for p in pipes if p.evaluate.detection is None]
     if threshold:
-        out += _job_states(threshold, configured, joined, {p.name for p in regrouped}, inserts)
+        out += _job_states(threshold, configured, joined, {p.name for p in regrouped},
+                           {x.pipeline.name for x in prepared if x.programs}, inserts)
     from nql_flink.translator.flink import history, processing  # (import this module)
 
     out += processing.statements(monitors, options, inserts)  # alert processing (docs/processing.md); none when off
@@ -595,6 +596,7 @@ class _Lanes:
     entries: list[tuple[str, str, int, float | None]]
     columns: list[tuple[str, str]]          # (name, SQL over the function's nv / sv arrays)
     names: dict[ir.Agg, str]
+    programs: dict[str, str]                # name -> its program (conditions.py), numbers only
 
     def aggs(self, numeric=None, strings=None) -> str:
         """The spec's `aggs`, each input at its index in the lanes, or at the position its
@@ -631,6 +633,7 @@ def _lanes(aggs: list[ir.Agg], row_col) -> _Lanes:
     entries: list[tuple[str, str, int, float | None]] = []
     columns: list[tuple[str, str]] = []
     names: dict[ir.Agg, str] = {}
+    programs: dict[str, str] = {}
     n_out = s_out = 0
     for k, a in enumerate(aggs, start=1):
         value = _agg_input(a, row_col)
@@ -652,14 +655,21 @@ def _lanes(aggs: list[ir.Agg], row_col) -> _Lanes:
             continue
         n_out += 1
         result = f"`nv`[{n_out}]"
+        # the same value as a program: n<k> is nv[k + 1], `l` a CAST to BIGINT
+        typed = {"BIGINT": f"l n{n_out - 1}", "DOUBLE": f"n{n_out - 1}"}.get(sql_type)
         if kind in ("avg", "pct"):
             columns.append((name, result))
+            programs[name] = f"n{n_out - 1}"
         elif kind == "sum" and a.cond is not None:
             # SQL's SUM of a conditional CASE is NULL when nothing matched; NQL's sumif is 0
             columns.append((name, f"COALESCE(CAST({result} AS {sql_type}), 0)"))
+            if typed:
+                programs[name] = ("nzl " if sql_type == "BIGINT" else "nzd ") + typed
         else:
             columns.append((name, f"CAST({result} AS {sql_type})"))
-    return _Lanes(numeric, strings, entries, columns, names)
+            if typed:
+                programs[name] = typed
+    return _Lanes(numeric, strings, entries, columns, names, programs)
 
 
 def _string_result(a: ir.Agg) -> bool:
@@ -781,6 +791,10 @@ class _Prepared:
     impact: list[ir.Agg]
     regroup: bool
     sides: _Sides | None = None
+    # the trigger and recover programs its windows function judges with (conditions.py); None:
+    # the job's judged view does (`judged_by`, why)
+    programs: tuple[str, str] | None = None
+    judged_by: str = ""
 
 
 def _prepare(p: _Pipeline, catalog: Catalog) -> _Prepared:
@@ -805,7 +819,29 @@ def _prepare(p: _Pipeline, catalog: Catalog) -> _Prepared:
     # Every shape counts its tenant's active devices per window (the population): every alert's
     # impact carries its share of them, and its priority follows (alert_record.sql.j2).
     shape = _Shape(window_spec(w, True, inner), lanes, _group_json(w.keys), keep, inner)
-    return _Prepared(p, scan.table, shape, enrich, impact, regroup, _sides(w, enrich, filters))
+    x = _Prepared(p, scan.table, shape, enrich, impact, regroup, _sides(w, enrich, filters))
+    if _plain(x):
+        try:
+            x.programs = _programs(ev, w, lanes)
+        except conditions.Unsupported as e:
+            x.judged_by = f"the job's judged view: {e}"
+    return x
+
+
+def _programs(ev: ir.Evaluate, w: ir.WindowAggregate, lanes: _Lanes) -> tuple[str, str]:
+    """A plain pipeline's trigger and recover conditions as programs over its shape's outputs."""
+    def lane(name: str) -> str:
+        if name not in lanes.programs:
+            raise conditions.Unsupported("a measure that is not a number")
+        return lanes.programs[name]
+
+    measures = {m.name: conditions.program(ir.replace_aggregates(m.expr, lanes.names), lane) for m in w.measures}
+
+    def col(name: str) -> str:
+        if name not in measures:
+            raise conditions.Unsupported("a group key")
+        return measures[name]
+    return conditions.program(ev.trigger, col), conditions.program(ev.recover, col)
 
 
 def _tenants(pipes) -> list[str]:
@@ -947,6 +983,11 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
             "groups": version_groups, "keeps": list(inventory_keeps)}))
         window_input["versions"] = versions
     out.append(Statement("views/table_input.sql.j2", window_input))
+    # the pipelines it judges itself (conditions.py): one segment each, after the shapes
+    judged = {x.pipeline.name: x.programs for x in prepared if x.programs}
+    specs += [f"judge {name}: trig={trig};rec={rec}" for name, (trig, rec) in sorted(judged.items())]
+    judges = sorted({f"{x.pipeline.name}: " + ("judged here" if x.programs else x.judged_by)
+                     for x in prepared if x.programs or x.judged_by})
     spec = " | ".join([head, *specs])
     # dead letters: the function's 'late' and 'unknown' rows name their monitor
     inserts.append({"target": q("sink_dead_letters"), "query": _late_query(windows_view(table.name), table.name)})
@@ -957,7 +998,8 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     out.append(Statement("views/table_windows.sql.j2", {
         "name": windows_view(table.name), "function": q(INVENTORY_WINDOWS_FUNCTION if lookup else WINDOWS_FUNCTION),
         "input": q(f"t_{t}__input"), "versions": lookup, "spec": lit(spec),
-        "uid": lit(state_uid(f"t_{t}", "windows", layout)), "shapes": comments, "own_clock": own_clock}))
+        "uid": lit(state_uid(f"t_{t}", "windows", layout)), "shapes": comments, "judges": judges,
+        "own_clock": own_clock}))
     return out
 
 
@@ -1189,14 +1231,15 @@ JOB_STATES, JOB_ALERTS = f"{JOB}__states", f"{JOB}__alerts"
 
 
 def _job_states(pipes: list[_Pipeline], configured: list[str], joined: list[str], regrouped: set[str],
-                inserts: list) -> list[Statement]:
+                programmed: set[str], inserts: list) -> list[Statement]:
     """The evaluations of every threshold pipeline (one row type: the measures in arrays by
     position) -> judged (each pipeline's trigger and recover conditions, chosen by pipeline,
     over its config as of the window) -> states (the Java state machine, partitioned by group)
     -> alerts, one alert record query for all of them, and its 'state' rows to the alert-state
     topic. The config: the one the windows function gave a plain pipeline's evaluations
     (`configured` views), or one config join for the regrouped ones (`joined` views, pipelines
-    `regrouped`). The windows function emits each tenant's evaluations in window order and the
+    `regrouped`). The conditions: the windows function's judgement (`nql_trig`, `nql_rec`) for
+    the pipelines it judges (`programmed`, conditions.py), else SQL. The windows function emits each tenant's evaluations in window order and the
     config join keeps that order, so the function sees every group's evaluations in event-time
     order (a group is one monitor's).
 
@@ -1208,18 +1251,22 @@ def _job_states(pipes: list[_Pipeline], configured: list[str], joined: list[str]
 
     out: list[Statement] = []
 
-    def conditions(pick, part: list[_Pipeline], config: str) -> str:
+    def judged(pick, judgement: str, part: list[_Pipeline], config: str) -> str:
         def param(name: str) -> exp.Expression:
             return exp.Bracket(this=exp.column("params", table=config), expressions=[exp.Literal.string(name)])
-        return by_pipeline(((p.name, to_sql(to_exp(pick(p.evaluate), _carried_column(p), param))) for p in part),
-                           column="`v`.`nql_pipeline`")
+
+        def condition(p: _Pipeline) -> str:
+            if p.name in programmed:
+                return f"`v`.{q(judgement)}"
+            return to_sql(to_exp(pick(p.evaluate), _carried_column(p), param))
+        return by_pipeline(((p.name, condition(p)) for p in part), column="`v`.`nql_pipeline`")
 
     def part(title: str, view: str, evaluated: list[str], mine: list[_Pipeline], config: str | None) -> dict:
         qualifier = "c" if config else "v"
         out.append(Statement("views/alert_evaluated.sql.j2", {"name": q(view), "evaluated": evaluated}))
         return {"title": title, "eval": q(view), "config": config,
-                "trigger": conditions(lambda ev: ev.trigger, mine, qualifier),
-                "recover": conditions(lambda ev: ev.recover, mine, qualifier)}
+                "trigger": judged(lambda ev: ev.trigger, "nql_trig", mine, qualifier),
+                "recover": judged(lambda ev: ev.recover, "nql_rec", mine, qualifier)}
 
     inserts.append({"target": q("sink_alerts"), "query": alert_query(q(JOB_ALERTS), alert_values(pipes))})
     inserts.append({"target": q(STATE_SINK),

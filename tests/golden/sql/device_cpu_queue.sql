@@ -319,16 +319,19 @@ WHERE `reject_reason` IS NULL
 -- 'reject' rows are the records `late` on their partition or `lag_exceeded`, with their line.
 -- Shapes (monitors):
 --   s_2f39e595df: acme/device_cpu_queue
+-- Conditions (the spec's judge segments: 'eval' rows carry `nql_trig` and `nql_rec`):
+--   m_device_cpu_queue: judged here
 CREATE TEMPORARY VIEW `t_device_performance_events__windows` AS
 SELECT *
 FROM `nql_inventory_windows`(input => TABLE `t_device_performance_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000;late=10000;forget=604800000;inv=84f78036ea21 | s_2f39e595df (acme: device_cpu_queue@m_device_cpu_queue): size=900000;slide=300000;pop=1;inv=1;grp=0;ikeep=0;aggs=avg:n0,count:n1,distinct:s0', uid => 't_device_performance_events--windows--d244a0d8fb55');
+  spec => 'lag=600000;idle=60000;late=10000;forget=604800000;inv=84f78036ea21 | s_2f39e595df (acme: device_cpu_queue@m_device_cpu_queue): size=900000;slide=300000;pop=1;inv=1;grp=0;ikeep=0;aggs=avg:n0,count:n1,distinct:s0 | judge m_device_cpu_queue: trig=gt n0 $trigger_1;rec=lt n0 $recover_1', uid => 't_device_performance_events--windows--d244a0d8fb55');
 
 -- The evaluations of the table's threshold monitors in the row type of every threshold monitor
 -- (the job's one config join and alert state function read them all), from the windows
 -- function's rows: each row names its monitor and the pipeline that judges it, and each column
 -- is that pipeline's (its `every`, eviction delay, measures in `nql_n` (numbers) and `nql_s`
--- (others) by position, impact and the tenant's active devices), wrapped (macros/opaque.sql.j2) so that the row type
+-- (others) by position, impact and the tenant's active devices, the trigger and recover
+-- conditions where the function judged them: `nql_trig`, `nql_rec`), wrapped (macros/opaque.sql.j2) so that the row type
 -- never depends on which monitors run; and the monitor's config in force at the window's time,
 -- which the windows function keeps (an evaluation without one is not judged, as the config join
 -- had it).
@@ -350,6 +353,7 @@ SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pi
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE
     WHEN `nql_pipeline` = 'm_device_cpu_queue' THEN CASE WHEN `v`.`window_end` IS NULL THEN CAST(0 AS BIGINT) END END END AS `impact_users`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`population` AS BIGINT) END AS `active_devices`,
+  `nql_trig`, `nql_rec`,
   `nql_config`.`enabled` AS `enabled`, `nql_config`.`priority` AS `priority`, `nql_config`.`name` AS `name`, `nql_config`.`tags` AS `tags`, `nql_config`.`params` AS `params`, `nql_config`.`for_ms` AS `for_ms`, `nql_config`.`recover_for_ms` AS `recover_for_ms`, `nql_config`.`trigger_condition` AS `trigger_condition`, `nql_config`.`recover_condition` AS `recover_condition`
 FROM `t_device_performance_events__windows` AS `v`
 WHERE `nql_kind` = 'eval'
@@ -373,9 +377,9 @@ CREATE TEMPORARY VIEW `job__judged` AS
 SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
   `v`.`nql_pipeline`, `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
   CASE WHEN `v`.`enabled` IS NOT FALSE THEN CASE
-      WHEN `v`.`nql_pipeline` = 'm_device_cpu_queue' THEN (`v`.`nql_n`[1] > `v`.`params`['trigger_1']) END END AS `trig`,
+      WHEN `v`.`nql_pipeline` = 'm_device_cpu_queue' THEN `v`.`nql_trig` END END AS `trig`,
   CASE WHEN `v`.`enabled` IS NOT FALSE THEN CASE
-      WHEN `v`.`nql_pipeline` = 'm_device_cpu_queue' THEN (`v`.`nql_n`[1] < `v`.`params`['recover_1']) END END AS `rec`,
+      WHEN `v`.`nql_pipeline` = 'm_device_cpu_queue' THEN `v`.`nql_rec` END END AS `rec`,
   `v`.`for_ms`, `v`.`recover_for_ms`, `v`.`every_ms`, `v`.`evict_after_ms`, `v`.`nql_n`, `v`.`nql_s`,
   `v`.`impact_devices`, `v`.`impact_users`, `v`.`active_devices`,
   `v`.`priority` AS `nql_priority`, `v`.`name` AS `nql_name`, `v`.`tags` AS `nql_tags`,

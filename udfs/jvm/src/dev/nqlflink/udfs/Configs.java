@@ -28,6 +28,8 @@ final class Configs {
     static final String TYPE = "ROW<enabled BOOLEAN, priority STRING, name STRING, tags ARRAY<STRING>, "
             + "params MAP<STRING, DOUBLE>, for_ms BIGINT, recover_for_ms BIGINT, trigger_condition STRING, "
             + "recover_condition STRING>";
+    /** The position of {@code params} in {@link #TYPE}: what a judgement reads ({@link Condition}). */
+    static final int PARAMS = 4;
 
     /** One version of a monitor's config: its fields, in force from {@code time}. */
     static final class Config implements Versions.Timed {

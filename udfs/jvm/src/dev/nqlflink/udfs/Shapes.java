@@ -28,6 +28,9 @@ import java.util.regex.Pattern;
  * ({@code nql_monitor}, and the pipeline that judges it, {@code nql_pipeline}).
  * Shape i (0-based, spec order) reads element i of the row's group array; its aggregates' inputs
  * index the row's input arrays, shared by all the shapes. No shape at all is valid.
+ * After the shapes, {@code judge <pipeline>: trig=<program>;rec=<program>} segments name the
+ * pipelines whose conditions the function evaluates ({@link Judge}, {@link Condition}); they are
+ * not part of any shape's text, so a changed condition leaves the windows' state as it is.
  *
  * <p>The population (pop=1: the distinct devices of all the tenant's rows per window) depends on
  * a shape's window only, not on its groups, filters or aggregates: it is kept once per distinct
@@ -41,6 +44,8 @@ final class Shapes implements Serializable {
     static final String SEPARATOR = " | ";
     private static final String[][] NO_MONITOR = {{null, null}};
     private static final String[][] NONE = {};
+    /** The head of a judgement segment: {@code judge <pipeline>: trig=<program>;rec=<program>}. */
+    private static final String JUDGE = "judge ";
     /** Shape ids never hold ':' nor '|', the separators of the state keys ({@link TenantWindows}). */
     private static final Pattern ID = Pattern.compile("[a-z0-9_]+");
 
@@ -125,6 +130,21 @@ final class Shapes implements Serializable {
         }
     }
 
+    /**
+     * A pipeline's trigger and recover conditions ({@link Condition}), which the function evaluates
+     * on its evaluations ({@code nql_trig}, {@code nql_rec}) instead of the job's judged view.
+     */
+    static final class Judge implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final Condition trigger;
+        final Condition recover;
+
+        Judge(Condition trigger, Condition recover) {
+            this.trigger = trigger;
+            this.recover = recover;
+        }
+    }
+
     final long lag;
     final long idle;
     /**
@@ -163,9 +183,11 @@ final class Shapes implements Serializable {
     final long span;
     /** Whether a shape reads the row's keep array ({@code nql_keep}). */
     final boolean keeps;
+    /** pipeline -> its conditions, for the pipelines the function judges (the spec's judge segments). */
+    final Map<String, Judge> judges;
 
     private Shapes(long lag, long idle, long lateness, String inventory, long forget, List<Shape> list,
-                   List<Shape> populations, Map<String, String> texts) {
+                   List<Shape> populations, Map<String, String> texts, Map<String, Judge> judges) {
         this.lag = lag;
         this.idle = idle;
         this.lateness = lateness;
@@ -190,6 +212,7 @@ final class Shapes implements Serializable {
         this.keeps = k;
         this.byId = byId;
         this.texts = texts;
+        this.judges = judges;
         this.grain = g == 0 ? 1 : g;
     }
 
@@ -265,7 +288,8 @@ final class Shapes implements Serializable {
         Map<String, String> texts = texts(text);
         Map<String, Map<String, String[][]>> served = served(text);
         List<String[]> heads = heads(text);
-        if (texts.size() != segments.length - 1) {
+        Map<String, Judge> judges = judges(segments, text);
+        if (texts.size() != segments.length - 1 - judges.size()) {
             throw new IllegalArgumentException("windows spec: a shape id appears twice in " + text);
         }
         // the population windows first (indexed after the shapes), then the shapes reading them
@@ -287,7 +311,28 @@ final class Shapes implements Serializable {
             Shape population = spec.population ? byWindow.get(populationId(spec.size, spec.slide)) : null;
             list.add(new Shape(list.size(), h[0], spec.withoutPopulation(), served.get(h[0]), population));
         }
-        return new Shapes(lag, idle, lateness, inventory, forget, list, populations, texts);
+        return new Shapes(lag, idle, lateness, inventory, forget, list, populations, texts, judges);
+    }
+
+    /** pipeline -> its conditions, from the judge segments. */
+    private static Map<String, Judge> judges(String[] segments, String text) {
+        Map<String, Judge> out = new HashMap<>();
+        for (int i = 1; i < segments.length; i++) {
+            if (!segments[i].startsWith(JUDGE)) {
+                continue;
+            }
+            int colon = segments[i].indexOf(':');
+            Map<String, String> programs = colon < 0 ? Map.of() : settings(segments[i].substring(colon + 1));
+            String trigger = programs.get("trig");
+            String recover = programs.get("rec");
+            if (trigger == null || recover == null || programs.size() != 2) {
+                throw new IllegalArgumentException("windows spec: '" + segments[i] + "' is not "
+                        + JUDGE + "<pipeline>: trig=<program>;rec=<program> in " + text);
+            }
+            out.put(segments[i].substring(JUDGE.length(), colon).trim(),
+                    new Judge(Condition.parse(trigger), Condition.parse(recover)));
+        }
+        return out;
     }
 
     /** {@code key=value;key=value} -> key -> value, in order (a part without '=': the value is empty). */
@@ -382,6 +427,9 @@ final class Shapes implements Serializable {
         String[] segments = text.split(Pattern.quote(SEPARATOR), -1);
         for (int i = 1; i < segments.length; i++) {
             String segment = segments[i];
+            if (segment.startsWith(JUDGE)) {
+                continue;
+            }
             int open = segment.indexOf('(');
             int colon = segment.indexOf(':');
             String served = null;

@@ -61,13 +61,16 @@ import java.util.TreeSet;
  *                attributes: the elements a shape names by grp=iN and ikeep)
  * output: tenant | nql_kind ('eval' | 'late' | 'unknown' | 'reject'), nql_shape, group_json, window_start,
  *                  window_end, nv ARRAY&lt;DOUBLE&gt;, sv ARRAY&lt;STRING&gt;, population BIGINT, late_ts,
- *                  reject_reason, nql_line, nql_config | rowtime
+ *                  reject_reason, nql_line, nql_config, nql_trig, nql_rec | rowtime
  * </pre>
  *
  * An 'eval' row is one window of one group of one shape (only groups with rows in the window),
  * emitted with rowtime = window end - 1 ms, in window order per tenant and shape, with its
  * monitor's config in force at that time ({@code nql_config}, NULL if none: the row is not
- * judged); its population
+ * judged), and, when the spec judges its pipeline ({@link Shapes.Judge}) and it has a config,
+ * the monitor's trigger and recover conditions over its outputs and the config's parameters
+ * ({@code nql_trig}, {@code nql_rec}: TRUE, FALSE or NULL; NULL too where the job's judged view
+ * judges it); its population
  * (shapes with pop=1) is the distinct devices of all the tenant's rows in the window, whatever
  * their groups. A 'late' row is a record of a shape (its group for it not NULL) that came after
  * the shape's window holding it was evaluated, one per such shape; the metric
@@ -107,7 +110,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     static final String SHAPES_OUTPUT = "ROW<nql_kind STRING, nql_shape STRING, nql_monitor STRING, nql_pipeline STRING, group_json STRING, "
             + "window_start TIMESTAMP(3), window_end TIMESTAMP(3), nv ARRAY<DOUBLE>, sv ARRAY<STRING>, "
             + "population BIGINT, late_ts TIMESTAMP(3), reject_reason STRING, nql_line BYTES, nql_config "
-            + Configs.TYPE + ">";
+            + Configs.TYPE + ", nql_trig BOOLEAN, nql_rec BOOLEAN>";
     private static final long serialVersionUID = 1L;
     /** Window timers: FIRE + shape id + "|" + window end. */
     private static final String FIRE = "f";
@@ -195,7 +198,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             if (reason != null) {
                 collect(Row.of("reject", null, null, null, null, null, null, null,
                                new String[] {in.getFieldAs("nql_device")}, null, toTimestamp(ts), reason,
-                               in.getField("nql_line"), null));
+                               in.getField("nql_line"), null, null, null));
             } else {
                 record(spec, windows, state, time, ts, tenant, in, inventory);
             }
@@ -288,7 +291,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 isLate = true;
                 for (String[] m : shape.monitorsOf(tenant)) {
                     collect(Row.of("late", shape.id, m[0], m[1], group, null, null, null, null, null, toTimestamp(ts),
-                                   null, null, null));
+                                   null, null, null, null, null));
                 }
                 continue;
             }
@@ -365,7 +368,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             if (shape.spec.inventory) {
                 for (String[] m : shape.monitorsOf(tenant)) {
                     collect(Row.of("unknown", shape.id, m[0], m[1], null, null, null, null, new String[] {device}, null,
-                                   toTimestamp(ts), null, null, null));
+                                   toTimestamp(ts), null, null, null, null, null));
                 }
             }
         }
@@ -531,6 +534,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             Long devices = w.shape.population == null ? null : windows.population(w.shape.population, end);
             String[][] monitors = w.shape.monitorsOf(tenant);
             Row[] configOf = new Row[monitors.length];
+            Map<String, Double>[] params = new Map[monitors.length];
+            Shapes.Judge[] judges = new Shapes.Judge[monitors.length];
             for (int i = 0; i < monitors.length; i++) {
                 String monitor = monitors[i][0];
                 if (monitor != null && !config.containsKey(monitor)) {
@@ -538,13 +543,21 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                     config.put(monitor, c == null ? null : c.row());
                 }
                 configOf[i] = monitor == null ? null : config.get(monitor);
+                // judged here only with a config (without one the row is not judged at all)
+                judges[i] = configOf[i] == null ? null : spec.judges.get(monitors[i][1]);
+                params[i] = judges[i] == null ? null : configOf[i].getFieldAs(Configs.PARAMS);
             }
             for (Map.Entry<String, Partial> g : w.merged.groups.entrySet()) {
                 Partial p = g.getValue();
+                Double[] numbers = p.numbers();
+                String[] strings = p.strings();
                 for (int i = 0; i < monitors.length; i++) {
                     String[] m = monitors[i];
-                    collect(Row.of("eval", w.shape.id, m[0], m[1], g.getKey(), from, to, p.numbers(), p.strings(), devices,
-                                   null, null, null, configOf[i]));
+                    Shapes.Judge judge = judges[i];
+                    collect(Row.of("eval", w.shape.id, m[0], m[1], g.getKey(), from, to, numbers, strings, devices,
+                                   null, null, null, configOf[i],
+                                   judge == null ? null : judge.trigger.eval(numbers, params[i]),
+                                   judge == null ? null : judge.recover.eval(numbers, params[i])));
                 }
             }
             String id = w.shape.id;
