@@ -74,6 +74,9 @@ def test_arithmetic_in_bigint_and_double():
     (ir.Cmp(">", ir.Arith("+", ir.Lit(1, "int"), ir.Lit(2, "int"), "int"), N), "arithmetic in INT"),
     (ir.Cmp(">", ir.Arith("*", N, ir.Lit(1.5, "float"), "float"), ir.Param("t")), "arithmetic in DECIMAL(22, 1)"),  # BIGINT (19) x DECIMAL(2, 1): 19 + 2 + 1
     (ir.Cmp(">", LAT, ir.Param("bad name")), "the parameter name 'bad name'"),
+    # what Condition.parse would refuse (Double.parseDouble reads no `inf`, a long holds no 2^63)
+    (ir.Cmp(">", LAT, ir.Lit(float("inf"), "float")), "a literal that is not a finite number"),
+    (ir.Cmp(">", N, ir.Lit(2**63, "int")), "an integer beyond BIGINT"),
 ])
 def test_unsupported_says_why(e, reason):
     with pytest.raises(Unsupported) as err:

@@ -18,7 +18,8 @@ seen on the engine, and test_programs_and_their_sql_agree_on_flink checks it the
 - NOT (a < b) is a >= b (each order comparison the other way round), NOT goes through AND and OR
   by De Morgan: NOT (NaN > 5) is FALSE, and a monitor's default recover is NOT (trigger);
 - x = x, x <= x, x >= x are x IS NOT NULL OR NULL, and x <> x, x < x, x > x are x IS NULL AND
-  NULL, whatever x's value (NaN = NaN is TRUE here, but FALSE for two NaNs of other expressions);
+  NULL, whatever x's value (NaN = NaN is TRUE here, but FALSE for two NaNs of other expressions),
+  x + 0, 0 + x, x - 0, x * 1, 1 * x and x / 1 being x itself;
 - x IN (v...) casts each v to x's type: CAST(0 AS BIGINT) IN (0.5E0) is TRUE.
 
 Programs that are not one BOOLEAN expression are refused at parse, naming the token.
@@ -397,7 +398,8 @@ public class ConditionCheck {
         }
         Condition back = (Condition) new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray())).readObject();
         System.out.println("text " + back.text() + " | " + back);
-        System.out.println("serialized " + show(back.eval(new Double[] {350.0, 5.0}, m("trigger_1", 300.0, "trigger_2", 5.0))));
+        Map<String, Double> params = m("trigger_1", 300.0, "trigger_2", 5.0);
+        System.out.println("serialized " + show(back.eval(new Double[] {350.0, 5.0}, params)));
     }
 }
 """

@@ -6,8 +6,9 @@ A program is the condition with each measure replaced by its definition over the
 numeric outputs (`n<k>`: the shape's `nv`[k + 1]), in prefix notation; `Condition.java` holds
 the grammar. The value of every node is the one Flink gives the SQL that
 translator/flink/expressions.py writes for it (the same casts, three-valued logic, long
-arithmetic for BIGINTs, `/` on DOUBLEs), which tests/flink/test_condition_engine.py checks on
-the engine, row for row against that SQL.
+arithmetic for BIGINTs, `/` on DOUBLEs, Calcite's rewrites where a NaN shows them), which
+tests/udfs/test_condition.py checks rule by rule and tests/flink/test_judge_programs.py for
+every example pipeline, on the engine, row for row against that SQL.
 
 What has no program keeps the SQL path (the unsupported set, each with its reason, loudly in
 `explain`-able form: `Unsupported`): strings (case-insensitive comparisons, the string lane),
@@ -78,8 +79,12 @@ def _literal(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
+        if not -2**63 <= value < 2**63:
+            raise Unsupported("an integer beyond BIGINT")
         return f"#{value}"
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise Unsupported("a literal that is not a finite number")
         return f"%{value!r}"
     raise Unsupported("a string literal")
 

@@ -21,14 +21,16 @@ import java.util.Map;
  * $&lt;name&gt;       DOUBLE: the config's parameter name ([A-Za-z0-9_]+); NULL when absent, null, or no params
  * #&lt;long&gt;       BIGINT literal (#5, #-3)        %&lt;double&gt;  DOUBLE literal, as Double.parseDouble reads it
  * null  true  false                            literals (null fits any type)
- * l X  d X                                     CAST(X AS BIGINT) (Java's (long): truncated, NaN 0, saturated), CAST(X AS DOUBLE)
+ * l X  d X                                     CAST(X AS BIGINT) (Java's (long): truncated, NaN 0,
+ *                                              saturated), CAST(X AS DOUBLE)
  * nzl X  nzd X                                 COALESCE(X, 0) (BIGINT, DOUBLE for a DOUBLE X), COALESCE(X, 0.0E0)
  * add A B  sub A B  mul A B                    BIGINT if both are, else DOUBLE
  * div A B                                      always DOUBLE (x / 0.0 is Infinity or NaN)
  * eq ne lt gt le ge A B                        BIGINTs as longs, else as doubles; BOOLEANs (eq, ne only)
  * and A B  or A B  not A                       three-valued
  * isnull A  notnull A                          never NULL
- * in&lt;k&gt; A V1..Vk  notin&lt;k&gt; A V1..Vk           A = V1 OR ... OR A = Vk (k &gt;= 1), each V cast to A's type; NOT of that
+ * in&lt;k&gt; A V1..Vk  notin&lt;k&gt; A V1..Vk           A = V1 OR ... OR A = Vk (k &gt;= 1), each V cast to A's
+ *                                              type; NOT of that
  * </pre>
  *
  * <p>Flink evaluates the SQL after Calcite's simplifier has rewritten it, and two of its rewrites
@@ -40,12 +42,15 @@ import java.util.Map;
  *       condition is {@code NOT (trigger)}.
  *   <li>A comparison of an expression with itself is decided without comparing:
  *       {@code x = x}, {@code <=}, {@code >=} are TRUE and {@code x <> x}, {@code <}, {@code >}
- *       FALSE, NULL when x is (so {@code NaN = NaN} is TRUE). "Itself" is the same program text,
- *       less casts to the type it has already ({@code l} of a BIGINT, {@code d} of a DOUBLE),
- *       which Calcite drops too.
+ *       FALSE, NULL when x is (so {@code NaN = NaN} is TRUE). "Itself" is the same program text
+ *       less what Calcite drops too: casts to the type x has already ({@code l} of a BIGINT,
+ *       {@code d} of a DOUBLE) and {@code x + 0, 0 + x, x - 0, x * 1, 1 * x, x / 1} (a literal
+ *       0 or 1; x cast to the result's type).
  * </ul>
  * And an IN list's values are cast to the type of what is looked up (Calcite's IN, unlike
- * {@code =}, which widens): {@code CAST(0 AS BIGINT) IN (0.5E0)} is TRUE.
+ * {@code =}, which widens): {@code CAST(0 AS BIGINT) IN (0.5E0)} is TRUE. Not followed: Calcite
+ * merges comparisons of an operand that cannot be NULL (a COALESCE) into ranges, so
+ * {@code x < 5 OR x >= 5} is TRUE to it even for a NaN x (FALSE here).
  *
  * <p>Types are static (a measure and a parameter are DOUBLEs, a cast says what it makes), so
  * {@link #parse} refuses what SQL would refuse to plan: a number where a BOOLEAN is wanted or the
@@ -680,7 +685,8 @@ final class Condition implements Serializable {
                 Node a = operand(at, 1, NULL);
                 Node any = null;
                 for (int i = 0; i < k; i++) {
-                    // A IN (V...) is A = V1 OR ..., each V cast to A's type (Calcite's IN): a DOUBLE V truncated for a BIGINT A
+                    // A IN (V...) is A = V1 OR ..., each V cast to A's type (Calcite's IN): a DOUBLE V
+                    // truncated for a BIGINT A
                     Node v = operand(at, 2 + i, NULL);
                     Node eq = compare(EQ, at, a, a.type == LONG && v.type == DOUBLE ? new ToLong(v) : v);
                     any = any == null ? eq : new Junction(false, any, eq);
@@ -717,8 +723,9 @@ final class Condition implements Serializable {
             Node a = operand(at, 1, LONG);
             int ib = pos;
             Node b = operand(at, 2, LONG);
-            Node out = op != DIV && a.type != DOUBLE && b.type != DOUBLE ? new LongArith(op, a, b) : new DoubleArith(op, a, b);
-            // x + 0, 0 + x, x - 0, x * 1, 1 * x, x / 1 are x to Calcite (cast to the result's type): the same expression
+            boolean longs = op != DIV && a.type != DOUBLE && b.type != DOUBLE;
+            Node out = longs ? new LongArith(op, a, b) : new DoubleArith(op, a, b);
+            // x + 0, 0 + x, x - 0, x * 1, 1 * x, x / 1 are x to Calcite (cast to the result's type)
             int unit = op == ADD || op == SUB ? 0 : 1;
             if (isLiteral(b, unit)) {
                 same(at, ib, pos, a, out);
@@ -732,7 +739,7 @@ final class Condition implements Serializable {
             return x instanceof LongLit ? ((LongLit) x).v == v : x instanceof DoubleLit && ((DoubleLit) x).v == v;
         }
 
-        /** The operation at token {@code at} is its operand {@code x}: the literal in [from, to) and the operator do not count. */
+        /** The operation at token {@code at} is its operand x: the operator and the literal in [from, to) do not count. */
         private void same(int at, int from, int to, Node x, Node out) {
             for (int i = from; i < to; i++) {
                 same.set(i, null);
