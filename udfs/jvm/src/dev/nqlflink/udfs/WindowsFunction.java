@@ -534,7 +534,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             Long devices = w.shape.population == null ? null : windows.population(w.shape.population, end);
             String[][] monitors = w.shape.monitorsOf(tenant);
             Row[] configOf = new Row[monitors.length];
-            Map<String, Double>[] params = new Map[monitors.length];
+            List<Map<String, Double>> params = new ArrayList<>(monitors.length);
             Shapes.Judge[] judges = new Shapes.Judge[monitors.length];
             for (int i = 0; i < monitors.length; i++) {
                 String monitor = monitors[i][0];
@@ -545,7 +545,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 configOf[i] = monitor == null ? null : config.get(monitor);
                 // judged here only with a config (without one the row is not judged at all)
                 judges[i] = configOf[i] == null ? null : spec.judges.get(monitors[i][1]);
-                params[i] = judges[i] == null ? null : configOf[i].getFieldAs(Configs.PARAMS);
+                params.add(judges[i] == null ? null : configOf[i].getFieldAs(Configs.PARAMS));
             }
             for (Map.Entry<String, Partial> g : w.merged.groups.entrySet()) {
                 Partial p = g.getValue();
@@ -556,8 +556,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                     Shapes.Judge judge = judges[i];
                     collect(Row.of("eval", w.shape.id, m[0], m[1], g.getKey(), from, to, numbers, strings, devices,
                                    null, null, null, configOf[i],
-                                   judge == null ? null : judge.trigger.eval(numbers, params[i]),
-                                   judge == null ? null : judge.recover.eval(numbers, params[i])));
+                                   judge == null ? null : judge.trigger.eval(numbers, params.get(i)),
+                                   judge == null ? null : judge.recover.eval(numbers, params.get(i))));
                 }
             }
             String id = w.shape.id;
