@@ -19,7 +19,6 @@ from sqlglot import exp
 from nql_flink.translator.flink import codegen
 from nql_flink.translator.flink.dialect import to_sql
 from nql_flink.translator.flink.expressions import to_exp
-from nql_flink.translator.ir import relational as ir
 from nql_flink.translator.pipeline import compile_paths
 from nql_flink.translator.semantic.schema import load_catalog
 
@@ -27,17 +26,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples" / "monitors").glob("*.yaml"))
 NUMBERS = [None, 0.0, 1.0, -1.0, 0.5, -2.7, 2.0, 3.0, 5.0, 7.9, 99.5, 100.0, 250.0, 299.9, 300.0, 300.1, 1e6]
 ROWS = 60
-
-
-def _params(e, out: set[str]) -> set[str]:
-    if isinstance(e, ir.Param):
-        out.add(e.name)
-    for f in getattr(e, "__dataclass_fields__", {}):
-        v = getattr(e, f)
-        for item in v if isinstance(v, tuple) else (v,):
-            if hasattr(item, "__dataclass_fields__"):
-                _params(item, out)
-    return out
 
 
 def _judged():
@@ -61,7 +49,7 @@ def _judged():
                     for cond in (p.evaluate.trigger, p.evaluate.recover)]
             # the shape's numeric outputs: every aggregate but min / max / last of strings
             outputs = sum(1 for kind, lane, _, _ in x.shape.lanes.entries if lane == "n" or kind == "distinct")
-            names = sorted(_params(p.evaluate.trigger, set()) | _params(p.evaluate.recover, set()))
+            names = sorted(name for name, _ in p.evaluate.params)  # the monitor's config parameters
             out.append((p.name, outputs, names, list(zip(x.programs, sqls))))
     return out
 

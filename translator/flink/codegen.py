@@ -655,20 +655,18 @@ def _lanes(aggs: list[ir.Agg], row_col) -> _Lanes:
             continue
         n_out += 1
         result = f"`nv`[{n_out}]"
-        # the same value as a program: n<k> is nv[k + 1], `l` a CAST to BIGINT
-        typed = {"BIGINT": f"l n{n_out - 1}", "DOUBLE": f"n{n_out - 1}"}.get(sql_type)
+        # the same value as a program (conditions.py): n<k> is nv[k + 1], `l` a CAST to BIGINT
+        program = {"BIGINT": f"l n{n_out - 1}", "DOUBLE": f"n{n_out - 1}"}.get(sql_type)
         if kind in ("avg", "pct"):
             columns.append((name, result))
-            programs[name] = f"n{n_out - 1}"
         elif kind == "sum" and a.cond is not None:
             # SQL's SUM of a conditional CASE is NULL when nothing matched; NQL's sumif is 0
             columns.append((name, f"COALESCE(CAST({result} AS {sql_type}), 0)"))
-            if typed:
-                programs[name] = ("nzl " if sql_type == "BIGINT" else "nzd ") + typed
+            program = program and ("nzl " if sql_type == "BIGINT" else "nzd ") + program
         else:
             columns.append((name, f"CAST({result} AS {sql_type})"))
-            if typed:
-                programs[name] = typed
+        if program:
+            programs[name] = program
     return _Lanes(numeric, strings, entries, columns, names, programs)
 
 
@@ -1239,9 +1237,9 @@ def _job_states(pipes: list[_Pipeline], configured: list[str], joined: list[str]
     topic. The config: the one the windows function gave a plain pipeline's evaluations
     (`configured` views), or one config join for the regrouped ones (`joined` views, pipelines
     `regrouped`). The conditions: the windows function's judgement (`nql_trig`, `nql_rec`) for
-    the pipelines it judges (`programmed`, conditions.py), else SQL. The windows function emits each tenant's evaluations in window order and the
-    config join keeps that order, so the function sees every group's evaluations in event-time
-    order (a group is one monitor's).
+    the pipelines it judges (`programmed`, conditions.py), else SQL. The windows function emits
+    each tenant's evaluations in window order and the config join keeps that order, so the
+    function sees every group's evaluations in event-time order (a group is one monitor's).
 
     One judged view and one query per job, not per pipeline: the job graph then grows with
     the tables, not the monitors (Flink expands a view once per query that reads it; a query

@@ -18,6 +18,7 @@ DECIMAL (its overflow and exactness differ from a double's).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -83,7 +84,7 @@ def _literal(value) -> str:
             raise Unsupported("an integer beyond BIGINT")
         return f"#{value}"
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise Unsupported("a literal that is not a finite number")
         return f"%{value!r}"
     raise Unsupported("a string literal")

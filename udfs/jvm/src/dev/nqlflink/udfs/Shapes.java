@@ -288,8 +288,7 @@ final class Shapes implements Serializable {
         Map<String, String> texts = texts(text);
         Map<String, Map<String, String[][]>> served = served(text);
         List<String[]> heads = heads(text);
-        Map<String, Judge> judges = judges(segments, text);
-        if (texts.size() != segments.length - 1 - judges.size()) {
+        if (texts.size() != heads.size()) {
             throw new IllegalArgumentException("windows spec: a shape id appears twice in " + text);
         }
         // the population windows first (indexed after the shapes), then the shapes reading them
@@ -311,7 +310,7 @@ final class Shapes implements Serializable {
             Shape population = spec.population ? byWindow.get(populationId(spec.size, spec.slide)) : null;
             list.add(new Shape(list.size(), h[0], spec.withoutPopulation(), served.get(h[0]), population));
         }
-        return new Shapes(lag, idle, lateness, inventory, forget, list, populations, texts, judges);
+        return new Shapes(lag, idle, lateness, inventory, forget, list, populations, texts, judges(segments, text));
     }
 
     /** pipeline -> its conditions, from the judge segments. */
