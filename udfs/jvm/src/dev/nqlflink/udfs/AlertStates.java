@@ -108,12 +108,7 @@ import java.util.Optional;
                 + "due TIMESTAMP(3)>"))
 public class AlertStates extends ProcessTableFunction<Row> {
     private static final long serialVersionUID = 1L;
-    static final String OK = "ok";
-    static final String PENDING = "pending";
-    static final String TRIGGERED = "triggered";
-    static final String RECOVERING = "recovering";
-    static final String RECOVERED = "recovered";
-    static final String EVICTED = "evicted";
+    private static final String OK = GroupAlert.OK;
     private static final String EVICT = "evict";
     private static final String CONFIRM = "confirm";
     private static final String PENDING_EVICT = "evict-pending";
@@ -209,7 +204,8 @@ public class AlertStates extends ProcessTableFunction<Row> {
         String tenant = in.getFieldAs("tenant");
         String monitor = in.getFieldAs("monitor");
         String group = in.getFieldAs("group_json");
-        Row transition = step(state, t, in.getFieldAs("trig"), in.getFieldAs("rec"), in.getFieldAs("for_ms"),
+        GroupAlert machine = GroupAlert.of(state);
+        Row transition = machine.step(t, in.getFieldAs("trig"), in.getFieldAs("rec"), in.getFieldAs("for_ms"),
                 in.getFieldAs("recover_for_ms"), everyMs, tenant, monitor, group);
         int[] carry = carriedColumns(ctx);
         if (transition != null) {
@@ -219,7 +215,8 @@ public class AlertStates extends ProcessTableFunction<Row> {
             }
             collect(Row.join(Row.of(tenant, monitor, group), transition, evaluation));
         }
-        Row shown = show(state, t, in.getFieldAs("for_ms"), in.getFieldAs("recover_for_ms"));
+        Row shown = machine.show(t, in.getFieldAs("for_ms"), in.getFieldAs("recover_for_ms"));
+        machine.into(state);
         if (shown != null) {
             collect(Row.join(Row.of(tenant, monitor, group), shown, new Row(carry.length)));
         }
@@ -276,7 +273,7 @@ public class AlertStates extends ProcessTableFunction<Row> {
         state.setField("timer_at", null);       // the next evaluation sets the eviction again
         if (OK.equals(state.getField("status")) && (!pending || PENDING_EVICT.equals(timer))) {
             // the tombstone: the key (the partition column) and no value
-            collect(Row.join(Row.of(null, null, null, "state", EVICTED, null, toTimestamp(last), null, null),
+            collect(Row.join(Row.of(null, null, null, "state", GroupAlert.EVICTED, null, toTimestamp(last), null, null),
                     new Row(carriedColumns(ctx).length)));
             ctx.clearAll();
             live--;
@@ -288,84 +285,6 @@ public class AlertStates extends ProcessTableFunction<Row> {
     private static void later(TimeContext<Long> time, Row state, long due) {
         state.setField("timer_at", due);
         time.registerOnTime(EVICT, due);
-    }
-
-    /**
-     * One evaluation at t (window end, ms) through the state machine; the 'alert' row of the
-     * transition it causes (without the carried columns), or null. Mirrors AlertState.step in
-     * udfs/alerting/state_machine.py line by line.
-     */
-    static Row step(Row s, long t, Boolean trig, Boolean rec, Long forMs, Long recoverForMs, long everyMs,
-                    String tenant, String monitor, String group) {
-        Long last = s.getFieldAs("last_t");
-        if (last != null && t <= last) {
-            return null;            // a guard against duplicates, not a sort
-        }
-        if (last != null && t - last != everyMs) {
-            s.setField("streak", null);         // a missing evaluation breaks the run
-        }
-        s.setField("last_t", t);
-        boolean ok = OK.equals(s.getField("status"));
-        boolean active = Boolean.TRUE.equals(ok ? trig : rec);
-        long need = Math.max(ok ? orZero(forMs) : orZero(recoverForMs), 0);
-        if (!active) {
-            s.setField("streak", null);
-            return null;
-        }
-        if (s.getField("streak") == null) {
-            s.setField("streak", t);
-        }
-        long since = s.<Long>getFieldAs("streak");
-        if (t - since < need) {
-            return null;
-        }
-        s.setField("streak", null);
-        if (ok) {
-            String id = alertId(tenant, monitor, group, t);
-            s.setField("status", TRIGGERED);
-            s.setField("trigger_at", t);
-            s.setField("alert_id", id);
-            return Row.of("alert", TRIGGERED, id, toTimestamp(t), toTimestamp(since), null);
-        }
-        Row closed = Row.of("alert", RECOVERED, s.getField("alert_id"), toTimestamp(t), toTimestamp(since), null);
-        s.setField("status", OK);
-        s.setField("alert_id", null);
-        s.setField("trigger_at", null);
-        return closed;
-    }
-
-    /**
-     * The group's visible state after the evaluation at t, as a 'state' row when it is news:
-     * a different status, since or due than the last one shown, or a run going on. The `for`
-     * values are this evaluation's (NULL after a timer: a run is never shown from there).
-     */
-    static Row show(Row s, long t, Long forMs, Long recoverForMs) {
-        boolean ok = OK.equals(s.getField("status"));
-        Long streak = s.getFieldAs("streak");
-        String status;
-        Long since;
-        Long due = null;
-        if (streak != null) {
-            status = ok ? PENDING : RECOVERING;
-            since = streak;
-            due = streak + Math.max(ok ? orZero(forMs) : orZero(recoverForMs), 0);
-        } else if (ok) {
-            status = OK;
-            since = OK.equals(s.getField("shown")) ? s.<Long>getFieldAs("shown_since") : t;
-        } else {
-            status = TRIGGERED;
-            since = s.getFieldAs("trigger_at");
-        }
-        boolean news = !status.equals(s.getField("shown")) || !Objects.equals(since, s.getField("shown_since"))
-                || !Objects.equals(due, s.getField("shown_due")) || streak != null;
-        if (!news) {
-            return null;
-        }
-        s.setField("shown", status);
-        s.setField("shown_since", since);
-        s.setField("shown_due", due);
-        return Row.of("state", status, ok ? null : s.getField("alert_id"), toTimestamp(t), toTimestamp(since),
-                due == null ? null : toTimestamp(due));
     }
 
     private static long orZero(Long v) {
@@ -426,6 +345,6 @@ public class AlertStates extends ProcessTableFunction<Row> {
     }
 
     private static LocalDateTime toTimestamp(long ms) {
-        return LocalDateTime.ofEpochSecond(Math.floorDiv(ms, 1000), Math.floorMod(ms, 1000) * 1_000_000, ZoneOffset.UTC);
+        return GroupAlert.toTimestamp(ms);
     }
 }
