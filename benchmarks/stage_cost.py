@@ -86,15 +86,21 @@ def _tables(statements: list[str], prefix: str) -> list[str]:
 
 
 def windows_only(statements: list[str]) -> list[str]:
-    """The statement set's alert and alert-state INSERTs replaced by one of the evaluations
-    (job__evaluated) into a blackhole: no judgement, no alert states."""
+    """The statement set's alert and alert-state INSERTs replaced by one of every table's windows
+    function's rows (`t_<table>__windows`) into a blackhole: the windows function's own work
+    (for the monitors it judges, their conditions and alert states too) without the rows'
+    path after it (the job's alert state function, the records, the sinks)."""
     last = statements[-1]
     at = last.find("INSERT INTO `sink_alerts`")
     if at < 0 or not last.startswith("EXECUTE STATEMENT SET"):
         raise EditFailed("stage_cost: no alert INSERT in the statement set")
-    blackhole = "CREATE TEMPORARY TABLE `stage_cost_blackhole` (`m` STRING) WITH ('connector' = 'blackhole')"
-    return statements[:-1] + [blackhole, last[:at] + "INSERT INTO `stage_cost_blackhole` SELECT `monitor` FROM "
-                                                     "`job__evaluated`;\nEND"]
+    views = [m.group(1) for s in statements for m in [re.match(r"CREATE TEMPORARY VIEW `(t_\w+__windows)` AS\n", _code(s))]
+             if m]
+    if not views:
+        raise EditFailed("stage_cost: no windows view in the generated job")
+    blackhole = "CREATE TEMPORARY TABLE `stage_cost_blackhole` (`k` STRING) WITH ('connector' = 'blackhole')"
+    rows = "\nUNION ALL\n".join(f"SELECT `nql_kind` FROM `{v}`" for v in views)
+    return statements[:-1] + [blackhole, last[:at] + f"INSERT INTO `stage_cost_blackhole`\n{rows};\nEND"]
 
 
 def without_ticks(statements: list[str]) -> list[str]:

@@ -18,8 +18,9 @@ What is counted: the checkpoint's state size per job vertex, as Flink's REST API
 refers to, all incremental parts included; RocksDB: its SST files, compressed, with their
 index and filter blocks; hashmap: the serialized keys and values). A vertex is a chain of
 operators; it is put in a category by the operators its name lists: the windows functions
-(per tenant: clock, the open windows' slices per group), the alert states (one row and a
-timer per tenant/monitor/group), the temporal joins and the inventory's versions, the
+(per tenant: clock, the open windows' slices per group; and the alert states of the monitors
+it judges, one entry per tenant and monitor: docs/sharing.md step 3), the job's alert state
+function (one row and a timer per tenant/monitor/group of the other threshold monitors), the temporal joins and the inventory's versions, the
 sources (Kafka offsets) and the rest (clock views, ticks, config). This is the state at the
 end of the input: the windows hold the last `during` of every group, the joins the rows
 within the lateness.
@@ -57,7 +58,8 @@ from measure import figures_path, temporary_folder, write_figures  # benchmarks/
 # category -> what the description of a vertex (its chain of operators, /jobs/<id>/plan) names
 # when the vertex holds that state (first match wins): the functions by their SQL names
 # (translator/flink/codegen.py STATES_FUNCTION, WINDOWS_FUNCTION, INVENTORY_WINDOWS_FUNCTION,
-# REGROUP_FUNCTION; the inventory's versions a windows function keeps count as its windows')
+# REGROUP_FUNCTION; the inventory's versions a windows function keeps count as its windows', and
+# so do the alert states of the monitors it judges)
 CATEGORIES = (("alert states", re.compile(r"nql_alert_states")),
               ("windows", re.compile(r"nql_windows|nql_inventory_windows|nql_regroup")),
               ("joins and versions", re.compile(r"TemporalJoin|Deduplicate|Join\b")),

@@ -488,6 +488,11 @@ def describe(changes: list[OwnerChange]) -> str:
         if c.verdict == "removed" and monitor(c.owner):
             # its groups' alert states are the job's (JOB), kept: docs/upgrades.md
             note = "its own state is dropped; its groups stay in the alert states (an open alert is never recovered)"
+        if c.verdict == "removed" and c.owner == JOB:
+            # every monitor judged by its table's windows function, which keeps the alert states
+            # (docs/sharing.md, step 3): the open alerts of this function are not moved there
+            note = ("its state is dropped: its open alerts never get a `recovered` record (the windows "
+                    "functions keep the alert states of the monitors they judge)")
         lines.append(f"  {c.verdict:<8} {name(c.owner)}: {note}")
     return "\n".join(lines)
 

@@ -58,13 +58,14 @@ class Plan:
 
 
 def job(monitors=("m_a", "m_b"), *, event_columns=("tenant", "ts"), layouts=None, inventory=ROW,
-        old_shape=False, per_monitor_windows=False) -> dict:
+        old_shape=False, per_monitor_windows=False, judged_here=False) -> dict:
     """events -> parse -> clock -> inventory join -> the table's windows function (a shape per
     layout) -> per monitor: eval -> the union of every monitor's evaluations -> the job's config
     join -> the job's alert states -> one alert sink. The shape of a generated job, in
     small. `per_monitor_windows`: as jobs were before one windows function per table, a windows
     function per monitor; `old_shape` (implies it): as jobs were before the job's alert states
-    too, one alert state per monitor."""
+    too, one alert state per monitor. `judged_here`: every monitor judged by the windows
+    function, which keeps their alert states (no config join, no alert state function)."""
     p = Plan()
     parsed = p.add("parse", "stream-exec-calc", p.table("source", "src_events"), projection=list(event_columns))
     clock = p.add("clock", "stream-exec-over-aggregate", parsed, out={"type": "ROW", "fields": list(event_columns)},
@@ -79,6 +80,9 @@ def job(monitors=("m_a", "m_b"), *, event_columns=("tenant", "ts"), layouts=None
         states = [p.add(f"{m} alerts", "stream-exec-process-table-function", j, uid=f"{m}--alerts--s")
                   for m, j in zip(monitors, judged)]
         p.table("sink", "sink_alerts", *states)
+    elif judged_here:
+        windows = p.table_windows(rows, layout)
+        p.table("sink", "sink_alerts", *(p.monitor(m, windows) for m in monitors))
     else:
         if per_monitor_windows:
             judged = p.add("union", "stream-exec-union", *(p.pipeline(m, rows, config, layout[m]) for m in monitors))
@@ -176,6 +180,20 @@ def test_a_removed_monitor_says_its_groups_stay_in_the_alert_states():
     assert "  removed  monitor a: its own state is dropped; its groups stay in the alert states " \
            "(an open alert is never recovered)" in text
     assert "  keeps    alert states of every threshold monitor: keeps its state" in text
+
+
+def test_alert_states_moved_into_the_windows_function_say_the_open_alerts_are_not_recovered():
+    """docs/upgrades.md, the release whose windows functions keep the alert states of the
+    monitors they judge (docs/sharing.md, step 3): the job's alert state function goes, with its
+    open alerts, and the report says what that means; the windows are kept."""
+    before, after = job(), job(judged_here=True)
+    assert "windows" in same(before, after)
+    changes = {c.owner: c.verdict for c in plan.compare(before, after)}
+    assert changes["job"] == "removed"
+    assert plan.drops_state(before, after)
+    assert "  removed  alert states of every threshold monitor: its state is dropped: its open alerts never get a " \
+           "`recovered` record (the windows functions keep the alert states of the monitors they judge)" in \
+        plan.describe(plan.compare(before, after)).splitlines()
 
 
 def test_from_a_job_with_an_alert_state_per_monitor_the_alert_states_reset_once():

@@ -29,8 +29,8 @@ ROWS = 60
 
 
 def _judged():
-    """(name, outputs, params, [(program, SQL)] for trigger and recover) of every example
-    pipeline its windows function judges."""
+    """(name, outputs, params, [(program, SQL)] for trigger, recover and `having` if any) of
+    every example pipeline its windows function judges."""
     catalog = load_catalog()
     out = []
     for path in EXAMPLES:
@@ -45,12 +45,16 @@ def _judged():
             def param(name: str) -> exp.Expression:
                 return exp.Bracket(this=exp.column("params"), expressions=[exp.Literal.string(name)])
 
-            sqls = [codegen._inline(to_sql(to_exp(cond, param=param)), defs)
-                    for cond in (p.evaluate.trigger, p.evaluate.recover)]
+            judged = [p.evaluate.trigger, p.evaluate.recover]
+            programs = list(x.programs)
+            if x.having:       # the monitor's `having`, judged there too (an evaluation only where TRUE)
+                judged.append(p.evaluate.input.having)
+                programs.append(x.having)
+            sqls = [codegen._inline(to_sql(to_exp(cond, param=param)), defs) for cond in judged]
             # the shape's numeric outputs: every aggregate but min / max / last of strings
             outputs = sum(1 for kind, lane, _, _ in x.shape.lanes.entries if lane == "n" or kind == "distinct")
             names = sorted(name for name, _ in p.evaluate.params)  # the monitor's config parameters
-            out.append((p.name, outputs, names, list(zip(x.programs, sqls))))
+            out.append((p.name, outputs, names, list(zip(programs, sqls))))
     return out
 
 

@@ -83,7 +83,7 @@ def test_one_pipeline_fans_out_to_the_monitors_of_each_tenant(tmp_path):
             "globex: pool_latency_low@m_pool_latency): size=60000;slide=30000;") in spec
 
 
-def test_the_plan_has_one_windows_and_one_alert_state_function(tmp_path, flink_env):
+def test_the_plan_has_one_windows_function_that_keeps_the_alert_states(tmp_path, flink_env):
     from nql_flink.deploy import submit
     from nql_flink.translator.flink.connectors import CompileOptions
 
@@ -92,8 +92,10 @@ def test_the_plan_has_one_windows_and_one_alert_state_function(tmp_path, flink_e
     functions = sorted(n.get("uid", "").split("--")[0] for n in nodes
                        if n["type"].startswith("stream-exec-process-table-function"))
     # the inventory's version order is the table's (d_device_devices), like its windows, which
-    # keep the tenants' clocks (no clock function of the event table, e_session_vdi_events)
-    assert functions == ["d_device_devices", "job", "t_session_vdi_events"]
+    # keep the tenants' clocks (no clock function of the event table, e_session_vdi_events) and
+    # the monitors' alert states (no alert state function of the job: every monitor's conditions
+    # are judged there)
+    assert functions == ["d_device_devices", "t_session_vdi_events"]
     joins = [n for n in nodes if n["type"].startswith("stream-exec-temporal-join")]
     # none: the windows function looks the inventory up itself and keeps the monitors' configs
     assert joins == []

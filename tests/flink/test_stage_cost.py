@@ -58,5 +58,6 @@ def test_every_copy_plans(edits, flink_env, flink_database, tmp_path, same_file)
     assert "nql_clock(" not in plan     # the windows function keeps the tenants' clocks
     assert "TemporalJoin(joinType=[LeftOuterJoin]" not in plan    # the windows function looks the inventory up
     assert "TemporalJoin(" not in plan  # the windows function gives each evaluation its config
-    assert ("nql_alert_states(" in plan) == ("windows_only" not in edits)
+    assert "nql_alert_states(" not in plan  # the windows function judges them and keeps their alert states
+    assert ("sink_alert_state" in plan) == ("windows_only" not in edits)
     assert "nql_inventory_windows(" in plan

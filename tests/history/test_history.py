@@ -146,8 +146,9 @@ def history_free_port() -> int:
 def test_threshold_and_seasonal_monitors_with_the_history_plan_with_one_state_operator_each(flink_env, flink_database,
                                                                                         tmp_path):
     """The history's INSERT reads the alert topic's queries again: the planner must reuse their
-    plan (one alert state function, one state UDAF per seasonal or change monitor), not build a
-    second copy, whose state would be written twice (and whose uid would clash)."""
+    plan (one windows function per table, which keeps the alert states of the threshold
+    monitors it judges, as the seed monitor's; one state UDAF per seasonal or change monitor),
+    not build a second copy, whose state would be written twice (and whose uid would clash)."""
     from nql_flink.deploy.jars import add_jars, connector_jar
     from tests.conftest import explain_compiled
 
@@ -157,7 +158,11 @@ def test_threshold_and_seasonal_monitors_with_the_history_plan_with_one_state_op
     assert compiled.ok
     plan = explain_compiled(flink_env, compiled, tmp_path).split("== Physical Execution Plan ==")[0]
     optimized = plan.split("== Optimized Execution Plan ==")[1]
-    assert optimized.count("ProcessTableFunction(invocation=[nql_alert_states(") == 1
+    windows = [s for s in compiled.job.statements if s.template == "views/table_windows.sql.j2"]
+    assert windows
+    assert (optimized.count("ProcessTableFunction(invocation=[nql_windows(")
+            + optimized.count("ProcessTableFunction(invocation=[nql_inventory_windows(")) == len(windows)
+    assert "nql_alert_states(" not in optimized      # the seed monitor is judged by its windows function
     detection = [s for s in compiled.job.statements if s.template == "views/monitor_state.sql.j2"]
     assert detection  # the examples have seasonal / change monitors
     assert optimized.count("PythonGroupAggregate") == len(detection)

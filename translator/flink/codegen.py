@@ -267,8 +267,6 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     out.append(Statement("set.sql.j2", {"options": [(lit(k), lit(v)) for k, v in sorted(session_options(options).items())]}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(WINDOWS_FUNCTION), "path": lit(WINDOWS_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
-    out.append(Statement("ddl/function.sql.j2", {"name": q(STATES_FUNCTION), "path": lit(STATES_FUNCTION_CLASS),
-                                                 "language": "JAVA"}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(EACH_FUNCTION), "path": lit(EACH_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
     if any(isinstance(p.evaluate.input, ir.Regroup) for p in pipes):
@@ -277,6 +275,10 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     out.append(Statement("ddl/function.sql.j2", {"name": q(READ_FUNCTION), "path": lit(READ_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
     prepared = [_prepare(p, catalog) for p in pipes]
+    if any(x.pipeline.evaluate.detection is None and not x.programs for x in prepared):
+        # the job's alert state function: for the threshold monitors no windows function judges
+        out.append(Statement("ddl/function.sql.j2", {"name": q(STATES_FUNCTION), "path": lit(STATES_FUNCTION_CLASS),
+                                                     "language": "JAVA"}))
     looked_up = {name for name in tables if uses_inventory_windows([x for x in prepared if x.table == name])}
     # a table whose records pass the inventory's temporal join keeps the clock function ahead of
     # it (PartitionClock); every other table's windows function keeps the clocks itself
@@ -316,18 +318,23 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
         out += _pipeline(x, [y for y in prepared if y.shape.id == x.shape.id], options, inserts)
     # the evaluations of plain pipelines carry their config (the windows function keeps it);
     # regrouped ones are joined with it
-    configured = []
+    # (and those its windows function judges come out of it as transitions and state changes)
+    configured, judged_tables = [], []
     for name in sorted(tables):
         plain = [x for x in prepared if x.table == name and _plain(x)]
-        if plain:
-            out.append(_table_evaluated(name, plain, options))
+        elsewhere, here = [x for x in plain if not x.programs], [x for x in plain if x.programs]
+        if elsewhere:
+            out.append(_table_evaluated(name, elsewhere, options))
             configured.append(q(f"t_{ir.column_name(name)}__evaluated"))
+        if here:
+            out.append(_table_states(name, here, options))
+            judged_tables.append(table_states_view(name))
     regrouped = [x.pipeline for x in prepared if x.regroup and _judged_here(x.pipeline)]
     joined = [q(f"{p.name}__evaluated") for p in regrouped]
     threshold = [p for p in pipes if p.evaluate.detection is None]
     if threshold:
         out += _job_states(threshold, configured, joined, {p.name for p in regrouped},
-                           {x.pipeline.name for x in prepared if x.programs}, inserts)
+                           {x.pipeline.name for x in prepared if x.programs}, judged_tables, inserts)
     from nql_flink.translator.flink import history, processing  # (import this module)
 
     out += processing.statements(monitors, options, inserts)  # alert processing (docs/processing.md); none when off
@@ -789,9 +796,11 @@ class _Prepared:
     impact: list[ir.Agg]
     regroup: bool
     sides: _Sides | None = None
-    # the trigger and recover programs its windows function judges with (conditions.py); None:
-    # the job's judged view does (`judged_by`, why)
+    # the trigger and recover programs its windows function judges with (conditions.py), which
+    # then also keeps its groups' alert states; None: the job's judged view and alert state
+    # function do (`judged_by`, why)
     programs: tuple[str, str] | None = None
+    having: str | None = None               # its `having` as a program (None: none)
     judged_by: str = ""
 
 
@@ -820,14 +829,15 @@ def _prepare(p: _Pipeline, catalog: Catalog) -> _Prepared:
     x = _Prepared(p, scan.table, shape, enrich, impact, regroup, _sides(w, enrich, filters))
     if _plain(x):
         try:
-            x.programs = _programs(ev, w, lanes)
+            x.programs, x.having = _programs(ev, w, lanes)
         except conditions.Unsupported as e:
             x.judged_by = f"the job's judged view: {e}"
     return x
 
 
-def _programs(ev: ir.Evaluate, w: ir.WindowAggregate, lanes: _Lanes) -> tuple[str, str]:
-    """A plain pipeline's trigger and recover conditions as programs over its shape's outputs."""
+def _programs(ev: ir.Evaluate, w: ir.WindowAggregate, lanes: _Lanes) -> tuple[tuple[str, str], str | None]:
+    """A plain pipeline's trigger and recover conditions as programs over its shape's outputs,
+    and its `having` (None: none)."""
     def lane(name: str) -> str:
         if name not in lanes.programs:
             raise conditions.Unsupported("a measure that is not a number")
@@ -839,7 +849,9 @@ def _programs(ev: ir.Evaluate, w: ir.WindowAggregate, lanes: _Lanes) -> tuple[st
         if name not in measures:
             raise conditions.Unsupported("a group key")
         return measures[name]
-    return conditions.program(ev.trigger, col), conditions.program(ev.recover, col)
+    having = ev.input.having
+    return ((conditions.program(ev.trigger, col), conditions.program(ev.recover, col)),
+            None if having is None else conditions.program(having, col))
 
 
 def _tenants(pipes) -> list[str]:
@@ -982,8 +994,8 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
         window_input["versions"] = versions
     out.append(Statement("views/table_input.sql.j2", window_input))
     # the pipelines it judges itself (conditions.py): one segment each, after the shapes
-    judged = {x.pipeline.name: x.programs for x in prepared if x.programs}
-    specs += [f"judge {name}: trig={trig};rec={rec}" for name, (trig, rec) in sorted(judged.items())]
+    # (and keeps their groups' alert states: each pipeline's slide and eviction delay)
+    specs += sorted(_judge_segment(x, o) for x in prepared if x.programs)
     judges = sorted({f"{x.pipeline.name}: " + ("judged here" if x.programs else x.judged_by)
                      for x in prepared if x.programs or x.judged_by})
     spec = " | ".join([head, *specs])
@@ -999,6 +1011,14 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
         "uid": lit(state_uid(f"t_{t}", "windows", layout)), "shapes": comments, "judges": judges,
         "own_clock": own_clock}))
     return out
+
+
+def _judge_segment(x: _Prepared, o: CompileOptions) -> str:
+    """The windows spec's segment of a pipeline its windows function judges (Shapes.Judge)."""
+    trig, rec = x.programs
+    every = x.pipeline.every_ms
+    having = f";hav={x.having}" if x.having else ""
+    return f"judge {x.pipeline.name}: trig={trig};rec={rec}{having};every={every};evict={eviction_delay(o, every)}"
 
 
 def uses_inventory_windows(prepared: list[_Prepared]) -> bool:
@@ -1056,13 +1076,11 @@ def _plain(x: _Prepared) -> bool:
     return x.pipeline.evaluate.detection is None and not x.regroup
 
 
-def _table_evaluated(table: str, plain: list[_Prepared], o: CompileOptions) -> Statement:
-    """The evaluations of every plain threshold pipeline of a table, in the row type of every
-    threshold monitor (monitor_evaluated.sql.j2), from the windows function's rows in one view:
-    each column a CASE over the row's pipeline (which the function names). The job graph then
-    has one node here per table, whatever the monitors (planning time, issue 15)."""
+def _evaluation_columns(pipes: list[_Prepared], o: CompileOptions) -> dict[str, str]:
+    """The columns of a table's evaluations in the row type of every threshold monitor, each a
+    CASE over the windows function's row's pipeline (which the function names)."""
     def per_pipeline(value) -> str:
-        return by_pipeline((x.pipeline.name, value(x)) for x in plain)
+        return by_pipeline((x.pipeline.name, value(x)) for x in pipes)
 
     def carried(column: str, element: str):
         def value(x: _Prepared) -> str:
@@ -1079,6 +1097,19 @@ def _table_evaluated(table: str, plain: list[_Prepared], o: CompileOptions) -> S
                 else f"CASE WHEN {_NEVER} THEN CAST(0 AS BIGINT) END"
         return value
 
+    return {"every_ms": per_pipeline(lambda x: f"CAST({x.pipeline.every_ms} AS BIGINT)"),
+            "evict_after_ms": per_pipeline(lambda x: f"CAST({eviction_delay(o, x.pipeline.every_ms)} AS BIGINT)"),
+            "numbers": per_pipeline(carried(NUMBERS_COLUMN, "DOUBLE")),
+            "texts": per_pipeline(carried(TEXTS_COLUMN, "STRING")),
+            "impact_devices": per_pipeline(impact(0)), "impact_users": per_pipeline(impact(1)),
+            "active_devices": "CAST(`population` AS BIGINT)"}
+
+
+def _table_evaluated(table: str, plain: list[_Prepared], o: CompileOptions) -> Statement:
+    """The evaluations of the plain threshold pipelines of a table that its windows function
+    does not judge, in the row type of every threshold monitor (monitor_evaluated.sql.j2), from
+    the windows function's rows in one view. The job graph then has one node here per table,
+    whatever the monitors (planning time, issue 15)."""
     having = [x for x in plain if x.pipeline.evaluate.input.having is not None]
     where = ["`nql_kind` = 'eval'", "`nql_pipeline` IN (" + ", ".join(lit(x.pipeline.name) for x in plain) + ")"]
     if having:
@@ -1089,12 +1120,22 @@ def _table_evaluated(table: str, plain: list[_Prepared], o: CompileOptions) -> S
     return Statement("views/table_evaluated.sql.j2", {
         "name": q(f"t_{ir.column_name(table)}__evaluated"), "windows": windows_view(table), "where": where,
         "config_columns": [f"`nql_config`.{q(f.name)} AS {q(f.name)}" for f in monitor_config.CARRIED_FIELDS],
-        "every_ms": per_pipeline(lambda x: f"CAST({x.pipeline.every_ms} AS BIGINT)"),
-        "evict_after_ms": per_pipeline(lambda x: f"CAST({eviction_delay(o, x.pipeline.every_ms)} AS BIGINT)"),
-        "numbers": per_pipeline(carried(NUMBERS_COLUMN, "DOUBLE")),
-        "texts": per_pipeline(carried(TEXTS_COLUMN, "STRING")),
-        "impact_devices": per_pipeline(impact(0)), "impact_users": per_pipeline(impact(1)),
-        "active_devices": "CAST(`population` AS BIGINT)"})
+        **_evaluation_columns(plain, o)})
+
+
+def table_states_view(table: str) -> str:
+    return q(f"t_{ir.column_name(table)}__states")
+
+
+def _table_states(table: str, judged: list[_Prepared], o: CompileOptions) -> Statement:
+    """The alert transitions and state changes of the threshold pipelines a table's windows
+    function judges (and keeps the alert states of), in the columns of the job's states
+    (JOB_STATE_COLUMNS): no evaluation of theirs is a row (docs/sharing.md, step 3)."""
+    columns = _evaluation_columns(judged, o)
+    return Statement("views/table_states.sql.j2", {
+        "name": table_states_view(table), "windows": windows_view(table),
+        "numbers": columns["numbers"], "texts": columns["texts"], "impact_devices": columns["impact_devices"],
+        "impact_users": columns["impact_users"], "active_devices": columns["active_devices"]})
 
 
 _IDENTIFIER = re.compile(r"`([^`]+)`")
@@ -1229,17 +1270,19 @@ JOB_STATES, JOB_ALERTS = f"{JOB}__states", f"{JOB}__alerts"
 
 
 def _job_states(pipes: list[_Pipeline], configured: list[str], joined: list[str], regrouped: set[str],
-                programmed: set[str], inserts: list) -> list[Statement]:
+                programmed: set[str], judged_tables: list[str], inserts: list) -> list[Statement]:
     """The evaluations of every threshold pipeline (one row type: the measures in arrays by
     position) -> judged (each pipeline's trigger and recover conditions, chosen by pipeline,
     over its config as of the window) -> states (the Java state machine, partitioned by group)
     -> alerts, one alert record query for all of them, and its 'state' rows to the alert-state
     topic. The config: the one the windows function gave a plain pipeline's evaluations
     (`configured` views), or one config join for the regrouped ones (`joined` views, pipelines
-    `regrouped`). The conditions: the windows function's judgement (`nql_trig`, `nql_rec`) for
-    the pipelines it judges (`programmed`, conditions.py), else SQL. The windows function emits
-    each tenant's evaluations in window order and the config join keeps that order, so the
-    function sees every group's evaluations in event-time order (a group is one monitor's).
+    `regrouped`). The windows function emits each tenant's evaluations in window order and the
+    config join keeps that order, so the function sees every group's evaluations in event-time
+    order (a group is one monitor's). The pipelines a windows function judges (`programmed`,
+    conditions.py) skip all that: it keeps their groups' alert states itself, and its
+    transitions and state changes (`judged_tables`, the tables' states views) join the state
+    function's in the job's states view (JOB_STATE_COLUMNS).
 
     One judged view and one query per job, not per pipeline: the job graph then grows with
     the tables, not the monitors (Flink expands a view once per query that reads it; a query
@@ -1249,22 +1292,19 @@ def _job_states(pipes: list[_Pipeline], configured: list[str], joined: list[str]
 
     out: list[Statement] = []
 
-    def judged(pick, judgement: str, part: list[_Pipeline], config: str) -> str:
+    def judged(pick, part: list[_Pipeline], config: str) -> str:
         def param(name: str) -> exp.Expression:
             return exp.Bracket(this=exp.column("params", table=config), expressions=[exp.Literal.string(name)])
 
-        def condition(p: _Pipeline) -> str:
-            if p.name in programmed:
-                return f"`v`.{q(judgement)}"
-            return to_sql(to_exp(pick(p.evaluate), _carried_column(p), param))
-        return by_pipeline(((p.name, condition(p)) for p in part), column="`v`.`nql_pipeline`")
+        return by_pipeline(((p.name, to_sql(to_exp(pick(p.evaluate), _carried_column(p), param))) for p in part),
+                           column="`v`.`nql_pipeline`")
 
     def part(title: str, view: str, evaluated: list[str], mine: list[_Pipeline], config: str | None) -> dict:
         qualifier = "c" if config else "v"
         out.append(Statement("views/alert_evaluated.sql.j2", {"name": q(view), "evaluated": evaluated}))
         return {"title": title, "eval": q(view), "config": config,
-                "trigger": judged(lambda ev: ev.trigger, "nql_trig", mine, qualifier),
-                "recover": judged(lambda ev: ev.recover, "nql_rec", mine, qualifier)}
+                "trigger": judged(lambda ev: ev.trigger, mine, qualifier),
+                "recover": judged(lambda ev: ev.recover, mine, qualifier)}
 
     inserts.append({"target": q("sink_alerts"), "query": alert_query(q(JOB_ALERTS), alert_values(pipes))})
     inserts.append({"target": q(STATE_SINK),
@@ -1273,15 +1313,25 @@ def _job_states(pipes: list[_Pipeline], configured: list[str], joined: list[str]
     parts = []
     if configured:
         parts.append(part("The tables' evaluations", JOB_EVALUATED, configured,
-                          [p for p in pipes if p.name not in regrouped], None))
+                          [p for p in pipes if p.name not in regrouped and p.name not in programmed], None))
     if joined:
         parts.append(part("Regrouped evaluations (summarize after compute)", JOB_REGROUPED, joined,
                           [p for p in pipes if p.name in regrouped], q("ver_monitor_config")))
-    states = {"name": q(JOB_STATES), "function": q(STATES_FUNCTION), "judged": q(JOB_JUDGED),
-              "uid": lit(state_uid(JOB, "alerts", ALERT_STATES_LAYOUT))}
-    return out + [Statement("views/alert_judged.sql.j2", {"name": q(JOB_JUDGED), "parts": parts}),
-                  Statement("views/monitor_alert_states.sql.j2", states),
+    states = {"name": q(JOB_STATES), "function": q(STATES_FUNCTION) if parts else "", "judged": q(JOB_JUDGED),
+              "uid": lit(state_uid(JOB, "alerts", ALERT_STATES_LAYOUT)), "tables": judged_tables,
+              "columns": ", ".join(q(c) for c in JOB_STATE_COLUMNS)}
+    if parts:
+        out.append(Statement("views/alert_judged.sql.j2", {"name": q(JOB_JUDGED), "parts": parts}))
+    return out + [Statement("views/monitor_alert_states.sql.j2", states),
                   Statement("views/monitor_transitions.sql.j2", {"name": q(JOB_ALERTS), "states": q(JOB_STATES)})]
+
+
+# The columns of the job's alert states (what the alert and alert-state records read), from
+# AlertStates' output and the tables' states views alike.
+JOB_STATE_COLUMNS = ("nql_state_key", "tenant", "monitor", "group_json", "nql_kind", "status", "alert_id", "at",
+                     "since", "due", "nql_pipeline", "window_start", "window_end", "nql_n", "nql_s", "impact_devices",
+                     "impact_users", "active_devices", "nql_priority", "nql_name", "nql_tags",
+                     "nql_trigger_condition", "nql_recover_condition")
 
 
 def _carried_column(p: _Pipeline):

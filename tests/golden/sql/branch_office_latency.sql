@@ -12,9 +12,6 @@ SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
   AS 'dev.nqlflink.udfs.TenantWindows' LANGUAGE JAVA;
 
-CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_states`
-  AS 'dev.nqlflink.udfs.AlertStates' LANGUAGE JAVA;
-
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_each`
   AS 'dev.nqlflink.udfs.Each' LANGUAGE JAVA;
 
@@ -223,38 +220,33 @@ WHERE `reject_reason` IS NULL
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
 -- monitor of the table in one call (udfs/jvm: TenantWindows): a window of a tenant is evaluated
 -- once that tenant's clock and the watermark are past its end, so a tenant whose data lags
--- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
--- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
+-- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group, of the
+-- monitors judged elsewhere), 'alert' and 'state' (of those judged here), 'late' and 'unknown'
+-- (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are.
 -- It keeps each tenant's clock per Kafka partition (late=: no join reorders the records): its
 -- 'reject' rows are the records `late` on their partition or `lag_exceeded`, with their line.
 -- Shapes (monitors):
 --   s_d065f9ad24: acme/branch_office_latency
--- Conditions (the spec's judge segments: 'eval' rows carry `nql_trig` and `nql_rec`):
+-- Conditions and alert states (the spec's judge segments: the function judges each evaluation
+-- and keeps its group's alert state; no 'eval' row):
 --   m_branch_office_latency: judged here
 CREATE TEMPORARY VIEW `t_session_vdi_events__windows` AS
 SELECT *
 FROM `nql_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
-  spec => 'lag=600000;idle=60000;late=10000 | s_d065f9ad24 (acme: branch_office_latency@m_branch_office_latency): size=600000;slide=60000;pop=1;grp=0;keep=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2 | judge m_branch_office_latency: trig=and gt n0 $trigger_1 ge l n1 $trigger_2;rec=not and gt n0 $trigger_1 ge l n1 $trigger_2', uid => 't_session_vdi_events--windows--18fa38750907');
+  spec => 'lag=600000;idle=60000;late=10000 | s_d065f9ad24 (acme: branch_office_latency@m_branch_office_latency): size=600000;slide=60000;pop=1;grp=0;keep=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2 | judge m_branch_office_latency: trig=and gt n0 $trigger_1 ge l n1 $trigger_2;rec=not and gt n0 $trigger_1 ge l n1 $trigger_2;every=60000;evict=605460000', uid => 't_session_vdi_events--windows--18fa38750907');
 
--- The evaluations of the table's threshold monitors in the row type of every threshold monitor
--- (the job's one config join and alert state function read them all), from the windows
--- function's rows: each row names its monitor and the pipeline that judges it, and each column
--- is that pipeline's (its `every`, eviction delay, measures in `nql_n` (numbers) and `nql_s`
--- (others) by position, impact and the tenant's active devices, the trigger and recover
--- conditions where the function judged them: `nql_trig`, `nql_rec`), wrapped (macros/opaque.sql.j2) so that the row type
--- never depends on which monitors run; and the monitor's config in force at the window's time,
--- which the windows function keeps (an evaluation without one is not judged, as the config join
--- had it).
-CREATE TEMPORARY VIEW `t_session_vdi_events__evaluated` AS
-SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pipeline`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN `tenant` END AS `tenant`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_monitor` END AS `monitor`,
-  `group_json`, `window_start`, `window_end`, `rowtime` AS `window_time`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE
-    WHEN `nql_pipeline` = 'm_branch_office_latency' THEN CAST(60000 AS BIGINT) END END AS `every_ms`,
-  CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE
-    WHEN `nql_pipeline` = 'm_branch_office_latency' THEN CAST(605460000 AS BIGINT) END END AS `evict_after_ms`,
+-- The alert transitions ('alert' rows) and alert-state changes ('state' rows; status 'evicted':
+-- the group's tombstone) of the table's threshold monitors whose conditions its windows function
+-- judges: it keeps their groups' alert states too (spec/monitors.md semantics, udfs/jvm
+-- GroupAlert, AlertStates' rules), so their evaluations never become rows. In the columns of the
+-- job's alert states: an 'alert' row with its evaluation's measures (`nql_n`, `nql_s`), window,
+-- impact and config, a 'state' row with the group's state (`at`: its evaluation's time).
+CREATE TEMPORARY VIEW `t_session_vdi_events__states` AS
+SELECT CONCAT(`tenant`, '/', `nql_monitor`, '/', `group_json`) AS `nql_state_key`,
+  `tenant`, `nql_monitor` AS `monitor`, `group_json`, `nql_kind`, `nql_status` AS `status`, `nql_alert_id` AS `alert_id`,
+  `window_end` AS `at`, `nql_since` AS `since`, `nql_due` AS `due`,
+  CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pipeline`, `window_start`, `window_end`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE
     WHEN `nql_pipeline` = 'm_branch_office_latency' THEN ARRAY[CAST((`nv`[1]) AS DOUBLE), CAST((CAST(`nv`[2] AS BIGINT)) AS DOUBLE)] END END AS `nql_n`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE
@@ -264,49 +256,19 @@ SELECT CASE WHEN `v`.`window_end` IS NOT NULL THEN `nql_pipeline` END AS `nql_pi
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CASE
     WHEN `nql_pipeline` = 'm_branch_office_latency' THEN (CAST(`nv`[4] AS BIGINT)) END END AS `impact_users`,
   CASE WHEN `v`.`window_end` IS NOT NULL THEN CAST(`population` AS BIGINT) END AS `active_devices`,
-  `nql_trig`, `nql_rec`,
-  `nql_config`.`enabled` AS `enabled`, `nql_config`.`priority` AS `priority`, `nql_config`.`name` AS `name`, `nql_config`.`tags` AS `tags`, `nql_config`.`params` AS `params`, `nql_config`.`for_ms` AS `for_ms`, `nql_config`.`recover_for_ms` AS `recover_for_ms`, `nql_config`.`trigger_condition` AS `trigger_condition`, `nql_config`.`recover_condition` AS `recover_condition`
+  `nql_config`.`priority` AS `nql_priority`, `nql_config`.`name` AS `nql_name`, `nql_config`.`tags` AS `nql_tags`,
+  `nql_config`.`trigger_condition` AS `nql_trigger_condition`, `nql_config`.`recover_condition` AS `nql_recover_condition`
 FROM `t_session_vdi_events__windows` AS `v`
-WHERE `nql_kind` = 'eval'
-  AND `nql_pipeline` IN ('m_branch_office_latency')
-  AND `nql_config` IS NOT NULL;
+WHERE `nql_kind` IN ('alert', 'state');
 
--- Evaluations of threshold monitors of the job (one row type), for the job's judged view and
--- its one alert state function.
-CREATE TEMPORARY VIEW `job__evaluated` AS
-SELECT * FROM `t_session_vdi_events__evaluated`;
-
--- Every threshold monitor's evaluations with its configuration as of the evaluation time:
--- thresholds are config parameters, so changing them needs no redeploy. Each monitor's trigger
--- and recover conditions, chosen by pipeline, over its measures (typed back from `nql_n` /
--- `nql_s`) and group keys. A disabled monitor's evaluations carry no condition (NULL counts
--- as false): no alerts, runs break.
--- The tables' evaluations: the config as the windows function gave it (no join).
-CREATE TEMPORARY VIEW `job__judged` AS
-SELECT CONCAT(`v`.`tenant`, '/', `v`.`monitor`, '/', `v`.`group_json`) AS `nql_state_key`,
-  `v`.`nql_pipeline`, `v`.`tenant`, `v`.`monitor`, `v`.`group_json`, `v`.`window_start`, `v`.`window_end`, `v`.`window_time`,
-  CASE WHEN `v`.`enabled` IS NOT FALSE THEN CASE
-      WHEN `v`.`nql_pipeline` = 'm_branch_office_latency' THEN `v`.`nql_trig` END END AS `trig`,
-  CASE WHEN `v`.`enabled` IS NOT FALSE THEN CASE
-      WHEN `v`.`nql_pipeline` = 'm_branch_office_latency' THEN `v`.`nql_rec` END END AS `rec`,
-  `v`.`for_ms`, `v`.`recover_for_ms`, `v`.`every_ms`, `v`.`evict_after_ms`, `v`.`nql_n`, `v`.`nql_s`,
-  `v`.`impact_devices`, `v`.`impact_users`, `v`.`active_devices`,
-  `v`.`priority` AS `nql_priority`, `v`.`name` AS `nql_name`, `v`.`tags` AS `nql_tags`,
-  `v`.`trigger_condition` AS `nql_trigger_condition`, `v`.`recover_condition` AS `nql_recover_condition`
-FROM `job__evaluated` AS `v`;
-
--- Trigger/recover state per group (spec/monitors.md semantics) of every threshold monitor, in
--- one call of the Java process table function AlertStates (udfs/jvm), partitioned by group
--- (nql_state_key): 'alert' rows are the transitions, 'state' rows each change of the group's
--- state (the alert-state topic). A group without an open alert is evicted when event time
--- passes its last evaluation by its row's `evict_after_ms` (each judged view says how much).
--- Each group's evaluations arrive in event-time order (the windows function emits them so per tenant).
--- The uid names no monitor: monitors added, removed or changed keep every group's state.
+-- Trigger/recover state per group (spec/monitors.md semantics) of every threshold monitor:
+-- 'alert' rows are the transitions, 'state' rows each change of a group's state (the
+-- alert-state topic), in one row type.
+-- The monitors the tables' windows functions judge: they keep those groups' states
+-- themselves (the tables' states views).
 CREATE TEMPORARY VIEW `job__states` AS
-SELECT *
-FROM `nql_alert_states`(input => TABLE `job__judged` PARTITION BY `nql_state_key`,
-  on_time => DESCRIPTOR(`window_time`),
-  uid => 'job--alerts--95cf188560ee');
+SELECT `nql_state_key`, `tenant`, `monitor`, `group_json`, `nql_kind`, `status`, `alert_id`, `at`, `since`, `due`, `nql_pipeline`, `window_start`, `window_end`, `nql_n`, `nql_s`, `impact_devices`, `impact_users`, `active_devices`, `nql_priority`, `nql_name`, `nql_tags`, `nql_trigger_condition`, `nql_recover_condition`
+FROM `t_session_vdi_events__states`;
 
 -- Transitions only (the state function's 'alert' rows), each with the columns of the
 -- evaluation that caused it.

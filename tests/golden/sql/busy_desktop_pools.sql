@@ -12,9 +12,6 @@ SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
   AS 'dev.nqlflink.udfs.TenantWindows' LANGUAGE JAVA;
 
-CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_states`
-  AS 'dev.nqlflink.udfs.AlertStates' LANGUAGE JAVA;
-
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_each`
   AS 'dev.nqlflink.udfs.Each' LANGUAGE JAVA;
 
@@ -23,6 +20,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_regroup`
 
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
   AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
+
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_states`
+  AS 'dev.nqlflink.udfs.AlertStates' LANGUAGE JAVA;
 
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_late_hint`
   AS 'dev.nqlflink.udfs.LateHint' LANGUAGE JAVA;
@@ -315,8 +315,9 @@ WHERE `reject_reason` IS NULL
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
 -- monitor of the table in one call (udfs/jvm: InventoryWindows): a window of a tenant is evaluated
 -- once that tenant's clock and the watermark are past its end, so a tenant whose data lags
--- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
--- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
+-- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group, of the
+-- monitors judged elsewhere), 'alert' and 'state' (of those judged here), 'late' and 'unknown'
+-- (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are.
 -- It keeps the inventory's versions and looks each record's device up in them once the
 -- watermark has passed the record (no temporal join).
@@ -431,15 +432,17 @@ FROM `job__regrouped` AS `v`
 JOIN `ver_monitor_config` FOR SYSTEM_TIME AS OF `v`.`window_time` AS `c`
   ON CONCAT(`v`.`tenant`, '/', `v`.`monitor`) = `c`.`config_key`;
 
--- Trigger/recover state per group (spec/monitors.md semantics) of every threshold monitor, in
--- one call of the Java process table function AlertStates (udfs/jvm), partitioned by group
--- (nql_state_key): 'alert' rows are the transitions, 'state' rows each change of the group's
--- state (the alert-state topic). A group without an open alert is evicted when event time
--- passes its last evaluation by its row's `evict_after_ms` (each judged view says how much).
--- Each group's evaluations arrive in event-time order (the windows function emits them so per tenant).
--- The uid names no monitor: monitors added, removed or changed keep every group's state.
+-- Trigger/recover state per group (spec/monitors.md semantics) of every threshold monitor:
+-- 'alert' rows are the transitions, 'state' rows each change of a group's state (the
+-- alert-state topic), in one row type.
+-- The monitors the windows functions do not judge: one call of the Java process table function
+-- AlertStates (udfs/jvm), partitioned by group (nql_state_key). A group without an open alert
+-- is evicted when event time passes its last evaluation by its row's `evict_after_ms` (each
+-- judged view says how much). Each group's evaluations arrive in event-time order (the windows
+-- function emits them so per tenant). The uid names no monitor: monitors added, removed or
+-- changed keep every group's state.
 CREATE TEMPORARY VIEW `job__states` AS
-SELECT *
+SELECT `nql_state_key`, `tenant`, `monitor`, `group_json`, `nql_kind`, `status`, `alert_id`, `at`, `since`, `due`, `nql_pipeline`, `window_start`, `window_end`, `nql_n`, `nql_s`, `impact_devices`, `impact_users`, `active_devices`, `nql_priority`, `nql_name`, `nql_tags`, `nql_trigger_condition`, `nql_recover_condition`
 FROM `nql_alert_states`(input => TABLE `job__judged` PARTITION BY `nql_state_key`,
   on_time => DESCRIPTOR(`window_time`),
   uid => 'job--alerts--95cf188560ee');

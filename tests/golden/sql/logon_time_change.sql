@@ -12,9 +12,6 @@ SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_windows`
   AS 'dev.nqlflink.udfs.TenantWindows' LANGUAGE JAVA;
 
-CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_states`
-  AS 'dev.nqlflink.udfs.AlertStates' LANGUAGE JAVA;
-
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_each`
   AS 'dev.nqlflink.udfs.Each' LANGUAGE JAVA;
 
@@ -314,8 +311,9 @@ WHERE `reject_reason` IS NULL
 -- Sliding windows per tenant, shape and group, each tenant in its own event time, for every
 -- monitor of the table in one call (udfs/jvm: InventoryWindows): a window of a tenant is evaluated
 -- once that tenant's clock and the watermark are past its end, so a tenant whose data lags
--- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group), 'late'
--- and 'unknown' (dead letters). The uid names no monitor: shapes added or removed leave the
+-- delays no one else and loses nothing. Rows: 'eval' (one per shape, window and group, of the
+-- monitors judged elsewhere), 'alert' and 'state' (of those judged here), 'late' and 'unknown'
+-- (dead letters). The uid names no monitor: shapes added or removed leave the
 -- others' windows as they are.
 -- It keeps the inventory's versions and looks each record's device up in them once the
 -- watermark has passed the record (no temporal join).

@@ -30,6 +30,10 @@ final class Configs {
             + "recover_condition STRING>";
     /** The position of {@code params} in {@link #TYPE}: what a judgement reads ({@link Condition}). */
     static final int PARAMS = 4;
+    /** The positions of {@code enabled}, {@code for_ms} and {@code recover_for_ms}: what the alert state reads. */
+    static final int ENABLED = 0;
+    static final int FOR_MS = 5;
+    static final int RECOVER_FOR_MS = 6;
 
     /** One version of a monitor's config: its fields, in force from {@code time}. */
     static final class Config implements Versions.Timed {

@@ -28,8 +28,9 @@ import java.util.regex.Pattern;
  * ({@code nql_monitor}, and the pipeline that judges it, {@code nql_pipeline}).
  * Shape i (0-based, spec order) reads element i of the row's group array; its aggregates' inputs
  * index the row's input arrays, shared by all the shapes. No shape at all is valid.
- * After the shapes, {@code judge <pipeline>: trig=<program>;rec=<program>} segments name the
- * pipelines whose conditions the function evaluates ({@link Judge}, {@link Condition}); they are
+ * After the shapes, {@code judge <pipeline>: trig=<program>;rec=<program>[;hav=<program>];every=<ms>;evict=<ms>} segments name the
+ * pipelines whose conditions the function evaluates and whose alert states it keeps ({@link Judge},
+ * {@link Condition}, {@link GroupAlert}); they are
  * not part of any shape's text, so a changed condition leaves the windows' state as it is.
  *
  * <p>The population (pop=1: the distinct devices of all the tenant's rows per window) depends on
@@ -44,7 +45,7 @@ final class Shapes implements Serializable {
     static final String SEPARATOR = " | ";
     private static final String[][] NO_MONITOR = {{null, null}};
     private static final String[][] NONE = {};
-    /** The head of a judgement segment: {@code judge <pipeline>: trig=<program>;rec=<program>}. */
+    /** The head of a judgement segment: {@code judge <pipeline>: trig=<program>;rec=<program>[;hav=<program>];every=<ms>;evict=<ms>}. */
     private static final String JUDGE = "judge ";
     /** Shape ids never hold ':' nor '|', the separators of the state keys ({@link TenantWindows}). */
     private static final Pattern ID = Pattern.compile("[a-z0-9_]+");
@@ -132,16 +133,26 @@ final class Shapes implements Serializable {
 
     /**
      * A pipeline's trigger and recover conditions ({@link Condition}), which the function evaluates
-     * on its evaluations ({@code nql_trig}, {@code nql_rec}) instead of the job's judged view.
+     * on its evaluations, keeping each group's alert state ({@link GroupAlert}), instead of the
+     * job's judged view and alert state function.
      */
     static final class Judge implements Serializable {
         private static final long serialVersionUID = 1L;
         final Condition trigger;
         final Condition recover;
+        /** The pipeline's {@code having} (null: none): an evaluation where it is not TRUE is none. */
+        final Condition having;
+        /** The pipeline's slide: consecutive evaluations of a run are this far apart. */
+        final long every;
+        /** How long after a group's last evaluation an ok group is evicted (0: never). */
+        final long evictAfter;
 
-        Judge(Condition trigger, Condition recover) {
+        Judge(Condition trigger, Condition recover, Condition having, long every, long evictAfter) {
             this.trigger = trigger;
             this.recover = recover;
+            this.having = having;
+            this.every = every;
+            this.evictAfter = evictAfter;
         }
     }
 
@@ -324,12 +335,19 @@ final class Shapes implements Serializable {
             Map<String, String> programs = colon < 0 ? Map.of() : settings(segments[i].substring(colon + 1));
             String trigger = programs.get("trig");
             String recover = programs.get("rec");
-            if (trigger == null || recover == null || programs.size() != 2) {
+            String every = programs.get("every");
+            String evict = programs.get("evict");
+            String having = programs.get("hav");
+            if (trigger == null || recover == null || every == null || evict == null
+                    || programs.size() != (having == null ? 4 : 5)
+                    || !every.matches("[1-9][0-9]{0,17}") || !evict.matches("0|[1-9][0-9]{0,17}")) {
                 throw new IllegalArgumentException("windows spec: '" + segments[i] + "' is not "
-                        + JUDGE + "<pipeline>: trig=<program>;rec=<program> in " + text);
+                        + JUDGE + "<pipeline>: trig=<program>;rec=<program>[;hav=<program>];every=<ms>;evict=<ms> in " + text);
             }
             out.put(segments[i].substring(JUDGE.length(), colon).trim(),
-                    new Judge(Condition.parse(trigger), Condition.parse(recover)));
+                    new Judge(Condition.parse(trigger), Condition.parse(recover),
+                              having == null ? null : Condition.parse(having), Long.parseLong(every),
+                              Long.parseLong(evict)));
         }
         return out;
     }

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -59,20 +60,26 @@ import java.util.TreeSet;
  *                InventoryWindows only: nql_inventory BOOLEAN (TRUE: an inventory version, taking
  *                effect at ts, of device nql_device, its nql_group and nql_keep computed from its
  *                attributes: the elements a shape names by grp=iN and ikeep)
- * output: tenant | nql_kind ('eval' | 'late' | 'unknown' | 'reject'), nql_shape, group_json, window_start,
- *                  window_end, nv ARRAY&lt;DOUBLE&gt;, sv ARRAY&lt;STRING&gt;, population BIGINT, late_ts,
- *                  reject_reason, nql_line, nql_config, nql_trig, nql_rec | rowtime
+ * output: tenant | nql_kind ('eval' | 'alert' | 'state' | 'late' | 'unknown' | 'reject'), nql_shape,
+ *                  group_json, window_start, window_end, nv ARRAY&lt;DOUBLE&gt;, sv ARRAY&lt;STRING&gt;,
+ *                  population BIGINT, late_ts, reject_reason, nql_line, nql_config, nql_status,
+ *                  nql_alert_id, nql_since, nql_due | rowtime
  * </pre>
  *
  * An 'eval' row is one window of one group of one shape (only groups with rows in the window),
  * emitted with rowtime = window end - 1 ms, in window order per tenant and shape, with its
  * monitor's config in force at that time ({@code nql_config}, NULL if none: the row is not
- * judged), and, when the spec judges its pipeline ({@link Shapes.Judge}) and it has a config,
- * the monitor's trigger and recover conditions over its outputs and the config's parameters
- * ({@code nql_trig}, {@code nql_rec}: TRUE, FALSE or NULL; NULL too where the job's judged view
- * judges it); its population
+ * judged); its population
  * (shapes with pop=1) is the distinct devices of all the tenant's rows in the window, whatever
- * their groups. A 'late' row is a record of a shape (its group for it not NULL) that came after
+ * their groups. A monitor whose pipeline the spec judges ({@link Shapes.Judge}: its trigger,
+ * recover and {@code having} conditions as programs over the outputs and the config's
+ * parameters) has no 'eval' rows: the function keeps each of its groups' alert state
+ * ({@link GroupAlert}, the state machine of the job's AlertStates) and emits an 'alert' row
+ * per transition (the evaluation's columns, nql_status triggered | recovered, nql_alert_id,
+ * nql_since) and a 'state' row per change of the group's state as AlertStates shows it
+ * (window_end its time, nql_status ok | pending | triggered | recovering, nql_since, nql_due;
+ * 'evicted', window_end the last evaluation's time: the group's state is dropped, see
+ * {@link #evict}). A 'late' row is a record of a shape (its group for it not NULL) that came after
  * the shape's window holding it was evaluated, one per such shape; the metric
  * {@code nqlLateRecords} counts the records late for at least one shape they count in (a group,
  * or the population), once each, so that nothing is dropped silently. An 'unknown' row
@@ -110,7 +117,9 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     static final String SHAPES_OUTPUT = "ROW<nql_kind STRING, nql_shape STRING, nql_monitor STRING, nql_pipeline STRING, group_json STRING, "
             + "window_start TIMESTAMP(3), window_end TIMESTAMP(3), nv ARRAY<DOUBLE>, sv ARRAY<STRING>, "
             + "population BIGINT, late_ts TIMESTAMP(3), reject_reason STRING, nql_line BYTES, nql_config "
-            + Configs.TYPE + ", nql_trig BOOLEAN, nql_rec BOOLEAN>";
+            + Configs.TYPE + ", nql_status STRING, nql_alert_id STRING, nql_since TIMESTAMP(3), nql_due TIMESTAMP(3)>";
+    /** The number of columns of {@link #SHAPES_OUTPUT}. */
+    private static final int WIDTH = 18;
     private static final long serialVersionUID = 1L;
     /** Window timers: FIRE + shape id + "|" + window end. */
     private static final String FIRE = "f";
@@ -120,6 +129,14 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     /** {@code meta} keys: the spec the tenant's state was written under, and the tenant. */
     private static final String SPEC = "spec";
     private static final String TENANT = "tenant";
+    /**
+     * The {@code configs} key of a monitor's alert states (the groups of the monitors judged
+     * here, {@link GroupAlert#write}) before its id; the monitor's config versions are under
+     * its id alone.
+     */
+    static final String ALERTS = "\u0001";
+    /** The tenant's eviction timer, and the {@code meta} key of its time while it is set. */
+    private static final String EVICT = "evict";
     /** The input column of a config row ({@link Configs}; NULL on every other row). */
     private static final String CONFIG = "nql_config";
 
@@ -137,11 +154,19 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     private transient Boolean configured;
     /** The tenants' shapes' last evaluated windows: a cache, rebuilt from the state when missing. */
     private transient RunningWindow.Cache running;
+    /** The decoded alert states of the monitors judged here, per tenant and monitor: a cache (LRU). */
+    private transient Map<String, Decoded> decoded;
 
     @Override
     public void open(FunctionContext context) throws Exception {
         late = context.getMetricGroup().counter("nqlLateRecords");
         running = new RunningWindow.Cache();
+        decoded = new LinkedHashMap<>(256, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Decoded> eldest) {
+                return size() > 10_000;
+            }
+        };
     }
 
     protected Shapes shapes(String text) {
@@ -196,9 +221,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             String reason = clock.admit(split == null ? 0 : split, ts, spec.lateness, spec.lag,
                                         millisOrNull(in.getField("nql_sw")));
             if (reason != null) {
-                collect(Row.of("reject", null, null, null, null, null, null, null,
-                               new String[] {in.getFieldAs("nql_device")}, null, toTimestamp(ts), reason,
-                               in.getField("nql_line"), null, null, null));
+                emit("reject", null, null, null, null, null, null, null,
+                     new String[] {in.getFieldAs("nql_device")}, null, toTimestamp(ts), reason, in.getField("nql_line"));
             } else {
                 record(spec, windows, state, time, ts, tenant, in, inventory);
             }
@@ -290,8 +314,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             if (ts <= newest && ts <= windows.fired(shape.id)) {
                 isLate = true;
                 for (String[] m : shape.monitorsOf(tenant)) {
-                    collect(Row.of("late", shape.id, m[0], m[1], group, null, null, null, null, null, toTimestamp(ts),
-                                   null, null, null, null, null));
+                    emit("late", shape.id, m[0], m[1], group, null, null, null, null, null, toTimestamp(ts));
                 }
                 continue;
             }
@@ -367,8 +390,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         for (Shapes.Shape shape : spec.list) {
             if (shape.spec.inventory) {
                 for (String[] m : shape.monitorsOf(tenant)) {
-                    collect(Row.of("unknown", shape.id, m[0], m[1], null, null, null, null, new String[] {device}, null,
-                                   toTimestamp(ts), null, null, null, null, null));
+                    emit("unknown", shape.id, m[0], m[1], null, null, null, null, new String[] {device}, null,
+                         toTimestamp(ts));
                 }
             }
         }
@@ -447,6 +470,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         String timer = ctx.currentTimer();
         if (CLOCK.equals(timer)) {
             rearm(spec, clock, time);
+        } else if (EVICT.equals(timer)) {
+            evict(spec, tenant, clock, configs, meta, time);
         } else if (END.equals(timer)) {
             // a bounded input ended (watermark MAX): every window is complete; fire the ones
             // still waiting, each at its own time, in order (timers fire in time order)
@@ -460,7 +485,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             Shapes.Shape shape = spec.byId.get(timer.substring(FIRE.length(), bar));
             if (shape != null) {  // else a timer of a shape the spec no longer has
                 onWindow(spec, shape, Long.parseLong(timer.substring(bar + 1)), clock, windows, state, time, tenant,
-                         configs, inventory);
+                         configs, meta, inventory);
             }
         }
         byte[] written = clock.write();
@@ -471,7 +496,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
 
     /** The timer of the shape's window ending at {@code end}: evaluate it, or wait. */
     private void onWindow(Shapes spec, Shapes.Shape shape, long end, TenantClock clock, ShapeState windows, Row state,
-                          TimeContext<Long> time, String tenant, MapView<String, byte[]> configs, Inventory inventory)
+                          TimeContext<Long> time, String tenant, MapView<String, byte[]> configs,
+                          MapView<String, String> meta, Inventory inventory)
             throws Exception {
         Long watermark = time.currentWatermark();
         boolean endOfInput = watermark != null && watermark == Long.MAX_VALUE;
@@ -479,7 +505,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             clock.removePending(shape.id, end);
         } else if (!clock.waitsBefore(shape.id, end)
                 && (endOfInput || end - 1 <= clock.now(spec.idle, spec.lag, watermark))) {
-            fire(spec, shape, end, clock, windows, state, time, tenant, configs, inventory);
+            fire(spec, shape, end, clock, windows, state, time, tenant, configs, meta, inventory);
         } else {
             // not complete for this tenant yet (or an earlier window of the shape still waits):
             // fired when its clock gets there (eval re-arms it), when the watermark drags it
@@ -500,7 +526,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * timer at this time would find the same clock and evaluate it too (it then finds it done).
      */
     private void fire(Shapes spec, Shapes.Shape first, long end, TenantClock clock, ShapeState windows, Row state,
-                      TimeContext<Long> time, String tenant, MapView<String, byte[]> configs, Inventory inventory)
+                      TimeContext<Long> time, String tenant, MapView<String, byte[]> configs,
+                      MapView<String, String> meta, Inventory inventory)
             throws Exception {
         // the tenant is complete up to here: its open records join the slices that end by then
         if (orMax(state.getFieldAs("due")) <= end) {
@@ -543,9 +570,15 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                     config.put(monitor, c == null ? null : c.row());
                 }
                 configOf[i] = monitor == null ? null : config.get(monitor);
-                // judged here only with a config (without one the row is not judged at all)
-                judges[i] = configOf[i] == null ? null : spec.judges.get(monitors[i][1]);
-                params.add(judges[i] == null ? null : configOf[i].getFieldAs(Configs.PARAMS));
+                // a monitor judged here is judged only with a config (without one, as the job's
+                // judged view has it, the evaluation is not judged at all: nothing to emit)
+                judges[i] = monitor == null ? null : spec.judges.get(monitors[i][1]);
+                params.add(judges[i] == null || configOf[i] == null ? null : configOf[i].getFieldAs(Configs.PARAMS));
+            }
+            // the alert states of the monitors judged here (their groups, read once per window)
+            List<Map<String, GroupAlert>> alerts = new ArrayList<>(monitors.length);
+            for (int i = 0; i < monitors.length; i++) {
+                alerts.add(judges[i] == null || configOf[i] == null ? null : alerts(tenant, monitors[i][0], configs));
             }
             for (Map.Entry<String, Partial> g : w.merged.groups.entrySet()) {
                 Partial p = g.getValue();
@@ -553,11 +586,26 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 String[] strings = p.strings();
                 for (int i = 0; i < monitors.length; i++) {
                     String[] m = monitors[i];
-                    Shapes.Judge judge = judges[i];
-                    collect(Row.of("eval", w.shape.id, m[0], m[1], g.getKey(), from, to, numbers, strings, devices,
-                                   null, null, null, configOf[i],
-                                   judge == null ? null : judge.trigger.eval(numbers, params.get(i)),
-                                   judge == null ? null : judge.recover.eval(numbers, params.get(i))));
+                    if (judges[i] == null) {
+                        emit("eval", w.shape.id, m[0], m[1], g.getKey(), from, to, numbers, strings, devices,
+                             null, null, null, configOf[i]);
+                        continue;
+                    }
+                    if (configOf[i] != null) {
+                        judge(judges[i], alerts.get(i), configOf[i], params.get(i), end, tenant, m, g.getKey(),
+                              w.shape.id, from, to, numbers, strings, devices);
+                    }
+                }
+            }
+            for (int i = 0; i < monitors.length; i++) {
+                if (alerts.get(i) != null) {
+                    keepAlerts(tenant, monitors[i][0], alerts.get(i), configs);
+                    if (judges[i].evictAfter > 0 && meta.get(EVICT) == null) {
+                        // the eviction timer is set once and set again when it fires (evict)
+                        long at = end + Math.max(judges[i].evictAfter, judges[i].every);
+                        time.registerOnTime(EVICT, at);
+                        meta.put(EVICT, Long.toString(at));
+                    }
                 }
             }
             String id = w.shape.id;
@@ -628,10 +676,15 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                     clock.removePending(shape, end);
                 }
             }
+            // a monitor's config versions go when the spec no longer serves it for the tenant,
+            // its alert states when the spec no longer judges it here (open alerts of it then
+            // never get a 'recovered' record: docs/upgrades.md)
             List<String> unserved = new ArrayList<>();
-            for (String monitor : tenant == null ? List.<String>of() : configs.keys()) {
-                if (!spec.serves(tenant, monitor)) {
-                    unserved.add(monitor);
+            for (String key : tenant == null ? List.<String>of() : configs.keys()) {
+                boolean alerts = key.startsWith(ALERTS);
+                String monitor = alerts ? key.substring(ALERTS.length()) : key;
+                if (!spec.serves(tenant, monitor) || alerts && !judgedHere(spec, tenant, monitor)) {
+                    unserved.add(key);
                 }
             }
             for (String monitor : unserved) {
@@ -639,6 +692,163 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             }
         }
         meta.put(SPEC, text);
+    }
+
+    /**
+     * One evaluation of a monitor judged here (its conditions, config and group's alert state):
+     * its 'alert' row if it causes a transition (with the evaluation's columns), its 'state' row
+     * if the state topic should hear of it (AlertStates' rules, {@link GroupAlert}). A disabled
+     * monitor's conditions count as NULL, as the job's judged view has it: no alerts, runs break.
+     */
+    private void judge(Shapes.Judge judge, Map<String, GroupAlert> groups, Row config, Map<String, Double> params,
+                       long end, String tenant, String[] m, String group, String shape, LocalDateTime from,
+                       LocalDateTime to, Double[] numbers, String[] strings, Long devices) {
+        if (judge.having != null && !Boolean.TRUE.equals(judge.having.eval(numbers, params))) {
+            return;     // not an evaluation (the monitor's `having`): its group's run breaks at the next one
+        }
+        boolean enabled = !Boolean.FALSE.equals(config.getField(Configs.ENABLED));
+        Boolean trig = enabled ? judge.trigger.eval(numbers, params) : null;
+        Boolean rec = enabled ? judge.recover.eval(numbers, params) : null;
+        Long forMs = config.getFieldAs(Configs.FOR_MS);
+        Long recoverForMs = config.getFieldAs(Configs.RECOVER_FOR_MS);
+        GroupAlert state = groups.get(group);
+        if (state == null) {
+            state = new GroupAlert();
+            groups.put(group, state);
+        }
+        Row transition = state.step(end, trig, rec, forMs, recoverForMs, judge.every, tenant, m[0], group);
+        if (transition != null) {
+            emit("alert", shape, m[0], m[1], group, from, to, numbers, strings, devices, null, null, null, config,
+                 transition.getField(1), transition.getField(2), transition.getField(4), transition.getField(5));
+        }
+        Row shown = state.show(end, forMs, recoverForMs);
+        if (shown != null) {
+            emit("state", shape, m[0], m[1], group, null, to, null, null, null, null, null, null, null,
+                 shown.getField(1), shown.getField(2), shown.getField(4), shown.getField(5));
+        }
+    }
+
+    /**
+     * The eviction timer of a tenant (on the job's watermark, at the earliest time a group of its
+     * monitors judged here may be due): each ok group (no open alert) whose last evaluation is
+     * {@code evict} (at least {@code every}) behind both the timer and the tenant's own progress
+     * is dropped, with a tombstone ('state' row, status 'evicted', at its last evaluation). The
+     * tenant's progress: its clock or, if later, the watermark less the lag bound (a record older
+     * than that is rejected as {@code lag_exceeded}), and not beyond a window of the monitor's
+     * shape still waiting. Past it no evaluation of the group can come within {@code evict} of its
+     * last one: it would find any run broken (the gap), so evicting changes no alert, and no
+     * evaluation brings the group back before its tombstone is due (inside one operator nothing is
+     * in flight: AlertStates needed a confirmation timer and a second delay for pending runs).
+     * Nothing is evicted at the end of a bounded input. The timer is set again for the next group
+     * due, if any: a group behind the tenant's clock only, the lag bound later; one behind a
+     * waiting window, when that window is evaluated (its evaluation sets the timer).
+     */
+    private void evict(Shapes spec, String tenant, TenantClock clock, MapView<String, byte[]> configs,
+                       MapView<String, String> meta, TimeContext<Long> time) throws Exception {
+        meta.remove(EVICT);
+        Long watermark = time.currentWatermark();
+        if (tenant == null || watermark == null || watermark == Long.MAX_VALUE) {
+            return;
+        }
+        long now = Math.min(time.time(), Math.max(clock.now(spec.idle, spec.lag, watermark), watermark - spec.lag));
+        long next = Long.MAX_VALUE;
+        for (Shapes.Shape shape : spec.list) {
+            Long waiting = clock.firstPending(shape.id);
+            long reached = waiting == null ? now : Math.min(now, waiting - 1);
+            for (String[] m : shape.monitorsOf(tenant)) {
+                Shapes.Judge judge = m[0] == null ? null : spec.judges.get(m[1]);
+                if (judge == null || judge.evictAfter <= 0 || configs.get(ALERTS + m[0]) == null) {
+                    continue;
+                }
+                Map<String, GroupAlert> groups = alerts(tenant, m[0], configs);
+                long delay = Math.max(judge.evictAfter, judge.every);
+                boolean changed = false;
+                for (Iterator<Map.Entry<String, GroupAlert>> it = groups.entrySet().iterator(); it.hasNext(); ) {
+                    Map.Entry<String, GroupAlert> e = it.next();
+                    GroupAlert g = e.getValue();
+                    long due = g.last + delay;
+                    if (!GroupAlert.OK.equals(g.status)) {
+                        continue;       // an open alert stays, as it is
+                    }
+                    if (due > time.time()) {
+                        next = Math.min(next, due);
+                    } else if (due <= reached) {
+                        // the tombstone: the group's key and no value
+                        emit("state", shape.id, m[0], m[1], e.getKey(), null, toTimestamp(g.last), null, null, null,
+                             null, null, null, null, GroupAlert.EVICTED);
+                        it.remove();
+                        changed = true;
+                    } else if (waiting == null || due < waiting) {
+                        // behind the tenant's clock only: the watermark less the lag bound passes it then
+                        next = Math.min(next, due + spec.lag);
+                    }
+                    // else a window of its shape still waits: its evaluation sets the timer again
+                }
+                if (changed) {
+                    keepAlerts(tenant, m[0], groups, configs);
+                }
+            }
+        }
+        if (next != Long.MAX_VALUE) {
+            time.registerOnTime(EVICT, next);
+            meta.put(EVICT, Long.toString(next));
+        }
+    }
+
+    /** The groups' alert states of a monitor of the tenant (decoded once while its entry is unchanged). */
+    private Map<String, GroupAlert> alerts(String tenant, String monitor, MapView<String, byte[]> configs)
+            throws Exception {
+        byte[] stored = configs.get(ALERTS + monitor);
+        String key = tenant + '\u0000' + monitor;
+        Decoded cached = decoded.get(key);
+        if (cached != null && cached.bytes == stored && stored != null) {
+            return cached.groups;
+        }
+        Map<String, GroupAlert> groups = GroupAlert.read(stored);
+        decoded.put(key, new Decoded(stored, groups));
+        return groups;
+    }
+
+    /** Writes a monitor's groups' alert states back (none: the entry goes). */
+    private void keepAlerts(String tenant, String monitor, Map<String, GroupAlert> groups,
+                            MapView<String, byte[]> configs) throws Exception {
+        String key = tenant + '\u0000' + monitor;
+        if (groups.isEmpty()) {
+            configs.remove(ALERTS + monitor);
+            decoded.remove(key);
+            return;
+        }
+        byte[] written = GroupAlert.write(groups);
+        configs.put(ALERTS + monitor, written);
+        decoded.put(key, new Decoded(written, groups));
+    }
+
+    /** A monitor's alert states as last read or written, with the bytes they were read from. */
+    private static final class Decoded {
+        final byte[] bytes;
+        final Map<String, GroupAlert> groups;
+
+        Decoded(byte[] bytes, Map<String, GroupAlert> groups) {
+            this.bytes = bytes;
+            this.groups = groups;
+        }
+    }
+
+    /** A row of {@link #SHAPES_OUTPUT}: its first columns as given, the others NULL. */
+    private void emit(Object... first) {
+        collect(Row.of(Arrays.copyOf(first, WIDTH)));
+    }
+
+    /** Whether the spec judges the monitor of the tenant here (its pipeline has a judge segment). */
+    private static boolean judgedHere(Shapes spec, String tenant, String monitor) {
+        for (Shapes.Shape shape : spec.list) {
+            for (String[] m : shape.monitorsOf(tenant)) {
+                if (monitor.equals(m[0]) && spec.judges.containsKey(m[1])) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static long millis(Object t) {
