@@ -118,6 +118,11 @@ final class Bytes {
         byte[] toByteArray() {
             return Arrays.copyOf(buf, size);
         }
+
+        /** The bytes written from {@code from} on (a value's coding, to write again with write). */
+        byte[] from(int from) {
+            return Arrays.copyOfRange(buf, from, size);
+        }
     }
 
     /** A {@link ByteBuffer} (big-endian, as DataInputStream) with DataInputStream's string coding. */
@@ -130,6 +135,15 @@ final class Bytes {
 
         int available() {
             return b.remaining();
+        }
+
+        int position() {
+            return b.position();
+        }
+
+        /** The bytes read from {@code from} on (a value's coding, to write again as it was). */
+        byte[] from(int from) {
+            return Arrays.copyOfRange(b.array(), from, b.position());
         }
 
         boolean readBoolean() {

@@ -40,6 +40,8 @@ final class GroupAlert {
     String shown;
     long shownSince = NONE;
     long shownDue = NONE;
+    /** Its group's JSON as its entry codes it (read or written once): not coded again at each write. */
+    private byte[] key;
 
     /**
      * One evaluation at t (window end, ms) through the state machine; the 'alert' row of the
@@ -167,8 +169,10 @@ final class GroupAlert {
         }
         int n = in.readInt();
         for (int i = 0; i < n; i++) {
+            int at = in.position();
             String group = in.readUTF();
             GroupAlert g = new GroupAlert();
+            g.key = in.from(at);
             g.status = in.readByte() == 0 ? OK : TRIGGERED;
             g.last = in.readLong();
             g.streak = in.readLong();
@@ -189,7 +193,13 @@ final class GroupAlert {
         out.writeInt(groups.size());
         for (Map.Entry<String, GroupAlert> e : groups.entrySet()) {
             GroupAlert g = e.getValue();
-            out.writeUTF(e.getKey());
+            if (g.key == null) {
+                int at = out.position();
+                out.writeUTF(e.getKey());
+                g.key = out.from(at);
+            } else {
+                out.write(g.key);
+            }
             out.writeByte(OK.equals(g.status) ? 0 : 1);
             out.writeLong(g.last);
             out.writeLong(g.streak);

@@ -154,7 +154,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     private transient Boolean configured;
     /** The tenants' shapes' last evaluated windows: a cache, rebuilt from the state when missing. */
     private transient RunningWindow.Cache running;
-    /** The decoded alert states of the monitors judged here, per tenant and monitor: a cache (LRU). */
+    /** The tenants' monitors' configs and alert states, decoded: a cache (LRU) of {@link #decoded}. */
     private transient Map<String, Decoded> decoded;
 
     @Override
@@ -566,7 +566,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             for (int i = 0; i < monitors.length; i++) {
                 String monitor = monitors[i][0];
                 if (monitor != null && !config.containsKey(monitor)) {
-                    Configs.Config c = Versions.at(Configs.read(configs.get(monitor)), end - 1);
+                    Configs.Config c = Versions.at(decoded(tenant, monitor, configs, Configs::read), end - 1);
                     config.put(monitor, c == null ? null : c.row());
                 }
                 configOf[i] = monitor == null ? null : config.get(monitor);
@@ -795,24 +795,36 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         }
     }
 
-    /** The groups' alert states of a monitor of the tenant (decoded once while its entry is unchanged). */
+    /** The groups' alert states of a monitor of the tenant. */
     private Map<String, GroupAlert> alerts(String tenant, String monitor, MapView<String, byte[]> configs)
             throws Exception {
-        byte[] stored = configs.get(ALERTS + monitor);
-        String key = tenant + '\u0000' + monitor;
+        return decoded(tenant, ALERTS + monitor, configs, GroupAlert::read);
+    }
+
+    /**
+     * An entry of the tenant's {@code configs} (a monitor's config versions, or its groups' alert
+     * states), decoded once while its bytes are the same array: the heap state backend returns
+     * the array it holds until the entry is written again (another backend returns a copy at
+     * each read, and the entry is decoded each time).
+     */
+    @SuppressWarnings("unchecked")
+    private <T> T decoded(String tenant, String entry, MapView<String, byte[]> configs,
+                          java.util.function.Function<byte[], T> read) throws Exception {
+        byte[] stored = configs.get(entry);
+        String key = tenant + '\u0000' + entry;
         Decoded cached = decoded.get(key);
         if (cached != null && cached.bytes == stored && stored != null) {
-            return cached.groups;
+            return (T) cached.value;
         }
-        Map<String, GroupAlert> groups = GroupAlert.read(stored);
-        decoded.put(key, new Decoded(stored, groups));
-        return groups;
+        T value = read.apply(stored);
+        decoded.put(key, new Decoded(stored, value));
+        return value;
     }
 
     /** Writes a monitor's groups' alert states back (none: the entry goes). */
     private void keepAlerts(String tenant, String monitor, Map<String, GroupAlert> groups,
                             MapView<String, byte[]> configs) throws Exception {
-        String key = tenant + '\u0000' + monitor;
+        String key = tenant + '\u0000' + ALERTS + monitor;
         if (groups.isEmpty()) {
             configs.remove(ALERTS + monitor);
             decoded.remove(key);
@@ -823,14 +835,14 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         decoded.put(key, new Decoded(written, groups));
     }
 
-    /** A monitor's alert states as last read or written, with the bytes they were read from. */
+    /** An entry of {@code configs} as last read or written, with the bytes it was read from. */
     private static final class Decoded {
         final byte[] bytes;
-        final Map<String, GroupAlert> groups;
+        final Object value;
 
-        Decoded(byte[] bytes, Map<String, GroupAlert> groups) {
+        Decoded(byte[] bytes, Object value) {
             this.bytes = bytes;
-            this.groups = groups;
+            this.value = value;
         }
     }
 
