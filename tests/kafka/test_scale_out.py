@@ -160,6 +160,11 @@ def test_prometheus_endpoints_count_alerts_dead_letters_and_checkpoints(runs):
     # nothing came after its window was evaluated; the counter is there, at 0
     late = pm.matching(job, "flink_taskmanager_job_task_operator_nqlLateRecords")
     assert late and sum(s.value for s in late) == 0
+    # the groups whose alert state the windows function keeps (it judges the scenario's monitor):
+    # the gauge is there on the windows function's subtasks (its value depends on whether the
+    # flush records' jump of event time evicted them yet)
+    assert {s.labels["subtask_index"] for s in pm.matching(job, "flink_taskmanager_job_task_operator_nqlAlertGroups")} \
+        == {"0", "1"}
     # checkpoints (JobManager): some completed; failed ones are counted (while the job starts,
     # those triggered before all its tasks run fail: how many depends on the machine's load)
     assert pm.total(job, "flink_jobmanager_job_numberOfCompletedCheckpoints") > 0

@@ -156,10 +156,18 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     private transient RunningWindow.Cache running;
     /** The tenants' monitors' configs and alert states, decoded: a cache (LRU) of {@link #decoded}. */
     private transient Map<String, Decoded> decoded;
+    /**
+     * Groups whose alert state this subtask keeps (monitors judged here): the metric
+     * {@code nqlAlertGroups}; approximate as AlertStates' {@code nqlLiveGroups} is (groups
+     * restored from a savepoint are not counted until evicted, groups dropped by an upgrade are).
+     */
+    private transient long alertGroups;
 
     @Override
     public void open(FunctionContext context) throws Exception {
         late = context.getMetricGroup().counter("nqlLateRecords");
+        alertGroups = 0;
+        context.getMetricGroup().gauge("nqlAlertGroups", (org.apache.flink.metrics.Gauge<Long>) () -> alertGroups);
         running = new RunningWindow.Cache();
         decoded = new LinkedHashMap<>(256, 0.75f, true) {
             @Override
@@ -715,6 +723,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         if (state == null) {
             state = new GroupAlert();
             groups.put(group, state);
+            alertGroups++;
         }
         Row transition = state.step(end, trig, rec, forMs, recoverForMs, judge.every, tenant, m[0], group);
         if (transition != null) {
@@ -778,6 +787,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                              null, null, null, null, GroupAlert.EVICTED);
                         it.remove();
                         changed = true;
+                        alertGroups--;
                     } else if (waiting == null || due < waiting) {
                         // behind the tenant's clock only: the watermark less the lag bound passes it then
                         next = Math.min(next, due + spec.lag);
