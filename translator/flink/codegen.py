@@ -1131,11 +1131,8 @@ def _table_states(table: str, judged: list[_Prepared], o: CompileOptions) -> Sta
     """The alert transitions and state changes of the threshold pipelines a table's windows
     function judges (and keeps the alert states of), in the columns of the job's states
     (JOB_STATE_COLUMNS): no evaluation of theirs is a row (docs/sharing.md, step 3)."""
-    columns = _evaluation_columns(judged, o)
-    return Statement("views/table_states.sql.j2", {
-        "name": table_states_view(table), "windows": windows_view(table),
-        "numbers": columns["numbers"], "texts": columns["texts"], "impact_devices": columns["impact_devices"],
-        "impact_users": columns["impact_users"], "active_devices": columns["active_devices"]})
+    return Statement("views/table_states.sql.j2", {"name": table_states_view(table), "windows": windows_view(table),
+                                                    **_evaluation_columns(judged, o)})
 
 
 _IDENTIFIER = re.compile(r"`([^`]+)`")

@@ -345,6 +345,6 @@ public class AlertStates extends ProcessTableFunction<Row> {
     }
 
     private static LocalDateTime toTimestamp(long ms) {
-        return GroupAlert.toTimestamp(ms);
+        return WindowsFunction.toTimestamp(ms);
     }
 }

@@ -2,8 +2,9 @@ package dev.nqlflink.udfs;
 
 import org.apache.flink.types.Row;
 
+import static dev.nqlflink.udfs.WindowsFunction.toTimestamp;
+
 import java.time.LocalDateTime;
-import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -238,10 +239,6 @@ final class GroupAlert {
 
     private static LocalDateTime orNull(long t) {
         return t == NONE ? null : toTimestamp(t);
-    }
-
-    static LocalDateTime toTimestamp(long ms) {
-        return LocalDateTime.ofEpochSecond(Math.floorDiv(ms, 1000), Math.floorMod(ms, 1000) * 1_000_000, ZoneOffset.UTC);
     }
 
     @Override

@@ -144,15 +144,18 @@ final class Shapes implements Serializable {
         final Condition having;
         /** The pipeline's slide: consecutive evaluations of a run are this far apart. */
         final long every;
-        /** How long after a group's last evaluation an ok group is evicted (0: never). */
-        final long evictAfter;
+        /**
+         * How long after a group's last evaluation an ok group is evicted: the spec's
+         * {@code evict}, at least {@code every} (0: never).
+         */
+        final long evictDelay;
 
         Judge(Condition trigger, Condition recover, Condition having, long every, long evictAfter) {
             this.trigger = trigger;
             this.recover = recover;
             this.having = having;
             this.every = every;
-            this.evictAfter = evictAfter;
+            this.evictDelay = evictAfter > 0 ? Math.max(evictAfter, every) : 0;
         }
     }
 

@@ -569,7 +569,6 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             Long devices = w.shape.population == null ? null : windows.population(w.shape.population, end);
             String[][] monitors = w.shape.monitorsOf(tenant);
             Row[] configOf = new Row[monitors.length];
-            List<Map<String, Double>> params = new ArrayList<>(monitors.length);
             Shapes.Judge[] judges = new Shapes.Judge[monitors.length];
             for (int i = 0; i < monitors.length; i++) {
                 String monitor = monitors[i][0];
@@ -581,7 +580,6 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 // a monitor judged here is judged only with a config (without one, as the job's
                 // judged view has it, the evaluation is not judged at all: nothing to emit)
                 judges[i] = monitor == null ? null : spec.judges.get(monitors[i][1]);
-                params.add(judges[i] == null || configOf[i] == null ? null : configOf[i].getFieldAs(Configs.PARAMS));
             }
             // the alert states of the monitors judged here (their groups, read once per window)
             List<Map<String, GroupAlert>> alerts = new ArrayList<>(monitors.length);
@@ -599,18 +597,18 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                              null, null, null, configOf[i]);
                         continue;
                     }
-                    if (configOf[i] != null) {
-                        judge(judges[i], alerts.get(i), configOf[i], params.get(i), end, tenant, m, g.getKey(),
-                              w.shape.id, from, to, numbers, strings, devices);
+                    if (alerts.get(i) != null) {
+                        judge(judges[i], alerts.get(i), configOf[i], end, tenant, m, g.getKey(), w.shape.id, from, to,
+                              numbers, strings, devices);
                     }
                 }
             }
             for (int i = 0; i < monitors.length; i++) {
                 if (alerts.get(i) != null) {
                     keepAlerts(tenant, monitors[i][0], alerts.get(i), configs);
-                    if (judges[i].evictAfter > 0 && meta.get(EVICT) == null) {
+                    if (judges[i].evictDelay > 0 && meta.get(EVICT) == null) {
                         // the eviction timer is set once and set again when it fires (evict)
-                        long at = end + Math.max(judges[i].evictAfter, judges[i].every);
+                        long at = end + judges[i].evictDelay;
                         time.registerOnTime(EVICT, at);
                         meta.put(EVICT, Long.toString(at));
                     }
@@ -708,9 +706,9 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * if the state topic should hear of it (AlertStates' rules, {@link GroupAlert}). A disabled
      * monitor's conditions count as NULL, as the job's judged view has it: no alerts, runs break.
      */
-    private void judge(Shapes.Judge judge, Map<String, GroupAlert> groups, Row config, Map<String, Double> params,
-                       long end, String tenant, String[] m, String group, String shape, LocalDateTime from,
+    private void judge(Shapes.Judge judge, Map<String, GroupAlert> groups, Row config, long end, String tenant, String[] m, String group, String shape, LocalDateTime from,
                        LocalDateTime to, Double[] numbers, String[] strings, Long devices) {
+        Map<String, Double> params = config.getFieldAs(Configs.PARAMS);
         if (judge.having != null && !Boolean.TRUE.equals(judge.having.eval(numbers, params))) {
             return;     // not an evaluation (the monitor's `having`): its group's run breaks at the next one
         }
@@ -766,11 +764,11 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             long reached = waiting == null ? now : Math.min(now, waiting - 1);
             for (String[] m : shape.monitorsOf(tenant)) {
                 Shapes.Judge judge = m[0] == null ? null : spec.judges.get(m[1]);
-                if (judge == null || judge.evictAfter <= 0 || configs.get(ALERTS + m[0]) == null) {
+                if (judge == null || judge.evictDelay <= 0) {
                     continue;
                 }
                 Map<String, GroupAlert> groups = alerts(tenant, m[0], configs);
-                long delay = Math.max(judge.evictAfter, judge.every);
+                long delay = judge.evictDelay;
                 boolean changed = false;
                 for (Iterator<Map.Entry<String, GroupAlert>> it = groups.entrySet().iterator(); it.hasNext(); ) {
                     Map.Entry<String, GroupAlert> e = it.next();
@@ -823,11 +821,13 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         byte[] stored = configs.get(entry);
         String key = tenant + '\u0000' + entry;
         Decoded cached = decoded.get(key);
-        if (cached != null && cached.bytes == stored && stored != null) {
+        if (cached != null && cached.bytes == stored) {
             return (T) cached.value;
         }
         T value = read.apply(stored);
-        decoded.put(key, new Decoded(stored, value));
+        if (stored != null) {
+            decoded.put(key, new Decoded(stored, value));
+        }
         return value;
     }
 
