@@ -44,6 +44,8 @@ DEFAULT_CONFIG = {
     # one parsing Calc per raw-line source for all its consumers (the generated SET; see
     # translator/flink/codegen.py session_options and docs/flink-job-shape.md "Parse once")
     "table.optimizer.reuse-optimize-block-with-digest-enabled": "true",
+    # no row copied between chained operators (the generated SET; codegen.session_options)
+    "pipeline.object-reuse": "true",
 }
 
 # ---------------------------------------------------------------------- environment --

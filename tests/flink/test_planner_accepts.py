@@ -70,5 +70,5 @@ def test_embedded_runs_use_the_planner_options_the_generated_script_sets():
 
     generated = session_options(CompileOptions())
     for key in ("table.exec.uid.generation", "table.optimizer.reuse-optimize-block-with-digest-enabled",
-                "table.local-time-zone"):
+                "table.local-time-zone", "pipeline.object-reuse"):
         assert DEFAULT_CONFIG[key] == generated[key], key

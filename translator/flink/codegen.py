@@ -391,6 +391,12 @@ def session_options(options: CompileOptions) -> dict[str, str]:
         # subexpressions, so each copy re-ran a full JSON parse per field and TO_TIMESTAMP
         # (docs/flink-job-shape.md, "Parse once").
         "table.optimizer.reuse-optimize-block-with-digest-enabled": "true",
+        # No copy of each row between chained operators: the table runtime's operators do not
+        # keep or change the rows they are given, and neither do the job's functions (udfs/jvm:
+        # the process table functions get converted `Row`s, LateHint copies the tenant it
+        # keeps; Flink's Python operators copy what they buffer). The copies were about a
+        # seventh of the seed monitor's processing CPU (docs/flink-job-shape.md, "Object reuse").
+        "pipeline.object-reuse": "true",
     }
 
 

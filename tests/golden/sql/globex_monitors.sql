@@ -5,6 +5,7 @@
 --   globex/vdi_frame_rate_by_site
 --   globex/vdi_latency_by_pool
 
+SET 'pipeline.object-reuse' = 'true';
 SET 'table.exec.source.idle-timeout' = '1 min';
 SET 'table.exec.uid.generation' = 'PLAN_ONLY';
 SET 'table.local-time-zone' = 'UTC';

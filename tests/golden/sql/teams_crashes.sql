@@ -4,6 +4,7 @@
 -- Monitors (tenant/id):
 --   acme/teams_crashes
 
+SET 'pipeline.object-reuse' = 'true';
 SET 'table.exec.source.idle-timeout' = '1 min';
 SET 'table.exec.uid.generation' = 'PLAN_ONLY';
 SET 'table.local-time-zone' = 'UTC';
