@@ -154,8 +154,10 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     private transient Boolean configured;
     /** The tenants' shapes' last evaluated windows: a cache, rebuilt from the state when missing. */
     private transient RunningWindow.Cache running;
-    /** The tenants' monitors' configs and alert states, decoded: a cache (LRU) of {@link #decoded}. */
-    private transient Map<String, Decoded> decoded;
+    /** The tenants' monitors' configs and alert states, decoded (key: tenant NUL entry). */
+    private transient Decoded decoded;
+    /** The tenants' clocks, decoded (key: tenant; each record reads and writes its tenant's). */
+    private transient Decoded clocks;
     /**
      * Groups whose alert state this subtask keeps (monitors judged here): the metric
      * {@code nqlAlertGroups}; approximate as AlertStates' {@code nqlLiveGroups} is (groups
@@ -169,12 +171,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         alertGroups = 0;
         context.getMetricGroup().gauge("nqlAlertGroups", (org.apache.flink.metrics.Gauge<Long>) () -> alertGroups);
         running = new RunningWindow.Cache();
-        decoded = new LinkedHashMap<>(256, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Decoded> eldest) {
-                return size() > 10_000;
-            }
-        };
+        decoded = new Decoded(10_000);
+        clocks = new Decoded(10_000);
     }
 
     protected Shapes shapes(String text) {
@@ -213,7 +211,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         }
         ShapeState windows = new ShapeState(open, slices, buckets, fired, running, tenant);
         byte[] stored = (byte[]) state.getField("clock");
-        TenantClock clock = TenantClock.read(stored);
+        TenantClock clock = clock(tenant, stored);
         if (checkSpec(tenant, meta, specText, spec, clock, windows, configs) && meta.get(TENANT) == null) {
             meta.put(TENANT, tenant);   // for the rows its timers emit
         }
@@ -245,10 +243,23 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             record(spec, windows, state, time, ts, tenant, in, inventory);
         }
         rearm(spec, clock, time);
-        // most records leave the clock as it was (same partition clock, same progress)
+        keepClock(state, tenant, clock, stored);
+    }
+
+    /** The tenant's clock as stored, decoded once while its bytes are the same ({@link Decoded}). */
+    private TenantClock clock(String tenant, byte[] stored) {
+        return tenant == null ? TenantClock.read(stored) : clocks.get(tenant, stored, TenantClock::read);
+    }
+
+    /** The tenant's clock written back if it changed (most records leave it as it was: same
+     * partition clock, same progress), and kept decoded with its new bytes. */
+    private void keepClock(Row state, String tenant, TenantClock clock, byte[] stored) {
         byte[] written = clock.write();
         if (!Arrays.equals(written, stored)) {
             state.setField("clock", written);
+            if (tenant != null) {
+                clocks.put(tenant, written, clock);
+            }
         }
     }
 
@@ -472,7 +483,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         String tenant = meta.get(TENANT);
         ShapeState windows = new ShapeState(open, slices, buckets, fired, running, tenant);
         byte[] stored = (byte[]) state.getField("clock");
-        TenantClock clock = TenantClock.read(stored);
+        TenantClock clock = clock(tenant, stored);
         checkSpec(tenant, meta, text, spec, clock, windows, configs);
         TimeContext<Long> time = ctx.timeContext(Long.class);
         String timer = ctx.currentTimer();
@@ -496,10 +507,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                          configs, meta, inventory);
             }
         }
-        byte[] written = clock.write();
-        if (!Arrays.equals(written, stored)) {
-            state.setField("clock", written);
-        }
+        keepClock(state, tenant, clock, stored);
     }
 
     /** The timer of the shape's window ending at {@code end}: evaluate it, or wait. */
@@ -811,24 +819,11 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
 
     /**
      * An entry of the tenant's {@code configs} (a monitor's config versions, or its groups' alert
-     * states), decoded once while its bytes are the same array: the heap state backend returns
-     * the array it holds until the entry is written again (another backend returns a copy at
-     * each read, and the entry is decoded each time).
+     * states), decoded once while its bytes are the same ({@link Decoded}).
      */
-    @SuppressWarnings("unchecked")
     private <T> T decoded(String tenant, String entry, MapView<String, byte[]> configs,
                           java.util.function.Function<byte[], T> read) throws Exception {
-        byte[] stored = configs.get(entry);
-        String key = tenant + '\u0000' + entry;
-        Decoded cached = decoded.get(key);
-        if (cached != null && cached.bytes == stored) {
-            return (T) cached.value;
-        }
-        T value = read.apply(stored);
-        if (stored != null) {
-            decoded.put(key, new Decoded(stored, value));
-        }
-        return value;
+        return decoded.get(tenant + '\u0000' + entry, configs.get(entry), read);
     }
 
     /** Writes a monitor's groups' alert states back (none: the entry goes). */
@@ -842,18 +837,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         }
         byte[] written = GroupAlert.write(groups);
         configs.put(ALERTS + monitor, written);
-        decoded.put(key, new Decoded(written, groups));
-    }
-
-    /** An entry of {@code configs} as last read or written, with the bytes it was read from. */
-    private static final class Decoded {
-        final byte[] bytes;
-        final Object value;
-
-        Decoded(byte[] bytes, Object value) {
-            this.bytes = bytes;
-            this.value = value;
-        }
+        decoded.put(key, written, groups);
     }
 
     /** A row of {@link #SHAPES_OUTPUT}: its first columns as given, the others NULL. */

@@ -1,0 +1,67 @@
+"""udfs/jvm Decoded: state entries kept decoded between calls (the windows function's configs,
+alert states and tenant clocks; the inventory's device versions). A decoded value stands for the
+bytes it was read from and nothing else. Checked without an engine, by counting decodes:
+
+- the same array (the heap backend's) and an equal copy (another backend's) are not decoded
+  again; changed bytes, or none, are;
+- a value put with the bytes written is what the next read of those bytes gets;
+- beyond the capacity the least recently used key goes (and is decoded again), not one just read."""
+
+from __future__ import annotations
+
+from tests.udfs.java_check import run_java_check
+
+CHECK = r"""
+package dev.nqlflink.udfs;
+
+public class DecodedCheck {
+    static int decodes = 0;
+
+    static String read(byte[] b) {
+        decodes++;
+        return b == null ? "none" : new String(b, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    static void show(String step, Object value) {
+        System.out.println(step + " " + value + " " + decodes);
+    }
+
+    public static void main(String[] args) {
+        Decoded d = new Decoded(2);
+        byte[] a = {'a'};
+        show("first", d.get("k", a, DecodedCheck::read));
+        show("same_array", d.get("k", a, DecodedCheck::read));
+        show("equal_copy", d.get("k", a.clone(), DecodedCheck::read));
+        show("changed", d.get("k", new byte[] {'b'}, DecodedCheck::read));
+        show("none", d.get("k", null, DecodedCheck::read));
+        show("none_again", d.get("k", null, DecodedCheck::read));
+        byte[] w = {'w'};
+        d.put("k", w, "as written");
+        show("after_put", d.get("k", w, DecodedCheck::read));
+        d.get("x", new byte[] {'x'}, DecodedCheck::read);
+        d.get("k", w, DecodedCheck::read);                     // k used after x
+        d.get("y", new byte[] {'y'}, DecodedCheck::read);      // a third key: x goes, not k
+        show("kept", d.get("k", w, DecodedCheck::read));
+        show("evicted", d.get("x", new byte[] {'x'}, DecodedCheck::read));
+        d.remove("k");
+        show("removed", d.get("k", w, DecodedCheck::read));
+    }
+}
+"""
+
+
+def test_a_value_is_used_again_only_for_the_bytes_it_stands_for(tmp_path):
+    lines = run_java_check(tmp_path, "DecodedCheck", CHECK).splitlines()
+    # step, the value got, decodes so far (worked out from the class's contract above)
+    assert lines == [
+        "first a 1",
+        "same_array a 1",
+        "equal_copy a 1",
+        "changed b 2",
+        "none none 3",
+        "none_again none 4",
+        "after_put as written 4",
+        "kept as written 6",
+        "evicted x 7",
+        "removed w 8",
+    ]

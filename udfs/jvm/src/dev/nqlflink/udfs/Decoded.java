@@ -1,0 +1,64 @@
+package dev.nqlflink.udfs;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * State entries kept decoded between calls of a function (not state: a cache, rebuilt from the
+ * state when missing): each decoded value stands for the bytes it was read from, and is used
+ * again only for the same bytes. The heap state backend returns the array it holds until the
+ * entry is written again (same array: no compare); another backend returns a copy at each read
+ * (compared byte for byte: still no decode). Least recently used entries go beyond the capacity,
+ * so the memory is bounded whatever the number of keys; a function that reads more keys in a
+ * cycle than that decodes each again, as it would without the cache.
+ *
+ * <p>A value is shared by every caller that reads the same bytes: a caller that changes it must
+ * write its bytes back and {@link #put} the value with them (the next reader gets it).
+ */
+final class Decoded {
+    private final Map<String, Value> entries;
+
+    Decoded(int capacity) {
+        entries = new LinkedHashMap<>(256, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Value> eldest) {
+                return size() > capacity;
+            }
+        };
+    }
+
+    /** The value of {@code stored} (the entry's bytes as just read, null: none) under {@code key}. */
+    @SuppressWarnings("unchecked")
+    <T> T get(String key, byte[] stored, Function<byte[], T> read) {
+        Value cached = entries.get(key);
+        if (cached != null && (cached.bytes == stored || stored != null && Arrays.equals(cached.bytes, stored))) {
+            return (T) cached.value;
+        }
+        T value = read.apply(stored);
+        if (stored != null) {
+            entries.put(key, new Value(stored, value));
+        }
+        return value;
+    }
+
+    /** {@code value} as written in {@code bytes} under {@code key}. */
+    void put(String key, byte[] bytes, Object value) {
+        entries.put(key, new Value(bytes, value));
+    }
+
+    void remove(String key) {
+        entries.remove(key);
+    }
+
+    private static final class Value {
+        final byte[] bytes;
+        final Object value;
+
+        Value(byte[] bytes, Object value) {
+            this.bytes = bytes;
+            this.value = value;
+        }
+    }
+}
