@@ -74,6 +74,14 @@ CASES: dict[str, tuple[bytes | str, tuple]] = {
     "count_1.5": (HEAD + TAIL.replace('"count":3', '"count":1.5') + "}", good(reason="bad_type:count", n=1)),
     "latency_minus_zero": (HEAD + TAIL.replace("182.5", "-0.0") + "}", good(lat=0.0)),
     "latency_negative_underflow": (HEAD + TAIL.replace("182.5", "-1e-400") + "}", good(lat=0.0)),
+    # a float is the double nearest its decimal value (the cast of its text), whatever the path
+    # to it: an integer beyond 2**53, more digits than a double holds, a long mantissa and scale
+    "latency_2_pow_53_plus_1": (HEAD + TAIL.replace("182.5", "9007199254740993") + "}",
+                                good(lat=float("9007199254740993"))),
+    "latency_many_digits": (HEAD + TAIL.replace("182.5", "0.30000000000000004441") + "}",
+                            good(lat=float("0.30000000000000004441"))),
+    "latency_long_mantissa": (HEAD + TAIL.replace("182.5", "123456789.123456789e-3") + "}",
+                              good(lat=float("123456789.123456789e-3"))),
     "latency_as_a_string": (HEAD + TAIL.replace("182.5", '"182.5"') + "}",
                             good(reason="bad_type:network_latency", lat=None)),
     # arrays and objects where a step or a value is expected

@@ -167,6 +167,10 @@ public class ReadRecord extends ScalarFunction {
         final String arg;
         /** A version's skew bound in ms (its argument), or -1 without one. */
         final long versionSkew;
+        /** An event time's skew bound in ms (its argument). */
+        final long timeSkew;
+        /** A field's reason when its value is not of its type. */
+        final String bad;
 
         Entry(String column, String role, String pathText, String arg) {
             this.column = column;
@@ -174,6 +178,8 @@ public class ReadRecord extends ScalarFunction {
             this.pathText = pathText;
             this.arg = arg;
             this.versionSkew = "version".equals(role) && arg.matches("\\d+") ? Long.parseLong(arg) : -1;
+            this.timeSkew = "time".equals(role) ? Long.parseLong(arg) : 0;
+            this.bad = "bad_type:" + pathText;
         }
 
         /** Whether the entry reads a container (JsonPaths reads its path whole). */
@@ -224,7 +230,7 @@ public class ReadRecord extends ScalarFunction {
                 case "time": {
                     String s = scalarText(v);
                     TimestampData t = RecordTime.parse(s);
-                    boolean future = t != null && t.getMillisecond() > now + Long.parseLong(arg);
+                    boolean future = t != null && t.getMillisecond() > now + timeSkew;
                     row.setField(pos, t == null || future ? EPOCH : t);
                     return s == null ? "missing_event_time" : t == null ? "bad_event_time" : future ? "future" : null;
                 }
@@ -243,7 +249,6 @@ public class ReadRecord extends ScalarFunction {
         }
 
         private String field(Object v, GenericRowData row, int pos) {
-            String bad = "bad_type:" + pathText;
             switch (arg) {
                 case "float": {
                     Double d = number(v);
@@ -288,9 +293,11 @@ public class ReadRecord extends ScalarFunction {
     }
 
     /** A JSON number as a DOUBLE: JSON_QUERY's text of it, cast as TRY_CAST(t AS DOUBLE); null
-     * for anything else. */
+     * for anything else. That cast is Double.parseDouble of the text, the double nearest the
+     * number's value, which is what the number's own doubleValue() gives (an integer's
+     * conversion and BigDecimal's rounds to nearest too): no text made and parsed again. */
     static Double number(Object v) {
-        return v instanceof Number ? toDouble(v.toString()) : null;
+        return v instanceof Number ? ((Number) v).doubleValue() : null;
     }
 
     static boolean finite(Double d) {
@@ -321,14 +328,6 @@ public class ReadRecord extends ScalarFunction {
             out.put(StringData.fromString((String) e.getKey()), d);
         }
         return new GenericMapData(out);
-    }
-
-    static Double toDouble(String t) {
-        try {
-            return BinaryStringDataUtil.toDouble(BinaryStringData.fromString(t));
-        } catch (RuntimeException e) {
-            return null;
-        }
     }
 
     static Long toLong(String t) {
