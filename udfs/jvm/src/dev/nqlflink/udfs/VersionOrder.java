@@ -89,7 +89,7 @@ public class VersionOrder extends ProcessTableFunction<Row> {
     public void onTimer(OnTimerContext ctx, Row meta, MapView<String, Boolean> atNewest, MapView<String, Row> waiting)
             throws Exception {
         long now = ctx.timeContext(Long.class).time();
-        String prefix = String.format("%020d", now);
+        String prefix = padded(now);
         List<String> due = new ArrayList<>();
         for (Map.Entry<String, Row> e : waiting.entries()) {
             if (e.getKey().startsWith(prefix)) {
@@ -105,6 +105,16 @@ public class VersionOrder extends ProcessTableFunction<Row> {
     }
 
     private static String key(long effective, String device) {
-        return String.format("%020d", effective) + "\u0000" + device;
+        return padded(effective) + "\u0000" + device;
+    }
+
+    /** {@code String.format("%020d", t)} (the keys' order is their times'), without a Formatter:
+     * every version in order makes a key. */
+    static String padded(long t) {
+        if (t < 0) {
+            return String.format("%020d", t);
+        }
+        String digits = Long.toString(t);
+        return "0".repeat(20 - digits.length()) + digits;
     }
 }
