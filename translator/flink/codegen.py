@@ -63,6 +63,10 @@ SPLIT_COLUMN = "nql_split"
 # A record's line (as bytes) in a windows function that keeps the clocks: for its 'reject' rows;
 # carried only when the hint (udfs/jvm LateHint, in the source's chain) says it may be late.
 LINE_COLUMN = "nql_line"
+# The first record of each tick that the ticks' window aggregation needs (udfs/jvm FirstTick):
+# it gets one record per tick, not every record.
+FIRST_TICK_FUNCTION = "nql_first_tick"
+FIRST_TICK_FUNCTION_CLASS = "dev.nqlflink.udfs.FirstTick"
 LATE_HINT_FUNCTION = "nql_late_hint"
 LATE_HINT_FUNCTION_CLASS = "dev.nqlflink.udfs.LateHint"
 SPLIT_METADATA = "partition"
@@ -273,6 +277,8 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
         out.append(Statement("ddl/function.sql.j2", {"name": q(REGROUP_FUNCTION), "path": lit(REGROUP_FUNCTION_CLASS),
                                                      "language": "JAVA"}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(READ_FUNCTION), "path": lit(READ_FUNCTION_CLASS),
+                                                 "language": "JAVA"}))
+    out.append(Statement("ddl/function.sql.j2", {"name": q(FIRST_TICK_FUNCTION), "path": lit(FIRST_TICK_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
     prepared = [_prepare(p, catalog) for p in pipes]
     if any(x.pipeline.evaluate.detection is None and not x.programs for x in prepared):
@@ -495,7 +501,8 @@ def _event_table(table: Table, fields: dict[str, ir.Field], tick_ms: int, grain_
         _checked(table.name, chk, src, _record_fields(["tenant"]) + [q("ts")] + _record_fields([f.column for f in read])
                  + [q(SPLIT_COLUMN)]),
         *clock,
-        Statement("views/tickable.sql.j2", {"table": table.name, "name": q(tickable), "checked": q(chk)}),
+        Statement("views/tickable.sql.j2", {"table": table.name, "name": q(tickable), "checked": q(chk),
+                                            "function": q(FIRST_TICK_FUNCTION), "size_ms": tick_ms}),
         Statement("views/ticks.sql.j2", {"table": table.name, "name": q("tick_" + t), "tickable": q(tickable),
                                          "size": _interval(tick_ms), "size_text": format_duration(tick_ms)}),
     ]

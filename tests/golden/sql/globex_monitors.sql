@@ -20,6 +20,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_each`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
   AS 'dev.nqlflink.udfs.ReadRecord' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_first_tick`
+  AS 'dev.nqlflink.udfs.FirstTick' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_late_hint`
   AS 'dev.nqlflink.udfs.LateHint' LANGUAGE JAVA;
 
@@ -67,12 +70,13 @@ SELECT `line`,
   `nql_rec`.`nql_reason` AS `reject_reason`
 FROM `src_session_vdi_events`;
 
--- Records of session.vdi_events not behind the table's watermark: what its ticks are counted from (a
--- window aggregation drops records behind its watermark; none are given to it).
+-- Records of session.vdi_events that its ticks count: accepted, not behind the table's watermark (a window
+-- aggregation drops records behind its watermark; none are given to it), and the first such
+-- record of each tick (udfs/jvm FirstTick: a tick needs one record, not all of them).
 CREATE TEMPORARY VIEW `tickable_session_vdi_events` AS
 SELECT `ts`
 FROM `chk_session_vdi_events`
-WHERE `reject_reason` IS NULL AND (`ts` > CURRENT_WATERMARK(`ts`) OR CURRENT_WATERMARK(`ts`) IS NULL);
+WHERE `nql_first_tick`(`ts`, CURRENT_WATERMARK(`ts`), `reject_reason` IS NULL, CAST(30000 AS BIGINT));
 
 -- The progress of session.vdi_events's event time: one tick per 30s it passes. A tenant with no
 -- record for a while still sees the table's time go by, so its last windows are evaluated
