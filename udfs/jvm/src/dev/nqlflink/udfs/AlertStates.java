@@ -17,6 +17,8 @@ import org.apache.flink.table.types.inference.TypeInference;
 import org.apache.flink.table.types.utils.DataTypeUtils;
 import org.apache.flink.types.Row;
 
+import static dev.nqlflink.udfs.WindowsFunction.toTimestamp;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -342,9 +344,5 @@ public class AlertStates extends ProcessTableFunction<Row> {
 
     private static long millis(Object t) {
         return ((LocalDateTime) t).toInstant(ZoneOffset.UTC).toEpochMilli();
-    }
-
-    private static LocalDateTime toTimestamp(long ms) {
-        return WindowsFunction.toTimestamp(ms);
     }
 }

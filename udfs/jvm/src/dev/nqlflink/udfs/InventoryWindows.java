@@ -10,7 +10,6 @@ import org.apache.flink.table.api.dataview.MapView;
 import org.apache.flink.types.Row;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;

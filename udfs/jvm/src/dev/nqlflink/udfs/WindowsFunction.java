@@ -714,8 +714,9 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * if the state topic should hear of it (AlertStates' rules, {@link GroupAlert}). A disabled
      * monitor's conditions count as NULL, as the job's judged view has it: no alerts, runs break.
      */
-    private void judge(Shapes.Judge judge, Map<String, GroupAlert> groups, Row config, long end, String tenant, String[] m, String group, String shape, LocalDateTime from,
-                       LocalDateTime to, Double[] numbers, String[] strings, Long devices) {
+    private void judge(Shapes.Judge judge, Map<String, GroupAlert> groups, Row config, long end, String tenant,
+                       String[] m, String group, String shape, LocalDateTime from, LocalDateTime to, Double[] numbers,
+                       String[] strings, Long devices) {
         Map<String, Double> params = config.getFieldAs(Configs.PARAMS);
         if (judge.having != null && !Boolean.TRUE.equals(judge.having.eval(numbers, params))) {
             return;     // not an evaluation (the monitor's `having`): its group's run breaks at the next one
