@@ -67,6 +67,9 @@ LINE_COLUMN = "nql_line"
 # it gets one record per tick, not every record.
 FIRST_TICK_FUNCTION = "nql_first_tick"
 FIRST_TICK_FUNCTION_CLASS = "dev.nqlflink.udfs.FirstTick"
+# the alert-state record's text (sql/alert_state_record.sql.j2), written without a JSON tree
+STATE_RECORD_FUNCTION = "nql_state_record"
+STATE_RECORD_FUNCTION_CLASS = "dev.nqlflink.udfs.StateRecord"
 LATE_HINT_FUNCTION = "nql_late_hint"
 LATE_HINT_FUNCTION_CLASS = "dev.nqlflink.udfs.LateHint"
 SPLIT_METADATA = "partition"
@@ -280,6 +283,8 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
                                                  "language": "JAVA"}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(FIRST_TICK_FUNCTION), "path": lit(FIRST_TICK_FUNCTION_CLASS),
                                                  "language": "JAVA"}))
+    out.append(Statement("ddl/function.sql.j2", {"name": q(STATE_RECORD_FUNCTION),
+                                                 "path": lit(STATE_RECORD_FUNCTION_CLASS), "language": "JAVA"}))
     prepared = [_prepare(p, catalog) for p in pipes]
     if any(x.pipeline.evaluate.detection is None and not x.programs for x in prepared):
         # the job's alert state function: for the threshold monitors no windows function judges
@@ -1319,7 +1324,7 @@ def _job_states(pipes: list[_Pipeline], configured: list[str], joined: list[str]
     inserts.append({"target": q("sink_alerts"), "query": alert_query(q(JOB_ALERTS), alert_values(pipes))})
     inserts.append({"target": q(STATE_SINK),
                     "query": render("alert_state_record.sql.j2", {"states": q(JOB_STATES),
-                                                                  "time_format": lit(TIME_FORMAT)}).rstrip()})
+                                                                  "function": q(STATE_RECORD_FUNCTION)}).rstrip()})
     parts = []
     if configured:
         parts.append(part("The tables' evaluations", JOB_EVALUATED, configured,

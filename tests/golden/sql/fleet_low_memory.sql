@@ -22,6 +22,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_first_tick`
   AS 'dev.nqlflink.udfs.FirstTick' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_state_record`
+  AS 'dev.nqlflink.udfs.StateRecord' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_late_hint`
   AS 'dev.nqlflink.udfs.LateHint' LANGUAGE JAVA;
 
@@ -322,16 +325,8 @@ SELECT `alert_id`, JSON_OBJECT(
 FROM `job__alerts`;
 INSERT INTO `sink_alert_state`
 SELECT `nql_state_key` AS `key`,
-  CASE WHEN `status` <> 'evicted' THEN JSON_OBJECT(
-    'tenant' VALUE `tenant`,
-    'monitor' VALUE `monitor`,
-    'group' VALUE JSON(`group_json`),
-    'state' VALUE `status`,
-    'since' VALUE DATE_FORMAT(`since`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-    'at' VALUE DATE_FORMAT(`at`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-    'due' VALUE DATE_FORMAT(`due`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-    'alert_id' VALUE `alert_id`
-    NULL ON NULL) END AS `value`
+  CASE WHEN `status` <> 'evicted'
+    THEN `nql_state_record`(`tenant`, `monitor`, `group_json`, `status`, `since`, `at`, `due`, `alert_id`) END AS `value`
 FROM `job__states`
 WHERE `nql_kind` = 'state';
 END;

@@ -22,6 +22,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_read`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_first_tick`
   AS 'dev.nqlflink.udfs.FirstTick' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_state_record`
+  AS 'dev.nqlflink.udfs.StateRecord' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_late_hint`
   AS 'dev.nqlflink.udfs.LateHint' LANGUAGE JAVA;
 

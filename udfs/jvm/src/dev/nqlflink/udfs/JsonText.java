@@ -1,0 +1,107 @@
+package dev.nqlflink.udfs;
+
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.TimestampData;
+
+import java.time.format.DateTimeFormatter;
+
+/**
+ * Text of JSON values as Flink's JSON functions write them, for records the project writes
+ * without building a JSON tree ({@link StateRecord}): strings escaped as Flink's shaded Jackson
+ * escapes them (quote, backslash, the control characters: {@code \b \t \n \f \r} short, the
+ * others {@code \}{@code u00XX} with upper-case digits; everything else as it is, non-ASCII
+ * included), and times as {@code DATE_FORMAT(ts, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')} writes a
+ * TIMESTAMP(3). tests/flink/test_state_record.py compares the results with Flink's own on the
+ * engine.
+ */
+final class JsonText {
+    /** The records' time format (translator/flink/codegen.py TIME_FORMAT). */
+    static final String TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'";
+    private static final DateTimeFormatter FORMATTER = DateTimeFormatter.ofPattern(TIME_FORMAT);
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+    private static final long DAY_MS = 86_400_000L;
+    /** 0001-01-01 and 10000-01-01 in days from the epoch: the years written with four digits. */
+    private static final long FIRST_DAY = -719_162L;
+    private static final long END_DAY = 2_932_897L;
+
+    private JsonText() {
+    }
+
+    /** A member's value: the string quoted and escaped, or {@code null}. */
+    static StringBuilder string(StringBuilder out, StringData value) {
+        return value == null ? out.append("null") : string(out, value.toString());
+    }
+
+    static StringBuilder string(StringBuilder out, String value) {
+        out.append('"');
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '"' || c == '\\') {
+                out.append('\\').append(c);
+            } else if (c >= 0x20) {
+                out.append(c);
+            } else if (c == '\b') {
+                out.append("\\b");
+            } else if (c == '\t') {
+                out.append("\\t");
+            } else if (c == '\n') {
+                out.append("\\n");
+            } else if (c == '\f') {
+                out.append("\\f");
+            } else if (c == '\r') {
+                out.append("\\r");
+            } else {
+                out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xF]);
+            }
+        }
+        return out.append('"');
+    }
+
+    /** A time member's value: the time quoted in the records' format, or {@code null}. */
+    static StringBuilder time(StringBuilder out, TimestampData ts) {
+        if (ts == null) {
+            return out.append("null");
+        }
+        out.append('"');
+        long millis = ts.getMillisecond();
+        long day = Math.floorDiv(millis, DAY_MS);
+        if (day < FIRST_DAY || day >= END_DAY) {
+            // years of other widths and eras: the formatter's own rules
+            return out.append(FORMATTER.format(ts.toLocalDateTime())).append('"');
+        }
+        int ofDay = (int) Math.floorMod(millis, DAY_MS);
+        // the civil date of a day count (H. Hinnant's days_from_civil, inverted)
+        long z = day + 719_468L;
+        long era = Math.floorDiv(z, 146_097L);
+        long doe = z - era * 146_097L;
+        long yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        long mp = (5 * doy + 2) / 153;
+        int d = (int) (doy - (153 * mp + 2) / 5 + 1);
+        int m = (int) (mp < 10 ? mp + 3 : mp - 9);
+        int y = (int) (yoe + era * 400 + (m <= 2 ? 1 : 0));
+        digits(out, y, 4).append('-');
+        digits(out, m, 2).append('-');
+        digits(out, d, 2).append('T');
+        digits(out, ofDay / 3_600_000, 2).append(':');
+        digits(out, ofDay / 60_000 % 60, 2).append(':');
+        digits(out, ofDay / 1000 % 60, 2).append('.');
+        return digits(out, ofDay % 1000, 3).append("Z\"");
+    }
+
+    /** A non-negative number with at least {@code width} digits. */
+    private static StringBuilder digits(StringBuilder out, int value, int width) {
+        for (int w = width - 1, p = pow10(w); w > 0 && value < p; w--, p /= 10) {
+            out.append('0');
+        }
+        return out.append(value);
+    }
+
+    private static int pow10(int n) {
+        int p = 1;
+        for (int i = 0; i < n; i++) {
+            p *= 10;
+        }
+        return p;
+    }
+}
