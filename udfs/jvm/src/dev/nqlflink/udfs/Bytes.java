@@ -6,7 +6,10 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -19,7 +22,19 @@ import java.util.Arrays;
  * (device names, group JSON) take a fast path; any other goes through the streams' own coding.
  */
 final class Bytes {
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
     private Bytes() {
+    }
+
+    /** The big-endian long at {@code at} (DataInputStream's readLong there), without a buffer. */
+    static long longAt(byte[] b, int at) {
+        return (long) LONGS.get(b, at);
+    }
+
+    /** Writes a big-endian long at {@code at} (what DataOutputStream's writeLong writes). */
+    static void putLong(byte[] b, int at, long value) {
+        LONGS.set(b, at, value);
     }
 
     /** Whether modified UTF-8 writes {@code s} as one byte per character (1..0x7F each). */

@@ -146,14 +146,9 @@ final class RunningWindow {
      */
     ShapeState.Slice merged() {
         ShapeState.Slice out = new ShapeState.Slice(spec, population == null ? null : population.keySet());
+        Map<String, Partial> byGroup = new HashMap<>(groups.size() * 2);
         for (Map.Entry<String, Group> e : groups.entrySet()) {
             Partial p = new Partial(spec);
-            for (Held slice : slices.values()) {
-                Partial part = slice.partials.get(e.getKey());
-                if (part != null) {
-                    p.mergeFrom(part);
-                }
-            }
             Map<String, Integer>[] distinct = e.getValue().distinct;
             for (int i = 0; i < distinct.length; i++) {
                 if (distinct[i] != null) {
@@ -161,6 +156,14 @@ final class RunningWindow {
                 }
             }
             out.groups.put(e.getKey(), p);
+            byGroup.put(e.getKey(), p);
+        }
+        // slices outside, in time order: each group's partial still folds its slices in time
+        // order, with one hash lookup per slice's group instead of a tree search per window's
+        for (Held slice : slices.values()) {
+            for (Map.Entry<String, Partial> part : slice.partials.entrySet()) {
+                byGroup.get(part.getKey()).mergeFrom(part.getValue());
+            }
         }
         return out;
     }

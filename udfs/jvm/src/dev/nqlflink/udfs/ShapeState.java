@@ -3,7 +3,6 @@ package dev.nqlflink.udfs;
 import org.apache.flink.table.api.dataview.ListView;
 import org.apache.flink.table.api.dataview.MapView;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -311,7 +310,7 @@ final class ShapeState {
      * must not change an alert's bytes (spec/monitors.md), so it is not the order used.
      */
     static final java.util.Comparator<byte[]> FOLD_ORDER = (a, b) -> {
-        int byTime = Long.compare(ByteBuffer.wrap(a).getLong(0), ByteBuffer.wrap(b).getLong(0));
+        int byTime = Long.compare(Bytes.longAt(a, 0), Bytes.longAt(b, 0));
         return byTime != 0 ? byTime : Arrays.compareUnsigned(a, 16, a.length, b, 16, b.length);
     };
 
@@ -331,7 +330,7 @@ final class ShapeState {
         List<byte[]> ordered = new ArrayList<>();
         List<byte[]> keep = new ArrayList<>();
         for (byte[] data : all) {
-            long waits = ByteBuffer.wrap(data).getLong(8);   // Open.next
+            long waits = Bytes.longAt(data, 8);   // Open.next
             if (waits > end) {
                 keep.add(data);
                 due = Math.min(due, waits);
@@ -382,7 +381,7 @@ final class ShapeState {
             changed = true;
             if (next != Long.MAX_VALUE) {
                 byte[] later = resolved ? r.write() : data.clone();
-                ByteBuffer.wrap(later).putLong(8, next);
+                Bytes.putLong(later, 8, next);
                 keep.add(later);
                 due = Math.min(due, next);
             }
