@@ -164,6 +164,13 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * restored from a savepoint are not counted until evicted, groups dropped by an upgrade are).
      */
     private transient long alertGroups;
+    /**
+     * Per tenant, the last time bucket whose first record set its windows' timers in this
+     * instance under {@link #current} ({@link #record}): its successor sets only the timers of
+     * the windows it starts. Least recently used tenants first out beyond 10,000; empty after a
+     * restore or a spec change, when every bucket sets all of its windows' timers again.
+     */
+    private transient Map<String, Long> timersSet;
 
     @Override
     public void open(FunctionContext context) throws Exception {
@@ -173,6 +180,16 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         running = new RunningWindow.Cache();
         decoded = new Decoded(10_000);
         clocks = new Decoded(10_000);
+        timersSet = lru(10_000);
+    }
+
+    private static <K, V> Map<K, V> lru(int limit) {
+        return new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+                return size() > limit;
+            }
+        };
     }
 
     protected Shapes shapes(String text) {
@@ -180,6 +197,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             shapes = Shapes.parse(text);
             current = text;
             upToDate = new HashSet<>();
+            timersSet = lru(10_000);
         }
         return shapes;
     }
@@ -371,12 +389,20 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         long bucket = Math.floorDiv(ts, spec.grain);
         if (!windows.buckets.contains(bucket)) {
             // the bucket's first record: the timers of the windows holding it, of every shape (a
-            // window with nothing of a shape is not evaluated for it)
+            // window with nothing of a shape is not evaluated for it). If this instance set the
+            // previous bucket's (under this spec), only those of the windows that start here: the
+            // others hold the previous bucket too, and their timers are set (or fired, or moved to
+            // the tenant's clock's wake-up: onWindow); a timer is never deleted
             windows.buckets.put(bucket, Boolean.TRUE);
+            Long previous = timersSet.put(tenant, bucket);
+            boolean after = previous != null && previous == bucket - 1;
             for (Shapes.Shape shape : spec.list) {
                 long slice = shape.spec.sliceEnd(ts);
                 long fired = newest < slice - 1 ? Long.MIN_VALUE : windows.fired(shape.id);
-                for (long end = slice; end <= slice + shape.spec.size - shape.spec.slide; end += shape.spec.slide) {
+                // the previous bucket lies in one slice of the shape (Shapes.grain): its windows end
+                // up to that slice's end + size - slide
+                long first = after ? Math.max(slice, shape.spec.sliceEnd(ts - spec.grain) + shape.spec.size) : slice;
+                for (long end = first; end <= slice + shape.spec.size - shape.spec.slide; end += shape.spec.slide) {
                     if (end - 1 > fired) {
                         time.registerOnTime(timer(shape.id, end), end - 1);
                     }
