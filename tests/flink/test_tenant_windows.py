@@ -424,3 +424,68 @@ def test_unknown_rows_once_per_shape_needing_the_inventory_whatever_the_lateness
 # differs from the call's (TenantWindows.upgrade, ShapeState.drop), and its timers ignored. Not
 # tested here: the spec is a literal, the same for a whole run, so the change needs a savepoint
 # and a second run restoring it (the code generator keeps the uid when shapes come and go).
+
+
+# Records in some 30 s buckets only, a tenant's runs of consecutive buckets broken by gaps of one
+# and more buckets (a bucket's first record sets the timers of its windows; after the previous
+# bucket's, only those of the windows it starts, WindowsFunction.record): every window holding a
+# record must be evaluated, for a shape sliding by the bucket and one sliding by two.
+SPARSE_BUCKETS = {"acme": [0, 1, 2, 5, 6, 9, 10, 11, 12, 20, 21], "globex": [1, 3, 4, 8, 9, 10, 15, 16, 17, 18, 19]}
+SPARSE_SPEC = (f"{TABLE} | s_30: size=120000;slide=30000;pop=0;aggs=count:n0"
+               " | s_60: size=180000;slide=60000;pop=0;aggs=count:n0")
+
+
+def sparse_rows() -> list[dict]:
+    t0 = datetime(2026, 11, 26, 10, 0, 0)
+    out = []
+    for b in range(22):
+        for second in (3, 17):
+            for tenant, buckets in SPARSE_BUCKETS.items():
+                if b in buckets:
+                    ts = t0 + timedelta(seconds=30 * b + second, milliseconds=1 if tenant == "globex" else 0)
+                    out.append({"tenant": tenant, "ts": ts.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], "grp": "g",
+                                "device": "d1", "v": 1.0, "s": "x"})
+    return out
+
+
+def sparse_windows(size_s: int, slide_s: int) -> dict:
+    """(tenant, window end) -> records in it, from the buckets by hand: the windows of size_s
+    every slide_s holding each record."""
+    t0 = datetime(2026, 11, 26, 10, 0, 0)
+    out: dict = {}
+    for r in sparse_rows():
+        at = (datetime.strptime(r["ts"], "%Y-%m-%d %H:%M:%S.%f") - t0).total_seconds()
+        first_end = (int(at) // slide_s + 1) * slide_s
+        for end in range(first_end, int(at) + size_s + 1, slide_s):
+            if end - size_s <= at < end:
+                key = (r["tenant"], (t0 + timedelta(seconds=end)).strftime("%Y-%m-%d %H:%M:%S.000"))
+                out[key] = out.get(key, 0) + 1
+    return out
+
+
+@pytest.fixture(scope="module")
+def sparse(flink_env, tmp_path_factory):
+    d = tmp_path_factory.mktemp("tenant-windows-sparse")
+    (d / "rows.json").write_text("".join(json.dumps(r) + "\n" for r in sparse_rows()))
+    t = flink_env
+    windows_input(t, "twsp", d / "rows.json", ["s"], groups=("grp", "grp"))
+    got: dict = {}
+    with t.execute_sql(f"""
+            SELECT nql_shape, tenant, CAST(window_end AS STRING), nv
+            FROM tw_windows(input => TABLE twsp_input PARTITION BY tenant, on_time => DESCRIPTOR(ts),
+                            spec => '{SPARSE_SPEC}', uid => 'twsp-test')
+            WHERE nql_kind = 'eval'""").collect() as results:
+        for shape, tenant, end, nv in results:
+            key = (tenant, end)
+            assert key not in got.setdefault(shape, {}), (shape, key)
+            got[shape][key] = int(nv[0])
+    return got
+
+
+def test_sparse_buckets_every_window_with_records_is_evaluated(sparse):
+    assert sparse["s_30"] == sparse_windows(120, 30)
+    assert sparse["s_60"] == sparse_windows(180, 60)
+    # acme's bucket 0 alone starts windows ending at 0:30 .. 2:00 (s_30); its run 9-12 after a
+    # gap of two buckets still has the windows only bucket 12 holds (ending at 8:00)
+    assert ("acme", "2026-11-26 10:00:30.000") in sparse["s_30"]
+    assert sparse["s_30"][("acme", "2026-11-26 10:08:00.000")] == 2
