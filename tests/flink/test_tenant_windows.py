@@ -17,6 +17,7 @@ import json
 import math
 import random
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -73,12 +74,18 @@ def windows_input(t, name: str, path, strings: list[str], *, groups: tuple[str, 
                ARRAY[{", ".join(pool or strings)}] AS nql_s FROM {name}_src""")
 
 
+def rows_file(tmp_path_factory, name: str, records: list[dict]) -> Path:
+    """The records as JSON lines in a new folder `name`: the windows function's test input."""
+    path = tmp_path_factory.mktemp(name) / "rows.json"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
 @pytest.fixture(scope="module")
 def both(flink_env, tmp_path_factory):
-    d = tmp_path_factory.mktemp("tenant-windows")
-    (d / "rows.json").write_text("".join(json.dumps(r) + "\n" for r in rows()))
+    rows_json = rows_file(tmp_path_factory, "tenant-windows", rows())
     t = flink_env
-    windows_input(t, "tw", d / "rows.json", ["s"])
+    windows_input(t, "tw", rows_json, ["s"])
     ptf = t.execute_sql(f"""
         SELECT tenant, nql_shape, group_json, CAST(window_end AS STRING), nv, sv, population
         FROM tw_windows(input => TABLE tw_input PARTITION BY tenant, on_time => DESCRIPTOR(ts),
@@ -211,10 +218,9 @@ def many_expected() -> tuple[dict, dict]:
 
 @pytest.fixture(scope="module")
 def many(flink_env, tmp_path_factory):
-    d = tmp_path_factory.mktemp("tenant-windows-many")
-    (d / "rows.json").write_text("".join(json.dumps(r) + "\n" for r in many_rows()))
+    rows_json = rows_file(tmp_path_factory, "tenant-windows-many", many_rows())
     t = flink_env
-    windows_input(t, "twm", d / "rows.json", ["s", "s2"])
+    windows_input(t, "twm", rows_json, ["s", "s2"])
     result = t.execute_sql(f"""
         SELECT group_json, CAST(window_end AS STRING), nv, population
         FROM tw_windows(input => TABLE twm_input PARTITION BY tenant, on_time => DESCRIPTOR(ts),
@@ -281,19 +287,18 @@ def shape_rows(t, shapes: list[str], name: str, uid: str, slots: bool = False) -
 
 @pytest.fixture(scope="module")
 def shapes_apart_and_together(flink_env, tmp_path_factory):
-    d = tmp_path_factory.mktemp("tenant-windows-shapes")
-    (d / "rows.json").write_text("".join(json.dumps(r) + "\n" for r in rows()))
+    rows_json = rows_file(tmp_path_factory, "tenant-windows-shapes", rows())
     t = flink_env
     # the same input pools in every call, each shape's group at its index
-    windows_input(t, "tws", d / "rows.json", ["s"], groups=tuple(SHAPES[x][0] for x in SHAPES), numbers=POOL_N,
+    windows_input(t, "tws", rows_json, ["s"], groups=tuple(SHAPES[x][0] for x in SHAPES), numbers=POOL_N,
                   pool=POOL_S)
     for x in SHAPES:
-        windows_input(t, f"tws_{x}", d / "rows.json", ["s"], groups=(SHAPES[x][0],), numbers=POOL_N, pool=POOL_S)
+        windows_input(t, f"tws_{x}", rows_json, ["s"], groups=(SHAPES[x][0],), numbers=POOL_N, pool=POOL_S)
     together = shape_rows(t, list(SHAPES), "tws", "tws-all")
     apart = {}
     for x in SHAPES:
         apart.update(shape_rows(t, [x], f"tws_{x}", f"tws-{x}"))
-    windows_input(t, "twk", d / "rows.json", ["s"], groups=SLOT_GROUPS, numbers=POOL_N, pool=POOL_S, keeps=SLOT_KEEPS)
+    windows_input(t, "twk", rows_json, ["s"], groups=SLOT_GROUPS, numbers=POOL_N, pool=POOL_S, keeps=SLOT_KEEPS)
     slotted = shape_rows(t, list(SLOTS), "twk", "twk-all", slots=True)
     return together, apart, slotted
 
@@ -363,10 +368,9 @@ LATE_ROWS = [  # time, grp (s_a), grp2 (s_b), device, unknown
 
 @pytest.fixture(scope="module")
 def late_and_unknown(flink_env, tmp_path_factory):
-    d = tmp_path_factory.mktemp("tenant-windows-late")
     lines = [{"tenant": "acme", "ts": f"2026-11-26 {at}.000", "grp": grp, "grp2": grp2, "device": device, "v": 1.0,
               "unk": unknown} for at, grp, grp2, device, unknown in LATE_ROWS]
-    (d / "rows.json").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    rows_json = rows_file(tmp_path_factory, "tenant-windows-late", lines)
     t = flink_env
     config = t.get_config()
     # one row, then its watermark, in that order at the windows function: one source subtask
@@ -376,7 +380,7 @@ def late_and_unknown(flink_env, tmp_path_factory):
     config.set("pipeline.auto-watermark-interval", "0 ms")
     config.set("parallelism.default", "1")
     try:
-        windows_input(t, "twl", d / "rows.json", [], groups=("grp", "grp2"), pool=["device"], unknown="unk",
+        windows_input(t, "twl", rows_json, [], groups=("grp", "grp2"), pool=["device"], unknown="unk",
                       columns="grp2 STRING, unk BOOLEAN, ")
         result = t.execute_sql(f"""
             SELECT nql_kind, nql_shape, group_json, CAST(window_end AS STRING), CAST(late_ts AS STRING), nv, sv,
@@ -465,10 +469,9 @@ def sparse_windows(size_s: int, slide_s: int) -> dict:
 
 @pytest.fixture(scope="module")
 def sparse(flink_env, tmp_path_factory):
-    d = tmp_path_factory.mktemp("tenant-windows-sparse")
-    (d / "rows.json").write_text("".join(json.dumps(r) + "\n" for r in sparse_rows()))
+    rows_json = rows_file(tmp_path_factory, "tenant-windows-sparse", sparse_rows())
     t = flink_env
-    windows_input(t, "twsp", d / "rows.json", ["s"], groups=("grp", "grp"))
+    windows_input(t, "twsp", rows_json, ["s"], groups=("grp", "grp"))
     got: dict = {}
     with t.execute_sql(f"""
             SELECT nql_shape, tenant, CAST(window_end AS STRING), nv
