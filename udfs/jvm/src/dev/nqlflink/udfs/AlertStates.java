@@ -317,29 +317,7 @@ public class AlertStates extends ProcessTableFunction<Row> {
      * \\u00XX, everything else (U+007F, non-ASCII, U+2028) as it is; None as null.
      */
     static StringBuilder jsonString(StringBuilder out, String s) {
-        if (s == null) {
-            return out.append("null");
-        }
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"': out.append("\\\""); break;
-                case '\\': out.append("\\\\"); break;
-                case '\n': out.append("\\n"); break;
-                case '\r': out.append("\\r"); break;
-                case '\t': out.append("\\t"); break;
-                case '\b': out.append("\\b"); break;
-                case '\f': out.append("\\f"); break;
-                default:
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-            }
-        }
-        return out.append('"');
+        return JsonText.string(out, s, JsonText.LOWER_HEX);
     }
 
     private static long millis(Object t) {

@@ -21,9 +21,14 @@ final class Decoded {
     private final Map<String, Value> entries;
 
     Decoded(int capacity) {
-        entries = new LinkedHashMap<>(256, 0.75f, true) {
+        entries = lru(capacity);
+    }
+
+    /** A map that drops its least recently used entry beyond {@code capacity}. */
+    static <K, V> Map<K, V> lru(int capacity) {
+        return new LinkedHashMap<>(256, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Value> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
                 return size() > capacity;
             }
         };

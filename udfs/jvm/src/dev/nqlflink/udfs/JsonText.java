@@ -15,10 +15,11 @@ import java.time.format.DateTimeFormatter;
  * engine.
  */
 final class JsonText {
-    /** The records' time format (translator/flink/codegen.py TIME_FORMAT). */
-    static final String TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'";
-    private static final DateTimeFormatter FORMATTER = DateTimeFormatter.ofPattern(TIME_FORMAT);
-    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+    private static final DateTimeFormatter FORMATTER = DateTimeFormatter.ofPattern(RecordTime.TIME_FORMAT);
+    /** Jackson's digits of a {@code \}{@code u00XX} escape (upper case). */
+    static final char[] UPPER_HEX = "0123456789ABCDEF".toCharArray();
+    /** Python's json.dumps digits (lower case: AlertStates' alert ids). */
+    static final char[] LOWER_HEX = "0123456789abcdef".toCharArray();
     private static final long DAY_MS = 86_400_000L;
     /** 0001-01-01 and 10000-01-01 in days from the epoch: the years written with four digits. */
     private static final long FIRST_DAY = -719_162L;
@@ -29,10 +30,15 @@ final class JsonText {
 
     /** A member's value: the string quoted and escaped, or {@code null}. */
     static StringBuilder string(StringBuilder out, StringData value) {
-        return value == null ? out.append("null") : string(out, value.toString());
+        return string(out, value == null ? null : value.toString(), UPPER_HEX);
     }
 
-    static StringBuilder string(StringBuilder out, String value) {
+    /** A string quoted with the escapes above, {@code hex} the digits of a {@code \}{@code u00XX}
+     * escape; {@code null} for null. */
+    static StringBuilder string(StringBuilder out, String value, char[] hex) {
+        if (value == null) {
+            return out.append("null");
+        }
         out.append('"');
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
@@ -51,7 +57,7 @@ final class JsonText {
             } else if (c == '\r') {
                 out.append("\\r");
             } else {
-                out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xF]);
+                out.append("\\u00").append(hex[c >> 4]).append(hex[c & 0xF]);
             }
         }
         return out.append('"');
@@ -91,17 +97,11 @@ final class JsonText {
 
     /** A non-negative number with at least {@code width} digits. */
     private static StringBuilder digits(StringBuilder out, int value, int width) {
-        for (int w = width - 1, p = pow10(w); w > 0 && value < p; w--, p /= 10) {
-            out.append('0');
+        for (int w = 1, p = 10; w < width; w++, p *= 10) {
+            if (value < p) {
+                out.append('0');
+            }
         }
         return out.append(value);
-    }
-
-    private static int pow10(int n) {
-        int p = 1;
-        for (int i = 0; i < n; i++) {
-            p *= 10;
-        }
-        return p;
     }
 }

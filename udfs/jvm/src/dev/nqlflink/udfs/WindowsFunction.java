@@ -180,16 +180,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         running = new RunningWindow.Cache();
         decoded = new Decoded(10_000);
         clocks = new Decoded(10_000);
-        timersSet = lru(10_000);
-    }
-
-    private static <K, V> Map<K, V> lru(int limit) {
-        return new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
-                return size() > limit;
-            }
-        };
+        timersSet = Decoded.lru(10_000);
     }
 
     protected Shapes shapes(String text) {
@@ -197,7 +188,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             shapes = Shapes.parse(text);
             current = text;
             upToDate = new HashSet<>();
-            timersSet = lru(10_000);
+            timersSet = Decoded.lru(10_000);
         }
         return shapes;
     }
