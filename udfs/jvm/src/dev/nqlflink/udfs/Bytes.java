@@ -130,14 +130,22 @@ final class Bytes {
             }
         }
 
+        /** The bytes written (the buffer itself when they fill it exactly: the writer is done then). */
         byte[] toByteArray() {
-            return Arrays.copyOf(buf, size);
+            return size == buf.length ? buf : Arrays.copyOf(buf, size);
         }
 
         /** The bytes written from {@code from} on (a value's coding, to write again with write). */
         byte[] from(int from) {
             return Arrays.copyOfRange(buf, from, size);
         }
+    }
+
+    /** {@code s} as {@link Writer#writeUTF} writes it (DataOutputStream's coding). */
+    static byte[] utf(String s) {
+        Writer out = new Writer(2 + s.length());
+        out.writeUTF(s);
+        return out.toByteArray();
     }
 
     /** A {@link ByteBuffer} (big-endian, as DataInputStream) with DataInputStream's string coding. */

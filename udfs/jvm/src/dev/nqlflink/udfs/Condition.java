@@ -75,6 +75,8 @@ final class Condition implements Serializable {
 
     private final String text;
     private final Node root;
+    /** What eval reads, kept between calls (a function instance evaluates on one thread). */
+    private transient Env env;
 
     private Condition(String text, Node root) {
         this.text = text;
@@ -83,7 +85,19 @@ final class Condition implements Serializable {
 
     /** The condition's value for one evaluation: TRUE, FALSE or NULL. */
     Boolean eval(Double[] nv, Map<String, Double> params) {
-        int v = root.bool(new Env(nv, params));
+        Env e = env;
+        if (e == null) {
+            e = env = new Env();
+        }
+        e.nv = nv;
+        e.params = params;
+        int v;
+        try {
+            v = root.bool(e);
+        } finally {
+            e.nv = null;       // nothing held after the call
+            e.params = null;
+        }
         return v == T ? Boolean.TRUE : v == F ? Boolean.FALSE : null;
     }
 
@@ -98,14 +112,9 @@ final class Condition implements Serializable {
 
     /** What one evaluation reads, and whether the number last evaluated is NULL. */
     private static final class Env {
-        final Double[] nv;
-        final Map<String, Double> params;
+        Double[] nv;
+        Map<String, Double> params;
         boolean nul;
-
-        Env(Double[] nv, Map<String, Double> params) {
-            this.nv = nv;
-            this.params = params;
-        }
     }
 
     /**

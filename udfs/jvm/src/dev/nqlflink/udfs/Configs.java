@@ -59,9 +59,15 @@ final class Configs {
             return time;
         }
 
+        /** Its fields as a row, made once (read by every evaluation of its monitor, never changed). */
         Row row() {
-            return Row.of(values);
+            if (row == null) {
+                row = Row.of(values);
+            }
+            return row;
         }
+
+        private transient Row row;
     }
 
     // the coding of one value: a tag, then the value

@@ -3,6 +3,7 @@ package dev.nqlflink.udfs;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Function;
 
 /**
@@ -18,7 +19,7 @@ import java.util.function.Function;
  * write its bytes back and {@link #put} the value with them (the next reader gets it).
  */
 final class Decoded {
-    private final Map<String, Value> entries;
+    private final Map<Object, Value> entries;
 
     Decoded(int capacity) {
         entries = lru(capacity);
@@ -36,7 +37,7 @@ final class Decoded {
 
     /** The value of {@code stored} (the entry's bytes as just read, null: none) under {@code key}. */
     @SuppressWarnings("unchecked")
-    <T> T get(String key, byte[] stored, Function<byte[], T> read) {
+    <T> T get(Object key, byte[] stored, Function<byte[], T> read) {
         Value cached = entries.get(key);
         if (cached != null && (cached.bytes == stored || stored != null && Arrays.equals(cached.bytes, stored))) {
             return (T) cached.value;
@@ -49,12 +50,39 @@ final class Decoded {
     }
 
     /** {@code value} as written in {@code bytes} under {@code key}. */
-    void put(String key, byte[] bytes, Object value) {
+    void put(Object key, byte[] bytes, Object value) {
         entries.put(key, new Value(bytes, value));
     }
 
-    void remove(String key) {
+    void remove(Object key) {
         entries.remove(key);
+    }
+
+    /**
+     * The key of a tenant's entry: equal for equal strings, its hash from theirs (cached by
+     * String), so that a lookup neither concatenates nor hashes their characters again.
+     */
+    static final class Key {
+        final String tenant;
+        final String entry;
+        private final int hash;
+
+        Key(String tenant, String entry) {
+            this.tenant = tenant;
+            this.entry = entry;
+            this.hash = 31 * Objects.hashCode(tenant) + entry.hashCode();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key && ((Key) o).hash == hash && Objects.equals(((Key) o).tenant, tenant)
+                    && ((Key) o).entry.equals(entry);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
     }
 
     private static final class Value {

@@ -43,6 +43,9 @@ final class GroupAlert {
     long shownDue = NONE;
     /** Its group's JSON as its entry codes it (read or written once): not coded again at each write. */
     private byte[] key;
+    /** Its alert id as its entry codes it, and the id it codes (the same object: still valid). */
+    private byte[] idCode;
+    private String idCoded;
 
     /**
      * One evaluation at t (window end, ms) through the state machine; the 'alert' row of the
@@ -178,8 +181,11 @@ final class GroupAlert {
             g.last = in.readLong();
             g.streak = in.readLong();
             g.triggerAt = in.readLong();
+            int idAt = in.position();
             String id = in.readUTF();
             g.alertId = id.isEmpty() ? null : id;
+            g.idCode = in.from(idAt);
+            g.idCoded = g.alertId;
             g.shown = SHOWN[in.readByte()];
             g.shownSince = in.readLong();
             g.shownDue = in.readLong();
@@ -189,23 +195,30 @@ final class GroupAlert {
     }
 
     static byte[] write(Map<String, GroupAlert> groups) {
-        Bytes.Writer out = new Bytes.Writer(16 + 80 * groups.size());
-        out.writeByte(CODING);
-        out.writeInt(groups.size());
+        // each group's JSON and alert id coded once (kept with it), then written into an array
+        // of the exact size: no growing, no final copy (an entry is written at every window)
+        int size = 5;
         for (Map.Entry<String, GroupAlert> e : groups.entrySet()) {
             GroupAlert g = e.getValue();
             if (g.key == null) {
-                int at = out.position();
-                out.writeUTF(e.getKey());
-                g.key = out.from(at);
-            } else {
-                out.write(g.key);
+                g.key = Bytes.utf(e.getKey());
             }
+            if (g.idCode == null || g.idCoded != g.alertId) {
+                g.idCode = Bytes.utf(g.alertId == null ? "" : g.alertId);
+                g.idCoded = g.alertId;
+            }
+            size += g.key.length + g.idCode.length + FIXED;
+        }
+        Bytes.Writer out = new Bytes.Writer(size);
+        out.writeByte(CODING);
+        out.writeInt(groups.size());
+        for (GroupAlert g : groups.values()) {
+            out.write(g.key);
             out.writeByte(OK.equals(g.status) ? 0 : 1);
             out.writeLong(g.last);
             out.writeLong(g.streak);
             out.writeLong(g.triggerAt);
-            out.writeUTF(g.alertId == null ? "" : g.alertId);
+            out.write(g.idCode);
             out.writeByte(shownCode(g.shown));
             out.writeLong(g.shownSince);
             out.writeLong(g.shownDue);
@@ -213,6 +226,8 @@ final class GroupAlert {
         return out.toByteArray();
     }
 
+    /** A group's bytes besides its JSON and alert id: status, three times, shown, two times. */
+    private static final int FIXED = 1 + 3 * 8 + 1 + 2 * 8;
     private static final byte CODING = 1;
     private static final String[] SHOWN = {null, OK, PENDING, TRIGGERED, RECOVERING};
 

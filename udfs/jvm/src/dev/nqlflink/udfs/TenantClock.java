@@ -1,9 +1,7 @@
 package dev.nqlflink.udfs;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
@@ -221,40 +219,36 @@ final class TenantClock {
         return at;
     }
 
+    /** Its coding ({@link #LAYOUT}, DataOutputStream's), written after every row to see whether it changed. */
     byte[] write() {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeByte(LAYOUT);
-            out.writeLong(progress);
-            out.writeInt(splits.size());
-            for (Map.Entry<Integer, long[]> e : splits.entrySet()) {
-                out.writeInt(e.getKey());
-                out.writeLong(e.getValue()[0]);
-                out.writeLong(e.getValue()[1]);
-            }
-            out.writeInt(pending.size());
-            for (Map.Entry<Long, TreeSet<String>> e : pending.entrySet()) {
-                out.writeLong(e.getKey());
-                out.writeInt(e.getValue().size());
-                for (String shape : e.getValue()) {
-                    out.writeUTF(shape);
-                }
-            }
-            out.writeInt(waiting.size());
-            for (Map.Entry<Integer, ArrayDeque<long[]>> e : waiting.entrySet()) {
-                out.writeInt(e.getKey());
-                out.writeInt(e.getValue().size());
-                for (long[] row : e.getValue()) {
-                    out.writeLong(row[0]);
-                    out.writeLong(row[1]);
-                }
-            }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        Bytes.Writer out = new Bytes.Writer(1 + 8 + 4 + 20 * splits.size() + 4 + 24 * pending.size() + 4
+                                            + 24 * waiting.size());
+        out.writeByte(LAYOUT);
+        out.writeLong(progress);
+        out.writeInt(splits.size());
+        for (Map.Entry<Integer, long[]> e : splits.entrySet()) {
+            out.writeInt(e.getKey());
+            out.writeLong(e.getValue()[0]);
+            out.writeLong(e.getValue()[1]);
         }
+        out.writeInt(pending.size());
+        for (Map.Entry<Long, TreeSet<String>> e : pending.entrySet()) {
+            out.writeLong(e.getKey());
+            out.writeInt(e.getValue().size());
+            for (String shape : e.getValue()) {
+                out.writeUTF(shape);
+            }
+        }
+        out.writeInt(waiting.size());
+        for (Map.Entry<Integer, ArrayDeque<long[]>> e : waiting.entrySet()) {
+            out.writeInt(e.getKey());
+            out.writeInt(e.getValue().size());
+            for (long[] row : e.getValue()) {
+                out.writeLong(row[0]);
+                out.writeLong(row[1]);
+            }
+        }
+        return out.toByteArray();
     }
 
     static TenantClock read(byte[] data) {

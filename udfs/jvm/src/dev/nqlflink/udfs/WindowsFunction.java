@@ -171,6 +171,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * restore or a spec change, when every bucket sets all of its windows' timers again.
      */
     private transient Map<String, Long> timersSet;
+    /** Monitor -> the {@code configs} key of its alert states ({@link #alertsEntry}), of the spec's monitors. */
+    private transient Map<String, String> alertsEntries;
 
     @Override
     public void open(FunctionContext context) throws Exception {
@@ -181,6 +183,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         decoded = new Decoded(10_000);
         clocks = new Decoded(10_000);
         timersSet = Decoded.lru(10_000);
+        alertsEntries = new HashMap<>();
     }
 
     protected Shapes shapes(String text) {
@@ -189,6 +192,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             current = text;
             upToDate = new HashSet<>();
             timersSet = Decoded.lru(10_000);
+            alertsEntries = new HashMap<>();
         }
         return shapes;
     }
@@ -832,7 +836,12 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     /** The groups' alert states of a monitor of the tenant. */
     private Map<String, GroupAlert> alerts(String tenant, String monitor, MapView<String, byte[]> configs)
             throws Exception {
-        return decoded(tenant, ALERTS + monitor, configs, GroupAlert::read);
+        return decoded(tenant, alertsEntry(monitor), configs, GroupAlert::read);
+    }
+
+    /** The {@code configs} key of a monitor's alert states ({@link #ALERTS}), made once per monitor. */
+    private String alertsEntry(String monitor) {
+        return alertsEntries.computeIfAbsent(monitor, m -> ALERTS + m);
     }
 
     /**
@@ -841,20 +850,21 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      */
     private <T> T decoded(String tenant, String entry, MapView<String, byte[]> configs,
                           java.util.function.Function<byte[], T> read) throws Exception {
-        return decoded.get(tenant + '\u0000' + entry, configs.get(entry), read);
+        return decoded.get(new Decoded.Key(tenant, entry), configs.get(entry), read);
     }
 
     /** Writes a monitor's groups' alert states back (none: the entry goes). */
     private void keepAlerts(String tenant, String monitor, Map<String, GroupAlert> groups,
                             MapView<String, byte[]> configs) throws Exception {
-        String key = tenant + '\u0000' + ALERTS + monitor;
+        String entry = alertsEntry(monitor);
+        Decoded.Key key = new Decoded.Key(tenant, entry);
         if (groups.isEmpty()) {
-            configs.remove(ALERTS + monitor);
+            configs.remove(entry);
             decoded.remove(key);
             return;
         }
         byte[] written = GroupAlert.write(groups);
-        configs.put(ALERTS + monitor, written);
+        configs.put(entry, written);
         decoded.put(key, written, groups);
     }
 
