@@ -1,5 +1,6 @@
 package dev.nqlflink.udfs;
 
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -34,31 +35,44 @@ final class RunningWindow {
 
     /**
      * A held slice: its groups' partials without their distinct sets (counted below), percentile
-     * values sorted; and what it added to the counts, subtracted when it goes: per group (in group
-     * order) per aggregate its distinct values, and its population's devices.
+     * values sorted, by group index ({@link Group#index}; null: the group is not in the slice);
+     * and what it added to the counts, subtracted when it goes: its groups, per group per
+     * aggregate its distinct values, and its population's devices.
      */
     private static final class Held {
-        final TreeMap<String, Partial> partials;
+        final Partial[] parts;
+        final Group[] members;
         final String[][][] values;
         final String[] population;
 
-        Held(TreeMap<String, Partial> partials, String[][][] values, String[] population) {
-            this.partials = partials;
+        Held(Partial[] parts, Group[] members, String[][][] values, String[] population) {
+            this.parts = parts;
+            this.members = members;
             this.values = values;
             this.population = population;
         }
     }
     /** Group -> in how many held slices it is, and per aggregate the distinct values' counts. */
     private final TreeMap<String, Group> groups = new TreeMap<>();
+    /** The indices of the groups held ({@link Group#index}): one freed is used again. */
+    private final BitSet indices = new BitSet();
     /** Device -> in how many held slices it is (shapes with a population). */
     private final Map<String, Integer> population;
 
     private static final class Group {
+        final String name;
+        /**
+         * Its position in each held slice's partials: a merge reads a group's partials slice by
+         * slice from arrays, where looking each slice's groups up in a map cost most of it.
+         */
+        final int index;
         int slices;
         final Map<String, Integer>[] distinct;
 
         @SuppressWarnings("unchecked")
-        Group(WindowSpec spec) {
+        Group(WindowSpec spec, String name, int index) {
+            this.name = name;
+            this.index = index;
             distinct = new Map[spec.aggs.size()];
             for (int i = 0; i < distinct.length; i++) {
                 if (spec.aggs.get(i).kind == WindowSpec.Kind.DISTINCT) {
@@ -85,10 +99,19 @@ final class RunningWindow {
 
     /** Adds a slice (its distinct sets become counts here and its partials are compacted). */
     void add(long sliceEnd, ShapeState.Slice slice) {
-        String[][][] values = new String[slice.groups.size()][][];
+        int n = slice.groups.size();
+        Group[] members = new Group[n];
+        String[][][] values = new String[n][][];
         int k = 0;
+        int width = 0;
         for (Map.Entry<String, Partial> e : slice.groups.entrySet()) {
-            Group g = groups.computeIfAbsent(e.getKey(), x -> new Group(spec));
+            Group g = groups.get(e.getKey());
+            if (g == null) {
+                int index = indices.nextClearBit(0);
+                indices.set(index);
+                g = new Group(spec, e.getKey(), index);
+                groups.put(e.getKey(), g);
+            }
             values[k] = new String[g.distinct.length][];
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
@@ -97,17 +120,22 @@ final class RunningWindow {
                 }
             }
             g.slices++;
+            members[k] = g;
+            width = Math.max(width, g.index + 1);
             k++;
+        }
+        Partial[] parts = new Partial[width];
+        k = 0;
+        for (Partial p : slice.groups.values()) {
+            p.compact();
+            parts[members[k++].index] = p;
         }
         String[] devices = null;
         if (population != null) {
             devices = slice.population.toArray(new String[0]);
             count(population, devices, 1);
         }
-        for (Partial p : slice.groups.values()) {
-            p.compact();
-        }
-        slices.put(sliceEnd, new Held(slice.groups, values, devices));
+        slices.put(sliceEnd, new Held(parts, members, values, devices));
     }
 
     /** Removes a held slice: what it added is subtracted. */
@@ -116,18 +144,17 @@ final class RunningWindow {
         if (held == null) {
             return;
         }
-        int k = 0;
-        for (String name : held.partials.keySet()) {
-            Group g = groups.get(name);
+        for (int k = 0; k < held.members.length; k++) {
+            Group g = held.members[k];
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
                     count(g.distinct[i], held.values[k][i], -1);
                 }
             }
             if (--g.slices == 0) {
-                groups.remove(name);
+                groups.remove(g.name);
+                indices.clear(g.index);    // no held slice has it any more
             }
-            k++;
         }
         if (population != null) {
             count(population, held.population, -1);
@@ -146,24 +173,22 @@ final class RunningWindow {
      */
     ShapeState.Slice merged() {
         ShapeState.Slice out = new ShapeState.Slice(spec, population == null ? null : population.keySet());
-        Map<String, Partial> byGroup = new HashMap<>(groups.size() * 2);
+        Held[] held = slices.values().toArray(new Held[0]);
         for (Map.Entry<String, Group> e : groups.entrySet()) {
+            Group g = e.getValue();
             Partial p = new Partial(spec);
-            Map<String, Integer>[] distinct = e.getValue().distinct;
-            for (int i = 0; i < distinct.length; i++) {
-                if (distinct[i] != null) {
-                    p.sets.set(i, distinct[i].keySet());
+            for (int i = 0; i < g.distinct.length; i++) {
+                if (g.distinct[i] != null) {
+                    p.sets.set(i, g.distinct[i].keySet());
+                }
+            }
+            for (Held slice : held) {
+                Partial part = g.index < slice.parts.length ? slice.parts[g.index] : null;
+                if (part != null) {
+                    p.mergeFrom(part);
                 }
             }
             out.groups.put(e.getKey(), p);
-            byGroup.put(e.getKey(), p);
-        }
-        // slices outside, in time order: each group's partial still folds its slices in time
-        // order, with one hash lookup per slice's group instead of a tree search per window's
-        for (Held slice : slices.values()) {
-            for (Map.Entry<String, Partial> part : slice.partials.entrySet()) {
-                byGroup.get(part.getKey()).mergeFrom(part.getValue());
-            }
         }
         return out;
     }
