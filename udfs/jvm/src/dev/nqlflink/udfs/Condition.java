@@ -75,28 +75,48 @@ final class Condition implements Serializable {
 
     private final String text;
     private final Node root;
+    /** The parameters it reads, each once, in the order of their first use ({@link Param#index}). */
+    private final String[] params;
     /** What eval reads, kept between calls (a function instance evaluates on one thread). */
     private transient Env env;
 
-    private Condition(String text, Node root) {
+    private Condition(String text, Node root, String[] params) {
         this.text = text;
         this.root = root;
+        this.params = params;
     }
 
     /** The condition's value for one evaluation: TRUE, FALSE or NULL. */
     Boolean eval(Double[] nv, Map<String, Double> params) {
+        return eval(nv, bind(params));
+    }
+
+    /**
+     * The values of the parameters it reads in {@code params} (null: none), for {@link
+     * #eval(Double[], Double[])}: looked up once for all the evaluations of one config.
+     */
+    Double[] bind(Map<String, Double> params) {
+        Double[] bound = new Double[this.params.length];
+        for (int i = 0; i < bound.length && params != null; i++) {
+            bound[i] = params.get(this.params[i]);
+        }
+        return bound;
+    }
+
+    /** The condition's value for one evaluation, its parameters {@link #bind bound}: TRUE, FALSE or NULL. */
+    Boolean eval(Double[] nv, Double[] bound) {
         Env e = env;
         if (e == null) {
             e = env = new Env();
         }
         e.nv = nv;
-        e.params = params;
+        e.bound = bound;
         int v;
         try {
             v = root.bool(e);
         } finally {
             e.nv = null;       // nothing held after the call
-            e.params = null;
+            e.bound = null;
         }
         return v == T ? Boolean.TRUE : v == F ? Boolean.FALSE : null;
     }
@@ -113,7 +133,7 @@ final class Condition implements Serializable {
     /** What one evaluation reads, and whether the number last evaluated is NULL. */
     private static final class Env {
         Double[] nv;
-        Map<String, Double> params;
+        Double[] bound;
         boolean nul;
     }
 
@@ -183,16 +203,17 @@ final class Condition implements Serializable {
     }
 
     private static final class Param extends Node {
-        private final String name;
+        /** Its position in the condition's {@link Condition#params}. */
+        private final int index;
 
-        Param(String name) {
+        Param(int index) {
             super(DOUBLE);
-            this.name = name;
+            this.index = index;
         }
 
         @Override
         double d(Env e) {
-            Double v = e.params == null ? null : e.params.get(name);
+            Double v = e.bound[index];
             e.nul = v == null;
             return v == null ? 0 : v;
         }
@@ -576,7 +597,7 @@ final class Condition implements Serializable {
         if (root.type != BOOL) {
             throw p.error("the condition is not a BOOLEAN:", 0, "is a " + TYPE_NAMES[root.type]);
         }
-        return new Condition(program, root);
+        return new Condition(program, root, p.params.toArray(new String[0]));
     }
 
     private static final class Parser {
@@ -586,6 +607,8 @@ final class Condition implements Serializable {
         final List<String> same = new ArrayList<>();
         /** Each operand's text for "the same expression", to find comparisons of an expression with itself. */
         final Map<Node, String> texts = new IdentityHashMap<>();
+        /** The parameters read, each once ({@link Param#index}). */
+        final List<String> params = new ArrayList<>();
         int pos;
 
         Parser(String program) {
@@ -678,7 +701,12 @@ final class Condition implements Serializable {
                 if (rest.isEmpty() || !isName(rest)) {
                     throw error("bad parameter name", at, "(letters, digits and _ only)");
                 }
-                return new Param(rest);
+                int index = params.indexOf(rest);
+                if (index < 0) {
+                    index = params.size();
+                    params.add(rest);
+                }
+                return new Param(index);
             }
             if (c == 'n' && isDigits(rest)) {
                 int k = count(at, rest);

@@ -280,15 +280,20 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * A config row: kept as its monitor's version from the row's time if a shape serves the
      * monitor for the tenant, less the versions no window the tenant may still evaluate can read.
      */
-    private static void keep(Shapes spec, String tenant, MapView<String, byte[]> configs, Row config,
-                             TimeContext<Long> time) throws Exception {
+    private void keep(Shapes spec, String tenant, MapView<String, byte[]> configs, Row config,
+                      TimeContext<Long> time) throws Exception {
         String monitor = (String) config.getField(0);
         if (monitor == null || !spec.serves(tenant, monitor)) {
             return;
         }
-        List<Configs.Config> versions = Configs.read(configs.get(monitor));
+        List<Configs.Config> versions = decoded(tenant, monitor, configs, Configs::read);
         Configs.Config version = Configs.Config.of(time.time(), config);
-        configs.put(monitor, Configs.write(Versions.add(versions, version, oldest(spec, time.currentWatermark()))));
+        List<Configs.Config> kept = Versions.add(versions, version, oldest(spec, time.currentWatermark()));
+        byte[] written = Configs.write(kept);
+        configs.put(monitor, written);
+        if (tenant != null) {
+            decoded.put(new Decoded.Key(tenant, monitor), written, kept);
+        }
     }
 
     /**
@@ -611,9 +616,13 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 judges[i] = monitor == null ? null : spec.judges.get(monitors[i][1]);
             }
             // the alert states of the monitors judged here (their groups, read once per window)
+            // and their conditions' parameters, bound to the config once for all groups
             List<Map<String, GroupAlert>> alerts = new ArrayList<>(monitors.length);
+            Bound[] bound = new Bound[monitors.length];
             for (int i = 0; i < monitors.length; i++) {
-                alerts.add(judges[i] == null || configOf[i] == null ? null : alerts(tenant, monitors[i][0], configs));
+                boolean judged = judges[i] != null && configOf[i] != null;
+                alerts.add(judged ? alerts(tenant, monitors[i][0], configs) : null);
+                bound[i] = judged ? new Bound(judges[i], configOf[i]) : null;
             }
             for (Map.Entry<String, Partial> g : w.merged.groups.entrySet()) {
                 Partial p = g.getValue();
@@ -627,7 +636,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                         continue;
                     }
                     if (alerts.get(i) != null) {
-                        judge(judges[i], alerts.get(i), configOf[i], end, tenant, m, g.getKey(), w.shape.id, from, to,
+                        judge(bound[i], alerts.get(i), configOf[i], end, tenant, m, g.getKey(), w.shape.id, from, to,
                               numbers, strings, devices);
                     }
                 }
@@ -678,8 +687,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * shapes it no longer has (or has with another definition), and the configs of the monitors
      * it no longer serves for the tenant, once per tenant and change.
      */
-    private static void upgrade(String tenant, MapView<String, String> meta, String text, Shapes spec,
-                                TenantClock clock, ShapeState windows, MapView<String, byte[]> configs)
+    private void upgrade(String tenant, MapView<String, String> meta, String text, Shapes spec,
+                         TenantClock clock, ShapeState windows, MapView<String, byte[]> configs)
             throws Exception {
         String stored = meta.get(SPEC);
         if (text.equals(stored)) {
@@ -724,9 +733,26 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             }
             for (String monitor : unserved) {
                 configs.remove(monitor);
+                decoded.remove(new Decoded.Key(tenant, monitor));
             }
         }
         meta.put(SPEC, text);
+    }
+
+    /** A monitor's conditions ({@link Shapes.Judge}) with their parameters bound to one config, for one window. */
+    private static final class Bound {
+        final Shapes.Judge judge;
+        final Double[] having;
+        final Double[] trigger;
+        final Double[] recover;
+
+        Bound(Shapes.Judge judge, Row config) {
+            Map<String, Double> params = config.getFieldAs(Configs.PARAMS);
+            this.judge = judge;
+            having = judge.having == null ? null : judge.having.bind(params);
+            trigger = judge.trigger.bind(params);
+            recover = judge.recover.bind(params);
+        }
     }
 
     /**
@@ -735,16 +761,16 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * if the state topic should hear of it (AlertStates' rules, {@link GroupAlert}). A disabled
      * monitor's conditions count as NULL, as the job's judged view has it: no alerts, runs break.
      */
-    private void judge(Shapes.Judge judge, Map<String, GroupAlert> groups, Row config, long end, String tenant,
+    private void judge(Bound b, Map<String, GroupAlert> groups, Row config, long end, String tenant,
                        String[] m, String group, String shape, LocalDateTime from, LocalDateTime to, Double[] numbers,
                        String[] strings, Long devices) {
-        Map<String, Double> params = config.getFieldAs(Configs.PARAMS);
-        if (judge.having != null && !Boolean.TRUE.equals(judge.having.eval(numbers, params))) {
+        Shapes.Judge judge = b.judge;
+        if (judge.having != null && !Boolean.TRUE.equals(judge.having.eval(numbers, b.having))) {
             return;     // not an evaluation (the monitor's `having`): its group's run breaks at the next one
         }
         boolean enabled = !Boolean.FALSE.equals(config.getField(Configs.ENABLED));
-        Boolean trig = enabled ? judge.trigger.eval(numbers, params) : null;
-        Boolean rec = enabled ? judge.recover.eval(numbers, params) : null;
+        Boolean trig = enabled ? judge.trigger.eval(numbers, b.trigger) : null;
+        Boolean rec = enabled ? judge.recover.eval(numbers, b.recover) : null;
         Long forMs = config.getFieldAs(Configs.FOR_MS);
         Long recoverForMs = config.getFieldAs(Configs.RECOVER_FOR_MS);
         GroupAlert state = groups.get(group);
@@ -846,26 +872,37 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
 
     /**
      * An entry of the tenant's {@code configs} (a monitor's config versions, or its groups' alert
-     * states), decoded once while its bytes are the same ({@link Decoded}).
+     * states), decoded once ({@link Decoded}). Every write of an entry goes through {@link #keep},
+     * {@link #keepAlerts} or {@link #upgrade}, which keep the cache with it: a kept value is taken
+     * without reading the state ({@link Decoded#cached}). A NULL tenant's entries are always read.
      */
     private <T> T decoded(String tenant, String entry, MapView<String, byte[]> configs,
                           java.util.function.Function<byte[], T> read) throws Exception {
-        return decoded.get(new Decoded.Key(tenant, entry), configs.get(entry), read);
+        if (tenant == null) {
+            return read.apply(configs.get(entry));
+        }
+        Decoded.Key key = new Decoded.Key(tenant, entry);
+        T kept = decoded.cached(key);
+        return kept != null ? kept : decoded.get(key, configs.get(entry), read);
     }
 
     /** Writes a monitor's groups' alert states back (none: the entry goes). */
     private void keepAlerts(String tenant, String monitor, Map<String, GroupAlert> groups,
                             MapView<String, byte[]> configs) throws Exception {
         String entry = alertsEntry(monitor);
-        Decoded.Key key = new Decoded.Key(tenant, entry);
+        Decoded.Key key = tenant == null ? null : new Decoded.Key(tenant, entry);
         if (groups.isEmpty()) {
             configs.remove(entry);
-            decoded.remove(key);
+            if (key != null) {
+                decoded.remove(key);
+            }
             return;
         }
         byte[] written = GroupAlert.write(groups);
         configs.put(entry, written);
-        decoded.put(key, written, groups);
+        if (key != null) {
+            decoded.put(key, written, groups);
+        }
     }
 
     /** A row of {@link #SHAPES_OUTPUT}: its first columns as given, the others NULL. */
