@@ -5,7 +5,9 @@ bytes it was read from and nothing else. Checked without an engine, by counting 
 - the same array (the heap backend's) and an equal copy (another backend's) are not decoded
   again; changed bytes, or none, are;
 - a value put with the bytes written is what the next read of those bytes gets;
-- beyond the capacity the least recently used key goes (and is decoded again), not one just read."""
+- beyond the capacity the least recently used key goes (and is decoded again), not one just read;
+- `cached` (for entries written only through the cache) gives the value last read or put under a
+  key without its bytes, nothing once the key is removed or evicted, nothing for an absent entry."""
 
 from __future__ import annotations
 
@@ -45,6 +47,19 @@ public class DecodedCheck {
         show("evicted", d.get("x", new byte[] {'x'}, DecodedCheck::read));
         d.remove("k");
         show("removed", d.get("k", w, DecodedCheck::read));
+        Decoded c = new Decoded(2);
+        show("cached_none", c.cached("t"));
+        c.get("t", null, DecodedCheck::read);                  // an absent entry is not kept
+        show("cached_absent", c.cached("t"));
+        c.get("t", new byte[] {'t'}, DecodedCheck::read);
+        show("cached_read", c.cached("t"));
+        c.put("t", new byte[] {'u'}, "put");
+        show("cached_put", c.cached("t"));
+        c.get("p", new byte[] {'p'}, DecodedCheck::read);
+        c.get("q", new byte[] {'q'}, DecodedCheck::read);      // t least recently used: it goes
+        show("cached_evicted", c.cached("t"));
+        c.remove("q");
+        show("cached_removed", c.cached("q"));
     }
 }
 """
@@ -64,4 +79,10 @@ def test_a_value_is_used_again_only_for_the_bytes_it_stands_for(tmp_path):
         "kept as written 6",
         "evicted x 7",
         "removed w 8",
+        "cached_none null 8",
+        "cached_absent null 9",
+        "cached_read t 10",
+        "cached_put put 10",
+        "cached_evicted null 12",
+        "cached_removed null 12",
     ]

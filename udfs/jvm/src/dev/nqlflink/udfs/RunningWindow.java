@@ -61,10 +61,7 @@ final class RunningWindow {
 
     private static final class Group {
         final String name;
-        /**
-         * Its position in each held slice's partials: a merge reads a group's partials slice by
-         * slice from arrays, where looking each slice's groups up in a map cost most of it.
-         */
+        /** Its position in each held slice's partials ({@link Held#parts}), which a merge reads slice by slice. */
         final int index;
         int slices;
         final Map<String, Integer>[] distinct;
