@@ -141,6 +141,16 @@ final class Bytes {
         }
     }
 
+    /** How many bytes {@link Writer#writeUTF} writes for {@code s}: its length, then modified UTF-8. */
+    static int utfLength(String s) {
+        int n = 2;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            n += c >= 1 && c <= 0x7F ? 1 : c <= 0x7FF ? 2 : 3;
+        }
+        return n;
+    }
+
     /** {@code s} as {@link Writer#writeUTF} writes it (DataOutputStream's coding). */
     static byte[] utf(String s) {
         Writer out = new Writer(2 + s.length());

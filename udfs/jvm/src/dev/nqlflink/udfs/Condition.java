@@ -111,13 +111,7 @@ final class Condition implements Serializable {
         }
         e.nv = nv;
         e.bound = bound;
-        int v;
-        try {
-            v = root.bool(e);
-        } finally {
-            e.nv = null;       // nothing held after the call
-            e.bound = null;
-        }
+        int v = root.bool(e);
         return v == T ? Boolean.TRUE : v == F ? Boolean.FALSE : null;
     }
 

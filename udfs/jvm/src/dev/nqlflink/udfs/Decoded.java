@@ -3,7 +3,6 @@ package dev.nqlflink.udfs;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Objects;
 import java.util.function.Function;
 
 /**
@@ -75,8 +74,8 @@ final class Decoded {
     }
 
     /**
-     * The key of a tenant's entry: equal for equal strings, its hash from theirs (cached by
-     * String), so that a lookup neither concatenates nor hashes their characters again.
+     * The key of a tenant's entry (both not null): equal for equal strings, its hash from theirs
+     * (cached by String), so that a lookup neither concatenates nor hashes their characters again.
      */
     static final class Key {
         final String tenant;
@@ -86,12 +85,12 @@ final class Decoded {
         Key(String tenant, String entry) {
             this.tenant = tenant;
             this.entry = entry;
-            this.hash = 31 * Objects.hashCode(tenant) + entry.hashCode();
+            this.hash = 31 * tenant.hashCode() + entry.hashCode();
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Key && ((Key) o).hash == hash && Objects.equals(((Key) o).tenant, tenant)
+            return o instanceof Key && ((Key) o).hash == hash && ((Key) o).tenant.equals(tenant)
                     && ((Key) o).entry.equals(entry);
         }
 

@@ -43,9 +43,6 @@ final class GroupAlert {
     long shownDue = NONE;
     /** Its group's JSON as its entry codes it (read or written once): not coded again at each write. */
     private byte[] key;
-    /** Its alert id as its entry codes it, and the id it codes (the same object: still valid). */
-    private byte[] idCode;
-    private String idCoded;
 
     /**
      * One evaluation at t (window end, ms) through the state machine; the 'alert' row of the
@@ -181,11 +178,8 @@ final class GroupAlert {
             g.last = in.readLong();
             g.streak = in.readLong();
             g.triggerAt = in.readLong();
-            int idAt = in.position();
             String id = in.readUTF();
             g.alertId = id.isEmpty() ? null : id;
-            g.idCode = in.from(idAt);
-            g.idCoded = g.alertId;
             g.shown = SHOWN[in.readByte()];
             g.shownSince = in.readLong();
             g.shownDue = in.readLong();
@@ -195,19 +189,15 @@ final class GroupAlert {
     }
 
     static byte[] write(Map<String, GroupAlert> groups) {
-        // each group's JSON and alert id coded once (kept with it), then written into an array
-        // of the exact size: no growing, no final copy (an entry is written at every window)
+        // each group's JSON coded once (kept with it), then written into an array of the exact
+        // size: no growing, no final copy (an entry is written at every window)
         int size = 5;
         for (Map.Entry<String, GroupAlert> e : groups.entrySet()) {
             GroupAlert g = e.getValue();
             if (g.key == null) {
                 g.key = Bytes.utf(e.getKey());
             }
-            if (g.idCode == null || g.idCoded != g.alertId) {
-                g.idCode = Bytes.utf(g.alertId == null ? "" : g.alertId);
-                g.idCoded = g.alertId;
-            }
-            size += g.key.length + g.idCode.length + FIXED;
+            size += g.key.length + Bytes.utfLength(g.alertId == null ? "" : g.alertId) + FIXED;
         }
         Bytes.Writer out = new Bytes.Writer(size);
         out.writeByte(CODING);
@@ -218,7 +208,7 @@ final class GroupAlert {
             out.writeLong(g.last);
             out.writeLong(g.streak);
             out.writeLong(g.triggerAt);
-            out.write(g.idCode);
+            out.writeUTF(g.alertId == null ? "" : g.alertId);
             out.writeByte(shownCode(g.shown));
             out.writeLong(g.shownSince);
             out.writeLong(g.shownDue);

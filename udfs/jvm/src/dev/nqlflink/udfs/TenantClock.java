@@ -1,9 +1,5 @@
 package dev.nqlflink.udfs;
 
-import java.io.ByteArrayInputStream;
-import java.io.DataInputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Map;
@@ -256,38 +252,34 @@ final class TenantClock {
         if (data == null) {
             return c;
         }
-        try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-            int version = in.readByte();
-            if (version != LAYOUT && version != LAYOUT_WITHOUT_CLOCK_ROWS) {
-                throw new IllegalStateException("tenant clock state of layout " + version + ", expected " + LAYOUT);
+        Bytes.Reader in = new Bytes.Reader(data);
+        int version = in.readByte();
+        if (version != LAYOUT && version != LAYOUT_WITHOUT_CLOCK_ROWS) {
+            throw new IllegalStateException("tenant clock state of layout " + version + ", expected " + LAYOUT);
+        }
+        c.progress = in.readLong();
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            c.splits.put(in.readInt(), new long[] {in.readLong(), in.readLong()});
+        }
+        int k = in.readInt();
+        for (int i = 0; i < k; i++) {
+            long end = in.readLong();
+            int m = in.readInt();
+            for (int j = 0; j < m; j++) {
+                c.addPending(in.readUTF(), end);
             }
-            c.progress = in.readLong();
-            int n = in.readInt();
-            for (int i = 0; i < n; i++) {
-                c.splits.put(in.readInt(), new long[] {in.readLong(), in.readLong()});
-            }
-            int k = in.readInt();
-            for (int i = 0; i < k; i++) {
-                long end = in.readLong();
+        }
+        if (version == LAYOUT) {
+            int w = in.readInt();
+            for (int i = 0; i < w; i++) {
+                int split = in.readInt();
                 int m = in.readInt();
                 for (int j = 0; j < m; j++) {
-                    c.addPending(in.readUTF(), end);
+                    c.later(split, in.readLong(), in.readLong());
                 }
             }
-            if (version == LAYOUT) {
-                int w = in.readInt();
-                for (int i = 0; i < w; i++) {
-                    int split = in.readInt();
-                    int m = in.readInt();
-                    for (int j = 0; j < m; j++) {
-                        c.later(split, in.readLong(), in.readLong());
-                    }
-                }
-            }
-            return c;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
+        return c;
     }
 }

@@ -171,8 +171,6 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * restore or a spec change, when every bucket sets all of its windows' timers again.
      */
     private transient Map<String, Long> timersSet;
-    /** Monitor -> the {@code configs} key of its alert states ({@link #alertsEntry}), of the spec's monitors. */
-    private transient Map<String, String> alertsEntries;
 
     @Override
     public void open(FunctionContext context) throws Exception {
@@ -183,7 +181,6 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         decoded = new Decoded(10_000);
         clocks = new Decoded(10_000);
         timersSet = Decoded.lru(10_000);
-        alertsEntries = new HashMap<>();
     }
 
     protected Shapes shapes(String text) {
@@ -192,7 +189,6 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             current = text;
             upToDate = new HashSet<>();
             timersSet = Decoded.lru(10_000);
-            alertsEntries = new HashMap<>();
         }
         return shapes;
     }
@@ -289,11 +285,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         List<Configs.Config> versions = decoded(tenant, monitor, configs, Configs::read);
         Configs.Config version = Configs.Config.of(time.time(), config);
         List<Configs.Config> kept = Versions.add(versions, version, oldest(spec, time.currentWatermark()));
-        byte[] written = Configs.write(kept);
-        configs.put(monitor, written);
-        if (tenant != null) {
-            decoded.put(new Decoded.Key(tenant, monitor), written, kept);
-        }
+        store(tenant, configs, monitor, Configs.write(kept), kept);
     }
 
     /**
@@ -732,8 +724,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 }
             }
             for (String monitor : unserved) {
-                configs.remove(monitor);
-                decoded.remove(new Decoded.Key(tenant, monitor));
+                store(tenant, configs, monitor, null, null);
             }
         }
         meta.put(SPEC, text);
@@ -862,19 +853,14 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     /** The groups' alert states of a monitor of the tenant. */
     private Map<String, GroupAlert> alerts(String tenant, String monitor, MapView<String, byte[]> configs)
             throws Exception {
-        return decoded(tenant, alertsEntry(monitor), configs, GroupAlert::read);
-    }
-
-    /** The {@code configs} key of a monitor's alert states ({@link #ALERTS}), made once per monitor. */
-    private String alertsEntry(String monitor) {
-        return alertsEntries.computeIfAbsent(monitor, m -> ALERTS + m);
+        return decoded(tenant, ALERTS + monitor, configs, GroupAlert::read);
     }
 
     /**
      * An entry of the tenant's {@code configs} (a monitor's config versions, or its groups' alert
-     * states), decoded once ({@link Decoded}). Every write of an entry goes through {@link #keep},
-     * {@link #keepAlerts} or {@link #upgrade}, which keep the cache with it: a kept value is taken
-     * without reading the state ({@link Decoded#cached}). A NULL tenant's entries are always read.
+     * states), decoded once ({@link Decoded}). Every write of an entry goes through {@link #store},
+     * which keeps the cache with it: a kept value is taken without reading the state
+     * ({@link Decoded#cached}). A NULL tenant's entries are always read.
      */
     private <T> T decoded(String tenant, String entry, MapView<String, byte[]> configs,
                           java.util.function.Function<byte[], T> read) throws Exception {
@@ -889,19 +875,28 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     /** Writes a monitor's groups' alert states back (none: the entry goes). */
     private void keepAlerts(String tenant, String monitor, Map<String, GroupAlert> groups,
                             MapView<String, byte[]> configs) throws Exception {
-        String entry = alertsEntry(monitor);
-        Decoded.Key key = tenant == null ? null : new Decoded.Key(tenant, entry);
-        if (groups.isEmpty()) {
+        store(tenant, configs, ALERTS + monitor, groups.isEmpty() ? null : GroupAlert.write(groups), groups);
+    }
+
+    /**
+     * Writes an entry of the tenant's {@code configs} ({@code bytes} null: removes it) and keeps
+     * {@code value} decoded with it: the only write of those entries, so that {@link #decoded}
+     * may take a kept value without reading the state.
+     */
+    private void store(String tenant, MapView<String, byte[]> configs, String entry, byte[] bytes, Object value)
+            throws Exception {
+        if (bytes == null) {
             configs.remove(entry);
-            if (key != null) {
-                decoded.remove(key);
-            }
-            return;
+        } else {
+            configs.put(entry, bytes);
         }
-        byte[] written = GroupAlert.write(groups);
-        configs.put(entry, written);
-        if (key != null) {
-            decoded.put(key, written, groups);
+        if (tenant != null) {
+            Decoded.Key key = new Decoded.Key(tenant, entry);
+            if (bytes == null) {
+                decoded.remove(key);
+            } else {
+                decoded.put(key, bytes, value);
+            }
         }
     }
 
