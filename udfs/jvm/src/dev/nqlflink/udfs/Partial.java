@@ -2,9 +2,7 @@ package dev.nqlflink.udfs;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The aggregates of one group in one slice (and, merged, in one window), with SQL's rules:
@@ -26,7 +24,7 @@ final class Partial {
     final String[] text;
     /** Per aggregate, a percentile's values (null for the others). */
     final List<Doubles> values;
-    final List<Set<String>> sets;
+    final List<StringSet> sets;
 
     Partial(WindowSpec spec) {
         this.spec = spec;
@@ -41,7 +39,7 @@ final class Partial {
         sets = new ArrayList<>(n);
         for (WindowSpec.Agg a : spec.aggs) {
             values.add(a.kind == WindowSpec.Kind.PCT ? new Doubles() : null);
-            sets.add(a.kind == WindowSpec.Kind.DISTINCT ? new HashSet<>() : null);
+            sets.add(a.kind == WindowSpec.Kind.DISTINCT ? new StringSet() : null);
         }
     }
 
@@ -134,7 +132,7 @@ final class Partial {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
             if (kind == WindowSpec.Kind.DISTINCT) {
                 int k = in.readInt();
-                Set<String> set = sets.get(i);
+                StringSet set = sets.get(i);
                 for (int j = 0; j < k; j++) {
                     set.add(in.readUTF());
                 }
@@ -339,7 +337,7 @@ final class Partial {
         for (int i = 0; i < spec.aggs.size(); i++) {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
             if (kind == WindowSpec.Kind.DISTINCT) {
-                Set<String> set = sets.get(i);
+                StringSet set = sets.get(i);
                 out.writeInt(set.size());
                 for (String s : set) {
                     out.writeUTF(s);

@@ -57,23 +57,22 @@ final class RunningWindow {
     /** The indices of the groups held ({@link Group#index}): one freed is used again. */
     private final BitSet indices = new BitSet();
     /** Device -> in how many held slices it is (shapes with a population). */
-    private final Map<String, Integer> population;
+    private final StringSet population;
 
     private static final class Group {
         final String name;
         /** Its position in each held slice's partials ({@link Held#parts}), which a merge reads slice by slice. */
         final int index;
         int slices;
-        final Map<String, Integer>[] distinct;
+        final StringSet[] distinct;
 
-        @SuppressWarnings("unchecked")
         Group(WindowSpec spec, String name, int index) {
             this.name = name;
             this.index = index;
-            distinct = new Map[spec.aggs.size()];
+            distinct = new StringSet[spec.aggs.size()];
             for (int i = 0; i < distinct.length; i++) {
                 if (spec.aggs.get(i).kind == WindowSpec.Kind.DISTINCT) {
-                    distinct[i] = new HashMap<>();
+                    distinct[i] = StringSet.counted();
                 }
             }
         }
@@ -82,7 +81,7 @@ final class RunningWindow {
     RunningWindow(WindowSpec spec, long end) {
         this.spec = spec;
         this.end = end;
-        this.population = spec.population ? new HashMap<>() : null;
+        this.population = spec.population ? StringSet.counted() : null;
     }
 
     boolean isEmpty() {
@@ -112,8 +111,8 @@ final class RunningWindow {
             values[k] = new String[g.distinct.length][];
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    values[k][i] = e.getValue().sets.get(i).toArray(new String[0]);
-                    count(g.distinct[i], values[k][i], 1);
+                    values[k][i] = e.getValue().sets.get(i).toArray();
+                    g.distinct[i].count(values[k][i], 1);
                 }
             }
             g.slices++;
@@ -129,8 +128,8 @@ final class RunningWindow {
         }
         String[] devices = null;
         if (population != null) {
-            devices = slice.population.toArray(new String[0]);
-            count(population, devices, 1);
+            devices = slice.population.toArray();
+            population.count(devices, 1);
         }
         slices.put(sliceEnd, new Held(parts, members, values, devices));
     }
@@ -145,7 +144,7 @@ final class RunningWindow {
             Group g = held.members[k];
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    count(g.distinct[i], held.values[k][i], -1);
+                    g.distinct[i].count(held.values[k][i], -1);
                 }
             }
             if (--g.slices == 0) {
@@ -154,13 +153,7 @@ final class RunningWindow {
             }
         }
         if (population != null) {
-            count(population, held.population, -1);
-        }
-    }
-
-    private static void count(Map<String, Integer> counts, String[] values, int by) {
-        for (String v : values) {
-            counts.merge(v, by, (a, b) -> a + b == 0 ? null : a + b);
+            population.count(held.population, -1);
         }
     }
 
@@ -169,14 +162,14 @@ final class RunningWindow {
      * slices in time order, its distinct sets and the population being views of the counts.
      */
     ShapeState.Slice merged() {
-        ShapeState.Slice out = new ShapeState.Slice(spec, population == null ? null : population.keySet());
+        ShapeState.Slice out = new ShapeState.Slice(spec, population);
         Held[] held = slices.values().toArray(new Held[0]);
         for (Map.Entry<String, Group> e : groups.entrySet()) {
             Group g = e.getValue();
             Partial p = new Partial(spec);
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    p.sets.set(i, g.distinct[i].keySet());
+                    p.sets.set(i, g.distinct[i]);
                 }
             }
             for (Held slice : held) {

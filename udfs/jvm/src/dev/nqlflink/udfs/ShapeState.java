@@ -6,7 +6,6 @@ import org.apache.flink.table.api.dataview.MapView;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -228,13 +227,13 @@ final class ShapeState {
     static final class Slice {
         final WindowSpec spec;
         final TreeMap<String, Partial> groups = new TreeMap<>();
-        final Set<String> population;
+        final StringSet population;
 
         Slice(WindowSpec spec) {
-            this(spec, spec.population ? new HashSet<>() : null);
+            this(spec, spec.population ? new StringSet() : null);
         }
 
-        Slice(WindowSpec spec, Set<String> population) {
+        Slice(WindowSpec spec, StringSet population) {
             this.spec = spec;
             this.population = population;
         }

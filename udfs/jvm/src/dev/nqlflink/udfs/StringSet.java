@@ -1,0 +1,195 @@
+package dev.nqlflink.udfs;
+
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+
+/**
+ * A set of strings in two arrays (open addressing, linear probing, at most half full), or, made
+ * by {@link #counted}, a multiset: each string with how many times it was counted in, gone at 0.
+ *
+ * <p>The distinct values of a group in a slice (COUNT DISTINCT), a population's devices, and a
+ * {@link RunningWindow}'s counts of them: a record adds its values to as many sets as it has
+ * shapes, so these were the largest item of the windows function for 100 distinct shapes as
+ * {@code HashSet}s and {@code HashMap}s (a node allocated per value, a boxed count, a pointer
+ * chased per probe; issue 15, docs/flink-job-shape.md §7). Here a probe compares the hash kept
+ * beside the key before the string itself, and nothing is allocated but the arrays.
+ *
+ * <p>Iteration follows the slots: the same adds in the same order give the same order, which
+ * nothing relies on (a set's coding is read back into a set).
+ */
+final class StringSet implements Iterable<String> {
+    private String[] keys;
+    private int[] hashes;
+    /** Per slot, the string's count ({@link #counted}); null: a plain set. */
+    private int[] counts;
+    private int size;
+
+    StringSet() {
+        this(false);
+    }
+
+    private StringSet(boolean counted) {
+        keys = new String[8];
+        hashes = new int[8];
+        counts = counted ? new int[8] : null;
+    }
+
+    /** An empty multiset ({@link #count}). */
+    static StringSet counted() {
+        return new StringSet(true);
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** Adds {@code v} (not null) if it is not there; whether it was not. */
+    boolean add(String v) {
+        int h = hash(v);
+        int at = slot(v, h);
+        if (keys[at] != null) {
+            return false;
+        }
+        put(at, v, h, 0);
+        return true;
+    }
+
+    boolean contains(String v) {
+        return keys[slot(v, hash(v))] != null;
+    }
+
+    /** Counts each of {@code values} in {@code by} more times (a multiset; a count reaching 0 removes it). */
+    void count(String[] values, int by) {
+        for (String v : values) {
+            int h = hash(v);
+            int at = slot(v, h);
+            if (keys[at] == null) {
+                if (by != 0) {
+                    put(at, v, h, by);
+                }
+            } else if ((counts[at] += by) == 0) {
+                remove(at);
+            }
+        }
+    }
+
+    String[] toArray() {
+        String[] out = new String[size];
+        int k = 0;
+        for (String key : keys) {
+            if (key != null) {
+                out[k++] = key;
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public Iterator<String> iterator() {
+        return new Iterator<>() {
+            private int at = next(0);
+
+            private int next(int from) {
+                while (from < keys.length && keys[from] == null) {
+                    from++;
+                }
+                return from;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return at < keys.length;
+            }
+
+            @Override
+            public String next() {
+                if (at >= keys.length) {
+                    throw new NoSuchElementException();
+                }
+                String v = keys[at];
+                at = next(at + 1);
+                return v;
+            }
+        };
+    }
+
+    /** String's hash, its bits mixed (the low bits pick the slot). */
+    private static int hash(String v) {
+        int h = v.hashCode() * 0x9E3779B9;
+        return h ^ (h >>> 16);
+    }
+
+    /** The slot holding {@code v}, or the empty slot where it goes. */
+    private int slot(String v, int h) {
+        int mask = keys.length - 1;
+        for (int i = h & mask; ; i = (i + 1) & mask) {
+            String k = keys[i];
+            if (k == null || (hashes[i] == h && (k == v || k.equals(v)))) {
+                return i;
+            }
+        }
+    }
+
+    private void put(int at, String v, int h, int count) {
+        keys[at] = v;
+        hashes[at] = h;
+        if (counts != null) {
+            counts[at] = count;
+        }
+        if (++size * 2 > keys.length) {
+            grow();
+        }
+    }
+
+    private void grow() {
+        String[] oldKeys = keys;
+        int[] oldHashes = hashes;
+        int[] oldCounts = counts;
+        keys = new String[oldKeys.length * 2];
+        hashes = new int[keys.length];
+        counts = oldCounts == null ? null : new int[keys.length];
+        int mask = keys.length - 1;
+        for (int j = 0; j < oldKeys.length; j++) {
+            if (oldKeys[j] != null) {
+                int i = oldHashes[j] & mask;
+                while (keys[i] != null) {
+                    i = (i + 1) & mask;
+                }
+                keys[i] = oldKeys[j];
+                hashes[i] = oldHashes[j];
+                if (counts != null) {
+                    counts[i] = oldCounts[j];
+                }
+            }
+        }
+    }
+
+    /**
+     * Empties a slot, moving back the strings after it that probed past it (so that every string
+     * stays reachable from its own slot without an empty one between: no tombstones).
+     */
+    private void remove(int at) {
+        int mask = keys.length - 1;
+        int hole = at;
+        for (int j = (hole + 1) & mask; keys[j] != null; j = (j + 1) & mask) {
+            int home = hashes[j] & mask;
+            // the string at j stays if its home is cyclically in (hole, j]
+            boolean stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+            if (!stays) {
+                keys[hole] = keys[j];
+                hashes[hole] = hashes[j];
+                counts[hole] = counts[j];
+                hole = j;
+            }
+        }
+        keys[hole] = null;
+        counts[hole] = 0;
+        size--;
+    }
+
+    @Override
+    public String toString() {
+        return Arrays.toString(toArray());
+    }
+}
