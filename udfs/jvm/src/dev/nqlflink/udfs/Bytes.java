@@ -37,17 +37,6 @@ final class Bytes {
         LONGS.set(b, at, value);
     }
 
-    /** Whether modified UTF-8 writes {@code s} as one byte per character (1..0x7F each). */
-    private static boolean plain(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == 0 || c > 0x7F) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     static final class Writer {
         private byte[] buf;
         private int size;
@@ -113,13 +102,20 @@ final class Bytes {
         }
 
         void writeUTF(String s) {
-            if (s.length() <= 0xFFFF && plain(s)) {
-                ensure(2 + s.length());
-                writeShort(s.length());
-                for (int i = 0; i < s.length(); i++) {
-                    buf[size++] = (byte) s.charAt(i);   // one byte per character: all are ASCII
+            int n = s.length();
+            if (n <= 0xFFFF) {
+                // one byte per character while all are 1..0x7F (modified UTF-8 codes those so)
+                ensure(2 + n);
+                int at = size + 2;
+                int i = 0;
+                for (char c; i < n && (c = s.charAt(i)) != 0 && c <= 0x7F; i++) {
+                    buf[at + i] = (byte) c;
                 }
-                return;
+                if (i == n) {
+                    writeShort(n);
+                    size += n;
+                    return;
+                }
             }
             try {
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream(2 + s.length() * 3);
