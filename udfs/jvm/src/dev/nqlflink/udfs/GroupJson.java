@@ -45,6 +45,31 @@ final class GroupJson {
         return out.append('}').toString();
     }
 
+    /**
+     * The merges of one record's groups: the shapes of the same keys merge the same two strings
+     * (the same instances: the record's own group and its device version's part), once here.
+     */
+    static final class Merges {
+        private final String[] a = new String[4];
+        private final String[] b = new String[4];
+        private final String[] merged = new String[4];
+        private int next;
+
+        String merge(String x, String y) {
+            for (int i = 0; i < a.length && a[i] != null; i++) {
+                if (a[i] == x && b[i] == y) {
+                    return merged[i];
+                }
+            }
+            String m = GroupJson.merge(x, y);
+            int at = next++ % a.length;
+            a[at] = x;
+            b[at] = y;
+            merged[at] = m;
+            return m;
+        }
+    }
+
     /** {key, member text} of a compact JSON object, in order; null if it is not one. */
     static List<String[]> members(String json) {
         if (json == null || json.length() < 2 || json.charAt(0) != '{' || json.charAt(json.length() - 1) != '}') {

@@ -83,22 +83,23 @@ final class Shapes implements Serializable {
          * The row's group for this shape read with the device's inventory version as of the
          * record's time ({@link InventoryWindows}, shapes with inv=1): NULL without a version.
          */
-        String group(String[] groups, Boolean[] keeps, Versions.Version version) {
-            return keptByRow(keeps) ? resolved(spec.inventoryGroup ? null : rowGroup(groups), version) : null;
+        String group(String[] groups, Boolean[] keeps, Versions.Version version, GroupJson.Merges merges) {
+            return keptByRow(keeps) ? resolved(spec.inventoryGroup ? null : rowGroup(groups), version, merges) : null;
         }
 
         /**
          * The group of a row that passed the shape's own filter (keep), once its device's version
          * is known: {@code own} (the row's group) or the version's (grp=iN), NULL without a
-         * version or unless the version passes the shape's inventory filter (ikeep).
+         * version or unless the version passes the shape's inventory filter (ikeep); the record's
+         * {@code merges} merge own and the version's part.
          */
-        String resolved(String own, Versions.Version version) {
+        String resolved(String own, Versions.Version version, GroupJson.Merges merges) {
             if (version == null || !kept(version.keeps, spec.inventoryKeepSlot)) {
                 return null;
             }
             if (spec.inventoryPartSlot >= 0) {
                 String part = spec.inventoryPartSlot < version.groups.length ? version.groups[spec.inventoryPartSlot] : null;
-                return own == null || part == null ? null : GroupJson.merge(own, part);
+                return own == null || part == null ? null : merges.merge(own, part);
             }
             if (!spec.inventoryGroup) {
                 return own;

@@ -321,6 +321,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         int[] member = new int[spec.all.size()];
         Arrays.fill(member, ShapeState.NOTHING);
         List<String> values = new ArrayList<>(2);
+        GroupJson.Merges merges = lookup && !waits ? new GroupJson.Merges() : null;
         boolean any = false;
         boolean isLate = false;
         long due = Long.MAX_VALUE;   // the first slice end at which the record is folded
@@ -336,7 +337,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 continue;
             }
             String group = waits && shape.spec.inventory ? null
-                    : lookup && shape.spec.inventory ? shape.group(groups, keeps, version) : shape.group(groups, keeps);
+                    : lookup && shape.spec.inventory ? shape.group(groups, keeps, version, merges) : shape.group(groups, keeps);
             if (group == null) {
                 continue;
             }
@@ -448,13 +449,14 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             if (version == null) {
                 unknown(spec, tenant, r.device, r.ts);
             }
+            GroupJson.Merges merges = new GroupJson.Merges();
             for (Shapes.Shape shape : spec.list) {
                 int m = shape.index < r.member.length ? r.member[shape.index] : ShapeState.NOTHING;
                 if (m > ShapeState.PENDING) {
                     continue;
                 }
                 String group = shape.resolved(m == ShapeState.PENDING ? null : r.groups.get(ShapeState.PENDING - 1 - m),
-                                              version);
+                                              version, merges);
                 r.member[shape.index] = group != null ? indexOf(r.groups, group) : ShapeState.NOTHING;
             }
             r.pending = false;
