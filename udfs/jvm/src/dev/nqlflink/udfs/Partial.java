@@ -183,16 +183,14 @@ final class Partial {
 
     /**
      * Frees what a partial kept only for merging into others no longer needs: its distinct sets
-     * (a {@link RunningWindow} counts them); its percentile values are trimmed and sorted, so that
-     * a window's values are sorted runs, which sorting merges (a percentile does not depend on
-     * the order of its values).
+     * (a {@link RunningWindow} counts them), and its percentile values' spare room.
      */
     void compact() {
         for (int i = 0; i < spec.aggs.size(); i++) {
             sets.set(i, null);
             Doubles vs = values.get(i);
             if (vs != null) {
-                vs.trimAndSort();
+                vs.trim();
             }
         }
     }
@@ -225,16 +223,13 @@ final class Partial {
             return values[i];
         }
 
-        void trimAndSort() {
+        void trim() {
             values = Arrays.copyOf(values, size);
-            Arrays.sort(values);
         }
 
-        /** A sorted copy (as Double.compareTo orders them: -0.0 before 0.0, NaN last). */
-        double[] sorted() {
-            double[] v = Arrays.copyOf(values, size);
-            Arrays.sort(v);
-            return v;
+        /** A copy of the values, in their order. */
+        double[] copy() {
+            return Arrays.copyOf(values, size);
         }
     }
 
@@ -313,14 +308,65 @@ final class Partial {
         if (xs.size() == 0) {
             return null;
         }
-        double[] v = xs.sorted();
+        double[] v = xs.copy();
         double pos = p * (v.length - 1);
         int lo = (int) Math.floor(pos);
         int hi = (int) Math.ceil(pos);
+        double low = select(v, lo);
         if (lo == hi) {
-            return v[lo];
+            return low;
         }
-        return v[lo] + (pos - lo) * (v[hi] - v[lo]);
+        // v[lo + 1..] hold the values ranked above lo: the least of them is ranked hi
+        double high = v[hi];
+        for (int i = hi + 1; i < v.length; i++) {
+            if (Double.compare(v[i], high) < 0) {
+                high = v[i];
+            }
+        }
+        return low + (pos - lo) * (high - low);
+    }
+
+    /**
+     * The value ranked {@code k} (from 0) in the order Arrays.sort gives (Double.compare's: -0.0
+     * before 0.0, NaN last), {@code v} reordered around it (quickselect: lower-ranked values
+     * before k, higher after). A window's percentile needs two ranks, not its values sorted.
+     */
+    static double select(double[] v, int k) {
+        int lo = 0;
+        int hi = v.length - 1;
+        while (lo < hi) {
+            double a = v[lo];
+            double b = v[(lo + hi) >>> 1];
+            double c = v[hi];
+            // the median of three (a window's values are runs in order: no worst case from them)
+            double pivot = Double.compare(a, b) < 0
+                    ? (Double.compare(b, c) < 0 ? b : Double.compare(a, c) < 0 ? c : a)
+                    : (Double.compare(a, c) < 0 ? a : Double.compare(b, c) < 0 ? c : b);
+            int i = lo;
+            int j = hi;
+            while (i <= j) {
+                while (Double.compare(v[i], pivot) < 0) {
+                    i++;
+                }
+                while (Double.compare(v[j], pivot) > 0) {
+                    j--;
+                }
+                if (i <= j) {
+                    double t = v[i];
+                    v[i++] = v[j];
+                    v[j--] = t;
+                }
+            }
+            // lo..j at most the pivot, i..hi at least it, between them equal to it
+            if (k <= j) {
+                hi = j;
+            } else if (k >= i) {
+                lo = i;
+            } else {
+                return v[k];
+            }
+        }
+        return v[k];
     }
 
     // ------------------------------------------------------------------------------ state --

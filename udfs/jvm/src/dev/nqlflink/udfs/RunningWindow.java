@@ -34,8 +34,8 @@ final class RunningWindow {
     private final TreeMap<Long, Held> slices = new TreeMap<>();
 
     /**
-     * A held slice: its groups' partials without their distinct sets (counted below), percentile
-     * values sorted, by group index ({@link Group#index}; null: the group is not in the slice);
+     * A held slice: its groups' partials without their distinct sets (counted below), by group
+     * index ({@link Group#index}; null: the group is not in the slice);
      * and what it added to the counts, subtracted when it goes: its groups, per group per
      * aggregate its distinct values, and its population's devices.
      */
