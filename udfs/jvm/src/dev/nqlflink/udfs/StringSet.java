@@ -114,9 +114,14 @@ final class StringSet implements Iterable<String> {
         };
     }
 
-    /** String's hash, its bits mixed (the low bits pick the slot). */
+    /**
+     * String's hash, its bits mixed (murmur3's finalizer): the low bits pick the slot, and ids
+     * that differ in a few digits have hashes that differ in a few low bits.
+     */
     private static int hash(String v) {
-        int h = v.hashCode() * 0x9E3779B9;
+        int h = v.hashCode();
+        h = (h ^ (h >>> 16)) * 0x85EBCA6B;
+        h = (h ^ (h >>> 13)) * 0xC2B2AE35;
         return h ^ (h >>> 16);
     }
 
