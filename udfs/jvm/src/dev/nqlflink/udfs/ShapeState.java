@@ -111,6 +111,9 @@ final class ShapeState {
         final int[] member;
         final List<String> groups;
         boolean pending;
+        /** While folded: whether it was resolved there, and the next slice end it waits for then. */
+        boolean resolved;
+        long later = Long.MAX_VALUE;
 
         Open(long ts, long next, String device, Double[] n, String[] s, int[] member, List<String> groups) {
             this(ts, next, device, n, s, member, groups, false);
@@ -313,6 +316,9 @@ final class ShapeState {
         return byTime != 0 ? byTime : Arrays.compareUnsigned(a, 16, a.length, b, 16, b.length);
     };
 
+    /** How many records a fold takes through all shapes at a time ({@link #fold}). */
+    private static final int BLOCK = 256;
+
     /**
      * Folds each open record into the slice entries of the shapes whose slice holding it ends at
      * or before {@code end} (complete: the tenant's clock has passed it), in {@link #FOLD_ORDER},
@@ -340,53 +346,65 @@ final class ShapeState {
         // the records with something due only; mostly in order already (the inventory join
         // emits by time): TimSort's best case
         ordered.sort(FOLD_ORDER);
+        if (ordered.isEmpty()) {
+            return due;
+        }
         Map<String, Slice> folded = new LinkedHashMap<>();
         // the slice each shape's last record went to: records come in time order, so mostly the same
         Slice[] last = new Slice[spec.all.size()];
         long[] lastEnd = new long[last.length];
-        boolean changed = false;
-        for (byte[] data : ordered) {
-            Open r = Open.read(data);
-            boolean resolved = r.pending;
-            if (resolved) {
-                resolver.resolve(r);
+        Open[] block = new Open[Math.min(BLOCK, ordered.size())];
+        for (int from = 0; from < ordered.size(); from += BLOCK) {
+            int size = Math.min(BLOCK, ordered.size() - from);
+            for (int k = 0; k < size; k++) {
+                Open r = Open.read(ordered.get(from + k));
+                if (r.pending) {
+                    resolver.resolve(r);
+                    r.resolved = true;
+                }
+                block[k] = r;
             }
-            long next = Long.MAX_VALUE;
+            // a block of records shape by shape: each shape's sets stay in the cache for the block,
+            // and the block's records too for all shapes (record by record, every record went to
+            // 100 shapes' sets in turn: memory-bound). A partial still takes its records in order.
             for (Shapes.Shape shape : spec.all) {
-                if (!r.counts(shape.index)) {
-                    continue;
-                }
-                long sliceEnd = shape.spec.sliceEnd(r.ts);
-                if (sliceEnd < r.next) {
-                    continue;   // folded at an earlier end
-                }
-                if (sliceEnd > end) {
-                    next = Math.min(next, sliceEnd);
-                    continue;
-                }
-                Slice slice = last[shape.index];
-                if (slice == null || lastEnd[shape.index] != sliceEnd) {
-                    String key = sliceKey(shape.id, sliceEnd);
-                    slice = folded.get(key);
-                    if (slice == null) {
-                        slice = Slice.read(shape.spec, slices.get(key));
-                        folded.put(key, slice);
+                int i = shape.index;
+                for (int k = 0; k < size; k++) {
+                    Open r = block[k];
+                    if (!r.counts(i)) {
+                        continue;
                     }
-                    last[shape.index] = slice;
-                    lastEnd[shape.index] = sliceEnd;
+                    long sliceEnd = shape.spec.sliceEnd(r.ts);
+                    if (sliceEnd < r.next) {
+                        continue;   // folded at an earlier end
+                    }
+                    if (sliceEnd > end) {
+                        r.later = Math.min(r.later, sliceEnd);
+                        continue;
+                    }
+                    Slice slice = last[i];
+                    if (slice == null || lastEnd[i] != sliceEnd) {
+                        String key = sliceKey(shape.id, sliceEnd);
+                        slice = folded.get(key);
+                        if (slice == null) {
+                            slice = Slice.read(shape.spec, slices.get(key));
+                            folded.put(key, slice);
+                        }
+                        last[i] = slice;
+                        lastEnd[i] = sliceEnd;
+                    }
+                    slice.add(r.group(i), r.device, r.n, r.s, r.ts);
                 }
-                slice.add(r.group(shape.index), r.device, r.n, r.s, r.ts);
             }
-            changed = true;
-            if (next != Long.MAX_VALUE) {
-                byte[] later = resolved ? r.write() : data.clone();
-                Bytes.putLong(later, 8, next);
-                keep.add(later);
-                due = Math.min(due, next);
+            for (int k = 0; k < size; k++) {
+                Open r = block[k];
+                if (r.later != Long.MAX_VALUE) {
+                    byte[] later = r.resolved ? r.write() : ordered.get(from + k).clone();
+                    Bytes.putLong(later, 8, r.later);
+                    keep.add(later);
+                    due = Math.min(due, r.later);
+                }
             }
-        }
-        if (!changed) {
-            return due;
         }
         for (Map.Entry<String, Slice> e : folded.entrySet()) {
             slices.put(e.getKey(), e.getValue().write());
