@@ -191,6 +191,9 @@ final class RunningWindow {
     static final class Cache {
         /** The most windows kept, over all tenants. */
         static final int LIMIT = 10_000;
+        /** The most strings kept per tenant ({@link #strings}). */
+        static final int STRINGS = 1 << 16;
+        private final Map<String, Map<String, String>> strings = new HashMap<>();
         private final LinkedHashMap<String, Map<String, RunningWindow>> tenants = new LinkedHashMap<>(16, 0.75f, true);
         private int size;
 
@@ -208,9 +211,24 @@ final class RunningWindow {
                 Map.Entry<String, Map<String, RunningWindow>> e = eldest.next();
                 if (!e.getKey().equals(tenant)) {
                     size -= e.getValue().size();
+                    strings.remove(e.getKey());
                     eldest.remove();
                 }
             }
+        }
+
+        /**
+         * The tenant's strings (devices, distinct values) as one instance each, for the records
+         * its folds read ({@link ShapeState.Open#read(byte[], Map)}): a value read again is the
+         * instance its running windows' counts and slices hold. Forgotten with the tenant, and
+         * emptied beyond {@link #STRINGS} (it only saves comparisons).
+         */
+        Map<String, String> strings(String tenant) {
+            Map<String, String> out = strings.computeIfAbsent(tenant, t -> new HashMap<>());
+            if (out.size() > STRINGS) {
+                out.clear();
+            }
+            return out;
         }
 
         void remove(String tenant, String shape) {

@@ -173,10 +173,19 @@ final class ShapeState {
         }
 
         static Open read(byte[] data) {
+            return read(data, new HashMap<>());
+        }
+
+        /**
+         * {@link #read}, its device and string inputs taken from (or put in) {@code strings}:
+         * one String per value, so that the sets holding it find it by identity
+         * ({@link StringSet}) instead of comparing characters of two copies in memory.
+         */
+        static Open read(byte[] data, Map<String, String> strings) {
             Bytes.Reader in = new Bytes.Reader(data);
             long ts = in.readLong();
             long next = in.readLong();
-            String device = readNullable(in);
+            String device = one(strings, readNullable(in));
             int nn = in.readInt();
             Double[] n = nn < 0 ? null : new Double[nn];
             for (int i = 0; i < nn; i++) {
@@ -185,7 +194,7 @@ final class ShapeState {
             int ns = in.readInt();
             String[] s = ns < 0 ? null : new String[ns];
             for (int i = 0; i < ns; i++) {
-                s[i] = readNullable(in);
+                s[i] = one(strings, readNullable(in));
             }
             int ng = in.readInt();
             List<String> groups = new ArrayList<>(ng);
@@ -218,6 +227,14 @@ final class ShapeState {
         if (v != null) {
             out.writeUTF(v);
         }
+    }
+
+    private static String one(Map<String, String> strings, String v) {
+        if (v == null) {
+            return null;
+        }
+        String kept = strings.putIfAbsent(v, v);
+        return kept == null ? v : kept;
     }
 
     private static String readNullable(Bytes.Reader in) {
@@ -354,10 +371,11 @@ final class ShapeState {
         Slice[] last = new Slice[spec.all.size()];
         long[] lastEnd = new long[last.length];
         Open[] block = new Open[Math.min(BLOCK, ordered.size())];
+        Map<String, String> strings = running.strings(tenant);
         for (int from = 0; from < ordered.size(); from += BLOCK) {
             int size = Math.min(BLOCK, ordered.size() - from);
             for (int k = 0; k < size; k++) {
-                Open r = Open.read(ordered.get(from + k));
+                Open r = Open.read(ordered.get(from + k), strings);
                 if (r.pending) {
                     resolver.resolve(r);
                     r.resolved = true;
