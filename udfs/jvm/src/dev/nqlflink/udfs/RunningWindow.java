@@ -88,6 +88,17 @@ final class RunningWindow {
         return slices.isEmpty();
     }
 
+    /** How many values its counts hold: its groups' distinct values and its population's devices. */
+    long values() {
+        long n = population == null ? 0 : population.size();
+        for (Group g : groups.values()) {
+            for (StringSet d : g.distinct) {
+                n += d == null ? 0 : d.size();
+            }
+        }
+        return n;
+    }
+
     /** The earliest held slice's end (Long.MAX_VALUE: none). */
     long first() {
         return slices.isEmpty() ? Long.MAX_VALUE : slices.firstKey();
@@ -189,52 +200,83 @@ final class RunningWindow {
      * merges from the state again): memory bounded whatever the number of tenants.
      */
     static final class Cache {
-        /** The most windows kept, over all tenants. */
+        /** The most windows and tenants kept (each tenant counts once, and once per window). */
         static final int LIMIT = 10_000;
-        /** The most strings kept per tenant ({@link #strings}). */
-        static final int STRINGS = 1 << 16;
-        private final Map<String, Map<String, String>> strings = new HashMap<>();
-        private final LinkedHashMap<String, Map<String, RunningWindow>> tenants = new LinkedHashMap<>(16, 0.75f, true);
+        /** A tenant's strings are emptied beyond this many and SPARE times its windows' values. */
+        static final int STRINGS = 4_096;
+        static final int SPARE = 4;
+
+        /** One tenant's running windows by shape, and its strings ({@link #strings}). */
+        private static final class Tenant {
+            final Map<String, RunningWindow> shapes = new HashMap<>();
+            final Map<String, String> strings = new HashMap<>();
+        }
+
+        private final LinkedHashMap<String, Tenant> tenants = new LinkedHashMap<>(16, 0.75f, true);
+        /** Windows plus tenants held. */
         private int size;
 
         RunningWindow get(String tenant, String shape) {
-            Map<String, RunningWindow> shapes = tenants.get(tenant);
-            return shapes == null ? null : shapes.get(shape);
+            Tenant t = tenants.get(tenant);
+            return t == null ? null : t.shapes.get(shape);
         }
 
         void put(String tenant, String shape, RunningWindow w) {
-            if (tenants.computeIfAbsent(tenant, t -> new HashMap<>()).put(shape, w) == null) {
+            if (tenant(tenant).shapes.put(shape, w) == null) {
                 size++;
             }
-            Iterator<Map.Entry<String, Map<String, RunningWindow>>> eldest = tenants.entrySet().iterator();
-            while (size > LIMIT && tenants.size() > 1) {
-                Map.Entry<String, Map<String, RunningWindow>> e = eldest.next();
-                if (!e.getKey().equals(tenant)) {
-                    size -= e.getValue().size();
-                    strings.remove(e.getKey());
-                    eldest.remove();
-                }
-            }
+            trim(tenant);
         }
 
         /**
          * The tenant's strings (devices, distinct values) as one instance each, for the records
          * its folds read ({@link ShapeState.Open#read(byte[], Map)}): a value read again is the
-         * instance its running windows' counts and slices hold. Forgotten with the tenant, and
-         * emptied beyond {@link #STRINGS} (it only saves comparisons).
+         * instance its running windows' counts hold, found by identity. Forgotten with the
+         * tenant's windows; emptied once they are more than {@link #STRINGS} and {@link #SPARE}
+         * times the values its windows count (they only save comparisons), so that ids seen once
+         * (sessions that ended) do not pile up.
          */
         Map<String, String> strings(String tenant) {
-            Map<String, String> out = strings.computeIfAbsent(tenant, t -> new HashMap<>());
-            if (out.size() > STRINGS) {
-                out.clear();
+            Tenant t = tenant(tenant);
+            trim(tenant);
+            if (t.strings.size() > STRINGS) {
+                long held = 0;
+                for (RunningWindow w : t.shapes.values()) {
+                    held += w.values();
+                }
+                if (t.strings.size() > SPARE * held) {
+                    t.strings.clear();
+                }
             }
-            return out;
+            return t.strings;
         }
 
         void remove(String tenant, String shape) {
-            Map<String, RunningWindow> shapes = tenants.get(tenant);
-            if (shapes != null && shapes.remove(shape) != null) {
+            Tenant t = tenants.get(tenant);
+            if (t != null && t.shapes.remove(shape) != null) {
                 size--;
+            }
+        }
+
+        private Tenant tenant(String tenant) {
+            Tenant t = tenants.get(tenant);
+            if (t == null) {
+                t = new Tenant();
+                tenants.put(tenant, t);
+                size++;
+            }
+            return t;
+        }
+
+        /** Forgets the least recently used tenants other than {@code tenant} beyond {@link #LIMIT}. */
+        private void trim(String tenant) {
+            Iterator<Map.Entry<String, Tenant>> eldest = tenants.entrySet().iterator();
+            while (size > LIMIT && tenants.size() > 1) {
+                Map.Entry<String, Tenant> e = eldest.next();
+                if (!e.getKey().equals(tenant)) {
+                    size -= 1 + e.getValue().shapes.size();
+                    eldest.remove();
+                }
             }
         }
     }
