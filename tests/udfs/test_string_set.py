@@ -3,7 +3,8 @@ set), and a running window's counts of them (a multiset: a string stays while it
 0). Checked without an engine:
 
 - a string is in the set once, whatever instance adds it; strings of the same hash are distinct
-  members; a count reaching 0 removes the string, a count still above 0 keeps it;
+  members; a count reaching 0 removes the string, a count still above 0 keeps it; a set sized
+  for fewer or more strings than it gets holds them all the same;
 - under many adds and removals of strings that share hashes (so that probing runs cross each
   other and wrap around the table, and removals move strings back), the multiset agrees with a
   java.util.HashMap of counts after every step, on its size, on membership of every string and
@@ -32,6 +33,18 @@ public class StringSetCheck {
         System.out.print(" " + c.size() + c.contains("x"));
         c.count(new String[] {"x", "y"}, -1);
         System.out.println(" " + c.size() + c.contains("x") + c.contains("y"));
+        // sized for 3 (or for 0, or for more than it gets), 1,000 strings in all the same
+        for (int expected : new int[] {3, 0, 5000}) {
+            StringSet p = new StringSet(expected);
+            boolean all = true;
+            for (int i = 0; i < 1000; i++) {
+                all &= p.add("d" + i) && !p.add("d" + i);
+            }
+            for (int i = 0; i < 1000; i++) {
+                all &= p.contains("d" + i);
+            }
+            System.out.println("sized " + expected + " " + p.size() + " " + all + " " + p.contains("d1000"));
+        }
 
         // strings of 1..4 blocks of "Aa"/"BB" (30 strings in 4 hash classes) and 30 others
         List<String> keys = new ArrayList<>();
@@ -83,5 +96,8 @@ def test_a_set_and_a_multiset_of_strings(tmp_path):
         "same_hash true true 3 truetruefalse",
         # {x: 2, y: 1} -> {x: 1, y: 1} -> {}
         "counted 2 2true 0falsefalse",
+        "sized 3 1000 true false",
+        "sized 0 1000 true false",
+        "sized 5000 1000 true false",
         "steps 20000",
     ]

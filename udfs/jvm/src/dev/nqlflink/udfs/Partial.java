@@ -27,6 +27,14 @@ final class Partial {
     final List<StringSet> sets;
 
     Partial(WindowSpec spec) {
+        this(spec, null, null);
+    }
+
+    /**
+     * An empty partial of {@code group}, its distinct sets sized for what the group had in the
+     * newest slice of {@code previous}, the shape's running window (null: none).
+     */
+    Partial(WindowSpec spec, RunningWindow previous, String group) {
         this.spec = spec;
         int n = spec.aggs.size();
         count = new long[n];
@@ -37,9 +45,11 @@ final class Partial {
         text = new String[n];
         values = new ArrayList<>(n);
         sets = new ArrayList<>(n);
-        for (WindowSpec.Agg a : spec.aggs) {
-            values.add(a.kind == WindowSpec.Kind.PCT ? new Doubles() : null);
-            sets.add(a.kind == WindowSpec.Kind.DISTINCT ? new StringSet() : null);
+        for (int i = 0; i < n; i++) {
+            WindowSpec.Kind kind = spec.aggs.get(i).kind;
+            values.add(kind == WindowSpec.Kind.PCT ? new Doubles() : null);
+            sets.add(kind != WindowSpec.Kind.DISTINCT ? null
+                     : new StringSet(previous == null || previous.isEmpty() ? 0 : previous.newest(group, i)));
         }
     }
 
@@ -227,10 +237,6 @@ final class Partial {
             values = Arrays.copyOf(values, size);
         }
 
-        /** A copy of the values, in their order. */
-        double[] copy() {
-            return Arrays.copyOf(values, size);
-        }
     }
 
     /** Folds another partial's aggregate i (count c > 0, not DISTINCT; a percentile's values added by the caller). */
@@ -304,21 +310,23 @@ final class Partial {
         return out;
     }
 
+    /** The percentile of the values, which it reorders (their order means nothing to a partial). */
     static Double percentile(Doubles xs, double p) {
-        if (xs.size() == 0) {
+        int n = xs.size();
+        if (n == 0) {
             return null;
         }
-        double[] v = xs.copy();
-        double pos = p * (v.length - 1);
+        double[] v = xs.values;
+        double pos = p * (n - 1);
         int lo = (int) Math.floor(pos);
         int hi = (int) Math.ceil(pos);
-        double low = select(v, lo);
+        double low = select(v, n, lo);
         if (lo == hi) {
             return low;
         }
-        // v[lo + 1..] hold the values ranked above lo: the least of them is ranked hi
+        // v[lo + 1..n) hold the values ranked above lo: the least of them is ranked hi
         double high = v[hi];
-        for (int i = hi + 1; i < v.length; i++) {
+        for (int i = hi + 1; i < n; i++) {
             if (Double.compare(v[i], high) < 0) {
                 high = v[i];
             }
@@ -327,13 +335,14 @@ final class Partial {
     }
 
     /**
-     * The value ranked {@code k} (from 0) in the order Arrays.sort gives (Double.compare's: -0.0
-     * before 0.0, NaN last), {@code v} reordered around it (quickselect: lower-ranked values
-     * before k, higher after). A window's percentile needs two ranks, not its values sorted.
+     * The value ranked {@code k} (from 0) among the first {@code n} of {@code v} in the order
+     * Arrays.sort gives (Double.compare's: -0.0 before 0.0, NaN last), those reordered around it
+     * (quickselect: lower-ranked values before k, higher after). A window's percentile needs two
+     * ranks, not its values sorted.
      */
-    static double select(double[] v, int k) {
+    static double select(double[] v, int n, int k) {
         int lo = 0;
-        int hi = v.length - 1;
+        int hi = n - 1;
         while (lo < hi) {
             double a = v[lo];
             double b = v[(lo + hi) >>> 1];
@@ -370,6 +379,17 @@ final class Partial {
     }
 
     // ------------------------------------------------------------------------------ state --
+
+    /** About the bytes {@link #write} takes (distinct values of ~16 characters). */
+    int sizeHint() {
+        int n = 0;
+        for (int i = 0; i < spec.aggs.size(); i++) {
+            StringSet set = sets.get(i);
+            Doubles vs = values.get(i);
+            n += 20 + (set == null ? 0 : 18 * set.size()) + (vs == null ? 0 : 8 * vs.size());
+        }
+        return n;
+    }
 
     /** The whole partial, its sets and percentile values included. */
     byte[] write() {

@@ -88,6 +88,25 @@ final class RunningWindow {
         return slices.isEmpty();
     }
 
+    /**
+     * How many distinct values of aggregate {@code agg} the group had in the newest held slice (0:
+     * not there): what the group's set in the next slice is sized for.
+     */
+    int newest(String group, int agg) {
+        Group g = groups.get(group);
+        if (g == null) {
+            return 0;
+        }
+        Held held = slices.lastEntry().getValue();
+        for (int k = 0; k < held.members.length; k++) {
+            if (held.members[k] == g) {
+                String[] values = held.values[k][agg];
+                return values == null ? 0 : values.length;
+            }
+        }
+        return 0;
+    }
+
     /** How many values its counts hold: its groups' distinct values and its population's devices. */
     long values() {
         long n = population == null ? 0 : population.size();

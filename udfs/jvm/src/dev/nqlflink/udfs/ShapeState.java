@@ -248,6 +248,8 @@ final class ShapeState {
         final WindowSpec spec;
         final TreeMap<String, Partial> groups = new TreeMap<>();
         final StringSet population;
+        /** The shape's running window, if any: its newest slice sizes this one's sets (not state). */
+        RunningWindow previous;
 
         Slice(WindowSpec spec) {
             this(spec, spec.population ? new StringSet() : null);
@@ -261,7 +263,7 @@ final class ShapeState {
         /** One record: its group's partial if {@code group} is not NULL, its device to the population. */
         void add(String group, String device, Double[] n, String[] s, long ts) {
             if (group != null) {
-                groups.computeIfAbsent(group, g -> new Partial(spec)).add(n, s, ts);
+                groups.computeIfAbsent(group, g -> new Partial(spec, previous, g)).add(n, s, ts);
             }
             if (population != null && device != null) {
                 population.add(device);
@@ -269,7 +271,7 @@ final class ShapeState {
         }
 
         byte[] write() {
-            Bytes.Writer out = new Bytes.Writer(256);
+            Bytes.Writer out = new Bytes.Writer(sizeHint());
             out.writeInt(groups.size());
             for (Map.Entry<String, Partial> e : groups.entrySet()) {
                 out.writeUTF(e.getKey());
@@ -285,6 +287,15 @@ final class ShapeState {
                 }
             }
             return out.toByteArray();
+        }
+
+        /** About the bytes {@link #write} takes (ids of ~16 characters): a buffer grown rarely, not from 256. */
+        private int sizeHint() {
+            int n = 64 + (population == null ? 0 : 18 * population.size());
+            for (Map.Entry<String, Partial> e : groups.entrySet()) {
+                n += 6 + e.getKey().length() + e.getValue().sizeHint();
+            }
+            return n;
         }
 
         static Slice read(WindowSpec spec, byte[] data) {
@@ -406,6 +417,7 @@ final class ShapeState {
                         slice = folded.get(key);
                         if (slice == null) {
                             slice = Slice.read(shape.spec, slices.get(key));
+                            slice.previous = running.get(tenant, shape.id);
                             folded.put(key, slice);
                         }
                         last[i] = slice;

@@ -26,18 +26,24 @@ final class StringSet implements Iterable<String> {
     private int size;
 
     StringSet() {
-        this(false);
+        this(false, 0);
     }
 
-    private StringSet(boolean counted) {
-        keys = new String[8];
-        hashes = new int[8];
-        counts = counted ? new int[8] : null;
+    /** An empty set with room for {@code expected} strings before it grows. */
+    StringSet(int expected) {
+        this(false, expected);
+    }
+
+    private StringSet(boolean counted, int expected) {
+        int capacity = Integer.highestOneBit(Math.max(8, 2 * Math.min(expected, 1 << 20)) - 1) << 1;   // at most half full
+        keys = new String[capacity];
+        hashes = new int[capacity];
+        counts = counted ? new int[capacity] : null;
     }
 
     /** An empty multiset ({@link #count}). */
     static StringSet counted() {
-        return new StringSet(true);
+        return new StringSet(true, 0);
     }
 
     int size() {
