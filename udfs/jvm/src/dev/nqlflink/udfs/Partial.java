@@ -1,8 +1,6 @@
 package dev.nqlflink.udfs;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * The aggregates of one group in one slice (and, merged, in one window), with SQL's rules:
@@ -23,8 +21,8 @@ final class Partial {
     final long[] time;
     final String[] text;
     /** Per aggregate, a percentile's values (null for the others). */
-    final List<Doubles> values;
-    final List<StringSet> sets;
+    final Doubles[] values;
+    final StringSet[] sets;
 
     Partial(WindowSpec spec) {
         this(spec, null, null);
@@ -43,13 +41,13 @@ final class Partial {
         time = new long[n];
         Arrays.fill(time, Long.MIN_VALUE);
         text = new String[n];
-        values = new ArrayList<>(n);
-        sets = new ArrayList<>(n);
+        values = new Doubles[n];
+        sets = new StringSet[n];
         for (int i = 0; i < n; i++) {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
-            values.add(kind == WindowSpec.Kind.PCT ? new Doubles() : null);
-            sets.add(kind != WindowSpec.Kind.DISTINCT ? null
-                     : new StringSet(previous == null || previous.isEmpty() ? 0 : previous.newest(group, i)));
+            values[i] = kind == WindowSpec.Kind.PCT ? new Doubles() : null;
+            sets[i] = kind != WindowSpec.Kind.DISTINCT ? null
+                     : new StringSet(previous == null || previous.isEmpty() ? 0 : previous.newest(group, i));
         }
     }
 
@@ -99,7 +97,7 @@ final class Partial {
                 break;
             case PCT:
                 count[i]++;
-                values.get(i).add(v);
+                values[i].add(v);
                 break;
             default:
                 throw new IllegalStateException(kind + " on a number");
@@ -109,7 +107,7 @@ final class Partial {
     private void addText(int i, WindowSpec.Kind kind, String v, long ts) {
         switch (kind) {
             case DISTINCT:
-                sets.get(i).add(v);
+                sets[i].add(v);
                 break;
             case SMIN:
                 if (count[i]++ == 0 || v.compareTo(text[i]) < 0) {
@@ -142,7 +140,7 @@ final class Partial {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
             if (kind == WindowSpec.Kind.DISTINCT) {
                 int k = in.readInt();
-                StringSet set = sets.get(i);
+                StringSet set = sets[i];
                 for (int j = 0; j < k; j++) {
                     set.add(in.readUTF());
                 }
@@ -163,7 +161,7 @@ final class Partial {
                 case SMIN: case SMAX: x = in.readUTF(); break;
                 case SLAST: x = in.readUTF(); t = in.readLong(); break;
                 case PCT:
-                    Doubles vs = values.get(i);
+                    Doubles vs = values[i];
                     for (long j = 0; j < c; j++) {
                         vs.add(in.readDouble());
                     }
@@ -185,7 +183,7 @@ final class Partial {
                 continue;
             }
             if (kind == WindowSpec.Kind.PCT) {
-                values.get(i).addAll(o.values.get(i));
+                values[i].addAll(o.values[i]);
             }
             mergeOne(i, kind, o.count[i], o.sum[i], o.value[i], o.time[i], o.text[i]);
         }
@@ -197,8 +195,8 @@ final class Partial {
      */
     void compact() {
         for (int i = 0; i < spec.aggs.size(); i++) {
-            sets.set(i, null);
-            Doubles vs = values.get(i);
+            sets[i] = null;
+            Doubles vs = values[i];
             if (vs != null) {
                 vs.trim();
             }
@@ -287,11 +285,11 @@ final class Partial {
             Double r;
             switch (a.kind) {
                 case COUNT: r = (double) count[i]; break;
-                case DISTINCT: r = (double) sets.get(i).size(); break;
+                case DISTINCT: r = (double) sets[i].size(); break;
                 case SUM: r = count[i] == 0 ? null : sum[i]; break;
                 case AVG: r = count[i] == 0 ? null : sum[i] / count[i]; break;
                 case MIN: case MAX: case LAST: r = count[i] == 0 ? null : value[i]; break;
-                case PCT: r = percentile(values.get(i), a.fraction); break;
+                case PCT: r = percentile(values[i], a.fraction); break;
                 default: throw new IllegalStateException(String.valueOf(a.kind));
             }
             out[a.output] = r;
@@ -384,8 +382,8 @@ final class Partial {
     int sizeHint() {
         int n = 0;
         for (int i = 0; i < spec.aggs.size(); i++) {
-            StringSet set = sets.get(i);
-            Doubles vs = values.get(i);
+            StringSet set = sets[i];
+            Doubles vs = values[i];
             n += 20 + (set == null ? 0 : 18 * set.size()) + (vs == null ? 0 : 8 * vs.size());
         }
         return n;
@@ -403,7 +401,7 @@ final class Partial {
         for (int i = 0; i < spec.aggs.size(); i++) {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
             if (kind == WindowSpec.Kind.DISTINCT) {
-                StringSet set = sets.get(i);
+                StringSet set = sets[i];
                 out.writeInt(set.size());
                 for (String s : set) {
                     out.writeUTF(s);
@@ -421,7 +419,7 @@ final class Partial {
                 case SMIN: case SMAX: out.writeUTF(text[i]); break;
                 case SLAST: out.writeUTF(text[i]); out.writeLong(time[i]); break;
                 case PCT:
-                    Doubles vs = values.get(i);
+                    Doubles vs = values[i];
                     for (int j = 0; j < vs.size(); j++) {
                         out.writeDouble(vs.get(j));
                     }

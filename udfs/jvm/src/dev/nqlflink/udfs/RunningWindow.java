@@ -141,7 +141,7 @@ final class RunningWindow {
             values[k] = new String[g.distinct.length][];
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    values[k][i] = e.getValue().sets.get(i).toArray();
+                    values[k][i] = e.getValue().sets[i].toArray();
                     g.distinct[i].count(values[k][i], 1);
                 }
             }
@@ -199,7 +199,7 @@ final class RunningWindow {
             Partial p = new Partial(spec);
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    p.sets.set(i, g.distinct[i]);
+                    p.sets[i] = g.distinct[i];
                 }
             }
             for (Held slice : held) {

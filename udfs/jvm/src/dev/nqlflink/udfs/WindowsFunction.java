@@ -411,6 +411,12 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
 
     /** The index of {@code value} in {@code values}, appended if it is not there. */
     private static int indexOf(List<String> values, String value) {
+        // mostly the very instance put before (a shape's group is another's): found without equals
+        for (int i = 0; i < values.size(); i++) {
+            if (values.get(i) == value) {
+                return i;
+            }
+        }
         int at = values.indexOf(value);
         if (at < 0) {
             at = values.size();
