@@ -141,7 +141,17 @@ final class ShapeState {
         }
 
         byte[] write() {
-            Bytes.Writer out = new Bytes.Writer(128 + 2 * member.length);
+            // sized for what it holds (ids and groups of ASCII): not grown and copied on the way
+            int size = 64 + 2 * member.length + 9 * (n == null ? 0 : n.length) + (device == null ? 0 : device.length());
+            if (s != null) {
+                for (String v : s) {
+                    size += 3 + (v == null ? 0 : v.length());
+                }
+            }
+            for (String g : groups) {
+                size += 2 + g.length();
+            }
+            Bytes.Writer out = new Bytes.Writer(size);
             out.writeLong(ts);
             out.writeLong(next);
             writeNullable(out, device);
