@@ -274,6 +274,12 @@ final class Partial {
         count[i] += c;
     }
 
+    /** Aggregate i (DISTINCT) as a count of {@code n} values counted elsewhere (a {@link RunningWindow}'s), not a set. */
+    void distinct(int i, long n) {
+        sets[i] = null;
+        count[i] = n;
+    }
+
     /** The window's results: numeric outputs (spec order) and string outputs. */
     Double[] numbers() {
         Double[] out = new Double[spec.numericOutputs];
@@ -285,7 +291,7 @@ final class Partial {
             Double r;
             switch (a.kind) {
                 case COUNT: r = (double) count[i]; break;
-                case DISTINCT: r = (double) sets[i].size(); break;
+                case DISTINCT: r = (double) (sets[i] == null ? count[i] : sets[i].size()); break;
                 case SUM: r = count[i] == 0 ? null : sum[i]; break;
                 case AVG: r = count[i] == 0 ? null : sum[i] / count[i]; break;
                 case MIN: case MAX: case LAST: r = count[i] == 0 ? null : value[i]; break;

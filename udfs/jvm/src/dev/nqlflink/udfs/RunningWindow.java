@@ -15,9 +15,11 @@ import java.util.TreeMap;
  * when it is evicted, where merging every window from its slices decoded each slice once per
  * window holding it (size / slide times: 10 for 5 min every 30 s, 12 for 1 h every 5 min).
  *
- * <p>What is subtracted is what cannot be recomputed cheaply: the distinct values of each
- * group and aggregate and the population's devices, as counts of the slices holding each value;
- * each held slice keeps its values as arrays, so that it is subtracted without reading its bytes.
+ * <p>What is kept across evaluations is what cannot be recomputed cheaply: the distinct values
+ * of each group and aggregate, as each value's newest held slice and how many values each held
+ * slice is the newest of ({@link Seen}: evicting the oldest slice drops its count, no value is
+ * subtracted), and the population's devices, as counts of the slices holding each (each held
+ * slice keeps its devices, so that it is subtracted without reading its bytes).
  * Everything else (counts, sums, extremes, last values, percentile values) is folded from the
  * decoded slices in time order at each evaluation, the same operations in the same order as a
  * merge from the bytes, so results are bit for bit those of {@link ShapeState#window} without it.
@@ -34,22 +36,64 @@ final class RunningWindow {
     private final TreeMap<Long, Held> slices = new TreeMap<>();
 
     /**
-     * A held slice: its groups' partials without their distinct sets (counted below), by group
-     * index ({@link Group#index}; null: the group is not in the slice);
-     * and what it added to the counts, subtracted when it goes: its groups, per group per
-     * aggregate its distinct values, and its population's devices.
+     * A held slice: its groups' partials without their distinct sets (seen below), by group index
+     * ({@link Group#index}; null: the group is not in the slice); its groups, with per aggregate
+     * how many distinct values each had ({@link #newest}); and its population's devices,
+     * subtracted when it goes.
      */
     private static final class Held {
         final Partial[] parts;
         final Group[] members;
-        final String[][][] values;
+        final int[][] distinct;
         final String[] population;
 
-        Held(Partial[] parts, Group[] members, String[][][] values, String[] population) {
+        Held(Partial[] parts, Group[] members, int[][] distinct, String[] population) {
             this.parts = parts;
             this.members = members;
-            this.values = values;
+            this.distinct = distinct;
             this.population = population;
+        }
+    }
+
+    /**
+     * One group's COUNT DISTINCT over the held slices: each value's newest held slice (by number,
+     * end / slide) and, per held slice, how many values it is the newest of. A slice added later
+     * than all held makes each of its values newest there; evicting the oldest slice leaves out
+     * the values it was the newest of (they are in no other held slice): its count. Values left
+     * out stay in the map until they outnumber the others (then dropped at once).
+     */
+    private static final class Seen {
+        final StringSet newest = StringSet.counted();
+        /** Per slice number modulo its length (more than the slices a window holds): its count. */
+        final int[] values;
+        /** The values in a held slice: the aggregate's result. */
+        int live;
+
+        Seen(int length) {
+            values = new int[length];
+        }
+
+        /** A slice numbered {@code slice}, after every held one; {@code first}: the oldest held (or it). */
+        void add(int slice, int first, String[] in) {
+            for (String v : in) {
+                int old = newest.put(v, slice);
+                if (old == StringSet.ABSENT || old < first) {
+                    live++;
+                } else {
+                    values[Math.floorMod(old, values.length)]--;
+                }
+            }
+            values[Math.floorMod(slice, values.length)] += in.length;
+        }
+
+        /** The oldest held slice, numbered {@code slice}, evicted; {@code first}: the oldest held after. */
+        void removeOldest(int slice, int first) {
+            int at = Math.floorMod(slice, values.length);
+            live -= values[at];
+            values[at] = 0;
+            if (newest.size() > 2 * live + 64) {
+                newest.removeBelow(first);
+            }
         }
     }
     /** Group -> in how many held slices it is, and per aggregate the distinct values' counts. */
@@ -64,15 +108,15 @@ final class RunningWindow {
         /** Its position in each held slice's partials ({@link Held#parts}), which a merge reads slice by slice. */
         final int index;
         int slices;
-        final StringSet[] distinct;
+        final Seen[] distinct;
 
         Group(WindowSpec spec, String name, int index) {
             this.name = name;
             this.index = index;
-            distinct = new StringSet[spec.aggs.size()];
+            distinct = new Seen[spec.aggs.size()];
             for (int i = 0; i < distinct.length; i++) {
                 if (spec.aggs.get(i).kind == WindowSpec.Kind.DISTINCT) {
-                    distinct[i] = StringSet.counted();
+                    distinct[i] = new Seen((int) (spec.size / spec.slide) + 1);
                 }
             }
         }
@@ -100,8 +144,7 @@ final class RunningWindow {
         Held held = slices.lastEntry().getValue();
         for (int k = 0; k < held.members.length; k++) {
             if (held.members[k] == g) {
-                String[] values = held.values[k][agg];
-                return values == null ? 0 : values.length;
+                return held.distinct[k][agg];
             }
         }
         return 0;
@@ -111,8 +154,8 @@ final class RunningWindow {
     long values() {
         long n = population == null ? 0 : population.size();
         for (Group g : groups.values()) {
-            for (StringSet d : g.distinct) {
-                n += d == null ? 0 : d.size();
+            for (Seen d : g.distinct) {
+                n += d == null ? 0 : d.newest.size();
             }
         }
         return n;
@@ -123,11 +166,19 @@ final class RunningWindow {
         return slices.isEmpty() ? Long.MAX_VALUE : slices.firstKey();
     }
 
-    /** Adds a slice (its distinct sets become counts here and its partials are compacted). */
+    /**
+     * Adds a slice ending after every held one (its distinct sets become {@link Seen} here and
+     * its partials are compacted).
+     */
     void add(long sliceEnd, ShapeState.Slice slice) {
+        if (!slices.isEmpty() && sliceEnd <= slices.lastKey()) {
+            throw new IllegalStateException("a slice ending at " + sliceEnd + " added after " + slices.lastKey());
+        }
+        int number = number(sliceEnd);
+        int first = slices.isEmpty() ? number : number(slices.firstKey());
         int n = slice.groups.size();
         Group[] members = new Group[n];
-        String[][][] values = new String[n][][];
+        int[][] distinct = new int[n][];
         int k = 0;
         int width = 0;
         for (Map.Entry<String, Partial> e : slice.groups.entrySet()) {
@@ -138,11 +189,12 @@ final class RunningWindow {
                 g = new Group(spec, e.getKey(), index);
                 groups.put(e.getKey(), g);
             }
-            values[k] = new String[g.distinct.length][];
+            distinct[k] = new int[g.distinct.length];
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    values[k][i] = e.getValue().sets[i].toArray();
-                    g.distinct[i].count(values[k][i], 1);
+                    String[] values = e.getValue().sets[i].toArray();
+                    g.distinct[i].add(number, first, values);
+                    distinct[k][i] = values.length;
                 }
             }
             g.slices++;
@@ -161,20 +213,32 @@ final class RunningWindow {
             devices = slice.population.toArray();
             population.count(devices, 1);
         }
-        slices.put(sliceEnd, new Held(parts, members, values, devices));
+        slices.put(sliceEnd, new Held(parts, members, distinct, devices));
     }
 
-    /** Removes a held slice: what it added is subtracted. */
+    /** A slice's number: its end / slide (slice ends are multiples of the slide). */
+    private int number(long sliceEnd) {
+        return (int) (sliceEnd / spec.slide);
+    }
+
+    /**
+     * Removes the oldest held slice (the only one a window leaves behind: {@link ShapeState#evict}),
+     * if {@code sliceEnd} is held: what it added is subtracted.
+     */
     void remove(long sliceEnd) {
-        Held held = slices.remove(sliceEnd);
-        if (held == null) {
+        if (slices.isEmpty() || !slices.containsKey(sliceEnd)) {
             return;
         }
+        if (sliceEnd != slices.firstKey()) {
+            throw new IllegalStateException("slice " + sliceEnd + " removed before " + slices.firstKey());
+        }
+        Held held = slices.remove(sliceEnd);
+        int after = slices.isEmpty() ? number(sliceEnd) + 1 : number(slices.firstKey());
         for (int k = 0; k < held.members.length; k++) {
             Group g = held.members[k];
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    g.distinct[i].count(held.values[k][i], -1);
+                    g.distinct[i].removeOldest(number(sliceEnd), after);
                 }
             }
             if (--g.slices == 0) {
@@ -189,7 +253,7 @@ final class RunningWindow {
 
     /**
      * The window as one slice: per group (in group order) its partial folded from the held
-     * slices in time order, its distinct sets and the population being views of the counts.
+     * slices in time order, its distinct counts those seen, the population a view of the counts.
      */
     ShapeState.Slice merged() {
         ShapeState.Slice out = new ShapeState.Slice(spec, population);
@@ -199,7 +263,7 @@ final class RunningWindow {
             Partial p = new Partial(spec);
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    p.sets[i] = g.distinct[i];
+                    p.distinct(i, g.distinct[i].live);
                 }
             }
             for (Held slice : held) {

@@ -6,10 +6,11 @@ import java.util.NoSuchElementException;
 
 /**
  * A set of strings in two arrays (open addressing, linear probing, at most half full), or, made
- * by {@link #counted}, a multiset: each string with how many times it was counted in, gone at 0.
+ * by {@link #counted}, with a number per string in a third: how many times it was counted in
+ * ({@link #count}, gone at 0), or any number ({@link #put}, {@link #removeBelow}).
  *
  * <p>The distinct values of a group in a slice (COUNT DISTINCT), a population's devices, and a
- * {@link RunningWindow}'s counts of them: a record adds its values to as many sets as it has
+ * {@link RunningWindow}'s counts of them or each value's newest slice: a record adds its values to as many sets as it has
  * shapes, so these were the largest item of the windows function for 100 distinct shapes as
  * {@code HashSet}s and {@code HashMap}s (a node allocated per value, a boxed count, a pointer
  * chased per probe; issue 15, docs/flink-job-shape.md §7). Here a probe compares the hash kept
@@ -76,6 +77,45 @@ final class StringSet implements Iterable<String> {
                 }
             } else if ((counts[at] += by) == 0) {
                 remove(at);
+            }
+        }
+    }
+
+    /** What {@link #put} returns for a string that was not there. */
+    static final int ABSENT = Integer.MIN_VALUE;
+
+    /** Sets the number kept with {@code v} (a {@link #counted} set): the one before, or ABSENT. */
+    int put(String v, int value) {
+        int h = hash(v);
+        int at = slot(v, h);
+        if (keys[at] == null) {
+            put(at, v, h, value);
+            return ABSENT;
+        }
+        int old = counts[at];
+        counts[at] = value;
+        return old;
+    }
+
+    /** Keeps only the strings whose number (a {@link #counted} set) is at least {@code min}. */
+    void removeBelow(int min) {
+        String[] oldKeys = keys;
+        int[] oldHashes = hashes;
+        int[] oldCounts = counts;
+        int kept = 0;
+        for (int j = 0; j < oldKeys.length; j++) {
+            if (oldKeys[j] != null && oldCounts[j] >= min) {
+                kept++;
+            }
+        }
+        int capacity = Integer.highestOneBit(Math.max(8, 2 * kept) - 1) << 1;
+        keys = new String[capacity];
+        hashes = new int[capacity];
+        counts = new int[capacity];
+        size = 0;
+        for (int j = 0; j < oldKeys.length; j++) {
+            if (oldKeys[j] != null && oldCounts[j] >= min) {
+                put(slot(oldKeys[j], oldHashes[j]), oldKeys[j], oldHashes[j], oldCounts[j]);
             }
         }
     }
