@@ -47,7 +47,7 @@ final class Partial {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
             values[i] = kind == WindowSpec.Kind.PCT ? new Doubles() : null;
             sets[i] = kind != WindowSpec.Kind.DISTINCT ? null
-                     : new StringSet(previous == null || previous.isEmpty() ? 0 : previous.newest(group, i));
+                     : new StringSet(previous == null ? 0 : previous.newest(group, i));
         }
     }
 

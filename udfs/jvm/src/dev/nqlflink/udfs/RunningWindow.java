@@ -74,7 +74,7 @@ final class RunningWindow {
         }
 
         /** A slice numbered {@code slice}, after every held one; {@code first}: the oldest held (or it). */
-        void add(int slice, int first, String[] in) {
+        void add(int slice, int first, StringSet in) {
             for (String v : in) {
                 int old = newest.put(v, slice);
                 if (old == StringSet.ABSENT || old < first) {
@@ -83,7 +83,7 @@ final class RunningWindow {
                     values[Math.floorMod(old, values.length)]--;
                 }
             }
-            values[Math.floorMod(slice, values.length)] += in.length;
+            values[Math.floorMod(slice, values.length)] += in.size();
         }
 
         /** The oldest held slice, numbered {@code slice}, evicted; {@code first}: the oldest held after. */
@@ -138,7 +138,7 @@ final class RunningWindow {
      */
     int newest(String group, int agg) {
         Group g = groups.get(group);
-        if (g == null) {
+        if (g == null || slices.isEmpty()) {
             return 0;
         }
         Held held = slices.lastEntry().getValue();
@@ -192,9 +192,9 @@ final class RunningWindow {
             distinct[k] = new int[g.distinct.length];
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    String[] values = e.getValue().sets[i].toArray();
+                    StringSet values = e.getValue().sets[i];
                     g.distinct[i].add(number, first, values);
-                    distinct[k][i] = values.length;
+                    distinct[k][i] = values.size();
                 }
             }
             g.slices++;

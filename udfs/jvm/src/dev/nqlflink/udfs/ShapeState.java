@@ -182,13 +182,9 @@ final class ShapeState {
             return out.toByteArray();
         }
 
-        static Open read(byte[] data) {
-            return read(data, new HashMap<>());
-        }
-
         /**
-         * {@link #read}, its device and string inputs taken from (or put in) {@code strings}:
-         * one String per value, so that the sets holding it find it by identity
+         * A record from {@link #write}, its device and string inputs taken from (or put in)
+         * {@code strings}: one String per value, so that the sets holding it find it by identity
          * ({@link StringSet}) instead of comparing characters of two copies in memory.
          */
         static Open read(byte[] data, Map<String, String> strings) {
@@ -602,8 +598,9 @@ final class ShapeState {
             return;
         }
         List<byte[]> remapped = new ArrayList<>();
+        Map<String, String> strings = running.strings(tenant);
         for (byte[] data : all) {
-            remapped.add(Open.read(data).remap(at, spec.all.size()).write());
+            remapped.add(Open.read(data, strings).remap(at, spec.all.size()).write());
         }
         open.clear();
         if (!remapped.isEmpty()) {
