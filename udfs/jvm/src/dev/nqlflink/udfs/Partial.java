@@ -33,6 +33,15 @@ final class Partial {
      * newest slice of {@code previous}, the shape's running window (null: none).
      */
     Partial(WindowSpec spec, RunningWindow previous, String group) {
+        this(spec, previous, group, true);
+    }
+
+    /** An empty partial to merge others into, its distinct counts set from elsewhere ({@link #distinct}): no sets. */
+    static Partial merging(WindowSpec spec) {
+        return new Partial(spec, null, null, false);
+    }
+
+    private Partial(WindowSpec spec, RunningWindow previous, String group, boolean withSets) {
         this.spec = spec;
         int n = spec.aggs.size();
         count = new long[n];
@@ -46,7 +55,7 @@ final class Partial {
         for (int i = 0; i < n; i++) {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
             values[i] = kind == WindowSpec.Kind.PCT ? new Doubles() : null;
-            sets[i] = kind != WindowSpec.Kind.DISTINCT ? null
+            sets[i] = kind != WindowSpec.Kind.DISTINCT || !withSets ? null
                      : new StringSet(previous == null ? 0 : previous.newest(group, i));
         }
     }

@@ -260,7 +260,7 @@ final class RunningWindow {
         Held[] held = slices.values().toArray(new Held[0]);
         for (Map.Entry<String, Group> e : groups.entrySet()) {
             Group g = e.getValue();
-            Partial p = new Partial(spec);
+            Partial p = Partial.merging(spec);
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
                     p.distinct(i, g.distinct[i].live);
