@@ -67,7 +67,23 @@ final class Configs {
             return row;
         }
 
+        /**
+         * What {@code make} derives from this version for {@code owner}, made once and kept with
+         * it while the owner is the same (a monitor's conditions bound to its parameters, read
+         * at every evaluation of the monitor; a version never changes).
+         */
+        @SuppressWarnings("unchecked")
+        <T> T derived(Object owner, java.util.function.Function<Config, T> make) {
+            if (derivedFor != owner) {
+                derived = make.apply(this);
+                derivedFor = owner;
+            }
+            return (T) derived;
+        }
+
         private transient Row row;
+        private transient Object derivedFor;
+        private transient Object derived;
     }
 
     // the coding of one value: a tag, then the value

@@ -171,6 +171,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * restore or a spec change, when every bucket sets all of its windows' timers again.
      */
     private transient Map<String, Long> timersSet;
+    /** The {@code configs} key of each monitor's alert states ({@link #ALERTS}), made once per monitor and spec. */
+    private transient Map<String, String> alertKeys;
 
     @Override
     public void open(FunctionContext context) throws Exception {
@@ -181,6 +183,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         decoded = new Decoded(10_000);
         clocks = new Decoded(10_000);
         timersSet = Decoded.lru(10_000);
+        alertKeys = new HashMap<>();
     }
 
     protected Shapes shapes(String text) {
@@ -189,6 +192,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             current = text;
             upToDate = new HashSet<>();
             timersSet = Decoded.lru(10_000);
+            alertKeys = new HashMap<>();
         }
         return shapes;
     }
@@ -597,7 +601,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         }
         LocalDateTime to = toTimestamp(end);
         // each monitor's config as of the windows' time (end - 1), read once for all its rows
-        Map<String, Row> config = new HashMap<>();
+        Map<String, Configs.Config> config = new HashMap<>();
+        boolean evictArmed = meta.get(EVICT) != null;
         for (ShapeState.Window w : due.values()) {
             LocalDateTime from = toTimestamp(w.start);
             Long devices = w.shape.population == null ? null : windows.population(w.shape.population, end);
@@ -607,22 +612,23 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             for (int i = 0; i < monitors.length; i++) {
                 String monitor = monitors[i][0];
                 if (monitor != null && !config.containsKey(monitor)) {
-                    Configs.Config c = Versions.at(decoded(tenant, monitor, configs, Configs::read), end - 1);
-                    config.put(monitor, c == null ? null : c.row());
+                    config.put(monitor, Versions.at(decoded(tenant, monitor, configs, Configs::read), end - 1));
                 }
-                configOf[i] = monitor == null ? null : config.get(monitor);
+                Configs.Config c = monitor == null ? null : config.get(monitor);
+                configOf[i] = c == null ? null : c.row();
                 // a monitor judged here is judged only with a config (without one, as the job's
                 // judged view has it, the evaluation is not judged at all: nothing to emit)
                 judges[i] = monitor == null ? null : spec.judges.get(monitors[i][1]);
             }
             // the alert states of the monitors judged here (their groups, read once per window)
-            // and their conditions' parameters, bound to the config once for all groups
+            // and their conditions' parameters, bound to the config once per version
             List<Map<String, GroupAlert>> alerts = new ArrayList<>(monitors.length);
             Bound[] bound = new Bound[monitors.length];
             for (int i = 0; i < monitors.length; i++) {
                 boolean judged = judges[i] != null && configOf[i] != null;
                 alerts.add(judged ? alerts(tenant, monitors[i][0], configs) : null);
-                bound[i] = judged ? new Bound(judges[i], configOf[i]) : null;
+                Shapes.Judge judge = judges[i];
+                bound[i] = judged ? config.get(monitors[i][0]).derived(judge, v -> new Bound(judge, v.row())) : null;
             }
             for (Map.Entry<String, Partial> g : w.merged.groups.entrySet()) {
                 Partial p = g.getValue();
@@ -644,11 +650,12 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             for (int i = 0; i < monitors.length; i++) {
                 if (alerts.get(i) != null) {
                     keepAlerts(tenant, monitors[i][0], alerts.get(i), configs);
-                    if (judges[i].evictDelay > 0 && meta.get(EVICT) == null) {
+                    if (judges[i].evictDelay > 0 && !evictArmed) {
                         // the eviction timer is set once and set again when it fires (evict)
                         long at = end + judges[i].evictDelay;
                         time.registerOnTime(EVICT, at);
                         meta.put(EVICT, Long.toString(at));
+                        evictArmed = true;
                     }
                 }
             }
@@ -738,12 +745,19 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         meta.put(SPEC, text);
     }
 
-    /** A monitor's conditions ({@link Shapes.Judge}) with their parameters bound to one config, for one window. */
+    /**
+     * A monitor's conditions ({@link Shapes.Judge}) with their parameters bound to one config
+     * version, and what its alert state reads of it: made once per version
+     * ({@link Configs.Config#derived}).
+     */
     private static final class Bound {
         final Shapes.Judge judge;
         final Double[] having;
         final Double[] trigger;
         final Double[] recover;
+        final boolean enabled;
+        final Long forMs;
+        final Long recoverForMs;
 
         Bound(Shapes.Judge judge, Row config) {
             Map<String, Double> params = config.getFieldAs(Configs.PARAMS);
@@ -751,6 +765,9 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             having = judge.having == null ? null : judge.having.bind(params);
             trigger = judge.trigger.bind(params);
             recover = judge.recover.bind(params);
+            enabled = !Boolean.FALSE.equals(config.getField(Configs.ENABLED));
+            forMs = config.getFieldAs(Configs.FOR_MS);
+            recoverForMs = config.getFieldAs(Configs.RECOVER_FOR_MS);
         }
     }
 
@@ -767,11 +784,10 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         if (judge.having != null && !Boolean.TRUE.equals(judge.having.eval(numbers, b.having))) {
             return;     // not an evaluation (the monitor's `having`): its group's run breaks at the next one
         }
-        boolean enabled = !Boolean.FALSE.equals(config.getField(Configs.ENABLED));
-        Boolean trig = enabled ? judge.trigger.eval(numbers, b.trigger) : null;
-        Boolean rec = enabled ? judge.recover.eval(numbers, b.recover) : null;
-        Long forMs = config.getFieldAs(Configs.FOR_MS);
-        Long recoverForMs = config.getFieldAs(Configs.RECOVER_FOR_MS);
+        Boolean trig = b.enabled ? judge.trigger.eval(numbers, b.trigger) : null;
+        Boolean rec = b.enabled ? judge.recover.eval(numbers, b.recover) : null;
+        Long forMs = b.forMs;
+        Long recoverForMs = b.recoverForMs;
         GroupAlert state = groups.get(group);
         if (state == null) {
             state = new GroupAlert();
@@ -861,7 +877,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     /** The groups' alert states of a monitor of the tenant. */
     private Map<String, GroupAlert> alerts(String tenant, String monitor, MapView<String, byte[]> configs)
             throws Exception {
-        return decoded(tenant, ALERTS + monitor, configs, GroupAlert::read);
+        return decoded(tenant, alertsKey(monitor), configs, GroupAlert::read);
     }
 
     /**
@@ -883,7 +899,12 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     /** Writes a monitor's groups' alert states back (none: the entry goes). */
     private void keepAlerts(String tenant, String monitor, Map<String, GroupAlert> groups,
                             MapView<String, byte[]> configs) throws Exception {
-        store(tenant, configs, ALERTS + monitor, groups.isEmpty() ? null : GroupAlert.write(groups), groups);
+        store(tenant, configs, alertsKey(monitor), groups.isEmpty() ? null : GroupAlert.write(groups), groups);
+    }
+
+    /** The {@code configs} key of a monitor's alert states (its hash computed once). */
+    private String alertsKey(String monitor) {
+        return alertKeys.computeIfAbsent(monitor, m -> ALERTS + m);
     }
 
     /**
