@@ -188,13 +188,29 @@ final class Partial {
     void mergeFrom(Partial o) {
         for (int i = 0; i < spec.aggs.size(); i++) {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
-            if (kind == WindowSpec.Kind.DISTINCT || o.count[i] == 0) {
+            if (kind == WindowSpec.Kind.DISTINCT) {
                 continue;
             }
-            if (kind == WindowSpec.Kind.PCT) {
-                values[i].addAll(o.values[i]);
+            long c = o.count[i];
+            if (c == 0) {
+                continue;
             }
-            mergeOne(i, kind, o.count[i], o.sum[i], o.value[i], o.time[i], o.text[i]);
+            // only the fields the kind keeps are read: a window merges its slices' partials at
+            // every evaluation, each field of each a likely cache miss
+            double s = 0;
+            double v = 0;
+            long t = Long.MIN_VALUE;
+            String x = null;
+            switch (kind) {
+                case SUM: case AVG: s = o.sum[i]; break;
+                case MIN: case MAX: v = o.value[i]; break;
+                case LAST: v = o.value[i]; t = o.time[i]; break;
+                case SMIN: case SMAX: x = o.text[i]; break;
+                case SLAST: x = o.text[i]; t = o.time[i]; break;
+                case PCT: values[i].addAll(o.values[i]); break;
+                default: break;
+            }
+            mergeOne(i, kind, c, s, v, t, x);
         }
     }
 
