@@ -1,8 +1,10 @@
 """Many monitors on one table (issue 15, benchmark 3): what 1, 10, 100, 1,000 monitors on
 session.vdi_events cost against one, in two families (benchmarks/monitor_sets.py): `distinct`
 (N different shapes, one tenant) and `same` (N copies of the seed monitor's shape with their
-own ids, thresholds and tenants, over max(1, N/10) tenants). Every size reads the same
-events (one simulated tenant's devices dealt out to the tenants), so throughputs compare.
+own ids, thresholds and tenants, over max(1, N/10) tenants); on request (--families) a third,
+`tenants` (the same monitors, one per tenant: what tenants cost apart from their monitors).
+Every size reads the same events (one simulated tenant's devices dealt out to the tenants),
+so throughputs compare.
 
 For each family and N, each step in a process of its own, through the public paths only:
 
@@ -28,7 +30,7 @@ plan within --timeout seconds (or whose run does not end within it) are reported
 out, and the family's larger sizes are skipped. Each job must alert at least once (the seed
 incident), the same records in every run.
 
-    .venv/bin/python benchmarks/many_monitors.py [--sizes 1,10,100,1000] [--families distinct,same]
+    .venv/bin/python benchmarks/many_monitors.py [--sizes 1,10,100,1000] [--families distinct,same[,tenants]]
         [--timeout 900] [--hours 3] [--devices 2000] [--runs 3] [--startup-runs 1]
         [--startup-events 2000] [--state-backend hashmap|rocksdb] [--json many_monitors.json] [--smoke]
 

@@ -19,6 +19,9 @@ distinct: N monitors of N different shapes (docs/sharing.md, "Shape"), all of on
 same: N copies of the seed monitor's shape with their own ids, thresholds (latency 250 ..
   449 ms, at least 1 .. 3 devices) and tenants: monitor i belongs to tenant i mod T of
   T = max(1, N / 10) tenants (t000, t001, ...).
+tenants: the same family's monitors, one per tenant (T = N), so that same 10N / tenants N is
+  what the monitors beyond a tenant's first cost, and tenants N / same 1 what its tenants cost
+  (the same input, dealt out to N tenants). Not run unless asked for (--families).
 
 The input: one simulated tenant (seed.simulate, `--tenants acme`, the seed incident) whose
 devices are dealt out to the T tenants by collector uid (uid number mod T), in the events
@@ -55,7 +58,8 @@ FILTERS = ("device.virtualization.desktop_pool != null", None, "event_type == sa
            "context.location.type == remote", "device.hardware.type == virtual")
 # the second aggregate, its column and the minimum the trigger asks for
 COUNTS = (("sessions", "device.count()", 5), ("sessions", "session.uid.count()", 5), ("samples", "count()", 10))
-FAMILIES = ("distinct", "same")
+FAMILIES = ("distinct", "same", "tenants")
+DEFAULT_FAMILIES = ("distinct", "same")
 SEED_TENANT = "acme"  # the simulated tenant whose devices are dealt out
 
 MONITOR = """\
@@ -77,7 +81,7 @@ def tenant(j: int) -> str:
 
 def tenants(family: str, n: int) -> int:
     """How many tenants the family's N monitors belong to."""
-    return max(1, n // 10) if family == "same" else 1
+    return max(1, n // 10) if family == "same" else n if family == "tenants" else 1
 
 
 def points() -> list[tuple[int, int, int, int]]:
@@ -103,9 +107,9 @@ def distinct(n: int) -> list[str]:
     return out
 
 
-def same(n: int) -> list[str]:
-    t = tenants("same", n)
-    return [MONITOR.format(id=f"same_{i:04d}", tenant=tenant(i % t), during="5min", every="30s",
+def same(n: int, family: str = "same") -> list[str]:
+    t = tenants(family, n)
+    return [MONITOR.format(id=f"{family}_{i:04d}", tenant=tenant(i % t), during="5min", every="30s",
                            where="\n      | where device.virtualization.desktop_pool != null", column="avg_latency",
                            aggregate="network_latency.avg()", count_column="sessions", count="device.count()",
                            by="\n        by device.virtualization.desktop_pool",
@@ -116,14 +120,14 @@ def same(n: int) -> list[str]:
 def add_arguments(ap, sizes: str) -> None:
     """--sizes and --families of a benchmark over these families."""
     ap.add_argument("--sizes", help=f"numbers of monitors, 1 among them (default {sizes}; --smoke: 1)")
-    ap.add_argument("--families", help="distinct, same or both (default both; --smoke: same)")
+    ap.add_argument("--families", help=f"among {', '.join(FAMILIES)} (default {','.join(DEFAULT_FAMILIES)}; --smoke: same)")
 
 
 def chosen(args, sizes: str) -> tuple[list[int], list[str]]:
     """The sizes and families asked for (--smoke: size 1 of the same family unless given);
     args keeps them as text, for the benchmark's JSON."""
     args.sizes = args.sizes or ("1" if args.smoke else sizes)
-    args.families = args.families or ("same" if args.smoke else ",".join(FAMILIES))
+    args.families = args.families or ("same" if args.smoke else ",".join(DEFAULT_FAMILIES))
     numbers = sorted({int(s) for s in args.sizes.split(",")})
     families = [f for f in args.families.split(",") if f]
     if 1 not in numbers or not set(families) <= set(FAMILIES):
@@ -133,7 +137,8 @@ def chosen(args, sizes: str) -> tuple[list[int], list[str]]:
 
 def monitors_file(path: Path, family: str, n: int) -> Path:
     """The family's N monitors in one file."""
-    path.write_text("monitors:\n" + "".join({"distinct": distinct, "same": same}[family](n)), encoding="utf-8")
+    make = {"distinct": distinct, "same": same, "tenants": lambda k: same(k, "tenants")}[family]
+    path.write_text("monitors:\n" + "".join(make(n)), encoding="utf-8")
     return path
 
 

@@ -57,6 +57,16 @@ def test_the_same_family_is_one_shape_over_a_tenant_per_ten_monitors(tmp_path):
     assert ms.tenants("distinct", 1000) == 1
 
 
+def test_the_tenants_family_is_the_same_shape_one_monitor_per_tenant(tmp_path):
+    written = monitors(ms.monitors_file(tmp_path / "m.yaml", "tenants", 100).read_text())
+    assert [m["tenant"] for m in written] == [f"t{i:03d}" for i in range(100)]
+    same = monitors(ms.monitors_file(tmp_path / "s.yaml", "same", 100).read_text())
+    # the same monitors as the same family's (query, every, trigger), ids of their own
+    assert [(m["query"], m["every"], m["trigger"]) for m in written] == \
+        [(m["query"], m["every"], m["trigger"]) for m in same]
+    assert written[7]["id"] == "tenants_0007" and ms.tenants("tenants", 100) == 100
+
+
 def test_dealing_out_moves_each_device_to_one_tenant_and_keeps_every_record(tmp_path):
     def event(uid):
         return {"tenant": "acme", "end_time": "2026-11-26T07:00:00.000Z",
