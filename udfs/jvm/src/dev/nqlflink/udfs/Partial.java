@@ -195,22 +195,13 @@ final class Partial {
             if (c == 0) {
                 continue;
             }
+            if (kind == WindowSpec.Kind.PCT) {
+                values[i].addAll(o.values[i]);
+            }
             // only the fields the kind keeps are read: a window merges its slices' partials at
             // every evaluation, each field of each a likely cache miss
-            double s = 0;
-            double v = 0;
-            long t = Long.MIN_VALUE;
-            String x = null;
-            switch (kind) {
-                case SUM: case AVG: s = o.sum[i]; break;
-                case MIN: case MAX: v = o.value[i]; break;
-                case LAST: v = o.value[i]; t = o.time[i]; break;
-                case SMIN: case SMAX: x = o.text[i]; break;
-                case SLAST: x = o.text[i]; t = o.time[i]; break;
-                case PCT: values[i].addAll(o.values[i]); break;
-                default: break;
-            }
-            mergeOne(i, kind, c, s, v, t, x);
+            mergeOne(i, kind, c, kind.summed() ? o.sum[i] : 0, kind.valued() ? o.value[i] : 0,
+                     kind.timed() ? o.time[i] : Long.MIN_VALUE, kind.stringOutput() ? o.text[i] : null);
         }
     }
 

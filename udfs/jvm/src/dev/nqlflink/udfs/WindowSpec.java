@@ -54,6 +54,21 @@ public final class WindowSpec implements Serializable {
         boolean stringOutput() {
             return this == SMIN || this == SMAX || this == SLAST;
         }
+
+        /** Whether a partial keeps a sum for it (besides its count). */
+        boolean summed() {
+            return this == SUM || this == AVG;
+        }
+
+        /** Whether a partial keeps a number for it: the least, the greatest or the last. */
+        boolean valued() {
+            return this == MIN || this == MAX || this == LAST;
+        }
+
+        /** Whether a partial keeps the event time of its value (the last one). */
+        boolean timed() {
+            return this == LAST || this == SLAST;
+        }
     }
 
     public static final class Agg implements Serializable {
