@@ -137,8 +137,8 @@ def chosen(args, sizes: str) -> tuple[list[int], list[str]]:
 
 def monitors_file(path: Path, family: str, n: int) -> Path:
     """The family's N monitors in one file."""
-    make = {"distinct": distinct, "same": same, "tenants": lambda k: same(k, "tenants")}[family]
-    path.write_text("monitors:\n" + "".join(make(n)), encoding="utf-8")
+    path.write_text("monitors:\n" + "".join(distinct(n) if family == "distinct" else same(n, family)),
+                    encoding="utf-8")
     return path
 
 

@@ -226,7 +226,7 @@ final class RunningWindow {
      * if {@code sliceEnd} is held: what it added is subtracted.
      */
     void remove(long sliceEnd) {
-        if (slices.isEmpty() || !slices.containsKey(sliceEnd)) {
+        if (!slices.containsKey(sliceEnd)) {
             return;
         }
         if (sliceEnd != slices.firstKey()) {

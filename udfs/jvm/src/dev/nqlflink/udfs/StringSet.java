@@ -36,7 +36,7 @@ final class StringSet implements Iterable<String> {
     }
 
     private StringSet(boolean counted, int expected) {
-        int capacity = Integer.highestOneBit(Math.max(8, 2 * Math.min(expected, 1 << 20)) - 1) << 1;   // at most half full
+        int capacity = capacityFor(Math.min(expected, 1 << 20));
         keys = new String[capacity];
         hashes = new int[capacity];
         counts = counted ? new int[capacity] : null;
@@ -99,25 +99,18 @@ final class StringSet implements Iterable<String> {
 
     /** Keeps only the strings whose number (a {@link #counted} set) is at least {@code min}. */
     void removeBelow(int min) {
-        String[] oldKeys = keys;
-        int[] oldHashes = hashes;
-        int[] oldCounts = counts;
         int kept = 0;
-        for (int j = 0; j < oldKeys.length; j++) {
-            if (oldKeys[j] != null && oldCounts[j] >= min) {
+        for (int j = 0; j < keys.length; j++) {
+            if (keys[j] != null && counts[j] >= min) {
                 kept++;
             }
         }
-        int capacity = Integer.highestOneBit(Math.max(8, 2 * kept) - 1) << 1;
-        keys = new String[capacity];
-        hashes = new int[capacity];
-        counts = new int[capacity];
-        size = 0;
-        for (int j = 0; j < oldKeys.length; j++) {
-            if (oldKeys[j] != null && oldCounts[j] >= min) {
-                put(slot(oldKeys[j], oldHashes[j]), oldKeys[j], oldHashes[j], oldCounts[j]);
-            }
-        }
+        rehash(capacityFor(kept), min);
+    }
+
+    /** Slots for {@code expected} strings, at most half full (a power of two, at least 16). */
+    private static int capacityFor(int expected) {
+        return Integer.highestOneBit(Math.max(8, 2 * expected) - 1) << 1;
     }
 
     String[] toArray() {
@@ -194,15 +187,24 @@ final class StringSet implements Iterable<String> {
     }
 
     private void grow() {
+        rehash(keys.length * 2, Integer.MIN_VALUE);
+    }
+
+    /**
+     * The strings into new arrays of {@code capacity} slots: all of a plain set's, a counted
+     * set's whose number is at least {@code min}.
+     */
+    private void rehash(int capacity, int min) {
         String[] oldKeys = keys;
         int[] oldHashes = hashes;
         int[] oldCounts = counts;
-        keys = new String[oldKeys.length * 2];
-        hashes = new int[keys.length];
-        counts = oldCounts == null ? null : new int[keys.length];
-        int mask = keys.length - 1;
+        keys = new String[capacity];
+        hashes = new int[capacity];
+        counts = oldCounts == null ? null : new int[capacity];
+        size = 0;
+        int mask = capacity - 1;
         for (int j = 0; j < oldKeys.length; j++) {
-            if (oldKeys[j] != null) {
+            if (oldKeys[j] != null && (oldCounts == null || oldCounts[j] >= min)) {
                 int i = oldHashes[j] & mask;
                 while (keys[i] != null) {
                     i = (i + 1) & mask;
@@ -212,6 +214,7 @@ final class StringSet implements Iterable<String> {
                 if (counts != null) {
                     counts[i] = oldCounts[j];
                 }
+                size++;
             }
         }
     }

@@ -607,6 +607,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             LocalDateTime from = toTimestamp(w.start);
             Long devices = w.shape.population == null ? null : windows.population(w.shape.population, end);
             String[][] monitors = w.shape.monitorsOf(tenant);
+            Configs.Config[] versionOf = new Configs.Config[monitors.length];
             Row[] configOf = new Row[monitors.length];
             Shapes.Judge[] judges = new Shapes.Judge[monitors.length];
             for (int i = 0; i < monitors.length; i++) {
@@ -614,8 +615,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 if (monitor != null && !config.containsKey(monitor)) {
                     config.put(monitor, Versions.at(decoded(tenant, monitor, configs, Configs::read), end - 1));
                 }
-                Configs.Config c = monitor == null ? null : config.get(monitor);
-                configOf[i] = c == null ? null : c.row();
+                versionOf[i] = monitor == null ? null : config.get(monitor);
+                configOf[i] = versionOf[i] == null ? null : versionOf[i].row();
                 // a monitor judged here is judged only with a config (without one, as the job's
                 // judged view has it, the evaluation is not judged at all: nothing to emit)
                 judges[i] = monitor == null ? null : spec.judges.get(monitors[i][1]);
@@ -628,7 +629,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 boolean judged = judges[i] != null && configOf[i] != null;
                 alerts.add(judged ? alerts(tenant, monitors[i][0], configs) : null);
                 Shapes.Judge judge = judges[i];
-                bound[i] = judged ? config.get(monitors[i][0]).derived(judge, v -> new Bound(judge, v.row())) : null;
+                bound[i] = judged ? versionOf[i].derived(judge, v -> new Bound(judge, v.row())) : null;
             }
             for (Map.Entry<String, Partial> g : w.merged.groups.entrySet()) {
                 Partial p = g.getValue();
