@@ -7,7 +7,11 @@ bytes it was read from and nothing else. Checked without an engine, by counting 
 - a value put with the bytes written is what the next read of those bytes gets;
 - beyond the capacity the least recently used key goes (and is decoded again), not one just read;
 - `cached` (for entries written only through the cache) gives the value last read or put under a
-  key without its bytes, nothing once the key is removed or evicted, nothing for an absent entry."""
+  key without its bytes, nothing once the key is removed or evicted, nothing for an absent entry;
+- an `entry` held by a caller (the windows function's per-shape monitor entries) stays live while
+  its value is the one kept: a put of that same value (changed in place, written back) keeps it
+  live with the new bytes; a put of another value, a read of other bytes, a removal or an
+  eviction ends it."""
 
 from __future__ import annotations
 
@@ -60,6 +64,27 @@ public class DecodedCheck {
         show("cached_evicted", c.cached("t"));
         c.remove("q");
         show("cached_removed", c.cached("q"));
+        Decoded e = new Decoded(2);
+        show("entry_none", e.entry("k"));
+        StringBuilder v = new StringBuilder("v1");
+        Decoded.Value held = e.put("k", new byte[] {1}, v);
+        show("entry_put", held.live + " " + (e.entry("k") == held));
+        v.append("+");                                          // changed in place, written back
+        byte[] again = {2};
+        show("same_value", (e.put("k", again, v) == held) + " " + held.live);
+        show("same_value_bytes", e.get("k", again, DecodedCheck::read));
+        e.put("k", new byte[] {3}, "other");
+        show("other_value", held.live);
+        Decoded.Value read = e.put("r", new byte[] {'r'}, "r");
+        e.get("r", new byte[] {'s'}, DecodedCheck::read);       // other bytes: decoded again
+        show("other_bytes", read.live);
+        Decoded.Value gone = e.entry("r");
+        e.remove("r");
+        show("entry_removed", gone.live + " " + e.entry("r"));
+        Decoded.Value old = e.entry("k");
+        e.put("a", new byte[] {'a'}, "a");
+        e.put("b", new byte[] {'b'}, "b");                      // k least recently used: it goes
+        show("entry_evicted", old.live + " " + e.entry("k"));
     }
 }
 """
@@ -85,4 +110,12 @@ def test_a_value_is_used_again_only_for_the_bytes_it_stands_for(tmp_path):
         "cached_put put 10",
         "cached_evicted null 12",
         "cached_removed null 12",
+        "entry_none null 12",
+        "entry_put true true 12",
+        "same_value true true 12",
+        "same_value_bytes v1+ 12",
+        "other_value false 12",
+        "other_bytes false 13",
+        "entry_removed false null 13",
+        "entry_evicted false null 13",
     ]

@@ -27,7 +27,16 @@ final class Decoded {
     private final Map<Object, Value> entries;
 
     Decoded(int capacity) {
-        entries = lru(capacity);
+        entries = new LinkedHashMap<>(256, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Object, Value> eldest) {
+                if (size() <= capacity) {
+                    return false;
+                }
+                eldest.getValue().live = false;
+                return true;
+            }
+        };
     }
 
     /** A map that drops its least recently used entry beyond {@code capacity}. */
@@ -49,7 +58,7 @@ final class Decoded {
         }
         T value = read.apply(stored);
         if (stored != null) {
-            entries.put(key, new Value(stored, value));
+            replace(key, new Value(stored, value));
         }
         return value;
     }
@@ -64,13 +73,41 @@ final class Decoded {
         return cached == null ? null : (T) cached.value;
     }
 
-    /** {@code value} as written in {@code bytes} under {@code key}. */
-    void put(Object key, byte[] bytes, Object value) {
-        entries.put(key, new Value(bytes, value));
+    /**
+     * The entry kept under {@code key} (null: none), for a caller that holds on to it and takes its
+     * value again while it is {@link Value#live} (without a lookup): only for entries written
+     * through this cache, as {@link #cached}.
+     */
+    Value entry(Object key) {
+        return entries.get(key);
+    }
+
+    /**
+     * {@code value} as written in {@code bytes} under {@code key}; the entry kept (the same one,
+     * still live, if it held this very value: a value changed in place and written back).
+     */
+    Value put(Object key, byte[] bytes, Object value) {
+        Value kept = entries.get(key);
+        if (kept != null && kept.value == value) {
+            kept.bytes = bytes;
+            return kept;
+        }
+        return replace(key, new Value(bytes, value));
     }
 
     void remove(Object key) {
-        entries.remove(key);
+        Value gone = entries.remove(key);
+        if (gone != null) {
+            gone.live = false;
+        }
+    }
+
+    private Value replace(Object key, Value value) {
+        Value old = entries.put(key, value);
+        if (old != null) {
+            old.live = false;
+        }
+        return value;
     }
 
     /**
@@ -100,9 +137,11 @@ final class Decoded {
         }
     }
 
-    private static final class Value {
-        final byte[] bytes;
+    /** A kept entry: its bytes and their value; not {@code live} once replaced, removed or dropped. */
+    static final class Value {
+        private byte[] bytes;
         final Object value;
+        boolean live = true;
 
         Value(byte[] bytes, Object value) {
             this.bytes = bytes;

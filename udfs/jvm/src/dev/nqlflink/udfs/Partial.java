@@ -182,39 +182,98 @@ final class Partial {
     }
 
     /**
-     * Folds a later partial into this one as {@link #mergeWritten} folds its bytes, except its
-     * distinct sets (a {@link RunningWindow} keeps those as counts).
+     * Folds a later partial, held packed with the other groups of its slice ({@link Packed}, group
+     * {@code g}), into this one as {@link #mergeWritten} folds its bytes, except its distinct sets
+     * (a {@link RunningWindow} keeps those as counts).
      */
-    void mergeFrom(Partial o) {
-        for (int i = 0; i < spec.aggs.size(); i++) {
+    void mergeFrom(Packed o, int g) {
+        int n = spec.aggs.size();
+        int base = g * n;
+        for (int i = 0; i < n; i++) {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
             if (kind == WindowSpec.Kind.DISTINCT) {
                 continue;
             }
-            long c = o.count[i];
+            int at = base + i;
+            long c = o.count[at];
             if (c == 0) {
                 continue;
             }
             if (kind == WindowSpec.Kind.PCT) {
-                values[i].addAll(o.values[i]);
+                values[i].addAll(o.values[at]);
             }
-            // only the fields the kind keeps are read: a window merges its slices' partials at
-            // every evaluation, each field of each a likely cache miss
-            mergeOne(i, kind, c, kind.summed() ? o.sum[i] : 0, kind.valued() ? o.value[i] : 0,
-                     kind.timed() ? o.time[i] : Long.MIN_VALUE, kind.stringOutput() ? o.text[i] : null);
+            mergeOne(i, kind, c, kind.summed() ? o.sum[at] : 0, kind.valued() ? o.value[at] : 0,
+                     kind.timed() ? o.time[at] : Long.MIN_VALUE, kind.stringOutput() ? o.text[at] : null);
         }
     }
 
     /**
-     * Frees what a partial kept only for merging into others no longer needs: its distinct sets
-     * (a {@link RunningWindow} counts them), and its percentile values' spare room.
+     * The partials of a slice's groups as a window holds them between evaluations: what a merge
+     * reads of them ({@link #mergeFrom(Packed, int)}), without the distinct sets (a
+     * {@link RunningWindow} counts those), each field of every group in one array, by group
+     * index and aggregate. A window merges its held slices at every evaluation; a partial's
+     * fields in arrays of their own were a cache miss each, for every group of every slice.
+     * A group a slice does not have has counts of 0 there (nothing merged).
      */
-    void compact() {
-        for (int i = 0; i < spec.aggs.size(); i++) {
-            sets[i] = null;
-            Doubles vs = values[i];
-            if (vs != null) {
-                vs.trim();
+    static final class Packed {
+        final long[] count;
+        final double[] sum;
+        final double[] value;
+        final long[] time;
+        final String[] text;
+        final Doubles[] values;
+
+        /** The partials by group index ({@code parts[g]} null: the group is not in the slice). */
+        Packed(WindowSpec spec, Partial[] parts) {
+            int n = spec.aggs.size();
+            int size = parts.length * n;
+            boolean summed = false;
+            boolean valued = false;
+            boolean timed = false;
+            boolean texts = false;
+            boolean pct = false;
+            for (WindowSpec.Agg a : spec.aggs) {
+                summed |= a.kind.summed();
+                valued |= a.kind.valued();
+                timed |= a.kind.timed();
+                texts |= a.kind.stringOutput();
+                pct |= a.kind == WindowSpec.Kind.PCT;
+            }
+            count = new long[size];
+            sum = summed ? new double[size] : null;
+            value = valued ? new double[size] : null;
+            time = timed ? new long[size] : null;
+            text = texts ? new String[size] : null;
+            values = pct ? new Doubles[size] : null;
+            for (int g = 0; g < parts.length; g++) {
+                Partial p = parts[g];
+                if (p == null) {
+                    continue;
+                }
+                for (int i = 0; i < n; i++) {
+                    int at = g * n + i;
+                    WindowSpec.Kind kind = spec.aggs.get(i).kind;
+                    if (kind == WindowSpec.Kind.DISTINCT) {
+                        continue;
+                    }
+                    count[at] = p.count[i];
+                    if (kind.summed()) {
+                        sum[at] = p.sum[i];
+                    }
+                    if (kind.valued()) {
+                        value[at] = p.value[i];
+                    }
+                    if (kind.timed()) {
+                        time[at] = p.time[i];
+                    }
+                    if (kind.stringOutput()) {
+                        text[at] = p.text[i];
+                    }
+                    if (kind == WindowSpec.Kind.PCT) {
+                        p.values[i].trim();
+                        values[at] = p.values[i];
+                    }
+                }
             }
         }
     }

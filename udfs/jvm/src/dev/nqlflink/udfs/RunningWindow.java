@@ -36,19 +36,23 @@ final class RunningWindow {
     private final TreeMap<Long, Held> slices = new TreeMap<>();
 
     /**
-     * A held slice: its groups' partials without their distinct sets (seen below), by group index
-     * ({@link Group#index}; null: the group is not in the slice); its groups, with per aggregate
+     * A held slice: its groups' partials without their distinct sets (seen below), packed by group
+     * index ({@link Group#index}; counts of 0: the group is not in the slice); its groups, with per aggregate
      * how many distinct values each had ({@link #newest}); and its population's devices,
      * subtracted when it goes.
      */
     private static final class Held {
-        final Partial[] parts;
+        final Partial.Packed parts;
         final Group[] members;
         final int[][] distinct;
         final String[] population;
 
-        Held(Partial[] parts, Group[] members, int[][] distinct, String[] population) {
+        /** The group indices its parts span (a group at or past it is not in the slice). */
+        final int width;
+
+        Held(Partial.Packed parts, int width, Group[] members, int[][] distinct, String[] population) {
             this.parts = parts;
+            this.width = width;
             this.members = members;
             this.distinct = distinct;
             this.population = population;
@@ -167,8 +171,8 @@ final class RunningWindow {
     }
 
     /**
-     * Adds a slice ending after every held one (its distinct sets become {@link Seen} here and
-     * its partials are compacted).
+     * Adds a slice ending after every held one (its distinct sets become {@link Seen} here, the
+     * rest of its partials is packed: {@link Partial.Packed}).
      */
     void add(long sliceEnd, ShapeState.Slice slice) {
         if (!slices.isEmpty() && sliceEnd <= slices.lastKey()) {
@@ -205,7 +209,6 @@ final class RunningWindow {
         Partial[] parts = new Partial[width];
         k = 0;
         for (Partial p : slice.groups.values()) {
-            p.compact();
             parts[members[k++].index] = p;
         }
         String[] devices = null;
@@ -213,7 +216,7 @@ final class RunningWindow {
             devices = slice.population.toArray();
             population.count(devices, 1);
         }
-        slices.put(sliceEnd, new Held(parts, members, distinct, devices));
+        slices.put(sliceEnd, new Held(new Partial.Packed(spec, parts), width, members, distinct, devices));
     }
 
     /** A slice's number: its end / slide (slice ends are multiples of the slide). */
@@ -267,9 +270,8 @@ final class RunningWindow {
                 }
             }
             for (Held slice : held) {
-                Partial part = g.index < slice.parts.length ? slice.parts[g.index] : null;
-                if (part != null) {
-                    p.mergeFrom(part);
+                if (g.index < slice.width) {
+                    p.mergeFrom(slice.parts, g.index);
                 }
             }
             out.groups.put(e.getKey(), p);
@@ -289,10 +291,12 @@ final class RunningWindow {
         static final int STRINGS = 4_096;
         static final int SPARE = 4;
 
-        /** One tenant's running windows by shape, and its strings ({@link #strings}). */
+        /** One tenant's running windows by shape, its strings ({@link #strings}) and oldest bucket. */
         private static final class Tenant {
             final Map<String, RunningWindow> shapes = new HashMap<>();
             final Map<String, String> strings = new HashMap<>();
+            /** The oldest time bucket in the tenant's state ({@link #oldestBucket}). */
+            long oldestBucket = Long.MIN_VALUE;
         }
 
         private final LinkedHashMap<String, Tenant> tenants = new LinkedHashMap<>(16, 0.75f, true);
@@ -332,6 +336,29 @@ final class RunningWindow {
                 }
             }
             return t.strings;
+        }
+
+        /**
+         * The oldest time bucket the tenant's state holds ({@link ShapeState#forgetBuckets}), as
+         * last read there and kept with each bucket added since: Long.MIN_VALUE when unknown (the
+         * tenant's windows forgotten, or never read), Long.MAX_VALUE when it holds none.
+         */
+        long oldestBucket(String tenant) {
+            Tenant t = tenants.get(tenant);
+            return t == null ? Long.MIN_VALUE : t.oldestBucket;
+        }
+
+        void oldestBucket(String tenant, long bucket) {
+            tenant(tenant).oldestBucket = bucket;
+            trim(tenant);
+        }
+
+        /** A bucket added to the tenant's state: the oldest it holds is known still, if it was. */
+        void bucketAdded(String tenant, long bucket) {
+            Tenant t = tenants.get(tenant);
+            if (t != null && t.oldestBucket != Long.MIN_VALUE) {
+                t.oldestBucket = Math.min(t.oldestBucket, bucket);
+            }
         }
 
         void remove(String tenant, String shape) {

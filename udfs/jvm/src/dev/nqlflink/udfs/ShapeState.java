@@ -548,17 +548,39 @@ final class ShapeState {
         slices.remove(key);
     }
 
-    /** Forgets the buckets at or before {@code before}: their timers are past. */
+    /** Whether the tenant has had a record in the bucket (its windows' timers are set). */
+    boolean hasBucket(long bucket) throws Exception {
+        return buckets.contains(bucket);
+    }
+
+    /** The bucket's first record: noted (its windows' timers are being set). */
+    void addBucket(long bucket) throws Exception {
+        buckets.put(bucket, Boolean.TRUE);
+        running.bucketAdded(tenant, bucket);
+    }
+
+    /**
+     * Forgets the buckets at or before {@code before}: their timers are past. Read only when the
+     * oldest bucket kept may be one ({@link RunningWindow.Cache#oldestBucket}: unknown after a
+     * restore or once the tenant's windows are forgotten), not at every window.
+     */
     void forgetBuckets(long before) throws Exception {
+        if (running.oldestBucket(tenant) > before) {
+            return;
+        }
         List<Long> old = new ArrayList<>();
+        long oldest = Long.MAX_VALUE;
         for (Long b : buckets.keys()) {
             if (b <= before) {
                 old.add(b);
+            } else {
+                oldest = Math.min(oldest, b);
             }
         }
         for (Long b : old) {
             buckets.remove(b);
         }
+        running.oldestBucket(tenant, oldest);
     }
 
     /**

@@ -173,6 +173,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     private transient Map<String, Long> timersSet;
     /** The {@code configs} key of each monitor's alert states ({@link #ALERTS}), made once per monitor and spec. */
     private transient Map<String, String> alertKeys;
+    /** Per tenant and shape (the spec's array of its monitors there), their {@link Entries}; made once per spec. */
+    private transient Map<String[][], Entries> entries;
 
     @Override
     public void open(FunctionContext context) throws Exception {
@@ -184,6 +186,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         clocks = new Decoded(10_000);
         timersSet = Decoded.lru(10_000);
         alertKeys = new HashMap<>();
+        entries = new java.util.IdentityHashMap<>();
     }
 
     protected Shapes shapes(String text) {
@@ -193,6 +196,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             upToDate = new HashSet<>();
             timersSet = Decoded.lru(10_000);
             alertKeys = new HashMap<>();
+            entries = new java.util.IdentityHashMap<>();
         }
         return shapes;
     }
@@ -384,13 +388,13 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             return;
         }
         long bucket = Math.floorDiv(ts, spec.grain);
-        if (!windows.buckets.contains(bucket)) {
+        if (!windows.hasBucket(bucket)) {
             // the bucket's first record: the timers of the windows holding it, of every shape (a
             // window with nothing of a shape is not evaluated for it). If this instance set the
             // previous bucket's (under this spec), only those of the windows that start here: the
             // others hold the previous bucket too, and their timers are set (or fired, or moved to
             // the tenant's clock's wake-up: onWindow); a timer is never deleted
-            windows.buckets.put(bucket, Boolean.TRUE);
+            windows.addBucket(bucket);
             Long previous = timersSet.put(tenant, bucket);
             boolean after = previous != null && previous == bucket - 1;
             for (Shapes.Shape shape : spec.list) {
@@ -600,22 +604,19 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             return;
         }
         LocalDateTime to = toTimestamp(end);
-        // each monitor's config as of the windows' time (end - 1), read once for all its rows
-        Map<String, Configs.Config> config = new HashMap<>();
         boolean evictArmed = meta.get(EVICT) != null;
         for (ShapeState.Window w : due.values()) {
             LocalDateTime from = toTimestamp(w.start);
             Long devices = w.shape.population == null ? null : windows.population(w.shape.population, end);
             String[][] monitors = w.shape.monitorsOf(tenant);
+            Entries entries = entries(spec, tenant, monitors);
             Configs.Config[] versionOf = new Configs.Config[monitors.length];
             Row[] configOf = new Row[monitors.length];
             Shapes.Judge[] judges = new Shapes.Judge[monitors.length];
             for (int i = 0; i < monitors.length; i++) {
                 String monitor = monitors[i][0];
-                if (monitor != null && !config.containsKey(monitor)) {
-                    config.put(monitor, Versions.at(decoded(tenant, monitor, configs, Configs::read), end - 1));
-                }
-                versionOf[i] = monitor == null ? null : config.get(monitor);
+                // the monitor's config as of the window's time (end - 1)
+                versionOf[i] = monitor == null ? null : Versions.at(entries.configs(i, configs), end - 1);
                 configOf[i] = versionOf[i] == null ? null : versionOf[i].row();
                 // a monitor judged here is judged only with a config (without one, as the job's
                 // judged view has it, the evaluation is not judged at all: nothing to emit)
@@ -627,7 +628,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             Bound[] bound = new Bound[monitors.length];
             for (int i = 0; i < monitors.length; i++) {
                 boolean judged = judges[i] != null && configOf[i] != null;
-                alerts.add(judged ? alerts(tenant, monitors[i][0], configs) : null);
+                alerts.add(judged ? entries.alerts(i, configs) : null);
                 Shapes.Judge judge = judges[i];
                 bound[i] = judged ? versionOf[i].derived(judge, v -> new Bound(judge, v.row())) : null;
             }
@@ -650,7 +651,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             }
             for (int i = 0; i < monitors.length; i++) {
                 if (alerts.get(i) != null) {
-                    keepAlerts(tenant, monitors[i][0], alerts.get(i), configs);
+                    entries.keepAlerts(i, alerts.get(i), configs);
                     if (judges[i].evictDelay > 0 && !evictArmed) {
                         // the eviction timer is set once and set again when it fires (evict)
                         long at = end + judges[i].evictDelay;
@@ -892,15 +893,23 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         if (tenant == null) {
             return read.apply(configs.get(entry));
         }
-        Decoded.Key key = new Decoded.Key(tenant, entry);
+        return decoded(new Decoded.Key(tenant, entry), configs, read);
+    }
+
+    private <T> T decoded(Decoded.Key key, MapView<String, byte[]> configs,
+                          java.util.function.Function<byte[], T> read) throws Exception {
         T kept = decoded.cached(key);
-        return kept != null ? kept : decoded.get(key, configs.get(entry), read);
+        return kept != null ? kept : decoded.get(key, configs.get(key.entry), read);
     }
 
     /** Writes a monitor's groups' alert states back (none: the entry goes). */
     private void keepAlerts(String tenant, String monitor, Map<String, GroupAlert> groups,
                             MapView<String, byte[]> configs) throws Exception {
-        store(tenant, configs, alertsKey(monitor), groups.isEmpty() ? null : GroupAlert.write(groups), groups);
+        store(tenant, configs, alertsKey(monitor), alertBytes(groups), groups);
+    }
+
+    private static byte[] alertBytes(Map<String, GroupAlert> groups) {
+        return groups.isEmpty() ? null : GroupAlert.write(groups);
     }
 
     /** The {@code configs} key of a monitor's alert states (its hash computed once). */
@@ -915,19 +924,120 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      */
     private void store(String tenant, MapView<String, byte[]> configs, String entry, byte[] bytes, Object value)
             throws Exception {
+        if (tenant == null) {
+            write(configs, entry, bytes);
+        } else {
+            store(new Decoded.Key(tenant, entry), configs, bytes, value);
+        }
+    }
+
+    /** {@link #store} under a tenant's key: the entry kept decoded (null: removed). */
+    private Decoded.Value store(Decoded.Key key, MapView<String, byte[]> configs, byte[] bytes, Object value)
+            throws Exception {
+        write(configs, key.entry, bytes);
+        if (bytes == null) {
+            decoded.remove(key);
+            return null;
+        }
+        return decoded.put(key, bytes, value);
+    }
+
+    private static void write(MapView<String, byte[]> configs, String entry, byte[] bytes) throws Exception {
         if (bytes == null) {
             configs.remove(entry);
         } else {
             configs.put(entry, bytes);
         }
-        if (tenant != null) {
-            Decoded.Key key = new Decoded.Key(tenant, entry);
-            if (bytes == null) {
-                decoded.remove(key);
-            } else {
-                decoded.put(key, bytes, value);
+    }
+
+    /**
+     * The tenant's monitors of one shape ({@link Shapes.Shape#monitorsOf}, by position) as an
+     * evaluation reads them: each one's {@code configs} keys made once, and its decoded config
+     * versions and alert states held while they are the ones kept ({@link Decoded.Value#live}), so
+     * that a window takes them without a lookup per monitor. Made once per spec, tenant and shape
+     * ({@link #entries}); a NULL tenant's are always read.
+     */
+    private final class Entries {
+        final String tenant;
+        /** Per monitor its entries' keys (null: no monitor, or no tenant: read each time). */
+        final Decoded.Key[] config;
+        final Decoded.Key[] alerts;
+        final Decoded.Value[] configKept;
+        final Decoded.Value[] alertsKept;
+        final String[][] monitors;
+
+        Entries(String tenant, String[][] monitors) {
+            this.tenant = tenant;
+            this.monitors = monitors;
+            int n = monitors.length;
+            config = new Decoded.Key[n];
+            alerts = new Decoded.Key[n];
+            configKept = new Decoded.Value[n];
+            alertsKept = new Decoded.Value[n];
+            for (int i = 0; i < n; i++) {
+                String monitor = monitors[i][0];
+                if (tenant != null && monitor != null) {
+                    config[i] = new Decoded.Key(tenant, monitor);
+                    alerts[i] = new Decoded.Key(tenant, alertsKey(monitor));
+                }
             }
         }
+
+        /** Monitor i's config versions. */
+        @SuppressWarnings("unchecked")
+        List<Configs.Config> configs(int i, MapView<String, byte[]> configs) throws Exception {
+            Decoded.Value kept = configKept[i];
+            if (kept != null && kept.live) {
+                return (List<Configs.Config>) kept.value;
+            }
+            if (config[i] == null) {
+                return decoded(tenant, monitors[i][0], configs, Configs::read);
+            }
+            List<Configs.Config> versions = decoded(config[i], configs, Configs::read);
+            configKept[i] = decoded.entry(config[i]);
+            return versions;
+        }
+
+        /** Monitor i's groups' alert states. */
+        @SuppressWarnings("unchecked")
+        Map<String, GroupAlert> alerts(int i, MapView<String, byte[]> configs) throws Exception {
+            Decoded.Value kept = alertsKept[i];
+            if (kept != null && kept.live) {
+                return (Map<String, GroupAlert>) kept.value;
+            }
+            if (alerts[i] == null) {
+                return WindowsFunction.this.alerts(tenant, monitors[i][0], configs);
+            }
+            Map<String, GroupAlert> groups = decoded(alerts[i], configs, GroupAlert::read);
+            alertsKept[i] = decoded.entry(alerts[i]);
+            return groups;
+        }
+
+        /** Writes monitor i's groups' alert states back (none: the entry goes). */
+        void keepAlerts(int i, Map<String, GroupAlert> groups, MapView<String, byte[]> configs) throws Exception {
+            if (alerts[i] == null) {
+                WindowsFunction.this.keepAlerts(tenant, monitors[i][0], groups, configs);
+            } else {
+                alertsKept[i] = store(alerts[i], configs, alertBytes(groups), groups);
+            }
+        }
+    }
+
+    /**
+     * The tenant's {@link Entries} of a shape's monitors (the array {@link Shapes.Shape#monitorsOf}
+     * gave), kept while the spec is this instance's (not one parsed for a timer before the first
+     * record since a restore) and the monitors are the tenant's own.
+     */
+    private Entries entries(Shapes spec, String tenant, String[][] monitors) {
+        Entries e = entries.get(monitors);
+        if (e != null && java.util.Objects.equals(e.tenant, tenant)) {
+            return e;
+        }
+        e = new Entries(tenant, monitors);
+        if (tenant != null && spec == shapes && monitors.length > 0 && monitors[0][0] != null) {
+            entries.put(monitors, e);
+        }
+        return e;
     }
 
     /** A row of {@link #SHAPES_OUTPUT}: its first columns as given, the others NULL. */
