@@ -3,8 +3,9 @@ windows' timers) are dropped once their timers are past, and a window does not r
 map to find there is nothing to drop. Checked without an engine, on the tenant's state views:
 
 - the buckets at or before the bound go, the later ones stay;
-- the oldest bucket is kept between calls (RunningWindow.Cache), so an older bucket added after a
-  call is still dropped by the next;
+- a bound of the buckets kept is held between calls (RunningWindow.Cache) and the buckets from it
+  to the bound are removed by number: an older bucket added after a call is still dropped by the
+  next, and so are buckets far behind the bound (the map read then);
 - a new function instance (a restore: an empty cache) reads the buckets again and drops the old
   ones it finds there."""
 
@@ -61,6 +62,10 @@ public class ForgetBucketsCheck {
         restored.addBucket(9);
         restored.forgetBuckets(8);
         show("after_empty", buckets);
+        restored.addBucket(100);
+        restored.addBucket(300);
+        restored.forgetBuckets(200);    // 9 .. 200: more than removed by number
+        show("far_behind", buckets);
     }
 }
 """
@@ -76,4 +81,5 @@ def test_buckets_whose_timers_are_past_are_dropped(tmp_path):
         "restored [5, 6]",
         "all_past []",
         "after_empty [9]",
+        "far_behind [300]",
     ]

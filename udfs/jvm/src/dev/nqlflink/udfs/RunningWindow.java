@@ -295,7 +295,7 @@ final class RunningWindow {
         private static final class Tenant {
             final Map<String, RunningWindow> shapes = new HashMap<>();
             final Map<String, String> strings = new HashMap<>();
-            /** The oldest time bucket in the tenant's state ({@link #oldestBucket}). */
+            /** No time bucket in the tenant's state is lower ({@link #oldestBucket}). */
             long oldestBucket = Long.MIN_VALUE;
         }
 
@@ -339,9 +339,9 @@ final class RunningWindow {
         }
 
         /**
-         * The oldest time bucket the tenant's state holds ({@link ShapeState#forgetBuckets}), as
-         * last read there and kept with each bucket added since: Long.MIN_VALUE when unknown (the
-         * tenant's windows forgotten, or never read), Long.MAX_VALUE when it holds none.
+         * A bound of the tenant's time buckets in its state ({@link ShapeState#forgetBuckets}):
+         * none is lower. Set there, lowered by each bucket added since; Long.MIN_VALUE when
+         * unknown (the tenant's windows forgotten, or never set).
          */
         long oldestBucket(String tenant) {
             Tenant t = tenants.get(tenant);
@@ -353,7 +353,7 @@ final class RunningWindow {
             trim(tenant);
         }
 
-        /** A bucket added to the tenant's state: the oldest it holds is known still, if it was. */
+        /** A bucket added to the tenant's state: the bound lowered to it, if it was known. */
         void bucketAdded(String tenant, long bucket) {
             Tenant t = tenants.get(tenant);
             if (t != null && t.oldestBucket != Long.MIN_VALUE) {

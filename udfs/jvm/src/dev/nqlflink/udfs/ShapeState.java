@@ -560,28 +560,37 @@ final class ShapeState {
     }
 
     /**
-     * Forgets the buckets at or before {@code before}: their timers are past. Read only when the
-     * oldest bucket kept may be one ({@link RunningWindow.Cache#oldestBucket}: unknown after a
-     * restore or once the tenant's windows are forgotten), not at every window.
+     * Forgets the buckets at or before {@code before}: their timers are past. Buckets are
+     * consecutive numbers and a window forgets about one: those from the lowest one kept
+     * ({@link RunningWindow.Cache#oldestBucket}, a bound kept between calls) to {@code before}
+     * are removed by number; the map is read only when that bound is unknown (after a restore, or
+     * once the tenant's windows are forgotten) or far behind.
      */
     void forgetBuckets(long before) throws Exception {
-        if (running.oldestBucket(tenant) > before) {
+        long oldest = running.oldestBucket(tenant);
+        if (oldest > before) {
             return;
         }
-        List<Long> old = new ArrayList<>();
-        long oldest = Long.MAX_VALUE;
-        for (Long b : buckets.keys()) {
-            if (b <= before) {
-                old.add(b);
-            } else {
-                oldest = Math.min(oldest, b);
+        if (oldest != Long.MIN_VALUE && before - oldest < BY_NUMBER) {
+            for (long b = oldest; b <= before; b++) {
+                buckets.remove(b);
+            }
+        } else {
+            List<Long> old = new ArrayList<>();
+            for (Long b : buckets.keys()) {
+                if (b <= before) {
+                    old.add(b);
+                }
+            }
+            for (Long b : old) {
+                buckets.remove(b);
             }
         }
-        for (Long b : old) {
-            buckets.remove(b);
-        }
-        running.oldestBucket(tenant, oldest);
+        running.oldestBucket(tenant, before + 1);
     }
+
+    /** At most this many buckets are removed by number ({@link #forgetBuckets}); more: by reading them. */
+    private static final int BY_NUMBER = 64;
 
     /**
      * Drops every entry of these shapes (gone from the spec, or changed under the same id), and

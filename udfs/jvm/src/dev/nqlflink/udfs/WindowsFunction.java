@@ -388,7 +388,10 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             return;
         }
         long bucket = Math.floorDiv(ts, spec.grain);
-        if (!windows.hasBucket(bucket)) {
+        // most records are in the bucket whose timers this instance set last (under this spec):
+        // no state read to learn it is known
+        Long set = timersSet.get(tenant);
+        if ((set == null || set != bucket) && !windows.hasBucket(bucket)) {
             // the bucket's first record: the timers of the windows holding it, of every shape (a
             // window with nothing of a shape is not evaluated for it). If this instance set the
             // previous bucket's (under this spec), only those of the windows that start here: the
