@@ -95,6 +95,14 @@ final class Decoded {
         return replace(key, new Value(bytes, value));
     }
 
+    /**
+     * {@code kept} (an {@link #entry} still live) now stands for {@code bytes}, its value changed
+     * in place and written back: {@link #put} without looking the key up.
+     */
+    static void rewritten(Value kept, byte[] bytes) {
+        kept.bytes = bytes;
+    }
+
     void remove(Object key) {
         Value gone = entries.remove(key);
         if (gone != null) {

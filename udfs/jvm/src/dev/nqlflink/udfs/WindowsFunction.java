@@ -1018,11 +1018,21 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
 
         /** Writes monitor i's groups' alert states back (none: the entry goes). */
         void keepAlerts(int i, Map<String, GroupAlert> groups, MapView<String, byte[]> configs) throws Exception {
+            Decoded.Value kept = alertsKept[i];
+            byte[] bytes = alertBytes(groups);
             if (alerts[i] == null) {
-                WindowsFunction.this.keepAlerts(tenant, monitors[i][0], groups, configs);
+                write(configs, alertsEntry(i), bytes);
+            } else if (bytes != null && kept != null && kept.live && kept.value == groups) {
+                write(configs, alerts[i].entry, bytes);
+                Decoded.rewritten(kept, bytes);
             } else {
-                alertsKept[i] = store(alerts[i], configs, alertBytes(groups), groups);
+                alertsKept[i] = store(alerts[i], configs, bytes, groups);
             }
+        }
+
+        /** Monitor i's alert-state entry in {@code configs}. */
+        private String alertsEntry(int i) {
+            return alertsKey(monitors[i][0]);
         }
     }
 
