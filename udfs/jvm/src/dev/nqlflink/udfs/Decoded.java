@@ -27,24 +27,24 @@ final class Decoded {
     private final Map<Object, Value> entries;
 
     Decoded(int capacity) {
-        entries = new LinkedHashMap<>(256, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Object, Value> eldest) {
-                if (size() <= capacity) {
-                    return false;
-                }
-                eldest.getValue().live = false;
-                return true;
-            }
-        };
+        entries = lru(capacity, dropped -> dropped.live = false);
     }
 
     /** A map that drops its least recently used entry beyond {@code capacity}. */
     static <K, V> Map<K, V> lru(int capacity) {
+        return lru(capacity, dropped -> { });
+    }
+
+    /** {@link #lru(int)}, each value dropped given to {@code dropped}. */
+    private static <K, V> Map<K, V> lru(int capacity, java.util.function.Consumer<V> dropped) {
         return new LinkedHashMap<>(256, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
-                return size() > capacity;
+                if (size() <= capacity) {
+                    return false;
+                }
+                dropped.accept(eldest.getValue());
+                return true;
             }
         };
     }
@@ -87,20 +87,20 @@ final class Decoded {
      * still live, if it held this very value: a value changed in place and written back).
      */
     Value put(Object key, byte[] bytes, Object value) {
-        Value kept = entries.get(key);
+        return put(key, bytes, value, null);
+    }
+
+    /**
+     * {@link #put(Object, byte[], Object)} for a caller that holds the key's entry ({@link #entry}):
+     * while it is live it is the one kept, so it is not looked up again.
+     */
+    Value put(Object key, byte[] bytes, Object value, Value held) {
+        Value kept = held != null && held.live ? held : entries.get(key);
         if (kept != null && kept.value == value) {
             kept.bytes = bytes;
             return kept;
         }
         return replace(key, new Value(bytes, value));
-    }
-
-    /**
-     * {@code kept} (an {@link #entry} still live) now stands for {@code bytes}, its value changed
-     * in place and written back: {@link #put} without looking the key up.
-     */
-    static void rewritten(Value kept, byte[] bytes) {
-        kept.bytes = bytes;
     }
 
     void remove(Object key) {

@@ -216,7 +216,10 @@ final class Partial {
      * A group a slice does not have has counts of 0 there (nothing merged).
      */
     static final class Packed {
+        /** The group indices it spans (a group at or past it is not in the slice). */
+        final int width;
         final long[] count;
+        /** Each null when no aggregate keeps that field. */
         final double[] sum;
         final double[] value;
         final long[] time;
@@ -227,54 +230,53 @@ final class Partial {
         Packed(WindowSpec spec, Partial[] parts) {
             int n = spec.aggs.size();
             int size = parts.length * n;
-            boolean summed = false;
-            boolean valued = false;
-            boolean timed = false;
-            boolean texts = false;
-            boolean pct = false;
-            for (WindowSpec.Agg a : spec.aggs) {
-                summed |= a.kind.summed();
-                valued |= a.kind.valued();
-                timed |= a.kind.timed();
-                texts |= a.kind.stringOutput();
-                pct |= a.kind == WindowSpec.Kind.PCT;
-            }
+            width = parts.length;
             count = new long[size];
-            sum = summed ? new double[size] : null;
-            value = valued ? new double[size] : null;
-            time = timed ? new long[size] : null;
-            text = texts ? new String[size] : null;
-            values = pct ? new Doubles[size] : null;
-            for (int g = 0; g < parts.length; g++) {
-                Partial p = parts[g];
-                if (p == null) {
+            double[] sums = null;
+            double[] kept = null;
+            long[] times = null;
+            String[] texts = null;
+            Doubles[] pct = null;
+            for (int i = 0; i < n; i++) {
+                WindowSpec.Kind kind = spec.aggs.get(i).kind;
+                if (kind == WindowSpec.Kind.DISTINCT) {
                     continue;
                 }
-                for (int i = 0; i < n; i++) {
-                    int at = g * n + i;
-                    WindowSpec.Kind kind = spec.aggs.get(i).kind;
-                    if (kind == WindowSpec.Kind.DISTINCT) {
+                sums = kind.summed() && sums == null ? new double[size] : sums;
+                kept = kind.valued() && kept == null ? new double[size] : kept;
+                times = kind.timed() && times == null ? new long[size] : times;
+                texts = kind.stringOutput() && texts == null ? new String[size] : texts;
+                pct = kind == WindowSpec.Kind.PCT && pct == null ? new Doubles[size] : pct;
+                for (int g = 0; g < parts.length; g++) {
+                    Partial p = parts[g];
+                    if (p == null) {
                         continue;
                     }
+                    int at = g * n + i;
                     count[at] = p.count[i];
                     if (kind.summed()) {
-                        sum[at] = p.sum[i];
+                        sums[at] = p.sum[i];
                     }
                     if (kind.valued()) {
-                        value[at] = p.value[i];
+                        kept[at] = p.value[i];
                     }
                     if (kind.timed()) {
-                        time[at] = p.time[i];
+                        times[at] = p.time[i];
                     }
                     if (kind.stringOutput()) {
-                        text[at] = p.text[i];
+                        texts[at] = p.text[i];
                     }
                     if (kind == WindowSpec.Kind.PCT) {
                         p.values[i].trim();
-                        values[at] = p.values[i];
+                        pct[at] = p.values[i];
                     }
                 }
             }
+            sum = sums;
+            value = kept;
+            time = times;
+            text = texts;
+            values = pct;
         }
     }
 

@@ -47,12 +47,8 @@ final class RunningWindow {
         final int[][] distinct;
         final String[] population;
 
-        /** The group indices its parts span (a group at or past it is not in the slice). */
-        final int width;
-
-        Held(Partial.Packed parts, int width, Group[] members, int[][] distinct, String[] population) {
+        Held(Partial.Packed parts, Group[] members, int[][] distinct, String[] population) {
             this.parts = parts;
-            this.width = width;
             this.members = members;
             this.distinct = distinct;
             this.population = population;
@@ -216,7 +212,7 @@ final class RunningWindow {
             devices = slice.population.toArray();
             population.count(devices, 1);
         }
-        slices.put(sliceEnd, new Held(new Partial.Packed(spec, parts), width, members, distinct, devices));
+        slices.put(sliceEnd, new Held(new Partial.Packed(spec, parts), members, distinct, devices));
     }
 
     /** A slice's number: its end / slide (slice ends are multiples of the slide). */
@@ -270,7 +266,7 @@ final class RunningWindow {
                 }
             }
             for (Held slice : held) {
-                if (g.index < slice.width) {
+                if (g.index < slice.parts.width) {
                     p.mergeFrom(slice.parts, g.index);
                 }
             }

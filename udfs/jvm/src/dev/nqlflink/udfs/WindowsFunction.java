@@ -171,8 +171,6 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * restore or a spec change, when every bucket sets all of its windows' timers again.
      */
     private transient Map<String, Long> timersSet;
-    /** The {@code configs} key of each monitor's alert states ({@link #ALERTS}), made once per monitor and spec. */
-    private transient Map<String, String> alertKeys;
     /** Per tenant and shape (the spec's array of its monitors there), their {@link Entries}; made once per spec. */
     private transient Map<String[][], Entries> entries;
 
@@ -185,7 +183,6 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         decoded = new Decoded(10_000);
         clocks = new Decoded(10_000);
         timersSet = Decoded.lru(10_000);
-        alertKeys = new HashMap<>();
         entries = new java.util.IdentityHashMap<>();
     }
 
@@ -195,7 +192,6 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             current = text;
             upToDate = new HashSet<>();
             timersSet = Decoded.lru(10_000);
-            alertKeys = new HashMap<>();
             entries = new java.util.IdentityHashMap<>();
         }
         return shapes;
@@ -915,9 +911,9 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         return groups.isEmpty() ? null : GroupAlert.write(groups);
     }
 
-    /** The {@code configs} key of a monitor's alert states (its hash computed once). */
-    private String alertsKey(String monitor) {
-        return alertKeys.computeIfAbsent(monitor, m -> ALERTS + m);
+    /** The {@code configs} key of a monitor's alert states (made once per monitor in {@link Entries}). */
+    private static String alertsKey(String monitor) {
+        return ALERTS + monitor;
     }
 
     /**
@@ -930,19 +926,22 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         if (tenant == null) {
             write(configs, entry, bytes);
         } else {
-            store(new Decoded.Key(tenant, entry), configs, bytes, value);
+            store(new Decoded.Key(tenant, entry), configs, bytes, value, null);
         }
     }
 
-    /** {@link #store} under a tenant's key: the entry kept decoded (null: removed). */
-    private Decoded.Value store(Decoded.Key key, MapView<String, byte[]> configs, byte[] bytes, Object value)
-            throws Exception {
+    /**
+     * {@link #store} under a tenant's key: the entry kept decoded (null: removed), not looked up
+     * again if {@code held} is it ({@link Decoded#put(Object, byte[], Object, Decoded.Value)}).
+     */
+    private Decoded.Value store(Decoded.Key key, MapView<String, byte[]> configs, byte[] bytes, Object value,
+                                Decoded.Value held) throws Exception {
         write(configs, key.entry, bytes);
         if (bytes == null) {
             decoded.remove(key);
             return null;
         }
-        return decoded.put(key, bytes, value);
+        return decoded.put(key, bytes, value, held);
     }
 
     private static void write(MapView<String, byte[]> configs, String entry, byte[] bytes) throws Exception {
@@ -987,52 +986,42 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         }
 
         /** Monitor i's config versions. */
-        @SuppressWarnings("unchecked")
         List<Configs.Config> configs(int i, MapView<String, byte[]> configs) throws Exception {
-            Decoded.Value kept = configKept[i];
-            if (kept != null && kept.live) {
-                return (List<Configs.Config>) kept.value;
-            }
-            if (config[i] == null) {
-                return decoded(tenant, monitors[i][0], configs, Configs::read);
-            }
-            List<Configs.Config> versions = decoded(config[i], configs, Configs::read);
-            configKept[i] = decoded.entry(config[i]);
-            return versions;
+            return held(configKept, config, monitors[i][0], i, configs, Configs::read);
         }
 
         /** Monitor i's groups' alert states. */
-        @SuppressWarnings("unchecked")
         Map<String, GroupAlert> alerts(int i, MapView<String, byte[]> configs) throws Exception {
-            Decoded.Value kept = alertsKept[i];
-            if (kept != null && kept.live) {
-                return (Map<String, GroupAlert>) kept.value;
-            }
-            if (alerts[i] == null) {
-                return WindowsFunction.this.alerts(tenant, monitors[i][0], configs);
-            }
-            Map<String, GroupAlert> groups = decoded(alerts[i], configs, GroupAlert::read);
-            alertsKept[i] = decoded.entry(alerts[i]);
-            return groups;
+            return held(alertsKept, alerts, alertsKey(monitors[i][0]), i, configs, GroupAlert::read);
         }
 
         /** Writes monitor i's groups' alert states back (none: the entry goes). */
         void keepAlerts(int i, Map<String, GroupAlert> groups, MapView<String, byte[]> configs) throws Exception {
-            Decoded.Value kept = alertsKept[i];
-            byte[] bytes = alertBytes(groups);
             if (alerts[i] == null) {
-                write(configs, alertsEntry(i), bytes);
-            } else if (bytes != null && kept != null && kept.live && kept.value == groups) {
-                write(configs, alerts[i].entry, bytes);
-                Decoded.rewritten(kept, bytes);
+                WindowsFunction.this.keepAlerts(tenant, monitors[i][0], groups, configs);
             } else {
-                alertsKept[i] = store(alerts[i], configs, bytes, groups);
+                alertsKept[i] = store(alerts[i], configs, alertBytes(groups), groups, alertsKept[i]);
             }
         }
 
-        /** Monitor i's alert-state entry in {@code configs}. */
-        private String alertsEntry(int i) {
-            return alertsKey(monitors[i][0]);
+        /**
+         * Monitor i's entry ({@code keys[i]}, named {@code entry}) decoded: the one held in
+         * {@code kept[i]} while live, else looked up and held (a NULL tenant's: read).
+         */
+        @SuppressWarnings("unchecked")
+        private <T> T held(Decoded.Value[] kept, Decoded.Key[] keys, String entry, int i,
+                           MapView<String, byte[]> configs, java.util.function.Function<byte[], T> read)
+                throws Exception {
+            Decoded.Value k = kept[i];
+            if (k != null && k.live) {
+                return (T) k.value;
+            }
+            if (keys[i] == null) {
+                return decoded(tenant, entry, configs, read);
+            }
+            T value = decoded(keys[i], configs, read);
+            kept[i] = decoded.entry(keys[i]);
+            return value;
         }
     }
 
