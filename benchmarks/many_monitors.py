@@ -1,10 +1,12 @@
 """Many monitors on one table (issue 15, benchmark 3): what 1, 10, 100, 1,000 monitors on
 session.vdi_events cost against one, in two families (benchmarks/monitor_sets.py): `distinct`
 (N different shapes, one tenant) and `same` (N copies of the seed monitor's shape with their
-own ids, thresholds and tenants, over max(1, N/10) tenants); on request (--families) a third,
-`tenants` (the same monitors, one per tenant: what tenants cost apart from their monitors).
-Every size reads the same events (one simulated tenant's devices dealt out to the tenants),
-so throughputs compare.
+own ids, thresholds and tenants, over max(1, N/10) tenants); on request (--families) three
+more that take `same` apart: `tenants` (the same monitors, one per tenant), `one_tenant` (the
+same monitors, all of one tenant) and `pools` (one monitor, one tenant, the groups of `tenants
+N`): what monitors, groups and tenants each cost. Every size reads the same events (one
+simulated tenant's devices dealt out to the tenants, or to sets of pools), so throughputs
+compare.
 
 For each family and N, each step in a process of its own, through the public paths only:
 
@@ -52,7 +54,8 @@ from pathlib import Path
 from checkout import child_env  # benchmarks/, the script's folder
 from measure import (TimedOut, figures, heap_after_gc, measure, options, parse, ratios, run_measured, same_records,
                      table, temporary_folder, with_gc_log, write_figures)
-from monitor_sets import SEED_TENANT, add_arguments, chosen, dealt_out, monitors_file, tenants
+from monitor_sets import (SEED_TENANT, add_arguments, chosen, input_files, layout, monitor_count, monitors_file,
+                          tenants)
 from plan_size import count
 from seed import EVENTS, ROOT, count_lines, head, run_command, simulate
 
@@ -115,39 +118,40 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([python, "-m", "nql_flink.deploy.jars", "build", "udfs"], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL, env=child_env(ROOT, tmp))  # before any timed run
         sim = simulate(python, tmp / "sim", args.hours, args.devices, tenants=SEED_TENANT)
-        inputs = {t: dealt_out(sim, t, tmp / f"tenants-{t}") for t in sorted({tenants(f, n) for f in families
-                                                                              for n in sizes})}
+        inputs = {lay: input_files(sim, lay, tmp) for lay in sorted({layout(f, n) for f in families for n in sizes})}
         n_events = count_lines(sim[EVENTS])
         result["input"] = {"events": n_events, "inventory": count_lines(sim["device.devices"]), "hours": args.hours,
                            "devices": args.devices}
-        small = {t: head(files, args.startup_events, tmp / f"small-{t}") for t, files in inputs.items()} \
+        small = {lay: head(files, args.startup_events, tmp / f"small-{lay[0]}-{lay[1]}") for lay, files in inputs.items()} \
             if args.startup_runs else {}
         print(f"input: {n_events} {EVENTS}, {result['input']['inventory']} device.devices ({args.devices} devices, "
-              f"{args.hours:g} h), dealt out to {', '.join(map(str, inputs))} tenant(s)", flush=True)
+              f"{args.hours:g} h), dealt out to {', '.join(f'{t} {kind}' for kind, t in inputs)}", flush=True)
 
         planned: dict[str, tuple[str, int]] = {}
         for family in families:
             for n in sizes:
                 name = job_name(family, n)
                 if any(s["family"] == family for s in result["skipped"].values()):
-                    result["skipped"][name] = {"family": family, "monitors": n, "why": "a smaller size timed out"}
+                    result["skipped"][name] = {"family": family, "monitors": monitor_count(family, n),
+                                               "why": "a smaller size timed out"}
                     print(f"submit {name}: skipped (a smaller size of the family timed out)", flush=True)
                     continue
                 s = submit(python, family, n, tmp, args.timeout)
                 if "timed_out" in s:
-                    result["skipped"][name] = {"family": family, "monitors": n,
+                    result["skipped"][name] = {"family": family, "monitors": monitor_count(family, n),
                                                "why": f"did not compile and plan within {args.timeout:g} s"}
                     print(f"submit {name}: TIMED OUT after {args.timeout:g} s", flush=True)
                     continue
                 print(f"submit {name}: compile {s['compile_wall_s']:.1f} s, plan {s['plan_wall_s']:.1f} s, "
                       f"{s['exec_nodes']} exec nodes, JVM peak RSS {mb(s['jvm_peak_rss'])} MB", flush=True)
-                result["jobs"][name] = {"family": family, "monitors": n, "tenants": tenants(family, n), "submit": s}
+                result["jobs"][name] = {"family": family, "size": n, "monitors": monitor_count(family, n),
+                                        "tenants": tenants(family, n), "submit": s}
                 planned[name] = (family, n)
 
         def run(name: str, tag: str, start: bool) -> dict:
             family, n = planned[name]
-            t = tenants(family, n)
-            return run_once(python, tmp / f"{family}-{n}.yaml", small[t] if start else inputs[t],
+            lay = layout(family, n)
+            return run_once(python, tmp / f"{family}-{n}.yaml", small[lay] if start else inputs[lay],
                             tmp / f"{tag}-{family}-{n}.jsonl", tmp, args.timeout, args.state_backend)
 
         startup, runs = measure(list(planned), run, args, n_events) if planned and args.runs else ({}, {})
@@ -166,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                     "same_output_every_run": all(same_records(o, outputs[0]) for o in outputs)})
     done = {name: j for name, j in result["jobs"].items() if "events_per_s" in j}
     result["ratios"] = {f"{name} / {job_name(j['family'], 1)}": ratios(j, done[job_name(j["family"], 1)])
-                        for name, j in done.items() if j["monitors"] > 1 and job_name(j["family"], 1) in done}
+                        for name, j in done.items() if j["size"] > 1 and job_name(j["family"], 1) in done}
     result["outputs"] = {name: [r["output"] for r in runs[name]] for name in done}
 
     print(f"\nmany monitors on {EVENTS}: {n_events} events, commit {commit}; submit = one run; rates = medians of "

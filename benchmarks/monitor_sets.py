@@ -1,4 +1,4 @@
-"""Many monitors on one table, session.vdi_events, in two families (issue 15, benchmarks 3 and
+"""Many monitors on one table, session.vdi_events, in five families (issue 15, benchmarks 3 and
 5: benchmarks/many_monitors.py, benchmarks/state_bytes.py), and the one input that serves
 every size of both.
 
@@ -22,12 +22,20 @@ same: N copies of the seed monitor's shape with their own ids, thresholds (laten
 tenants: the same family's monitors, one per tenant (T = N), so that same 10N / tenants N is
   what the monitors beyond a tenant's first cost, and tenants N / same 1 what its tenants cost
   (the same input, dealt out to N tenants). Not run unless asked for (--families).
+one_tenant: the same family's monitors, all of one tenant (t000, the input of T = 1): what N
+  monitors cost without tenants. Not run unless asked for.
+pools: one monitor of the same shape, of one tenant, over the input whose devices are dealt
+  out to N sets of desktop pools of that tenant (each device's pool renamed `<pool>-t<k>`, k
+  its set): the groups of tenants N (5 pools each) in one tenant, so that pools N / same 1 is
+  what N times the groups cost, and tenants N / pools N what N tenants cost beyond their
+  groups. Not run unless asked for.
 
 The input: one simulated tenant (seed.simulate, `--tenants acme`, the seed incident) whose
 devices are dealt out to the T tenants by collector uid (uid number mod T), in the events
 and the inventory alike: every tenant has data, and the record count is the same for every
 T, so throughputs of different sizes compare. A device keeps its records, only its tenant
-changes. The distinct family reads the input of T = 1 (tenant t000).
+changes. The distinct and one_tenant families read the input of T = 1 (tenant t000); the
+pools family its own (`layout`).
 """
 
 from __future__ import annotations
@@ -58,7 +66,7 @@ FILTERS = ("device.virtualization.desktop_pool != null", None, "event_type == sa
            "context.location.type == remote", "device.hardware.type == virtual")
 # the second aggregate, its column and the minimum the trigger asks for
 COUNTS = (("sessions", "device.count()", 5), ("sessions", "session.uid.count()", 5), ("samples", "count()", 10))
-FAMILIES = ("distinct", "same", "tenants")
+FAMILIES = ("distinct", "same", "tenants", "one_tenant", "pools")
 DEFAULT_FAMILIES = ("distinct", "same")
 SEED_TENANT = "acme"  # the simulated tenant whose devices are dealt out
 
@@ -82,6 +90,23 @@ def tenant(j: int) -> str:
 def tenants(family: str, n: int) -> int:
     """How many tenants the family's N monitors belong to."""
     return max(1, n // 10) if family == "same" else n if family == "tenants" else 1
+
+
+def monitor_count(family: str, n: int) -> int:
+    """How many monitors size N of the family has (pools: one, over N sets of pools)."""
+    return 1 if family == "pools" else n
+
+
+def layout(family: str, n: int) -> tuple[str, int]:
+    """The input size N of the family reads: ("tenants", T), dealt out to T tenants, or
+    ("pools", N), dealt out to N sets of pools of one tenant."""
+    return ("pools", n) if family == "pools" else ("tenants", tenants(family, n))
+
+
+def input_files(files: dict[str, Path], kind_and_count: tuple[str, int], folder: Path) -> dict[str, Path]:
+    """The simulated files laid out as `layout` says, in a folder of `folder` named after it."""
+    kind, t = kind_and_count
+    return dealt_out(files, t, folder / f"{kind}-{t}", pools=kind == "pools")
 
 
 def points() -> list[tuple[int, int, int, int]]:
@@ -137,14 +162,17 @@ def chosen(args, sizes: str) -> tuple[list[int], list[str]]:
 
 def monitors_file(path: Path, family: str, n: int) -> Path:
     """The family's N monitors in one file."""
-    path.write_text("monitors:\n" + "".join(distinct(n) if family == "distinct" else same(n, family)),
+    path.write_text("monitors:\n" + "".join(distinct(n) if family == "distinct" else
+                                           same(monitor_count(family, n), family)),
                     encoding="utf-8")
     return path
 
 
-def dealt_out(files: dict[str, Path], t: int, out: Path) -> dict[str, Path]:
+def dealt_out(files: dict[str, Path], t: int, out: Path, pools: bool = False) -> dict[str, Path]:
     """The simulated files (one tenant, SEED_TENANT) with each device moved to tenant `uid
-    number mod t`, in the events and the inventory; the same records otherwise."""
+    number mod t`, in the events and the inventory; the same records otherwise. With `pools`,
+    every device goes to tenant t000 and its inventory's desktop pool (if any) gets that
+    tenant's name instead: `<pool>-t<k>`."""
     out.mkdir(parents=True, exist_ok=True)
     dealt = {}
     for table, path in files.items():
@@ -155,6 +183,10 @@ def dealt_out(files: dict[str, Path], t: int, out: Path) -> dict[str, Path]:
                 r = json.loads(line)
                 if r["tenant"] != SEED_TENANT:
                     raise SystemExit(f"{path}: a record of tenant {r['tenant']!r}, expected only {SEED_TENANT!r}")
-                r["tenant"] = tenant(int(uid(r).rsplit("-", 1)[1]) % t)
+                k = tenant(int(uid(r).rsplit("-", 1)[1]) % t)
+                r["tenant"] = tenant(0) if pools else k
+                pool = r.get("virtualization", {}).get("desktop_pool") if pools else None
+                if pool is not None:
+                    r["virtualization"]["desktop_pool"] = f"{pool}-{k}"
                 dst.write(json.dumps(r, separators=(",", ":")) + "\n")
     return dealt

@@ -51,7 +51,7 @@ import urllib.request
 from pathlib import Path
 
 from live import EVENTS, INVENTORY, LiveJob, broker_and_flink  # benchmarks/, the script's folder
-from monitor_sets import SEED_TENANT, add_arguments, chosen, dealt_out, monitors_file, tenants
+from monitor_sets import SEED_TENANT, add_arguments, chosen, input_files, layout, monitor_count, monitors_file, tenants
 from seed import count_lines, simulate
 from measure import figures_path, temporary_folder, write_figures  # benchmarks/, the script's folder
 
@@ -198,16 +198,17 @@ def main(argv: list[str] | None = None) -> int:
                 t = tenants(family, n)
                 name = f"{family} {n}"
                 print(f"{name}: running ...", file=sys.stderr, flush=True)
-                files = dealt_out(sim, t, tmp / f"tenants-{t}")
+                files = input_files(sim, layout(family, n), tmp)
                 monitors = monitors_file(tmp / f"{family}-{n}.yaml", family, n)
                 try:
                     r = measure_job(t_env, bootstrap, f"http://127.0.0.1:{port}", monitors, files, events, args,
                                     tmp / f"checkpoints-{family}-{n}")
                 except TimeoutError as exc:
                     print(f"{name}: {exc}; skipped", file=sys.stderr, flush=True)
-                    result["jobs"][name] = {"family": family, "monitors": n, "tenants": t, "skipped": str(exc)}
+                    result["jobs"][name] = {"family": family, "monitors": monitor_count(family, n), "tenants": t,
+                                            "skipped": str(exc)}
                     continue
-                result["jobs"][name] = {"family": family, "monitors": n, "tenants": t, **r}
+                result["jobs"][name] = {"family": family, "monitors": monitor_count(family, n), "tenants": t, **r}
 
     cats = [c for c, _ in CATEGORIES] + [OTHER]
     print(f"\nstate after {events} events ({args.hours:g} h of {args.devices} devices), backend {args.backend}, "

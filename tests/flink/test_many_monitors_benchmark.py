@@ -1,4 +1,4 @@
-"""The many-monitors benchmark (benchmarks/many_monitors.py, issue 15 benchmark 3): its two
+"""The many-monitors benchmark (benchmarks/many_monitors.py, issue 15 benchmark 3): its
 families of monitors and its input (benchmarks/monitor_sets.py), checked against what they
 promise, and the benchmark end to end on a tiny input (one size of one family: each size is
 two JVMs, CI time), and its per-size timeout. Its figures mean nothing at this size; the benchmark is run
@@ -88,6 +88,43 @@ def test_dealing_out_moves_each_device_to_one_tenant_and_keeps_every_record(tmp_
     inventory = [json.loads(line) for line in dealt["device.devices"].read_text().splitlines()]
     assert [(d["collector"]["uid"], d["tenant"]) for d in inventory] == [
         ("c-00001", "t001"), ("c-00002", "t002"), ("c-00013", "t003")]
+
+
+def test_the_one_tenant_family_is_the_same_monitors_all_of_one_tenant(tmp_path):
+    written = monitors(ms.monitors_file(tmp_path / "m.yaml", "one_tenant", 100).read_text())
+    same = monitors(ms.monitors_file(tmp_path / "s.yaml", "same", 100).read_text())
+    assert {m["tenant"] for m in written} == {"t000"} and len({m["id"] for m in written}) == 100
+    assert [(m["query"], m["trigger"]) for m in written] == [(m["query"], m["trigger"]) for m in same]
+    assert ms.layout("one_tenant", 1000) == ("tenants", 1) and ms.monitor_count("one_tenant", 1000) == 1000
+
+
+def test_the_pools_family_is_one_monitor_over_n_sets_of_pools_of_one_tenant(tmp_path):
+    written = monitors(ms.monitors_file(tmp_path / "m.yaml", "pools", 100).read_text())
+    seed = monitors(ms.monitors_file(tmp_path / "s.yaml", "same", 1).read_text())
+    assert len(written) == 1 and written[0]["tenant"] == "t000"
+    assert (written[0]["query"], written[0]["trigger"]) == (seed[0]["query"], seed[0]["trigger"])
+    assert ms.layout("pools", 100) == ("pools", 100) and ms.layout("tenants", 100) == ("tenants", 100)
+    assert ms.monitor_count("pools", 100) == 1 and ms.tenants("pools", 100) == 1
+
+
+def test_dealing_out_to_pools_keeps_one_tenant_and_renames_each_devices_pool(tmp_path):
+    events = [{"tenant": "acme", "device": {"collector": {"uid": u}}, "network_latency": 1.0}
+              for u in ("c-00001", "c-00012")]
+    inventory = [{"tenant": "acme", "collector": {"uid": "c-00001"}, "virtualization": {"desktop_pool": "HR"}},
+                 {"tenant": "acme", "collector": {"uid": "c-00012"}, "virtualization": {"desktop_pool": "HR"}},
+                 {"tenant": "acme", "collector": {"uid": "c-00003"}}]
+    files = {}
+    for table, records in (("session.vdi_events", events), ("device.devices", inventory)):
+        files[table] = tmp_path / f"{table}.jsonl"
+        files[table].write_text("".join(json.dumps(r) + "\n" for r in records))
+    dealt = ms.input_files(files, ("pools", 10), tmp_path)
+    assert dealt["device.devices"].parent.name == "pools-10"
+    got = [json.loads(line) for line in dealt["session.vdi_events"].read_text().splitlines()]
+    assert got == [{**e, "tenant": "t000"} for e in events]
+    got = [json.loads(line) for line in dealt["device.devices"].read_text().splitlines()]
+    # uid 1 and 12 mod 10: sets t001 and t002; a device without a pool keeps none
+    assert [(d["tenant"], d.get("virtualization")) for d in got] == [
+        ("t000", {"desktop_pool": "HR-t001"}), ("t000", {"desktop_pool": "HR-t002"}), ("t000", None)]
 
 
 @pytest.mark.flink
