@@ -24,6 +24,9 @@ Two sets (--set):
           same 1000/100, windows only      no alert records (the windows function gives each
                                  evaluation its config: no config join since session 41;
                                  the copy without it that this set once had is gone)
+          same 1, no ticks       as in the seed set: the ticks given no record (a tenant's
+          same 100/100, no ticks windows then move with its own records only), so that the
+                                 difference is what a tick per tenant and slide costs
 
 Each edit fails loudly when the statement it changes is not in the generated SQL (the code
 generator changed: change the edit). tests/flink/test_stage_cost.py plans every copy and runs
@@ -160,6 +163,8 @@ SETS = {
         "same 1000/100": ((1000, 100), []),
         "same 100/100, windows only": ((100, 100), ["windows_only"]),
         "same 1000/100, windows only": ((1000, 100), ["windows_only"]),
+        "same 1, no ticks": ((1, 1), ["without_ticks"]),
+        "same 100/100, no ticks": ((100, 100), ["without_ticks"]),
     },
 }
 
