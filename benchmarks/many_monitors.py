@@ -87,6 +87,14 @@ def run_once(python: str, monitors: Path, files: dict[str, Path], out: Path, scr
             "output": sorted(out.read_text().splitlines()) if out.exists() else []}
 
 
+def dealt(inputs) -> str:
+    """The inputs' layouts, as words: "1, 100 tenant(s); 100 set(s) of pools"."""
+    tenants_ = [str(t) for kind, t in inputs if kind == "tenants"]
+    pools = [str(t) for kind, t in inputs if kind == "pools"]
+    return "; ".join(([f"{', '.join(tenants_)} tenant(s)"] if tenants_ else []) +
+                     ([f"{', '.join(pools)} set(s) of pools"] if pools else []))
+
+
 def largest(runs: list[dict], key: str) -> int | None:
     values = [r[key] for r in runs if r.get(key) is not None]
     return max(values) if values else None
@@ -125,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         small = {lay: head(files, args.startup_events, tmp / f"small-{lay[0]}-{lay[1]}") for lay, files in inputs.items()} \
             if args.startup_runs else {}
         print(f"input: {n_events} {EVENTS}, {result['input']['inventory']} device.devices ({args.devices} devices, "
-              f"{args.hours:g} h), dealt out to {', '.join(f'{t} {kind}' for kind, t in inputs)}", flush=True)
+              f"{args.hours:g} h), dealt out to {dealt(inputs)}", flush=True)
 
         planned: dict[str, tuple[str, int]] = {}
         for family in families:
