@@ -130,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         n_events = count_lines(sim[EVENTS])
         result["input"] = {"events": n_events, "inventory": count_lines(sim["device.devices"]), "hours": args.hours,
                            "devices": args.devices}
-        small = {lay: head(files, args.startup_events, tmp / f"small-{lay[0]}-{lay[1]}") for lay, files in inputs.items()} \
-            if args.startup_runs else {}
+        small = {lay: head(files, args.startup_events, tmp / f"small-{lay[0]}-{lay[1]}")
+                 for lay, files in inputs.items()} if args.startup_runs else {}
         print(f"input: {n_events} {EVENTS}, {result['input']['inventory']} device.devices ({args.devices} devices, "
               f"{args.hours:g} h), dealt out to {dealt(inputs)}", flush=True)
 
