@@ -987,12 +987,12 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
 
         /** Monitor i's config versions. */
         List<Configs.Config> configs(int i, MapView<String, byte[]> configs) throws Exception {
-            return held(configKept, config, monitors[i][0], i, configs, Configs::read);
+            return held(configKept, config, m -> m, i, configs, Configs::read);
         }
 
         /** Monitor i's groups' alert states. */
         Map<String, GroupAlert> alerts(int i, MapView<String, byte[]> configs) throws Exception {
-            return held(alertsKept, alerts, alertsKey(monitors[i][0]), i, configs, GroupAlert::read);
+            return held(alertsKept, alerts, WindowsFunction::alertsKey, i, configs, GroupAlert::read);
         }
 
         /** Writes monitor i's groups' alert states back (none: the entry goes). */
@@ -1005,19 +1005,20 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         }
 
         /**
-         * Monitor i's entry ({@code keys[i]}, named {@code entry}) decoded: the one held in
-         * {@code kept[i]} while live, else looked up and held (a NULL tenant's: read).
+         * Monitor i's entry ({@code keys[i]}, named {@code entryOf} its id) decoded: the one held in
+         * {@code kept[i]} while live, else looked up and held (a NULL tenant's: read). The name is
+         * made only for that read, not at each window.
          */
         @SuppressWarnings("unchecked")
-        private <T> T held(Decoded.Value[] kept, Decoded.Key[] keys, String entry, int i,
-                           MapView<String, byte[]> configs, java.util.function.Function<byte[], T> read)
+        private <T> T held(Decoded.Value[] kept, Decoded.Key[] keys, java.util.function.UnaryOperator<String> entryOf,
+                           int i, MapView<String, byte[]> configs, java.util.function.Function<byte[], T> read)
                 throws Exception {
             Decoded.Value k = kept[i];
             if (k != null && k.live) {
                 return (T) k.value;
             }
             if (keys[i] == null) {
-                return decoded(tenant, entry, configs, read);
+                return decoded(tenant, entryOf.apply(monitors[i][0]), configs, read);
             }
             T value = decoded(keys[i], configs, read);
             kept[i] = decoded.entry(keys[i]);
