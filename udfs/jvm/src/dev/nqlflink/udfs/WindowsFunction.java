@@ -619,7 +619,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 configOf[i] = versionOf[i] == null ? null : versionOf[i].row();
                 // a monitor judged here is judged only with a config (without one, as the job's
                 // judged view has it, the evaluation is not judged at all: nothing to emit)
-                judges[i] = monitor == null ? null : spec.judges.get(monitors[i][1]);
+                judges[i] = entries.judges[i];
             }
             // the alert states of the monitors judged here (their groups, read once per window)
             // and their conditions' parameters, bound to the config once per version
@@ -785,8 +785,6 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         if (judge.having != null && !Boolean.TRUE.equals(judge.having.eval(numbers, b.having))) {
             return;     // not an evaluation (the monitor's `having`): its group's run breaks at the next one
         }
-        Boolean trig = b.enabled ? judge.trigger.eval(numbers, b.trigger) : null;
-        Boolean rec = b.enabled ? judge.recover.eval(numbers, b.recover) : null;
         Long forMs = b.forMs;
         Long recoverForMs = b.recoverForMs;
         GroupAlert state = groups.get(group);
@@ -795,6 +793,11 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             groups.put(group, state);
             alertGroups++;
         }
+        // the state machine reads the trigger condition of an ok group, the recover condition of
+        // a triggered one (GroupAlert#step): only that one is evaluated (conditions have no effects)
+        boolean ok = GroupAlert.OK.equals(state.status);
+        Boolean trig = b.enabled && ok ? judge.trigger.eval(numbers, b.trigger) : null;
+        Boolean rec = b.enabled && !ok ? judge.recover.eval(numbers, b.recover) : null;
         Row transition = state.step(end, trig, rec, forMs, recoverForMs, judge.every, tenant, m[0], group);
         if (transition != null) {
             emit("alert", shape, m[0], m[1], group, from, to, numbers, strings, devices, null, null, null, config,
@@ -967,8 +970,10 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         final Decoded.Value[] configKept;
         final Decoded.Value[] alertsKept;
         final String[][] monitors;
+        /** Per monitor the spec's {@link Shapes.Judge} of its pipeline (null: no monitor, or not judged here). */
+        final Shapes.Judge[] judges;
 
-        Entries(String tenant, String[][] monitors) {
+        Entries(Shapes spec, String tenant, String[][] monitors) {
             this.tenant = tenant;
             this.monitors = monitors;
             int n = monitors.length;
@@ -976,8 +981,10 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             alerts = new Decoded.Key[n];
             configKept = new Decoded.Value[n];
             alertsKept = new Decoded.Value[n];
+            judges = new Shapes.Judge[n];
             for (int i = 0; i < n; i++) {
                 String monitor = monitors[i][0];
+                judges[i] = monitor == null ? null : spec.judges.get(monitors[i][1]);
                 if (tenant != null && monitor != null) {
                     config[i] = new Decoded.Key(tenant, monitor);
                     alerts[i] = new Decoded.Key(tenant, alertsKey(monitor));
@@ -1036,7 +1043,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         if (e != null && java.util.Objects.equals(e.tenant, tenant)) {
             return e;
         }
-        e = new Entries(tenant, monitors);
+        e = new Entries(spec, tenant, monitors);
         if (tenant != null && spec == shapes && monitors.length > 0 && monitors[0][0] != null) {
             entries.put(monitors, e);
         }
