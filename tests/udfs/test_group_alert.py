@@ -7,7 +7,10 @@ states coded in one state entry per monitor). Checked without an engine:
   the same whether the state lives in the object or goes through AlertStates' row at each step;
 - the alert id, against sha256 of the JSON text computed here (not by the program);
 - the state entry's coding reads back what it wrote, for every status, absent times and a
-  group key outside ASCII."""
+  group key outside ASCII; a group whose last evaluation is the newest window end of the shape
+  the entry follows reads as that shape's end when read (the end written if the shape is not
+  known), and an entry needs writing again only when a group changed, was added, or stopped
+  following (expected values worked out by hand); the coding before (1) is still read."""
 
 from __future__ import annotations
 
@@ -73,11 +76,54 @@ public class GroupAlertCheck {
         open.show(60_000, 0L, 60_000L);
         groups.put("{}", open);
         groups.put("", new GroupAlert());
-        Map<String, GroupAlert> back = GroupAlert.read(GroupAlert.write(groups));
+        Map<String, GroupAlert> back = GroupAlert.read(GroupAlert.write(groups, null, GroupAlert.NONE), s -> 0);
         System.out.println(back.equals(groups) && back.keySet().toString().equals(groups.keySet().toString())
                            ? "round trip" : "differs: " + back.keySet());
         System.out.println(open.status + " " + open.shown + " " + pending.shown);
-        System.out.println(GroupAlert.read(null).isEmpty() ? "none" : "some");
+        System.out.println(GroupAlert.read(null, s -> 0).isEmpty() ? "none" : "some");
+
+        // written following 60 s of shape s: `open` (last 60 s) follows it, the others keep their times
+        byte[] following = GroupAlert.write(groups, "s", 60_000);
+        System.out.println("followed " + GroupAlert.followedShape(following));
+        System.out.println("later " + lasts(GroupAlert.read(following, s -> s.equals("s") ? 150_000 : GroupAlert.NONE)));
+        System.out.println("unknown " + lasts(GroupAlert.read(following, s -> GroupAlert.NONE)));
+        Map<String, GroupAlert> m = GroupAlert.read(following, s -> 60_000);
+        System.out.println("as read " + GroupAlert.unchanged(m, "s", 60_000));
+        m.get("{}").last = 90_000;      // evaluated in the next window, nothing else changed
+        System.out.println("next window " + GroupAlert.unchanged(m, "s", 90_000) + " " + GroupAlert.unchanged(m, "t", 90_000));
+        System.out.println("not evaluated " + GroupAlert.unchanged(m, "s", 120_000));
+        m.get("{\"pool\":\"p\"}").streak = 60_000;
+        System.out.println("streak " + GroupAlert.unchanged(m, "s", 90_000));
+        byte[] again = GroupAlert.write(m, "s", 90_000);
+        System.out.println("written " + GroupAlert.unchanged(m, "s", 90_000) + " " + lasts(GroupAlert.read(again, s -> 90_000)));
+        m.put("new", new GroupAlert());
+        System.out.println("added " + GroupAlert.unchanged(m, "s", 90_000));
+
+        // the coding before (1): no shape nor end, each time as itself
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+        out.writeByte(1);
+        out.writeInt(1);
+        out.writeUTF("g");
+        out.writeByte(1);
+        out.writeLong(90_000);
+        out.writeLong(Long.MIN_VALUE);
+        out.writeLong(30_000);
+        out.writeUTF("abc");
+        out.writeByte(3);
+        out.writeLong(30_000);
+        out.writeLong(Long.MIN_VALUE);
+        GroupAlert old = GroupAlert.read(bytes.toByteArray(), s -> 999_000).get("g");
+        System.out.println("coding 1 " + old.status + " " + old.last + " " + old.streak + " " + old.triggerAt + " "
+                           + old.alertId + " " + old.shown + " " + old.shownSince + " " + old.shownDue);
+    }
+
+    static String lasts(Map<String, GroupAlert> groups) {
+        StringBuilder b = new StringBuilder();
+        for (GroupAlert g : groups.values()) {
+            b.append(b.length() == 0 ? "" : ",").append(g.last == GroupAlert.NONE ? "none" : Long.toString(g.last / 1000));
+        }
+        return b.toString();
     }
 }
 """
@@ -104,4 +150,15 @@ def test_the_state_machine_walks_as_worked_out_and_its_states_code_back(tmp_path
         # `open`: triggered at once (for 0), recovering from 60 s (recover for 1 min); `pending`
         "triggered recovering pending",
         "none",
+        "followed s",
+        # lasts of kept (210 s), pending (30 s), open (60 s: follows) and the new group (none)
+        "later 210,30,150,none",
+        "unknown 210,30,60,none",       # a shape not known: the end written
+        "as read true",
+        "next window true false",       # followed by another shape: written
+        "not evaluated false",          # open no longer at the newest end
+        "streak false",
+        "written true 210,30,90,none",
+        "added false",
+        f"coding 1 triggered 90000 {-2**63} 30000 abc triggered 30000 {-2**63}",
     ]

@@ -523,7 +523,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         if (CLOCK.equals(timer)) {
             rearm(spec, clock, time);
         } else if (EVICT.equals(timer)) {
-            evict(spec, tenant, clock, configs, meta, time);
+            evict(spec, tenant, clock, configs, meta, time, windows);
         } else if (END.equals(timer)) {
             // a bounded input ended (watermark MAX): every window is complete; fire the ones
             // still waiting, each at its own time, in order (timers fire in time order)
@@ -627,7 +627,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             Bound[] bound = new Bound[monitors.length];
             for (int i = 0; i < monitors.length; i++) {
                 boolean judged = judges[i] != null && configOf[i] != null;
-                alerts.add(judged ? entries.alerts(i, configs) : null);
+                alerts.add(judged ? entries.alerts(i, configs, windows) : null);
                 Shapes.Judge judge = judges[i];
                 bound[i] = judged ? versionOf[i].derived(judge, v -> new Bound(judge, v.row())) : null;
             }
@@ -649,8 +649,16 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 }
             }
             for (int i = 0; i < monitors.length; i++) {
+                if (alerts.get(i) == null && judges[i] != null) {
+                    // judged here but without a config now: its groups (if any) are not evaluated,
+                    // so those that followed the shape's newest window end no longer do
+                    Map<String, GroupAlert> kept = entries.alerts(i, configs, windows);
+                    if (!kept.isEmpty()) {
+                        entries.keepAlerts(i, kept, configs, w.shape.id, end);
+                    }
+                }
                 if (alerts.get(i) != null) {
-                    entries.keepAlerts(i, alerts.get(i), configs);
+                    entries.keepAlerts(i, alerts.get(i), configs, w.shape.id, end);
                     if (judges[i].evictDelay > 0 && !evictArmed) {
                         // the eviction timer is set once and set again when it fires (evict)
                         long at = end + judges[i].evictDelay;
@@ -721,6 +729,18 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 if (!populations.contains(population)) {
                     gone.add(population);
                 }
+            }
+            // entries following a window end of a shape that goes are written with their times
+            // as they are, before its evaluated windows go with it
+            List<String> following = new ArrayList<>();
+            for (String key : tenant == null ? List.<String>of() : configs.keys()) {
+                if (key.startsWith(ALERTS) && gone.contains(GroupAlert.followedShape(configs.get(key)))) {
+                    following.add(key);
+                }
+            }
+            for (String key : following) {
+                Map<String, GroupAlert> groups = GroupAlert.read(configs.get(key), endOf(windows));
+                store(tenant, configs, key, GroupAlert.write(groups, null, GroupAlert.NONE), groups);
             }
             windows.drop(gone, oldIds, spec);
             for (String shape : gone) {
@@ -826,7 +846,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * waiting window, when that window is evaluated (its evaluation sets the timer).
      */
     private void evict(Shapes spec, String tenant, TenantClock clock, MapView<String, byte[]> configs,
-                       MapView<String, String> meta, TimeContext<Long> time) throws Exception {
+                       MapView<String, String> meta, TimeContext<Long> time, ShapeState windows) throws Exception {
         meta.remove(EVICT);
         Long watermark = time.currentWatermark();
         if (tenant == null || watermark == null || watermark == Long.MAX_VALUE) {
@@ -842,7 +862,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 if (judge == null || judge.evictDelay <= 0) {
                     continue;
                 }
-                Map<String, GroupAlert> groups = alerts(tenant, m[0], configs);
+                Map<String, GroupAlert> groups = alerts(tenant, m[0], configs, windows);
                 long delay = judge.evictDelay;
                 boolean changed = false;
                 for (Iterator<Map.Entry<String, GroupAlert>> it = groups.entrySet().iterator(); it.hasNext(); ) {
@@ -868,7 +888,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                     // else a window of its shape still waits: its evaluation sets the timer again
                 }
                 if (changed) {
-                    keepAlerts(tenant, m[0], groups, configs);
+                    keepAlerts(tenant, m[0], groups, configs, shape.id, endOf(windows).applyAsLong(shape.id));
                 }
             }
         }
@@ -879,9 +899,27 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     }
 
     /** The groups' alert states of a monitor of the tenant. */
-    private Map<String, GroupAlert> alerts(String tenant, String monitor, MapView<String, byte[]> configs)
-            throws Exception {
-        return decoded(tenant, alertsKey(monitor), configs, GroupAlert::read);
+    private Map<String, GroupAlert> alerts(String tenant, String monitor, MapView<String, byte[]> configs,
+                                           ShapeState windows) throws Exception {
+        return decoded(tenant, alertsKey(monitor), configs, alertsReader(windows));
+    }
+
+    /** Reads an alert-state entry, the window end it follows as its shape's newest evaluated one now. */
+    private static java.util.function.Function<byte[], Map<String, GroupAlert>> alertsReader(ShapeState windows) {
+        java.util.function.ToLongFunction<String> endOf = endOf(windows);
+        return bytes -> GroupAlert.read(bytes, endOf);
+    }
+
+    /** A shape's newest evaluated window end for the tenant ({@link GroupAlert#NONE}: none). */
+    private static java.util.function.ToLongFunction<String> endOf(ShapeState windows) {
+        return shape -> {
+            try {
+                long fired = windows.fired(shape);
+                return fired == Long.MIN_VALUE ? GroupAlert.NONE : fired + 1;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
     }
 
     /**
@@ -904,14 +942,17 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         return kept != null ? kept : decoded.get(key, configs.get(key.entry), read);
     }
 
-    /** Writes a monitor's groups' alert states back (none: the entry goes). */
+    /**
+     * Writes a monitor's groups' alert states back (none: the entry goes), following {@code end},
+     * the newest evaluated window end of {@code shape}, the one that judges them.
+     */
     private void keepAlerts(String tenant, String monitor, Map<String, GroupAlert> groups,
-                            MapView<String, byte[]> configs) throws Exception {
-        store(tenant, configs, alertsKey(monitor), alertBytes(groups), groups);
+                            MapView<String, byte[]> configs, String shape, long end) throws Exception {
+        store(tenant, configs, alertsKey(monitor), alertBytes(groups, shape, end), groups);
     }
 
-    private static byte[] alertBytes(Map<String, GroupAlert> groups) {
-        return groups.isEmpty() ? null : GroupAlert.write(groups);
+    private static byte[] alertBytes(Map<String, GroupAlert> groups, String shape, long end) {
+        return groups.isEmpty() ? null : GroupAlert.write(groups, shape, end);
     }
 
     /** The {@code configs} key of a monitor's alert states (made once per monitor in {@link Entries}). */
@@ -998,16 +1039,22 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         }
 
         /** Monitor i's groups' alert states. */
-        Map<String, GroupAlert> alerts(int i, MapView<String, byte[]> configs) throws Exception {
-            return held(alertsKept, alerts, WindowsFunction::alertsKey, i, configs, GroupAlert::read);
+        Map<String, GroupAlert> alerts(int i, MapView<String, byte[]> configs, ShapeState windows) throws Exception {
+            return held(alertsKept, alerts, WindowsFunction::alertsKey, i, configs, alertsReader(windows));
         }
 
-        /** Writes monitor i's groups' alert states back (none: the entry goes). */
-        void keepAlerts(int i, Map<String, GroupAlert> groups, MapView<String, byte[]> configs) throws Exception {
+        /**
+         * Writes monitor i's groups' alert states back after the shape's window ending at
+         * {@code end} (none: the entry goes), unless the entry holds them already: a group
+         * evaluated in that window and the one before, with nothing else changed, follows both
+         * ({@link GroupAlert#unchanged}). Kept decoded, they are taken without reading the state.
+         */
+        void keepAlerts(int i, Map<String, GroupAlert> groups, MapView<String, byte[]> configs, String shape, long end)
+                throws Exception {
             if (alerts[i] == null) {
-                WindowsFunction.this.keepAlerts(tenant, monitors[i][0], groups, configs);
-            } else {
-                alertsKept[i] = store(alerts[i], configs, alertBytes(groups), groups, alertsKept[i]);
+                WindowsFunction.this.keepAlerts(tenant, monitors[i][0], groups, configs, shape, end);
+            } else if (!GroupAlert.unchanged(groups, shape, end)) {
+                alertsKept[i] = store(alerts[i], configs, alertBytes(groups, shape, end), groups, alertsKept[i]);
             }
         }
 
