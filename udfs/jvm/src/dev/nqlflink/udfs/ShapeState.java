@@ -536,6 +536,25 @@ final class ShapeState {
         return n;
     }
 
+    /**
+     * The population window's window ending at {@code end} passed without its count (no row
+     * carries it): what {@link #population} would leave in the state but the count, which is
+     * dropped (a shape asking at this end after all computes it from what the window still
+     * holds, as one added since does), and its running window, rebuilt from the slices when a
+     * count is next asked for. Its first slice goes: no later window holds it.
+     */
+    void passPopulation(Shapes.Shape population, long end) throws Exception {
+        if (end - 1 <= fired(population.id)) {
+            return;
+        }
+        fired.put(population.id, end - 1);
+        fired.remove(countKey(population.id));
+        running.remove(tenant, population.id);
+        String key = sliceKey(population.id, end - population.spec.size + population.spec.slide);
+        fresh.remove(key);
+        slices.remove(key);
+    }
+
     /** Removes the slice no later window of the window's shape needs: its first. */
     void evict(Window w) throws Exception {
         long first = w.start + w.shape.spec.slide;

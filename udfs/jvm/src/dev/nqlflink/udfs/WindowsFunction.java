@@ -604,9 +604,12 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         }
         LocalDateTime to = toTimestamp(end);
         boolean evictArmed = meta.get(EVICT) != null;
+        // the population windows' counts at this end, each computed when a row first carries it
+        Map<Shapes.Shape, Devices> counts = new java.util.IdentityHashMap<>();
         for (ShapeState.Window w : due.values()) {
             LocalDateTime from = toTimestamp(w.start);
-            Long devices = w.shape.population == null ? null : windows.population(w.shape.population, end);
+            Devices devices = w.shape.population == null ? null
+                    : counts.computeIfAbsent(w.shape.population, p -> new Devices(windows, p, end));
             String[][] monitors = w.shape.monitorsOf(tenant);
             Entries entries = entries(spec, tenant, monitors);
             Configs.Config[] versionOf = new Configs.Config[monitors.length];
@@ -638,7 +641,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 for (int i = 0; i < monitors.length; i++) {
                     String[] m = monitors[i];
                     if (judges[i] == null) {
-                        emit("eval", w.shape.id, m[0], m[1], g.getKey(), from, to, numbers, strings, devices,
+                        emit("eval", w.shape.id, m[0], m[1], g.getKey(), from, to, numbers, strings, count(devices),
                              null, null, null, configOf[i]);
                         continue;
                     }
@@ -679,7 +682,66 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             }
             windows.evict(w);
         }
+        for (Devices d : counts.values()) {
+            if (d.computed) {
+                continue;
+            }
+            if (askedLater(spec, d.population, end, due, windows)) {
+                d.get();
+            } else {
+                windows.passPopulation(d.population, end);
+            }
+        }
         state.setField("fired", Math.max(orMin(state.getFieldAs("fired")), end - 1));
+    }
+
+    /**
+     * A population window's device count at one end ({@link ShapeState#population}), computed
+     * when a row first carries it: a judged monitor's evaluations carry it only in their 'alert'
+     * rows, so most windows of a tenant whose monitors are all judged never need it (then passed:
+     * {@link ShapeState#passPopulation}).
+     */
+    private static final class Devices {
+        final ShapeState windows;
+        final Shapes.Shape population;
+        final long end;
+        Long count;
+        boolean computed;
+
+        Devices(ShapeState windows, Shapes.Shape population, long end) {
+            this.windows = windows;
+            this.population = population;
+            this.end = end;
+        }
+
+        Long get() throws Exception {
+            if (!computed) {
+                count = windows.population(population, end);
+                computed = true;
+            }
+            return count;
+        }
+    }
+
+    private static Long count(Devices devices) throws Exception {
+        return devices == null ? null : devices.get();
+    }
+
+    /**
+     * Whether a shape reading the population window may still ask for its count at {@code end}
+     * after this call: it has a window ending there that was neither evaluated now nor before
+     * (waiting for the tenant's clock, or holding nothing yet). Then the count is computed now,
+     * while the window still holds its first slice.
+     */
+    private static boolean askedLater(Shapes spec, Shapes.Shape population, long end,
+                                      Map<String, ShapeState.Window> due, ShapeState windows) throws Exception {
+        for (Shapes.Shape shape : spec.list) {
+            if (shape.population == population && !due.containsKey(shape.id)
+                    && Math.floorMod(end, shape.spec.slide) == 0 && windows.fired(shape.id) < end - 1) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -800,7 +862,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      */
     private void judge(Bound b, Map<String, GroupAlert> groups, Row config, long end, String tenant,
                        String[] m, String group, String shape, LocalDateTime from, LocalDateTime to, Double[] numbers,
-                       String[] strings, Long devices) {
+                       String[] strings, Devices devices) throws Exception {
         Shapes.Judge judge = b.judge;
         if (judge.having != null && !Boolean.TRUE.equals(judge.having.eval(numbers, b.having))) {
             return;     // not an evaluation (the monitor's `having`): its group's run breaks at the next one
@@ -820,7 +882,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         Boolean rec = b.enabled && !ok ? judge.recover.eval(numbers, b.recover) : null;
         Row transition = state.step(end, trig, rec, forMs, recoverForMs, judge.every, tenant, m[0], group);
         if (transition != null) {
-            emit("alert", shape, m[0], m[1], group, from, to, numbers, strings, devices, null, null, null, config,
+            emit("alert", shape, m[0], m[1], group, from, to, numbers, strings, count(devices), null, null, null, config,
                  transition.getField(1), transition.getField(2), transition.getField(4), transition.getField(5));
         }
         Row shown = state.show(end, forMs, recoverForMs);
