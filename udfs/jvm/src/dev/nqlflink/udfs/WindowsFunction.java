@@ -605,11 +605,10 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         LocalDateTime to = toTimestamp(end);
         boolean evictArmed = meta.get(EVICT) != null;
         // the population windows' counts at this end, each computed when a row first carries it
-        Map<Shapes.Shape, Devices> counts = new java.util.IdentityHashMap<>();
+        List<Devices> counts = new ArrayList<>(2);
         for (ShapeState.Window w : due.values()) {
             LocalDateTime from = toTimestamp(w.start);
-            Devices devices = w.shape.population == null ? null
-                    : counts.computeIfAbsent(w.shape.population, p -> new Devices(windows, p, end));
+            Devices devices = w.shape.population == null ? null : Devices.of(counts, windows, w.shape.population, end);
             String[][] monitors = w.shape.monitorsOf(tenant);
             Entries entries = entries(spec, tenant, monitors);
             Configs.Config[] versionOf = new Configs.Config[monitors.length];
@@ -682,7 +681,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             }
             windows.evict(w);
         }
-        for (Devices d : counts.values()) {
+        for (Devices d : counts) {
             if (d.computed) {
                 continue;
             }
@@ -712,6 +711,18 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             this.windows = windows;
             this.population = population;
             this.end = end;
+        }
+
+        /** The population's count in {@code counts} (one per population window: a few), added if missing. */
+        static Devices of(List<Devices> counts, ShapeState windows, Shapes.Shape population, long end) {
+            for (Devices d : counts) {
+                if (d.population == population) {
+                    return d;
+                }
+            }
+            Devices d = new Devices(windows, population, end);
+            counts.add(d);
+            return d;
         }
 
         Long get() throws Exception {
@@ -1101,7 +1112,12 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         }
 
         /** Monitor i's groups' alert states. */
+        @SuppressWarnings("unchecked")
         Map<String, GroupAlert> alerts(int i, MapView<String, byte[]> configs, ShapeState windows) throws Exception {
+            Decoded.Value k = alertsKept[i];
+            if (k != null && k.live) {
+                return (Map<String, GroupAlert>) k.value;   // no reader made: held() would not read
+            }
             return held(alertsKept, alerts, WindowsFunction::alertsKey, i, configs, alertsReader(windows));
         }
 
