@@ -44,19 +44,12 @@ final class GroupAlert {
     /** Its group's JSON as its entry codes it (read or written once): not coded again at each write. */
     private byte[] key;
     /**
-     * What its entry holds of it, as last read or written ({@link #unchanged}): {@code last} as
-     * coded ({@link #FOLLOWS}: the window end the entry follows, of shape {@code savedShape}), the
-     * other fields as they were. A group made since has {@code savedLast} UNWRITTEN.
+     * What its entry holds of it, as last read or written ({@link #unchanged}): a copy, its
+     * {@code last} as coded ({@link #FOLLOWS}: the window end the entry follows, of shape
+     * {@code savedShape}). Null: made since the entry was read or written.
      */
-    private long savedLast = UNWRITTEN;
+    private GroupAlert saved;
     private String savedShape;
-    private String savedStatus;
-    private long savedStreak;
-    private String savedAlertId;
-    private long savedTriggerAt;
-    private String savedShown;
-    private long savedShownSince;
-    private long savedShownDue;
 
     /**
      * One evaluation at t (window end, ms) through the state machine; the 'alert' row of the
@@ -246,8 +239,8 @@ final class GroupAlert {
         out.writeUTF(followed);
         out.writeLong(followed.isEmpty() ? NONE : end);
         out.writeInt(groups.size());
+        String s = followed.isEmpty() ? null : shape;
         for (GroupAlert g : groups.values()) {
-            String s = followed.isEmpty() ? null : shape;
             out.write(g.key);
             out.writeByte(OK.equals(g.status) ? 0 : 1);
             out.writeLong(coded(g.last, s, end));
@@ -289,22 +282,21 @@ final class GroupAlert {
 
     private boolean unchanged(String shape, long end) {
         long coded = coded(last, shape, end);
-        return coded == savedLast && (coded != FOLLOWS || shape.equals(savedShape))
-                && Objects.equals(status, savedStatus) && streak == savedStreak && Objects.equals(alertId, savedAlertId)
-                && triggerAt == savedTriggerAt && Objects.equals(shown, savedShown) && shownSince == savedShownSince
-                && shownDue == savedShownDue;
+        return saved != null && coded == saved.last && (coded != FOLLOWS || shape.equals(savedShape))
+                && sameButLast(saved);
     }
 
     private void save(String shape, long end) {
-        savedLast = coded(last, shape, end);
+        saved = new GroupAlert();
+        saved.status = status;
+        saved.last = coded(last, shape, end);
+        saved.streak = streak;
+        saved.alertId = alertId;
+        saved.triggerAt = triggerAt;
+        saved.shown = shown;
+        saved.shownSince = shownSince;
+        saved.shownDue = shownDue;
         savedShape = shape;
-        savedStatus = status;
-        savedStreak = streak;
-        savedAlertId = alertId;
-        savedTriggerAt = triggerAt;
-        savedShown = shown;
-        savedShownSince = shownSince;
-        savedShownDue = shownDue;
     }
 
     /** {@code last} as an entry following {@code end} of {@code shape} codes it. */
@@ -319,8 +311,6 @@ final class GroupAlert {
     private static final byte FIXED_LASTS = 1;
     /** {@code last} in an entry: the end it follows (no time of an evaluation is this one). */
     private static final long FOLLOWS = Long.MIN_VALUE + 1;
-    /** {@code savedLast} of a group made since the entry was read or written. */
-    private static final long UNWRITTEN = Long.MIN_VALUE + 2;
     private static final String[] SHOWN = {null, OK, PENDING, TRIGGERED, RECOVERING};
 
     private static int shownCode(String shown) {
@@ -354,7 +344,12 @@ final class GroupAlert {
             return false;
         }
         GroupAlert g = (GroupAlert) o;
-        return status.equals(g.status) && last == g.last && streak == g.streak && Objects.equals(alertId, g.alertId)
+        return last == g.last && sameButLast(g);
+    }
+
+    /** Whether every field but {@code last} is the same as {@code g}'s. */
+    private boolean sameButLast(GroupAlert g) {
+        return status.equals(g.status) && streak == g.streak && Objects.equals(alertId, g.alertId)
                 && triggerAt == g.triggerAt && Objects.equals(shown, g.shown) && shownSince == g.shownSince
                 && shownDue == g.shownDue;
     }

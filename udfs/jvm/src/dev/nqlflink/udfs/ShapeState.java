@@ -72,6 +72,12 @@ final class ShapeState {
         return t == null ? Long.MIN_VALUE : t;
     }
 
+    /** The end of the shape's newest evaluated window (Long.MIN_VALUE: none yet). */
+    long evaluatedEnd(String shape) throws Exception {
+        long t = fired(shape);
+        return t == Long.MIN_VALUE ? Long.MIN_VALUE : t + 1;
+    }
+
     static String sliceKey(String shape, long slice) {
         return shape + "|" + slice;
     }
@@ -550,19 +556,22 @@ final class ShapeState {
         fired.put(population.id, end - 1);
         fired.remove(countKey(population.id));
         running.remove(tenant, population.id);
-        String key = sliceKey(population.id, end - population.spec.size + population.spec.slide);
-        fresh.remove(key);
-        slices.remove(key);
+        removeSlice(population.id, end - population.spec.size + population.spec.slide);
     }
 
     /** Removes the slice no later window of the window's shape needs: its first. */
     void evict(Window w) throws Exception {
         long first = w.start + w.shape.spec.slide;
-        String key = sliceKey(w.shape.id, first);
         RunningWindow r = running.get(tenant, w.shape.id);
         if (r != null) {
             r.remove(first);
         }
+        removeSlice(w.shape.id, first);
+    }
+
+    /** A slice's entry removed, and its decoded copy of this call. */
+    private void removeSlice(String shape, long sliceEnd) throws Exception {
+        String key = sliceKey(shape, sliceEnd);
         fresh.remove(key);
         slices.remove(key);
     }

@@ -805,15 +805,16 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             }
             // entries following a window end of a shape that goes are written with their times
             // as they are, before its evaluated windows go with it
-            List<String> following = new ArrayList<>();
-            for (String key : tenant == null ? List.<String>of() : configs.keys()) {
-                if (key.startsWith(ALERTS) && gone.contains(GroupAlert.followedShape(configs.get(key)))) {
-                    following.add(key);
+            Map<String, byte[]> following = new LinkedHashMap<>();
+            Iterable<Map.Entry<String, byte[]>> all = tenant == null ? List.of() : configs.entries();
+            for (Map.Entry<String, byte[]> e : all) {
+                if (e.getKey().startsWith(ALERTS) && gone.contains(GroupAlert.followedShape(e.getValue()))) {
+                    following.put(e.getKey(), e.getValue());
                 }
             }
-            for (String key : following) {
-                Map<String, GroupAlert> groups = GroupAlert.read(configs.get(key), endOf(windows));
-                store(tenant, configs, key, GroupAlert.write(groups, null, GroupAlert.NONE), groups);
+            for (Map.Entry<String, byte[]> e : following.entrySet()) {
+                Map<String, GroupAlert> groups = GroupAlert.read(e.getValue(), endOf(windows));
+                store(tenant, configs, e.getKey(), GroupAlert.write(groups, null, GroupAlert.NONE), groups);
             }
             windows.drop(gone, oldIds, spec);
             for (String shape : gone) {
@@ -961,7 +962,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                     // else a window of its shape still waits: its evaluation sets the timer again
                 }
                 if (changed) {
-                    keepAlerts(tenant, m[0], groups, configs, shape.id, endOf(windows).applyAsLong(shape.id));
+                    keepAlerts(tenant, m[0], groups, configs, shape.id, windows.evaluatedEnd(shape.id));
                 }
             }
         }
@@ -987,8 +988,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     private static java.util.function.ToLongFunction<String> endOf(ShapeState windows) {
         return shape -> {
             try {
-                long fired = windows.fired(shape);
-                return fired == Long.MIN_VALUE ? GroupAlert.NONE : fired + 1;
+                return windows.evaluatedEnd(shape);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -1108,17 +1108,15 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
 
         /** Monitor i's config versions. */
         List<Configs.Config> configs(int i, MapView<String, byte[]> configs) throws Exception {
-            return held(configKept, config, m -> m, i, configs, Configs::read);
+            List<Configs.Config> held = held(configKept, i);
+            return held != null ? held : load(configKept, config, m -> m, i, configs, Configs::read);
         }
 
-        /** Monitor i's groups' alert states. */
-        @SuppressWarnings("unchecked")
+        /** Monitor i's groups' alert states (the reader made only when the entry is read). */
         Map<String, GroupAlert> alerts(int i, MapView<String, byte[]> configs, ShapeState windows) throws Exception {
-            Decoded.Value k = alertsKept[i];
-            if (k != null && k.live) {
-                return (Map<String, GroupAlert>) k.value;   // no reader made: held() would not read
-            }
-            return held(alertsKept, alerts, WindowsFunction::alertsKey, i, configs, alertsReader(windows));
+            Map<String, GroupAlert> held = held(alertsKept, i);
+            return held != null ? held
+                    : load(alertsKept, alerts, WindowsFunction::alertsKey, i, configs, alertsReader(windows));
         }
 
         /**
@@ -1136,19 +1134,21 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             }
         }
 
-        /**
-         * Monitor i's entry ({@code keys[i]}, named {@code entryOf} its id) decoded: the one held in
-         * {@code kept[i]} while live, else looked up and held (a NULL tenant's: read). The name is
-         * made only for that read, not at each window.
-         */
+        /** Monitor i's entry decoded as held in {@code kept[i]} while live (null: not held). */
         @SuppressWarnings("unchecked")
-        private <T> T held(Decoded.Value[] kept, Decoded.Key[] keys, java.util.function.UnaryOperator<String> entryOf,
+        private <T> T held(Decoded.Value[] kept, int i) {
+            Decoded.Value k = kept[i];
+            return k != null && k.live ? (T) k.value : null;
+        }
+
+        /**
+         * Monitor i's entry ({@code keys[i]}, named {@code entryOf} its id) looked up, decoded and
+         * held in {@code kept[i]} (a NULL tenant's: read each time). The name is made only for that
+         * read, not at each window.
+         */
+        private <T> T load(Decoded.Value[] kept, Decoded.Key[] keys, java.util.function.UnaryOperator<String> entryOf,
                            int i, MapView<String, byte[]> configs, java.util.function.Function<byte[], T> read)
                 throws Exception {
-            Decoded.Value k = kept[i];
-            if (k != null && k.live) {
-                return (T) k.value;
-            }
             if (keys[i] == null) {
                 return decoded(tenant, entryOf.apply(monitors[i][0]), configs, read);
             }
