@@ -1,0 +1,69 @@
+"""An alert's `impact.active_devices` when the windows before it never needed the count: the
+windows function computes a population window's device count only when a row carries it (a
+judged monitor's 'alert' rows), and passes the other windows, evicting each one's first slice
+(docs/flink-job-shape.md §7, "Session 51"). The count at the alert must still be the tenant's
+distinct devices with a record in the alert's window, whatever was evicted before.
+
+One monitor (acme): during past 1min, every 30s, by pool, avg_latency > 300ms (for 0), default
+recovery. Records at S(i) = 10:00:00 + 30 s i; a window ending E holds S(i) in [E - 1 min, E),
+its 30-s slices end at E - 30 s and E.
+  Finance c-1 at S(0)..S(7): 100 ms, but 500 at S(4) and S(5).
+  Sales c-3 at S(4) only (10:02:00), 100 ms.
+Worked by hand for Finance:
+  10:00:30 .. 10:02:00   100: ok, no alert row: the population window is passed
+  10:02:30 (S3, S4)      (100 + 500) / 2 = 300, not > 300: passed too, its first slice (ending
+                         10:02:00, S3) evicted; the slice ending 10:02:30 (S4: c-1, c-3) stays
+  10:03:00 (S4, S5)      500: triggered; devices with a record in [10:02:00, 10:03:00): c-1
+                         and c-3 -> active_devices 2 (c-3 only in the slice a wrong eviction at
+                         10:02:30 would have taken)
+  10:03:30 (S5, S6)      300, not > 300: recovered; [10:02:30, 10:03:30): c-1 -> 1
+Sales: 100 at every window it has, no alert.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nql_flink.translator.pipeline import compile_paths
+from tests.kafka import scenario as sc
+
+pytestmark = pytest.mark.flink
+
+MONITOR = """\
+id: pool_latency
+tenant: acme
+query: |
+  session.vdi_events during past 1min
+  | where device.virtualization.desktop_pool != null
+  | summarize avg_latency = network_latency.avg() by device.virtualization.desktop_pool
+every: 30s
+trigger:
+  when: avg_latency > 300ms
+"""
+
+
+@pytest.fixture(scope="module")
+def alerts(flink_env, tmp_path_factory):
+    from nql_flink.deploy.embedded.runner import run_job
+
+    tmp = tmp_path_factory.mktemp("population-on-demand")
+    (tmp / "m.yaml").write_text(MONITOR, encoding="utf-8")
+    compiled = compile_paths([str(tmp / "m.yaml")])
+    assert compiled.ok, [d.message for d in compiled.result.diagnostics]
+    events = [json.dumps(sc.event("acme", "c-1", sc.S(i), 500 if i in (4, 5) else 100)) for i in range(8)]
+    events.insert(5, json.dumps(sc.event("acme", "c-3", sc.S(4), 100)))
+    files = sc.write_inputs(tmp / "in", {"session.vdi_events": events, "device.devices": sc.inventory(("acme",))})
+    cfg = tmp / "config.jsonl"
+    cfg.write_text("".join(json.dumps(r) + "\n" for r in compiled.job.config_records), encoding="utf-8")
+    sources = {compiled.job.source_tables[t]: f for t, f in files.items()}
+    sources[compiled.job.source_tables["monitor_config"]] = str(cfg)
+    result = run_job(compiled.job, sources, str(tmp / "alerts.jsonl"), t_env=flink_env)
+    return [json.loads(a) for a in result.alerts]
+
+
+def test_the_alert_counts_the_devices_of_its_window_after_passed_windows(alerts):
+    assert sorted((a["status"], a["at"], a["impact"]["active_devices"]) for a in alerts) == [
+        ("recovered", "2026-11-26T10:03:30.000Z", 1),
+        ("triggered", "2026-11-26T10:03:00.000Z", 2)]
+    assert {a["group"]["device.virtualization.desktop_pool"] for a in alerts} == {"Finance-Win11"}
