@@ -8,7 +8,7 @@ import pytest
 from nql_flink.translator.cli import main
 from nql_flink.translator.clickhouse.connection import ClickHouseError, DEFAULT_DIR, DEFAULT_URL, parse_url
 from nql_flink.translator.clickhouse.expressions import lit
-from nql_flink.translator.clickhouse.poll import java_double, java_json
+from nql_flink.translator.clickhouse.poll import java_double, java_json, nested_double
 from tests.clickhouse.test_poll_semantics import MONITOR as SEMANTICS_MONITOR
 
 
@@ -18,6 +18,13 @@ from tests.clickhouse.test_poll_semantics import MONITOR as SEMANTICS_MONITOR
     (0.0, "0.0"), (-0.0, "-0.0")])
 def test_doubles_are_written_as_java_writes_them(value, text):
     assert java_double(value) == text
+
+
+@pytest.mark.parametrize("value,text", [(0.3, "0.3"), (1.5, "1.5"), (0.0, "0.0"), (5e-6, "0.0000050"),
+                                        (1e-7, "1.0E-7"), (1e7, "1.0E+7"), (None, "null")])
+def test_the_share_is_written_as_flink_writes_a_double_in_a_nested_object(value, text):
+    # what tests/flink/test_alert_record.py found Flink's JSON_OBJECT writing for the impact share
+    assert java_json(nested_double(value)) == text
 
 
 def test_json_has_sorted_keys_no_spaces_and_unicode_as_is():

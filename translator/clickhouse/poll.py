@@ -129,7 +129,8 @@ def alert_records(monitor: ir.Monitor, evaluated: list[Evaluated]) -> list[str]:
                   "at": tables.format_time(tr.at_ms), "group": e.group, "values": e.values,
                   "window": {"start": tables.format_time(e.window_start), "end": tables.format_time(e.window_end)},
                   "condition": cfg.trigger_text if tr.status == "triggered" else cfg.recover_text,
-                  "baseline": None, "impact": rated, "priority": derived_priority(cfg.priority, rated["share"]),
+                  "baseline": None, "impact": rated | {"share": nested_double(rated["share"])},
+                  "priority": derived_priority(cfg.priority, rated["share"]),
                   "name": cfg.name, "tags": list(cfg.tags)}
         out.append(java_json(record))
     return out
@@ -188,6 +189,13 @@ def java_double(x: float) -> str:
     text = "".join(map(str, digits)).rstrip("0") or "0"
     power = exponent + len(digits) - 1
     return ("-" if sign else "") + text[0] + "." + (text[1:] or "0") + f"E{power}"
+
+
+def nested_double(x: float | None) -> Decimal | float | None:
+    """A DOUBLE as Flink writes it inside a nested JSON_OBJECT (the alert's impact share): the
+    inner object's text read back as a BigDecimal, written as one (udfs/jvm AlertRecord.nested:
+    5.0E-6 becomes 0.0000050, 1.0E7 becomes 1.0E+7; Python's Decimal prints by the same rule)."""
+    return x if x is None or not math.isfinite(x) else Decimal(java_double(x))
 
 
 def java_json(value) -> str:

@@ -70,6 +70,9 @@ FIRST_TICK_FUNCTION_CLASS = "dev.nqlflink.udfs.FirstTick"
 # the alert-state record's text (sql/alert_state_record.sql.j2), written without a JSON tree
 STATE_RECORD_FUNCTION = "nql_state_record"
 STATE_RECORD_FUNCTION_CLASS = "dev.nqlflink.udfs.StateRecord"
+# a threshold monitor's alert record text (sql/alert_record.sql.j2), written without a JSON tree
+ALERT_RECORD_FUNCTION = "nql_alert_record"
+ALERT_RECORD_FUNCTION_CLASS = "dev.nqlflink.udfs.AlertRecord"
 LATE_HINT_FUNCTION = "nql_late_hint"
 LATE_HINT_FUNCTION_CLASS = "dev.nqlflink.udfs.LateHint"
 SPLIT_METADATA = "partition"
@@ -186,9 +189,8 @@ def by_pipeline(branches, column: str = "`nql_pipeline`", otherwise: str | None 
 
 
 def alert_values(pipes) -> str:
-    """The alert record's `values`: each threshold pipeline's measures as a JSON object."""
-    return "JSON(" + by_pipeline((p.name, f"JSON_OBJECT({', '.join(values_pairs(p.evaluate.input.measures))})")
-                                 for p in pipes) + ")"
+    """The alert record's `values`: each threshold pipeline's measures as a JSON object's text."""
+    return by_pipeline((p.name, f"JSON_OBJECT({', '.join(values_pairs(p.evaluate.input.measures))})") for p in pipes)
 
 
 def _interval(ms: int) -> str:
@@ -285,6 +287,8 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
                                                  "language": "JAVA"}))
     out.append(Statement("ddl/function.sql.j2", {"name": q(STATE_RECORD_FUNCTION),
                                                  "path": lit(STATE_RECORD_FUNCTION_CLASS), "language": "JAVA"}))
+    out.append(Statement("ddl/function.sql.j2", {"name": q(ALERT_RECORD_FUNCTION),
+                                                 "path": lit(ALERT_RECORD_FUNCTION_CLASS), "language": "JAVA"}))
     prepared = [_prepare(p, catalog) for p in pipes]
     if any(x.pipeline.evaluate.detection is None and not x.programs for x in prepared):
         # the job's alert state function: for the threshold monitors no windows function judges
@@ -1462,8 +1466,8 @@ def _carried_arrays(measures, v) -> list[str]:
 def values_pairs(measures) -> list[str]:
     """The alert record's `values` (JSON_OBJECT arguments) of a threshold monitor's measures,
     from the `nql_n` / `nql_s` columns of its judged view or of its transitions. (The record
-    nests them through JSON(CASE ...): Flink writes the same text as a nested JSON_OBJECT,
-    tests/flink/test_shared_alert_states.py.)"""
+    takes the object's text as it is, udfs/jvm AlertRecord: the text Flink writes for a nested
+    JSON_OBJECT, tests/flink/test_alert_record.py.)"""
     return [f"{lit(c.name)} VALUE {c.value()}" for c in carried_measures(measures)]
 
 
@@ -1527,7 +1531,8 @@ def alert_query(alerts_view: str, values: str | None, extra: list[str] | None = 
     those columns first and the record named `record` (the alert processing's input)."""
     from nql_flink.translator.flink.render import render
 
-    context = {"alerts": alerts_view, "payload": values is None, "values": values or "", "time_format": lit(TIME_FORMAT)}
+    context = {"alerts": alerts_view, "payload": values is None, "values": values or "",
+               "function": q(ALERT_RECORD_FUNCTION)}
     return render("alert_record.sql.j2", context | ({"extra": extra} if extra is not None else {})).rstrip()
 
 

@@ -26,6 +26,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_first_tick`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_state_record`
   AS 'dev.nqlflink.udfs.StateRecord' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_record`
+  AS 'dev.nqlflink.udfs.AlertRecord' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_late_hint`
   AS 'dev.nqlflink.udfs.LateHint' LANGUAGE JAVA;
 
@@ -411,31 +414,18 @@ SELECT 'session.vdi_events', 'unknown_device', JSON_OBJECT('tenant' VALUE `tenan
 FROM `t_session_vdi_events__windows`
 WHERE `nql_kind` = 'unknown';
 INSERT INTO `sink_alerts`
-SELECT `alert_id`, JSON_OBJECT(
-  'alert_id' VALUE `alert_id`,
-  'tenant' VALUE `tenant`,
-  'monitor' VALUE `monitor`,
-  'status' VALUE `status`,
-  'at' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-  'group' VALUE JSON(`group_json`),
-  'values' VALUE JSON(CASE
-    WHEN `nql_pipeline` = 'm_vdi_frame_rate_by_site' THEN JSON_OBJECT('fps' VALUE `nql_n`[1], 'sessions' VALUE CAST(`nql_n`[2] AS BIGINT))
-    WHEN `nql_pipeline` = 'm_vdi_latency_by_pool' THEN JSON_OBJECT('avg_latency' VALUE `nql_n`[1], 'sessions' VALUE CAST(`nql_n`[2] AS BIGINT)) END),
-  'window' VALUE JSON_OBJECT('start' VALUE DATE_FORMAT(`window_start`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-    'end' VALUE DATE_FORMAT(`window_end`, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')),
-  'condition' VALUE CASE `status` WHEN 'triggered' THEN `nql_trigger_condition`
-                                  ELSE `nql_recover_condition` END,
-  'baseline' VALUE CAST(NULL AS STRING),
-  'impact' VALUE JSON_OBJECT('devices' VALUE `impact_devices`, 'users' VALUE `impact_users`,
-    'active_devices' VALUE `active_devices`, 'share' VALUE CAST(`impact_devices` AS DOUBLE) / NULLIF(`active_devices`, 0) NULL ON NULL),
-  'priority' VALUE CASE GREATEST(1, LEAST(4,
+SELECT `alert_id`, `nql_alert_record`(`alert_id`, `tenant`, `monitor`, `status`, `window_start`, `window_end`,
+  `group_json`, CASE
+      WHEN `nql_pipeline` = 'm_vdi_frame_rate_by_site' THEN JSON_OBJECT('fps' VALUE `nql_n`[1], 'sessions' VALUE CAST(`nql_n`[2] AS BIGINT))
+      WHEN `nql_pipeline` = 'm_vdi_latency_by_pool' THEN JSON_OBJECT('avg_latency' VALUE `nql_n`[1], 'sessions' VALUE CAST(`nql_n`[2] AS BIGINT)) END,
+  CASE `status` WHEN 'triggered' THEN `nql_trigger_condition` ELSE `nql_recover_condition` END,
+  `impact_devices`, `impact_users`, `active_devices`,
+  CASE GREATEST(1, LEAST(4,
       CASE `nql_priority` WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'low' THEN 1 ELSE 2 END
       + CASE WHEN CAST(`impact_devices` AS DOUBLE) / NULLIF(`active_devices`, 0) >= 0.25 THEN 1
              WHEN CAST(`impact_devices` AS DOUBLE) / NULLIF(`active_devices`, 0) < 0.05 THEN -1 ELSE 0 END))
     WHEN 4 THEN 'critical' WHEN 3 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END,
-  'name' VALUE `nql_name`,
-  'tags' VALUE `nql_tags`
-  NULL ON NULL)
+  `nql_name`, `nql_tags`)
 FROM `job__alerts`;
 INSERT INTO `sink_alert_state`
 SELECT `nql_state_key` AS `key`,

@@ -25,6 +25,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_first_tick`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_state_record`
   AS 'dev.nqlflink.udfs.StateRecord' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_record`
+  AS 'dev.nqlflink.udfs.AlertRecord' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_late_hint`
   AS 'dev.nqlflink.udfs.LateHint' LANGUAGE JAVA;
 
