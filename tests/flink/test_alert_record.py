@@ -13,6 +13,7 @@ import json
 import pytest
 
 from nql_flink.translator.flink.codegen import ALERT_RECORD_FUNCTION, ALERT_RECORD_FUNCTION_CLASS, TIME_FORMAT
+from tests.flink import record_texts
 
 pytestmark = pytest.mark.flink
 
@@ -68,8 +69,6 @@ ROWS = [
 @pytest.fixture(scope="module")
 def texts(flink_env):
     t = flink_env
-    t.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS {ALERT_RECORD_FUNCTION} "
-                  f"AS '{ALERT_RECORD_FUNCTION_CLASS}' LANGUAGE JAVA")
     rows = []
     for i, (alert_id, tenant, monitor, status, start, end, group, values, cond, devices, users, active, priority,
             name, tags) in enumerate(ROWS):
@@ -83,17 +82,13 @@ def texts(flink_env):
                     f"CAST({devices} AS BIGINT) AS impact_devices, CAST({users} AS BIGINT) AS impact_users, "
                     f"CAST({active} AS BIGINT) AS active_devices, CAST({priority} AS STRING) AS priority, "
                     f"CAST({name} AS STRING) AS name, {tags} AS tags")
-    query = (f"SELECT i, {FLINK}, {ALERT_RECORD_FUNCTION}(alert_id, tenant, monitor, status, window_start, "
-             f"window_end, group_json, values_json, cond, impact_devices, impact_users, active_devices, priority, "
-             f"name, tags) FROM (\n" + "\nUNION ALL\n".join(rows) + ")")
-    with t.execute_sql(query).collect() as result:
-        return {r[0]: (r[1], r[2]) for r in result}
+    ours = (f"{ALERT_RECORD_FUNCTION}(alert_id, tenant, monitor, status, window_start, window_end, group_json, "
+            "values_json, cond, impact_devices, impact_users, active_devices, priority, name, tags)")
+    return record_texts.texts(t, ALERT_RECORD_FUNCTION, ALERT_RECORD_FUNCTION_CLASS, FLINK, ours, rows)
 
 
 def test_every_row_is_flinks_text(texts):
-    assert sorted(texts) == list(range(len(ROWS)))
-    for i, (flink, ours) in sorted(texts.items()):
-        assert ours == flink, f"row {i}"
+    record_texts.assert_same_texts(texts, len(ROWS))
 
 
 def test_the_plain_record_by_hand(texts):

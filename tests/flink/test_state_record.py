@@ -13,6 +13,7 @@ import json
 import pytest
 
 from nql_flink.translator.flink.codegen import STATE_RECORD_FUNCTION, STATE_RECORD_FUNCTION_CLASS, TIME_FORMAT
+from tests.flink import record_texts
 
 pytestmark = pytest.mark.flink
 
@@ -43,8 +44,6 @@ ROWS = [
 @pytest.fixture(scope="module")
 def texts(flink_env):
     t = flink_env
-    t.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS {STATE_RECORD_FUNCTION} "
-                  f"AS '{STATE_RECORD_FUNCTION_CLASS}' LANGUAGE JAVA")
     rows = []
     for i, (tenant, monitor, group, status, since, at, due, alert_id) in enumerate(ROWS):
         group_json = f"CAST(JSON_OBJECT({group}) AS STRING)" if group else "'{}'"
@@ -53,16 +52,12 @@ def texts(flink_env):
                     + ", ".join(f"CAST(CAST({v} AS STRING) AS TIMESTAMP(3)) AS `{n}`"
                                 for n, v in (("since", since), ("at", at), ("due", due)))
                     + f", CAST({alert_id} AS STRING) AS alert_id")
-    query = (f"SELECT i, {FLINK}, {STATE_RECORD_FUNCTION}(tenant, monitor, group_json, status, since, `at`, due, "
-             f"alert_id) FROM (\n" + "\nUNION ALL\n".join(rows) + ")")
-    with t.execute_sql(query).collect() as result:
-        return {r[0]: (r[1], r[2]) for r in result}
+    ours = f"{STATE_RECORD_FUNCTION}(tenant, monitor, group_json, status, since, `at`, due, alert_id)"
+    return record_texts.texts(t, STATE_RECORD_FUNCTION, STATE_RECORD_FUNCTION_CLASS, FLINK, ours, rows)
 
 
 def test_every_row_is_flinks_text(texts):
-    assert sorted(texts) == list(range(len(ROWS)))
-    for i, (flink, ours) in sorted(texts.items()):
-        assert ours == flink, f"row {i}"
+    record_texts.assert_same_texts(texts, len(ROWS))
 
 
 def test_the_plain_record_by_hand(texts):
