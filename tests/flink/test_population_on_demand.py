@@ -25,7 +25,7 @@ import json
 
 import pytest
 
-from nql_flink.translator.pipeline import compile_paths
+from tests.compiled_run import jsonl, run_monitors
 from tests.kafka import scenario as sc
 
 pytestmark = pytest.mark.flink
@@ -45,20 +45,11 @@ trigger:
 
 @pytest.fixture(scope="module")
 def alerts(flink_env, tmp_path_factory):
-    from nql_flink.deploy.embedded.runner import run_job
-
-    tmp = tmp_path_factory.mktemp("population-on-demand")
-    (tmp / "m.yaml").write_text(MONITOR, encoding="utf-8")
-    compiled = compile_paths([str(tmp / "m.yaml")])
-    assert compiled.ok, [d.message for d in compiled.result.diagnostics]
-    events = [json.dumps(sc.event("acme", "c-1", sc.S(i), 500 if i in (4, 5) else 100)) for i in range(8)]
-    events.insert(5, json.dumps(sc.event("acme", "c-3", sc.S(4), 100)))
-    files = sc.write_inputs(tmp / "in", {"session.vdi_events": events, "device.devices": sc.inventory(("acme",))})
-    cfg = tmp / "config.jsonl"
-    cfg.write_text("".join(json.dumps(r) + "\n" for r in compiled.job.config_records), encoding="utf-8")
-    sources = {compiled.job.source_tables[t]: f for t, f in files.items()}
-    sources[compiled.job.source_tables["monitor_config"]] = str(cfg)
-    result = run_job(compiled.job, sources, str(tmp / "alerts.jsonl"), t_env=flink_env)
+    events = [sc.event("acme", "c-1", sc.S(i), 500 if i in (4, 5) else 100) for i in range(8)]
+    events.insert(5, sc.event("acme", "c-3", sc.S(4), 100))
+    inventory = [sc.device("acme", uid) for uid in sc.POOLS]
+    _, result = run_monitors(tmp_path_factory.mktemp("population-on-demand"), {"m.yaml": MONITOR},
+                             {"session.vdi_events": jsonl(events), "device.devices": jsonl(inventory)}, flink_env)
     return [json.loads(a) for a in result.alerts]
 
 
