@@ -193,7 +193,7 @@ def java_double(x: float) -> str:
 
 def nested_double(x: float | None) -> Decimal | float | None:
     """A DOUBLE as Flink writes it inside a nested JSON_OBJECT (the alert's impact share): the
-    inner object's text read back as a BigDecimal, written as one (udfs/jvm AlertRecord.nested:
+    inner object's text read back as a BigDecimal, written as one (udfs/jvm JsonText.nested:
     5.0E-6 becomes 0.0000050, 1.0E7 becomes 1.0E+7; Python's Decimal prints by the same rule)."""
     return x if x is None or not math.isfinite(x) else Decimal(java_double(x))
 

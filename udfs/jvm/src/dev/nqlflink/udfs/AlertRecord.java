@@ -28,7 +28,7 @@ import org.apache.flink.table.functions.ScalarFunction;
  * {@link StateRecord}, the group's and the values' texts go in as they are:
  * Flink's own JSON_OBJECT texts, compact with their members in key order, which is what JSON()
  * parsing and writing them again gives. The share is a DOUBLE written as the nested impact
- * object has it ({@link #nested}). tests/flink/test_alert_record.py compares the two on the engine.
+ * object has it ({@link JsonText#nested}). tests/flink/test_alert_record.py compares the two on the engine.
  */
 public class AlertRecord extends ScalarFunction {
     private static final long serialVersionUID = 1L;
@@ -54,11 +54,11 @@ public class AlertRecord extends ScalarFunction {
         JsonText.time(out.append(",\"at\":"), windowEnd);
         out.append(",\"baseline\":null");
         JsonText.string(out.append(",\"condition\":"), condition);
-        raw(out.append(",\"group\":"), group);
+        JsonText.raw(out.append(",\"group\":"), group);
         out.append(",\"impact\":{\"active_devices\":").append(activeDevices);
         out.append(",\"devices\":").append(impactDevices);
         out.append(",\"share\":").append(impactDevices == null || activeDevices == null || activeDevices == 0
-                ? "null" : nested((double) impactDevices / activeDevices));
+                ? "null" : JsonText.nested((double) impactDevices / activeDevices));
         out.append(",\"users\":").append(impactUsers).append('}');
         JsonText.string(out.append(",\"monitor\":"), monitor);
         JsonText.string(out.append(",\"name\":"), name);
@@ -75,24 +75,9 @@ public class AlertRecord extends ScalarFunction {
             out.append(']');
         }
         JsonText.string(out.append(",\"tenant\":"), tenant);
-        raw(out.append(",\"values\":"), values);
+        JsonText.raw(out.append(",\"values\":"), values);
         JsonText.time(out.append(",\"window\":{\"end\":"), windowEnd);
         JsonText.time(out.append(",\"start\":"), windowStart);
         return StringData.fromString(out.append("}}").toString());
-    }
-
-    /**
-     * A DOUBLE as Flink writes it inside a nested JSON_OBJECT: the inner object's text (Jackson:
-     * {@link Double#toString}) read back as a BigDecimal and written as one (5.0E-6 becomes
-     * 0.0000050, 1.0E7 becomes 1.0E+7).
-     */
-    static String nested(double value) {
-        return Double.isFinite(value) ? new java.math.BigDecimal(Double.toString(value)).toString()
-                : Double.toString(value);
-    }
-
-    /** A member's value that is JSON text already (Flink's own, compact, in key order), or null. */
-    private static void raw(StringBuilder out, StringData json) {
-        out.append(json == null ? "null" : json.toString());
     }
 }

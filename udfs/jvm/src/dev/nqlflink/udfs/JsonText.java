@@ -7,12 +7,13 @@ import java.time.format.DateTimeFormatter;
 
 /**
  * Text of JSON values as Flink's JSON functions write them, for records the project writes
- * without building a JSON tree ({@link StateRecord}): strings escaped as Flink's shaded Jackson
- * escapes them (quote, backslash, the control characters: {@code \b \t \n \f \r} short, the
- * others {@code \}{@code u00XX} with upper-case digits; everything else as it is, non-ASCII
- * included), and times as {@code DATE_FORMAT(ts, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')} writes a
- * TIMESTAMP(3). tests/flink/test_state_record.py compares the results with Flink's own on the
- * engine.
+ * without building a JSON tree ({@link StateRecord}, {@link AlertRecord}): strings escaped as
+ * Flink's shaded Jackson escapes them (quote, backslash, the control characters: {@code \b \t \n
+ * \f \r} short, the others {@code \}{@code u00XX} with upper-case digits; everything else as it
+ * is, non-ASCII included), times as {@code DATE_FORMAT(ts, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')}
+ * writes a TIMESTAMP(3), JSON text taken as it is, and a DOUBLE inside a nested object.
+ * tests/flink/test_state_record.py and test_alert_record.py compare the results with Flink's own
+ * on the engine.
  */
 final class JsonText {
     private static final DateTimeFormatter FORMATTER = DateTimeFormatter.ofPattern(RecordTime.TIME_FORMAT);
@@ -61,6 +62,21 @@ final class JsonText {
             }
         }
         return out.append('"');
+    }
+
+    /** A member's value that is JSON text already (Flink's own, compact, in key order), or {@code null}. */
+    static StringBuilder raw(StringBuilder out, StringData json) {
+        return out.append(json == null ? "null" : json.toString());
+    }
+
+    /**
+     * A DOUBLE as Flink writes it inside a nested JSON_OBJECT: the inner object's text (Jackson:
+     * {@link Double#toString}) read back as a BigDecimal and written as one (5.0E-6 becomes
+     * 0.0000050, 1.0E7 becomes 1.0E+7).
+     */
+    static String nested(double value) {
+        return Double.isFinite(value) ? new java.math.BigDecimal(Double.toString(value)).toString()
+                : Double.toString(value);
     }
 
     /** A time member's value: the time quoted in the records' format, or {@code null}. */

@@ -37,7 +37,7 @@ public class StateRecord extends ScalarFunction {
         JsonText.string(out.append("{\"alert_id\":"), alertId);
         JsonText.time(out.append(",\"at\":"), at);
         JsonText.time(out.append(",\"due\":"), due);
-        out.append(",\"group\":").append(group == null ? "null" : group.toString());
+        JsonText.raw(out.append(",\"group\":"), group);
         JsonText.string(out.append(",\"monitor\":"), monitor);
         JsonText.time(out.append(",\"since\":"), since);
         JsonText.string(out.append(",\"state\":"), state);
