@@ -287,7 +287,9 @@ final class GroupAlert {
     }
 
     private void save(String shape, long end) {
-        saved = new GroupAlert();
+        if (saved == null) {
+            saved = new GroupAlert();
+        }
         saved.status = status;
         saved.last = coded(last, shape, end);
         saved.streak = streak;
