@@ -334,7 +334,7 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     # the evaluations of plain pipelines carry their config (the windows function keeps it);
     # regrouped ones are joined with it
     # (and those its windows function judges come out of it as transitions and state changes)
-    configured, judged_tables = [], []
+    configured, judged_tables, state_changes = [], [], []
     for name in sorted(tables):
         plain = [x for x in prepared if x.table == name and _plain(x)]
         elsewhere, here = [x for x in plain if not x.programs], [x for x in plain if x.programs]
@@ -342,14 +342,15 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
             out.append(_table_evaluated(name, elsewhere, options))
             configured.append(q(f"t_{ir.column_name(name)}__evaluated"))
         if here:
-            out.append(_table_states(name, here, options))
+            out += _table_states(name, here, options)
             judged_tables.append(table_states_view(name))
+            state_changes.append(table_state_changes_view(name))
     regrouped = [x.pipeline for x in prepared if x.regroup and _judged_here(x.pipeline)]
     joined = [q(f"{p.name}__evaluated") for p in regrouped]
     threshold = [p for p in pipes if p.evaluate.detection is None]
     if threshold:
         out += _job_states(threshold, configured, joined, {p.name for p in regrouped},
-                           {x.pipeline.name for x in prepared if x.programs}, judged_tables, inserts)
+                           {x.pipeline.name for x in prepared if x.programs}, judged_tables, state_changes, inserts)
     from nql_flink.translator.flink import history, processing  # (import this module)
 
     out += processing.statements(monitors, options, inserts)  # alert processing (docs/processing.md); none when off
@@ -1149,12 +1150,20 @@ def table_states_view(table: str) -> str:
     return q(f"t_{ir.column_name(table)}__states")
 
 
-def _table_states(table: str, judged: list[_Prepared], o: CompileOptions) -> Statement:
-    """The alert transitions and state changes of the threshold pipelines a table's windows
-    function judges (and keeps the alert states of), in the columns of the job's states
-    (JOB_STATE_COLUMNS): no evaluation of theirs is a row (docs/sharing.md, step 3)."""
-    return Statement("views/table_states.sql.j2", {"name": table_states_view(table), "windows": windows_view(table),
-                                                    **_evaluation_columns(judged, o)})
+def table_state_changes_view(table: str) -> str:
+    return q(f"t_{ir.column_name(table)}__state_changes")
+
+
+def _table_states(table: str, judged: list[_Prepared], o: CompileOptions) -> list[Statement]:
+    """The alert transitions of the threshold pipelines a table's windows function judges (and
+    keeps the alert states of), in the columns of the job's states (JOB_STATE_COLUMNS), and
+    their state changes, in the columns of the alert-state record only: no evaluation of theirs
+    is a row (docs/sharing.md, step 3), and a state change does not go through the
+    transitions' columns (measures, impact, config) on its way to the alert-state topic."""
+    return [Statement("views/table_states.sql.j2", {"name": table_states_view(table), "windows": windows_view(table),
+                                                     **_evaluation_columns(judged, o)}),
+            Statement("views/table_state_changes.sql.j2", {"name": table_state_changes_view(table),
+                                                            "windows": windows_view(table)})]
 
 
 _IDENTIFIER = re.compile(r"`([^`]+)`")
@@ -1289,7 +1298,8 @@ JOB_STATES, JOB_ALERTS = f"{JOB}__states", f"{JOB}__alerts"
 
 
 def _job_states(pipes: list[_Pipeline], configured: list[str], joined: list[str], regrouped: set[str],
-                programmed: set[str], judged_tables: list[str], inserts: list) -> list[Statement]:
+                programmed: set[str], judged_tables: list[str], state_changes: list[str],
+                inserts: list) -> list[Statement]:
     """The evaluations of every threshold pipeline (one row type: the measures in arrays by
     position) -> judged (each pipeline's trigger and recover conditions, chosen by pipeline,
     over its config as of the window) -> states (the Java state machine, partitioned by group)
@@ -1299,9 +1309,10 @@ def _job_states(pipes: list[_Pipeline], configured: list[str], joined: list[str]
     `regrouped`). The windows function emits each tenant's evaluations in window order and the
     config join keeps that order, so the function sees every group's evaluations in event-time
     order (a group is one monitor's). The pipelines a windows function judges (`programmed`,
-    conditions.py) skip all that: it keeps their groups' alert states itself, and its
-    transitions and state changes (`judged_tables`, the tables' states views) join the state
-    function's in the job's states view (JOB_STATE_COLUMNS).
+    conditions.py) skip all that: it keeps their groups' alert states itself; its transitions
+    (`judged_tables`, the tables' states views) join the state function's in the job's states
+    view (JOB_STATE_COLUMNS), its state changes (`state_changes`, the tables' state changes
+    views) the state function's 'state' rows in the alert-state record's query.
 
     One judged view and one query per job, not per pipeline: the job graph then grows with
     the tables, not the monitors (Flink expands a view once per query that reads it; a query
@@ -1326,9 +1337,6 @@ def _job_states(pipes: list[_Pipeline], configured: list[str], joined: list[str]
                 "recover": judged(lambda ev: ev.recover, mine, qualifier)}
 
     inserts.append({"target": q("sink_alerts"), "query": alert_query(q(JOB_ALERTS), alert_values(pipes))})
-    inserts.append({"target": q(STATE_SINK),
-                    "query": render("alert_state_record.sql.j2", {"states": q(JOB_STATES),
-                                                                  "function": q(STATE_RECORD_FUNCTION)}).rstrip()})
     parts = []
     if configured:
         parts.append(part("The tables' evaluations", JOB_EVALUATED, configured,
@@ -1336,6 +1344,11 @@ def _job_states(pipes: list[_Pipeline], configured: list[str], joined: list[str]
     if joined:
         parts.append(part("Regrouped evaluations (summarize after compute)", JOB_REGROUPED, joined,
                           [p for p in pipes if p.name in regrouped], q("ver_monitor_config")))
+    # the state changes: the state function's 'state' rows, and the tables' own
+    inserts.append({"target": q(STATE_SINK),
+                    "query": render("alert_state_record.sql.j2", {
+                        "relations": ([q(JOB_STATES)] if parts or not state_changes else []) + state_changes,
+                        "function": q(STATE_RECORD_FUNCTION)}).rstrip()})
     states = {"name": q(JOB_STATES), "function": q(STATES_FUNCTION) if parts else "", "judged": q(JOB_JUDGED),
               "uid": lit(state_uid(JOB, "alerts", ALERT_STATES_LAYOUT)), "tables": judged_tables,
               "columns": ", ".join(q(c) for c in JOB_STATE_COLUMNS)}

@@ -344,12 +344,12 @@ SELECT *
 FROM `nql_inventory_windows`(input => TABLE `t_session_vdi_events__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
   spec => 'lag=600000;idle=60000;late=10000;forget=604800000;inv=5ef1d78b347f | s_5b20956ba9 (globex: vdi_frame_rate_by_site@m_vdi_frame_rate_by_site): size=300000;slide=60000;pop=1;grp=0;keep=0;aggs=avg:n0,distinct:s0,distinct:s1,distinct:s2 | s_54f5682cda (globex: vdi_latency_by_pool@m_vdi_latency_by_pool): size=300000;slide=30000;pop=1;inv=1;grp=i0;ikeep=0;aggs=avg:n1,distinct:s1,distinct:s2 | judge m_vdi_frame_rate_by_site: trig=and lt n0 $trigger_1 ge l n1 $trigger_2;rec=ge n0 $recover_1;every=60000;evict=605460000 | judge m_vdi_latency_by_pool: trig=and gt n0 $trigger_1 ge l n1 $trigger_2;rec=not and gt n0 $trigger_1 ge l n1 $trigger_2;every=30000;evict=605430000', uid => 't_session_vdi_events--windows--d244a0d8fb55');
 
--- The alert transitions ('alert' rows) and alert-state changes ('state' rows; status 'evicted':
--- the group's tombstone) of the table's threshold monitors whose conditions its windows function
--- judges: it keeps their groups' alert states too (spec/monitors.md semantics, udfs/jvm
--- GroupAlert, AlertStates' rules), so their evaluations never become rows. In the columns of the
--- job's alert states: an 'alert' row with its evaluation's measures (`nql_n`, `nql_s`), window,
--- impact and config, a 'state' row with the group's state (`at`: its evaluation's time).
+-- The alert transitions ('alert' rows) of the table's threshold monitors whose conditions its
+-- windows function judges: it keeps their groups' alert states too (spec/monitors.md semantics,
+-- udfs/jvm GroupAlert, AlertStates' rules), so their evaluations never become rows. In the
+-- columns of the job's alert states, with the evaluation's measures (`nql_n`, `nql_s`), window,
+-- impact and config. Their state changes take a path of their own to the alert-state topic
+-- (the table's state changes view), not through these columns.
 CREATE TEMPORARY VIEW `t_session_vdi_events__states` AS
 SELECT CONCAT(`tenant`, '/', `nql_monitor`, '/', `group_json`) AS `nql_state_key`,
   `tenant`, `nql_monitor` AS `monitor`, `group_json`, `nql_kind`, `nql_status` AS `status`, `nql_alert_id` AS `alert_id`,
@@ -369,7 +369,19 @@ SELECT CONCAT(`tenant`, '/', `nql_monitor`, '/', `group_json`) AS `nql_state_key
   `nql_config`.`priority` AS `nql_priority`, `nql_config`.`name` AS `nql_name`, `nql_config`.`tags` AS `nql_tags`,
   `nql_config`.`trigger_condition` AS `nql_trigger_condition`, `nql_config`.`recover_condition` AS `nql_recover_condition`
 FROM `t_session_vdi_events__windows` AS `v`
-WHERE `nql_kind` IN ('alert', 'state');
+WHERE `nql_kind` = 'alert';
+
+-- The alert-state changes ('state' rows; status 'evicted': the group's tombstone) of the table's
+-- threshold monitors whose conditions its windows function judges, in the columns the alert-state
+-- record reads (`at`: the evaluation's time). Apart from the transitions (the table's states
+-- view): a state change needs none of an evaluation's measures, impact or config, and most of a
+-- busy job's rows are state changes.
+CREATE TEMPORARY VIEW `t_session_vdi_events__state_changes` AS
+SELECT CONCAT(`tenant`, '/', `nql_monitor`, '/', `group_json`) AS `nql_state_key`,
+  `tenant`, `nql_monitor` AS `monitor`, `group_json`, `nql_kind`, `nql_status` AS `status`, `nql_alert_id` AS `alert_id`,
+  `window_end` AS `at`, `nql_since` AS `since`, `nql_due` AS `due`
+FROM `t_session_vdi_events__windows`
+WHERE `nql_kind` = 'state';
 
 -- Trigger/recover state per group (spec/monitors.md semantics) of every threshold monitor:
 -- 'alert' rows are the transitions, 'state' rows each change of a group's state (the
@@ -431,7 +443,7 @@ INSERT INTO `sink_alert_state`
 SELECT `nql_state_key` AS `key`,
   CASE WHEN `status` <> 'evicted'
     THEN `nql_state_record`(`tenant`, `monitor`, `group_json`, `status`, `since`, `at`, `due`, `alert_id`) END AS `value`
-FROM `job__states`
+FROM `t_session_vdi_events__state_changes`
 WHERE `nql_kind` = 'state';
 END;
 

@@ -247,12 +247,12 @@ SELECT *
 FROM `nql_windows`(input => TABLE `t_execution_crashes__input` PARTITION BY `tenant`, on_time => DESCRIPTOR(`ts`),
   spec => 'lag=600000;idle=60000;late=10000 | s_4ba5942a7d (acme: outdated_client_crashes@m_outdated_client_crashes): size=3600000;slide=300000;pop=1;grp=0;keep=0;aggs=sum:n0,distinct:s0,distinct:s1 | judge m_outdated_client_crashes: trig=and gt l n0 $trigger_1 gt l n1 $trigger_2;rec=not and gt l n0 $trigger_1 gt l n1 $trigger_2;every=300000;evict=605700000', uid => 't_execution_crashes--windows--18fa38750907');
 
--- The alert transitions ('alert' rows) and alert-state changes ('state' rows; status 'evicted':
--- the group's tombstone) of the table's threshold monitors whose conditions its windows function
--- judges: it keeps their groups' alert states too (spec/monitors.md semantics, udfs/jvm
--- GroupAlert, AlertStates' rules), so their evaluations never become rows. In the columns of the
--- job's alert states: an 'alert' row with its evaluation's measures (`nql_n`, `nql_s`), window,
--- impact and config, a 'state' row with the group's state (`at`: its evaluation's time).
+-- The alert transitions ('alert' rows) of the table's threshold monitors whose conditions its
+-- windows function judges: it keeps their groups' alert states too (spec/monitors.md semantics,
+-- udfs/jvm GroupAlert, AlertStates' rules), so their evaluations never become rows. In the
+-- columns of the job's alert states, with the evaluation's measures (`nql_n`, `nql_s`), window,
+-- impact and config. Their state changes take a path of their own to the alert-state topic
+-- (the table's state changes view), not through these columns.
 CREATE TEMPORARY VIEW `t_execution_crashes__states` AS
 SELECT CONCAT(`tenant`, '/', `nql_monitor`, '/', `group_json`) AS `nql_state_key`,
   `tenant`, `nql_monitor` AS `monitor`, `group_json`, `nql_kind`, `nql_status` AS `status`, `nql_alert_id` AS `alert_id`,
@@ -270,7 +270,19 @@ SELECT CONCAT(`tenant`, '/', `nql_monitor`, '/', `group_json`) AS `nql_state_key
   `nql_config`.`priority` AS `nql_priority`, `nql_config`.`name` AS `nql_name`, `nql_config`.`tags` AS `nql_tags`,
   `nql_config`.`trigger_condition` AS `nql_trigger_condition`, `nql_config`.`recover_condition` AS `nql_recover_condition`
 FROM `t_execution_crashes__windows` AS `v`
-WHERE `nql_kind` IN ('alert', 'state');
+WHERE `nql_kind` = 'alert';
+
+-- The alert-state changes ('state' rows; status 'evicted': the group's tombstone) of the table's
+-- threshold monitors whose conditions its windows function judges, in the columns the alert-state
+-- record reads (`at`: the evaluation's time). Apart from the transitions (the table's states
+-- view): a state change needs none of an evaluation's measures, impact or config, and most of a
+-- busy job's rows are state changes.
+CREATE TEMPORARY VIEW `t_execution_crashes__state_changes` AS
+SELECT CONCAT(`tenant`, '/', `nql_monitor`, '/', `group_json`) AS `nql_state_key`,
+  `tenant`, `nql_monitor` AS `monitor`, `group_json`, `nql_kind`, `nql_status` AS `status`, `nql_alert_id` AS `alert_id`,
+  `window_end` AS `at`, `nql_since` AS `since`, `nql_due` AS `due`
+FROM `t_execution_crashes__windows`
+WHERE `nql_kind` = 'state';
 
 -- Trigger/recover state per group (spec/monitors.md semantics) of every threshold monitor:
 -- 'alert' rows are the transitions, 'state' rows each change of a group's state (the
@@ -323,7 +335,7 @@ INSERT INTO `sink_alert_state`
 SELECT `nql_state_key` AS `key`,
   CASE WHEN `status` <> 'evicted'
     THEN `nql_state_record`(`tenant`, `monitor`, `group_json`, `status`, `since`, `at`, `due`, `alert_id`) END AS `value`
-FROM `job__states`
+FROM `t_execution_crashes__state_changes`
 WHERE `nql_kind` = 'state';
 END;
 
