@@ -119,3 +119,76 @@ def test_a_value_is_used_again_only_for_the_bytes_it_stands_for(tmp_path):
         "entry_removed false null 13",
         "entry_evicted false null 13",
     ]
+
+
+EPOCH_CHECK = r"""
+package dev.nqlflink.udfs;
+
+public class DecodedEpochCheck {
+    static Decoded d = new Decoded(2);
+    static long seen = d.epoch();
+
+    static void step(String name) {
+        long now = d.epoch();
+        System.out.println(name + " " + (now == seen ? "same" : "changed"));
+        seen = now;
+    }
+
+    public static void main(String[] args) {
+        byte[] a = {'a'};
+        d.get("k", a, b -> "A");
+        step("first_read");
+        d.get("k", a, b -> "A2");
+        step("same_array");
+        d.get("k", a.clone(), b -> "A3");
+        step("equal_copy");
+        d.get("n", null, b -> "absent");
+        step("absent_read");
+        Object kept = d.cached("k");
+        d.put("k", new byte[] {'b'}, kept);
+        step("same_value_written_back");
+        d.put("k", new byte[] {'c'}, "other");
+        step("other_value");
+        d.get("k", new byte[] {'d'}, b -> "D");
+        step("other_bytes");
+        d.remove("nothing");
+        step("remove_absent");
+        d.remove("k");
+        step("removed");
+        d.put("x", new byte[] {'x'}, "x");
+        step("added");
+        d.put("y", new byte[] {'y'}, "y");
+        d.get("x", new byte[] {'x'}, b -> "x");
+        seen = d.epoch();
+        d.cached("y");
+        d.entry("x");
+        step("looked_up");
+        d.put("z", new byte[] {'z'}, "z");                   // y least recently used: dropped
+        step("dropped");
+    }
+}
+"""
+
+
+def test_the_epoch_moves_whenever_a_kept_value_stops_being_the_one_kept(tmp_path):
+    """What the windows function's judging of a tenant's shape (per monitor: the config version in
+    force, its bound conditions, the groups' alert states) relies on to be used again without
+    reading an entry: `epoch()` is unchanged by reads of the kept bytes (the same array or an
+    equal copy), by a read of an absent entry, by writing back the kept value itself and by
+    lookups; it moves when a value is added, replaced (another value, other bytes), removed or
+    dropped beyond the capacity."""
+    lines = run_java_check(tmp_path, "DecodedEpochCheck", EPOCH_CHECK).splitlines()
+    assert lines == [
+        "first_read changed",
+        "same_array same",
+        "equal_copy same",
+        "absent_read same",
+        "same_value_written_back same",
+        "other_value changed",
+        "other_bytes changed",
+        "remove_absent same",
+        "removed changed",
+        "added changed",
+        "looked_up same",
+        "dropped changed",
+    ]

@@ -25,9 +25,23 @@ import java.util.function.Function;
  */
 final class Decoded {
     private final Map<Object, Value> entries;
+    /**
+     * How many kept values have stopped being live ({@link Value#live}: replaced, removed or
+     * dropped) or been added: a caller that derived something from kept values may use it again
+     * while this is unchanged, without looking each of them up.
+     */
+    private long epoch;
 
     Decoded(int capacity) {
-        entries = lru(capacity, dropped -> dropped.live = false);
+        entries = lru(capacity, dropped -> {
+            dropped.live = false;
+            epoch++;
+        });
+    }
+
+    /** {@link #epoch}: unchanged while every value kept is the one it was, and none was added. */
+    long epoch() {
+        return epoch;
     }
 
     /** A map that drops its least recently used entry beyond {@code capacity}. */
@@ -107,10 +121,12 @@ final class Decoded {
         Value gone = entries.remove(key);
         if (gone != null) {
             gone.live = false;
+            epoch++;
         }
     }
 
     private Value replace(Object key, Value value) {
+        epoch++;
         Value old = entries.put(key, value);
         if (old != null) {
             old.live = false;

@@ -47,6 +47,16 @@ final class Versions {
         return out;
     }
 
+    /** The time the version after the one in force at {@code ts} takes over (Long.MAX_VALUE: none yet). */
+    static long until(List<? extends Timed> versions, long ts) {
+        for (Timed v : versions) {
+            if (v.time() > ts) {
+                return v.time();
+            }
+        }
+        return Long.MAX_VALUE;
+    }
+
     /**
      * {@code versions} with {@code v} in its place by time (a version of the same time replaced:
      * the later read wins, as in the deduplicated versioned view the temporal join reads), less the

@@ -611,28 +611,11 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             Devices devices = w.shape.population == null ? null : Devices.of(counts, windows, w.shape.population, end);
             String[][] monitors = w.shape.monitorsOf(tenant);
             Entries entries = entries(spec, tenant, monitors);
-            Configs.Config[] versionOf = new Configs.Config[monitors.length];
-            Row[] configOf = new Row[monitors.length];
-            Shapes.Judge[] judges = new Shapes.Judge[monitors.length];
-            for (int i = 0; i < monitors.length; i++) {
-                String monitor = monitors[i][0];
-                // the monitor's config as of the window's time (end - 1)
-                versionOf[i] = monitor == null ? null : Versions.at(entries.configs(i, configs), end - 1);
-                configOf[i] = versionOf[i] == null ? null : versionOf[i].row();
-                // a monitor judged here is judged only with a config (without one, as the job's
-                // judged view has it, the evaluation is not judged at all: nothing to emit)
-                judges[i] = entries.judges[i];
-            }
-            // the alert states of the monitors judged here (their groups, read once per window)
-            // and their conditions' parameters, bound to the config once per version
-            List<Map<String, GroupAlert>> alerts = new ArrayList<>(monitors.length);
-            Bound[] bound = new Bound[monitors.length];
-            for (int i = 0; i < monitors.length; i++) {
-                boolean judged = judges[i] != null && configOf[i] != null;
-                alerts.add(judged ? entries.alerts(i, configs, windows) : null);
-                Shapes.Judge judge = judges[i];
-                bound[i] = judged ? versionOf[i].derived(judge, v -> new Bound(judge, v.row())) : null;
-            }
+            Judging judging = entries.judging(end - 1, configs, windows);
+            Row[] configOf = judging.configOf;
+            Shapes.Judge[] judges = entries.judges;
+            Map<String, GroupAlert>[] alerts = judging.alerts;
+            Bound[] bound = judging.bound;
             for (Map.Entry<String, Partial> g : w.merged.groups.entrySet()) {
                 Partial p = g.getValue();
                 Double[] numbers = p.numbers();
@@ -644,14 +627,14 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                              null, null, null, configOf[i]);
                         continue;
                     }
-                    if (alerts.get(i) != null) {
-                        judge(bound[i], alerts.get(i), configOf[i], end, tenant, m, g.getKey(), w.shape.id, from, to,
+                    if (alerts[i] != null) {
+                        judge(bound[i], alerts[i], configOf[i], end, tenant, m, g.getKey(), w.shape.id, from, to,
                               numbers, strings, devices);
                     }
                 }
             }
             for (int i = 0; i < monitors.length; i++) {
-                if (alerts.get(i) == null && judges[i] != null) {
+                if (alerts[i] == null && judges[i] != null) {
                     // judged here but without a config now: its groups (if any) are not evaluated,
                     // so those that followed the shape's newest window end no longer do
                     Map<String, GroupAlert> kept = entries.alerts(i, configs, windows);
@@ -659,8 +642,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                         entries.keepAlerts(i, kept, configs, w.shape.id, end);
                     }
                 }
-                if (alerts.get(i) != null) {
-                    entries.keepAlerts(i, alerts.get(i), configs, w.shape.id, end);
+                if (alerts[i] != null) {
+                    entries.keepAlerts(i, alerts[i], configs, w.shape.id, end);
                     if (judges[i].evictDelay > 0 && !evictArmed) {
                         // the eviction timer is set once and set again when it fires (evict)
                         long at = end + judges[i].evictDelay;
@@ -1070,6 +1053,33 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     }
 
     /**
+     * What a window of a tenant's shape judges with, per monitor (by position, as
+     * {@link Shapes.Shape#monitorsOf}): the row of the config version in force at the window's
+     * time (null: none), and for a monitor judged here with a config its conditions bound to that
+     * version and its groups' alert states (else null: not judged).
+     */
+    private static final class Judging {
+        final Row[] configOf;
+        final Bound[] bound;
+        final Map<String, GroupAlert>[] alerts;
+        /** The state of {@link #decoded} it was made from ({@link Decoded#epoch}). */
+        final long epoch;
+        /** The window times it holds for: every monitor's version is in force from {@code from} until {@code to}. */
+        final long from;
+        final long to;
+
+        @SuppressWarnings("unchecked")
+        Judging(int n, long epoch, long from, long to) {
+            configOf = new Row[n];
+            bound = new Bound[n];
+            alerts = new Map[n];
+            this.epoch = epoch;
+            this.from = from;
+            this.to = to;
+        }
+    }
+
+    /**
      * The tenant's monitors of one shape ({@link Shapes.Shape#monitorsOf}, by position) as an
      * evaluation reads them: each one's {@code configs} keys made once, and its decoded config
      * versions and alert states held while they are the ones kept ({@link Decoded.Value#live}), so
@@ -1104,6 +1114,65 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                     alerts[i] = new Decoded.Key(tenant, alertsKey(monitor));
                 }
             }
+        }
+
+        /** The last window's {@link Judging}, if any. */
+        private Judging judging;
+
+        /**
+         * What the window at time {@code t} (its end - 1) judges with: the last window's while it
+         * holds (no kept entry of {@link #decoded} changed since, which a new config version, a
+         * monitor's first alert states or their removal, a dropped entry all do, and {@code t} in
+         * the versions' common span), so that a window of a tenant whose configs do not change
+         * reads no config and no alert-state entry; else made again. A NULL tenant's is made each
+         * time (its entries are read each time, not kept).
+         */
+        Judging judging(long t, MapView<String, byte[]> configs, ShapeState windows) throws Exception {
+            Judging j = judging;
+            if (j != null && tenant != null && j.epoch == decoded.epoch() && j.from <= t && t < j.to) {
+                return j;
+            }
+            long from = Long.MIN_VALUE;
+            long to = Long.MAX_VALUE;
+            int n = monitors.length;
+            Configs.Config[] versionOf = new Configs.Config[n];
+            for (int i = 0; i < n; i++) {
+                if (monitors[i][0] == null) {
+                    continue;
+                }
+                // the monitor's config as of the window's time, and from when until when it is
+                List<Configs.Config> versions = configs(i, configs);
+                versionOf[i] = Versions.at(versions, t);
+                to = Math.min(to, Versions.until(versions, t));
+                if (versionOf[i] != null) {
+                    from = Math.max(from, versionOf[i].time());
+                }
+            }
+            // the alert states read now, so the epoch is the one after any read that kept an entry
+            Map<String, GroupAlert>[] alerts = readAlerts(versionOf, configs, windows);
+            j = new Judging(n, decoded.epoch(), from, to);
+            for (int i = 0; i < n; i++) {
+                Configs.Config v = versionOf[i];
+                j.configOf[i] = v == null ? null : v.row();
+                // a monitor judged here is judged only with a config (without one, as the job's
+                // judged view has it, the evaluation is not judged at all: nothing to emit); its
+                // conditions' parameters bound once per version
+                Shapes.Judge judge = judges[i];
+                j.alerts[i] = alerts[i];
+                j.bound[i] = alerts[i] == null ? null : v.derived(judge, c -> new Bound(judge, c.row()));
+            }
+            judging = j;
+            return j;
+        }
+
+        @SuppressWarnings("unchecked")
+        private Map<String, GroupAlert>[] readAlerts(Configs.Config[] versionOf, MapView<String, byte[]> configs,
+                                                     ShapeState windows) throws Exception {
+            Map<String, GroupAlert>[] out = new Map[versionOf.length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = judges[i] != null && versionOf[i] != null ? alerts(i, configs, windows) : null;
+            }
+            return out;
         }
 
         /** Monitor i's config versions. */
