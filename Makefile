@@ -17,7 +17,7 @@ define os_packages
 	  || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q $(3) $(2) >/dev/null; }
 endef
 
-.PHONY: demo test test-benchmarks check postgresql bench bench-seasonal bench-throughput bench-job-cost bench-stage-cost bench-read-rate bench-many-monitors \
+.PHONY: demo test test-benchmarks check postgresql bench bench-seasonal bench-throughput bench-job-cost bench-stage-cost bench-read-rate bench-many-monitors bench-cpu-profile \
 	bench-alert-latency bench-state-bytes test-differential clean kafka-up kafka-down receivers-up receivers-down check-rules promtool postgresql-packages
 
 $(STAMP): requirements.lock pyproject.toml
@@ -96,6 +96,12 @@ bench-job-cost: $(STAMP)
 SET ?= seed
 bench-stage-cost: $(STAMP)
 	@$(BIN)/python benchmarks/stage_cost.py --set $(SET)
+
+# Where the windows thread's CPU goes in same 1 and same 1000 (SIZES_PROFILE), frame by frame,
+# under async-profiler (deploy/profiler, from Maven Central): ~3 minutes.
+SIZES_PROFILE ?= 1,1000
+bench-cpu-profile: $(STAMP)
+	@$(BIN)/python benchmarks/cpu_profile.py --sizes $(SIZES_PROFILE) --under WindowsFunction.fire --under WindowsFunction.judge
 
 # nql_read alone, this checkout's build against main's (AGAINST=rev) and Flink's JSON format, in one JVM: ~1 minute.
 bench-read-rate: $(STAMP)

