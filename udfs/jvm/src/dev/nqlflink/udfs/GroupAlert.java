@@ -44,12 +44,23 @@ final class GroupAlert {
     /** Its group's JSON as its entry codes it (read or written once): not coded again at each write. */
     private byte[] key;
     /**
-     * What its entry holds of it, as last read or written ({@link #unchanged}): a copy, its
+     * What its entry holds of it, as last read or written ({@link #unchanged}): its fields then,
      * {@code last} as coded ({@link #FOLLOWS}: the window end the entry follows, of shape
-     * {@code savedShape}). Null: made since the entry was read or written.
+     * {@code savedShape}); none ({@code saved} false) if made since the entry was read or
+     * written. Fields of this object, not a copy of it: checking a monitor's groups at each
+     * window touches one object per group, not two (with 100 tenants, memory the other
+     * tenants' windows have pushed out of the cache).
      */
-    private GroupAlert saved;
+    private boolean saved;
     private String savedShape;
+    private String savedStatus;
+    private long savedLast;
+    private long savedStreak;
+    private String savedAlertId;
+    private long savedTriggerAt;
+    private String savedShown;
+    private long savedShownSince;
+    private long savedShownDue;
 
     /**
      * One evaluation at t (window end, ms) through the state machine; the 'alert' row of the
@@ -282,22 +293,22 @@ final class GroupAlert {
 
     private boolean unchanged(String shape, long end) {
         long coded = coded(last, shape, end);
-        return saved != null && coded == saved.last && (coded != FOLLOWS || shape.equals(savedShape))
-                && sameButLast(saved);
+        return saved && coded == savedLast && (coded != FOLLOWS || shape.equals(savedShape))
+                && status.equals(savedStatus) && streak == savedStreak && Objects.equals(alertId, savedAlertId)
+                && triggerAt == savedTriggerAt && Objects.equals(shown, savedShown)
+                && shownSince == savedShownSince && shownDue == savedShownDue;
     }
 
     private void save(String shape, long end) {
-        if (saved == null) {
-            saved = new GroupAlert();
-        }
-        saved.status = status;
-        saved.last = coded(last, shape, end);
-        saved.streak = streak;
-        saved.alertId = alertId;
-        saved.triggerAt = triggerAt;
-        saved.shown = shown;
-        saved.shownSince = shownSince;
-        saved.shownDue = shownDue;
+        saved = true;
+        savedStatus = status;
+        savedLast = coded(last, shape, end);
+        savedStreak = streak;
+        savedAlertId = alertId;
+        savedTriggerAt = triggerAt;
+        savedShown = shown;
+        savedShownSince = shownSince;
+        savedShownDue = shownDue;
         savedShape = shape;
     }
 
