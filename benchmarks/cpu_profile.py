@@ -39,7 +39,7 @@ import sys
 import time
 from pathlib import Path
 
-from checkout import child_env  # benchmarks/, the script's folder
+from checkout import child_env, short  # benchmarks/, the script's folder
 from measure import figures_path, temporary_folder, write_figures
 from monitor_sets import SEED_TENANT, input_files, layout, monitor_count, monitors_file, tenants
 from seed import ROOT, run_command, simulate
@@ -155,8 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     thread = re.compile(args.thread)
     python = sys.executable
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout.strip()
+    commit = short(ROOT, "HEAD")
     jobs: dict[str, dict] = {}
     with temporary_folder(prefix="nql-bench-profile-") as d:
         tmp = Path(d)

@@ -26,10 +26,12 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -236,9 +238,6 @@ def gateway_jars(**kw) -> list[Path]:
 def profiler_agent(**kw) -> Path:
     """async-profiler's native agent for this machine (a JVM's -agentpath), taken once out of
     the jar the `profiler` module resolves (deploy/profiler/target/agent/)."""
-    import platform
-    import zipfile
-
     arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine().lower())
     if sys.platform != "linux" or arch is None:
         raise BuildError(f"async-profiler's agent is packaged here for Linux x64 and arm64, not {sys.platform} "

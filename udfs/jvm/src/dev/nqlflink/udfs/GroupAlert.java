@@ -294,9 +294,8 @@ final class GroupAlert {
     private boolean unchanged(String shape, long end) {
         long coded = coded(last, shape, end);
         return saved && coded == savedLast && (coded != FOLLOWS || shape.equals(savedShape))
-                && status.equals(savedStatus) && streak == savedStreak && Objects.equals(alertId, savedAlertId)
-                && triggerAt == savedTriggerAt && Objects.equals(shown, savedShown)
-                && shownSince == savedShownSince && shownDue == savedShownDue;
+                && sameButLast(savedStatus, savedStreak, savedAlertId, savedTriggerAt, savedShown, savedShownSince,
+                               savedShownDue);
     }
 
     private void save(String shape, long end) {
@@ -357,14 +356,16 @@ final class GroupAlert {
             return false;
         }
         GroupAlert g = (GroupAlert) o;
-        return last == g.last && sameButLast(g);
+        return last == g.last && sameButLast(g.status, g.streak, g.alertId, g.triggerAt, g.shown, g.shownSince,
+                                             g.shownDue);
     }
 
-    /** Whether every field but {@code last} is the same as {@code g}'s. */
-    private boolean sameButLast(GroupAlert g) {
-        return status.equals(g.status) && streak == g.streak && Objects.equals(alertId, g.alertId)
-                && triggerAt == g.triggerAt && Objects.equals(shown, g.shown) && shownSince == g.shownSince
-                && shownDue == g.shownDue;
+    /** Whether every field but {@code last} is the one given (another group's, or what its entry holds). */
+    private boolean sameButLast(String status, long streak, String alertId, long triggerAt, String shown,
+                                long shownSince, long shownDue) {
+        return this.status.equals(status) && this.streak == streak && Objects.equals(this.alertId, alertId)
+                && this.triggerAt == triggerAt && Objects.equals(this.shown, shown) && this.shownSince == shownSince
+                && this.shownDue == shownDue;
     }
 
     @Override

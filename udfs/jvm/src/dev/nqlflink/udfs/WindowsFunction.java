@@ -1068,11 +1068,10 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         final long from;
         final long to;
 
-        @SuppressWarnings("unchecked")
-        Judging(int n, long epoch, long from, long to) {
-            configOf = new Row[n];
-            bound = new Bound[n];
-            alerts = new Map[n];
+        Judging(Map<String, GroupAlert>[] alerts, long epoch, long from, long to) {
+            configOf = new Row[alerts.length];
+            bound = new Bound[alerts.length];
+            this.alerts = alerts;
             this.epoch = epoch;
             this.from = from;
             this.to = to;
@@ -1150,7 +1149,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             }
             // the alert states read now, so the epoch is the one after any read that kept an entry
             Map<String, GroupAlert>[] alerts = readAlerts(versionOf, configs, windows);
-            j = new Judging(n, decoded.epoch(), from, to);
+            j = new Judging(alerts, decoded.epoch(), from, to);
             for (int i = 0; i < n; i++) {
                 Configs.Config v = versionOf[i];
                 j.configOf[i] = v == null ? null : v.row();
@@ -1158,7 +1157,6 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 // judged view has it, the evaluation is not judged at all: nothing to emit); its
                 // conditions' parameters bound once per version
                 Shapes.Judge judge = judges[i];
-                j.alerts[i] = alerts[i];
                 j.bound[i] = alerts[i] == null ? null : v.derived(judge, c -> new Bound(judge, c.row()));
             }
             judging = j;
