@@ -1,6 +1,6 @@
 """udfs/jvm GroupAlert: one group's alert state machine, run by the job's alert state function
 (its state a Flink row) and by the windows function for the monitors it judges (its groups'
-states coded in one state entry per monitor). Checked without an engine:
+states in columns, GroupAlerts, coded in one state entry per monitor). Checked without an engine:
 
 - a walk through the state machine worked out by hand from spec/monitors.md "Semantics"
   (every 30 s, `for: 1min`, recovery for 0): the transitions and what the state topic shows,
@@ -10,7 +10,9 @@ states coded in one state entry per monitor). Checked without an engine:
   group key outside ASCII; a group whose last evaluation is the newest window end of the shape
   the entry follows reads as that shape's end when read (the end written if the shape is not
   known), and an entry needs writing again only when a group changed, was added, or stopped
-  following (expected values worked out by hand); the coding before (1) is still read."""
+  following (expected values worked out by hand); the coding before (1) is still read;
+- GroupAlerts finds each group by its slot after groups are added past its first size and
+  after some are removed (eviction), the others keeping their order."""
 
 from __future__ import annotations
 
@@ -23,8 +25,6 @@ CHECK = r"""
 package dev.nqlflink.udfs;
 
 import org.apache.flink.types.Row;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 public class GroupAlertCheck {
     static String text(Row r) {
@@ -64,40 +64,39 @@ public class GroupAlertCheck {
                 System.out.println("id " + a.getField(2));
             }
         }
-        Map<String, GroupAlert> groups = new LinkedHashMap<>();
-        groups.put("{\"pool\":\"Zürich 日本\"}", kept);
+        GroupAlerts groups = new GroupAlerts();
+        put(groups, "{\"pool\":\"Zürich 日本\"}", kept);
         GroupAlert pending = new GroupAlert();
         pending.step(30_000, true, null, 60_000L, 0L, 30_000, "t", "m", "p");
         pending.show(30_000, 60_000L, 0L);
-        groups.put("{\"pool\":\"p\"}", pending);
+        put(groups, "{\"pool\":\"p\"}", pending);
         GroupAlert open = new GroupAlert();
         open.step(30_000, true, null, 0L, 60_000L, 30_000, "t", "m", "o");
         open.step(60_000, false, true, 0L, 60_000L, 30_000, "t", "m", "o");
         open.show(60_000, 0L, 60_000L);
-        groups.put("{}", open);
-        groups.put("", new GroupAlert());
-        Map<String, GroupAlert> back = GroupAlert.read(GroupAlert.write(groups, null, GroupAlert.NONE), s -> 0);
-        System.out.println(back.equals(groups) && back.keySet().toString().equals(groups.keySet().toString())
-                           ? "round trip" : "differs: " + back.keySet());
+        put(groups, "{}", open);
+        groups.add("");     // a group never evaluated
+        GroupAlerts back = GroupAlerts.read(groups.write(null, GroupAlert.NONE), s -> 0);
+        System.out.println(same(back, groups) ? "round trip" : "differs");
         System.out.println(open.status + " " + open.shown + " " + pending.shown);
-        System.out.println(GroupAlert.read(null, s -> 0).isEmpty() ? "none" : "some");
+        System.out.println(GroupAlerts.read(null, s -> 0).isEmpty() ? "none" : "some");
 
         // written following 60 s of shape s: `open` (last 60 s) follows it, the others keep their times
-        byte[] following = GroupAlert.write(groups, "s", 60_000);
-        System.out.println("followed " + GroupAlert.followedShape(following));
-        System.out.println("later " + lasts(GroupAlert.read(following, s -> s.equals("s") ? 150_000 : GroupAlert.NONE)));
-        System.out.println("unknown " + lasts(GroupAlert.read(following, s -> GroupAlert.NONE)));
-        Map<String, GroupAlert> m = GroupAlert.read(following, s -> 60_000);
-        System.out.println("as read " + GroupAlert.unchanged(m, "s", 60_000));
-        m.get("{}").last = 90_000;      // evaluated in the next window, nothing else changed
-        System.out.println("next window " + GroupAlert.unchanged(m, "s", 90_000) + " " + GroupAlert.unchanged(m, "t", 90_000));
-        System.out.println("not evaluated " + GroupAlert.unchanged(m, "s", 120_000));
-        m.get("{\"pool\":\"p\"}").streak = 60_000;
-        System.out.println("streak " + GroupAlert.unchanged(m, "s", 90_000));
-        byte[] again = GroupAlert.write(m, "s", 90_000);
-        System.out.println("written " + GroupAlert.unchanged(m, "s", 90_000) + " " + lasts(GroupAlert.read(again, s -> 90_000)));
-        m.put("new", new GroupAlert());
-        System.out.println("added " + GroupAlert.unchanged(m, "s", 90_000));
+        byte[] following = groups.write("s", 60_000);
+        System.out.println("followed " + GroupAlerts.followedShape(following));
+        System.out.println("later " + lasts(GroupAlerts.read(following, s -> s.equals("s") ? 150_000 : GroupAlert.NONE)));
+        System.out.println("unknown " + lasts(GroupAlerts.read(following, s -> GroupAlert.NONE)));
+        GroupAlerts m = GroupAlerts.read(following, s -> 60_000);
+        System.out.println("as read " + m.unchanged("s", 60_000));
+        set(m, "{}", g -> g.last = 90_000);      // evaluated in the next window, nothing else changed
+        System.out.println("next window " + m.unchanged("s", 90_000) + " " + m.unchanged("t", 90_000));
+        System.out.println("not evaluated " + m.unchanged("s", 120_000));
+        set(m, "{\"pool\":\"p\"}", g -> g.streak = 60_000);
+        System.out.println("streak " + m.unchanged("s", 90_000));
+        byte[] again = m.write("s", 90_000);
+        System.out.println("written " + m.unchanged("s", 90_000) + " " + lasts(GroupAlerts.read(again, s -> 90_000)));
+        m.add("new");
+        System.out.println("added " + m.unchanged("s", 90_000));
 
         // the coding before (1): no shape nor end, each time as itself
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
@@ -113,15 +112,61 @@ public class GroupAlertCheck {
         out.writeByte(3);
         out.writeLong(30_000);
         out.writeLong(Long.MIN_VALUE);
-        GroupAlert old = GroupAlert.read(bytes.toByteArray(), s -> 999_000).get("g");
+        GroupAlerts olds = GroupAlerts.read(bytes.toByteArray(), s -> 999_000);
+        GroupAlert old = new GroupAlert();
+        olds.load(olds.find("g"), old);
         System.out.println("coding 1 " + old.status + " " + old.last + " " + old.streak + " " + old.triggerAt + " "
                            + old.alertId + " " + old.shown + " " + old.shownSince + " " + old.shownDue);
+
+        // 100 groups (past the first size), every third removed: the others found, in their order
+        GroupAlerts many = new GroupAlerts();
+        for (int i = 0; i < 100; i++) {
+            many.add("g" + i);
+        }
+        boolean[] gone = new boolean[100];
+        for (int i = 0; i < 100; i += 3) {
+            gone[i] = true;
+        }
+        many.write("s", 30_000);
+        many.remove(gone);
+        System.out.println("evicted " + many.size() + " " + many.find("g0") + " " + many.find("g1") + " "
+                           + many.find("g2") + " " + many.find("g4") + " " + many.find("g98") + " " + many.find("g99")
+                           + " " + many.name(2) + " " + many.unchanged("s", 30_000) + " " + many.add("g0"));
     }
 
-    static String lasts(Map<String, GroupAlert> groups) {
+    static void put(GroupAlerts groups, String name, GroupAlert g) {
+        groups.store(groups.add(name), g);
+    }
+
+    static void set(GroupAlerts groups, String name, java.util.function.Consumer<GroupAlert> change) {
+        int slot = groups.find(name);
+        GroupAlert g = new GroupAlert();
+        groups.load(slot, g);
+        change.accept(g);
+        groups.store(slot, g);
+    }
+
+    static boolean same(GroupAlerts a, GroupAlerts b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            GroupAlert x = new GroupAlert();
+            GroupAlert y = new GroupAlert();
+            a.load(i, x);
+            b.load(i, y);
+            if (!a.name(i).equals(b.name(i)) || !x.equals(y)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static String lasts(GroupAlerts groups) {
         StringBuilder b = new StringBuilder();
-        for (GroupAlert g : groups.values()) {
-            b.append(b.length() == 0 ? "" : ",").append(g.last == GroupAlert.NONE ? "none" : Long.toString(g.last / 1000));
+        for (int i = 0; i < groups.size(); i++) {
+            long last = groups.last(i);
+            b.append(b.length() == 0 ? "" : ",").append(last == GroupAlert.NONE ? "none" : Long.toString(last / 1000));
         }
         return b.toString();
     }
@@ -161,4 +206,7 @@ def test_the_state_machine_walks_as_worked_out_and_its_states_code_back(tmp_path
         "written true 210,30,90,none",
         "added false",
         f"coding 1 triggered 90000 {-2**63} 30000 abc triggered 30000 {-2**63}",
+        # 66 left (0, 3, .., 99 gone): g1 first, g98 last; a removal needs the entry written again;
+        # a group added back takes the next slot
+        "evicted 66 -1 0 1 2 65 -1 g4 false 66",
     ]

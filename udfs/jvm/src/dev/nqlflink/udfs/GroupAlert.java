@@ -5,8 +5,6 @@ import org.apache.flink.types.Row;
 import static dev.nqlflink.udfs.WindowsFunction.toTimestamp;
 
 import java.time.LocalDateTime;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -17,8 +15,9 @@ import java.util.Objects;
  * <p>Two functions run it: {@link AlertStates}, the job's alert state function (its state a
  * Flink row, {@link #of(Row)} / {@link #into(Row)}), and the windows function for the
  * pipelines it judges ({@link WindowsFunction}: each monitor's groups in one entry of its
- * tenant's state, {@link #read} / {@link #write}), so that an evaluation judged there never
- * becomes a row (docs/sharing.md, step 3).
+ * tenant's state, held in columns by {@link GroupAlerts}, an evaluation loading its group's
+ * state into an instance of this class and storing it back), so that an evaluation judged there
+ * never becomes a row (docs/sharing.md, step 3).
  */
 final class GroupAlert {
     static final String OK = "ok";
@@ -41,27 +40,6 @@ final class GroupAlert {
     String shown;
     long shownSince = NONE;
     long shownDue = NONE;
-    /** Its group's JSON as its entry codes it (read or written once): not coded again at each write. */
-    private byte[] key;
-    /**
-     * What its entry holds of it, as last read or written ({@link #unchanged}): its fields then,
-     * {@code last} as coded ({@link #FOLLOWS}: the window end the entry follows, of shape
-     * {@code savedShape}); none ({@code saved} false) if made since the entry was read or
-     * written. Fields of this object, not a copy of it: checking a monitor's groups at each
-     * window touches one object per group, not two (with 100 tenants, memory the other
-     * tenants' windows have pushed out of the cache).
-     */
-    private boolean saved;
-    private String savedShape;
-    private String savedStatus;
-    private long savedLast;
-    private long savedStreak;
-    private String savedAlertId;
-    private long savedTriggerAt;
-    private String savedShown;
-    private long savedShownSince;
-    private long savedShownDue;
-
     /**
      * One evaluation at t (window end, ms) through the state machine; the 'alert' row of the
      * transition it causes (nql_kind, status, alert_id, at, since, due), or null. Mirrors
@@ -170,170 +148,6 @@ final class GroupAlert {
         s.setField("shown_due", orNullLong(shownDue));
     }
 
-    // ------------------------------------------------- the windows function's state entries
-    /**
-     * A monitor's groups of one tenant (group JSON -> state), from their state entry (null: none).
-     * Coding 2: a version byte, the shape whose window end the entry follows (empty: none) and
-     * that end ({@link #NONE}: none), the count, then per group its JSON, status (0 ok, 1
-     * triggered), the times (NONE as itself; {@code last} {@link #FOLLOWS}: the end followed),
-     * the alert id (empty: none) and what was shown (0 nothing, 1 ok, 2 pending, 3 triggered, 4
-     * recovering). Coding 1 (written before): no shape nor end, every {@code last} as itself.
-     *
-     * <p>A group evaluated in the newest window of the shape that judges it has that window's
-     * end as {@code last}: written as FOLLOWS, it reads as the shape's newest evaluated window
-     * end when read ({@code endOf}), so that the entry need not be written again at each window
-     * while nothing else of it changes ({@link #unchanged}). {@code endOf} gives NONE for a shape
-     * it does not know (none since: the end written, which is what it was).
-     */
-    static Map<String, GroupAlert> read(byte[] data, java.util.function.ToLongFunction<String> endOf) {
-        Map<String, GroupAlert> out = new LinkedHashMap<>();
-        if (data == null) {
-            return out;
-        }
-        Bytes.Reader in = new Bytes.Reader(data);
-        byte coding = in.readByte();
-        if (coding != CODING && coding != FIXED_LASTS) {
-            throw new IllegalStateException("alert states written in another coding");
-        }
-        String shape = null;
-        long followed = NONE;
-        if (coding == CODING) {
-            shape = in.readUTF();
-            long written = in.readLong();
-            if (shape.isEmpty()) {
-                shape = null;
-            } else {
-                long now = endOf.applyAsLong(shape);
-                followed = now == NONE ? written : now;
-            }
-        }
-        int n = in.readInt();
-        for (int i = 0; i < n; i++) {
-            int at = in.position();
-            String group = in.readUTF();
-            GroupAlert g = new GroupAlert();
-            g.key = in.from(at);
-            g.status = in.readByte() == 0 ? OK : TRIGGERED;
-            long last = in.readLong();
-            g.last = last == FOLLOWS ? followed : last;
-            g.streak = in.readLong();
-            g.triggerAt = in.readLong();
-            String id = in.readUTF();
-            g.alertId = id.isEmpty() ? null : id;
-            g.shown = SHOWN[in.readByte()];
-            g.shownSince = in.readLong();
-            g.shownDue = in.readLong();
-            g.save(shape, followed);
-            out.put(group, g);
-        }
-        return out;
-    }
-
-    /**
-     * The groups' entry, following {@code end}, the newest evaluated window end of {@code shape}
-     * (null, NONE: none): each group whose {@code last} it is has FOLLOWS there.
-     */
-    static byte[] write(Map<String, GroupAlert> groups, String shape, long end) {
-        // each group's JSON coded once (kept with it), then written into an array of the exact
-        // size: no growing, no final copy
-        String followed = shape == null || end == NONE ? "" : shape;
-        int size = 1 + Bytes.utfLength(followed) + 8 + 4;
-        for (Map.Entry<String, GroupAlert> e : groups.entrySet()) {
-            GroupAlert g = e.getValue();
-            if (g.key == null) {
-                g.key = Bytes.utf(e.getKey());
-            }
-            size += g.key.length + Bytes.utfLength(g.alertId == null ? "" : g.alertId) + FIXED;
-        }
-        Bytes.Writer out = new Bytes.Writer(size);
-        out.writeByte(CODING);
-        out.writeUTF(followed);
-        out.writeLong(followed.isEmpty() ? NONE : end);
-        out.writeInt(groups.size());
-        String s = followed.isEmpty() ? null : shape;
-        for (GroupAlert g : groups.values()) {
-            out.write(g.key);
-            out.writeByte(OK.equals(g.status) ? 0 : 1);
-            out.writeLong(coded(g.last, s, end));
-            out.writeLong(g.streak);
-            out.writeLong(g.triggerAt);
-            out.writeUTF(g.alertId == null ? "" : g.alertId);
-            out.writeByte(shownCode(g.shown));
-            out.writeLong(g.shownSince);
-            out.writeLong(g.shownDue);
-            g.save(s, end);
-        }
-        return out.toByteArray();
-    }
-
-    /** The shape an entry follows (null: none, or coding 1), without reading its groups. */
-    static String followedShape(byte[] data) {
-        if (data == null || data[0] != CODING) {
-            return null;
-        }
-        Bytes.Reader in = new Bytes.Reader(data);
-        in.readByte();
-        String shape = in.readUTF();
-        return shape.isEmpty() ? null : shape;
-    }
-
-    /**
-     * Whether each group's entry, written following {@code end} of {@code shape}, would hold what
-     * it holds now (so need not be written): no group added, and each group's fields as read or
-     * last written, {@code last} coded the same (a group evaluated in both windows follows both).
-     */
-    static boolean unchanged(Map<String, GroupAlert> groups, String shape, long end) {
-        for (GroupAlert g : groups.values()) {
-            if (!g.unchanged(shape, end)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private boolean unchanged(String shape, long end) {
-        long coded = coded(last, shape, end);
-        return saved && coded == savedLast && (coded != FOLLOWS || shape.equals(savedShape))
-                && sameButLast(savedStatus, savedStreak, savedAlertId, savedTriggerAt, savedShown, savedShownSince,
-                               savedShownDue);
-    }
-
-    private void save(String shape, long end) {
-        saved = true;
-        savedStatus = status;
-        savedLast = coded(last, shape, end);
-        savedStreak = streak;
-        savedAlertId = alertId;
-        savedTriggerAt = triggerAt;
-        savedShown = shown;
-        savedShownSince = shownSince;
-        savedShownDue = shownDue;
-        savedShape = shape;
-    }
-
-    /** {@code last} as an entry following {@code end} of {@code shape} codes it. */
-    private static long coded(long last, String shape, long end) {
-        return shape != null && end != NONE && last == end ? FOLLOWS : last;
-    }
-
-    /** A group's bytes besides its JSON and alert id: status, three times, shown, two times. */
-    private static final int FIXED = 1 + 3 * 8 + 1 + 2 * 8;
-    /** The entries' coding; {@link #FIXED_LASTS}, the one before, is still read. */
-    private static final byte CODING = 2;
-    private static final byte FIXED_LASTS = 1;
-    /** {@code last} in an entry: the end it follows (no time of an evaluation is this one). */
-    private static final long FOLLOWS = Long.MIN_VALUE + 1;
-    private static final String[] SHOWN = {null, OK, PENDING, TRIGGERED, RECOVERING};
-
-    private static int shownCode(String shown) {
-        for (int i = 1; i < SHOWN.length; i++) {
-            if (SHOWN[i].equals(shown)) {
-                return i;
-            }
-        }
-        return 0;
-    }
-
     private static long orZero(Long v) {
         return v == null ? 0 : v;
     }
@@ -356,16 +170,9 @@ final class GroupAlert {
             return false;
         }
         GroupAlert g = (GroupAlert) o;
-        return last == g.last && sameButLast(g.status, g.streak, g.alertId, g.triggerAt, g.shown, g.shownSince,
-                                             g.shownDue);
-    }
-
-    /** Whether every field but {@code last} is the one given (another group's, or what its entry holds). */
-    private boolean sameButLast(String status, long streak, String alertId, long triggerAt, String shown,
-                                long shownSince, long shownDue) {
-        return this.status.equals(status) && this.streak == streak && Objects.equals(this.alertId, alertId)
-                && this.triggerAt == triggerAt && Objects.equals(this.shown, shown) && this.shownSince == shownSince
-                && this.shownDue == shownDue;
+        return last == g.last && status.equals(g.status) && streak == g.streak && Objects.equals(alertId, g.alertId)
+                && triggerAt == g.triggerAt && Objects.equals(shown, g.shown) && shownSince == g.shownSince
+                && shownDue == g.shownDue;
     }
 
     @Override

@@ -13,7 +13,6 @@ import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -171,6 +170,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * restore or a spec change, when every bucket sets all of its windows' timers again.
      */
     private transient Map<String, Long> timersSet;
+    /** The state an evaluation steps ({@link #judge}), loaded from and stored back to its group's slot. */
+    private transient GroupAlert judged;
     /** Per tenant and shape (the spec's array of its monitors there), their {@link Entries}; made once per spec. */
     private transient Map<String[][], Entries> entries;
 
@@ -184,6 +185,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         clocks = new Decoded(10_000);
         timersSet = Decoded.lru(10_000);
         entries = new java.util.IdentityHashMap<>();
+        judged = new GroupAlert();
     }
 
     protected Shapes shapes(String text) {
@@ -614,7 +616,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             Judging judging = entries.judging(end - 1, configs, windows);
             Row[] configOf = judging.configOf;
             Shapes.Judge[] judges = entries.judges;
-            Map<String, GroupAlert>[] alerts = judging.alerts;
+            GroupAlerts[] alerts = judging.alerts;
             Bound[] bound = judging.bound;
             for (Map.Entry<String, Partial> g : w.merged.groups.entrySet()) {
                 Partial p = g.getValue();
@@ -637,7 +639,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 if (alerts[i] == null && judges[i] != null) {
                     // judged here but without a config now: its groups (if any) are not evaluated,
                     // so those that followed the shape's newest window end no longer do
-                    Map<String, GroupAlert> kept = entries.alerts(i, configs, windows);
+                    GroupAlerts kept = entries.alerts(i, configs, windows);
                     if (!kept.isEmpty()) {
                         entries.keepAlerts(i, kept, configs, w.shape.id, end);
                     }
@@ -791,13 +793,13 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             Map<String, byte[]> following = new LinkedHashMap<>();
             Iterable<Map.Entry<String, byte[]>> all = tenant == null ? List.of() : configs.entries();
             for (Map.Entry<String, byte[]> e : all) {
-                if (e.getKey().startsWith(ALERTS) && gone.contains(GroupAlert.followedShape(e.getValue()))) {
+                if (e.getKey().startsWith(ALERTS) && gone.contains(GroupAlerts.followedShape(e.getValue()))) {
                     following.put(e.getKey(), e.getValue());
                 }
             }
             for (Map.Entry<String, byte[]> e : following.entrySet()) {
-                Map<String, GroupAlert> groups = GroupAlert.read(e.getValue(), endOf(windows));
-                store(tenant, configs, e.getKey(), GroupAlert.write(groups, null, GroupAlert.NONE), groups);
+                GroupAlerts groups = GroupAlerts.read(e.getValue(), endOf(windows));
+                store(tenant, configs, e.getKey(), groups.write(null, GroupAlert.NONE), groups);
             }
             windows.drop(gone, oldIds, spec);
             for (String shape : gone) {
@@ -855,7 +857,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * if the state topic should hear of it (AlertStates' rules, {@link GroupAlert}). A disabled
      * monitor's conditions count as NULL, as the job's judged view has it: no alerts, runs break.
      */
-    private void judge(Bound b, Map<String, GroupAlert> groups, Row config, long end, String tenant,
+    private void judge(Bound b, GroupAlerts groups, Row config, long end, String tenant,
                        String[] m, String group, String shape, LocalDateTime from, LocalDateTime to, Double[] numbers,
                        String[] strings, Devices devices) throws Exception {
         Shapes.Judge judge = b.judge;
@@ -864,12 +866,13 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         }
         Long forMs = b.forMs;
         Long recoverForMs = b.recoverForMs;
-        GroupAlert state = groups.get(group);
-        if (state == null) {
-            state = new GroupAlert();
-            groups.put(group, state);
+        int slot = groups.find(group);
+        if (slot < 0) {
+            slot = groups.add(group);
             alertGroups++;
         }
+        GroupAlert state = judged;
+        groups.load(slot, state);
         // the state machine reads the trigger condition of an ok group, the recover condition of
         // a triggered one (GroupAlert#step): only that one is evaluated (conditions have no effects)
         boolean ok = GroupAlert.OK.equals(state.status);
@@ -881,6 +884,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                  transition.getField(1), transition.getField(2), transition.getField(4), transition.getField(5));
         }
         Row shown = state.show(end, forMs, recoverForMs);
+        groups.store(slot, state);
         if (shown != null) {
             emit("state", shape, m[0], m[1], group, null, to, null, null, null, null, null, null, null,
                  shown.getField(1), shown.getField(2), shown.getField(4), shown.getField(5));
@@ -919,24 +923,25 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 if (judge == null || judge.evictDelay <= 0) {
                     continue;
                 }
-                Map<String, GroupAlert> groups = alerts(tenant, m[0], configs, windows);
+                GroupAlerts groups = alerts(tenant, m[0], configs, windows);
                 long delay = judge.evictDelay;
-                boolean changed = false;
-                for (Iterator<Map.Entry<String, GroupAlert>> it = groups.entrySet().iterator(); it.hasNext(); ) {
-                    Map.Entry<String, GroupAlert> e = it.next();
-                    GroupAlert g = e.getValue();
-                    long due = g.last + delay;
-                    if (!GroupAlert.OK.equals(g.status)) {
+                boolean[] gone = null;
+                for (int slot = 0; slot < groups.size(); slot++) {
+                    long last = groups.last(slot);
+                    long due = last + delay;
+                    if (!groups.ok(slot)) {
                         continue;       // an open alert stays, as it is
                     }
                     if (due > time.time()) {
                         next = Math.min(next, due);
                     } else if (due <= reached) {
                         // the tombstone: the group's key and no value
-                        emit("state", shape.id, m[0], m[1], e.getKey(), null, toTimestamp(g.last), null, null, null,
-                             null, null, null, null, GroupAlert.EVICTED);
-                        it.remove();
-                        changed = true;
+                        emit("state", shape.id, m[0], m[1], groups.name(slot), null, toTimestamp(last), null, null,
+                             null, null, null, null, null, GroupAlert.EVICTED);
+                        if (gone == null) {
+                            gone = new boolean[groups.size()];
+                        }
+                        gone[slot] = true;
                         alertGroups--;
                     } else if (waiting == null || due < waiting) {
                         // behind the tenant's clock only: the watermark less the lag bound passes it then
@@ -944,7 +949,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                     }
                     // else a window of its shape still waits: its evaluation sets the timer again
                 }
-                if (changed) {
+                if (gone != null) {
+                    groups.remove(gone);
                     keepAlerts(tenant, m[0], groups, configs, shape.id, windows.evaluatedEnd(shape.id));
                 }
             }
@@ -956,15 +962,15 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     }
 
     /** The groups' alert states of a monitor of the tenant. */
-    private Map<String, GroupAlert> alerts(String tenant, String monitor, MapView<String, byte[]> configs,
+    private GroupAlerts alerts(String tenant, String monitor, MapView<String, byte[]> configs,
                                            ShapeState windows) throws Exception {
         return decoded(tenant, alertsKey(monitor), configs, alertsReader(windows));
     }
 
     /** Reads an alert-state entry, the window end it follows as its shape's newest evaluated one now. */
-    private static java.util.function.Function<byte[], Map<String, GroupAlert>> alertsReader(ShapeState windows) {
+    private static java.util.function.Function<byte[], GroupAlerts> alertsReader(ShapeState windows) {
         java.util.function.ToLongFunction<String> endOf = endOf(windows);
-        return bytes -> GroupAlert.read(bytes, endOf);
+        return bytes -> GroupAlerts.read(bytes, endOf);
     }
 
     /** A shape's newest evaluated window end for the tenant ({@link GroupAlert#NONE}: none). */
@@ -1002,13 +1008,13 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      * Writes a monitor's groups' alert states back (none: the entry goes), following {@code end},
      * the newest evaluated window end of {@code shape}, the one that judges them.
      */
-    private void keepAlerts(String tenant, String monitor, Map<String, GroupAlert> groups,
+    private void keepAlerts(String tenant, String monitor, GroupAlerts groups,
                             MapView<String, byte[]> configs, String shape, long end) throws Exception {
         store(tenant, configs, alertsKey(monitor), alertBytes(groups, shape, end), groups);
     }
 
-    private static byte[] alertBytes(Map<String, GroupAlert> groups, String shape, long end) {
-        return groups.isEmpty() ? null : GroupAlert.write(groups, shape, end);
+    private static byte[] alertBytes(GroupAlerts groups, String shape, long end) {
+        return groups.isEmpty() ? null : groups.write(shape, end);
     }
 
     /** The {@code configs} key of a monitor's alert states (made once per monitor in {@link Entries}). */
@@ -1061,14 +1067,14 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     private static final class Judging {
         final Row[] configOf;
         final Bound[] bound;
-        final Map<String, GroupAlert>[] alerts;
+        final GroupAlerts[] alerts;
         /** The state of {@link #decoded} it was made from ({@link Decoded#epoch}). */
         final long epoch;
         /** The window times it holds for: every monitor's version is in force from {@code from} until {@code to}. */
         final long from;
         final long to;
 
-        Judging(Map<String, GroupAlert>[] alerts, long epoch, long from, long to) {
+        Judging(GroupAlerts[] alerts, long epoch, long from, long to) {
             configOf = new Row[alerts.length];
             bound = new Bound[alerts.length];
             this.alerts = alerts;
@@ -1148,7 +1154,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                 }
             }
             // the alert states read now, so the epoch is the one after any read that kept an entry
-            Map<String, GroupAlert>[] alerts = readAlerts(versionOf, configs, windows);
+            GroupAlerts[] alerts = readAlerts(versionOf, configs, windows);
             j = new Judging(alerts, decoded.epoch(), from, to);
             for (int i = 0; i < n; i++) {
                 Configs.Config v = versionOf[i];
@@ -1163,10 +1169,9 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             return j;
         }
 
-        @SuppressWarnings("unchecked")
-        private Map<String, GroupAlert>[] readAlerts(Configs.Config[] versionOf, MapView<String, byte[]> configs,
-                                                     ShapeState windows) throws Exception {
-            Map<String, GroupAlert>[] out = new Map[versionOf.length];
+        private GroupAlerts[] readAlerts(Configs.Config[] versionOf, MapView<String, byte[]> configs,
+                                         ShapeState windows) throws Exception {
+            GroupAlerts[] out = new GroupAlerts[versionOf.length];
             for (int i = 0; i < out.length; i++) {
                 out[i] = judges[i] != null && versionOf[i] != null ? alerts(i, configs, windows) : null;
             }
@@ -1180,8 +1185,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         }
 
         /** Monitor i's groups' alert states (the reader made only when the entry is read). */
-        Map<String, GroupAlert> alerts(int i, MapView<String, byte[]> configs, ShapeState windows) throws Exception {
-            Map<String, GroupAlert> held = held(alertsKept, i);
+        GroupAlerts alerts(int i, MapView<String, byte[]> configs, ShapeState windows) throws Exception {
+            GroupAlerts held = held(alertsKept, i);
             return held != null ? held
                     : load(alertsKept, alerts, WindowsFunction::alertsKey, i, configs, alertsReader(windows));
         }
@@ -1190,13 +1195,13 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
          * Writes monitor i's groups' alert states back after the shape's window ending at
          * {@code end} (none: the entry goes), unless the entry holds them already: a group
          * evaluated in that window and the one before, with nothing else changed, follows both
-         * ({@link GroupAlert#unchanged}). Kept decoded, they are taken without reading the state.
+         * ({@link GroupAlerts#unchanged}). Kept decoded, they are taken without reading the state.
          */
-        void keepAlerts(int i, Map<String, GroupAlert> groups, MapView<String, byte[]> configs, String shape, long end)
+        void keepAlerts(int i, GroupAlerts groups, MapView<String, byte[]> configs, String shape, long end)
                 throws Exception {
             if (alerts[i] == null) {
                 WindowsFunction.this.keepAlerts(tenant, monitors[i][0], groups, configs, shape, end);
-            } else if (!GroupAlert.unchanged(groups, shape, end)) {
+            } else if (!groups.unchanged(shape, end)) {
                 alertsKept[i] = store(alerts[i], configs, alertBytes(groups, shape, end), groups, alertsKept[i]);
             }
         }
