@@ -207,8 +207,10 @@ public class AlertStates extends ProcessTableFunction<Row> {
         String monitor = in.getFieldAs("monitor");
         String group = in.getFieldAs("group_json");
         GroupAlert machine = GroupAlert.of(state);
-        Row transition = machine.step(t, in.getFieldAs("trig"), in.getFieldAs("rec"), in.getFieldAs("for_ms"),
-                in.getFieldAs("recover_for_ms"), everyMs, tenant, monitor, group);
+        long forMs = GroupAlert.orZero(in.getFieldAs("for_ms"));
+        long recoverForMs = GroupAlert.orZero(in.getFieldAs("recover_for_ms"));
+        Row transition = machine.step(t, in.getFieldAs("trig"), in.getFieldAs("rec"), forMs, recoverForMs, everyMs,
+                                      tenant, monitor, group);
         int[] carry = carriedColumns(ctx);
         if (transition != null) {
             Row evaluation = new Row(carry.length);
@@ -217,7 +219,7 @@ public class AlertStates extends ProcessTableFunction<Row> {
             }
             collect(Row.join(Row.of(tenant, monitor, group), transition, evaluation));
         }
-        Row shown = machine.show(t, in.getFieldAs("for_ms"), in.getFieldAs("recover_for_ms"));
+        Row shown = machine.show(t, forMs, recoverForMs);
         machine.into(state);
         if (shown != null) {
             collect(Row.join(Row.of(tenant, monitor, group), shown, new Row(carry.length)));

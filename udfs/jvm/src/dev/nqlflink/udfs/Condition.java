@@ -93,12 +93,16 @@ final class Condition implements Serializable {
 
     /**
      * The values of the parameters it reads in {@code params} (null: none), for {@link
-     * #eval(Double[], Double[])}: looked up once for all the evaluations of one config.
+     * #eval(Double[], Double[])}: looked up once for all the evaluations of one config. Each
+     * value is a copy made with the array, so that they lie next to each other in memory, not
+     * wherever the config's map was made (an evaluation of a monitor of one of many tenants
+     * finds them out of the CPU's caches).
      */
     Double[] bind(Map<String, Double> params) {
         Double[] bound = new Double[this.params.length];
         for (int i = 0; i < bound.length && params != null; i++) {
-            bound[i] = params.get(this.params[i]);
+            Double v = params.get(this.params[i]);
+            bound[i] = v == null ? null : Double.valueOf(v.doubleValue());
         }
         return bound;
     }

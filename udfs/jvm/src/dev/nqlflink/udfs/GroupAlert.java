@@ -48,7 +48,7 @@ final class GroupAlert {
      * evaluation missing in between (consecutive evaluations exactly {@code every} apart),
      * recovery likewise, only a triggered group recovers, NULL counts as false.
      */
-    Row step(long t, Boolean trig, Boolean rec, Long forMs, Long recoverForMs, long everyMs,
+    Row step(long t, Boolean trig, Boolean rec, long forMs, long recoverForMs, long everyMs,
              String tenant, String monitor, String group) {
         if (last != NONE && t <= last) {
             return null;            // a guard against duplicates, not a sort
@@ -59,7 +59,7 @@ final class GroupAlert {
         last = t;
         boolean ok = OK.equals(status);
         boolean active = Boolean.TRUE.equals(ok ? trig : rec);
-        long need = Math.max(ok ? orZero(forMs) : orZero(recoverForMs), 0);
+        long need = Math.max(ok ? forMs : recoverForMs, 0);
         if (!active) {
             streak = NONE;
             return null;
@@ -90,7 +90,7 @@ final class GroupAlert {
      * alert_id, at, since, due) when it is news: a different status, since or due than the last
      * one shown, or a run going on. The `for` values are this evaluation's.
      */
-    Row show(long t, Long forMs, Long recoverForMs) {
+    Row show(long t, long forMs, long recoverForMs) {
         boolean ok = OK.equals(status);
         String now;
         long since;
@@ -98,7 +98,7 @@ final class GroupAlert {
         if (streak != NONE) {
             now = ok ? PENDING : RECOVERING;
             since = streak;
-            due = streak + Math.max(ok ? orZero(forMs) : orZero(recoverForMs), 0);
+            due = streak + Math.max(ok ? forMs : recoverForMs, 0);
         } else if (ok) {
             now = OK;
             since = OK.equals(shown) ? shownSince : t;
@@ -148,7 +148,8 @@ final class GroupAlert {
         s.setField("shown_due", orNullLong(shownDue));
     }
 
-    private static long orZero(Long v) {
+    /** A config's {@code for} or {@code recover for} (NULL: 0, the state machine's reading). */
+    static long orZero(Long v) {
         return v == null ? 0 : v;
     }
 
