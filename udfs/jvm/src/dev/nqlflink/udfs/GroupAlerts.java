@@ -87,7 +87,11 @@ final class GroupAlerts {
         return names[slot];
     }
 
-    /** The group's slot (-1: not here). */
+    /**
+     * The group's slot (-1: not here). A group found equal but not the same instance keeps the
+     * one asked with from then on: a window asks with its own group's instance, the same from
+     * window to window, so the next lookups compare references instead of reading a decoded copy.
+     */
     int find(String group) {
         int mask = index.length - 1;
         for (int i = group.hashCode() & mask; ; i = (i + 1) & mask) {
@@ -96,7 +100,11 @@ final class GroupAlerts {
                 return -1;
             }
             String name = names[at];
-            if (name == group || name.equals(group)) {
+            if (name == group) {
+                return at;
+            }
+            if (name.equals(group)) {
+                names[at] = group;
                 return at;
             }
         }
