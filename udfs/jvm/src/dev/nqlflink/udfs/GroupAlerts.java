@@ -16,9 +16,10 @@ import java.util.function.ToLongFunction;
  * lines for all of them (issue 15, docs/flink-job-shape.md §7, session 54). An evaluation
  * {@link #load loads} a slot into a {@link GroupAlert}, steps it and {@link #store stores} it back.
  *
- * <p>The entry's coding is the one the windows function has written since state=5 (a monitor's
- * groups in their order, each one's time of its last evaluation written as "follows" when it is
- * the newest window end of the shape the entry follows), so the state reads back unchanged.
+ * <p>The entry's coding is the windows function's coding 2, unchanged (a monitor's groups in
+ * their order, each one's time of its last evaluation written as "follows" when it is the newest
+ * window end of the shape the entry follows; coding 1, before it, is still read), so a savepoint
+ * taken before the columns reads back.
  */
 final class GroupAlerts {
     private static final long NONE = GroupAlert.NONE;
