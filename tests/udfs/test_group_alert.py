@@ -10,7 +10,9 @@ states in columns, GroupAlerts, coded in one state entry per monitor). Checked w
   group key outside ASCII; a group whose last evaluation is the newest window end of the shape
   the entry follows reads as that shape's end when read (the end written if the shape is not
   known), and an entry needs writing again only when a group changed, was added, or stopped
-  following (expected values worked out by hand); the coding before (1) is still read;
+  following (expected values worked out by hand); the coding before (1) is still read, and an
+  entry of coding 2 written byte by byte here as the windows function wrote it before its alert
+  states were held in columns reads back and is written again as the same bytes;
 - GroupAlerts finds each group by its slot after groups are added past its first size and
   after some are removed (eviction), the others keeping their order."""
 
@@ -118,6 +120,30 @@ public class GroupAlertCheck {
         System.out.println("coding 1 " + old.status + " " + old.last + " " + old.streak + " " + old.triggerAt + " "
                            + old.alertId + " " + old.shown + " " + old.shownSince + " " + old.shownDue);
 
+        // coding 2 as the windows function wrote it before the columns (a savepoint's entry): one
+        // triggered group following shape s's end 60 s; read back, then written for that end again
+        java.io.ByteArrayOutputStream two = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream o2 = new java.io.DataOutputStream(two);
+        o2.writeByte(2);
+        o2.writeUTF("s");
+        o2.writeLong(60_000);
+        o2.writeInt(1);
+        o2.writeUTF("g");
+        o2.writeByte(1);
+        o2.writeLong(Long.MIN_VALUE + 1);    // follows
+        o2.writeLong(Long.MIN_VALUE);
+        o2.writeLong(30_000);
+        o2.writeUTF("abc");
+        o2.writeByte(3);
+        o2.writeLong(30_000);
+        o2.writeLong(Long.MIN_VALUE);
+        byte[] saved = two.toByteArray();
+        GroupAlerts fromSaved = GroupAlerts.read(saved, s -> 90_000);
+        GroupAlert g2 = new GroupAlert();
+        fromSaved.load(0, g2);
+        System.out.println("coding 2 " + fromSaved.name(0) + " " + g2.status + " " + g2.last + " " + g2.alertId + " "
+                           + g2.shown + " " + java.util.Arrays.equals(GroupAlerts.read(saved, s -> 60_000).write("s", 60_000), saved));
+
         // 100 groups (past the first size), every third removed: the others found, in their order
         GroupAlerts many = new GroupAlerts();
         for (int i = 0; i < 100; i++) {
@@ -206,6 +232,8 @@ def test_the_state_machine_walks_as_worked_out_and_its_states_code_back(tmp_path
         "written true 210,30,90,none",
         "added false",
         f"coding 1 triggered 90000 {-2**63} 30000 abc triggered 30000 {-2**63}",
+        # its time follows shape s, now at 90 s; written for 60 s again: the very bytes read
+        "coding 2 g triggered 90000 abc triggered true",
         # 66 left (0, 3, .., 99 gone): g1 first, g98 last; a removal needs the entry written again;
         # a group added back takes the next slot
         "evicted 66 -1 0 1 2 65 -1 g4 false 66",
