@@ -105,15 +105,7 @@ public class GroupAlertCheck {
         java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
         out.writeByte(1);
         out.writeInt(1);
-        out.writeUTF("g");
-        out.writeByte(1);
-        out.writeLong(90_000);
-        out.writeLong(Long.MIN_VALUE);
-        out.writeLong(30_000);
-        out.writeUTF("abc");
-        out.writeByte(3);
-        out.writeLong(30_000);
-        out.writeLong(Long.MIN_VALUE);
+        triggeredGroup(out, 90_000);
         GroupAlerts olds = GroupAlerts.read(bytes.toByteArray(), s -> 999_000);
         GroupAlert old = new GroupAlert();
         olds.load(olds.find("g"), old);
@@ -128,15 +120,7 @@ public class GroupAlertCheck {
         o2.writeUTF("s");
         o2.writeLong(60_000);
         o2.writeInt(1);
-        o2.writeUTF("g");
-        o2.writeByte(1);
-        o2.writeLong(Long.MIN_VALUE + 1);    // follows
-        o2.writeLong(Long.MIN_VALUE);
-        o2.writeLong(30_000);
-        o2.writeUTF("abc");
-        o2.writeByte(3);
-        o2.writeLong(30_000);
-        o2.writeLong(Long.MIN_VALUE);
+        triggeredGroup(o2, Long.MIN_VALUE + 1);    // its time: follows
         byte[] saved = two.toByteArray();
         GroupAlerts fromSaved = GroupAlerts.read(saved, s -> 90_000);
         GroupAlert g2 = new GroupAlert();
@@ -158,6 +142,22 @@ public class GroupAlertCheck {
         System.out.println("evicted " + many.size() + " " + many.find("g0") + " " + many.find("g1") + " "
                            + many.find("g2") + " " + many.find("g4") + " " + many.find("g98") + " " + many.find("g99")
                            + " " + many.name(2) + " " + many.unchanged("s", 30_000) + " " + many.add("g0"));
+    }
+
+    /**
+     * One group of an entry in the fields' order of both codings: "g", triggered at 30 s (alert
+     * "abc", shown triggered since 30 s, no streak, nothing due), last evaluated at {@code last}.
+     */
+    static void triggeredGroup(java.io.DataOutputStream out, long last) throws java.io.IOException {
+        out.writeUTF("g");
+        out.writeByte(1);
+        out.writeLong(last);
+        out.writeLong(Long.MIN_VALUE);
+        out.writeLong(30_000);
+        out.writeUTF("abc");
+        out.writeByte(3);
+        out.writeLong(30_000);
+        out.writeLong(Long.MIN_VALUE);
     }
 
     static void put(GroupAlerts groups, String name, GroupAlert g) {
