@@ -73,7 +73,8 @@ final class GroupAlerts {
         shownDue = new long[capacity];
         alertId = new String[capacity];
         savedLast = new long[capacity];
-        index = new int[Integer.highestOneBit(Math.max(4, capacity) * 2 - 1) * 2];
+        // at most half full: the least power of two holding twice the capacity
+        index = new int[Integer.highestOneBit(2 * capacity - 1) << 1];
     }
 
     int size() {
@@ -195,7 +196,6 @@ final class GroupAlerts {
                 shownSince[to] = shownSince[from];
                 shownDue[to] = shownDue[from];
                 alertId[to] = alertId[from];
-                savedLast[to] = savedLast[from];
             }
             to++;
         }
@@ -242,10 +242,18 @@ final class GroupAlerts {
     // ------------------------------------------------------------------------ the entry --
 
     /**
-     * The entry's groups ({@code data} null: none), each one's time coded "follows" read as the
-     * newest window end of the shape the entry follows ({@code endOf}; {@link GroupAlert#NONE}
-     * when the shape is not known: the end written). Reads the coding before (1) too: no shape,
-     * each time as itself.
+     * The entry's groups ({@code data} null: none). Coding 2: a version byte, the shape whose
+     * window end the entry follows (empty: none) and that end ({@link GroupAlert#NONE}: none), the
+     * count, then per group its JSON, status (0 ok, 1 triggered), the times of its last evaluation,
+     * its run's start and its alert's trigger (NONE as itself; the last evaluation's
+     * {@link #FOLLOWS}: the end followed), the alert id (empty: none), what the topic showed (0
+     * nothing, 1 ok, 2 pending, 3 triggered, 4 recovering) and that since and due. Coding 1 (written
+     * before): no shape nor end, every time as itself.
+     *
+     * <p>A time coded "follows" reads as the newest window end of the shape the entry follows
+     * ({@code endOf}; {@link GroupAlert#NONE} when the shape is not known: the end written), so
+     * that the entry need not be written again at each window while nothing else of it changes
+     * ({@link #unchanged}).
      */
     static GroupAlerts read(byte[] data, ToLongFunction<String> endOf) {
         if (data == null) {

@@ -968,8 +968,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     }
 
     /** The groups' alert states of a monitor of the tenant. */
-    private GroupAlerts alerts(String tenant, String monitor, MapView<String, byte[]> configs,
-                                           ShapeState windows) throws Exception {
+    private GroupAlerts alerts(String tenant, String monitor, MapView<String, byte[]> configs, ShapeState windows)
+            throws Exception {
         return decoded(tenant, alertsKey(monitor), configs, alertsReader(windows));
     }
 
