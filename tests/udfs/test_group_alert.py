@@ -13,6 +13,9 @@ states in columns, GroupAlerts, coded in one state entry per monitor). Checked w
   following (expected values worked out by hand); the coding before (1) is still read, and an
   entry of coding 2 written byte by byte here as the windows function wrote it before its alert
   states were held in columns reads back and is written again as the same bytes;
+- a group is steady (an evaluation whose condition does not hold changes only its time, so the
+  windows function does not step it) exactly when no run is going on and the topic shows its
+  state, along the same walk, worked out by hand;
 - GroupAlerts finds each group by its slot after groups are added past its first size and
   after some are removed (eviction), the others keeping their order."""
 
@@ -128,6 +131,21 @@ public class GroupAlertCheck {
         System.out.println("coding 2 " + fromSaved.name(0) + " " + g2.status + " " + g2.last + " " + g2.alertId + " "
                            + g2.shown + " " + java.util.Arrays.equals(GroupAlerts.read(saved, s -> 60_000).write("s", 60_000), saved));
 
+        // the walk again in a slot: where an evaluation whose condition does not hold changes only its time
+        GroupAlerts walked = new GroupAlerts();
+        int at = walked.add("g");
+        GroupAlert w = new GroupAlert();
+        StringBuilder steady = new StringBuilder("steady");
+        for (int i = 0; i < ts.length; i++) {
+            w.step(ts[i], trig[i], rec[i], 60_000L, 0L, 30_000, "t", "m", "g");
+            w.show(ts[i], 60_000L, 0L);
+            walked.store(at, w);
+            steady.append(' ').append(walked.steady(at));
+        }
+        walked.evaluated(at, 240_000);
+        walked.evaluated(at, 120_000);
+        System.out.println(steady + " new " + walked.steady(walked.add("h")) + " evaluated " + walked.last(at) / 1000);
+
         // 100 groups (past the first size), every third removed: the others found, in their order
         GroupAlerts many = new GroupAlerts();
         for (int i = 0; i < 100; i++) {
@@ -234,6 +252,9 @@ def test_the_state_machine_walks_as_worked_out_and_its_states_code_back(tmp_path
         f"coding 1 triggered 90000 {-2**63} 30000 abc triggered 30000 {-2**63}",
         # its time follows shape s, now at 90 s; written for 60 s again: the very bytes read
         "coding 2 g triggered 90000 abc triggered true",
+        # a run going on (30, 60 s: pending) is not steady; triggered and shown so (90, 120 s), ok and
+        # shown so (180, 210 s) are; a group never shown is not; a later time is kept, an earlier not
+        "steady false false true true true true new false evaluated 240",
         # 66 left (0, 3, .., 99 gone): g1 first, g98 last; a removal needs the entry written again;
         # a group added back takes the next slot
         "evicted 66 -1 0 1 2 65 -1 g4 false 66",

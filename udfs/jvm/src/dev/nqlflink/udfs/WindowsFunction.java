@@ -877,14 +877,20 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             slot = groups.add(group);
             alertGroups++;
         }
-        GroupAlert state = judged;
-        groups.load(slot, state);
         // the state machine reads the trigger condition of an ok group, the recover condition of
         // a triggered one (GroupAlert#step): only that one is evaluated (conditions have no effects)
-        boolean ok = GroupAlert.OK.equals(state.status);
-        Boolean trig = b.enabled && ok ? judge.trigger.eval(numbers, b.trigger) : null;
-        Boolean rec = b.enabled && !ok ? judge.recover.eval(numbers, b.recover) : null;
-        Row transition = state.step(end, trig, rec, forMs, recoverForMs, judge.every, tenant, m[0], group);
+        boolean ok = groups.ok(slot);
+        Boolean holds = !b.enabled ? null : ok ? judge.trigger.eval(numbers, b.trigger)
+                : judge.recover.eval(numbers, b.recover);
+        if (!Boolean.TRUE.equals(holds) && groups.steady(slot)) {
+            // most evaluations: nothing starts, and the topic shows the group as it is
+            groups.evaluated(slot, end);
+            return;
+        }
+        GroupAlert state = judged;
+        groups.load(slot, state);
+        Row transition = state.step(end, ok ? holds : null, ok ? null : holds, forMs, recoverForMs, judge.every,
+                                    tenant, m[0], group);
         if (transition != null) {
             emit("alert", shape, m[0], m[1], group, from, to, numbers, strings, count(devices), null, null, null, config,
                  transition.getField(1), transition.getField(2), transition.getField(4), transition.getField(5));
