@@ -14,7 +14,8 @@ import java.util.function.ToLongFunction;
  * windows ran in between). As a map of {@link GroupAlert} objects each evaluation touched a map
  * entry and a state object of its own; here a monitor's groups share a few arrays, a few cache
  * lines for all of them (issue 15, docs/flink-job-shape.md §7, session 54). An evaluation
- * {@link #load loads} a slot into a {@link GroupAlert}, steps it and {@link #store stores} it back.
+ * {@link #load loads} a slot into a {@link GroupAlert}, steps it and {@link #store stores} it back,
+ * unless it changes only the group's time ({@link #steady}, most evaluations: session 55).
  *
  * <p>The entry's coding is the windows function's coding 2, unchanged (a monitor's groups in
  * their order, each one's time of its last evaluation written as "follows" when it is the newest
