@@ -26,8 +26,9 @@ For each family and N, each step in a process of its own, through the public pat
               second bounds what it needed. For the plan and for the runs (the largest over
               the runs).
 
-Ratios: each N against N = 1 of the same family, in the same invocation. --runs 0: the
-submit figures only. Sizes that do not
+Ratios: each N against N = 1 of the same family, in the same invocation; by processing CPU
+also pair by pair (run i of each job: the runs alternate), to show the spread of the medians'
+ratio. --runs 0: the submit figures only. Sizes that do not
 plan within --timeout seconds (or whose run does not end within it) are reported as timed
 out, and the family's larger sizes are skipped. Each job must alert at least once (the seed
 incident), the same records in every run.
@@ -98,6 +99,13 @@ def dealt(inputs) -> str:
 def largest(runs: list[dict], key: str) -> int | None:
     values = [r[key] for r in runs if r.get(key) is not None]
     return max(values) if values else None
+
+
+def pair_ratios(job: list[float], reference: list[float]) -> list[float]:
+    """Per pair of runs (run i of each: adjacent, the runs alternate) the reference's processing
+    CPU over the job's: the ratio each pair gives, so that the spread of the medians' ratio shows
+    (this machine's runs spread by tens of percent within an hour, docs/benchmarks.md 3aa)."""
+    return [r / j for j, r in zip(job, reference) if j]
 
 
 def mb(x) -> str:
@@ -174,11 +182,16 @@ def main(argv: list[str] | None = None) -> int:
         job.update({**figures(n_events, runs[name], startup[name]),
                     "jvm_peak_rss": largest(runs[name] + startup[name], "jvm_peak_rss"),
                     "jvm_heap_after_gc": largest(runs[name] + startup[name], "jvm_heap_after_gc"),
+                    "processing_cpu_s_by_run": [r["processing_cpu"] for r in runs[name]],
                     "alert_records": len(outputs[0]),
                     "same_output_every_run": all(same_records(o, outputs[0]) for o in outputs)})
     done = {name: j for name, j in result["jobs"].items() if "events_per_s" in j}
     result["ratios"] = {f"{name} / {job_name(j['family'], 1)}": ratios(j, done[job_name(j["family"], 1)])
                         for name, j in done.items() if j["size"] > 1 and job_name(j["family"], 1) in done}
+    for name, r in result["ratios"].items():
+        job, reference = name.split(" / ")
+        r["processing_pairs"] = pair_ratios(done[job]["processing_cpu_s_by_run"],
+                                            done[reference]["processing_cpu_s_by_run"])
     result["outputs"] = {name: [r["output"] for r in runs[name]] for name in done}
 
     print(f"\nmany monitors on {EVENTS}: {n_events} events, commit {commit}; submit = one run; rates = medians of "
@@ -195,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     print("(RSS: the JVM's peak resident set; heap: its largest occupancy after a GC)\n")
     if done:
         print(table(done, result["ratios"]))
+        print("processing CPU-s by run: " + "; ".join(
+            f"{name} {', '.join(f'{c:.1f}' for c in j['processing_cpu_s_by_run'])}" for name, j in done.items()))
+        for name, r in result["ratios"].items():
+            print(f"{name}, by processing CPU, pair by pair: {', '.join(f'{x:.2f}' for x in r['processing_pairs'])}")
     for name, s in result["skipped"].items():
         print(f"skipped: {name}: {s['why']}")
     ok = all(j["alert_records"] > 0 and j["same_output_every_run"] for j in done.values()) and \

@@ -67,6 +67,14 @@ def test_the_tenants_family_is_the_same_shape_one_monitor_per_tenant(tmp_path):
     assert written[7]["id"] == "tenants_0007" and ms.tenants("tenants", 100) == 100
 
 
+def test_pair_ratios_are_the_reference_over_the_job_run_by_run():
+    import many_monitors
+
+    # runs alternate, so run i of each job is a pair: 8/10, 9/12; a job's missing run ends the pairs
+    assert many_monitors.pair_ratios([10.0, 12.0], [8.0, 9.0]) == [0.8, 0.75]
+    assert many_monitors.pair_ratios([10.0], [8.0, 9.0]) == [0.8]
+
+
 def test_dealing_out_moves_each_device_to_one_tenant_and_keeps_every_record(tmp_path):
     def event(uid):
         return {"tenant": "acme", "end_time": "2026-11-26T07:00:00.000Z",
@@ -139,6 +147,7 @@ def test_the_many_monitors_benchmark_submits_and_runs_a_size(tmp_path):
     assert job["events_per_cpu_s"] > 0 and job["jvm_peak_rss"] > 0 and job["same_output_every_run"]
     assert job["alert_records"] >= 1  # the seed incident
     assert "| same 1 | 1 | 1 |" in run.stdout
+    assert len(job["processing_cpu_s_by_run"]) == 1 and "processing CPU-s by run: same 1 " in run.stdout
 
 
 @pytest.mark.flink
