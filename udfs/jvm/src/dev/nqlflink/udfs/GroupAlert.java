@@ -116,6 +116,20 @@ final class GroupAlert {
         return Row.of("state", now, ok ? null : alertId, toTimestamp(t), orNull(since), orNull(due));
     }
 
+    /**
+     * Whether an evaluation whose condition (the one {@link #step} reads) does not hold changes
+     * nothing but the time of a group in this state: no run going on, so {@link #step} only sets
+     * {@code last}; and the topic shows the state the group is in (ok, or triggered since its
+     * trigger, nothing due), so {@link #show} has no news. The windows function then writes the
+     * time only ({@link GroupAlerts#steady}).
+     */
+    static boolean steady(boolean ok, long streak, String shown, long shownSince, long shownDue, long triggerAt) {
+        if (streak != NONE || shownDue != NONE) {
+            return false;
+        }
+        return ok ? OK.equals(shown) : TRIGGERED.equals(shown) && shownSince == triggerAt;
+    }
+
     /** Whether the group has an open alert or a run going on (not evicted then, or later). */
     boolean quiet() {
         return OK.equals(status) && streak == NONE;

@@ -30,9 +30,6 @@ final class GroupAlerts {
     /** What the topic showed, by its code in the entry (0: nothing yet). */
     private static final String[] SHOWN = {null, GroupAlert.OK, GroupAlert.PENDING, GroupAlert.TRIGGERED,
                                            GroupAlert.RECOVERING};
-    /** The codes of {@link #SHOWN} a {@link #steady} group shows. */
-    private static final byte OK_SHOWN = 1;
-    private static final byte TRIGGERED_SHOWN = 3;
     /** The bytes of a group's entry besides its key and alert id. */
     private static final int FIXED = 1 + 3 * 8 + 1 + 2 * 8;
 
@@ -178,18 +175,13 @@ final class GroupAlerts {
     }
 
     /**
-     * Whether an evaluation of the group whose condition (the one its state machine reads) does
-     * not hold changes nothing but its time: no run going on, and the topic shows the state the
-     * group is in (ok, or triggered since its trigger, nothing due). {@link GroupAlert#step} then
-     * only sets the time and {@link GroupAlert#show} has no news: {@link #evaluated} does that
-     * without loading the group's state.
+     * Whether an evaluation whose condition does not hold changes nothing but the group's time
+     * ({@link GroupAlert#steady}, read from the slot): then {@link #evaluated} does that without
+     * loading the group's state.
      */
     boolean steady(int slot) {
-        if (streak[slot] != NONE || shownDue[slot] != NONE) {
-            return false;
-        }
-        return status[slot] == 0 ? shown[slot] == OK_SHOWN
-                : shown[slot] == TRIGGERED_SHOWN && shownSince[slot] == triggerAt[slot];
+        return GroupAlert.steady(status[slot] == 0, streak[slot], SHOWN[shown[slot]], shownSince[slot],
+                                 shownDue[slot], triggerAt[slot]);
     }
 
     /** A {@link #steady} group evaluated at {@code t}: its time, unless it was evaluated at or after it (a duplicate). */
