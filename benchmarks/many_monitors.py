@@ -186,12 +186,14 @@ def main(argv: list[str] | None = None) -> int:
                     "alert_records": len(outputs[0]),
                     "same_output_every_run": all(same_records(o, outputs[0]) for o in outputs)})
     done = {name: j for name, j in result["jobs"].items() if "events_per_s" in j}
-    result["ratios"] = {f"{name} / {job_name(j['family'], 1)}": ratios(j, done[job_name(j["family"], 1)])
-                        for name, j in done.items() if j["size"] > 1 and job_name(j["family"], 1) in done}
-    for name, r in result["ratios"].items():
-        job, reference = name.split(" / ")
-        r["processing_pairs"] = pair_ratios(done[job]["processing_cpu_s_by_run"],
-                                            done[reference]["processing_cpu_s_by_run"])
+    result["ratios"] = {}
+    for name, j in done.items():
+        reference = job_name(j["family"], 1)
+        if j["size"] > 1 and reference in done:
+            result["ratios"][f"{name} / {reference}"] = {
+                **ratios(j, done[reference]),
+                "processing_pairs": pair_ratios(j["processing_cpu_s_by_run"],
+                                                done[reference]["processing_cpu_s_by_run"])}
     result["outputs"] = {name: [r["output"] for r in runs[name]] for name in done}
 
     print(f"\nmany monitors on {EVENTS}: {n_events} events, commit {commit}; submit = one run; rates = medians of "
