@@ -36,7 +36,10 @@ public class RunningDistinctCheck {
         r.end = end;
         Map<String, Long> out = new TreeMap<>();
         if (!r.isEmpty()) {
-            r.merged().groups.forEach((g, p) -> out.put(g, p.numbers()[0].longValue()));
+            ShapeState.Slice m = r.merged();
+            for (int g = 0; g < m.size(); g++) {
+                out.put(m.name(g), m.parts.numbers(g)[0].longValue());
+            }
         }
         r.remove(end - SIZE + SLIDE);
         return out;

@@ -3,135 +3,189 @@ package dev.nqlflink.udfs;
 import java.util.Arrays;
 
 /**
- * The aggregates of one group in one slice (and, merged, in one window), with SQL's rules:
- * NULL inputs are skipped; SUM, AVG, MIN, MAX, LAST and percentiles of no value are NULL;
- * COUNT and COUNT DISTINCT of no value are 0. Percentiles interpolate linearly between the
- * closest ranks (Flink's PERCENTILE: position p * (n - 1)). LAST is the value of the row with
+ * The aggregates of a slice's or a window's groups (one group: {@link #Partial(WindowSpec)}),
+ * with SQL's rules: NULL inputs are skipped; SUM, AVG, MIN, MAX, LAST and percentiles of no value
+ * are NULL; COUNT and COUNT DISTINCT of no value are 0. Percentiles interpolate linearly between
+ * the closest ranks (Flink's PERCENTILE: position p * (n - 1)). LAST is the value of the row with
  * the greatest event time, the later added on a tie (records are added in
  * {@link ShapeState#FOLD_ORDER}, so that is the same whatever their arrival order).
  *
- * <p>Stored in Flink state as bytes ({@link #write}, {@link #read}): one encoding, versioned by
- * the spec that made it (a changed monitor gets a new pipeline and new state).
+ * <p>Each field of every group is in one array, by group index and aggregate ({@code g * n + i}),
+ * and only the fields some aggregate keeps have one: a tenant's slice is made anew every slide for
+ * each shape, and a partial per group with seven arrays of its own was ten objects per group to
+ * make, fill, pack for its running window and merge from, each a cache miss in a tenant's window
+ * (issue 15, docs/flink-job-shape.md §7). A {@link RunningWindow} holds a slice's partials as the
+ * fold made them, without their distinct sets ({@link #hold}).
+ *
+ * <p>Stored in Flink state as bytes, group by group ({@link #write(int, Bytes.Writer)},
+ * {@link #mergeWritten(int, Bytes.Reader)}): one encoding, versioned by the spec that made it (a
+ * changed monitor gets a new pipeline and new state).
  */
 final class Partial {
     private final WindowSpec spec;
-    final long[] count;
-    final double[] sum;
-    final double[] value;
-    final long[] time;
-    final String[] text;
-    /** Per aggregate, a percentile's values (null for the others). */
-    final Doubles[] values;
-    final StringSet[] sets;
+    /** Aggregates per group. */
+    private final int n;
+    /** Whether a group's COUNT DISTINCT keeps its values ({@link #sets}) or a count set from elsewhere. */
+    private final boolean withSets;
+    /** Groups held (indices 0 .. groups - 1). */
+    private int groups;
+    /** By group and aggregate ({@code g * n + i}); each but {@code count} null when no aggregate keeps that field. */
+    long[] count;
+    double[] sum;
+    double[] value;
+    long[] time;
+    String[] text;
+    /** A percentile's values. */
+    Doubles[] values;
+    /** A COUNT DISTINCT's values (null once held by a running window: {@link #hold}). */
+    StringSet[] sets;
 
+    /** One empty group (index 0), as a {@link Regroup} window's. */
     Partial(WindowSpec spec) {
-        this(spec, null, null);
+        this(spec, 1, true);
+        group(null);
     }
 
     /**
-     * An empty partial of {@code group}, its distinct sets sized for what the group had in the
-     * newest slice of {@code previous}, the shape's running window (null: none).
+     * No group yet, room for {@code width}; {@code withSets}: COUNT DISTINCT keeps its values
+     * (a slice's), or not (a window's, its distinct counts set from its running window: {@link #distinct}).
      */
-    Partial(WindowSpec spec, RunningWindow previous, String group) {
-        this(spec, previous, group, true);
-    }
-
-    /** An empty partial to merge others into, its distinct counts set from elsewhere ({@link #distinct}): no sets. */
-    static Partial merging(WindowSpec spec) {
-        return new Partial(spec, null, null, false);
-    }
-
-    private Partial(WindowSpec spec, RunningWindow previous, String group, boolean withSets) {
+    Partial(WindowSpec spec, int width, boolean withSets) {
         this.spec = spec;
-        int n = spec.aggs.size();
-        count = new long[n];
-        sum = new double[n];
-        value = new double[n];
-        time = new long[n];
-        Arrays.fill(time, Long.MIN_VALUE);
-        text = new String[n];
-        values = new Doubles[n];
-        sets = new StringSet[n];
-        for (int i = 0; i < n; i++) {
-            WindowSpec.Kind kind = spec.aggs.get(i).kind;
-            values[i] = kind == WindowSpec.Kind.PCT ? new Doubles() : null;
-            sets[i] = kind != WindowSpec.Kind.DISTINCT || !withSets ? null
-                     : new StringSet(previous == null ? 0 : previous.newest(group, i));
+        this.n = spec.aggs.size();
+        this.withSets = withSets;
+        int size = Math.max(1, width) * n;
+        count = new long[size];
+        for (WindowSpec.Agg a : spec.aggs) {
+            WindowSpec.Kind kind = a.kind;
+            sum = kind.summed() && sum == null ? new double[size] : sum;
+            value = kind.valued() && value == null ? new double[size] : value;
+            time = kind.timed() && time == null ? new long[size] : time;
+            text = kind.stringOutput() && text == null ? new String[size] : text;
+            values = kind == WindowSpec.Kind.PCT && values == null ? new Doubles[size] : values;
+            sets = kind == WindowSpec.Kind.DISTINCT && withSets && sets == null ? new StringSet[size] : sets;
         }
     }
 
-    /** Adds one row: numeric inputs n, string inputs s (either may be null), event time ts. */
+    /** How many groups it holds. */
+    int groups() {
+        return groups;
+    }
+
+    /**
+     * A new empty group; its index. Its distinct sets are sized for what {@code sizes} says it had
+     * before (per aggregate; null: nothing known).
+     */
+    int group(int[] sizes) {
+        int g = groups++;
+        int base = g * n;
+        if (base + n > count.length) {
+            grow(Math.max(2 * count.length, base + n));
+        }
+        for (int i = 0; i < n; i++) {
+            WindowSpec.Kind kind = spec.aggs.get(i).kind;
+            if (kind.timed()) {
+                time[base + i] = Long.MIN_VALUE;
+            }
+            if (kind == WindowSpec.Kind.PCT) {
+                values[base + i] = new Doubles();
+            }
+            if (kind == WindowSpec.Kind.DISTINCT && withSets) {
+                sets[base + i] = new StringSet(sizes == null ? 0 : sizes[i]);
+            }
+        }
+        return g;
+    }
+
+    private void grow(int size) {
+        count = Arrays.copyOf(count, size);
+        sum = sum == null ? null : Arrays.copyOf(sum, size);
+        value = value == null ? null : Arrays.copyOf(value, size);
+        time = time == null ? null : Arrays.copyOf(time, size);
+        text = text == null ? null : Arrays.copyOf(text, size);
+        values = values == null ? null : Arrays.copyOf(values, size);
+        sets = sets == null ? null : Arrays.copyOf(sets, size);
+    }
+
+    /** Adds one row to group 0: numeric inputs n, string inputs s (either may be null), event time ts. */
     void add(Double[] n, String[] s, long ts) {
-        for (int i = 0; i < spec.aggs.size(); i++) {
+        add(0, n, s, ts);
+    }
+
+    /** Adds one row to group g. */
+    void add(int g, Double[] n, String[] s, long ts) {
+        int base = g * this.n;
+        for (int i = 0; i < this.n; i++) {
             WindowSpec.Agg a = spec.aggs.get(i);
             if (a.kind.stringInput()) {
                 String v = s != null && a.input < s.length ? s[a.input] : null;
                 if (v != null) {
-                    addText(i, a.kind, v, ts);
+                    addText(base + i, a.kind, v, ts);
                 }
             } else {
                 Double v = n != null && a.input < n.length ? n[a.input] : null;
                 if (v != null) {
-                    addNumber(i, a.kind, v, ts);
+                    addNumber(base + i, a.kind, v, ts);
                 }
             }
         }
     }
 
-    private void addNumber(int i, WindowSpec.Kind kind, double v, long ts) {
+    /** Adds a value to field {@code at} (group and aggregate). */
+    private void addNumber(int at, WindowSpec.Kind kind, double v, long ts) {
         switch (kind) {
             case COUNT:
-                count[i]++;
+                count[at]++;
                 break;
             case SUM:
             case AVG:
-                count[i]++;
-                sum[i] += v;
+                count[at]++;
+                sum[at] += v;
                 break;
             case MIN:
-                if (count[i]++ == 0 || v < value[i]) {
-                    value[i] = v;
+                if (count[at]++ == 0 || v < value[at]) {
+                    value[at] = v;
                 }
                 break;
             case MAX:
-                if (count[i]++ == 0 || v > value[i]) {
-                    value[i] = v;
+                if (count[at]++ == 0 || v > value[at]) {
+                    value[at] = v;
                 }
                 break;
             case LAST:
-                if (count[i]++ == 0 || ts >= time[i]) {
-                    value[i] = v;
-                    time[i] = ts;
+                if (count[at]++ == 0 || ts >= time[at]) {
+                    value[at] = v;
+                    time[at] = ts;
                 }
                 break;
             case PCT:
-                count[i]++;
-                values[i].add(v);
+                count[at]++;
+                values[at].add(v);
                 break;
             default:
                 throw new IllegalStateException(kind + " on a number");
         }
     }
 
-    private void addText(int i, WindowSpec.Kind kind, String v, long ts) {
+    private void addText(int at, WindowSpec.Kind kind, String v, long ts) {
         switch (kind) {
             case DISTINCT:
-                sets[i].add(v);
+                sets[at].add(v);
                 break;
             case SMIN:
-                if (count[i]++ == 0 || v.compareTo(text[i]) < 0) {
-                    text[i] = v;
+                if (count[at]++ == 0 || v.compareTo(text[at]) < 0) {
+                    text[at] = v;
                 }
                 break;
             case SMAX:
-                if (count[i]++ == 0 || v.compareTo(text[i]) > 0) {
-                    text[i] = v;
+                if (count[at]++ == 0 || v.compareTo(text[at]) > 0) {
+                    text[at] = v;
                 }
                 break;
             case SLAST:
-                if (count[i]++ == 0 || ts >= time[i]) {
-                    text[i] = v;
-                    time[i] = ts;
+                if (count[at]++ == 0 || ts >= time[at]) {
+                    text[at] = v;
+                    time[at] = ts;
                 }
                 break;
             default:
@@ -140,16 +194,18 @@ final class Partial {
     }
 
     /**
-     * Folds a later partial, as {@link #write} wrote it, into this one without building it:
-     * its aggregates combined as SQL's over the union of both rows (a later one wins LAST on a tie),
-     * its sets and values added here directly. Partials are merged in time order.
+     * Folds a later partial, as {@link #write(int, Bytes.Writer)} wrote it, into group g without
+     * building it: its aggregates combined as SQL's over the union of both rows (a later one wins
+     * LAST on a tie), its sets and values added here directly. Partials are merged in time order.
      */
-    void mergeWritten(Bytes.Reader in) {
-        for (int i = 0; i < spec.aggs.size(); i++) {
+    void mergeWritten(int g, Bytes.Reader in) {
+        int base = g * n;
+        for (int i = 0; i < n; i++) {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
+            int at = base + i;
             if (kind == WindowSpec.Kind.DISTINCT) {
                 int k = in.readInt();
-                StringSet set = sets[i];
+                StringSet set = sets[at];
                 for (int j = 0; j < k; j++) {
                     set.add(in.readUTF());
                 }
@@ -170,113 +226,53 @@ final class Partial {
                 case SMIN: case SMAX: x = in.readUTF(); break;
                 case SLAST: x = in.readUTF(); t = in.readLong(); break;
                 case PCT:
-                    Doubles vs = values[i];
+                    Doubles vs = values[at];
                     for (long j = 0; j < c; j++) {
                         vs.add(in.readDouble());
                     }
                     break;
                 default: break;
             }
-            mergeOne(i, kind, c, s, v, t, x);
+            mergeOne(at, kind, c, s, v, t, x);
         }
     }
 
     /**
-     * Folds a later partial, held packed with the other groups of its slice ({@link Packed}, group
-     * {@code g}), into this one as {@link #mergeWritten} folds its bytes, except its distinct sets
-     * (a {@link RunningWindow} keeps those as counts).
+     * Folds group {@code og} of a later partial {@code o} into group g as {@link #mergeWritten}
+     * folds its bytes, except its distinct sets (a {@link RunningWindow} keeps those as counts).
      */
-    void mergeFrom(Packed o, int g) {
-        int n = spec.aggs.size();
+    void mergeFrom(Partial o, int og, int g) {
         int base = g * n;
+        int from = og * n;
         for (int i = 0; i < n; i++) {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
             if (kind == WindowSpec.Kind.DISTINCT) {
                 continue;
             }
-            int at = base + i;
-            long c = o.count[at];
+            long c = o.count[from + i];
             if (c == 0) {
                 continue;
             }
             if (kind == WindowSpec.Kind.PCT) {
-                values[i].addAll(o.values[at]);
+                values[base + i].addAll(o.values[from + i]);
             }
-            mergeOne(i, kind, c, kind.summed() ? o.sum[at] : 0, kind.valued() ? o.value[at] : 0,
-                     kind.timed() ? o.time[at] : Long.MIN_VALUE, kind.stringOutput() ? o.text[at] : null);
+            mergeOne(base + i, kind, c, kind.summed() ? o.sum[from + i] : 0, kind.valued() ? o.value[from + i] : 0,
+                     kind.timed() ? o.time[from + i] : Long.MIN_VALUE, kind.stringOutput() ? o.text[from + i] : null);
         }
     }
 
     /**
-     * The partials of a slice's groups as a window holds them between evaluations: what a merge
-     * reads of them ({@link #mergeFrom(Packed, int)}), without the distinct sets (a
-     * {@link RunningWindow} counts those), each field of every group in one array, by group
-     * index and aggregate. A window merges its held slices at every evaluation; a partial's
-     * fields in arrays of their own were a cache miss each, for every group of every slice.
-     * A group a slice does not have has counts of 0 there (nothing merged).
+     * As a {@link RunningWindow} holds a slice's partials between evaluations: without the
+     * distinct sets (it counts those), percentile values trimmed to their size.
      */
-    static final class Packed {
-        /** The group indices it spans (a group at or past it is not in the slice). */
-        final int width;
-        final long[] count;
-        /** Each null when no aggregate keeps that field. */
-        final double[] sum;
-        final double[] value;
-        final long[] time;
-        final String[] text;
-        final Doubles[] values;
-
-        /** The partials by group index ({@code parts[g]} null: the group is not in the slice). */
-        Packed(WindowSpec spec, Partial[] parts) {
-            int n = spec.aggs.size();
-            int size = parts.length * n;
-            width = parts.length;
-            count = new long[size];
-            double[] sums = null;
-            double[] kept = null;
-            long[] times = null;
-            String[] texts = null;
-            Doubles[] pct = null;
-            for (int i = 0; i < n; i++) {
-                WindowSpec.Kind kind = spec.aggs.get(i).kind;
-                if (kind == WindowSpec.Kind.DISTINCT) {
-                    continue;
-                }
-                sums = kind.summed() && sums == null ? new double[size] : sums;
-                kept = kind.valued() && kept == null ? new double[size] : kept;
-                times = kind.timed() && times == null ? new long[size] : times;
-                texts = kind.stringOutput() && texts == null ? new String[size] : texts;
-                pct = kind == WindowSpec.Kind.PCT && pct == null ? new Doubles[size] : pct;
-                for (int g = 0; g < parts.length; g++) {
-                    Partial p = parts[g];
-                    if (p == null) {
-                        continue;
-                    }
-                    int at = g * n + i;
-                    count[at] = p.count[i];
-                    if (kind.summed()) {
-                        sums[at] = p.sum[i];
-                    }
-                    if (kind.valued()) {
-                        kept[at] = p.value[i];
-                    }
-                    if (kind.timed()) {
-                        times[at] = p.time[i];
-                    }
-                    if (kind.stringOutput()) {
-                        texts[at] = p.text[i];
-                    }
-                    if (kind == WindowSpec.Kind.PCT) {
-                        p.values[i].trim();
-                        pct[at] = p.values[i];
-                    }
+    void hold() {
+        sets = null;
+        if (values != null) {
+            for (Doubles vs : values) {
+                if (vs != null) {
+                    vs.trim();
                 }
             }
-            sum = sums;
-            value = kept;
-            time = times;
-            text = texts;
-            values = pct;
         }
     }
 
@@ -314,65 +310,75 @@ final class Partial {
 
     }
 
-    /** Folds another partial's aggregate i (count c > 0, not DISTINCT; a percentile's values added by the caller). */
-    private void mergeOne(int i, WindowSpec.Kind kind, long c, double s, double v, long t, String x) {
+    /** Folds another partial's field {@code at} (count c > 0, not DISTINCT; a percentile's values added by the caller). */
+    private void mergeOne(int at, WindowSpec.Kind kind, long c, double s, double v, long t, String x) {
         switch (kind) {
             case COUNT:
             case PCT:
                 break;
             case SUM:
             case AVG:
-                sum[i] += s;
+                sum[at] += s;
                 break;
             case MIN:
             case MAX:
-                if (count[i] == 0 || (kind == WindowSpec.Kind.MIN ? v < value[i] : v > value[i])) {
-                    value[i] = v;
+                if (count[at] == 0 || (kind == WindowSpec.Kind.MIN ? v < value[at] : v > value[at])) {
+                    value[at] = v;
                 }
                 break;
             case LAST:
+                if (count[at] == 0 || t >= time[at]) {
+                    value[at] = v;
+                    time[at] = t;
+                }
+                break;
             case SLAST:
-                if (count[i] == 0 || t >= time[i]) {
-                    value[i] = v;
-                    text[i] = x;
-                    time[i] = t;
+                if (count[at] == 0 || t >= time[at]) {
+                    text[at] = x;
+                    time[at] = t;
                 }
                 break;
             case SMIN:
             case SMAX:
-                int cmp = count[i] == 0 ? 0 : x.compareTo(text[i]);
-                if (count[i] == 0 || (kind == WindowSpec.Kind.SMIN ? cmp < 0 : cmp > 0)) {
-                    text[i] = x;
+                int cmp = count[at] == 0 ? 0 : x.compareTo(text[at]);
+                if (count[at] == 0 || (kind == WindowSpec.Kind.SMIN ? cmp < 0 : cmp > 0)) {
+                    text[at] = x;
                 }
                 break;
             default:
                 throw new IllegalStateException(String.valueOf(kind));
         }
-        count[i] += c;
+        count[at] += c;
     }
 
-    /** Aggregate i (DISTINCT) as a count of {@code n} values counted elsewhere (a {@link RunningWindow}'s), not a set. */
-    void distinct(int i, long n) {
-        sets[i] = null;
-        count[i] = n;
+    /** Group g's aggregate i (DISTINCT) as a count of {@code n} values counted elsewhere (a {@link RunningWindow}'s), not a set. */
+    void distinct(int g, int i, long n) {
+        count[g * this.n + i] = n;
     }
 
-    /** The window's results: numeric outputs (spec order) and string outputs. */
+    /** Group 0's results: numeric outputs (spec order). */
     Double[] numbers() {
+        return numbers(0);
+    }
+
+    /** Group g's results: numeric outputs (spec order). */
+    Double[] numbers(int g) {
+        int base = g * n;
         Double[] out = new Double[spec.numericOutputs];
-        for (int i = 0; i < spec.aggs.size(); i++) {
+        for (int i = 0; i < n; i++) {
             WindowSpec.Agg a = spec.aggs.get(i);
             if (a.kind.stringOutput()) {
                 continue;
             }
+            int at = base + i;
             Double r;
             switch (a.kind) {
-                case COUNT: r = (double) count[i]; break;
-                case DISTINCT: r = (double) (sets[i] == null ? count[i] : sets[i].size()); break;
-                case SUM: r = count[i] == 0 ? null : sum[i]; break;
-                case AVG: r = count[i] == 0 ? null : sum[i] / count[i]; break;
-                case MIN: case MAX: case LAST: r = count[i] == 0 ? null : value[i]; break;
-                case PCT: r = percentile(values[i], a.fraction); break;
+                case COUNT: r = (double) count[at]; break;
+                case DISTINCT: r = (double) (sets == null ? count[at] : sets[at].size()); break;
+                case SUM: r = count[at] == 0 ? null : sum[at]; break;
+                case AVG: r = count[at] == 0 ? null : sum[at] / count[at]; break;
+                case MIN: case MAX: case LAST: r = count[at] == 0 ? null : value[at]; break;
+                case PCT: r = percentile(values[at], a.fraction); break;
                 default: throw new IllegalStateException(String.valueOf(a.kind));
             }
             out[a.output] = r;
@@ -381,11 +387,16 @@ final class Partial {
     }
 
     String[] strings() {
+        return strings(0);
+    }
+
+    String[] strings(int g) {
+        int base = g * n;
         String[] out = new String[spec.stringOutputs];
-        for (int i = 0; i < spec.aggs.size(); i++) {
+        for (int i = 0; i < n; i++) {
             WindowSpec.Agg a = spec.aggs.get(i);
             if (a.kind.stringOutput()) {
-                out[a.output] = count[i] == 0 ? null : text[i];
+                out[a.output] = count[base + i] == 0 ? null : text[base + i];
             }
         }
         return out;
@@ -461,48 +472,50 @@ final class Partial {
 
     // ------------------------------------------------------------------------------ state --
 
-    /** About the bytes {@link #write} takes (distinct values of ~16 characters). */
-    int sizeHint() {
-        int n = 0;
-        for (int i = 0; i < spec.aggs.size(); i++) {
-            StringSet set = sets[i];
-            Doubles vs = values[i];
-            n += 20 + (set == null ? 0 : 18 * set.size()) + (vs == null ? 0 : 8 * vs.size());
+    /** About the bytes group g's {@link #write(int, Bytes.Writer)} takes (distinct values of ~16 characters). */
+    int sizeHint(int g) {
+        int size = 0;
+        for (int at = g * n; at < (g + 1) * n; at++) {
+            StringSet set = sets == null ? null : sets[at];
+            Doubles vs = values == null ? null : values[at];
+            size += 20 + (set == null ? 0 : 18 * set.size()) + (vs == null ? 0 : 8 * vs.size());
         }
-        return n;
+        return size;
     }
 
-    /** The whole partial, its sets and percentile values included. */
+    /** Group 0, its sets and percentile values included. */
     byte[] write() {
         Bytes.Writer out = new Bytes.Writer(64);
-        write(out);
+        write(0, out);
         return out.toByteArray();
     }
 
-    /** {@link #write}, appended to {@code out}. */
-    void write(Bytes.Writer out) {
-        for (int i = 0; i < spec.aggs.size(); i++) {
+    /** Group g, its sets and percentile values included, appended to {@code out}. */
+    void write(int g, Bytes.Writer out) {
+        int base = g * n;
+        for (int i = 0; i < n; i++) {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
+            int at = base + i;
             if (kind == WindowSpec.Kind.DISTINCT) {
-                StringSet set = sets[i];
+                StringSet set = sets[at];
                 out.writeInt(set.size());
                 for (String s : set) {
                     out.writeUTF(s);
                 }
                 continue;
             }
-            out.writeLong(count[i]);
-            if (count[i] == 0) {
+            out.writeLong(count[at]);
+            if (count[at] == 0) {
                 continue;
             }
             switch (kind) {
-                case SUM: case AVG: out.writeDouble(sum[i]); break;
-                case MIN: case MAX: out.writeDouble(value[i]); break;
-                case LAST: out.writeDouble(value[i]); out.writeLong(time[i]); break;
-                case SMIN: case SMAX: out.writeUTF(text[i]); break;
-                case SLAST: out.writeUTF(text[i]); out.writeLong(time[i]); break;
+                case SUM: case AVG: out.writeDouble(sum[at]); break;
+                case MIN: case MAX: out.writeDouble(value[at]); break;
+                case LAST: out.writeDouble(value[at]); out.writeLong(time[at]); break;
+                case SMIN: case SMAX: out.writeUTF(text[at]); break;
+                case SLAST: out.writeUTF(text[at]); out.writeLong(time[at]); break;
                 case PCT:
-                    Doubles vs = values[i];
+                    Doubles vs = values[at];
                     for (int j = 0; j < vs.size(); j++) {
                         out.writeDouble(vs.get(j));
                     }
@@ -512,11 +525,11 @@ final class Partial {
         }
     }
 
-    /** A partial from {@link #write} (null: empty). */
+    /** A one-group partial from {@link #write()} (null: empty). */
     static Partial read(WindowSpec spec, byte[] data) {
         Partial p = new Partial(spec);
         if (data != null) {
-            p.mergeWritten(new Bytes.Reader(data));
+            p.mergeWritten(0, new Bytes.Reader(data));
         }
         return p;
     }

@@ -1,5 +1,6 @@
 package dev.nqlflink.udfs;
 
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -36,19 +37,22 @@ final class RunningWindow {
     private final TreeMap<Long, Held> slices = new TreeMap<>();
 
     /**
-     * A held slice: its groups' partials without their distinct sets (seen below), packed by group
-     * index ({@link Group#index}; counts of 0: the group is not in the slice); its groups, with per aggregate
-     * how many distinct values each had ({@link #newest}); and its population's devices,
-     * subtracted when it goes.
+     * A held slice: its groups' partials as the fold made them, without their distinct sets (seen
+     * below: {@link Partial#hold}); where each held group is in them ({@code at}, by
+     * {@link Group#index}; -1 or past its end: the group is not in the slice); its groups, in the
+     * slice's order, with per aggregate how many distinct values each had ({@link #newest}); and
+     * its population's devices, subtracted when it goes.
      */
     private static final class Held {
-        final Partial.Packed parts;
+        final Partial parts;
+        final int[] at;
         final Group[] members;
         final int[][] distinct;
         final String[] population;
 
-        Held(Partial.Packed parts, Group[] members, int[][] distinct, String[] population) {
+        Held(Partial parts, int[] at, Group[] members, int[][] distinct, String[] population) {
             this.parts = parts;
+            this.at = at;
             this.members = members;
             this.distinct = distinct;
             this.population = population;
@@ -133,21 +137,21 @@ final class RunningWindow {
     }
 
     /**
-     * How many distinct values of aggregate {@code agg} the group had in the newest held slice (0:
-     * not there): what the group's set in the next slice is sized for.
+     * How many distinct values the group had in the newest held slice, per aggregate (null: not
+     * there): what the group's sets in the next slice are sized for. Not to be changed.
      */
-    int newest(String group, int agg) {
+    int[] newest(String group) {
         Group g = groups.get(group);
         if (g == null || slices.isEmpty()) {
-            return 0;
+            return null;
         }
         Held held = slices.lastEntry().getValue();
         for (int k = 0; k < held.members.length; k++) {
             if (held.members[k] == g) {
-                return held.distinct[k][agg];
+                return held.distinct[k];
             }
         }
-        return 0;
+        return null;
     }
 
     /** How many values its counts hold: its groups' distinct values and its population's devices. */
@@ -168,7 +172,7 @@ final class RunningWindow {
 
     /**
      * Adds a slice ending after every held one (its distinct sets become {@link Seen} here, the
-     * rest of its partials is packed: {@link Partial.Packed}).
+     * rest of its partials is held as it is: {@link Partial#hold}). The slice is not used after.
      */
     void add(long sliceEnd, ShapeState.Slice slice) {
         if (!slices.isEmpty() && sliceEnd <= slices.lastKey()) {
@@ -176,23 +180,24 @@ final class RunningWindow {
         }
         int number = number(sliceEnd);
         int first = slices.isEmpty() ? number : number(slices.firstKey());
-        int n = slice.groups.size();
+        Partial parts = slice.parts;
+        int n = slice.size();
         Group[] members = new Group[n];
         int[][] distinct = new int[n][];
-        int k = 0;
         int width = 0;
-        for (Map.Entry<String, Partial> e : slice.groups.entrySet()) {
-            Group g = groups.get(e.getKey());
+        for (int k = 0; k < n; k++) {
+            String name = slice.name(k);
+            Group g = groups.get(name);
             if (g == null) {
                 int index = indices.nextClearBit(0);
                 indices.set(index);
-                g = new Group(spec, e.getKey(), index);
-                groups.put(e.getKey(), g);
+                g = new Group(spec, name, index);
+                groups.put(name, g);
             }
             distinct[k] = new int[g.distinct.length];
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    StringSet values = e.getValue().sets[i];
+                    StringSet values = parts.sets[k * g.distinct.length + i];
                     g.distinct[i].add(number, first, values);
                     distinct[k][i] = values.size();
                 }
@@ -200,19 +205,19 @@ final class RunningWindow {
             g.slices++;
             members[k] = g;
             width = Math.max(width, g.index + 1);
-            k++;
         }
-        Partial[] parts = new Partial[width];
-        k = 0;
-        for (Partial p : slice.groups.values()) {
-            parts[members[k++].index] = p;
+        int[] at = new int[width];
+        Arrays.fill(at, -1);
+        for (int k = 0; k < n; k++) {
+            at[members[k].index] = k;
         }
         String[] devices = null;
         if (population != null) {
             devices = slice.population.toArray();
             population.count(devices, 1);
         }
-        slices.put(sliceEnd, new Held(new Partial.Packed(spec, parts), members, distinct, devices));
+        parts.hold();
+        slices.put(sliceEnd, new Held(parts, at, members, distinct, devices));
     }
 
     /** A slice's number: its end / slide (slice ends are multiples of the slide). */
@@ -255,22 +260,21 @@ final class RunningWindow {
      * slices in time order, its distinct counts those seen, the population a view of the counts.
      */
     ShapeState.Slice merged() {
-        ShapeState.Slice out = new ShapeState.Slice(spec, population);
+        ShapeState.Slice out = new ShapeState.Slice(spec, population, false, groups.size());
         Held[] held = slices.values().toArray(new Held[0]);
-        for (Map.Entry<String, Group> e : groups.entrySet()) {
-            Group g = e.getValue();
-            Partial p = Partial.merging(spec);
+        for (Group g : groups.values()) {
+            int to = out.append(g.name);
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    p.distinct(i, g.distinct[i].live);
+                    out.parts.distinct(to, i, g.distinct[i].live);
                 }
             }
             for (Held slice : held) {
-                if (g.index < slice.parts.width) {
-                    p.mergeFrom(slice.parts, g.index);
+                int from = g.index < slice.at.length ? slice.at[g.index] : -1;
+                if (from >= 0) {
+                    out.parts.mergeFrom(slice.parts, from, to);
                 }
             }
-            out.groups.put(e.getKey(), p);
         }
         return out;
     }

@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * The windows' state of one tenant in a {@link TenantWindows} call, for all its shapes.
@@ -189,9 +188,9 @@ final class ShapeState {
         }
 
         /**
-         * A record from {@link #write}, its device and string inputs taken from (or put in)
-         * {@code strings}: one String per value, so that the sets holding it find it by identity
-         * ({@link StringSet}) instead of comparing characters of two copies in memory.
+         * A record from {@link #write}, its device, string inputs and groups taken from (or put
+         * in) {@code strings}: one String per value, so that the sets holding it find it by
+         * identity ({@link StringSet}) instead of comparing characters of two copies in memory.
          */
         static Open read(byte[] data, Map<String, String> strings) {
             Bytes.Reader in = new Bytes.Reader(data);
@@ -211,7 +210,7 @@ final class ShapeState {
             int ng = in.readInt();
             List<String> groups = new ArrayList<>(ng);
             for (int i = 0; i < ng; i++) {
-                groups.add(in.readUTF());
+                groups.add(one(strings, in.readUTF()));
             }
             int[] member = new int[in.readInt()];
             for (int i = 0; i < member.length; i++) {
@@ -255,41 +254,139 @@ final class ShapeState {
 
     // ---------------------------------------------------------------------------- slices --
 
-    /** One shape's slice: every group's whole partial, and the devices of its population. */
+    /**
+     * One shape's slice (or, merged by its {@link RunningWindow}, window): every group's whole
+     * partial, in one {@link Partial} by the group's index here (the order the groups came in;
+     * their names by {@link #name}), and the devices of its population.
+     */
     static final class Slice {
         final WindowSpec spec;
-        final TreeMap<String, Partial> groups = new TreeMap<>();
+        final Partial parts;
+        /** Group name -> its index in {@link #parts}, once it has more than {@link #SCANNED} groups (else scanned). */
+        private StringSet index;
+        private String[] names;
         final StringSet population;
         /** The shape's running window, if any: its newest slice sizes this one's sets (not state). */
         RunningWindow previous;
 
+        /** Up to this many groups, a group is found by scanning the names (most slices of a tenant have a few). */
+        private static final int SCANNED = 8;
+
         Slice(WindowSpec spec) {
-            this(spec, spec.population ? new StringSet() : null);
+            this(spec, spec.population ? new StringSet() : null, true, SCANNED);
         }
 
-        Slice(WindowSpec spec, StringSet population) {
+        /**
+         * An empty slice with room for {@code width} groups; {@code withSets}: its groups' COUNT
+         * DISTINCT keep their values (a window merged by a {@link RunningWindow} has their counts
+         * instead: {@link Partial#distinct}).
+         */
+        Slice(WindowSpec spec, StringSet population, boolean withSets, int width) {
             this.spec = spec;
             this.population = population;
+            this.parts = new Partial(spec, width, withSets);
+            this.names = new String[Math.max(1, width)];
+        }
+
+        /** How many groups it has. */
+        int size() {
+            return parts.groups();
+        }
+
+        /** The name of group g. */
+        String name(int g) {
+            return names[g];
+        }
+
+        /** The index of the group named {@code name}, added (empty) if it is not there. */
+        int group(String name) {
+            int g = find(name);
+            return g >= 0 ? g : append(name);
+        }
+
+        /** The index of the group named {@code name}, or -1. */
+        private int find(String name) {
+            if (index != null) {
+                int g = index.get(name);
+                return g == StringSet.ABSENT ? -1 : g;
+            }
+            int k = size();
+            for (int g = 0; g < k; g++) {
+                if (names[g] == name) {   // mostly: a record's groups are its tenant's instances (Open#read)
+                    return g;
+                }
+            }
+            for (int g = 0; g < k; g++) {
+                if (names[g].equals(name)) {
+                    return g;
+                }
+            }
+            return -1;
+        }
+
+        /** A new empty group named {@code name} (not there yet); its index. */
+        int append(String name) {
+            int g = parts.group(previous == null || parts.sets == null ? null : previous.newest(name));
+            if (g == names.length) {
+                names = Arrays.copyOf(names, 2 * g);
+            }
+            names[g] = name;
+            if (index != null) {
+                index.put(name, g);
+            } else if (g == SCANNED) {
+                index = StringSet.counted();
+                for (int k = 0; k <= g; k++) {
+                    index.put(names[k], k);
+                }
+            }
+            return g;
         }
 
         /** One record: its group's partial if {@code group} is not NULL, its device to the population. */
         void add(String group, String device, Double[] n, String[] s, long ts) {
             if (group != null) {
-                groups.computeIfAbsent(group, g -> new Partial(spec, previous, g)).add(n, s, ts);
+                parts.add(group(group), n, s, ts);
             }
             if (population != null && device != null) {
                 population.add(device);
             }
         }
 
+        /** The group indices in the order of their names. */
+        int[] sorted() {
+            int k = size();
+            int[] order = new int[k];
+            if (k > SCANNED) {
+                Integer[] boxed = new Integer[k];
+                for (int g = 0; g < k; g++) {
+                    boxed[g] = g;
+                }
+                Arrays.sort(boxed, (a, b) -> names[a].compareTo(names[b]));
+                for (int g = 0; g < k; g++) {
+                    order[g] = boxed[g];
+                }
+                return order;
+            }
+            for (int g = 0; g < k; g++) {
+                int at = g;
+                while (at > 0 && names[order[at - 1]].compareTo(names[g]) > 0) {
+                    order[at] = order[at - 1];
+                    at--;
+                }
+                order[at] = g;
+            }
+            return order;
+        }
+
+        /** Its bytes: the groups in the order of their names, each with its partial's length. */
         byte[] write() {
             Bytes.Writer out = new Bytes.Writer(sizeHint());
-            out.writeInt(groups.size());
-            for (Map.Entry<String, Partial> e : groups.entrySet()) {
-                out.writeUTF(e.getKey());
+            out.writeInt(size());
+            for (int g : sorted()) {
+                out.writeUTF(names[g]);
                 int at = out.position();
                 out.writeInt(0);   // the partial's length, once written
-                e.getValue().write(out);
+                parts.write(g, out);
                 out.putInt(at, out.position() - at - 4);
             }
             out.writeInt(population == null ? -1 : population.size());
@@ -304,8 +401,8 @@ final class ShapeState {
         /** About the bytes {@link #write} takes (ids of ~16 characters): a buffer grown rarely, not from 256. */
         private int sizeHint() {
             int n = 64 + (population == null ? 0 : 18 * population.size());
-            for (Map.Entry<String, Partial> e : groups.entrySet()) {
-                n += 6 + e.getKey().length() + e.getValue().sizeHint();
+            for (int g = 0; g < size(); g++) {
+                n += 6 + names[g].length() + parts.sizeHint(g);
             }
             return n;
         }
@@ -328,12 +425,7 @@ final class ShapeState {
             for (int i = 0; i < k; i++) {
                 String group = in.readUTF();
                 in.readInt();   // the partial's length
-                Partial p = groups.get(group);
-                if (p == null) {
-                    p = new Partial(spec);
-                    groups.put(group, p);
-                }
-                p.mergeWritten(in);
+                parts.mergeWritten(group(group), in);
             }
             int devices = in.readInt();
             for (int i = 0; i < devices; i++) {

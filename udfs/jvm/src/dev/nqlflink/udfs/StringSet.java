@@ -97,6 +97,12 @@ final class StringSet implements Iterable<String> {
         return old;
     }
 
+    /** The number kept with {@code v} (a {@link #counted} set), or ABSENT. */
+    int get(String v) {
+        int at = slot(v, hash(v));
+        return keys[at] == null ? ABSENT : counts[at];
+    }
+
     /** Keeps only the strings whose number (a {@link #counted} set) is at least {@code min}. */
     void removeBelow(int min) {
         int kept = 0;

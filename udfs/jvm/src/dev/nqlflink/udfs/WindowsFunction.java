@@ -618,19 +618,20 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             Shapes.Judge[] judges = entries.judges;
             GroupAlerts[] alerts = judging.alerts;
             Bound[] bound = judging.bound;
-            for (Map.Entry<String, Partial> g : w.merged.groups.entrySet()) {
-                Partial p = g.getValue();
-                Double[] numbers = p.numbers();
-                String[] strings = p.strings();
+            ShapeState.Slice merged = w.merged;
+            for (int g = 0; g < merged.size(); g++) {
+                String group = merged.name(g);
+                Double[] numbers = merged.parts.numbers(g);
+                String[] strings = merged.parts.strings(g);
                 for (int i = 0; i < monitors.length; i++) {
                     String[] m = monitors[i];
                     if (judges[i] == null) {
-                        emit("eval", w.shape.id, m[0], m[1], g.getKey(), from, to, numbers, strings, count(devices),
+                        emit("eval", w.shape.id, m[0], m[1], group, from, to, numbers, strings, count(devices),
                              null, null, null, configOf[i]);
                         continue;
                     }
                     if (alerts[i] != null) {
-                        judge(bound[i], alerts[i], configOf[i], end, tenant, m, g.getKey(), w.shape.id, from, to,
+                        judge(bound[i], alerts[i], configOf[i], end, tenant, m, group, w.shape.id, from, to,
                               numbers, strings, devices);
                     }
                 }
