@@ -28,7 +28,9 @@ For each family and N, each step in a process of its own, through the public pat
 
 Ratios: each N against N = 1 of the same family, in the same invocation; by processing CPU
 also pair by pair (run i of each job: the runs alternate), to show the spread of the medians'
-ratio. --runs 0: the submit figures only. Sizes that do not
+ratio, and by processing CPU per CPU-s of the sources' threads (measure.source_cpu: the same
+records read and parsed in every job, so the machine's speed, which moves every thread of a run
+by tens of percent from minute to minute, divides out: docs/benchmarks.md 3ae). --runs 0: the submit figures only. Sizes that do not
 plan within --timeout seconds (or whose run does not end within it) are reported as timed
 out, and the family's larger sizes are skipped. Each job must alert at least once (the seed
 incident), the same records in every run.
@@ -49,6 +51,7 @@ few JVMs as it can: its figures mean nothing).
 from __future__ import annotations
 
 import subprocess
+import statistics
 import sys
 from pathlib import Path
 
@@ -106,6 +109,19 @@ def pair_ratios(job: list[float], reference: list[float]) -> list[float]:
     CPU over the job's: the ratio each pair gives, so that the spread of the medians' ratio shows
     (this machine's runs spread by tens of percent within an hour, docs/benchmarks.md 3aa)."""
     return [r / j for j, r in zip(job, reference) if j]
+
+
+def per_source(processing: list[float], source: list[float]) -> list[float]:
+    """Each run's processing CPU over its sources' threads' CPU (runs without source CPU left out)."""
+    return [p / s for p, s in zip(processing, source) if s]
+
+
+def per_source_ratio(job: dict, reference: dict) -> dict:
+    """The reference's median processing CPU per source CPU over the job's, and pair by pair."""
+    mine = per_source(job["processing_cpu_s_by_run"], job["source_cpu_s_by_run"])
+    theirs = per_source(reference["processing_cpu_s_by_run"], reference["source_cpu_s_by_run"])
+    return {"processing_per_source": statistics.median(theirs) / statistics.median(mine) if mine and theirs else None,
+            "processing_per_source_pairs": pair_ratios(mine, theirs)}
 
 
 def mb(x) -> str:
@@ -183,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
                     "jvm_peak_rss": largest(runs[name] + startup[name], "jvm_peak_rss"),
                     "jvm_heap_after_gc": largest(runs[name] + startup[name], "jvm_heap_after_gc"),
                     "processing_cpu_s_by_run": [r["processing_cpu"] for r in runs[name]],
+                    "source_cpu_s_by_run": [r["source_cpu"] for r in runs[name]],
                     "alert_records": len(outputs[0]),
                     "same_output_every_run": all(same_records(o, outputs[0]) for o in outputs)})
     done = {name: j for name, j in result["jobs"].items() if "events_per_s" in j}
@@ -193,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             result["ratios"][f"{name} / {reference}"] = {
                 **ratios(j, done[reference]),
                 "processing_pairs": pair_ratios(j["processing_cpu_s_by_run"],
-                                                done[reference]["processing_cpu_s_by_run"])}
+                                                done[reference]["processing_cpu_s_by_run"]),
+                **per_source_ratio(j, done[reference])}
     result["outputs"] = {name: [r["output"] for r in runs[name]] for name in done}
 
     print(f"\nmany monitors on {EVENTS}: {n_events} events, commit {commit}; submit = one run; rates = medians of "
@@ -212,8 +230,15 @@ def main(argv: list[str] | None = None) -> int:
         print(table(done, result["ratios"]))
         print("processing CPU-s by run: " + "; ".join(
             f"{name} {', '.join(f'{c:.1f}' for c in j['processing_cpu_s_by_run'])}" for name, j in done.items()))
+        print("processing CPU-s per CPU-s of the sources' threads, by run: " + "; ".join(
+            f"{name} {', '.join(f'{c:.2f}' for c in per_source(j['processing_cpu_s_by_run'], j['source_cpu_s_by_run']))}"
+            for name, j in done.items()))
         for name, r in result["ratios"].items():
             print(f"{name}, by processing CPU, pair by pair: {', '.join(f'{x:.2f}' for x in r['processing_pairs'])}")
+            if r["processing_per_source"] is not None:
+                print(f"{name}, by processing CPU per source CPU (the machine's speed divided out): medians' ratio "
+                      f"{r['processing_per_source']:.2f}, pair by pair "
+                      f"{', '.join(f'{x:.2f}' for x in r['processing_per_source_pairs'])}")
     for name, s in result["skipped"].items():
         print(f"skipped: {name}: {s['why']}")
     ok = all(j["alert_records"] > 0 and j["same_output_every_run"] for j in done.values()) and \

@@ -88,7 +88,16 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], *, timeout: flo
         by_kind[thread_kind(name)] += cpu
     return {"wall": wall, "cpu": sum(seen.values()), "jvm_peak_rss": max(rss.values()) if rss else None,
             "cpu_by_kind": by_kind, "processing_cpu": by_kind["job"] + by_kind["gc"],
+            "source_cpu": source_cpu(threads.values()),
             **({"stdout": out} if capture else {})}
+
+
+def source_cpu(threads) -> float:
+    """CPU seconds of the sources' task threads (named `Source: ...`, chained with what follows
+    them up to the first shuffle: reading and parsing the records). Jobs over the same records
+    do the same work there, so a run's processing CPU over it is its cost with the machine's
+    speed of that minute divided out (docs/benchmarks.md 3ae)."""
+    return sum(cpu for name, cpu in threads if name.startswith("Source: "))
 
 
 def peak_rss(pid: int) -> int | None:

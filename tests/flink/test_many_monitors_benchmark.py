@@ -75,6 +75,24 @@ def test_pair_ratios_are_the_reference_over_the_job_run_by_run():
     assert many_monitors.pair_ratios([10.0], [8.0, 9.0]) == [0.8]
 
 
+def test_the_machines_speed_divides_out_by_the_sources_threads_cpu():
+    import many_monitors
+    import measure
+
+    # only the sources' task threads (`Source: ...`), not the split fetchers nor the other tasks
+    threads = [("Source: src_ses", 2.0), ("Source Data Fet", 1.0), ("ProcessTableFun", 5.0), ("Source: src_dev", 0.5)]
+    assert measure.source_cpu(threads) == 2.5
+    # a job twice as slow in its second run because the machine was: per source CPU 3.0 both times
+    job = {"processing_cpu_s_by_run": [30.0, 60.0], "source_cpu_s_by_run": [10.0, 20.0]}
+    # the reference: 2.4 and 2.5 per source CPU, median 2.45; against 3.0: 0.8167; pairs 0.8, 0.8333
+    reference = {"processing_cpu_s_by_run": [24.0, 20.0], "source_cpu_s_by_run": [10.0, 8.0]}
+    got = many_monitors.per_source_ratio(job, reference)
+    assert got["processing_per_source"] == pytest.approx(2.45 / 3.0)
+    assert got["processing_per_source_pairs"] == pytest.approx([0.8, 2.5 / 3.0])
+    # a run without source CPU (no thread seen) is left out rather than divided by zero
+    assert many_monitors.per_source([30.0, 60.0], [10.0, 0.0]) == [3.0]
+
+
 def test_dealing_out_moves_each_device_to_one_tenant_and_keeps_every_record(tmp_path):
     def event(uid):
         return {"tenant": "acme", "end_time": "2026-11-26T07:00:00.000Z",
@@ -148,6 +166,7 @@ def test_the_many_monitors_benchmark_submits_and_runs_a_size(tmp_path):
     assert job["alert_records"] >= 1  # the seed incident
     assert "| same 1 | 1 | 1 |" in run.stdout
     assert len(job["processing_cpu_s_by_run"]) == 1 and "processing CPU-s by run: same 1 " in run.stdout
+    assert len(job["source_cpu_s_by_run"]) == 1 and 0 < job["source_cpu_s_by_run"][0] < job["processing_cpu_s_by_run"][0]
 
 
 @pytest.mark.flink
