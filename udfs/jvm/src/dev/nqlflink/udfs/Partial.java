@@ -67,6 +67,11 @@ final class Partial {
         }
     }
 
+    /** Group g's values of aggregate i (a COUNT DISTINCT of a partial that keeps its sets). */
+    StringSet set(int g, int i) {
+        return sets[g * n + i];
+    }
+
     /** How many groups it holds. */
     int groups() {
         return groups;

@@ -197,7 +197,7 @@ final class RunningWindow {
             distinct[k] = new int[g.distinct.length];
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    StringSet values = parts.sets[k * g.distinct.length + i];
+                    StringSet values = parts.set(k, i);
                     g.distinct[i].add(number, first, values);
                     distinct[k][i] = values.size();
                 }

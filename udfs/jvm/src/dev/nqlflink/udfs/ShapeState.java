@@ -262,7 +262,7 @@ final class ShapeState {
     static final class Slice {
         final WindowSpec spec;
         final Partial parts;
-        /** Group name -> its index in {@link #parts}, once it has more than {@link #SCANNED} groups (else scanned). */
+        /** Group name -> its index in {@link #parts}, once a lookup finds more than {@link #SCANNED} groups (else scanned). */
         private StringSet index;
         private String[] names;
         final StringSet population;
@@ -306,11 +306,18 @@ final class ShapeState {
 
         /** The index of the group named {@code name}, or -1. */
         private int find(String name) {
+            int k = size();
+            if (index == null && k > SCANNED) {
+                // built where groups are looked up only (a fold's slice; a merged window appends)
+                index = StringSet.counted();
+                for (int g = 0; g < k; g++) {
+                    index.put(names[g], g);
+                }
+            }
             if (index != null) {
                 int g = index.get(name);
                 return g == StringSet.ABSENT ? -1 : g;
             }
-            int k = size();
             for (int g = 0; g < k; g++) {
                 if (names[g] == name) {   // mostly: a record's groups are its tenant's instances (Open#read)
                     return g;
@@ -333,11 +340,6 @@ final class ShapeState {
             names[g] = name;
             if (index != null) {
                 index.put(name, g);
-            } else if (g == SCANNED) {
-                index = StringSet.counted();
-                for (int k = 0; k <= g; k++) {
-                    index.put(names[k], k);
-                }
             }
             return g;
         }
