@@ -3,7 +3,7 @@ windows' timers) are dropped once their timers are past, and a window does not r
 map to find there is nothing to drop. Checked without an engine, on the tenant's state views:
 
 - the buckets at or before the bound go, the later ones stay;
-- a bound of the buckets kept is held between calls (RunningWindow.Cache) and the buckets from it
+- a bound of the buckets kept is held between calls (Tenants: what an instance keeps per tenant) and the buckets from it
   to the bound are removed by number: an older bucket added after a call is still dropped by the
   next, and so are buckets far behind the bound (the map read then);
 - a new function instance (a restore: an empty cache) reads the buckets again and drops the old
@@ -21,8 +21,8 @@ import org.apache.flink.table.api.dataview.ListView;
 import org.apache.flink.table.api.dataview.MapView;
 
 public class ForgetBucketsCheck {
-    static ShapeState state(MapView<Long, Boolean> buckets, RunningWindow.Cache cache) {
-        return new ShapeState(new ListView<>(), new MapView<>(), buckets, new MapView<>(), cache, "acme");
+    static ShapeState state(MapView<Long, Boolean> buckets, Tenants cache) {
+        return new ShapeState(new ListView<>(), new MapView<>(), buckets, new MapView<>(), cache.get("acme"));
     }
 
     static void show(String step, MapView<Long, Boolean> buckets) throws Exception {
@@ -37,7 +37,7 @@ public class ForgetBucketsCheck {
 
     public static void main(String[] args) throws Exception {
         MapView<Long, Boolean> buckets = new MapView<>();
-        RunningWindow.Cache cache = new RunningWindow.Cache();
+        Tenants cache = new Tenants();
         ShapeState s = state(buckets, cache);
         for (long b = 1; b <= 5; b++) {
             s.addBucket(b);
@@ -54,7 +54,7 @@ public class ForgetBucketsCheck {
         show("forgot_to_4", buckets);
         // a restore: the same state, a new instance's empty cache
         buckets.put(1L, Boolean.TRUE);
-        ShapeState restored = state(buckets, new RunningWindow.Cache());
+        ShapeState restored = state(buckets, new Tenants());
         restored.forgetBuckets(4);
         show("restored", buckets);
         restored.forgetBuckets(6);

@@ -10,10 +10,8 @@ import org.apache.flink.table.api.dataview.MapView;
 import org.apache.flink.types.Row;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The windows of an event table's monitors ({@link WindowsFunction}) with the inventory looked up
@@ -58,10 +56,6 @@ public class InventoryWindows extends WindowsFunction {
 
     /** Devices' versions, decoded (not state). */
     private transient Decoded devices;
-
-    /** Tenants whose versions this instance found (or made) under {@link #checkedFor}. */
-    private transient Set<String> checked;
-    private transient String checkedFor;
 
     public void eval(
             Context ctx,
@@ -161,14 +155,11 @@ public class InventoryWindows extends WindowsFunction {
     /** Drops the tenant's versions if they were stored under another inventory digest. */
     private void check(Shapes spec, String tenant, MapView<String, String> meta, MapView<String, byte[]> versions)
             throws Exception {
-        String digest = spec.inventory == null ? "" : spec.inventory;
-        if (!digest.equals(checkedFor)) {
-            checked = new HashSet<>();
-            checkedFor = digest;
-        }
-        if (checked.contains(tenant)) {
+        Tenants.Tenant kept = tenant(tenant);
+        if (kept.inventoryChecked) {
             return;
         }
+        String digest = spec.inventory == null ? "" : spec.inventory;
         String stored = meta.get(INVENTORY);
         if (!digest.equals(stored)) {
             if (stored != null) {
@@ -176,6 +167,6 @@ public class InventoryWindows extends WindowsFunction {
             }
             meta.put(INVENTORY, digest);
         }
-        checked.add(tenant);
+        kept.inventoryChecked = true;
     }
 }

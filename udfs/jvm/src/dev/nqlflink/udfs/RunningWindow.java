@@ -2,9 +2,6 @@ package dev.nqlflink.udfs;
 
 import java.util.Arrays;
 import java.util.BitSet;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -277,117 +274,5 @@ final class RunningWindow {
             }
         }
         return out;
-    }
-
-    /**
-     * The running windows of one {@link TenantWindows} instance, by tenant and shape, the least
-     * recently used tenants forgotten beyond {@link #LIMIT} windows in all (their next evaluation
-     * merges from the state again): memory bounded whatever the number of tenants.
-     */
-    static final class Cache {
-        /** The most windows and tenants kept (each tenant counts once, and once per window). */
-        static final int LIMIT = 10_000;
-        /** A tenant's strings are emptied beyond this many and SPARE times its windows' values. */
-        static final int STRINGS = 4_096;
-        static final int SPARE = 4;
-
-        /** One tenant's running windows by shape, its strings ({@link #strings}) and oldest bucket. */
-        private static final class Tenant {
-            final Map<String, RunningWindow> shapes = new HashMap<>();
-            final Map<String, String> strings = new HashMap<>();
-            /** No time bucket in the tenant's state is lower ({@link #oldestBucket}). */
-            long oldestBucket = Long.MIN_VALUE;
-        }
-
-        private final LinkedHashMap<String, Tenant> tenants = new LinkedHashMap<>(16, 0.75f, true);
-        /** Windows plus tenants held. */
-        private int size;
-
-        RunningWindow get(String tenant, String shape) {
-            Tenant t = tenants.get(tenant);
-            return t == null ? null : t.shapes.get(shape);
-        }
-
-        void put(String tenant, String shape, RunningWindow w) {
-            if (tenant(tenant).shapes.put(shape, w) == null) {
-                size++;
-            }
-            trim(tenant);
-        }
-
-        /**
-         * The tenant's strings (devices, distinct values) as one instance each, for the records
-         * its folds read ({@link ShapeState.Open#read(byte[], Map)}): a value read again is the
-         * instance its running windows' counts hold, found by identity. Forgotten with the
-         * tenant's windows; emptied once they are more than {@link #STRINGS} and {@link #SPARE}
-         * times the values its windows count (they only save comparisons), so that ids seen once
-         * (sessions that ended) do not pile up.
-         */
-        Map<String, String> strings(String tenant) {
-            Tenant t = tenant(tenant);
-            trim(tenant);
-            if (t.strings.size() > STRINGS) {
-                long held = 0;
-                for (RunningWindow w : t.shapes.values()) {
-                    held += w.values();
-                }
-                if (t.strings.size() > SPARE * held) {
-                    t.strings.clear();
-                }
-            }
-            return t.strings;
-        }
-
-        /**
-         * A bound of the tenant's time buckets in its state ({@link ShapeState#forgetBuckets}):
-         * none is lower. Set there, lowered by each bucket added since; Long.MIN_VALUE when
-         * unknown (the tenant's windows forgotten, or never set).
-         */
-        long oldestBucket(String tenant) {
-            Tenant t = tenants.get(tenant);
-            return t == null ? Long.MIN_VALUE : t.oldestBucket;
-        }
-
-        void oldestBucket(String tenant, long bucket) {
-            tenant(tenant).oldestBucket = bucket;
-            trim(tenant);
-        }
-
-        /** A bucket added to the tenant's state: the bound lowered to it, if it was known. */
-        void bucketAdded(String tenant, long bucket) {
-            Tenant t = tenants.get(tenant);
-            if (t != null && t.oldestBucket != Long.MIN_VALUE) {
-                t.oldestBucket = Math.min(t.oldestBucket, bucket);
-            }
-        }
-
-        void remove(String tenant, String shape) {
-            Tenant t = tenants.get(tenant);
-            if (t != null && t.shapes.remove(shape) != null) {
-                size--;
-            }
-        }
-
-        private Tenant tenant(String tenant) {
-            Tenant t = tenants.get(tenant);
-            if (t == null) {
-                t = new Tenant();
-                tenants.put(tenant, t);
-                size++;
-            }
-            return t;
-        }
-
-        /** Forgets the least recently used tenants other than {@code tenant} beyond {@link #LIMIT}. */
-        private void trim(String tenant) {
-            Iterator<Map.Entry<String, Tenant>> eldest = tenants.entrySet().iterator();
-            while (size > LIMIT && tenants.size() > 1) {
-                Map.Entry<String, Tenant> e = eldest.next();
-                if (!e.getKey().equals(tenant)) {
-                    size -= 1 + e.getValue().shapes.size();
-                    eldest.remove();
-                }
-            }
-        }
     }
 }

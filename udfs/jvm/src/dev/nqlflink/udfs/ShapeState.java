@@ -46,9 +46,8 @@ final class ShapeState {
     final MapView<String, byte[]> slices;
     final MapView<Long, Boolean> buckets;
     final MapView<String, Long> fired;
-    /** The shapes' last evaluated windows, decoded (not state), and whose they are here. */
-    final RunningWindow.Cache running;
-    final String tenant;
+    /** What the instance keeps of the tenant (not state): its shapes' last evaluated windows, decoded, and strings. */
+    final Tenants.Tenant kept;
     /**
      * The slices the last {@link #fold} of this call wrote, decoded: the windows evaluated right
      * after it take them from here instead of reading their bytes back (not state; one call's).
@@ -56,13 +55,12 @@ final class ShapeState {
     private final Map<String, Slice> fresh = new HashMap<>();
 
     ShapeState(ListView<byte[]> open, MapView<String, byte[]> slices, MapView<Long, Boolean> buckets,
-               MapView<String, Long> fired, RunningWindow.Cache running, String tenant) {
+               MapView<String, Long> fired, Tenants.Tenant kept) {
         this.open = open;
         this.slices = slices;
         this.buckets = buckets;
         this.fired = fired;
-        this.running = running;
-        this.tenant = tenant;
+        this.kept = kept;
     }
 
     /** window_time of the shape's newest evaluated window (Long.MIN_VALUE: none yet). */
@@ -488,7 +486,7 @@ final class ShapeState {
         Slice[] last = new Slice[spec.all.size()];
         long[] lastEnd = new long[last.length];
         Open[] block = new Open[Math.min(BLOCK, ordered.size())];
-        Map<String, String> strings = running.strings(tenant);
+        Map<String, String> strings = kept.strings();
         for (int from = 0; from < ordered.size(); from += BLOCK) {
             int size = Math.min(BLOCK, ordered.size() - from);
             for (int k = 0; k < size; k++) {
@@ -523,7 +521,7 @@ final class ShapeState {
                         slice = folded.get(key);
                         if (slice == null) {
                             slice = Slice.read(shape.spec, slices.get(key));
-                            slice.previous = running.get(tenant, shape.id);
+                            slice.previous = kept.window(shape.id);
                             folded.put(key, slice);
                         }
                         last[i] = slice;
@@ -578,11 +576,11 @@ final class ShapeState {
      */
     Window window(Shapes.Shape shape, long end) throws Exception {
         WindowSpec spec = shape.spec;
-        RunningWindow r = running.get(tenant, shape.id);
+        RunningWindow r = kept.window(shape.id);
         if (r == null || r.spec != spec || r.end != fired(shape.id) + 1 || r.end >= end
                 || r.first() <= end - spec.size) {
             r = new RunningWindow(spec, end - spec.size);
-            running.put(tenant, shape.id, r);
+            kept.keepWindow(shape.id, r);
         }
         for (long slice = Math.max(r.end, end - spec.size) + spec.slide; slice <= end; slice += spec.slide) {
             String key = sliceKey(shape.id, slice);
@@ -598,7 +596,7 @@ final class ShapeState {
         }
         r.end = end;
         if (r.isEmpty()) {
-            running.remove(tenant, shape.id);
+            kept.dropWindow(shape.id);
             return null;
         }
         return new Window(shape, end, r.merged());
@@ -649,14 +647,14 @@ final class ShapeState {
         }
         fired.put(population.id, end - 1);
         fired.remove(countKey(population.id));
-        running.remove(tenant, population.id);
+        kept.dropWindow(population.id);
         removeSlice(population.id, end - population.spec.size + population.spec.slide);
     }
 
     /** Removes the slice no later window of the window's shape needs: its first. */
     void evict(Window w) throws Exception {
         long first = w.start + w.shape.spec.slide;
-        RunningWindow r = running.get(tenant, w.shape.id);
+        RunningWindow r = kept.window(w.shape.id);
         if (r != null) {
             r.remove(first);
         }
@@ -678,18 +676,18 @@ final class ShapeState {
     /** The bucket's first record: noted (its windows' timers are being set). */
     void addBucket(long bucket) throws Exception {
         buckets.put(bucket, Boolean.TRUE);
-        running.bucketAdded(tenant, bucket);
+        kept.bucketAdded(bucket);
     }
 
     /**
      * Forgets the buckets at or before {@code before}: their timers are past. Buckets are
      * consecutive numbers and a window forgets about one: those from the lowest one kept
-     * ({@link RunningWindow.Cache#oldestBucket}, a bound kept between calls) to {@code before}
+     * ({@link Tenants.Tenant#oldestBucket}, a bound kept between calls) to {@code before}
      * are removed by number; the map is read only when that bound is unknown (after a restore, or
      * once the tenant's windows are forgotten) or far behind.
      */
     void forgetBuckets(long before) throws Exception {
-        long oldest = running.oldestBucket(tenant);
+        long oldest = kept.oldestBucket();
         if (oldest > before) {
             return;
         }
@@ -708,7 +706,7 @@ final class ShapeState {
                 buckets.remove(b);
             }
         }
-        running.oldestBucket(tenant, before + 1);
+        kept.oldestBucket(before + 1);
     }
 
     /** At most this many buckets are removed by number ({@link #forgetBuckets}); more: by reading them. */
@@ -732,7 +730,7 @@ final class ShapeState {
         for (String shape : shapes) {
             fired.remove(shape);
             fired.remove(countKey(shape));
-            running.remove(tenant, shape);
+            kept.dropWindow(shape);
         }
         int[] at = new int[oldIds.size()];
         Map<String, Integer> index = new HashMap<>();
@@ -751,7 +749,7 @@ final class ShapeState {
             return;
         }
         List<byte[]> remapped = new ArrayList<>();
-        Map<String, String> strings = running.strings(tenant);
+        Map<String, String> strings = kept.strings();
         for (byte[] data : all) {
             remapped.add(Open.read(data, strings).remap(at, spec.all.size()).write());
         }

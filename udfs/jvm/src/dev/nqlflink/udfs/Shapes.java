@@ -233,21 +233,16 @@ final class Shapes implements Serializable {
 
     /**
      * Whether a record of {@code tenant} needs its device's inventory version: a shape serving the
-     * tenant reads it (inv=1).
+     * tenant reads it (inv=1). Not kept: the windows function keeps it per tenant ({@link Tenants}).
      */
     boolean readsInventory(String tenant) {
-        Boolean known = readers.get(tenant);
-        if (known == null) {
-            known = false;
-            for (Shape s : list) {
-                known |= s.spec.inventory && s.monitorsOf(tenant).length > 0;
+        for (Shape s : list) {
+            if (s.spec.inventory && s.monitorsOf(tenant).length > 0) {
+                return true;
             }
-            readers.put(tenant, known);
         }
-        return known;
+        return false;
     }
-
-    private final Map<String, Boolean> readers = new HashMap<>();
 
     /** Whether a shape serves {@code monitor} of {@code tenant} (its config is kept, {@link Configs}). */
     boolean serves(String tenant, String monitor) {

@@ -147,29 +147,23 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     private transient String current;
     private transient Shapes shapes;
     private transient Counter late;
-    /** Tenants whose state this instance found (or made) under {@link #current}: no upgrade to check. */
-    private transient Set<String> upToDate;
+    /**
+     * What this instance keeps per tenant under {@link #current}: whether its state was checked
+     * against the spec, its clock decoded, the bucket whose timers were set last, whether it
+     * reads the inventory, its shapes' last evaluated windows ({@link Tenants}: one lookup per
+     * row, not one per thing kept; rebuilt from the state when missing).
+     */
+    private transient Tenants tenants;
     /** Whether the input has the config column (an input without it: every evaluation without a config). */
     private transient Boolean configured;
-    /** The tenants' shapes' last evaluated windows: a cache, rebuilt from the state when missing. */
-    private transient RunningWindow.Cache running;
     /** The tenants' monitors' configs and alert states, decoded (key: tenant NUL entry). */
     private transient Decoded decoded;
-    /** The tenants' clocks, decoded (key: tenant; each record reads and writes its tenant's). */
-    private transient Decoded clocks;
     /**
      * Groups whose alert state this subtask keeps (monitors judged here): the metric
      * {@code nqlAlertGroups}; approximate as AlertStates' {@code nqlLiveGroups} is (groups
      * restored from a savepoint are not counted until evicted, groups dropped by an upgrade are).
      */
     private transient long alertGroups;
-    /**
-     * Per tenant, the last time bucket whose first record set its windows' timers in this
-     * instance under {@link #current} ({@link #record}): its successor sets only the timers of
-     * the windows it starts. Least recently used tenants first out beyond 10,000; empty after a
-     * restore or a spec change, when every bucket sets all of its windows' timers again.
-     */
-    private transient Map<String, Long> timersSet;
     /** The state an evaluation steps ({@link #judge}), loaded from and stored back to its group's slot. */
     private transient GroupAlert judged;
     /** Per tenant and shape (the spec's array of its monitors there), their {@link Entries}; made once per spec. */
@@ -180,10 +174,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         late = context.getMetricGroup().counter("nqlLateRecords");
         alertGroups = 0;
         context.getMetricGroup().gauge("nqlAlertGroups", (org.apache.flink.metrics.Gauge<Long>) () -> alertGroups);
-        running = new RunningWindow.Cache();
         decoded = new Decoded(10_000);
-        clocks = new Decoded(10_000);
-        timersSet = Decoded.lru(10_000);
+        tenants = new Tenants();
         entries = new java.util.IdentityHashMap<>();
         judged = new GroupAlert();
     }
@@ -192,8 +184,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         if (!text.equals(current)) {
             shapes = Shapes.parse(text);
             current = text;
-            upToDate = new HashSet<>();
-            timersSet = Decoded.lru(10_000);
+            tenants.clear();
             entries = new java.util.IdentityHashMap<>();
         }
         return shapes;
@@ -224,7 +215,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             keep(spec, tenant, configs, config, ctx.timeContext(Long.class));
             return;
         }
-        ShapeState windows = new ShapeState(open, slices, buckets, fired, running, tenant);
+        ShapeState windows = new ShapeState(open, slices, buckets, fired, tenants.get(tenant));
         byte[] stored = (byte[]) state.getField("clock");
         TenantClock clock = clock(tenant, stored);
         if (checkSpec(tenant, meta, specText, spec, clock, windows, configs) && meta.get(TENANT) == null) {
@@ -261,9 +252,14 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         keepClock(state, tenant, clock, stored);
     }
 
-    /** The tenant's clock as stored, decoded once while its bytes are the same ({@link Decoded}). */
+    /** The tenant's clock as stored, decoded once while its bytes are the same ({@link Tenants}). */
     private TenantClock clock(String tenant, byte[] stored) {
-        return tenant == null ? TenantClock.read(stored) : clocks.get(tenant, stored, TenantClock::read);
+        return tenant == null ? TenantClock.read(stored) : tenants.get(tenant).clock(stored, TenantClock::read);
+    }
+
+    /** What this instance keeps of the tenant (not state: {@link Tenants}). */
+    protected Tenants.Tenant tenant(String tenant) {
+        return tenants.get(tenant);
     }
 
     /** The tenant's clock written back if it changed (most records leave it as it was: same
@@ -273,7 +269,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         if (!Arrays.equals(written, stored)) {
             state.setField("clock", written);
             if (tenant != null) {
-                clocks.put(tenant, written, clock);
+                tenants.get(tenant).keepClock(written, clock);
             }
         }
     }
@@ -313,7 +309,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         // With the inventory here, the device's version as of ts is final once the watermark
         // (the inventory's too) has passed ts: looked up now if so, else when the record is
         // first folded (a window holding it is due, so the watermark has passed it).
-        boolean lookup = inventory != null && spec.readsInventory(tenant);
+        boolean lookup = inventory != null && readsInventory(spec, tenant);
         Long watermark = time.currentWatermark();
         boolean waits = lookup && (watermark == null || ts > watermark);
         Versions.Version version = lookup && !waits ? inventory.at(device, ts) : null;
@@ -388,7 +384,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         long bucket = Math.floorDiv(ts, spec.grain);
         // most records are in the bucket whose timers this instance set last (under this spec):
         // no state read to learn it is known
-        Long set = timersSet.get(tenant);
+        Tenants.Tenant kept = tenants.get(tenant);
+        Long set = kept.timersSet;
         if ((set == null || set != bucket) && !windows.hasBucket(bucket)) {
             // the bucket's first record: the timers of the windows holding it, of every shape (a
             // window with nothing of a shape is not evaluated for it). If this instance set the
@@ -396,7 +393,8 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             // others hold the previous bucket too, and their timers are set (or fired, or moved to
             // the tenant's clock's wake-up: onWindow); a timer is never deleted
             windows.addBucket(bucket);
-            Long previous = timersSet.put(tenant, bucket);
+            Long previous = kept.timersSet;
+            kept.timersSet = bucket;
             boolean after = previous != null && previous == bucket - 1;
             for (Shapes.Shape shape : spec.list) {
                 long slice = shape.spec.sliceEnd(ts);
@@ -416,6 +414,15 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         if (due < orMax(state.getFieldAs("due"))) {
             state.setField("due", due);
         }
+    }
+
+    /** Whether a shape reading the inventory serves a monitor of the tenant, kept per tenant. */
+    private boolean readsInventory(Shapes spec, String tenant) {
+        Tenants.Tenant kept = tenants.get(tenant);
+        if (kept.readsInventory == null) {
+            kept.readsInventory = spec.readsInventory(tenant);
+        }
+        return kept.readsInventory;
     }
 
     /** The index of {@code value} in {@code values}, appended if it is not there. */
@@ -516,7 +523,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         }
         Shapes spec = current != null ? shapes : Shapes.parse(text);
         String tenant = meta.get(TENANT);
-        ShapeState windows = new ShapeState(open, slices, buckets, fired, running, tenant);
+        ShapeState windows = new ShapeState(open, slices, buckets, fired, tenants.get(tenant));
         byte[] stored = (byte[]) state.getField("clock");
         TenantClock clock = clock(tenant, stored);
         checkSpec(tenant, meta, text, spec, clock, windows, configs);
@@ -747,12 +754,13 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      */
     private boolean checkSpec(String tenant, MapView<String, String> meta, String text, Shapes spec, TenantClock clock,
                               ShapeState windows, MapView<String, byte[]> configs) throws Exception {
-        if (current != null && upToDate.contains(tenant)) {
+        Tenants.Tenant kept = current == null ? null : tenants.get(tenant);
+        if (kept != null && kept.upToDate) {
             return false;
         }
         upgrade(tenant, meta, text, spec, clock, windows, configs);
-        if (current != null) {
-            upToDate.add(tenant);
+        if (kept != null) {
+            kept.upToDate = true;
         }
         return true;
     }
