@@ -131,10 +131,10 @@ public class SliceColumnsCheck {
             }
             Map<String, String> want = expected(all);
             Map<String, String> got = window(slices);
-            checked += got.equals(want) ? 1 : 0;
-            if (checked <= round) {
+            if (!got.equals(want)) {
                 throw new AssertionError("round " + round + " (" + groups + " groups): " + got + " against " + want);
             }
+            checked++;
         }
         System.out.println("checked " + checked);
     }

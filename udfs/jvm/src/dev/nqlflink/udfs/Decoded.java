@@ -67,7 +67,7 @@ final class Decoded {
     @SuppressWarnings("unchecked")
     <T> T get(Object key, byte[] stored, Function<byte[], T> read) {
         Value cached = entries.get(key);
-        if (cached != null && (cached.bytes == stored || stored != null && Arrays.equals(cached.bytes, stored))) {
+        if (cached != null && same(cached.bytes, stored)) {
             return (T) cached.value;
         }
         T value = read.apply(stored);
@@ -75,6 +75,11 @@ final class Decoded {
             replace(key, new Value(stored, value));
         }
         return value;
+    }
+
+    /** Whether bytes kept with a decoded value are those just read from the state (null: none read). */
+    static boolean same(byte[] kept, byte[] stored) {
+        return kept == stored || stored != null && Arrays.equals(kept, stored);
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.nqlflink.udfs;
 
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -58,7 +57,7 @@ final class Tenants {
 
         /** The clock stored as {@code stored} (null: none yet), decoded once while its bytes are the same. */
         TenantClock clock(byte[] stored, Function<byte[], TenantClock> read) {
-            if (clock != null && (clockBytes == stored || stored != null && Arrays.equals(clockBytes, stored))) {
+            if (clock != null && Decoded.same(clockBytes, stored)) {
                 return clock;
             }
             TenantClock decoded = read.apply(stored);

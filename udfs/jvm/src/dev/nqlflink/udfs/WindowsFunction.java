@@ -217,7 +217,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         }
         ShapeState windows = new ShapeState(open, slices, buckets, fired, tenants.get(tenant));
         byte[] stored = (byte[]) state.getField("clock");
-        TenantClock clock = clock(tenant, stored);
+        TenantClock clock = clock(tenant, windows.kept, stored);
         if (checkSpec(tenant, meta, specText, spec, clock, windows, configs) && meta.get(TENANT) == null) {
             meta.put(TENANT, tenant);   // for the rows its timers emit
         }
@@ -249,12 +249,12 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
             record(spec, windows, state, time, ts, tenant, in, inventory);
         }
         rearm(spec, clock, time);
-        keepClock(state, tenant, clock, stored);
+        keepClock(state, tenant, windows.kept, clock, stored);
     }
 
     /** The tenant's clock as stored, decoded once while its bytes are the same ({@link Tenants}). */
-    private TenantClock clock(String tenant, byte[] stored) {
-        return tenant == null ? TenantClock.read(stored) : tenants.get(tenant).clock(stored, TenantClock::read);
+    private static TenantClock clock(String tenant, Tenants.Tenant kept, byte[] stored) {
+        return tenant == null ? TenantClock.read(stored) : kept.clock(stored, TenantClock::read);
     }
 
     /** What this instance keeps of the tenant (not state: {@link Tenants}). */
@@ -264,12 +264,12 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
 
     /** The tenant's clock written back if it changed (most records leave it as it was: same
      * partition clock, same progress), and kept decoded with its new bytes. */
-    private void keepClock(Row state, String tenant, TenantClock clock, byte[] stored) {
+    private static void keepClock(Row state, String tenant, Tenants.Tenant kept, TenantClock clock, byte[] stored) {
         byte[] written = clock.write();
         if (!Arrays.equals(written, stored)) {
             state.setField("clock", written);
             if (tenant != null) {
-                tenants.get(tenant).keepClock(written, clock);
+                kept.keepClock(written, clock);
             }
         }
     }
@@ -309,7 +309,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         // With the inventory here, the device's version as of ts is final once the watermark
         // (the inventory's too) has passed ts: looked up now if so, else when the record is
         // first folded (a window holding it is due, so the watermark has passed it).
-        boolean lookup = inventory != null && readsInventory(spec, tenant);
+        boolean lookup = inventory != null && readsInventory(spec, windows.kept, tenant);
         Long watermark = time.currentWatermark();
         boolean waits = lookup && (watermark == null || ts > watermark);
         Versions.Version version = lookup && !waits ? inventory.at(device, ts) : null;
@@ -384,7 +384,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         long bucket = Math.floorDiv(ts, spec.grain);
         // most records are in the bucket whose timers this instance set last (under this spec):
         // no state read to learn it is known
-        Tenants.Tenant kept = tenants.get(tenant);
+        Tenants.Tenant kept = windows.kept;
         Long set = kept.timersSet;
         if ((set == null || set != bucket) && !windows.hasBucket(bucket)) {
             // the bucket's first record: the timers of the windows holding it, of every shape (a
@@ -417,8 +417,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
     }
 
     /** Whether a shape reading the inventory serves a monitor of the tenant, kept per tenant. */
-    private boolean readsInventory(Shapes spec, String tenant) {
-        Tenants.Tenant kept = tenants.get(tenant);
+    private static boolean readsInventory(Shapes spec, Tenants.Tenant kept, String tenant) {
         if (kept.readsInventory == null) {
             kept.readsInventory = spec.readsInventory(tenant);
         }
@@ -525,7 +524,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
         String tenant = meta.get(TENANT);
         ShapeState windows = new ShapeState(open, slices, buckets, fired, tenants.get(tenant));
         byte[] stored = (byte[]) state.getField("clock");
-        TenantClock clock = clock(tenant, stored);
+        TenantClock clock = clock(tenant, windows.kept, stored);
         checkSpec(tenant, meta, text, spec, clock, windows, configs);
         TimeContext<Long> time = ctx.timeContext(Long.class);
         String timer = ctx.currentTimer();
@@ -549,7 +548,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
                          configs, meta, inventory);
             }
         }
-        keepClock(state, tenant, clock, stored);
+        keepClock(state, tenant, windows.kept, clock, stored);
     }
 
     /** The timer of the shape's window ending at {@code end}: evaluate it, or wait. */
@@ -754,7 +753,7 @@ public abstract class WindowsFunction extends ProcessTableFunction<Row> {
      */
     private boolean checkSpec(String tenant, MapView<String, String> meta, String text, Shapes spec, TenantClock clock,
                               ShapeState windows, MapView<String, byte[]> configs) throws Exception {
-        Tenants.Tenant kept = current == null ? null : tenants.get(tenant);
+        Tenants.Tenant kept = current == null ? null : windows.kept;
         if (kept != null && kept.upToDate) {
             return false;
         }
