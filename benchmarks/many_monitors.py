@@ -37,7 +37,15 @@ incident), the same records in every run.
 
     .venv/bin/python benchmarks/many_monitors.py [--sizes 1,10,100,1000] [--families distinct,same[,tenants]]
         [--timeout 900] [--hours 3] [--devices 2000] [--runs 3] [--startup-runs 1]
-        [--startup-events 2000] [--state-backend hashmap|rocksdb] [--json many_monitors.json] [--smoke]
+        [--startup-events 2000] [--state-backend hashmap|rocksdb] [--against REV] [--json many_monitors.json]
+        [--smoke]
+
+--against REV: every job also runs from a git worktree of REV (benchmarks/checkout.py: its own
+modules and Java functions, this checkout's monitor files and input), alternating with this
+checkout's runs, and each job prints this / REV by processing CPU per source CPU, its medians'
+ratio and pair by pair (above 1: this checkout is cheaper), and whether both sides wrote the
+same alert records: a change to the windows function measured in one command (5 pairs on 12 h
+tell apart about 3-5%, docs/benchmarks.md 3af). The submit step is this checkout's only.
 
 --hours 3 by default: on 1 h (100,000 events) a run is 20-30 s, of which the JVM, planning and
 JIT are most, so the ratios were mostly of the same start-up; 3 h is what a running job does
@@ -50,12 +58,13 @@ few JVMs as it can: its figures mean nothing).
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import statistics
 import sys
 from pathlib import Path
 
-from checkout import child_env  # benchmarks/, the script's folder
+from checkout import child_env, revision_checkout  # benchmarks/, the script's folder
 from measure import (TimedOut, figures, heap_after_gc, measure, options, parse, ratios, run_measured, same_records,
                      table, temporary_folder, with_gc_log, write_figures)
 from monitor_sets import (SEED_TENANT, add_arguments, chosen, input_files, layout, monitor_count, monitors_file,
@@ -82,11 +91,12 @@ def submit(python: str, family: str, n: int, tmp: Path, timeout: float) -> dict:
     return {**r, "jvm_heap_after_gc": heap_after_gc(gc)}
 
 
-def run_once(python: str, monitors: Path, files: dict[str, Path], out: Path, scratch: Path, timeout: float,
-             state_backend: str) -> dict:
+def run_once(python: str, checkout: Path, monitors: Path, files: dict[str, Path], out: Path, scratch: Path,
+             timeout: float, state_backend: str) -> dict:
+    """One `nql-flink run` of `monitors` with the modules and Java functions of `checkout`."""
     gc = out.with_suffix(".gc.log")
-    r = run_measured(run_command(python, ROOT, files, out, str(monitors), state_backend), ROOT,
-                     with_gc_log(child_env(ROOT, scratch), gc), timeout=timeout)
+    r = run_measured(run_command(python, checkout, files, out, str(monitors), state_backend), checkout,
+                     with_gc_log(child_env(checkout, scratch), gc), timeout=timeout)
     return {**r, "jvm_heap_after_gc": heap_after_gc(gc),
             "output": sorted(out.read_text().splitlines()) if out.exists() else []}
 
@@ -124,8 +134,46 @@ def per_source_ratio(job: dict, reference: dict) -> dict:
             "processing_per_source_pairs": pair_ratios(mine, theirs)}
 
 
+def compared(job: dict, reference: dict) -> dict:
+    """A job's figures over a reference's: the rates' ratios, and by processing CPU pair by pair
+    and per source CPU (above 1: the job costs less)."""
+    return {**ratios(job, reference),
+            "processing_pairs": pair_ratios(job["processing_cpu_s_by_run"], reference["processing_cpu_s_by_run"]),
+            **per_source_ratio(job, reference)}
+
+
+def job_figures(events: int, job_runs: list[dict], job_startup: list[dict]) -> dict:
+    """A job's figures from its timed and start-up runs (each run's processing and source CPU
+    kept, for the ratios pair by pair)."""
+    outputs = [r["output"] for r in job_runs]
+    return {**figures(events, job_runs, job_startup),
+            "jvm_peak_rss": largest(job_runs + job_startup, "jvm_peak_rss"),
+            "jvm_heap_after_gc": largest(job_runs + job_startup, "jvm_heap_after_gc"),
+            "processing_cpu_s_by_run": [r["processing_cpu"] for r in job_runs],
+            "source_cpu_s_by_run": [r["source_cpu"] for r in job_runs],
+            "alert_records": len(outputs[0]),
+            "same_output_every_run": all(same_records(o, outputs[0]) for o in outputs)}
+
+
 def mb(x) -> str:
     return "-" if x is None else f"{x / MB:.0f}"
+
+
+def print_against(commit: str, against: dict, done: dict) -> None:
+    """This checkout's jobs against the same jobs from the other revision's worktree."""
+    rev = against["revision"]
+    print(f"\nthis checkout ({commit}) against {rev}: the same jobs from its worktree, alternating with this "
+          f"checkout's runs; ratios this / {rev}")
+    jobs = {}
+    for name in against["jobs"]:
+        jobs[f"{name} [this]"] = done[name]
+        jobs[f"{name} [{rev}]"] = against["jobs"][name]
+    print(table(jobs, {f"{name}: this / {rev}": r for name, r in against["ratios"].items()}))
+    for name, r in against["ratios"].items():
+        per_source_ = "-" if r["processing_per_source"] is None else f"{r['processing_per_source']:.2f}"
+        print(f"{name}: this / {rev} by processing CPU per source CPU (above 1: this checkout is cheaper): medians' "
+              f"ratio {per_source_}, pair by pair {', '.join(f'{x:.2f}' for x in r['processing_per_source_pairs'])}; "
+              f"same alert records on both sides: {'yes' if r['same_alerts'] else 'NO'}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--state-backend", choices=("hashmap", "rocksdb"), default="hashmap",
                     help="the runs' state backend (`nql-flink run --state-backend`; default hashmap, the "
                          "command's default; rocksdb as deployed)")
+    ap.add_argument("--against", metavar="REV", help="also run every job from a git worktree of REV, alternating, "
+                                                     "and print this / REV per job")
     args = parse(ap, argv)
     sizes, families = chosen(args, "1,10,100,1000")
     python = sys.executable
@@ -145,10 +195,20 @@ def main(argv: list[str] | None = None) -> int:
     result = {"commit": commit, "state_backend": args.state_backend, "sizes": sizes, "families": families,
               "timeout_s": args.timeout, "runs": args.runs,
               "startup_runs": args.startup_runs, "startup_events": args.startup_events, "jobs": {}, "skipped": {}}
-    with temporary_folder(prefix="nql-bench-many-") as d:
+    with temporary_folder(prefix="nql-bench-many-") as d, contextlib.ExitStack() as stack:
         tmp = Path(d)
-        subprocess.run([python, "-m", "nql_flink.deploy.jars", "build", "udfs"], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL, env=child_env(ROOT, tmp))  # before any timed run
+        if args.against:  # a worktree of REV, both sides' Java functions built
+            sides = stack.enter_context(revision_checkout(ROOT, args.against, tmp))
+        else:
+            subprocess.run([python, "-m", "nql_flink.deploy.jars", "build", "udfs"], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL, env=child_env(ROOT, tmp))  # before any timed run
+            sides = {"this": ROOT}
+        this_side, *other_sides = sides
+
+        def key(name: str, side: str) -> str:
+            """A job's runs from one side: this checkout's are the job's name."""
+            return name if side == this_side else f"{name} [{side}]"
+
         sim = simulate(python, tmp / "sim", args.hours, args.devices, tenants=SEED_TENANT)
         inputs = {lay: input_files(sim, lay, tmp) for lay in sorted({layout(f, n) for f in families for n in sizes})}
         n_events = count_lines(sim[EVENTS])
@@ -180,13 +240,16 @@ def main(argv: list[str] | None = None) -> int:
                                         "tenants": tenants(family, n), "submit": s}
                 planned[name] = (family, n)
 
-        def run(name: str, tag: str, start: bool) -> dict:
+        keys = {key(name, side): (name, i, side) for name in planned for i, side in enumerate(sides)}
+
+        def run(k: str, tag: str, start: bool) -> dict:
+            name, i, side = keys[k]
             family, n = planned[name]
             lay = layout(family, n)
-            return run_once(python, tmp / f"{family}-{n}.yaml", small[lay] if start else inputs[lay],
-                            tmp / f"{tag}-{family}-{n}.jsonl", tmp, args.timeout, args.state_backend)
+            return run_once(python, sides[side], tmp / f"{family}-{n}.yaml", small[lay] if start else inputs[lay],
+                            tmp / f"{tag}-{family}-{n}-{i}.jsonl", tmp, args.timeout, args.state_backend)
 
-        startup, runs = measure(list(planned), run, args, n_events) if planned and args.runs else ({}, {})
+        startup, runs = measure(list(keys), run, args, n_events) if planned and args.runs else ({}, {})
 
     for name in planned if args.runs else []:
         job = result["jobs"][name]
@@ -194,24 +257,23 @@ def main(argv: list[str] | None = None) -> int:
             result["skipped"][name] = {**{k: job[k] for k in ("family", "monitors")},
                                        "why": f"a run did not end within {args.timeout:g} s"}
             continue
-        outputs = [r["output"] for r in runs[name]]
-        job.update({**figures(n_events, runs[name], startup[name]),
-                    "jvm_peak_rss": largest(runs[name] + startup[name], "jvm_peak_rss"),
-                    "jvm_heap_after_gc": largest(runs[name] + startup[name], "jvm_heap_after_gc"),
-                    "processing_cpu_s_by_run": [r["processing_cpu"] for r in runs[name]],
-                    "source_cpu_s_by_run": [r["source_cpu"] for r in runs[name]],
-                    "alert_records": len(outputs[0]),
-                    "same_output_every_run": all(same_records(o, outputs[0]) for o in outputs)})
+        job.update(job_figures(n_events, runs[name], startup[name]))
     done = {name: j for name, j in result["jobs"].items() if "events_per_s" in j}
     result["ratios"] = {}
     for name, j in done.items():
         reference = job_name(j["family"], 1)
         if j["size"] > 1 and reference in done:
-            result["ratios"][f"{name} / {reference}"] = {
-                **ratios(j, done[reference]),
-                "processing_pairs": pair_ratios(j["processing_cpu_s_by_run"],
-                                                done[reference]["processing_cpu_s_by_run"]),
-                **per_source_ratio(j, done[reference])}
+            result["ratios"][f"{name} / {reference}"] = compared(j, done[reference])
+    against = {}
+    for side in other_sides if args.runs else []:
+        against = {"revision": side, "jobs": {}, "ratios": {}}
+        for name in done:
+            k = key(name, side)
+            if runs[k] and (startup[k] or not args.startup_runs):
+                other = against["jobs"][name] = job_figures(n_events, runs[k], startup[k])
+                against["ratios"][name] = {**compared(done[name], other),
+                                           "same_alerts": same_records(runs[name][0]["output"], runs[k][0]["output"])}
+        result["against"] = against
     result["outputs"] = {name: [r["output"] for r in runs[name]] for name in done}
 
     print(f"\nmany monitors on {EVENTS}: {n_events} events, commit {commit}; submit = one run; rates = medians of "
@@ -239,9 +301,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name}, by processing CPU per source CPU (the machine's speed divided out): medians' ratio "
                       f"{r['processing_per_source']:.2f}, pair by pair "
                       f"{', '.join(f'{x:.2f}' for x in r['processing_per_source_pairs'])}")
+    if against:
+        print_against(commit, against, done)
     for name, s in result["skipped"].items():
         print(f"skipped: {name}: {s['why']}")
-    ok = all(j["alert_records"] > 0 and j["same_output_every_run"] for j in done.values()) and \
+    ok = all(j["alert_records"] > 0 and j["same_output_every_run"]
+             for j in [*done.values(), *against.get("jobs", {}).values()]) and \
+        all(r["same_alerts"] for r in against.get("ratios", {}).values()) and \
         bool(done or not args.runs and result["jobs"])
     if not ok:
         print("NOT every job alerted with the same records in every run (above): the figures are suspect")

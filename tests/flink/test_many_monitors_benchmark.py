@@ -155,8 +155,8 @@ def test_dealing_out_to_pools_keeps_one_tenant_and_renames_each_devices_pool(tmp
 
 @pytest.mark.flink
 @pytest.mark.benchmark
-def test_the_many_monitors_benchmark_submits_and_runs_a_size(tmp_path):
-    run, result = run_benchmark("many_monitors.py", tmp_path / "many.json")
+def test_the_many_monitors_benchmark_submits_and_runs_a_size_against_a_revision(tmp_path):
+    run, result = run_benchmark("many_monitors.py", tmp_path / "many.json", "--against", "HEAD")
     assert run.returncode == 0, run.stdout + run.stderr
     assert set(result["jobs"]) == {"same 1"} and not result["skipped"]
     job = result["jobs"]["same 1"]
@@ -167,6 +167,17 @@ def test_the_many_monitors_benchmark_submits_and_runs_a_size(tmp_path):
     assert "| same 1 | 1 | 1 |" in run.stdout
     assert len(job["processing_cpu_s_by_run"]) == 1 and "processing CPU-s by run: same 1 " in run.stdout
     assert len(job["source_cpu_s_by_run"]) == 1 and 0 < job["source_cpu_s_by_run"][0] < job["processing_cpu_s_by_run"][0]
+    # the same job from a worktree of HEAD, the same alert records, this / HEAD per source CPU
+    rev = result["against"]["revision"]
+    assert rev.startswith("HEAD (") and set(result["against"]["jobs"]) == {"same 1"}
+    theirs = result["against"]["jobs"]["same 1"]
+    assert theirs["alert_records"] == job["alert_records"] and len(theirs["processing_cpu_s_by_run"]) == 1
+    ratio = result["against"]["ratios"]["same 1"]
+    assert ratio["same_alerts"] is True
+    mine = job["processing_cpu_s_by_run"][0] / job["source_cpu_s_by_run"][0]
+    other = theirs["processing_cpu_s_by_run"][0] / theirs["source_cpu_s_by_run"][0]
+    assert ratio["processing_per_source"] == pytest.approx(other / mine)
+    assert f"same 1: this / {rev} by processing CPU per source CPU" in run.stdout
 
 
 @pytest.mark.flink
