@@ -203,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([python, "-m", "nql_flink.deploy.jars", "build", "udfs"], cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, env=child_env(ROOT, tmp))  # before any timed run
             sides = {"this": ROOT}
-        this_side, *other_sides = sides
+        this_side = next(iter(sides))
+        other_side = args.against and list(sides)[1]   # the worktree's side
 
         def key(name: str, side: str) -> str:
             """A job's runs from one side: this checkout's are the job's name."""
@@ -265,10 +266,10 @@ def main(argv: list[str] | None = None) -> int:
         if j["size"] > 1 and reference in done:
             result["ratios"][f"{name} / {reference}"] = compared(j, done[reference])
     against = {}
-    for side in other_sides if args.runs else []:
-        against = {"revision": side, "jobs": {}, "ratios": {}}
+    if other_side and args.runs:
+        against = {"revision": other_side, "jobs": {}, "ratios": {}}
         for name in done:
-            k = key(name, side)
+            k = key(name, other_side)
             if runs[k] and (startup[k] or not args.startup_runs):
                 other = against["jobs"][name] = job_figures(n_events, runs[k], startup[k])
                 against["ratios"][name] = {**compared(done[name], other),

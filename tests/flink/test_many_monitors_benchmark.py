@@ -1,7 +1,7 @@
 """The many-monitors benchmark (benchmarks/many_monitors.py, issue 15 benchmark 3): its
 families of monitors and its input (benchmarks/monitor_sets.py), checked against what they
-promise, and the benchmark end to end on a tiny input (one size of one family: each size is
-two JVMs, CI time), and its per-size timeout. Its figures mean nothing at this size; the benchmark is run
+promise, and the benchmark end to end on a tiny input (one size of one family, against HEAD:
+each size is a JVM to plan and one per side to run, CI time), and its per-size timeout. Its figures mean nothing at this size; the benchmark is run
 by hand for them (docs/benchmarks.md)."""
 
 import json
