@@ -101,11 +101,14 @@ def run_once(python: str, checkout: Path, monitors: Path, files: dict[str, Path]
             "output": sorted(out.read_text().splitlines()) if out.exists() else []}
 
 
-def dealt(inputs) -> str:
-    """The inputs' layouts, as words: "1, 100 tenant(s); 100 set(s) of pools"."""
-    tenants_ = [str(t) for kind, t in inputs if kind == "tenants"]
+def dealt(inputs, devices: int) -> str:
+    """The inputs' layouts, as words: "1, 100 tenant(s) (2000, 20 devices a tenant); 100 set(s) of
+    pools". Same 1000 / same 1 depends on the devices a tenant: each tenant's windows cost about
+    what 5-9 more devices' records do (docs/benchmarks.md 3ah)."""
+    tenants_ = [t for kind, t in inputs if kind == "tenants"]
     pools = [str(t) for kind, t in inputs if kind == "pools"]
-    return "; ".join(([f"{', '.join(tenants_)} tenant(s)"] if tenants_ else []) +
+    size = ", ".join(f"{devices / t:g}" for t in tenants_)
+    return "; ".join(([f"{', '.join(map(str, tenants_))} tenant(s) ({size} devices a tenant)"] if tenants_ else []) +
                      ([f"{', '.join(pools)} set(s) of pools"] if pools else []))
 
 
@@ -203,8 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([python, "-m", "nql_flink.deploy.jars", "build", "udfs"], cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, env=child_env(ROOT, tmp))  # before any timed run
             sides = {"this": ROOT}
-        this_side = next(iter(sides))
-        other_side = args.against and list(sides)[1]   # the worktree's side
+        this_side, *others = sides
+        other_side = others[0] if others else None   # the worktree's side (with --against)
 
         def key(name: str, side: str) -> str:
             """A job's runs from one side: this checkout's are the job's name."""
@@ -218,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         small = {lay: head(files, args.startup_events, tmp / f"small-{lay[0]}-{lay[1]}")
                  for lay, files in inputs.items()} if args.startup_runs else {}
         print(f"input: {n_events} {EVENTS}, {result['input']['inventory']} device.devices ({args.devices} devices, "
-              f"{args.hours:g} h), dealt out to {dealt(inputs)}", flush=True)
+              f"{args.hours:g} h), dealt out to {dealt(inputs, args.devices)}", flush=True)
 
         planned: dict[str, tuple[str, int]] = {}
         for family in families:

@@ -75,6 +75,16 @@ def test_pair_ratios_are_the_reference_over_the_job_run_by_run():
     assert many_monitors.pair_ratios([10.0], [8.0, 9.0]) == [0.8]
 
 
+def test_the_input_line_names_the_devices_a_tenant():
+    import many_monitors
+
+    # same 1000 / same 1 depends on the tenants' size (docs/benchmarks.md 3ah): 2000 / 100 = 20
+    assert many_monitors.dealt([("tenants", 1), ("tenants", 100)], 2000) == "1, 100 tenant(s) (2000, 20 devices a tenant)"
+    assert (many_monitors.dealt([("tenants", 8), ("pools", 10)], 100)
+            == "8 tenant(s) (12.5 devices a tenant); 10 set(s) of pools")
+    assert many_monitors.dealt([("pools", 10)], 100) == "10 set(s) of pools"
+
+
 def test_the_machines_speed_divides_out_by_the_sources_threads_cpu():
     import many_monitors
     import measure
