@@ -68,9 +68,16 @@ def command(python: str, job: str, files: dict[str, Path], out: Path, sink: str 
     scripts = JOBS[job][1]
     if scripts is None:
         return run_command(python, ROOT, files, out)
+    # the reference is the seed monitor: its tenant's rows, at least 5 devices
+    return sql_command(python, scripts, files, out, sink=sink, tenants="tenant = 'acme'", sessions="5")
+
+
+def sql_command(python: str, scripts: list[str], files: dict[str, Path], out: Path, **variables: str) -> list[str]:
+    """benchmarks/run_sql.py running `scripts` (of benchmarks/reference/) over `files`, their
+    ${events}, ${devices} and ${out} filled in, and the other `variables`."""
+    variables = {"events": str(files[EVENTS]), "devices": str(files["device.devices"]), "out": str(out), **variables}
     return [python, str(HERE / "run_sql.py"), *(str(SQL / s) for s in scripts),
-            "--var", f"events={files[EVENTS]}", "--var", f"devices={files['device.devices']}",
-            "--var", f"out={out}", "--var", f"sink={sink}"]
+            *(a for name, value in variables.items() for a in ("--var", f"{name}={value}"))]
 
 
 def output_lines(path: Path) -> list[str]:

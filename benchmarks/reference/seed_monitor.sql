@@ -2,7 +2,10 @@
 -- as a Flink engineer would: the reference that issue 15 measures the generated job against
 -- (benchmarks/job_cost.py). Run after vdi_events_json.sql (the event table, JSON format with
 -- a watermark). ${devices} is the inventory's JSONL file, ${out} the folder of the breaching
--- windows.
+-- windows, ${tenants} the condition on the tenant (`tenant = 'acme'`: the seed monitor, its
+-- tenant's rows only; TRUE: its shape over every tenant of the input, one group per tenant and
+-- pool, as benchmarks/many_monitors.py --handwritten runs it) and ${sessions} the trigger's
+-- least number of devices (5: the seed monitor's).
 --
 --   session.vdi_events during past 5min
 --   | where device.virtualization.desktop_pool != null
@@ -75,7 +78,7 @@ FROM (
          AVG(network_latency) AS avg_latency,
          COUNT(DISTINCT uid) AS sessions
   FROM TABLE(HOP(TABLE samples, DESCRIPTOR(end_time), INTERVAL '30' SECOND, INTERVAL '5' MINUTE))
-  WHERE tenant = 'acme' AND desktop_pool IS NOT NULL
+  WHERE ${tenants} AND desktop_pool IS NOT NULL
   GROUP BY tenant, desktop_pool, window_start, window_end
 )
-WHERE avg_latency > 300 AND sessions >= 5;
+WHERE avg_latency > 300 AND sessions >= ${sessions};
