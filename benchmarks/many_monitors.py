@@ -37,7 +37,8 @@ incident), the same records in every run.
 
     .venv/bin/python benchmarks/many_monitors.py [--sizes 1,10,100,1000] [--families distinct,same[,tenants]]
         [--timeout 900] [--hours 3] [--devices 2000] [--runs 3] [--startup-runs 1]
-        [--startup-events 2000] [--state-backend hashmap|rocksdb] [--against REV] [--json many_monitors.json]
+        [--startup-events 2000] [--state-backend hashmap|rocksdb] [--against REV] [--handwritten]
+        [--json many_monitors.json]
         [--smoke]
 
 --against REV: every job also runs from a git worktree of REV (benchmarks/checkout.py: its own
@@ -46,6 +47,15 @@ checkout's runs, and each job prints this / REV by processing CPU per source CPU
 ratio and pair by pair (above 1: this checkout is cheaper), and whether both sides wrote the
 same alert records: a change to the windows function measured in one command (5 pairs on 12 h
 tell apart about 3-5%, docs/benchmarks.md 3af). The submit step is this checkout's only.
+
+--handwritten: also the seed monitor's shape written by hand in Flink SQL (benchmarks/reference/
+seed_monitor.sql, as benchmarks/job_cost.py's reference, over every tenant of the input: one
+query, Flink's HOP window grouped by tenant and pool, a literal threshold, at least one device)
+over each tenant layout of the same family's sizes, as jobs `hand-written T` (T tenants),
+alternating with the others: `same N / hand-written T` (by processing CPU: the two jobs' sources
+read the records differently, so not per source CPU) is what the N monitors cost against one
+query a Flink engineer would write for the same tenants, and `hand-written T / hand-written 1`
+what Flink's own windows lose when the same records are dealt out to T tenants.
 
 --hours 3 by default: on 1 h (100,000 events) a run is 20-30 s, of which the JVM, planning and
 JIT are most, so the ratios were mostly of the same start-up; 3 h is what a running job does
@@ -65,6 +75,7 @@ import sys
 from pathlib import Path
 
 from checkout import child_env, revision_checkout  # benchmarks/, the script's folder
+from job_cost import JOBS as REFERENCE_JOBS, output_lines, sql_command
 from measure import (TimedOut, figures, heap_after_gc, measure, options, parse, ratios, run_measured, same_records,
                      table, temporary_folder, with_gc_log, write_figures)
 from monitor_sets import (SEED_TENANT, add_arguments, chosen, input_files, layout, monitor_count, monitors_file,
@@ -99,6 +110,29 @@ def run_once(python: str, checkout: Path, monitors: Path, files: dict[str, Path]
                      with_gc_log(child_env(checkout, scratch), gc), timeout=timeout)
     return {**r, "jvm_heap_after_gc": heap_after_gc(gc),
             "output": sorted(out.read_text().splitlines()) if out.exists() else []}
+
+
+HANDWRITTEN = "hand-written"
+
+
+def handwritten_once(python: str, files: dict[str, Path], out: Path, scratch: Path, timeout: float) -> dict:
+    """One run of the seed monitor's shape written by hand over every tenant of `files`
+    (--handwritten), its breaching windows written to the folder `out`."""
+    command = sql_command(python, REFERENCE_JOBS["reference"][1], files, out, tenants="TRUE", sessions="1")
+    r = run_measured(command, ROOT, child_env(ROOT, scratch), timeout=timeout)
+    return {**r, "jvm_heap_after_gc": None, "output": sorted(output_lines(out))}
+
+
+def handwritten_ratios(done: dict) -> dict:
+    """`same N / hand-written T` for each same job and the hand-written job over its tenants:
+    by processing CPU only (not per source CPU: the jobs read the records differently)."""
+    out = {}
+    for name, j in done.items():
+        reference = job_name(HANDWRITTEN, j["tenants"])
+        if j["family"] == "same" and reference in done:
+            out[f"{name} / {reference}"] = {**compared(done[name], done[reference]),
+                                            "processing_per_source": None, "processing_per_source_pairs": []}
+    return out
 
 
 def dealt(inputs, devices: int) -> str:
@@ -162,6 +196,10 @@ def mb(x) -> str:
     return "-" if x is None else f"{x / MB:.0f}"
 
 
+def fmt1(x) -> str:
+    return "-" if x is None else f"{x:.1f}"
+
+
 def print_against(commit: str, against: dict, done: dict) -> None:
     """This checkout's jobs against the same jobs from the other revision's worktree."""
     rev = against["revision"]
@@ -190,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
                          "command's default; rocksdb as deployed)")
     ap.add_argument("--against", metavar="REV", help="also run every job from a git worktree of REV, alternating, "
                                                      "and print this / REV per job")
+    ap.add_argument("--handwritten", action="store_true",
+                    help="also run the seed monitor's shape written by hand in Flink SQL over each tenant layout of "
+                         "the same family, and print same N / hand-written over the same tenants")
     args = parse(ap, argv)
     sizes, families = chosen(args, "1,10,100,1000")
     python = sys.executable
@@ -245,10 +286,20 @@ def main(argv: list[str] | None = None) -> int:
                 planned[name] = (family, n)
 
         keys = {key(name, side): (name, i, side) for name in planned for i, side in enumerate(sides)}
+        if args.handwritten and "same" in families:   # one query, this checkout's side only
+            for t in sorted({tenants("same", n) for n in sizes}):
+                name = job_name(HANDWRITTEN, t)
+                result["jobs"][name] = {"family": HANDWRITTEN, "size": t, "monitors": 1, "tenants": t, "submit": None}
+                planned[name] = (HANDWRITTEN, t)
+                keys[name] = (name, 0, this_side)
 
         def run(k: str, tag: str, start: bool) -> dict:
             name, i, side = keys[k]
             family, n = planned[name]
+            if family == HANDWRITTEN:
+                files = inputs[("tenants", n)]
+                return handwritten_once(python, small[("tenants", n)] if start else files,
+                                        tmp / f"{tag}-{family}-{n}", tmp, args.timeout)
             lay = layout(family, n)
             return run_once(python, sides[side], tmp / f"{family}-{n}.yaml", small[lay] if start else inputs[lay],
                             tmp / f"{tag}-{family}-{n}-{i}.jsonl", tmp, args.timeout, args.state_backend)
@@ -268,12 +319,13 @@ def main(argv: list[str] | None = None) -> int:
         reference = job_name(j["family"], 1)
         if j["size"] > 1 and reference in done:
             result["ratios"][f"{name} / {reference}"] = compared(j, done[reference])
+    result["ratios"].update(handwritten_ratios(done))
     against = {}
     if other_side and args.runs:
         against = {"revision": other_side, "jobs": {}, "ratios": {}}
         for name in done:
             k = key(name, other_side)
-            if runs[k] and (startup[k] or not args.startup_runs):
+            if k in runs and runs[k] and (startup[k] or not args.startup_runs):
                 other = against["jobs"][name] = job_figures(n_events, runs[k], startup[k])
                 against["ratios"][name] = {**compared(done[name], other),
                                            "same_alerts": same_records(runs[name][0]["output"], runs[k][0]["output"])}
@@ -284,12 +336,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.runs} run(s), net = without the median start-up of {args.startup_runs} run(s) on "
           f"{args.startup_events} events")
     print("| job | monitors | tenants | compile s | plan s | exec nodes | plan JVM RSS MB | plan heap MB | "
-          "run JVM RSS MB | run heap MB | alert records |")
+          "run JVM RSS MB | run heap MB | alert records (hand-written: breaching windows) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, j in result["jobs"].items():
-        s = j["submit"]
-        print(f"| {name} | {j['monitors']} | {j['tenants']} | {s['compile_wall_s']:.1f} | {s['plan_wall_s']:.1f} | "
-              f"{s['exec_nodes']} | {mb(s['jvm_peak_rss'])} | {mb(s['jvm_heap_after_gc'])} | "
+        s = j["submit"] or {}   # none for the hand-written jobs
+        print(f"| {name} | {j['monitors']} | {j['tenants']} | {fmt1(s.get('compile_wall_s'))} | "
+              f"{fmt1(s.get('plan_wall_s'))} | {s.get('exec_nodes', '-')} | {mb(s.get('jvm_peak_rss'))} | "
+              f"{mb(s.get('jvm_heap_after_gc'))} | "
               f"{mb(j.get('jvm_peak_rss'))} | {mb(j.get('jvm_heap_after_gc'))} | {j.get('alert_records', '-')} |")
     print("(RSS: the JVM's peak resident set; heap: its largest occupancy after a GC)\n")
     if done:

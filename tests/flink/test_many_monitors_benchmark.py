@@ -103,6 +103,28 @@ def test_the_machines_speed_divides_out_by_the_sources_threads_cpu():
     assert many_monitors.per_source([30.0, 60.0], [10.0, 0.0]) == [3.0]
 
 
+def test_each_same_job_is_compared_with_the_hand_written_query_over_its_tenants():
+    import many_monitors
+    import measure
+
+    done = {
+        "same 1": {"family": "same", "tenants": 1, "processing_cpu_s_by_run": [20.0, 22.0]},
+        "same 1000": {"family": "same", "tenants": 100, "processing_cpu_s_by_run": [30.0, 32.0]},
+        "hand-written 1": {"family": "hand-written", "tenants": 1, "processing_cpu_s_by_run": [25.0, 26.0]},
+        "hand-written 100": {"family": "hand-written", "tenants": 100, "processing_cpu_s_by_run": [36.0, 40.0]},
+        "distinct 1": {"family": "distinct", "tenants": 1, "processing_cpu_s_by_run": [20.0, 21.0]},
+    }
+    for j in done.values():
+        j.update({k: 1.0 for k in measure.RATES}, source_cpu_s_by_run=[5.0, 5.0])
+    got = many_monitors.handwritten_ratios(done)
+    # each same job against the query over as many tenants; not the distinct family's
+    assert set(got) == {"same 1 / hand-written 1", "same 1000 / hand-written 100"}
+    # by processing CPU pair by pair: 36/30 = 1.2, 40/32 = 1.25 (above 1: the monitors cost less)
+    assert got["same 1000 / hand-written 100"]["processing_pairs"] == pytest.approx([1.2, 1.25])
+    # not per source CPU: the two jobs' sources read the records differently
+    assert got["same 1000 / hand-written 100"]["processing_per_source"] is None
+
+
 def test_dealing_out_moves_each_device_to_one_tenant_and_keeps_every_record(tmp_path):
     def event(uid):
         return {"tenant": "acme", "end_time": "2026-11-26T07:00:00.000Z",
@@ -166,9 +188,9 @@ def test_dealing_out_to_pools_keeps_one_tenant_and_renames_each_devices_pool(tmp
 @pytest.mark.flink
 @pytest.mark.benchmark
 def test_the_many_monitors_benchmark_submits_and_runs_a_size_against_a_revision(tmp_path):
-    run, result = run_benchmark("many_monitors.py", tmp_path / "many.json", "--against", "HEAD")
+    run, result = run_benchmark("many_monitors.py", tmp_path / "many.json", "--against", "HEAD", "--handwritten")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert set(result["jobs"]) == {"same 1"} and not result["skipped"]
+    assert set(result["jobs"]) == {"same 1", "hand-written 1"} and not result["skipped"]
     job = result["jobs"]["same 1"]
     submit = job["submit"]
     assert submit["plan_wall_s"] > 0 and submit["exec_nodes"] > 0 and submit["jvm_peak_rss"] > 0
@@ -188,6 +210,12 @@ def test_the_many_monitors_benchmark_submits_and_runs_a_size_against_a_revision(
     other = theirs["processing_cpu_s_by_run"][0] / theirs["source_cpu_s_by_run"][0]
     assert ratio["processing_per_source"] == pytest.approx(other / mine)
     assert f"same 1: this / {rev} by processing CPU per source CPU" in run.stdout
+    # the seed monitor's shape by hand over the same tenant (this checkout only): the incident's windows
+    handwritten = result["jobs"]["hand-written 1"]
+    assert handwritten["alert_records"] >= 1 and handwritten["same_output_every_run"]
+    pairs = result["ratios"]["same 1 / hand-written 1"]["processing_pairs"]
+    assert pairs == pytest.approx([handwritten["processing_cpu_s_by_run"][0] / job["processing_cpu_s_by_run"][0]])
+    assert "same 1 / hand-written 1, by processing CPU, pair by pair" in run.stdout
 
 
 @pytest.mark.flink
