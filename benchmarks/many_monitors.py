@@ -119,8 +119,9 @@ def handwritten_once(python: str, files: dict[str, Path], out: Path, scratch: Pa
     """One run of the seed monitor's shape written by hand over every tenant of `files`
     (--handwritten), its breaching windows written to the folder `out`."""
     command = sql_command(python, REFERENCE_JOBS["reference"][1], files, out, tenants="TRUE", sessions="1")
-    r = run_measured(command, ROOT, child_env(ROOT, scratch), timeout=timeout)
-    return {**r, "jvm_heap_after_gc": None, "output": sorted(output_lines(out))}
+    gc = out.with_suffix(".gc.log")
+    r = run_measured(command, ROOT, with_gc_log(child_env(ROOT, scratch), gc), timeout=timeout)
+    return {**r, "jvm_heap_after_gc": heap_after_gc(gc), "output": sorted(output_lines(out))}
 
 
 def handwritten_ratios(done: dict) -> dict:
