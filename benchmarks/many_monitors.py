@@ -105,11 +105,17 @@ def submit(python: str, family: str, n: int, tmp: Path, timeout: float) -> dict:
 def run_once(python: str, checkout: Path, monitors: Path, files: dict[str, Path], out: Path, scratch: Path,
              timeout: float, state_backend: str) -> dict:
     """One `nql-flink run` of `monitors` with the modules and Java functions of `checkout`."""
+    r = measured_with_heap(run_command(python, checkout, files, out, str(monitors), state_backend), checkout, out,
+                           scratch, timeout)
+    return {**r, "output": sorted(out.read_text().splitlines()) if out.exists() else []}
+
+
+def measured_with_heap(command: list[str], checkout: Path, out: Path, scratch: Path, timeout: float) -> dict:
+    """run_measured of `command` in `checkout`, its JVM's GC log beside `out`, with the largest
+    heap after a GC (`jvm_heap_after_gc`)."""
     gc = out.with_suffix(".gc.log")
-    r = run_measured(run_command(python, checkout, files, out, str(monitors), state_backend), checkout,
-                     with_gc_log(child_env(checkout, scratch), gc), timeout=timeout)
-    return {**r, "jvm_heap_after_gc": heap_after_gc(gc),
-            "output": sorted(out.read_text().splitlines()) if out.exists() else []}
+    r = run_measured(command, checkout, with_gc_log(child_env(checkout, scratch), gc), timeout=timeout)
+    return {**r, "jvm_heap_after_gc": heap_after_gc(gc)}
 
 
 HANDWRITTEN = "hand-written"
@@ -119,9 +125,7 @@ def handwritten_once(python: str, files: dict[str, Path], out: Path, scratch: Pa
     """One run of the seed monitor's shape written by hand over every tenant of `files`
     (--handwritten), its breaching windows written to the folder `out`."""
     command = sql_command(python, REFERENCE_JOBS["reference"][1], files, out, tenants="TRUE", sessions="1")
-    gc = out.with_suffix(".gc.log")
-    r = run_measured(command, ROOT, with_gc_log(child_env(ROOT, scratch), gc), timeout=timeout)
-    return {**r, "jvm_heap_after_gc": heap_after_gc(gc), "output": sorted(output_lines(out))}
+    return {**measured_with_heap(command, ROOT, out, scratch, timeout), "output": sorted(output_lines(out))}
 
 
 def handwritten_ratios(done: dict) -> dict:
@@ -131,8 +135,7 @@ def handwritten_ratios(done: dict) -> dict:
     for name, j in done.items():
         reference = job_name(HANDWRITTEN, j["tenants"])
         if j["family"] == "same" and reference in done:
-            out[f"{name} / {reference}"] = {**compared(done[name], done[reference]),
-                                            "processing_per_source": None, "processing_per_source_pairs": []}
+            out[f"{name} / {reference}"] = compared(done[name], done[reference], per_source=False)
     return out
 
 
@@ -172,12 +175,14 @@ def per_source_ratio(job: dict, reference: dict) -> dict:
             "processing_per_source_pairs": pair_ratios(mine, theirs)}
 
 
-def compared(job: dict, reference: dict) -> dict:
+def compared(job: dict, reference: dict, per_source: bool = True) -> dict:
     """A job's figures over a reference's: the rates' ratios, and by processing CPU pair by pair
-    and per source CPU (above 1: the job costs less)."""
+    and per source CPU (above 1: the job costs less). Without `per_source` (jobs whose sources
+    do different work) the per-source ratio is None and has no pairs."""
     return {**ratios(job, reference),
             "processing_pairs": pair_ratios(job["processing_cpu_s_by_run"], reference["processing_cpu_s_by_run"]),
-            **per_source_ratio(job, reference)}
+            **(per_source_ratio(job, reference) if per_source
+               else {"processing_per_source": None, "processing_per_source_pairs": []})}
 
 
 def job_figures(events: int, job_runs: list[dict], job_startup: list[dict]) -> dict:
@@ -297,10 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         def run(k: str, tag: str, start: bool) -> dict:
             name, i, side = keys[k]
             family, n = planned[name]
-            if family == HANDWRITTEN:
-                files = inputs[("tenants", n)]
-                return handwritten_once(python, small[("tenants", n)] if start else files,
-                                        tmp / f"{tag}-{family}-{n}", tmp, args.timeout)
+            if family == HANDWRITTEN:   # over the same family's input of n tenants
+                lay = ("tenants", n)
+                return handwritten_once(python, small[lay] if start else inputs[lay], tmp / f"{tag}-{family}-{n}", tmp,
+                                        args.timeout)
             lay = layout(family, n)
             return run_once(python, sides[side], tmp / f"{family}-{n}.yaml", small[lay] if start else inputs[lay],
                             tmp / f"{tag}-{family}-{n}-{i}.jsonl", tmp, args.timeout, args.state_backend)
@@ -326,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         against = {"revision": other_side, "jobs": {}, "ratios": {}}
         for name in done:
             k = key(name, other_side)
-            if k in runs and runs[k] and (startup[k] or not args.startup_runs):
+            if k in keys and runs[k] and (startup[k] or not args.startup_runs):   # (hand-written: this side only)
                 other = against["jobs"][name] = job_figures(n_events, runs[k], startup[k])
                 against["ratios"][name] = {**compared(done[name], other),
                                            "same_alerts": same_records(runs[name][0]["output"], runs[k][0]["output"])}
