@@ -70,6 +70,9 @@ FIRST_TICK_FUNCTION_CLASS = "dev.nqlflink.udfs.FirstTick"
 # the alert-state record's text (sql/alert_state_record.sql.j2), written without a JSON tree
 STATE_RECORD_FUNCTION = "nql_state_record"
 STATE_RECORD_FUNCTION_CLASS = "dev.nqlflink.udfs.StateRecord"
+# a group of STRING keys as JSON_OBJECT's text, written without a JSON tree (codegen._group)
+GROUP_OBJECT_FUNCTION = "nql_group_object"
+GROUP_OBJECT_FUNCTION_CLASS = "dev.nqlflink.udfs.GroupObject"
 # a threshold monitor's alert record text (sql/alert_record.sql.j2), written without a JSON tree
 ALERT_RECORD_FUNCTION = "nql_alert_record"
 ALERT_RECORD_FUNCTION_CLASS = "dev.nqlflink.udfs.AlertRecord"
@@ -290,6 +293,9 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     out.append(Statement("ddl/function.sql.j2", {"name": q(ALERT_RECORD_FUNCTION),
                                                  "path": lit(ALERT_RECORD_FUNCTION_CLASS), "language": "JAVA"}))
     prepared = [_prepare(p, catalog) for p in pipes]
+    if any(g.written for x in prepared for g in (x.shape.group, *(x.sides.split_group or () if x.sides else ()))):
+        out.append(Statement("ddl/function.sql.j2", {"name": q(GROUP_OBJECT_FUNCTION),
+                                                     "path": lit(GROUP_OBJECT_FUNCTION_CLASS), "language": "JAVA"}))
     if any(x.pipeline.evaluate.detection is None and not x.programs for x in prepared):
         # the job's alert state function: for the threshold monitors no windows function judges
         out.append(Statement("ddl/function.sql.j2", {"name": q(STATES_FUNCTION), "path": lit(STATES_FUNCTION_CLASS),
@@ -726,7 +732,7 @@ class _Shape:
 
     spec: str                 # size, slide, pop; the aggs' inputs index `numeric` / `strings`
     lanes: _Lanes
-    group: str                # the group's JSON, SQL over the rows view
+    group: "_Group"           # the group's JSON over the rows view
     keep: str                 # the pipeline's filters, SQL over the rows view
     inner: bool               # needs the device's inventory version (an unknown device is skipped)
 
@@ -734,7 +740,7 @@ class _Shape:
     def id(self) -> str:
         """Named from what it computes, never from a monitor: the first monitor of a shape may
         be removed while the others stay; a shape computing anything else is another shape."""
-        text = "\n".join([self.spec, self.lanes.aggs(), *self.lanes.numeric, "|", *self.lanes.strings, self.group,
+        text = "\n".join([self.spec, self.lanes.aggs(), *self.lanes.numeric, "|", *self.lanes.strings, self.group.text,
                           self.keep, str(self.inner)])
         return "s_" + hashlib.sha256(text.encode()).hexdigest()[:10]
 
@@ -777,7 +783,7 @@ class _Sides:
     event_keep: str
     inventory_keep: str
     inventory_group: bool
-    split_group: tuple[str, str] | None = None
+    split_group: tuple["_Group", "_Group"] | None = None
 
 
 def _sides(w: ir.WindowAggregate, enrich: ir.Enrich | None, filters: list[ir.Scalar]) -> _Sides | None:
@@ -803,8 +809,8 @@ def _sides(w: ir.WindowAggregate, enrich: ir.Enrich | None, filters: list[ir.Sca
 
     split = None
     if keys == "mixed":
-        split = (_group_json(tuple(k for k in w.keys if k.expr.name not in inventory)),
-                 _group_json(tuple(k for k in w.keys if k.expr.name in inventory)))
+        split = (_group(tuple(k for k in w.keys if k.expr.name not in inventory)),
+                 _group(tuple(k for k in w.keys if k.expr.name in inventory)))
     return _Sides(keep(by_side["event"]), keep(by_side["inventory"]), keys == "inventory", split)
 
 
@@ -848,7 +854,7 @@ def _prepare(p: _Pipeline, catalog: Catalog) -> _Prepared:
     inner = bool(enrich and enrich.inner)
     # Every shape counts its tenant's active devices per window (the population): every alert's
     # impact carries its share of them, and its priority follows (alert_record.sql.j2).
-    shape = _Shape(window_spec(w, True, inner), lanes, _group_json(w.keys), keep, inner)
+    shape = _Shape(window_spec(w, True, inner), lanes, _group(w.keys), keep, inner)
     x = _Prepared(p, scan.table, shape, enrich, impact, regroup, _sides(w, enrich, filters))
     if _plain(x):
         try:
@@ -941,9 +947,9 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     # per inventory version), in the row's (version's) group and keep arrays; a shape names its
     # elements (grp, keep; grp=iN, ikeep: the version's): Flink computes every expression of a
     # projection anew, the same one written twice included.
-    groups: dict[str, int] = {}
+    groups: dict[_Group, int] = {}
     keeps: dict[str, int] = {}
-    inventory_groups: dict[str, int] = {}
+    inventory_groups: dict[_Group, int] = {}
     inventory_keeps: dict[str, int] = {}
     specs, comments = [], []
     for sid, (shape, users) in shapes.items():
@@ -978,7 +984,7 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
         if _tenants(inner) != tenants:
             unknown += " AND " + _in_tenants(_tenants(inner))
     window_input = {"name": q(f"t_{t}__input"), "rows": q(f"t_{t}__rows"),
-                    "groups": [f"CAST({g} AS STRING)" for g in groups], "keeps": list(keeps), "unknown": unknown,
+                    "groups": [f"CAST({g.sql} AS STRING)" for g in groups], "keeps": list(keeps), "unknown": unknown,
                     "numeric": list(numeric), "strings": list(strings), "ticks": q("tick_" + t), "each": q(EACH_FUNCTION),
                     "tenants": [lit(x) for x in tenants], "versions": "", "own_clock": own_clock,
                     # the monitors' config records, which the function keeps (Configs)
@@ -1005,11 +1011,13 @@ def _table_windows(table: Table, fields: dict[str, ir.Field], prepared: list[_Pr
     out = [Statement("views/table_rows.sql.j2", rows)]
     if lookup:
         versions = q(f"t_{t}__versions")
-        version_groups = [f"CAST({g} AS STRING)" for g in inventory_groups]
+        version_groups = [f"CAST({g.sql} AS STRING)" for g in inventory_groups]
         # a device whose newest version is older than --evict-after is forgotten (InventoryWindows.forget)
         head += f";forget={o.evict_after_ms}"
-        # what a stored version's arrays mean: versions kept under another digest are dropped
-        head += ";inv=" + hashlib.sha256("\n".join([*version_groups, "|", *inventory_keeps]).encode()).hexdigest()[:12]
+        # what a stored version's arrays mean: versions kept under another digest are dropped (the
+        # groups' texts, not what computes them: the same texts keep the versions)
+        meaning = [f"CAST({g.text} AS STRING)" for g in inventory_groups]
+        head += ";inv=" + hashlib.sha256("\n".join([*meaning, "|", *inventory_keeps]).encode()).hexdigest()[:12]
         out.append(Statement("views/table_versions.sql.j2", {
             "name": versions, "versions": q("vrd_" + ir.column_name(INVENTORY)),
             "columns": [f"{q(src)} AS {q(col)}" for col, src in sorted(inventory.items())],
@@ -1210,6 +1218,31 @@ def _window_lanes(measures: tuple[ir.Measure, ...], has_users: bool) -> tuple[_L
 
 def _group_json(keys: tuple[ir.Key, ...]) -> str:
     return ("JSON_OBJECT(" + ", ".join(f"{lit(k.name)} VALUE {q(k.expr.name)}" for k in keys) + ")") if keys else lit("{}")
+
+
+@dataclass(frozen=True)
+class _Group:
+    """A group's keys as JSON over the rows view: `text`, their JSON_OBJECT, is what names the
+    shape (its id, the same whatever computes it); `sql` computes it per row: for keys that are
+    all STRINGs nql_group_object (udfs/jvm GroupObject: the same text without a Jackson tree
+    per call, a fifth of the source thread with 100 distinct shapes; tests/flink/
+    test_group_object.py), the names in key order as Flink writes them; else the JSON_OBJECT."""
+
+    text: str
+    sql: str
+
+    @property
+    def written(self) -> bool:
+        """Whether nql_group_object computes it (the job declares the function)."""
+        return self.sql != self.text
+
+
+def _group(keys: tuple[ir.Key, ...]) -> _Group:
+    text = _group_json(keys)
+    if not keys or any(k.expr.ty != "string" for k in keys):
+        return _Group(text, text)
+    members = sorted(keys, key=lambda k: k.name)
+    return _Group(text, f"{q(GROUP_OBJECT_FUNCTION)}(" + ", ".join(f"{lit(k.name)}, {q(k.expr.name)}" for k in members) + ")")
 
 
 def _evaluation(name: str, p: _Pipeline, windows: str, w: ir.WindowAggregate | ir.Regroup, lanes: _Lanes,

@@ -31,6 +31,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_state_record`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_record`
   AS 'dev.nqlflink.udfs.AlertRecord' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_group_object`
+  AS 'dev.nqlflink.udfs.GroupObject' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_states`
   AS 'dev.nqlflink.udfs.AlertStates' LANGUAGE JAVA;
 
@@ -273,7 +276,7 @@ WHERE `e`.`reject_reason` IS NULL
 -- first monitor comes with an upgrade finds its devices.
 CREATE TEMPORARY VIEW `t_device_performance_events__versions` AS
 SELECT `tenant`, `ts`, `nql_device`,
-  ARRAY[CAST(JSON_OBJECT('device_virtualization_desktop_pool' VALUE `device_virtualization_desktop_pool`) AS STRING)] AS `nql_group`,
+  ARRAY[CAST(`nql_group_object`('device_virtualization_desktop_pool', `device_virtualization_desktop_pool`) AS STRING)] AS `nql_group`,
   ARRAY[COALESCE((LOWER(`device_hardware_type`) = 'virtual'), FALSE)] AS `nql_keep`
 FROM (
   SELECT `tenant`, `nql_version` AS `ts`, `collector_uid` AS `nql_device`, `hardware_type` AS `device_hardware_type`, `virtualization_desktop_pool` AS `device_virtualization_desktop_pool`
@@ -294,7 +297,7 @@ FROM (
 -- and gives each evaluation the one in force at its window's time (no config join after it).
 CREATE TEMPORARY VIEW `t_device_performance_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_sw`, `nql_line`,
-  ARRAY[CAST(JSON_OBJECT('device.collector.uid' VALUE `device_collector_uid`) AS STRING)] AS `nql_group`,
+  ARRAY[CAST(`nql_group_object`('device.collector.uid', `device_collector_uid`) AS STRING)] AS `nql_group`,
   CAST(NULL AS ARRAY<BOOLEAN>) AS `nql_keep`,
   `device_collector_uid` AS `nql_device`,
   FALSE AS `nql_unknown`,

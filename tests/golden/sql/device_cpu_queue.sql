@@ -28,6 +28,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_state_record`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_record`
   AS 'dev.nqlflink.udfs.AlertRecord' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_group_object`
+  AS 'dev.nqlflink.udfs.GroupObject' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_late_hint`
   AS 'dev.nqlflink.udfs.LateHint' LANGUAGE JAVA;
 
@@ -286,7 +289,7 @@ FROM (
 -- and gives each evaluation the one in force at its window's time (no config join after it).
 CREATE TEMPORARY VIEW `t_device_performance_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_sw`, `nql_line`,
-  ARRAY[CAST(JSON_OBJECT('device.collector.uid' VALUE `device_collector_uid`) AS STRING)] AS `nql_group`,
+  ARRAY[CAST(`nql_group_object`('device.collector.uid', `device_collector_uid`) AS STRING)] AS `nql_group`,
   CAST(NULL AS ARRAY<BOOLEAN>) AS `nql_keep`,
   `device_collector_uid` AS `nql_device`,
   FALSE AS `nql_unknown`,

@@ -29,6 +29,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_state_record`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_record`
   AS 'dev.nqlflink.udfs.AlertRecord' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_group_object`
+  AS 'dev.nqlflink.udfs.GroupObject' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_late_hint`
   AS 'dev.nqlflink.udfs.LateHint' LANGUAGE JAVA;
 
@@ -271,7 +274,7 @@ WHERE `e`.`reject_reason` IS NULL
 -- first monitor comes with an upgrade finds its devices.
 CREATE TEMPORARY VIEW `t_session_vdi_events__versions` AS
 SELECT `tenant`, `ts`, `nql_device`,
-  ARRAY[CAST(JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) AS STRING)] AS `nql_group`,
+  ARRAY[CAST(`nql_group_object`('device.virtualization.desktop_pool', `device_virtualization_desktop_pool`) AS STRING)] AS `nql_group`,
   ARRAY[COALESCE((NOT `device_virtualization_desktop_pool` IS NULL), FALSE)] AS `nql_keep`
 FROM (
   SELECT `tenant`, `nql_version` AS `ts`, `collector_uid` AS `nql_device`, `virtualization_desktop_pool` AS `device_virtualization_desktop_pool`
@@ -292,7 +295,7 @@ FROM (
 -- and gives each evaluation the one in force at its window's time (no config join after it).
 CREATE TEMPORARY VIEW `t_session_vdi_events__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_sw`, `nql_line`,
-  ARRAY[CAST(JSON_OBJECT('client.location.site' VALUE `client_location_site`) AS STRING)] AS `nql_group`,
+  ARRAY[CAST(`nql_group_object`('client.location.site', `client_location_site`) AS STRING)] AS `nql_group`,
   ARRAY[COALESCE((LOWER(`context_location_type`) = 'remote'), FALSE)] AS `nql_keep`,
   `device_collector_uid` AS `nql_device`,
   FALSE AS `nql_unknown`,

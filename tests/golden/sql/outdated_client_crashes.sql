@@ -28,6 +28,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_state_record`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_record`
   AS 'dev.nqlflink.udfs.AlertRecord' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_group_object`
+  AS 'dev.nqlflink.udfs.GroupObject' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_late_hint`
   AS 'dev.nqlflink.udfs.LateHint' LANGUAGE JAVA;
 
@@ -205,7 +208,7 @@ WHERE `e`.`reject_reason` IS NULL
 -- and gives each evaluation the one in force at its window's time (no config join after it).
 CREATE TEMPORARY VIEW `t_execution_crashes__input` AS
 SELECT `tenant`, `ts`, FALSE AS `nql_tick`, `nql_split`, `nql_sw`, `nql_line`,
-  ARRAY[CAST(JSON_OBJECT('binary.version' VALUE `binary_version`) AS STRING)] AS `nql_group`,
+  ARRAY[CAST(`nql_group_object`('binary.version', `binary_version`) AS STRING)] AS `nql_group`,
   ARRAY[COALESCE(((LOWER(`binary_name`) LIKE '%wfica%' ESCAPE '\') AND (nql_version_compare(`binary_version`, '16.0.17000') < 0)), FALSE)] AS `nql_keep`,
   `device_collector_uid` AS `nql_device`,
   FALSE AS `nql_unknown`,

@@ -28,6 +28,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_state_record`
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_alert_record`
   AS 'dev.nqlflink.udfs.AlertRecord' LANGUAGE JAVA;
 
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_group_object`
+  AS 'dev.nqlflink.udfs.GroupObject' LANGUAGE JAVA;
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `nql_late_hint`
   AS 'dev.nqlflink.udfs.LateHint' LANGUAGE JAVA;
 
@@ -266,7 +269,7 @@ WHERE `e`.`reject_reason` IS NULL
 -- first monitor comes with an upgrade finds its devices.
 CREATE TEMPORARY VIEW `t_session_vdi_events__versions` AS
 SELECT `tenant`, `ts`, `nql_device`,
-  ARRAY[CAST(JSON_OBJECT('device.virtualization.desktop_pool' VALUE `device_virtualization_desktop_pool`) AS STRING)] AS `nql_group`,
+  ARRAY[CAST(`nql_group_object`('device.virtualization.desktop_pool', `device_virtualization_desktop_pool`) AS STRING)] AS `nql_group`,
   ARRAY[COALESCE((NOT `device_virtualization_desktop_pool` IS NULL), FALSE)] AS `nql_keep`
 FROM (
   SELECT `tenant`, `nql_version` AS `ts`, `collector_uid` AS `nql_device`, `virtualization_desktop_pool` AS `device_virtualization_desktop_pool`
