@@ -1,6 +1,7 @@
 """Where a thread's CPU goes, frame by frame, in the jobs of the many-monitors benchmark (issue
 15): by default the windows function's thread in `same 1` (one monitor, one tenant) and `same
-1000` (1,000 monitors over 100 tenants), each run once by `nql-flink run` on the same input as
+1000` (1,000 monitors over 100 tenants), or with --family distinct the distinct-shape family's
+sizes (`--family distinct --sizes 1,100`), each run once by `nql-flink run` on the same input as
 benchmarks/many_monitors.py, under async-profiler (deploy/profiler: from Maven Central through
 the Maven build, nothing in git) in its `ctimer` mode.
 
@@ -21,7 +22,7 @@ What a profile of many tenants shows is where memory is first touched, not alway
 be removed: moving a step moves its cache misses (docs/flink-job-shape.md §7, session 53). Check
 a change with the windows thread's section timers or paired runs, not with the profile alone.
 
-    .venv/bin/python benchmarks/cpu_profile.py [--sizes 1,1000] [--hours 3] [--devices 2000]
+    .venv/bin/python benchmarks/cpu_profile.py [--family same|distinct] [--sizes 1,1000] [--hours 3] [--devices 2000]
         [--thread REGEX] [--under FRAME ...] [--frames 40] [--keep DIR] [--json cpu_profile.json] [--smoke]
 
 --smoke: sizes 1 and 10, 20 simulated minutes of 100 devices (CI checks that it works: the
@@ -45,7 +46,6 @@ from monitor_sets import SEED_TENANT, input_files, layout, monitor_count, monito
 from seed import ROOT, run_command, simulate
 
 WINDOWS_THREAD = r"^ProcessTableFunction\[\d+\] -> \("
-FAMILY = "same"
 
 
 def frame(name: str) -> str:
@@ -138,7 +138,9 @@ def children(jobs: dict[str, dict], parent: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="1,1000", help="sizes of the same-shape family, the first the reference (default 1,1000)")
+    ap.add_argument("--family", default="same", choices=("same", "distinct"),
+                    help="the family of benchmarks/many_monitors.py profiled (default same)")
+    ap.add_argument("--sizes", default="1,1000", help="sizes of the family, the first the reference (default 1,1000)")
     ap.add_argument("--hours", type=float, default=3, help="simulated hours of telemetry (default 3)")
     ap.add_argument("--devices", type=int, default=2000, help="simulated devices (default 2000)")
     ap.add_argument("--thread", default=WINDOWS_THREAD, help="regular expression of the threads profiled "
@@ -156,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     thread = re.compile(args.thread)
     python = sys.executable
     commit = short(ROOT, "HEAD")
+    family = args.family
     jobs: dict[str, dict] = {}
     with temporary_folder(prefix="nql-bench-profile-") as d:
         tmp = Path(d)
@@ -163,16 +166,16 @@ def main(argv: list[str] | None = None) -> int:
                        stdout=subprocess.DEVNULL, env=child_env(ROOT, tmp))
         sim = simulate(python, tmp / "sim", args.hours, args.devices, tenants=SEED_TENANT)
         for n in sizes:
-            name = f"{FAMILY} {n}"
-            print(f"profiling {name} ({monitor_count(FAMILY, n)} monitors, {tenants(FAMILY, n)} tenants) ...",
+            name = f"{family} {n}"
+            print(f"profiling {name} ({monitor_count(family, n)} monitors, {tenants(family, n)} tenants) ...",
                   flush=True)
             folder = tmp / f"prof-{n}"
-            run_profiled(python, monitors_file(tmp / f"{FAMILY}-{n}.yaml", FAMILY, n),
-                         input_files(sim, layout(FAMILY, n), tmp), tmp / f"out-{n}.jsonl", folder, tmp)
+            run_profiled(python, monitors_file(tmp / f"{family}-{n}.yaml", family, n),
+                         input_files(sim, layout(family, n), tmp), tmp / f"out-{n}.jsonl", folder, tmp)
             if args.keep:
-                shutil.copytree(folder, Path(args.keep) / f"{FAMILY}-{n}", dirs_exist_ok=True)
+                shutil.copytree(folder, Path(args.keep) / f"{family}-{n}", dirs_exist_ok=True)
             total, frames, under, names = read_collapsed(folder, thread)
-            jobs[name] = {"monitors": monitor_count(FAMILY, n), "tenants": tenants(FAMILY, n), "samples": total,
+            jobs[name] = {"monitors": monitor_count(family, n), "tenants": tenants(family, n), "samples": total,
                           "threads": names, "frames": frames, "under": under}
     print(f"\nprofile of the threads matching {args.thread!r}, commit {commit}, {args.hours:g} h of {args.devices} "
           f"devices; samples of 1 ms ticks of CPU (async-profiler, ctimer)")
