@@ -28,7 +28,7 @@ public class GroupObject extends ScalarFunction {
         for (int i = 0; i < k; i++) {
             names[i] = members[2 * i].toString();
         }
-        int[] order = order(names);
+        int[] order = NameOrder.of(names, k);
         StringBuilder out = new StringBuilder(16 * k + 2).append('{');
         for (int j = 0; j < k; j++) {
             int i = order[j];
@@ -39,19 +39,5 @@ public class GroupObject extends ScalarFunction {
             JsonText.string(out, members[2 * i + 1]);
         }
         return StringData.fromString(out.append('}').toString());
-    }
-
-    /** The members' indices in the order of their names (as given, when they are in it already). */
-    static int[] order(String[] names) {
-        int[] order = new int[names.length];
-        for (int g = 0; g < names.length; g++) {
-            int at = g;
-            while (at > 0 && names[order[at - 1]].compareTo(names[g]) > 0) {
-                order[at] = order[at - 1];
-                at--;
-            }
-            order[at] = g;
-        }
-        return order;
     }
 }

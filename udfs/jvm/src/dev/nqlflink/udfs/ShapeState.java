@@ -354,28 +354,7 @@ final class ShapeState {
 
         /** The group indices in the order of their names. */
         int[] sorted() {
-            int k = size();
-            int[] order = new int[k];
-            if (k > SCANNED) {
-                Integer[] boxed = new Integer[k];
-                for (int g = 0; g < k; g++) {
-                    boxed[g] = g;
-                }
-                Arrays.sort(boxed, (a, b) -> names[a].compareTo(names[b]));
-                for (int g = 0; g < k; g++) {
-                    order[g] = boxed[g];
-                }
-                return order;
-            }
-            for (int g = 0; g < k; g++) {
-                int at = g;
-                while (at > 0 && names[order[at - 1]].compareTo(names[g]) > 0) {
-                    order[at] = order[at - 1];
-                    at--;
-                }
-                order[at] = g;
-            }
-            return order;
+            return NameOrder.of(names, size());
         }
 
         /** Its bytes: the groups in the order of their names, each with its partial's length. */
