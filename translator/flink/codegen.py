@@ -293,7 +293,7 @@ def generate(monitors: list[ir.Monitor], catalog: Catalog, sources: list[str],
     out.append(Statement("ddl/function.sql.j2", {"name": q(ALERT_RECORD_FUNCTION),
                                                  "path": lit(ALERT_RECORD_FUNCTION_CLASS), "language": "JAVA"}))
     prepared = [_prepare(p, catalog) for p in pipes]
-    if any(g.written for x in prepared for g in (x.shape.group, *(x.sides.split_group or () if x.sides else ()))):
+    if any(g.written for x in prepared for g in _groups(x)):
         out.append(Statement("ddl/function.sql.j2", {"name": q(GROUP_OBJECT_FUNCTION),
                                                      "path": lit(GROUP_OBJECT_FUNCTION_CLASS), "language": "JAVA"}))
     if any(x.pipeline.evaluate.detection is None and not x.programs for x in prepared):
@@ -831,6 +831,14 @@ class _Prepared:
     programs: tuple[str, str] | None = None
     having: str | None = None               # its `having` as a program (None: none)
     judged_by: str = ""
+
+
+def _groups(x: _Prepared) -> tuple["_Group", ...]:
+    """The groups a table's views may compute for the pipeline's shape: its own and, for keys of
+    both sides, its two halves (event keys per record, inventory keys per version), which a
+    windows function that looks the inventory up merges."""
+    split = x.sides.split_group if x.sides else None
+    return (x.shape.group, *(split or ()))
 
 
 def _prepare(p: _Pipeline, catalog: Catalog) -> _Prepared:

@@ -14,7 +14,7 @@ import org.apache.flink.table.functions.ScalarFunction;
  * A table's rows view computes one group per distinct group of its shapes for every record,
  * and with 100 distinct shapes those trees were a fifth of the source thread
  * (docs/flink-job-shape.md §7, session 62). The names are distinct literals (a monitor's group
- * keys, given in key order by the compiler: {@code codegen._group_sql}); given in another order
+ * keys, given in key order by the compiler: {@code codegen._group}); given in another order
  * they are still written in key order. tests/flink/test_group_object.py compares the two on the
  * engine.
  */
