@@ -1,15 +1,17 @@
 """udfs/jvm Tenants: what the windows function keeps per tenant between calls (its running
-windows, strings, decoded clock), bounded whatever the number of tenants and of values. Checked
-without an engine:
+windows, dictionary of strings, decoded clock), bounded whatever the number of tenants and of
+values. Checked without an engine:
 
 - a tenant's clock is decoded once while its stored bytes are the same (an equal copy included),
   again when they differ; a spec change (clear) forgets it;
 
-- a tenant's strings are one map while the tenant is kept: a string put there is found again;
-- beyond 4,096 strings and 4 times the values its running windows count, they are emptied at the
-  next fold's call (ids seen once do not pile up); within that bound they stay;
+- a tenant's dictionary is one while the tenant is kept: a string numbered there keeps its id,
+  and another instance of it gets the same id and instance;
+- beyond 4,096 strings and 4 times the values its running windows count, the next fold's call
+  replaces it with an empty one and drops the running windows (they hold its ids); within that
+  bound it stays, and so do they;
 - beyond 10,000 windows and tenants the least recently used tenants go, with their windows and
-  strings, never the tenant being served; a tenant used again is kept over older ones."""
+  dictionary, never the tenant being served; a tenant used again is kept over older ones."""
 
 from __future__ import annotations
 
@@ -21,23 +23,24 @@ package dev.nqlflink.udfs;
 import java.util.*;
 
 public class RunningCacheCheck {
+    /** The ids of every slice and running window here (RunningWindow takes slices of its own dictionary only). */
+    static final Dictionary DICT = new Dictionary();
     static final WindowSpec SPEC = WindowSpec.parseShape("size=60000;slide=30000;aggs=distinct:s0");
 
     /** A running window holding one slice of one group with `n` distinct values. */
     static RunningWindow holding(int n) {
-        ShapeState.Slice slice = new ShapeState.Slice(SPEC);
+        ShapeState.Slice slice = new ShapeState.Slice(SPEC, DICT);
         for (int i = 0; i < n; i++) {
             slice.add("{}", null, null, new String[] {"v" + i}, 0);
         }
-        RunningWindow w = new RunningWindow(SPEC, 0);
+        RunningWindow w = new RunningWindow(SPEC, 0, DICT);
         w.add(30000, slice);
         return w;
     }
 
-    static void fill(Map<String, String> strings, int n) {
+    static void fill(Dictionary d, int n) {
         for (int i = 0; i < n; i++) {
-            String s = "s" + i;
-            strings.put(s, s);
+            d.id("s" + i);
         }
     }
 
@@ -55,39 +58,42 @@ public class RunningCacheCheck {
         c.get("a").clock(stored, read);
         System.out.println("clock " + same + " " + reads[0]);
 
-        Map<String, String> a = c.get("a").strings();
-        a.put("x", "x");
-        System.out.println("same_map " + (c.get("a").strings() == a) + " " + c.get("a").strings().get("x"));
+        Dictionary a = c.get("a").dictionary();
+        int x = a.id("x");
+        String other = new String("x");
+        System.out.println("same_dictionary " + (c.get("a").trimmedDictionary() == a) + " " + x + " "
+                           + a.id(other) + " " + (a.string(a.id(other)) == a.string(x)));
 
-        // no windows: emptied once past 4,096
-        a.clear();
+        // no windows: replaced once past 4,096 ("x" and s0 .. s4094: 4,096)
         fill(a, 4095);
-        System.out.print("bound " + c.get("a").strings().size());
-        fill(a, 4097);
-        System.out.println(" " + c.get("a").strings().size());
+        System.out.print("bound " + c.get("a").trimmedDictionary().size());
+        fill(a, 4096);
+        System.out.println(" " + c.get("a").trimmedDictionary().size() + " " + (c.get("a").dictionary() != a));
 
-        // a window counting 2,000 values: kept up to 4 x 2,000 = 8,000
+        // a window counting 2,000 values: kept up to 4 x 2,000 = 8,000, then dropped with it
         c.get("a").keepWindow("shape", holding(2000));
-        fill(a, 8000);
-        System.out.print("spare " + c.get("a").strings().size());
-        fill(a, 8001);
-        System.out.println(" " + c.get("a").strings().size());
+        Dictionary b = c.get("a").dictionary();
+        fill(b, 8000);
+        System.out.print("spare " + c.get("a").trimmedDictionary().size() + " " + (c.get("a").window("shape") != null));
+        fill(b, 8001);
+        System.out.println(" " + c.get("a").trimmedDictionary().size() + " " + (c.get("a").window("shape") != null));
 
         // 10,000 in all: "a" (1 tenant + 1 window) and 4,999 tenants of 1 window each; "t0" with a string
-        c.get("a").strings().put("kept", "kept");
+        c.get("a").keepWindow("shape", holding(1));
+        c.get("a").dictionary().id("kept");
         for (int i = 0; i < 4999; i++) {
             c.get("t" + i).keepWindow("shape", holding(1));
             if (i == 0) {
-                c.get("t0").strings().put("y", "y");
+                c.get("t0").dictionary().id("y");
             }
         }
         // "a" used now: the least recently used is "t0"
-        System.out.println("full " + (c.get("a").window("shape") != null) + " " + c.get("a").strings().get("kept"));
+        System.out.println("full " + (c.get("a").window("shape") != null) + " " + c.get("a").dictionary().size());
         c.get("new").keepWindow("shape", holding(1));
-        // "t0" went, with its strings; asked for again, it comes back empty and "t1" goes
-        System.out.println("evicted " + (c.get("t0").window("shape") != null) + " " + c.get("t0").strings().get("y") + " "
-                           + (c.get("t1").window("shape") != null) + " " + (c.get("t2").window("shape") != null) + " "
-                           + c.get("a").strings().get("kept"));
+        // "t0" went, with its dictionary; asked for again, it comes back empty and "t1" goes
+        System.out.println("evicted " + (c.get("t0").window("shape") != null) + " " + c.get("t0").dictionary().size()
+                           + " " + (c.get("t1").window("shape") != null) + " " + (c.get("t2").window("shape") != null)
+                           + " " + c.get("a").dictionary().size());
     }
 }
 """
@@ -98,10 +104,13 @@ def test_the_cache_is_bounded_and_keeps_what_is_in_use(tmp_path):
     assert lines == [
         # decoded: the first bytes, the other bytes, the first bytes again after clear
         "clock true 3",
-        "same_map true x",
-        "bound 4095 0",
-        "spare 8000 0",
-        "full true kept",
+        # "x" numbered 0; another instance of it: the same id and instance
+        "same_dictionary true 0 0 true",
+        # 4,096 kept, 4,097 replaced by an empty one
+        "bound 4096 0 true",
+        # 8,000 kept with the window; 8,001 replaced, the window dropped
+        "spare 8000 true 0 false",
+        "full true 1",
         # "new" makes the least recently used go ("t0"); "t0" asked for again makes "t1" go
-        "evicted false null false true kept",
+        "evicted false 0 false true 1",
     ]

@@ -17,11 +17,13 @@ import java.util.*;
 
 public class RunningDistinctCheck {
     // windows of 4 slices of 30 s
+    /** The ids of every slice and running window here (RunningWindow takes slices of its own dictionary only). */
+    static final Dictionary DICT = new Dictionary();
     static final WindowSpec SPEC = WindowSpec.parseShape("size=120000;slide=30000;aggs=distinct:s0");
     static final long SLIDE = 30000, SIZE = 120000;
 
     static ShapeState.Slice slice(Map<String, Set<String>> groups) {
-        ShapeState.Slice s = new ShapeState.Slice(SPEC);
+        ShapeState.Slice s = new ShapeState.Slice(SPEC, DICT);
         groups.forEach((g, values) -> values.forEach(v -> s.add(g, null, null, new String[] {v}, 0)));
         return s;
     }
@@ -65,7 +67,7 @@ public class RunningDistinctCheck {
         hand.put(30000L, of("g", "a", "b"));
         hand.put(60000L, of("g", "b", "c"));
         hand.put(90000L, of("g", "c", "d"));
-        RunningWindow h = new RunningWindow(SPEC, 0);
+        RunningWindow h = new RunningWindow(SPEC, 0, DICT);
         StringBuilder line = new StringBuilder("hand");
         for (long end = 30000; end <= 180000; end += SLIDE) {
             line.append(' ').append(evaluate(h, hand, end).getOrDefault("g", 0L));
@@ -74,7 +76,7 @@ public class RunningDistinctCheck {
 
         Random random = new Random(15);
         TreeMap<Long, Map<String, Set<String>>> slices = new TreeMap<>();
-        RunningWindow r = new RunningWindow(SPEC, 0);
+        RunningWindow r = new RunningWindow(SPEC, 0, DICT);
         int checked = 0;
         long end = 0;
         for (int step = 0; step < 2000; step++) {
@@ -96,7 +98,7 @@ public class RunningDistinctCheck {
             // built afresh when it holds a slice the window left behind, as ShapeState.window
             // does (after a gap), and now and then at random (after a restore)
             if (r.first() <= end - SIZE || random.nextInt(50) == 0) {
-                r = new RunningWindow(SPEC, end - SIZE);
+                r = new RunningWindow(SPEC, end - SIZE, DICT);
             }
             Map<String, Long> got = evaluate(r, slices, end);
             Map<String, Long> want = expected(slices, end);

@@ -18,6 +18,8 @@ import java.io.DataInputStream;
 import java.util.*;
 
 public class SliceColumnsCheck {
+    /** The ids of every slice and running window here (RunningWindow takes slices of its own dictionary only). */
+    static final Dictionary DICT = new Dictionary();
     static final WindowSpec SPEC = WindowSpec.parseShape(
             "size=60000;slide=30000;aggs=avg:n0,min:n0,last:n0,count:n0,distinct:s0,smax:s0");
 
@@ -25,7 +27,7 @@ public class SliceColumnsCheck {
     record Row(String group, Double n, String s, long ts) {}
 
     static ShapeState.Slice slice(List<Row> rows) {
-        ShapeState.Slice slice = new ShapeState.Slice(SPEC);
+        ShapeState.Slice slice = new ShapeState.Slice(SPEC, DICT);
         for (Row r : rows) {
             // a new String per row, as records read from their bytes without the tenant's strings
             slice.add(new String(r.group), null, new Double[] {r.n}, new String[] {r.s}, r.ts);
@@ -84,7 +86,7 @@ public class SliceColumnsCheck {
 
     /** The window of the slices, each written and read back as the state holds it, per group. */
     static Map<String, String> window(List<List<Row>> slices) throws Exception {
-        RunningWindow r = new RunningWindow(SPEC, 0);
+        RunningWindow r = new RunningWindow(SPEC, 0, DICT);
         long end = 0;
         for (List<Row> rows : slices) {
             byte[] bytes = slice(rows).write();
@@ -94,7 +96,7 @@ public class SliceColumnsCheck {
                 throw new AssertionError("groups not in the order of their names: " + names);
             }
             end += 30000;
-            r.add(end, ShapeState.Slice.read(SPEC, bytes));
+            r.add(end, ShapeState.Slice.read(SPEC, bytes, DICT));
         }
         ShapeState.Slice m = r.merged();
         Map<String, String> out = new TreeMap<>();

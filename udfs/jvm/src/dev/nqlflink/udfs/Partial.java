@@ -37,12 +37,14 @@ final class Partial {
     String[] text;
     /** A percentile's values. */
     Doubles[] values;
-    /** A COUNT DISTINCT's values (null once held by a running window: {@link #hold}). */
-    StringSet[] sets;
+    /** A COUNT DISTINCT's values, ids of {@link #dict} (null once held by a running window: {@link #hold}). */
+    IntSet[] sets;
+    /** What the ids in {@link #sets} number. */
+    final Dictionary dict;
 
     /** One empty group (index 0), as a {@link Regroup} window's. */
     Partial(WindowSpec spec) {
-        this(spec, 1, true);
+        this(spec, 1, true, new Dictionary());
         group(null);
     }
 
@@ -50,8 +52,9 @@ final class Partial {
      * No group yet, room for {@code width}; {@code withSets}: COUNT DISTINCT keeps its values
      * (a slice's), or not (a window's, its distinct counts set from its running window: {@link #distinct}).
      */
-    Partial(WindowSpec spec, int width, boolean withSets) {
+    Partial(WindowSpec spec, int width, boolean withSets, Dictionary dict) {
         this.spec = spec;
+        this.dict = dict;
         this.n = spec.aggs.size();
         this.withSets = withSets;
         int size = Math.max(1, width) * n;
@@ -63,12 +66,12 @@ final class Partial {
             time = kind.timed() && time == null ? new long[size] : time;
             text = kind.stringOutput() && text == null ? new String[size] : text;
             values = kind == WindowSpec.Kind.PCT && values == null ? new Doubles[size] : values;
-            sets = kind == WindowSpec.Kind.DISTINCT && withSets && sets == null ? new StringSet[size] : sets;
+            sets = kind == WindowSpec.Kind.DISTINCT && withSets && sets == null ? new IntSet[size] : sets;
         }
     }
 
     /** Group g's values of aggregate i (a COUNT DISTINCT of a partial that keeps its sets). */
-    StringSet set(int g, int i) {
+    IntSet set(int g, int i) {
         return sets[g * n + i];
     }
 
@@ -96,7 +99,7 @@ final class Partial {
                 values[base + i] = new Doubles();
             }
             if (kind == WindowSpec.Kind.DISTINCT && withSets) {
-                sets[base + i] = new StringSet(sizes == null ? 0 : sizes[i]);
+                sets[base + i] = new IntSet(sizes == null ? 0 : sizes[i]);
             }
         }
         return g;
@@ -119,12 +122,22 @@ final class Partial {
 
     /** Adds one row to group g. */
     void add(int g, Double[] n, String[] s, long ts) {
+        add(g, n, s, null, ts);
+    }
+
+    /** Adds one row to group g, {@code ids} the ids of its string inputs in {@link #dict} (null: looked up here). */
+    void add(int g, Double[] n, String[] s, int[] ids, long ts) {
         int base = g * this.n;
         for (int i = 0; i < this.n; i++) {
             WindowSpec.Agg a = spec.aggs.get(i);
             if (a.kind.stringInput()) {
                 String v = s != null && a.input < s.length ? s[a.input] : null;
-                if (v != null) {
+                if (v == null) {
+                    continue;
+                }
+                if (a.kind == WindowSpec.Kind.DISTINCT) {
+                    sets[base + i].add(ids != null ? ids[a.input] : dict.id(v));
+                } else {
                     addText(base + i, a.kind, v, ts);
                 }
             } else {
@@ -174,9 +187,6 @@ final class Partial {
 
     private void addText(int at, WindowSpec.Kind kind, String v, long ts) {
         switch (kind) {
-            case DISTINCT:
-                sets[at].add(v);
-                break;
             case SMIN:
                 if (count[at]++ == 0 || v.compareTo(text[at]) < 0) {
                     text[at] = v;
@@ -210,9 +220,9 @@ final class Partial {
             int at = base + i;
             if (kind == WindowSpec.Kind.DISTINCT) {
                 int k = in.readInt();
-                StringSet set = sets[at];
+                IntSet set = sets[at];
                 for (int j = 0; j < k; j++) {
-                    set.add(in.readUTF());
+                    set.add(dict.id(in.readUTF()));
                 }
                 continue;
             }
@@ -481,7 +491,7 @@ final class Partial {
     int sizeHint(int g) {
         int size = 0;
         for (int at = g * n; at < (g + 1) * n; at++) {
-            StringSet set = sets == null ? null : sets[at];
+            IntSet set = sets == null ? null : sets[at];
             Doubles vs = values == null ? null : values[at];
             size += 20 + (set == null ? 0 : 18 * set.size()) + (vs == null ? 0 : 8 * vs.size());
         }
@@ -502,10 +512,13 @@ final class Partial {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
             int at = base + i;
             if (kind == WindowSpec.Kind.DISTINCT) {
-                StringSet set = sets[at];
+                IntSet set = sets[at];
                 out.writeInt(set.size());
-                for (String s : set) {
-                    out.writeUTF(s);
+                for (int j = 0; j < set.slots(); j++) {
+                    int id = set.at(j);
+                    if (id != IntSet.EMPTY) {
+                        out.writeUTF(dict.string(id));
+                    }
                 }
                 continue;
             }

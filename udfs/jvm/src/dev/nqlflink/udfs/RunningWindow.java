@@ -28,6 +28,8 @@ import java.util.TreeMap;
  */
 final class RunningWindow {
     final WindowSpec spec;
+    /** What the ids it counts number: its slices' ({@link #add} takes no other's). */
+    final Dictionary dict;
     /** The end of the window whose slices it holds (minus the evicted ones). */
     long end;
     /** Slice end -> the slice as held, in time order. */
@@ -45,9 +47,9 @@ final class RunningWindow {
         final int[] at;
         final Group[] members;
         final int[][] distinct;
-        final String[] population;
+        final int[] population;
 
-        Held(Partial parts, int[] at, Group[] members, int[][] distinct, String[] population) {
+        Held(Partial parts, int[] at, Group[] members, int[][] distinct, int[] population) {
             this.parts = parts;
             this.at = at;
             this.members = members;
@@ -64,7 +66,7 @@ final class RunningWindow {
      * out stay in the map until they outnumber the others (then dropped at once).
      */
     private static final class Seen {
-        final StringSet newest = StringSet.counted();
+        final IntSet newest = IntSet.counted();
         /** Per slice number modulo its length (more than the slices a window holds): its count. */
         final int[] values;
         /** The values in a held slice: the aggregate's result. */
@@ -75,10 +77,14 @@ final class RunningWindow {
         }
 
         /** A slice numbered {@code slice}, after every held one; {@code first}: the oldest held (or it). */
-        void add(int slice, int first, StringSet in) {
-            for (String v : in) {
+        void add(int slice, int first, IntSet in) {
+            for (int j = 0; j < in.slots(); j++) {
+                int v = in.at(j);
+                if (v == IntSet.EMPTY) {
+                    continue;
+                }
                 int old = newest.put(v, slice);
-                if (old == StringSet.ABSENT || old < first) {
+                if (old == IntSet.ABSENT || old < first) {
                     live++;
                 } else {
                     values[Math.floorMod(old, values.length)]--;
@@ -102,7 +108,7 @@ final class RunningWindow {
     /** The indices of the groups held ({@link Group#index}): one freed is used again. */
     private final BitSet indices = new BitSet();
     /** Device -> in how many held slices it is (shapes with a population). */
-    private final StringSet population;
+    private final IntSet population;
 
     private static final class Group {
         final String name;
@@ -123,10 +129,11 @@ final class RunningWindow {
         }
     }
 
-    RunningWindow(WindowSpec spec, long end) {
+    RunningWindow(WindowSpec spec, long end, Dictionary dict) {
         this.spec = spec;
         this.end = end;
-        this.population = spec.population ? StringSet.counted() : null;
+        this.dict = dict;
+        this.population = spec.population ? IntSet.counted() : null;
     }
 
     boolean isEmpty() {
@@ -175,6 +182,9 @@ final class RunningWindow {
         if (!slices.isEmpty() && sliceEnd <= slices.lastKey()) {
             throw new IllegalStateException("a slice ending at " + sliceEnd + " added after " + slices.lastKey());
         }
+        if (slice.dict != dict) {
+            throw new IllegalStateException("a slice of another dictionary");
+        }
         int number = number(sliceEnd);
         int first = slices.isEmpty() ? number : number(slices.firstKey());
         Partial parts = slice.parts;
@@ -194,7 +204,7 @@ final class RunningWindow {
             distinct[k] = new int[g.distinct.length];
             for (int i = 0; i < g.distinct.length; i++) {
                 if (g.distinct[i] != null) {
-                    StringSet values = parts.set(k, i);
+                    IntSet values = parts.set(k, i);
                     g.distinct[i].add(number, first, values);
                     distinct[k][i] = values.size();
                 }
@@ -208,7 +218,7 @@ final class RunningWindow {
         for (int k = 0; k < n; k++) {
             at[members[k].index] = k;
         }
-        String[] devices = null;
+        int[] devices = null;
         if (population != null) {
             devices = slice.population.toArray();
             population.count(devices, 1);
@@ -257,7 +267,7 @@ final class RunningWindow {
      * slices in time order, its distinct counts those seen, the population a view of the counts.
      */
     ShapeState.Slice merged() {
-        ShapeState.Slice out = new ShapeState.Slice(spec, population, false, groups.size());
+        ShapeState.Slice out = new ShapeState.Slice(spec, population, false, groups.size(), dict);
         Held[] held = slices.values().toArray(new Held[0]);
         for (Group g : groups.values()) {
             int to = out.append(g.name);

@@ -113,6 +113,12 @@ final class ShapeState {
         final String[] s;
         final int[] member;
         final List<String> groups;
+        /**
+         * As read by a fold ({@link #read}): the ids of {@code device} (-1: none) and of the string
+         * inputs (-1 for NULL) in the tenant's {@link Dictionary}; otherwise -1 and null.
+         */
+        int deviceId = -1;
+        int[] ids;
         boolean pending;
         /** While folded: whether it was resolved there, and the next slice end it waits for then. */
         boolean resolved;
@@ -187,14 +193,16 @@ final class ShapeState {
 
         /**
          * A record from {@link #write}, its device, string inputs and groups taken from (or put
-         * in) {@code strings}: one String per value, so that the sets holding it find it by
-         * identity ({@link StringSet}) instead of comparing characters of two copies in memory.
+         * in) the tenant's {@code dict}: one String per value, so that a slice's groups are found
+         * by identity, and the ids its distinct sets hold ({@link IntSet}).
          */
-        static Open read(byte[] data, Map<String, String> strings) {
+        static Open read(byte[] data, Dictionary dict) {
             Bytes.Reader in = new Bytes.Reader(data);
             long ts = in.readLong();
             long next = in.readLong();
-            String device = one(strings, readNullable(in));
+            String device = readNullable(in);
+            int deviceId = device == null ? -1 : dict.id(device);
+            device = device == null ? null : dict.string(deviceId);
             int nn = in.readInt();
             Double[] n = nn < 0 ? null : new Double[nn];
             for (int i = 0; i < nn; i++) {
@@ -202,20 +210,26 @@ final class ShapeState {
             }
             int ns = in.readInt();
             String[] s = ns < 0 ? null : new String[ns];
+            int[] ids = ns < 0 ? null : new int[ns];
             for (int i = 0; i < ns; i++) {
-                s[i] = one(strings, readNullable(in));
+                String v = readNullable(in);
+                ids[i] = v == null ? -1 : dict.id(v);
+                s[i] = v == null ? null : dict.string(ids[i]);
             }
             int ng = in.readInt();
             List<String> groups = new ArrayList<>(ng);
             for (int i = 0; i < ng; i++) {
-                groups.add(one(strings, in.readUTF()));
+                groups.add(dict.string(dict.id(in.readUTF())));
             }
             int[] member = new int[in.readInt()];
             for (int i = 0; i < member.length; i++) {
                 member[i] = in.readShort();
             }
             // (a record written before the pending flag, by TenantWindows' state=4, has none)
-            return new Open(ts, next, device, n, s, member, groups, in.available() > 0 && in.readBoolean());
+            Open r = new Open(ts, next, device, n, s, member, groups, in.available() > 0 && in.readBoolean());
+            r.deviceId = deviceId;
+            r.ids = ids;
+            return r;
         }
 
         /** This record under another spec: shape i of the old one is shape at[i] of the new one (-1: gone). */
@@ -238,14 +252,6 @@ final class ShapeState {
         }
     }
 
-    private static String one(Map<String, String> strings, String v) {
-        if (v == null) {
-            return null;
-        }
-        String kept = strings.putIfAbsent(v, v);
-        return kept == null ? v : kept;
-    }
-
     private static String readNullable(Bytes.Reader in) {
         return in.readBoolean() ? in.readUTF() : null;
     }
@@ -261,17 +267,20 @@ final class ShapeState {
         final WindowSpec spec;
         final Partial parts;
         /** Group name -> its index in {@link #parts}, once a lookup finds more than {@link #SCANNED} groups (else scanned). */
-        private StringSet index;
+        private StringInts index;
         private String[] names;
-        final StringSet population;
+        /** Ids of {@link #dict}. */
+        final IntSet population;
+        /** What the ids in its sets number. */
+        final Dictionary dict;
         /** The shape's running window, if any: its newest slice sizes this one's sets (not state). */
         RunningWindow previous;
 
         /** Up to this many groups, a group is found by scanning the names (most slices of a tenant have a few). */
         private static final int SCANNED = 8;
 
-        Slice(WindowSpec spec) {
-            this(spec, spec.population ? new StringSet() : null, true, SCANNED);
+        Slice(WindowSpec spec, Dictionary dict) {
+            this(spec, spec.population ? new IntSet() : null, true, SCANNED, dict);
         }
 
         /**
@@ -279,10 +288,11 @@ final class ShapeState {
          * DISTINCT keep their values (a window merged by a {@link RunningWindow} has their counts
          * instead: {@link Partial#distinct}).
          */
-        Slice(WindowSpec spec, StringSet population, boolean withSets, int width) {
+        Slice(WindowSpec spec, IntSet population, boolean withSets, int width, Dictionary dict) {
             this.spec = spec;
             this.population = population;
-            this.parts = new Partial(spec, width, withSets);
+            this.dict = dict;
+            this.parts = new Partial(spec, width, withSets, dict);
             this.names = new String[Math.max(1, width)];
         }
 
@@ -307,17 +317,17 @@ final class ShapeState {
             int k = size();
             if (index == null && k > SCANNED) {
                 // built where groups are looked up only (a fold's slice; a merged window appends)
-                index = StringSet.counted();
+                index = new StringInts();
                 for (int g = 0; g < k; g++) {
                     index.put(names[g], g);
                 }
             }
             if (index != null) {
                 int g = index.get(name);
-                return g == StringSet.ABSENT ? -1 : g;
+                return g == StringInts.ABSENT ? -1 : g;
             }
             for (int g = 0; g < k; g++) {
-                if (names[g] == name) {   // mostly: a record's groups are its tenant's instances (Open#read)
+                if (names[g] == name) {   // mostly: a record's groups are its dictionary's instances (Open#read)
                     return g;
                 }
             }
@@ -344,10 +354,15 @@ final class ShapeState {
 
         /** One record: its group's partial if {@code group} is not NULL, its device to the population. */
         void add(String group, String device, Double[] n, String[] s, long ts) {
+            add(group, device == null ? -1 : dict.id(device), n, s, null, ts);
+        }
+
+        /** One record as a fold reads it ({@link Open#read}): its device's and inputs' ids in {@link #dict}. */
+        void add(String group, int device, Double[] n, String[] s, int[] ids, long ts) {
             if (group != null) {
-                parts.add(group(group), n, s, ts);
+                parts.add(group(group), n, s, ids, ts);
             }
-            if (population != null && device != null) {
+            if (population != null && device >= 0) {
                 population.add(device);
             }
         }
@@ -370,8 +385,11 @@ final class ShapeState {
             }
             out.writeInt(population == null ? -1 : population.size());
             if (population != null) {
-                for (String d : population) {
-                    out.writeUTF(d);
+                for (int j = 0; j < population.slots(); j++) {
+                    int d = population.at(j);
+                    if (d != IntSet.EMPTY) {
+                        out.writeUTF(dict.string(d));
+                    }
                 }
             }
             return out.toByteArray();
@@ -386,8 +404,8 @@ final class ShapeState {
             return n;
         }
 
-        static Slice read(WindowSpec spec, byte[] data) {
-            Slice slice = new Slice(spec);
+        static Slice read(WindowSpec spec, byte[] data, Dictionary dict) {
+            Slice slice = new Slice(spec, dict);
             if (data != null) {
                 slice.mergeWritten(data);
             }
@@ -410,7 +428,7 @@ final class ShapeState {
             for (int i = 0; i < devices; i++) {
                 String d = in.readUTF();
                 if (population != null) {
-                    population.add(d);
+                    population.add(dict.id(d));
                 }
             }
         }
@@ -465,11 +483,11 @@ final class ShapeState {
         Slice[] last = new Slice[spec.all.size()];
         long[] lastEnd = new long[last.length];
         Open[] block = new Open[Math.min(BLOCK, ordered.size())];
-        Map<String, String> strings = kept.strings();
+        Dictionary dict = kept.trimmedDictionary();
         for (int from = 0; from < ordered.size(); from += BLOCK) {
             int size = Math.min(BLOCK, ordered.size() - from);
             for (int k = 0; k < size; k++) {
-                Open r = Open.read(ordered.get(from + k), strings);
+                Open r = Open.read(ordered.get(from + k), dict);
                 if (r.pending) {
                     resolver.resolve(r);
                     r.resolved = true;
@@ -499,14 +517,14 @@ final class ShapeState {
                         String key = sliceKey(shape.id, sliceEnd);
                         slice = folded.get(key);
                         if (slice == null) {
-                            slice = Slice.read(shape.spec, slices.get(key));
+                            slice = Slice.read(shape.spec, slices.get(key), dict);
                             slice.previous = kept.window(shape.id);
                             folded.put(key, slice);
                         }
                         last[i] = slice;
                         lastEnd[i] = sliceEnd;
                     }
-                    slice.add(r.group(i), r.device, r.n, r.s, r.ts);
+                    slice.add(r.group(i), r.deviceId, r.n, r.s, r.ids, r.ts);
                 }
             }
             for (int k = 0; k < size; k++) {
@@ -556,21 +574,22 @@ final class ShapeState {
     Window window(Shapes.Shape shape, long end) throws Exception {
         WindowSpec spec = shape.spec;
         RunningWindow r = kept.window(shape.id);
-        if (r == null || r.spec != spec || r.end != fired(shape.id) + 1 || r.end >= end
+        Dictionary dict = kept.dictionary();
+        if (r == null || r.spec != spec || r.dict != dict || r.end != fired(shape.id) + 1 || r.end >= end
                 || r.first() <= end - spec.size) {
-            r = new RunningWindow(spec, end - spec.size);
+            r = new RunningWindow(spec, end - spec.size, dict);
             kept.keepWindow(shape.id, r);
         }
         for (long slice = Math.max(r.end, end - spec.size) + spec.slide; slice <= end; slice += spec.slide) {
             String key = sliceKey(shape.id, slice);
             Slice folded = fresh.remove(key);
-            if (folded != null) {
+            if (folded != null && folded.dict == dict) {
                 r.add(slice, folded);
                 continue;
             }
             byte[] stored = slices.get(key);
             if (stored != null) {
-                r.add(slice, Slice.read(spec, stored));
+                r.add(slice, Slice.read(spec, stored, dict));
             }
         }
         r.end = end;
@@ -728,9 +747,9 @@ final class ShapeState {
             return;
         }
         List<byte[]> remapped = new ArrayList<>();
-        Map<String, String> strings = kept.strings();
+        Dictionary dict = kept.dictionary();
         for (byte[] data : all) {
-            remapped.add(Open.read(data, strings).remap(at, spec.all.size()).write());
+            remapped.add(Open.read(data, dict).remap(at, spec.all.size()).write());
         }
         open.clear();
         if (!remapped.isEmpty()) {

@@ -22,7 +22,7 @@ import java.util.function.Function;
 final class Tenants {
     /** The most tenants and running windows kept (each tenant counts once, and once per window). */
     static final int LIMIT = 10_000;
-    /** A tenant's strings are emptied beyond this many and SPARE times its windows' values. */
+    /** A tenant's dictionary is replaced beyond this many strings and SPARE times its windows' values. */
     static final int STRINGS = 4_096;
     static final int SPARE = 4;
 
@@ -46,8 +46,8 @@ final class Tenants {
         private byte[] clockBytes;
         /** The shapes' last evaluated windows ({@link RunningWindow}). */
         private final Map<String, RunningWindow> windows = new HashMap<>();
-        /** {@link #strings()}. */
-        private final Map<String, String> strings = new HashMap<>();
+        /** {@link #dictionary()}. */
+        private Dictionary dictionary = new Dictionary();
         /** No time bucket in the tenant's state is lower ({@link #oldestBucket}). */
         private long oldestBucket = Long.MIN_VALUE;
 
@@ -92,24 +92,34 @@ final class Tenants {
         }
 
         /**
-         * The tenant's strings (devices, distinct values) as one instance each, for the records
-         * its folds read ({@link ShapeState.Open#read(byte[], Map)}): a value read again is the
-         * instance its running windows' counts hold, found by identity. Forgotten with the
-         * tenant; emptied once they are more than {@link #STRINGS} and {@link #SPARE} times the
-         * values its windows count (they only save comparisons), so that ids seen once (sessions
-         * that ended) do not pile up.
+         * The tenant's strings (devices, distinct values) numbered, for the records its folds read
+         * ({@link ShapeState.Open#read}) and the slices and running windows made from them, which
+         * hold their ids. Forgotten with the tenant.
          */
-        Map<String, String> strings() {
-            if (strings.size() > STRINGS) {
+        Dictionary dictionary() {
+            return dictionary;
+        }
+
+        /**
+         * {@link #dictionary()}, replaced by an empty one (and the running windows, whose ids it
+         * numbers, dropped: rebuilt from the slices' strings) once it holds more than
+         * {@link #STRINGS} strings and {@link #SPARE} times the values its windows count, so that
+         * values seen once (sessions that ended) do not pile up. Only a fold calls it, before it
+         * reads anything: no slice of another dictionary is in use then.
+         */
+        Dictionary trimmedDictionary() {
+            if (dictionary.size() > STRINGS) {
                 long held = 0;
                 for (RunningWindow w : windows.values()) {
                     held += w.values();
                 }
-                if (strings.size() > SPARE * held) {
-                    strings.clear();
+                if (dictionary.size() > SPARE * held) {
+                    dictionary = new Dictionary();
+                    owner.size -= windows.size();
+                    windows.clear();
                 }
             }
-            return strings;
+            return dictionary;
         }
 
         /**
