@@ -36,4 +36,25 @@ final class Dictionary {
     int size() {
         return size;
     }
+
+    /** {@code ids} as a slice's state holds a set: its size, then each id's string. */
+    void write(IntSet ids, Bytes.Writer out) {
+        out.writeInt(ids.size());
+        for (int j = 0; j < ids.slots(); j++) {
+            int id = ids.at(j);
+            if (id != IntSet.EMPTY) {
+                out.writeUTF(string(id));
+            }
+        }
+    }
+
+    /** The {@code k} strings that follow in {@code in} ({@link #write}) numbered into {@code into} (null: skipped). */
+    void read(Bytes.Reader in, int k, IntSet into) {
+        for (int i = 0; i < k; i++) {
+            String v = in.readUTF();
+            if (into != null) {
+                into.add(id(v));
+            }
+        }
+    }
 }

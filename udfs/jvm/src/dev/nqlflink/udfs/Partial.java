@@ -219,11 +219,7 @@ final class Partial {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
             int at = base + i;
             if (kind == WindowSpec.Kind.DISTINCT) {
-                int k = in.readInt();
-                IntSet set = sets[at];
-                for (int j = 0; j < k; j++) {
-                    set.add(dict.id(in.readUTF()));
-                }
+                dict.read(in, in.readInt(), sets[at]);
                 continue;
             }
             long c = in.readLong();
@@ -512,14 +508,7 @@ final class Partial {
             WindowSpec.Kind kind = spec.aggs.get(i).kind;
             int at = base + i;
             if (kind == WindowSpec.Kind.DISTINCT) {
-                IntSet set = sets[at];
-                out.writeInt(set.size());
-                for (int j = 0; j < set.slots(); j++) {
-                    int id = set.at(j);
-                    if (id != IntSet.EMPTY) {
-                        out.writeUTF(dict.string(id));
-                    }
-                }
+                dict.write(sets[at], out);
                 continue;
             }
             out.writeLong(count[at]);

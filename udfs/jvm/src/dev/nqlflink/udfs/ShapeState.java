@@ -383,14 +383,10 @@ final class ShapeState {
                 parts.write(g, out);
                 out.putInt(at, out.position() - at - 4);
             }
-            out.writeInt(population == null ? -1 : population.size());
-            if (population != null) {
-                for (int j = 0; j < population.slots(); j++) {
-                    int d = population.at(j);
-                    if (d != IntSet.EMPTY) {
-                        out.writeUTF(dict.string(d));
-                    }
-                }
+            if (population == null) {
+                out.writeInt(-1);
+            } else {
+                dict.write(population, out);
             }
             return out.toByteArray();
         }
@@ -424,13 +420,7 @@ final class ShapeState {
                 in.readInt();   // the partial's length
                 parts.mergeWritten(group(group), in);
             }
-            int devices = in.readInt();
-            for (int i = 0; i < devices; i++) {
-                String d = in.readUTF();
-                if (population != null) {
-                    population.add(dict.id(d));
-                }
-            }
+            dict.read(in, in.readInt(), population);
         }
     }
 
