@@ -33,8 +33,11 @@ demo: $(STAMP)
 # The benchmark scripts' end-to-end --smoke runs (marker `benchmark`, ~6 min: each starts JVMs of
 # its own, several against a worktree of HEAD) are `make test-benchmarks`, run whenever a benchmark
 # or what it measures changes; `make test` (CI, 30 min on 2 cores) runs everything else.
+# Two pytest-xdist workers: tests/kafka (mostly waiting on brokers, clusters and checkpoints) on one,
+# the rest on the other (tests/conftest.py pytest_xdist_make_scheduler). WORKERS=0: one process.
+WORKERS ?= 2
 test: $(STAMP) $(ALERTMANAGER) $(PROMTOOL) postgresql
-	@$(BIN)/python -m pytest -q -m "not benchmark"
+	@$(BIN)/python -m pytest -q -n $(WORKERS) -m "not benchmark"
 
 test-benchmarks: $(STAMP)
 	@$(BIN)/python -m pytest -q -m benchmark

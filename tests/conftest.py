@@ -45,6 +45,33 @@ sys.meta_path.insert(0, _NoBareFolderImports())
 _db_ids = itertools.count(1)
 
 
+KAFKA_TESTS = "tests/kafka/"
+
+
+def pytest_collection_modifyitems(config, items):
+    """The Kafka tests first: see pytest_xdist_make_scheduler."""
+    items.sort(key=lambda item: not item.nodeid.startswith(KAFKA_TESTS))  # stable: otherwise as collected
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` runs the suite on two pytest-xdist workers (-n 2). The Kafka tests are the
+    longest and mostly wait (for brokers, clusters, checkpoints, a broker's outage); they share
+    the session's broker and its undisturbed run (`expected`). So tests/kafka is one unit of
+    work, given first to one worker, where its modules run one after another as they did
+    without xdist, while the other worker takes the rest, mostly CPU, module by module (a
+    module's fixtures set up once). (xdist's --dist loadgroup would need xdist_group marks, and
+    it renames node ids to group them, which pytest 9 ignores.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class KafkaApart(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return KAFKA_TESTS if nodeid.startswith(KAFKA_TESTS) else nodeid.split("::", 1)[0]
+
+    config.option.loadscopereorder = False  # the collection's order: tests/kafka first
+    return KafkaApart(config, log)
+
+
 @pytest.fixture(scope="session")
 def flink_env():
     from nql_flink.deploy.embedded.runner import create_table_env
