@@ -18,7 +18,7 @@ define os_packages
 endef
 
 .PHONY: demo test test-benchmarks check postgresql bench bench-seasonal bench-throughput bench-job-cost bench-stage-cost bench-read-rate bench-many-monitors bench-cpu-profile \
-	bench-alert-latency bench-state-bytes test-differential clean kafka-up kafka-down receivers-up receivers-down check-rules promtool postgresql-packages
+	bench-alert-latency bench-state-bytes bench-issue-15 test-differential clean kafka-up kafka-down receivers-up receivers-down check-rules promtool postgresql-packages
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -125,6 +125,18 @@ bench-alert-latency: $(STAMP)
 # Checkpointed state bytes per group and per monitor (1 and 10 monitors, a real broker): ~15 minutes.
 bench-state-bytes: $(STAMP)
 	@$(BIN)/python benchmarks/state_bytes.py
+
+# Issue 15's Done-when figures, each command as docs/benchmarks.md ("Issue 15's Done-when")
+# reads it: the seed monitor against the hand-written reference and the JSON passthrough; 100
+# distinct shapes; 1,000 same-shape monitors over 100 tenants of 50 devices, and of 20 beside
+# one hand-written query over the same tenants; the alert latency: about an hour, nothing else
+# running.
+bench-issue-15: $(STAMP)
+	@$(BIN)/python benchmarks/job_cost.py --hours 6 --runs 3
+	@$(BIN)/python benchmarks/many_monitors.py --families distinct --sizes 1,100 --hours 12 --runs 5 --startup-runs 0
+	@$(BIN)/python benchmarks/many_monitors.py --families same --sizes 1,1000 --hours 12 --devices 5000 --runs 5 --startup-runs 0
+	@$(BIN)/python benchmarks/many_monitors.py --families same --sizes 1,1000 --hours 12 --runs 3 --startup-runs 0 --handwritten
+	@$(BIN)/python benchmarks/alert_latency.py
 
 # Local Kafka broker + Flink cluster (build/kafka, build/flink-cluster); jars built on first use.
 # The cluster's JVMs get NQL_KAFKA_BOOTSTRAP_SERVERS = the broker (see docs/kafka-and-cluster.md).
